@@ -1,0 +1,219 @@
+// Execute: one instruction at the current privilege. A fault it raises is delivered through the IDT
+// (with DF escalation); the result lists every exception raised, in order.
+
+/// What happened when an instruction ran.
+public struct ExecutionResult: Sendable, Equatable {
+    /// Every exception raised, in order, including those raised while delivering another.
+    public var faults: [Fault] = []
+    /// How the last delivery ended, when something was delivered through the IDT.
+    public var delivery: DeliveryOutcome?
+    public init() {}
+}
+
+extension Machine {
+    /// Runs one instruction. Faults are delivered; `kernel: none` leaves the CPU at the handler's entry.
+    public mutating func execute(_ instruction: Instruction) -> ExecutionResult {
+        var result = ExecutionResult()
+        guard !shutdown else { return result }
+        let ip = cpu.rip
+        let next = ip &+ instruction.length(in64BitMode: in64BitMode)
+        do throws(Fault) {
+            switch instruction {
+            case let .int(n):
+                result.delivery = deliverWithEscalation(InterruptEvent(vector: n, source: .softwareInterrupt, returnIP: next),
+                                                        faultIP: ip, raised: &result.faults)
+                return result
+            case .int3:
+                let bp = Fault(.BP, rule: "INT-12", "INT3: breakpoint trap (saved EIP is the next instruction)")
+                noteFault(bp)
+                result.faults.append(bp)
+                result.delivery = deliverWithEscalation(InterruptEvent(vector: 3, source: .softwareException, returnIP: next),
+                                                        faultIP: ip, raised: &result.faults)
+                return result
+            case .into:
+                if in64BitMode { throw Fault(.UD, rule: "SEG-7", "INTO is invalid in 64-bit mode") }
+                if cpu.rflags & RFLAGS.of != 0 {
+                    let of = Fault(.OF, rule: "INT-12", "INTO with OF=1: overflow trap")
+                    noteFault(of)
+                    result.faults.append(of)
+                    result.delivery = deliverWithEscalation(InterruptEvent(vector: 4, source: .softwareException, returnIP: next),
+                                                            faultIP: ip, raised: &result.faults)
+                    return result
+                }
+            case .int1:
+                let db = Fault(.DB, rule: "INT-1", "INT1 (ICEBP): debug trap, delivered as a privileged software interrupt")
+                noteFault(db)
+                result.faults.append(db)
+                result.delivery = deliverWithEscalation(InterruptEvent(vector: 1, source: .int1, returnIP: next),
+                                                        faultIP: ip, raised: &result.faults)
+                return result
+            case .syscall:
+                try syscallInstruction(nextIP: next)
+                return result
+            case let .sysret(to64):
+                if let late = try sysret(to64: to64) {
+                    result.delivery = raise(late, returnIP: cpu.rip, raised: &result.faults)
+                }
+                return result
+            case .sysenter:
+                try sysenter()
+                return result
+            case let .sysexit(to64):
+                try sysexit(to64: to64)
+                return result
+            case let .iret(width):
+                try interruptReturn(width: width)
+                return result
+            case let .callFar(sel, off):
+                try farTransfer(.call, selector: Selector(sel), offset: off, returnIP: next)
+                return result
+            case let .jmpFar(sel, off):
+                try farTransfer(.jmp, selector: Selector(sel), offset: off, returnIP: next)
+                return result
+            case let .retf(n):
+                try farReturn(popBytes: n)
+                return result
+            case let .movToSegment(reg, sel):
+                if reg == .ss { try loadStackSegment(Selector(sel)) } else { try loadDataSegment(reg, Selector(sel)) }
+            case .movToCS:
+                throw Fault(.UD, rule: "SEG-7", "MOV CS is an invalid opcode: CS changes only through far transfers, interrupts and their returns")
+            case let .movImmediate(r, v):
+                cpu[r] = in64BitMode ? v : v & 0xFFFF_FFFF
+            case let .load(r, addr, size):
+                let linear = try dataLinear(addr, size: size, write: false)
+                let v = try readLinear(linear, size: size, MemoryAccess(.read, cpl: cpu.cpl))
+                cpu[r] = v
+            case let .store(addr, r, size):
+                let linear = try dataLinear(addr, size: size, write: true)
+                try writeLinear(linear, value: cpu[r], size: size, MemoryAccess(.write, cpl: cpu.cpl))
+            case .cli, .sti:
+                let iopl = RFLAGS.iopl(of: cpu.rflags)
+                guard cpu.cpl <= iopl else {
+                    throw Fault.gp(0, rule: "PRIV-1", "\(instruction == .cli ? "CLI" : "STI") at CPL \(cpu.cpl) with IOPL \(iopl): needs CPL <= IOPL")
+                }
+                if instruction == .cli { cpu.rflags &= ~RFLAGS.if } else { cpu.rflags |= RFLAGS.if }
+            case .inPort, .outPort:
+                let iopl = RFLAGS.iopl(of: cpu.rflags)
+                guard cpu.cpl <= iopl else {
+                    throw Fault.gp(0, rule: "PRIV-1", "\(instruction == .inPort ? "IN" : "OUT") at CPL \(cpu.cpl) with IOPL \(iopl): needs CPL <= IOPL (the TSS I/O bitmap is not modelled and grants nothing)")
+                }
+            case .nop:
+                break
+            case .hlt, .lgdt, .lidt, .movToCR, .movFromCR, .invlpg, .rdmsr, .wrmsr:
+                guard cpu.cpl == 0 else {
+                    throw Fault.gp(0, rule: "PRIV-2", "\(mnemonic(instruction)) is a privileged instruction: #GP(0) at CPL \(cpu.cpl)")
+                }
+                try executePrivileged(instruction)
+            }
+            cpu.rip = next
+        } catch {
+            result.delivery = raise(error, returnIP: ip, raised: &result.faults)
+        }
+        return result
+    }
+
+    /// The linear address of a data operand through DS (segment usable, limit) — SEG-5a, §5.3.
+    func dataLinear(_ offset: UInt64, size: Int, write: Bool) throws(Fault) -> UInt64 {
+        let ds = cpu.ds
+        if in64BitMode { return offset }
+        guard ds.cache.usable else { throw Fault.gp(0, rule: "SEG-5a", "memory access through DS, which holds a null selector") }
+        if write && !ds.cache.isWritableData {
+            throw Fault.gp(0, rule: "SEG-5c", "write through DS to a segment that is not writable")
+        }
+        if ds.cache.type & 0x4 == 0 || ds.cache.isCode {
+            guard offset &+ UInt64(size) &- 1 <= UInt64(ds.cache.limit) else {
+                throw Fault.gp(0, rule: "SEG-3", "offset 0x\(String(offset, radix: 16)) exceeds the DS limit 0x\(String(ds.cache.limit, radix: 16))")
+            }
+        }
+        return (ds.cache.base &+ offset) & 0xFFFF_FFFF
+    }
+
+    func mnemonic(_ i: Instruction) -> String {
+        switch i {
+        case .hlt: "HLT"
+        case .lgdt: "LGDT"
+        case .lidt: "LIDT"
+        case .movToCR, .movFromCR: "MOV CRn"
+        case .invlpg: "INVLPG"
+        case .rdmsr: "RDMSR"
+        case .wrmsr: "WRMSR"
+        default: "\(i)"
+        }
+    }
+
+    /// The CPL-0 instructions.
+    mutating func executePrivileged(_ i: Instruction) throws(Fault) {
+        switch i {
+        case .hlt:
+            halted = true
+        case .lgdt, .lidt:
+            let name = mnemonic(i)
+            trace.record(.note("\(name) reloads the table register with the scenario's table"))
+        case let .movFromCR(r, n):
+            switch n {
+            case 0: cpu[r] = cpu.cr0
+            case 2: cpu[r] = cpu.cr2
+            case 3: cpu[r] = cpu.cr3
+            case 4: cpu[r] = cpu.cr4
+            default: throw Fault(.UD, rule: "PRIV-2", "CR\(n) does not exist")
+            }
+        case let .movToCR(n, r):
+            try writeControlRegister(n, cpu[r])
+        case let .invlpg(addr):
+            paging.tlb.invlpg(addr)
+            trace.record(.tlbFlush(kind: "invlpg", linear: addr))
+        case .rdmsr:
+            let n = UInt32(truncatingIfNeeded: cpu[.rcx])
+            guard Machine.knownMSRs.contains(n) else { throw Fault.gp(0, rule: "PRIV-2", "RDMSR of unknown MSR 0x\(String(n, radix: 16))") }
+            let v = cpu.msr(n)
+            cpu[.rax] = v & 0xFFFF_FFFF
+            cpu[.rdx] = v >> 32
+        case .wrmsr:
+            let n = UInt32(truncatingIfNeeded: cpu[.rcx])
+            guard Machine.knownMSRs.contains(n) else { throw Fault.gp(0, rule: "PRIV-2", "WRMSR to unknown MSR 0x\(String(n, radix: 16))") }
+            let v = (cpu[.rdx] << 32) | (cpu[.rax] & 0xFFFF_FFFF)
+            if [MSR.lstar, MSR.cstar, MSR.sysenterEIP, MSR.sysenterESP, MSR.kernelGSBase].contains(n) && longMode && !isCanonical(v) {
+                throw Fault.gp(0, rule: "PRIV-2", "WRMSR of a non-canonical address to MSR 0x\(String(n, radix: 16))")
+            }
+            if n == MSR.efer {
+                // LME/LMA cannot change while paging is on; keep the mode bits.
+                cpu.efer = (v & ~(EFER.lme | EFER.lma)) | (cpu.efer & (EFER.lme | EFER.lma))
+            } else {
+                cpu.setMSR(n, v)
+            }
+        default:
+            break
+        }
+    }
+
+    /// MSRs that RDMSR/WRMSR accept.
+    public static let knownMSRs: Set<UInt32> = [MSR.sysenterCS, MSR.sysenterESP, MSR.sysenterEIP, MSR.efer, MSR.star,
+                                                MSR.lstar, MSR.cstar, MSR.fmask, MSR.kernelGSBase]
+
+    /// MOV CRn, value: CR3 switches the address space and flushes the TLB (PG-15); CR4.PGE toggles flush all.
+    public mutating func writeControlRegister(_ n: Int, _ value: UInt64) throws(Fault) {
+        switch n {
+        case 0:
+            let old = cpu.cr0
+            cpu.cr0 = value | CR0.pe | CR0.pg
+            if (old ^ cpu.cr0) & CR0.wp != 0 { paging.tlb.flushAll() }
+        case 2:
+            cpu.cr2 = value
+        case 3:
+            if pagingMode == .pae { try paging.loadPDPTEs(cr3: value) }
+            cpu.cr3 = value
+            paging.tlb.flushNonGlobal()
+            trace.record(.tlbFlush(kind: "cr3", linear: nil))
+        case 4:
+            let old = cpu.cr4
+            let fixed: UInt64 = longMode ? CR4.pae : 0
+            cpu.cr4 = value | fixed
+            if (old ^ cpu.cr4) & (CR4.pge | CR4.pae | CR4.pse | CR4.smep | CR4.smap | CR4.pke) != 0 {
+                paging.tlb.flushAll()
+                trace.record(.tlbFlush(kind: "all", linear: nil))
+            }
+        default:
+            throw Fault(.UD, rule: "PRIV-2", "CR\(n) does not exist")
+        }
+    }
+}

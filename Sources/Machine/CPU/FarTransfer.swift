@@ -1,0 +1,279 @@
+// Far control transfers: far JMP/CALL to code segments and through call gates, far RET and IRET
+// (SDM Vol. 3A §5.8; rules FAR-1..FAR-17). In 64-bit mode the direct far forms do not exist: a
+// `call far SEL:OFF` in a scenario stands for the memory-indirect REX.W form with that pointer, and
+// `retf` for RETFQ (8-byte slots).
+
+/// JMP or CALL.
+public enum FarKind: String, Sendable {
+    case jmp, call
+}
+
+extension Machine {
+    /// The operand width of far transfers and IRET at the current mode.
+    var farWidth: Int { in64BitMode ? 8 : 4 }
+
+    /// Far JMP/CALL SEL:OFF (FAR-1..FAR-11, TASK-2).
+    public mutating func farTransfer(_ kind: FarKind, selector sel: Selector, offset: UInt64, returnIP: UInt64) throws(Fault) {
+        guard !sel.isNull else { throw Fault.gp(0, rule: "FAR-1", "far \(kind.rawValue) to a null selector") }
+        guard let d = descriptor(sel) else {
+            throw Fault(.GP, code: sel.errorCode, rule: "FAR-1", "selector \(sel) lies beyond the \(sel.isLDT ? "LDT" : "GDT") limit")
+        }
+        if d.isCodeOrData {
+            // FAR-2, FAR-3: direct transfer; CPL never changes.
+            try checkCodeSegment(d, sel, rpl: sel.rpl, cpl: cpu.cpl, rule: "FAR-2")
+            var cache = d.cache
+            if !longMode { cache.long = false }
+            try checkBranchTarget(offset, cache: cache, rule: "FAR-2")
+            if kind == .call {
+                var st = currentStack(rule: "FAR-4")
+                try st.push(UInt64(cpu.cs.selector), width: farWidth, on: &self)
+                try st.push(returnIP, width: farWidth, on: &self)
+                cpu[.rsp] = st.sp
+            }
+            cpu.cs = SegmentRegister(selector: (sel.value & 0xFFFC) | UInt16(cpu.cpl), cache: cache)
+            cpu.rip = offset
+            trace.record(.segmentCheck(register: "cs", selector: cpu.cs.selector,
+                                       detail: "far \(kind.rawValue) to \(d.isConforming ? "conforming" : "non-conforming") code, DPL \(d.dpl), CPL stays \(cpu.cpl) (FAR-3)"))
+            return
+        }
+        switch d.systemType {
+        case .some(.callGate), .some(.callGate16):
+            try callGateTransfer(kind, gateSelector: sel, gate: d, returnIP: returnIP)
+        case .some(.tssAvailable), .some(.tssBusy), .some(.tss16Available), .some(.tss16Busy), .some(.taskGate):
+            if longMode {
+                throw Fault(.GP, code: sel.errorCode, rule: "TASK-9", "IA-32e mode has no hardware task switching: far \(kind.rawValue) to \(describeKind(d))")
+            }
+            try farTaskSwitch(kind, sel, d)
+        default:
+            throw Fault(.GP, code: sel.errorCode, rule: "FAR-1", "far \(kind.rawValue) to \(describeKind(d)), which is not a valid target")
+        }
+    }
+
+    /// Far JMP/CALL through a call gate (FAR-5..FAR-11).
+    mutating func callGateTransfer(_ kind: FarKind, gateSelector gsel: Selector, gate: Descriptor, returnIP: UInt64) throws(Fault) {
+        let cpl = cpu.cpl
+        // FAR-5: gate privilege, long-mode type, presence.
+        guard gate.dpl >= cpl && gate.dpl >= gsel.rpl else {
+            throw Fault(.GP, code: gsel.errorCode, rule: "FAR-5",
+                        "call gate DPL \(gate.dpl) is below CPL \(cpl) or RPL \(gsel.rpl): the gate must satisfy DPL >= max(CPL, RPL)")
+        }
+        if longMode && gate.systemType != .callGate {
+            throw Fault(.GP, code: gsel.errorCode, rule: "FAR-5", "in IA-32e mode only 64-bit call gates (type 0xC) are valid")
+        }
+        guard gate.present else {
+            throw Fault(.NP, code: gsel.errorCode, rule: "FAR-5", "call gate \(gsel) is not present")
+        }
+        let high = longMode ? (descriptorHigh(gsel) ?? 0) : 0
+        if longMode && (high >> 40) & 0x1F != 0 {
+            throw Fault(.GP, code: gsel.errorCode, rule: "FAR-11", "the type field of the 64-bit call gate's upper dword is not 0")
+        }
+        // FAR-6, FAR-7: the target code segment.
+        let tsel = Selector(gate.gateSelector)
+        guard !tsel.isNull else { throw Fault.gp(0, rule: "FAR-6", "the call gate's target selector is null") }
+        guard let t = descriptor(tsel) else {
+            throw Fault(.GP, code: tsel.errorCode, rule: "FAR-6", "the call gate's target \(tsel) lies beyond the descriptor table limit")
+        }
+        guard t.isCode && t.dpl <= cpl else {
+            throw Fault(.GP, code: tsel.errorCode, rule: "FAR-7",
+                        t.isCode ? "the target code segment's DPL \(t.dpl) is greater than CPL \(cpl)" : "the call gate's target is \(describeKind(t)), not code")
+        }
+        guard t.present else { throw Fault(.NP, code: tsel.errorCode, rule: "FAR-7", "the call gate's target \(tsel) is not present") }
+        if longMode && !(t.long && !t.big) {
+            throw Fault(.GP, code: tsel.errorCode, rule: "FAR-11", "a 64-bit call gate must target a 64-bit code segment (L=1, D=0)")
+        }
+        let is32 = gate.systemType == .callGate
+        let offset = longMode ? gate.gateOffset | (high & 0xFFFF_FFFF) << 32 : (is32 ? gate.gateOffset : gate.gateOffset & 0xFFFF)
+        var recordType = "call"
+        if kind == .jmp {
+            // FAR-8: a JMP never changes privilege.
+            try checkCodeSegment(t, tsel, rpl: 0, cpl: cpl, rule: "FAR-8")
+            try checkBranchTarget(offset, cache: t.cache, rule: "FAR-8")
+            cpu.cs = SegmentRegister(selector: (tsel.value & 0xFFFC) | UInt16(cpl), cache: t.cache)
+            cpu.rip = offset
+            recordType = "call"
+            lastDelivery = DeliveryRecord(vector: nil, type: recordType, dpl: gate.dpl, fromCPL: cpl, toCPL: cpl,
+                                          stackSwitch: false, interruptsEnabled: cpu.interruptsEnabled,
+                                          selector: cpu.cs.selector, handler: offset, pushed: [])
+            trace.record(.gate(vector: nil, kind: "call gate (jmp)", dpl: gate.dpl, fromCPL: cpl, toCPL: cpl, stackSwitch: false, pushed: []))
+            return
+        }
+        let width = longMode ? 8 : (is32 ? 4 : 2)
+        var pushed: [String] = []
+        if !t.isConforming && t.dpl < cpl {
+            // FAR-9 / FAR-11: privilege-raising CALL, stack from the TSS.
+            let n = t.dpl
+            var cursor: StackCursor
+            if longMode {
+                guard let sp = tssRead(offset: 4 + 8 * Int(n), size: 8) else {
+                    throw Fault(.TS, code: UInt32(cpu.tr.selector & 0xFFFC), rule: "FAR-11", "TSS.RSP\(n) lies beyond the TSS limit")
+                }
+                guard isCanonical(sp) else {
+                    throw Fault(.SS, code: 0, rule: "FAR-11", "TSS.RSP\(n) 0x\(String(sp, radix: 16)) is not canonical")
+                }
+                let ss = SegmentRegister(selector: UInt16(n), cache: .flat(code: false, dpl: n))
+                cursor = StackCursor(ss: ss, sp: sp, cpl: n, is64: true, faultCode: 0, rule: "FAR-11")
+                trace.record(.stackSwitch(ss: UInt16(n), sp: sp, source: "TSS.RSP\(n)"))
+            } else {
+                let (ssSel, sp) = try stackFromTSS(cpl: n, ext: false, rule: "FAR-9")
+                let ssd = try checkNewStack(ssSel, cpl: n, ext: false, rule: "FAR-9")
+                cursor = StackCursor(ss: SegmentRegister(selector: ssSel.value, cache: ssd.cache), sp: sp, cpl: n,
+                                     is64: false, faultCode: ssSel.errorCode, rule: "FAR-9")
+                trace.record(.stackSwitch(ss: ssSel.value, sp: sp, source: "TSS.SS\(n):ESP\(n)"))
+            }
+            let oldSS = UInt64(cpu.ss.selector), oldSP = cpu[.rsp]
+            try cursor.push(oldSS, width: width, on: &self)
+            try cursor.push(longMode ? oldSP : oldSP & 0xFFFF_FFFF, width: width, on: &self)
+            pushed += ["SS=0x\(String(oldSS, radix: 16))", "ESP=0x\(String(oldSP, radix: 16))"]
+            if !longMode {
+                // Copy `params` parameters from the old stack (read at the old CPL), last first.
+                let count = Int(gate.paramCount)
+                var old = currentStack(rule: "FAR-9")
+                var params: [UInt64] = []
+                for _ in 0..<count { params.append(try old.pop(width: width, on: &self)) }
+                for p in params.reversed() {
+                    try cursor.push(p, width: width, on: &self)
+                    pushed.append("param=0x\(String(p, radix: 16))")
+                }
+            }
+            try cursor.push(UInt64(cpu.cs.selector), width: width, on: &self)
+            try cursor.push(returnIP, width: width, on: &self)
+            pushed += ["CS=0x\(String(cpu.cs.selector, radix: 16))", "EIP=0x\(String(returnIP, radix: 16))"]
+            try checkBranchTarget(offset, cache: t.cache, rule: "FAR-9")
+            cpu.ss = cursor.ss
+            cpu.ss.selector = (cpu.ss.selector & 0xFFFC) | UInt16(n)
+            cpu[.rsp] = cursor.sp
+            cpu.cs = SegmentRegister(selector: (tsel.value & 0xFFFC) | UInt16(n), cache: t.cache)
+            cpu.cpl = n
+            cpu.rip = offset
+            lastDelivery = DeliveryRecord(vector: nil, type: recordType, dpl: gate.dpl, fromCPL: cpl, toCPL: n,
+                                          stackSwitch: true, interruptsEnabled: cpu.interruptsEnabled,
+                                          selector: cpu.cs.selector, handler: offset, pushed: pushed)
+            trace.record(.gate(vector: nil, kind: "call gate", dpl: gate.dpl, fromCPL: cpl, toCPL: n, stackSwitch: true, pushed: pushed))
+            noteCPLChange(from: cpl)
+            return
+        }
+        // FAR-10: same privilege (conforming target, or DPL == CPL).
+        try checkCodeSegment(t, tsel, rpl: 0, cpl: cpl, rule: "FAR-10")
+        var st = currentStack(rule: "FAR-10")
+        try st.push(UInt64(cpu.cs.selector), width: width, on: &self)
+        try st.push(returnIP, width: width, on: &self)
+        try checkBranchTarget(offset, cache: t.cache, rule: "FAR-10")
+        cpu[.rsp] = st.sp
+        cpu.cs = SegmentRegister(selector: (tsel.value & 0xFFFC) | UInt16(cpl), cache: t.cache)
+        cpu.rip = offset
+        lastDelivery = DeliveryRecord(vector: nil, type: recordType, dpl: gate.dpl, fromCPL: cpl, toCPL: cpl,
+                                      stackSwitch: false, interruptsEnabled: cpu.interruptsEnabled,
+                                      selector: cpu.cs.selector, handler: offset,
+                                      pushed: ["CS=0x\(String(cpu.cs.selector, radix: 16))", "EIP=0x\(String(returnIP, radix: 16))"])
+        trace.record(.gate(vector: nil, kind: "call gate", dpl: gate.dpl, fromCPL: cpl, toCPL: cpl, stackSwitch: false, pushed: []))
+    }
+
+    /// Far RET [imm16] (FAR-12..FAR-14).
+    public mutating func farReturn(popBytes imm: UInt16) throws(Fault) {
+        let width = farWidth
+        var st = currentStack(rule: "FAR-12")
+        let eip = try st.pop(width: width, on: &self)
+        let csValue = try st.pop(width: width, on: &self)
+        try returnToSegment(ip: eip, csValue: UInt16(truncatingIfNeeded: csValue), flags: nil, stack: st,
+                            extra: UInt64(imm), width: width, kind: "RETF", rulePrefix: "FAR-12")
+    }
+
+    /// IRET / IRETD / IRETQ (FAR-15..FAR-17, TASK-9).
+    public mutating func interruptReturn(width requested: Int?) throws(Fault) {
+        if cpu.rflags & RFLAGS.nt != 0 {
+            if longMode { throw Fault.gp(0, rule: "FAR-15", "IRET with NT=1 in IA-32e mode (no hardware task switching, TASK-9)") }
+            try taskReturn()
+            return
+        }
+        let width = requested ?? (in64BitMode ? 8 : 4)
+        var st = currentStack(rule: "FAR-16")
+        let ip = try st.pop(width: width, on: &self)
+        let csValue = try st.pop(width: width, on: &self)
+        let flags = try st.pop(width: width, on: &self)
+        if flags & RFLAGS.vm != 0 && cpu.cpl == 0 && !longMode {
+            unsupported = "IRET to virtual-8086 mode (FAR-16) is not modelled"
+            throw Fault.gp(0, rule: "FAR-16", "return to virtual-8086 mode is not modelled")
+        }
+        try returnToSegment(ip: ip, csValue: UInt16(truncatingIfNeeded: csValue), flags: flags, stack: st,
+                            extra: 0, width: width, kind: "IRET", rulePrefix: "FAR-16")
+    }
+
+    /// The checks and state changes shared by far RET and IRET (FAR-12, FAR-13, FAR-14, FAR-17).
+    mutating func returnToSegment(ip: UInt64, csValue: UInt16, flags: UInt64?, stack: StackCursor, extra: UInt64,
+                                  width: Int, kind: String, rulePrefix: String) throws(Fault) {
+        var st = stack
+        let sel = Selector(csValue)
+        let cpl = cpu.cpl
+        guard !sel.isNull else { throw Fault.gp(0, rule: "FAR-12", "\(kind) to a null code selector") }
+        guard let d = descriptor(sel) else {
+            throw Fault(.GP, code: sel.errorCode, rule: "FAR-12", "return selector \(sel) lies beyond the descriptor table limit")
+        }
+        guard sel.rpl >= cpl else {
+            throw Fault(.GP, code: sel.errorCode, rule: "FAR-12", "return RPL \(sel.rpl) is more privileged than CPL \(cpl): a return may not raise privilege")
+        }
+        try checkCodeSegment(d, sel, rpl: sel.rpl, cpl: sel.rpl, rule: "FAR-12")
+        let newCPL = sel.rpl
+        let outer = newCPL > cpl
+        // 64-bit IRETQ always pops SS:RSP; a far return does only on a privilege change.
+        let popsStack = outer || (flags != nil && in64BitMode)
+        st.sp = st.sp &+ extra
+        var newSS = cpu.ss
+        var newSP = st.sp
+        if popsStack {
+            let sp = try st.pop(width: width, on: &self)
+            let ssValue = UInt16(truncatingIfNeeded: try st.pop(width: width, on: &self))
+            let ssSel = Selector(ssValue)
+            if ssSel.isNull {
+                let allowed = longMode && d.long && newCPL != 3
+                guard allowed else { throw Fault.gp(0, rule: "FAR-13", "\(kind) pops a null SS for a return to CPL \(newCPL)") }
+                newSS = SegmentRegister(selector: ssValue, cache: .flat(code: false, dpl: newCPL))
+            } else {
+                guard let s = descriptor(ssSel) else {
+                    throw Fault(.GP, code: ssSel.errorCode, rule: "FAR-13", "returned SS \(ssSel) lies beyond the descriptor table limit")
+                }
+                guard ssSel.rpl == newCPL else {
+                    throw Fault(.GP, code: ssSel.errorCode, rule: "FAR-13", "returned SS RPL \(ssSel.rpl) differs from the return CPL \(newCPL)")
+                }
+                guard s.isWritableData else {
+                    throw Fault(.GP, code: ssSel.errorCode, rule: "FAR-13", "returned SS \(ssSel) is \(describeKind(s)), not a writable data segment")
+                }
+                guard s.dpl == newCPL else {
+                    throw Fault(.GP, code: ssSel.errorCode, rule: "FAR-13", "returned SS DPL \(s.dpl) differs from the return CPL \(newCPL)")
+                }
+                guard s.present else {
+                    throw Fault(.SS, code: ssSel.errorCode, rule: "FAR-13", "returned stack segment \(ssSel) is not present")
+                }
+                newSS = SegmentRegister(selector: ssValue, cache: s.cache)
+            }
+            newSP = sp &+ (outer ? extra : 0)
+        }
+        var cache = d.cache
+        if !longMode { cache.long = false }
+        try checkBranchTarget(ip, cache: cache, rule: "FAR-12")
+        // Commit.
+        cpu.cs = SegmentRegister(selector: sel.value, cache: cache)
+        cpu.rip = ip
+        cpu.ss = newSS
+        cpu[.rsp] = newSP
+        if let f = flags {
+            // FAR-17: IF only if CPL <= IOPL; IOPL, VIF, VIP only at CPL 0; VM unaffected.
+            var mask: UInt64 = 0x3F_7FD5 & ~(RFLAGS.vm | RFLAGS.vif | RFLAGS.vip | RFLAGS.iopl | RFLAGS.if)
+            if cpl <= RFLAGS.iopl(of: cpu.rflags) { mask |= RFLAGS.if }
+            if cpl == 0 { mask |= RFLAGS.iopl | RFLAGS.vif | RFLAGS.vip }
+            cpu.rflags = (cpu.rflags & ~mask) | (f & mask) | RFLAGS.reserved1
+        }
+        cpu.cpl = newCPL
+        if outer {
+            // FAR-14: data segment registers the new CPL may not use are nulled.
+            for r in [SegmentRegisterName.es, .ds, .fs, .gs] {
+                let c = cpu[segment: r].cache
+                if !c.usable || ((!c.isCode || !c.isConforming) && c.dpl < newCPL) {
+                    cpu[segment: r] = SegmentRegister(selector: 0, cache: .unusable)
+                    trace.record(.segmentCheck(register: r.rawValue, selector: 0, detail: "nulled on the return to CPL \(newCPL): its DPL \(c.dpl) < CPL (FAR-14)"))
+                }
+            }
+        }
+        trace.record(.fastReturn(instruction: kind.lowercased(), cs: cpu.cs.selector, ss: cpu.ss.selector, ip: ip, sp: newSP))
+        noteCPLChange(from: cpl)
+    }
+}

@@ -1,0 +1,64 @@
+// Instruction: the instructions a scenario's `exec` step can run, already decoded (selectors and
+// addresses resolved). Their lengths give the return addresses that traps and calls save.
+
+public enum Instruction: Sendable, Equatable {
+    /// INT n (CD ib): a software interrupt.
+    case int(UInt8)
+    /// INT3 (CC): the breakpoint trap.
+    case int3
+    /// INTO (CE): the overflow trap when OF=1 (invalid in 64-bit mode).
+    case into
+    /// INT1 / ICEBP (F1).
+    case int1
+    case syscall
+    /// SYSRET; `to64` = the REX.W form (`sysretq`, and plain `sysret` in scenarios).
+    case sysret(to64: Bool)
+    case sysenter
+    /// SYSEXIT; `to64` = the REX.W form (`sysexitq`).
+    case sysexit(to64: Bool)
+    /// IRET with an explicit width (2, 4, 8) or the mode's default.
+    case iret(width: Int?)
+    case callFar(selector: UInt16, offset: UInt64)
+    case jmpFar(selector: UInt16, offset: UInt64)
+    case retf(popBytes: UInt16)
+    case movToSegment(SegmentRegisterName, UInt16)
+    /// MOV CS, r/m: always #UD (SEG-7).
+    case movToCS
+    case movImmediate(GPR, UInt64)
+    case load(GPR, address: UInt64, size: Int)
+    case store(address: UInt64, GPR, size: Int)
+    case cli, sti, hlt, lgdt, lidt
+    case movToCR(Int, GPR)
+    case movFromCR(GPR, Int)
+    case invlpg(UInt64)
+    case rdmsr, wrmsr
+    case inPort, outPort
+    case nop
+
+    /// Encoded length in bytes (for saved return addresses).
+    public func length(in64BitMode: Bool) -> UInt64 {
+        switch self {
+        case .int: 2
+        case .int3, .into, .int1, .cli, .sti, .hlt, .nop, .inPort, .outPort: 1
+        case .syscall, .sysenter, .rdmsr, .wrmsr: 2
+        case let .sysret(to64), let .sysexit(to64): to64 ? 3 : 2
+        case let .iret(width): width == 8 ? 2 : (width == 2 ? 2 : 1)
+        case .callFar, .jmpFar: in64BitMode ? 7 : 7
+        case let .retf(n): n == 0 ? 1 : 3
+        case .movToSegment, .movToCS: 2
+        case .movImmediate: in64BitMode ? 10 : 5
+        case .load, .store: in64BitMode ? 8 : 6
+        case .lgdt, .lidt: 7
+        case .movToCR, .movFromCR: 3
+        case .invlpg: 7
+        }
+    }
+
+    /// Whether the instruction is CPL-0 only (#GP(0) otherwise).
+    public var isPrivileged: Bool {
+        switch self {
+        case .hlt, .lgdt, .lidt, .movToCR, .movFromCR, .invlpg, .rdmsr, .wrmsr: true
+        default: false
+        }
+    }
+}

@@ -1,0 +1,67 @@
+// Stack pushes and pops through SS, segmentation limits and paging, as the CPU makes them during
+// far calls and event delivery (SDM Vol. 3A §6.12.1, §5.8.5).
+
+/// A stack being written: its segment, pointer and the width of each slot.
+struct StackCursor {
+    var ss: SegmentRegister
+    var sp: UInt64
+    /// The CPL at which the pushes are made (the new CPL after a stack switch).
+    var cpl: UInt8
+    /// 64-bit stack (IA-32e 64-bit mode target): linear = RSP, canonical check.
+    var is64: Bool
+    /// The error code of a #SS raised by these pushes: the new SS selector on a new stack, 0 on the current one.
+    var faultCode: UInt32
+    var rule: String
+
+    mutating func push(_ value: UInt64, width: Int, on machine: inout Machine) throws(Fault) {
+        if is64 {
+            sp = sp &- UInt64(width)
+            guard isCanonical(sp) else {
+                throw Fault(.SS, code: faultCode, rule: rule, "stack pointer 0x\(String(sp, radix: 16)) is not canonical")
+            }
+            try machine.writeLinear(sp, value: value, size: width, MemoryAccess(.write, cpl: cpl, stack: true))
+            return
+        }
+        let mask: UInt64 = ss.cache.big ? 0xFFFF_FFFF : 0xFFFF
+        sp = (sp &- UInt64(width)) & mask
+        if ss.cache.type & 0x4 == 0 {  // expand-up: offset + width - 1 must be within the limit
+            guard sp &+ UInt64(width) &- 1 <= UInt64(ss.cache.limit) else {
+                throw Fault(.SS, code: faultCode, rule: rule, "push at ESP 0x\(String(sp, radix: 16)) exceeds the stack segment limit")
+            }
+        }
+        let linear = (ss.cache.base &+ sp) & 0xFFFF_FFFF
+        try machine.writeLinear(linear, value: value & (width == 8 ? ~0 : (UInt64(1) << (8 * UInt64(width))) - 1),
+                                size: width, MemoryAccess(.write, cpl: cpl, stack: true))
+    }
+
+    mutating func pop(width: Int, on machine: inout Machine) throws(Fault) -> UInt64 {
+        let linear: UInt64
+        if is64 {
+            guard isCanonical(sp) else {
+                throw Fault(.SS, code: faultCode, rule: rule, "stack pointer 0x\(String(sp, radix: 16)) is not canonical")
+            }
+            linear = sp
+        } else {
+            if ss.cache.type & 0x4 == 0 && sp &+ UInt64(width) &- 1 > UInt64(ss.cache.limit) {
+                throw Fault(.SS, code: faultCode, rule: rule, "pop at ESP 0x\(String(sp, radix: 16)) exceeds the stack segment limit")
+            }
+            linear = (ss.cache.base &+ sp) & 0xFFFF_FFFF
+        }
+        let v = try machine.readLinear(linear, size: width, MemoryAccess(.read, cpl: cpl, stack: true))
+        let mask: UInt64 = is64 ? ~0 : (ss.cache.big ? 0xFFFF_FFFF : 0xFFFF)
+        sp = (sp &+ UInt64(width)) & mask
+        return v
+    }
+}
+
+extension Machine {
+    /// A cursor over the current stack.
+    func currentStack(rule: String) -> StackCursor {
+        StackCursor(ss: cpu.ss, sp: cpu[.rsp], cpl: cpu.cpl, is64: in64BitMode, faultCode: 0, rule: rule)
+    }
+
+    /// Writes a stack pointer back into RSP/ESP with the stack's width.
+    mutating func setStackPointer(_ sp: UInt64) {
+        cpu[.rsp] = sp
+    }
+}

@@ -1,0 +1,191 @@
+// Hardware task switching through TSS descriptors and task gates, ia32 only (SDM Vol. 3A chapter 7;
+// rules TASK-1..TASK-9). The 32-bit TSS layout (TASK-8):
+//   00 link | 04 ESP0 | 08 SS0 | 0C ESP1 | 10 SS1 | 14 ESP2 | 18 SS2 | 1C CR3 | 20 EIP | 24 EFLAGS
+//   28 EAX | 2C ECX | 30 EDX | 34 EBX | 38 ESP | 3C EBP | 40 ESI | 44 EDI
+//   48 ES | 4C CS | 50 SS | 54 DS | 58 FS | 5C GS | 60 LDT | 64 T bit, I/O map base (high word)
+// 16-bit TSSs are refused as not modelled.
+
+/// Why a task switch happens; it decides the busy bits, NT and the back link (TASK-4).
+public enum TaskSwitchReason: String, Sendable {
+    case jmp, call, interrupt, iret
+}
+
+/// Offsets of the 32-bit TSS fields (TASK-8).
+public enum TSS32 {
+    public static let link = 0x00, esp0 = 0x04, ss0 = 0x08, esp1 = 0x0C, ss1 = 0x10, esp2 = 0x14, ss2 = 0x18
+    public static let cr3 = 0x1C, eip = 0x20, eflags = 0x24, eax = 0x28, ecx = 0x2C, edx = 0x30, ebx = 0x34
+    public static let esp = 0x38, ebp = 0x3C, esi = 0x40, edi = 0x44
+    public static let es = 0x48, cs = 0x4C, ss = 0x50, ds = 0x54, fs = 0x58, gs = 0x5C, ldt = 0x60, iomap = 0x64
+    /// Minimum limit of a 32-bit TSS (TASK-3).
+    public static let minimumLimit: UInt32 = 0x67
+    /// The general registers in TSS order.
+    public static let gprOrder: [(GPR, Int)] = [(.rax, eax), (.rcx, ecx), (.rdx, edx), (.rbx, ebx), (.rsp, esp), (.rbp, ebp), (.rsi, esi), (.rdi, edi)]
+    public static let segmentOrder: [(SegmentRegisterName, Int)] = [(.es, es), (.cs, cs), (.ss, ss), (.ds, ds), (.fs, fs), (.gs, gs)]
+}
+
+/// Offsets of the 64-bit TSS fields (TASK-9, INT-10).
+public enum TSS64 {
+    public static func rsp(_ n: Int) -> Int { 4 + 8 * n }
+    public static func ist(_ n: Int) -> Int { 0x24 + 8 * (n - 1) }
+    public static let iomap = 0x66
+    public static let minimumLimit: UInt32 = 0x67
+}
+
+extension Machine {
+    /// Far JMP/CALL to a TSS descriptor or a task gate (TASK-2).
+    mutating func farTaskSwitch(_ kind: FarKind, _ sel: Selector, _ d: Descriptor) throws(Fault) {
+        let cpl = cpu.cpl
+        guard d.dpl >= cpl && d.dpl >= sel.rpl else {
+            throw Fault(.GP, code: sel.errorCode, rule: "TASK-2", "\(describeKind(d)) DPL \(d.dpl) is below CPL \(cpl) or RPL \(sel.rpl)")
+        }
+        var tssSel = sel
+        var tssDesc = d
+        if d.systemType == .taskGate {
+            guard d.present else { throw Fault(.NP, code: sel.errorCode, rule: "TASK-2", "task gate \(sel) is not present") }
+            tssSel = Selector(d.gateSelector)
+            guard !tssSel.isLDT, let t = descriptor(tssSel) else {
+                throw Fault(.GP, code: tssSel.errorCode, rule: "TASK-2", "the task gate's TSS selector \(tssSel) must name a GDT entry")
+            }
+            tssDesc = t
+        } else if sel.isLDT {
+            throw Fault(.GP, code: sel.errorCode, rule: "TASK-2", "a TSS selector must name a GDT entry")
+        }
+        guard tssDesc.systemType == .tssAvailable || tssDesc.systemType == .tss16Available else {
+            throw Fault(.GP, code: tssSel.errorCode, rule: "TASK-2", "\(tssSel) is \(describeKind(tssDesc)), not an available TSS")
+        }
+        guard tssDesc.present else { throw Fault(.NP, code: tssSel.errorCode, rule: "TASK-2", "TSS \(tssSel) is not present") }
+        try taskSwitch(to: tssSel, reason: kind == .jmp ? .jmp : .call, gateSelector: d.systemType == .taskGate ? sel : nil,
+                       errorCode: nil, ext: false)
+    }
+
+    /// IRET with NT=1: return to the task in the back link (FAR-15).
+    mutating func taskReturn() throws(Fault) {
+        let link = Selector(UInt16(tssRead(offset: TSS32.link, size: 2) ?? 0))
+        guard !link.isLDT else { throw Fault(.TS, code: link.errorCode, rule: "FAR-15", "the back link \(link) names the LDT") }
+        guard let d = descriptor(link) else { throw Fault(.TS, code: link.errorCode, rule: "FAR-15", "the back link \(link) lies beyond the GDT limit") }
+        guard d.systemType == .tssBusy || d.systemType == .tss16Busy else {
+            throw Fault(.TS, code: link.errorCode, rule: "FAR-15", "the back link \(link) is \(describeKind(d)), not a busy TSS")
+        }
+        guard d.present else { throw Fault(.NP, code: link.errorCode, rule: "FAR-15", "the back-linked TSS \(link) is not present") }
+        try taskSwitch(to: link, reason: .iret, gateSelector: nil, errorCode: nil, ext: false)
+    }
+
+    /// The task switch proper (TASK-3..TASK-7).
+    public mutating func taskSwitch(to sel: Selector, reason: TaskSwitchReason, gateSelector: Selector?,
+                                    errorCode: UInt32?, ext: Bool) throws(Fault) {
+        let extBit: UInt32 = ext ? 1 : 0
+        lastTaskSwitchFromCPL = cpu.cpl
+        guard var newDesc = descriptor(sel), !sel.isLDT else {
+            throw Fault(.GP, code: sel.errorCode | extBit, rule: "TASK-2", "TSS selector \(sel) does not name a GDT entry")
+        }
+        if reason == .interrupt {
+            guard newDesc.systemType == .tssAvailable || newDesc.systemType == .tss16Available else {
+                throw Fault(.GP, code: sel.errorCode | extBit, rule: "TASK-2", "the task gate names \(describeKind(newDesc)), not an available TSS")
+            }
+            guard newDesc.present else { throw Fault(.NP, code: sel.errorCode | extBit, rule: "TASK-2", "TSS \(sel) is not present") }
+        }
+        if newDesc.systemType == .tss16Available || newDesc.systemType == .tss16Busy {
+            unsupported = "16-bit TSSs are not modelled (TASK-3)"
+            throw Fault(.TS, code: sel.errorCode | extBit, rule: "TASK-3", "16-bit TSSs are not modelled")
+        }
+        // TASK-3: limits.
+        guard newDesc.limit >= TSS32.minimumLimit else {
+            throw Fault(.TS, code: sel.errorCode | extBit, rule: "TASK-3", "the new TSS limit 0x\(String(newDesc.limit, radix: 16)) is below 0x67")
+        }
+        guard cpu.tr.cache.usable, cpu.tr.cache.limit >= TSS32.minimumLimit else {
+            throw Fault(.TS, code: UInt32(cpu.tr.selector & 0xFFFC) | extBit, rule: "TASK-3", "the current TSS limit is below 0x67")
+        }
+        let oldSel = Selector(cpu.tr.selector)
+        let oldBase = cpu.tr.cache.base
+        let newBase = newDesc.base
+        if tssImages[newBase] == nil { tssImages[newBase] = Array(repeating: 0, count: Int(TSS32.minimumLimit) + 1) }
+
+        // TASK-5: save the dynamic state into the old TSS.
+        var savedFlags = cpu.rflags
+        if reason == .iret { savedFlags &= ~RFLAGS.nt }
+        tssWrite(offset: TSS32.eip, size: 4, value: cpu.rip, tssBase: oldBase)
+        tssWrite(offset: TSS32.eflags, size: 4, value: savedFlags, tssBase: oldBase)
+        for (r, off) in TSS32.gprOrder { tssWrite(offset: off, size: 4, value: cpu[r], tssBase: oldBase) }
+        for (s, off) in TSS32.segmentOrder { tssWrite(offset: off, size: 2, value: UInt64(cpu[segment: s].selector), tssBase: oldBase) }
+
+        // TASK-4: busy bits, back link.
+        if reason == .jmp || reason == .iret, var oldDesc = descriptor(oldSel) {
+            oldDesc.raw &= ~(UInt64(0x2) << 40)  // busy -> available
+            setDescriptor(oldSel, oldDesc)
+        }
+        if reason != .iret {
+            newDesc.raw |= UInt64(0x2) << 40  // available -> busy
+            setDescriptor(sel, newDesc)
+        }
+        if reason == .call || reason == .interrupt {
+            tssWrite(offset: TSS32.link, size: 2, value: UInt64(oldSel.value), tssBase: newBase)
+        }
+
+        // TASK-6: load the new task's state.
+        let oldCPL = cpu.cpl
+        cpu.tr = SegmentRegister(selector: sel.value, cache: newDesc.cache)
+        let snapshot = self
+        let read = { (off: Int, size: Int) -> UInt64 in snapshot.tssRead(offset: off, size: size, tssBase: newBase, limit: newDesc.limit) ?? 0 }
+        let newCR3 = read(TSS32.cr3, 4)
+        var flags = read(TSS32.eflags, 4) | RFLAGS.reserved1
+        if reason == .call || reason == .interrupt { flags |= RFLAGS.nt }
+        cpu.rip = read(TSS32.eip, 4)
+        for (r, off) in TSS32.gprOrder { cpu[r] = read(off, 4) }
+        cpu.rflags = flags
+        cpu.cr0 |= CR0.ts
+        if newCR3 != cpu.cr3 {
+            cpu.cr3 = newCR3
+            paging.tlb.flushNonGlobal()
+            trace.record(.tlbFlush(kind: "cr3", linear: nil))
+        }
+        let selectors = TSS32.segmentOrder.map { ($0.0, Selector(UInt16(read($0.1, 2)))) }
+        let ldtSel = Selector(UInt16(read(TSS32.ldt, 2)))
+        // Registers hold the new selectors before validation (the commit point has passed).
+        for (s, v) in selectors { cpu[segment: s] = SegmentRegister(selector: v.value, cache: .unusable) }
+        trace.record(.note("task switch (\(reason.rawValue)) from TSS \(oldSel) to TSS \(sel): state saved in the old TSS, loaded from the new (TASK-5, TASK-6)"))
+
+        // After the commit point: validate LDT, CS, SS, data segments (faults in the new task).
+        if ldtSel.isNull {
+            cpu.ldtr = SegmentRegister(selector: 0, cache: .unusable)
+        } else {
+            guard !ldtSel.isLDT, let l = descriptor(ldtSel), l.systemType == .ldt else {
+                throw Fault(.TS, code: ldtSel.errorCode | extBit, rule: "TASK-6", "the new task's LDT selector \(ldtSel) does not name an LDT descriptor")
+            }
+            guard l.present else { throw Fault(.TS, code: ldtSel.errorCode | extBit, rule: "TASK-6", "the new task's LDT is not present") }
+            cpu.ldtr = SegmentRegister(selector: ldtSel.value, cache: l.cache)
+        }
+        let csSel = selectors[1].1
+        guard !csSel.isNull, let cs = descriptor(csSel), cs.isCode else {
+            throw Fault(.TS, code: csSel.errorCode | extBit, rule: "TASK-6", "the new task's CS \(csSel) is not a code segment")
+        }
+        let newCPL = csSel.rpl
+        if cs.isConforming ? cs.dpl > newCPL : cs.dpl != newCPL {
+            throw Fault(.TS, code: csSel.errorCode | extBit, rule: "TASK-6", "the new task's CS DPL \(cs.dpl) does not match its RPL \(newCPL)")
+        }
+        guard cs.present else { throw Fault(.NP, code: csSel.errorCode | extBit, rule: "TASK-6", "the new task's CS \(csSel) is not present") }
+        cpu.cs = SegmentRegister(selector: csSel.value, cache: cs.cache)
+        cpu.cpl = newCPL
+        let ssSel = selectors[2].1
+        guard !ssSel.isNull, let ss = descriptor(ssSel), ss.isWritableData, ssSel.rpl == newCPL, ss.dpl == newCPL else {
+            throw Fault(.TS, code: ssSel.errorCode | extBit, rule: "TASK-6", "the new task's SS \(ssSel) is not a writable data segment at CPL \(newCPL)")
+        }
+        guard ss.present else { throw Fault(.SS, code: ssSel.errorCode | extBit, rule: "TASK-6", "the new task's SS \(ssSel) is not present") }
+        cpu.ss = SegmentRegister(selector: ssSel.value, cache: ss.cache)
+        for (s, v) in selectors where s != .cs && s != .ss {
+            if v.isNull { continue }
+            guard let d = descriptor(v), d.isData || d.isReadableCode,
+                  d.isConforming || (v.rpl <= d.dpl && newCPL <= d.dpl) else {
+                throw Fault(.TS, code: v.errorCode | extBit, rule: "TASK-6", "the new task's \(s.rawValue.uppercased()) \(v) fails the data-segment checks")
+            }
+            guard d.present else { throw Fault(.NP, code: v.errorCode | extBit, rule: "TASK-6", "the new task's \(s.rawValue.uppercased()) \(v) is not present") }
+            cpu[segment: s] = SegmentRegister(selector: v.value, cache: d.cache)
+        }
+        noteCPLChange(from: oldCPL)
+        // TASK-7: an exception's error code goes on the new task's stack.
+        if let code = errorCode {
+            var st = currentStack(rule: "TASK-7")
+            try st.push(UInt64(code), width: 4, on: &self)
+            cpu[.rsp] = st.sp
+        }
+    }
+}

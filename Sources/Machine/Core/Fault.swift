@@ -1,0 +1,144 @@
+// Fault: an exception the CPU raised, as a value. Every fault names the rule that raised it
+// (an id from docs/machine-rules.md such as `SEG-5d` or `PG-9`) so that a trace can say why.
+
+/// An x86 exception vector (SDM Vol. 3A §6.3, table 6-1).
+public enum ExceptionVector: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    case DE = 0, DB = 1, NMI = 2, BP = 3, OF = 4, BR = 5, UD = 6, NM = 7, DF = 8
+    case CSO = 9, TS = 10, NP = 11, SS = 12, GP = 13, PF = 14, MF = 16, AC = 17
+    case MC = 18, XM = 19, VE = 20, CP = 21
+
+    /// The manual's mnemonic, `#GP`, `#PF`, ...
+    public var description: String { self == .NMI ? "NMI" : "#\(Self.shortName(self))" }
+
+    /// The bare name used in scenario files: `GP`, `PF`, ...
+    public var name: String { Self.shortName(self) }
+
+    static func shortName(_ v: ExceptionVector) -> String {
+        switch v {
+        case .DE: "DE"
+        case .DB: "DB"
+        case .NMI: "NMI"
+        case .BP: "BP"
+        case .OF: "OF"
+        case .BR: "BR"
+        case .UD: "UD"
+        case .NM: "NM"
+        case .DF: "DF"
+        case .CSO: "CSO"
+        case .TS: "TS"
+        case .NP: "NP"
+        case .SS: "SS"
+        case .GP: "GP"
+        case .PF: "PF"
+        case .MF: "MF"
+        case .AC: "AC"
+        case .MC: "MC"
+        case .XM: "XM"
+        case .VE: "VE"
+        case .CP: "CP"
+        }
+    }
+
+    /// The SDM's long name of the exception.
+    public var title: String {
+        switch self {
+        case .DE: "divide error"
+        case .DB: "debug exception"
+        case .NMI: "non-maskable interrupt"
+        case .BP: "breakpoint"
+        case .OF: "overflow"
+        case .BR: "BOUND range exceeded"
+        case .UD: "invalid opcode"
+        case .NM: "device not available"
+        case .DF: "double fault"
+        case .CSO: "coprocessor segment overrun"
+        case .TS: "invalid TSS"
+        case .NP: "segment not present"
+        case .SS: "stack-segment fault"
+        case .GP: "general protection"
+        case .PF: "page fault"
+        case .MF: "x87 floating-point error"
+        case .AC: "alignment check"
+        case .MC: "machine check"
+        case .XM: "SIMD floating-point exception"
+        case .VE: "virtualization exception"
+        case .CP: "control protection"
+        }
+    }
+
+    /// INT-11: the exceptions for which the CPU pushes an error code.
+    public var pushesErrorCode: Bool {
+        switch self {
+        case .DF, .TS, .NP, .SS, .GP, .PF, .AC, .CP: true
+        default: false
+        }
+    }
+
+    /// DF-1: the class of an exception for the double-fault table.
+    public var exceptionClass: ExceptionClass {
+        switch self {
+        case .DE, .TS, .NP, .SS, .GP: .contributory
+        case .PF, .VE: .pageFault
+        default: .benign
+        }
+    }
+
+    /// Looks up a vector by its bare or `#`-prefixed name (`GP`, `#GP`), case-insensitively.
+    public init?(name: String) {
+        var n = name.uppercased()
+        if n.hasPrefix("#") { n.removeFirst() }
+        guard let v = Self.allCases.first(where: { Self.shortName($0) == n }) else { return nil }
+        self = v
+    }
+}
+
+/// DF-1: benign, contributory or page-fault class.
+public enum ExceptionClass: Sendable {
+    case benign, contributory, pageFault
+}
+
+/// A fault raised by the model: vector, error code, CR2 (page faults) and the rule that raised it.
+public struct Fault: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The exception vector (0-31).
+    public var vector: ExceptionVector
+    /// The error code pushed with the exception, or nil when the exception has none.
+    public var errorCode: UInt32?
+    /// CR2: the faulting linear address (page faults only).
+    public var cr2: UInt64?
+    /// The id of the rule that raised this fault (`SEG-5d`, `PG-6`, ...), see `RuleBook`.
+    public var rule: String
+    /// What went wrong, in the manual's words, for the trace.
+    public var reason: String
+
+    public init(_ vector: ExceptionVector, code: UInt32? = nil, cr2: UInt64? = nil, rule: String, _ reason: String) {
+        self.vector = vector
+        self.errorCode = code
+        self.cr2 = cr2
+        self.rule = rule
+        self.reason = reason
+    }
+
+    /// `#GP(0)` with the given rule.
+    public static func gp(_ code: UInt32 = 0, rule: String, _ reason: String) -> Fault {
+        Fault(.GP, code: code, rule: rule, reason)
+    }
+
+    public var description: String {
+        var s = vector.description
+        if let code = errorCode { s += "(0x\(String(code, radix: 16)))" }
+        if let cr2 { s += " CR2=0x\(String(cr2, radix: 16))" }
+        return s + " [\(rule)] \(reason)"
+    }
+}
+
+/// Sets EXT (bit 0) of a selector-style error code when delivering an external event (SEG-8, SEG-9).
+@inlinable
+public func selectorErrorCode(_ selector: UInt16, ext: Bool = false) -> UInt32 {
+    UInt32(selector & 0xFFFC) | (ext ? 1 : 0)
+}
+
+/// The error code of an IDT-related fault: `vector*8 + 2 (+EXT)` (SEG-8).
+@inlinable
+public func idtErrorCode(_ vector: UInt8, ext: Bool) -> UInt32 {
+    UInt32(vector) * 8 + 2 + (ext ? 1 : 0)
+}

@@ -1,0 +1,102 @@
+// Trace: the micro-events of a run, in order. `ringspec explain` turns them into prose and
+// `expect.trace` matches against their short forms.
+
+/// One page-table entry read during a walk.
+public struct WalkedEntry: Equatable, Sendable {
+    /// `PML4E`, `PDPTE`, `PDE`, `PTE`.
+    public var level: String
+    /// Physical address of the entry.
+    public var address: UInt64
+    /// The raw entry value.
+    public var value: UInt64
+    public init(level: String, address: UInt64, value: UInt64) {
+        self.level = level
+        self.address = address
+        self.value = value
+    }
+}
+
+/// One micro-event of a run.
+public enum TraceEvent: Equatable, Sendable {
+    /// A change of privilege: task, old CPL, new CPL (`user A` / `kernel A` in short form).
+    case modeSwitch(task: String, fromCPL: UInt8, toCPL: UInt8)
+    /// A delivery through an IDT gate or a call gate.
+    case gate(vector: Int?, kind: String, dpl: UInt8, fromCPL: UInt8, toCPL: UInt8, stackSwitch: Bool, pushed: [String])
+    /// An entry through SYSENTER or SYSCALL (the MSRs that gave CS/SS/IP).
+    case fastEntry(instruction: String, cs: UInt16, ss: UInt16, ip: UInt64, sp: UInt64)
+    /// A return through SYSEXIT, SYSRET, IRET or far RET.
+    case fastReturn(instruction: String, cs: UInt16, ss: UInt16, ip: UInt64, sp: UInt64)
+    /// A stack switch: the new SS:ESP/RSP and where it came from.
+    case stackSwitch(ss: UInt16, sp: UInt64, source: String)
+    /// A segment-register load or a descriptor check that passed.
+    case segmentCheck(register: String, selector: UInt16, detail: String)
+    /// A page walk with the entries it read; `physical` is nil when it faulted.
+    case pageWalk(linear: UInt64, entries: [WalkedEntry], physical: UInt64?)
+    /// A TLB lookup.
+    case tlb(linear: UInt64, hit: Bool)
+    /// A TLB flush: `invlpg`, `cr3`, `all`.
+    case tlbFlush(kind: String, linear: UInt64?)
+    /// A fault raised, with the rule that raised it.
+    case fault(Fault)
+    /// A double fault's escalation, or a triple fault (shutdown).
+    case escalation(first: ExceptionVector, second: ExceptionVector, result: String)
+    /// A system call dispatched: entry, table, number, name, arguments.
+    case syscall(entry: String, table: String, number: Int64, name: String, args: [UInt64])
+    /// A system call's return value.
+    case syscallReturn(name: String, value: Int64)
+    /// schedule() called, with its reason.
+    case schedule(reason: String)
+    /// A context switch between tasks.
+    case contextSwitch(from: String, to: String, reason: String)
+    /// A page fault handled by the kernel (demand paging), or a signal.
+    case kernelAction(String)
+    /// Something written to the console.
+    case output(task: String, text: String)
+    /// A free-form note, for events with no structure of their own.
+    case note(String)
+
+    /// The short form used by `expect.trace`: `user A`, `kernel A`, `schedule`, `#PF`, `gate 0x80`, ...
+    public var shortForms: [String] {
+        switch self {
+        case let .modeSwitch(task, _, to):
+            return [to == 3 ? "user \(task)" : "kernel \(task)", to == 3 ? "user" : "kernel"]
+        case let .gate(vector, kind, _, _, _, _, _):
+            if let vector { return ["gate 0x\(String(vector, radix: 16))", "gate \(vector)", "gate", kind] }
+            return ["gate", kind]
+        case let .fastEntry(instruction, _, _, _, _): return [instruction]
+        case let .fastReturn(instruction, _, _, _, _): return [instruction]
+        case .stackSwitch: return ["stack switch"]
+        case let .segmentCheck(register, _, _): return ["load \(register)"]
+        case .pageWalk: return ["page walk"]
+        case let .tlb(_, hit): return [hit ? "tlb hit" : "tlb miss"]
+        case let .tlbFlush(kind, _): return ["tlb flush", "tlb flush \(kind)"]
+        case let .fault(f): return [f.vector.description, f.vector.name]
+        case let .escalation(_, _, result): return [result]
+        case let .syscall(_, _, _, name, _): return ["syscall \(name)", "syscall"]
+        case .syscallReturn: return ["return"]
+        case let .schedule(reason): return ["schedule", "schedule \(reason)"]
+        case let .contextSwitch(from, to, _): return ["switch \(from) -> \(to)", "switch"]
+        case let .kernelAction(s): return [s]
+        case .output: return ["output"]
+        case let .note(s): return [s]
+        }
+    }
+}
+
+/// The ordered list of events of one run, with a mark per step.
+public struct Trace: Sendable {
+    public private(set) var events: [TraceEvent] = []
+    /// When false, nothing is recorded (a run that only needs the outcome).
+    public var enabled: Bool = true
+    public init() {}
+
+    @inlinable
+    public mutating func record(_ event: @autoclosure () -> TraceEvent) {
+        if enabled { append(event()) }
+    }
+
+    @usableFromInline
+    mutating func append(_ e: TraceEvent) { events.append(e) }
+
+    public var count: Int { events.count }
+}
