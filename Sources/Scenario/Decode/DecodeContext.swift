@@ -1,0 +1,222 @@
+// DecodeContext: reading typed values out of YAML nodes, collecting every problem as a located
+// diagnostic (FILE:LINE:COLUMN) with "did you mean" hints, instead of stopping at the first.
+
+/// Collects diagnostics while a scenario document is decoded.
+struct DecodeContext {
+    let file: String
+    var diagnostics: [Diagnostic] = []
+
+    init(file: String) { self.file = file }
+
+    func location(_ node: YAMLNode) -> SourceLocation {
+        SourceLocation(file: file, line: node.start.line, column: node.start.column)
+    }
+
+    mutating func error(_ node: YAMLNode, _ message: String, notes: [String] = []) {
+        var notes = notes
+        if let alias = node.aliasMark { notes.append("value comes from the alias at \(file):\(alias.line):\(alias.column)") }
+        diagnostics.append(Diagnostic(.error, message, at: location(node), notes: notes))
+    }
+
+    mutating func warning(_ node: YAMLNode, _ message: String) {
+        diagnostics.append(Diagnostic(.warning, message, at: location(node)))
+    }
+
+    var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    // MARK: Shapes
+
+    /// A mapping's pairs by key; reports keys not in `allowed` (with a hint) and non-scalar keys.
+    mutating func mapping(_ node: YAMLNode, _ what: String, allowed: [String]) -> [String: YAMLNode]? {
+        guard let pairs = node.mapping else {
+            error(node, "\(what) must be a mapping, not \(describe(node))")
+            return nil
+        }
+        var out: [String: YAMLNode] = [:]
+        out.reserveCapacity(pairs.count)
+        for p in pairs {
+            guard let k = p.key.scalar else {
+                error(p.key, "keys of \(what) must be plain names")
+                continue
+            }
+            if !allowed.contains(k) {
+                error(p.key, "unknown key '\(k)' in \(what)", notes: hint(k, allowed).map { [$0] } ?? ["valid keys: \(allowed.joined(separator: ", "))"])
+                continue
+            }
+            out[k] = p.value
+        }
+        return out
+    }
+
+    mutating func sequence(_ node: YAMLNode, _ what: String) -> [YAMLNode]? {
+        guard let items = node.sequence else {
+            error(node, "\(what) must be a list, not \(describe(node))")
+            return nil
+        }
+        return items
+    }
+
+    func describe(_ node: YAMLNode) -> String {
+        switch node.content {
+        case let .scalar(s, _): node.isNullScalar ? "null" : "'\(s.prefix(40))'"
+        case .sequence: "a list"
+        case .mapping: "a mapping"
+        }
+    }
+
+    // MARK: Scalars
+
+    mutating func string(_ node: YAMLNode, _ what: String) -> String? {
+        guard let s = node.scalar, !(node.isNullScalar && node.scalarStyle == .plain) else {
+            error(node, "\(what) must be a string, not \(describe(node))")
+            return nil
+        }
+        return s
+    }
+
+    mutating func bool(_ node: YAMLNode, _ what: String) -> Bool? {
+        if let s = node.scalar, node.scalarStyle == .plain {
+            switch s {
+            case "true", "True", "TRUE", "yes", "Yes", "on", "On": return true
+            case "false", "False", "FALSE", "no", "No", "off", "Off": return false
+            default: break
+            }
+        }
+        error(node, "\(what) must be true or false, not \(describe(node))")
+        return nil
+    }
+
+    /// An unsigned integer in decimal, 0x, 0b, 0o, with `_` separators; must fit `max`.
+    mutating func uint(_ node: YAMLNode, _ what: String, max: UInt64 = .max) -> UInt64? {
+        guard let s = node.scalar, node.scalarStyle == .plain || node.tag == "tag:yaml.org,2002:int" else {
+            error(node, "\(what) must be a number, not \(describe(node))")
+            return nil
+        }
+        switch parseInteger(s) {
+        case let .value(v, negative):
+            if negative && v != 0 {
+                error(node, "\(what) must not be negative (\(s))")
+                return nil
+            }
+            if v > max {
+                error(node, "\(what) \(s) is out of range (at most 0x\(String(max, radix: 16)))")
+                return nil
+            }
+            return v
+        case .overflow:
+            error(node, "\(what) \(s) does not fit in 64 bits")
+            return nil
+        case .invalid:
+            error(node, "\(what) must be a number (decimal, 0x hex, 0b binary or 0o octal), not '\(s.prefix(40))'")
+            return nil
+        }
+    }
+
+    mutating func int(_ node: YAMLNode, _ what: String, min: Int64 = .min, max: Int64 = .max) -> Int64? {
+        guard let s = node.scalar, node.scalarStyle == .plain else {
+            error(node, "\(what) must be a number, not \(describe(node))")
+            return nil
+        }
+        switch parseInteger(s) {
+        case let .value(v, negative):
+            if negative {
+                guard v <= UInt64(Int64.max) + 1 else { error(node, "\(what) \(s) does not fit in 64 bits"); return nil }
+                let r = v == UInt64(Int64.max) + 1 ? Int64.min : -Int64(v)
+                guard r >= min else { error(node, "\(what) \(s) is out of range (at least \(min))"); return nil }
+                return r
+            }
+            guard v <= UInt64(Int64.max), Int64(v) <= max else { error(node, "\(what) \(s) is out of range (at most \(max))"); return nil }
+            guard Int64(v) >= min else { error(node, "\(what) \(s) is out of range (at least \(min))"); return nil }
+            return Int64(v)
+        case .overflow:
+            error(node, "\(what) \(s) does not fit in 64 bits")
+            return nil
+        case .invalid:
+            error(node, "\(what) must be a number, not '\(s.prefix(40))'")
+            return nil
+        }
+    }
+
+    /// A name from a fixed set, with a hint when misspelt.
+    mutating func choice<T>(_ node: YAMLNode, _ what: String, _ options: [(String, T)]) -> T? {
+        guard let s = node.scalar else {
+            error(node, "\(what) must be one of \(options.map(\.0).joined(separator: ", "))")
+            return nil
+        }
+        if let hit = options.first(where: { $0.0 == s }) { return hit.1 }
+        let names = options.map(\.0)
+        error(node, "unknown \(what) '\(s)'", notes: hint(s, names).map { [$0] } ?? ["expected one of: \(names.joined(separator: ", "))"])
+        return nil
+    }
+}
+
+/// The result of parsing an integer literal.
+enum IntegerLiteral: Equatable {
+    case value(UInt64, negative: Bool)
+    case overflow
+    case invalid
+}
+
+/// Parses `123`, `-14`, `0x1f`, `0b101`, `0o17`, `1_000` (YAML 1.1 style `017` octal is not accepted: write `0o17`).
+func parseInteger(_ text: String) -> IntegerLiteral {
+    var s = Substring(text)
+    var negative = false
+    if s.first == "-" { negative = true; s = s.dropFirst() } else if s.first == "+" { s = s.dropFirst() }
+    var radix: UInt64 = 10
+    if s.count > 2, s.first == "0" {
+        switch s.dropFirst().first {
+        case "x", "X": radix = 16; s = s.dropFirst(2)
+        case "b", "B": radix = 2; s = s.dropFirst(2)
+        case "o", "O": radix = 8; s = s.dropFirst(2)
+        default: break
+        }
+    }
+    guard !s.isEmpty, s.first != "_", s.last != "_" else { return .invalid }
+    var v: UInt64 = 0
+    var digits = 0
+    for c in s.utf8 {
+        if c == UInt8(ascii: "_") { continue }
+        let d: UInt64
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt64(c - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt64(c - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt64(c - UInt8(ascii: "A") + 10)
+        default: return .invalid
+        }
+        guard d < radix else { return .invalid }
+        let (m, o1) = v.multipliedReportingOverflow(by: radix)
+        let (a, o2) = m.addingReportingOverflow(d)
+        if o1 || o2 { return .overflow }
+        v = a
+        digits += 1
+    }
+    return digits == 0 ? .invalid : .value(v, negative: negative)
+}
+
+/// "did you mean 'x'?" for a misspelt name, by edit distance.
+func hint(_ word: String, _ candidates: [String]) -> String? {
+    var best: (String, Int)?
+    let w = Array(word.lowercased())
+    for c in candidates {
+        let d = editDistance(w, Array(c.lowercased()))
+        guard d <= max(1, min(3, c.count / 3 + 1)) else { continue }
+        if let b = best, b.1 <= d { continue }
+        best = (c, d)
+    }
+    return best.map { "did you mean '\($0.0)'?" }
+}
+
+func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var prev = Array(0...b.count)
+    var cur = Array(repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        cur[0] = i
+        for j in 1...b.count {
+            cur[j] = Swift.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&prev, &cur)
+    }
+    return prev[b.count]
+}

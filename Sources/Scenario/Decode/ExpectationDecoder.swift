@@ -1,0 +1,247 @@
+// ExpectationDecoder: a step's `expect` and the scenario's final `expect`, decoded into checks that
+// remember where they were written.
+
+import Machine
+
+extension DecodeContext {
+    static let stepExpectKeys = ["fault", "faults", "gate", "entry", "cpl", "regs", "rflags", "returns", "output", "switch",
+                                 "current", "states", "signal", "shutdown", "trace", "physical", "accessed", "dirty"]
+    static let finalExpectKeys = ["output", "stdout", "schedule", "switches", "processes", "faults", "shutdown"]
+
+    mutating func decodeStepExpect(_ node: YAMLNode, path: String, names: SelectorNames, event: KernelEvent) -> ([Check], Bool) {
+        var checks: [Check] = []
+        guard let pairs = node.mapping else { error(node, "\(path) must be a mapping"); return ([], false) }
+        var mentions = false
+        for p in pairs {
+            guard let k = p.key.scalar else { continue }
+            let v = p.value
+            let here = "\(path).\(k)"
+            func add(_ kind: Check.Kind, _ at: YAMLNode) { checks.append(Check(kind: kind, path: here, location: location(at))) }
+            guard Self.stepExpectKeys.contains(k) else {
+                var notes = hint(k, Self.stepExpectKeys).map { [$0] } ?? []
+                if Self.finalExpectKeys.contains(k) { notes.append("'\(k)' is a check on the whole run: put it in the top-level expect") }
+                error(p.key, "unknown key '\(k)' in \(path)", notes: notes)
+                continue
+            }
+            switch k {
+            case "fault":
+                mentions = true
+                if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.fault(nil), v) } else if let f = faultMatcher(v, here, names: names) { add(.fault(f), v) }
+            case "faults":
+                mentions = true
+                if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.faults([]), v); continue }
+                guard let items = sequence(v, here) else { continue }
+                add(.faults(items.enumerated().compactMap { faultMatcher($0.element, "\(here)[\($0.offset)]", names: names) }), v)
+            case "gate":
+                if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.gate(nil), v); continue }
+                guard let m = mapping(v, here, allowed: ["vector", "type", "dpl", "from_cpl", "to_cpl", "stack_switch", "if"]) else { continue }
+                var g = GateMatcher()
+                if let n = m["vector"] { g.vector = vectorNumber(n, "\(here).vector") }
+                if let n = m["type"] { g.type = choice(n, "gate type", [("interrupt", "interrupt"), ("trap", "trap"), ("task", "task"), ("call", "call")]) }
+                if let n = m["dpl"] { g.dpl = uint(n, "\(here).dpl", max: 3).map { UInt8($0) } }
+                if let n = m["from_cpl"] { g.fromCPL = uint(n, "\(here).from_cpl", max: 3).map { UInt8($0) } }
+                if let n = m["to_cpl"] { g.toCPL = uint(n, "\(here).to_cpl", max: 3).map { UInt8($0) } }
+                if let n = m["stack_switch"] { g.stackSwitch = bool(n, "\(here).stack_switch") }
+                if let n = m["if"] { g.interruptsEnabled = bool(n, "\(here).if") }
+                add(.gate(g), v)
+            case "entry":
+                var e = EntryMatcher()
+                let vias = [("int80", "int80"), ("sysenter", "sysenter"), ("syscall", "syscall")]
+                if v.scalar != nil {
+                    e.via = choice(v, "entry", vias)
+                } else if let m = mapping(v, here, allowed: ["via", "cs", "ss", "rip", "eip", "rsp", "esp", "cpl"]) {
+                    if let n = m["via"] { e.via = choice(n, "entry", vias) }
+                    if let n = m["cs"] { e.cs = selector(n, "\(here).cs", names: names) }
+                    if let n = m["ss"] { e.ss = selector(n, "\(here).ss", names: names) }
+                    if let n = m["rip"] ?? m["eip"] { e.ip = uint(n, "\(here).rip") }
+                    if let n = m["rsp"] ?? m["esp"] { e.sp = uint(n, "\(here).rsp") }
+                    if let n = m["cpl"] { e.cpl = uint(n, "\(here).cpl", max: 3).map { UInt8($0) } }
+                }
+                add(.entry(e), v)
+            case "cpl":
+                if let c = uint(v, here, max: 3) { add(.cpl(UInt8(c)), v) }
+            case "regs":
+                guard let rp = v.mapping else { error(v, "\(here) must be a mapping of registers"); continue }
+                for r in rp {
+                    guard let name = r.key.scalar?.lowercased() else { continue }
+                    let rpath = "\(here).\(name)"
+                    if SegmentRegisterName(rawValue: name) != nil || name == "tr" || name == "ldtr" {
+                        if let s = selector(r.value, rpath, names: names) {
+                            checks.append(Check(kind: .register(name, UInt64(s)), path: rpath, location: location(r.value)))
+                        }
+                    } else if Self.checkableRegisters.contains(name) || GPR(name: name) != nil {
+                        if let x = uint(r.value, rpath) { checks.append(Check(kind: .register(name, x), path: rpath, location: location(r.value))) }
+                    } else {
+                        error(r.key, "unknown register '\(name)' in \(here)", notes: hint(name, Self.checkableRegisters + GPR.allCases.map(\.name64)).map { [$0] } ?? [])
+                    }
+                }
+            case "rflags":
+                guard let m = mapping(v, here, allowed: Self.rflagsKeys.map(\.0) + ["iopl"]) else { continue }
+                for (name, bit) in Self.rflagsKeys {
+                    guard let n = m[name], let b = bool(n, "\(here).\(name)") else { continue }
+                    checks.append(Check(kind: .flag(name, b ? bit : 0), path: "\(here).\(name)", location: location(n)))
+                }
+                if let n = m["iopl"], let x = uint(n, "\(here).iopl", max: 3) {
+                    checks.append(Check(kind: .flag("iopl", x), path: "\(here).iopl", location: location(n)))
+                }
+            case "returns":
+                if let x = returnValue(v, here) { add(.returns(x), v) }
+            case "output":
+                if let s = string(v, here) { add(.output(s), v) }
+            case "switch":
+                if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.switchTo(nil), v); continue }
+                guard let m = mapping(v, here, allowed: ["from", "to", "reason"]) else { continue }
+                var sw = SwitchMatcher()
+                if let n = m["from"] { sw.from = string(n, "\(here).from") }
+                if let n = m["to"] { sw.to = string(n, "\(here).to") }
+                if let n = m["reason"] { sw.reason = choice(n, "switch reason", Self.switchReasons.map { ($0, $0) }) }
+                add(.switchTo(sw), v)
+            case "current":
+                if let s = string(v, here) { add(.current(s), v) }
+            case "states":
+                guard let sp = v.mapping else { error(v, "\(here) must map task names to states"); continue }
+                for s in sp {
+                    guard let task = s.key.scalar, let st = choice(s.value, "task state", TaskState.allCases.map { ($0.rawValue, $0) }) else { continue }
+                    checks.append(Check(kind: .state(task, st), path: "\(here).\(task)", location: location(s.value)))
+                }
+            case "signal":
+                if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.signal(nil), v) } else if let s = string(v, here) { add(.signal(s), v) }
+            case "shutdown":
+                if let b = bool(v, here) { add(.shutdown(b), v) }
+            case "trace":
+                guard let items = sequence(v, here) else { continue }
+                add(.trace(items.compactMap { string($0, "\(here) entry") }), v)
+            case "physical":
+                if let x = uint(v, here) { add(.physical(x), v) }
+            case "accessed":
+                if let b = bool(v, here) { add(.accessed(b), v) }
+            case "dirty":
+                if let b = bool(v, here) { add(.dirty(b), v) }
+            default:
+                break
+            }
+        }
+        return (checks, mentions)
+    }
+
+    static let checkableRegisters = ["rip", "eip", "rsp", "esp", "rflags", "eflags", "cr0", "cr2", "cr3", "cr4", "tr", "ldtr"]
+    static let switchReasons = ["timer", "yield", "blocking", "exit", "wakeup", "syscall_return", "signal"]
+
+    mutating func decodeFinalExpect(_ node: YAMLNode?) -> [Check] {
+        guard let node else { return [] }
+        var checks: [Check] = []
+        guard let pairs = node.mapping else { error(node, "expect must be a mapping"); return [] }
+        for p in pairs {
+            guard let k = p.key.scalar else { continue }
+            let v = p.value
+            let here = "expect.\(k)"
+            guard Self.finalExpectKeys.contains(k) else {
+                var notes = hint(k, Self.finalExpectKeys).map { [$0] } ?? []
+                if Self.stepExpectKeys.contains(k) { notes.append("'\(k)' is a check on one step: put it under that step's expect") }
+                error(p.key, "unknown key '\(k)' in the top-level expect", notes: notes)
+                continue
+            }
+            let at = location(v)
+            switch k {
+            case "output", "stdout":
+                if let s = string(v, here) { checks.append(Check(kind: .totalOutput(s), path: here, location: at)) }
+            case "schedule":
+                if let items = sequence(v, here) { checks.append(Check(kind: .schedule(items.compactMap { string($0, "task name") }), path: here, location: at)) }
+            case "switches":
+                if let x = int(v, here, min: 0) { checks.append(Check(kind: .switchCount(x), path: here, location: at)) }
+            case "faults":
+                if let x = int(v, here, min: 0) { checks.append(Check(kind: .faultCount(x), path: here, location: at)) }
+            case "shutdown":
+                if let b = bool(v, here) { checks.append(Check(kind: .shutdown(b), path: here, location: at)) }
+            case "processes":
+                guard let tp = v.mapping else { error(v, "\(here) must map task names to {state, exit_code, signal, ticks}"); continue }
+                for t in tp {
+                    guard let task = t.key.scalar, let m = mapping(t.value, "\(here).\(task)", allowed: ["state", "exit_code", "signal", "ticks"]) else { continue }
+                    var pm = ProcessMatcher()
+                    if let n = m["state"] { pm.state = choice(n, "task state", TaskState.allCases.map { ($0.rawValue, $0) }) }
+                    if let n = m["exit_code"] { pm.exitCode = int(n, "\(here).\(task).exit_code") }
+                    if let n = m["signal"] { pm.signal = string(n, "\(here).\(task).signal") }
+                    if let n = m["ticks"] { pm.ticks = int(n, "\(here).\(task).ticks", min: 0) }
+                    checks.append(Check(kind: .process(task, pm), path: "\(here).\(task)", location: location(t.value)))
+                }
+            default:
+                break
+            }
+        }
+        return checks
+    }
+
+    /// A vector: number or exception name.
+    mutating func vectorNumber(_ n: YAMLNode, _ what: String) -> UInt8? {
+        if let s = n.scalar, let e = ExceptionVector(name: s) { return e.rawValue }
+        return uint(n, what, max: 255).map { UInt8($0) }
+    }
+
+    /// `GP`, `"#GP"`, or `{vector, error_code, cr2}`.
+    mutating func faultMatcher(_ v: YAMLNode, _ here: String, names: SelectorNames) -> FaultMatcher? {
+        if let s = v.scalar {
+            guard let e = ExceptionVector(name: s) else {
+                error(v, "unknown exception '\(s)'", notes: hint(s.uppercased().replacingHash(), ExceptionVector.allCases.map(\.name)).map { [$0] } ?? [])
+                return nil
+            }
+            return FaultMatcher(vector: e, errorCode: nil, cr2: nil)
+        }
+        guard let m = mapping(v, here, allowed: ["vector", "error_code", "cr2"]) else { return nil }
+        guard let vn = m["vector"] else { error(v, "\(here) needs a vector"); return nil }
+        var vector: ExceptionVector?
+        if let s = vn.scalar, let e = ExceptionVector(name: s) { vector = e } else if let x = uint(vn, "\(here).vector", max: 31) {
+            vector = ExceptionVector(rawValue: UInt8(x))
+            if vector == nil { error(vn, "\(here).vector \(x) is not an exception vector") }
+        }
+        guard let vector else { return nil }
+        var f = FaultMatcher(vector: vector, errorCode: nil, cr2: nil)
+        if let en = m["error_code"] {
+            if en.mapping != nil {
+                let keys = en.value(forKey: "selector") != nil ? ["selector", "idt", "ext", "ti"] : ["p", "w", "u", "rsvd", "i", "pk", "selector", "idt", "ext"]
+                guard let em = mapping(en, "\(here).error_code", allowed: keys) else { return f }
+                if let sn = em["selector"] {
+                    let sel = selector(sn, "\(here).error_code.selector", names: names) ?? 0
+                    f.errorCode = .selector(sel & 0xFFFC, idt: em["idt"].flatMap { bool($0, "idt") }, ext: em["ext"].flatMap { bool($0, "ext") })
+                } else if em["idt"] != nil || em["ext"] != nil {
+                    error(en, "\(here).error_code with idt/ext needs a selector")
+                } else {
+                    f.errorCode = .page(p: em["p"].flatMap { bool($0, "p") }, w: em["w"].flatMap { bool($0, "w") },
+                                        u: em["u"].flatMap { bool($0, "u") }, rsvd: em["rsvd"].flatMap { bool($0, "rsvd") },
+                                        i: em["i"].flatMap { bool($0, "i") }, pk: em["pk"].flatMap { bool($0, "pk") })
+                }
+            } else if let x = uint(en, "\(here).error_code", max: 0xFFFF_FFFF) {
+                f.errorCode = .exact(UInt32(x))
+            }
+        }
+        if let cn = m["cr2"] { f.cr2 = uint(cn, "\(here).cr2") }
+        return f
+    }
+
+    /// A syscall return: a number (`-14`) or `-ENAME`.
+    mutating func returnValue(_ v: YAMLNode, _ here: String) -> Int64? {
+        if let s = v.scalar, s.hasPrefix("-E") || s.hasPrefix("E") {
+            let name = s.hasPrefix("-") ? String(s.dropFirst()) : s
+            guard let e = Errno.value(name) else {
+                error(v, "unknown errno '\(name)'", notes: hint(name, Errno.all.map(\.0)).map { [$0] } ?? [])
+                return nil
+            }
+            return -e
+        }
+        return int(v, here)
+    }
+}
+
+extension String {
+    func replacingHash() -> String { hasPrefix("#") ? String(dropFirst()) : self }
+}
+
+/// Linux errno values (asm-generic/errno-base.h, errno.h).
+enum Errno {
+    static let all: [(String, Int64)] = [
+        ("EPERM", 1), ("ENOENT", 2), ("ESRCH", 3), ("EINTR", 4), ("EIO", 5), ("ENXIO", 6), ("E2BIG", 7), ("ENOEXEC", 8),
+        ("EBADF", 9), ("ECHILD", 10), ("EAGAIN", 11), ("ENOMEM", 12), ("EACCES", 13), ("EFAULT", 14), ("EBUSY", 16),
+        ("EEXIST", 17), ("ENODEV", 19), ("ENOTDIR", 20), ("EISDIR", 21), ("EINVAL", 22), ("ENFILE", 23), ("EMFILE", 24),
+        ("ENOSPC", 28), ("ESPIPE", 29), ("EROFS", 30), ("EPIPE", 32), ("ERANGE", 34), ("ENAMETOOLONG", 36), ("ENOSYS", 38),
+    ]
+    static func value(_ name: String) -> Int64? { all.first { $0.0 == name }?.1 }
+}

@@ -1,0 +1,157 @@
+// InstructionParser: the Intel-syntax text of an `exec` step (`call far kgate:3:0`, `mov ds, user_ds:3`,
+// `mov eax, [0x1000]`) decoded into a `Machine.Instruction` with selectors and addresses resolved.
+
+import Machine
+
+struct InstructionParser {
+    var names: SelectorNames
+    var mode: MachineMode
+
+    static let examples = ["int 0x80", "int3", "into", "syscall", "sysret", "sysenter", "sysexit", "iret", "call far SEL:OFF",
+                           "jmp far SEL:OFF", "retf 8", "mov ds, SEL", "mov eax, 5", "mov eax, [0x1000]", "mov [0x1000], eax",
+                           "cli", "sti", "hlt", "lgdt", "lidt", "mov cr3, eax", "invlpg [0x1000]", "rdmsr", "wrmsr", "in", "out", "nop"]
+
+    func parse(_ text: String) -> Result<Instruction, NameError> {
+        let trimmed = text.trimmingWhitespace()
+        let lower = trimmed.lowercased()
+        let (mnemonic, rest) = lower.splitFirstWord()
+        let operandsRaw = trimmed.splitFirstWord().1
+        switch mnemonic {
+        case "int":
+            guard let n = number(rest), n <= 255 else { return fail("int needs a vector 0-255, as in `int 0x80`") }
+            return .success(.int(UInt8(n)))
+        case "int3": return bare(rest, .int3)
+        case "into": return bare(rest, .into)
+        case "int1", "icebp": return bare(rest, .int1)
+        case "syscall": return bare(rest, .syscall)
+        case "sysret", "sysretq": return bare(rest, .sysret(to64: true))
+        case "sysretl", "sysretd": return bare(rest, .sysret(to64: false))
+        case "sysenter": return bare(rest, .sysenter)
+        case "sysexit", "sysexitl", "sysexitd": return bare(rest, .sysexit(to64: false))
+        case "sysexitq": return bare(rest, .sysexit(to64: true))
+        case "iret": return bare(rest, .iret(width: nil))
+        case "iretd": return bare(rest, .iret(width: 4))
+        case "iretq": return bare(rest, .iret(width: 8))
+        case "iretw": return bare(rest, .iret(width: 2))
+        case "cli": return bare(rest, .cli)
+        case "sti": return bare(rest, .sti)
+        case "hlt": return bare(rest, .hlt)
+        case "nop": return bare(rest, .nop)
+        case "rdmsr": return bare(rest, .rdmsr)
+        case "wrmsr": return bare(rest, .wrmsr)
+        case "lgdt": return .success(.lgdt)
+        case "lidt": return .success(.lidt)
+        case "in": return .success(.inPort)
+        case "out": return .success(.outPort)
+        case "retf", "lret", "retfq", "retfd":
+            if rest.isEmpty { return .success(.retf(popBytes: 0)) }
+            guard let n = number(rest), n <= 0xFFFF else { return fail("retf takes an optional byte count 0-65535") }
+            return .success(.retf(popBytes: UInt16(n)))
+        case "call", "jmp", "ljmp", "lcall":
+            var ops = operandsRaw.trimmingWhitespace()
+            if ops.lowercased().hasPrefix("far ") { ops = String(ops.dropFirst(4)).trimmingWhitespace() } else if mnemonic == "call" || mnemonic == "jmp" {
+                return fail("only far transfers are modelled: write `\(mnemonic) far SEL:OFF`")
+            }
+            return farPointer(ops).map { mnemonic.hasSuffix("call") ? .callFar(selector: $0.0, offset: $0.1) : .jmpFar(selector: $0.0, offset: $0.1) }
+        case "invlpg":
+            guard let a = memoryOperand(rest) else { return fail("invlpg needs a memory operand, as in `invlpg [0x1000]`") }
+            return .success(.invlpg(a))
+        case "mov":
+            return mov(operandsRaw)
+        default:
+            return .failure(NameError(message: "unknown instruction '\(mnemonic)'",
+                                      notes: hint(mnemonic, Self.examples.map { String($0.split(separator: " ")[0]) }).map { [$0] } ?? ["modelled: \(Self.examples.joined(separator: ", "))"]))
+        }
+    }
+
+    func fail(_ m: String) -> Result<Instruction, NameError> { .failure(NameError(message: m, notes: [])) }
+
+    func bare(_ rest: String, _ i: Instruction) -> Result<Instruction, NameError> {
+        rest.isEmpty ? .success(i) : fail("this instruction takes no operands")
+    }
+
+    func number(_ s: String) -> UInt64? {
+        if case let .value(v, false) = parseInteger(s.trimmingWhitespace()) { return v }
+        return nil
+    }
+
+    func memoryOperand(_ s: String) -> UInt64? {
+        let t = s.trimmingWhitespace()
+        guard t.hasPrefix("["), t.hasSuffix("]") else { return nil }
+        return number(String(t.dropFirst().dropLast()))
+    }
+
+    /// `SEL:OFF` where SEL is a number, NAME or NAME:RPL.
+    func farPointer(_ s: String) -> Result<(UInt16, UInt64), NameError> {
+        let parts = s.split(separator: ":", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
+        guard parts.count == 2 || parts.count == 3, let off = number(parts[parts.count - 1]) else {
+            return .failure(NameError(message: "a far pointer is SEL:OFF, with SEL a number, NAME or NAME:RPL (got '\(s)')", notes: []))
+        }
+        if mode == .ia32 && off > 0xFFFF_FFFF { return .failure(NameError(message: "offset 0x\(String(off, radix: 16)) does not fit in 32 bits", notes: [])) }
+        let selText = parts.count == 3 ? parts[0] + ":" + parts[1] : parts[0]
+        if parts.count == 2, let v = number(parts[0]) {
+            guard v <= 0xFFFF else { return .failure(NameError(message: "selector \(parts[0]) does not fit in 16 bits", notes: [])) }
+            return .success((UInt16(v), off))
+        }
+        return resolveSelectorText(selText, names: names).map { ($0, off) }
+    }
+
+    func mov(_ operands: String) -> Result<Instruction, NameError> {
+        let ops = operands.split(separator: ",", maxSplits: 1).map { String($0).trimmingWhitespace() }
+        guard ops.count == 2 else { return fail("mov needs two operands: `mov DEST, SRC`") }
+        let dst = ops[0].lowercased(), src = ops[1]
+        if dst == "cs" { return .success(.movToCS) }
+        if let seg = SegmentRegisterName(rawValue: dst) {
+            if let v = number(src) {
+                guard v <= 0xFFFF else { return fail("selector \(src) does not fit in 16 bits") }
+                return .success(.movToSegment(seg, UInt16(v)))
+            }
+            return resolveSelectorText(src, names: names).map { .movToSegment(seg, $0) }
+        }
+        if dst.hasPrefix("cr"), let n = Int(dst.dropFirst(2)) {
+            guard let r = GPR(name: src) else { return fail("mov \(dst), REG needs a general register") }
+            return .success(.movToCR(n, r))
+        }
+        if dst.hasPrefix("[") {
+            guard let a = memoryOperand(dst), let r = GPR(name: src) else { return fail("mov [ADDR], REG needs an address and a register") }
+            return .success(.store(address: a, r, size: Self.width(src)))
+        }
+        guard let r = GPR(name: dst) else { return fail("unknown register '\(ops[0])'") }
+        let s = src.lowercased()
+        if s.hasPrefix("cr"), let n = Int(s.dropFirst(2)) { return .success(.movFromCR(r, n)) }
+        if s.hasPrefix("[") {
+            guard let a = memoryOperand(s) else { return fail("bad memory operand '\(src)'") }
+            return .success(.load(r, address: a, size: Self.width(dst)))
+        }
+        if let v = number(src) { return .success(.movImmediate(r, v)) }
+        if let v = resolvedSelector(src) { return .success(.movImmediate(r, UInt64(v))) }
+        return fail("mov \(dst), SRC: SRC must be a number, [ADDR] or CRn")
+    }
+
+    func resolvedSelector(_ s: String) -> UInt16? {
+        if case let .success(v) = resolveSelectorText(s, names: names) { return v }
+        return nil
+    }
+
+    static func width(_ reg: String) -> Int {
+        let r = reg.lowercased()
+        if r.hasPrefix("r") { return r.hasSuffix("d") ? 4 : 8 }
+        if r.hasPrefix("e") { return 4 }
+        return 2
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+
+    func splitFirstWord() -> (String, String) {
+        let t = trimmingWhitespace()
+        guard let sp = t.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return (t, "") }
+        return (String(t[..<sp]), String(t[sp...]).trimmingWhitespace())
+    }
+}

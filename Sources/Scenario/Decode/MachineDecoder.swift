@@ -1,0 +1,426 @@
+// MachineDecoder: `machine:` — mode, preset, paging, control registers, MSRs, descriptor tables,
+// IDT gates, the TSS and page mappings — decoded into `MachineSetup`.
+
+import Machine
+
+/// An IDT gate as written; omitted fields keep the preset's gate (applied after the machine is built).
+struct GatePatch: Sendable {
+    var vector: Int
+    var type: String?
+    var dpl: UInt8?
+    var selector: UInt16?
+    var offset: UInt64?
+    var present: Bool?
+    var ist: UInt8?
+    var tss: UInt16?
+}
+
+/// Names of descriptor-table entries, for selector resolution.
+struct SelectorNames {
+    var gdt: [String: Int] = [:]
+    var ldt: [String: Int] = [:]
+    var all: [String] { Array(gdt.keys) + Array(ldt.keys) }
+}
+
+extension DecodeContext {
+    static let machineKeys = ["mode", "vendor", "preset", "paging", "cr0", "cr4", "efer", "rflags", "msrs", "pkru",
+                              "gdt", "ldt", "idt", "tss", "pages"]
+
+    /// Decodes `machine:`. Returns the setup, the IDT patches and the selector names.
+    mutating func decodeMachine(_ node: YAMLNode?) -> (MachineSetup, [GatePatch], SelectorNames) {
+        var setup = MachineSetup()
+        var names = SelectorNames()
+        var gates: [GatePatch] = []
+        guard let node else {
+            names.gdt = LinuxLayout.gdtNames(mode: setup.mode)
+            return (setup, gates, names)
+        }
+        guard let m = mapping(node, "machine", allowed: Self.machineKeys) else { return (setup, gates, names) }
+        if let n = m["mode"], let v = choice(n, "mode", [("ia32", MachineMode.ia32), ("x86_64", .x86_64)]) { setup.mode = v }
+        if let n = m["vendor"], let v = choice(n, "vendor", [("intel", CPUVendor.intel), ("amd", .amd)]) { setup.vendor = v }
+        if let n = m["preset"], let v = choice(n, "preset", [("linux", true), ("none", false)]) { setup.linuxPreset = v }
+        if let n = m["paging"] {
+            var options: [(String, PagingMode)] = [("off", .off), ("4level", .level4)]
+            if setup.mode == .ia32 { options = [("off", .off), ("32bit", .bits32), ("pae", .pae)] }
+            if let v = choice(n, "paging mode for \(setup.mode.rawValue)", options) { setup.paging = v }
+        }
+        if setup.linuxPreset && !(m["gdt"]?.sequence != nil) { names.gdt = LinuxLayout.gdtNames(mode: setup.mode) }
+        if let n = m["cr0"] { setup.cr0 = flags(n, "cr0", [("wp", CR0.wp)]) }
+        if let n = m["cr4"] {
+            setup.cr4 = flags(n, "cr4", [("pse", CR4.pse), ("pae", CR4.pae), ("pge", CR4.pge), ("smep", CR4.smep),
+                                        ("smap", CR4.smap), ("pke", CR4.pke), ("pcide", CR4.pcide)])
+        }
+        if let n = m["efer"] { setup.efer = flags(n, "efer", [("sce", EFER.sce), ("nxe", EFER.nxe)]) }
+        if let n = m["rflags"] { (setup.rflags, setup.iopl) = rflags(n, "rflags") }
+        if let n = m["msrs"] { setup.msrs = msrs(n) }
+        if let n = m["pkru"], let v = uint(n, "pkru", max: 0xFFFF_FFFF) { setup.pkru = UInt32(v) }
+
+        // Names first, so that entries may refer to each other in any order.
+        if let n = m["gdt"] { collectNames(n, into: &names.gdt, table: "gdt") }
+        if let n = m["ldt"] { collectNames(n, into: &names.ldt, table: "ldt") }
+        if let n = m["gdt"] { setup.gdt = table(n, "gdt", names: names, mode: setup.mode) }
+        if let n = m["ldt"] {
+            if let items = sequence(n, "ldt") {
+                setup.ldt = items.enumerated().map { i, item in descriptor(item, "ldt[\(i)]", names: names, mode: setup.mode) }
+            }
+        }
+        if let n = m["idt"] { gates = idt(n, names: names, mode: setup.mode) }
+        if let n = m["tss"] { decodeTSS(n, into: &setup, names: names) }
+        if let n = m["pages"] { setup.pages = pages(n, "machine.pages") }
+        return (setup, gates, names)
+    }
+
+    /// A map of flag names to booleans.
+    mutating func flags(_ node: YAMLNode, _ what: String, _ known: [(String, UInt64)]) -> FlagEdit {
+        var edit = FlagEdit()
+        guard let m = mapping(node, what, allowed: known.map(\.0)) else { return edit }
+        for (name, bit) in known {
+            guard let n = m[name], let b = bool(n, "\(what).\(name)") else { continue }
+            if b { edit.set |= bit } else { edit.clear |= bit }
+        }
+        return edit
+    }
+
+    static let rflagsKeys: [(String, UInt64)] = [("if", RFLAGS.if), ("ac", RFLAGS.ac), ("tf", RFLAGS.tf), ("df", RFLAGS.df),
+                                                  ("nt", RFLAGS.nt), ("of", RFLAGS.of), ("cf", RFLAGS.cf), ("rf", RFLAGS.rf)]
+
+    /// `rflags: {if, ac, iopl, ...}`.
+    mutating func rflags(_ node: YAMLNode, _ what: String) -> (FlagEdit, UInt8?) {
+        var edit = FlagEdit()
+        var iopl: UInt8?
+        guard let m = mapping(node, what, allowed: Self.rflagsKeys.map(\.0) + ["iopl"]) else { return (edit, nil) }
+        for (name, bit) in Self.rflagsKeys {
+            guard let n = m[name], let b = bool(n, "\(what).\(name)") else { continue }
+            if b { edit.set |= bit } else { edit.clear |= bit }
+        }
+        if let n = m["iopl"], let v = uint(n, "\(what).iopl", max: 3) {
+            iopl = UInt8(v)
+            edit.clear |= RFLAGS.iopl
+            edit.set |= v << 12
+        }
+        return (edit, iopl)
+    }
+
+    mutating func msrs(_ node: YAMLNode) -> [UInt32: UInt64] {
+        var out: [UInt32: UInt64] = [:]
+        guard let pairs = node.mapping else { error(node, "msrs must be a mapping from MSR name or number to value"); return out }
+        for p in pairs {
+            guard let key = p.key.scalar else { error(p.key, "MSR names must be scalars"); continue }
+            var number: UInt32?
+            if let hit = MSR.names.first(where: { $0.0 == key.uppercased() }) {
+                number = hit.1
+            } else if case let .value(v, false) = parseInteger(key), v <= 0xFFFF_FFFF {
+                number = UInt32(v)
+            } else {
+                error(p.key, "unknown MSR '\(key)'", notes: hint(key.uppercased(), MSR.names.map(\.0)).map { [$0] } ?? [])
+            }
+            if let number, let v = uint(p.value, "MSR \(key)") { out[number] = v }
+        }
+        return out
+    }
+
+    // MARK: Selectors
+
+    /// A selector: integer, `NAME`, `NAME:RPL`, or `{index, ti, rpl}`.
+    mutating func selector(_ node: YAMLNode, _ what: String, names: SelectorNames) -> UInt16? {
+        if let m = node.mapping {
+            _ = m
+            guard let mm = mapping(node, what, allowed: ["index", "ti", "rpl"]) else { return nil }
+            let index = mm["index"].flatMap { uint($0, "\(what).index", max: 8191) } ?? 0
+            let ti = mm["ti"].flatMap { choice($0, "\(what).ti", [("gdt", false), ("ldt", true)]) } ?? false
+            let rpl = mm["rpl"].flatMap { uint($0, "\(what).rpl", max: 3) } ?? 0
+            return UInt16(index << 3) | (ti ? 4 : 0) | UInt16(rpl)
+        }
+        guard let s = node.scalar else { error(node, "\(what) must be a selector"); return nil }
+        if case let .value(v, false) = parseInteger(s) {
+            guard v <= 0xFFFF else { error(node, "\(what) \(s) does not fit in 16 bits"); return nil }
+            return UInt16(v)
+        }
+        switch resolveSelectorText(s, names: names) {
+        case let .success(v): return v
+        case let .failure(msg): error(node, "\(what): \(msg.message)", notes: msg.notes); return nil
+        }
+    }
+
+    // MARK: Tables
+
+    mutating func collectNames(_ node: YAMLNode, into names: inout [String: Int], table: String) {
+        var entries: [(Int, YAMLNode)] = []
+        if let items = node.sequence {
+            entries = items.enumerated().map { ($0.offset, $0.element) }
+        } else if let pairs = node.mapping {
+            for p in pairs {
+                guard let k = p.key.scalar, case let .value(v, false) = parseInteger(k), v < 8192 else { continue }
+                entries.append((Int(v), p.value))
+            }
+        }
+        for (i, e) in entries {
+            if let n = e.value(forKey: "name")?.scalar { names[n] = i }
+        }
+    }
+
+    mutating func table(_ node: YAMLNode, _ what: String, names: SelectorNames, mode: MachineMode) -> TableSpec? {
+        if let items = node.sequence {
+            var out: [TableEntry?] = []
+            for (i, item) in items.enumerated() {
+                if i > 0, let prev = out.last, let prevEntry = prev, prevEntry.high != nil {
+                    if !item.isNullScalar { error(item, "\(what)[\(i)] is the upper half of the 16-byte descriptor at \(i - 1): leave it null") }
+                    out.append(nil)
+                    continue
+                }
+                out.append(descriptor(item, "\(what)[\(i)]", names: names, mode: mode))
+            }
+            guard out.count <= 8192 else { error(node, "\(what) has more than 8192 entries"); return nil }
+            return .replace(out)
+        }
+        guard let pairs = node.mapping else { error(node, "\(what) must be a list (replaces the table) or a map from index to descriptor (patches it)"); return nil }
+        var out: [Int: TableEntry?] = [:]
+        for p in pairs {
+            guard let i = uint(p.key, "\(what) index", max: 8191) else { continue }
+            out[Int(i)] = descriptor(p.value, "\(what)[\(i)]", names: names, mode: mode)
+        }
+        return .patch(out)
+    }
+
+    static let descriptorTypes = ["code", "data", "tss32", "tss64", "ldt", "call_gate", "task_gate"]
+    static let tss32Fields = ["link", "esp0", "esp1", "esp2", "ss0", "ss1", "ss2", "cr3", "eip", "eflags", "eax", "ecx", "edx",
+                              "ebx", "esp", "ebp", "esi", "edi", "es", "cs", "ss", "ds", "fs", "gs", "ldt", "iomap"]
+    static let tss64Fields = ["rsp0", "rsp1", "rsp2", "ist1", "ist2", "ist3", "ist4", "ist5", "ist6", "ist7", "iomap"]
+    static let tssSelectorFields: Set<String> = ["link", "ss0", "ss1", "ss2", "es", "cs", "ss", "ds", "fs", "gs", "ldt"]
+
+    /// One descriptor of `gdt` / `ldt`; nil for `null`.
+    mutating func descriptor(_ node: YAMLNode, _ what: String, names: SelectorNames, mode: MachineMode) -> TableEntry? {
+        if node.isNullScalar { return nil }
+        guard let typeNode = node.value(forKey: "type") else {
+            if node.mapping != nil { error(node, "\(what) needs a type (one of \(Self.descriptorTypes.joined(separator: ", ")))") } else { error(node, "\(what) must be null or a descriptor mapping") }
+            return nil
+        }
+        guard let type = choice(typeNode, "descriptor type", Self.descriptorTypes.map { ($0, $0) }) else { return nil }
+        let common = ["name", "type", "dpl", "present"]
+        switch type {
+        case "code", "data":
+            let extra = type == "code" ? ["conforming", "readable", "long", "accessed"] : ["writable", "expand_down", "accessed"]
+            guard let m = mapping(node, "\(what) (\(type))", allowed: common + ["base", "limit", "granularity", "default_size"] + extra) else { return nil }
+            let dpl = m["dpl"].flatMap { uint($0, "\(what).dpl", max: 3) } ?? 0
+            let present = m["present"].flatMap { bool($0, "\(what).present") } ?? true
+            let base = m["base"].flatMap { uint($0, "\(what).base", max: 0xFFFF_FFFF) } ?? 0
+            let limitGiven = m["limit"] != nil
+            var g4k = !limitGiven
+            if let gn = m["granularity"], let g = choice(gn, "granularity", [("byte", false), ("4k", true)]) { g4k = g }
+            var limit: UInt64 = 0xF_FFFF
+            if let ln = m["limit"], let l = uint(ln, "\(what).limit", max: 0xFFFF_FFFF) {
+                if g4k {
+                    // A 4k-granular limit may be written in bytes (0xffffffff) or in pages (0xfffff).
+                    limit = l > 0xF_FFFF ? l >> 12 : l
+                } else if l > 0xF_FFFF {
+                    error(ln, "\(what).limit 0x\(String(l, radix: 16)) needs granularity: 4k (byte granularity allows at most 0xfffff)")
+                } else {
+                    limit = l
+                }
+            }
+            let long = type == "code" ? (m["long"].flatMap { bool($0, "\(what).long") } ?? false) : false
+            var big = !long
+            if let ds = m["default_size"], let v = choice(ds, "default_size", [("16", false), ("32", true)]) { big = v }
+            var t: UInt8 = type == "code" ? 0x8 : 0
+            if type == "code" {
+                if m["conforming"].flatMap({ bool($0, "\(what).conforming") }) ?? false { t |= 0x4 }
+                if m["readable"].flatMap({ bool($0, "\(what).readable") }) ?? true { t |= 0x2 }
+            } else {
+                if m["expand_down"].flatMap({ bool($0, "\(what).expand_down") }) ?? false { t |= 0x4 }
+                if m["writable"].flatMap({ bool($0, "\(what).writable") }) ?? true { t |= 0x2 }
+            }
+            if m["accessed"].flatMap({ bool($0, "\(what).accessed") }) ?? false { t |= 0x1 }
+            if long && big && m["default_size"] != nil && mode == .x86_64 {
+                warning(node, "\(what): L=1 with D=1 is reserved; using it as a CS faults #GP (FAR check_cs)")
+            }
+            let d = Descriptor.segment(base: base, limit: UInt32(limit), type: t, dpl: UInt8(dpl), present: present,
+                                       long: long, big: big, granularity4K: g4k)
+            return TableEntry(low: d.raw)
+        case "tss32", "tss64":
+            let fields = type == "tss32" ? Self.tss32Fields : Self.tss64Fields
+            guard let m = mapping(node, "\(what) (\(type))", allowed: common + ["busy", "base", "limit"] + fields) else { return nil }
+            if type == "tss64" && mode == .ia32 { error(typeNode, "\(what): a 64-bit TSS exists only in x86_64 mode") }
+            if type == "tss32" && mode == .x86_64 { error(typeNode, "\(what): IA-32e mode uses 64-bit TSSs (tss64)") }
+            let dpl = m["dpl"].flatMap { uint($0, "\(what).dpl", max: 3) } ?? 0
+            let present = m["present"].flatMap { bool($0, "\(what).present") } ?? true
+            let busy = m["busy"].flatMap { bool($0, "\(what).busy") } ?? false
+            let index = names.gdt.first { $0.key == m["name"]?.scalar }?.value ?? 0
+            let base = m["base"].flatMap { uint($0, "\(what).base", max: mode == .ia32 ? 0xFFFF_FFFF : .max) } ?? Self.defaultTSSBase(index: index, mode: mode)
+            let limit = m["limit"].flatMap { uint($0, "\(what).limit", max: 0xF_FFFF) } ?? 0x67
+            var values: [String: UInt64] = [:]
+            for f in fields {
+                guard let n = m[f] else { continue }
+                if Self.tssSelectorFields.contains(f) {
+                    if let v = selector(n, "\(what).\(f)", names: names) { values[f] = UInt64(v) }
+                } else if let v = uint(n, "\(what).\(f)", max: type == "tss32" ? 0xFFFF_FFFF : .max) {
+                    values[f] = v
+                }
+            }
+            let sys: SystemType = busy ? .tssBusy : .tssAvailable
+            let (low, high) = Descriptor.system(base: base, limit: UInt32(limit), type: sys, dpl: UInt8(dpl), present: present)
+            return TableEntry(low: low.raw, high: mode == .x86_64 ? high : nil, tssFields: values, tss64: type == "tss64")
+        case "ldt":
+            guard let m = mapping(node, "\(what) (ldt)", allowed: common + ["base", "limit"]) else { return nil }
+            let dpl = m["dpl"].flatMap { uint($0, "\(what).dpl", max: 3) } ?? 0
+            let present = m["present"].flatMap { bool($0, "\(what).present") } ?? true
+            let base = m["base"].flatMap { uint($0, "\(what).base") } ?? 0x7000_0000
+            let limit = m["limit"].flatMap { uint($0, "\(what).limit", max: 0xF_FFFF) } ?? UInt64(max(names.ldt.values.max() ?? 0, 0) * 8 + 7)
+            let (low, high) = Descriptor.system(base: base, limit: UInt32(limit), type: .ldt, dpl: UInt8(dpl), present: present)
+            return TableEntry(low: low.raw, high: mode == .x86_64 ? high : nil, isLDT: true)
+        case "call_gate":
+            guard let m = mapping(node, "\(what) (call_gate)", allowed: common + ["selector", "offset", "params"]) else { return nil }
+            let dpl = m["dpl"].flatMap { uint($0, "\(what).dpl", max: 3) } ?? 0
+            let present = m["present"].flatMap { bool($0, "\(what).present") } ?? true
+            guard let selNode = m["selector"] else { error(node, "\(what): a call gate needs a selector"); return nil }
+            let sel = selector(selNode, "\(what).selector", names: names) ?? 0
+            let offset = m["offset"].flatMap { uint($0, "\(what).offset", max: mode == .ia32 ? 0xFFFF_FFFF : .max) } ?? 0
+            let params = m["params"].flatMap { uint($0, "\(what).params", max: 31) } ?? 0
+            if params != 0 && mode == .x86_64 { error(m["params"] ?? node, "\(what): 64-bit call gates copy no parameters (FAR-11)") }
+            let (low, high) = Descriptor.gate(type: .callGate, selector: sel, offset: offset, dpl: UInt8(dpl), present: present,
+                                              paramCount: UInt8(params))
+            return TableEntry(low: low.raw, high: mode == .x86_64 ? high : nil)
+        default:  // task_gate
+            guard let m = mapping(node, "\(what) (task_gate)", allowed: common + ["tss"]) else { return nil }
+            let dpl = m["dpl"].flatMap { uint($0, "\(what).dpl", max: 3) } ?? 0
+            let present = m["present"].flatMap { bool($0, "\(what).present") } ?? true
+            let tss = m["tss"].flatMap { selector($0, "\(what).tss", names: names) } ?? 0
+            let (low, _) = Descriptor.gate(type: .taskGate, selector: tss, offset: 0, dpl: UInt8(dpl), present: present)
+            return TableEntry(low: low.raw)
+        }
+    }
+
+    /// Where a scenario-declared TSS lives when its base is not given (kernel memory, one page per GDT slot).
+    static func defaultTSSBase(index: Int, mode: MachineMode) -> UInt64 {
+        (mode == .ia32 ? 0xC0F0_0000 : 0xFFFF_8880_00F0_0000) + UInt64(index) * 0x1000
+    }
+
+    static let gateTypes = ["interrupt", "trap", "task"]
+
+    mutating func idt(_ node: YAMLNode, names: SelectorNames, mode: MachineMode) -> [GatePatch] {
+        guard let pairs = node.mapping else { error(node, "idt must be a map from vector (number or exception name) to gate"); return [] }
+        var out: [GatePatch] = []
+        for p in pairs {
+            guard let key = p.key.scalar else { error(p.key, "IDT vectors must be numbers or exception names"); continue }
+            var vector: Int?
+            if case let .value(v, false) = parseInteger(key), v < 256 { vector = Int(v) } else if let e = ExceptionVector(name: key) { vector = Int(e.rawValue) }
+            guard let vector else {
+                error(p.key, "unknown IDT vector '\(key)'", notes: hint(key.uppercased(), ExceptionVector.allCases.map(\.name)).map { [$0] } ?? ["a number 0-255 or an exception name such as GP or PF"])
+                continue
+            }
+            let what = "idt[\(key)]"
+            if p.value.isNullScalar { out.append(GatePatch(vector: vector, present: false)); continue }
+            guard let m = mapping(p.value, what, allowed: ["type", "dpl", "selector", "offset", "present", "ist", "tss"]) else { continue }
+            var g = GatePatch(vector: vector)
+            g.type = m["type"].flatMap { choice($0, "gate type", Self.gateTypes.map { ($0, $0) }) }
+            if g.type == "task" && mode == .x86_64 {
+                // Allowed to be written (it is a fault to use one, TASK-9): encoded as a task gate.
+            }
+            g.dpl = m["dpl"].flatMap { uint($0, "\(what).dpl", max: 3) }.map { UInt8($0) }
+            g.selector = m["selector"].flatMap { selector($0, "\(what).selector", names: names) }
+            g.offset = m["offset"].flatMap { uint($0, "\(what).offset", max: mode == .ia32 ? 0xFFFF_FFFF : .max) }
+            g.present = m["present"].flatMap { bool($0, "\(what).present") }
+            if let n = m["ist"] {
+                if mode == .ia32 { error(n, "\(what).ist: the IST exists only in x86_64 mode") }
+                g.ist = uint(n, "\(what).ist", max: 7).map { UInt8($0) }
+            }
+            if let n = m["tss"] {
+                if g.type != "task" { error(n, "\(what).tss belongs to task gates (type: task)") }
+                g.tss = selector(n, "\(what).tss", names: names)
+            }
+            out.append(g)
+        }
+        return out
+    }
+
+    mutating func decodeTSS(_ node: YAMLNode, into setup: inout MachineSetup, names: SelectorNames) {
+        let fields = setup.mode == .ia32 ? Self.tss32Fields : Self.tss64Fields
+        guard let m = mapping(node, "tss", allowed: ["name"] + fields) else { return }
+        if let n = m["name"], let s = string(n, "tss.name") {
+            if let i = names.gdt[s] { setup.tssIndex = i } else {
+                error(n, "tss.name '\(s)' names no GDT entry", notes: hint(s, Array(names.gdt.keys)).map { [$0] } ?? [])
+            }
+        }
+        for f in fields {
+            guard let n = m[f] else { continue }
+            if Self.tssSelectorFields.contains(f) {
+                if let v = selector(n, "tss.\(f)", names: names) { setup.tssFields[f] = UInt64(v) }
+            } else if let v = uint(n, "tss.\(f)") {
+                setup.tssFields[f] = v
+            }
+        }
+    }
+
+    // MARK: Pages
+
+    static let pageKeys = ["virt", "phys", "count", "size", "present", "writable", "user", "nx", "global", "accessed", "dirty",
+                           "pkey", "reserved", "pml4e", "pdpte", "pde"]
+    static let levelKeys = ["present", "writable", "user", "nx", "accessed", "reserved"]
+    /// The largest `count` one mapping may ask for.
+    static let maxPagesPerMapping: UInt64 = 1 << 20
+
+    mutating func pages(_ node: YAMLNode, _ what: String) -> [PageMapping] {
+        guard let items = sequence(node, what) else { return [] }
+        var out: [PageMapping] = []
+        for (i, item) in items.enumerated() {
+            let w = "\(what)[\(i)]"
+            guard let m = mapping(item, w, allowed: Self.pageKeys) else { continue }
+            guard let vn = m["virt"], let virt = uint(vn, "\(w).virt") else {
+                if m["virt"] == nil { error(item, "\(w) needs virt") }
+                continue
+            }
+            var pm = PageMapping(virt: virt)
+            pm.phys = m["phys"].flatMap { uint($0, "\(w).phys") }
+            if let n = m["count"], let c = uint(n, "\(w).count", max: Self.maxPagesPerMapping) {
+                if c == 0 { error(n, "\(w).count must be at least 1") }
+                pm.count = c
+            }
+            if let n = m["size"], let s = choice(n, "page size", PageSize.allCases.map { ($0.rawValue, $0) }) { pm.size = s }
+            pm.leaf = entryFlags(m, w, leaf: true)
+            for (key, path) in [("pml4e", \PageMapping.pml4e), ("pdpte", \PageMapping.pdpte), ("pde", \PageMapping.pde)] {
+                guard let n = m[key], let lm = mapping(n, "\(w).\(key)", allowed: Self.levelKeys) else { continue }
+                pm[keyPath: path] = entryFlags(lm, "\(w).\(key)", leaf: false)
+            }
+            out.append(pm)
+        }
+        return out
+    }
+
+    mutating func entryFlags(_ m: [String: YAMLNode], _ w: String, leaf: Bool) -> EntryFlags {
+        var f = EntryFlags()
+        func b(_ k: String) -> Bool? { nil }
+        if let n = m["present"] { f.present = bool(n, "\(w).present") }
+        if let n = m["writable"] { f.writable = bool(n, "\(w).writable") }
+        if let n = m["user"] { f.user = bool(n, "\(w).user") }
+        if let n = m["nx"] { f.nx = bool(n, "\(w).nx") }
+        if let n = m["accessed"] { f.accessed = bool(n, "\(w).accessed") }
+        if let n = m["reserved"] { f.reserved = bool(n, "\(w).reserved") }
+        if leaf {
+            if let n = m["global"] { f.global = bool(n, "\(w).global") }
+            if let n = m["dirty"] { f.dirty = bool(n, "\(w).dirty") }
+            if let n = m["pkey"] { f.pkey = uint(n, "\(w).pkey", max: 15).map { UInt8($0) } }
+        }
+        return f
+    }
+}
+
+struct NameError: Error {
+    var message: String
+    var notes: [String]
+}
+
+/// Resolves `NAME` or `NAME:RPL` against the table names (GDT names have TI=0, LDT names TI=1).
+func resolveSelectorText(_ s: String, names: SelectorNames) -> Result<UInt16, NameError> {
+    var name = Substring(s)
+    var rpl: UInt16 = 0
+    if let colon = s.lastIndex(of: ":") {
+        name = s[..<colon]
+        let r = s[s.index(after: colon)...]
+        guard let v = UInt16(r), v <= 3 else { return .failure(NameError(message: "RPL '\(r)' must be 0-3", notes: [])) }
+        rpl = v
+    }
+    if let i = names.gdt[String(name)] { return .success(UInt16(i << 3) | rpl) }
+    if let i = names.ldt[String(name)] { return .success(UInt16(i << 3) | 4 | rpl) }
+    let known = names.all.sorted()
+    return .failure(NameError(message: "unknown selector name '\(name)'",
+                              notes: hint(String(name), known).map { [$0] } ?? (known.isEmpty ? [] : ["known names: \(known.joined(separator: ", "))"])))
+}

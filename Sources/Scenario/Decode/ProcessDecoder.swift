@@ -1,0 +1,167 @@
+// ProcessDecoder: `kernel:` and `processes:` — the scheduler, the syscall table restriction, and
+// each task_struct's memory, context and files.
+
+import Machine
+
+extension DecodeContext {
+    static let kernelKeys = ["scheduler", "syscalls", "stdin", "files"]
+    static let schedulerKeys = ["policy", "timeslice", "preempt"]
+
+    mutating func decodeKernel(_ node: YAMLNode?) -> KernelSetup {
+        var k = KernelSetup()
+        guard let node else { return k }
+        if let s = node.scalar, node.scalarStyle == .plain, s == "none" {
+            k.enabled = false
+            return k
+        }
+        if node.scalar != nil { error(node, "kernel must be `none` or a mapping"); return k }
+        guard let m = mapping(node, "kernel", allowed: Self.kernelKeys) else { return k }
+        if let n = m["scheduler"], let s = mapping(n, "kernel.scheduler", allowed: Self.schedulerKeys) {
+            if let p = s["policy"], let v = choice(p, "scheduling policy", SchedulingPolicy.allCases.map { ($0.rawValue, $0) }) { k.policy = v }
+            if let t = s["timeslice"], let v = uint(t, "timeslice", max: 1_000_000) {
+                if v == 0 { error(t, "timeslice must be at least 1 tick") } else { k.timeslice = Int(v) }
+            }
+            if let p = s["preempt"], let v = bool(p, "preempt") { k.preempt = v }
+        }
+        if let n = m["syscalls"], let items = sequence(n, "kernel.syscalls") {
+            var names: [String] = []
+            for item in items {
+                guard let s = string(item, "syscall name") else { continue }
+                if SyscallTable.i386.number(of: s) == nil && SyscallTable.x86_64.number(of: s) == nil {
+                    error(item, "unknown system call '\(s)'", notes: hint(s, Self.knownSyscallNames).map { [$0] } ?? [])
+                }
+                names.append(s)
+            }
+            k.syscalls = names
+        }
+        if let n = m["stdin"], let s = string(n, "kernel.stdin") { k.stdin = Array(s.utf8) }
+        if let n = m["files"], let pairs = n.mapping {
+            for p in pairs {
+                guard let path = p.key.scalar, let contents = string(p.value, "file contents") else { continue }
+                k.files[path] = Array(contents.utf8)
+            }
+        } else if let n = m["files"] {
+            error(n, "kernel.files must be a map from path to contents")
+        }
+        return k
+    }
+
+    static let knownSyscallNames = ["exit", "fork", "read", "write", "open", "close", "waitpid", "wait4", "execve", "getpid",
+                                    "kill", "brk", "getppid", "sched_yield", "nanosleep", "exit_group", "stat", "mmap"]
+
+    static let processKeys = ["name", "pid", "parent", "state", "priority", "nice", "bits", "memory", "pages", "context", "files"]
+    static let vmaKeys = ["segment", "start", "pages", "size", "perm", "populate"]
+
+    mutating func decodeProcesses(_ node: YAMLNode?, mode: MachineMode, names: SelectorNames) -> [TaskSpec]? {
+        guard let node else { return nil }
+        guard let items = sequence(node, "processes") else { return nil }
+        var tasks: [TaskSpec] = []
+        var seen: [String: YAMLNode] = [:]
+        var running = 0
+        for (i, item) in items.enumerated() {
+            let w = "processes[\(i)]"
+            guard let m = mapping(item, w, allowed: Self.processKeys) else { continue }
+            guard let nn = m["name"], let name = string(nn, "\(w).name") else {
+                if m["name"] == nil { error(item, "\(w) needs a name") }
+                continue
+            }
+            if seen[name] != nil { error(nn, "two processes are named '\(name)'") }
+            seen[name] = nn
+            var t = TaskSpec(name: name)
+            if let n = m["pid"], let v = uint(n, "\(w).pid", max: 32768) { t.pid = Int(v) }
+            if let n = m["parent"] { t.parent = string(n, "\(w).parent") }
+            if let n = m["state"], let s = choice(n, "task state", TaskState.allCases.map { ($0.rawValue, $0) }) {
+                t.state = s
+                if s == .running { running += 1; if running > 1 { error(n, "more than one process is running") } }
+            }
+            if let n = m["priority"], let v = int(n, "\(w).priority", min: -1000, max: 1000) { t.priority = Int(v) }
+            if let n = m["nice"], let v = int(n, "\(w).nice", min: -20, max: 19) { t.nice = Int(v) }
+            if let n = m["bits"], let v = choice(n, "bits", [("32", 32), ("64", 64)]) {
+                if v == 64 && mode == .ia32 { error(n, "a 64-bit task needs mode: x86_64") }
+                t.bits = v
+            }
+            if let n = m["memory"], let vmas = sequence(n, "\(w).memory") {
+                t.memory = vmas.enumerated().compactMap { j, v in vma(v, "\(w).memory[\(j)]") }
+            }
+            if let n = m["pages"] { t.pages = pages(n, "\(w).pages") }
+            if let n = m["context"] { context(n, "\(w).context", into: &t, names: names) }
+            if let n = m["files"] { t.files = files(n, "\(w).files") }
+            tasks.append(t)
+        }
+        for (i, item) in items.enumerated() {
+            if let pn = item.value(forKey: "parent"), let p = pn.scalar, seen[p] == nil {
+                error(pn, "processes[\(i)].parent '\(p)' names no process", notes: hint(p, Array(seen.keys)).map { [$0] } ?? [])
+            }
+        }
+        if tasks.isEmpty && !hasErrors { error(node, "processes is empty: list at least one task, or omit the key") }
+        return tasks
+    }
+
+    mutating func vma(_ node: YAMLNode, _ w: String) -> VMASpec? {
+        guard let m = mapping(node, w, allowed: Self.vmaKeys) else { return nil }
+        guard let sn = m["segment"], let seg = choice(sn, "segment", VMASpec.Segment.allCases.map { ($0.rawValue, $0) }) else {
+            if m["segment"] == nil { error(node, "\(w) needs a segment (text, data, bss, heap, stack, mmap)") }
+            return nil
+        }
+        guard let st = m["start"], let start = uint(st, "\(w).start") else {
+            if m["start"] == nil { error(node, "\(w) needs a start address") }
+            return nil
+        }
+        if start & 0xFFF != 0 { error(st, "\(w).start must be page-aligned") }
+        var size: UInt64 = 0x1000
+        if let p = m["pages"], let v = uint(p, "\(w).pages", max: DecodeContext.maxPagesPerMapping) { size = v * 0x1000 }
+        if let s = m["size"], let v = uint(s, "\(w).size", max: DecodeContext.maxPagesPerMapping * 0x1000) { size = (v + 0xFFF) & ~0xFFF }
+        if m["pages"] != nil && m["size"] != nil { error(node, "\(w): give pages or size, not both") }
+        var r = true, wr = false, x = false
+        switch seg {
+        case .text: x = true
+        case .data, .bss, .heap, .stack, .mmap: wr = true
+        }
+        if let pn = m["perm"], let p = string(pn, "\(w).perm") {
+            let c = Array(p)
+            if c.count == 3, "r-".contains(c[0]), "w-".contains(c[1]), "x-".contains(c[2]) {
+                r = c[0] == "r"; wr = c[1] == "w"; x = c[2] == "x"
+            } else {
+                error(pn, "\(w).perm must look like \"r-x\" or \"rw-\"")
+            }
+        }
+        let populate = m["populate"].flatMap { bool($0, "\(w).populate") } ?? false
+        return VMASpec(segment: seg, start: start, size: size, read: r, write: wr, execute: x, populate: populate)
+    }
+
+    static let segmentNames = SegmentRegisterName.allCases.map(\.rawValue)
+
+    mutating func context(_ node: YAMLNode, _ w: String, into t: inout TaskSpec, names: SelectorNames) {
+        guard let pairs = node.mapping else { error(node, "\(w) must be a mapping of registers"); return }
+        for p in pairs {
+            guard let k = p.key.scalar?.lowercased() else { continue }
+            if let s = SegmentRegisterName(rawValue: k) {
+                if let v = selector(p.value, "\(w).\(k)", names: names) { t.segments[s] = v }
+            } else if k == "rip" || k == "eip" {
+                t.rip = uint(p.value, "\(w).\(k)")
+            } else if k == "rflags" || k == "eflags" {
+                t.rflags = uint(p.value, "\(w).\(k)")
+            } else if let r = GPR(name: k) {
+                if let v = uint(p.value, "\(w).\(k)") { t.registers[r] = v }
+            } else {
+                let all = Self.segmentNames + ["rip", "eip", "rflags", "eflags"] + GPR.allCases.map(\.name64) + GPR.allCases.map(\.name32)
+                error(p.key, "unknown register '\(k)' in \(w)", notes: hint(k, all).map { [$0] } ?? [])
+            }
+        }
+    }
+
+    mutating func files(_ node: YAMLNode, _ w: String) -> [Int: String] {
+        var out: [Int: String] = [:]
+        if let items = node.sequence {
+            for (i, item) in items.enumerated() { if let s = string(item, "\(w)[\(i)]") { out[i] = s } }
+        } else if let pairs = node.mapping {
+            for p in pairs {
+                guard let fd = uint(p.key, "file descriptor", max: 1023), let s = string(p.value, "file name") else { continue }
+                out[Int(fd)] = s
+            }
+        } else {
+            error(node, "\(w) must be a list or a map from descriptor to file")
+        }
+        return out
+    }
+}

@@ -1,0 +1,182 @@
+// ScenarioDecoder: one YAML document -> one ScenarioSpec (or its diagnostics), including `extends`,
+// which starts from another file's machine, kernel and processes, confined to the suite root.
+
+import Machine
+
+/// Where scenario files may come from, and the limits on reading them.
+public struct LoadOptions: Sendable {
+    /// Paths in scenarios (`extends`) resolve inside this folder, never outside it.
+    public var root: String
+    public var yaml = YAMLLimits()
+    /// How many `extends` may chain.
+    public static let defaultMaxExtendsDepth = 8
+    public var maxExtendsDepth = LoadOptions.defaultMaxExtendsDepth
+    public init(root: String) { self.root = root }
+}
+
+/// A document of a scenario file: decoded, or invalid with its diagnostics.
+public enum LoadedScenario: Sendable {
+    case spec(ScenarioSpec, warnings: [Diagnostic])
+    case invalid(ScenarioResult)
+}
+
+public enum ScenarioDecoder {
+    static let topKeys = ["scenario", "description", "tags", "points", "extends", "machine", "kernel", "processes", "steps", "expect", "partial"]
+
+    /// Loads every scenario of a file. `display` is the path shown in messages.
+    public static func load(file path: String, display: String, options: LoadOptions) -> [LoadedScenario] {
+        let bytes: [UInt8]
+        switch FileAccess.read(path, maxBytes: options.yaml.maxFileBytes) {
+        case let .success(b): bytes = b
+        case let .failure(msg):
+            return [.invalid(invalidFile(display, msg.message, line: 1, column: 1))]
+        }
+        return load(bytes: bytes, path: path, display: display, options: options)
+    }
+
+    /// Loads the scenarios of YAML text already in memory.
+    public static func load(bytes: [UInt8], path: String, display: String, options: LoadOptions) -> [LoadedScenario] {
+        let docs: [YAMLDocument]
+        do {
+            docs = try YAMLLoader.load(bytes, limits: options.yaml)
+        } catch {
+            var r = invalidFile(display, error.message, line: error.mark.line, column: error.mark.column)
+            if case var .invalid(d) = r.outcome, !error.notes.isEmpty {
+                d[0].notes = error.notes
+                r.outcome = .invalid(d)
+            }
+            return [.invalid(r)]
+        }
+        var out: [LoadedScenario] = []
+        var ids: [String: Int] = [:]
+        for doc in docs {
+            guard let root = doc.root else { continue }
+            var ctx = DecodeContext(file: display)
+            let spec = decodeDocument(root, ctx: &ctx, path: path, options: options)
+            if let spec, let line = ids[spec.id] {
+                ctx.error(root.value(forKey: "scenario") ?? root, "scenario id '\(spec.id)' is used twice in this file (first at line \(line))")
+            }
+            if let spec { ids[spec.id] = spec.location.line }
+            let warnings = ctx.diagnostics.filter { $0.severity == .warning }
+            if ctx.hasErrors || spec == nil {
+                let id = root.value(forKey: "scenario")?.scalar ?? "\(baseName(display)):\(doc.start.line)"
+                out.append(.invalid(ScenarioResult(id: id, file: display, line: root.start.line, outcome: .invalid(ctx.diagnostics.filter { $0.severity == .error }),
+                                                   warnings: warnings)))
+            } else if let spec {
+                out.append(.spec(spec, warnings: warnings))
+            }
+        }
+        if out.isEmpty {
+            out.append(.invalid(invalidFile(display, "the file holds no scenario", line: 1, column: 1)))
+        }
+        return out
+    }
+
+    static func invalidFile(_ display: String, _ message: String, line: Int, column: Int) -> ScenarioResult {
+        ScenarioResult(id: baseName(display), file: display, line: line,
+                       outcome: .invalid([Diagnostic(.error, message, at: SourceLocation(file: display, line: line, column: column))]))
+    }
+
+    static func baseName(_ p: String) -> String { p.split(separator: "/").last.map(String.init) ?? p }
+
+    static func decodeDocument(_ root: YAMLNode, ctx: inout DecodeContext, path: String, options: LoadOptions) -> ScenarioSpec? {
+        guard var top = ctx.mapping(root, "a scenario", allowed: topKeys) else { return nil }
+        var id = ""
+        if let n = top["scenario"], let s = ctx.string(n, "scenario") {
+            id = s
+            if s.isEmpty { ctx.error(n, "scenario id must not be empty") }
+        } else if top["scenario"] == nil {
+            ctx.error(root, "a scenario needs an id: `scenario: NAME`")
+        }
+        let description = top["description"].flatMap { ctx.string($0, "description") }
+        var tags: [String] = []
+        if let n = top["tags"], let items = ctx.sequence(n, "tags") { tags = items.compactMap { ctx.string($0, "tag") } }
+        var points = 1.0
+        if let n = top["points"] {
+            if let s = n.scalar, let d = Double(s), d >= 0, d <= 1_000_000, d.isFinite { points = d } else { ctx.error(n, "points must be a number between 0 and 1000000") }
+        }
+        let partial = top["partial"].flatMap { ctx.bool($0, "partial") } ?? false
+        if let n = top["extends"], let rel = ctx.string(n, "extends") {
+            var chain: [String] = [FileAccess.canonical(path) ?? path]
+            if let base = resolveExtends(rel, from: path, at: n, ctx: &ctx, options: options, chain: &chain) {
+                for key in ["machine", "kernel", "processes"] {
+                    if let b = base[key] { top[key] = top[key].map { mergeNodes(b, $0) } ?? b }
+                }
+            }
+        }
+        let (machine, gates, names) = ctx.decodeMachine(top["machine"])
+        let kernel = ctx.decodeKernel(top["kernel"])
+        let tasks = ctx.decodeProcesses(top["processes"], mode: machine.mode, names: names)
+        let steps = ctx.decodeSteps(top["steps"], mode: machine.mode, names: names, kernelEnabled: kernel.enabled)
+        let final = ctx.decodeFinalExpect(top["expect"])
+        var spec = ScenarioSpec(id: id, description: description, tags: tags, points: points,
+                                location: ctx.location(root), machine: machine, kernel: kernel, tasks: tasks,
+                                steps: steps, finalChecks: final, partialCredit: partial)
+        spec.gatePatches = gates
+        return spec
+    }
+
+    /// Resolves `extends` inside the root and returns the base document's top-level pairs (its own
+    /// `extends` applied first). Absolute paths, `..` escapes, symlink escapes and cycles are errors.
+    static func resolveExtends(_ rel: String, from path: String, at node: YAMLNode, ctx: inout DecodeContext,
+                               options: LoadOptions, chain: inout [String]) -> [String: YAMLNode]? {
+        guard chain.count <= options.maxExtendsDepth else {
+            ctx.error(node, "extends chains more than \(options.maxExtendsDepth) files deep")
+            return nil
+        }
+        if rel.hasPrefix("/") { ctx.error(node, "extends must be a relative path inside the suite root, not an absolute path"); return nil }
+        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let joined = dir.isEmpty ? rel : dir + "/" + rel
+        guard let real = FileAccess.canonical(joined) else { ctx.error(node, "extends: no file '\(rel)'"); return nil }
+        guard let rootReal = FileAccess.canonical(options.root), real == rootReal || real.hasPrefix(rootReal.hasSuffix("/") ? rootReal : rootReal + "/") else {
+            ctx.error(node, "extends: '\(rel)' lies outside the suite root (\(options.root))")
+            return nil
+        }
+        if chain.contains(real) { ctx.error(node, "extends: '\(rel)' forms a cycle"); return nil }
+        chain.append(real)
+        let bytes: [UInt8]
+        switch FileAccess.read(real, maxBytes: options.yaml.maxFileBytes) {
+        case let .success(b): bytes = b
+        case let .failure(m): ctx.error(node, "extends: \(m.message)"); return nil
+        }
+        let docs: [YAMLDocument]
+        do { docs = try YAMLLoader.load(bytes, limits: options.yaml) } catch {
+            ctx.error(node, "extends: \(rel):\(error.mark.line):\(error.mark.column): \(error.message)")
+            return nil
+        }
+        guard docs.count == 1, let root = docs[0].root, let pairs = root.mapping else {
+            ctx.error(node, "extends: '\(rel)' must hold exactly one mapping document")
+            return nil
+        }
+        var out: [String: YAMLNode] = [:]
+        for p in pairs { if let k = p.key.scalar { out[k] = p.value } }
+        let allowed = Set(["machine", "kernel", "processes", "extends", "scenario", "description", "tags"])
+        for k in out.keys where !allowed.contains(k) {
+            ctx.warning(node, "extends: '\(rel)' has '\(k)', which extends does not take (only machine, kernel and processes)")
+        }
+        if let inner = out["extends"], let innerRel = inner.scalar {
+            if let base = resolveExtends(innerRel, from: real, at: node, ctx: &ctx, options: options, chain: &chain) {
+                for key in ["machine", "kernel", "processes"] {
+                    if let b = base[key] { out[key] = out[key].map { mergeNodes(b, $0) } ?? b }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Maps merge key by key (recursively); anything else is replaced by the override.
+    static func mergeNodes(_ base: YAMLNode, _ over: YAMLNode) -> YAMLNode {
+        guard let bp = base.mapping, let op = over.mapping else { return over }
+        var pairs = bp
+        for o in op {
+            if let i = pairs.firstIndex(where: { $0.key.scalar == o.key.scalar && o.key.scalar != nil }) {
+                pairs[i] = YAMLPair(key: o.key, value: mergeNodes(pairs[i].value, o.value))
+            } else {
+                pairs.append(o)
+            }
+        }
+        var n = over
+        n.content = .mapping(pairs)
+        return n
+    }
+}

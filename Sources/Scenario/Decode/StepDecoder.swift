@@ -1,0 +1,196 @@
+// StepDecoder: `steps:` — one event per step (timer, irq, syscall, wait, exit, exec, access, set,
+// schedule), an optional `as`, and the step's `expect`.
+
+import Machine
+
+extension DecodeContext {
+    static let eventKeys = ["timer", "irq", "syscall", "wait", "exit", "exec", "access", "set", "schedule"]
+    /// The largest `timer:` count of one step (the run's step budget bounds the total too).
+    static let maxTimerTicks: UInt64 = 10_000_000
+
+    mutating func decodeSteps(_ node: YAMLNode?, mode: MachineMode, names: SelectorNames, kernelEnabled: Bool) -> [StepSpec] {
+        guard let node else { return [] }
+        guard let items = sequence(node, "steps") else { return [] }
+        var out: [StepSpec] = []
+        out.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            let w = "steps[\(i)]"
+            // Bare `- wait` / `- schedule`.
+            if let s = item.scalar, item.scalarStyle == .plain {
+                switch s {
+                case "wait": out.append(StepSpec(event: .wait(pid: -1), actor: nil, checks: [], mentionsFaults: false, location: location(item), index: i))
+                case "schedule": out.append(StepSpec(event: .schedule, actor: nil, checks: [], mentionsFaults: false, location: location(item), index: i))
+                default: error(item, "\(w) must be a mapping with one event key", notes: hint(s, Self.eventKeys).map { [$0] } ?? [])
+                }
+                continue
+            }
+            guard let pairs = item.mapping else { error(item, "\(w) must be a mapping with one event key"); continue }
+            var eventPair: YAMLPair?
+            var actor: String?
+            var expectNode: YAMLNode?
+            for p in pairs {
+                guard let k = p.key.scalar else { error(p.key, "step keys must be names"); continue }
+                if k == "as" { actor = string(p.value, "\(w).as"); continue }
+                if k == "expect" { expectNode = p.value; continue }
+                if Self.eventKeys.contains(k) {
+                    if let first = eventPair {
+                        error(p.key, "\(w) has two events ('\(first.key.scalar ?? "")' and '\(k)'): one event per step")
+                    } else {
+                        eventPair = p
+                    }
+                    continue
+                }
+                error(p.key, "unknown key '\(k)' in \(w)", notes: hint(k, Self.eventKeys + ["as", "expect"]).map { [$0] } ?? ["a step has one event (\(Self.eventKeys.joined(separator: ", "))), optional `as` and `expect`"])
+            }
+            guard let ev = eventPair, let key = ev.key.scalar else {
+                if !pairs.isEmpty && !hasErrors { error(item, "\(w) has no event (one of \(Self.eventKeys.joined(separator: ", ")))") }
+                continue
+            }
+            guard let event = decodeEvent(key, ev.value, w, mode: mode, names: names, kernelEnabled: kernelEnabled) else { continue }
+            if actor != nil, !["syscall", "wait", "exit", "exec", "access", "schedule"].contains(key) {
+                error(ev.key, "`as` names who acts, and a \(key) event has no actor")
+            }
+            var checks: [Check] = []
+            var mentions = false
+            if let e = expectNode {
+                (checks, mentions) = decodeStepExpect(e, path: "\(w).expect", names: names, event: event)
+            }
+            out.append(StepSpec(event: event, actor: actor, checks: checks, mentionsFaults: mentions, location: location(item), index: i))
+        }
+        return out
+    }
+
+    mutating func decodeEvent(_ key: String, _ v: YAMLNode, _ w: String, mode: MachineMode, names: SelectorNames,
+                              kernelEnabled: Bool) -> KernelEvent? {
+        switch key {
+        case "timer":
+            guard let n = uint(v, "\(w).timer", max: Self.maxTimerTicks) else { return nil }
+            return .timer(Int(n))
+        case "irq":
+            if v.mapping != nil {
+                guard let m = mapping(v, "\(w).irq", allowed: ["vector", "wakes"]) else { return nil }
+                guard let vn = m["vector"], let vec = uint(vn, "\(w).irq.vector", max: 255) else {
+                    if m["vector"] == nil { error(v, "\(w).irq needs a vector") }
+                    return nil
+                }
+                return .irq(vector: UInt8(vec), wakes: m["wakes"].flatMap { string($0, "\(w).irq.wakes") })
+            }
+            guard let vec = uint(v, "\(w).irq", max: 255) else { return nil }
+            return .irq(vector: UInt8(vec), wakes: nil)
+        case "syscall":
+            if !kernelEnabled { error(v, "\(w): a syscall event needs a kernel (this scenario has `kernel: none`); use `exec: \"int 0x80\"` to run the instruction on the bare CPU") }
+            guard let m = mapping(v, "\(w).syscall", allowed: ["via", "nr", "args", "name"]) else { return nil }
+            guard let vn = m["via"], let via = choice(vn, "syscall entry", [("int80", SyscallEntryKind.int80), ("sysenter", .sysenter), ("syscall", .syscall)]) else {
+                if m["via"] == nil { error(v, "\(w).syscall needs via (int80, sysenter or syscall)") }
+                return nil
+            }
+            let table: SyscallTable = via == .syscall ? .x86_64 : .i386
+            var nr: Int64?
+            if let nn = m["nr"] {
+                if let s = nn.scalar, case .invalid = parseInteger(s) {
+                    nr = table.number(of: s)
+                    if nr == nil {
+                        let tableName = via == .syscall ? "x86_64" : "i386"
+                        var notes = [String]()
+                        if let other = (via == .syscall ? SyscallTable.i386 : SyscallTable.x86_64).number(of: s) {
+                            notes.append("'\(s)' exists only in the \(via == .syscall ? "i386" : "x86_64") table (number \(other))")
+                        } else if let h = hint(s, Self.knownSyscallNames) { notes.append(h) }
+                        error(nn, "'\(s)' is not in the \(tableName) system-call table used by \(via.rawValue)", notes: notes)
+                    }
+                } else {
+                    nr = int(nn, "\(w).syscall.nr")
+                }
+            } else {
+                error(v, "\(w).syscall needs nr (a number or a name)")
+            }
+            var args: [SyscallArgument] = []
+            if let an = m["args"], let items = sequence(an, "\(w).syscall.args") {
+                if items.count > 6 { error(an, "\(w).syscall.args: at most 6 arguments") }
+                for (j, a) in items.enumerated() {
+                    if let s = a.scalar, a.scalarStyle != .plain {
+                        args.append(.string(s))
+                    } else if let s = a.scalar, case .invalid = parseInteger(s) {
+                        args.append(.string(s))
+                    } else if let x = int(a, "\(w).syscall.args[\(j)]") {
+                        args.append(.number(UInt64(bitPattern: x)))
+                    }
+                }
+            }
+            guard let nr else { return nil }
+            return .syscall(via: via, nr: nr, args: args, childName: m["name"].flatMap { string($0, "\(w).syscall.name") })
+        case "wait":
+            if v.isNullScalar { return .wait(pid: -1) }
+            guard let m = mapping(v, "\(w).wait", allowed: ["pid"]) else { return nil }
+            let pid = m["pid"].flatMap { int($0, "\(w).wait.pid", min: -1, max: 32768) } ?? -1
+            return .wait(pid: pid)
+        case "exit":
+            if v.isNullScalar { return .exit(code: 0) }
+            guard let c = int(v, "\(w).exit", min: -2_147_483_648, max: 2_147_483_647) else { return nil }
+            return .exit(code: c)
+        case "exec":
+            guard let s = string(v, "\(w).exec") else { return nil }
+            switch InstructionParser(names: names, mode: mode).parse(s) {
+            case let .success(i): return .exec(i)
+            case let .failure(e): error(v, "\(w).exec: \(e.message)", notes: e.notes); return nil
+            }
+        case "access":
+            guard let m = mapping(v, "\(w).access", allowed: ["op", "addr", "size", "cpl", "implicit"]) else { return nil }
+            guard let on = m["op"], let op = choice(on, "access op", AccessKind.allCases.map { ($0.rawValue, $0) }) else {
+                if m["op"] == nil { error(v, "\(w).access needs op (read, write or fetch)") }
+                return nil
+            }
+            guard let an = m["addr"], let addr = uint(an, "\(w).access.addr") else {
+                if m["addr"] == nil { error(v, "\(w).access needs addr") }
+                return nil
+            }
+            let size = m["size"].flatMap { choice($0, "access size", [("1", 1), ("2", 2), ("4", 4), ("8", 8)]) } ?? (op == .fetch ? 1 : 4)
+            let cpl = m["cpl"].flatMap { uint($0, "\(w).access.cpl", max: 3) }.map { UInt8($0) }
+            let implicit = m["implicit"].flatMap { bool($0, "\(w).access.implicit") } ?? false
+            return .access(kind: op, address: addr, size: size, cpl: cpl, implicit: implicit)
+        case "set":
+            return decodeSet(v, w, names: names)
+        case "schedule":
+            if !v.isNullScalar, let m = v.mapping, !m.isEmpty { error(v, "\(w).schedule takes no arguments: write `schedule: {}`") }
+            return .schedule
+        default:
+            return nil
+        }
+    }
+
+    mutating func decodeSet(_ v: YAMLNode, _ w: String, names: SelectorNames) -> KernelEvent? {
+        guard let m = mapping(v, "\(w).set", allowed: ["regs", "cr0", "cr4", "efer", "rflags", "msrs", "pages"]) else { return nil }
+        var kinds = 0
+        var event: KernelEvent?
+        if let n = m["regs"] {
+            kinds += 1
+            var regs: [GPR: UInt64] = [:]
+            if let pairs = n.mapping {
+                for p in pairs {
+                    guard let k = p.key.scalar, let r = GPR(name: k) else {
+                        error(p.key, "set.regs: unknown general register '\(p.key.scalar ?? "")'")
+                        continue
+                    }
+                    if let x = uint(p.value, "set.regs.\(k)") { regs[r] = x }
+                }
+            } else {
+                error(n, "set.regs must be a mapping")
+            }
+            event = .setRegisters(regs)
+        }
+        if m["cr0"] != nil || m["cr4"] != nil || m["efer"] != nil || m["rflags"] != nil {
+            kinds += 1
+            let cr0 = m["cr0"].map { flags($0, "set.cr0", [("wp", CR0.wp)]) } ?? FlagEdit()
+            let cr4 = m["cr4"].map {
+                flags($0, "set.cr4", [("pse", CR4.pse), ("pae", CR4.pae), ("pge", CR4.pge), ("smep", CR4.smep), ("smap", CR4.smap), ("pke", CR4.pke), ("pcide", CR4.pcide)])
+            } ?? FlagEdit()
+            let efer = m["efer"].map { flags($0, "set.efer", [("sce", EFER.sce), ("nxe", EFER.nxe)]) } ?? FlagEdit()
+            let rf = m["rflags"].map { rflags($0, "set.rflags").0 } ?? FlagEdit()
+            event = .setControl(cr0: cr0, cr4: cr4, efer: efer, rflags: rf)
+        }
+        if let n = m["msrs"] { kinds += 1; event = .setMSRs(msrs(n)) }
+        if let n = m["pages"] { kinds += 1; event = .setPages(pages(n, "\(w).set.pages")) }
+        if kinds > 1 { error(v, "\(w).set: change one kind of state per step (regs, control registers, msrs or pages)") }
+        if kinds == 0 { error(v, "\(w).set changes nothing") }
+        return event
+    }
+}

@@ -1,0 +1,182 @@
+// JSONReporter: the report as one JSON document for tools. Its shape is a contract: keys are
+// written in the order below, always present (null or [] when empty), pretty-printed with two
+// spaces, and the same report always gives the same bytes. New keys may be added in a later
+// version; none will be removed or change meaning without `version` changing.
+//
+//   {
+//     "version": 1,
+//     "summary": {
+//       "passed": N,                 scenarios that passed
+//       "failed": N,                 scenarios that failed or were invalid
+//       "skipped": N,
+//       "total": N                   all scenarios: passed + failed + skipped
+//     },
+//     "scenarios": [                 in run order: file order, then document order
+//       {
+//         "id": "...",               the scenario's id, or the file name for a file that is invalid as a whole
+//         "file": "...",             as given on the command line
+//         "line": N,                 where the scenario's document starts (1-based)
+//         "description": "..." | null,
+//         "tags": ["...", ...],
+//         "points": N,               an integer when integral (2), else the shortest decimal (0.5);
+//                                    null if not finite
+//         "status": "passed" | "failed" | "invalid" | "skipped",
+//         "checks": N,               checks the scenario made; 0 means it checks nothing
+//         "failures": [              non-empty only when status is "failed"
+//           {
+//             "path": "...",         steps[3].expect.fault.error_code
+//             "expected": "...",
+//             "actual": "...",
+//             "file": "...",
+//             "line": N,
+//             "column": N,
+//             "note": "..." | null
+//           }
+//         ],
+//         "diagnostics": [           non-empty only when status is "invalid"
+//           {
+//             "severity": "error" | "warning",
+//             "message": "...",
+//             "file": "..." | null,
+//             "line": N | null,
+//             "column": N | null,
+//             "notes": ["...", ...]
+//           }
+//         ],
+//         "warnings": [ ... ],       same objects as "diagnostics"; never fail the scenario
+//         "skip_reason": "..." | null  non-null only when status is "skipped"
+//       }
+//     ]
+//   }
+//
+// Strings are escaped per RFC 8259 and additionally escape DEL, C1 controls and U+2028/U+2029
+// as \uXXXX, so the document is safe to print to a terminal and to embed in JavaScript.
+// The document ends with a newline.
+
+public struct JSONReporter: Reporter, Sendable {
+    /// The value of `"version"`; bumped only for changes that are not additions.
+    public static let schemaVersion = 1
+
+    public init() {}
+
+    public func render(_ report: RunReport) -> String {
+        let document: Value = .object([
+            ("version", .int(Self.schemaVersion)),
+            ("summary", .object([
+                ("passed", .int(report.passed)),
+                ("failed", .int(report.failed)),
+                ("skipped", .int(report.skipped)),
+                ("total", .int(report.results.count)),
+            ])),
+            ("scenarios", .array(report.results.map(scenario))),
+        ])
+        var out = ""
+        document.write(into: &out, depth: 0)
+        out += "\n"
+        return out
+    }
+
+    private func scenario(_ result: ScenarioResult) -> Value {
+        var status = "passed"
+        var failures: [CheckFailure] = []
+        var diagnostics: [Diagnostic] = []
+        var skipReason: String?
+        switch result.outcome {
+        case .passed: break
+        case .failed(let f): status = "failed"; failures = f
+        case .invalid(let d): status = "invalid"; diagnostics = d
+        case .skipped(let reason): status = "skipped"; skipReason = reason
+        }
+        return .object([
+            ("id", .string(result.id)),
+            ("file", .string(result.file)),
+            ("line", .int(result.line)),
+            ("description", .string(orNull: result.description)),
+            ("tags", .array(result.tags.map(Value.string))),
+            ("points", .number(result.points)),
+            ("status", .string(status)),
+            ("checks", .int(result.checkCount)),
+            ("failures", .array(failures.map(failure))),
+            ("diagnostics", .array(diagnostics.map(diagnostic))),
+            ("warnings", .array(result.warnings.map(diagnostic))),
+            ("skip_reason", .string(orNull: skipReason)),
+        ])
+    }
+
+    private func failure(_ failure: CheckFailure) -> Value {
+        .object([
+            ("path", .string(failure.path)),
+            ("expected", .string(failure.expected)),
+            ("actual", .string(failure.actual)),
+            ("file", .string(failure.location.file)),
+            ("line", .int(failure.location.line)),
+            ("column", .int(failure.location.column)),
+            ("note", .string(orNull: failure.note)),
+        ])
+    }
+
+    private func diagnostic(_ diagnostic: Diagnostic) -> Value {
+        .object([
+            ("severity", .string(diagnostic.severity.rawValue)),
+            ("message", .string(diagnostic.message)),
+            ("file", .string(orNull: diagnostic.location?.file)),
+            ("line", diagnostic.location.map { .int($0.line) } ?? .null),
+            ("column", diagnostic.location.map { .int($0.column) } ?? .null),
+            ("notes", .array(diagnostic.notes.map(Value.string))),
+        ])
+    }
+}
+
+extension JSONReporter {
+    /// A JSON value whose objects keep their keys in the order given, which is what makes the
+    /// output stable.
+    enum Value {
+        case null
+        case int(Int)
+        /// Written by `Escaping.number`; not finite (which JSON cannot express) is written `null`.
+        case number(Double)
+        case string(String)
+        case array([Value])
+        case object([(key: String, value: Value)])
+
+        static func string(orNull s: String?) -> Value {
+            s.map(Value.string) ?? .null
+        }
+
+        /// Pretty-printed, two spaces per level; empty arrays and objects as `[]` and `{}`.
+        func write(into out: inout String, depth: Int) {
+            switch self {
+            case .null: out += "null"
+            case .int(let i): out += String(i)
+            case .number(let d): out += Escaping.number(d) ?? "null"
+            case .string(let s): out += Escaping.json(s)
+            case .array(let elements):
+                if elements.isEmpty { out += "[]"; return }
+                out += "[\n"
+                for (i, element) in elements.enumerated() {
+                    Self.indent(depth + 1, into: &out)
+                    element.write(into: &out, depth: depth + 1)
+                    out += i == elements.count - 1 ? "\n" : ",\n"
+                }
+                Self.indent(depth, into: &out)
+                out += "]"
+            case .object(let members):
+                if members.isEmpty { out += "{}"; return }
+                out += "{\n"
+                for (i, member) in members.enumerated() {
+                    Self.indent(depth + 1, into: &out)
+                    out += Escaping.json(member.key)
+                    out += ": "
+                    member.value.write(into: &out, depth: depth + 1)
+                    out += i == members.count - 1 ? "\n" : ",\n"
+                }
+                Self.indent(depth, into: &out)
+                out += "}"
+            }
+        }
+
+        private static func indent(_ depth: Int, into out: inout String) {
+            for _ in 0..<depth { out += "  " }
+        }
+    }
+}

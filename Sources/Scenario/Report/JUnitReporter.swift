@@ -1,0 +1,108 @@
+// JUnitReporter: the report as JUnit XML, for CI systems (GitLab, Jenkins, GitHub actions).
+//
+//   <?xml version="1.0" encoding="UTF-8"?>
+//   <testsuites name="ringspec" tests="5" failures="1" errors="1" skipped="1" time="0">
+//     <testsuite name="gates.yaml" tests="2" failures="1" errors="0" skipped="0" time="0">
+//       <testcase classname="gates.yaml" name="call-gate" file="gates.yaml" line="1" time="0"/>
+//       <testcase classname="gates.yaml" name="far-call" file="gates.yaml" line="24" time="0">
+//         <failure message="2 check(s) failed" type="failure">PATH: expected E, got A (FILE:LINE:COLUMN)
+//   ...</failure>
+//         <system-out>warning text</system-out>
+//       </testcase>
+//     </testsuite>
+//   </testsuites>
+//
+// - One <testsuite> per scenario file, named after the file as given on the command line, in
+//   the order the files first appear in the report; a file's scenarios keep their run order.
+// - failed -> <failure> (counted in `failures`), its text one CheckFailure description per line;
+//   invalid -> <error message="invalid scenario"> (counted in `errors`), its text the diagnostics;
+//   skipped -> <skipped message="REASON"/>.
+// - Warnings, and "checks nothing" for a scenario that ran no checks, go to <system-out>.
+// - Every `time` is "0": the report does not measure time, and the same run gives the same bytes.
+// - Text and attributes go through `Escaping.xmlText` / `Escaping.xmlAttribute`: characters XML
+//   1.0 forbids (and DEL, C1) appear as `\u{1b}`.
+
+public struct JUnitReporter: Reporter, Sendable {
+    public init() {}
+
+    public func render(_ report: RunReport) -> String {
+        var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        out += "<testsuites name=\"ringspec\"" + counts(report.results) + ">\n"
+        for suite in suitesByFile(report.results) {
+            out += "  <testsuite name=\"" + Escaping.xmlAttribute(suite.file) + "\"" + counts(suite.results) + ">\n"
+            for result in suite.results { renderTestCase(result, into: &out) }
+            out += "  </testsuite>\n"
+        }
+        out += "</testsuites>\n"
+        return out
+    }
+
+    private func renderTestCase(_ result: ScenarioResult, into out: inout String) {
+        let file = Escaping.xmlAttribute(result.file)
+        out += "    <testcase classname=\"\(file)\" name=\"\(Escaping.xmlAttribute(result.id))\""
+            + " file=\"\(file)\" line=\"\(result.line)\" time=\"0\""
+
+        var systemOut: [String] = []
+        let ran: Bool
+        switch result.outcome {
+        case .passed, .failed: ran = true
+        case .invalid, .skipped: ran = false
+        }
+        if ran && result.checkCount == 0 { systemOut.append("checks nothing") }
+        systemOut += result.warnings.map(\.description)
+
+        if result.outcome.isPassed && systemOut.isEmpty {
+            out += "/>\n"
+            return
+        }
+        out += ">\n"
+        switch result.outcome {
+        case .passed:
+            break
+        case .failed(let failures):
+            out += "      <failure message=\"\(failures.count) check(s) failed\" type=\"failure\">"
+            out += Escaping.xmlText(failures.map(\.description).joined(separator: "\n"))
+            out += "</failure>\n"
+        case .invalid(let diagnostics):
+            out += "      <error message=\"invalid scenario\" type=\"invalid\">"
+            out += Escaping.xmlText(diagnostics.map(\.description).joined(separator: "\n"))
+            out += "</error>\n"
+        case .skipped(let reason):
+            out += "      <skipped message=\"" + Escaping.xmlAttribute(reason) + "\"/>\n"
+        }
+        if !systemOut.isEmpty {
+            out += "      <system-out>" + Escaping.xmlText(systemOut.joined(separator: "\n")) + "</system-out>\n"
+        }
+        out += "    </testcase>\n"
+    }
+
+    /// ` tests="N" failures="N" errors="N" skipped="N" time="0"`
+    private func counts(_ results: [ScenarioResult]) -> String {
+        var failures = 0, errors = 0, skipped = 0
+        for result in results {
+            switch result.outcome {
+            case .passed: break
+            case .failed: failures += 1
+            case .invalid: errors += 1
+            case .skipped: skipped += 1
+            }
+        }
+        return " tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"\(errors)\""
+            + " skipped=\"\(skipped)\" time=\"0\""
+    }
+
+    /// The results grouped by file, files in order of first appearance.
+    private func suitesByFile(_ results: [ScenarioResult]) -> [(file: String, results: [ScenarioResult])] {
+        var suites: [(file: String, results: [ScenarioResult])] = []
+        var indexOfFile: [String: Int] = [:]
+        for result in results {
+            if let i = indexOfFile[result.file] {
+                suites[i].results.append(result)
+            } else {
+                indexOfFile[result.file] = suites.count
+                suites.append((result.file, [result]))
+            }
+        }
+        return suites
+    }
+}
