@@ -1,0 +1,27 @@
+// ringspec: the command line. The root command only declares subcommands; each lives in its own file.
+
+import ArgumentParser
+import Scenario
+
+@main
+struct RingSpec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ringspec",
+        abstract: "Run declarative x86 protection, paging and kernel scenarios and check their outcomes.",
+        version: "0.1.0",
+        subcommands: [Run.self, Check.self, Explain.self],
+        defaultSubcommand: nil
+    )
+}
+
+/// Exit codes, in one place: 0 all passed, 1 some failed, 2 invalid input or usage.
+enum ExitStatus {
+    static let passed: Int32 = 0
+    static let failed: Int32 = 1
+    static let invalid: Int32 = 2
+
+    static func of(_ report: RunReport) -> Int32 {
+        if report.hasInvalid { return invalid }
+        return report.failed > 0 ? failed : passed
+    }
+}

@@ -1,0 +1,165 @@
+// Decoder tests: every problem is reported at FILE:LINE:COLUMN with a hint, all of them at once.
+
+import Machine
+@testable import Scenario
+import Testing
+
+func decodeText(_ yaml: String, file: String = "t.yaml", root: String = "/nonexistent") -> [LoadedScenario] {
+    ScenarioDecoder.load(bytes: Array(yaml.utf8), path: file, display: file, options: LoadOptions(root: root))
+}
+
+func diagnostics(_ yaml: String) -> [Diagnostic] {
+    var out: [Diagnostic] = []
+    for l in decodeText(yaml) {
+        if case let .invalid(r) = l, case let .invalid(ds) = r.outcome { out += ds }
+    }
+    return out
+}
+
+func spec(_ yaml: String) -> ScenarioSpec? {
+    for l in decodeText(yaml) { if case let .spec(s, _) = l { return s } }
+    return nil
+}
+
+@Suite struct DecoderTests {
+    struct ErrorCase: Sendable, CustomTestStringConvertible {
+        var name: String
+        var yaml: String
+        var line: Int
+        var column: Int
+        var message: String
+        var note: String?
+        var testDescription: String { name }
+    }
+
+    static let errorCases: [ErrorCase] = [
+        ErrorCase(name: "misspelt top-level key", yaml: "scenario: a\nmachin: {mode: ia32}\n", line: 2, column: 1,
+                  message: "unknown key 'machin' in a scenario", note: "did you mean 'machine'?"),
+        ErrorCase(name: "misspelt mode", yaml: "scenario: a\nmachine: {mode: ia23}\n", line: 2, column: 17,
+                  message: "unknown mode 'ia23'", note: "did you mean 'ia32'?"),
+        ErrorCase(name: "timer count not a number", yaml: "scenario: a\nsteps:\n  - timer: many\n", line: 3, column: 12,
+                  message: "steps[0].timer must be a number", note: nil),
+        ErrorCase(name: "two events in a step", yaml: "scenario: a\nsteps:\n  - {timer: 1, schedule: {}}\n", line: 3, column: 16,
+                  message: "steps[0] has two events", note: nil),
+        ErrorCase(name: "unknown selector name", yaml: "scenario: a\nkernel: none\nsteps:\n  - exec: \"mov ds, user_dss:3\"\n", line: 4, column: 11,
+                  message: "unknown selector name 'user_dss'", note: "did you mean 'user_ds'?"),
+        ErrorCase(name: "step key in the final expect", yaml: "scenario: a\nexpect: {returns: 3}\n", line: 2, column: 10,
+                  message: "unknown key 'returns' in the top-level expect", note: "'returns' is a check on one step: put it under that step's expect"),
+        ErrorCase(name: "final key in a step expect", yaml: "scenario: a\nsteps:\n  - timer: 1\n    expect: {schedule: [a]}\n", line: 4, column: 14,
+                  message: "unknown key 'schedule' in steps[0].expect", note: "'schedule' is a check on the whole run: put it in the top-level expect"),
+        ErrorCase(name: "syscall name from the other table", yaml: "scenario: a\nsteps:\n  - syscall: {via: syscall, nr: waitpid}\n", line: 3, column: 33,
+                  message: "'waitpid' is not in the x86_64 system-call table used by syscall", note: "'waitpid' exists only in the i386 table (number 7)"),
+        ErrorCase(name: "integer overflow", yaml: "scenario: a\nmachine: {pkru: 0x1_0000_0000_0000_0000}\n", line: 2, column: 17,
+                  message: "pkru 0x1_0000_0000_0000_0000 does not fit in 64 bits", note: nil),
+        ErrorCase(name: "out of range", yaml: "scenario: a\nmachine:\n  gdt:\n    3: {type: data, dpl: 4}\n", line: 4, column: 26,
+                  message: "gdt[3].dpl 4 is out of range", note: nil),
+        ErrorCase(name: "unknown instruction", yaml: "scenario: a\nkernel: none\nsteps:\n  - exec: \"sysentr\"\n", line: 4, column: 11,
+                  message: "steps[0].exec: unknown instruction 'sysentr'", note: "did you mean 'sysenter'?"),
+        ErrorCase(name: "missing id", yaml: "machine: {mode: ia32}\n", line: 1, column: 1,
+                  message: "a scenario needs an id", note: nil),
+        ErrorCase(name: "unknown exception name", yaml: "scenario: a\nkernel: none\nsteps:\n  - exec: \"int3\"\n    expect: {fault: BG}\n", line: 5, column: 21,
+                  message: "unknown exception 'BG'", note: "did you mean 'BP'?"),
+        ErrorCase(name: "errno name", yaml: "scenario: a\nsteps:\n  - syscall: {via: syscall, nr: 39}\n    expect: {returns: -EFAUL}\n", line: 4, column: 23,
+                  message: "unknown errno 'EFAULT'", note: nil),
+    ]
+
+    @Test(arguments: errorCases)
+    func locatedError(_ c: ErrorCase) {
+        let ds = diagnostics(c.yaml)
+        let hit = ds.first { $0.message.hasPrefix(c.message) || ($0.message.contains(c.message)) }
+        if c.name == "errno name" {
+            // The misspelt errno gets a hint instead.
+            #expect(ds.contains { $0.message.contains("unknown errno 'EFAUL'") && $0.notes.contains("did you mean 'EFAULT'?") })
+            return
+        }
+        guard let d = hit else {
+            Issue.record("no diagnostic '\(c.message)' in:\n\(ds.map(\.description).joined(separator: "\n"))")
+            return
+        }
+        #expect(d.location?.file == "t.yaml")
+        #expect(d.location?.line == c.line, "\(d)")
+        #expect(d.location?.column == c.column, "\(d)")
+        if let note = c.note { #expect(d.notes.contains(note), "\(d)") }
+        #expect(d.description.hasPrefix("t.yaml:\(c.line):\(c.column): error: "))
+    }
+
+    @Test func severalErrorsAreAllReported() {
+        let ds = diagnostics("scenario: a\nmachine: {mode: ia33, vendr: amd}\nsteps:\n  - timer: x\n  - bogus: 1\n")
+        #expect(ds.count == 4, "\(ds)")
+    }
+
+    struct NumberCase: Sendable { var text: String; var value: UInt64 }
+    @Test(arguments: [NumberCase(text: "42", value: 42), NumberCase(text: "0x2a", value: 42), NumberCase(text: "0b101010", value: 42),
+                      NumberCase(text: "0o52", value: 42), NumberCase(text: "0xffff_8000_0000_0000", value: 0xffff_8000_0000_0000),
+                      NumberCase(text: "1_000", value: 1000), NumberCase(text: "0XFF", value: 255)])
+    func integerLiterals(_ c: NumberCase) {
+        #expect(parseInteger(c.text) == .value(c.value, negative: false))
+    }
+
+    @Test(arguments: ["", "0x", "_1", "1_", "12a", "0b2", "0o8", "1.5", "abc"])
+    func invalidIntegerLiterals(_ text: String) {
+        #expect(parseInteger(text) == .invalid)
+    }
+
+    @Test func formatExampleDecodes() {
+        let s = spec("""
+        scenario: call-gate-raises-privilege
+        tags: [gates, ia32]
+        machine:
+          mode: ia32
+          gdt:
+            20: {name: kgate, type: call_gate, dpl: 3, selector: kernel_cs, offset: 0xc0100000, params: 2}
+        kernel: none
+        steps:
+          - exec: "call far kgate:3:0"
+            expect: {fault: none, cpl: 0, regs: {cs: 0x60}}
+          - exec: "retf 8"
+          - exec: "call far kernel_cs:0xc0100000"
+            expect:
+              fault: {vector: GP, error_code: {selector: kernel_cs}}
+        """)
+        #expect(s != nil)
+        guard let s else { return }
+        #expect(s.machine.mode == .ia32)
+        #expect(s.kernel.enabled == false)
+        #expect(s.steps.count == 3)
+        #expect(s.steps[0].event == .exec(.callFar(selector: 0xA3, offset: 0)))
+        #expect(s.steps[1].event == .exec(.retf(popBytes: 8)))
+        #expect(s.steps[2].event == .exec(.callFar(selector: 0x60, offset: 0xc010_0000)))
+        #expect(s.checkCount == 4)
+        if case let .patch(p) = s.machine.gdt, let e = p[20], let entry = e {
+            let d = Descriptor(raw: entry.low)
+            #expect(d.systemType == .callGate)
+            #expect(d.dpl == 3)
+            #expect(d.gateSelector == 0x60)
+            #expect(d.paramCount == 2)
+            #expect(d.gateOffset == 0xc010_0000)
+        } else {
+            Issue.record("gdt patch not decoded")
+        }
+    }
+
+    @Test func mergeKeysAndAnchorsWork() {
+        let s = spec("""
+        scenario: merged
+        machine: {mode: ia32}
+        steps:
+          - &tick {timer: 1}
+          - *tick
+          - <<: *tick
+            expect: {current: main}
+        """)
+        #expect(s?.steps.count == 3)
+        #expect(s?.steps[2].checks.count == 1)
+    }
+
+    @Test func bareStepsWork() {
+        let s = spec("scenario: b\nsteps:\n  - wait\n  - schedule\n")
+        #expect(s?.steps.map(\.event) == [.wait(pid: -1), .schedule])
+    }
+
+    @Test func duplicateScenarioIdsInOneFile() {
+        let ds = diagnostics("scenario: a\n---\nscenario: a\n")
+        #expect(ds.contains { $0.message.contains("used twice") })
+    }
+}
