@@ -31,4 +31,3 @@ public struct System: Sendable {
   public var faultCount: Int { 0 }
   public func processSummary(_ name: String) -> ProcessSummary? { nil }
 }
-public struct MachineError: Error, Sendable, Equatable, CustomStringConvertible { public var message: String; public var description: String { message } }
