@@ -1,0 +1,89 @@
+// Events: what a scenario step asks the system to do (`KernelEvent`) and what came of it (`StepOutcome`).
+
+/// How a system call enters the kernel.
+public enum SyscallEntryKind: String, Sendable, CaseIterable {
+    case int80, sysenter, syscall
+}
+
+/// A system-call argument: a number, or a string the kernel model places in the task's memory first.
+public enum SyscallArgument: Sendable, Equatable {
+    case number(UInt64)
+    case string(String)
+}
+
+/// One step's event.
+public enum KernelEvent: Sendable, Equatable {
+    /// N timer interrupts through vector 0x20.
+    case timer(Int)
+    /// An external interrupt; may wake a blocked task.
+    case irq(vector: UInt8, wakes: String?)
+    /// A complete system call by the current task (`childName` names a forked child).
+    case syscall(via: SyscallEntryKind, nr: Int64, args: [SyscallArgument], childName: String?)
+    /// wait4(pid) by the current task (-1: any child).
+    case wait(pid: Int64)
+    /// exit(code) by the current task.
+    case exit(code: Int64)
+    /// One instruction at the current privilege.
+    case exec(Instruction)
+    /// One memory access through segmentation and paging.
+    case access(kind: AccessKind, address: UInt64, size: Int, cpl: UInt8?, implicit: Bool)
+    /// An explicit call of schedule().
+    case schedule
+    case setRegisters([GPR: UInt64])
+    case setControl(cr0: FlagEdit, cr4: FlagEdit, efer: FlagEdit, rflags: FlagEdit)
+    case setMSRs([UInt32: UInt64])
+    case setPages([PageMapping])
+}
+
+/// A context switch as `expect.switch` sees it.
+public struct SwitchRecord: Sendable, Equatable {
+    public var from: String
+    public var to: String
+    public var reason: String
+    public init(from: String, to: String, reason: String) {
+        self.from = from
+        self.to = to
+        self.reason = reason
+    }
+}
+
+/// The result of an `access` step that succeeded.
+public struct AccessRecord: Sendable, Equatable {
+    public var physical: UInt64
+    /// The leaf entry's Accessed and Dirty bits after the access.
+    public var accessed: Bool
+    public var dirty: Bool
+}
+
+/// What one step did.
+public struct StepOutcome: Sendable {
+    /// Every exception raised, in order (including those handled by the kernel, e.g. demand paging).
+    public var faults: [Fault] = []
+    /// The last gate delivery of the step.
+    public var gate: DeliveryRecord?
+    /// The system call's kernel entry (int80, sysenter, syscall).
+    public var entry: EntryRecord?
+    /// The system call's return value, as the caller sees it.
+    public var returns: Int64?
+    /// What the step wrote to the console.
+    public var output = ""
+    public var switches: [SwitchRecord] = []
+    /// A signal the step delivered (`SIGSEGV`).
+    public var signal: String?
+    /// The step ended in a triple fault.
+    public var shutdown = false
+    public var access: AccessRecord?
+    /// The step's events in `machine.trace.events`.
+    public var traceRange: Range<Int> = 0..<0
+    /// The step could not run (not modelled, wrong actor): the runner fails the step with this message.
+    public var error: String?
+    public init() {}
+}
+
+/// A task's end-of-run summary (`expect.processes`).
+public struct ProcessSummary: Sendable, Equatable {
+    public var state: TaskState
+    public var exitCode: Int64?
+    public var signal: String?
+    public var ticks: Int
+}

@@ -1,0 +1,381 @@
+// Kernel: the Linux-like kernel model — its tasks, run queue and console — and System, the machine with its
+// kernel, which runs one scenario step at a time. The kernel gets control only where the CPU model lands on
+// an entry address it knows (LinuxLayout); anything else stays with the CPU (a scenario that moved a gate).
+
+public struct Kernel: Sendable {
+    public var layout: LinuxLayout
+    public var setup: KernelSetup
+    /// The linux preset built the tables: the kernel knows its entry points, stacks and mappings.
+    public var presetActive: Bool
+    /// task_structs; index 0 is the idle task (pid 0).
+    public var tasks: [Task] = []
+    /// `current`: the index of the running task.
+    public var current = 0
+    /// Ready tasks in order (indices into `tasks`).
+    public var runQueue: [Int] = []
+    /// TIF_NEED_RESCHED, with the reason schedule() will record.
+    public var needResched = false
+    public var reschedReason = "timer"
+    public var dispatchOrder: [String] = []
+    public var switchCount = 0
+    public var totalOutput = ""
+    public var faultCount = 0
+    /// The template address space whose kernel half every address space shares.
+    public var templateCR3: UInt64?
+    /// `machine.pages` mapped in every new address space (those below the kernel half).
+    public var sharedPages: [PageMapping] = []
+    public var stdinOffset = 0
+    /// Contents written to declared files.
+    public var fileContents: [String: [UInt8]] = [:]
+    /// Keep IA32_SYSENTER_ESP at the running task's kernel stack top (unless the scenario set it).
+    public var manageSysenterESP = false
+    /// Keep TSS.esp0/rsp0 at the running task's kernel stack top (unless the scenario set it).
+    public var manageTSSStack = true
+    var nextStackSlot = 0
+    public var directMapSize: UInt64 = 0
+    /// Bytes of the scratch page used by this step's string arguments.
+    var scratchUsed: UInt64 = 0
+
+    public init(layout: LinuxLayout, setup: KernelSetup, presetActive: Bool) {
+        self.layout = layout
+        self.setup = setup
+        self.presetActive = presetActive
+        self.fileContents = setup.files
+    }
+
+    public var currentTask: Task { tasks[current] }
+    public func index(named name: String) -> Int? { tasks.firstIndex { $0.name == name } }
+    public func index(pid: Int64) -> Int? { tasks.firstIndex { $0.pid == pid && !$0.isIdle } }
+}
+
+/// The machine and its kernel.
+public struct System: Sendable {
+    public var machine: Machine
+    /// nil for `kernel: none`.
+    public var kernel: Kernel? {
+        get { kernelEnabled ? core : nil }
+        set {
+            if let k = newValue { core = k; kernelEnabled = true } else { kernelEnabled = false }
+        }
+    }
+    /// The kernel's state (kept even for `kernel: none`, where it only names the task the CPU runs).
+    var core: Kernel
+    var kernelEnabled = true
+
+    init(machine: Machine, kernel: Kernel) {
+        self.machine = machine
+        self.core = kernel
+    }
+
+    /// The kernel's handlers run (kernel enabled, preset linux).
+    var kernelActive: Bool { kernelEnabled && core.presetActive }
+
+    // MARK: Final-state queries
+
+    public var currentTaskName: String { kernelEnabled ? core.currentTask.name : machine.taskName }
+    public func taskState(_ name: String) -> TaskState? {
+        guard let i = core.index(named: name), i > 0 else { return nil }
+        return core.tasks[i].state
+    }
+    /// The tasks in the order they were dispatched, the first running one included (`idle` when it ran).
+    public var dispatchOrder: [String] { kernelEnabled ? core.dispatchOrder : [machine.taskName] }
+    public var switchCount: Int { core.switchCount }
+    public var totalOutput: String { core.totalOutput }
+    public var faultCount: Int { core.faultCount }
+    /// task -> {state, exit_code, signal, ticks} (not the idle task).
+    public var processes: [String: ProcessSummary] {
+        var out: [String: ProcessSummary] = [:]
+        for t in core.tasks where !t.isIdle {
+            out[t.name] = ProcessSummary(state: t.state, exitCode: t.exitCode, signal: t.signal, ticks: t.ticks)
+        }
+        return out
+    }
+    public var taskNames: [String] { core.tasks.filter { !$0.isIdle }.map(\.name) }
+    public func task(named name: String) -> Task? { core.index(named: name).map { core.tasks[$0] } }
+    /// One task's summary, or nil when there is no such task.
+    public func processSummary(_ name: String) -> ProcessSummary? { processes[name] }
+
+    // MARK: Running a step
+
+    /// Runs one step. `actor` is the scenario's `as:`; it must name the running task.
+    public mutating func run(_ event: KernelEvent, as actor: String?) -> StepOutcome {
+        var out = StepOutcome()
+        let start = machine.trace.count
+        if machine.shutdown {
+            out.error = "the machine has shut down (triple fault): no further step can run"
+            out.shutdown = true
+            return out
+        }
+        if let actor, actor != currentTaskName {
+            out.error = "`as: \(actor)` but \(currentTaskName) is running: switch to \(actor) first"
+            return out
+        }
+        machine.unsupported = nil
+        // Deliveries and entries recorded by the CPU during this step are this step's.
+        machine.lastDelivery = nil
+        machine.lastEntry = nil
+        core.scratchUsed = 0
+        switch event {
+        case let .timer(n): timer(n, &out)
+        case let .irq(vector, wakes): irq(vector, wakes: wakes, &out)
+        case let .syscall(via, nr, args, child): syscallStep(via: via, nr: nr, args: args, childName: child, &out)
+        case let .wait(pid):
+            let abi = defaultABI
+            let nr = SyscallTable.number(of: "wait4", table: abi.table)!
+            syscallStep(via: abi.via, nr: nr, args: [.number(UInt64(bitPattern: pid)), .number(0), .number(0), .number(0)], childName: nil, &out)
+        case let .exit(code):
+            let abi = defaultABI
+            let nr = SyscallTable.number(of: "exit", table: abi.table)!
+            syscallStep(via: abi.via, nr: nr, args: [.number(UInt64(bitPattern: code))], childName: nil, &out)
+        case let .exec(i): exec(i, &out)
+        case let .access(kind, address, size, cpl, implicit): access(kind, address, size: size, cpl: cpl, implicit: implicit, &out)
+        case .schedule: explicitSchedule(&out)
+        case let .setRegisters(regs):
+            for (r, v) in regs { machine.cpu[r] = machine.in64BitMode || machine.longMode ? v : v & 0xFFFF_FFFF }
+        case let .setControl(cr0, cr4, efer, rflags): setControl(cr0: cr0, cr4: cr4, efer: efer, rflags: rflags, &out)
+        case let .setMSRs(msrs):
+            for (n, v) in msrs.sorted(by: { $0.key < $1.key }) {
+                if n == MSR.efer {
+                    machine.cpu.efer = (v & ~(EFER.lme | EFER.lma)) | (machine.cpu.efer & (EFER.lme | EFER.lma))
+                } else {
+                    machine.cpu.setMSR(n, v)
+                }
+                if n == MSR.sysenterESP { core.manageSysenterESP = false }
+            }
+        case let .setPages(pages):
+            let c = pagingControlForKernel
+            for p in pages {
+                do throws(MachineError) {
+                    try machine.paging.map(p, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse, nxe: scenarioNXE, overwrite: true)
+                } catch {
+                    out.error = "set.pages: \(error.message)"
+                }
+            }
+        }
+        if let u = machine.unsupported, out.error == nil { out.error = "not modelled: \(u)" }
+        out.shutdown = machine.shutdown
+        out.traceRange = start..<machine.trace.count
+        core.faultCount += out.faults.count
+        core.totalOutput += out.output
+        return out
+    }
+
+    /// The ABI a `wait`/`exit` step uses: 64-bit tasks `syscall`, 32-bit ones `int 0x80`.
+    var defaultABI: (via: SyscallEntryKind, table: SyscallABI) {
+        machine.longMode && core.currentTask.bits == 64 ? (.syscall, .x86_64) : (.int80, .i386)
+    }
+
+    mutating func setControl(cr0: FlagEdit, cr4: FlagEdit, efer: FlagEdit, rflags: FlagEdit, _ out: inout StepOutcome) {
+        do throws(Fault) {
+            if !cr0.isEmpty { try machine.writeControlRegister(0, cr0.apply(to: machine.cpu.cr0)) }
+            if !cr4.isEmpty { try machine.writeControlRegister(4, cr4.apply(to: machine.cpu.cr4)) }
+        } catch {
+            out.error = "set: control register write refused: \(error)"
+        }
+        if !efer.isEmpty {
+            let v = efer.apply(to: machine.cpu.efer)
+            machine.cpu.efer = (v & ~(EFER.lme | EFER.lma)) | (machine.cpu.efer & (EFER.lme | EFER.lma))
+            machine.paging.tlb.flushAll()
+        }
+        if !rflags.isEmpty { machine.cpu.rflags = rflags.apply(to: machine.cpu.rflags) | RFLAGS.reserved1 }
+    }
+
+    /// Records that the CPU is running the current task in user mode (`user A` in a step's trace).
+    mutating func noteUserMode() {
+        if machine.cpu.cpl == 3 { machine.trace.record(.modeSwitch(task: machine.taskName, fromCPL: 3, toCPL: 3)) }
+    }
+
+    // MARK: exec
+
+    mutating func exec(_ instruction: Instruction, _ out: inout StepOutcome) {
+        noteUserMode()
+        var attempts = 0
+        while attempts < 4 {
+            attempts += 1
+            let before = TaskContext(machine.cpu)
+            let nextIP = machine.cpu.rip &+ instruction.length(in64BitMode: machine.in64BitMode)
+            let r = machine.execute(instruction)
+            out.faults += r.faults
+            if let d = machine.lastDelivery { out.gate = d }
+            if machine.shutdown || !kernelActive { return }
+            if case let .delivered(v)? = r.delivery {
+                if v == 0x80 && r.faults.isEmpty && machine.cpu.rip == core.layout.int80Entry && machine.cpu.cpl == 0 {
+                    syscallEntered(.int80, user: before, nextIP: nextIP, childName: nil, &out)
+                    return
+                }
+                let retry = kernelEntered(vector: v, faults: r.faults, user: before, &out)
+                if retry && machine.cpu.cpl == before.cpl && machine.cpu.rip == before.rip { continue }
+                return
+            }
+            if r.faults.isEmpty {
+                switch instruction {
+                case .syscall where machine.cpu.cpl == 0 && [core.layout.entrySYSCALL_64, core.layout.entrySYSCALL_compat].contains(machine.cpu.rip) && machine.longMode:
+                    syscallEntered(.syscall, user: before, nextIP: nextIP, childName: nil, &out)
+                case .sysenter where machine.cpu.cpl == 0 && machine.cpu.rip == core.layout.sysenterEntry:
+                    syscallEntered(.sysenter, user: before, nextIP: nextIP, childName: nil, &out)
+                default: break
+                }
+            }
+            return
+        }
+    }
+
+    // MARK: access
+
+    mutating func access(_ kind: AccessKind, _ address: UInt64, size: Int, cpl: UInt8?, implicit: Bool, _ out: inout StepOutcome) {
+        noteUserMode()
+        let size = max(1, min(size, 8))
+        let asKernel = cpl == 0 && machine.cpu.cpl != 0
+        if cpl != nil && cpl != 0 && cpl != machine.cpu.cpl {
+            out.error = "access at cpl \(cpl!) while the CPU runs at CPL \(machine.cpu.cpl): only `cpl: 0` (the task's kernel code) is modelled"
+            return
+        }
+        var saved: TaskContext?
+        let actor = core.current
+        if asKernel {
+            guard kernelActive else {
+                out.error = "access with cpl: 0 needs the kernel model (preset linux) to know the task's kernel stack"
+                return
+            }
+            saved = TaskContext(machine.cpu)
+            enterKernelSegments(&machine.cpu)
+            machine.cpu[.rsp] = core.currentTask.kernelStackTop
+            machine.noteCPLChange(from: 3)
+        }
+        for _ in 0..<4 {
+            let before = TaskContext(machine.cpu)
+            do throws(Fault) {
+                let pa = try accessOnce(kind, address, size: size, implicit: implicit)
+                let c = pagingControlForKernel
+                var a = false, d = false
+                if c.mode != .off, let leaf = machine.paging.leaf(for: address, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse) {
+                    a = leaf.value & 0x20 != 0
+                    d = leaf.value & 0x40 != 0
+                }
+                out.access = AccessRecord(physical: pa, accessed: a, dirty: d)
+                break
+            } catch {
+                var raised: [Fault] = []
+                let r = machine.raise(error, returnIP: machine.cpu.rip, raised: &raised)
+                out.faults += raised
+                if let d = machine.lastDelivery { out.gate = d }
+                guard !machine.shutdown, kernelActive, case let .delivered(v) = r else { return }
+                let retry = kernelEntered(vector: v, faults: raised, user: before, &out)
+                if retry && machine.cpu.rip == before.rip && machine.cpu.cpl == before.cpl { continue }
+                return
+            }
+        }
+        if let saved, core.current == actor, core.currentTask.isRunnable, machine.cpu.cpl == 0 {
+            saved.restore(into: &machine.cpu)
+            machine.noteCPLChange(from: 0)
+        }
+    }
+
+    /// One access through segmentation (DS for data, CS for fetches; none for implicit accesses) and paging.
+    mutating func accessOnce(_ kind: AccessKind, _ offset: UInt64, size: Int, implicit: Bool) throws(Fault) -> UInt64 {
+        var linear = offset
+        if !implicit {
+            if kind == .fetch {
+                let cs = machine.cpu.cs.cache
+                if !machine.in64BitMode {
+                    guard offset &+ UInt64(size) &- 1 <= UInt64(cs.limit) else {
+                        throw Fault.gp(0, rule: "SEG-3", "fetch at 0x\(String(offset, radix: 16)) beyond the CS limit")
+                    }
+                    linear = (cs.base &+ offset) & 0xFFFF_FFFF
+                }
+            } else {
+                linear = try machine.dataLinear(offset, size: size, write: kind == .write)
+            }
+        }
+        let access = MemoryAccess(kind, cpl: machine.cpu.cpl, implicit: implicit)
+        let pa = try machine.translate(linear, access)
+        let last = linear &+ UInt64(size) &- 1
+        if last & ~0xFFF != linear & ~0xFFF { _ = try machine.translate(last, access) }
+        return pa
+    }
+
+    // MARK: Interrupts
+
+    mutating func timer(_ n: Int, _ out: inout StepOutcome) {
+        for _ in 0..<max(n, 0) {
+            guard !machine.shutdown else { return }
+            deliverExternal(0x20, wakes: nil, &out)
+        }
+    }
+
+    mutating func irq(_ vector: UInt8, wakes: String?, _ out: inout StepOutcome) {
+        if let w = wakes, kernelEnabled, core.index(named: w) == nil {
+            out.error = "irq wakes \(w), which is not a task"
+            return
+        }
+        deliverExternal(vector, wakes: wakes, &out)
+    }
+
+    /// An external interrupt through the IDT (held while IF = 0), then the kernel's handler when it landed on one.
+    mutating func deliverExternal(_ vector: UInt8, wakes: String?, _ out: inout StepOutcome) {
+        noteUserMode()
+        guard machine.cpu.interruptsEnabled else {
+            machine.trace.record(.note("IF=0: interrupt 0x\(String(vector, radix: 16)) held pending, not delivered"))
+            return
+        }
+        let before = TaskContext(machine.cpu)
+        var raised: [Fault] = []
+        machine.halted = false
+        let r = machine.deliverWithEscalation(InterruptEvent(vector: vector, source: .external, returnIP: machine.cpu.rip), raised: &raised)
+        out.faults += raised
+        if let d = machine.lastDelivery { out.gate = d }
+        guard !machine.shutdown, kernelActive, case let .delivered(v) = r else { return }
+        if v == vector && raised.isEmpty && machine.cpu.rip == core.layout.vectorEntry(vector) && vector >= 0x20 {
+            enterFromUser(before, path: .iret(skip: 0))
+            if vector == 0x20 { timerTick(&out) }
+            if let w = wakes, let i = core.index(named: w) { wake(i, &out) }
+            returnFromKernel(&out)
+        } else if v == vector && raised.isEmpty && vector < 0x20 {
+            // Linux never routes a device interrupt to an exception vector; its handler would misread the frame.
+            machine.unsupported = "an external interrupt on exception vector \(vector) (the CPU stays at the handler)"
+        } else {
+            _ = kernelEntered(vector: v, faults: raised, user: before, &out)
+        }
+    }
+
+    /// Records the user context (pt_regs) and return path of the task entering the kernel.
+    mutating func enterFromUser(_ user: TaskContext, path: ReturnPath) {
+        let c = core.current
+        if user.cpl == 3 { core.tasks[c].userContext = user }
+        core.tasks[c].returnPath = path
+    }
+
+    /// The kernel's return to user mode: schedule() when need_resched, then the current task's return
+    /// instruction through the CPU model.
+    mutating func returnFromKernel(_ out: inout StepOutcome) {
+        if core.needResched { schedule(reason: core.reschedReason, &out) }
+        performReturn(&out)
+    }
+
+    /// Executes the current task's pending return (IRET, SYSEXIT, SYSRET) through the CPU model.
+    mutating func performReturn(_ out: inout StepOutcome) {
+        let c = core.current
+        let path = core.tasks[c].returnPath
+        core.tasks[c].returnPath = .none
+        let r: ExecutionResult
+        switch path {
+        case .none:
+            return
+        case let .iret(skip):
+            machine.cpu[.rsp] &+= skip
+            r = machine.execute(.iret(width: nil))
+        case let .sysexit(eip, esp):
+            machine.cpu[.rdx] = eip
+            machine.cpu[.rcx] = esp
+            r = machine.execute(.sysexit(to64: false))
+        case let .sysret(to64, userRSP):
+            machine.cpu[.rsp] = userRSP
+            r = machine.execute(.sysret(to64: to64))
+        }
+        if !r.faults.isEmpty {
+            out.faults += r.faults
+            out.gate = machine.lastDelivery
+            machine.trace.record(.kernelAction("the return to user mode faulted"))
+        }
+    }
+}

@@ -1,0 +1,497 @@
+// MachineBuilder: turns a decoded scenario (MachineSetup, KernelSetup, TaskSpecs) into a running System —
+// the preset's tables and mappings first, then the scenario's own settings on top, then the tasks.
+//
+// Choices (documented in the report and docs):
+// - `preset: none`: GDT is [null] unless given, no IDT gates unless given, no MSRs, no kernel mappings. A
+//   task's CPU state comes from its `context`; segments it does not name start flat at CPL 0 with null
+//   selectors (CS/SS hidden parts flat, 64-bit CS in x86_64). CPL = the RPL of the context's CS, if given.
+// - The linux preset turns CR4.PSE on in ia32 (as Linux does); PGE stays off unless the scenario sets it
+//   (then the kernel mappings are global).
+// - A new task's stack pointer starts 16 bytes below the top of its stack (room for a call gate's copied
+//   parameters or argc/argv).
+
+extension System {
+    /// Builds the machine, its tables and the kernel's tasks.
+    public static func build(machine setup: MachineSetup, kernel ksetup: KernelSetup, tasks specs: [TaskSpec]?) throws(MachineError) -> System {
+        let mode = setup.mode
+        let layout = LinuxLayout(mode: mode)
+        let linux = setup.linuxPreset
+        let paging = setup.paging ?? (mode == .ia32 ? .bits32 : .level4)
+        if mode == .x86_64 && paging != .level4 {
+            throw MachineError("x86_64 (IA-32e) needs 4-level paging, not \(paging.rawValue)")
+        }
+        if mode == .ia32 && paging == .level4 {
+            throw MachineError("4-level paging needs x86_64 mode")
+        }
+        var m = Machine(mode: mode, vendor: setup.vendor, pagingMode: paging, paging: PagingUnit())
+        // Control registers (CR0.WP on; CR4.PSE in ia32 32-bit paging; PAE whenever the paging mode needs it).
+        m.cpu.cr0 = CR0.pe | CR0.wp | (paging == .off ? 0 : CR0.pg)
+        m.cpu.cr0 = setup.cr0.apply(to: m.cpu.cr0)
+        var cr4: UInt64 = (paging == .pae || paging == .level4) ? CR4.pae : 0
+        if linux && paging == .bits32 { cr4 |= CR4.pse }
+        cr4 = setup.cr4.apply(to: cr4)
+        if paging == .pae || paging == .level4 { cr4 |= CR4.pae } else { cr4 &= ~CR4.pae }
+        m.cpu.cr4 = cr4
+        var efer = m.cpu.efer | (linux ? EFER.sce | EFER.nxe : 0)
+        efer = setup.efer.apply(to: efer)
+        m.cpu.efer = (efer & ~(EFER.lme | EFER.lma)) | (m.cpu.efer & (EFER.lme | EFER.lma))
+        if let pkru = setup.pkru { m.cpu.pkru = pkru }
+        let pse = m.cpu.cr4 & CR4.pse != 0, nxe = m.cpu.efer & EFER.nxe != 0 && paging != .bits32, pge = m.cpu.cr4 & CR4.pge != 0
+
+        var k = Kernel(layout: layout, setup: ksetup, presetActive: linux)
+        k.directMapSize = linux ? layout.directMapSize(paging: paging, pse: pse) : 0
+        var sys = System(machine: m, kernel: k)
+
+        // Kernel half: built once in a template, shared into every address space (LNX-5).
+        if linux && paging != .off {
+            let t = try sys.machine.paging.createAddressSpace(mode: paging)
+            for mapping in layout.presetKernelMappings(paging: paging, pse: pse, nxe: nxe, pge: pge) {
+                try sys.machine.paging.map(mapping, cr3: t, mode: paging, pse: pse, nxe: nxe)
+            }
+            sys.core.templateCR3 = t
+        }
+        for p in setup.pages {
+            if linux, let t = sys.core.templateCR3, p.virt >= layout.kernelHalfStart {
+                try sys.machine.paging.map(p, cr3: t, mode: paging, pse: pse, nxe: sys.scenarioNXE)
+            } else {
+                sys.core.sharedPages.append(p)
+            }
+        }
+        // The idle task and, in x86_64, the IST stacks: their mappings also create the kernel-stack area's
+        // page tables in the template before any address space copies the kernel half.
+        var idle = Task(pid: 0, name: "idle", parent: 0, state: .ready, priority: Int.min, nice: 0,
+                        bits: mode == .ia32 ? 32 : 64, vmas: [], pages: [], cr3: sys.core.templateCR3 ?? 0,
+                        userContext: TaskContext(CPUState()), kernelStackBase: 0, kernelStackSize: layout.threadSize,
+                        files: [:], brk: 0)
+        if linux {
+            idle.kernelStackBase = try sys.allocateKernelStack()
+            sys.writeThreadInfo(idle)
+            var ctx = CPUState()
+            sys.enterKernelSegments(&ctx)
+            ctx.rip = layout.idleLoop
+            ctx[.rsp] = idle.kernelStackTop - 16  // inside its stack: sp & ~(THREAD_SIZE-1) finds thread_info
+            ctx.rflags = RFLAGS.reserved1 | RFLAGS.if
+            idle.kernelContext = TaskContext(ctx)
+        }
+        sys.core.tasks = [idle]
+        var istTops: [UInt8: UInt64] = [:]
+        if linux && mode == .x86_64 {
+            for ist in LinuxLayout.istOfVector.values.sorted() {
+                istTops[ist] = try sys.allocateKernelStack(size: 0x1000) + 0x1000
+            }
+        }
+
+        // Descriptor tables.
+        if linux {
+            sys.machine.gdt = layout.presetGDT()
+            sys.machine.idt = layout.presetIDT()
+        }
+        if let g = setup.gdt {
+            switch g {
+            case let .replace(list):
+                var words = Array(repeating: UInt64(0), count: max(list.count, 1))
+                System.place(list.enumerated().map { ($0.offset, $0.element) }, into: &words)
+                sys.machine.gdt = words
+            case let .patch(map):
+                var words = sys.machine.gdt
+                System.place(map.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, into: &words)
+                sys.machine.gdt = words
+            }
+        }
+        if !setup.idt.isEmpty {
+            var words = sys.machine.idt
+            let stride = mode == .ia32 ? 1 : 2
+            for (v, e) in setup.idt.sorted(by: { $0.key < $1.key }) {
+                let slot = v * stride
+                if words.count < slot + stride { words += Array(repeating: 0, count: slot + stride - words.count) }
+                words[slot] = e.low
+                if stride == 2 { words[slot + 1] = e.high ?? 0 }
+            }
+            sys.machine.idt = words
+        }
+        if let ldt = setup.ldt {
+            let ldtSlots = sys.machine.gdt.indices.filter {
+                let d = Descriptor(raw: sys.machine.gdt[$0])
+                return !d.isCodeOrData && d.systemType == .ldt && d.raw != 0
+            }
+            guard ldtSlots.count == 1, let slot = ldtSlots.first else {
+                throw MachineError("machine.ldt needs exactly one LDT descriptor in the GDT (found \(ldtSlots.count))")
+            }
+            let d = Descriptor(raw: sys.machine.gdt[slot])
+            var base = d.base
+            if mode == .x86_64, slot + 1 < sys.machine.gdt.count { base |= (sys.machine.gdt[slot + 1] & 0xFFFF_FFFF) << 32 }
+            var words = Array(repeating: UInt64(0), count: max(ldt.count, 1))
+            System.place(ldt.enumerated().map { ($0.offset, $0.element) }, into: &words)
+            sys.machine.ldtTables[base] = words
+            var cache = d.cache
+            cache.base = base
+            sys.machine.cpu.ldtr = SegmentRegister(selector: UInt16(slot << 3), cache: cache)
+        }
+        if linux {
+            for (n, v) in layout.presetMSRs(kernelStackTop: idle.kernelStackTop) { sys.machine.cpu.setMSR(n, v) }
+        }
+        for (n, v) in setup.msrs.sorted(by: { $0.key < $1.key }) {
+            if n == MSR.efer {
+                sys.machine.cpu.efer = (v & ~(EFER.lme | EFER.lma)) | (sys.machine.cpu.efer & (EFER.lme | EFER.lma))
+            } else {
+                sys.machine.cpu.setMSR(n, v)
+            }
+        }
+        sys.core.manageSysenterESP = linux && setup.msrs[MSR.sysenterESP] == nil
+
+        // Tasks.
+        let list = specs ?? [TaskSpec(name: "main")]
+        var usedPids = Set<Int64>()
+        for (i, spec) in list.enumerated() {
+            let pid = Int64(spec.pid ?? (i + 1))
+            guard !usedPids.contains(pid) else { throw MachineError("two tasks have pid \(pid)") }
+            usedPids.insert(pid)
+            try sys.createInitialTask(spec, pid: pid)
+        }
+        // Parents.
+        for (i, spec) in list.enumerated() {
+            guard let pname = spec.parent else { continue }
+            guard let p = sys.core.tasks.firstIndex(where: { $0.name == pname && !$0.isIdle }) else {
+                throw MachineError("task \(spec.name): parent \(pname) is not a task")
+            }
+            sys.core.tasks[i + 1].parent = sys.core.tasks[p].pid
+            sys.core.tasks[p].children.append(sys.core.tasks[i + 1].pid)
+        }
+        // The running task: exactly one `running`, or the first `ready`; none -> idle.
+        let running = list.indices.filter { list[$0].state == .running }
+        if running.count > 1 { throw MachineError("more than one task is running: \(running.map { list[$0].name })") }
+        var first: Int? = running.first.map { $0 + 1 }
+        if first == nil { first = sys.core.tasks.indices.first { $0 > 0 && sys.core.tasks[$0].state == .ready } }
+        for i in sys.core.tasks.indices where i > 0 && sys.core.tasks[i].state == .ready && i != first {
+            sys.core.runQueue.append(i)
+        }
+        let cur = first ?? 0
+        sys.core.current = cur
+        sys.core.tasks[cur].state = .running
+        sys.core.dispatchOrder = [sys.core.tasks[cur].name]
+        sys.machine.taskName = sys.core.tasks[cur].name
+        let curTask = sys.core.tasks[cur]
+        // CPU state: the running task's registers (user mode), or the idle loop.
+        if cur == 0 {
+            sys.core.tasks[0].kernelContext?.restore(into: &sys.machine.cpu)
+            sys.core.tasks[0].kernelContext = nil
+            sys.machine.cpu.cr3 = sys.core.templateCR3 ?? 0
+        } else {
+            curTask.userContext.restore(into: &sys.machine.cpu)
+            sys.machine.cpu.rflags = setup.rflags.apply(to: sys.machine.cpu.rflags) | RFLAGS.reserved1
+            if let iopl = setup.iopl { sys.machine.cpu.rflags = (sys.machine.cpu.rflags & ~RFLAGS.iopl) | (UInt64(iopl & 3) << 12) }
+            sys.machine.cpu.cr3 = curTask.cr3
+            sys.core.tasks[cur].kernelContext = nil
+            sys.core.tasks[cur].returnPath = .none
+        }
+        if paging == .pae {
+            do throws(Fault) { try sys.machine.paging.loadPDPTEs(cr3: sys.machine.cpu.cr3) } catch {
+                throw MachineError("loading the PDPTEs of CR3 0x\(String(sys.machine.cpu.cr3, radix: 16)) faulted: \(error)")
+            }
+        }
+        if sys.core.manageSysenterESP { sys.machine.cpu.setMSR(MSR.sysenterESP, sys.core.tasks[cur].kernelStackTop) }
+
+        // TSS images and TR.
+        let trIndex = setup.tssIndex ?? sys.findTSS(preferred: linux ? layout.tssIndex : nil)
+        for (i, w) in sys.machine.gdt.enumerated() {
+            let d = Descriptor(raw: w)
+            guard !d.isCodeOrData, let t = d.systemType, [.tssAvailable, .tssBusy].contains(t) else { continue }
+            if i > 0, mode == .x86_64, Descriptor(raw: sys.machine.gdt[i - 1]).systemType.map({ [.tssAvailable, .tssBusy].contains($0) }) == true,
+               !Descriptor(raw: sys.machine.gdt[i - 1]).isCodeOrData { continue }
+            var base = d.base
+            if mode == .x86_64, i + 1 < sys.machine.gdt.count { base |= (sys.machine.gdt[i + 1] & 0xFFFF_FFFF) << 32 }
+            let loaded = i == trIndex
+            var fields: [String: UInt64] = [:]
+            if mode == .ia32 {
+                fields["cr3"] = sys.machine.cpu.cr3
+                fields["eflags"] = 2
+                if loaded && linux {
+                    fields["ss0"] = UInt64(layout.kernelDS)
+                    fields["esp0"] = sys.core.tasks[cur].kernelStackTop
+                    fields["iomap"] = 0x68
+                }
+            } else if loaded && linux {
+                fields["rsp0"] = sys.core.tasks[cur].kernelStackTop
+                fields["iomap"] = 0x68
+                for (ist, top) in istTops { fields["ist\(ist)"] = top }
+            }
+            if let entryFields = sys.entryTSSFields(setup, index: i) { fields.merge(entryFields) { $1 } }
+            if loaded { fields.merge(setup.tssFields) { $1 } }
+            let size = max(Int(d.limit) + 1, 0x68)
+            sys.machine.tssImages[base] = Array(repeating: 0, count: min(size, 0x2000 + 0x68))
+            for (name, v) in fields {
+                guard let f = TSSFields.offset(name, is64: mode == .x86_64) else {
+                    throw MachineError("unknown TSS field \(name)")
+                }
+                sys.machine.tssWrite(offset: f.offset, size: f.size, value: v, tssBase: base)
+            }
+            if loaded {
+                var cache = d.cache
+                cache.base = base
+                sys.machine.cpu.tr = SegmentRegister(selector: UInt16(i << 3), cache: cache)
+            }
+        }
+        sys.core.manageTSSStack = linux && setup.tssFields["esp0"] == nil && setup.tssFields["rsp0"] == nil
+        if !ksetup.enabled { sys.kernel = nil }
+        return sys
+    }
+
+    /// Writes table entries (a 16-byte entry takes its slot and the next) into raw words, growing them.
+    static func place(_ entries: [(Int, TableEntry?)], into words: inout [UInt64]) {
+        for (i, e) in entries {
+            let need = i + ((e?.high != nil) ? 2 : 1)
+            if words.count < need { words += Array(repeating: 0, count: need - words.count) }
+            words[i] = e?.low ?? 0
+            if let h = e?.high { words[i + 1] = h }
+        }
+    }
+
+    /// The GDT slot of the TSS to load: the preferred one when it holds a TSS, else the first TSS descriptor.
+    func findTSS(preferred: Int?) -> Int? {
+        func isTSS(_ i: Int) -> Bool {
+            guard i < machine.gdt.count else { return false }
+            let d = Descriptor(raw: machine.gdt[i])
+            return !d.isCodeOrData && (d.systemType == .tssAvailable || d.systemType == .tssBusy)
+        }
+        if let p = preferred, isTSS(p) { return p }
+        return machine.gdt.indices.first(where: isTSS)
+    }
+
+    func entryTSSFields(_ setup: MachineSetup, index: Int) -> [String: UInt64]? {
+        guard let g = setup.gdt else { return nil }
+        switch g {
+        case let .replace(list): return index < list.count ? list[index]?.tssFields : nil
+        case let .patch(map): return map[index]??.tssFields
+        }
+    }
+
+    /// Kernel-mode segment registers (kernel CS/SS; data segments as Linux leaves them).
+    func enterKernelSegments(_ cpu: inout CPUState) {
+        let l = core.layout
+        guard let cs = machine.descriptor(Selector(l.kernelCS)), let ds = machine.descriptor(Selector(l.kernelDS)) else {
+            cpu.cs = SegmentRegister(selector: l.kernelCS, cache: .flat(code: true, dpl: 0, long: machine.longMode))
+            cpu.ss = SegmentRegister(selector: l.kernelDS, cache: .flat(code: false, dpl: 0))
+            cpu.cpl = 0
+            return
+        }
+        var csCache = cs.cache
+        if !machine.longMode { csCache.long = false }
+        cpu.cs = SegmentRegister(selector: l.kernelCS, cache: csCache)
+        cpu.ss = SegmentRegister(selector: l.kernelDS, cache: ds.cache)
+        cpu.cpl = 0
+    }
+
+    // MARK: Address spaces and stacks
+
+    /// The paging settings the kernel maps with; `nxe` is false in 32-bit paging (its entries have no XD bit),
+    /// so the kernel never asks for XD bits the paging mode or EFER.NXE would not honour.
+    var pagingControlForKernel: (mode: PagingMode, pse: Bool, nxe: Bool) {
+        let mode = machine.pagingMode
+        return (mode, machine.cpu.cr4 & CR4.pse != 0, machine.cpu.efer & EFER.nxe != 0 && mode != .bits32 && mode != .off)
+    }
+
+    /// EFER.NXE as the scenario left it: its own mappings are written exactly as asked (an `nx` with NXE off
+    /// then faults as a reserved bit, which is what such a scenario tests).
+    var scenarioNXE: Bool { machine.cpu.efer & EFER.nxe != 0 }
+
+    /// A new address space: the shared kernel half plus `machine.pages`.
+    mutating func newAddressSpace() throws(MachineError) -> UInt64 {
+        let c = pagingControlForKernel
+        guard c.mode != .off else { return 0 }
+        let cr3 = try machine.paging.createAddressSpace(mode: c.mode)
+        if let t = core.templateCR3 { try machine.paging.shareUpperHalf(from: t, into: cr3, mode: c.mode) }
+        for p in core.sharedPages { try machine.paging.map(p, cr3: cr3, mode: c.mode, pse: c.pse, nxe: scenarioNXE) }
+        return cr3
+    }
+
+    /// Allocates a kernel stack (THREAD_SIZE unless given) and returns its base. The frames are a contiguous,
+    /// THREAD_SIZE-aligned run, so the stack is reached through the direct map with no new page-table entry
+    /// (and `current` is found by masking the stack pointer, LNX-6). When the run falls outside the direct map
+    /// (ia32 without PSE maps only 64 KiB of it), the frames are mapped in the kernel-stack area of the shared
+    /// kernel half instead (vmalloc'd stacks, CONFIG_VMAP_STACK).
+    mutating func allocateKernelStack(size: UInt64? = nil) throws(MachineError) -> UInt64 {
+        let l = core.layout
+        let bytes = size ?? l.threadSize
+        let count = bytes / 0x1000
+        let c = pagingControlForKernel
+        var first = try machine.paging.memory.allocateDataFrame()
+        var skipped = 0
+        while first % bytes != 0 && skipped < Int(count) {
+            first = try machine.paging.memory.allocateDataFrame()
+            skipped += 1
+        }
+        var contiguous = first % bytes == 0
+        for i in 1..<max(count, 1) {
+            let f = try machine.paging.memory.allocateDataFrame()
+            if f != first + i * 0x1000 { contiguous = false }
+        }
+        guard c.mode != .off, let t = core.templateCR3 else { return first }
+        if contiguous && first + bytes <= core.directMapSize { return l.directMapBase + first }
+        let slot = core.nextStackSlot
+        core.nextStackSlot += 1
+        let virt = l.kernelStackArea + UInt64(slot) * 0x8000  // a guard gap after every stack
+        try machine.paging.map(PageMapping(virt: virt, phys: contiguous ? first : nil, count: count, size: .size4K,
+                                           leaf: EntryFlags(present: true, writable: true, user: false, nx: c.nxe)),
+                               cr3: t, mode: c.mode, pse: c.pse, nxe: c.nxe)
+        return virt
+    }
+
+    /// Writes thread_info at the base of a task's kernel stack: the task's pid (standing for its task pointer).
+    mutating func writeThreadInfo(_ task: Task) {
+        guard core.presetActive else { return }
+        _ = poke(task.kernelStackBase, value: UInt64(bitPattern: task.pid), size: 8, cr3: core.templateCR3 ?? task.cr3)
+    }
+
+    /// `current` as the kernel finds it from a kernel stack pointer: thread_info at sp & ~(THREAD_SIZE - 1).
+    public func taskOwningKernelStack(_ sp: UInt64) -> String? {
+        let base = sp & ~(core.layout.threadSize - 1)
+        guard let raw = peekBytes(base, count: 8, cr3: core.templateCR3 ?? machine.cpu.cr3) else { return nil }
+        let pid = Int64(bitPattern: raw.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        return core.tasks.first { $0.pid == pid && $0.kernelStackBase == base }?.name
+    }
+
+    /// The physical address of a linear address in an address space, when mapped (no trace, no A/D update).
+    func physical(of linear: UInt64, cr3: UInt64) -> UInt64? {
+        let c = pagingControlForKernel
+        if c.mode == .off { return linear & 0xFFFF_FFFF }
+        guard let leaf = machine.paging.leaf(for: linear, cr3: cr3, mode: c.mode, pse: c.pse), leaf.value & 1 != 0 else { return nil }
+        let frame = leaf.value & 0x000F_FFFF_FFFF_F000 & ~(leaf.pageSize - 1)
+        return frame | (linear & (leaf.pageSize - 1))
+    }
+
+    /// Writes bytes at a linear address of an address space, as the kernel does (no faults, no trace).
+    mutating func pokeBytes(_ linear: UInt64, _ bytes: [UInt8], cr3: UInt64) -> Bool {
+        for (i, b) in bytes.enumerated() {
+            guard let pa = physical(of: linear &+ UInt64(i), cr3: cr3) else { return false }
+            machine.paging.memory.write(pa, value: UInt64(b), size: 1)
+        }
+        return true
+    }
+
+    mutating func poke(_ linear: UInt64, value: UInt64, size: Int, cr3: UInt64) -> Bool {
+        pokeBytes(linear, (0..<size).map { UInt8((value >> (8 * UInt64($0))) & 0xFF) }, cr3: cr3)
+    }
+
+    func peekBytes(_ linear: UInt64, count: Int, cr3: UInt64) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        for i in 0..<count {
+            guard let pa = physical(of: linear &+ UInt64(i), cr3: cr3) else { return nil }
+            out.append(UInt8(machine.paging.memory.read(pa, size: 1) & 0xFF))
+        }
+        return out
+    }
+
+    /// Maps a VMA's pages (user; writable and executable per its permissions).
+    mutating func populate(_ vma: VMA, cr3: UInt64) throws(MachineError) {
+        let c = pagingControlForKernel
+        guard c.mode != .off, vma.end > vma.start else { return }
+        try machine.paging.map(PageMapping(virt: vma.start & ~0xFFF, phys: nil, count: (vma.end - (vma.start & ~0xFFF) + 0xFFF) / 0x1000,
+                                           size: .size4K, leaf: EntryFlags(present: true, writable: vma.write, user: true, nx: !vma.execute && c.nxe)),
+                               cr3: cr3, mode: c.mode, pse: c.pse, nxe: c.nxe)
+    }
+
+    // MARK: Tasks at the start
+
+    mutating func createInitialTask(_ spec: TaskSpec, pid: Int64) throws(MachineError) {
+        let l = core.layout
+        let mode = machine.mode
+        let bits = spec.bits ?? (mode == .ia32 ? 32 : 64)
+        guard bits == 32 || bits == 64 else { throw MachineError("task \(spec.name): bits must be 32 or 64") }
+        if mode == .ia32 && bits == 64 { throw MachineError("task \(spec.name): a 64-bit task needs x86_64 mode") }
+        let cr3 = try newAddressSpace()
+        let c = pagingControlForKernel
+        for p in spec.pages where c.mode != .off { try machine.paging.map(p, cr3: cr3, mode: c.mode, pse: c.pse, nxe: scenarioNXE) }
+        var vmas: [VMA] = []
+        if let mem = spec.memory {
+            for v in mem {
+                let vma = VMA(segment: v.segment, start: v.start, end: v.start + v.size, read: v.read, write: v.write, execute: v.execute)
+                vmas.append(vma)
+                if v.populate { try populate(vma, cr3: cr3) }
+            }
+        } else {
+            let text = l.defaultTextBase(bits: bits)
+            vmas = [VMA(segment: .text, start: text, end: text + 0x1000, read: true, write: false, execute: true),
+                    VMA(segment: .stack, start: l.userSpaceTop - 0x2000, end: l.userSpaceTop, read: true, write: true, execute: false)]
+            for v in vmas { try populate(v, cr3: cr3) }
+        }
+        let brk = ((vmas.filter { $0.segment != .stack && $0.segment != .mmap }.map(\.end).max() ?? 0) + 0xFFF) & ~0xFFF
+        // User context.
+        var cpu = CPUState()
+        let linux = core.presetActive
+        var segs: [SegmentRegisterName: UInt16] = [:]
+        if linux {
+            let cs = (mode == .x86_64 && bits == 32) ? (l.user32CS ?? l.userCS) : l.userCS
+            segs = [.cs: cs, .ss: l.userDS, .ds: l.userDS, .es: l.userDS, .fs: 0, .gs: 0]
+        }
+        segs.merge(spec.segments) { $1 }
+        cpu.cpl = segs[.cs].map { UInt8($0 & 3) } ?? 0
+        cpu.cs = SegmentRegister(selector: 0, cache: .flat(code: true, dpl: 0, long: mode == .x86_64 && bits == 64))
+        cpu.ss = SegmentRegister(selector: 0, cache: .flat(code: false, dpl: 0))
+        for (r, sel) in segs {
+            cpu[segment: r] = try segmentFor(r, sel, task: spec.name)
+        }
+        let textStart = vmas.first(where: { $0.segment == .text })?.start ?? 0
+        let stackTop = vmas.filter { $0.segment == .stack }.map(\.end).max()
+        cpu.rip = spec.rip ?? textStart
+        cpu[.rsp] = stackTop.map { $0 - LinuxLayout.initialStackGap } ?? 0
+        for (r, v) in spec.registers { cpu[r] = v }
+        cpu.rflags = (spec.rflags ?? (RFLAGS.reserved1 | RFLAGS.if)) | RFLAGS.reserved1
+        var files: [Int: OpenFile] = [:]
+        for (fd, name) in spec.files { files[fd] = OpenFile(path: name) }
+        var task = Task(pid: pid, name: spec.name, parent: 0, state: spec.state ?? .ready, priority: spec.priority,
+                        nice: spec.nice, bits: bits, vmas: vmas, pages: spec.pages, cr3: cr3, userContext: TaskContext(cpu),
+                        kernelStackBase: 0, kernelStackSize: l.threadSize, files: files, brk: brk)
+        if task.state == .zombie { task.exitCode = 0 }
+        if task.state == .blocked { task.blockedOn = .event }
+        if linux {
+            task.kernelStackBase = try allocateKernelStack()
+            writeThreadInfo(task)
+            try prepareFirstReturn(&task)
+        }
+        core.tasks.append(task)
+    }
+
+    /// A segment register's state at the start, from the descriptor its selector names (no checks beyond existence).
+    func segmentFor(_ r: SegmentRegisterName, _ sel: UInt16, task: String) throws(MachineError) -> SegmentRegister {
+        let s = Selector(sel)
+        if s.isNull {
+            if r == .cs { throw MachineError("task \(task): CS cannot be a null selector") }
+            var cache = SegmentCache.unusable
+            if machine.longMode && r != .cs { cache.usable = true; cache.base = 0 }
+            return SegmentRegister(selector: sel, cache: cache)
+        }
+        guard let d = machine.descriptor(s), d.isCodeOrData else {
+            throw MachineError("task \(task): \(r.rawValue) selector 0x\(String(sel, radix: 16)) does not name a code or data segment")
+        }
+        var cache = d.cache
+        if !machine.longMode { cache.long = false }
+        return SegmentRegister(selector: sel, cache: cache)
+    }
+
+    /// Builds the kernel side of a task that has never run: an interrupt frame holding its user context on its
+    /// kernel stack, so that its first dispatch returns to user mode with IRET (as ret_from_fork does).
+    mutating func prepareFirstReturn(_ task: inout Task) throws(MachineError) {
+        let u = task.userContext
+        let is64 = machine.longMode
+        let w = is64 ? 8 : 4
+        var sp = task.kernelStackTop
+        let frame: [UInt64] = [UInt64(u.ss.selector), u[.rsp], u.rflags, UInt64(u.cs.selector), u.rip]
+        // Same-privilege returns pop only EIP, CS, EFLAGS in legacy mode.
+        let words = (!is64 && u.cpl == 0) ? Array(frame.suffix(3)) : frame
+        let cr3 = core.templateCR3 ?? task.cr3
+        for v in words {
+            sp -= UInt64(w)
+            guard poke(sp, value: v, size: w, cr3: cr3) else { throw MachineError("task \(task.name): its kernel stack is not mapped") }
+        }
+        var k = CPUState()
+        enterKernelSegments(&k)
+        k.gpr = u.gpr
+        k[.rsp] = sp
+        k.rip = core.layout.kernelTextBase + 0x3100  // ret_from_fork
+        k.rflags = RFLAGS.reserved1
+        k.ds = u.ds; k.es = u.es; k.fs = u.fs; k.gs = u.gs
+        task.kernelContext = TaskContext(k)
+        task.returnPath = .iret(skip: 0)
+    }
+}

@@ -1,0 +1,77 @@
+// SyscallTable: the two system-call tables as data, number -> kernel function (ABI table,
+// arch/x86/entry/syscalls/syscall_32.tbl and syscall_64.tbl). An unknown number returns -ENOSYS and leaves
+// a trace entry; `kernel.syscalls` restricts what is served.
+
+/// The kernel functions the model implements (Syscalls.swift).
+public enum KernelFunction: String, Sendable, CaseIterable {
+    case exit, fork, read, write, open, close, waitpid, wait4, execve, getpid, kill, brk, getppid
+    case sched_yield, nanosleep, exit_group, stat
+}
+
+/// One numbering system: i386 (`int 0x80`, SYSENTER, compat SYSCALL; ABI-1) or x86_64 (SYSCALL; ABI-2).
+public enum SyscallTable: String, Sendable, CaseIterable {
+    case i386
+    case x86_64
+
+    /// number -> function.
+    public var entries: [Int64: KernelFunction] {
+        switch self {
+        case .i386: SyscallTable.i386Entries
+        case .x86_64: SyscallTable.x86_64Entries
+        }
+    }
+
+    static let i386Entries: [Int64: KernelFunction] = [
+        1: .exit, 2: .fork, 3: .read, 4: .write, 5: .open, 6: .close, 7: .waitpid, 11: .execve, 20: .getpid,
+        37: .kill, 45: .brk, 64: .getppid, 114: .wait4, 158: .sched_yield, 162: .nanosleep, 252: .exit_group,
+    ]
+    /// 4 is stat, which the model answers with -ENOSYS (no file system).
+    static let x86_64Entries: [Int64: KernelFunction] = [
+        0: .read, 1: .write, 2: .open, 3: .close, 4: .stat, 12: .brk, 24: .sched_yield, 35: .nanosleep, 39: .getpid,
+        57: .fork, 59: .execve, 60: .exit, 61: .wait4, 62: .kill, 110: .getppid, 231: .exit_group,
+    ]
+
+    /// The number of a call by name in this table, or nil when the table has no such call.
+    public func number(of name: String) -> Int64? {
+        entries.first(where: { $0.value.rawValue == name })?.key
+    }
+
+    /// The name of a number in this table, or nil.
+    public func name(of number: Int64) -> String? { entries[number]?.rawValue }
+
+    /// The same lookups with the table as an argument.
+    public static func number(of name: String, table: SyscallTable) -> Int64? { table.number(of: name) }
+    public static func name(of number: Int64, table: SyscallTable) -> String? { table.name(of: number) }
+
+    /// The table an entry kind uses in a scenario (`int80`, `sysenter`: i386; `syscall`: x86_64).
+    public static func abi(for via: SyscallEntryKind) -> SyscallTable { via == .syscall ? .x86_64 : .i386 }
+
+    /// Every name either table knows (for "did you mean" hints).
+    public static var allNames: [String] { KernelFunction.allCases.map(\.rawValue) }
+}
+
+/// The table type under the name the kernel code uses.
+public typealias SyscallABI = SyscallTable
+
+/// Negative errno values the model returns.
+public enum KernelErrno {
+    public static let EPERM: Int64 = 1, ENOENT: Int64 = 2, ESRCH: Int64 = 3, EINTR: Int64 = 4, EBADF: Int64 = 9
+    public static let ECHILD: Int64 = 10, EAGAIN: Int64 = 11, ENOMEM: Int64 = 12, EFAULT: Int64 = 14
+    public static let EINVAL: Int64 = 22, EMFILE: Int64 = 24, ENOSYS: Int64 = 38
+
+    /// Names accepted in scenarios (`-EFAULT`).
+    public static let names: [String: Int64] = [
+        "EPERM": EPERM, "ENOENT": ENOENT, "ESRCH": ESRCH, "EINTR": EINTR, "EBADF": EBADF, "ECHILD": ECHILD,
+        "EAGAIN": EAGAIN, "ENOMEM": ENOMEM, "EFAULT": EFAULT, "EINVAL": EINVAL, "EMFILE": EMFILE, "ENOSYS": ENOSYS,
+    ]
+}
+
+/// Signal numbers and names the model delivers.
+public enum KernelSignal {
+    public static let names: [Int64: String] = [
+        1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
+        9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
+        17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP",
+    ]
+    public static func number(_ name: String) -> Int64? { names.first(where: { $0.value == name })?.key }
+}

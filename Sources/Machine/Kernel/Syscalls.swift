@@ -1,0 +1,502 @@
+// Syscalls: the system-call path and the kernel functions behind the tables. A `syscall` step loads the
+// ABI registers (ABI-1, ABI-2), executes the entry instruction through the CPU model, and — when the CPU
+// lands on a kernel entry — dispatches through the table of that entry, runs the function, and returns
+// with the instruction matching the entry (IRET, SYSEXIT, SYSRET), after schedule() when need_resched.
+//
+// Choices:
+// - read(): stdin holds the bytes of `kernel.stdin`; at its end read returns 0 (EOF), it never blocks.
+// - write() to stdin/stdout/stderr goes to the console; /dev/null discards; a declared file is appended to.
+// - execve and x86_64 stat return -ENOSYS (no program loader, no file system).
+// - nanosleep(req): a first argument below 4096 (never a valid user pointer) is a tick count; otherwise it
+//   points to a struct timespec converted at HZ = 100, rounded up.
+// - fork copies every mapped page of the parent's VMAs eagerly (no copy-on-write); explicit `pages` are
+//   shared (same frames).
+// - wait4 reaps: a reaped child keeps the state `zombie` in the model (there is no "dead" state).
+// - A bad user pointer gives -EFAULT when it is outside user space (access_ok) or its page is neither
+//   mapped for user access nor inside a VMA with the permission (copy_from_user / copy_to_user). A page
+//   inside a VMA that is not present is faulted in, as the kernel's own page-fault handler would.
+
+/// What a kernel function did.
+enum SyscallResult {
+    case value(Int64)
+    /// The task blocked; its return value is set when it is woken.
+    case blocked
+    /// The task is gone (exit, killed).
+    case noReturn
+}
+
+extension System {
+    /// The registers of an ABI, in argument order.
+    static func argumentRegisters(_ abi: SyscallABI, compatSyscall: Bool = false) -> [GPR] {
+        switch abi {
+        case .i386: compatSyscall ? [.rbx, .rbp, .rdx, .rsi, .rdi, .rsp] : [.rbx, .rcx, .rdx, .rsi, .rdi, .rbp]
+        case .x86_64: [.rdi, .rsi, .rdx, .r10, .r8, .r9]
+        }
+    }
+
+    /// A `syscall` step.
+    mutating func syscallStep(via: SyscallEntryKind, nr: Int64, args: [SyscallArgument], childName: String?, _ out: inout StepOutcome) {
+        guard kernelEnabled else {
+            out.error = "kernel: none has no system calls (use `exec: \"int 0x80\"` to run the instruction on the bare CPU)"
+            return
+        }
+        guard core.current != 0 else {
+            out.error = "no task is running (the CPU is idle): a system call needs a user task"
+            return
+        }
+        if args.count > 6 { out.error = "a system call takes at most 6 arguments"; return }
+        noteUserMode()
+        let task = core.currentTask
+        let narrow = machine.mode == .ia32 || task.bits == 32
+        let regs = System.argumentRegisters(SyscallTable.abi(for: via) == .x86_64 && !narrow ? .x86_64 : .i386)
+        machine.cpu[.rax] = narrow ? UInt64(bitPattern: nr) & 0xFFFF_FFFF : UInt64(bitPattern: nr)
+        for (i, a) in args.enumerated() {
+            var v: UInt64
+            switch a {
+            case let .number(n): v = n
+            case let .string(s):
+                guard let addr = placeString(s) else {
+                    out.error = "could not map a scratch page for the string argument"
+                    return
+                }
+                v = addr
+            }
+            if narrow { v &= 0xFFFF_FFFF }
+            machine.cpu[regs[i]] = v
+        }
+        let before = TaskContext(machine.cpu)
+        let instruction: Instruction = via == .int80 ? .int(0x80) : (via == .sysenter ? .sysenter : .syscall)
+        let nextIP = machine.cpu.rip &+ instruction.length(in64BitMode: machine.in64BitMode)
+        let r = machine.execute(instruction)
+        out.faults += r.faults
+        if let d = machine.lastDelivery { out.gate = d }
+        if via != .int80 && r.faults.isEmpty { out.entry = machine.lastEntry }
+        if machine.shutdown || !kernelActive { return }
+        let l = core.layout
+        let landed = machine.cpu.rip
+        switch (via, r.delivery) {
+        case (.int80, .delivered(0x80)?) where r.faults.isEmpty && landed == l.int80Entry && machine.cpu.cpl == 0:
+            syscallEntered(.int80, user: before, nextIP: nextIP, childName: childName, &out)
+        case (.int80, .delivered(let v)?):
+            _ = kernelEntered(vector: v, faults: r.faults, user: before, &out)
+        case (.sysenter, nil) where r.faults.isEmpty && landed == l.sysenterEntry:
+            syscallEntered(.sysenter, user: before, nextIP: nextIP, childName: childName, &out)
+        case (.syscall, nil) where r.faults.isEmpty && machine.longMode && (landed == l.entrySYSCALL_64 || landed == l.entrySYSCALL_compat):
+            syscallEntered(.syscall, user: before, nextIP: nextIP, childName: childName, &out)
+        case (_, .delivered(let v)?):
+            _ = kernelEntered(vector: v, faults: r.faults, user: before, &out)
+        default:
+            machine.trace.record(.note("the entry instruction landed at 0x\(String(landed, radix: 16)), which is no kernel entry: the CPU stays there"))
+        }
+    }
+
+    /// Writes a NUL-terminated string into the current task's scratch page (mapped for it, no fault).
+    mutating func placeString(_ s: String) -> UInt64? {
+        let c = core.current
+        let l = core.layout
+        let bytes = Array(s.utf8) + [0]
+        let c3 = pagingControlForKernel
+        let needed = core.scratchUsed + UInt64(bytes.count)
+        let pages = max(1, (needed + 0xFFF) / 0x1000)
+        if let vma = core.tasks[c].vmas.first(where: { $0.segment == .mmap && $0.start == l.scratchBase }) {
+            if vma.end - vma.start < pages * 0x1000 {
+                let more = VMA(segment: .mmap, start: vma.end, end: l.scratchBase + pages * 0x1000, read: true, write: true, execute: false)
+                do throws(MachineError) { try populate(more, cr3: core.tasks[c].cr3) } catch { return nil }
+                if let i = core.tasks[c].vmas.firstIndex(of: vma) { core.tasks[c].vmas[i].end = more.end }
+            }
+        } else {
+            let vma = VMA(segment: .mmap, start: l.scratchBase, end: l.scratchBase + pages * 0x1000, read: true, write: true, execute: false)
+            if c3.mode != .off {
+                do throws(MachineError) { try populate(vma, cr3: core.tasks[c].cr3) } catch { return nil }
+            }
+            core.tasks[c].vmas.append(vma)
+        }
+        let addr = l.scratchBase + core.scratchUsed
+        guard pokeBytes(addr, bytes, cr3: core.tasks[c].cr3) else { return nil }
+        core.scratchUsed = needed
+        return addr
+    }
+
+    /// The CPU has entered the kernel at a system-call entry: dispatch, run, return.
+    mutating func syscallEntered(_ via: SyscallEntryKind, user: TaskContext, nextIP: UInt64, childName: String?, _ out: inout StepOutcome) {
+        let l = core.layout
+        let c = core.current
+        guard c != 0 else {
+            machine.unsupported = "a system call made by the idle task (kernel code at CPL 0); the CPU stays at the entry"
+            return
+        }
+        let entryName = l.entryName(at: machine.cpu.rip) ?? "entry"
+        let compatSyscall = machine.cpu.rip == l.entrySYSCALL_compat
+        let abi: SyscallABI = (machine.cpu.rip == l.entrySYSCALL_64) ? .x86_64 : .i386
+        switch via {
+        case .int80:
+            machine.lastEntry = EntryRecord(via: "int80", cs: machine.cpu.cs.selector, ss: machine.cpu.ss.selector,
+                                            ip: machine.cpu.rip, sp: machine.cpu[.rsp], cpl: machine.cpu.cpl)
+            enterFromUser(user, path: .iret(skip: 0))
+        case .sysenter:
+            enterFromUser(user, path: .sysexit(eip: nextIP, esp: user[.rsp]))
+        case .syscall:
+            enterFromUser(user, path: .sysret(to64: !compatSyscall, userRSP: user[.rsp]))
+            machine.cpu[.rsp] = core.tasks[c].kernelStackTop
+        }
+        out.entry = machine.lastEntry
+        // Dispatch (trace: entry, table, number, name, arguments).
+        let narrow = abi == .i386
+        let rawNR = machine.cpu[.rax]
+        let nr = narrow ? Int64(UInt32(truncatingIfNeeded: rawNR)) : Int64(bitPattern: rawNR)
+        var args = System.argumentRegisters(abi, compatSyscall: compatSyscall).map { machine.cpu[$0] }
+        if narrow { args = args.map { $0 & 0xFFFF_FFFF } }
+        if compatSyscall, args.count == 6 { args[5] = 0 }
+        let function = abi.entries[nr]
+        let allowed = function.map { f in core.setup.syscalls.map { $0.contains(f.rawValue) } ?? true } ?? false
+        machine.trace.record(.syscall(entry: entryName, table: abi.rawValue, number: nr,
+                                      name: function?.rawValue ?? "ni_syscall", args: args))
+        let result: SyscallResult
+        if let f = function, allowed {
+            result = perform(f, args: args, narrow: narrow, childName: childName, &out)
+        } else {
+            machine.trace.record(.kernelAction(function == nil
+                ? "no system call \(nr) in the \(abi.rawValue) table: -ENOSYS"
+                : "\(function!.rawValue) is not in this kernel's syscall list: -ENOSYS"))
+            result = .value(-KernelErrno.ENOSYS)
+        }
+        switch result {
+        case let .value(v):
+            setReturnValue(v, narrow: machine.mode == .ia32 || core.tasks[c].bits == 32)
+            out.returns = narrow ? Int64(Int32(truncatingIfNeeded: v)) : v
+            machine.trace.record(.syscallReturn(name: function?.rawValue ?? "ni_syscall", value: v))
+            returnFromKernel(&out)
+        case .blocked:
+            schedule(reason: "blocking", &out)
+            performReturn(&out)
+        case .noReturn:
+            schedule(reason: core.tasks[c].signal != nil ? "signal" : "exit", &out)
+            performReturn(&out)
+        }
+    }
+
+    /// Puts a return value in EAX/RAX of the CPU (the running task).
+    mutating func setReturnValue(_ v: Int64, narrow: Bool) {
+        machine.cpu[.rax] = narrow && machine.mode == .ia32 ? UInt64(UInt32(truncatingIfNeeded: v)) : UInt64(bitPattern: v)
+    }
+
+    /// Sets the return value a blocked task will see when it runs again.
+    mutating func setSavedReturnValue(_ i: Int, _ v: Int64) {
+        let narrow = machine.mode == .ia32
+        core.tasks[i].kernelContext?[.rax] = narrow ? UInt64(UInt32(truncatingIfNeeded: v)) : UInt64(bitPattern: v)
+    }
+
+    // MARK: The kernel functions
+
+    mutating func perform(_ f: KernelFunction, args a: [UInt64], narrow: Bool, childName: String?, _ out: inout StepOutcome) -> SyscallResult {
+        let c = core.current
+        func signed(_ v: UInt64) -> Int64 { narrow ? Int64(Int32(truncatingIfNeeded: v)) : Int64(bitPattern: v) }
+        switch f {
+        case .getpid: return .value(core.tasks[c].pid)
+        case .getppid: return .value(core.tasks[c].parent)
+        case .write: return .value(sysWrite(fd: Int(signed(a[0])), buf: a[1], count: a[2], &out))
+        case .read: return .value(sysRead(fd: Int(signed(a[0])), buf: a[1], count: a[2]))
+        case .open: return .value(sysOpen(path: a[0]))
+        case .close:
+            let fd = Int(signed(a[0]))
+            guard core.tasks[c].files.removeValue(forKey: fd) != nil else { return .value(-KernelErrno.EBADF) }
+            return .value(0)
+        case .fork: return sysFork(childName: childName, &out)
+        case .exit, .exit_group:
+            doExit(c, code: signed(a[0]) & 0xFF, signal: nil, &out)
+            return .noReturn
+        case .wait4, .waitpid: return sysWait(pid: signed(a[0]), status: a[1], options: signed(a[2]))
+        case .kill: return sysKill(pid: signed(a[0]), sig: signed(a[1]), &out)
+        case .brk: return .value(sysBrk(a[0]))
+        case .sched_yield:
+            core.needResched = true
+            core.reschedReason = "yield"
+            return .value(0)
+        case .nanosleep:
+            var ticks: Int64
+            if a[0] < 0x1000 {
+                ticks = Int64(a[0])
+            } else {
+                let w = narrow ? 4 : 8
+                guard let b = copyFromUser(a[0], count: 2 * w) else { return .value(-KernelErrno.EFAULT) }
+                var sec: UInt64 = 0, nsec: UInt64 = 0
+                for i in 0..<w { sec |= UInt64(b[i]) << (8 * UInt64(i)); nsec |= UInt64(b[w + i]) << (8 * UInt64(i)) }
+                guard nsec < 1_000_000_000 else { return .value(-KernelErrno.EINVAL) }
+                ticks = Int64(sec) * 100 + Int64((nsec + 9_999_999) / 10_000_000)
+            }
+            if ticks <= 0 { return .value(0) }
+            core.tasks[c].state = .sleeping
+            core.tasks[c].sleepTicks = Int(ticks)
+            core.tasks[c].blockedOn = nil
+            machine.trace.record(.kernelAction("\(core.tasks[c].name) sleeps for \(ticks) ticks"))
+            return .blocked
+        case .execve, .stat:
+            machine.trace.record(.kernelAction("\(f.rawValue) is not modelled: -ENOSYS"))
+            return .value(-KernelErrno.ENOSYS)
+        }
+    }
+
+    /// access_ok + copy_from_user: the bytes of a user buffer, or nil (-EFAULT).
+    mutating func copyFromUser(_ addr: UInt64, count: Int) -> [UInt8]? {
+        guard userRangeOK(addr, UInt64(count), write: false) else { return nil }
+        return peekBytes(addr, count: count, cr3: machine.cpu.cr3)
+    }
+
+    /// access_ok (below the top of user space) and, page by page, a user mapping with the permission or a VMA
+    /// allowing it (a missing page of a VMA is faulted in).
+    mutating func userRangeOK(_ addr: UInt64, _ count: UInt64, write: Bool) -> Bool {
+        let top = core.layout.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000 as UInt64
+        guard count > 0 else { return true }
+        let (end, overflow) = addr.addingReportingOverflow(count)
+        guard !overflow, end <= top else { return false }
+        let c = pagingControlForKernel
+        guard c.mode != .off else { return true }
+        var page = addr & ~0xFFF
+        while page < end {
+            let leaf = machine.paging.leaf(for: page, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse)
+            let present = leaf.map { $0.value & 1 != 0 } ?? false
+            if present, let v = leaf?.value {
+                // user bit of the leaf (the model's upper levels default to user) and write permission
+                guard v & 4 != 0, !write || v & 2 != 0 else { return false }
+            } else {
+                guard let vma = core.currentTask.vmas.first(where: { $0.contains(page) }), write ? vma.write : vma.read else { return false }
+                do throws(MachineError) {
+                    try populate(VMA(segment: vma.segment, start: page, end: page + 0x1000, read: vma.read, write: vma.write, execute: vma.execute),
+                                 cr3: machine.cpu.cr3)
+                } catch { return false }
+                machine.trace.record(.kernelAction("copy_from_user faulted in page 0x\(String(page, radix: 16)) of a \(vma.segment.rawValue) VMA"))
+            }
+            page += 0x1000
+        }
+        return true
+    }
+
+    mutating func sysWrite(fd: Int, buf: UInt64, count: UInt64, _ out: inout StepOutcome) -> Int64 {
+        let c = core.current
+        guard let file = core.tasks[c].files[fd], file.writable else { return -KernelErrno.EBADF }
+        guard count > 0 else { return 0 }
+        guard count <= 1 << 20, let bytes = copyFromUser(buf, count: Int(count)) else { return -KernelErrno.EFAULT }
+        switch file.path {
+        case "stdin", "stdout", "stderr", "/dev/console", "/dev/tty":
+            let text = String(decoding: bytes, as: UTF8.self)
+            out.output += text
+            machine.trace.record(.output(task: core.tasks[c].name, text: text))
+        case "/dev/null":
+            break
+        default:
+            core.fileContents[file.path, default: []] += bytes
+        }
+        return Int64(count)
+    }
+
+    mutating func sysRead(fd: Int, buf: UInt64, count: UInt64) -> Int64 {
+        let c = core.current
+        guard let file = core.tasks[c].files[fd], file.readable else { return -KernelErrno.EBADF }
+        guard count > 0 else { return 0 }
+        guard count <= 1 << 20, userRangeOK(buf, count, write: true) else { return -KernelErrno.EFAULT }
+        var data: [UInt8]
+        switch file.path {
+        case "stdin", "/dev/console", "/dev/tty":
+            let rest = core.setup.stdin.dropFirst(core.stdinOffset)
+            data = Array(rest.prefix(Int(count)))
+            core.stdinOffset += data.count
+        case "/dev/null", "stdout", "stderr":
+            data = []
+        default:
+            let contents = core.fileContents[file.path] ?? []
+            data = Array(contents.dropFirst(file.offset).prefix(Int(count)))
+            core.tasks[c].files[fd]?.offset += data.count
+        }
+        guard pokeBytes(buf, data, cr3: machine.cpu.cr3) else { return -KernelErrno.EFAULT }
+        return Int64(data.count)
+    }
+
+    mutating func sysOpen(path addr: UInt64) -> Int64 {
+        var bytes: [UInt8] = []
+        var a = addr
+        while bytes.count < 4096 {
+            guard let b = copyFromUser(a, count: 1) else { return -KernelErrno.EFAULT }
+            if b[0] == 0 { break }
+            bytes.append(b[0])
+            a += 1
+        }
+        let path = String(decoding: bytes, as: UTF8.self)
+        let known = ["/dev/null", "/dev/console", "/dev/tty"].contains(path) || core.fileContents[path] != nil
+        guard known else { return -KernelErrno.ENOENT }
+        let c = core.current
+        var fd = 0
+        while core.tasks[c].files[fd] != nil { fd += 1 }
+        core.tasks[c].files[fd] = OpenFile(path: path)
+        return Int64(fd)
+    }
+
+    mutating func sysBrk(_ requested: UInt64) -> Int64 {
+        let c = core.current
+        let start = core.tasks[c].vmas.first(where: { $0.segment == .heap })?.start ?? core.tasks[c].brk
+        let cur = core.tasks[c].brk
+        guard requested >= start, requested < core.layout.userSpaceTop - 0x10_0000 else { return Int64(bitPattern: cur) }
+        let end = (requested + 0xFFF) & ~0xFFF
+        if let i = core.tasks[c].vmas.firstIndex(where: { $0.segment == .heap }) {
+            core.tasks[c].vmas[i].end = max(end, core.tasks[c].vmas[i].start)
+        } else if end > start {
+            core.tasks[c].vmas.append(VMA(segment: .heap, start: start, end: end, read: true, write: true, execute: false))
+        }
+        core.tasks[c].brk = requested
+        return Int64(bitPattern: requested)
+    }
+
+    mutating func sysFork(childName: String?, _ out: inout StepOutcome) -> SyscallResult {
+        let p = core.current
+        var parent = core.tasks[p]
+        parent.forks += 1
+        let name = childName ?? (parent.forks == 1 ? "\(parent.name)-child" : "\(parent.name)-child\(parent.forks)")
+        if core.index(named: name) != nil {
+            out.error = "fork: a task named \(name) already exists"
+            return .value(-KernelErrno.EAGAIN)
+        }
+        let pid = (core.tasks.map(\.pid).max() ?? 0) + 1
+        var child = parent
+        child.pid = pid
+        child.name = name
+        child.parent = parent.pid
+        child.children = []
+        child.state = .ready
+        child.ticks = 0
+        child.sliceUsed = 0
+        child.keepsSlice = false
+        child.forks = 0
+        child.exitCode = nil
+        child.signal = nil
+        // The address space: kernel half, machine pages, explicit pages shared, VMA pages copied.
+        do throws(MachineError) {
+            child.cr3 = try newAddressSpace()
+            let c = pagingControlForKernel
+            if c.mode != .off {
+                for pg in parent.pages { try machine.paging.map(pg, cr3: child.cr3, mode: c.mode, pse: c.pse, nxe: scenarioNXE) }
+                for vma in parent.vmas {
+                    var page = vma.start & ~0xFFF
+                    while page < vma.end {
+                        if let src = physical(of: page, cr3: parent.cr3),
+                           let leaf = machine.paging.leaf(for: page, cr3: parent.cr3, mode: c.mode, pse: c.pse) {
+                            try machine.paging.map(PageMapping(virt: page, phys: nil, count: 1, size: .size4K,
+                                                               leaf: EntryFlags(present: true, writable: leaf.value & 2 != 0, user: true,
+                                                                                nx: !vma.execute && c.nxe)),
+                                                   cr3: child.cr3, mode: c.mode, pse: c.pse, nxe: c.nxe)
+                            if let dst = physical(of: page, cr3: child.cr3) {
+                                let base = src & ~0xFFF
+                                for off in stride(from: UInt64(0), to: 0x1000, by: 8) {
+                                    machine.paging.memory.write(dst + off, value: machine.paging.memory.read(base + off, size: 8), size: 8)
+                                }
+                            }
+                        }
+                        page += 0x1000
+                    }
+                }
+            }
+            child.kernelStackBase = try allocateKernelStack()
+            writeThreadInfo(child)
+        } catch {
+            out.error = "fork: \(error.message)"
+            return .value(-KernelErrno.ENOMEM)
+        }
+        // The child's kernel side: a copy of the parent's kernel stack frame and registers, returning 0.
+        let sp = machine.cpu[.rsp]
+        let used = parent.kernelStackTop >= sp && parent.kernelStackTop - sp <= parent.kernelStackSize ? parent.kernelStackTop - sp : 0
+        if used > 0, let frame = peekBytes(sp, count: Int(used), cr3: machine.cpu.cr3) {
+            _ = pokeBytes(child.kernelStackTop - used, frame, cr3: machine.cpu.cr3)
+        }
+        var k = TaskContext(machine.cpu)
+        k[.rsp] = child.kernelStackTop - used
+        k[.rax] = 0
+        child.kernelContext = k
+        child.returnPath = parent.returnPath
+        core.tasks[p].forks = parent.forks
+        core.tasks[p].children.append(pid)
+        if core.setup.policy == .cfs { child.vruntime = max(child.vruntime, minVruntime()) }
+        core.tasks.append(child)
+        let ci = core.tasks.count - 1
+        core.runQueue.append(ci)
+        machine.trace.record(.kernelAction("fork: \(name) (pid \(pid)) joins the run queue"))
+        return .value(pid)
+    }
+
+    mutating func sysWait(pid: Int64, status: UInt64, options: Int64) -> SyscallResult {
+        let c = core.current
+        let kids = core.tasks.indices.filter { core.tasks[$0].parent == core.tasks[c].pid && core.tasks[c].children.contains(core.tasks[$0].pid) }
+        let matching = kids.filter { pid == -1 || pid == 0 || core.tasks[$0].pid == pid }
+        guard !matching.isEmpty else { return .value(-KernelErrno.ECHILD) }
+        if let z = matching.first(where: { core.tasks[$0].state == .zombie }) {
+            if status != 0 {
+                guard userRangeOK(status, 4, write: true) else { return .value(-KernelErrno.EFAULT) }
+                _ = poke(status, value: UInt64(waitStatus(z)), size: 4, cr3: machine.cpu.cr3)
+            }
+            reap(z, by: c)
+            return .value(core.tasks[z].pid)
+        }
+        if options & 1 != 0 { return .value(0) }  // WNOHANG
+        core.tasks[c].state = .blocked
+        core.tasks[c].blockedOn = .child(pid: pid, status: status)
+        return .blocked
+    }
+
+    /// The wait status word: exit code << 8, or the signal number.
+    func waitStatus(_ i: Int) -> UInt32 {
+        if let s = core.tasks[i].signal, let n = KernelSignal.number(s) { return UInt32(n) }
+        return UInt32((core.tasks[i].exitCode ?? 0) & 0xFF) << 8
+    }
+
+    mutating func reap(_ child: Int, by parent: Int) {
+        let pid = core.tasks[child].pid
+        core.tasks[parent].children.removeAll { $0 == pid }
+        machine.trace.record(.kernelAction("\(core.tasks[parent].name) reaps \(core.tasks[child].name) (pid \(core.tasks[child].pid))"))
+    }
+
+    mutating func sysKill(pid: Int64, sig: Int64, _ out: inout StepOutcome) -> SyscallResult {
+        guard let t = core.index(pid: pid), core.tasks[t].state != .zombie else { return .value(-KernelErrno.ESRCH) }
+        if sig == 0 { return .value(0) }
+        guard let name = KernelSignal.names[sig] else { return .value(-KernelErrno.EINVAL) }
+        switch name {
+        case "SIGCHLD": return .value(0)  // default action: ignore
+        case "SIGCONT": return .value(0)
+        case "SIGSTOP":
+            out.error = "not modelled: SIGSTOP (stopped tasks)"
+            return .value(-KernelErrno.EINVAL)
+        default: break
+        }
+        out.signal = name
+        doExit(t, code: 0, signal: name, &out)
+        return t == core.current ? .noReturn : .value(0)
+    }
+
+    /// do_exit: the task becomes a zombie, its children go to init (pid 1), a waiting parent is woken.
+    mutating func doExit(_ i: Int, code: Int64, signal: String?, _ out: inout StepOutcome) {
+        let t = core.tasks[i]
+        core.tasks[i].state = .zombie
+        core.tasks[i].exitCode = signal == nil ? code : nil
+        core.tasks[i].signal = signal
+        core.tasks[i].blockedOn = nil
+        core.tasks[i].sleepTicks = nil
+        core.runQueue.removeAll { $0 == i }
+        machine.trace.record(.kernelAction(signal.map { "\(t.name) is killed by \($0)" } ?? "\(t.name) exits with code \(code)"))
+        // Reparent children to init.
+        let initPid: Int64 = core.index(pid: 1).map { core.tasks[$0].state != .zombie && $0 != i ? 1 : 0 } ?? 0
+        for child in core.tasks.indices where core.tasks[child].parent == t.pid && !core.tasks[child].isIdle {
+            core.tasks[child].parent = initPid
+            if let ip = core.index(pid: initPid), initPid != 0, t.children.contains(core.tasks[child].pid) {
+                core.tasks[ip].children.append(core.tasks[child].pid)
+            }
+        }
+        core.tasks[i].children = []
+        // Wake a parent blocked in wait4 for this child.
+        guard let p = core.index(pid: t.parent), case let .child(wpid, status)? = core.tasks[p].blockedOn,
+              core.tasks[p].state == .blocked, wpid == -1 || wpid == 0 || wpid == t.pid else { return }
+        if status != 0 {
+            let saved = machine.cpu.cr3
+            _ = poke(status, value: UInt64(waitStatus(i)), size: 4, cr3: core.tasks[p].cr3)
+            _ = saved
+        }
+        reap(i, by: p)
+        setSavedReturnValue(p, t.pid)
+        wake(p, &out)
+    }
+}

@@ -1,0 +1,136 @@
+// Task: the kernel's task_struct — one per process — with its memory regions, address space, saved
+// contexts, kernel stack, scheduling state and open files (seed concepts 15, 16).
+
+/// A memory region (vm_area_struct) of a task.
+public struct VMA: Sendable, Equatable {
+    public var segment: VMASpec.Segment
+    public var start: UInt64
+    public var end: UInt64
+    public var read: Bool
+    public var write: Bool
+    public var execute: Bool
+    public func contains(_ a: UInt64) -> Bool { a >= start && a < end }
+    public var perm: String { (read ? "r" : "-") + (write ? "w" : "-") + (execute ? "x" : "-") }
+}
+
+/// The registers of a task as the CPU holds them: saved at a switch, restored when it runs again.
+public struct TaskContext: Sendable, Equatable {
+    public var gpr: [UInt64]
+    public var rip: UInt64
+    public var rflags: UInt64
+    public var cs, ss, ds, es, fs, gs: SegmentRegister
+    public var cpl: UInt8
+
+    public init(_ cpu: CPUState) {
+        gpr = cpu.gpr
+        rip = cpu.rip
+        rflags = cpu.rflags
+        cs = cpu.cs; ss = cpu.ss; ds = cpu.ds; es = cpu.es; fs = cpu.fs; gs = cpu.gs
+        cpl = cpu.cpl
+    }
+
+    public func restore(into cpu: inout CPUState) {
+        cpu.gpr = gpr
+        cpu.rip = rip
+        cpu.rflags = rflags
+        cpu.cs = cs; cpu.ss = ss; cpu.ds = ds; cpu.es = es; cpu.fs = fs; cpu.gs = gs
+        cpu.cpl = cpl
+    }
+
+    public subscript(_ r: GPR) -> UInt64 {
+        get { gpr[r.rawValue] }
+        set { gpr[r.rawValue] = newValue }
+    }
+}
+
+/// How a task that is inside the kernel goes back to user mode: the instruction matching its entry.
+public enum ReturnPath: Sendable, Equatable {
+    /// Nothing pending (the idle task in its loop, or a task running in user mode).
+    case none
+    /// IRET: after `int 0x80`, an exception or an interrupt; `skip` bytes (an error code) are popped first.
+    case iret(skip: UInt64)
+    /// SYSEXIT with Linux's convention: EDX = return EIP, ECX = user ESP.
+    case sysexit(eip: UInt64, esp: UInt64)
+    /// SYSRET (REX.W when returning to 64-bit code) after restoring the user RSP the entry left alone.
+    case sysret(to64: Bool, userRSP: UInt64)
+}
+
+/// What a blocked task waits for.
+public enum BlockReason: Sendable, Equatable {
+    /// wait4/waitpid for a child (-1: any); `status` is the user pointer for the wait status (0: none).
+    case child(pid: Int64, status: UInt64)
+    /// An event named by the scenario (woken by `irq: {wakes: NAME}`).
+    case event
+    /// read() on an empty stdin.
+    case input
+}
+
+/// task_struct.
+public struct Task: Sendable {
+    /// Process id (also its thread id).
+    public var pid: Int64
+    public var name: String
+    /// The parent's pid (0 for none, as for init's parent).
+    public var parent: Int64
+    /// Pids of the children not yet reaped.
+    public var children: [Int64] = []
+    /// TASK_RUNNING (running or ready), TASK_INTERRUPTIBLE (sleeping, blocked), EXIT_ZOMBIE.
+    public var state: TaskState
+    /// Static priority of the `priority` policy: a larger number is more important.
+    public var priority: Int
+    /// Nice value, -20..19, for `cfs`.
+    public var nice: Int
+    /// CFS virtual runtime, in ticks of a nice-0 task.
+    public var vruntime: Double = 0
+    /// 32 or 64 (a 32-bit task in x86_64 runs in compatibility mode).
+    public var bits: Int
+    /// The task's memory regions.
+    public var vmas: [VMA]
+    /// Explicit mappings of this address space (scenario `pages`), kept for fork.
+    public var pages: [PageMapping]
+    /// The address space: physical address of its root paging structure.
+    public var cr3: UInt64
+    /// pt_regs: the user-mode registers saved at the last kernel entry.
+    public var userContext: TaskContext
+    /// thread: the kernel-mode registers saved by the last context switch away from this task.
+    public var kernelContext: TaskContext?
+    /// How the task returns to user mode from the kernel entry it is in.
+    public var returnPath: ReturnPath = .none
+    /// Kernel stack [base, top); thread_info at the base (LNX-6).
+    public var kernelStackBase: UInt64
+    public var kernelStackTop: UInt64 { kernelStackBase + kernelStackSize }
+    public var kernelStackSize: UInt64
+    /// Open files: descriptor -> name (`stdin`, `stdout`, `stderr`, `/dev/null`, a declared file's path).
+    public var files: [Int: OpenFile]
+    public var exitCode: Int64?
+    /// The signal that killed the task, if one did.
+    public var signal: String?
+    /// Timer ticks charged to the task.
+    public var ticks = 0
+    /// Ticks of the current time slice used.
+    public var sliceUsed = 0
+    /// Keep `sliceUsed` at the next dispatch (a `priority` task preempted on wake keeps the rest of its slice).
+    public var keepsSlice = false
+    /// Program break (brk).
+    public var brk: UInt64
+    /// Remaining ticks of a nanosleep; nil: no timeout.
+    public var sleepTicks: Int?
+    /// What a blocked task waits for.
+    public var blockedOn: BlockReason?
+    /// Forks made so far (to name children `-child`, `-child2`, ...).
+    public var forks = 0
+    /// The idle task (pid 0): never queued, never charged.
+    public var isIdle: Bool { pid == 0 }
+
+    public var isRunnable: Bool { state == .running || state == .ready }
+}
+
+/// An open file description.
+public struct OpenFile: Sendable, Equatable {
+    public var path: String
+    /// Read offset into a declared file or stdin.
+    public var offset: Int = 0
+    public var writable: Bool = true
+    public var readable: Bool = true
+    public init(path: String) { self.path = path }
+}

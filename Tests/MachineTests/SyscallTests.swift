@@ -1,0 +1,134 @@
+// Each system call through both ABIs, the table lookups, -ENOSYS and -EFAULT.
+import Testing
+@testable import Machine
+
+@Suite struct SyscallTests {
+    static let both: [(MachineMode, SyscallEntryKind)] = [(.ia32, .int80), (.x86_64, .syscall), (.ia32, .sysenter), (.x86_64, .int80)]
+
+    @Test(arguments: [("exit", 1, 60), ("fork", 2, 57), ("read", 3, 0), ("write", 4, 1), ("open", 5, 2), ("close", 6, 3),
+                      ("wait4", 114, 61), ("execve", 11, 59), ("getpid", 20, 39), ("kill", 37, 62), ("brk", 45, 12),
+                      ("getppid", 64, 110), ("sched_yield", 158, 24), ("nanosleep", 162, 35), ("exit_group", 252, 231)])
+    func tableNumbers(name: String, i386: Int, x86_64: Int) {
+        #expect(SyscallTable.number(of: name, table: .i386) == Int64(i386))
+        #expect(SyscallTable.number(of: name, table: .x86_64) == Int64(x86_64))
+        #expect(SyscallTable.name(of: Int64(i386), table: .i386) == name)
+        #expect(SyscallTable.name(of: Int64(x86_64), table: .x86_64) == name)
+    }
+
+    @Test func waitpidOnlyInI386AndStatIn64() {
+        #expect(SyscallTable.number(of: "waitpid", table: .i386) == 7)
+        #expect(SyscallTable.number(of: "waitpid", table: .x86_64) == nil)
+        #expect(SyscallTable.name(of: 4, table: .x86_64) == "stat")
+    }
+
+    @Test(arguments: both)
+    func writeReturnsCountAndPrints(mode: MachineMode, via: SyscallEntryKind) throws {
+        var sys = try makeSystem(mode)
+        let o = sys.call(via, "write", [.number(1), .string("hi\n"), .number(3)])
+        #expect(o.error == nil)
+        #expect(o.returns == 3)
+        #expect(o.output == "hi\n")
+        #expect(sys.totalOutput == "hi\n")
+        #expect(sys.machine.cpu.cpl == 3)
+    }
+
+    @Test(arguments: both)
+    func getpidAndGetppid(mode: MachineMode, via: SyscallEntryKind) throws {
+        var t = taskSpec("p")
+        t.pid = 42
+        var sys = try makeSystem(mode, tasks: [t])
+        #expect(sys.call(via, "getpid").returns == 42)
+        #expect(sys.call(via, "getppid").returns == 0)
+    }
+
+    @Test func getpidIs20Versus39() throws {
+        var a = try makeSystem(.x86_64)
+        let viaInt80 = a.run(.syscall(via: .int80, nr: 20, args: [], childName: nil), as: nil)
+        let viaSyscall = a.run(.syscall(via: .syscall, nr: 39, args: [], childName: nil), as: nil)
+        #expect(viaInt80.returns == 1)
+        #expect(viaSyscall.returns == 1)
+        let wrong = a.run(.syscall(via: .syscall, nr: 20, args: [], childName: nil), as: nil)
+        #expect(wrong.returns != 1)  // 20 is writev in x86_64: not in the model's table
+        #expect(wrong.returns == -38)
+    }
+
+    @Test(arguments: both)
+    func unknownNumberIsENOSYS(mode: MachineMode, via: SyscallEntryKind) throws {
+        var sys = try makeSystem(mode)
+        let o = sys.run(.syscall(via: via, nr: 999, args: [], childName: nil), as: nil)
+        #expect(o.returns == -38)
+        #expect(o.error == nil)
+        #expect(sys.machine.trace.events[o.traceRange].contains { if case .syscall(_, _, 999, "ni_syscall", _) = $0 { true } else { false } })
+    }
+
+    @Test(arguments: both)
+    func kernelPointerToWriteIsEFAULT(mode: MachineMode, via: SyscallEntryKind) throws {
+        var sys = try makeSystem(mode)
+        let kernelAddress = LinuxLayout(mode: mode).kernelTextBase
+        let o = sys.call(via, "write", [.number(1), .number(kernelAddress), .number(4)])
+        #expect(o.returns == -14)
+        #expect(o.output == "")
+        // An unmapped user address outside every VMA too.
+        #expect(sys.call(via, "write", [.number(1), .number(0x1000_0000), .number(4)]).returns == -14)
+    }
+
+    @Test func restrictedTableAnswersENOSYS() throws {
+        var sys = try makeSystem(.x86_64) { _, k in k.syscalls = ["write"] }
+        #expect(sys.call(.syscall, "getpid").returns == -38)
+        #expect(sys.call(.syscall, "write", [.number(1), .string("x"), .number(1)]).returns == 1)
+    }
+
+    @Test func readFromStdinThenEOF() throws {
+        var sys = try makeSystem(.x86_64) { _, k in k.stdin = Array("abc".utf8) }
+        let stack = LinuxLayout(mode: .x86_64).userSpaceTop - 0x100
+        #expect(sys.call(.syscall, "read", [.number(0), .number(stack), .number(2)]).returns == 2)
+        #expect(sys.call(.syscall, "read", [.number(0), .number(stack), .number(8)]).returns == 1)
+        #expect(sys.call(.syscall, "read", [.number(0), .number(stack), .number(8)]).returns == 0)
+        #expect(sys.call(.syscall, "write", [.number(1), .number(stack), .number(1)]).output == "c")
+    }
+
+    @Test func openCloseDevNull() throws {
+        var sys = try makeSystem(.ia32)
+        let fd = sys.call(.int80, "open", [.string("/dev/null"), .number(1)]).returns
+        #expect(fd == 3)
+        #expect(sys.call(.int80, "write", [.number(3), .string("gone"), .number(4)]).output == "")
+        #expect(sys.call(.int80, "close", [.number(3)]).returns == 0)
+        #expect(sys.call(.int80, "close", [.number(3)]).returns == -9)
+        #expect(sys.call(.int80, "open", [.string("/nope"), .number(0)]).returns == -2)
+    }
+
+    @Test func execveAndStatAreENOSYS() throws {
+        var sys = try makeSystem(.x86_64)
+        #expect(sys.call(.syscall, "execve", [.string("/bin/sh"), .number(0), .number(0)]).returns == -38)
+        #expect(sys.run(.syscall(via: .syscall, nr: 4, args: [], childName: nil), as: nil).returns == -38)
+    }
+
+    @Test func brkGrowsTheHeap() throws {
+        var sys = try makeSystem(.x86_64)
+        let start = sys.call(.syscall, "brk", [.number(0)]).returns!
+        #expect(start == 0x401000)
+        #expect(sys.call(.syscall, "brk", [.number(UInt64(start) + 0x2000)]).returns == start + 0x2000)
+        // The heap is demand paged.
+        let o = sys.run(.access(kind: .write, address: UInt64(start) + 0x10, size: 4, cpl: nil, implicit: false), as: nil)
+        #expect(o.faults.map(\.vector) == [.PF])
+        #expect(o.access != nil)
+        #expect(o.signal == nil)
+    }
+
+    @Test func kernelNoneHasNoSystemCalls() throws {
+        var sys = try makeSystem(.ia32) { _, k in k.enabled = false }
+        #expect(sys.kernel == nil)
+        let o = sys.call(.int80, "getpid")
+        #expect(o.error?.contains("kernel: none") == true)
+        // but the instruction runs on the bare CPU and stops at the handler's entry.
+        let e = sys.run(.exec(.int(0x80)), as: nil)
+        #expect(e.error == nil)
+        #expect(sys.machine.cpu.cpl == 0)
+        #expect(sys.machine.cpu.rip == LinuxLayout(mode: .ia32).entryINT80_32)
+    }
+
+    @Test func actorMustBeRunning() throws {
+        var sys = try makeSystem(.x86_64, tasks: [taskSpec("a", state: .running), taskSpec("b")])
+        #expect(sys.run(.exit(code: 0), as: "b").error != nil)
+    }
+}
