@@ -83,6 +83,7 @@ public enum Explainer {
     public static func sentence(_ e: TraceEvent) -> String {
         switch e {
         case let .modeSwitch(task, from, to):
+            if from == to { return "\(task) runs in \(to == 3 ? "user" : "kernel") mode (CPL \(to))" }
             return to < from ? "\(task) enters kernel mode: CPL \(from) -> \(to)" : "\(task) returns to \(to == 3 ? "user" : "CPL \(to)") mode: CPL \(from) -> \(to)"
         case let .gate(vector, kind, dpl, from, to, switched, pushed):
             var s = vector.map { "IDT vector \(hex(UInt64($0))): \(kind) gate" } ?? kind
