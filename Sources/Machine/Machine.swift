@@ -52,6 +52,8 @@ public struct Machine: Sendable {
     public var lastEntry: EntryRecord?
     /// CPL before the last hardware task switch.
     public var lastTaskSwitchFromCPL: UInt8 = 0
+    /// Set by a task switch into a TSS whose T bit is set: `execute` raises the #DB trap (TASK-7).
+    public var pendingTaskSwitchTrap = false
     /// Set when an input asks for behaviour the model does not implement; the run refuses it.
     public var unsupported: String?
 

@@ -13,6 +13,20 @@ public struct ExecutionResult: Sendable, Equatable {
 extension Machine {
     /// Runs one instruction. Faults are delivered; `kernel: none` leaves the CPU at the handler's entry.
     public mutating func execute(_ instruction: Instruction) -> ExecutionResult {
+        pendingTaskSwitchTrap = false
+        var result = executeInstruction(instruction)
+        // TASK-7: a task switch into a TSS with the T bit set raises a #DB trap in the new task,
+        // before its first instruction (saved EIP = the new task's EIP).
+        if pendingTaskSwitchTrap && !shutdown {
+            pendingTaskSwitchTrap = false
+            let db = Fault(.DB, rule: "TASK-7", "the new task's TSS has the T bit set: debug trap after the task switch")
+            result.delivery = raise(db, returnIP: cpu.rip, raised: &result.faults)
+        }
+        return result
+    }
+
+    /// `execute` without the end-of-instruction traps.
+    mutating func executeInstruction(_ instruction: Instruction) -> ExecutionResult {
         var result = ExecutionResult()
         guard !shutdown else { return result }
         let ip = cpu.rip
@@ -62,7 +76,7 @@ extension Machine {
                 try sysexit(to64: to64)
                 return result
             case let .iret(width):
-                try interruptReturn(width: width)
+                try interruptReturn(width: width, nextIP: next)
                 return result
             case let .callFar(sel, off):
                 try farTransfer(.call, selector: Selector(sel), offset: off, returnIP: next)

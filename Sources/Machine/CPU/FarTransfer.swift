@@ -43,7 +43,7 @@ extension Machine {
             if longMode {
                 throw Fault(.GP, code: sel.errorCode, rule: "TASK-9", "IA-32e mode has no hardware task switching: far \(kind.rawValue) to \(describeKind(d))")
             }
-            try farTaskSwitch(kind, sel, d)
+            try farTaskSwitch(kind, sel, d, returnIP: returnIP)
         default:
             throw Fault(.GP, code: sel.errorCode, rule: "FAR-1", "far \(kind.rawValue) to \(describeKind(d)), which is not a valid target")
         }
@@ -77,10 +77,11 @@ extension Machine {
             throw Fault(.GP, code: tsel.errorCode, rule: "FAR-7",
                         t.isCode ? "the target code segment's DPL \(t.dpl) is greater than CPL \(cpl)" : "the call gate's target is \(describeKind(t)), not code")
         }
-        guard t.present else { throw Fault(.NP, code: tsel.errorCode, rule: "FAR-7", "the call gate's target \(tsel) is not present") }
+        // FAR-11 before FAR-7's present check: as in check_cs, P is checked last.
         if longMode && !(t.long && !t.big) {
             throw Fault(.GP, code: tsel.errorCode, rule: "FAR-11", "a 64-bit call gate must target a 64-bit code segment (L=1, D=0)")
         }
+        guard t.present else { throw Fault(.NP, code: tsel.errorCode, rule: "FAR-7", "the call gate's target \(tsel) is not present") }
         let is32 = gate.systemType == .callGate
         let offset = longMode ? gate.gateOffset | (high & 0xFFFF_FFFF) << 32 : (is32 ? gate.gateOffset : gate.gateOffset & 0xFFFF)
         var recordType = "call"
@@ -178,11 +179,12 @@ extension Machine {
                             extra: UInt64(imm), width: width, kind: "RETF", rulePrefix: "FAR-12")
     }
 
-    /// IRET / IRETD / IRETQ (FAR-15..FAR-17, TASK-9).
-    public mutating func interruptReturn(width requested: Int?) throws(Fault) {
+    /// IRET / IRETD / IRETQ (FAR-15..FAR-17, TASK-9). `nextIP` (the instruction after the IRET) is the EIP
+    /// saved in the TSS being left by an NT=1 task return (TASK-5).
+    public mutating func interruptReturn(width requested: Int?, nextIP: UInt64? = nil) throws(Fault) {
         if cpu.rflags & RFLAGS.nt != 0 {
             if longMode { throw Fault.gp(0, rule: "FAR-15", "IRET with NT=1 in IA-32e mode (no hardware task switching, TASK-9)") }
-            try taskReturn()
+            try taskReturn(returnIP: nextIP)
             return
         }
         let width = requested ?? (in64BitMode ? 8 : 4)

@@ -3,7 +3,7 @@
 //
 // STAR (FAST-11):  63      48 47      32 31                0
 //                 | user base | kernel CS | legacy SYSCALL EIP |
-//   SYSCALL: CS = STAR[47:32] & ~3, SS = CS + 8
+//   SYSCALL: CS = STAR[47:32] & ~3, SS = STAR[47:32] + 8
 //   SYSRET:  CS = STAR[63:48] + 16 (64-bit) or STAR[63:48] (compat), SS = STAR[63:48] + 8, all | 3
 
 /// The record of a fast entry, for `expect.entry`.
@@ -83,7 +83,8 @@ extension Machine {
         }
         let star = cpu.msr(MSR.star)
         let csSel = UInt16((star >> 32) & 0xFFFC)
-        let ssSel = UInt16(((star >> 32) &+ 8) & 0xFFFC)
+        // FAST-7: SS = STAR[47:32] + 8, not masked (only CS has its RPL forced to 0).
+        let ssSel = UInt16(truncatingIfNeeded: ((star >> 32) & 0xFFFF) &+ 8)
         let old = cpu.cpl
         if longMode {
             let from64 = in64BitMode

@@ -33,7 +33,8 @@ public enum TSS64 {
 
 extension Machine {
     /// Far JMP/CALL to a TSS descriptor or a task gate (TASK-2).
-    mutating func farTaskSwitch(_ kind: FarKind, _ sel: Selector, _ d: Descriptor) throws(Fault) {
+    /// `returnIP` is the instruction after the JMP/CALL: the EIP saved in the old TSS (TASK-5).
+    mutating func farTaskSwitch(_ kind: FarKind, _ sel: Selector, _ d: Descriptor, returnIP: UInt64) throws(Fault) {
         let cpl = cpu.cpl
         guard d.dpl >= cpl && d.dpl >= sel.rpl else {
             throw Fault(.GP, code: sel.errorCode, rule: "TASK-2", "\(describeKind(d)) DPL \(d.dpl) is below CPL \(cpl) or RPL \(sel.rpl)")
@@ -55,11 +56,12 @@ extension Machine {
         }
         guard tssDesc.present else { throw Fault(.NP, code: tssSel.errorCode, rule: "TASK-2", "TSS \(tssSel) is not present") }
         try taskSwitch(to: tssSel, reason: kind == .jmp ? .jmp : .call, gateSelector: d.systemType == .taskGate ? sel : nil,
-                       errorCode: nil, ext: false)
+                       errorCode: nil, ext: false, returnIP: returnIP)
     }
 
     /// IRET with NT=1: return to the task in the back link (FAR-15).
-    mutating func taskReturn() throws(Fault) {
+    /// `returnIP` is the instruction after the IRET: the EIP saved in the TSS being left (TASK-5).
+    mutating func taskReturn(returnIP: UInt64? = nil) throws(Fault) {
         let link = Selector(UInt16(tssRead(offset: TSS32.link, size: 2) ?? 0))
         guard !link.isLDT else { throw Fault(.TS, code: link.errorCode, rule: "FAR-15", "the back link \(link) names the LDT") }
         guard let d = descriptor(link) else { throw Fault(.TS, code: link.errorCode, rule: "FAR-15", "the back link \(link) lies beyond the GDT limit") }
@@ -67,12 +69,13 @@ extension Machine {
             throw Fault(.TS, code: link.errorCode, rule: "FAR-15", "the back link \(link) is \(describeKind(d)), not a busy TSS")
         }
         guard d.present else { throw Fault(.NP, code: link.errorCode, rule: "FAR-15", "the back-linked TSS \(link) is not present") }
-        try taskSwitch(to: link, reason: .iret, gateSelector: nil, errorCode: nil, ext: false)
+        try taskSwitch(to: link, reason: .iret, gateSelector: nil, errorCode: nil, ext: false, returnIP: returnIP)
     }
 
-    /// The task switch proper (TASK-3..TASK-7).
+    /// The task switch proper (TASK-3..TASK-7). `returnIP` is the EIP saved in the old TSS (TASK-5): the next
+    /// instruction for JMP/CALL/IRET/INT n and traps, the faulting one for faults (INT-12); nil = the current EIP.
     public mutating func taskSwitch(to sel: Selector, reason: TaskSwitchReason, gateSelector: Selector?,
-                                    errorCode: UInt32?, ext: Bool) throws(Fault) {
+                                    errorCode: UInt32?, ext: Bool, returnIP: UInt64? = nil) throws(Fault) {
         let extBit: UInt32 = ext ? 1 : 0
         lastTaskSwitchFromCPL = cpu.cpl
         guard var newDesc = descriptor(sel), !sel.isLDT else {
@@ -103,7 +106,7 @@ extension Machine {
         // TASK-5: save the dynamic state into the old TSS.
         var savedFlags = cpu.rflags
         if reason == .iret { savedFlags &= ~RFLAGS.nt }
-        tssWrite(offset: TSS32.eip, size: 4, value: cpu.rip, tssBase: oldBase)
+        tssWrite(offset: TSS32.eip, size: 4, value: (returnIP ?? cpu.rip) & 0xFFFF_FFFF, tssBase: oldBase)
         tssWrite(offset: TSS32.eflags, size: 4, value: savedFlags, tssBase: oldBase)
         for (r, off) in TSS32.gprOrder { tssWrite(offset: off, size: 4, value: cpu[r], tssBase: oldBase) }
         for (s, off) in TSS32.segmentOrder { tssWrite(offset: off, size: 2, value: UInt64(cpu[segment: s].selector), tssBase: oldBase) }
@@ -187,5 +190,7 @@ extension Machine {
             try st.push(UInt64(code), width: 4, on: &self)
             cpu[.rsp] = st.sp
         }
+        // TASK-7: the T bit (offset 0x64 bit 0) asks for a #DB once the switch is complete.
+        if read(TSS32.iomap, 2) & 1 != 0 { pendingTaskSwitchTrap = true }
     }
 }

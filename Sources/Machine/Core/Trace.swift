@@ -88,6 +88,11 @@ public struct Trace: Sendable {
     public private(set) var events: [TraceEvent] = []
     /// When false, nothing is recorded (a run that only needs the outcome).
     public var enabled: Bool = true
+    /// The most events one run records; later events are dropped and `truncated` is set.
+    public static let defaultMaxEvents = 1_000_000
+    public var maxEvents = Trace.defaultMaxEvents
+    /// Events were dropped because the trace reached `maxEvents`.
+    public private(set) var truncated = false
     public init() {}
 
     @inlinable
@@ -96,7 +101,13 @@ public struct Trace: Sendable {
     }
 
     @usableFromInline
-    mutating func append(_ e: TraceEvent) { events.append(e) }
+    mutating func append(_ e: TraceEvent) {
+        guard events.count < maxEvents else {
+            truncated = true
+            return
+        }
+        events.append(e)
+    }
 
     public var count: Int { events.count }
 }

@@ -22,7 +22,9 @@ public enum Explainer {
             case let .spec(spec, warnings):
                 if let scenario, spec.id != scenario { continue }
                 found = true
-                let record = Runner.run(spec, file: file, warnings: warnings, limits: options.run)
+                var limits = options.run
+                limits.keepTrace = true
+                let record = Runner.run(spec, file: file, warnings: warnings, limits: limits)
                 out += render(spec, record)
             }
         }

@@ -11,8 +11,10 @@ public struct RunLimits: Sendable {
     public static let defaultTimeLimitSeconds = 10.0
     public var tickBudget = RunLimits.defaultTickBudget
     public var timeLimitSeconds = RunLimits.defaultTimeLimitSeconds
-    /// Whether to keep the trace (needed by `expect.trace` and `explain`).
-    public var keepTrace = true
+    /// Whether to keep the trace: nil keeps it only when a step checks `trace` (explain sets true).
+    public var keepTrace: Bool?
+    /// Timer steps run in chunks of this many ticks, with the time limit checked between chunks.
+    public static let timerChunk = 4096
     public init() {}
 }
 
@@ -38,7 +40,7 @@ public enum Runner {
             result.outcome = .invalid([Diagnostic(.error, "cannot build this machine: \(error.message)", at: spec.location)])
             return RunRecord(result: result, trace: [], stepTraceRanges: [], outcomes: [])
         }
-        system.machine.trace.enabled = limits.keepTrace
+        system.machine.trace.enabled = limits.keepTrace ?? spec.steps.contains { $0.checks.contains { if case .trace = $0.kind { return true } else { return false } } }
         if let problem = applyGatePatches(spec.gatePatches, to: &system.machine) {
             result.outcome = .invalid([Diagnostic(.error, problem, at: spec.location)])
             return RunRecord(result: result, trace: [], stepTraceRanges: [], outcomes: [])
@@ -49,13 +51,13 @@ public enum Runner {
         let clock = ContinuousClock()
         let start = clock.now
         var ticks = 0
+        var invalid: [Diagnostic] = []
         for step in spec.steps {
             let here = SourceLocation(file: file, line: step.location.line, column: step.location.column)
             if case let .timer(n) = step.event {
                 ticks += n
                 if ticks > limits.tickBudget {
-                    failures.append(CheckFailure(path: "steps[\(step.index)]", expected: "at most \(limits.tickBudget) timer ticks in a scenario (--tick-budget)",
-                                                 actual: "\(ticks) ticks", location: here))
+                    invalid.append(Diagnostic(.error, "steps[\(step.index)]: the scenario asks for \(ticks) timer ticks, more than the budget of \(limits.tickBudget) (--tick-budget)", at: here))
                     break
                 }
             }
@@ -65,10 +67,28 @@ public enum Runner {
                 break
             }
             let traceStart = system.machine.trace.count
-            let outcome = system.run(step.event, as: step.actor)
+            var outcome: StepOutcome
+            var timedOut = false
+            if case let .timer(n) = step.event, n > RunLimits.timerChunk {
+                outcome = StepOutcome()
+                var left = n
+                while left > 0 {
+                    let chunk = min(left, RunLimits.timerChunk)
+                    merge(&outcome, system.run(.timer(chunk), as: step.actor))
+                    left -= chunk
+                    if outcome.error != nil || system.machine.shutdown { break }
+                    if clock.now - start > .milliseconds(Int(limits.timeLimitSeconds * 1000)) { timedOut = true; break }
+                }
+            } else {
+                outcome = system.run(step.event, as: step.actor)
+            }
             let range = traceStart..<system.machine.trace.count
             ranges.append(range)
             outcomes.append(outcome)
+            if timedOut || clock.now - start > .milliseconds(Int(limits.timeLimitSeconds * 1000)) {
+                invalid.append(Diagnostic(.error, "steps[\(step.index)]: the scenario ran longer than the time limit of \(limits.timeLimitSeconds) s (--time-limit)", at: here))
+                break
+            }
             if let err = outcome.error {
                 failures.append(CheckFailure(path: "steps[\(step.index)]", expected: "the step to run", actual: err, location: here))
                 break
@@ -84,17 +104,36 @@ public enum Runner {
                     failures.append(fail)
                 }
             }
-            if clock.now - start > .milliseconds(Int(limits.timeLimitSeconds * 1000)) {
-                failures.append(CheckFailure(path: "steps[\(step.index)]", expected: "the scenario to finish within \(limits.timeLimitSeconds) s (--time-limit)",
-                                             actual: "still running", location: here))
-                break
-            }
         }
         for check in spec.finalChecks {
             if let fail = ExpectationChecker.checkFinal(check, system: system) { failures.append(fail) }
         }
-        if !failures.isEmpty { result.outcome = .failed(failures) }
+        if system.machine.trace.truncated {
+            result.warnings.append(Diagnostic(.warning, "the trace reached \(system.machine.trace.maxEvents) events; later events were not recorded", at: spec.location))
+        }
+        if let dropped = system.machine.paging.memory.droppedWriteError {
+            invalid.append(Diagnostic(.error, "the run exceeded the model's physical memory: \(dropped.message)", at: spec.location))
+        }
+        if !invalid.isEmpty {
+            result.outcome = .invalid(invalid)
+        } else if !failures.isEmpty {
+            result.outcome = .failed(failures)
+        }
         return RunRecord(result: result, trace: system.machine.trace.events, stepTraceRanges: ranges, outcomes: outcomes)
+    }
+
+    /// Adds one chunk's outcome to a step's.
+    static func merge(_ into: inout StepOutcome, _ o: StepOutcome) {
+        into.faults += o.faults
+        if o.gate != nil { into.gate = o.gate }
+        if o.entry != nil { into.entry = o.entry }
+        if o.returns != nil { into.returns = o.returns }
+        into.output += o.output
+        into.switches += o.switches
+        if o.signal != nil { into.signal = o.signal }
+        into.shutdown = into.shutdown || o.shutdown
+        if o.access != nil { into.access = o.access }
+        if into.error == nil { into.error = o.error }
     }
 
     static func faultText(_ f: Fault) -> String {
