@@ -20,3 +20,20 @@ import Testing
         #expect(s.switches == [SwitchRecord(from: "hi", to: "lo2", reason: "blocking")])
     }
 }
+
+@Suite struct BrkRuleTests {
+    /// brk below the current break shrinks the heap: the pages above the new break are unmapped
+    /// (Linux: brk -> do_munmap), so touching them again is a fault outside any VMA -> SIGSEGV.
+    @Test func shrinkingTheHeapUnmapsItsPages() throws {
+        let text = VMASpec(segment: .text, start: 0x0804_8000, size: 0x1000, read: true, write: false, execute: true, populate: true)
+        var t = taskSpec("app", state: .running)
+        t.memory = [text]
+        var sys = try makeSystem(.ia32, tasks: [t])
+        #expect(sys.call(.int80, "brk", [.number(0x0804_b000)]).returns == 0x0804_b000)
+        #expect(sys.run(.access(kind: .write, address: 0x0804_a000, size: 4, cpl: nil, implicit: false), as: nil).signal == nil)
+        #expect(sys.call(.int80, "brk", [.number(0x0804_a000)]).returns == 0x0804_a000)
+        let o = sys.run(.access(kind: .write, address: 0x0804_a000, size: 4, cpl: nil, implicit: false), as: nil)
+        #expect(o.faults.map(\.vector) == [.PF])
+        #expect(o.signal == "SIGSEGV")
+    }
+}
