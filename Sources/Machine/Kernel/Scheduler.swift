@@ -124,7 +124,10 @@ extension System {
         let prev = core.current
         if prev != 0 && core.tasks[prev].isRunnable {
             core.tasks[prev].state = .ready
-            let head = keepHead || (reason == "wakeup" && core.setup.policy == .priority)
+            // priority: a task preempted on wake keeps its place and the rest of its slice; one whose slice
+            // is used up (the same tick) has no rest: it goes to the tail of its level (rr with timeslice).
+            let sliceLeft = core.tasks[prev].sliceUsed < core.setup.timeslice
+            let head = keepHead || (reason == "wakeup" && core.setup.policy == .priority && sliceLeft)
             if head {
                 core.runQueue.insert(prev, at: 0)
                 if reason == "wakeup" { core.tasks[prev].keepsSlice = true }

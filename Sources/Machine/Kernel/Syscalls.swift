@@ -337,12 +337,30 @@ extension System {
         guard requested >= start, requested < core.layout.userSpaceTop - 0x10_0000 else { return Int64(bitPattern: cur) }
         let end = (requested + 0xFFF) & ~0xFFF
         if let i = core.tasks[c].vmas.firstIndex(where: { $0.segment == .heap }) {
+            let oldEnd = core.tasks[c].vmas[i].end
             core.tasks[c].vmas[i].end = max(end, core.tasks[c].vmas[i].start)
+            // Shrinking unmaps the pages above the new break (Linux: brk -> do_munmap), so touching
+            // them again is a fault outside any VMA (SIGSEGV), not a stale mapping.
+            unmapUserPages(from: core.tasks[c].vmas[i].end, to: oldEnd)
         } else if end > start {
             core.tasks[c].vmas.append(VMA(segment: .heap, start: start, end: end, read: true, write: true, execute: false))
         }
         core.tasks[c].brk = requested
         return Int64(bitPattern: requested)
+    }
+
+    /// Clears the 4 KiB leaves of [from, to) in the current address space and drops them from the TLB.
+    mutating func unmapUserPages(from: UInt64, to: UInt64) {
+        let c = pagingControlForKernel
+        guard c.mode != .off else { return }
+        var page = from
+        while page < to {
+            if let leaf = machine.paging.leaf(for: page, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse), leaf.pageSize == 0x1000 {
+                try? machine.paging.writeEntry(at: leaf.entryAddress, value: 0, width: EntryWidth(c.mode))
+                machine.paging.tlb.invlpg(page)
+            }
+            page += 0x1000
+        }
     }
 
     mutating func sysFork(childName: String?, _ out: inout StepOutcome) -> SyscallResult {

@@ -111,6 +111,10 @@ extension DecodeContext {
                         args.append(.string(s))
                     } else if let s = a.scalar, case .invalid = parseInteger(s) {
                         args.append(.string(s))
+                    } else if let s = a.scalar, case let .value(v, false) = parseInteger(s) {
+                        // An argument is a register value: a non-negative number may use all 64 bits
+                        // (a kernel pointer such as 0xffff888000000000; scenario-format.md, "Integers").
+                        args.append(.number(v))
                     } else if let x = int(a, "\(w).syscall.args[\(j)]") {
                         args.append(.number(UInt64(bitPattern: x)))
                     }
