@@ -62,7 +62,7 @@ extension Machine {
                 try sysexit(to64: to64)
                 return result
             case let .iret(width):
-                try interruptReturn(width: width)
+                try interruptReturn(width: width, returnIP: next)
                 return result
             case let .callFar(sel, off):
                 try farTransfer(.call, selector: Selector(sel), offset: off, returnIP: next)

@@ -43,7 +43,7 @@ extension Machine {
             if longMode {
                 throw Fault(.GP, code: sel.errorCode, rule: "TASK-9", "IA-32e mode has no hardware task switching: far \(kind.rawValue) to \(describeKind(d))")
             }
-            try farTaskSwitch(kind, sel, d)
+            try farTaskSwitch(kind, sel, d, returnIP: returnIP)
         default:
             throw Fault(.GP, code: sel.errorCode, rule: "FAR-1", "far \(kind.rawValue) to \(describeKind(d)), which is not a valid target")
         }
@@ -179,10 +179,11 @@ extension Machine {
     }
 
     /// IRET / IRETD / IRETQ (FAR-15..FAR-17, TASK-9).
-    public mutating func interruptReturn(width requested: Int?) throws(Fault) {
+    /// `returnIP` is the address of the next instruction, saved in the old TSS by an IRET task return (TASK-5).
+    public mutating func interruptReturn(width requested: Int?, returnIP: UInt64? = nil) throws(Fault) {
         if cpu.rflags & RFLAGS.nt != 0 {
             if longMode { throw Fault.gp(0, rule: "FAR-15", "IRET with NT=1 in IA-32e mode (no hardware task switching, TASK-9)") }
-            try taskReturn()
+            try taskReturn(returnIP: returnIP ?? cpu.rip)
             return
         }
         let width = requested ?? (in64BitMode ? 8 : 4)

@@ -163,7 +163,7 @@ extension Machine {
         }
         if gateType == .taskGate {
             try taskSwitch(to: Selector(gate.gateSelector), reason: .interrupt, gateSelector: nil,
-                           errorCode: event.errorCode, ext: ext)
+                           errorCode: event.errorCode, ext: ext, savedIP: event.returnIP)
             lastDelivery = DeliveryRecord(vector: vector, type: "task", dpl: gate.dpl, fromCPL: lastTaskSwitchFromCPL,
                                           toCPL: cpu.cpl, stackSwitch: true, interruptsEnabled: cpu.interruptsEnabled,
                                           selector: gate.gateSelector, handler: cpu.rip, pushed: [])

@@ -33,7 +33,7 @@ public enum TSS64 {
 
 extension Machine {
     /// Far JMP/CALL to a TSS descriptor or a task gate (TASK-2).
-    mutating func farTaskSwitch(_ kind: FarKind, _ sel: Selector, _ d: Descriptor) throws(Fault) {
+    mutating func farTaskSwitch(_ kind: FarKind, _ sel: Selector, _ d: Descriptor, returnIP: UInt64) throws(Fault) {
         let cpl = cpu.cpl
         guard d.dpl >= cpl && d.dpl >= sel.rpl else {
             throw Fault(.GP, code: sel.errorCode, rule: "TASK-2", "\(describeKind(d)) DPL \(d.dpl) is below CPL \(cpl) or RPL \(sel.rpl)")
@@ -55,11 +55,11 @@ extension Machine {
         }
         guard tssDesc.present else { throw Fault(.NP, code: tssSel.errorCode, rule: "TASK-2", "TSS \(tssSel) is not present") }
         try taskSwitch(to: tssSel, reason: kind == .jmp ? .jmp : .call, gateSelector: d.systemType == .taskGate ? sel : nil,
-                       errorCode: nil, ext: false)
+                       errorCode: nil, ext: false, savedIP: returnIP)
     }
 
     /// IRET with NT=1: return to the task in the back link (FAR-15).
-    mutating func taskReturn() throws(Fault) {
+    mutating func taskReturn(returnIP: UInt64) throws(Fault) {
         let link = Selector(UInt16(tssRead(offset: TSS32.link, size: 2) ?? 0))
         guard !link.isLDT else { throw Fault(.TS, code: link.errorCode, rule: "FAR-15", "the back link \(link) names the LDT") }
         guard let d = descriptor(link) else { throw Fault(.TS, code: link.errorCode, rule: "FAR-15", "the back link \(link) lies beyond the GDT limit") }
@@ -67,12 +67,14 @@ extension Machine {
             throw Fault(.TS, code: link.errorCode, rule: "FAR-15", "the back link \(link) is \(describeKind(d)), not a busy TSS")
         }
         guard d.present else { throw Fault(.NP, code: link.errorCode, rule: "FAR-15", "the back-linked TSS \(link) is not present") }
-        try taskSwitch(to: link, reason: .iret, gateSelector: nil, errorCode: nil, ext: false)
+        try taskSwitch(to: link, reason: .iret, gateSelector: nil, errorCode: nil, ext: false, savedIP: returnIP)
     }
 
-    /// The task switch proper (TASK-3..TASK-7).
+    /// The task switch proper (TASK-3..TASK-7). `savedIP` is the EIP saved in the old TSS (TASK-5): the
+    /// instruction after the JMP, CALL, IRET or INT n that caused the switch (so that a nested task's IRET
+    /// resumes after it), the faulting instruction for a fault; nil saves the current EIP.
     public mutating func taskSwitch(to sel: Selector, reason: TaskSwitchReason, gateSelector: Selector?,
-                                    errorCode: UInt32?, ext: Bool) throws(Fault) {
+                                    errorCode: UInt32?, ext: Bool, savedIP: UInt64? = nil) throws(Fault) {
         let extBit: UInt32 = ext ? 1 : 0
         lastTaskSwitchFromCPL = cpu.cpl
         guard var newDesc = descriptor(sel), !sel.isLDT else {
@@ -103,7 +105,7 @@ extension Machine {
         // TASK-5: save the dynamic state into the old TSS.
         var savedFlags = cpu.rflags
         if reason == .iret { savedFlags &= ~RFLAGS.nt }
-        tssWrite(offset: TSS32.eip, size: 4, value: cpu.rip, tssBase: oldBase)
+        tssWrite(offset: TSS32.eip, size: 4, value: savedIP ?? cpu.rip, tssBase: oldBase)
         tssWrite(offset: TSS32.eflags, size: 4, value: savedFlags, tssBase: oldBase)
         for (r, off) in TSS32.gprOrder { tssWrite(offset: off, size: 4, value: cpu[r], tssBase: oldBase) }
         for (s, off) in TSS32.segmentOrder { tssWrite(offset: off, size: 2, value: UInt64(cpu[segment: s].selector), tssBase: oldBase) }
