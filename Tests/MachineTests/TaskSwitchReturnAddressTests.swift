@@ -49,3 +49,28 @@ import Testing
         #expect(sys.machine.tssRead(offset: TSS32.eip, size: 4, tssBase: 0xC0F1_4000) == inner + 1)  // IRETD is 1 byte
     }
 }
+
+/// `expect.entry` on an `exec` step: the CPU's entry record reaches the step outcome on a bare CPU.
+@Suite struct ExecEntryRecordTests {
+    @Test func sysenterExecReportsEntry() throws {
+        var sys = try makeSystem(.ia32) { m, k in
+            m.msrs = [MSR.sysenterESP: 0xC200_8000, MSR.sysenterEIP: 0xC010_0200]
+            k.enabled = false
+        }
+        let o = sys.run(.exec(.sysenter), as: nil)
+        #expect(o.faults.isEmpty)
+        #expect(o.entry == EntryRecord(via: "sysenter", cs: 0x60, ss: 0x68, ip: 0xC010_0200, sp: 0xC200_8000, cpl: 0))
+    }
+
+    @Test func syscallExecReportsEntry() throws {
+        var sys = try makeSystem(.x86_64) { m, k in
+            m.msrs = [MSR.lstar: 0xFFFF_FFFF_8100_0040]
+            k.enabled = false
+        }
+        let o = sys.run(.exec(.syscall), as: nil)
+        #expect(o.faults.isEmpty)
+        #expect(o.entry?.via == "syscall")
+        #expect(o.entry?.cs == 0x10)
+        #expect(o.entry?.ip == 0xFFFF_FFFF_8100_0040)
+    }
+}
