@@ -197,6 +197,9 @@ public struct System: Sendable {
             let r = machine.execute(instruction)
             out.faults += r.faults
             if let d = machine.lastDelivery { out.gate = d }
+            // `expect.entry` of an exec step that runs SYSENTER/SYSCALL itself: the state right after the
+            // entry instruction (FAST-2, FAST-7), also on a bare CPU where no kernel handles the call.
+            if let e = machine.lastEntry { out.entry = e }
             if machine.shutdown || !kernelActive { return }
             if case let .delivered(v)? = r.delivery {
                 if v == 0x80 && r.faults.isEmpty && machine.cpu.rip == core.layout.int80Entry && machine.cpu.cpl == 0 {
