@@ -248,10 +248,12 @@ public struct System: Sendable {
         for _ in 0..<4 {
             let before = TaskContext(machine.cpu)
             do throws(Fault) {
-                let pa = try accessOnce(kind, address, size: size, implicit: implicit)
+                let (pa, linear) = try accessOnce(kind, address, size: size, implicit: implicit)
                 let c = pagingControlForKernel
                 var a = false, d = false
-                if c.mode != .off, let leaf = machine.paging.leaf(for: address, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse) {
+                // PG-14: the A/D bits are those of the leaf the walk used, which maps the linear
+                // address (segment base + offset), not the offset the step names.
+                if c.mode != .off, let leaf = machine.paging.leaf(for: linear, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse) {
                     a = leaf.value & 0x20 != 0
                     d = leaf.value & 0x40 != 0
                 }
@@ -275,7 +277,8 @@ public struct System: Sendable {
     }
 
     /// One access through segmentation (DS for data, CS for fetches; none for implicit accesses) and paging.
-    mutating func accessOnce(_ kind: AccessKind, _ offset: UInt64, size: Int, implicit: Bool) throws(Fault) -> UInt64 {
+    /// Returns the physical address of the first byte and the linear address it came from.
+    mutating func accessOnce(_ kind: AccessKind, _ offset: UInt64, size: Int, implicit: Bool) throws(Fault) -> (physical: UInt64, linear: UInt64) {
         var linear = offset
         if !implicit {
             if kind == .fetch {
@@ -294,7 +297,7 @@ public struct System: Sendable {
         let pa = try machine.translate(linear, access)
         let last = linear &+ UInt64(size) &- 1
         if last & ~0xFFF != linear & ~0xFFF { _ = try machine.translate(last, access) }
-        return pa
+        return (pa, linear)
     }
 
     // MARK: Interrupts
