@@ -45,7 +45,7 @@ extension Machine {
                                                         faultIP: ip, raised: &result.faults)
                 return result
             case .into:
-                if in64BitMode { throw Fault(.UD, rule: "SEG-7", "INTO is invalid in 64-bit mode") }
+                if in64BitMode { throw Fault(.UD, rule: "ISA-1", "INTO is invalid in 64-bit mode (SDM Vol. 2A, INTO: #UD in 64-bit mode)") }
                 if cpu.rflags & RFLAGS.of != 0 {
                     let of = Fault(.OF, rule: "INT-12", "INTO with OF=1: overflow trap")
                     noteFault(of)

@@ -5,6 +5,9 @@
 /// A request the machine cannot carry out; `message` says why, in the scenario's terms.
 public struct MachineError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
+    /// The `origin` of the input the error is about (e.g. the `PageMapping` being mapped), so that
+    /// the scenario layer can point at the line that asked for it.
+    public var origin: Int?
 
     public init(_ message: String) {
         self.message = message

@@ -16,7 +16,8 @@ public enum RuleBook {
         case "PRIV": return "Intel SDM Vol. 3A §5.9 (privileged instructions), Vol. 1 §19.5.1 (IOPL-sensitive instructions)"
         case "LNX": return "Linux arch/x86 (segment.h, idt.c, common.c)"
         case "ABI": return "Linux syscall_32.tbl / syscall_64.tbl"
-        case "KERN": return "Linux kernel model (docs/kernel.md)"
+        case "KERN": return "Linux kernel model (docs/kernel-model.md)"
+        case "ISA": return "Intel SDM Vol. 2 instruction pages (instructions invalid in a mode)"
         default: return "docs/machine-rules.md"
         }
     }
@@ -51,6 +52,6 @@ public enum RuleBook {
         "PG-7": "supervisor writes and CR0.WP", "PG-8": "instruction fetch: XD and SMEP", "PG-9": "SMAP",
         "PG-10": "protection keys", "PG-12": "not present / reserved bit", "PG-15": "TLB",
         "DF-2": "double fault", "DF-4": "triple fault",
-        "PRIV-1": "IOPL-sensitive instruction", "PRIV-2": "CPL-0 instruction",
+        "PRIV-1": "IOPL-sensitive instruction", "PRIV-2": "CPL-0 instruction", "ISA-1": "instruction invalid in this mode",
     ]
 }

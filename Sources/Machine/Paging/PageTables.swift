@@ -130,6 +130,18 @@ public struct PagingUnit: Sendable {
     /// ask for nx when NXE is off. `pse` decides whether 4 MiB pages may be requested.
     public mutating func map(_ m: PageMapping, cr3: UInt64, mode: PagingMode, pse: Bool, nxe: Bool,
                              overwrite: Bool = false) throws(MachineError) {
+        do {
+            try mapEntries(m, cr3: cr3, mode: mode, pse: pse, nxe: nxe, overwrite: overwrite)
+        } catch {
+            var e = error
+            if e.origin == nil { e.origin = m.origin }
+            throw e
+        }
+    }
+
+    /// `map` proper; errors are tagged with the mapping's origin by the caller.
+    private mutating func mapEntries(_ m: PageMapping, cr3: UInt64, mode: PagingMode, pse: Bool, nxe: Bool,
+                                     overwrite: Bool) throws(MachineError) {
         try validate(m, mode: mode, pse: pse)
         let size = m.size.bytes
         let width = EntryWidth(mode).rawValue

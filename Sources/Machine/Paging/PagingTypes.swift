@@ -132,6 +132,8 @@ public struct PageMapping: Sendable, Equatable {
     public var pml4e: EntryFlags?
     public var pdpte: EntryFlags?
     public var pde: EntryFlags?
+    /// An opaque tag of where the mapping was written (the scenario layer's source location id).
+    public var origin: Int?
 
     public init(virt: UInt64, phys: UInt64? = nil, count: UInt64 = 1, size: PageSize = .size4K,
                 leaf: EntryFlags = EntryFlags(), pml4e: EntryFlags? = nil, pdpte: EntryFlags? = nil,

@@ -5,6 +5,8 @@
 struct DecodeContext {
     let file: String
     var diagnostics: [Diagnostic] = []
+    /// Where each page mapping was written, indexed by `PageMapping.origin`.
+    var origins: [SourceLocation] = []
 
     init(file: String) { self.file = file }
 

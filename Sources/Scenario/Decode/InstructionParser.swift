@@ -155,3 +155,42 @@ extension String {
         return (String(t[..<sp]), String(t[sp...]).trimmingWhitespace())
     }
 }
+
+extension Instruction {
+    /// The instruction in the Intel syntax `exec` accepts (selectors as numbers).
+    public var intelSyntax: String {
+        func h(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+        switch self {
+        case let .int(n): return "int \(h(UInt64(n)))"
+        case .int3: return "int3"
+        case .into: return "into"
+        case .int1: return "int1"
+        case .syscall: return "syscall"
+        case let .sysret(to64): return to64 ? "sysret" : "sysretl"
+        case .sysenter: return "sysenter"
+        case let .sysexit(to64): return to64 ? "sysexitq" : "sysexit"
+        case let .iret(width): return width == 8 ? "iretq" : (width == 4 ? "iretd" : (width == 2 ? "iretw" : "iret"))
+        case let .callFar(sel, off): return "call far \(h(UInt64(sel))):\(h(off))"
+        case let .jmpFar(sel, off): return "jmp far \(h(UInt64(sel))):\(h(off))"
+        case let .retf(n): return n == 0 ? "retf" : "retf \(n)"
+        case let .movToSegment(r, sel): return "mov \(r.rawValue), \(h(UInt64(sel)))"
+        case .movToCS: return "mov cs, ..."
+        case let .movImmediate(r, v): return "mov \(r.name64), \(h(v))"
+        case let .load(r, a, size): return "mov \(size == 8 ? r.name64 : r.name32), [\(h(a))]"
+        case let .store(a, r, size): return "mov [\(h(a))], \(size == 8 ? r.name64 : r.name32)"
+        case .cli: return "cli"
+        case .sti: return "sti"
+        case .hlt: return "hlt"
+        case .lgdt: return "lgdt"
+        case .lidt: return "lidt"
+        case let .movToCR(n, r): return "mov cr\(n), \(r.name64)"
+        case let .movFromCR(r, n): return "mov \(r.name64), cr\(n)"
+        case let .invlpg(a): return "invlpg [\(h(a))]"
+        case .rdmsr: return "rdmsr"
+        case .wrmsr: return "wrmsr"
+        case .inPort: return "in"
+        case .outPort: return "out"
+        case .nop: return "nop"
+        }
+    }
+}

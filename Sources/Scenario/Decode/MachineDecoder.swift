@@ -369,6 +369,8 @@ extension DecodeContext {
                 continue
             }
             var pm = PageMapping(virt: virt)
+            pm.origin = origins.count
+            origins.append(location(item))
             pm.phys = m["phys"].flatMap { uint($0, "\(w).phys") }
             if let n = m["count"], let c = uint(n, "\(w).count", max: Self.maxPagesPerMapping) {
                 if c == 0 { error(n, "\(w).count must be at least 1") }

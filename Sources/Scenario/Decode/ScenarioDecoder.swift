@@ -113,6 +113,7 @@ public enum ScenarioDecoder {
                                 location: ctx.location(root), machine: machine, kernel: kernel, tasks: tasks,
                                 steps: steps, finalChecks: final, partialCredit: partial)
         spec.gatePatches = gates
+        spec.origins = ctx.origins
         return spec
     }
 

@@ -116,6 +116,8 @@ public struct ScenarioSpec: Sendable {
     public var partialCredit: Bool
     /// IDT gates as written (omitted fields keep the preset's), applied after the machine is built.
     var gatePatches: [GatePatch] = []
+    /// Where each page mapping was written (`PageMapping.origin` indexes it).
+    var origins: [SourceLocation] = []
 
     public var checkCount: Int { steps.reduce(finalChecks.count) { $0 + $1.checks.count } }
 }

@@ -69,7 +69,7 @@ public enum Explainer {
         case let .syscall(via, nr, _, _): "syscall \(nr) via \(via.rawValue)"
         case let .wait(pid): "wait for \(pid == -1 ? "any child" : "pid \(pid)")"
         case let .exit(code): "exit \(code)"
-        case let .exec(i): "exec \(i)"
+        case let .exec(i): "exec \(i.intelSyntax)"
         case let .access(kind, addr, size, cpl, implicit): "\(kind.rawValue) of \(size) bytes at 0x\(String(addr, radix: 16))" + (cpl.map { " at CPL \($0)" } ?? "") + (implicit ? " (implicit)" : "")
         case .schedule: "schedule()"
         case .setRegisters: "set registers"

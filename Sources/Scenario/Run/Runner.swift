@@ -37,7 +37,9 @@ public enum Runner {
         do {
             system = try System.build(machine: spec.machine, kernel: spec.kernel, tasks: spec.tasks)
         } catch {
-            result.outcome = .invalid([Diagnostic(.error, "cannot build this machine: \(error.message)", at: spec.location)])
+            var at = spec.location
+            if let o = error.origin, o >= 0, o < spec.origins.count { at = spec.origins[o] }
+            result.outcome = .invalid([Diagnostic(.error, "cannot build this machine: \(error.message)", at: at)])
             return RunRecord(result: result, trace: [], stepTraceRanges: [], outcomes: [])
         }
         system.machine.trace.enabled = limits.keepTrace ?? spec.steps.contains { $0.checks.contains { if case .trace = $0.kind { return true } else { return false } } }
