@@ -53,7 +53,23 @@ public enum Suite {
     public static func run(files: [String], options: SuiteOptions) -> RunReport {
         var results: [ScenarioResult] = []
         for f in files { results += runFile(f, options: options) }
-        return RunReport(results: results)
+        return RunReport(results: rejectDuplicateIDs(results))
+    }
+
+    /// Scenario ids are unique within a suite: a later scenario reusing an id is invalid.
+    public static func rejectDuplicateIDs(_ results: [ScenarioResult]) -> [ScenarioResult] {
+        var seen: [String: ScenarioResult] = [:]
+        var out = results
+        for (i, r) in results.enumerated() {
+            if case .invalid = r.outcome { continue }
+            if let first = seen[r.id] {
+                out[i].outcome = .invalid([Diagnostic(.error, "scenario id '\(r.id)' is already used by \(first.file):\(first.line); ids are unique within a suite",
+                                                      at: SourceLocation(file: r.file, line: r.line, column: 1))])
+            } else {
+                seen[r.id] = r
+            }
+        }
+        return out
     }
 
     /// The results of one file.
