@@ -16,7 +16,9 @@ extension DecodeContext {
             guard let k = p.key.scalar else { continue }
             let v = p.value
             let here = "\(path).\(k)"
-            func add(_ kind: Check.Kind, _ at: YAMLNode) { checks.append(Check(kind: kind, path: here, location: location(at))) }
+            func add(_ kind: Check.Kind, _ at: YAMLNode) {
+                checks.append(Check(kind: kind, path: here, location: location(at), fieldLocations: fieldLocations(at)))
+            }
             guard Self.stepExpectKeys.contains(k) else {
                 var notes = hint(k, Self.stepExpectKeys).map { [$0] } ?? []
                 if Self.finalExpectKeys.contains(k) { notes.append("'\(k)' is a check on the whole run: put it in the top-level expect") }
@@ -122,6 +124,20 @@ extension DecodeContext {
             }
         }
         return (checks, mentions)
+    }
+
+    /// Locations of the keys of a mapping value, one level deep plus `error_code` fields.
+    func fieldLocations(_ node: YAMLNode) -> [String: SourceLocation] {
+        guard let pairs = node.mapping else { return [:] }
+        var out: [String: SourceLocation] = [:]
+        for p in pairs {
+            guard let k = p.key.scalar else { continue }
+            out[k] = location(p.value)
+            if let inner = p.value.mapping {
+                for q in inner { if let k2 = q.key.scalar { out["\(k).\(k2)"] = location(q.value) } }
+            }
+        }
+        return out
     }
 
     static let checkableRegisters = ["rip", "eip", "rsp", "esp", "rflags", "eflags", "cr0", "cr2", "cr3", "cr4", "tr", "ldtr"]

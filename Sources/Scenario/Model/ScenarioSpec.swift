@@ -87,6 +87,15 @@ public struct Check: Sendable, Equatable {
     /// `steps[3].expect.fault.error_code`
     public var path: String
     public var location: SourceLocation
+    /// Where the fields of a mapping-valued check are written (`error_code`, `error_code.p`, `to_cpl`, ...).
+    public var fieldLocations: [String: SourceLocation] = [:]
+
+    public init(kind: Kind, path: String, location: SourceLocation, fieldLocations: [String: SourceLocation] = [:]) {
+        self.kind = kind
+        self.path = path
+        self.location = location
+        self.fieldLocations = fieldLocations
+    }
 }
 
 /// One step: the event, who acts, and its checks.

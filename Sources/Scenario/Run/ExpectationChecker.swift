@@ -52,7 +52,8 @@ enum ExpectationChecker {
     }
 
     static func fail(_ c: Check, _ expected: String, _ actual: String, sub: String? = nil, note: String? = nil) -> CheckFailure {
-        CheckFailure(path: sub.map { "\(c.path).\($0)" } ?? c.path, expected: expected, actual: actual, location: c.location, note: note)
+        let at = sub.flatMap { c.fieldLocations[$0] ?? c.fieldLocations[String($0.split(separator: ".").first ?? "")] } ?? c.location
+        return CheckFailure(path: sub.map { "\(c.path).\($0)" } ?? c.path, expected: expected, actual: actual, location: at, note: note)
     }
 
     static func check(_ c: Check, outcome o: StepOutcome, system: System, trace: [TraceEvent], range: Range<Int>) -> CheckFailure? {
