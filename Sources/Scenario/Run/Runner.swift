@@ -95,9 +95,22 @@ public enum Runner {
                 failures.append(CheckFailure(path: "steps[\(step.index)]", expected: "the step to run", actual: err, location: here))
                 break
             }
-            if !step.mentionsFaults, let f = outcome.faults.first {
+            // A step that raises an exception its expect does not mention fails; `fault`/`faults`
+            // mention the exceptions they name (`fault: none` and `faults: []` are checks of their own).
+            let mentioned = Set(step.checks.flatMap { c -> [ExceptionVector] in
+                switch c.kind {
+                case let .fault(m): return m.map { [$0.vector] } ?? []
+                case let .faults(ms): return ms.map(\.vector)
+                default: return []
+                }
+            })
+            if !step.mentionsFaults || !mentioned.isEmpty,
+               let f = outcome.faults.first(where: { !mentioned.contains($0.vector) }) {
                 let all = outcome.faults.map { faultText($0) }.joined(separator: ", ")
-                failures.append(CheckFailure(path: "steps[\(step.index)].expect.fault", expected: "none (the step's expect mentions no fault)",
+                let expected = step.mentionsFaults
+                    ? "only the exceptions the step's expect mentions (\(mentioned.map(\.description).sorted().joined(separator: ", ")))"
+                    : "none (the step's expect mentions no fault)"
+                failures.append(CheckFailure(path: "steps[\(step.index)].expect.fault", expected: expected,
                                              actual: all, location: here,
                                              note: "\(f.vector) raised by rule \(f.rule) (\(RuleBook.reference(f.rule))): \(f.reason)"))
             }

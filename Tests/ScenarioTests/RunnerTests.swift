@@ -1,0 +1,102 @@
+// Runner tests: the unexpected-exception rule, expectations that must fail, and located failures.
+
+import Machine
+@testable import Scenario
+import Testing
+
+func runScenarioText(_ yaml: String) -> [ScenarioResult] {
+    decodeText(yaml).map { loaded in
+        switch loaded {
+        case let .spec(s, w): return Runner.run(s, file: "t.yaml", warnings: w).result
+        case let .invalid(r): return r
+        }
+    }
+}
+
+func failures(_ r: ScenarioResult) -> [CheckFailure] {
+    if case let .failed(fs) = r.outcome { return fs }
+    return []
+}
+
+@Suite struct RunnerTests {
+    static let gpWithoutHandler = """
+    scenario: chain
+    machine: {mode: ia32, idt: {GP: {present: false}}}
+    kernel: none
+    steps:
+      - exec: "mov ds, kernel_ds"
+        expect: EXPECT
+    """
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        var expect: String
+        var passes: Bool
+        var testDescription: String { "\(expect) -> \(passes ? "pass" : "fail")" }
+    }
+
+    /// #GP(0x68) whose gate is not present: the CPU raises [GP, NP, DF] (DF-2).
+    @Test(arguments: [
+        Case(expect: "{faults: [GP, NP, DF]}", passes: true),
+        Case(expect: "{faults: [{vector: GP, error_code: 0x68}, {vector: NP, error_code: 0x6b}, {vector: DF, error_code: 0}]}", passes: true),
+        Case(expect: "{fault: GP}", passes: false),                 // #NP and #DF not mentioned
+        Case(expect: "{fault: GP, faults: [GP, NP, DF]}", passes: true),
+        Case(expect: "{faults: [GP, NP]}", passes: false),
+        Case(expect: "{faults: [GP, DF, NP]}", passes: false),
+        Case(expect: "{fault: none}", passes: false),
+        Case(expect: "{cpl: 0}", passes: false),                    // raises exceptions it does not mention
+        Case(expect: "{fault: {vector: GP, error_code: 0x69}, faults: [GP, NP, DF]}", passes: false),
+        Case(expect: "{faults: [{vector: GP, error_code: {selector: kernel_ds, ext: false}}, {vector: NP, error_code: {selector: 0x68, idt: true, ext: true}}, DF]}", passes: true),
+    ])
+    func unexpectedExceptionRule(_ c: Case) {
+        let r = runScenarioText(Self.gpWithoutHandler.replacing("EXPECT", with: c.expect))
+        #expect(r.count == 1)
+        #expect(r.first?.outcome.isPassed == c.passes, "\(String(describing: r.first?.outcome))")
+    }
+
+    @Test func idtErrorCodeForANotPresentGateHasTheIDTAndEXTBits() {
+        // 13*8 + 2 + 1 = 0x6b: the #GP's gate (vector 13) is not present, detected while delivering an exception.
+        let r = runScenarioText(Self.gpWithoutHandler.replacing("EXPECT", with: "{faults: [GP, {vector: NP, error_code: 0x6b}, DF]}"))
+        #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
+    }
+
+    @Test func failureIsLocatedAtTheFieldThatDiffers() {
+        let r = runScenarioText("""
+        scenario: located
+        machine: {mode: ia32}
+        kernel: none
+        steps:
+          - exec: "mov ds, kernel_ds"
+            expect:
+              fault: {vector: GP, error_code: 0x402}
+        """)
+        let fs = failures(r[0])
+        #expect(fs.count == 1)
+        #expect(fs.first?.path == "steps[0].expect.fault.error_code")
+        #expect(fs.first?.expected == "0x402")
+        #expect(fs.first?.actual == "0x68")
+        #expect(fs.first?.location == SourceLocation(file: "t.yaml", line: 7, column: 39))
+        #expect(fs.first?.description.hasPrefix("steps[0].expect.fault.error_code: expected 0x402, got 0x68 (t.yaml:7:39)") == true)
+    }
+
+    @Test func aStepThatCannotRunFails() {
+        let r = runScenarioText("""
+        scenario: wrong-actor
+        machine: {mode: x86_64}
+        processes: [{name: a, state: running}, {name: b}]
+        steps:
+          - exit: 0
+            as: b
+        """)
+        #expect(r.first?.outcome.isFailedOrInvalid == true)
+    }
+
+    @Test func tickBudgetMakesTheScenarioInvalid() {
+        var limits = RunLimits()
+        limits.tickBudget = 10
+        guard case let .spec(s, _) = decodeText("scenario: t\nsteps: [{timer: 11}]\n").first else { Issue.record("decode"); return }
+        let r = Runner.run(s, file: "t.yaml", limits: limits).result
+        guard case let .invalid(ds) = r.outcome else { Issue.record("not invalid: \(r.outcome)"); return }
+        #expect(ds.first?.message.contains("--tick-budget") == true)
+        #expect(ds.first?.location?.line == 2)
+    }
+}
