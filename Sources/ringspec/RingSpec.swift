@@ -9,7 +9,7 @@ struct RingSpec: ParsableCommand {
         commandName: "ringspec",
         abstract: "Run declarative x86 protection, paging and kernel scenarios and check their outcomes.",
         version: "0.1.0",
-        subcommands: [Run.self, Check.self, Explain.self],
+        subcommands: [Run.self, Check.self, Explain.self, Grade.self, Schema.self, New.self],
         defaultSubcommand: nil
     )
 }

@@ -116,6 +116,8 @@ public struct ScenarioSpec: Sendable {
     public var partialCredit: Bool
     /// IDT gates as written (omitted fields keep the preset's), applied after the machine is built.
     var gatePatches: [GatePatch] = []
+    /// The GDT/LDT entry names, for decoding expectations kept apart from the file (grading).
+    var selectorNames = SelectorNames()
 
     public var checkCount: Int { steps.reduce(finalChecks.count) { $0 + $1.checks.count } }
 }

@@ -23,6 +23,28 @@ public struct RunRecord: Sendable {
     /// For each step, the range of trace events it produced.
     public var stepTraceRanges: [Range<Int>]
     public var outcomes: [StepOutcome]
+    /// For each step that ran: the CPL and the current task right after it.
+    public var stepStates: [StepState] = []
+    /// The state at the end of the run (nil when the machine could not be built).
+    public var final: FinalState?
+}
+
+/// The CPU and scheduler state right after one step (for `--update` and `explain`).
+public struct StepState: Sendable {
+    public var cpl: UInt8
+    public var current: String
+}
+
+/// What the top-level `expect` can check, as the run left it.
+public struct FinalState: Sendable {
+    public var kernelEnabled: Bool
+    public var output: String
+    public var schedule: [String]
+    public var switches: Int
+    public var faults: Int
+    public var shutdown: Bool
+    /// Tasks in creation order, with their summaries.
+    public var processes: [(name: String, summary: ProcessSummary)]
 }
 
 public enum Runner {
@@ -30,7 +52,7 @@ public enum Runner {
     public static func run(_ spec: ScenarioSpec, file: String, warnings: [Diagnostic] = [], limits: RunLimits = RunLimits()) -> RunRecord {
         var result = ScenarioResult(id: spec.id, file: file, line: spec.location.line, description: spec.description,
                                     tags: spec.tags, points: spec.points, outcome: .passed, checkCount: spec.checkCount,
-                                    warnings: warnings)
+                                    warnings: warnings, partial: spec.partialCredit)
         var system: System
         do {
             system = try System.build(machine: spec.machine, kernel: spec.kernel, tasks: spec.tasks)
@@ -46,6 +68,7 @@ public enum Runner {
         var failures: [CheckFailure] = []
         var ranges: [Range<Int>] = []
         var outcomes: [StepOutcome] = []
+        var states: [StepState] = []
         let clock = ContinuousClock()
         let start = clock.now
         var ticks = 0
@@ -69,6 +92,7 @@ public enum Runner {
             let range = traceStart..<system.machine.trace.count
             ranges.append(range)
             outcomes.append(outcome)
+            states.append(StepState(cpl: system.machine.cpu.cpl, current: system.currentTaskName))
             if let err = outcome.error {
                 failures.append(CheckFailure(path: "steps[\(step.index)]", expected: "the step to run", actual: err, location: here))
                 break
@@ -94,7 +118,11 @@ public enum Runner {
             if let fail = ExpectationChecker.checkFinal(check, system: system) { failures.append(fail) }
         }
         if !failures.isEmpty { result.outcome = .failed(failures) }
-        return RunRecord(result: result, trace: system.machine.trace.events, stepTraceRanges: ranges, outcomes: outcomes)
+        let final = FinalState(kernelEnabled: spec.kernel.enabled, output: system.totalOutput, schedule: system.dispatchOrder,
+                               switches: system.switchCount, faults: system.faultCount, shutdown: system.machine.shutdown,
+                               processes: system.taskNames.compactMap { n in system.processSummary(n).map { (n, $0) } })
+        return RunRecord(result: result, trace: system.machine.trace.events, stepTraceRanges: ranges, outcomes: outcomes,
+                         stepStates: states, final: final)
     }
 
     static func faultText(_ f: Fault) -> String {
