@@ -14,8 +14,10 @@
 //   signal   when a signal was delivered; shutdown: true after a triple fault
 // Written at the top level: output (when any), schedule, switches and processes
 // {state, exit_code, signal} (kernel scenarios), shutdown: true after a triple fault.
-// Keys the author wrote that are not in these lists (regs, trace, entry, rflags, states, ...)
-// are kept when their check passed and dropped when it failed.
+// The author's keys stay in the author's order: a key whose check passed is kept as written
+// (re-written in flow style when its block is rewritten); a key whose check failed gets the actual
+// value, or is dropped when it is not one of the keys above (regs, trace, entry, states, ...).
+// A block with nothing to change is left byte for byte.
 
 import Machine
 
@@ -78,7 +80,12 @@ public enum ExpectUpdater {
 
     static func apply(_ splices: [Splice], to bytes: [UInt8]) -> [UInt8] {
         var out = bytes
-        for s in splices.sorted(by: { $0.range.lowerBound > $1.range.lowerBound }) {
+        // Later splices first; of two at one offset (a step's expect and the top-level expect
+        // both added at the end of the document) the later one first, so the earlier lands before it.
+        let ordered = splices.enumerated().sorted { a, b in
+            a.element.range.lowerBound != b.element.range.lowerBound ? a.element.range.lowerBound > b.element.range.lowerBound : a.offset > b.offset
+        }
+        for s in ordered.map(\.element) {
             out.replaceSubrange(s.range, with: Array(s.text.utf8))
         }
         return out
@@ -97,11 +104,11 @@ public enum ExpectUpdater {
         }
     }
 
-    /// A flow collection (`{...}` / `[...]`) as opposed to a block one.
+    /// A flow collection (`{...}` / `[...]`) as opposed to a block one: it starts with its bracket.
     static func isFlow(_ n: YAMLNode, _ bytes: [UInt8]) -> Bool {
-        guard n.scalar == nil, n.end.offset > 0, n.end.offset <= bytes.count else { return false }
-        let last = bytes[n.end.offset - 1]
-        return last == UInt8(ascii: "}") || last == UInt8(ascii: "]")
+        guard n.scalar == nil, n.start.offset < bytes.count else { return false }
+        let first = bytes[n.start.offset]
+        return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
     }
 
     enum Problem: Error { case message(String)
@@ -116,8 +123,8 @@ public enum ExpectUpdater {
         for (i, stepNode) in steps.enumerated() where i < record.outcomes.count {
             let generated = stepExpect(record.outcomes[i], state: record.stepStates[i], kernel: spec.kernel.enabled)
             let existing = stepNode.value(forKey: "expect")
-            let kept = keptPairs(existing, path: "steps[\(i)].expect", generated: generated.map(\.0), failed: failedPaths)
-            let pairs = generated + kept
+            let (pairs, changed) = merged(existing, path: "steps[\(i)].expect", generated: generated, failed: failedPaths, isStep: true)
+            guard changed else { continue }
             switch spliceExpect(in: stepNode, existing: existing, pairs: pairs, bytes: bytes) {
             case let .success(s): out += s
             case let .failure(p): return .failure(.message("steps[\(i)]: \(p.message)"))
@@ -126,10 +133,12 @@ public enum ExpectUpdater {
         if let final = record.final {
             let generated = finalExpect(final)
             let existing = root.value(forKey: "expect")
-            let pairs = generated + keptPairs(existing, path: "expect", generated: generated.map(\.0), failed: failedPaths)
+            let (pairs, changed) = merged(existing, path: "expect", generated: generated, failed: failedPaths, isStep: false)
+            if changed {
             switch spliceExpect(in: root, existing: existing, pairs: pairs, bytes: bytes) {
             case let .success(s): out += s
             case let .failure(p): return .failure(.message("expect: \(p.message)"))
+            }
             }
         }
         return .success(out)
@@ -140,19 +149,33 @@ public enum ExpectUpdater {
         return []
     }
 
-    /// The author's keys that the update does not generate and whose checks passed, re-written in flow style.
-    static func keptPairs(_ existing: YAMLNode?, path: String, generated: [String], failed: [String]) -> [(String, String)] {
-        guard let pairs = existing?.mapping else { return [] }
+    /// The new pairs of an expect block, and whether they differ from what is written. The
+    /// author's keys stay in the author's order: a key whose check passed keeps its text (in flow
+    /// style); a key whose check failed gets the actual value, or is dropped when the update does
+    /// not write that key. Keys the update writes that the block lacks are added after them.
+    static func merged(_ existing: YAMLNode?, path: String, generated: [(String, String)], failed: [String],
+                       isStep: Bool) -> (pairs: [(String, String)], changed: Bool) {
         var out: [(String, String)] = []
-        for p in pairs {
-            guard let k = p.key.scalar, !generated.contains(k) else { continue }
-            // `fault`/`faults` describe what happened and are always regenerated.
-            if k == "fault" || k == "faults" || (k == "stdout" && generated.contains("output")) { continue }
+        var used = Set<String>()
+        var changed = false
+        let faultKeys: Set<String> = ["fault", "faults"]
+        for p in existing?.mapping ?? [] {
+            guard let k = p.key.scalar else { continue }
             let here = "\(path).\(k)"
-            if failed.contains(where: { $0 == here || $0.hasPrefix(here + ".") || $0.hasPrefix(here + "[") }) { continue }
-            out.append((k, flow(p.value)))
+            let failedHere = failed.contains { $0 == here || $0.hasPrefix(here + ".") || $0.hasPrefix(here + "[") }
+            let same = k == "stdout" ? "output" : k
+            if isStep && faultKeys.contains(k) { used.formUnion(faultKeys) }
+            used.insert(same)
+            if !failedHere { out.append((k, flow(p.value))); continue }
+            changed = true
+            if let g = generated.first(where: { $0.0 == same }) {
+                out.append((k, g.1))
+            } else if isStep && faultKeys.contains(k) {
+                out.append(generated.first { faultKeys.contains($0.0) } ?? (k, "none"))
+            }
         }
-        return out
+        let added = generated.filter { !used.contains($0.0) }
+        return (out + added, changed || !added.isEmpty)
     }
 
     /// Replaces the `expect` value of a mapping (a step or the document), or adds one.
@@ -211,7 +234,7 @@ public enum ExpectUpdater {
             var parts: [(String, String)] = []
             if let v = g.vector { parts.append(("vector", hex(UInt64(v)))) }
             parts += [("type", g.type), ("dpl", "\(g.dpl)"), ("from_cpl", "\(g.fromCPL)"), ("to_cpl", "\(g.toCPL)"),
-                      ("stack_switch", "\(g.stackSwitch)")]
+                      ("stack_switch", "\(g.stackSwitch)"), ("if", "\(g.interruptsEnabled)")]
             out.append(("gate", flowMapping(parts)))
         }
         out.append(("cpl", "\(state.cpl)"))
