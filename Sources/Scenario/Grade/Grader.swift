@@ -179,12 +179,13 @@ public enum Grader {
         }
         // Every leaf the handout's expect blocks hold must be answered (blanks filled in).
         var unanswered: [CheckFailure] = []
-        let answered = Dictionary(YAMLTree.expectBlocks(sub.root).flatMap { YAMLTree.leaves($0.node, path: $0.path) }.map { ($0.path, $0) },
-                                  uniquingKeysWith: { a, _ in a })
+        // A blank is answered by a value at its path or by a mapping under it (`fault: ~` by `fault: {vector: GP}`).
+        let answers = YAMLTree.expectBlocks(sub.root).flatMap { YAMLTree.leaves($0.node, path: $0.path) }
         for block in YAMLTree.expectBlocks(given.root) {
             for leaf in YAMLTree.leaves(block.node, path: block.path) {
-                if let a = answered[leaf.path], !a.blank { continue }
-                let at = answered[leaf.path]?.node.start ?? sub.root.start
+                let here = answers.filter { $0.path == leaf.path || $0.path.hasPrefix(leaf.path + ".") }
+                if here.contains(where: { !$0.blank }) { continue }
+                let at = here.first?.node.start ?? sub.root.start
                 unanswered.append(CheckFailure(path: leaf.path, expected: "an answer", actual: "no answer", location: location(sub.file, at)))
             }
         }

@@ -58,7 +58,7 @@ public struct GradescopeReporter: Reporter, Sendable {
 
     private func test(_ r: ScenarioResult) -> JSONReporter.Value {
         var lines: [String] = []
-        if let d = r.description { lines.append(d) }
+        if let d = r.description?.split(separator: "\n").joined(separator: "\n"), !d.isEmpty { lines.append(d) }
         switch r.outcome {
         case .passed:
             lines.append(r.checkCount > 0 ? "passed: all \(r.checkCount) checks" : "checks nothing, so it earns no points")
@@ -83,3 +83,4 @@ public struct GradescopeReporter: Reporter, Sendable {
         ])
     }
 }
+
