@@ -189,6 +189,12 @@ public enum Grader {
                 unanswered.append(CheckFailure(path: leaf.path, expected: "an answer", actual: "no answer", location: location(sub.file, at)))
             }
         }
+        // Blanks left, all of them: nothing was predicted, so the given values earn nothing either.
+        let blanks = YAMLTree.expectBlocks(given.root).flatMap { YAMLTree.leaves($0.node, path: $0.path) }.filter(\.blank)
+        if !blanks.isEmpty, unanswered.count >= blanks.count {
+            return ScenarioResult(id: given.id, file: sub.file, line: sub.root.start.line, points: points,
+                                  outcome: .failed(unanswered), checkCount: unanswered.count, partial: false)
+        }
         let root = YAMLTree.removingBlankExpectations(sub.root)
         var ctx = DecodeContext(file: sub.file)
         var options = LoadOptions(root: handoutRoot)
