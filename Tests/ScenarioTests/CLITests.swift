@@ -404,6 +404,10 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         #expect(text.contains("scenario: first-lab\n"))
         #expect(try CLI.run(["run", "first-lab.yaml", "--strict"], cwd: dir).status == 0)
         #expect(try CLI.run(["new", "first-lab"], cwd: dir).status == 2)
+        if Self.pythonValidatorAvailable {
+            let v = try CLI.run(["python3", root + "/.ci/validate-schema.py", dir + "/first-lab.yaml"], program: "/usr/bin/env")
+            #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
+        }
     }
 
     @Test func explainTellsTheWholeStory() throws {
@@ -413,6 +417,12 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
                        "error code bit by bit: bit 0 EXT=0", "index=12 (selector 0x60)", "why: rule", "Intel SDM",
                        "afterwards the CPU runs at CPL 0"] {
             #expect(r.stdout.contains(phrase), "missing: \(phrase)")
+        }
+        let p = try CLI.run(["explain", "examples/construct/submission/lab3.yaml", "--scenario", "kernel-memory-is-supervisor"])
+        for phrase in ["TLB miss for 0xffff888000001000", "PML4E #273 (address bits 47..39)", "[P RW S PS XD]",
+                       "bit 0 P=1 (the page was present: a protection violation)", "bit 2 U/S=1 (made at CPL 3)", "rule PG-6",
+                       "error code=0x5 (IRET pops them back, after the handler removes the error code)"] {
+            #expect(p.stdout.contains(phrase), "missing: \(phrase)")
         }
         let k = try CLI.run(["explain", "scenarios/examples/parent-waits-for-child.yaml"])
         for phrase in ["system call dispatch", "schedule() runs (blocking): the task blocked", "context switch shell -> shell-child"] {

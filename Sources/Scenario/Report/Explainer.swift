@@ -71,7 +71,7 @@ public enum Explainer {
             }
         }
         switch r.result.outcome {
-        case .passed: out += "\nresult: passed (\(r.result.checkCount) checks)\n"
+        case .passed: out += "\nresult: passed (\(r.result.checkCount) check\(r.result.checkCount == 1 ? "" : "s"))\n"
         case let .failed(fs):
             out += "\nresult: failed\n"
             for f in fs { out += "  \(f)\n" }
@@ -171,7 +171,15 @@ public enum Explainer {
             return "\(reg.uppercased()) <- selector \(hex(UInt64(sel))) (index \(sel >> 3), \(sel & 4 != 0 ? "LDT" : "GDT"), RPL \(sel & 3)): \(detail)"
         case let .pageWalk(linear, entries, phys):
             var s = "page walk for linear address \(hex(linear)), one entry per level:"
-            for en in entries { s += "\n      \(en.level) at physical \(hex(en.address)) = \(hex(en.value)) [\(flagText(en.value))]" }
+            let bits = indexBits(firstLevel: entries.first?.level ?? "")
+            for en in entries {
+                var which = ""
+                if let (high, low) = bits[en.level] {
+                    let index = (linear >> UInt64(low)) & ((1 << UInt64(high - low + 1)) - 1)
+                    which = " #\(index) (address bits \(high)..\(low))"
+                }
+                s += "\n      \(en.level)\(which) at physical \(hex(en.address)) = \(hex(en.value)) [\(flagText(en.value))]"
+            }
             s += phys.map { "\n      -> physical address \(hex($0))" } ?? "\n      -> the walk stops: an entry forbids the access or is not present (see the fault)"
             return s
         case let .tlb(linear, hit):
@@ -183,7 +191,7 @@ public enum Explainer {
             var s = "FAULT \(f.vector) (\(f.vector.title)), vector \(f.vector.rawValue)"
             if let c = f.errorCode { s += ", error code \(hex(UInt64(c))) = " + decodeErrorCode(f.vector, c) }
             if let cr2 = f.cr2 { s += ", CR2=\(hex(cr2)) (the linear address that faulted)" }
-            s += "\n      why: rule \(f.rule) (\(RuleBook.title(f.rule)); Intel SDM \(RuleBook.reference(f.rule))): \(f.reason)"
+            s += "\n      why: rule \(f.rule) (\(RuleBook.title(f.rule)); \(RuleBook.reference(f.rule))): \(f.reason)"
             if let c = f.errorCode { s += "\n      error code bit by bit: " + errorCodeBits(f.vector, c) }
             return s
         case let .escalation(first, second, result):
@@ -202,6 +210,17 @@ public enum Explainer {
             return "\(task) writes \(ExpectationChecker.quote(text)) to the console"
         case let .note(s):
             return s
+        }
+    }
+
+    /// Which bits of the linear address index each level, told by the walk's first level:
+    /// PML4E for 4-level paging, PDPTE for PAE, PDE for 32-bit paging (SDM Vol. 3A §4.3-4.5).
+    static func indexBits(firstLevel: String) -> [String: (Int, Int)] {
+        switch firstLevel {
+        case "PML4E": ["PML4E": (47, 39), "PDPTE": (38, 30), "PDE": (29, 21), "PTE": (20, 12)]
+        case "PDPTE": ["PDPTE": (31, 30), "PDE": (29, 21), "PTE": (20, 12)]
+        case "PDE": ["PDE": (31, 22), "PTE": (21, 12)]
+        default: [:]
         }
     }
 

@@ -400,6 +400,205 @@ public enum ScenarioSchema {
           },
           "required": [
             "type"
+          ],
+          "allOf": [
+            {
+              "if": {
+                "properties": {
+                  "type": {
+                    "const": "code"
+                  }
+                }
+              },
+              "then": {
+                "propertyNames": {
+                  "enum": [
+                    "name",
+                    "type",
+                    "dpl",
+                    "present",
+                    "base",
+                    "limit",
+                    "granularity",
+                    "default_size",
+                    "conforming",
+                    "readable",
+                    "long",
+                    "accessed"
+                  ]
+                }
+              }
+            },
+            {
+              "if": {
+                "properties": {
+                  "type": {
+                    "const": "data"
+                  }
+                }
+              },
+              "then": {
+                "propertyNames": {
+                  "enum": [
+                    "name",
+                    "type",
+                    "dpl",
+                    "present",
+                    "base",
+                    "limit",
+                    "granularity",
+                    "default_size",
+                    "writable",
+                    "expand_down",
+                    "accessed"
+                  ]
+                }
+              }
+            },
+            {
+              "if": {
+                "properties": {
+                  "type": {
+                    "const": "tss32"
+                  }
+                }
+              },
+              "then": {
+                "propertyNames": {
+                  "enum": [
+                    "name",
+                    "type",
+                    "dpl",
+                    "present",
+                    "busy",
+                    "base",
+                    "limit",
+                    "link",
+                    "esp0",
+                    "esp1",
+                    "esp2",
+                    "ss0",
+                    "ss1",
+                    "ss2",
+                    "cr3",
+                    "eip",
+                    "eflags",
+                    "eax",
+                    "ecx",
+                    "edx",
+                    "ebx",
+                    "esp",
+                    "ebp",
+                    "esi",
+                    "edi",
+                    "es",
+                    "cs",
+                    "ss",
+                    "ds",
+                    "fs",
+                    "gs",
+                    "ldt",
+                    "iomap"
+                  ]
+                }
+              }
+            },
+            {
+              "if": {
+                "properties": {
+                  "type": {
+                    "const": "tss64"
+                  }
+                }
+              },
+              "then": {
+                "propertyNames": {
+                  "enum": [
+                    "name",
+                    "type",
+                    "dpl",
+                    "present",
+                    "busy",
+                    "base",
+                    "limit",
+                    "rsp0",
+                    "rsp1",
+                    "rsp2",
+                    "ist1",
+                    "ist2",
+                    "ist3",
+                    "ist4",
+                    "ist5",
+                    "ist6",
+                    "ist7",
+                    "iomap"
+                  ]
+                }
+              }
+            },
+            {
+              "if": {
+                "properties": {
+                  "type": {
+                    "const": "ldt"
+                  }
+                }
+              },
+              "then": {
+                "propertyNames": {
+                  "enum": [
+                    "name",
+                    "type",
+                    "dpl",
+                    "present",
+                    "base",
+                    "limit"
+                  ]
+                }
+              }
+            },
+            {
+              "if": {
+                "properties": {
+                  "type": {
+                    "const": "call_gate"
+                  }
+                }
+              },
+              "then": {
+                "propertyNames": {
+                  "enum": [
+                    "name",
+                    "type",
+                    "dpl",
+                    "present",
+                    "selector",
+                    "offset",
+                    "params"
+                  ]
+                }
+              }
+            },
+            {
+              "if": {
+                "properties": {
+                  "type": {
+                    "const": "task_gate"
+                  }
+                }
+              },
+              "then": {
+                "propertyNames": {
+                  "enum": [
+                    "name",
+                    "type",
+                    "dpl",
+                    "present",
+                    "tss"
+                  ]
+                }
+              }
+            }
           ]
         }
       ]
