@@ -269,6 +269,15 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         #expect(try CLI.run(["run", file, "--strict"]).status == 0)
     }
 
+    @Test func updateFillsEmptyExpectBlocks() throws {
+        let dir = try CLI.temporaryDirectory()
+        let file = dir + "/e.yaml"
+        try CLI.write("scenario: empty\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect:   # to fill in\n", to: file)
+        #expect(try CLI.run(["run", file]).stdout.contains("checks nothing"))
+        #expect(try CLI.run(["run", "--update", file]).status == 0)
+        #expect(try CLI.read(file) == "scenario: empty\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {cpl: 3}   # to fill in\n")
+    }
+
     @Test func updatedShippedScenariosStillPass() throws {
         let dir = try CLI.temporaryDirectory()
         try CLI.copy(root + "/scenarios", to: dir + "/scenarios")

@@ -58,7 +58,14 @@ public enum ScenarioSchema {
       }
     },
     "expect": {
-      "$ref": "#/definitions/finalExpect"
+      "anyOf": [
+        {
+          "type": "null"
+        },
+        {
+          "$ref": "#/definitions/finalExpect"
+        }
+      ]
     }
   },
   "definitions": {
@@ -1657,7 +1664,14 @@ public enum ScenarioSchema {
               "type": "string"
             },
             "expect": {
-              "$ref": "#/definitions/stepExpect"
+              "anyOf": [
+                {
+                  "type": "null"
+                },
+                {
+                  "$ref": "#/definitions/stepExpect"
+                }
+              ]
             }
           },
           "oneOf": [
