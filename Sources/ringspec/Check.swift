@@ -12,6 +12,7 @@ extension RingSpec {
 
         @OptionGroup var report: ReportOptions
         @OptionGroup var limits: LimitOptions
+        @OptionGroup var scale: ScaleOptions
 
         mutating func run() throws {
             let files: [String]
@@ -25,7 +26,9 @@ extension RingSpec {
             }
             var options = limits.suiteOptions(paths: paths)
             options.checkOnly = true
-            let result = Suite.run(files: files, options: options)
+            scale.apply(to: &options)
+            let selected = scale.select(files)
+            let result = Suite.run(files: selected, options: options, progress: Terminal.progressReporter(total: selected.count))
             try report.emit(report.reporter().render(result))
             let status = ExitStatus.of(result)
             if status != 0 { throw ExitCode(status) }

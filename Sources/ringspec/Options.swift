@@ -10,17 +10,17 @@ import Darwin
 #endif
 
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
-    case human, json, junit, tap
+    case human, json, junit, tap, gradescope
 }
 
 struct ReportOptions: ParsableArguments {
-    @Option(name: .long, help: "Report format: human, json, junit or tap.")
+    @Option(name: .long, help: "Report format: human, json, junit, tap or gradescope.")
     var format: ReportFormat = .human
 
     @Option(name: .long, help: "Write the report to this file instead of standard output.")
     var output: String?
 
-    @Flag(name: .long, inversion: .prefixedNo, help: "Colour the human report (default: only on a terminal, never with NO_COLOR).")
+    @Flag(name: .long, inversion: .prefixedNo, help: "Colour the human report (default: only on a terminal; never when NO_COLOR is set).")
     var color: Bool?
 
     @Flag(name: .long, help: "Show descriptions, points and tags in the human report.")
@@ -30,11 +30,11 @@ struct ReportOptions: ParsableArguments {
         switch format {
         case .human:
             let tty = output == nil && isatty(STDOUT_FILENO) != 0
-            let noColor = getenv("NO_COLOR") != nil
-            return HumanReporter(color: color ?? (tty && !noColor), verbose: verbose)
+            return HumanReporter(color: !Terminal.noColor && (color ?? tty), verbose: verbose)
         case .json: return JSONReporter()
         case .junit: return JUnitReporter()
         case .tap: return TAPReporter()
+        case .gradescope: return GradescopeReporter()
         }
     }
 
@@ -96,5 +96,64 @@ struct LimitOptions: ParsableArguments {
         o.run.tickBudget = tickBudget
         o.run.timeLimitSeconds = timeLimit
         return o
+    }
+}
+
+/// The terminal facts the CLI acts on.
+enum Terminal {
+    /// NO_COLOR set to anything but the empty string (https://no-color.org): no colour at all, even with --color.
+    static var noColor: Bool {
+        guard let v = getenv("NO_COLOR") else { return false }
+        return v.pointee != 0
+    }
+
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+
+    static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// A progress line on standard error, redrawn in place; only when standard error is a terminal.
+    static func progressReporter(total: Int) -> (@Sendable (Int, Int) -> Void)? {
+        guard stderrIsTerminal, total > 1 else { return nil }
+        return { done, total in
+            FileHandleOutput.stderrRaw("\r\u{1b}[Kringspec: \(done)/\(total) files" + (done == total ? "\r\u{1b}[K" : ""))
+        }
+    }
+}
+
+/// Options of suites at scale: parallel files, early stop, CI shards, strictness.
+struct ScaleOptions: ParsableArguments {
+    @Option(name: .long, help: "Files run at once (default: the number of cores). The report is the same for any value.")
+    var jobs: Int?
+
+    @Flag(name: .long, help: "Stop at the first failed or invalid scenario (the report ends with it).")
+    var failFast = false
+
+    @Option(name: .long, help: "Run shard K of N (1-based, e.g. 2/4): file i of the sorted list goes to shard i mod N + 1.")
+    var shard: String?
+
+    @Flag(name: .long, help: "A scenario that checks nothing fails (otherwise it is a warning).")
+    var strict = false
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if shard != nil, parsedShard == nil { throw ValidationError("--shard takes K/N with 1 <= K <= N, e.g. 2/4") }
+    }
+
+    var parsedShard: (Int, Int)? {
+        guard let shard else { return nil }
+        let parts = shard.split(separator: "/")
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 1, k <= n else { return nil }
+        return (k, n)
+    }
+
+    func apply(to o: inout SuiteOptions) {
+        o.jobs = jobs ?? Terminal.cores
+        o.failFast = failFast
+        o.strict = strict
+    }
+
+    func select(_ files: [String]) -> [String] {
+        guard let (k, n) = parsedShard else { return files }
+        return Suite.shard(files, k, of: n)
     }
 }

@@ -19,6 +19,11 @@ extension RingSpec {
         @Option(name: .long, help: "Run only scenarios with this tag (repeatable).")
         var tag: [String] = []
 
+        @OptionGroup var scale: ScaleOptions
+
+        @Flag(name: .long, help: "Rewrite the expect blocks of the selected scenarios with what the run did, then report the new run. Nothing outside expect blocks changes.")
+        var update = false
+
         mutating func run() throws {
             let files: [String]
             do { files = try Suite.discover(paths) } catch {
@@ -32,7 +37,18 @@ extension RingSpec {
             var options = limits.suiteOptions(paths: paths)
             options.filter = filter
             options.tags = tag
-            let result = Suite.run(files: files, options: options)
+            scale.apply(to: &options)
+            let selected = scale.select(files)
+            if update {
+                var problems = false
+                for f in selected {
+                    let u = ExpectUpdater.update(file: f, options: options)
+                    for p in u.problems { FileHandleOutput.stderr("ringspec: update: \(p)"); problems = true }
+                    if u.changed { FileHandleOutput.stderr("ringspec: updated \(f) (\(u.updatedScenarios.joined(separator: ", ")))") }
+                }
+                if problems { FileHandleOutput.stderr("ringspec: some scenarios were not updated") }
+            }
+            let result = Suite.run(files: selected, options: options, progress: Terminal.progressReporter(total: selected.count))
             if result.results.isEmpty {
                 FileHandleOutput.stderr("ringspec: no scenario matched the filter")
                 throw ExitCode(ExitStatus.invalid)
@@ -48,6 +64,12 @@ enum FileHandleOutput {
     static func stderr(_ s: String) {
         var e = StandardError()
         print(s, to: &e)
+    }
+
+    /// Without a newline (the progress line).
+    static func stderrRaw(_ s: String) {
+        var e = StandardError()
+        e.write(s)
     }
 }
 

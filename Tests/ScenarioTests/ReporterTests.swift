@@ -347,6 +347,7 @@ ok 5 - does-nothing
         NamedReporter(name: "json", reporter: JSONReporter()),
         NamedReporter(name: "junit", reporter: JUnitReporter()),
         NamedReporter(name: "tap", reporter: TAPReporter()),
+        NamedReporter(name: "gradescope", reporter: GradescopeReporter(message: "Lab \u{1b}[31m1")),
     ]
 
     /// The reporters whose output must hold no raw control character besides `\n`.

@@ -10,6 +10,8 @@ extension DecodeContext {
 
     mutating func decodeStepExpect(_ node: YAMLNode, path: String, names: SelectorNames, event: KernelEvent) -> ([Check], Bool) {
         var checks: [Check] = []
+        // `expect:` with nothing after it: no checks yet (`run --update` fills it in).
+        if node.isNullScalar { return ([], false) }
         guard let pairs = node.mapping else { error(node, "\(path) must be a mapping"); return ([], false) }
         var mentions = false
         for p in pairs {
@@ -144,7 +146,7 @@ extension DecodeContext {
     static let switchReasons = ["timer", "yield", "blocking", "exit", "wakeup", "syscall_return", "signal"]
 
     mutating func decodeFinalExpect(_ node: YAMLNode?) -> [Check] {
-        guard let node else { return [] }
+        guard let node, !node.isNullScalar else { return [] }
         var checks: [Check] = []
         guard let pairs = node.mapping else { error(node, "expect must be a mapping"); return [] }
         for p in pairs {

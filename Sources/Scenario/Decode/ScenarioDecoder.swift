@@ -91,10 +91,7 @@ public enum ScenarioDecoder {
         let description = top["description"].flatMap { ctx.string($0, "description") }
         var tags: [String] = []
         if let n = top["tags"], let items = ctx.sequence(n, "tags") { tags = items.compactMap { ctx.string($0, "tag") } }
-        var points = 1.0
-        if let n = top["points"] {
-            if let s = n.scalar, let d = Double(s), d >= 0, d <= 1_000_000, d.isFinite { points = d } else { ctx.error(n, "points must be a number between 0 and 1000000") }
-        }
+        let points = top["points"].map { Self.points($0, ctx: &ctx) } ?? 1.0
         let partial = top["partial"].flatMap { ctx.bool($0, "partial") } ?? false
         if let n = top["extends"], let rel = ctx.string(n, "extends") {
             var chain: [String] = [FileAccess.canonical(path) ?? path]
@@ -114,7 +111,15 @@ public enum ScenarioDecoder {
                                 steps: steps, finalChecks: final, partialCredit: partial)
         spec.gatePatches = gates
         spec.origins = ctx.origins
+        spec.selectorNames = names
         return spec
+    }
+
+    /// `points`: a number from 0 to 1000000 (1 when it is not one, after the error).
+    static func points(_ n: YAMLNode, ctx: inout DecodeContext) -> Double {
+        if let s = n.scalar, let d = Double(s), d >= 0, d <= 1_000_000, d.isFinite { return d }
+        ctx.error(n, "points must be a number between 0 and 1000000")
+        return 1
     }
 
     /// Resolves `extends` inside the root and returns the base document's top-level pairs (its own

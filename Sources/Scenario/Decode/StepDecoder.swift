@@ -54,10 +54,23 @@ extension DecodeContext {
             var mentions = false
             if let e = expectNode {
                 (checks, mentions) = decodeStepExpect(e, path: "\(w).expect", names: names, event: event)
+                if Self.cannotFault(event), let faultKey = e.mapping?.first(where: { ["fault", "faults"].contains($0.key.scalar ?? "") }) {
+                    warning(faultKey.key, "\(w) is a `\(key)` step, which only changes state and cannot fault: its `\(faultKey.key.scalar ?? "fault")` expectation checks nothing useful")
+                }
             }
             out.append(StepSpec(event: event, actor: actor, checks: checks, mentionsFaults: mentions, location: location(item), index: i))
         }
         return out
+    }
+
+    /// Events that raise no exception whatever the machine's state: `set` edits registers, MSRs
+    /// or page-table entries directly, without executing an instruction or touching the TLB.
+    /// (Chosen conservatively: every other event can fault in some machine.)
+    static func cannotFault(_ e: KernelEvent) -> Bool {
+        switch e {
+        case .setRegisters, .setControl, .setMSRs, .setPages: true
+        default: false
+        }
     }
 
     mutating func decodeEvent(_ key: String, _ v: YAMLNode, _ w: String, mode: MachineMode, names: SelectorNames,

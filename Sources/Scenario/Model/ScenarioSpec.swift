@@ -127,6 +127,8 @@ public struct ScenarioSpec: Sendable {
     var gatePatches: [GatePatch] = []
     /// Where each page mapping was written (`PageMapping.origin` indexes it).
     var origins: [SourceLocation] = []
+    /// The GDT/LDT entry names, for decoding expectations kept apart from the file (grading).
+    var selectorNames = SelectorNames()
 
     public var checkCount: Int { steps.reduce(finalChecks.count) { $0 + $1.checks.count } }
 }

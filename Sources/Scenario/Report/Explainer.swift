@@ -41,16 +41,39 @@ public enum Explainer {
         for (i, range) in r.stepTraceRanges.enumerated() {
             let step = spec.steps[i]
             out += "\nstep \(i + 1) (\(describe(step.event))), line \(step.location.line):\n"
-            for e in r.trace[range] { out += "  - " + sentence(e) + "\n" }
+            let software = isSoftwareInterrupt(step.event)
+            var pendingHits: [UInt64] = []
+            func flushHits() {
+                guard !pendingHits.isEmpty else { return }
+                out += pendingHits.count == 1 ? "  - " + sentence(.tlb(linear: pendingHits[0], hit: true)) + "\n"
+                    : "  - TLB hits for \(pendingHits.map { hex($0) }.joined(separator: ", ")): the cached translations are used and no page table is read\n"
+                pendingHits = []
+            }
+            for e in r.trace[range] {
+                // A run of TLB hits (the pushes of one stack frame) reads as one line.
+                if case let .tlb(linear, true) = e { pendingHits.append(linear); continue }
+                flushHits()
+                out += "  - " + sentence(e, softwareInterrupt: software) + "\n"
+            }
+            flushHits()
+            if r.trace[range].isEmpty { out += "  - nothing happens that the trace records\n" }
             if i < r.outcomes.count {
                 let o = r.outcomes[i]
-                if let ret = o.returns { out += "  = the system call returns \(ret)\n" }
+                if let ret = o.returns { out += "  = the system call returns \(ret)\(errnoName(ret))\n" }
                 if !o.output.isEmpty { out += "  = console output: \(ExpectationChecker.quote(o.output))\n" }
                 if let err = o.error { out += "  ! the step could not run: \(err)\n" }
+                if o.faults.count > 1 {
+                    out += "  = exceptions raised, in order: " + o.faults.map { $0.vector.description }.joined(separator: ", ") + "\n"
+                }
+            }
+            if i < r.stepStates.count {
+                let st = r.stepStates[i]
+                out += "  = afterwards the CPU runs at CPL \(st.cpl) (\(st.cpl == 3 ? "user" : st.cpl == 0 ? "kernel" : "ring \(st.cpl)") mode)"
+                out += spec.kernel.enabled ? " and the current task is \(st.current)\n" : "\n"
             }
         }
         switch r.result.outcome {
-        case .passed: out += "\nresult: passed (\(r.result.checkCount) checks)\n"
+        case .passed: out += "\nresult: passed (\(r.result.checkCount) check\(r.result.checkCount == 1 ? "" : "s"))\n"
         case let .failed(fs):
             out += "\nresult: failed\n"
             for f in fs { out += "  \(f)\n" }
@@ -81,49 +104,106 @@ public enum Explainer {
 
     static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
 
+    /// INT n, INT3 and INTO are software interrupts: only they are checked against the gate's DPL
+    /// (INT-3; an exception or an external interrupt ignores the gate's DPL).
+    static func isSoftwareInterrupt(_ e: KernelEvent) -> Bool {
+        switch e {
+        case let .exec(i):
+            let text = "\(i)".lowercased()
+            return text.hasPrefix("int") && !text.hasPrefix("int1") && !text.hasPrefix("into ") || text == "into"
+        case let .syscall(via, _, _, _): return via == .int80
+        default: return false
+        }
+    }
+
+    static func errnoName(_ v: Int64) -> String {
+        guard v < 0, let e = Errno.all.first(where: { $0.1 == -v }) else { return "" }
+        return " (-\(e.0))"
+    }
+
+    /// Why schedule() ran, in words.
+    static func reasonText(_ reason: String) -> String {
+        switch reason {
+        case "timer": "the running task used up its time slice, so the timer interrupt set need_resched"
+        case "yield": "the task gave up the CPU (sched_yield)"
+        case "blocking": "the task blocked (it waits for something) and cannot go on"
+        case "exit": "the task exited and will never run again"
+        case "wakeup": "a task that was woken is more important than the running one"
+        case "syscall_return": "need_resched was set, and the return from the system call is where the kernel checks it"
+        case "signal": "a signal changed which task can run"
+        case "explicit": "the scenario called schedule() itself"
+        default: reason
+        }
+    }
+
     /// One trace event as a sentence.
-    public static func sentence(_ e: TraceEvent) -> String {
+    public static func sentence(_ e: TraceEvent, softwareInterrupt: Bool = false) -> String {
         switch e {
         case let .modeSwitch(task, from, to):
             if from == to { return "\(task) runs in \(to == 3 ? "user" : "kernel") mode (CPL \(to))" }
             return to < from ? "\(task) enters kernel mode: CPL \(from) -> \(to)" : "\(task) returns to \(to == 3 ? "user" : "CPL \(to)") mode: CPL \(from) -> \(to)"
         case let .gate(vector, kind, dpl, from, to, switched, pushed):
-            var s = vector.map { "IDT vector \(hex(UInt64($0))): \(kind) gate" } ?? kind
-            s += ", DPL \(dpl); CPL \(from) -> \(to)"
-            s += switched ? ", with a stack switch" : ", on the same stack"
-            if !pushed.isEmpty { s += "; pushed " + pushed.joined(separator: ", ") }
+            var s: String
+            if let vector {
+                let name = ExceptionVector(rawValue: UInt8(truncatingIfNeeded: vector)).map { " (\($0.description))" } ?? ""
+                s = "the CPU reads IDT entry \(hex(UInt64(vector)))\(name): a present \(kind) gate of DPL \(dpl)"
+                if softwareInterrupt {
+                    s += "; DPL check: a software interrupt needs CPL <= gate DPL, and CPL \(from) <= \(dpl), so it may use this gate"
+                } else {
+                    s += "; an exception or external interrupt is not checked against the gate's DPL"
+                }
+                s += kind == "interrupt" ? "; an interrupt gate clears IF, so no other interrupt arrives until IRET" : (kind == "trap" ? "; a trap gate leaves IF as it was" : "")
+            } else {
+                s = "call gate of DPL \(dpl): CPL \(from) and the selector's RPL must be <= \(dpl), and the target code segment's DPL (\(to)) <= CPL, so the call may pass"
+            }
+            s += "\n      privilege: CPL \(from) -> \(to)" + (from == to ? " (no change)" : (to < from ? " (more privileged)" : ""))
+            s += switched ? ", so the CPU switches to the stack for CPL \(to) (see the stack switch)" : ", so the CPU stays on the current stack"
+            if !pushed.isEmpty {
+                s += "\n      pushed on the \(switched ? "new" : "current") stack, in order: " + pushed.joined(separator: ", ")
+                s += vector == nil ? " (RETF pops them back)" : " (IRET pops them back" + (pushed.contains { $0.lowercased().contains("error") } ? ", after the handler removes the error code)" : ")")
+            }
             return s
         case let .fastEntry(instr, cs, ss, ip, sp):
             return "\(instr.uppercased()) enters the kernel from the MSRs: CS=\(hex(UInt64(cs))) SS=\(hex(UInt64(ss))) RIP=\(hex(ip)) RSP=\(hex(sp)); no descriptor table is read"
         case let .fastReturn(instr, cs, ss, ip, sp):
             return "\(instr.uppercased()) returns: CS=\(hex(UInt64(cs))) SS=\(hex(UInt64(ss))) RIP=\(hex(ip)) RSP=\(hex(sp))"
         case let .stackSwitch(ss, sp, source):
-            return "stack switch to SS=\(hex(UInt64(ss))) SP=\(hex(sp)) taken from \(source)"
+            return "stack switch: the new stack is SS=\(hex(UInt64(ss))) SP=\(hex(sp)), read from \(source); the old SS and SP are pushed on it so that the return can restore them"
         case let .segmentCheck(reg, sel, detail):
             return "\(reg.uppercased()) <- selector \(hex(UInt64(sel))) (index \(sel >> 3), \(sel & 4 != 0 ? "LDT" : "GDT"), RPL \(sel & 3)): \(detail)"
         case let .pageWalk(linear, entries, phys):
-            var s = "page walk for \(hex(linear)):"
-            for en in entries { s += " \(en.level)@\(hex(en.address))=\(hex(en.value)) [\(flagText(en.value))]" }
-            s += phys.map { " -> physical \(hex($0))" } ?? " -> fault"
+            var s = "page walk for linear address \(hex(linear)), one entry per level:"
+            let bits = indexBits(firstLevel: entries.first?.level ?? "")
+            for en in entries {
+                var which = ""
+                if let (high, low) = bits[en.level] {
+                    let index = (linear >> UInt64(low)) & ((1 << UInt64(high - low + 1)) - 1)
+                    which = " #\(index) (address bits \(high)..\(low))"
+                }
+                s += "\n      \(en.level)\(which) at physical \(hex(en.address)) = \(hex(en.value)) [\(flagText(en.value))]"
+            }
+            s += phys.map { "\n      -> physical address \(hex($0))" } ?? "\n      -> the walk stops: an entry forbids the access or is not present (see the fault)"
             return s
         case let .tlb(linear, hit):
-            return "TLB \(hit ? "hit" : "miss") for \(hex(linear))"
+            return hit ? "TLB hit for \(hex(linear)): the cached translation is used and no page table is read (an edited PTE is not seen until invlpg or a CR3 write)"
+                : "TLB miss for \(hex(linear)): no cached translation, so the CPU walks the page tables"
         case let .tlbFlush(kind, linear):
             return "TLB flush (\(kind)\(linear.map { " " + hex($0) } ?? ""))"
         case let .fault(f):
             var s = "FAULT \(f.vector) (\(f.vector.title)), vector \(f.vector.rawValue)"
             if let c = f.errorCode { s += ", error code \(hex(UInt64(c))) = " + decodeErrorCode(f.vector, c) }
-            if let cr2 = f.cr2 { s += ", CR2=\(hex(cr2))" }
-            s += "\n      rule \(f.rule) (\(RuleBook.title(f.rule)); \(RuleBook.reference(f.rule))): \(f.reason)"
+            if let cr2 = f.cr2 { s += ", CR2=\(hex(cr2)) (the linear address that faulted)" }
+            s += "\n      why: rule \(f.rule) (\(RuleBook.title(f.rule)); \(RuleBook.reference(f.rule))): \(f.reason)"
+            if let c = f.errorCode { s += "\n      error code bit by bit: " + errorCodeBits(f.vector, c) }
             return s
         case let .escalation(first, second, result):
             return "\(second) while delivering \(first): \(result) (DF-2; \(RuleBook.reference("DF-2")))"
         case let .syscall(entry, table, number, name, args):
-            return "system call via \(entry): \(table) table, number \(number) = \(name)(\(args.map { hex($0) }.joined(separator: ", ")))"
+            return "system call dispatch: entered via \(entry); the kernel looks up number \(number) in the \(table) table and finds \(name), called as \(name)(\(args.map { hex($0) }.joined(separator: ", ")))"
         case let .syscallReturn(name, value):
             return "\(name) returns \(value)"
         case let .schedule(reason):
-            return "schedule() runs (\(reason))"
+            return "schedule() runs (\(reason)): \(reasonText(reason))"
         case let .contextSwitch(from, to, reason):
             return "context switch \(from) -> \(to) (\(reason)): \(from)'s registers saved in its task_struct, \(to)'s restored; current = \(to)"
         case let .kernelAction(s):
@@ -132,6 +212,17 @@ public enum Explainer {
             return "\(task) writes \(ExpectationChecker.quote(text)) to the console"
         case let .note(s):
             return s
+        }
+    }
+
+    /// Which bits of the linear address index each level, told by the walk's first level:
+    /// PML4E for 4-level paging, PDPTE for PAE, PDE for 32-bit paging (SDM Vol. 3A §4.3-4.5).
+    static func indexBits(firstLevel: String) -> [String: (Int, Int)] {
+        switch firstLevel {
+        case "PML4E": ["PML4E": (47, 39), "PDPTE": (38, 30), "PDE": (29, 21), "PTE": (20, 12)]
+        case "PDPTE": ["PDPTE": (31, 30), "PDE": (29, 21), "PTE": (20, 12)]
+        case "PDE": ["PDE": (31, 22), "PTE": (21, 12)]
+        default: [:]
         }
     }
 
@@ -148,6 +239,24 @@ public enum Explainer {
             if v & (1 << 63) != 0 { parts.append("XD") }
         }
         return parts.joined(separator: " ")
+    }
+
+    /// Every bit of an error code with its value and meaning (SEG-8 selector codes, PG-11 page faults).
+    public static func errorCodeBits(_ v: ExceptionVector, _ c: UInt32) -> String {
+        func bit(_ n: Int) -> Int { Int(c >> UInt32(n) & 1) }
+        if v == .PF {
+            return ["bit 0 P=\(bit(0)) (\(bit(0) == 1 ? "the page was present: a protection violation" : "the page was not present"))",
+                    "bit 1 W/R=\(bit(1)) (\(bit(1) == 1 ? "a write" : "a read"))",
+                    "bit 2 U/S=\(bit(2)) (\(bit(2) == 1 ? "made at CPL 3" : "made by the supervisor"))",
+                    "bit 3 RSVD=\(bit(3))\(bit(3) == 1 ? " (a reserved bit was set in an entry)" : "")",
+                    "bit 4 I/D=\(bit(4))\(bit(4) == 1 ? " (an instruction fetch)" : "")",
+                    "bit 5 PK=\(bit(5))\(bit(5) == 1 ? " (the protection key forbade it)" : "")"].joined(separator: "; ")
+        }
+        if c == 0 { return "0: no selector is involved (or the null selector)" }
+        return ["bit 0 EXT=\(bit(0)) (\(bit(0) == 1 ? "during delivery of an external event" : "caused by the program"))",
+                "bit 1 IDT=\(bit(1)) (\(bit(1) == 1 ? "the index is an IDT vector" : "the index is a descriptor-table entry"))",
+                bit(1) == 1 ? "bit 2 TI=\(bit(2)) (ignored)" : "bit 2 TI=\(bit(2)) (\(bit(2) == 1 ? "LDT" : "GDT"))",
+                "bits 15..3 index=\(c >> 3) (selector \(hex(UInt64(c & 0xFFFC))))"].joined(separator: "; ")
     }
 
     /// The error code, bit by bit (SEG-8 for selector codes, PG-11 for page faults).

@@ -52,22 +52,32 @@
 // Strings are escaped per RFC 8259 and additionally escape DEL, C1 controls and U+2028/U+2029
 // as \uXXXX, so the document is safe to print to a terminal and to embed in JavaScript.
 // The document ends with a newline.
+//
+// `ringspec grade --format json` (JSONReporter(grading: true)) adds "score" and "max_score" at the
+// end of "summary" and of each scenario (the scores described in GradescopeReporter.swift).
 
 public struct JSONReporter: Reporter, Sendable {
     /// The value of `"version"`; bumped only for changes that are not additions.
     public static let schemaVersion = 1
 
-    public init() {}
+    /// Add scores (for `ringspec grade`).
+    public var grading: Bool
+
+    public init(grading: Bool = false) { self.grading = grading }
 
     public func render(_ report: RunReport) -> String {
+        var summary: [(key: String, value: Value)] = [
+            ("passed", .int(report.passed)),
+            ("failed", .int(report.failed)),
+            ("skipped", .int(report.skipped)),
+            ("total", .int(report.results.count)),
+        ]
+        if grading {
+            summary += [("score", .number(GradescopeReporter.rounded(report.score))), ("max_score", .number(report.maxScore))]
+        }
         let document: Value = .object([
             ("version", .int(Self.schemaVersion)),
-            ("summary", .object([
-                ("passed", .int(report.passed)),
-                ("failed", .int(report.failed)),
-                ("skipped", .int(report.skipped)),
-                ("total", .int(report.results.count)),
-            ])),
+            ("summary", .object(summary)),
             ("scenarios", .array(report.results.map(scenario))),
         ])
         var out = ""
@@ -77,6 +87,11 @@ public struct JSONReporter: Reporter, Sendable {
     }
 
     private func scenario(_ result: ScenarioResult) -> Value {
+        guard grading, case let .object(members) = plainScenario(result) else { return plainScenario(result) }
+        return .object(members + [("score", .number(GradescopeReporter.rounded(result.score))), ("max_score", .number(result.points))])
+    }
+
+    private func plainScenario(_ result: ScenarioResult) -> Value {
         var status = "passed"
         var failures: [CheckFailure] = []
         var diagnostics: [Diagnostic] = []

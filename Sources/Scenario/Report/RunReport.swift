@@ -98,9 +98,12 @@ public struct ScenarioResult: Sendable, Equatable {
     public var checkCount: Int
     /// Warnings that do not fail the scenario.
     public var warnings: [Diagnostic]
+    /// Grading: a failed scenario earns points in proportion to its passed checks (`partial: true`).
+    public var partial: Bool
 
     public init(id: String, file: String, line: Int, description: String? = nil, tags: [String] = [],
-                points: Double = 1, outcome: ScenarioOutcome, checkCount: Int = 0, warnings: [Diagnostic] = []) {
+                points: Double = 1, outcome: ScenarioOutcome, checkCount: Int = 0, warnings: [Diagnostic] = [],
+                partial: Bool = false) {
         self.id = id
         self.file = file
         self.line = line
@@ -110,6 +113,20 @@ public struct ScenarioResult: Sendable, Equatable {
         self.outcome = outcome
         self.checkCount = checkCount
         self.warnings = warnings
+        self.partial = partial
+    }
+
+    /// The score this result earns out of `points`: all of them when passed; with `partial`, a
+    /// failed scenario earns points x (checks passed / checks made); otherwise none.
+    public var score: Double {
+        switch outcome {
+        case .passed: return checkCount > 0 ? points : 0
+        case let .failed(failures):
+            guard partial, checkCount > 0 else { return 0 }
+            let passed = max(0, checkCount - failures.count)
+            return points * Double(passed) / Double(checkCount)
+        case .invalid, .skipped: return 0
+        }
     }
 }
 
@@ -123,6 +140,10 @@ public struct RunReport: Sendable, Equatable {
     public var failed: Int { results.filter { $0.outcome.isFailedOrInvalid }.count }
     public var skipped: Int { results.filter { if case .skipped = $0.outcome { return true } else { return false } }.count }
     public var hasInvalid: Bool { results.contains { if case .invalid = $0.outcome { return true } else { return false } } }
+    /// The points earned (grading).
+    public var score: Double { results.reduce(0) { $0 + $1.score } }
+    /// The points there are to earn.
+    public var maxScore: Double { results.reduce(0) { $0 + $1.points } }
     /// `N passed, N failed` — always the last line of a human report.
     public var summaryLine: String { "\(passed) passed, \(failed) failed" }
 }

@@ -25,6 +25,28 @@ public struct RunRecord: Sendable {
     /// For each step, the range of trace events it produced.
     public var stepTraceRanges: [Range<Int>]
     public var outcomes: [StepOutcome]
+    /// For each step that ran: the CPL and the current task right after it.
+    public var stepStates: [StepState] = []
+    /// The state at the end of the run (nil when the machine could not be built).
+    public var final: FinalState?
+}
+
+/// The CPU and scheduler state right after one step (for `--update` and `explain`).
+public struct StepState: Sendable {
+    public var cpl: UInt8
+    public var current: String
+}
+
+/// What the top-level `expect` can check, as the run left it.
+public struct FinalState: Sendable {
+    public var kernelEnabled: Bool
+    public var output: String
+    public var schedule: [String]
+    public var switches: Int
+    public var faults: Int
+    public var shutdown: Bool
+    /// Tasks in creation order, with their summaries.
+    public var processes: [(name: String, summary: ProcessSummary)]
 }
 
 public enum Runner {
@@ -32,7 +54,7 @@ public enum Runner {
     public static func run(_ spec: ScenarioSpec, file: String, warnings: [Diagnostic] = [], limits: RunLimits = RunLimits()) -> RunRecord {
         var result = ScenarioResult(id: spec.id, file: file, line: spec.location.line, description: spec.description,
                                     tags: spec.tags, points: spec.points, outcome: .passed, checkCount: spec.checkCount,
-                                    warnings: warnings)
+                                    warnings: warnings, partial: spec.partialCredit)
         var system: System
         do {
             system = try System.build(machine: spec.machine, kernel: spec.kernel, tasks: spec.tasks)
@@ -50,6 +72,7 @@ public enum Runner {
         var failures: [CheckFailure] = []
         var ranges: [Range<Int>] = []
         var outcomes: [StepOutcome] = []
+        var states: [StepState] = []
         let clock = ContinuousClock()
         let start = clock.now
         var ticks = 0
@@ -87,6 +110,7 @@ public enum Runner {
             let range = traceStart..<system.machine.trace.count
             ranges.append(range)
             outcomes.append(outcome)
+            states.append(StepState(cpl: system.machine.cpu.cpl, current: system.currentTaskName))
             if timedOut || clock.now - start > .milliseconds(Int(limits.timeLimitSeconds * 1000)) {
                 invalid.append(Diagnostic(.error, "steps[\(step.index)]: the scenario ran longer than the time limit of \(limits.timeLimitSeconds) s (--time-limit)", at: here))
                 break
@@ -134,7 +158,11 @@ public enum Runner {
         } else if !failures.isEmpty {
             result.outcome = .failed(failures)
         }
-        return RunRecord(result: result, trace: system.machine.trace.events, stepTraceRanges: ranges, outcomes: outcomes)
+        let final = FinalState(kernelEnabled: spec.kernel.enabled, output: system.totalOutput, schedule: system.dispatchOrder,
+                               switches: system.switchCount, faults: system.faultCount, shutdown: system.machine.shutdown,
+                               processes: system.taskNames.compactMap { n in system.processSummary(n).map { (n, $0) } })
+        return RunRecord(result: result, trace: system.machine.trace.events, stepTraceRanges: ranges, outcomes: outcomes,
+                         stepStates: states, final: final)
     }
 
     /// Adds one chunk's outcome to a step's.

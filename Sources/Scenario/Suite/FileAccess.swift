@@ -63,3 +63,12 @@ struct FileError: Error, Sendable {
     var message: String
     init(_ m: String) { message = m }
 }
+
+extension FileAccess {
+    /// Writes a whole file (replacing it); false when it cannot be written.
+    static func write(_ path: String, _ bytes: [UInt8]) -> Bool {
+        guard let f = fopen(path, "wb") else { return false }
+        let n = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+        return fclose(f) == 0 && n == bytes.count
+    }
+}

@@ -1,7 +1,9 @@
 // Suite: finding scenario files under the paths given on the command line, and running them all
 // into one report in a stable order.
 
+import Dispatch
 import Machine
+import Synchronization
 
 /// Options of a suite run.
 public struct SuiteOptions: Sendable {
@@ -13,6 +15,12 @@ public struct SuiteOptions: Sendable {
     public var tags: [String] = []
     /// Decode only (`ringspec check`).
     public var checkOnly = false
+    /// Files run at once (each file on one thread; results keep file order whatever the count).
+    public var jobs = 1
+    /// Stop at the first failed or invalid scenario: the report ends with it, as with one job.
+    public var failFast = false
+    /// A scenario that checks nothing fails (it is only a warning otherwise).
+    public var strict = false
     public init(root: String) { load = LoadOptions(root: root) }
 }
 
@@ -49,10 +57,45 @@ public enum Suite {
         }
     }
 
-    /// Loads and runs (or only checks) every scenario of the files, in order.
-    public static func run(files: [String], options: SuiteOptions) -> RunReport {
+    /// Loads and runs (or only checks) every scenario of the files. With `jobs` > 1 the files run
+    /// on that many threads; the report is the same, byte for byte, as with one job: results are
+    /// stored per file and joined in file order. With `failFast` the report ends at the first
+    /// failed or invalid scenario in that order (files after it may have run; their results are
+    /// dropped, so the report does not depend on timing). `progress(done, total)` is called as
+    /// files finish, one call at a time.
+    public static func run(files: [String], options: SuiteOptions,
+                           progress: (@Sendable (Int, Int) -> Void)? = nil) -> RunReport {
+        let jobs = max(1, min(options.jobs, files.count))
+        let state = SharedState(ParallelState(slots: Array(repeating: nil, count: files.count)))
+        let work: @Sendable (Int) -> Void = { _ in
+            while true {
+                let next: Int? = state.withLock { s in
+                    guard s.next < files.count, s.next < s.firstFailedFile else { return nil }
+                    defer { s.next += 1 }
+                    return s.next
+                }
+                guard let i = next else { return }
+                let results = runFile(files[i], options: options)
+                state.withLock { s in
+                    s.slots[i] = results
+                    s.done += 1
+                    if options.failFast, results.contains(where: { $0.outcome.isFailedOrInvalid }) {
+                        s.firstFailedFile = min(s.firstFailedFile, i)
+                    }
+                    progress?(s.done, files.count)
+                }
+            }
+        }
+        if jobs == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: jobs, execute: work) }
         var results: [ScenarioResult] = []
-        for f in files { results += runFile(f, options: options) }
+        for slot in state.withLock({ $0.slots }) {
+            guard let slot else { break }
+            if options.failFast, let k = slot.firstIndex(where: { $0.outcome.isFailedOrInvalid }) {
+                results += slot[...k]
+                break
+            }
+            results += slot
+        }
         return RunReport(results: rejectDuplicateIDs(results))
     }
 
@@ -72,6 +115,27 @@ public enum Suite {
         return out
     }
 
+    /// A lock around the state the worker threads share.
+    final class SharedState: Sendable {
+        let mutex: Mutex<ParallelState>
+        init(_ s: ParallelState) { mutex = Mutex(s) }
+        func withLock<R: Sendable>(_ body: (inout sending ParallelState) -> sending R) -> R { mutex.withLock(body) }
+    }
+
+    /// Shared by the worker threads of `run`.
+    struct ParallelState: Sendable {
+        var slots: [[ScenarioResult]?]
+        var next = 0
+        var done = 0
+        var firstFailedFile = Int.max
+    }
+
+    /// The files of shard `k` of `n` (1-based): file i (0-based, in discovery order) belongs to
+    /// shard i mod n + 1. Every file is in exactly one shard, whatever the machine.
+    public static func shard(_ files: [String], _ k: Int, of n: Int) -> [String] {
+        files.enumerated().filter { $0.offset % n == k - 1 }.map(\.element)
+    }
+
     /// The results of one file.
     public static func runFile(_ file: String, options: SuiteOptions) -> [ScenarioResult] {
         var out: [ScenarioResult] = []
@@ -81,16 +145,35 @@ public enum Suite {
                 out.append(r)
             case let .spec(spec, warnings):
                 guard selected(spec, options) else { continue }
+                var result: ScenarioResult
                 if options.checkOnly {
-                    out.append(ScenarioResult(id: spec.id, file: file, line: spec.location.line, description: spec.description,
-                                              tags: spec.tags, points: spec.points, outcome: .passed, checkCount: spec.checkCount,
-                                              warnings: warnings))
+                    result = ScenarioResult(id: spec.id, file: file, line: spec.location.line, description: spec.description,
+                                            tags: spec.tags, points: spec.points, outcome: .passed, checkCount: spec.checkCount,
+                                            warnings: warnings, partial: spec.partialCredit)
                 } else {
-                    out.append(Runner.run(spec, file: file, warnings: warnings, limits: options.run).result)
+                    result = Runner.run(spec, file: file, warnings: warnings, limits: options.run).result
                 }
+                applyCheckNothingRule(&result, spec: spec, strict: options.strict)
+                out.append(result)
             }
         }
         return out
+    }
+
+    /// A scenario without a single check proves nothing: a warning, or with `--strict` a failure.
+    static func applyCheckNothingRule(_ result: inout ScenarioResult, spec: ScenarioSpec, strict: Bool) {
+        guard spec.checkCount == 0 else { return }
+        let message = "scenario '\(spec.id)' checks nothing: it has no `expect` on any step nor at the top level"
+        if strict {
+            let failure = CheckFailure(path: "expect", expected: "at least one check (--strict)", actual: "none", location: spec.location)
+            switch result.outcome {
+            case .passed: result.outcome = .failed([failure])
+            case let .failed(fs): result.outcome = .failed(fs + [failure])
+            default: break
+            }
+        } else {
+            result.warnings.append(Diagnostic(.warning, message, at: spec.location))
+        }
     }
 
     static func selected(_ spec: ScenarioSpec, _ o: SuiteOptions) -> Bool {

@@ -1,0 +1,286 @@
+// Grader: `ringspec grade`. An exercise folder says what kind of exercise it is and how many
+// points it gives; the grader runs a student's submission against it and returns one result per
+// scenario of the exercise, scored from `points` (see docs/grading.md for the layout).
+//
+//   EXERCISE/exercise.yaml   kind: predict | construct; title; points (default per scenario); partial
+//   EXERCISE/handout/        the files students get (predict: scenarios with blanks in `expect`)
+//   EXERCISE/hidden/         construct only: the expectations applied to the submission, never shown
+
+/// A problem with the exercise or the submission as a whole: nothing could be graded.
+public struct GradeError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    init(_ d: String) { description = d }
+}
+
+/// The two kinds of exercise.
+public enum ExerciseKind: String, Sendable {
+    /// Students fill in the `expect` blocks of given scenarios; nothing else may change.
+    case predict
+    /// Students write the scenarios; the exercise holds hidden expectations for them.
+    case construct
+}
+
+/// `exercise.yaml`, decoded.
+public struct Exercise: Sendable {
+    public var kind: ExerciseKind
+    public var title: String?
+    /// Points of a scenario that states none.
+    public var points: Double = 1
+    /// Partial credit for scenarios that do not say.
+    public var partial = false
+    public var directory: String
+
+    static let keys = ["kind", "title", "points", "partial"]
+
+    /// Reads `DIR/exercise.yaml`.
+    public static func load(_ dir: String) throws(GradeError) -> Exercise {
+        guard FileAccess.isDirectory(dir) else { throw GradeError("exercise folder '\(dir)' does not exist") }
+        let path = dir + "/exercise.yaml"
+        let bytes: [UInt8]
+        switch FileAccess.read(path, maxBytes: YAMLLimits.defaultMaxFileBytes) {
+        case let .success(b): bytes = b
+        case let .failure(e): throw GradeError("exercise: \(e.message)")
+        }
+        let docs: [YAMLDocument]
+        do { docs = try YAMLLoader.load(bytes) } catch {
+            throw GradeError("\(path):\(error.mark.line):\(error.mark.column): \(error.message)")
+        }
+        var ctx = DecodeContext(file: path)
+        guard docs.count == 1, let root = docs[0].root, let m = ctx.mapping(root, "exercise.yaml", allowed: keys) else {
+            throw GradeError("\(path): must hold one mapping with \(keys.joined(separator: ", "))")
+        }
+        var ex = Exercise(kind: .predict, directory: dir)
+        if let n = m["kind"], let k = ctx.choice(n, "exercise kind", [("predict", ExerciseKind.predict), ("construct", .construct)]) {
+            ex.kind = k
+        } else if m["kind"] == nil {
+            ctx.error(root, "exercise.yaml needs `kind: predict` or `kind: construct`")
+        }
+        ex.title = m["title"].flatMap { ctx.string($0, "title") }
+        if let n = m["points"] { ex.points = ScenarioDecoder.points(n, ctx: &ctx) }
+        if let n = m["partial"], let b = ctx.bool(n, "partial") { ex.partial = b }
+        if ctx.hasErrors { throw GradeError(ctx.diagnostics.map(\.description).joined(separator: "\n")) }
+        return ex
+    }
+}
+
+public enum Grader {
+    /// Grades a submission folder against an exercise folder. Problems with single scenarios are
+    /// results (scored 0); only an exercise that cannot be read, or a missing submission, throws.
+    /// The message lists what in the submission could not be read at all.
+    public static func grade(exercise dir: String, submission: String, limits: RunLimits = RunLimits())
+        throws(GradeError) -> (report: RunReport, message: String?) {
+        let exercise = try Exercise.load(dir)
+        guard FileAccess.isDirectory(submission) else { throw GradeError("submission folder '\(submission)' does not exist") }
+        let handout = dir + "/handout"
+        let hidden = dir + "/hidden"
+        let subDocs = loadDocuments(under: submission)
+        var results: [ScenarioResult] = []
+        switch exercise.kind {
+        case .predict:
+            guard FileAccess.isDirectory(handout) else { throw GradeError("a predict exercise needs its scenarios in \(handout)/") }
+            let given = loadDocuments(under: handout)
+            if let bad = given.problems.first { throw GradeError("the exercise's handout is not valid YAML: \(bad)") }
+            guard !given.documents.isEmpty else { throw GradeError("\(handout)/ holds no scenario") }
+            for doc in given.documents {
+                results.append(gradePredict(doc, exercise: exercise, handoutRoot: handout, submission: subDocs, limits: limits))
+            }
+        case .construct:
+            guard FileAccess.isDirectory(hidden) else { throw GradeError("a construct exercise needs its hidden expectations in \(hidden)/") }
+            let expectations = loadDocuments(under: hidden)
+            if let bad = expectations.problems.first { throw GradeError("the exercise's hidden expectations are not valid YAML: \(bad)") }
+            guard !expectations.documents.isEmpty else { throw GradeError("\(hidden)/ holds no expectations") }
+            for doc in expectations.documents {
+                results.append(gradeConstruct(doc, exercise: exercise, submissionRoot: submission, submission: subDocs, limits: limits))
+            }
+        }
+        var message: [String] = []
+        if let t = exercise.title { message.append(t) }
+        if !subDocs.problems.isEmpty {
+            message.append("Some submitted files could not be read:")
+            message += subDocs.problems.map { "  " + $0 }
+        }
+        return (RunReport(results: results), message.isEmpty ? nil : message.joined(separator: "\n"))
+    }
+
+    // MARK: Documents
+
+    struct Document {
+        var id: String
+        var file: String
+        var root: YAMLNode
+    }
+
+    struct Documents {
+        var documents: [Document] = []
+        var problems: [String] = []
+        func find(_ id: String) -> Document? { documents.first { $0.id == id } }
+    }
+
+    /// Every document of the YAML files under a folder, in file order then document order.
+    static func loadDocuments(under dir: String) -> Documents {
+        var out = Documents()
+        let files = (try? Suite.discover([dir])) ?? []
+        for f in files {
+            let bytes: [UInt8]
+            switch FileAccess.read(f, maxBytes: YAMLLimits.defaultMaxFileBytes) {
+            case let .success(b): bytes = b
+            case let .failure(e): out.problems.append("\(f): \(e.message)"); continue
+            }
+            do {
+                for d in try YAMLLoader.load(bytes) {
+                    guard let root = d.root else { continue }
+                    let id = root.value(forKey: "scenario")?.scalar ?? ""
+                    if id.isEmpty { out.problems.append("\(f):\(root.start.line):\(root.start.column): a document without `scenario: ID`"); continue }
+                    out.documents.append(Document(id: id, file: f, root: root))
+                }
+            } catch {
+                out.problems.append("\(f):\(error.mark.line):\(error.mark.column): \(error.message)")
+            }
+        }
+        return out
+    }
+
+    static func location(_ file: String, _ mark: SourceMark) -> SourceLocation {
+        SourceLocation(file: file, line: mark.line, column: mark.column)
+    }
+
+    /// `points` and `partial` written on a document, else the exercise's.
+    static func scoring(_ root: YAMLNode, _ exercise: Exercise) -> (Double, Bool) {
+        var ctx = DecodeContext(file: "")
+        let points = root.value(forKey: "points").map { ScenarioDecoder.points($0, ctx: &ctx) } ?? exercise.points
+        let partial = root.value(forKey: "partial").flatMap { ctx.bool($0, "partial") } ?? exercise.partial
+        return (points, partial)
+    }
+
+    static func missing(_ id: String, points: Double, submission: String, problems: [String]) -> ScenarioResult {
+        var note: String?
+        if !problems.isEmpty { note = "files that could not be read: " + problems.joined(separator: "; ") }
+        let failure = CheckFailure(path: "scenario", expected: "a scenario with `scenario: \(id)` in the submission", actual: "none",
+                                   location: SourceLocation(file: submission, line: 1, column: 1), note: note)
+        return ScenarioResult(id: id, file: submission, line: 1, points: points, outcome: .failed([failure]), checkCount: 1)
+    }
+
+    // MARK: Predict
+
+    static func gradePredict(_ given: Document, exercise: Exercise, handoutRoot: String, submission: Documents, limits: RunLimits) -> ScenarioResult {
+        let (points, partial) = scoring(given.root, exercise)
+        guard let sub = submission.find(given.id) else {
+            return missing(given.id, points: points, submission: "submission", problems: submission.problems)
+        }
+        let differences = YAMLTree.differencesOutsideExpect(given.root, sub.root)
+        if !differences.isEmpty {
+            let failures = differences.map {
+                CheckFailure(path: $0.path, expected: "\($0.exercise) (as in the exercise)", actual: $0.submission,
+                             location: location(sub.file, $0.mark),
+                             note: "only `expect` blocks may be changed in a predict exercise, so this scenario scores 0")
+            }
+            return ScenarioResult(id: given.id, file: sub.file, line: sub.root.start.line, points: points,
+                                  outcome: .failed(failures), checkCount: failures.count, partial: false)
+        }
+        // Every leaf the handout's expect blocks hold must be answered (blanks filled in).
+        var unanswered: [CheckFailure] = []
+        // A blank is answered by a value at its path or by a mapping under it (`fault: ~` by `fault: {vector: GP}`).
+        let answers = YAMLTree.expectBlocks(sub.root).flatMap { YAMLTree.leaves($0.node, path: $0.path) }
+        for block in YAMLTree.expectBlocks(given.root) {
+            for leaf in YAMLTree.leaves(block.node, path: block.path) {
+                let here = answers.filter { $0.path == leaf.path || $0.path.hasPrefix(leaf.path + ".") }
+                if here.contains(where: { !$0.blank }) { continue }
+                let at = here.first?.node.start ?? sub.root.start
+                unanswered.append(CheckFailure(path: leaf.path, expected: "an answer", actual: "no answer", location: location(sub.file, at)))
+            }
+        }
+        // Blanks left, all of them: nothing was predicted, so the given values earn nothing either.
+        let blanks = YAMLTree.expectBlocks(given.root).flatMap { YAMLTree.leaves($0.node, path: $0.path) }.filter(\.blank)
+        if !blanks.isEmpty, unanswered.count >= blanks.count {
+            return ScenarioResult(id: given.id, file: sub.file, line: sub.root.start.line, points: points,
+                                  outcome: .failed(unanswered), checkCount: unanswered.count, partial: false)
+        }
+        let root = YAMLTree.removingBlankExpectations(sub.root)
+        var ctx = DecodeContext(file: sub.file)
+        var options = LoadOptions(root: handoutRoot)
+        options.yaml = YAMLLimits()
+        guard var spec = ScenarioDecoder.decodeDocument(root, ctx: &ctx, path: given.file, options: options), !ctx.hasErrors else {
+            return ScenarioResult(id: given.id, file: sub.file, line: sub.root.start.line, points: points,
+                                  outcome: .invalid(ctx.diagnostics.filter { $0.severity == .error }), checkCount: 0, partial: partial)
+        }
+        spec.points = points
+        spec.partialCredit = partial
+        var result = Runner.run(spec, file: sub.file, limits: limits).result
+        finish(&result, extra: unanswered)
+        return result
+    }
+
+    /// Adds failures found outside the run (unanswered blanks, missing steps) as failed checks;
+    /// a scenario left with no check at all fails.
+    static func finish(_ result: inout ScenarioResult, extra: [CheckFailure]) {
+        result.checkCount += extra.count
+        switch result.outcome {
+        case .passed where !extra.isEmpty: result.outcome = .failed(extra)
+        case let .failed(fs): result.outcome = .failed(fs + extra)
+        default: break
+        }
+        if result.checkCount == 0, result.outcome.isPassed {
+            result.outcome = .failed([CheckFailure(path: "expect", expected: "at least one check", actual: "none",
+                                                   location: SourceLocation(file: result.file, line: result.line, column: 1))])
+        }
+    }
+
+    // MARK: Construct
+
+    static let hiddenKeys = ["scenario", "description", "points", "partial", "steps", "expect"]
+
+    static func gradeConstruct(_ hidden: Document, exercise: Exercise, submissionRoot: String, submission: Documents, limits: RunLimits) -> ScenarioResult {
+        let (points, partial) = scoring(hidden.root, exercise)
+        let description = hidden.root.value(forKey: "description")?.scalar
+        guard let sub = submission.find(hidden.id) else {
+            var r = missing(hidden.id, points: points, submission: "submission", problems: submission.problems)
+            r.description = description
+            return r
+        }
+        var ctx = DecodeContext(file: sub.file)
+        guard var spec = ScenarioDecoder.decodeDocument(sub.root, ctx: &ctx, path: sub.file, options: LoadOptions(root: submissionRoot)),
+              !ctx.hasErrors else {
+            return ScenarioResult(id: hidden.id, file: sub.file, line: sub.root.start.line, description: description, points: points,
+                                  outcome: .invalid(ctx.diagnostics.filter { $0.severity == .error }), checkCount: 0, partial: partial)
+        }
+        // The student's own expectations do not count: the hidden ones replace them.
+        for i in spec.steps.indices {
+            spec.steps[i].checks = []
+            spec.steps[i].mentionsFaults = false
+        }
+        var hctx = DecodeContext(file: "(hidden expectations)")
+        var missingSteps: [CheckFailure] = []
+        if let m = hctx.mapping(hidden.root, "hidden expectations", allowed: hiddenKeys) {
+            if let steps = m["steps"], let items = hctx.sequence(steps, "steps") {
+                for (i, item) in items.enumerated() {
+                    guard !item.isNullScalar, let e = item.value(forKey: "expect") else { continue }
+                    if item.mapping?.contains(where: { $0.key.scalar != "expect" }) == true {
+                        hctx.error(item, "steps[\(i)] of hidden expectations holds only `expect`")
+                    }
+                    guard i < spec.steps.count else {
+                        missingSteps.append(CheckFailure(path: "steps[\(i)]", expected: "a step \(i + 1) to check", actual: "\(spec.steps.count) steps",
+                                                         location: location(sub.file, sub.root.start)))
+                        continue
+                    }
+                    let (checks, mentions) = hctx.decodeStepExpect(e, path: "steps[\(i)].expect", names: spec.selectorNames, event: spec.steps[i].event)
+                    spec.steps[i].checks = checks
+                    spec.steps[i].mentionsFaults = mentions
+                }
+            }
+            spec.finalChecks = hctx.decodeFinalExpect(m["expect"])
+        }
+        if hctx.hasErrors {
+            return ScenarioResult(id: hidden.id, file: sub.file, line: sub.root.start.line, description: description, points: points,
+                                  outcome: .invalid([Diagnostic(.error, "the exercise's hidden expectations for '\(hidden.id)' do not fit this submission (ask the course staff)",
+                                                                at: location(sub.file, sub.root.start),
+                                                                notes: hctx.diagnostics.filter { $0.severity == .error }.map(\.message))]),
+                                  checkCount: 0, partial: partial)
+        }
+        spec.points = points
+        spec.partialCredit = partial
+        spec.description = description ?? spec.description
+        var result = Runner.run(spec, file: sub.file, limits: limits).result
+        finish(&result, extra: missingSteps)
+        return result
+    }
+}

@@ -1,0 +1,86 @@
+// GradescopeReporter: the report as a Gradescope autograder `results.json`
+// (https://gradescope-autograders.readthedocs.io/en/latest/specs/). One test per scenario:
+//
+//   {
+//     "score": 3.5,                    the sum of the tests' scores
+//     "output": "2 passed, 1 failed",  shown above the tests (plus `message` when given)
+//     "visibility": "visible",
+//     "stdout_visibility": "hidden",
+//     "tests": [
+//       {
+//         "name": "call-gate (gates.yaml)",
+//         "score": 2,                  RunReport's `score`: points when passed; with `partial: true`
+//                                      points x passed checks / checks; else 0
+//         "max_score": 2,              the scenario's points
+//         "status": "passed" | "failed",
+//         "output": "...",             the failed checks, diagnostics and warnings, as the human report words them
+//         "visibility": "visible"
+//       }
+//     ]
+//   }
+//
+// Numbers are written as in the JSON report (integers when integral); keys always in this order,
+// so the same report gives the same bytes. A report that cannot be made (no exercise, no
+// submission) is written with `failure(_:)`: score 0 and the message as the output.
+
+public struct GradescopeReporter: Reporter, Sendable {
+    /// Text shown above the tests (e.g. problems with the submission as a whole).
+    public var message: String?
+    public init(message: String? = nil) { self.message = message }
+
+    public func render(_ report: RunReport) -> String {
+        let total = report.results.reduce(0.0) { $0 + $1.score }
+        var output = report.summaryLine
+        if let message, !message.isEmpty { output = message + "\n\n" + output }
+        return document(score: total, output: output, tests: report.results.map(test))
+    }
+
+    /// A results.json for a run that could not happen: score 0 and a readable message.
+    public static func failure(_ message: String) -> String {
+        GradescopeReporter().document(score: 0, output: message, tests: [])
+    }
+
+    private func document(score: Double, output: String, tests: [JSONReporter.Value]) -> String {
+        let doc: JSONReporter.Value = .object([
+            ("score", .number(Self.rounded(score))),
+            ("output", .string(output)),
+            ("visibility", .string("visible")),
+            ("stdout_visibility", .string("hidden")),
+            ("tests", .array(tests)),
+        ])
+        var out = ""
+        doc.write(into: &out, depth: 0)
+        return out + "\n"
+    }
+
+    /// Scores to 1/10000 of a point, so that 2/3 of a point prints the same everywhere.
+    static func rounded(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
+
+    private func test(_ r: ScenarioResult) -> JSONReporter.Value {
+        var lines: [String] = []
+        if let d = r.description?.split(separator: "\n").joined(separator: "\n"), !d.isEmpty { lines.append(d) }
+        switch r.outcome {
+        case .passed:
+            lines.append(r.checkCount > 0 ? "passed: all \(r.checkCount) checks" : "checks nothing, so it earns no points")
+        case let .failed(fs):
+            let passed = max(0, r.checkCount - fs.count)
+            lines.append("failed: \(passed) of \(r.checkCount) checks passed" + (r.partial ? " (partial credit)" : ""))
+            lines += fs.map { "  " + $0.description }
+        case let .invalid(ds):
+            lines.append("invalid:")
+            lines += ds.map { "  " + $0.description }
+        case let .skipped(why):
+            lines.append("skipped: \(why)")
+        }
+        lines += r.warnings.map { "  " + $0.description }
+        return .object([
+            ("name", .string("\(r.id) (\(r.file))")),
+            ("score", .number(Self.rounded(r.score))),
+            ("max_score", .number(r.points)),
+            ("status", .string(r.score >= r.points && r.outcome.isPassed ? "passed" : "failed")),
+            ("output", .string(lines.joined(separator: "\n"))),
+            ("visibility", .string("visible")),
+        ])
+    }
+}
+

@@ -1,0 +1,1732 @@
+// ScenarioSchema: the JSON Schema (draft-07) of the scenario format, written by hand from the
+// decoder's key lists (Decode/*.swift); `ringspec schema` prints it and docs/ringspec.schema.json
+// is a copy (a test keeps the two equal). A key added to the decoder must be added here.
+
+public enum ScenarioSchema {
+    public static let json = #"""
+{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "$id": "urn:ringspec:scenario:1",
+  "title": "ringspec scenario (format version 1)",
+  "description": "One document of a ringspec scenario file. Use with `# yaml-language-server: $schema=PATH` on the first line.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "scenario"
+  ],
+  "properties": {
+    "scenario": {
+      "type": "string",
+      "minLength": 1
+    },
+    "description": {
+      "type": "string"
+    },
+    "tags": {
+      "type": "array",
+      "items": {
+        "type": "string"
+      }
+    },
+    "points": {
+      "type": "number",
+      "minimum": 0,
+      "maximum": 1000000
+    },
+    "partial": {
+      "type": "boolean"
+    },
+    "extends": {
+      "type": "string"
+    },
+    "machine": {
+      "$ref": "#/definitions/machine"
+    },
+    "kernel": {
+      "$ref": "#/definitions/kernel"
+    },
+    "processes": {
+      "type": "array",
+      "items": {
+        "$ref": "#/definitions/process"
+      }
+    },
+    "steps": {
+      "type": "array",
+      "items": {
+        "$ref": "#/definitions/step"
+      }
+    },
+    "expect": {
+      "anyOf": [
+        {
+          "type": "null"
+        },
+        {
+          "$ref": "#/definitions/finalExpect"
+        }
+      ]
+    }
+  },
+  "definitions": {
+    "integer": {
+      "description": "An integer: decimal, 0x hex, 0b binary or 0o octal, `_` allowed as a separator.",
+      "anyOf": [
+        {
+          "type": "integer"
+        },
+        {
+          "type": "string",
+          "pattern": "^[-+]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|[0-9][0-9_]*)$"
+        }
+      ]
+    },
+    "selector": {
+      "description": "A selector: a number, NAME (RPL 0, GDT), NAME:RPL, or {index, ti, rpl}.",
+      "anyOf": [
+        {
+          "$ref": "#/definitions/integer"
+        },
+        {
+          "type": "string",
+          "pattern": "^[A-Za-z_][A-Za-z0-9_.-]*(:[0-3])?$"
+        },
+        {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "index": {
+              "$ref": "#/definitions/integer"
+            },
+            "ti": {
+              "enum": [
+                "gdt",
+                "ldt"
+              ]
+            },
+            "rpl": {
+              "$ref": "#/definitions/integer"
+            }
+          },
+          "required": [
+            "index"
+          ]
+        }
+      ]
+    },
+    "vector": {
+      "description": "An interrupt vector: a number or an exception name (GP, #GP, PF, ...).",
+      "anyOf": [
+        {
+          "$ref": "#/definitions/integer"
+        },
+        {
+          "type": "string"
+        }
+      ]
+    },
+    "cr0": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "wp": {
+          "type": "boolean"
+        }
+      }
+    },
+    "cr4": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "pse": {
+          "type": "boolean"
+        },
+        "pae": {
+          "type": "boolean"
+        },
+        "pge": {
+          "type": "boolean"
+        },
+        "smep": {
+          "type": "boolean"
+        },
+        "smap": {
+          "type": "boolean"
+        },
+        "pke": {
+          "type": "boolean"
+        },
+        "pcide": {
+          "type": "boolean"
+        }
+      }
+    },
+    "efer": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "sce": {
+          "type": "boolean"
+        },
+        "nxe": {
+          "type": "boolean"
+        }
+      }
+    },
+    "rflags": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "if": {
+          "type": "boolean"
+        },
+        "ac": {
+          "type": "boolean"
+        },
+        "tf": {
+          "type": "boolean"
+        },
+        "df": {
+          "type": "boolean"
+        },
+        "nt": {
+          "type": "boolean"
+        },
+        "of": {
+          "type": "boolean"
+        },
+        "cf": {
+          "type": "boolean"
+        },
+        "rf": {
+          "type": "boolean"
+        },
+        "iopl": {
+          "$ref": "#/definitions/integer"
+        }
+      }
+    },
+    "msrs": {
+      "type": "object",
+      "description": "MSR name (IA32_STAR, ...) or number -> value.",
+      "additionalProperties": {
+        "$ref": "#/definitions/integer"
+      }
+    },
+    "descriptor": {
+      "description": "A GDT/LDT entry; `null` is an empty slot.",
+      "anyOf": [
+        {
+          "type": "null"
+        },
+        {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "name": {
+              "type": "string"
+            },
+            "type": {
+              "enum": [
+                "code",
+                "data",
+                "tss32",
+                "tss64",
+                "ldt",
+                "call_gate",
+                "task_gate"
+              ]
+            },
+            "dpl": {
+              "$ref": "#/definitions/integer"
+            },
+            "present": {
+              "type": "boolean"
+            },
+            "base": {
+              "$ref": "#/definitions/integer"
+            },
+            "limit": {
+              "$ref": "#/definitions/integer"
+            },
+            "granularity": {
+              "enum": [
+                "byte",
+                "4k"
+              ]
+            },
+            "default_size": {
+              "enum": [
+                16,
+                32,
+                "16",
+                "32"
+              ]
+            },
+            "conforming": {
+              "type": "boolean"
+            },
+            "readable": {
+              "type": "boolean"
+            },
+            "long": {
+              "type": "boolean"
+            },
+            "accessed": {
+              "type": "boolean"
+            },
+            "writable": {
+              "type": "boolean"
+            },
+            "expand_down": {
+              "type": "boolean"
+            },
+            "busy": {
+              "type": "boolean"
+            },
+            "selector": {
+              "$ref": "#/definitions/selector"
+            },
+            "offset": {
+              "$ref": "#/definitions/integer"
+            },
+            "params": {
+              "$ref": "#/definitions/integer"
+            },
+            "tss": {
+              "$ref": "#/definitions/selector"
+            },
+            "link": {
+              "$ref": "#/definitions/selector"
+            },
+            "esp0": {
+              "$ref": "#/definitions/integer"
+            },
+            "esp1": {
+              "$ref": "#/definitions/integer"
+            },
+            "esp2": {
+              "$ref": "#/definitions/integer"
+            },
+            "ss0": {
+              "$ref": "#/definitions/selector"
+            },
+            "ss1": {
+              "$ref": "#/definitions/selector"
+            },
+            "ss2": {
+              "$ref": "#/definitions/selector"
+            },
+            "cr3": {
+              "$ref": "#/definitions/integer"
+            },
+            "eip": {
+              "$ref": "#/definitions/integer"
+            },
+            "eflags": {
+              "$ref": "#/definitions/integer"
+            },
+            "eax": {
+              "$ref": "#/definitions/integer"
+            },
+            "ecx": {
+              "$ref": "#/definitions/integer"
+            },
+            "edx": {
+              "$ref": "#/definitions/integer"
+            },
+            "ebx": {
+              "$ref": "#/definitions/integer"
+            },
+            "esp": {
+              "$ref": "#/definitions/integer"
+            },
+            "ebp": {
+              "$ref": "#/definitions/integer"
+            },
+            "esi": {
+              "$ref": "#/definitions/integer"
+            },
+            "edi": {
+              "$ref": "#/definitions/integer"
+            },
+            "es": {
+              "$ref": "#/definitions/selector"
+            },
+            "cs": {
+              "$ref": "#/definitions/selector"
+            },
+            "ss": {
+              "$ref": "#/definitions/selector"
+            },
+            "ds": {
+              "$ref": "#/definitions/selector"
+            },
+            "fs": {
+              "$ref": "#/definitions/selector"
+            },
+            "gs": {
+              "$ref": "#/definitions/selector"
+            },
+            "ldt": {
+              "$ref": "#/definitions/selector"
+            },
+            "iomap": {
+              "$ref": "#/definitions/integer"
+            },
+            "rsp0": {
+              "$ref": "#/definitions/integer"
+            },
+            "rsp1": {
+              "$ref": "#/definitions/integer"
+            },
+            "rsp2": {
+              "$ref": "#/definitions/integer"
+            },
+            "ist1": {
+              "$ref": "#/definitions/integer"
+            },
+            "ist2": {
+              "$ref": "#/definitions/integer"
+            },
+            "ist3": {
+              "$ref": "#/definitions/integer"
+            },
+            "ist4": {
+              "$ref": "#/definitions/integer"
+            },
+            "ist5": {
+              "$ref": "#/definitions/integer"
+            },
+            "ist6": {
+              "$ref": "#/definitions/integer"
+            },
+            "ist7": {
+              "$ref": "#/definitions/integer"
+            }
+          },
+          "required": [
+            "type"
+          ],
+          "allOf": [
+            {
+              "if": {
+                "properties": {
+                  "type": {
+                    "const": "code"
+                  }
+                }
+              },
+              "then": {
+                "propertyNames": {
+                  "enum": [
+                    "name",
+                    "type",
+                    "dpl",
+                    "present",
+                    "base",
+                    "limit",
+                    "granularity",
+                    "default_size",
+                    "conforming",
+                    "readable",
+                    "long",
+                    "accessed"
+                  ]
+                }
+              }
+            },
+            {
+              "if": {
+                "properties": {
+                  "type": {
+                    "const": "data"
+                  }
+                }
+              },
+              "then": {
+                "propertyNames": {
+                  "enum": [
+                    "name",
+                    "type",
+                    "dpl",
+                    "present",
+                    "base",
+                    "limit",
+                    "granularity",
+                    "default_size",
+                    "writable",
+                    "expand_down",
+                    "accessed"
+                  ]
+                }
+              }
+            },
+            {
+              "if": {
+                "properties": {
+                  "type": {
+                    "const": "tss32"
+                  }
+                }
+              },
+              "then": {
+                "propertyNames": {
+                  "enum": [
+                    "name",
+                    "type",
+                    "dpl",
+                    "present",
+                    "busy",
+                    "base",
+                    "limit",
+                    "link",
+                    "esp0",
+                    "esp1",
+                    "esp2",
+                    "ss0",
+                    "ss1",
+                    "ss2",
+                    "cr3",
+                    "eip",
+                    "eflags",
+                    "eax",
+                    "ecx",
+                    "edx",
+                    "ebx",
+                    "esp",
+                    "ebp",
+                    "esi",
+                    "edi",
+                    "es",
+                    "cs",
+                    "ss",
+                    "ds",
+                    "fs",
+                    "gs",
+                    "ldt",
+                    "iomap"
+                  ]
+                }
+              }
+            },
+            {
+              "if": {
+                "properties": {
+                  "type": {
+                    "const": "tss64"
+                  }
+                }
+              },
+              "then": {
+                "propertyNames": {
+                  "enum": [
+                    "name",
+                    "type",
+                    "dpl",
+                    "present",
+                    "busy",
+                    "base",
+                    "limit",
+                    "rsp0",
+                    "rsp1",
+                    "rsp2",
+                    "ist1",
+                    "ist2",
+                    "ist3",
+                    "ist4",
+                    "ist5",
+                    "ist6",
+                    "ist7",
+                    "iomap"
+                  ]
+                }
+              }
+            },
+            {
+              "if": {
+                "properties": {
+                  "type": {
+                    "const": "ldt"
+                  }
+                }
+              },
+              "then": {
+                "propertyNames": {
+                  "enum": [
+                    "name",
+                    "type",
+                    "dpl",
+                    "present",
+                    "base",
+                    "limit"
+                  ]
+                }
+              }
+            },
+            {
+              "if": {
+                "properties": {
+                  "type": {
+                    "const": "call_gate"
+                  }
+                }
+              },
+              "then": {
+                "propertyNames": {
+                  "enum": [
+                    "name",
+                    "type",
+                    "dpl",
+                    "present",
+                    "selector",
+                    "offset",
+                    "params"
+                  ]
+                }
+              }
+            },
+            {
+              "if": {
+                "properties": {
+                  "type": {
+                    "const": "task_gate"
+                  }
+                }
+              },
+              "then": {
+                "propertyNames": {
+                  "enum": [
+                    "name",
+                    "type",
+                    "dpl",
+                    "present",
+                    "tss"
+                  ]
+                }
+              }
+            }
+          ]
+        }
+      ]
+    },
+    "table": {
+      "description": "A list (replaces the preset's table; index = position) or a map index -> descriptor (patches it).",
+      "anyOf": [
+        {
+          "type": "array",
+          "items": {
+            "$ref": "#/definitions/descriptor"
+          }
+        },
+        {
+          "type": "object",
+          "propertyNames": {
+            "pattern": "^(0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)$"
+          },
+          "additionalProperties": {
+            "$ref": "#/definitions/descriptor"
+          }
+        }
+      ]
+    },
+    "gate": {
+      "description": "An IDT gate; omitted fields keep the preset's gate; `null` makes the vector not present.",
+      "anyOf": [
+        {
+          "type": "null"
+        },
+        {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "type": {
+              "enum": [
+                "interrupt",
+                "trap",
+                "task"
+              ]
+            },
+            "dpl": {
+              "$ref": "#/definitions/integer"
+            },
+            "selector": {
+              "$ref": "#/definitions/selector"
+            },
+            "offset": {
+              "$ref": "#/definitions/integer"
+            },
+            "present": {
+              "type": "boolean"
+            },
+            "ist": {
+              "$ref": "#/definitions/integer"
+            },
+            "tss": {
+              "$ref": "#/definitions/selector"
+            }
+          }
+        }
+      ]
+    },
+    "page": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "virt": {
+          "$ref": "#/definitions/integer"
+        },
+        "phys": {
+          "$ref": "#/definitions/integer"
+        },
+        "count": {
+          "$ref": "#/definitions/integer"
+        },
+        "size": {
+          "enum": [
+            "4k",
+            "2m",
+            "4m",
+            "1g"
+          ]
+        },
+        "present": {
+          "type": "boolean"
+        },
+        "writable": {
+          "type": "boolean"
+        },
+        "user": {
+          "type": "boolean"
+        },
+        "nx": {
+          "type": "boolean"
+        },
+        "global": {
+          "type": "boolean"
+        },
+        "accessed": {
+          "type": "boolean"
+        },
+        "dirty": {
+          "type": "boolean"
+        },
+        "pkey": {
+          "$ref": "#/definitions/integer"
+        },
+        "reserved": {
+          "type": "boolean"
+        },
+        "pml4e": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "present": {
+              "type": "boolean"
+            },
+            "writable": {
+              "type": "boolean"
+            },
+            "user": {
+              "type": "boolean"
+            },
+            "nx": {
+              "type": "boolean"
+            },
+            "accessed": {
+              "type": "boolean"
+            },
+            "reserved": {
+              "type": "boolean"
+            }
+          }
+        },
+        "pdpte": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "present": {
+              "type": "boolean"
+            },
+            "writable": {
+              "type": "boolean"
+            },
+            "user": {
+              "type": "boolean"
+            },
+            "nx": {
+              "type": "boolean"
+            },
+            "accessed": {
+              "type": "boolean"
+            },
+            "reserved": {
+              "type": "boolean"
+            }
+          }
+        },
+        "pde": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "present": {
+              "type": "boolean"
+            },
+            "writable": {
+              "type": "boolean"
+            },
+            "user": {
+              "type": "boolean"
+            },
+            "nx": {
+              "type": "boolean"
+            },
+            "accessed": {
+              "type": "boolean"
+            },
+            "reserved": {
+              "type": "boolean"
+            }
+          }
+        }
+      },
+      "required": [
+        "virt"
+      ],
+      "description": "One page or a run of `count` pages. Leaf flags default to present, read-only, supervisor, executable."
+    },
+    "pages": {
+      "type": "array",
+      "items": {
+        "$ref": "#/definitions/page"
+      }
+    },
+    "machine": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "mode": {
+          "enum": [
+            "ia32",
+            "x86_64"
+          ]
+        },
+        "vendor": {
+          "enum": [
+            "intel",
+            "amd"
+          ]
+        },
+        "preset": {
+          "enum": [
+            "linux",
+            "none"
+          ]
+        },
+        "paging": {
+          "description": "`off` (YAML 1.1 reads a bare off as false), 32bit, pae (ia32) or 4level (x86_64).",
+          "enum": [
+            "off",
+            false,
+            "32bit",
+            "pae",
+            "4level"
+          ]
+        },
+        "cr0": {
+          "$ref": "#/definitions/cr0"
+        },
+        "cr4": {
+          "$ref": "#/definitions/cr4"
+        },
+        "efer": {
+          "$ref": "#/definitions/efer"
+        },
+        "rflags": {
+          "$ref": "#/definitions/rflags"
+        },
+        "msrs": {
+          "$ref": "#/definitions/msrs"
+        },
+        "pkru": {
+          "$ref": "#/definitions/integer"
+        },
+        "gdt": {
+          "$ref": "#/definitions/table"
+        },
+        "ldt": {
+          "$ref": "#/definitions/table"
+        },
+        "idt": {
+          "type": "object",
+          "description": "vector (number or exception name) -> gate",
+          "additionalProperties": {
+            "$ref": "#/definitions/gate"
+          }
+        },
+        "tss": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "name": {
+              "type": "string"
+            },
+            "link": {
+              "$ref": "#/definitions/selector"
+            },
+            "esp0": {
+              "$ref": "#/definitions/integer"
+            },
+            "esp1": {
+              "$ref": "#/definitions/integer"
+            },
+            "esp2": {
+              "$ref": "#/definitions/integer"
+            },
+            "ss0": {
+              "$ref": "#/definitions/selector"
+            },
+            "ss1": {
+              "$ref": "#/definitions/selector"
+            },
+            "ss2": {
+              "$ref": "#/definitions/selector"
+            },
+            "cr3": {
+              "$ref": "#/definitions/integer"
+            },
+            "eip": {
+              "$ref": "#/definitions/integer"
+            },
+            "eflags": {
+              "$ref": "#/definitions/integer"
+            },
+            "eax": {
+              "$ref": "#/definitions/integer"
+            },
+            "ecx": {
+              "$ref": "#/definitions/integer"
+            },
+            "edx": {
+              "$ref": "#/definitions/integer"
+            },
+            "ebx": {
+              "$ref": "#/definitions/integer"
+            },
+            "esp": {
+              "$ref": "#/definitions/integer"
+            },
+            "ebp": {
+              "$ref": "#/definitions/integer"
+            },
+            "esi": {
+              "$ref": "#/definitions/integer"
+            },
+            "edi": {
+              "$ref": "#/definitions/integer"
+            },
+            "es": {
+              "$ref": "#/definitions/selector"
+            },
+            "cs": {
+              "$ref": "#/definitions/selector"
+            },
+            "ss": {
+              "$ref": "#/definitions/selector"
+            },
+            "ds": {
+              "$ref": "#/definitions/selector"
+            },
+            "fs": {
+              "$ref": "#/definitions/selector"
+            },
+            "gs": {
+              "$ref": "#/definitions/selector"
+            },
+            "ldt": {
+              "$ref": "#/definitions/selector"
+            },
+            "iomap": {
+              "$ref": "#/definitions/integer"
+            },
+            "rsp0": {
+              "$ref": "#/definitions/integer"
+            },
+            "rsp1": {
+              "$ref": "#/definitions/integer"
+            },
+            "rsp2": {
+              "$ref": "#/definitions/integer"
+            },
+            "ist1": {
+              "$ref": "#/definitions/integer"
+            },
+            "ist2": {
+              "$ref": "#/definitions/integer"
+            },
+            "ist3": {
+              "$ref": "#/definitions/integer"
+            },
+            "ist4": {
+              "$ref": "#/definitions/integer"
+            },
+            "ist5": {
+              "$ref": "#/definitions/integer"
+            },
+            "ist6": {
+              "$ref": "#/definitions/integer"
+            },
+            "ist7": {
+              "$ref": "#/definitions/integer"
+            }
+          }
+        },
+        "pages": {
+          "$ref": "#/definitions/pages"
+        }
+      }
+    },
+    "kernel": {
+      "anyOf": [
+        {
+          "const": "none",
+          "description": "A bare CPU: faults are delivered through the IDT and the CPU stops at the handler."
+        },
+        {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "scheduler": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "policy": {
+                  "enum": [
+                    "fifo",
+                    "rr",
+                    "priority",
+                    "cfs"
+                  ]
+                },
+                "timeslice": {
+                  "$ref": "#/definitions/integer"
+                },
+                "preempt": {
+                  "type": "boolean"
+                }
+              }
+            },
+            "syscalls": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            },
+            "stdin": {
+              "type": "string"
+            },
+            "files": {
+              "type": "object",
+              "additionalProperties": {
+                "type": "string"
+              }
+            }
+          }
+        }
+      ]
+    },
+    "vma": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "segment": {
+          "enum": [
+            "text",
+            "data",
+            "bss",
+            "heap",
+            "stack",
+            "mmap"
+          ]
+        },
+        "start": {
+          "$ref": "#/definitions/integer"
+        },
+        "pages": {
+          "$ref": "#/definitions/integer"
+        },
+        "size": {
+          "$ref": "#/definitions/integer"
+        },
+        "perm": {
+          "type": "string",
+          "pattern": "^[r-][w-][x-]$"
+        },
+        "populate": {
+          "type": "boolean"
+        }
+      },
+      "required": [
+        "segment"
+      ]
+    },
+    "process": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "name": {
+          "type": "string"
+        },
+        "pid": {
+          "$ref": "#/definitions/integer"
+        },
+        "parent": {
+          "type": "string"
+        },
+        "state": {
+          "$ref": "#/definitions/state"
+        },
+        "priority": {
+          "$ref": "#/definitions/integer"
+        },
+        "nice": {
+          "$ref": "#/definitions/integer"
+        },
+        "bits": {
+          "enum": [
+            32,
+            64,
+            "32",
+            "64"
+          ]
+        },
+        "memory": {
+          "type": "array",
+          "items": {
+            "$ref": "#/definitions/vma"
+          }
+        },
+        "pages": {
+          "$ref": "#/definitions/pages"
+        },
+        "context": {
+          "type": "object",
+          "description": "Registers at start: segment registers (selectors), rip/eip, rsp/esp, rflags/eflags, general registers.",
+          "additionalProperties": {
+            "$ref": "#/definitions/selector"
+          }
+        },
+        "files": {
+          "anyOf": [
+            {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            },
+            {
+              "type": "object",
+              "additionalProperties": {
+                "type": "string"
+              }
+            }
+          ]
+        }
+      },
+      "required": [
+        "name"
+      ]
+    },
+    "state": {
+      "enum": [
+        "running",
+        "ready",
+        "sleeping",
+        "blocked",
+        "zombie"
+      ]
+    },
+    "fault": {
+      "description": "An exception name (GP, \"#GP\", PF, ...) or {vector, error_code, cr2}.",
+      "anyOf": [
+        {
+          "type": "string"
+        },
+        {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "vector": {
+              "$ref": "#/definitions/vector"
+            },
+            "error_code": {
+              "anyOf": [
+                {
+                  "$ref": "#/definitions/integer"
+                },
+                {
+                  "type": "object",
+                  "additionalProperties": false,
+                  "properties": {
+                    "selector": {
+                      "$ref": "#/definitions/selector"
+                    },
+                    "idt": {
+                      "type": "boolean"
+                    },
+                    "ext": {
+                      "type": "boolean"
+                    },
+                    "ti": {
+                      "type": "boolean"
+                    }
+                  }
+                },
+                {
+                  "type": "object",
+                  "additionalProperties": false,
+                  "properties": {
+                    "p": {
+                      "type": "boolean"
+                    },
+                    "w": {
+                      "type": "boolean"
+                    },
+                    "u": {
+                      "type": "boolean"
+                    },
+                    "rsvd": {
+                      "type": "boolean"
+                    },
+                    "i": {
+                      "type": "boolean"
+                    },
+                    "pk": {
+                      "type": "boolean"
+                    }
+                  }
+                }
+              ]
+            },
+            "cr2": {
+              "$ref": "#/definitions/integer"
+            }
+          },
+          "required": [
+            "vector"
+          ]
+        }
+      ]
+    },
+    "stepExpect": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "fault": {
+          "description": "`none` or the first exception the step raised.",
+          "anyOf": [
+            {
+              "$ref": "#/definitions/fault"
+            }
+          ]
+        },
+        "faults": {
+          "anyOf": [
+            {
+              "const": "none"
+            },
+            {
+              "type": "array",
+              "items": {
+                "$ref": "#/definitions/fault"
+              }
+            }
+          ]
+        },
+        "gate": {
+          "anyOf": [
+            {
+              "const": "none"
+            },
+            {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "vector": {
+                  "$ref": "#/definitions/vector"
+                },
+                "type": {
+                  "enum": [
+                    "interrupt",
+                    "trap",
+                    "task",
+                    "call"
+                  ]
+                },
+                "dpl": {
+                  "$ref": "#/definitions/integer"
+                },
+                "from_cpl": {
+                  "$ref": "#/definitions/integer"
+                },
+                "to_cpl": {
+                  "$ref": "#/definitions/integer"
+                },
+                "stack_switch": {
+                  "type": "boolean"
+                },
+                "if": {
+                  "type": "boolean"
+                }
+              }
+            }
+          ]
+        },
+        "entry": {
+          "anyOf": [
+            {
+              "enum": [
+                "int80",
+                "sysenter",
+                "syscall"
+              ]
+            },
+            {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "via": {
+                  "enum": [
+                    "int80",
+                    "sysenter",
+                    "syscall"
+                  ]
+                },
+                "cs": {
+                  "$ref": "#/definitions/selector"
+                },
+                "ss": {
+                  "$ref": "#/definitions/selector"
+                },
+                "rip": {
+                  "$ref": "#/definitions/integer"
+                },
+                "eip": {
+                  "$ref": "#/definitions/integer"
+                },
+                "rsp": {
+                  "$ref": "#/definitions/integer"
+                },
+                "esp": {
+                  "$ref": "#/definitions/integer"
+                },
+                "cpl": {
+                  "$ref": "#/definitions/integer"
+                }
+              }
+            }
+          ]
+        },
+        "cpl": {
+          "$ref": "#/definitions/integer"
+        },
+        "regs": {
+          "type": "object",
+          "description": "Registers after the step: segment registers, tr, ldtr, rip/eip, rsp/esp, rflags, cr0, cr2, cr3, cr4, general registers.",
+          "additionalProperties": {
+            "$ref": "#/definitions/selector"
+          }
+        },
+        "rflags": {
+          "$ref": "#/definitions/rflags"
+        },
+        "returns": {
+          "anyOf": [
+            {
+              "$ref": "#/definitions/integer"
+            },
+            {
+              "type": "string",
+              "pattern": "^-?E[A-Z0-9]+$"
+            }
+          ]
+        },
+        "output": {
+          "type": "string"
+        },
+        "switch": {
+          "anyOf": [
+            {
+              "const": "none"
+            },
+            {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "from": {
+                  "type": "string"
+                },
+                "to": {
+                  "type": "string"
+                },
+                "reason": {
+                  "$ref": "#/definitions/reason"
+                }
+              }
+            }
+          ]
+        },
+        "current": {
+          "type": "string"
+        },
+        "states": {
+          "type": "object",
+          "additionalProperties": {
+            "$ref": "#/definitions/state"
+          }
+        },
+        "signal": {
+          "type": "string"
+        },
+        "shutdown": {
+          "type": "boolean"
+        },
+        "trace": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          }
+        },
+        "physical": {
+          "$ref": "#/definitions/integer"
+        },
+        "accessed": {
+          "type": "boolean"
+        },
+        "dirty": {
+          "type": "boolean"
+        }
+      },
+      "description": "Checks on one step; only what is written is checked."
+    },
+    "reason": {
+      "enum": [
+        "timer",
+        "yield",
+        "blocking",
+        "exit",
+        "wakeup",
+        "syscall_return",
+        "signal"
+      ]
+    },
+    "finalExpect": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "output": {
+          "type": "string"
+        },
+        "stdout": {
+          "type": "string"
+        },
+        "schedule": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          }
+        },
+        "switches": {
+          "$ref": "#/definitions/integer"
+        },
+        "processes": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+              "state": {
+                "$ref": "#/definitions/state"
+              },
+              "exit_code": {
+                "$ref": "#/definitions/integer"
+              },
+              "signal": {
+                "type": "string"
+              },
+              "ticks": {
+                "$ref": "#/definitions/integer"
+              }
+            }
+          }
+        },
+        "faults": {
+          "$ref": "#/definitions/integer"
+        },
+        "shutdown": {
+          "type": "boolean"
+        }
+      },
+      "description": "Checks on the whole run, made after the last step."
+    },
+    "step": {
+      "anyOf": [
+        {
+          "enum": [
+            "wait",
+            "schedule"
+          ]
+        },
+        {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "timer": {
+              "$ref": "#/definitions/integer"
+            },
+            "irq": {
+              "anyOf": [
+                {
+                  "$ref": "#/definitions/integer"
+                },
+                {
+                  "type": "object",
+                  "additionalProperties": false,
+                  "properties": {
+                    "vector": {
+                      "$ref": "#/definitions/integer"
+                    },
+                    "wakes": {
+                      "type": "string"
+                    }
+                  },
+                  "required": [
+                    "vector"
+                  ]
+                }
+              ]
+            },
+            "syscall": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "via": {
+                  "enum": [
+                    "int80",
+                    "sysenter",
+                    "syscall"
+                  ]
+                },
+                "nr": {
+                  "anyOf": [
+                    {
+                      "$ref": "#/definitions/integer"
+                    },
+                    {
+                      "type": "string"
+                    }
+                  ]
+                },
+                "args": {
+                  "type": "array",
+                  "maxItems": 6,
+                  "items": {
+                    "anyOf": [
+                      {
+                        "$ref": "#/definitions/integer"
+                      },
+                      {
+                        "type": "string"
+                      }
+                    ]
+                  }
+                },
+                "name": {
+                  "type": "string"
+                }
+              },
+              "required": [
+                "via",
+                "nr"
+              ]
+            },
+            "wait": {
+              "anyOf": [
+                {
+                  "type": "null"
+                },
+                {
+                  "type": "object",
+                  "additionalProperties": false,
+                  "properties": {
+                    "pid": {
+                      "$ref": "#/definitions/integer"
+                    }
+                  }
+                }
+              ]
+            },
+            "exit": {
+              "anyOf": [
+                {
+                  "type": "null"
+                },
+                {
+                  "$ref": "#/definitions/integer"
+                }
+              ]
+            },
+            "exec": {
+              "type": "string",
+              "description": "One instruction, Intel syntax."
+            },
+            "access": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "op": {
+                  "enum": [
+                    "read",
+                    "write",
+                    "fetch"
+                  ]
+                },
+                "addr": {
+                  "$ref": "#/definitions/integer"
+                },
+                "size": {
+                  "enum": [
+                    1,
+                    2,
+                    4,
+                    8,
+                    "1",
+                    "2",
+                    "4",
+                    "8"
+                  ]
+                },
+                "cpl": {
+                  "$ref": "#/definitions/integer"
+                },
+                "implicit": {
+                  "type": "boolean"
+                }
+              },
+              "required": [
+                "op",
+                "addr"
+              ]
+            },
+            "set": {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "regs": {
+                  "type": "object",
+                  "additionalProperties": {
+                    "$ref": "#/definitions/integer"
+                  }
+                },
+                "cr0": {
+                  "$ref": "#/definitions/cr0"
+                },
+                "cr4": {
+                  "$ref": "#/definitions/cr4"
+                },
+                "efer": {
+                  "$ref": "#/definitions/efer"
+                },
+                "rflags": {
+                  "$ref": "#/definitions/rflags"
+                },
+                "msrs": {
+                  "$ref": "#/definitions/msrs"
+                },
+                "pages": {
+                  "$ref": "#/definitions/pages"
+                }
+              },
+              "minProperties": 1
+            },
+            "schedule": {
+              "anyOf": [
+                {
+                  "type": "null"
+                },
+                {
+                  "type": "object",
+                  "maxProperties": 0
+                }
+              ]
+            },
+            "as": {
+              "type": "string"
+            },
+            "expect": {
+              "anyOf": [
+                {
+                  "type": "null"
+                },
+                {
+                  "$ref": "#/definitions/stepExpect"
+                }
+              ]
+            }
+          },
+          "oneOf": [
+            {
+              "required": [
+                "timer"
+              ]
+            },
+            {
+              "required": [
+                "irq"
+              ]
+            },
+            {
+              "required": [
+                "syscall"
+              ]
+            },
+            {
+              "required": [
+                "wait"
+              ]
+            },
+            {
+              "required": [
+                "exit"
+              ]
+            },
+            {
+              "required": [
+                "exec"
+              ]
+            },
+            {
+              "required": [
+                "access"
+              ]
+            },
+            {
+              "required": [
+                "set"
+              ]
+            },
+            {
+              "required": [
+                "schedule"
+              ]
+            }
+          ],
+          "description": "One event key, optional `as` and `expect`."
+        }
+      ]
+    }
+  }
+}
+
+"""#
+}

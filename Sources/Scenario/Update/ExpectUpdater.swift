@@ -1,0 +1,321 @@
+// ExpectUpdater: `ringspec run --update`. Runs each scenario and writes what happened into its
+// `expect` blocks, splicing new text at the byte span of each block so that every byte outside
+// the blocks (comments, formatting, anchors, other documents) stays as it was.
+//
+// Written for a step (only what happened, so that the block stays short):
+//   fault    when the step raised exactly one exception: `GP`, or `{vector, error_code, cr2}`
+//   faults   when it raised several, in order
+//   gate     the delivery: {vector, type, dpl, from_cpl, to_cpl, stack_switch}
+//   cpl      always
+//   returns  when a system call returned
+//   output   when the step wrote to the console
+//   switch   the first context switch: {from, to, reason}
+//   current  the running task (kernel scenarios)
+//   signal   when a signal was delivered; shutdown: true after a triple fault
+// Written at the top level: output (when any), schedule, switches and processes
+// {state, exit_code, signal} (kernel scenarios), shutdown: true after a triple fault.
+// The author's keys stay in the author's order: a key whose check passed is kept as written
+// (re-written in flow style when its block is rewritten); a key whose check failed gets the actual
+// value, or is dropped when it is not one of the keys above (regs, trace, entry, states, ...).
+// A block with nothing to change is left byte for byte.
+
+import Machine
+
+public enum ExpectUpdater {
+    /// What one file's update did.
+    public struct FileUpdate: Sendable {
+        public var file: String
+        public var updatedScenarios: [String]
+        /// Scenarios left alone, with why (invalid, an anchored or aliased expect, ...).
+        public var problems: [String]
+        public var changed: Bool
+    }
+
+    /// Updates the scenarios of a file that `options` selects; writes the file when it changed.
+    public static func update(file: String, options: SuiteOptions) -> FileUpdate {
+        var outcome = FileUpdate(file: file, updatedScenarios: [], problems: [], changed: false)
+        let bytes: [UInt8]
+        switch FileAccess.read(file, maxBytes: options.load.yaml.maxFileBytes) {
+        case let .success(b): bytes = b
+        case let .failure(e): outcome.problems.append("\(file): \(e.message)"); return outcome
+        }
+        guard let docs = try? YAMLLoader.load(bytes, limits: options.load.yaml) else {
+            outcome.problems.append("\(file): not valid YAML; run `ringspec check` for details")
+            return outcome
+        }
+        let loaded = ScenarioDecoder.load(bytes: bytes, path: file, display: file, options: options.load)
+        var splices: [Splice] = []
+        var specIndex = 0
+        for doc in docs {
+            guard let root = doc.root else { continue }
+            guard specIndex < loaded.count else { break }
+            let item = loaded[specIndex]
+            specIndex += 1
+            guard case let .spec(spec, _) = item else {
+                if case let .invalid(r) = item { outcome.problems.append("\(r.id): invalid, not updated") }
+                continue
+            }
+            guard Suite.selected(spec, options) else { continue }
+            let record = Runner.run(spec, file: file, limits: options.run)
+            switch splicesFor(root, bytes: bytes, spec: spec, record: record) {
+            case let .success(s):
+                splices += s
+                outcome.updatedScenarios.append(spec.id)
+            case let .failure(e):
+                outcome.problems.append("\(spec.id): \(e.message)")
+            }
+        }
+        let text = apply(splices, to: bytes)
+        if text != bytes {
+            outcome.changed = true
+            if !FileAccess.write(file, text) { outcome.problems.append("\(file): cannot write the file") }
+        }
+        return outcome
+    }
+
+    struct Splice {
+        var range: Range<Int>
+        var text: String
+    }
+
+    static func apply(_ splices: [Splice], to bytes: [UInt8]) -> [UInt8] {
+        var out = bytes
+        // Later splices first; of two at one offset (a step's expect and the top-level expect
+        // both added at the end of the document) the later one first, so the earlier lands before it.
+        let ordered = splices.enumerated().sorted { a, b in
+            a.element.range.lowerBound != b.element.range.lowerBound ? a.element.range.lowerBound > b.element.range.lowerBound : a.offset > b.offset
+        }
+        for s in ordered.map(\.element) {
+            out.replaceSubrange(s.range, with: Array(s.text.utf8))
+        }
+        return out
+    }
+
+    // MARK: Where the text goes
+
+    /// The end of a node's own text: for a block collection, the end of its last item (libyaml's
+    /// end mark of a block collection lies at the next token, after comments and blank lines).
+    static func contentEnd(_ n: YAMLNode, _ bytes: [UInt8]) -> Int {
+        if isFlow(n, bytes) { return n.end.offset }
+        switch n.content {
+        case .scalar: return n.end.offset
+        case let .sequence(items): return items.last.map { contentEnd($0, bytes) } ?? n.end.offset
+        case let .mapping(pairs): return pairs.last.map { contentEnd($0.value, bytes) } ?? n.end.offset
+        }
+    }
+
+    /// A flow collection (`{...}` / `[...]`) as opposed to a block one: it starts with its bracket.
+    static func isFlow(_ n: YAMLNode, _ bytes: [UInt8]) -> Bool {
+        guard n.scalar == nil, n.start.offset < bytes.count else { return false }
+        let first = bytes[n.start.offset]
+        return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+    }
+
+    enum Problem: Error { case message(String)
+        var message: String { if case let .message(m) = self { return m }; return "" }
+    }
+
+    static func splicesFor(_ root: YAMLNode, bytes: [UInt8], spec: ScenarioSpec, record: RunRecord) -> Result<[Splice], Problem> {
+        guard root.mapping != nil, !isFlow(root, bytes) else { return .failure(.message("the scenario is a flow mapping; write it in block style to update it")) }
+        var out: [Splice] = []
+        let failedPaths = failurePaths(record.result.outcome)
+        let steps = root.value(forKey: "steps")?.sequence ?? []
+        for (i, stepNode) in steps.enumerated() where i < record.outcomes.count {
+            let generated = stepExpect(record.outcomes[i], state: record.stepStates[i], kernel: spec.kernel.enabled)
+            let existing = stepNode.value(forKey: "expect")
+            let (pairs, changed) = merged(existing, path: "steps[\(i)].expect", generated: generated, failed: failedPaths, isStep: true)
+            guard changed else { continue }
+            switch spliceExpect(in: stepNode, existing: existing, pairs: pairs, bytes: bytes) {
+            case let .success(s): out += s
+            case let .failure(p): return .failure(.message("steps[\(i)]: \(p.message)"))
+            }
+        }
+        if let final = record.final {
+            let generated = finalExpect(final)
+            let existing = root.value(forKey: "expect")
+            let (pairs, changed) = merged(existing, path: "expect", generated: generated, failed: failedPaths, isStep: false)
+            if changed {
+            switch spliceExpect(in: root, existing: existing, pairs: pairs, bytes: bytes) {
+            case let .success(s): out += s
+            case let .failure(p): return .failure(.message("expect: \(p.message)"))
+            }
+            }
+        }
+        return .success(out)
+    }
+
+    static func failurePaths(_ o: ScenarioOutcome) -> [String] {
+        if case let .failed(fs) = o { return fs.map(\.path) }
+        return []
+    }
+
+    /// The new pairs of an expect block, and whether they differ from what is written. The
+    /// author's keys stay in the author's order: a key whose check passed keeps its text (in flow
+    /// style); a key whose check failed gets the actual value, or is dropped when the update does
+    /// not write that key. Keys the update writes that the block lacks are added after them.
+    static func merged(_ existing: YAMLNode?, path: String, generated: [(String, String)], failed: [String],
+                       isStep: Bool) -> (pairs: [(String, String)], changed: Bool) {
+        var out: [(String, String)] = []
+        var used = Set<String>()
+        var changed = false
+        let faultKeys: Set<String> = ["fault", "faults"]
+        for p in existing?.mapping ?? [] {
+            guard let k = p.key.scalar else { continue }
+            let here = "\(path).\(k)"
+            let failedHere = failed.contains { $0 == here || $0.hasPrefix(here + ".") || $0.hasPrefix(here + "[") }
+            let same = k == "stdout" ? "output" : k
+            if isStep && faultKeys.contains(k) { used.formUnion(faultKeys) }
+            used.insert(same)
+            if !failedHere { out.append((k, flow(p.value))); continue }
+            changed = true
+            if let g = generated.first(where: { $0.0 == same }) {
+                out.append((k, g.1))
+            } else if isStep && faultKeys.contains(k) {
+                out.append(generated.first { faultKeys.contains($0.0) } ?? (k, "none"))
+            }
+        }
+        let added = generated.filter { !used.contains($0.0) }
+        return (out + added, changed || !added.isEmpty)
+    }
+
+    /// Replaces the `expect` value of a mapping (a step or the document), or adds one.
+    static func spliceExpect(in owner: YAMLNode, existing: YAMLNode?, pairs: [(String, String)], bytes: [UInt8]) -> Result<[Splice], Problem> {
+        if let e = existing {
+            if e.aliasMark != nil || e.anchor != nil {
+                return .failure(.message("its expect is an anchor or an alias; not updated"))
+            }
+            let start = e.start.offset, end = contentEnd(e, bytes)
+            let block = !isFlow(e, bytes) && e.mapping.map { !$0.isEmpty } == true
+            if block && !pairs.isEmpty {
+                let indent = String(repeating: " ", count: e.start.column - 1)
+                return .success([Splice(range: start..<end, text: pairs.map { "\($0.0): \($0.1)" }.joined(separator: "\n" + indent))])
+            }
+            var text = flowMapping(pairs)
+            // `expect:` with nothing after it: the null scalar has no width.
+            if start == end, start > 0, bytes[start - 1] == UInt8(ascii: ":") { text = " " + text }
+            return .success([Splice(range: start..<end, text: text)])
+        }
+        guard !pairs.isEmpty else { return .success([]) }
+        if owner.scalar != nil {
+            // A bare `- wait` / `- schedule` step becomes a flow mapping with its expect.
+            let s = owner.scalar ?? ""
+            return .success([Splice(range: owner.start.offset..<owner.end.offset, text: "{\(s): {}, expect: \(flowMapping(pairs))}")])
+        }
+        guard let ownerPairs = owner.mapping, let last = ownerPairs.last else { return .failure(.message("an empty step")) }
+        if isFlow(owner, bytes) {
+            let end = owner.end.offset - 1  // before `}`
+            return .success([Splice(range: end..<end, text: ", expect: \(flowMapping(pairs))")])
+        }
+        let end = contentEnd(last.value, bytes)
+        let indent = String(repeating: " ", count: last.key.start.column - 1)
+        let inner = indent + "  "
+        let text = "\n\(indent)expect:\n" + pairs.map { "\(inner)\($0.0): \($0.1)" }.joined(separator: "\n")
+        // After any comment that ends the owner's last line.
+        var at = end
+        while at < bytes.count, bytes[at] != UInt8(ascii: "\n") { at += 1 }
+        if at > end, bytes[end..<at].contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") && $0 != UInt8(ascii: "\r") }) {
+            return .success([Splice(range: at..<at, text: text)])
+        }
+        return .success([Splice(range: end..<end, text: text)])
+    }
+
+    // MARK: What is written
+
+    static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+
+    static func stepExpect(_ o: StepOutcome, state: StepState, kernel: Bool) -> [(String, String)] {
+        var out: [(String, String)] = []
+        if o.faults.count == 1 {
+            out.append(("fault", faultText(o.faults[0])))
+        } else if o.faults.count > 1 {
+            out.append(("faults", "[" + o.faults.map(faultText).joined(separator: ", ") + "]"))
+        }
+        if let g = o.gate {
+            var parts: [(String, String)] = []
+            if let v = g.vector { parts.append(("vector", hex(UInt64(v)))) }
+            parts += [("type", g.type), ("dpl", "\(g.dpl)"), ("from_cpl", "\(g.fromCPL)"), ("to_cpl", "\(g.toCPL)"),
+                      ("stack_switch", "\(g.stackSwitch)"), ("if", "\(g.interruptsEnabled)")]
+            out.append(("gate", flowMapping(parts)))
+        }
+        out.append(("cpl", "\(state.cpl)"))
+        if let r = o.returns { out.append(("returns", "\(r)")) }
+        if !o.output.isEmpty { out.append(("output", quoted(o.output))) }
+        if let s = o.switches.first {
+            out.append(("switch", flowMapping([("from", name(s.from)), ("to", name(s.to)), ("reason", s.reason)])))
+        }
+        if kernel { out.append(("current", name(state.current))) }
+        if let s = o.signal { out.append(("signal", s)) }
+        if o.shutdown { out.append(("shutdown", "true")) }
+        return out
+    }
+
+    static func faultText(_ f: Fault) -> String {
+        guard f.errorCode != nil || f.cr2 != nil else { return f.vector.name }
+        var parts = [("vector", f.vector.name)]
+        if let c = f.errorCode { parts.append(("error_code", hex(UInt64(c)))) }
+        if let c = f.cr2 { parts.append(("cr2", hex(c))) }
+        return flowMapping(parts)
+    }
+
+    static func finalExpect(_ f: FinalState) -> [(String, String)] {
+        var out: [(String, String)] = []
+        if !f.output.isEmpty { out.append(("output", quoted(f.output))) }
+        if f.kernelEnabled {
+            out.append(("schedule", "[" + f.schedule.map(name).joined(separator: ", ") + "]"))
+            out.append(("switches", "\(f.switches)"))
+            let procs = f.processes.map { p -> (String, String) in
+                var parts = [("state", p.summary.state.rawValue)]
+                if let c = p.summary.exitCode { parts.append(("exit_code", "\(c)")) }
+                if let s = p.summary.signal { parts.append(("signal", s)) }
+                return (name(p.name), flowMapping(parts))
+            }
+            if !procs.isEmpty { out.append(("processes", flowMapping(procs))) }
+        }
+        if f.shutdown { out.append(("shutdown", "true")) }
+        return out
+    }
+
+    static func flowMapping(_ pairs: [(String, String)]) -> String {
+        "{" + pairs.map { "\($0.0): \($0.1)" }.joined(separator: ", ") + "}"
+    }
+
+    /// A task name, plain when YAML reads it back as the same string, else double-quoted.
+    static func name(_ s: String) -> String {
+        let safe = !s.isEmpty && s.unicodeScalars.allSatisfy { ($0.properties.isAlphabetic && $0.isASCII) || "0123456789-_.".unicodeScalars.contains($0) }
+        let reserved = ["true", "false", "yes", "no", "on", "off", "null", "y", "n", "none"].contains(s.lowercased())
+        let numeric = s.first.map { "0123456789-.".contains($0) } ?? false
+        return safe && !reserved && !numeric ? s : quoted(s)
+    }
+
+    /// A double-quoted YAML string.
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if u.value < 0x20 || u.value == 0x7F || (0x80...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029 {
+                    out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// A node re-written in flow style (for the author's keys that are kept).
+    static func flow(_ n: YAMLNode) -> String {
+        switch n.content {
+        case let .scalar(s, style):
+            if style == .plain { return s.isEmpty ? "~" : s }
+            return quoted(s)
+        case let .sequence(items): return "[" + items.map(flow).joined(separator: ", ") + "]"
+        case let .mapping(pairs): return "{" + pairs.map { "\(flow($0.key)): \(flow($0.value))" }.joined(separator: ", ") + "}"
+        }
+    }
+}
