@@ -209,7 +209,15 @@ extension Machine {
         switch n {
         case 0:
             let old = cpu.cr0
-            cpu.cr0 = value | CR0.pe | CR0.pg
+            if value & CR0.pg == 0 && in64BitMode {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV CR0 clearing PG while in 64-bit mode (SDM Vol. 2B, MOV to CR0)")
+            }
+            let expectedPG: UInt64 = pagingMode == .off ? 0 : CR0.pg
+            if value & CR0.pe == 0 || value & CR0.pg != expectedPG {
+                unsupported = "MOV CR0 that turns protection or paging \(value & CR0.pe == 0 ? "off" : (expectedPG == 0 ? "on" : "off")): mode changes are not modelled"
+                throw Fault.gp(0, rule: "PRIV-3", "mode changes through CR0 are not modelled")
+            }
+            cpu.cr0 = value
             if (old ^ cpu.cr0) & CR0.wp != 0 { paging.tlb.flushAll() }
         case 2:
             cpu.cr2 = value
@@ -220,8 +228,14 @@ extension Machine {
             trace.record(.tlbFlush(kind: "cr3", linear: nil))
         case 4:
             let old = cpu.cr4
-            let fixed: UInt64 = longMode ? CR4.pae : 0
-            cpu.cr4 = value | fixed
+            if longMode && value & CR4.pae == 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV CR4 clearing PAE while IA-32e mode is active (SDM Vol. 2B, MOV to CR4)")
+            }
+            if !longMode && pagingMode != .off && (old ^ value) & CR4.pae != 0 {
+                unsupported = "MOV CR4 that changes PAE, switching between 32-bit and PAE paging, is not modelled"
+                throw Fault.gp(0, rule: "PRIV-3", "switching the paging mode through CR4.PAE is not modelled")
+            }
+            cpu.cr4 = value
             if (old ^ cpu.cr4) & (CR4.pge | CR4.pae | CR4.pse | CR4.smep | CR4.smap | CR4.pke) != 0 {
                 paging.tlb.flushAll()
                 trace.record(.tlbFlush(kind: "all", linear: nil))

@@ -137,6 +137,8 @@ extension Machine {
         cpu.rflags = flags
         cpu.cr0 |= CR0.ts
         if newCR3 != cpu.cr3 {
+            // PG-2: a CR3 load in PAE paging loads the four PDPTEs (reserved bits -> #GP(0)).
+            if pagingMode == .pae { try paging.loadPDPTEs(cr3: newCR3) }
             cpu.cr3 = newCR3
             paging.tlb.flushNonGlobal()
             trace.record(.tlbFlush(kind: "cr3", linear: nil))

@@ -13,7 +13,7 @@ public enum RuleBook {
         case "FAST": return "Intel SDM Vol. 2B SYSENTER/SYSEXIT/SYSCALL/SYSRET, Vol. 3A §5.8.7-5.8.8"
         case "PG": return "Intel SDM Vol. 3A ch. 4 (§4.6 access rights, §4.7 #PF error code, §4.10 TLBs)"
         case "DF": return "Intel SDM Vol. 3A §6.15, interrupt 8"
-        case "PRIV": return "Intel SDM Vol. 3A §5.9 (privileged instructions), Vol. 1 §19.5.1 (IOPL-sensitive instructions)"
+        case "PRIV": return id == "PRIV-3" ? "Intel SDM Vol. 2B, MOV to/from control registers" : "Intel SDM Vol. 3A §5.9 (privileged instructions), Vol. 1 §19.5.1 (IOPL-sensitive instructions)"
         case "LNX": return "Linux arch/x86 (segment.h, idt.c, common.c)"
         case "ABI": return "Linux syscall_32.tbl / syscall_64.tbl"
         case "KERN": return "Linux kernel model (docs/kernel-model.md)"
@@ -52,6 +52,6 @@ public enum RuleBook {
         "PG-7": "supervisor writes and CR0.WP", "PG-8": "instruction fetch: XD and SMEP", "PG-9": "SMAP",
         "PG-10": "protection keys", "PG-12": "not present / reserved bit", "PG-15": "TLB",
         "DF-2": "double fault", "DF-4": "triple fault",
-        "PRIV-1": "IOPL-sensitive instruction", "PRIV-2": "CPL-0 instruction", "ISA-1": "instruction invalid in this mode",
+        "PRIV-1": "IOPL-sensitive instruction", "PRIV-2": "CPL-0 instruction", "PRIV-3": "MOV to a control register: values that fault or change the mode", "ISA-1": "instruction invalid in this mode",
     ]
 }

@@ -1,0 +1,71 @@
+// MOV to CR0/CR3/CR4 at CPL 0: the values that fault (PRIV-3), the mode changes the model refuses,
+// and the PDPTE load of PAE paging (PG-2).
+
+import Machine
+@testable import Scenario
+import Testing
+
+@Suite struct ControlRegisterTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var name: String
+        var yaml: String
+        var passes: Bool
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "clearing CR4.PAE in IA-32e mode is #GP(0)", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov rax, 0"
+          - exec: "mov cr4, rax"
+            expect: {fault: {vector: GP, error_code: 0}}
+        """, passes: true),
+        Case(name: "clearing CR0.PG in 64-bit mode is #GP(0)", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov rax, 0x80010001"
+          - exec: "mov cr0, rax"
+            expect: {fault: none}
+          - exec: "mov rax, 0x10001"
+          - exec: "mov cr0, rax"
+            expect: {fault: {vector: GP, error_code: 0}}
+        """, passes: true),
+        Case(name: "CR4.PGE and SMEP can be set at CPL 0", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov rax, 0x1000a0"
+          - exec: "mov cr4, rax"
+            expect: {fault: none, regs: {cr4: 0x1000a0}}
+        """, passes: true),
+        Case(name: "switching to PAE through CR4 is refused as not modelled", yaml: """
+        scenario: c
+        machine: {mode: ia32}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov eax, 0x30"
+          - exec: "mov cr4, eax"
+            expect: {fault: GP}
+        """, passes: false),
+    ]
+
+    @Test(arguments: cases)
+    func controlRegisterWrites(_ c: Case) {
+        let r = runScenarioText(c.yaml)
+        #expect(r.count == 1)
+        #expect(r.first?.outcome.isPassed == c.passes, "\(String(describing: r.first?.outcome))")
+        if !c.passes, case let .failed(fs)? = r.first?.outcome {
+            #expect(fs.contains { $0.actual.contains("not modelled") }, "\(fs)")
+        }
+    }
+}
