@@ -15,15 +15,7 @@ extension RingSpec {
         @OptionGroup var scale: ScaleOptions
 
         mutating func run() throws {
-            let files: [String]
-            do { files = try Suite.discover(paths) } catch {
-                FileHandleOutput.stderr("ringspec: \(error.description)")
-                throw ExitCode(ExitStatus.invalid)
-            }
-            guard !files.isEmpty else {
-                FileHandleOutput.stderr("ringspec: no scenario files under \(paths.joined(separator: " "))")
-                throw ExitCode(ExitStatus.invalid)
-            }
+            let files = try discoverScenarioFiles(paths)
             var options = limits.suiteOptions(paths: paths)
             options.checkOnly = true
             scale.apply(to: &options)

@@ -25,15 +25,7 @@ extension RingSpec {
         var update = false
 
         mutating func run() throws {
-            let files: [String]
-            do { files = try Suite.discover(paths) } catch {
-                FileHandleOutput.stderr("ringspec: \(error.description)")
-                throw ExitCode(ExitStatus.invalid)
-            }
-            guard !files.isEmpty else {
-                FileHandleOutput.stderr("ringspec: no scenario files (*.yaml, *.yml) under \(paths.joined(separator: " "))")
-                throw ExitCode(ExitStatus.invalid)
-            }
+            let files = try discoverScenarioFiles(paths)
             var options = limits.suiteOptions(paths: paths)
             options.filter = filter
             options.tags = tag
@@ -58,6 +50,20 @@ extension RingSpec {
             if status != 0 { throw ExitCode(status) }
         }
     }
+}
+
+/// The scenario files under the paths, or exit 2 with a message when there are none.
+func discoverScenarioFiles(_ paths: [String]) throws -> [String] {
+    let files: [String]
+    do { files = try Suite.discover(paths) } catch {
+        FileHandleOutput.stderr("ringspec: \(error.description)")
+        throw ExitCode(ExitStatus.invalid)
+    }
+    guard !files.isEmpty else {
+        FileHandleOutput.stderr("ringspec: no scenario files (*.yaml, *.yml) under \(paths.joined(separator: " "))")
+        throw ExitCode(ExitStatus.invalid)
+    }
+    return files
 }
 
 enum FileHandleOutput {

@@ -285,6 +285,19 @@ public struct PagingUnit: Sendable {
         if f.accessed ?? false { v |= PageTableEntry.accessed }
         if f.dirty ?? false { v |= PageTableEntry.dirty }
         if large { v |= PageTableEntry.pageSize }
+        v |= try xdAndKeyBits(f, mode: mode)
+        if f.reserved ?? false {
+            guard let bit = PageTableEntry.reservedBitToSet(mode: mode, large: large) else {
+                throw MachineError("a 4k PTE of 32-bit paging has no reserved bit to set (`reserved: true` needs a 4m page there)")
+            }
+            v |= bit
+        }
+        return v
+    }
+
+    /// The XD bit and the protection key of an entry, refused where the paging mode has none (PG-1, PG-10).
+    private func xdAndKeyBits(_ f: EntryFlags, mode: PagingMode) throws(MachineError) -> UInt64 {
+        var v: UInt64 = 0
         if f.nx ?? false {
             guard mode != .bits32 else {
                 throw MachineError("32-bit paging has no XD bit: `nx` cannot be set (PG-1)")
@@ -297,12 +310,6 @@ public struct PagingUnit: Sendable {
                 throw MachineError("protection keys exist only in 4-level paging (PG-10)")
             }
             v |= UInt64(key) << PageTableEntry.pkeyShift
-        }
-        if f.reserved ?? false {
-            guard let bit = PageTableEntry.reservedBitToSet(mode: mode, large: large) else {
-                throw MachineError("a 4k PTE of 32-bit paging has no reserved bit to set (`reserved: true` needs a 4m page there)")
-            }
-            v |= bit
         }
         return v
     }
@@ -328,19 +335,7 @@ public struct PagingUnit: Sendable {
         if f.global ?? false { v |= PageTableEntry.global }
         if f.accessed ?? false { v |= PageTableEntry.accessed }
         if f.dirty ?? false { v |= PageTableEntry.dirty }
-        if f.nx ?? false {
-            guard mode != .bits32 else {
-                throw MachineError("32-bit paging has no XD bit: `nx` cannot be set (PG-1)")
-            }
-            v |= PageTableEntry.executeDisable
-        }
-        if let key = f.pkey {
-            guard key < 16 else { throw MachineError("pkey \(key) is out of range (0-15)") }
-            guard mode == .level4 || key == 0 else {
-                throw MachineError("protection keys exist only in 4-level paging (PG-10)")
-            }
-            v |= UInt64(key) << PageTableEntry.pkeyShift
-        }
+        v |= try xdAndKeyBits(f, mode: mode)
         if f.reserved ?? false {
             guard mode != .bits32 else {
                 throw MachineError("a non-leaf PDE of 32-bit paging has no reserved bit to set")
