@@ -268,10 +268,14 @@ extension Machine {
         if outer {
             // FAR-14: data segment registers the new CPL may not use are nulled.
             for r in [SegmentRegisterName.es, .ds, .fs, .gs] {
-                let c = cpu[segment: r].cache
+                let old = cpu[segment: r]
+                let c = old.cache
                 if !c.usable || ((!c.isCode || !c.isConforming) && c.dpl < newCPL) {
                     cpu[segment: r] = SegmentRegister(selector: 0, cache: .unusable)
-                    trace.record(.segmentCheck(register: r.rawValue, selector: 0, detail: "nulled on the return to CPL \(newCPL): its DPL \(c.dpl) < CPL (FAR-14)"))
+                    if old.selector != 0 || c.usable {
+                        let why = c.usable ? "its DPL \(c.dpl) < CPL \(newCPL)" : "it was unusable"
+                        trace.record(.segmentCheck(register: r.rawValue, selector: 0, detail: "nulled on the return to CPL \(newCPL): \(why) (FAR-14)"))
+                    }
                 }
             }
         }
