@@ -14,18 +14,20 @@ extension RingSpec {
         @OptionGroup var limits: LimitOptions
 
         mutating func run() throws {
-            let files: [String]
-            do { files = try Suite.discover(paths) } catch {
+            let found: Discovery
+            do { found = try Suite.discoverAll(paths, maxFiles: limits.maxFiles) } catch {
                 FileHandleOutput.stderr("ringspec: \(error.description)")
                 throw ExitCode(ExitStatus.invalid)
             }
-            guard !files.isEmpty else {
+            let files = found.files
+            guard !files.isEmpty || !found.refused.isEmpty else {
                 FileHandleOutput.stderr("ringspec: no scenario files under \(paths.joined(separator: " "))")
                 throw ExitCode(ExitStatus.invalid)
             }
             var options = limits.suiteOptions(paths: paths)
             options.checkOnly = true
-            let result = Suite.run(files: files, options: options)
+            var result = Suite.run(files: files, options: options)
+            result.results = found.refused + result.results
             try report.emit(report.reporter().render(result))
             let status = ExitStatus.of(result)
             if status != 0 { throw ExitCode(status) }

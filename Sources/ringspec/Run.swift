@@ -20,19 +20,21 @@ extension RingSpec {
         var tag: [String] = []
 
         mutating func run() throws {
-            let files: [String]
-            do { files = try Suite.discover(paths) } catch {
+            let found: Discovery
+            do { found = try Suite.discoverAll(paths, maxFiles: limits.maxFiles) } catch {
                 FileHandleOutput.stderr("ringspec: \(error.description)")
                 throw ExitCode(ExitStatus.invalid)
             }
-            guard !files.isEmpty else {
+            let files = found.files
+            guard !files.isEmpty || !found.refused.isEmpty else {
                 FileHandleOutput.stderr("ringspec: no scenario files (*.yaml, *.yml) under \(paths.joined(separator: " "))")
                 throw ExitCode(ExitStatus.invalid)
             }
             var options = limits.suiteOptions(paths: paths)
             options.filter = filter
             options.tags = tag
-            let result = Suite.run(files: files, options: options)
+            var result = Suite.run(files: files, options: options)
+            result.results = found.refused + result.results
             if result.results.isEmpty {
                 FileHandleOutput.stderr("ringspec: no scenario matched the filter")
                 throw ExitCode(ExitStatus.invalid)

@@ -126,6 +126,7 @@ extension DecodeContext {
             }
         }
         let populate = m["populate"].flatMap { bool($0, "\(w).populate") } ?? false
+        if populate { chargePages(size / 0x1000, m["pages"] ?? m["size"] ?? node, w) }
         return VMASpec(segment: seg, start: start, size: size, read: r, write: wr, execute: x, populate: populate)
     }
 
