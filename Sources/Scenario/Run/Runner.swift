@@ -45,6 +45,8 @@ public enum Runner {
                 return RunRecord(result: result, trace: [], stepTraceRanges: [], outcomes: [])
             }
         }
+        let clock = ContinuousClock()
+        let start = clock.now
         var system: System
         do {
             system = try System.build(machine: spec.machine, kernel: spec.kernel, tasks: spec.tasks)
@@ -60,8 +62,6 @@ public enum Runner {
         var failures: [CheckFailure] = []
         var ranges: [Range<Int>] = []
         var outcomes: [StepOutcome] = []
-        let clock = ContinuousClock()
-        let start = clock.now
         var ticks = 0
         var invalid: [Diagnostic] = []
         for step in spec.steps {
