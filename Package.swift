@@ -10,6 +10,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Test-only: property-based tests (Tests/ScenarioTests/PropertyTests.swift).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // libyaml, found through pkg-config; `apt-get install libyaml-dev` provides it.
@@ -31,7 +33,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MachineTests", dependencies: ["Machine"]),
-        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "Machine"]),
+        .testTarget(
+            name: "ScenarioTests",
+            dependencies: ["Scenario", "Machine", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,12 +15,14 @@ extension RingSpec {
         @OptionGroup var scale: ScaleOptions
 
         mutating func run() throws {
-            let files = try discoverScenarioFiles(paths)
+            let found = try discoverScenarioFiles(paths, maxFiles: limits.maxFiles)
+            let files = found.files
             var options = limits.suiteOptions(paths: paths)
             options.checkOnly = true
             scale.apply(to: &options)
             let selected = scale.select(files)
-            let result = Suite.run(files: selected, options: options, progress: Terminal.progressReporter(total: selected.count))
+            var result = Suite.run(files: selected, options: options, progress: Terminal.progressReporter(total: selected.count))
+            result.results = found.refused + result.results
             try report.emit(report.reporter().render(result))
             let status = ExitStatus.of(result)
             if status != 0 { throw ExitCode(status) }

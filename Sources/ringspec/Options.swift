@@ -62,8 +62,17 @@ struct LimitOptions: ParsableArguments {
     @Option(name: .long, help: "Most nodes that aliases may re-use in one document.")
     var maxAliasNodes: Int = YAMLLimits.defaultMaxAliasExpansion
 
+    @Option(name: .long, help: "Longest YAML scalar (string), in bytes.")
+    var maxScalarBytes: Int = YAMLLimits.defaultMaxScalarBytes
+
     @Option(name: .long, help: "Most documents in one file.")
     var maxDocuments: Int = YAMLLimits.defaultMaxDocuments
+
+    @Option(name: .long, help: "Most scenario files in one run.")
+    var maxFiles: Int = Suite.defaultMaxFiles
+
+    @Option(name: .long, help: "Most page-table entries one scenario may map, summed over its mappings.")
+    var maxPages: UInt64 = LoadOptions.defaultMaxMappedPages
 
     @Option(name: .long, help: "Most timer ticks one scenario may run.")
     var tickBudget: Int = RunLimits.defaultTickBudget
@@ -72,7 +81,7 @@ struct LimitOptions: ParsableArguments {
     var timeLimit: Double = RunLimits.defaultTimeLimitSeconds
 
     func validate() throws {
-        guard maxFileBytes > 0, maxDepth > 0, maxAliasNodes >= 0, maxDocuments > 0, tickBudget >= 0, timeLimit > 0 else {
+        guard maxFileBytes > 0, maxDepth > 0, maxAliasNodes >= 0, maxDocuments > 0, maxScalarBytes > 0, maxFiles > 0, tickBudget >= 0, timeLimit > 0 else {
             throw ValidationError("limits must be positive")
         }
     }
@@ -93,6 +102,8 @@ struct LimitOptions: ParsableArguments {
         o.load.yaml.maxDepth = maxDepth
         o.load.yaml.maxAliasExpansion = maxAliasNodes
         o.load.yaml.maxDocuments = maxDocuments
+        o.load.yaml.maxScalarBytes = maxScalarBytes
+        o.load.maxMappedPages = maxPages
         o.run.tickBudget = tickBudget
         o.run.timeLimitSeconds = timeLimit
         return o

@@ -25,7 +25,8 @@ extension RingSpec {
         var update = false
 
         mutating func run() throws {
-            let files = try discoverScenarioFiles(paths)
+            let found = try discoverScenarioFiles(paths, maxFiles: limits.maxFiles)
+            let files = found.files
             var options = limits.suiteOptions(paths: paths)
             options.filter = filter
             options.tags = tag
@@ -40,7 +41,8 @@ extension RingSpec {
                 }
                 if problems { FileHandleOutput.stderr("ringspec: some scenarios were not updated") }
             }
-            let result = Suite.run(files: selected, options: options, progress: Terminal.progressReporter(total: selected.count))
+            var result = Suite.run(files: selected, options: options, progress: Terminal.progressReporter(total: selected.count))
+            result.results = found.refused + result.results
             if result.results.isEmpty {
                 FileHandleOutput.stderr("ringspec: no scenario matched the filter")
                 throw ExitCode(ExitStatus.invalid)
@@ -52,18 +54,19 @@ extension RingSpec {
     }
 }
 
-/// The scenario files under the paths, or exit 2 with a message when there are none.
-func discoverScenarioFiles(_ paths: [String]) throws -> [String] {
-    let files: [String]
-    do { files = try Suite.discover(paths) } catch {
+/// The scenario files under the paths (and the ones refused, as invalid results), or exit 2 with a
+/// message when there are none.
+func discoverScenarioFiles(_ paths: [String], maxFiles: Int) throws -> Discovery {
+    let found: Discovery
+    do { found = try Suite.discoverAll(paths, maxFiles: maxFiles) } catch {
         FileHandleOutput.stderr("ringspec: \(error.description)")
         throw ExitCode(ExitStatus.invalid)
     }
-    guard !files.isEmpty else {
+    guard !found.files.isEmpty || !found.refused.isEmpty else {
         FileHandleOutput.stderr("ringspec: no scenario files (*.yaml, *.yml) under \(paths.joined(separator: " "))")
         throw ExitCode(ExitStatus.invalid)
     }
-    return files
+    return found
 }
 
 enum FileHandleOutput {

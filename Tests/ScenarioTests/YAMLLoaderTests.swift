@@ -303,7 +303,7 @@ struct YAMLLoaderTests {
             #expect(error == nil)
         } else {
             let error = try #require(error)
-            #expect(error.message == "nesting deeper than 64 levels of sequences and mappings")
+            #expect(error.message == "nesting deeper than 64 levels of sequences and mappings (--max-depth)")
             #expect(error.mark == mark(1, 65, 64))
         }
     }
@@ -332,7 +332,7 @@ struct YAMLLoaderTests {
         #expect(loadError("a: 1234567", limits: limits) == nil)  // exactly 10 bytes
         let error = try #require(loadError("a: 12345678", limits: limits))
         #expect(error.mark == mark(1, 1, 0))
-        #expect(error.message == "input of 11 bytes exceeds the limit of 10 bytes")
+        #expect(error.message == "input of 11 bytes exceeds the limit of 10 bytes (--max-file-bytes)")
         let big = "a: " + String(repeating: "x", count: YAMLLimits.defaultMaxFileBytes)
         #expect(loadError(big)?.mark == mark(1, 1, 0))
     }
@@ -342,7 +342,7 @@ struct YAMLLoaderTests {
         limits.maxScalarBytes = 4
         #expect(loadError("a: abcd", limits: limits) == nil)
         let error = try #require(loadError("a: abcde", limits: limits))
-        #expect(error.message == "scalar of 5 bytes exceeds the limit of 4 bytes")
+        #expect(error.message == "scalar of 5 bytes exceeds the limit of 4 bytes (--max-scalar-bytes)")
         #expect(error.mark == mark(1, 4, 3))
     }
 
@@ -351,7 +351,7 @@ struct YAMLLoaderTests {
         limits.maxDocuments = 2
         #expect(try load("1\n---\n2\n", limits: limits).count == 2)
         let error = try #require(loadError("1\n---\n2\n---\n3\n", limits: limits))
-        #expect(error.message == "more than 2 documents in one stream")
+        #expect(error.message == "more than 2 documents in one stream (--max-documents)")
         #expect(error.mark.line == 4)
     }
 
@@ -372,7 +372,7 @@ struct YAMLLoaderTests {
         }
         let elapsed = clock.now - started
         let error = try #require(caught)
-        #expect(error.message == "alias expansion exceeds 100000 nodes (alias bomb?)")
+        #expect(error.message == "alias expansion exceeds 100000 nodes (alias bomb?) (--max-alias-nodes)")
         #expect(error.mark.line >= 5)
         #expect(error.notes.first?.hasPrefix("anchor &") == true)
         #expect(elapsed < .milliseconds(200))
@@ -384,7 +384,7 @@ struct YAMLLoaderTests {
         // [1, 2, 3] is 4 nodes: two uses are 8 (allowed), a third exceeds the limit.
         #expect(loadError("- &a [1, 2, 3]\n- *a\n- *a\n", limits: limits) == nil)
         let error = try #require(loadError("- &a [1, 2, 3]\n- *a\n- *a\n- *a\n", limits: limits))
-        #expect(error.message == "alias expansion exceeds 8 nodes (alias bomb?)")
+        #expect(error.message == "alias expansion exceeds 8 nodes (alias bomb?) (--max-alias-nodes)")
         #expect(error.mark == mark(4, 3, 27))
         #expect(error.notes == ["anchor &a defined at 1:3"])
     }

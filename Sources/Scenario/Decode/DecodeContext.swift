@@ -7,8 +7,27 @@ struct DecodeContext {
     var diagnostics: [Diagnostic] = []
     /// Where each page mapping was written, indexed by `PageMapping.origin`.
     var origins: [SourceLocation] = []
+    /// Page-table entries the scenario asks for so far (machine.pages, processes' pages, populated
+    /// memory areas, set.pages steps), against `maxMappedPages`.
+    var mappedPages: UInt64 = 0
+    var maxMappedPages: UInt64 = LoadOptions.defaultMaxMappedPages
+    /// Whether the budget was already reported (one error per scenario is enough).
+    var mappedPagesReported = false
 
     init(file: String) { self.file = file }
+
+    init(file: String, maxMappedPages: UInt64) {
+        self.file = file
+        self.maxMappedPages = maxMappedPages
+    }
+
+    /// Adds `count` pages to the scenario's total; an error at `node` when it passes the budget.
+    mutating func chargePages(_ count: UInt64, _ node: YAMLNode, _ what: String) {
+        mappedPages = mappedPages &+ count
+        guard mappedPages > maxMappedPages, !mappedPagesReported else { return }
+        mappedPagesReported = true
+        error(node, "\(what): the scenario maps \(mappedPages) pages in all, more than the budget of \(maxMappedPages) (--max-pages)")
+    }
 
     func location(_ node: YAMLNode) -> SourceLocation {
         SourceLocation(file: file, line: node.start.line, column: node.start.column)
@@ -101,7 +120,9 @@ struct DecodeContext {
                 return nil
             }
             if v > max {
-                error(node, "\(what) \(s) is out of range (at most 0x\(String(max, radix: 16)))")
+                // A bound like 0xffff reads best in hex; a count like 262144 in decimal.
+                let bound = max & (max &+ 1) == 0 ? "0x\(String(max, radix: 16))" : "\(max)"
+                error(node, "\(what) \(s) is out of range (at most \(bound))")
                 return nil
             }
             return v

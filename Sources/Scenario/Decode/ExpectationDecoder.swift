@@ -219,6 +219,14 @@ extension DecodeContext {
                 guard let em = mapping(en, "\(here).error_code", allowed: keys) else { return f }
                 if let sn = em["selector"] {
                     let sel = selector(sn, "\(here).error_code.selector", names: names) ?? 0
+                    // An error code has no RPL (bits 1..0 are IDT and EXT): RPL bits written here
+                    // would be ignored, so they are an error rather than a check that cannot fail.
+                    if sel & 3 != 0 {
+                        error(sn, "\(here).error_code.selector 0x\(String(sel, radix: 16)) has RPL bits; an error code holds none (bit 1 is idt, bit 0 is ext): write 0x\(String(sel & 0xFFFC, radix: 16)) and idt/ext")
+                    }
+                    if let tn = em["ti"], let ti = bool(tn, "\(here).error_code.ti"), (sel & 4 != 0) != ti {
+                        error(tn, "\(here).error_code.ti: \(ti) contradicts the selector 0x\(String(sel, radix: 16)), whose TI bit (bit 2) is \(sel & 4 != 0)")
+                    }
                     f.errorCode = .selector(sel & 0xFFFC, idt: em["idt"].flatMap { bool($0, "idt") }, ext: em["ext"].flatMap { bool($0, "ext") })
                 } else if em["idt"] != nil || em["ext"] != nil {
                     error(en, "\(here).error_code with idt/ext needs a selector")

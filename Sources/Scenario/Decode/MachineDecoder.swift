@@ -355,8 +355,8 @@ extension DecodeContext {
     static let pageKeys = ["virt", "phys", "count", "size", "present", "writable", "user", "nx", "global", "accessed", "dirty",
                            "pkey", "reserved", "pml4e", "pdpte", "pde"]
     static let levelKeys = ["present", "writable", "user", "nx", "accessed", "reserved"]
-    /// The largest `count` one mapping may ask for.
-    static let maxPagesPerMapping: UInt64 = 1 << 20
+    /// The largest `count` one mapping may ask for (what the page-table builder accepts).
+    static let maxPagesPerMapping: UInt64 = PagingUnit.maxPagesPerMapping
 
     mutating func pages(_ node: YAMLNode, _ what: String) -> [PageMapping] {
         guard let items = sequence(node, what) else { return [] }
@@ -375,6 +375,9 @@ extension DecodeContext {
             if let n = m["count"], let c = uint(n, "\(w).count", max: Self.maxPagesPerMapping) {
                 if c == 0 { error(n, "\(w).count must be at least 1") }
                 pm.count = c
+                chargePages(c, n, "\(w).count")
+            } else {
+                chargePages(1, item, w)
             }
             if let n = m["size"], let s = choice(n, "page size", PageSize.allCases.map { ($0.rawValue, $0) }) { pm.size = s }
             pm.leaf = entryFlags(m, w, leaf: true)

@@ -49,12 +49,18 @@ extension DecodeContext {
     static let knownSyscallNames = ["exit", "fork", "read", "write", "open", "close", "waitpid", "wait4", "execve", "getpid",
                                     "kill", "brk", "getppid", "sched_yield", "nanosleep", "exit_group", "stat", "mmap"]
 
+    /// Most processes one scenario may declare (each gets page tables, a stack and a kernel stack).
+    static let maxProcesses = 512
     static let processKeys = ["name", "pid", "parent", "state", "priority", "nice", "bits", "memory", "pages", "context", "files"]
     static let vmaKeys = ["segment", "start", "pages", "size", "perm", "populate"]
 
     mutating func decodeProcesses(_ node: YAMLNode?, mode: MachineMode, names: SelectorNames) -> [TaskSpec]? {
         guard let node else { return nil }
         guard let items = sequence(node, "processes") else { return nil }
+        if items.count > Self.maxProcesses {
+            error(items[Self.maxProcesses], "processes: more than \(Self.maxProcesses) processes in one scenario")
+            return nil
+        }
         var tasks: [TaskSpec] = []
         var seen: [String: YAMLNode] = [:]
         var running = 0
@@ -126,6 +132,7 @@ extension DecodeContext {
             }
         }
         let populate = m["populate"].flatMap { bool($0, "\(w).populate") } ?? false
+        if populate { chargePages(size / 0x1000, m["pages"] ?? m["size"] ?? node, w) }
         return VMASpec(segment: seg, start: start, size: size, read: r, write: wr, execute: x, populate: populate)
     }
 

@@ -11,6 +11,9 @@ public struct LoadOptions: Sendable {
     /// How many `extends` may chain.
     public static let defaultMaxExtendsDepth = 8
     public var maxExtendsDepth = LoadOptions.defaultMaxExtendsDepth
+    /// Most page-table entries one scenario may ask for, summed over all its mappings.
+    public static let defaultMaxMappedPages: UInt64 = 262_144
+    public var maxMappedPages = LoadOptions.defaultMaxMappedPages
     public init(root: String) { self.root = root }
 }
 
@@ -51,7 +54,7 @@ public enum ScenarioDecoder {
         var ids: [String: Int] = [:]
         for doc in docs {
             guard let root = doc.root else { continue }
-            var ctx = DecodeContext(file: display)
+            var ctx = DecodeContext(file: display, maxMappedPages: options.maxMappedPages)
             let spec = decodeDocument(root, ctx: &ctx, path: path, options: options)
             if let spec, let line = ids[spec.id] {
                 ctx.error(root.value(forKey: "scenario") ?? root, "scenario id '\(spec.id)' is used twice in this file (first at line \(line))")

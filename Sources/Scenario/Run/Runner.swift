@@ -55,6 +55,20 @@ public enum Runner {
         var result = ScenarioResult(id: spec.id, file: file, line: spec.location.line, description: spec.description,
                                     tags: spec.tags, points: spec.points, outcome: .passed, checkCount: spec.checkCount,
                                     warnings: warnings, partial: spec.partialCredit)
+        // The tick budget is checked before anything runs: a scenario over it is invalid at once,
+        // at the step that crosses it, instead of after the earlier steps spent their time.
+        var planned = 0
+        for step in spec.steps {
+            guard case let .timer(n) = step.event else { continue }
+            planned = planned > Int.max - n ? Int.max : planned + n
+            if planned > limits.tickBudget {
+                let here = SourceLocation(file: file, line: step.location.line, column: step.location.column)
+                result.outcome = .invalid([Diagnostic(.error, "steps[\(step.index)]: the scenario asks for \(planned) timer ticks, more than the budget of \(limits.tickBudget) (--tick-budget)", at: here)])
+                return RunRecord(result: result, trace: [], stepTraceRanges: [], outcomes: [])
+            }
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
         var system: System
         do {
             system = try System.build(machine: spec.machine, kernel: spec.kernel, tasks: spec.tasks)
@@ -73,8 +87,6 @@ public enum Runner {
         var ranges: [Range<Int>] = []
         var outcomes: [StepOutcome] = []
         var states: [StepState] = []
-        let clock = ContinuousClock()
-        let start = clock.now
         var ticks = 0
         var invalid: [Diagnostic] = []
         for step in spec.steps {

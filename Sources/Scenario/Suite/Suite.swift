@@ -28,31 +28,80 @@ public struct SuiteError: Error, Sendable, CustomStringConvertible {
     public var description: String
 }
 
+/// The scenario files found under the command line's paths, and the entries refused while looking.
+public struct Discovery: Sendable {
+    public var files: [String] = []
+    /// Symbolic links that lead outside the folder being walked: each an invalid result, so the
+    /// report shows them and the run exits 2.
+    public var refused: [ScenarioResult] = []
+}
+
 public enum Suite {
+    /// Most scenario files one run takes (`--max-files`).
+    public static let defaultMaxFiles = 10_000
+    /// Deepest folder nesting that discovery walks.
+    public static let maxFolderDepth = 64
+
     /// Scenario files under the paths: folders recursively (`*.yaml`, `*.yml`, sorted), `_`-prefixed files skipped.
-    public static func discover(_ paths: [String]) throws(SuiteError) -> [String] {
-        var files: [String] = []
+    public static func discover(_ paths: [String], maxFiles: Int = Suite.defaultMaxFiles) throws(SuiteError) -> [String] {
+        try discoverAll(paths, maxFiles: maxFiles).files
+    }
+
+    /// Like `discover`, with the refused entries. A folder walk never leaves the folder: a symbolic
+    /// link whose target lies outside it is refused, a linked folder already walked is skipped (no
+    /// cycles), and more than `maxFiles` files is an error (a bound on the run's work).
+    public static func discoverAll(_ paths: [String], maxFiles: Int = Suite.defaultMaxFiles) throws(SuiteError) -> Discovery {
+        var found = Discovery()
         for p in paths {
             if FileAccess.isDirectory(p) {
-                walk(p, into: &files, depth: 0)
+                let base = FileAccess.canonical(p) ?? p
+                var visited: Set<String> = [base]
+                try walk(p, base: base, into: &found, visited: &visited, depth: 0, maxFiles: maxFiles)
             } else if FileAccess.exists(p) {
-                files.append(p)
+                try add(p, to: &found, maxFiles: maxFiles, under: p)
             } else {
                 throw SuiteError(description: "\(p): no such file or directory")
             }
         }
-        return files
+        return found
     }
 
-    static func walk(_ dir: String, into files: inout [String], depth: Int) {
-        guard depth < 64 else { return }
+    static func add(_ path: String, to found: inout Discovery, maxFiles: Int, under top: String) throws(SuiteError) {
+        guard found.files.count < maxFiles else {
+            throw SuiteError(description: "\(path):1:1: error: more than \(maxFiles) scenario files under \(top) (--max-files)")
+        }
+        found.files.append(path)
+    }
+
+    static func walk(_ dir: String, base: String, into found: inout Discovery, visited: inout Set<String>,
+                     depth: Int, maxFiles: Int) throws(SuiteError) {
+        guard depth < maxFolderDepth else { return }
         for name in FileAccess.list(dir) {
             if name.hasPrefix(".") { continue }
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
-            if FileAccess.isDirectory(path) {
-                walk(path, into: &files, depth: depth + 1)
-            } else if (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && !name.hasPrefix("_") {
-                files.append(path)
+            let isScenarioName = (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && !name.hasPrefix("_")
+            if FileAccess.isSymlink(path) {
+                guard let real = FileAccess.canonical(path) else {
+                    if isScenarioName { try add(path, to: &found, maxFiles: maxFiles, under: dir) }  // dangling: reported as unreadable
+                    continue
+                }
+                guard real == base || real.hasPrefix(base.hasSuffix("/") ? base : base + "/") else {
+                    if isScenarioName || FileAccess.isDirectory(path) {
+                        found.refused.append(ScenarioDecoder.invalidFile(path, "a symbolic link that leads outside \(dir); refused (scenario files must lie inside the folder given)", line: 1, column: 1))
+                    }
+                    continue
+                }
+                if FileAccess.isDirectory(path) {
+                    guard visited.insert(real).inserted else { continue }
+                    try walk(path, base: base, into: &found, visited: &visited, depth: depth + 1, maxFiles: maxFiles)
+                } else if isScenarioName {
+                    try add(path, to: &found, maxFiles: maxFiles, under: dir)
+                }
+            } else if FileAccess.isDirectory(path) {
+                if let real = FileAccess.canonical(path) { guard visited.insert(real).inserted else { continue } }
+                try walk(path, base: base, into: &found, visited: &visited, depth: depth + 1, maxFiles: maxFiles)
+            } else if isScenarioName {
+                try add(path, to: &found, maxFiles: maxFiles, under: dir)
             }
         }
     }

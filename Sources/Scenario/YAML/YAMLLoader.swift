@@ -9,7 +9,7 @@ public enum YAMLLoader {
     ) throws(YAMLError) -> [YAMLDocument] {
         if bytes.count > limits.maxFileBytes {
             throw YAMLError(
-                message: "input of \(bytes.count) bytes exceeds the limit of \(limits.maxFileBytes) bytes",
+                message: "input of \(bytes.count) bytes exceeds the limit of \(limits.maxFileBytes) bytes (--max-file-bytes)",
                 mark: .start)
         }
         var builder = YAMLTreeBuilder(input: bytes, limits: limits)

@@ -100,7 +100,7 @@ struct YAMLTreeBuilder: ~Copyable {
         case YAML_DOCUMENT_START_EVENT:
             if documents.count >= limits.maxDocuments {
                 throw YAMLError(
-                    message: "more than \(limits.maxDocuments) documents in one stream",
+                    message: "more than \(limits.maxDocuments) documents in one stream (--max-documents)",
                     mark: marks.mark(event.start_mark))
             }
             documentStart = marks.mark(event.start_mark)
@@ -131,7 +131,7 @@ struct YAMLTreeBuilder: ~Copyable {
         let length = Int(data.length)
         if length > limits.maxScalarBytes {
             throw YAMLError(
-                message: "scalar of \(length) bytes exceeds the limit of \(limits.maxScalarBytes) bytes",
+                message: "scalar of \(length) bytes exceeds the limit of \(limits.maxScalarBytes) bytes (--max-scalar-bytes)",
                 mark: start)
         }
         let text: String
@@ -165,7 +165,7 @@ struct YAMLTreeBuilder: ~Copyable {
         // depth limit of its own) from going any deeper.
         if outer.count >= limits.maxDepth {
             throw YAMLError(
-                message: "nesting deeper than \(limits.maxDepth) levels of sequences and mappings",
+                message: "nesting deeper than \(limits.maxDepth) levels of sequences and mappings (--max-depth)",
                 mark: start)
         }
         let tag = try checkedTag(rawTag, kind: isMapping ? .mapping : .sequence, at: start)
@@ -207,7 +207,7 @@ struct YAMLTreeBuilder: ~Copyable {
         aliasExpansion += anchored.nodeCount
         if aliasExpansion > limits.maxAliasExpansion {
             throw YAMLError(
-                message: "alias expansion exceeds \(limits.maxAliasExpansion) nodes (alias bomb?)",
+                message: "alias expansion exceeds \(limits.maxAliasExpansion) nodes (alias bomb?) (--max-alias-nodes)",
                 mark: mark, notes: ["anchor &\(name) defined at \(anchored.node.start)"])
         }
         var node = anchored.node
