@@ -30,11 +30,9 @@ public struct PhysicalMemory: Sendable {
     /// The most frames that may hold data at once; a write that needs one more fails.
     public var frameLimit: Int
     /// Frame number -> its 4096 bytes.
-    private var frames: [UInt64: [UInt8]] = [:]
+    private var frames = FrameTable()
     /// Where new page-table and data frames come from.
     public var allocator = FrameAllocator()
-
-    private static let zeroFrame = [UInt8](repeating: 0, count: Int(frameSize))
 
     public init(frameLimit: Int = PhysicalMemory.defaultFrameLimit) {
         self.frameLimit = frameLimit
@@ -51,8 +49,8 @@ public struct PhysicalMemory: Sendable {
     }
 
     private func byte(at address: UInt64) -> UInt8 {
-        guard let frame = frames[address >> 12] else { return 0 }
-        return frame[Int(address & 0xFFF)]
+        guard let base = frames.offset(of: address >> 12) else { return 0 }
+        return frames.byte(at: base + Int(address & 0xFFF))
     }
 
     /// `width` bytes (1, 2, 4 or 8), little endian; other widths read as 8.
@@ -61,10 +59,10 @@ public struct PhysicalMemory: Sendable {
         let offset = Int(address & 0xFFF)
         if offset + n <= Int(Self.frameSize) {
             // Fast path: inside one frame.
-            guard let frame = frames[address >> 12] else { return 0 }
+            guard let base = frames.offset(of: address >> 12) else { return 0 }
             var v: UInt64 = 0
             for i in stride(from: n - 1, through: 0, by: -1) {
-                v = (v << 8) | UInt64(frame[offset + i])
+                v = (v << 8) | UInt64(frames.byte(at: base + offset + i))
             }
             return v
         }
@@ -96,6 +94,24 @@ public struct PhysicalMemory: Sendable {
             throw MachineError("a memory write of \(width) bytes (only 1, 2, 4 or 8)")
         }
         try checkRange(address, count: width)
+        let offset = Int(address & 0xFFF)
+        if offset + width <= Int(Self.frameSize) {
+            // Fast path: inside one frame, one lookup. A frame is created only for a nonzero byte,
+            // as the byte-wise path below does.
+            let fn = address >> 12
+            var base = frames.offset(of: fn)
+            if base == nil {
+                let mask: UInt64 = width == 8 ? ~0 : (1 << (8 * UInt64(width))) - 1
+                if value & mask == 0 { return }
+                guard frames.count < frameLimit else {
+                    throw MachineError("physical memory limit reached (\(frameLimit) frames of 4 KiB)")
+                }
+                base = frames.offsetCreating(fn)
+            }
+            let at = base! + offset
+            for i in 0..<width { frames.setByte(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))), at: at + i) }
+            return
+        }
         for i in 0..<width {
             try store(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))), at: address + UInt64(i))
         }
@@ -145,10 +161,10 @@ public struct PhysicalMemory: Sendable {
     mutating func setBits(_ bits: UInt64, at address: UInt64, width: Int) {
         let fn = address >> 12
         let offset = Int(address & 0xFFF)
-        guard offset + width <= Int(Self.frameSize), frames[fn] != nil else { return }
+        guard offset + width <= Int(Self.frameSize), let base = frames.offset(of: fn) else { return }
         for i in 0..<width {
             let b = UInt8(truncatingIfNeeded: bits >> (8 * UInt64(i)))
-            if b != 0 { frames[fn, default: Self.zeroFrame][offset + i] |= b }
+            if b != 0 { frames.orByte(b, at: base + offset + i) }
         }
     }
 
@@ -161,13 +177,17 @@ public struct PhysicalMemory: Sendable {
 
     private mutating func store(_ b: UInt8, at address: UInt64) throws(MachineError) {
         let fn = address >> 12
-        if frames[fn] == nil {
+        let base: Int
+        if let o = frames.offset(of: fn) {
+            base = o
+        } else {
             if b == 0 { return }  // zero into a frame that does not exist: already reads as zero
             guard frames.count < frameLimit else {
                 throw MachineError("physical memory limit reached (\(frameLimit) frames of 4 KiB)")
             }
+            base = frames.offsetCreating(fn)
         }
-        frames[fn, default: Self.zeroFrame][Int(address & 0xFFF)] = b
+        frames.setByte(b, at: base + Int(address & 0xFFF))
     }
 
     // MARK: Allocation
@@ -199,9 +219,9 @@ public struct PhysicalMemory: Sendable {
         let first = address >> 12
         let last = (address + bytes - 1) >> 12
         if last - first + 1 > UInt64(frames.count) {
-            frames = frames.filter { $0.key < first || $0.key > last }
+            for fn in frames.frameNumbers where fn >= first && fn <= last { frames.remove(fn) }
         } else {
-            for fn in first...last { frames[fn] = nil }
+            for fn in first...last { frames.remove(fn) }
         }
     }
 }

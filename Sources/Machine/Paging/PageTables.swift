@@ -75,8 +75,19 @@ public struct PagingUnit: Sendable {
         for i in indices {
             let v = memory.read(from + width * i, width: Int(width))
             try memory.write(to + width * i, value: v, width: Int(width))
-            upperEntries[to + width * i] = upperEntries[from + width * i]
         }
+        // The origins of the copied entries: the same as `upperEntries[to + k] = upperEntries[from + k]`
+        // for every copied slot, at the cost of one pass over the (few) recorded origins.
+        let fromRange = (from + width * indices.lowerBound)..<(from + width * indices.upperBound)
+        let toRange = (to + width * indices.lowerBound)..<(to + width * indices.upperBound)
+        var copied: [(UInt64, UpperEntryOrigin)] = []
+        var stale: [UInt64] = []
+        for (address, origin) in upperEntries {
+            if fromRange.contains(address) { copied.append((address - fromRange.lowerBound + toRange.lowerBound, origin)) }
+            if toRange.contains(address) { stale.append(address) }
+        }
+        for address in stale { upperEntries[address] = nil }
+        for (address, origin) in copied { upperEntries[address] = origin }
     }
 
     /// The physical address of the root table named by a CR3 value.
