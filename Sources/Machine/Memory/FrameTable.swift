@@ -106,6 +106,25 @@ struct FrameTable: Sendable {
     /// The frame numbers present.
     var frameNumbers: [UInt64] { keys.filter { $0 != Self.empty } }
 
+    func anyNonzero(from offset: Int, count: Int) -> Bool {
+        storage.withUnsafeBufferPointer { p in
+            for j in offset..<(offset + count) where p[j] != 0 { return true }
+            return false
+        }
+    }
+
+    /// Copies `count` bytes inside the store (from nil: zeros).
+    mutating func copy(from source: Int?, to target: Int, count: Int) {
+        storage.withUnsafeMutableBufferPointer { p in
+            guard let base = p.baseAddress else { return }
+            if let source {
+                (base + target).update(from: base + source, count: count)
+            } else {
+                (base + target).update(repeating: 0, count: count)
+            }
+        }
+    }
+
     @inline(__always)
     func byte(at offset: Int) -> UInt8 { storage[offset] }
 

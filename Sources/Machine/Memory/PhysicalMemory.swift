@@ -156,6 +156,28 @@ public struct PhysicalMemory: Sendable {
         for (i, b) in bytes.enumerated() { try store(b, at: address + UInt64(i)) }
     }
 
+    /// Copies `count` bytes from `source` to `target`, both inside one frame each: the same as
+    /// writing the source's bytes one by one (a frame is created only for a nonzero byte).
+    public mutating func copyWithinFrames(from source: UInt64, to target: UInt64, count: Int) throws(MachineError) {
+        guard count > 0 else { return }
+        let so = Int(source & 0xFFF), to = Int(target & 0xFFF)
+        guard so + count <= Int(Self.frameSize), to + count <= Int(Self.frameSize) else {
+            for i in 0..<count { try store(byte(at: source &+ UInt64(i)), at: target &+ UInt64(i)) }
+            return
+        }
+        try checkRange(target, count: count)
+        let src = frames.offset(of: source >> 12)
+        var dst = frames.offset(of: target >> 12)
+        if dst == nil {
+            guard let src, frames.anyNonzero(from: src + so, count: count) else { return }
+            guard frames.count < frameLimit else {
+                throw MachineError("physical memory limit reached (\(frameLimit) frames of 4 KiB)")
+            }
+            dst = frames.offsetCreating(target >> 12)
+        }
+        frames.copy(from: src.map { $0 + so }, to: dst! + to, count: count)
+    }
+
     /// ORs `bits` into an entry that already holds data (the CPU setting A/D, PG-14). The entry was
     /// read as present, so its frame exists; nothing is created.
     mutating func setBits(_ bits: UInt64, at address: UInt64, width: Int) {

@@ -72,10 +72,8 @@ public struct PagingUnit: Sendable {
         }
         let from = rootTable(templateCR3, mode)
         let to = rootTable(cr3, mode)
-        for i in indices {
-            let v = memory.read(from + width * i, width: Int(width))
-            try memory.write(to + width * i, value: v, width: Int(width))
-        }
+        let bytes = Int(width) * indices.count
+        try memory.copyWithinFrames(from: from + width * indices.lowerBound, to: to + width * indices.lowerBound, count: bytes)
         // The origins of the copied entries: the same as `upperEntries[to + k] = upperEntries[from + k]`
         // for every copied slot, at the cost of one pass over the (few) recorded origins.
         let fromRange = (from + width * indices.lowerBound)..<(from + width * indices.upperBound)
