@@ -32,6 +32,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The benchmark of issue 7 (docs/performance.md): `swift run -c release ringspec-bench`.
+        .executableTarget(
+            name: "ringspec-bench",
+            dependencies: ["Scenario", "Machine", "CYaml"],
+            path: "Benchmarks/RingspecBench"
+        ),
         .testTarget(name: "MachineTests", dependencies: ["Machine"]),
         .testTarget(
             name: "ScenarioTests",

@@ -57,8 +57,43 @@ public struct DeliveryRecord: Sendable, Equatable {
     public var interruptsEnabled: Bool
     public var selector: UInt16
     public var handler: UInt64
-    /// What was pushed, in order, with values.
-    public var pushed: [String]
+    /// What was pushed, in order, with values: kept as numbers and spelt out only when asked.
+    public var pushedValues: [PushedValue]
+    /// What was pushed, in order, with values (`SS=0x2b`, `error code=0x0`).
+    public var pushed: [String] { pushedValues.map(\.text) }
+
+    public init(vector: UInt8?, type: String, dpl: UInt8, fromCPL: UInt8, toCPL: UInt8, stackSwitch: Bool,
+                interruptsEnabled: Bool, selector: UInt16, handler: UInt64, pushed: [String]) {
+        self.init(vector: vector, type: type, dpl: dpl, fromCPL: fromCPL, toCPL: toCPL, stackSwitch: stackSwitch,
+                  interruptsEnabled: interruptsEnabled, selector: selector, handler: handler,
+                  pushedValues: pushed.map { PushedValue(text: $0) })
+    }
+
+    public init(vector: UInt8?, type: String, dpl: UInt8, fromCPL: UInt8, toCPL: UInt8, stackSwitch: Bool,
+                interruptsEnabled: Bool, selector: UInt16, handler: UInt64, pushedValues: [PushedValue]) {
+        self.vector = vector
+        self.type = type
+        self.dpl = dpl
+        self.fromCPL = fromCPL
+        self.toCPL = toCPL
+        self.stackSwitch = stackSwitch
+        self.interruptsEnabled = interruptsEnabled
+        self.selector = selector
+        self.handler = handler
+        self.pushedValues = pushedValues
+    }
+}
+
+/// One value a delivery pushed: its name and value, formatted (`SS=0x2b`) only when a record or
+/// the trace is read, so that a run with the trace off builds no strings.
+public struct PushedValue: Sendable, Equatable {
+    public var name: String
+    public var value: UInt64?
+    public init(_ name: String, _ value: UInt64) { self.name = name; self.value = value }
+    /// A value already spelt out.
+    public init(text: String) { name = text; value = nil }
+    public var text: String { value.map { "\(name)=0x\(String($0, radix: 16))" } ?? name }
+    public static func == (a: PushedValue, b: PushedValue) -> Bool { a.text == b.text }
 }
 
 /// How an event's delivery ended.
@@ -194,7 +229,8 @@ extension Machine {
         let is32Gate = gateType == .interruptGate || gateType == .trapGate
         let width = longMode ? 8 : (is32Gate ? 4 : 2)
         let oldFlags = cpu.rflags
-        var pushed: [String] = []
+        var pushed: [PushedValue] = []
+        pushed.reserveCapacity(6)
         var cursor: StackCursor
         var switched = false
 
@@ -225,11 +261,11 @@ extension Machine {
                                              ("CS", UInt64(cpu.cs.selector)), ("RIP", event.returnIP)]
             for (name, v) in frame {
                 try cursor.push(v, width: 8, on: &self)
-                pushed.append("\(name)=0x\(String(v, radix: 16))")
+                pushed.append(PushedValue(name, v))
             }
             if let code = event.errorCode {
                 try cursor.push(UInt64(code), width: 8, on: &self)
-                pushed.append("error code=0x\(String(code, radix: 16))")
+                pushed.append(PushedValue("error code", UInt64(code)))
             }
             try checkBranchTarget(gate.gateOffset | (high & 0xFFFF_FFFF) << 32, cache: cs.cache, rule: "INT-6")
             cpu.ss = newSS
@@ -243,18 +279,18 @@ extension Machine {
                 trace.record(.stackSwitch(ss: ssSel.value, sp: sp, source: "TSS.SS\(newCPL):ESP\(newCPL)"))
                 for (name, v) in [("SS", UInt64(cpu.ss.selector)), ("ESP", cpu[.rsp] & 0xFFFF_FFFF)] {
                     try cursor.push(v, width: width, on: &self)
-                    pushed.append("\(name)=0x\(String(v, radix: 16))")
+                    pushed.append(PushedValue(name, v))
                 }
             } else {
                 cursor = currentStack(rule: "INT-8")
             }
             for (name, v) in [("EFLAGS", oldFlags & 0xFFFF_FFFF), ("CS", UInt64(cpu.cs.selector)), ("EIP", event.returnIP & 0xFFFF_FFFF)] {
                 try cursor.push(v, width: width, on: &self)
-                pushed.append("\(name)=0x\(String(v, radix: 16))")
+                pushed.append(PushedValue(name, v))
             }
             if let code = event.errorCode {
                 try cursor.push(UInt64(code), width: width, on: &self)
-                pushed.append("error code=0x\(String(code, radix: 16))")
+                pushed.append(PushedValue("error code", UInt64(code)))
             }
             let offset = is32Gate ? gate.gateOffset : gate.gateOffset & 0xFFFF
             try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6")
@@ -272,10 +308,10 @@ extension Machine {
         let record = DeliveryRecord(vector: vector, type: interruptGate ? "interrupt" : "trap", dpl: gate.dpl,
                                     fromCPL: oldCPL, toCPL: newCPL, stackSwitch: switched,
                                     interruptsEnabled: flags & RFLAGS.if != 0, selector: cpu.cs.selector,
-                                    handler: cpu.rip, pushed: pushed)
+                                    handler: cpu.rip, pushedValues: pushed)
         lastDelivery = record
         trace.record(.gate(vector: Int(vector), kind: record.type, dpl: gate.dpl, fromCPL: oldCPL, toCPL: newCPL,
-                           stackSwitch: switched, pushed: pushed))
+                           stackSwitch: switched, pushed: pushed.map(\.text)))
         noteCPLChange(from: oldCPL)
     }
 

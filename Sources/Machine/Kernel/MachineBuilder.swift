@@ -361,9 +361,16 @@ extension System {
 
     /// Writes bytes at a linear address of an address space, as the kernel does (no faults, no trace).
     mutating func pokeBytes(_ linear: UInt64, _ bytes: [UInt8], cr3: UInt64) -> Bool {
+        // One walk per 4 KiB page touched (a page's bytes share a translation), not one per byte.
+        var page: UInt64 = 1, frame: UInt64 = 0
         for (i, b) in bytes.enumerated() {
-            guard let pa = physical(of: linear &+ UInt64(i), cr3: cr3) else { return false }
-            machine.paging.memory.write(pa, value: UInt64(b), size: 1)
+            let la = linear &+ UInt64(i)
+            if la & ~0xFFF != page {
+                guard let pa = physical(of: la, cr3: cr3) else { return false }
+                page = la & ~0xFFF
+                frame = pa &- (la & 0xFFF)
+            }
+            machine.paging.memory.write(frame &+ (la & 0xFFF), value: UInt64(b), size: 1)
         }
         return true
     }
@@ -375,9 +382,15 @@ extension System {
     func peekBytes(_ linear: UInt64, count: Int, cr3: UInt64) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(count)
+        var page: UInt64 = 1, frame: UInt64 = 0
         for i in 0..<count {
-            guard let pa = physical(of: linear &+ UInt64(i), cr3: cr3) else { return nil }
-            out.append(UInt8(machine.paging.memory.read(pa, size: 1) & 0xFF))
+            let la = linear &+ UInt64(i)
+            if la & ~0xFFF != page {
+                guard let pa = physical(of: la, cr3: cr3) else { return nil }
+                page = la & ~0xFFF
+                frame = pa &- (la & 0xFFF)
+            }
+            out.append(UInt8(machine.paging.memory.read(frame &+ (la & 0xFFF), size: 1) & 0xFF))
         }
         return out
     }

@@ -30,11 +30,9 @@ public struct PhysicalMemory: Sendable {
     /// The most frames that may hold data at once; a write that needs one more fails.
     public var frameLimit: Int
     /// Frame number -> its 4096 bytes.
-    private var frames: [UInt64: [UInt8]] = [:]
+    private var frames = FrameTable()
     /// Where new page-table and data frames come from.
     public var allocator = FrameAllocator()
-
-    private static let zeroFrame = [UInt8](repeating: 0, count: Int(frameSize))
 
     public init(frameLimit: Int = PhysicalMemory.defaultFrameLimit) {
         self.frameLimit = frameLimit
@@ -51,8 +49,8 @@ public struct PhysicalMemory: Sendable {
     }
 
     private func byte(at address: UInt64) -> UInt8 {
-        guard let frame = frames[address >> 12] else { return 0 }
-        return frame[Int(address & 0xFFF)]
+        guard let base = frames.offset(of: address >> 12) else { return 0 }
+        return frames.byte(at: base + Int(address & 0xFFF))
     }
 
     /// `width` bytes (1, 2, 4 or 8), little endian; other widths read as 8.
@@ -61,10 +59,10 @@ public struct PhysicalMemory: Sendable {
         let offset = Int(address & 0xFFF)
         if offset + n <= Int(Self.frameSize) {
             // Fast path: inside one frame.
-            guard let frame = frames[address >> 12] else { return 0 }
+            guard let base = frames.offset(of: address >> 12) else { return 0 }
             var v: UInt64 = 0
             for i in stride(from: n - 1, through: 0, by: -1) {
-                v = (v << 8) | UInt64(frame[offset + i])
+                v = (v << 8) | UInt64(frames.byte(at: base + offset + i))
             }
             return v
         }
@@ -96,6 +94,24 @@ public struct PhysicalMemory: Sendable {
             throw MachineError("a memory write of \(width) bytes (only 1, 2, 4 or 8)")
         }
         try checkRange(address, count: width)
+        let offset = Int(address & 0xFFF)
+        if offset + width <= Int(Self.frameSize) {
+            // Fast path: inside one frame, one lookup. A frame is created only for a nonzero byte,
+            // as the byte-wise path below does.
+            let fn = address >> 12
+            var base = frames.offset(of: fn)
+            if base == nil {
+                let mask: UInt64 = width == 8 ? ~0 : (1 << (8 * UInt64(width))) - 1
+                if value & mask == 0 { return }
+                guard frames.count < frameLimit else {
+                    throw MachineError("physical memory limit reached (\(frameLimit) frames of 4 KiB)")
+                }
+                base = frames.offsetCreating(fn)
+            }
+            let at = base! + offset
+            for i in 0..<width { frames.setByte(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))), at: at + i) }
+            return
+        }
         for i in 0..<width {
             try store(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))), at: address + UInt64(i))
         }
@@ -140,15 +156,37 @@ public struct PhysicalMemory: Sendable {
         for (i, b) in bytes.enumerated() { try store(b, at: address + UInt64(i)) }
     }
 
+    /// Copies `count` bytes from `source` to `target`, both inside one frame each: the same as
+    /// writing the source's bytes one by one (a frame is created only for a nonzero byte).
+    public mutating func copyWithinFrames(from source: UInt64, to target: UInt64, count: Int) throws(MachineError) {
+        guard count > 0 else { return }
+        let so = Int(source & 0xFFF), to = Int(target & 0xFFF)
+        guard so + count <= Int(Self.frameSize), to + count <= Int(Self.frameSize) else {
+            for i in 0..<count { try store(byte(at: source &+ UInt64(i)), at: target &+ UInt64(i)) }
+            return
+        }
+        try checkRange(target, count: count)
+        let src = frames.offset(of: source >> 12)
+        var dst = frames.offset(of: target >> 12)
+        if dst == nil {
+            guard let src, frames.anyNonzero(from: src + so, count: count) else { return }
+            guard frames.count < frameLimit else {
+                throw MachineError("physical memory limit reached (\(frameLimit) frames of 4 KiB)")
+            }
+            dst = frames.offsetCreating(target >> 12)
+        }
+        frames.copy(from: src.map { $0 + so }, to: dst! + to, count: count)
+    }
+
     /// ORs `bits` into an entry that already holds data (the CPU setting A/D, PG-14). The entry was
     /// read as present, so its frame exists; nothing is created.
     mutating func setBits(_ bits: UInt64, at address: UInt64, width: Int) {
         let fn = address >> 12
         let offset = Int(address & 0xFFF)
-        guard offset + width <= Int(Self.frameSize), frames[fn] != nil else { return }
+        guard offset + width <= Int(Self.frameSize), let base = frames.offset(of: fn) else { return }
         for i in 0..<width {
             let b = UInt8(truncatingIfNeeded: bits >> (8 * UInt64(i)))
-            if b != 0 { frames[fn, default: Self.zeroFrame][offset + i] |= b }
+            if b != 0 { frames.orByte(b, at: base + offset + i) }
         }
     }
 
@@ -161,13 +199,17 @@ public struct PhysicalMemory: Sendable {
 
     private mutating func store(_ b: UInt8, at address: UInt64) throws(MachineError) {
         let fn = address >> 12
-        if frames[fn] == nil {
+        let base: Int
+        if let o = frames.offset(of: fn) {
+            base = o
+        } else {
             if b == 0 { return }  // zero into a frame that does not exist: already reads as zero
             guard frames.count < frameLimit else {
                 throw MachineError("physical memory limit reached (\(frameLimit) frames of 4 KiB)")
             }
+            base = frames.offsetCreating(fn)
         }
-        frames[fn, default: Self.zeroFrame][Int(address & 0xFFF)] = b
+        frames.setByte(b, at: base + Int(address & 0xFFF))
     }
 
     // MARK: Allocation
@@ -199,9 +241,9 @@ public struct PhysicalMemory: Sendable {
         let first = address >> 12
         let last = (address + bytes - 1) >> 12
         if last - first + 1 > UInt64(frames.count) {
-            frames = frames.filter { $0.key < first || $0.key > last }
+            for fn in frames.frameNumbers where fn >= first && fn <= last { frames.remove(fn) }
         } else {
-            for fn in first...last { frames[fn] = nil }
+            for fn in first...last { frames.remove(fn) }
         }
     }
 }

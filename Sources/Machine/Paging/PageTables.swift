@@ -72,11 +72,20 @@ public struct PagingUnit: Sendable {
         }
         let from = rootTable(templateCR3, mode)
         let to = rootTable(cr3, mode)
-        for i in indices {
-            let v = memory.read(from + width * i, width: Int(width))
-            try memory.write(to + width * i, value: v, width: Int(width))
-            upperEntries[to + width * i] = upperEntries[from + width * i]
+        let bytes = Int(width) * indices.count
+        try memory.copyWithinFrames(from: from + width * indices.lowerBound, to: to + width * indices.lowerBound, count: bytes)
+        // The origins of the copied entries: the same as `upperEntries[to + k] = upperEntries[from + k]`
+        // for every copied slot, at the cost of one pass over the (few) recorded origins.
+        let fromRange = (from + width * indices.lowerBound)..<(from + width * indices.upperBound)
+        let toRange = (to + width * indices.lowerBound)..<(to + width * indices.upperBound)
+        var copied: [(UInt64, UpperEntryOrigin)] = []
+        var stale: [UInt64] = []
+        for (address, origin) in upperEntries {
+            if fromRange.contains(address) { copied.append((address - fromRange.lowerBound + toRange.lowerBound, origin)) }
+            if toRange.contains(address) { stale.append(address) }
         }
+        for address in stale { upperEntries[address] = nil }
+        for (address, origin) in copied { upperEntries[address] = origin }
     }
 
     /// The physical address of the root table named by a CR3 value.

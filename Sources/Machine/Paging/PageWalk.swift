@@ -220,8 +220,9 @@ extension PagingUnit {
         let write = access.kind == .write
         let who = user ? "user-mode" : (access.implicit ? "implicit supervisor" : "supervisor-mode")
         let what = access.kind == .fetch ? "instruction fetch from" : (write ? "write to" : "read of")
-        let ro = "\(r.readOnlyAt?.description ?? "leaf") R/W=0"
-        let sup = "\(r.supervisorAt?.description ?? "leaf") U/S=0"
+        // Spelt out only when a fault is raised (this runs on every access).
+        var ro: String { "\(r.readOnlyAt?.description ?? "leaf") R/W=0" }
+        var sup: String { "\(r.supervisorAt?.description ?? "leaf") U/S=0" }
         var rule: String?
         var reason = ""
 

@@ -42,14 +42,18 @@ public struct TLB: Sendable {
     /// The most translations kept; beyond it an arbitrary entry is evicted.
     public static let capacity = 4096
 
+    // Keys hash as one word (base and size are page aligned, so they mix without losing much):
+    // one Hasher round instead of three per probe. Equality still compares every field.
     struct Key: Hashable {
         var space: UInt64
         var base: UInt64
         var size: UInt64
+        func hash(into h: inout Hasher) { h.combine(base ^ (space &* 0x9E37_79B9_7F4A_7C15) ^ (size >> 12)) }
     }
     struct GlobalKey: Hashable {
         var base: UInt64
         var size: UInt64
+        func hash(into h: inout Hasher) { h.combine(base ^ (size >> 12)) }
     }
 
     private var entries: [Key: TLBEntry] = [:]
