@@ -103,7 +103,7 @@ private enum Reason {
     static let trailing = "libyaml drops a block scalar's last whitespace-only line when the stream ends without a newline"
 }
 
-@Test("YAML test suite case", .timeLimit(.minutes(1)), arguments: YAMLSuite.caseIDs)
+@Test("YAML test suite case", .timeLimit(.minutes(10)), arguments: YAMLSuite.caseIDs)
 func yamlSuiteCase(_ id: String) {
     guard id != YAMLSuite.missingSuite else {
         Issue.record("shared/yaml-test-suite not found above \(#filePath)")
