@@ -131,8 +131,20 @@ public enum Runner {
                 failures.append(CheckFailure(path: "steps[\(step.index)]", expected: "the step to run", actual: err, location: here))
                 break
             }
+            var stepFailures: [CheckFailure] = []
+            var faultCheckFailed = false
+            for check in step.checks {
+                if let fail = ExpectationChecker.check(check, outcome: outcome, system: system, trace: system.machine.trace.events, range: range) {
+                    stepFailures.append(fail)
+                    switch check.kind {
+                    case .fault, .faults: faultCheckFailed = true
+                    default: break
+                    }
+                }
+            }
             // A step that raises an exception its expect does not mention fails; `fault`/`faults`
             // mention the exceptions they name (`fault: none` and `faults: []` are checks of their own).
+            // When the step's own fault check already failed, that failure says it all.
             let mentioned = Set(step.checks.flatMap { c -> [ExceptionVector] in
                 switch c.kind {
                 case let .fault(m): return m.map { [$0.vector] } ?? []
@@ -140,7 +152,7 @@ public enum Runner {
                 default: return []
                 }
             })
-            if !step.mentionsFaults || !mentioned.isEmpty,
+            if !faultCheckFailed, !step.mentionsFaults || !mentioned.isEmpty,
                let f = outcome.faults.first(where: { !mentioned.contains($0.vector) }) {
                 let all = outcome.faults.map { faultText($0) }.joined(separator: ", ")
                 let expected = step.mentionsFaults
@@ -150,11 +162,7 @@ public enum Runner {
                                              actual: all, location: here,
                                              note: "\(f.vector) raised by rule \(f.rule) (\(RuleBook.reference(f.rule))): \(f.reason)"))
             }
-            for check in step.checks {
-                if let fail = ExpectationChecker.check(check, outcome: outcome, system: system, trace: system.machine.trace.events, range: range) {
-                    failures.append(fail)
-                }
-            }
+            failures += stepFailures
         }
         for check in spec.finalChecks {
             if let fail = ExpectationChecker.checkFinal(check, system: system) { failures.append(fail) }
