@@ -38,28 +38,18 @@ extension Machine {
                                                         faultIP: ip, raised: &result.faults)
                 return result
             case .int3:
-                let bp = Fault(.BP, rule: "INT-12", "INT3: breakpoint trap (saved EIP is the next instruction)")
-                noteFault(bp)
-                result.faults.append(bp)
-                result.delivery = deliverWithEscalation(InterruptEvent(vector: 3, source: .softwareException, returnIP: next),
-                                                        faultIP: ip, raised: &result.faults)
+                trap(Fault(.BP, rule: "INT-12", "INT3: breakpoint trap (saved EIP is the next instruction)"),
+                     source: .softwareException, ip: ip, next: next, into: &result)
                 return result
             case .into:
                 if in64BitMode { throw Fault(.UD, rule: "ISA-1", "INTO is invalid in 64-bit mode (SDM Vol. 2A, INTO: #UD in 64-bit mode)") }
                 if cpu.rflags & RFLAGS.of != 0 {
-                    let of = Fault(.OF, rule: "INT-12", "INTO with OF=1: overflow trap")
-                    noteFault(of)
-                    result.faults.append(of)
-                    result.delivery = deliverWithEscalation(InterruptEvent(vector: 4, source: .softwareException, returnIP: next),
-                                                            faultIP: ip, raised: &result.faults)
+                    trap(Fault(.OF, rule: "INT-12", "INTO with OF=1: overflow trap"), source: .softwareException, ip: ip, next: next, into: &result)
                     return result
                 }
             case .int1:
-                let db = Fault(.DB, rule: "INT-1", "INT1 (ICEBP): debug trap, delivered as a privileged software interrupt")
-                noteFault(db)
-                result.faults.append(db)
-                result.delivery = deliverWithEscalation(InterruptEvent(vector: 1, source: .int1, returnIP: next),
-                                                        faultIP: ip, raised: &result.faults)
+                trap(Fault(.DB, rule: "INT-1", "INT1 (ICEBP): debug trap, delivered as a privileged software interrupt"),
+                     source: .int1, ip: ip, next: next, into: &result)
                 return result
             case .syscall:
                 try syscallInstruction(nextIP: next)
@@ -124,6 +114,15 @@ extension Machine {
             result.delivery = raise(error, returnIP: ip, raised: &result.faults)
         }
         return result
+    }
+
+    /// INT3, INTO and INT1: the instruction raises its exception (listed among the step's faults) and
+    /// delivers it as a trap, saving the next instruction's address (INT-12).
+    mutating func trap(_ fault: Fault, source: InterruptSource, ip: UInt64, next: UInt64, into result: inout ExecutionResult) {
+        noteFault(fault)
+        result.faults.append(fault)
+        result.delivery = deliverWithEscalation(InterruptEvent(vector: fault.vector.rawValue, source: source, returnIP: next),
+                                                faultIP: ip, raised: &result.faults)
     }
 
     /// The linear address of a data operand through DS (segment usable, limit) — SEG-5a, §5.3.
