@@ -229,8 +229,8 @@ public struct System: Sendable {
         noteUserMode()
         let size = max(1, min(size, 8))
         let asKernel = cpl == 0 && machine.cpu.cpl != 0
-        if cpl != nil && cpl != 0 && cpl != machine.cpu.cpl {
-            out.error = "access at cpl \(cpl!) while the CPU runs at CPL \(machine.cpu.cpl): only `cpl: 0` (the task's kernel code) is modelled"
+        if let cpl, cpl != 0, cpl != machine.cpu.cpl {
+            out.error = "access at cpl \(cpl) while the CPU runs at CPL \(machine.cpu.cpl): only `cpl: 0` (the task's kernel code) is modelled"
             return
         }
         var saved: TaskContext?

@@ -155,9 +155,9 @@ extension System {
         if let f = function, allowed {
             result = perform(f, args: args, narrow: narrow, childName: childName, &out)
         } else {
-            machine.trace.record(.kernelAction(function == nil
-                ? "no system call \(nr) in the \(abi.rawValue) table: -ENOSYS"
-                : "\(function!.rawValue) is not in this kernel's syscall list: -ENOSYS"))
+            let why = function.map { "\($0.rawValue) is not in this kernel's syscall list: -ENOSYS" }
+                ?? "no system call \(nr) in the \(abi.rawValue) table: -ENOSYS"
+            machine.trace.record(.kernelAction(why))
             result = .value(-KernelErrno.ENOSYS)
         }
         switch result {

@@ -99,8 +99,10 @@ public struct PhysicalMemory: Sendable {
             // Fast path: inside one frame, one lookup. A frame is created only for a nonzero byte,
             // as the byte-wise path below does.
             let fn = address >> 12
-            var base = frames.offset(of: fn)
-            if base == nil {
+            let base: Int
+            if let existing = frames.offset(of: fn) {
+                base = existing
+            } else {
                 let mask: UInt64 = width == 8 ? ~0 : (1 << (8 * UInt64(width))) - 1
                 if value & mask == 0 { return }
                 guard frames.count < frameLimit else {
@@ -108,7 +110,7 @@ public struct PhysicalMemory: Sendable {
                 }
                 base = frames.offsetCreating(fn)
             }
-            let at = base! + offset
+            let at = base + offset
             for i in 0..<width { frames.setByte(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))), at: at + i) }
             return
         }
@@ -167,15 +169,17 @@ public struct PhysicalMemory: Sendable {
         }
         try checkRange(target, count: count)
         let src = frames.offset(of: source >> 12)
-        var dst = frames.offset(of: target >> 12)
-        if dst == nil {
+        let dst: Int
+        if let existing = frames.offset(of: target >> 12) {
+            dst = existing
+        } else {
             guard let src, frames.anyNonzero(from: src + so, count: count) else { return }
             guard frames.count < frameLimit else {
                 throw MachineError("physical memory limit reached (\(frameLimit) frames of 4 KiB)")
             }
             dst = frames.offsetCreating(target >> 12)
         }
-        frames.copy(from: src.map { $0 + so }, to: dst! + to, count: count)
+        frames.copy(from: src.map { $0 + so }, to: dst + to, count: count)
     }
 
     /// ORs `bits` into an entry that already holds data (the CPU setting A/D, PG-14). The entry was

@@ -39,7 +39,8 @@ struct YAMLNodeStack: ~Copyable {
         let source = storage + start
         count = start
         return [YAMLNode](unsafeUninitializedCapacity: n) { buffer, initialized in
-            buffer.baseAddress!.moveInitialize(from: source, count: n)
+            guard let base = buffer.baseAddress else { initialized = 0; return }
+            base.moveInitialize(from: source, count: n)
             initialized = n
         }
     }
@@ -53,7 +54,7 @@ struct YAMLNodeStack: ~Copyable {
         count = start
         guard n > 0 else { return [] }
         return [YAMLPair](unsafeUninitializedCapacity: n) { buffer, initialized in
-            let target = buffer.baseAddress!
+            guard let target = buffer.baseAddress else { initialized = 0; return }
             for i in 0..<n {
                 (target + i).initialize(
                     to: YAMLPair(key: (source + 2 * i).move(), value: (source + 2 * i + 1).move()))
