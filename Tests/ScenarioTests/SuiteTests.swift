@@ -66,4 +66,15 @@ func makeSuite(_ files: [String: String]) throws -> String {
             #expect(ds.allSatisfy { $0.location?.line == 2 }, "\(ds)")
         }
     }
+
+    @Test func checkBuildsTheMachineAndLocatesMappingErrors() throws {
+        let dir = try makeSuite(["m.yaml": "scenario: m\nmachine:\n  mode: ia32\n  pages:\n    - {virt: 0x1000, size: 4m}\nexpect: {faults: 0}\n"])
+        var options = SuiteOptions(root: dir)
+        options.checkOnly = true
+        let results = Suite.runFile(dir + "/m.yaml", options: options)
+        guard case let .invalid(ds) = results.first?.outcome else { Issue.record("not invalid: \(results)"); return }
+        #expect(ds.first?.message.contains("not aligned") == true)
+        #expect(ds.first?.location?.line == 5)
+        #expect(ds.first?.location?.column == 7)
+    }
 }

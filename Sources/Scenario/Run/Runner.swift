@@ -73,9 +73,7 @@ public enum Runner {
         do {
             system = try System.build(machine: spec.machine, kernel: spec.kernel, tasks: spec.tasks)
         } catch {
-            var at = spec.location
-            if let o = error.origin, o >= 0, o < spec.origins.count { at = spec.origins[o] }
-            result.outcome = .invalid([Diagnostic(.error, "cannot build this machine: \(error.message)", at: at)])
+            result.outcome = .invalid([buildDiagnostic(error, spec)])
             return RunRecord(result: result, trace: [], stepTraceRanges: [], outcomes: [])
         }
         system.machine.trace.enabled = limits.keepTrace ?? spec.steps.contains { $0.checks.contains { if case .trace = $0.kind { return true } else { return false } } }
@@ -183,6 +181,26 @@ public enum Runner {
                                processes: system.taskNames.compactMap { n in system.processSummary(n).map { (n, $0) } })
         return RunRecord(result: result, trace: system.machine.trace.events, stepTraceRanges: ranges, outcomes: outcomes,
                          stepStates: states, final: final)
+    }
+
+    /// The problems building the scenario's machine would report (nil when it builds), for `check`.
+    public static func buildProblems(_ spec: ScenarioSpec) -> [Diagnostic]? {
+        do {
+            var system = try System.build(machine: spec.machine, kernel: spec.kernel, tasks: spec.tasks)
+            if let problem = applyGatePatches(spec.gatePatches, to: &system.machine) {
+                return [Diagnostic(.error, problem, at: spec.location)]
+            }
+            return nil
+        } catch {
+            return [buildDiagnostic(error, spec)]
+        }
+    }
+
+    /// A machine-building error, located at the input it is about (a page mapping) when known.
+    static func buildDiagnostic(_ error: MachineError, _ spec: ScenarioSpec) -> Diagnostic {
+        var at = spec.location
+        if let o = error.origin, o >= 0, o < spec.origins.count { at = spec.origins[o] }
+        return Diagnostic(.error, "cannot build this machine: \(error.message)", at: at)
     }
 
     /// Adds one chunk's outcome to a step's.

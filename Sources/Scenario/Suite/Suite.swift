@@ -199,6 +199,8 @@ public enum Suite {
                     result = ScenarioResult(id: spec.id, file: file, line: spec.location.line, description: spec.description,
                                             tags: spec.tags, points: spec.points, outcome: .passed, checkCount: spec.checkCount,
                                             warnings: warnings, partial: spec.partialCredit)
+                    // `check` also builds the machine (tables, page mappings, tasks), without running a step.
+                    if let problems = Runner.buildProblems(spec) { result.outcome = .invalid(problems) }
                 } else {
                     result = Runner.run(spec, file: file, warnings: warnings, limits: options.run).result
                 }
