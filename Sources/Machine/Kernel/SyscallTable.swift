@@ -59,11 +59,20 @@ public enum KernelErrno {
     public static let ECHILD: Int64 = 10, EAGAIN: Int64 = 11, ENOMEM: Int64 = 12, EFAULT: Int64 = 14
     public static let EINVAL: Int64 = 22, EMFILE: Int64 = 24, ENOSYS: Int64 = 38
 
-    /// Names accepted in scenarios (`-EFAULT`).
-    public static let names: [String: Int64] = [
-        "EPERM": EPERM, "ENOENT": ENOENT, "ESRCH": ESRCH, "EINTR": EINTR, "EBADF": EBADF, "ECHILD": ECHILD,
-        "EAGAIN": EAGAIN, "ENOMEM": ENOMEM, "EFAULT": EFAULT, "EINVAL": EINVAL, "EMFILE": EMFILE, "ENOSYS": ENOSYS,
+    /// Every errno name with its value (asm-generic/errno-base.h, errno.h), in numeric order:
+    /// the names scenarios may write (`-EFAULT`) and reports print.
+    public static let all: [(name: String, value: Int64)] = [
+        ("EPERM", 1), ("ENOENT", 2), ("ESRCH", 3), ("EINTR", 4), ("EIO", 5), ("ENXIO", 6), ("E2BIG", 7), ("ENOEXEC", 8),
+        ("EBADF", 9), ("ECHILD", 10), ("EAGAIN", 11), ("ENOMEM", 12), ("EACCES", 13), ("EFAULT", 14), ("EBUSY", 16),
+        ("EEXIST", 17), ("ENODEV", 19), ("ENOTDIR", 20), ("EISDIR", 21), ("EINVAL", 22), ("ENFILE", 23), ("EMFILE", 24),
+        ("ENOSPC", 28), ("ESPIPE", 29), ("EROFS", 30), ("EPIPE", 32), ("ERANGE", 34), ("ENAMETOOLONG", 36), ("ENOSYS", 38),
     ]
+
+    /// The value of an errno name, or nil.
+    public static func value(of name: String) -> Int64? { all.first { $0.name == name }?.value }
+
+    /// The name of an errno value, or nil.
+    public static func name(of value: Int64) -> String? { all.first { $0.value == value }?.name }
 }
 
 /// Signal numbers and names the model delivers.

@@ -247,8 +247,8 @@ extension DecodeContext {
     mutating func returnValue(_ v: YAMLNode, _ here: String) -> Int64? {
         if let s = v.scalar, s.hasPrefix("-E") || s.hasPrefix("E") {
             let name = s.hasPrefix("-") ? String(s.dropFirst()) : s
-            guard let e = Errno.value(name) else {
-                error(v, "unknown errno '\(name)'", notes: hint(name, Errno.all.map(\.0)).map { [$0] } ?? [])
+            guard let e = KernelErrno.value(of: name) else {
+                error(v, "unknown errno '\(name)'", notes: hint(name, KernelErrno.all.map(\.name)).map { [$0] } ?? [])
                 return nil
             }
             return -e
@@ -259,15 +259,4 @@ extension DecodeContext {
 
 extension String {
     func replacingHash() -> String { hasPrefix("#") ? String(dropFirst()) : self }
-}
-
-/// Linux errno values (asm-generic/errno-base.h, errno.h).
-enum Errno {
-    static let all: [(String, Int64)] = [
-        ("EPERM", 1), ("ENOENT", 2), ("ESRCH", 3), ("EINTR", 4), ("EIO", 5), ("ENXIO", 6), ("E2BIG", 7), ("ENOEXEC", 8),
-        ("EBADF", 9), ("ECHILD", 10), ("EAGAIN", 11), ("ENOMEM", 12), ("EACCES", 13), ("EFAULT", 14), ("EBUSY", 16),
-        ("EEXIST", 17), ("ENODEV", 19), ("ENOTDIR", 20), ("EISDIR", 21), ("EINVAL", 22), ("ENFILE", 23), ("EMFILE", 24),
-        ("ENOSPC", 28), ("ESPIPE", 29), ("EROFS", 30), ("EPIPE", 32), ("ERANGE", 34), ("ENAMETOOLONG", 36), ("ENOSYS", 38),
-    ]
-    static func value(_ name: String) -> Int64? { all.first { $0.0 == name }?.1 }
 }

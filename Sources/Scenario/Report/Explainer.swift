@@ -117,8 +117,8 @@ public enum Explainer {
     }
 
     static func errnoName(_ v: Int64) -> String {
-        guard v < 0, let e = Errno.all.first(where: { $0.1 == -v }) else { return "" }
-        return " (-\(e.0))"
+        guard v < 0, let name = KernelErrno.name(of: -v) else { return "" }
+        return " (-\(name))"
     }
 
     /// Why schedule() ran, in words.

@@ -205,7 +205,7 @@ enum ExpectationChecker {
     }
 
     static func errnoText(_ v: Int64) -> String {
-        if v < 0, let name = Errno.all.first(where: { $0.1 == -v })?.0 { return "\(v) (-\(name))" }
+        if v < 0, let name = KernelErrno.name(of: -v) { return "\(v) (-\(name))" }
         return "\(v)"
     }
 
