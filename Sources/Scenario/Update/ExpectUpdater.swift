@@ -287,26 +287,8 @@ public enum ExpectUpdater {
         return safe && !reserved && !numeric ? s : quoted(s)
     }
 
-    /// A double-quoted YAML string.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 || u.value == 0x7F || (0x80...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029 {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A double-quoted YAML string (the reporters' escaping: reads back as exactly `s`).
+    static func quoted(_ s: String) -> String { Escaping.yamlDoubleQuoted(s) }
 
     /// A node re-written in flow style (for the author's keys that are kept).
     static func flow(_ n: YAMLNode) -> String {
