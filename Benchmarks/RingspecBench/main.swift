@@ -248,9 +248,17 @@ func perScenario(_ o: BenchOptions) {
     }
     if failed > 0 { fail("\(failed) generated scenarios do not pass") }
     var bestParse = Double.infinity, bestFull = Double.infinity
+    var bestTree = Double.infinity, bestDecode = Double.infinity
     var sink = 0
     for _ in 0..<o.rounds {
         bestParse = min(bestParse, timed { for b in corpus { sink &+= BareParse.events(b) } })
+        // The stages on their own: the YAML tree (libyaml included), then tree + decoding.
+        bestTree = min(bestTree, timed {
+            for b in corpus { sink &+= ((try? YAMLLoader.load(b, limits: options.yaml))?.count ?? 0) }
+        })
+        bestDecode = min(bestDecode, timed {
+            for b in corpus { sink &+= ScenarioDecoder.load(bytes: b, path: "g.yaml", display: "g.yaml", options: options).count }
+        })
         bestFull = min(bestFull, timed {
             for b in corpus {
                 for l in ScenarioDecoder.load(bytes: b, path: "g.yaml", display: "g.yaml", options: options) {
@@ -264,6 +272,9 @@ func perScenario(_ o: BenchOptions) {
     let n = Double(o.corpus)
     let ratio = bestFull / bestParse
     print("bare parse:               \(fmt(bestParse / n * 1e6)) us/scenario (\(fmt(Double(bytes) / bestParse / 1e6, 1)) MB/s)")
+    print("  YAML tree (libyaml incl.): \(fmt(bestTree / n * 1e6)) us/scenario (\(fmt(bestTree / bestParse))x the parse)")
+    print("  + decode:                  \(fmt(bestDecode / n * 1e6)) us/scenario (decode \(fmt((bestDecode - bestTree) / n * 1e6)) us)")
+    print("  + build, run and check:    run+check \(fmt((bestFull - bestDecode) / n * 1e6)) us")
     print("load+decode+run+check:    \(fmt(bestFull / n * 1e6)) us/scenario")
     print("RATIO per scenario:       \(fmt(ratio))x   (target <= 1.50x: \(verdict(ratio <= 1.5)))   [sink \(sink % 10)]")
 }

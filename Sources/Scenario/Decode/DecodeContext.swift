@@ -22,11 +22,11 @@ struct DecodeContext {
     }
 
     /// Adds `count` pages to the scenario's total; an error at `node` when it passes the budget.
-    mutating func chargePages(_ count: UInt64, _ node: YAMLNode, _ what: String) {
+    mutating func chargePages(_ count: UInt64, _ node: YAMLNode, _ what: @autoclosure () -> String) {
         mappedPages = mappedPages &+ count
         guard mappedPages > maxMappedPages, !mappedPagesReported else { return }
         mappedPagesReported = true
-        error(node, "\(what): the scenario maps \(mappedPages) pages in all, more than the budget of \(maxMappedPages) (--max-pages)")
+        error(node, "\(what()): the scenario maps \(mappedPages) pages in all, more than the budget of \(maxMappedPages) (--max-pages)")
     }
 
     func location(_ node: YAMLNode) -> SourceLocation {
@@ -48,20 +48,20 @@ struct DecodeContext {
     // MARK: Shapes
 
     /// A mapping's pairs by key; reports keys not in `allowed` (with a hint) and non-scalar keys.
-    mutating func mapping(_ node: YAMLNode, _ what: String, allowed: [String]) -> [String: YAMLNode]? {
+    mutating func mapping(_ node: YAMLNode, _ what: @autoclosure () -> String, allowed: [String]) -> FieldMap? {
         guard let pairs = node.mapping else {
-            error(node, "\(what) must be a mapping, not \(describe(node))")
+            error(node, "\(what()) must be a mapping, not \(describe(node))")
             return nil
         }
-        var out: [String: YAMLNode] = [:]
-        out.reserveCapacity(pairs.count)
+        var out = FieldMap()
+        out.entries.reserveCapacity(pairs.count)
         for p in pairs {
             guard let k = p.key.scalar else {
-                error(p.key, "keys of \(what) must be plain names")
+                error(p.key, "keys of \(what()) must be plain names")
                 continue
             }
             if !allowed.contains(k) {
-                error(p.key, "unknown key '\(k)' in \(what)", notes: hint(k, allowed).map { [$0] } ?? ["valid keys: \(allowed.joined(separator: ", "))"])
+                error(p.key, "unknown key '\(k)' in \(what())", notes: hint(k, allowed).map { [$0] } ?? ["valid keys: \(allowed.joined(separator: ", "))"])
                 continue
             }
             out[k] = p.value
@@ -69,9 +69,9 @@ struct DecodeContext {
         return out
     }
 
-    mutating func sequence(_ node: YAMLNode, _ what: String) -> [YAMLNode]? {
+    mutating func sequence(_ node: YAMLNode, _ what: @autoclosure () -> String) -> [YAMLNode]? {
         guard let items = node.sequence else {
-            error(node, "\(what) must be a list, not \(describe(node))")
+            error(node, "\(what()) must be a list, not \(describe(node))")
             return nil
         }
         return items
@@ -87,15 +87,15 @@ struct DecodeContext {
 
     // MARK: Scalars
 
-    mutating func string(_ node: YAMLNode, _ what: String) -> String? {
+    mutating func string(_ node: YAMLNode, _ what: @autoclosure () -> String) -> String? {
         guard let s = node.scalar, !(node.isNullScalar && node.scalarStyle == .plain) else {
-            error(node, "\(what) must be a string, not \(describe(node))")
+            error(node, "\(what()) must be a string, not \(describe(node))")
             return nil
         }
         return s
     }
 
-    mutating func bool(_ node: YAMLNode, _ what: String) -> Bool? {
+    mutating func bool(_ node: YAMLNode, _ what: @autoclosure () -> String) -> Bool? {
         if let s = node.scalar, node.scalarStyle == .plain {
             switch s {
             case "true", "True", "TRUE", "yes", "Yes", "on", "On": return true
@@ -103,74 +103,112 @@ struct DecodeContext {
             default: break
             }
         }
-        error(node, "\(what) must be true or false, not \(describe(node))")
+        error(node, "\(what()) must be true or false, not \(describe(node))")
         return nil
     }
 
     /// An unsigned integer in decimal, 0x, 0b, 0o, with `_` separators; must fit `max`.
-    mutating func uint(_ node: YAMLNode, _ what: String, max: UInt64 = .max) -> UInt64? {
+    mutating func uint(_ node: YAMLNode, _ what: @autoclosure () -> String, max: UInt64 = .max) -> UInt64? {
         guard let s = node.scalar, node.scalarStyle == .plain || node.tag == "tag:yaml.org,2002:int" else {
-            error(node, "\(what) must be a number, not \(describe(node))")
+            error(node, "\(what()) must be a number, not \(describe(node))")
             return nil
         }
         switch parseInteger(s) {
         case let .value(v, negative):
             if negative && v != 0 {
-                error(node, "\(what) must not be negative (\(s))")
+                error(node, "\(what()) must not be negative (\(s))")
                 return nil
             }
             if v > max {
                 // A bound like 0xffff reads best in hex; a count like 262144 in decimal.
                 let bound = max & (max &+ 1) == 0 ? "0x\(String(max, radix: 16))" : "\(max)"
-                error(node, "\(what) \(s) is out of range (at most \(bound))")
+                error(node, "\(what()) \(s) is out of range (at most \(bound))")
                 return nil
             }
             return v
         case .overflow:
-            error(node, "\(what) \(s) does not fit in 64 bits")
+            error(node, "\(what()) \(s) does not fit in 64 bits")
             return nil
         case .invalid:
-            error(node, "\(what) must be a number (decimal, 0x hex, 0b binary or 0o octal), not '\(s.prefix(40))'")
+            error(node, "\(what()) must be a number (decimal, 0x hex, 0b binary or 0o octal), not '\(s.prefix(40))'")
             return nil
         }
     }
 
-    mutating func int(_ node: YAMLNode, _ what: String, min: Int64 = .min, max: Int64 = .max) -> Int64? {
+    mutating func int(_ node: YAMLNode, _ what: @autoclosure () -> String, min: Int64 = .min, max: Int64 = .max) -> Int64? {
         guard let s = node.scalar, node.scalarStyle == .plain else {
-            error(node, "\(what) must be a number, not \(describe(node))")
+            error(node, "\(what()) must be a number, not \(describe(node))")
             return nil
         }
         switch parseInteger(s) {
         case let .value(v, negative):
             if negative {
-                guard v <= UInt64(Int64.max) + 1 else { error(node, "\(what) \(s) does not fit in 64 bits"); return nil }
+                guard v <= UInt64(Int64.max) + 1 else { error(node, "\(what()) \(s) does not fit in 64 bits"); return nil }
                 let r = v == UInt64(Int64.max) + 1 ? Int64.min : -Int64(v)
-                guard r >= min else { error(node, "\(what) \(s) is out of range (at least \(min))"); return nil }
+                guard r >= min else { error(node, "\(what()) \(s) is out of range (at least \(min))"); return nil }
                 return r
             }
-            guard v <= UInt64(Int64.max), Int64(v) <= max else { error(node, "\(what) \(s) is out of range (at most \(max))"); return nil }
-            guard Int64(v) >= min else { error(node, "\(what) \(s) is out of range (at least \(min))"); return nil }
+            guard v <= UInt64(Int64.max), Int64(v) <= max else { error(node, "\(what()) \(s) is out of range (at most \(max))"); return nil }
+            guard Int64(v) >= min else { error(node, "\(what()) \(s) is out of range (at least \(min))"); return nil }
             return Int64(v)
         case .overflow:
-            error(node, "\(what) \(s) does not fit in 64 bits")
+            error(node, "\(what()) \(s) does not fit in 64 bits")
             return nil
         case .invalid:
-            error(node, "\(what) must be a number, not '\(s.prefix(40))'")
+            error(node, "\(what()) must be a number, not '\(s.prefix(40))'")
             return nil
         }
     }
 
     /// A name from a fixed set, with a hint when misspelt.
-    mutating func choice<T>(_ node: YAMLNode, _ what: String, _ options: [(String, T)]) -> T? {
+    mutating func choice<T>(_ node: YAMLNode, _ what: @autoclosure () -> String, _ options: [(String, T)]) -> T? {
         guard let s = node.scalar else {
-            error(node, "\(what) must be one of \(options.map(\.0).joined(separator: ", "))")
+            error(node, "\(what()) must be one of \(options.map(\.0).joined(separator: ", "))")
             return nil
         }
         if let hit = options.first(where: { $0.0 == s }) { return hit.1 }
         let names = options.map(\.0)
-        error(node, "unknown \(what) '\(s)'", notes: hint(s, names).map { [$0] } ?? ["expected one of: \(names.joined(separator: ", "))"])
+        error(node, "unknown \(what()) '\(s)'", notes: hint(s, names).map { [$0] } ?? ["expected one of: \(names.joined(separator: ", "))"])
         return nil
     }
+
+    /// A case of a string-valued enum by its raw value (the option list is built only for an error).
+    mutating func choice<T: RawRepresentable & CaseIterable>(_ node: YAMLNode, _ what: @autoclosure () -> String, of type: T.Type) -> T?
+    where T.RawValue == String {
+        if let s = node.scalar, let v = T(rawValue: s) { return v }
+        return choice(node, what(), T.allCases.map { ($0.rawValue, $0) })
+    }
+
+    /// One of a list of names.
+    mutating func choice(_ node: YAMLNode, _ what: @autoclosure () -> String, names: [String]) -> String? {
+        if let s = node.scalar, names.contains(s) { return s }
+        return choice(node, what(), names.map { ($0, $0) })
+    }
+}
+
+/// The checked pairs of a mapping, looked up by key. Mappings in a scenario have a handful of keys
+/// (and the loader has already refused duplicates), so a linear scan beats hashing every key.
+struct FieldMap {
+    var entries: [(key: String, value: YAMLNode)] = []
+
+    /// The value under `key`; setting replaces it (or appends a new pair), setting nil removes it.
+    subscript(key: String) -> YAMLNode? {
+        get {
+            for e in entries where e.key == key { return e.value }
+            return nil
+        }
+        set {
+            let i = entries.firstIndex { $0.key == key }
+            switch (i, newValue) {
+            case let (i?, v?): entries[i].value = v
+            case let (i?, nil): entries.remove(at: i)
+            case let (nil, v?): entries.append((key, v))
+            case (nil, nil): break
+            }
+        }
+    }
+
+    var keys: [String] { entries.map(\.key) }
 }
 
 /// The result of parsing an integer literal.
@@ -182,22 +220,31 @@ enum IntegerLiteral: Equatable {
 
 /// Parses `123`, `-14`, `0x1f`, `0b101`, `0o17`, `1_000` (YAML 1.1 style `017` octal is not accepted: write `0o17`).
 func parseInteger(_ text: String) -> IntegerLiteral {
-    var s = Substring(text)
+    var text = text
+    return text.withUTF8 { parseInteger(utf8: $0) }
+}
+
+/// `parseInteger` over the UTF-8 bytes of the text.
+func parseInteger(utf8 b: UnsafeBufferPointer<UInt8>) -> IntegerLiteral {
+    var i = 0
+    let n = b.count
     var negative = false
-    if s.first == "-" { negative = true; s = s.dropFirst() } else if s.first == "+" { s = s.dropFirst() }
+    if i < n, b[i] == UInt8(ascii: "-") { negative = true; i += 1 } else if i < n, b[i] == UInt8(ascii: "+") { i += 1 }
     var radix: UInt64 = 10
-    if s.count > 2, s.first == "0" {
-        switch s.dropFirst().first {
-        case "x", "X": radix = 16; s = s.dropFirst(2)
-        case "b", "B": radix = 2; s = s.dropFirst(2)
-        case "o", "O": radix = 8; s = s.dropFirst(2)
+    if n - i > 2, b[i] == UInt8(ascii: "0") {
+        switch b[i + 1] {
+        case UInt8(ascii: "x"), UInt8(ascii: "X"): radix = 16; i += 2
+        case UInt8(ascii: "b"), UInt8(ascii: "B"): radix = 2; i += 2
+        case UInt8(ascii: "o"), UInt8(ascii: "O"): radix = 8; i += 2
         default: break
         }
     }
-    guard !s.isEmpty, s.first != "_", s.last != "_" else { return .invalid }
+    guard i < n, b[i] != UInt8(ascii: "_"), b[n - 1] != UInt8(ascii: "_") else { return .invalid }
     var v: UInt64 = 0
     var digits = 0
-    for c in s.utf8 {
+    while i < n {
+        let c = b[i]
+        i += 1
         if c == UInt8(ascii: "_") { continue }
         let d: UInt64
         switch c {

@@ -14,12 +14,13 @@ extension DecodeContext {
         if node.isNullScalar { return ([], false) }
         guard let pairs = node.mapping else { error(node, "\(path) must be a mapping"); return ([], false) }
         var mentions = false
+        checks.reserveCapacity(pairs.count)
         for p in pairs {
             guard let k = p.key.scalar else { continue }
             let v = p.value
-            let here = "\(path).\(k)"
+            var here: String { path + "." + k }
             func add(_ kind: Check.Kind, _ at: YAMLNode) {
-                checks.append(Check(kind: kind, path: here, location: location(at), fieldLocations: fieldLocations(at)))
+                checks.append(Check(kind: kind, prefix: path, leaf: k, location: location(at), fields: at))
             }
             guard Self.stepExpectKeys.contains(k) else {
                 var notes = hint(k, Self.stepExpectKeys).map { [$0] } ?? []
@@ -98,14 +99,14 @@ extension DecodeContext {
                 var sw = SwitchMatcher()
                 if let n = m["from"] { sw.from = string(n, "\(here).from") }
                 if let n = m["to"] { sw.to = string(n, "\(here).to") }
-                if let n = m["reason"] { sw.reason = choice(n, "switch reason", Self.switchReasons.map { ($0, $0) }) }
+                if let n = m["reason"] { sw.reason = choice(n, "switch reason", names: Self.switchReasons) }
                 add(.switchTo(sw), v)
             case "current":
                 if let s = string(v, here) { add(.current(s), v) }
             case "states":
                 guard let sp = v.mapping else { error(v, "\(here) must map task names to states"); continue }
                 for s in sp {
-                    guard let task = s.key.scalar, let st = choice(s.value, "task state", TaskState.allCases.map { ($0.rawValue, $0) }) else { continue }
+                    guard let task = s.key.scalar, let st = choice(s.value, "task state", of: TaskState.self) else { continue }
                     checks.append(Check(kind: .state(task, st), path: "\(here).\(task)", location: location(s.value)))
                 }
             case "signal":
@@ -126,20 +127,6 @@ extension DecodeContext {
             }
         }
         return (checks, mentions)
-    }
-
-    /// Locations of the keys of a mapping value, one level deep plus `error_code` fields.
-    func fieldLocations(_ node: YAMLNode) -> [String: SourceLocation] {
-        guard let pairs = node.mapping else { return [:] }
-        var out: [String: SourceLocation] = [:]
-        for p in pairs {
-            guard let k = p.key.scalar else { continue }
-            out[k] = location(p.value)
-            if let inner = p.value.mapping {
-                for q in inner { if let k2 = q.key.scalar { out["\(k).\(k2)"] = location(q.value) } }
-            }
-        }
-        return out
     }
 
     static let checkableRegisters = ["rip", "eip", "rsp", "esp", "rflags", "eflags", "cr0", "cr2", "cr3", "cr4", "tr", "ldtr"]
@@ -176,7 +163,7 @@ extension DecodeContext {
                 for t in tp {
                     guard let task = t.key.scalar, let m = mapping(t.value, "\(here).\(task)", allowed: ["state", "exit_code", "signal", "ticks"]) else { continue }
                     var pm = ProcessMatcher()
-                    if let n = m["state"] { pm.state = choice(n, "task state", TaskState.allCases.map { ($0.rawValue, $0) }) }
+                    if let n = m["state"] { pm.state = choice(n, "task state", of: TaskState.self) }
                     if let n = m["exit_code"] { pm.exitCode = int(n, "\(here).\(task).exit_code") }
                     if let n = m["signal"] { pm.signal = string(n, "\(here).\(task).signal") }
                     if let n = m["ticks"] { pm.ticks = int(n, "\(here).\(task).ticks", min: 0) }
@@ -190,13 +177,13 @@ extension DecodeContext {
     }
 
     /// A vector: number or exception name.
-    mutating func vectorNumber(_ n: YAMLNode, _ what: String) -> UInt8? {
+    mutating func vectorNumber(_ n: YAMLNode, _ what: @autoclosure () -> String) -> UInt8? {
         if let s = n.scalar, let e = ExceptionVector(name: s) { return e.rawValue }
-        return uint(n, what, max: 255).map { UInt8($0) }
+        return uint(n, what(), max: 255).map { UInt8($0) }
     }
 
     /// `GP`, `"#GP"`, or `{vector, error_code, cr2}`.
-    mutating func faultMatcher(_ v: YAMLNode, _ here: String, names: SelectorNames) -> FaultMatcher? {
+    mutating func faultMatcher(_ v: YAMLNode, _ here: @autoclosure () -> String, names: SelectorNames) -> FaultMatcher? {
         if let s = v.scalar {
             guard let e = ExceptionVector(name: s) else {
                 error(v, "unknown exception '\(s)'", notes: hint(s.uppercased().replacingHash(), ExceptionVector.allCases.map(\.name)).map { [$0] } ?? [])
@@ -204,47 +191,47 @@ extension DecodeContext {
             }
             return FaultMatcher(vector: e, errorCode: nil, cr2: nil)
         }
-        guard let m = mapping(v, here, allowed: ["vector", "error_code", "cr2"]) else { return nil }
-        guard let vn = m["vector"] else { error(v, "\(here) needs a vector"); return nil }
+        guard let m = mapping(v, here(), allowed: ["vector", "error_code", "cr2"]) else { return nil }
+        guard let vn = m["vector"] else { error(v, "\(here()) needs a vector"); return nil }
         var vector: ExceptionVector?
-        if let s = vn.scalar, let e = ExceptionVector(name: s) { vector = e } else if let x = uint(vn, "\(here).vector", max: 31) {
+        if let s = vn.scalar, let e = ExceptionVector(name: s) { vector = e } else if let x = uint(vn, "\(here()).vector", max: 31) {
             vector = ExceptionVector(rawValue: UInt8(x))
-            if vector == nil { error(vn, "\(here).vector \(x) is not an exception vector") }
+            if vector == nil { error(vn, "\(here()).vector \(x) is not an exception vector") }
         }
         guard let vector else { return nil }
         var f = FaultMatcher(vector: vector, errorCode: nil, cr2: nil)
         if let en = m["error_code"] {
             if en.mapping != nil {
                 let keys = en.value(forKey: "selector") != nil ? ["selector", "idt", "ext", "ti"] : ["p", "w", "u", "rsvd", "i", "pk", "selector", "idt", "ext"]
-                guard let em = mapping(en, "\(here).error_code", allowed: keys) else { return f }
+                guard let em = mapping(en, "\(here()).error_code", allowed: keys) else { return f }
                 if let sn = em["selector"] {
-                    let sel = selector(sn, "\(here).error_code.selector", names: names) ?? 0
+                    let sel = selector(sn, "\(here()).error_code.selector", names: names) ?? 0
                     // An error code has no RPL (bits 1..0 are IDT and EXT): RPL bits written here
                     // would be ignored, so they are an error rather than a check that cannot fail.
                     if sel & 3 != 0 {
-                        error(sn, "\(here).error_code.selector 0x\(String(sel, radix: 16)) has RPL bits; an error code holds none (bit 1 is idt, bit 0 is ext): write 0x\(String(sel & 0xFFFC, radix: 16)) and idt/ext")
+                        error(sn, "\(here()).error_code.selector 0x\(String(sel, radix: 16)) has RPL bits; an error code holds none (bit 1 is idt, bit 0 is ext): write 0x\(String(sel & 0xFFFC, radix: 16)) and idt/ext")
                     }
-                    if let tn = em["ti"], let ti = bool(tn, "\(here).error_code.ti"), (sel & 4 != 0) != ti {
-                        error(tn, "\(here).error_code.ti: \(ti) contradicts the selector 0x\(String(sel, radix: 16)), whose TI bit (bit 2) is \(sel & 4 != 0)")
+                    if let tn = em["ti"], let ti = bool(tn, "\(here()).error_code.ti"), (sel & 4 != 0) != ti {
+                        error(tn, "\(here()).error_code.ti: \(ti) contradicts the selector 0x\(String(sel, radix: 16)), whose TI bit (bit 2) is \(sel & 4 != 0)")
                     }
                     f.errorCode = .selector(sel & 0xFFFC, idt: em["idt"].flatMap { bool($0, "idt") }, ext: em["ext"].flatMap { bool($0, "ext") })
                 } else if em["idt"] != nil || em["ext"] != nil {
-                    error(en, "\(here).error_code with idt/ext needs a selector")
+                    error(en, "\(here()).error_code with idt/ext needs a selector")
                 } else {
                     f.errorCode = .page(p: em["p"].flatMap { bool($0, "p") }, w: em["w"].flatMap { bool($0, "w") },
                                         u: em["u"].flatMap { bool($0, "u") }, rsvd: em["rsvd"].flatMap { bool($0, "rsvd") },
                                         i: em["i"].flatMap { bool($0, "i") }, pk: em["pk"].flatMap { bool($0, "pk") })
                 }
-            } else if let x = uint(en, "\(here).error_code", max: 0xFFFF_FFFF) {
+            } else if let x = uint(en, "\(here()).error_code", max: 0xFFFF_FFFF) {
                 f.errorCode = .exact(UInt32(x))
             }
         }
-        if let cn = m["cr2"] { f.cr2 = uint(cn, "\(here).cr2") }
+        if let cn = m["cr2"] { f.cr2 = uint(cn, "\(here()).cr2") }
         return f
     }
 
     /// A syscall return: a number (`-14`) or `-ENAME`.
-    mutating func returnValue(_ v: YAMLNode, _ here: String) -> Int64? {
+    mutating func returnValue(_ v: YAMLNode, _ here: @autoclosure () -> String) -> Int64? {
         if let s = v.scalar, s.hasPrefix("-E") || s.hasPrefix("E") {
             let name = s.hasPrefix("-") ? String(s.dropFirst()) : s
             guard let e = KernelErrno.value(of: name) else {
@@ -253,7 +240,7 @@ extension DecodeContext {
             }
             return -e
         }
-        return int(v, here)
+        return int(v, here())
     }
 }
 

@@ -122,23 +122,23 @@ extension DecodeContext {
     // MARK: Selectors
 
     /// A selector: integer, `NAME`, `NAME:RPL`, or `{index, ti, rpl}`.
-    mutating func selector(_ node: YAMLNode, _ what: String, names: SelectorNames) -> UInt16? {
+    mutating func selector(_ node: YAMLNode, _ what: @autoclosure () -> String, names: SelectorNames) -> UInt16? {
         if let m = node.mapping {
             _ = m
-            guard let mm = mapping(node, what, allowed: ["index", "ti", "rpl"]) else { return nil }
-            let index = mm["index"].flatMap { uint($0, "\(what).index", max: 8191) } ?? 0
-            let ti = mm["ti"].flatMap { choice($0, "\(what).ti", [("gdt", false), ("ldt", true)]) } ?? false
-            let rpl = mm["rpl"].flatMap { uint($0, "\(what).rpl", max: 3) } ?? 0
+            guard let mm = mapping(node, what(), allowed: ["index", "ti", "rpl"]) else { return nil }
+            let index = mm["index"].flatMap { uint($0, "\(what()).index", max: 8191) } ?? 0
+            let ti = mm["ti"].flatMap { choice($0, "\(what()).ti", [("gdt", false), ("ldt", true)]) } ?? false
+            let rpl = mm["rpl"].flatMap { uint($0, "\(what()).rpl", max: 3) } ?? 0
             return UInt16(index << 3) | (ti ? 4 : 0) | UInt16(rpl)
         }
-        guard let s = node.scalar else { error(node, "\(what) must be a selector"); return nil }
+        guard let s = node.scalar else { error(node, "\(what()) must be a selector"); return nil }
         if case let .value(v, false) = parseInteger(s) {
-            guard v <= 0xFFFF else { error(node, "\(what) \(s) does not fit in 16 bits"); return nil }
+            guard v <= 0xFFFF else { error(node, "\(what()) \(s) does not fit in 16 bits"); return nil }
             return UInt16(v)
         }
         switch resolveSelectorText(s, names: names) {
         case let .success(v): return v
-        case let .failure(msg): error(node, "\(what): \(msg.message)", notes: msg.notes); return nil
+        case let .failure(msg): error(node, "\(what()): \(msg.message)", notes: msg.notes); return nil
         }
     }
 
@@ -195,7 +195,7 @@ extension DecodeContext {
             if node.mapping != nil { error(node, "\(what) needs a type (one of \(Self.descriptorTypes.joined(separator: ", ")))") } else { error(node, "\(what) must be null or a descriptor mapping") }
             return nil
         }
-        guard let type = choice(typeNode, "descriptor type", Self.descriptorTypes.map { ($0, $0) }) else { return nil }
+        guard let type = choice(typeNode, "descriptor type", names: Self.descriptorTypes) else { return nil }
         let common = ["name", "type", "dpl", "present"]
         switch type {
         case "code", "data":
@@ -311,7 +311,7 @@ extension DecodeContext {
             if p.value.isNullScalar { out.append(GatePatch(vector: vector, present: false)); continue }
             guard let m = mapping(p.value, what, allowed: ["type", "dpl", "selector", "offset", "present", "ist", "tss"]) else { continue }
             var g = GatePatch(vector: vector)
-            g.type = m["type"].flatMap { choice($0, "gate type", Self.gateTypes.map { ($0, $0) }) }
+            g.type = m["type"].flatMap { choice($0, "gate type", names: Self.gateTypes) }
             if g.type == "task" && mode == .x86_64 {
                 // Allowed to be written (it is a fault to use one, TASK-9): encoded as a task gate.
             }
@@ -379,7 +379,7 @@ extension DecodeContext {
             } else {
                 chargePages(1, item, w)
             }
-            if let n = m["size"], let s = choice(n, "page size", PageSize.allCases.map { ($0.rawValue, $0) }) { pm.size = s }
+            if let n = m["size"], let s = choice(n, "page size", of: PageSize.self) { pm.size = s }
             pm.leaf = entryFlags(m, w, leaf: true)
             for (key, path) in [("pml4e", \PageMapping.pml4e), ("pdpte", \PageMapping.pdpte), ("pde", \PageMapping.pde)] {
                 guard let n = m[key], let lm = mapping(n, "\(w).\(key)", allowed: Self.levelKeys) else { continue }
@@ -390,7 +390,7 @@ extension DecodeContext {
         return out
     }
 
-    mutating func entryFlags(_ m: [String: YAMLNode], _ w: String, leaf: Bool) -> EntryFlags {
+    mutating func entryFlags(_ m: FieldMap, _ w: String, leaf: Bool) -> EntryFlags {
         var f = EntryFlags()
         func b(_ k: String) -> Bool? { nil }
         if let n = m["present"] { f.present = bool(n, "\(w).present") }

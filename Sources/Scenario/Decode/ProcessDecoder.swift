@@ -17,7 +17,7 @@ extension DecodeContext {
         if node.scalar != nil { error(node, "kernel must be `none` or a mapping"); return k }
         guard let m = mapping(node, "kernel", allowed: Self.kernelKeys) else { return k }
         if let n = m["scheduler"], let s = mapping(n, "kernel.scheduler", allowed: Self.schedulerKeys) {
-            if let p = s["policy"], let v = choice(p, "scheduling policy", SchedulingPolicy.allCases.map { ($0.rawValue, $0) }) { k.policy = v }
+            if let p = s["policy"], let v = choice(p, "scheduling policy", of: SchedulingPolicy.self) { k.policy = v }
             if let t = s["timeslice"], let v = uint(t, "timeslice", max: 1_000_000) {
                 if v == 0 { error(t, "timeslice must be at least 1 tick") } else { k.timeslice = Int(v) }
             }
@@ -76,7 +76,7 @@ extension DecodeContext {
             var t = TaskSpec(name: name)
             if let n = m["pid"], let v = uint(n, "\(w).pid", max: 32768) { t.pid = Int(v) }
             if let n = m["parent"] { t.parent = string(n, "\(w).parent") }
-            if let n = m["state"], let s = choice(n, "task state", TaskState.allCases.map { ($0.rawValue, $0) }) {
+            if let n = m["state"], let s = choice(n, "task state", of: TaskState.self) {
                 t.state = s
                 if s == .running { running += 1; if running > 1 { error(n, "more than one process is running") } }
             }
@@ -105,7 +105,7 @@ extension DecodeContext {
 
     mutating func vma(_ node: YAMLNode, _ w: String) -> VMASpec? {
         guard let m = mapping(node, w, allowed: Self.vmaKeys) else { return nil }
-        guard let sn = m["segment"], let seg = choice(sn, "segment", VMASpec.Segment.allCases.map { ($0.rawValue, $0) }) else {
+        guard let sn = m["segment"], let seg = choice(sn, "segment", of: VMASpec.Segment.self) else {
             if m["segment"] == nil { error(node, "\(w) needs a segment (text, data, bss, heap, stack, mmap)") }
             return nil
         }

@@ -152,7 +152,7 @@ extension DecodeContext {
             }
         case "access":
             guard let m = mapping(v, "\(w).access", allowed: ["op", "addr", "size", "cpl", "implicit"]) else { return nil }
-            guard let on = m["op"], let op = choice(on, "access op", AccessKind.allCases.map { ($0.rawValue, $0) }) else {
+            guard let on = m["op"], let op = choice(on, "access op", of: AccessKind.self) else {
                 if m["op"] == nil { error(v, "\(w).access needs op (read, write or fetch)") }
                 return nil
             }

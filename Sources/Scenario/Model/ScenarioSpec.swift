@@ -84,17 +84,52 @@ public struct Check: Sendable, Equatable {
         case totalOutput(String)
     }
     public var kind: Kind
-    /// `steps[3].expect.fault.error_code`
-    public var path: String
+    /// `steps[3].expect.fault.error_code`: joined only when read (a failure, a report), since most
+    /// checks pass; the shared prefix (`steps[3].expect`) is stored once per step.
+    public var path: String {
+        get { pathLeaf.isEmpty ? pathPrefix : pathPrefix + "." + pathLeaf }
+        set { pathPrefix = newValue; pathLeaf = "" }
+    }
+    private var pathPrefix: String
+    private var pathLeaf: String
     public var location: SourceLocation
-    /// Where the fields of a mapping-valued check are written (`error_code`, `error_code.p`, `to_cpl`, ...).
-    public var fieldLocations: [String: SourceLocation] = [:]
+    /// The check's value as written, when it is a mapping whose fields can be pointed at; read only
+    /// when a check fails (`location(ofField:)`), so nothing is computed for the checks that pass.
+    var fields: YAMLNode?
 
-    public init(kind: Kind, path: String, location: SourceLocation, fieldLocations: [String: SourceLocation] = [:]) {
+    public init(kind: Kind, path: String, location: SourceLocation) {
         self.kind = kind
-        self.path = path
+        self.pathPrefix = path
+        self.pathLeaf = ""
         self.location = location
-        self.fieldLocations = fieldLocations
+    }
+
+    /// A check whose path is `prefix.leaf`, with the mapping it was written as (when it is one).
+    init(kind: Kind, prefix: String, leaf: String, location: SourceLocation, fields: YAMLNode?) {
+        self.kind = kind
+        self.pathPrefix = prefix
+        self.pathLeaf = leaf
+        self.location = location
+        self.fields = fields?.mapping == nil ? nil : fields
+    }
+
+    /// Two checks are equal when they check the same thing written at the same place.
+    public static func == (a: Check, b: Check) -> Bool {
+        a.kind == b.kind && a.path == b.path && a.location == b.location && a.fields?.start == b.fields?.start
+    }
+
+    /// Where a field of a mapping-valued check is written: `error_code`, `error_code.p`, `to_cpl`
+    /// (two levels at most); nil when the check is not a mapping or does not write that field.
+    public func location(ofField field: String) -> SourceLocation? {
+        guard var node = fields else { return nil }
+        var depth = 0
+        for key in field.split(separator: ".", omittingEmptySubsequences: false) {
+            guard depth < 2, let pairs = node.mapping,
+                  let next = pairs.first(where: { $0.key.scalar.map { $0[...] == key } ?? false })?.value else { return nil }
+            node = next
+            depth += 1
+        }
+        return SourceLocation(file: location.file, line: node.start.line, column: node.start.column)
     }
 }
 

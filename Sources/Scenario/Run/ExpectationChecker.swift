@@ -52,7 +52,7 @@ enum ExpectationChecker {
     }
 
     static func fail(_ c: Check, _ expected: String, _ actual: String, sub: String? = nil, note: String? = nil) -> CheckFailure {
-        let at = sub.flatMap { c.fieldLocations[$0] ?? c.fieldLocations[String($0.split(separator: ".").first ?? "")] } ?? c.location
+        let at = sub.flatMap { c.location(ofField: $0) ?? c.location(ofField: String($0.split(separator: ".").first ?? "")) } ?? c.location
         return CheckFailure(path: sub.map { "\(c.path).\($0)" } ?? c.path, expected: expected, actual: actual, location: at, note: note)
     }
 
