@@ -143,18 +143,21 @@ public enum Runner {
             // A step that raises an exception its expect does not mention fails; `fault`/`faults`
             // mention the exceptions they name (`fault: none` and `faults: []` are checks of their own).
             // When the step's own fault check already failed, that failure says it all.
-            let mentioned = Set(step.checks.flatMap { c -> [ExceptionVector] in
+            // The vectors mentioned, one bit per exception vector (all are below 32).
+            var mentioned: UInt32 = 0
+            for c in step.checks {
                 switch c.kind {
-                case let .fault(m): return m.map { [$0.vector] } ?? []
-                case let .faults(ms): return ms.map(\.vector)
-                default: return []
+                case let .fault(m): if let m { mentioned |= Self.bit(m.vector) }
+                case let .faults(ms): for m in ms { mentioned |= Self.bit(m.vector) }
+                default: break
                 }
-            })
-            if !faultCheckFailed, !step.mentionsFaults || !mentioned.isEmpty,
-               let f = outcome.faults.first(where: { !mentioned.contains($0.vector) }) {
+            }
+            if !faultCheckFailed, !step.mentionsFaults || mentioned != 0, !outcome.faults.isEmpty,
+               let f = outcome.faults.first(where: { mentioned & Self.bit($0.vector) == 0 }) {
                 let all = outcome.faults.map { faultText($0) }.joined(separator: ", ")
+                let names = ExceptionVector.allCases.filter { mentioned & Self.bit($0) != 0 }.map(\.description).sorted()
                 let expected = step.mentionsFaults
-                    ? "only the exceptions the step's expect mentions (\(mentioned.map(\.description).sorted().joined(separator: ", ")))"
+                    ? "only the exceptions the step's expect mentions (\(names.joined(separator: ", ")))"
                     : "none (the step's expect mentions no fault)"
                 failures.append(CheckFailure(path: "steps[\(step.index)].expect.fault", expected: expected,
                                              actual: all, location: here,
@@ -182,6 +185,9 @@ public enum Runner {
         return RunRecord(result: result, trace: system.machine.trace.events, stepTraceRanges: ranges, outcomes: outcomes,
                          stepStates: states, final: final)
     }
+
+    /// An exception vector's bit in a mask of vectors.
+    static func bit(_ v: ExceptionVector) -> UInt32 { 1 << UInt32(v.rawValue & 31) }
 
     /// The problems building the scenario's machine would report (nil when it builds), for `check`.
     public static func buildProblems(_ spec: ScenarioSpec) -> [Diagnostic]? {
