@@ -8,13 +8,7 @@ public enum GPR: Int, Sendable, CaseIterable {
     /// Looks a register up by any of its names (`rax`, `eax`, `ax`, `r10`, `r10d`).
     public init?(name: String) {
         let n = name.lowercased()
-        let table: [String: GPR] = [
-            "rax": .rax, "eax": .rax, "ax": .rax, "rcx": .rcx, "ecx": .rcx, "cx": .rcx,
-            "rdx": .rdx, "edx": .rdx, "dx": .rdx, "rbx": .rbx, "ebx": .rbx, "bx": .rbx,
-            "rsp": .rsp, "esp": .rsp, "sp": .rsp, "rbp": .rbp, "ebp": .rbp, "bp": .rbp,
-            "rsi": .rsi, "esi": .rsi, "si": .rsi, "rdi": .rdi, "edi": .rdi, "di": .rdi,
-        ]
-        if let r = table[n] { self = r; return }
+        if let r = GPR.byName[n] { self = r; return }
         if n.hasPrefix("r"), let num = Int(n.dropFirst().trimmingSuffix("d")), num >= 8, num <= 15,
            let r = GPR(rawValue: num) {
             self = r
@@ -22,6 +16,14 @@ public enum GPR: Int, Sendable, CaseIterable {
         }
         return nil
     }
+
+    /// The legacy register names (64-, 32- and 16-bit), lower case.
+    private static let byName: [String: GPR] = [
+        "rax": .rax, "eax": .rax, "ax": .rax, "rcx": .rcx, "ecx": .rcx, "cx": .rcx,
+        "rdx": .rdx, "edx": .rdx, "dx": .rdx, "rbx": .rbx, "ebx": .rbx, "bx": .rbx,
+        "rsp": .rsp, "esp": .rsp, "sp": .rsp, "rbp": .rbp, "ebp": .rbp, "bp": .rbp,
+        "rsi": .rsi, "esi": .rsi, "si": .rsi, "rdi": .rdi, "edi": .rdi, "di": .rdi,
+    ]
 
     public var name64: String { String(describing: self) }
     public var name32: String {

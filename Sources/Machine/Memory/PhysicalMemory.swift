@@ -38,6 +38,14 @@ public struct PhysicalMemory: Sendable {
         self.frameLimit = frameLimit
     }
 
+    /// Makes room in the byte store for `frames` more frames (a hint: creating frames works without it).
+    public mutating func reserve(frames more: Int) {
+        frames.reserve(more: more)
+    }
+
+    /// The frames holding data, by frame number (ascending).
+    var frameNumbers: [UInt64] { frames.frameNumbers.sorted() }
+
     /// The number of frames holding data.
     public var frameCount: Int { frames.count }
 
