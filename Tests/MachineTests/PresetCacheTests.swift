@@ -24,7 +24,7 @@ import Testing
             let memory = s.machine.paging.memory
             frames = Dictionary(uniqueKeysWithValues: memory.frameNumbers.map { ($0, memory.readBytes($0 << 12, count: 0x1000)) })
             allocator = memory.allocator
-            upper = s.machine.paging.upperEntries
+            upper = Dictionary(uniqueKeysWithValues: s.machine.paging.upperEntries.entries.map { ($0.key, $0.value) })
             template = s.core.templateCR3
             tasks = s.core.tasks.map {
                 "\($0.pid) \($0.name) \($0.cr3) \($0.kernelStackBase) \($0.userContext) \(String(describing: $0.kernelContext)) \($0.returnPath)"

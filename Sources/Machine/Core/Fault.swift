@@ -87,9 +87,13 @@ public enum ExceptionVector: UInt8, Sendable, CaseIterable, CustomStringConverti
     public init?(name: String) {
         var n = name.uppercased()
         if n.hasPrefix("#") { n.removeFirst() }
-        guard let v = Self.allCases.first(where: { Self.shortName($0) == n }) else { return nil }
+        guard let v = Self.byShortName[n] else { return nil }
         self = v
     }
+
+    /// Every vector by its short name (`GP`), built once.
+    private static let byShortName: [String: ExceptionVector] = Dictionary(
+        allCases.map { (shortName($0), $0) }, uniquingKeysWith: { first, _ in first })
 }
 
 /// DF-1: benign, contributory or page-fault class.

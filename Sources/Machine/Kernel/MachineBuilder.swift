@@ -475,16 +475,22 @@ extension System {
         // User context.
         var cpu = CPUState()
         let linux = core.presetActive
-        var segs: [SegmentRegisterName: UInt16] = [:]
-        if linux {
-            let cs = (mode == .x86_64 && bits == 32) ? (l.user32CS ?? l.userCS) : l.userCS
-            segs = [.cs: cs, .ss: l.userDS, .ds: l.userDS, .es: l.userDS, .fs: 0, .gs: 0]
+        // The selectors: the task's own, else the preset's user selectors (none without the preset).
+        let userCS = (mode == .x86_64 && bits == 32) ? (l.user32CS ?? l.userCS) : l.userCS
+        func selector(_ r: SegmentRegisterName) -> UInt16? {
+            if !spec.segments.isEmpty, let own = spec.segments[r] { return own }
+            guard linux else { return nil }
+            switch r {
+            case .cs: return userCS
+            case .ss, .ds, .es: return l.userDS
+            case .fs, .gs: return 0
+            }
         }
-        segs.merge(spec.segments) { $1 }
-        cpu.cpl = segs[.cs].map { UInt8($0 & 3) } ?? 0
+        cpu.cpl = selector(.cs).map { UInt8($0 & 3) } ?? 0
         cpu.cs = SegmentRegister(selector: 0, cache: .flat(code: true, dpl: 0, long: mode == .x86_64 && bits == 64))
         cpu.ss = SegmentRegister(selector: 0, cache: .flat(code: false, dpl: 0))
-        for (r, sel) in segs {
+        for r in SegmentRegisterName.allCases {
+            guard let sel = selector(r) else { continue }
             cpu[segment: r] = try segmentFor(r, sel, task: spec.name)
         }
         let textStart = vmas.first(where: { $0.segment == .text })?.start ?? 0
@@ -493,8 +499,7 @@ extension System {
         cpu[.rsp] = stackTop.map { $0 - LinuxLayout.initialStackGap } ?? 0
         for (r, v) in spec.registers { cpu[r] = v }
         cpu.rflags = (spec.rflags ?? (RFLAGS.reserved1 | RFLAGS.if)) | RFLAGS.reserved1
-        var files: [Int: OpenFile] = [:]
-        for (fd, name) in spec.files { files[fd] = OpenFile(path: name) }
+        let files = spec.files.mapValues { OpenFile(path: $0) }
         var task = Task(pid: pid, name: spec.name, parent: 0, state: spec.state ?? .ready, priority: spec.priority,
                         nice: spec.nice, bits: bits, vmas: vmas, pages: spec.pages, cr3: cr3, userContext: TaskContext(cpu),
                         kernelStackBase: 0, kernelStackSize: l.threadSize, files: files, brk: brk)

@@ -37,7 +37,7 @@ public struct PagingUnit: Sendable {
     public internal(set) var pdpteRegisters: [UInt64] = [0, 0, 0, 0]
     /// Every upper-level entry that points at a page table, by its physical address, with the
     /// origin of its flags. An entry not listed is either unused or a leaf.
-    var upperEntries: [UInt64: UpperEntryOrigin] = [:]
+    var upperEntries = AddressMap<UpperEntryOrigin>()
 
     /// The most pages one mapping may cover.
     public static let maxPagesPerMapping: UInt64 = 262_144
@@ -92,7 +92,7 @@ public struct PagingUnit: Sendable {
         let toRange = (to + width * indices.lowerBound)..<(to + width * indices.upperBound)
         var copied: [(UInt64, UpperEntryOrigin)] = []
         var stale: [UInt64] = []
-        for (address, origin) in upperEntries {
+        for (address, origin) in upperEntries.entries {
             if fromRange.contains(address) { copied.append((address - fromRange.lowerBound + toRange.lowerBound, origin)) }
             if toRange.contains(address) { stale.append(address) }
         }
