@@ -29,31 +29,35 @@ extension System {
         if mode == .ia32 && paging == .level4 {
             throw MachineError("4-level paging needs x86_64 mode")
         }
-        var m = Machine(mode: mode, vendor: setup.vendor, pagingMode: paging, paging: PagingUnit())
         // Control registers (CR0.WP on; CR4.PSE in ia32 32-bit paging; PAE whenever the paging mode needs it).
-        m.cpu.cr0 = CR0.pe | CR0.wp | (paging == .off ? 0 : CR0.pg)
-        m.cpu.cr0 = setup.cr0.apply(to: m.cpu.cr0)
+        let cr0 = setup.cr0.apply(to: CR0.pe | CR0.wp | (paging == .off ? 0 : CR0.pg))
         var cr4: UInt64 = (paging == .pae || paging == .level4) ? CR4.pae : 0
         if linux && paging == .bits32 { cr4 |= CR4.pse }
         cr4 = setup.cr4.apply(to: cr4)
         if paging == .pae || paging == .level4 { cr4 |= CR4.pae } else { cr4 &= ~CR4.pae }
-        m.cpu.cr4 = cr4
-        var efer = m.cpu.efer | (linux ? EFER.sce | EFER.nxe : 0)
-        efer = setup.efer.apply(to: efer)
-        m.cpu.efer = (efer & ~(EFER.lme | EFER.lma)) | (m.cpu.efer & (EFER.lme | EFER.lma))
-        if let pkru = setup.pkru { m.cpu.pkru = pkru }
-        let pse = m.cpu.cr4 & CR4.pse != 0, nxe = m.cpu.efer & EFER.nxe != 0 && paging != .bits32, pge = m.cpu.cr4 & CR4.pge != 0
+        let longModeBits = mode == .x86_64 ? EFER.lme | EFER.lma : 0  // as Machine.init sets them
+        let efer = (setup.efer.apply(to: longModeBits | (linux ? EFER.sce | EFER.nxe : 0)) & ~(EFER.lme | EFER.lma)) | longModeBits
+        let pkru = setup.pkru ?? CPUState().pkru
+        let pse = cr4 & CR4.pse != 0, nxe = efer & EFER.nxe != 0 && paging != .bits32, pge = cr4 & CR4.pge != 0
+        /// The machine before the preset: built only when the preset is not taken from the cache.
+        func bareMachine() -> Machine {
+            var m = Machine(mode: mode, vendor: setup.vendor, pagingMode: paging, paging: PagingUnit())
+            m.cpu.cr0 = cr0
+            m.cpu.cr4 = cr4
+            m.cpu.efer = efer
+            m.cpu.pkru = pkru
+            return m
+        }
 
         // The preset part: from the cache when nothing of the scenario reaches into it.
         let preset: PresetState
         if presetCache && linux && setup.pages.isEmpty {
-            let key = PresetKey(mode: mode, vendor: setup.vendor, paging: paging, cr0: m.cpu.cr0, cr4: m.cpu.cr4,
-                                efer: m.cpu.efer, pkru: m.cpu.pkru)
+            let key = PresetKey(mode: mode, vendor: setup.vendor, paging: paging, cr0: cr0, cr4: cr4, efer: efer, pkru: pkru)
             preset = try PresetCache.state(for: key) { () throws(MachineError) -> PresetState in
-                try presetState(m, layout: layout, linux: linux, pages: [], pse: pse, nxe: nxe, pge: pge)
+                try presetState(bareMachine(), layout: layout, linux: linux, pages: [], pse: pse, nxe: nxe, pge: pge)
             }
         } else {
-            preset = try presetState(m, layout: layout, linux: linux, pages: setup.pages, pse: pse, nxe: nxe, pge: pge)
+            preset = try presetState(bareMachine(), layout: layout, linux: linux, pages: setup.pages, pse: pse, nxe: nxe, pge: pge)
         }
         var sys = preset.system
         let istTops = preset.istTops
@@ -62,7 +66,6 @@ extension System {
         sys.machine.paging.memory.reserve(frames: 8 * (specs?.count ?? 1) + 8)
         sys.core.setup = ksetup
         sys.core.fileContents = ksetup.files
-        let idle = sys.core.tasks[0]
 
         if let g = setup.gdt {
             switch g {
@@ -104,9 +107,6 @@ extension System {
             var cache = d.cache
             cache.base = base
             sys.machine.cpu.ldtr = SegmentRegister(selector: UInt16(slot << 3), cache: cache)
-        }
-        if linux {
-            for (n, v) in layout.presetMSRs(kernelStackTop: idle.kernelStackTop) { sys.machine.cpu.setMSR(n, v) }
         }
         for (n, v) in setup.msrs.sorted(by: { $0.key < $1.key }) {
             if n == MSR.efer {
@@ -264,10 +264,11 @@ extension System {
             }
         }
 
-        // Descriptor tables.
+        // Descriptor tables and MSRs (the scenario's own come after them, in `build`).
         if linux {
             sys.machine.gdt = layout.presetGDT()
             sys.machine.idt = layout.presetIDT()
+            for (n, v) in layout.presetMSRs(kernelStackTop: idle.kernelStackTop) { sys.machine.cpu.setMSR(n, v) }
         }
         return PresetState(system: sys, istTops: istTops)
     }
@@ -541,9 +542,18 @@ extension System {
         // Same-privilege returns pop only EIP, CS, EFLAGS in legacy mode.
         let words = (!is64 && u.cpl == 0) ? Array(frame.suffix(3)) : frame
         let cr3 = core.templateCR3 ?? task.cr3
-        for v in words {
-            sp -= UInt64(w)
-            guard poke(sp, value: v, size: w, cr3: cr3) else { throw MachineError("task \(task.name): its kernel stack is not mapped") }
+        let bottom = sp - UInt64(w * words.count)
+        if bottom & ~0xFFF == (sp - 1) & ~0xFFF, let pa = physical(of: bottom, cr3: cr3) {
+            // The frame lies in one page (the stack top is page aligned): one walk for all its words.
+            for (i, v) in words.enumerated() {
+                machine.paging.memory.write(pa + UInt64((words.count - 1 - i) * w), value: v, size: w)
+            }
+            sp = bottom
+        } else {
+            for v in words {
+                sp -= UInt64(w)
+                guard poke(sp, value: v, size: w, cr3: cr3) else { throw MachineError("task \(task.name): its kernel stack is not mapped") }
+            }
         }
         var k = CPUState()
         enterKernelSegments(&k)

@@ -138,6 +138,34 @@ struct FrameTable: Sendable {
     @inline(__always)
     func byte(at offset: Int) -> UInt8 { storage[offset] }
 
+    /// `width` bytes (1, 2, 4 or 8) at `offset`, little endian; the caller keeps them inside one frame.
+    @inline(__always)
+    func load(at offset: Int, width: Int) -> UInt64 {
+        precondition(offset >= 0 && offset + width <= storage.count)
+        return storage.withUnsafeBytes { p in
+            switch width {
+            case 1: UInt64(p[offset])
+            case 2: UInt64(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+            case 4: UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            default: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            }
+        }
+    }
+
+    /// Stores the low `width` bytes (1, 2, 4 or 8) of `value` at `offset`, little endian.
+    @inline(__always)
+    mutating func store(_ value: UInt64, at offset: Int, width: Int) {
+        precondition(offset >= 0 && offset + width <= storage.count)
+        storage.withUnsafeMutableBytes { p in
+            switch width {
+            case 1: p[offset] = UInt8(truncatingIfNeeded: value)
+            case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt16.self)
+            case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt32.self)
+            default: p.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
+            }
+        }
+    }
+
     @inline(__always)
     mutating func setByte(_ b: UInt8, at offset: Int) { storage[offset] = b }
 

@@ -68,11 +68,7 @@ public struct PhysicalMemory: Sendable {
         if offset + n <= Int(Self.frameSize) {
             // Fast path: inside one frame.
             guard let base = frames.offset(of: address >> 12) else { return 0 }
-            var v: UInt64 = 0
-            for i in stride(from: n - 1, through: 0, by: -1) {
-                v = (v << 8) | UInt64(frames.byte(at: base + offset + i))
-            }
-            return v
+            return frames.load(at: base + offset, width: n)
         }
         var v: UInt64 = 0
         for i in stride(from: n - 1, through: 0, by: -1) {
@@ -118,8 +114,7 @@ public struct PhysicalMemory: Sendable {
                 }
                 base = frames.offsetCreating(fn)
             }
-            let at = base + offset
-            for i in 0..<width { frames.setByte(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))), at: at + i) }
+            frames.store(value, at: base + offset, width: width)
             return
         }
         for i in 0..<width {
