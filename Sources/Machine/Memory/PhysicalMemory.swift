@@ -197,6 +197,7 @@ public struct PhysicalMemory: Sendable {
         }
     }
 
+    @inline(__always)
     private func checkRange(_ address: UInt64, count: Int) throws(MachineError) {
         let (end, overflow) = address.addingReportingOverflow(UInt64(count))
         if overflow || end > Self.physicalAddressLimit {

@@ -54,16 +54,6 @@ public struct TLB: Sendable {
     /// The address-space tag of a CR3 value.
     static func space(_ cr3: UInt64) -> UInt64 { cr3 & PageTableEntry.frameMask }
 
-    /// The page sizes a mode can map, smallest first.
-    static func sizes(_ mode: PagingMode) -> [UInt64] {
-        switch mode {
-        case .off: []
-        case .bits32: [0x1000, 0x40_0000]
-        case .pae: [0x1000, 0x20_0000]
-        case .level4: [0x1000, 0x20_0000, 0x4000_0000]
-        }
-    }
-
     /// Every page size, for drops that do not depend on the mode.
     private static let allSizes: [UInt64] = [0x1000, 0x20_0000, 0x40_0000, 0x4000_0000]
 
@@ -71,12 +61,17 @@ public struct TLB: Sendable {
     public func lookup(_ linear: UInt64, cr3: UInt64, mode: PagingMode) -> TLBEntry? {
         if entries.count == 0 && globals.count == 0 { return nil }
         let space = Self.space(cr3)
-        for size in Self.sizes(mode) {
+        // The page sizes the mode can map, smallest first.
+        @inline(__always) func probe(_ size: UInt64) -> TLBEntry? {
             let base = linear & ~(size - 1)
-            if let e = entries.find(space: space, base: base, size: size) { return e }
-            if let e = globals.find(space: 0, base: base, size: size) { return e }
+            return entries.find(space: space, base: base, size: size) ?? globals.find(space: 0, base: base, size: size)
         }
-        return nil
+        switch mode {
+        case .off: return nil
+        case .bits32: return probe(0x1000) ?? probe(0x40_0000)
+        case .pae: return probe(0x1000) ?? probe(0x20_0000)
+        case .level4: return probe(0x1000) ?? probe(0x20_0000) ?? probe(0x4000_0000)
+        }
     }
 
     /// Caches a translation of the page containing `linear`.

@@ -41,9 +41,32 @@ struct TranslationTable: Sendable {
         }
     }
 
+    /// How many translations of each page size are cached (4 KiB, 2 MiB, 4 MiB, 1 GiB): a look-up
+    /// skips the sizes that have none.
+    private var countBySize: (Int, Int, Int, Int) = (0, 0, 0, 0)
+
+    @inline(__always)
+    private func sizeCount(_ size: UInt64) -> Int {
+        switch size {
+        case 0x1000: countBySize.0
+        case 0x20_0000: countBySize.1
+        case 0x40_0000: countBySize.2
+        default: countBySize.3
+        }
+    }
+
+    private mutating func addToSizeCount(_ size: UInt64, _ delta: Int) {
+        switch size {
+        case 0x1000: countBySize.0 += delta
+        case 0x20_0000: countBySize.1 += delta
+        case 0x40_0000: countBySize.2 += delta
+        default: countBySize.3 += delta
+        }
+    }
+
     /// The translation cached for the page `base` of `size` in address space `space`.
     func find(space: UInt64, base: UInt64, size: UInt64) -> TLBEntry? {
-        if count == 0 { return nil }
+        if sizeCount(size) == 0 { return nil }
         return slot(of: Key(space: space, base: base, size: size)).flatMap { values[$0] }
     }
 
@@ -57,6 +80,7 @@ struct TranslationTable: Sendable {
         if (count + 1) * 4 > keys.count * 3 { grow() }
         place(k, entry)
         count += 1
+        addToSizeCount(size, 1)
     }
 
     private mutating func place(_ k: Key, _ entry: TLBEntry?) {
@@ -77,7 +101,7 @@ struct TranslationTable: Sendable {
 
     /// Drops the translation of one page in one address space, if cached.
     mutating func remove(space: UInt64, base: UInt64, size: UInt64) {
-        if count == 0 { return }
+        if sizeCount(size) == 0 { return }
         guard let i = slot(of: Key(space: space, base: base, size: size)) else { return }
         removeSlot(i)
     }
@@ -100,6 +124,7 @@ struct TranslationTable: Sendable {
     private mutating func removeSlot(_ i: Int) {
         let mask = keys.count - 1
         count -= 1
+        addToSizeCount(keys[i].size, -1)
         var hole = i
         var j = (i &+ 1) & mask
         while keys[j].size != 0 {
@@ -130,5 +155,6 @@ struct TranslationTable: Sendable {
             values[i] = nil
         }
         count = 0
+        countBySize = (0, 0, 0, 0)
     }
 }
