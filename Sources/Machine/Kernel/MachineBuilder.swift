@@ -62,8 +62,8 @@ extension System {
         var sys = preset.system
         let istTops = preset.istTops
         // Room for the tasks' page tables and kernel stacks (and the first demand-paged frames): the byte
-        // store is copied from the preset's once, not again at every doubling.
-        sys.machine.paging.memory.reserve(frames: 8 * (specs?.count ?? 1) + 8)
+        // store is copied from the preset's once, not again at every doubling (at most 1 MiB ahead).
+        sys.machine.paging.memory.reserve(frames: min(8 * (specs?.count ?? 1) + 8, 256))
         sys.core.setup = ksetup
         sys.core.fileContents = ksetup.files
 
