@@ -183,9 +183,14 @@ public struct Machine: Sendable {
 
     /// Writes `size` bytes at `offset` in a TSS image.
     public mutating func tssWrite(offset: Int, size: Int, value: UInt64, tssBase: UInt64) {
-        guard var image = tssImages[tssBase] else { return }
+        guard tssImages[tssBase] != nil else { return }
+        Machine.store(value, offset: offset, size: size, into: &tssImages[tssBase, default: []])
+    }
+
+    /// Writes the low `size` bytes of `value` at `offset` of a TSS image, little endian, growing the image
+    /// with zeros when it is shorter.
+    static func store(_ value: UInt64, offset: Int, size: Int, into image: inout [UInt8]) {
         if offset + size > image.count { image += Array(repeating: 0, count: offset + size - image.count) }
         for i in 0..<size { image[offset + i] = UInt8((value >> (8 * UInt64(i))) & 0xFF) }
-        tssImages[tssBase] = image
     }
 }

@@ -273,8 +273,9 @@ extension Machine {
                 if !c.usable || ((!c.isCode || !c.isConforming) && c.dpl < newCPL) {
                     cpu[segment: r] = SegmentRegister(selector: 0, cache: .unusable)
                     if old.selector != 0 || c.usable {
-                        let why = c.usable ? "its DPL \(c.dpl) < CPL \(newCPL)" : "it was unusable"
-                        trace.record(.segmentCheck(register: r.rawValue, selector: 0, detail: "nulled on the return to CPL \(newCPL): \(why) (FAR-14)"))
+                        // Spelt out only when the trace is kept (the record's argument is an autoclosure).
+                        trace.record(.segmentCheck(register: r.rawValue, selector: 0,
+                                                   detail: "nulled on the return to CPL \(newCPL): \(c.usable ? "its DPL \(c.dpl) < CPL \(newCPL)" : "it was unusable") (FAR-14)"))
                     }
                 }
             }

@@ -178,9 +178,15 @@ extension Machine {
         let high: UInt64 = longMode && slot + 1 < idt.count ? idt[slot + 1] : 0
         // INT-4: gate type.
         let type = gate.isCodeOrData ? nil : gate.systemType
-        let validTypes: [SystemType] = longMode ? [.interruptGate, .trapGate]
-            : [.taskGate, .interruptGate16, .trapGate16, .interruptGate, .trapGate]
-        guard let gateType = type, validTypes.contains(gateType) else {
+        // IA-32e: 64-bit interrupt and trap gates only; legacy mode also task gates and 16-bit gates.
+        func isValid(_ t: SystemType) -> Bool {
+            switch t {
+            case .interruptGate, .trapGate: true
+            case .taskGate, .interruptGate16, .trapGate16: !longMode
+            default: false
+            }
+        }
+        guard let gateType = type, isValid(gateType) else {
             let what = type == .taskGate ? "a task gate, which IA-32e mode does not support (TASK-9)" : describeKind(gate)
             throw Fault(.GP, code: idtCode, rule: type == .taskGate ? "TASK-9" : "INT-4", "IDT vector 0x\(String(vector, radix: 16)) holds \(what)")
         }
@@ -233,6 +239,11 @@ extension Machine {
         pushed.reserveCapacity(6)
         var cursor: StackCursor
         var switched = false
+        /// Pushes one value of the frame and records it.
+        func push(_ name: String, _ v: UInt64, width: Int) throws(Fault) {
+            try cursor.push(v, width: width, on: &self)
+            pushed.append(PushedValue(name, v))
+        }
 
         if longMode {
             // INT-10: IST, or RSPn on a privilege change; SS becomes null with RPL = new CPL.
@@ -257,16 +268,13 @@ extension Machine {
             }
             newSP &= ~0xF
             cursor = StackCursor(ss: newSS, sp: newSP, cpl: newCPL, is64: true, faultCode: extBit, rule: "INT-10")
-            let frame: [(String, UInt64)] = [("SS", UInt64(cpu.ss.selector)), ("RSP", cpu[.rsp]), ("RFLAGS", oldFlags),
-                                             ("CS", UInt64(cpu.cs.selector)), ("RIP", event.returnIP)]
-            for (name, v) in frame {
-                try cursor.push(v, width: 8, on: &self)
-                pushed.append(PushedValue(name, v))
-            }
-            if let code = event.errorCode {
-                try cursor.push(UInt64(code), width: 8, on: &self)
-                pushed.append(PushedValue("error code", UInt64(code)))
-            }
+            let oldSS = UInt64(cpu.ss.selector), oldSP = cpu[.rsp], oldCS = UInt64(cpu.cs.selector)
+            try push("SS", oldSS, width: 8)
+            try push("RSP", oldSP, width: 8)
+            try push("RFLAGS", oldFlags, width: 8)
+            try push("CS", oldCS, width: 8)
+            try push("RIP", event.returnIP, width: 8)
+            if let code = event.errorCode { try push("error code", UInt64(code), width: 8) }
             try checkBranchTarget(gate.gateOffset | (high & 0xFFFF_FFFF) << 32, cache: cs.cache, rule: "INT-6")
             cpu.ss = newSS
         } else {
@@ -277,21 +285,17 @@ extension Machine {
                 cursor = StackCursor(ss: newSS, sp: sp, cpl: newCPL, is64: false, faultCode: ssSel.errorCode | extBit, rule: "INT-7")
                 switched = true
                 trace.record(.stackSwitch(ss: ssSel.value, sp: sp, source: "TSS.SS\(newCPL):ESP\(newCPL)"))
-                for (name, v) in [("SS", UInt64(cpu.ss.selector)), ("ESP", cpu[.rsp] & 0xFFFF_FFFF)] {
-                    try cursor.push(v, width: width, on: &self)
-                    pushed.append(PushedValue(name, v))
-                }
+                let oldSS = UInt64(cpu.ss.selector), oldSP = cpu[.rsp] & 0xFFFF_FFFF
+                try push("SS", oldSS, width: width)
+                try push("ESP", oldSP, width: width)
             } else {
                 cursor = currentStack(rule: "INT-8")
             }
-            for (name, v) in [("EFLAGS", oldFlags & 0xFFFF_FFFF), ("CS", UInt64(cpu.cs.selector)), ("EIP", event.returnIP & 0xFFFF_FFFF)] {
-                try cursor.push(v, width: width, on: &self)
-                pushed.append(PushedValue(name, v))
-            }
-            if let code = event.errorCode {
-                try cursor.push(UInt64(code), width: width, on: &self)
-                pushed.append(PushedValue("error code", UInt64(code)))
-            }
+            let oldCS = UInt64(cpu.cs.selector)
+            try push("EFLAGS", oldFlags & 0xFFFF_FFFF, width: width)
+            try push("CS", oldCS, width: width)
+            try push("EIP", event.returnIP & 0xFFFF_FFFF, width: width)
+            if let code = event.errorCode { try push("error code", UInt64(code), width: width) }
             let offset = is32Gate ? gate.gateOffset : gate.gateOffset & 0xFFFF
             try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6")
             cpu.ss = cursor.ss

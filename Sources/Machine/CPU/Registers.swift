@@ -7,7 +7,6 @@ public enum GPR: Int, Sendable, CaseIterable {
 
     /// Looks a register up by any of its names (`rax`, `eax`, `ax`, `r10`, `r10d`).
     public init?(name: String) {
-        if let r = GPR.byName[name] { self = r; return }
         let n = name.lowercased()
         if let r = GPR.byName[n] { self = r; return }
         if n.hasPrefix("r"), let num = Int(n.dropFirst().trimmingSuffix("d")), num >= 8, num <= 15,
@@ -18,7 +17,7 @@ public enum GPR: Int, Sendable, CaseIterable {
         return nil
     }
 
-    /// The lower-case names of the first eight registers at every width they are named at.
+    /// The legacy register names (64-, 32- and 16-bit), lower case.
     private static let byName: [String: GPR] = [
         "rax": .rax, "eax": .rax, "ax": .rax, "rcx": .rcx, "ecx": .rcx, "cx": .rcx,
         "rdx": .rdx, "edx": .rdx, "dx": .rdx, "rbx": .rbx, "ebx": .rbx, "bx": .rbx,

@@ -85,16 +85,15 @@ public enum ExceptionVector: UInt8, Sendable, CaseIterable, CustomStringConverti
 
     /// Looks up a vector by its bare or `#`-prefixed name (`GP`, `#GP`), case-insensitively.
     public init?(name: String) {
-        if let v = Self.byShortName[name] { self = v; return }
         var n = name.uppercased()
         if n.hasPrefix("#") { n.removeFirst() }
         guard let v = Self.byShortName[n] else { return nil }
         self = v
     }
 
-    /// Short name (`GP`) -> vector.
-    private static let byShortName: [String: ExceptionVector] =
-        Dictionary(uniqueKeysWithValues: allCases.map { (shortName($0), $0) })
+    /// Every vector by its short name (`GP`), built once.
+    private static let byShortName: [String: ExceptionVector] = Dictionary(
+        allCases.map { (shortName($0), $0) }, uniquingKeysWith: { first, _ in first })
 }
 
 /// DF-1: benign, contributory or page-fault class.

@@ -90,10 +90,14 @@ public struct System: Sendable {
         }
         return out
     }
-    public var taskNames: [String] { core.tasks.filter { !$0.isIdle }.map(\.name) }
+    public var taskNames: [String] { core.tasks.compactMap { $0.isIdle ? nil : $0.name } }
     public func task(named name: String) -> Task? { core.index(named: name).map { core.tasks[$0] } }
-    /// One task's summary, or nil when there is no such task.
-    public func processSummary(_ name: String) -> ProcessSummary? { processes[name] }
+    /// One task's summary, or nil when there is no such task (the same as `processes[name]`, without
+    /// building the whole dictionary: the last task of that name, as the dictionary keeps it).
+    public func processSummary(_ name: String) -> ProcessSummary? {
+        guard let t = core.tasks.last(where: { !$0.isIdle && $0.name == name }) else { return nil }
+        return ProcessSummary(state: t.state, exitCode: t.exitCode, signal: t.signal, ticks: t.ticks)
+    }
 
     // MARK: Running a step
 

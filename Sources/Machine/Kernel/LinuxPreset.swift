@@ -125,14 +125,16 @@ enum TSSFields {
                 return nil
             }
         }
-        let table: [String: (Int, Int)] = [
-            "link": (TSS32.link, 2), "esp0": (TSS32.esp0, 4), "ss0": (TSS32.ss0, 2), "esp1": (TSS32.esp1, 4),
-            "ss1": (TSS32.ss1, 2), "esp2": (TSS32.esp2, 4), "ss2": (TSS32.ss2, 2), "cr3": (TSS32.cr3, 4),
-            "eip": (TSS32.eip, 4), "eflags": (TSS32.eflags, 4), "eax": (TSS32.eax, 4), "ecx": (TSS32.ecx, 4),
-            "edx": (TSS32.edx, 4), "ebx": (TSS32.ebx, 4), "esp": (TSS32.esp, 4), "ebp": (TSS32.ebp, 4),
-            "esi": (TSS32.esi, 4), "edi": (TSS32.edi, 4), "es": (TSS32.es, 2), "cs": (TSS32.cs, 2), "ss": (TSS32.ss, 2),
-            "ds": (TSS32.ds, 2), "fs": (TSS32.fs, 2), "gs": (TSS32.gs, 2), "ldt": (TSS32.ldt, 2), "iomap": (TSS32.iomap + 2, 2),
-        ]
-        return table[name].map { (offset: $0.0, size: $0.1) }
+        return legacyOffsets[name].map { (offset: $0.0, size: $0.1) }
     }
+
+    /// The 32-bit TSS fields by name: offset and size (TASK-8).
+    private static let legacyOffsets: [String: (Int, Int)] = [
+        "link": (TSS32.link, 2), "esp0": (TSS32.esp0, 4), "ss0": (TSS32.ss0, 2), "esp1": (TSS32.esp1, 4),
+        "ss1": (TSS32.ss1, 2), "esp2": (TSS32.esp2, 4), "ss2": (TSS32.ss2, 2), "cr3": (TSS32.cr3, 4),
+        "eip": (TSS32.eip, 4), "eflags": (TSS32.eflags, 4), "eax": (TSS32.eax, 4), "ecx": (TSS32.ecx, 4),
+        "edx": (TSS32.edx, 4), "ebx": (TSS32.ebx, 4), "esp": (TSS32.esp, 4), "ebp": (TSS32.ebp, 4),
+        "esi": (TSS32.esi, 4), "edi": (TSS32.edi, 4), "es": (TSS32.es, 2), "cs": (TSS32.cs, 2), "ss": (TSS32.ss, 2),
+        "ds": (TSS32.ds, 2), "fs": (TSS32.fs, 2), "gs": (TSS32.gs, 2), "ldt": (TSS32.ldt, 2), "iomap": (TSS32.iomap + 2, 2),
+    ]
 }

@@ -13,6 +13,12 @@
 extension System {
     /// Builds the machine, its tables and the kernel's tasks.
     public static func build(machine setup: MachineSetup, kernel ksetup: KernelSetup, tasks specs: [TaskSpec]?) throws(MachineError) -> System {
+        try build(machine: setup, kernel: ksetup, tasks: specs, presetCache: true)
+    }
+
+    /// `build`, optionally without the preset cache (tests compare the two).
+    static func build(machine setup: MachineSetup, kernel ksetup: KernelSetup, tasks specs: [TaskSpec]?,
+                      presetCache: Bool) throws(MachineError) -> System {
         let mode = setup.mode
         let layout = LinuxLayout(mode: mode)
         let linux = setup.linuxPreset
@@ -23,69 +29,44 @@ extension System {
         if mode == .ia32 && paging == .level4 {
             throw MachineError("4-level paging needs x86_64 mode")
         }
-        var m = Machine(mode: mode, vendor: setup.vendor, pagingMode: paging, paging: PagingUnit())
         // Control registers (CR0.WP on; CR4.PSE in ia32 32-bit paging; PAE whenever the paging mode needs it).
-        m.cpu.cr0 = CR0.pe | CR0.wp | (paging == .off ? 0 : CR0.pg)
-        m.cpu.cr0 = setup.cr0.apply(to: m.cpu.cr0)
+        let cr0 = setup.cr0.apply(to: CR0.pe | CR0.wp | (paging == .off ? 0 : CR0.pg))
         var cr4: UInt64 = (paging == .pae || paging == .level4) ? CR4.pae : 0
         if linux && paging == .bits32 { cr4 |= CR4.pse }
         cr4 = setup.cr4.apply(to: cr4)
         if paging == .pae || paging == .level4 { cr4 |= CR4.pae } else { cr4 &= ~CR4.pae }
-        m.cpu.cr4 = cr4
-        var efer = m.cpu.efer | (linux ? EFER.sce | EFER.nxe : 0)
-        efer = setup.efer.apply(to: efer)
-        m.cpu.efer = (efer & ~(EFER.lme | EFER.lma)) | (m.cpu.efer & (EFER.lme | EFER.lma))
-        if let pkru = setup.pkru { m.cpu.pkru = pkru }
-        let pse = m.cpu.cr4 & CR4.pse != 0, nxe = m.cpu.efer & EFER.nxe != 0 && paging != .bits32, pge = m.cpu.cr4 & CR4.pge != 0
-
-        var k = Kernel(layout: layout, setup: ksetup, presetActive: linux)
-        k.directMapSize = linux ? layout.directMapSize(paging: paging, pse: pse) : 0
-        var sys = System(machine: m, kernel: k)
-
-        // Kernel half: built once in a template, shared into every address space (LNX-5).
-        if linux && paging != .off {
-            let t = try sys.machine.paging.createAddressSpace(mode: paging)
-            for mapping in layout.presetKernelMappings(paging: paging, pse: pse, nxe: nxe, pge: pge) {
-                try sys.machine.paging.map(mapping, cr3: t, mode: paging, pse: pse, nxe: nxe)
-            }
-            sys.core.templateCR3 = t
-        }
-        for p in setup.pages {
-            if linux, let t = sys.core.templateCR3, p.virt >= layout.kernelHalfStart {
-                try sys.machine.paging.map(p, cr3: t, mode: paging, pse: pse, nxe: sys.scenarioNXE)
-            } else {
-                sys.core.sharedPages.append(p)
-            }
-        }
-        // The idle task and, in x86_64, the IST stacks: their mappings also create the kernel-stack area's
-        // page tables in the template before any address space copies the kernel half.
-        var idle = Task(pid: 0, name: "idle", parent: 0, state: .ready, priority: Int.min, nice: 0,
-                        bits: mode == .ia32 ? 32 : 64, vmas: [], pages: [], cr3: sys.core.templateCR3 ?? 0,
-                        userContext: TaskContext(CPUState()), kernelStackBase: 0, kernelStackSize: layout.threadSize,
-                        files: [:], brk: 0)
-        if linux {
-            idle.kernelStackBase = try sys.allocateKernelStack()
-            sys.writeThreadInfo(idle)
-            var ctx = CPUState()
-            sys.enterKernelSegments(&ctx)
-            ctx.rip = layout.idleLoop
-            ctx[.rsp] = idle.kernelStackTop - 16  // inside its stack: sp & ~(THREAD_SIZE-1) finds thread_info
-            ctx.rflags = RFLAGS.reserved1 | RFLAGS.if
-            idle.kernelContext = TaskContext(ctx)
-        }
-        sys.core.tasks = [idle]
-        var istTops: [UInt8: UInt64] = [:]
-        if linux && mode == .x86_64 {
-            for ist in LinuxLayout.istOfVector.values.sorted() {
-                istTops[ist] = try sys.allocateKernelStack(size: 0x1000) + 0x1000
-            }
+        let longModeBits = mode == .x86_64 ? EFER.lme | EFER.lma : 0  // as Machine.init sets them
+        let efer = (setup.efer.apply(to: longModeBits | (linux ? EFER.sce | EFER.nxe : 0)) & ~(EFER.lme | EFER.lma)) | longModeBits
+        let pkru = setup.pkru ?? CPUState().pkru
+        let pse = cr4 & CR4.pse != 0, nxe = efer & EFER.nxe != 0 && paging != .bits32, pge = cr4 & CR4.pge != 0
+        /// The machine before the preset: built only when the preset is not taken from the cache.
+        func bareMachine() -> Machine {
+            var m = Machine(mode: mode, vendor: setup.vendor, pagingMode: paging, paging: PagingUnit())
+            m.cpu.cr0 = cr0
+            m.cpu.cr4 = cr4
+            m.cpu.efer = efer
+            m.cpu.pkru = pkru
+            return m
         }
 
-        // Descriptor tables.
-        if linux {
-            sys.machine.gdt = layout.presetGDT()
-            sys.machine.idt = layout.presetIDT()
+        // The preset part: from the cache when nothing of the scenario reaches into it.
+        let preset: PresetState
+        if presetCache && linux && setup.pages.isEmpty {
+            let key = PresetKey(mode: mode, vendor: setup.vendor, paging: paging, cr0: cr0, cr4: cr4, efer: efer, pkru: pkru)
+            preset = try PresetCache.state(for: key) { () throws(MachineError) -> PresetState in
+                try presetState(bareMachine(), layout: layout, linux: linux, pages: [], pse: pse, nxe: nxe, pge: pge)
+            }
+        } else {
+            preset = try presetState(bareMachine(), layout: layout, linux: linux, pages: setup.pages, pse: pse, nxe: nxe, pge: pge)
         }
+        var sys = preset.system
+        let istTops = preset.istTops
+        // Room for the tasks' page tables and kernel stacks (and the first demand-paged frames): the byte
+        // store is copied from the preset's once, not again at every doubling (at most 1 MiB ahead).
+        sys.machine.paging.memory.reserve(frames: min(8 * (specs?.count ?? 1) + 8, 256))
+        sys.core.setup = ksetup
+        sys.core.fileContents = ksetup.files
+
         if let g = setup.gdt {
             switch g {
             case let .replace(list):
@@ -126,9 +107,6 @@ extension System {
             var cache = d.cache
             cache.base = base
             sys.machine.cpu.ldtr = SegmentRegister(selector: UInt16(slot << 3), cache: cache)
-        }
-        if linux {
-            for (n, v) in layout.presetMSRs(kernelStackTop: idle.kernelStackTop) { sys.machine.cpu.setMSR(n, v) }
         }
         for (n, v) in setup.msrs.sorted(by: { $0.key < $1.key }) {
             if n == MSR.efer {
@@ -201,30 +179,31 @@ extension System {
             var base = d.base
             if mode == .x86_64, i + 1 < sys.machine.gdt.count { base |= (sys.machine.gdt[i + 1] & 0xFFFF_FFFF) << 32 }
             let loaded = i == trIndex
-            var fields: [String: UInt64] = [:]
+            let size = max(Int(d.limit) + 1, 0x68)
+            var image = [UInt8](repeating: 0, count: min(size, 0x2000 + 0x68))
+            // The preset's fields first, then the scenario's by name (the GDT entry's, then `machine.tss`).
             if mode == .ia32 {
-                fields["cr3"] = sys.machine.cpu.cr3
-                fields["eflags"] = 2
+                Machine.store(sys.machine.cpu.cr3, offset: TSS32.cr3, size: 4, into: &image)
+                Machine.store(2, offset: TSS32.eflags, size: 4, into: &image)
                 if loaded && linux {
-                    fields["ss0"] = UInt64(layout.kernelDS)
-                    fields["esp0"] = sys.core.tasks[cur].kernelStackTop
-                    fields["iomap"] = 0x68
+                    Machine.store(UInt64(layout.kernelDS), offset: TSS32.ss0, size: 2, into: &image)
+                    Machine.store(sys.core.tasks[cur].kernelStackTop, offset: TSS32.esp0, size: 4, into: &image)
+                    Machine.store(0x68, offset: TSS32.iomap + 2, size: 2, into: &image)
                 }
             } else if loaded && linux {
-                fields["rsp0"] = sys.core.tasks[cur].kernelStackTop
-                fields["iomap"] = 0x68
-                for (ist, top) in istTops { fields["ist\(ist)"] = top }
+                Machine.store(sys.core.tasks[cur].kernelStackTop, offset: TSS64.rsp(0), size: 8, into: &image)
+                Machine.store(0x68, offset: TSS64.iomap, size: 2, into: &image)
+                for (ist, top) in istTops { Machine.store(top, offset: TSS64.ist(Int(ist)), size: 8, into: &image) }
             }
-            if let entryFields = sys.entryTSSFields(setup, index: i) { fields.merge(entryFields) { $1 } }
+            var fields = sys.entryTSSFields(setup, index: i) ?? [:]
             if loaded { fields.merge(setup.tssFields) { $1 } }
-            let size = max(Int(d.limit) + 1, 0x68)
-            sys.machine.tssImages[base] = Array(repeating: 0, count: min(size, 0x2000 + 0x68))
             for (name, v) in fields {
                 guard let f = TSSFields.offset(name, is64: mode == .x86_64) else {
                     throw MachineError("unknown TSS field \(name)")
                 }
-                sys.machine.tssWrite(offset: f.offset, size: f.size, value: v, tssBase: base)
+                Machine.store(v, offset: f.offset, size: f.size, into: &image)
             }
+            sys.machine.tssImages[base] = image
             if loaded {
                 var cache = d.cache
                 cache.base = base
@@ -234,6 +213,64 @@ extension System {
         sys.core.manageTSSStack = linux && setup.tssFields["esp0"] == nil && setup.tssFields["rsp0"] == nil
         if !ksetup.enabled { sys.kernel = nil }
         return sys
+    }
+
+    /// The preset part of a build, before the scenario's tables, MSRs and tasks: the kernel half of every
+    /// address space (with the kernel-half `pages`), the idle task and, in x86_64, the IST stacks; the
+    /// preset GDT and IDT. Without the linux preset: the bare machine with only the idle task.
+    static func presetState(_ m: Machine, layout: LinuxLayout, linux: Bool, pages: [PageMapping],
+                            pse: Bool, nxe: Bool, pge: Bool) throws(MachineError) -> PresetState {
+        let mode = m.mode, paging = m.pagingMode
+        var k = Kernel(layout: layout, setup: KernelSetup(), presetActive: linux)
+        k.directMapSize = linux ? layout.directMapSize(paging: paging, pse: pse) : 0
+        var sys = System(machine: m, kernel: k)
+
+        // Kernel half: built once in a template, shared into every address space (LNX-5).
+        if linux && paging != .off {
+            let t = try sys.machine.paging.createAddressSpace(mode: paging)
+            for mapping in layout.presetKernelMappings(paging: paging, pse: pse, nxe: nxe, pge: pge) {
+                try sys.machine.paging.map(mapping, cr3: t, mode: paging, pse: pse, nxe: nxe)
+            }
+            sys.core.templateCR3 = t
+        }
+        for p in pages {
+            if linux, let t = sys.core.templateCR3, p.virt >= layout.kernelHalfStart {
+                try sys.machine.paging.map(p, cr3: t, mode: paging, pse: pse, nxe: sys.scenarioNXE)
+            } else {
+                sys.core.sharedPages.append(p)
+            }
+        }
+        // The idle task and, in x86_64, the IST stacks: their mappings also create the kernel-stack area's
+        // page tables in the template before any address space copies the kernel half.
+        var idle = Task(pid: 0, name: "idle", parent: 0, state: .ready, priority: Int.min, nice: 0,
+                        bits: mode == .ia32 ? 32 : 64, vmas: [], pages: [], cr3: sys.core.templateCR3 ?? 0,
+                        userContext: TaskContext(CPUState()), kernelStackBase: 0, kernelStackSize: layout.threadSize,
+                        files: [:], brk: 0)
+        if linux {
+            idle.kernelStackBase = try sys.allocateKernelStack()
+            sys.writeThreadInfo(idle)
+            var ctx = CPUState()
+            sys.enterKernelSegments(&ctx)
+            ctx.rip = layout.idleLoop
+            ctx[.rsp] = idle.kernelStackTop - 16  // inside its stack: sp & ~(THREAD_SIZE-1) finds thread_info
+            ctx.rflags = RFLAGS.reserved1 | RFLAGS.if
+            idle.kernelContext = TaskContext(ctx)
+        }
+        sys.core.tasks = [idle]
+        var istTops: [UInt8: UInt64] = [:]
+        if linux && mode == .x86_64 {
+            for ist in LinuxLayout.istOfVector.values.sorted() {
+                istTops[ist] = try sys.allocateKernelStack(size: 0x1000) + 0x1000
+            }
+        }
+
+        // Descriptor tables and MSRs (the scenario's own come after them, in `build`).
+        if linux {
+            sys.machine.gdt = layout.presetGDT()
+            sys.machine.idt = layout.presetIDT()
+            for (n, v) in layout.presetMSRs(kernelStackTop: idle.kernelStackTop) { sys.machine.cpu.setMSR(n, v) }
+        }
+        return PresetState(system: sys, istTops: istTops)
     }
 
     /// Writes table entries (a 16-byte entry takes its slot and the next) into raw words, growing them.
@@ -375,8 +412,15 @@ extension System {
         return true
     }
 
+    /// Writes the low `size` bytes (1, 2, 4 or 8) of `value` at a linear address of an address space, as
+    /// `pokeBytes` does: one walk and one write when they lie in one page.
     mutating func poke(_ linear: UInt64, value: UInt64, size: Int, cr3: UInt64) -> Bool {
-        pokeBytes(linear, (0..<size).map { UInt8((value >> (8 * UInt64($0))) & 0xFF) }, cr3: cr3)
+        guard (linear & 0xFFF) + UInt64(size) <= 0x1000 else {
+            return pokeBytes(linear, (0..<size).map { UInt8((value >> (8 * UInt64($0))) & 0xFF) }, cr3: cr3)
+        }
+        guard let pa = physical(of: linear, cr3: cr3) else { return false }
+        machine.paging.memory.write(pa, value: value, size: size)
+        return true
     }
 
     func peekBytes(_ linear: UInt64, count: Int, cr3: UInt64) -> [UInt8]? {
@@ -432,16 +476,22 @@ extension System {
         // User context.
         var cpu = CPUState()
         let linux = core.presetActive
-        var segs: [SegmentRegisterName: UInt16] = [:]
-        if linux {
-            let cs = (mode == .x86_64 && bits == 32) ? (l.user32CS ?? l.userCS) : l.userCS
-            segs = [.cs: cs, .ss: l.userDS, .ds: l.userDS, .es: l.userDS, .fs: 0, .gs: 0]
+        // The selectors: the task's own, else the preset's user selectors (none without the preset).
+        let userCS = (mode == .x86_64 && bits == 32) ? (l.user32CS ?? l.userCS) : l.userCS
+        func selector(_ r: SegmentRegisterName) -> UInt16? {
+            if !spec.segments.isEmpty, let own = spec.segments[r] { return own }
+            guard linux else { return nil }
+            switch r {
+            case .cs: return userCS
+            case .ss, .ds, .es: return l.userDS
+            case .fs, .gs: return 0
+            }
         }
-        segs.merge(spec.segments) { $1 }
-        cpu.cpl = segs[.cs].map { UInt8($0 & 3) } ?? 0
+        cpu.cpl = selector(.cs).map { UInt8($0 & 3) } ?? 0
         cpu.cs = SegmentRegister(selector: 0, cache: .flat(code: true, dpl: 0, long: mode == .x86_64 && bits == 64))
         cpu.ss = SegmentRegister(selector: 0, cache: .flat(code: false, dpl: 0))
-        for (r, sel) in segs {
+        for r in SegmentRegisterName.allCases {
+            guard let sel = selector(r) else { continue }
             cpu[segment: r] = try segmentFor(r, sel, task: spec.name)
         }
         let textStart = vmas.first(where: { $0.segment == .text })?.start ?? 0
@@ -450,8 +500,7 @@ extension System {
         cpu[.rsp] = stackTop.map { $0 - LinuxLayout.initialStackGap } ?? 0
         for (r, v) in spec.registers { cpu[r] = v }
         cpu.rflags = (spec.rflags ?? (RFLAGS.reserved1 | RFLAGS.if)) | RFLAGS.reserved1
-        var files: [Int: OpenFile] = [:]
-        for (fd, name) in spec.files { files[fd] = OpenFile(path: name) }
+        let files = spec.files.mapValues { OpenFile(path: $0) }
         var task = Task(pid: pid, name: spec.name, parent: 0, state: spec.state ?? .ready, priority: spec.priority,
                         nice: spec.nice, bits: bits, vmas: vmas, pages: spec.pages, cr3: cr3, userContext: TaskContext(cpu),
                         kernelStackBase: 0, kernelStackSize: l.threadSize, files: files, brk: brk)
@@ -493,9 +542,18 @@ extension System {
         // Same-privilege returns pop only EIP, CS, EFLAGS in legacy mode.
         let words = (!is64 && u.cpl == 0) ? Array(frame.suffix(3)) : frame
         let cr3 = core.templateCR3 ?? task.cr3
-        for v in words {
-            sp -= UInt64(w)
-            guard poke(sp, value: v, size: w, cr3: cr3) else { throw MachineError("task \(task.name): its kernel stack is not mapped") }
+        let bottom = sp - UInt64(w * words.count)
+        if bottom & ~0xFFF == (sp - 1) & ~0xFFF, let pa = physical(of: bottom, cr3: cr3) {
+            // The frame lies in one page (the stack top is page aligned): one walk for all its words.
+            for (i, v) in words.enumerated() {
+                machine.paging.memory.write(pa + UInt64((words.count - 1 - i) * w), value: v, size: w)
+            }
+            sp = bottom
+        } else {
+            for v in words {
+                sp -= UInt64(w)
+                guard poke(sp, value: v, size: w, cr3: cr3) else { throw MachineError("task \(task.name): its kernel stack is not mapped") }
+            }
         }
         var k = CPUState()
         enterKernelSegments(&k)

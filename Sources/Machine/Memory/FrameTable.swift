@@ -19,6 +19,9 @@ struct FrameTable: Sendable {
     private var shift: UInt64
     private(set) var count = 0
 
+    /// A frame of zeros, appended as one block (a per-byte `repeatElement` append costs a loop).
+    private static let zeroFrame = [UInt8](repeating: 0, count: frameBytes)
+
     init() {
         keys = Array(repeating: Self.empty, count: 64)
         slots = Array(repeating: 0, count: 64)
@@ -50,11 +53,11 @@ struct FrameTable: Sendable {
             index = f
             let start = Int(f) * Self.frameBytes
             storage.withUnsafeMutableBufferPointer { p in
-                for j in start..<(start + Self.frameBytes) { p[j] = 0 }
+                if let base = p.baseAddress { (base + start).update(repeating: 0, count: Self.frameBytes) }
             }
         } else {
             index = Int32(storage.count / Self.frameBytes)
-            storage.append(contentsOf: repeatElement(0, count: Self.frameBytes))
+            storage.append(contentsOf: Self.zeroFrame)
         }
         insertKey(fn, index)
         count += 1
@@ -75,6 +78,13 @@ struct FrameTable: Sendable {
         slots = Array(repeating: 0, count: oldKeys.count * 2)
         shift -= 1
         for (k, s) in zip(oldKeys, oldSlots) where k != Self.empty { insertKey(k, s) }
+    }
+
+    /// Makes room for `more` frames beyond those present, so that creating them copies the store
+    /// once (or not at all) instead of at every doubling.
+    mutating func reserve(more: Int) {
+        let wanted = (count + free.count + more) * Self.frameBytes
+        if storage.capacity < wanted { storage.reserveCapacity(wanted) }
     }
 
     /// Forgets frame `fn` (it reads as zero again). Backward-shift deletion keeps probe chains whole.
@@ -127,6 +137,34 @@ struct FrameTable: Sendable {
 
     @inline(__always)
     func byte(at offset: Int) -> UInt8 { storage[offset] }
+
+    /// `width` bytes (1, 2, 4 or 8) at `offset`, little endian; the caller keeps them inside one frame.
+    @inline(__always)
+    func load(at offset: Int, width: Int) -> UInt64 {
+        precondition(offset >= 0 && offset + width <= storage.count)
+        return storage.withUnsafeBytes { p in
+            switch width {
+            case 1: UInt64(p[offset])
+            case 2: UInt64(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+            case 4: UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            default: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            }
+        }
+    }
+
+    /// Stores the low `width` bytes (1, 2, 4 or 8) of `value` at `offset`, little endian.
+    @inline(__always)
+    mutating func store(_ value: UInt64, at offset: Int, width: Int) {
+        precondition(offset >= 0 && offset + width <= storage.count)
+        storage.withUnsafeMutableBytes { p in
+            switch width {
+            case 1: p[offset] = UInt8(truncatingIfNeeded: value)
+            case 2: p.storeBytes(of: UInt16(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt16.self)
+            case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt32.self)
+            default: p.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
+            }
+        }
+    }
 
     @inline(__always)
     mutating func setByte(_ b: UInt8, at offset: Int) { storage[offset] = b }

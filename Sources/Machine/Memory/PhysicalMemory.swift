@@ -38,6 +38,14 @@ public struct PhysicalMemory: Sendable {
         self.frameLimit = frameLimit
     }
 
+    /// Makes room in the byte store for `frames` more frames (a hint: creating frames works without it).
+    public mutating func reserve(frames more: Int) {
+        frames.reserve(more: more)
+    }
+
+    /// The frames holding data, by frame number (ascending).
+    var frameNumbers: [UInt64] { frames.frameNumbers.sorted() }
+
     /// The number of frames holding data.
     public var frameCount: Int { frames.count }
 
@@ -60,11 +68,7 @@ public struct PhysicalMemory: Sendable {
         if offset + n <= Int(Self.frameSize) {
             // Fast path: inside one frame.
             guard let base = frames.offset(of: address >> 12) else { return 0 }
-            var v: UInt64 = 0
-            for i in stride(from: n - 1, through: 0, by: -1) {
-                v = (v << 8) | UInt64(frames.byte(at: base + offset + i))
-            }
-            return v
+            return frames.load(at: base + offset, width: n)
         }
         var v: UInt64 = 0
         for i in stride(from: n - 1, through: 0, by: -1) {
@@ -110,8 +114,7 @@ public struct PhysicalMemory: Sendable {
                 }
                 base = frames.offsetCreating(fn)
             }
-            let at = base + offset
-            for i in 0..<width { frames.setByte(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))), at: at + i) }
+            frames.store(value, at: base + offset, width: width)
             return
         }
         for i in 0..<width {
@@ -194,6 +197,7 @@ public struct PhysicalMemory: Sendable {
         }
     }
 
+    @inline(__always)
     private func checkRange(_ address: UInt64, count: Int) throws(MachineError) {
         let (end, overflow) = address.addingReportingOverflow(UInt64(count))
         if overflow || end > Self.physicalAddressLimit {

@@ -17,6 +17,18 @@ enum UpperEntryOrigin: Sendable, Equatable {
     case explicit(UInt64)
 }
 
+/// The level lists `PagingUnit.levels` hands out, built once instead of at every call.
+private enum MapLevels {
+    typealias Step = (level: PagingLevel, shift: UInt64, bits: UInt64)
+    static let bits32: [Step] = [(.pde, 22, 10), (.pte, 12, 10)]
+    static let bits32Large: [Step] = [(.pde, 22, 10)]
+    static let pae: [Step] = [(.pdpte, 30, 2), (.pde, 21, 9), (.pte, 12, 9)]
+    static let paeLarge: [Step] = [(.pdpte, 30, 2), (.pde, 21, 9)]
+    static let level4: [Step] = [(.pml4e, 39, 9), (.pdpte, 30, 9), (.pde, 21, 9), (.pte, 12, 9)]
+    static let level4Large: [Step] = [(.pml4e, 39, 9), (.pdpte, 30, 9), (.pde, 21, 9)]
+    static let level4Huge: [Step] = [(.pml4e, 39, 9), (.pdpte, 30, 9)]
+}
+
 /// The paging unit: physical memory, TLB and PAE PDPTE registers.
 public struct PagingUnit: Sendable {
     public var memory: PhysicalMemory
@@ -25,7 +37,7 @@ public struct PagingUnit: Sendable {
     public internal(set) var pdpteRegisters: [UInt64] = [0, 0, 0, 0]
     /// Every upper-level entry that points at a page table, by its physical address, with the
     /// origin of its flags. An entry not listed is either unused or a leaf.
-    var upperEntries: [UInt64: UpperEntryOrigin] = [:]
+    var upperEntries = AddressMap<UpperEntryOrigin>()
 
     /// The most pages one mapping may cover.
     public static let maxPagesPerMapping: UInt64 = 262_144
@@ -80,7 +92,7 @@ public struct PagingUnit: Sendable {
         let toRange = (to + width * indices.lowerBound)..<(to + width * indices.upperBound)
         var copied: [(UInt64, UpperEntryOrigin)] = []
         var stale: [UInt64] = []
-        for (address, origin) in upperEntries {
+        for (address, origin) in upperEntries.entries {
             if fromRange.contains(address) { copied.append((address - fromRange.lowerBound + toRange.lowerBound, origin)) }
             if toRange.contains(address) { stale.append(address) }
         }
@@ -107,17 +119,14 @@ public struct PagingUnit: Sendable {
         case .off:
             return []
         case .bits32:
-            let all: [(PagingLevel, UInt64, UInt64)] = [(.pde, 22, 10), (.pte, 12, 10)]
-            return size == .size4M ? Array(all.prefix(1)) : all
+            return size == .size4M ? MapLevels.bits32Large : MapLevels.bits32
         case .pae:
-            let all: [(PagingLevel, UInt64, UInt64)] = [(.pdpte, 30, 2), (.pde, 21, 9), (.pte, 12, 9)]
-            return size == .size2M ? Array(all.prefix(2)) : all
+            return size == .size2M ? MapLevels.paeLarge : MapLevels.pae
         case .level4:
-            let all: [(PagingLevel, UInt64, UInt64)] = [(.pml4e, 39, 9), (.pdpte, 30, 9), (.pde, 21, 9), (.pte, 12, 9)]
             switch size {
-            case .size1G: return Array(all.prefix(2))
-            case .size2M: return Array(all.prefix(3))
-            default: return all
+            case .size1G: return MapLevels.level4Huge
+            case .size2M: return MapLevels.level4Large
+            default: return MapLevels.level4
             }
         }
     }
@@ -157,10 +166,10 @@ public struct PagingUnit: Sendable {
         let levels = Self.levels(mode, m.size)
         let large = m.size != .size4K
         let leafFlags = try leafBits(m.leaf, mode: mode, large: large)
-        var overrides: [PagingLevel: UInt64] = [:]
-        for (level, flags) in [(PagingLevel.pml4e, m.pml4e), (.pdpte, m.pdpte), (.pde, m.pde)] {
-            if let flags { overrides[level] = try upperBits(flags, level: level, mode: mode) }
-        }
+        // The upper-level overrides, by level (no PTE override exists).
+        let pml4eOverride = try m.pml4e.map { f throws(MachineError) in try upperBits(f, level: .pml4e, mode: mode) }
+        let pdpteOverride = try m.pdpte.map { f throws(MachineError) in try upperBits(f, level: .pdpte, mode: mode) }
+        let pdeOverride = try m.pde.map { f throws(MachineError) in try upperBits(f, level: .pde, mode: mode) }
 
         for i in 0..<m.count {
             let virt = m.virt + i * size
@@ -191,7 +200,13 @@ public struct PagingUnit: Sendable {
                     break
                 }
                 // An upper-level entry: find or build the table below it.
-                let override = overrides[step.level]
+                let override: UInt64?
+                switch step.level {
+                case .pml4e: override = pml4eOverride
+                case .pdpte: override = pdpteOverride
+                case .pde: override = pdeOverride
+                case .pte: override = nil
+                }
                 var next: UInt64
                 if let origin = upperEntries[address] {
                     next = current & (mode == .bits32 ? PageTableEntry.frameMask32 : PageTableEntry.frameMask)

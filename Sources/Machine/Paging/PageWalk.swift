@@ -211,11 +211,35 @@ extension PagingUnit {
         return physical
     }
 
+    /// True when none of the checks of `rightsFault` can refuse the access: the same conditions, with no
+    /// text built (every access runs this; only a refusal needs the reason). Protection keys are left to
+    /// `rightsFault` whenever they apply.
+    @inline(__always)
+    static func rightsAllow(_ r: EffectiveRights, access: MemoryAccess, control: PagingControl) -> Bool {
+        let user = access.isUser
+        let write = access.kind == .write
+        switch access.kind {
+        case .fetch:
+            if control.mode != .bits32 && control.nxe && r.executeDisable { return false }
+            if user ? !r.user : (r.user && control.smep) { return false }
+            return true  // PG-8: fetches ignore R/W, SMAP and keys
+        case .read, .write:
+            if user {
+                if !r.user || (write && !r.writable) { return false }
+            } else {
+                if r.user && control.smap && (access.implicit || !control.ac) { return false }
+                if write && control.wp && !r.writable { return false }
+            }
+        }
+        return !(control.pke && control.mode == .level4 && r.user)
+    }
+
     /// The access-rights checks after a complete walk or on a TLB hit (PG-6..PG-10), or nil when
     /// the access is allowed. The rule id is the first rule that refuses; PK is set whenever the
     /// key refuses, even alongside another violation (SDM §4.7; KUT access.c does the same).
     static func rightsFault(_ r: EffectiveRights, linear: UInt64, access: MemoryAccess,
                             control: PagingControl, cached: Bool) -> Fault? {
+        if rightsAllow(r, access: access, control: control) { return nil }
         let user = access.isUser
         let write = access.kind == .write
         let who = user ? "user-mode" : (access.implicit ? "implicit supervisor" : "supervisor-mode")

@@ -42,22 +42,9 @@ public struct TLB: Sendable {
     /// The most translations kept; beyond it an arbitrary entry is evicted.
     public static let capacity = 4096
 
-    // Keys hash as one word (base and size are page aligned, so they mix without losing much):
-    // one Hasher round instead of three per probe. Equality still compares every field.
-    struct Key: Hashable {
-        var space: UInt64
-        var base: UInt64
-        var size: UInt64
-        func hash(into h: inout Hasher) { h.combine(base ^ (space &* 0x9E37_79B9_7F4A_7C15) ^ (size >> 12)) }
-    }
-    struct GlobalKey: Hashable {
-        var base: UInt64
-        var size: UInt64
-        func hash(into h: inout Hasher) { h.combine(base ^ (size >> 12)) }
-    }
-
-    private var entries: [Key: TLBEntry] = [:]
-    private var globals: [GlobalKey: TLBEntry] = [:]
+    /// Translations of one address space each (tagged by CR3), and global ones (tag ignored).
+    private var entries = TranslationTable()
+    private var globals = TranslationTable()
 
     public init() {}
 
@@ -67,43 +54,37 @@ public struct TLB: Sendable {
     /// The address-space tag of a CR3 value.
     static func space(_ cr3: UInt64) -> UInt64 { cr3 & PageTableEntry.frameMask }
 
-    /// The page sizes a mode can map, smallest first.
-    static func sizes(_ mode: PagingMode) -> [UInt64] {
-        switch mode {
-        case .off: []
-        case .bits32: [0x1000, 0x40_0000]
-        case .pae: [0x1000, 0x20_0000]
-        case .level4: [0x1000, 0x20_0000, 0x4000_0000]
-        }
-    }
+    /// Every page size, for drops that do not depend on the mode.
+    private static let allSizes: [UInt64] = [0x1000, 0x20_0000, 0x40_0000, 0x4000_0000]
 
     /// The cached translation of `linear` in the address space of `cr3`, if any.
     public func lookup(_ linear: UInt64, cr3: UInt64, mode: PagingMode) -> TLBEntry? {
-        if entries.isEmpty && globals.isEmpty { return nil }
+        if entries.count == 0 && globals.count == 0 { return nil }
         let space = Self.space(cr3)
-        for size in Self.sizes(mode) {
+        // The page sizes the mode can map, smallest first.
+        @inline(__always) func probe(_ size: UInt64) -> TLBEntry? {
             let base = linear & ~(size - 1)
-            if let e = entries[Key(space: space, base: base, size: size)] { return e }
-            if let e = globals[GlobalKey(base: base, size: size)] { return e }
+            return entries.find(space: space, base: base, size: size) ?? globals.find(space: 0, base: base, size: size)
         }
-        return nil
+        switch mode {
+        case .off: return nil
+        case .bits32: return probe(0x1000) ?? probe(0x40_0000)
+        case .pae: return probe(0x1000) ?? probe(0x20_0000)
+        case .level4: return probe(0x1000) ?? probe(0x20_0000) ?? probe(0x4000_0000)
+        }
     }
 
     /// Caches a translation of the page containing `linear`.
     public mutating func fill(_ linear: UInt64, cr3: UInt64, entry: TLBEntry) {
         if count >= Self.capacity {
             // Evict simply: drop one arbitrary entry (non-global first).
-            if let k = entries.keys.first {
-                entries[k] = nil
-            } else if let k = globals.keys.first {
-                globals[k] = nil
-            }
+            if !entries.removeAny() { _ = globals.removeAny() }
         }
         let base = linear & ~(entry.pageSize - 1)
         if entry.global {
-            globals[GlobalKey(base: base, size: entry.pageSize)] = entry
+            globals.insert(space: 0, base: base, size: entry.pageSize, entry)
         } else {
-            entries[Key(space: Self.space(cr3), base: base, size: entry.pageSize)] = entry
+            entries.insert(space: Self.space(cr3), base: base, size: entry.pageSize, entry)
         }
     }
 
@@ -111,10 +92,10 @@ public struct TLB: Sendable {
     /// (and a global one, which every address space shares). A #PF does this for its address.
     mutating func drop(_ linear: UInt64, cr3: UInt64) {
         let space = Self.space(cr3)
-        for size in [UInt64(0x1000), 0x20_0000, 0x40_0000, 0x4000_0000] {
+        for size in Self.allSizes {
             let base = linear & ~(size - 1)
-            entries[Key(space: space, base: base, size: size)] = nil
-            globals[GlobalKey(base: base, size: size)] = nil
+            entries.remove(space: space, base: base, size: size)
+            globals.remove(space: 0, base: base, size: size)
         }
     }
 
@@ -122,11 +103,11 @@ public struct TLB: Sendable {
     /// (PG-15). Non-global entries exist only for the current address space (a CR3 write flushes
     /// them), so dropping the page in all address spaces is the same thing.
     public mutating func invlpg(_ linear: UInt64) {
-        if entries.isEmpty && globals.isEmpty { return }
-        for size in [UInt64(0x1000), 0x20_0000, 0x40_0000, 0x4000_0000] {
+        if entries.count == 0 && globals.count == 0 { return }
+        for size in Self.allSizes {
             let base = linear & ~(size - 1)
-            entries = entries.filter { !($0.key.base == base && $0.key.size == size) }
-            globals[GlobalKey(base: base, size: size)] = nil
+            entries.removeAllSpaces(base: base, size: size)
+            globals.remove(space: 0, base: base, size: size)
         }
     }
 
