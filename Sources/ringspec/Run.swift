@@ -41,17 +41,40 @@ extension RingSpec {
                 }
                 if problems { FileHandleOutput.stderr("ringspec: some scenarios were not updated") }
             }
-            var result = Suite.run(files: selected, options: options, progress: Terminal.progressReporter(total: selected.count))
-            result.results = found.refused + result.results
-            if result.results.isEmpty {
-                FileHandleOutput.stderr("ringspec: no scenario matched the filter")
-                throw ExitCode(ExitStatus.invalid)
-            }
-            try report.emit(report.reporter().render(result))
-            let status = ExitStatus.of(result)
+            let summary = try runAndReport(found, files: selected, options: options, report: report, requireResults: true)
+            let status = ExitStatus.of(summary)
             if status != 0 { throw ExitCode(status) }
         }
     }
+}
+
+/// Runs (or checks) the files and writes the report while they run: the refused entries first,
+/// then each result as `Suite.run` delivers it, so no result is kept once written. With
+/// `requireResults`, a run with no result at all writes nothing and is the "no scenario matched
+/// the filter" error (exit 2).
+func runAndReport(_ found: Discovery, files: [String], options: SuiteOptions, report: ReportOptions,
+                  requireResults: Bool) throws -> RunSummary {
+    let sink = report.sink()
+    let progress = Terminal.progressReporter(total: files.count)
+    if progress != nil && report.output == nil && isatty(STDOUT_FILENO) != 0 {
+        // The report and the progress line share the terminal: clear the line before report text.
+        sink.beforeFlush = { FileHandleOutput.stderrRaw("\r\u{1b}[K") }
+    }
+    let stream = report.reporter().stream(into: sink)
+    var summary = RunSummary()
+    let deliver = { (result: ScenarioResult) in
+        summary.add(result)
+        stream.add(result)
+    }
+    found.refused.forEach(deliver)
+    Suite.run(files: files, options: options, progress: progress, deliver: deliver)
+    if requireResults && summary.total == 0 {
+        FileHandleOutput.stderr("ringspec: no scenario matched the filter")
+        throw ExitCode(ExitStatus.invalid)
+    }
+    stream.finish(summary)
+    try report.close(sink)
+    return summary
 }
 
 /// The scenario files under the paths (and the ones refused, as invalid results), or exit 2 with a

@@ -106,62 +106,133 @@ public enum Suite {
         }
     }
 
-    /// Loads and runs (or only checks) every scenario of the files. With `jobs` > 1 the files run
-    /// on that many threads; the report is the same, byte for byte, as with one job: results are
-    /// stored per file and joined in file order. With `failFast` the report ends at the first
-    /// failed or invalid scenario in that order (files after it may have run; their results are
-    /// dropped, so the report does not depend on timing). `progress(done, total)` is called as
-    /// files finish, one call at a time.
+    /// Loads and runs (or only checks) every scenario of the files into one report (`run(files:options:progress:deliver:)`
+    /// collected in memory).
     public static func run(files: [String], options: SuiteOptions,
                            progress: (@Sendable (Int, Int) -> Void)? = nil) -> RunReport {
-        let jobs = max(1, min(options.jobs, files.count))
-        let state = SharedState(ParallelState(slots: Array(repeating: nil, count: files.count)))
-        let work: @Sendable (Int) -> Void = { _ in
-            while true {
-                let next: Int? = state.withLock { s in
-                    guard s.next < files.count, s.next < s.firstFailedFile else { return nil }
-                    defer { s.next += 1 }
-                    return s.next
-                }
-                guard let i = next else { return }
-                let results = runFile(files[i], options: options)
-                state.withLock { s in
-                    s.slots[i] = results
-                    s.done += 1
-                    if options.failFast, results.contains(where: { $0.outcome.isFailedOrInvalid }) {
-                        s.firstFailedFile = min(s.firstFailedFile, i)
-                    }
-                    progress?(s.done, files.count)
-                }
-            }
-        }
-        if jobs == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: jobs, execute: work) }
         var results: [ScenarioResult] = []
-        for slot in state.withLock({ $0.slots }) {
-            guard let slot else { break }
-            if options.failFast, let k = slot.firstIndex(where: { $0.outcome.isFailedOrInvalid }) {
-                results += slot[...k]
-                break
-            }
-            results += slot
-        }
-        return RunReport(results: rejectDuplicateIDs(results))
+        run(files: files, options: options, progress: progress) { results.append($0) }
+        return RunReport(results: results)
     }
+
+    /// Loads and runs (or only checks) every scenario of the files, and hands each result to
+    /// `deliver` on the calling thread, in a stable order: file order, then document order, with
+    /// a later reuse of a scenario id made invalid (`DuplicateIDs`). With `jobs` > 1 the files
+    /// run on that many threads while the calling thread delivers the finished files in order,
+    /// so the results are the same, in the same order, for any `jobs`. A file's results are
+    /// freed once delivered, and workers stay at most `window` files ahead of the delivery, so
+    /// memory does not grow with the number of files. With `failFast` the delivery ends with the
+    /// first failed or invalid scenario in that order (files after it may have run; their
+    /// results are dropped, so what is delivered does not depend on timing). `progress(done,
+    /// total)` is called as files finish, one call at a time.
+    public static func run(files: [String], options: SuiteOptions,
+                           progress: (@Sendable (Int, Int) -> Void)? = nil,
+                           deliver: (ScenarioResult) -> Void) {
+        var ids = DuplicateIDs()
+        /// Delivers one file's results; false when fail-fast ends the run.
+        func deliverFile(_ results: [ScenarioResult]) -> Bool {
+            for var result in results {
+                let stop = options.failFast && result.outcome.isFailedOrInvalid
+                ids.check(&result)
+                deliver(result)
+                if stop { return false }
+            }
+            return true
+        }
+
+        let jobs = max(1, min(options.jobs, files.count))
+        if jobs == 1 {
+            for (i, file) in files.enumerated() {
+                let results = runFile(file, options: options)
+                progress?(i + 1, files.count)
+                guard deliverFile(results) else { return }
+            }
+            return
+        }
+
+        let window = deliveryWindow(jobs: jobs)
+        let state = SharedState(ParallelState(slots: Array(repeating: nil, count: files.count)))
+        // Both start at 0 (libdispatch traps when a semaphore is freed below its initial value,
+        // which a fail-fast stop would leave `room` at).
+        let finished = DispatchSemaphore(value: 0)  // one signal per file run
+        let room = DispatchSemaphore(value: 0)  // files a worker may take before delivery catches up
+        for _ in 0..<window { room.signal() }
+        let workers = DispatchGroup()
+        for _ in 0..<jobs {
+            DispatchQueue.global().async(group: workers) {
+                while true {
+                    room.wait()
+                    let next: Int? = state.withLock { s in
+                        guard !s.stopped, s.next < files.count, s.next < s.firstFailedFile else { return nil }
+                        defer { s.next += 1 }
+                        return s.next
+                    }
+                    guard let i = next else { room.signal(); return }
+                    let results = runFile(files[i], options: options)
+                    state.withLock { s in
+                        s.slots[i] = results
+                        s.done += 1
+                        if options.failFast, results.contains(where: { $0.outcome.isFailedOrInvalid }) {
+                            s.firstFailedFile = min(s.firstFailedFile, i)
+                        }
+                        progress?(s.done, files.count)
+                    }
+                    finished.signal()
+                }
+            }
+        }
+        var delivered = 0
+        deliveries: while delivered < files.count {
+            let ready: [ScenarioResult]? = state.withLock { s in
+                guard let slot = s.slots[delivered] else { return nil }
+                s.slots[delivered] = nil
+                return slot
+            }
+            guard let ready else {
+                // A file not yet run past a fail-fast stop is never run: nothing more comes.
+                if state.withLock({ $0.firstFailedFile < delivered }) { break deliveries }
+                finished.wait()
+                continue
+            }
+            delivered += 1
+            room.signal()
+            if !deliverFile(ready) { break deliveries }
+        }
+        state.withLock { s in s.stopped = true }
+        for _ in 0..<jobs { room.signal() }  // wake any worker waiting for room, to see the stop
+        workers.wait()
+    }
+
+    /// How many files the workers of a parallel run may have taken beyond the last one delivered.
+    static func deliveryWindow(jobs: Int) -> Int { max(64, jobs * 16) }
 
     /// Scenario ids are unique within a suite: a later scenario reusing an id is invalid.
     public static func rejectDuplicateIDs(_ results: [ScenarioResult]) -> [ScenarioResult] {
-        var seen: [String: ScenarioResult] = [:]
-        var out = results
-        for (i, r) in results.enumerated() {
-            if case .invalid = r.outcome { continue }
-            if let first = seen[r.id] {
-                out[i].outcome = .invalid([Diagnostic(.error, "scenario id '\(r.id)' is already used by \(first.file):\(first.line); ids are unique within a suite",
-                                                      at: SourceLocation(file: r.file, line: r.line, column: 1))])
+        var ids = DuplicateIDs()
+        return results.map { r in
+            var r = r
+            ids.check(&r)
+            return r
+        }
+    }
+
+    /// The ids seen so far in a suite, with where each was first used: enough to reject a
+    /// later reuse without keeping the results.
+    public struct DuplicateIDs: Sendable {
+        private var seen: [String: (file: String, line: Int)] = [:]
+        public init() {}
+
+        /// Makes `result` invalid when its id was used before (an invalid result is left as it
+        /// is and does not claim its id).
+        public mutating func check(_ result: inout ScenarioResult) {
+            if case .invalid = result.outcome { return }
+            if let first = seen[result.id] {
+                result.outcome = .invalid([Diagnostic(.error, "scenario id '\(result.id)' is already used by \(first.file):\(first.line); ids are unique within a suite",
+                                                      at: SourceLocation(file: result.file, line: result.line, column: 1))])
             } else {
-                seen[r.id] = r
+                seen[result.id] = (result.file, result.line)
             }
         }
-        return out
     }
 
     /// A lock around the state the worker threads share.
@@ -171,12 +242,15 @@ public enum Suite {
         func withLock<R: Sendable>(_ body: (inout sending ParallelState) -> sending R) -> R { mutex.withLock(body) }
     }
 
-    /// Shared by the worker threads of `run`.
+    /// Shared by the worker threads of `run` and the delivering thread.
     struct ParallelState: Sendable {
+        /// The results of files run and not yet delivered (delivered slots go back to nil).
         var slots: [[ScenarioResult]?]
         var next = 0
         var done = 0
         var firstFailedFile = Int.max
+        /// The delivery is over: workers take no more files.
+        var stopped = false
     }
 
     /// The files of shard `k` of `n` (1-based): file i (0-based, in discovery order) belongs to
