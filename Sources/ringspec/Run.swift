@@ -60,7 +60,13 @@ func runAndReport(_ found: Discovery, files: [String], options: SuiteOptions, re
         // The report and the progress line share the terminal: clear the line before report text.
         sink.beforeFlush = { FileHandleOutput.stderrRaw("\r\u{1b}[K") }
     }
-    let stream = report.reporter().stream(into: sink)
+    let reporter = report.reporter()
+    // A <testsuite> holds all of a file's results, which a stream can group only when they come
+    // together: a file given again after other files (`run a.yaml b.yaml a.yaml`) is reported
+    // from memory, as before streaming, so the bytes stay the same.
+    let stream = report.format == .junit && Suite.hasSeparatedRepeats(found.refused.map(\.file) + files)
+        ? CollectingReportStream(reporter: reporter, sink: sink)
+        : reporter.stream(into: sink)
     var summary = RunSummary()
     let deliver = { (result: ScenarioResult) in
         summary.add(result)

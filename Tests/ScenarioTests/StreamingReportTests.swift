@@ -121,6 +121,23 @@ private final class Counter: Sendable {
         #expect(sink.text.components(separatedBy: "<testsuite ").count - 1 == 3)
     }
 
+    @Test func separatedRepeatsAreFound() {
+        #expect(!Suite.hasSeparatedRepeats([]))
+        #expect(!Suite.hasSeparatedRepeats(["a", "a", "b", "c"]))
+        #expect(Suite.hasSeparatedRepeats(["a", "b", "a"]))
+        #expect(Suite.hasSeparatedRepeats(["a", "a", "b", "c", "b"]))
+    }
+
+    @Test func collectingStreamRendersAtTheEnd() {
+        let results = manyResults(30)
+        let sink = MemorySink()
+        let stream = CollectingReportStream(reporter: JUnitReporter(), sink: sink)
+        for r in results.reversed() { stream.add(r) }
+        #expect(sink.bytes.isEmpty)
+        stream.finish(RunSummary(results))
+        #expect(sink.text == JUnitReporter().render(RunReport(results: results.reversed())))
+    }
+
     @Test func aFileSinkThatCannotOpenItsFileSaysSo() {
         let sink = FileSink(path: "/nonexistent-ringspec-dir/report.xml")
         sink.write("x")
@@ -257,6 +274,15 @@ private final class Counter: Sendable {
             let s = try CLI.run(["run", "scenarios/hello", "--format", format, "--filter", "^no-such-id$"])
             #expect(s.status == 2 && s.stdout.isEmpty)
         }
+    }
+
+    /// `run a.yaml b.yaml a.yaml`: one <testsuite> per file as before streaming (reported from memory).
+    @Test func junitKeepsOneTestsuiteForAFileGivenAgainAfterOthers() throws {
+        let a = "scenarios/hello/hello-int80-ia32.yaml", b = "scenarios/hello/hello-syscall-x86_64.yaml"
+        let r = try CLI.run(["run", a, b, a, "--format", "junit"])
+        #expect(r.status == 2)  // the second a's ids are already used
+        #expect(r.stdout.components(separatedBy: "<testsuite ").count - 1 == 2)
+        #expect(r.stdout.contains("<testsuites name=\"ringspec\" tests=\"3\" failures=\"0\" errors=\"1\""))
     }
 
     @Test func checkStreamsTheSameWay() throws {

@@ -14,8 +14,9 @@
 //
 // - One <testsuite> per scenario file, named after the file as given on the command line, in
 //   the order the files first appear in the report; a file's scenarios keep their run order.
-//   (`ringspec run` streams: a file given twice on the command line, with another file between
-//   the two, gets two <testsuite> elements; `render` of a report in hand groups them into one.)
+//   A stream (`stream(into:)`) needs each file's results together, as a run delivers them, and
+//   starts a second <testsuite> for a file met again later; `render` groups them first, and
+//   `ringspec run a.yaml b.yaml a.yaml` renders from memory (`Suite.hasSeparatedRepeats`).
 // - failed -> <failure> (counted in `failures`), its text one CheckFailure description per line;
 //   invalid -> <error message="invalid scenario"> (counted in `errors`), its text the diagnostics;
 //   skipped -> <skipped message="REASON"/>.

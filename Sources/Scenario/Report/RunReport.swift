@@ -211,6 +211,22 @@ extension Reporter {
     }
 }
 
+/// A stream that keeps the results and renders them all at `finish`: for the rare run a format
+/// cannot stream (JUnit when a file's results do not come together, `JUnitReporter`).
+public final class CollectingReportStream: ReportStream {
+    let reporter: any Reporter
+    let sink: any ReportSink
+    var results: [ScenarioResult] = []
+
+    public init(reporter: any Reporter, sink: any ReportSink) {
+        self.reporter = reporter
+        self.sink = sink
+    }
+
+    public func add(_ result: ScenarioResult) { results.append(result) }
+    public func finish(_ summary: RunSummary) { sink.write(reporter.render(RunReport(results: results))) }
+}
+
 /// One report being written: `add` each result in run order, then `finish` once with the summary
 /// of exactly those results. Formats whose totals come first (JSON, JUnit, TAP, Gradescope) hold
 /// the results' text in a spool (`ReportSink.makeSpool`) until `finish`, not the results.

@@ -253,6 +253,18 @@ public enum Suite {
         var stopped = false
     }
 
+    /// Whether a path comes again after other paths (`a b a`): then a file's results do not all
+    /// come together in a run, which a streamed JUnit report needs.
+    public static func hasSeparatedRepeats(_ paths: [String]) -> Bool {
+        var seen: Set<String> = []
+        var previous: String?
+        for p in paths {
+            if p != previous && !seen.insert(p).inserted { return true }
+            previous = p
+        }
+        return false
+    }
+
     /// The files of shard `k` of `n` (1-based): file i (0-based, in discovery order) belongs to
     /// shard i mod n + 1. Every file is in exactly one shard, whatever the machine.
     public static func shard(_ files: [String], _ k: Int, of n: Int) -> [String] {
