@@ -208,6 +208,20 @@ private final class Counter: Sendable {
         #expect(delivered.last?.outcome.isFailedOrInvalid == true)
     }
 
+    /// As before streaming, fail-fast looks at a scenario's own outcome: a passing scenario made
+    /// invalid only because its id was used before is reported invalid and does not end the run.
+    @Test(arguments: [1, 2])
+    func failFastIsNotEndedByAReusedID(_ jobs: Int) throws {
+        let dir = try makeSuite(["a.yaml": quick("x"), "b.yaml": quick("x"), "c.yaml": quick("c"), "d.yaml": quick("d-fails", cpl: 0), "e.yaml": quick("e")])
+        var options = SuiteOptions(root: dir)
+        options.jobs = jobs
+        options.failFast = true
+        var delivered: [ScenarioResult] = []
+        Suite.run(files: try Suite.discover([dir]), options: options) { delivered.append($0) }
+        #expect(delivered.map(\.id) == ["x", "x", "c", "d-fails"])
+        #expect(delivered.map(\.outcome.isFailedOrInvalid) == [false, true, false, true])
+    }
+
     /// Without fail-fast every file is delivered; a file that cannot be read is invalid and ends
     /// a fail-fast run like a failure.
     @Test(arguments: [1, 3])
