@@ -266,6 +266,34 @@ private final class Counter: Sendable {
         #expect(Suite.run(files: files, options: options).results == delivered)
     }
 
+    /// The compact table against a plain dictionary, over enough ids to grow it many times, with
+    /// ids that are equal as Swift strings but not byte for byte (é composed and decomposed).
+    @Test func duplicateIDTableMatchesADictionary() {
+        var table = Suite.DuplicateIDs()
+        var reference: [String: String] = [:]
+        for i in 0..<5_000 {
+            let id = i % 7 == 0 ? "id-\(i / 3)" : (i % 11 == 0 ? "caf\u{E9}-\(i % 4)" : (i % 13 == 0 ? "cafe\u{301}-\(i % 4)" : "id-\(i)"))
+            let file = "f\(i / 10).yaml"
+            let outcome: ScenarioOutcome = i % 17 == 0 ? .invalid([Diagnostic(.error, "bad", at: nil)]) : .passed
+            var result = ScenarioResult(id: id, file: file, line: i, outcome: outcome)
+            table.check(&result)
+            switch outcome {
+            case .invalid:
+                #expect(result.outcome == outcome)
+            default:
+                if let first = reference[id] {
+                    #expect(result.outcome == .invalid([Diagnostic(.error, "scenario id '\(id)' is already used by \(first); ids are unique within a suite",
+                                                                  at: SourceLocation(file: file, line: i, column: 1))]))
+                } else {
+                    #expect(result.outcome == .passed, "\(id) at \(i)")
+                    reference[id] = "\(file):\(i)"
+                }
+            }
+        }
+        #expect(reference.count > 2_000)
+        #expect(reference["cafe\u{301}-1"] != nil)
+    }
+
     // MARK: The binary
 
     @Test(arguments: ["human", "json", "junit", "tap", "gradescope"])

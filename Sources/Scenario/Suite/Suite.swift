@@ -216,25 +216,6 @@ public enum Suite {
         }
     }
 
-    /// The ids seen so far in a suite, with where each was first used: enough to reject a
-    /// later reuse without keeping the results.
-    public struct DuplicateIDs: Sendable {
-        private var seen: [String: (file: String, line: Int)] = [:]
-        public init() {}
-
-        /// Makes `result` invalid when its id was used before (an invalid result is left as it
-        /// is and does not claim its id).
-        public mutating func check(_ result: inout ScenarioResult) {
-            if case .invalid = result.outcome { return }
-            if let first = seen[result.id] {
-                result.outcome = .invalid([Diagnostic(.error, "scenario id '\(result.id)' is already used by \(first.file):\(first.line); ids are unique within a suite",
-                                                      at: SourceLocation(file: result.file, line: result.line, column: 1))])
-            } else {
-                seen[result.id] = (result.file, result.line)
-            }
-        }
-    }
-
     /// A lock around the state the worker threads share.
     final class SharedState: Sendable {
         let mutex: Mutex<ParallelState>
