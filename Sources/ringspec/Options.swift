@@ -170,7 +170,7 @@ struct ScaleOptions: ParsableArguments {
         o.strict = strict
     }
 
-    func select(_ files: [String]) -> [String] {
+    func select(_ files: PathList) -> PathList {
         guard let (k, n) = parsedShard else { return files }
         return Suite.shard(files, k, of: n)
     }

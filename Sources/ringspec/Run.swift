@@ -52,7 +52,7 @@ extension RingSpec {
 /// then each result as `Suite.run` delivers it, so no result is kept once written. With
 /// `requireResults`, a run with no result at all writes nothing and is the "no scenario matched
 /// the filter" error (exit 2).
-func runAndReport(_ found: Discovery, files: [String], options: SuiteOptions, report: ReportOptions,
+func runAndReport(_ found: Discovery, files: PathList, options: SuiteOptions, report: ReportOptions,
                   requireResults: Bool) throws -> RunSummary {
     let sink = report.sink()
     let progress = Terminal.progressReporter(total: files.count)
@@ -64,7 +64,7 @@ func runAndReport(_ found: Discovery, files: [String], options: SuiteOptions, re
     // A <testsuite> holds all of a file's results, which a stream can group only when they come
     // together: a file given again after other files (`run a.yaml b.yaml a.yaml`) is reported
     // from memory, as before streaming, so the bytes stay the same.
-    let stream = report.format == .junit && Suite.hasSeparatedRepeats(found.refused.map(\.file) + files)
+    let stream = report.format == .junit && found.hasSeparatedRepeats
         ? CollectingReportStream(reporter: reporter, sink: sink)
         : reporter.stream(into: sink)
     var summary = RunSummary()

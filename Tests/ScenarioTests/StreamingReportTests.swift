@@ -128,6 +128,28 @@ private final class Counter: Sendable {
         #expect(Suite.hasSeparatedRepeats(["a", "a", "b", "c", "b"]))
     }
 
+    @Test func pathListHoldsThePathsAndShardsLikeAnArray() {
+        let paths = ["a.yaml", "", "dir/caf\u{E9}.yaml", "dir/cafe\u{301}.yaml", "x/\u{FFFD}.yml"] + (0..<50).map { "d/\($0).yaml" }
+        let list = PathList(paths)
+        #expect(Array(list) == paths)
+        #expect(list.count == paths.count)
+        #expect(list[3].utf8.elementsEqual(paths[3].utf8))
+        for n in 1...4 {
+            for k in 1...n { #expect(Array(Suite.shard(list, k, of: n)) == Suite.shard(paths, k, of: n)) }
+        }
+        #expect(PathList().isEmpty)
+    }
+
+    @Test func discoveryFlagsAPathGivenAgainAfterOthers() throws {
+        let dir = try makeSuite(["a.yaml": quick("a"), "b.yaml": quick("b"), "sub/c.yaml": quick("c")])
+        #expect(!(try Suite.discoverAll([dir])).hasSeparatedRepeats)
+        #expect(!(try Suite.discoverAll([dir + "/a.yaml", dir + "/a.yaml", dir + "/b.yaml"])).hasSeparatedRepeats)
+        #expect(try Suite.discoverAll([dir + "/a.yaml", dir + "/b.yaml", dir + "/a.yaml"]).hasSeparatedRepeats)
+        #expect(!(try Suite.discoverAll([dir, dir + "/sub"])).hasSeparatedRepeats)  // sub/c.yaml comes last in both
+        #expect(try Suite.discoverAll([dir, dir + "/a.yaml"]).hasSeparatedRepeats)
+        #expect(!(try Suite.discoverAll([dir + "/sub", dir + "/a.yaml"])).hasSeparatedRepeats)
+    }
+
     @Test func collectingStreamRendersAtTheEnd() {
         let results = manyResults(30)
         let sink = MemorySink()

@@ -30,10 +30,14 @@ public struct SuiteError: Error, Sendable, CustomStringConvertible {
 
 /// The scenario files found under the command line's paths, and the entries refused while looking.
 public struct Discovery: Sendable {
-    public var files: [String] = []
+    public var files = PathList()
     /// Symbolic links that lead outside the folder being walked: each an invalid result, so the
     /// report shows them and the run exits 2.
     public var refused: [ScenarioResult] = []
+    /// A path comes again after other paths, in report order (the refused entries, then the
+    /// files): possible only when the command line's paths overlap (`a.yaml b.yaml a.yaml`,
+    /// `dir dir/sub`). A streamed JUnit report needs each file's results together.
+    public var hasSeparatedRepeats = false
 }
 
 public enum Suite {
@@ -44,7 +48,7 @@ public enum Suite {
 
     /// Scenario files under the paths: folders recursively (`*.yaml`, `*.yml`, sorted), `_`-prefixed files skipped.
     public static func discover(_ paths: [String], maxFiles: Int = Suite.defaultMaxFiles) throws(SuiteError) -> [String] {
-        try discoverAll(paths, maxFiles: maxFiles).files
+        Array(try discoverAll(paths, maxFiles: maxFiles).files)
     }
 
     /// Like `discover`, with the refused entries. A folder walk never leaves the folder: a symbolic
@@ -62,6 +66,10 @@ public enum Suite {
             } else {
                 throw SuiteError(description: "\(p): no such file or directory")
             }
+        }
+        // One folder walk or one file never gives a path twice.
+        if paths.count > 1 {
+            found.hasSeparatedRepeats = hasSeparatedRepeats([AnySequence(found.refused.lazy.map(\.file)), AnySequence(found.files)].joined())
         }
         return found
     }
@@ -108,8 +116,9 @@ public enum Suite {
 
     /// Loads and runs (or only checks) every scenario of the files into one report (`run(files:options:progress:deliver:)`
     /// collected in memory).
-    public static func run(files: [String], options: SuiteOptions,
-                           progress: (@Sendable (Int, Int) -> Void)? = nil) -> RunReport {
+    public static func run<Files: RandomAccessCollection & Sendable>(
+        files: Files, options: SuiteOptions, progress: (@Sendable (Int, Int) -> Void)? = nil
+    ) -> RunReport where Files.Element == String, Files.Index == Int {
         var results: [ScenarioResult] = []
         run(files: files, options: options, progress: progress) { results.append($0) }
         return RunReport(results: results)
@@ -125,9 +134,10 @@ public enum Suite {
     /// first failed or invalid scenario in that order (files after it may have run; their
     /// results are dropped, so what is delivered does not depend on timing). `progress(done,
     /// total)` is called as files finish, one call at a time.
-    public static func run(files: [String], options: SuiteOptions,
-                           progress: (@Sendable (Int, Int) -> Void)? = nil,
-                           deliver: (ScenarioResult) -> Void) {
+    public static func run<Files: RandomAccessCollection & Sendable>(
+        files: Files, options: SuiteOptions, progress: (@Sendable (Int, Int) -> Void)? = nil,
+        deliver: (ScenarioResult) -> Void
+    ) where Files.Element == String, Files.Index == Int {
         var ids = DuplicateIDs()
         /// Delivers one file's results; false when fail-fast ends the run.
         func deliverFile(_ results: [ScenarioResult]) -> Bool {
@@ -235,12 +245,13 @@ public enum Suite {
     }
 
     /// Whether a path comes again after other paths (`a b a`): then a file's results do not all
-    /// come together in a run, which a streamed JUnit report needs.
-    public static func hasSeparatedRepeats(_ paths: [String]) -> Bool {
-        var seen: Set<String> = []
+    /// come together in a run, which a streamed JUnit report needs. Only the paths' hashes are
+    /// kept, so two different paths with the same hash give a cautious yes.
+    public static func hasSeparatedRepeats<S: Sequence>(_ paths: S) -> Bool where S.Element == String {
+        var seen: Set<Int> = []
         var previous: String?
         for p in paths {
-            if p != previous && !seen.insert(p).inserted { return true }
+            if p != previous && !seen.insert(p.hashValue).inserted { return true }
             previous = p
         }
         return false
@@ -250,6 +261,11 @@ public enum Suite {
     /// shard i mod n + 1. Every file is in exactly one shard, whatever the machine.
     public static func shard(_ files: [String], _ k: Int, of n: Int) -> [String] {
         files.enumerated().filter { $0.offset % n == k - 1 }.map(\.element)
+    }
+
+    /// `shard` of a path list.
+    public static func shard(_ files: PathList, _ k: Int, of n: Int) -> PathList {
+        PathList(stride(from: k - 1, to: files.count, by: n).lazy.map { files[$0] })
     }
 
     /// The results of one file.
