@@ -1,8 +1,8 @@
 // DuplicateIDs: scenario ids are unique within a suite. A streamed run keeps no result, so the ids
 // seen so far, and where each was first used, are kept compactly: the ids' UTF-8 one after
-// another in one byte array, a 32-byte entry per id, and an open-addressing table of entry
-// numbers (about 60 bytes an id, against ~220 for a `[String: (String, Int)]` holding the
-// decoder's strings). Two ids match exactly when two `String`s are `==` (same hash, then
+// another in one byte array, a 32-byte entry per id (with the file as a number in the run's file
+// list), and an open-addressing table of entry numbers: about 70 bytes an id, against ~220 for a
+// `[String: (String, Int)]` holding the decoder's strings. Two ids match exactly when two `String`s are `==` (same hash, then
 // compared as strings), so the rule is the dictionary's.
 
 extension Suite {
@@ -13,15 +13,16 @@ extension Suite {
             var hash: Int
             /// Where the id's bytes start in `bytes` (they end where the next entry's start).
             var start: Int
-            /// Index in `files`.
+            /// The file's number: in `files`, or the caller's (`check(_:fileNumber:fileName:)`).
             var file: Int
             var line: Int
         }
 
         private var entries: [Entry] = []
         private var bytes: [UInt8] = []
-        /// The files of the entries, each stored once per run of results from it.
-        private var files: [String] = []
+        /// The files of the entries checked with `check(_:)`, each stored once per run of results from it.
+        private var files = PathList()
+        private var lastFile: String?
         /// Entry number + 1, or 0 for an empty slot; a power of two, at most half full.
         private var slots: [Int32] = []
 
@@ -31,13 +32,25 @@ extension Suite {
         /// is and does not claim its id).
         public mutating func check(_ result: inout ScenarioResult) {
             if case .invalid = result.outcome { return }
+            if lastFile.map({ !$0.utf8.elementsEqual(result.file.utf8) }) ?? true {
+                files.append(result.file)
+                lastFile = result.file
+            }
+            let files = files
+            check(&result, fileNumber: files.count - 1) { files[$0] }
+        }
+
+        /// `check(_:)` for a caller that already keeps the files (a run's file list): `fileNumber`
+        /// stands for `result.file`, and `fileName` gives it back for the message.
+        mutating func check(_ result: inout ScenarioResult, fileNumber: Int, fileName: (Int) -> String) {
+            if case .invalid = result.outcome { return }
             let hash = result.id.hashValue
             if let first = find(result.id, hash: hash) {
-                let location = "\(files[entries[first].file]):\(entries[first].line)"
+                let location = "\(fileName(entries[first].file)):\(entries[first].line)"
                 result.outcome = .invalid([Diagnostic(.error, "scenario id '\(result.id)' is already used by \(location); ids are unique within a suite",
                                                       at: SourceLocation(file: result.file, line: result.line, column: 1))])
             } else {
-                insert(result.id, hash: hash, file: result.file, line: result.line)
+                insert(result.id, hash: hash, file: fileNumber, line: result.line)
             }
         }
 
@@ -58,9 +71,8 @@ extension Suite {
             return String(decoding: bytes[entries[i].start..<end], as: UTF8.self)
         }
 
-        private mutating func insert(_ id: String, hash: Int, file: String, line: Int) {
-            if files.last.map({ !$0.utf8.elementsEqual(file.utf8) }) ?? true { files.append(file) }
-            entries.append(Entry(hash: hash, start: bytes.count, file: files.count - 1, line: line))
+        private mutating func insert(_ id: String, hash: Int, file: Int, line: Int) {
+            entries.append(Entry(hash: hash, start: bytes.count, file: file, line: line))
             bytes.append(contentsOf: id.utf8)
             if entries.count * 2 > slots.count {
                 rehash(capacity: max(64, slots.count * 2))

@@ -139,11 +139,11 @@ public enum Suite {
         deliver: (ScenarioResult) -> Void
     ) where Files.Element == String, Files.Index == Int {
         var ids = DuplicateIDs()
-        /// Delivers one file's results; false when fail-fast ends the run.
-        func deliverFile(_ results: [ScenarioResult]) -> Bool {
+        /// Delivers the results of file `i`; false when fail-fast ends the run.
+        func deliverFile(_ i: Int, _ results: [ScenarioResult]) -> Bool {
             for var result in results {
                 let stop = options.failFast && result.outcome.isFailedOrInvalid
-                ids.check(&result)
+                ids.check(&result, fileNumber: i) { files[$0] }
                 deliver(result)
                 if stop { return false }
             }
@@ -155,7 +155,7 @@ public enum Suite {
             for (i, file) in files.enumerated() {
                 let results = runFile(file, options: options)
                 progress?(i + 1, files.count)
-                guard deliverFile(results) else { return }
+                guard deliverFile(i, results) else { return }
             }
             return
         }
@@ -206,7 +206,7 @@ public enum Suite {
             }
             delivered += 1
             room.signal()
-            if !deliverFile(ready) { break deliveries }
+            if !deliverFile(delivered - 1, ready) { break deliveries }
         }
         state.withLock { s in s.stopped = true }
         for _ in 0..<jobs { room.signal() }  // wake any worker waiting for room, to see the stop
