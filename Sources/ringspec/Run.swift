@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Scenario
+import Synchronization
 
 extension RingSpec {
     struct Run: ParsableCommand {
@@ -55,10 +56,18 @@ extension RingSpec {
 func runAndReport(_ found: Discovery, files: PathList, options: SuiteOptions, report: ReportOptions,
                   requireResults: Bool) throws -> RunSummary {
     let sink = report.sink()
-    let progress = Terminal.progressReporter(total: files.count)
-    if progress != nil && report.output == nil && isatty(STDOUT_FILENO) != 0 {
-        // The report and the progress line share the terminal: clear the line before report text.
-        sink.beforeFlush = { FileHandleOutput.stderrRaw("\r\u{1b}[K") }
+    var progress = Terminal.progressReporter(total: files.count)
+    if let draw = progress, report.output == nil, isatty(STDOUT_FILENO) != 0 {
+        // The report and the progress line share the terminal: the line is cleared before the
+        // first report text reaches it and not drawn again (the report scrolling shows progress).
+        let gate = ProgressGate()
+        progress = { done, total in gate.reportStarted.withLock { started in if !started { draw(done, total) } } }
+        sink.beforeFlush = {
+            gate.reportStarted.withLock { started in
+                if !started { FileHandleOutput.stderrRaw("\r\u{1b}[K") }
+                started = true
+            }
+        }
     }
     let reporter = report.reporter()
     // A <testsuite> holds all of a file's results, which a stream can group only when they come
@@ -81,6 +90,11 @@ func runAndReport(_ found: Discovery, files: PathList, options: SuiteOptions, re
     stream.finish(summary)
     try report.close(sink)
     return summary
+}
+
+/// Whether report text has reached the terminal, after which the progress line stays away.
+final class ProgressGate: Sendable {
+    let reportStarted = Mutex(false)
 }
 
 /// The scenario files under the paths (and the ones refused, as invalid results), or exit 2 with a
