@@ -198,6 +198,14 @@ public protocol Reporter {
     func render(_ report: RunReport) -> String
 }
 
+/// One report being written: `add` each result in run order, then `finish` once with the summary
+/// of exactly those results. Formats whose totals come first (JSON, JUnit, TAP, Gradescope) hold
+/// the results' text in a spool (`ReportSink.makeSpool`) until `finish`, not the results.
+public protocol ReportStream: AnyObject {
+    func add(_ result: ScenarioResult)
+    func finish(_ summary: RunSummary)
+}
+
 extension Reporter {
     public func render(_ report: RunReport) -> String { renderByStreaming(report) }
 
@@ -225,12 +233,4 @@ public final class CollectingReportStream: ReportStream {
 
     public func add(_ result: ScenarioResult) { results.append(result) }
     public func finish(_ summary: RunSummary) { sink.write(reporter.render(RunReport(results: results))) }
-}
-
-/// One report being written: `add` each result in run order, then `finish` once with the summary
-/// of exactly those results. Formats whose totals come first (JSON, JUnit, TAP, Gradescope) hold
-/// the results' text in a spool (`ReportSink.makeSpool`) until `finish`, not the results.
-public protocol ReportStream: AnyObject {
-    func add(_ result: ScenarioResult)
-    func finish(_ summary: RunSummary)
 }

@@ -198,12 +198,8 @@ public enum Suite {
                 s.slots[delivered] = nil
                 return slot
             }
-            guard let ready else {
-                // A file not yet run past a fail-fast stop is never run: nothing more comes.
-                if state.withLock({ $0.firstFailedFile < delivered }) { break deliveries }
-                finished.wait()
-                continue
-            }
+            // Every file up to a fail-fast stop is taken by a worker, so this slot will be filled.
+            guard let ready else { finished.wait(); continue }
             delivered += 1
             room.signal()
             if !deliverFile(delivered - 1, ready) { break deliveries }
