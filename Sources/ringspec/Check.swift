@@ -21,10 +21,8 @@ extension RingSpec {
             options.checkOnly = true
             scale.apply(to: &options)
             let selected = scale.select(files)
-            var result = Suite.run(files: selected, options: options, progress: Terminal.progressReporter(total: selected.count))
-            result.results = found.refused + result.results
-            try report.emit(report.reporter().render(result))
-            let status = ExitStatus.of(result)
+            let summary = try runAndReport(found, files: selected, options: options, report: report, requireResults: false)
+            let status = ExitStatus.of(summary)
             if status != 0 { throw ExitCode(status) }
         }
     }

@@ -38,14 +38,21 @@ struct ReportOptions: ParsableArguments {
         }
     }
 
+    /// Where the report goes: `--output FILE` (created when the report is written), else standard output.
+    func sink() -> FileSink {
+        output.map { FileSink(path: $0) } ?? FileSink()
+    }
+
+    /// Flushes and closes the sink; an error writing the report is a usage error (exit 2), as before.
+    func close(_ sink: FileSink) throws {
+        do { try sink.close() } catch { throw ValidationError(error.description) }
+    }
+
+    /// A whole text at once (grade, new).
     func emit(_ text: String) throws {
-        if let output {
-            guard let f = fopen(output, "wb") else { throw ValidationError("cannot write \(output)") }
-            defer { fclose(f) }
-            _ = text.utf8CString.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count - 1, f) }
-        } else {
-            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
-        }
+        let sink = sink()
+        sink.write(text.hasSuffix("\n") || output != nil ? text : text + "\n")
+        try close(sink)
     }
 }
 
@@ -163,7 +170,7 @@ struct ScaleOptions: ParsableArguments {
         o.strict = strict
     }
 
-    func select(_ files: [String]) -> [String] {
+    func select(_ files: PathList) -> PathList {
         guard let (k, n) = parsedShard else { return files }
         return Suite.shard(files, k, of: n)
     }

@@ -35,8 +35,8 @@ enum ExitStatus {
     static let failed: Int32 = 1
     static let invalid: Int32 = 2
 
-    static func of(_ report: RunReport) -> Int32 {
-        if report.hasInvalid { return invalid }
-        return report.failed > 0 ? failed : passed
+    static func of(_ summary: RunSummary) -> Int32 {
+        if summary.hasInvalid { return invalid }
+        return summary.failed > 0 ? failed : passed
     }
 }

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Scenario
+import Synchronization
 
 extension RingSpec {
     struct Run: ParsableCommand {
@@ -41,17 +42,59 @@ extension RingSpec {
                 }
                 if problems { FileHandleOutput.stderr("ringspec: some scenarios were not updated") }
             }
-            var result = Suite.run(files: selected, options: options, progress: Terminal.progressReporter(total: selected.count))
-            result.results = found.refused + result.results
-            if result.results.isEmpty {
-                FileHandleOutput.stderr("ringspec: no scenario matched the filter")
-                throw ExitCode(ExitStatus.invalid)
-            }
-            try report.emit(report.reporter().render(result))
-            let status = ExitStatus.of(result)
+            let summary = try runAndReport(found, files: selected, options: options, report: report, requireResults: true)
+            let status = ExitStatus.of(summary)
             if status != 0 { throw ExitCode(status) }
         }
     }
+}
+
+/// Runs (or checks) the files and writes the report while they run: the refused entries first,
+/// then each result as `Suite.run` delivers it, so no result is kept once written. With
+/// `requireResults`, a run with no result at all writes nothing and is the "no scenario matched
+/// the filter" error (exit 2).
+func runAndReport(_ found: Discovery, files: PathList, options: SuiteOptions, report: ReportOptions,
+                  requireResults: Bool) throws -> RunSummary {
+    let sink = report.sink()
+    var progress = Terminal.progressReporter(total: files.count)
+    if let draw = progress, report.output == nil, isatty(STDOUT_FILENO) != 0 {
+        // The report and the progress line share the terminal: the line is cleared before the
+        // first report text reaches it and not drawn again (the report scrolling shows progress).
+        let gate = ProgressGate()
+        progress = { done, total in gate.reportStarted.withLock { started in if !started { draw(done, total) } } }
+        sink.beforeFlush = {
+            gate.reportStarted.withLock { started in
+                if !started { FileHandleOutput.stderrRaw("\r\u{1b}[K") }
+                started = true
+            }
+        }
+    }
+    let reporter = report.reporter()
+    // A <testsuite> holds all of a file's results, which a stream can group only when they come
+    // together: a file given again after other files (`run a.yaml b.yaml a.yaml`) is reported
+    // from memory, as before streaming, so the bytes stay the same.
+    let stream = report.format == .junit && found.hasSeparatedRepeats
+        ? CollectingReportStream(reporter: reporter, sink: sink)
+        : reporter.stream(into: sink)
+    var summary = RunSummary()
+    let deliver = { (result: ScenarioResult) in
+        summary.add(result)
+        stream.add(result)
+    }
+    found.refused.forEach(deliver)
+    Suite.run(files: files, options: options, progress: progress, deliver: deliver)
+    if requireResults && summary.total == 0 {
+        FileHandleOutput.stderr("ringspec: no scenario matched the filter")
+        throw ExitCode(ExitStatus.invalid)
+    }
+    stream.finish(summary)
+    try report.close(sink)
+    return summary
+}
+
+/// Whether report text has reached the terminal, after which the progress line stays away.
+final class ProgressGate: Sendable {
+    let reportStarted = Mutex(false)
 }
 
 /// The scenario files under the paths (and the ones refused, as invalid results), or exit 2 with a

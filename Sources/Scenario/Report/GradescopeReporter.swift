@@ -28,29 +28,30 @@ public struct GradescopeReporter: Reporter, Sendable {
     public var message: String?
     public init(message: String? = nil) { self.message = message }
 
-    public func render(_ report: RunReport) -> String {
-        let total = report.results.reduce(0.0) { $0 + $1.score }
-        var output = report.summaryLine
-        if let message, !message.isEmpty { output = message + "\n\n" + output }
-        return document(score: total, output: output, tests: report.results.map(test))
+    public func stream(into sink: any ReportSink) -> any ReportStream {
+        JSONReporter.Value.StreamedDocument(sink: sink, arrayKey: "tests", element: test) { [message] summary in
+            var output = summary.summaryLine
+            if let message, !message.isEmpty { output = message + "\n\n" + output }
+            return Self.leadingMembers(score: summary.score, output: output)
+        }
     }
 
     /// A results.json for a run that could not happen: score 0 and a readable message.
     public static func failure(_ message: String) -> String {
-        GradescopeReporter().document(score: 0, output: message, tests: [])
-    }
-
-    private func document(score: Double, output: String, tests: [JSONReporter.Value]) -> String {
-        let doc: JSONReporter.Value = .object([
-            ("score", .number(Self.rounded(score))),
-            ("output", .string(output)),
-            ("visibility", .string("visible")),
-            ("stdout_visibility", .string("hidden")),
-            ("tests", .array(tests)),
-        ])
+        let doc: JSONReporter.Value = .object(leadingMembers(score: 0, output: message) + [("tests", .array([]))])
         var out = ""
         doc.write(into: &out, depth: 0)
         return out + "\n"
+    }
+
+    /// The members before `tests`.
+    private static func leadingMembers(score: Double, output: String) -> [(key: String, value: JSONReporter.Value)] {
+        [
+            ("score", .number(rounded(score))),
+            ("output", .string(output)),
+            ("visibility", .string("visible")),
+            ("stdout_visibility", .string("hidden")),
+        ]
     }
 
     /// Scores to 1/10000 of a point, so that 2/3 of a point prints the same everywhere.

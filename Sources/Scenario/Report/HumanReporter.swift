@@ -32,34 +32,53 @@ public struct HumanReporter: Reporter, Sendable {
 
     private static let indent = "    "
 
-    private enum Paint: String {
+    fileprivate enum Paint: String {
         case green = "\u{1b}[32m"
         case red = "\u{1b}[31m"
         case yellow = "\u{1b}[33m"
         static let reset = "\u{1b}[0m"
     }
 
-    public func render(_ report: RunReport) -> String {
-        var out = ""
-        for result in report.results {
-            renderScenario(result, into: &out)
+    public func stream(into sink: any ReportSink) -> any ReportStream { Stream(reporter: self, sink: sink) }
+
+    /// Writes each scenario as it arrives; keeps only the headlines of the failed and invalid
+    /// ones, listed again before the summary line.
+    private final class Stream: ReportStream {
+        let reporter: HumanReporter
+        let sink: any ReportSink
+        var failed: [(invalid: Bool, headline: String)] = []
+
+        init(reporter: HumanReporter, sink: any ReportSink) {
+            self.reporter = reporter
+            self.sink = sink
         }
 
-        let failed = report.results.filter { $0.outcome.isFailedOrInvalid }
-        if !failed.isEmpty {
-            out += "\n"
-            for result in failed {
-                let label = if case .invalid = result.outcome { "invalid:" } else { "failed:" }
-                out += paint(label, .red) + " " + headline(result) + "\n"
+        func add(_ result: ScenarioResult) {
+            var out = ""
+            reporter.renderScenario(result, into: &out)
+            sink.write(out)
+            switch result.outcome {
+            case .failed: failed.append((false, reporter.headline(result)))
+            case .invalid: failed.append((true, reporter.headline(result)))
+            case .passed, .skipped: break
             }
         }
 
-        if !report.results.isEmpty { out += "\n" }
-        out += report.summaryLine + "\n"
-        return out
+        func finish(_ summary: RunSummary) {
+            var out = ""
+            if !failed.isEmpty {
+                out += "\n"
+                for (invalid, headline) in failed {
+                    out += reporter.paint(invalid ? "invalid:" : "failed:", .red) + " " + headline + "\n"
+                }
+            }
+            if summary.total > 0 { out += "\n" }
+            out += summary.summaryLine + "\n"
+            sink.write(out)
+        }
     }
 
-    private func renderScenario(_ result: ScenarioResult, into out: inout String) {
+    fileprivate func renderScenario(_ result: ScenarioResult, into out: inout String) {
         // A scenario that never ran (invalid, skipped) has no checks to speak of.
         let checksNothing = result.checkCount == 0 ? " (checks nothing)" : ""
         switch result.outcome {
@@ -99,7 +118,7 @@ public struct HumanReporter: Reporter, Sendable {
     }
 
     /// `id (file:line)`, on one line whatever the id and file hold.
-    private func headline(_ result: ScenarioResult) -> String {
+    fileprivate func headline(_ result: ScenarioResult) -> String {
         Escaping.terminal(result.id) + " (" + Escaping.terminal(result.file) + ":\(result.line))"
     }
 
@@ -117,7 +136,7 @@ public struct HumanReporter: Reporter, Sendable {
         }
     }
 
-    private func paint(_ text: String, _ color: Paint) -> String {
+    fileprivate func paint(_ text: String, _ color: Paint) -> String {
         self.color ? color.rawValue + text + Paint.reset : text
     }
 }

@@ -65,25 +65,19 @@ public struct JSONReporter: Reporter, Sendable {
 
     public init(grading: Bool = false) { self.grading = grading }
 
-    public func render(_ report: RunReport) -> String {
-        var summary: [(key: String, value: Value)] = [
-            ("passed", .int(report.passed)),
-            ("failed", .int(report.failed)),
-            ("skipped", .int(report.skipped)),
-            ("total", .int(report.results.count)),
-        ]
-        if grading {
-            summary += [("score", .number(GradescopeReporter.rounded(report.score))), ("max_score", .number(report.maxScore))]
+    public func stream(into sink: any ReportSink) -> any ReportStream {
+        Value.StreamedDocument(sink: sink, arrayKey: "scenarios", element: scenario) { summary in
+            var members: [(key: String, value: Value)] = [
+                ("passed", .int(summary.passed)),
+                ("failed", .int(summary.failed)),
+                ("skipped", .int(summary.skipped)),
+                ("total", .int(summary.total)),
+            ]
+            if grading {
+                members += [("score", .number(GradescopeReporter.rounded(summary.score))), ("max_score", .number(summary.maxScore))]
+            }
+            return [("version", .int(Self.schemaVersion)), ("summary", .object(members))]
         }
-        let document: Value = .object([
-            ("version", .int(Self.schemaVersion)),
-            ("summary", .object(summary)),
-            ("scenarios", .array(report.results.map(scenario))),
-        ])
-        var out = ""
-        document.write(into: &out, depth: 0)
-        out += "\n"
-        return out
     }
 
     private func scenario(_ result: ScenarioResult) -> Value {
@@ -166,31 +160,107 @@ extension JSONReporter {
             case .number(let d): out += Escaping.number(d) ?? "null"
             case .string(let s): out += Escaping.json(s)
             case .array(let elements):
-                if elements.isEmpty { out += "[]"; return }
-                out += "[\n"
-                for (i, element) in elements.enumerated() {
-                    Self.indent(depth + 1, into: &out)
-                    element.write(into: &out, depth: depth + 1)
-                    out += i == elements.count - 1 ? "\n" : ",\n"
-                }
-                Self.indent(depth, into: &out)
-                out += "]"
+                var array = ArrayWriter(depth: depth)
+                for element in elements { array.element(element, into: &out) }
+                array.close(into: &out)
             case .object(let members):
-                if members.isEmpty { out += "{}"; return }
-                out += "{\n"
-                for (i, member) in members.enumerated() {
-                    Self.indent(depth + 1, into: &out)
-                    out += Escaping.json(member.key)
-                    out += ": "
-                    member.value.write(into: &out, depth: depth + 1)
-                    out += i == members.count - 1 ? "\n" : ",\n"
-                }
-                Self.indent(depth, into: &out)
+                var object = ObjectWriter(depth: depth)
+                for member in members { object.member(member.key, member.value, into: &out) }
+                object.close(into: &out)
+            }
+        }
+
+        /// Writes an array at `depth` one element at a time: `[` comes with the first element,
+        /// so an array that gets none is `[]`.
+        struct ArrayWriter {
+            let depth: Int
+            var count = 0
+
+            mutating func element(_ value: Value, into out: inout String) {
+                out += count == 0 ? "[\n" : ",\n"
+                count += 1
+                Value.indent(depth + 1, into: &out)
+                value.write(into: &out, depth: depth + 1)
+            }
+
+            func close(into out: inout String) {
+                if count == 0 { out += "[]"; return }
+                out += "\n"
+                Value.indent(depth, into: &out)
+                out += "]"
+            }
+        }
+
+        /// Writes an object at `depth` one member at a time (`{}` when it gets none).
+        struct ObjectWriter {
+            let depth: Int
+            var count = 0
+
+            /// The member's key; its value is written next, at `depth + 1`.
+            mutating func key(_ key: String, into out: inout String) {
+                out += count == 0 ? "{\n" : ",\n"
+                count += 1
+                Value.indent(depth + 1, into: &out)
+                out += Escaping.json(key)
+                out += ": "
+            }
+
+            mutating func member(_ key: String, _ value: Value, into out: inout String) {
+                self.key(key, into: &out)
+                value.write(into: &out, depth: depth + 1)
+            }
+
+            func close(into out: inout String) {
+                if count == 0 { out += "{}"; return }
+                out += "\n"
+                Value.indent(depth, into: &out)
                 out += "}"
             }
         }
 
-        private static func indent(_ depth: Int, into out: inout String) {
+        /// A document (an object at depth 0) whose last member is an array written element by
+        /// element as results arrive (JSON's `scenarios`, Gradescope's `tests`). The elements
+        /// wait in a spool; `finish` writes the leading members, which need the summary, then
+        /// the spool, so the bytes are those of `write` on the whole document.
+        final class StreamedDocument: ReportStream {
+            let sink: any ReportSink
+            let spool: any ReportSpool
+            let arrayKey: String
+            let element: (ScenarioResult) -> Value
+            let leading: (RunSummary) -> [(key: String, value: Value)]
+            var array = ArrayWriter(depth: 1)
+
+            init(sink: any ReportSink, arrayKey: String, element: @escaping (ScenarioResult) -> Value,
+                 leading: @escaping (RunSummary) -> [(key: String, value: Value)]) {
+                self.sink = sink
+                spool = sink.makeSpool()
+                self.arrayKey = arrayKey
+                self.element = element
+                self.leading = leading
+            }
+
+            func add(_ result: ScenarioResult) {
+                var out = ""
+                array.element(element(result), into: &out)
+                spool.write(out)
+            }
+
+            func finish(_ summary: RunSummary) {
+                var out = ""
+                var object = ObjectWriter(depth: 0)
+                for member in leading(summary) { object.member(member.key, member.value, into: &out) }
+                object.key(arrayKey, into: &out)
+                sink.write(out)
+                spool.drain(into: sink)
+                out = ""
+                array.close(into: &out)
+                object.close(into: &out)
+                out += "\n"
+                sink.write(out)
+            }
+        }
+
+        fileprivate static func indent(_ depth: Int, into out: inout String) {
             for _ in 0..<depth { out += "  " }
         }
     }

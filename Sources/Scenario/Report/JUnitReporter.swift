@@ -14,6 +14,9 @@
 //
 // - One <testsuite> per scenario file, named after the file as given on the command line, in
 //   the order the files first appear in the report; a file's scenarios keep their run order.
+//   A stream (`stream(into:)`) needs each file's results together, as a run delivers them, and
+//   starts a second <testsuite> for a file met again later; `render` groups them first, and
+//   `ringspec run a.yaml b.yaml a.yaml` renders from memory (`Suite.hasSeparatedRepeats`).
 // - failed -> <failure> (counted in `failures`), its text one CheckFailure description per line;
 //   invalid -> <error message="invalid scenario"> (counted in `errors`), its text the diagnostics;
 //   skipped -> <skipped message="REASON"/>.
@@ -25,19 +28,56 @@
 public struct JUnitReporter: Reporter, Sendable {
     public init() {}
 
+    public func stream(into sink: any ReportSink) -> any ReportStream { Stream(reporter: self, sink: sink) }
+
+    /// The results grouped by file (files in order of first appearance), then streamed.
     public func render(_ report: RunReport) -> String {
-        var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        out += "<testsuites name=\"ringspec\"" + counts(report.results) + ">\n"
-        for suite in suitesByFile(report.results) {
-            out += "  <testsuite name=\"" + Escaping.xmlAttribute(suite.file) + "\"" + counts(suite.results) + ">\n"
-            for result in suite.results { renderTestCase(result, into: &out) }
-            out += "  </testsuite>\n"
-        }
-        out += "</testsuites>\n"
-        return out
+        renderByStreaming(RunReport(results: suitesByFile(report.results).flatMap(\.results)))
     }
 
-    private func renderTestCase(_ result: ScenarioResult, into out: inout String) {
+    /// A `<testsuite>` needs its file's counts first, so the results of the current file are
+    /// held (one file's worth) and written as one block when the next file starts; the blocks
+    /// wait in a spool until `finish` writes `<testsuites>` with the run's counts. A stream
+    /// expects each file's results together, as a run delivers them; a file met again later
+    /// gets a second `<testsuite>` (`render` groups them first).
+    private final class Stream: ReportStream {
+        let reporter: JUnitReporter
+        let sink: any ReportSink
+        let spool: any ReportSpool
+        var file: String?
+        var results: [ScenarioResult] = []
+
+        init(reporter: JUnitReporter, sink: any ReportSink) {
+            self.reporter = reporter
+            self.sink = sink
+            spool = sink.makeSpool()
+        }
+
+        func add(_ result: ScenarioResult) {
+            if result.file != file { writeSuite() }
+            file = result.file
+            results.append(result)
+        }
+
+        func finish(_ summary: RunSummary) {
+            writeSuite()
+            sink.write("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<testsuites name=\"ringspec\"" + JUnitReporter.counts(summary) + ">\n")
+            spool.drain(into: sink)
+            sink.write("</testsuites>\n")
+        }
+
+        private func writeSuite() {
+            guard let file, !results.isEmpty else { return }
+            var out = "  <testsuite name=\"" + Escaping.xmlAttribute(file) + "\"" + JUnitReporter.counts(RunSummary(results)) + ">\n"
+            for result in results { reporter.renderTestCase(result, into: &out) }
+            out += "  </testsuite>\n"
+            spool.write(out)
+            results.removeAll()
+        }
+    }
+
+    fileprivate func renderTestCase(_ result: ScenarioResult, into out: inout String) {
         let file = Escaping.xmlAttribute(result.file)
         out += "    <testcase classname=\"\(file)\" name=\"\(Escaping.xmlAttribute(result.id))\""
             + " file=\"\(file)\" line=\"\(result.line)\" time=\"0\""
@@ -77,18 +117,9 @@ public struct JUnitReporter: Reporter, Sendable {
     }
 
     /// ` tests="N" failures="N" errors="N" skipped="N" time="0"`
-    private func counts(_ results: [ScenarioResult]) -> String {
-        var failures = 0, errors = 0, skipped = 0
-        for result in results {
-            switch result.outcome {
-            case .passed: break
-            case .failed: failures += 1
-            case .invalid: errors += 1
-            case .skipped: skipped += 1
-            }
-        }
-        return " tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"\(errors)\""
-            + " skipped=\"\(skipped)\" time=\"0\""
+    private static func counts(_ summary: RunSummary) -> String {
+        " tests=\"\(summary.total)\" failures=\"\(summary.failedChecks)\" errors=\"\(summary.invalid)\""
+            + " skipped=\"\(summary.skipped)\" time=\"0\""
     }
 
     /// The results grouped by file, files in order of first appearance.

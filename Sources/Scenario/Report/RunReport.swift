@@ -1,5 +1,6 @@
 // RunReport: the results of a run as data. Reporters (human, JSON, JUnit, TAP, Gradescope) turn
-// one report into text; nothing else formats results.
+// results into text, one at a time as they arrive (ReportStream) or one report at once (render);
+// nothing else formats results.
 
 /// A place in a scenario file: 1-based line and column.
 public struct SourceLocation: Sendable, Equatable, Hashable, Comparable, CustomStringConvertible {
@@ -130,25 +131,106 @@ public struct ScenarioResult: Sendable, Equatable {
     }
 }
 
+/// The counts and scores of a run, added up one result at a time, so a streaming report (and
+/// the exit status) can have them without keeping the results.
+public struct RunSummary: Sendable, Equatable {
+    public private(set) var passed = 0
+    /// Scenarios whose checks failed (not counting invalid ones).
+    public private(set) var failedChecks = 0
+    public private(set) var invalid = 0
+    public private(set) var skipped = 0
+    /// The points earned (grading), summed in result order.
+    public private(set) var score: Double = 0
+    /// The points there are to earn.
+    public private(set) var maxScore: Double = 0
+
+    public init() {}
+    public init<S: Sequence>(_ results: S) where S.Element == ScenarioResult {
+        for r in results { add(r) }
+    }
+
+    public mutating func add(_ result: ScenarioResult) {
+        switch result.outcome {
+        case .passed: passed += 1
+        case .failed: failedChecks += 1
+        case .invalid: invalid += 1
+        case .skipped: skipped += 1
+        }
+        score += result.score
+        maxScore += result.points
+    }
+
+    /// All scenarios.
+    public var total: Int { passed + failedChecks + invalid + skipped }
+    /// Failed and invalid scenarios both count as failed.
+    public var failed: Int { failedChecks + invalid }
+    public var hasInvalid: Bool { invalid > 0 }
+    /// `N passed, N failed` — always the last line of a human report.
+    public var summaryLine: String { "\(passed) passed, \(failed) failed" }
+}
+
 /// All results of a run, in a stable order (file order as discovered, then document order).
 public struct RunReport: Sendable, Equatable {
     public var results: [ScenarioResult]
     public init(results: [ScenarioResult]) { self.results = results }
 
-    public var passed: Int { results.filter { $0.outcome.isPassed }.count }
+    public var summary: RunSummary { RunSummary(results) }
+    public var passed: Int { summary.passed }
     /// Failed and invalid scenarios both count as failed.
-    public var failed: Int { results.filter { $0.outcome.isFailedOrInvalid }.count }
-    public var skipped: Int { results.filter { if case .skipped = $0.outcome { return true } else { return false } }.count }
-    public var hasInvalid: Bool { results.contains { if case .invalid = $0.outcome { return true } else { return false } } }
+    public var failed: Int { summary.failed }
+    public var skipped: Int { summary.skipped }
+    public var hasInvalid: Bool { summary.hasInvalid }
     /// The points earned (grading).
-    public var score: Double { results.reduce(0) { $0 + $1.score } }
+    public var score: Double { summary.score }
     /// The points there are to earn.
-    public var maxScore: Double { results.reduce(0) { $0 + $1.points } }
+    public var maxScore: Double { summary.maxScore }
     /// `N passed, N failed` — always the last line of a human report.
-    public var summaryLine: String { "\(passed) passed, \(failed) failed" }
+    public var summaryLine: String { summary.summaryLine }
 }
 
-/// Turns a report into text.
+/// Turns results into text. A reporter writes as results arrive (`stream(into:)`: one `add` per
+/// result in run order, then `finish` with the run's summary), so a run need not keep its
+/// results; `render` is the same path into memory, for a report already in hand.
 public protocol Reporter {
+    /// A stream that writes this format's text into `sink`.
+    func stream(into sink: any ReportSink) -> any ReportStream
+    /// The whole report as one string (by default: `stream(into:)` into a `MemorySink`).
     func render(_ report: RunReport) -> String
+}
+
+/// One report being written: `add` each result in run order, then `finish` once with the summary
+/// of exactly those results. Formats whose totals come first (JSON, JUnit, TAP, Gradescope) hold
+/// the results' text in a spool (`ReportSink.makeSpool`) until `finish`, not the results.
+public protocol ReportStream: AnyObject {
+    func add(_ result: ScenarioResult)
+    func finish(_ summary: RunSummary)
+}
+
+extension Reporter {
+    public func render(_ report: RunReport) -> String { renderByStreaming(report) }
+
+    /// Every result of `report` through `stream(into:)` into memory.
+    public func renderByStreaming(_ report: RunReport) -> String {
+        let sink = MemorySink()
+        let stream = stream(into: sink)
+        for result in report.results { stream.add(result) }
+        stream.finish(report.summary)
+        return sink.text
+    }
+}
+
+/// A stream that keeps the results and renders them all at `finish`: for the rare run a format
+/// cannot stream (JUnit when a file's results do not come together, `JUnitReporter`).
+public final class CollectingReportStream: ReportStream {
+    let reporter: any Reporter
+    let sink: any ReportSink
+    var results: [ScenarioResult] = []
+
+    public init(reporter: any Reporter, sink: any ReportSink) {
+        self.reporter = reporter
+        self.sink = sink
+    }
+
+    public func add(_ result: ScenarioResult) { results.append(result) }
+    public func finish(_ summary: RunSummary) { sink.write(reporter.render(RunReport(results: results))) }
 }

@@ -34,13 +34,33 @@
 public struct TAPReporter: Reporter, Sendable {
     public init() {}
 
-    public func render(_ report: RunReport) -> String {
-        var out = "TAP version 14\n"
-        out += "1..\(report.results.count)\n"
-        for (i, result) in report.results.enumerated() {
-            renderTestPoint(result, number: i + 1, into: &out)
+    public func stream(into sink: any ReportSink) -> any ReportStream { Stream(reporter: self, sink: sink) }
+
+    /// The test points wait in a spool until the plan (`1..N`, which needs the count) is written
+    /// after the version line.
+    private final class Stream: ReportStream {
+        let reporter: TAPReporter
+        let sink: any ReportSink
+        let spool: any ReportSpool
+        var count = 0
+
+        init(reporter: TAPReporter, sink: any ReportSink) {
+            self.reporter = reporter
+            self.sink = sink
+            spool = sink.makeSpool()
         }
-        return out
+
+        func add(_ result: ScenarioResult) {
+            count += 1
+            var out = ""
+            reporter.renderTestPoint(result, number: count, into: &out)
+            spool.write(out)
+        }
+
+        func finish(_ summary: RunSummary) {
+            sink.write("TAP version 14\n1..\(count)\n")
+            spool.drain(into: sink)
+        }
     }
 
     private func renderTestPoint(_ result: ScenarioResult, number: Int, into out: inout String) {

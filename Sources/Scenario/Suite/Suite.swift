@@ -30,10 +30,14 @@ public struct SuiteError: Error, Sendable, CustomStringConvertible {
 
 /// The scenario files found under the command line's paths, and the entries refused while looking.
 public struct Discovery: Sendable {
-    public var files: [String] = []
+    public var files = PathList()
     /// Symbolic links that lead outside the folder being walked: each an invalid result, so the
     /// report shows them and the run exits 2.
     public var refused: [ScenarioResult] = []
+    /// A path comes again after other paths, in report order (the refused entries, then the
+    /// files): possible only when the command line's paths overlap (`a.yaml b.yaml a.yaml`,
+    /// `dir dir/sub`). A streamed JUnit report needs each file's results together.
+    public var hasSeparatedRepeats = false
 }
 
 public enum Suite {
@@ -44,7 +48,7 @@ public enum Suite {
 
     /// Scenario files under the paths: folders recursively (`*.yaml`, `*.yml`, sorted), `_`-prefixed files skipped.
     public static func discover(_ paths: [String], maxFiles: Int = Suite.defaultMaxFiles) throws(SuiteError) -> [String] {
-        try discoverAll(paths, maxFiles: maxFiles).files
+        Array(try discoverAll(paths, maxFiles: maxFiles).files)
     }
 
     /// Like `discover`, with the refused entries. A folder walk never leaves the folder: a symbolic
@@ -62,6 +66,10 @@ public enum Suite {
             } else {
                 throw SuiteError(description: "\(p): no such file or directory")
             }
+        }
+        // One folder walk or one file never gives a path twice.
+        if paths.count > 1 {
+            found.hasSeparatedRepeats = hasSeparatedRepeats([AnySequence(found.refused.lazy.map(\.file)), AnySequence(found.files)].joined())
         }
         return found
     }
@@ -106,62 +114,112 @@ public enum Suite {
         }
     }
 
-    /// Loads and runs (or only checks) every scenario of the files. With `jobs` > 1 the files run
-    /// on that many threads; the report is the same, byte for byte, as with one job: results are
-    /// stored per file and joined in file order. With `failFast` the report ends at the first
-    /// failed or invalid scenario in that order (files after it may have run; their results are
-    /// dropped, so the report does not depend on timing). `progress(done, total)` is called as
-    /// files finish, one call at a time.
-    public static func run(files: [String], options: SuiteOptions,
-                           progress: (@Sendable (Int, Int) -> Void)? = nil) -> RunReport {
-        let jobs = max(1, min(options.jobs, files.count))
-        let state = SharedState(ParallelState(slots: Array(repeating: nil, count: files.count)))
-        let work: @Sendable (Int) -> Void = { _ in
-            while true {
-                let next: Int? = state.withLock { s in
-                    guard s.next < files.count, s.next < s.firstFailedFile else { return nil }
-                    defer { s.next += 1 }
-                    return s.next
-                }
-                guard let i = next else { return }
-                let results = runFile(files[i], options: options)
-                state.withLock { s in
-                    s.slots[i] = results
-                    s.done += 1
-                    if options.failFast, results.contains(where: { $0.outcome.isFailedOrInvalid }) {
-                        s.firstFailedFile = min(s.firstFailedFile, i)
-                    }
-                    progress?(s.done, files.count)
-                }
-            }
-        }
-        if jobs == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: jobs, execute: work) }
+    /// Loads and runs (or only checks) every scenario of the files into one report (`run(files:options:progress:deliver:)`
+    /// collected in memory).
+    public static func run<Files: RandomAccessCollection & Sendable>(
+        files: Files, options: SuiteOptions, progress: (@Sendable (Int, Int) -> Void)? = nil
+    ) -> RunReport where Files.Element == String, Files.Index == Int {
         var results: [ScenarioResult] = []
-        for slot in state.withLock({ $0.slots }) {
-            guard let slot else { break }
-            if options.failFast, let k = slot.firstIndex(where: { $0.outcome.isFailedOrInvalid }) {
-                results += slot[...k]
-                break
-            }
-            results += slot
-        }
-        return RunReport(results: rejectDuplicateIDs(results))
+        run(files: files, options: options, progress: progress) { results.append($0) }
+        return RunReport(results: results)
     }
+
+    /// Loads and runs (or only checks) every scenario of the files, and hands each result to
+    /// `deliver` on the calling thread, in a stable order: file order, then document order, with
+    /// a later reuse of a scenario id made invalid (`DuplicateIDs`). With `jobs` > 1 the files
+    /// run on that many threads while the calling thread delivers the finished files in order,
+    /// so the results are the same, in the same order, for any `jobs`. A file's results are
+    /// freed once delivered, and workers stay at most `window` files ahead of the delivery, so
+    /// memory does not grow with the number of files. With `failFast` the delivery ends with the
+    /// first failed or invalid scenario in that order (files after it may have run; their
+    /// results are dropped, so what is delivered does not depend on timing). `progress(done,
+    /// total)` is called as files finish, one call at a time.
+    public static func run<Files: RandomAccessCollection & Sendable>(
+        files: Files, options: SuiteOptions, progress: (@Sendable (Int, Int) -> Void)? = nil,
+        deliver: (ScenarioResult) -> Void
+    ) where Files.Element == String, Files.Index == Int {
+        var ids = DuplicateIDs()
+        /// Delivers the results of file `i`; false when fail-fast ends the run.
+        func deliverFile(_ i: Int, _ results: [ScenarioResult]) -> Bool {
+            for var result in results {
+                let stop = options.failFast && result.outcome.isFailedOrInvalid
+                ids.check(&result, fileNumber: i) { files[$0] }
+                deliver(result)
+                if stop { return false }
+            }
+            return true
+        }
+
+        let jobs = max(1, min(options.jobs, files.count))
+        if jobs == 1 {
+            for (i, file) in files.enumerated() {
+                let results = runFile(file, options: options)
+                progress?(i + 1, files.count)
+                guard deliverFile(i, results) else { return }
+            }
+            return
+        }
+
+        let window = deliveryWindow(jobs: jobs)
+        let state = SharedState(ParallelState(slots: Array(repeating: nil, count: files.count)))
+        // Both start at 0 (libdispatch traps when a semaphore is freed below its initial value,
+        // which a fail-fast stop would leave `room` at).
+        let finished = DispatchSemaphore(value: 0)  // one signal per file run
+        let room = DispatchSemaphore(value: 0)  // files a worker may take before delivery catches up
+        for _ in 0..<window { room.signal() }
+        let workers = DispatchGroup()
+        for _ in 0..<jobs {
+            DispatchQueue.global().async(group: workers) {
+                while true {
+                    room.wait()
+                    let next: Int? = state.withLock { s in
+                        guard !s.stopped, s.next < files.count, s.next < s.firstFailedFile else { return nil }
+                        defer { s.next += 1 }
+                        return s.next
+                    }
+                    guard let i = next else { room.signal(); return }
+                    let results = runFile(files[i], options: options)
+                    state.withLock { s in
+                        s.slots[i] = results
+                        s.done += 1
+                        if options.failFast, results.contains(where: { $0.outcome.isFailedOrInvalid }) {
+                            s.firstFailedFile = min(s.firstFailedFile, i)
+                        }
+                        progress?(s.done, files.count)
+                    }
+                    finished.signal()
+                }
+            }
+        }
+        var delivered = 0
+        deliveries: while delivered < files.count {
+            let ready: [ScenarioResult]? = state.withLock { s in
+                guard let slot = s.slots[delivered] else { return nil }
+                s.slots[delivered] = nil
+                return slot
+            }
+            // Every file up to a fail-fast stop is taken by a worker, so this slot will be filled.
+            guard let ready else { finished.wait(); continue }
+            delivered += 1
+            room.signal()
+            if !deliverFile(delivered - 1, ready) { break deliveries }
+        }
+        state.withLock { s in s.stopped = true }
+        for _ in 0..<jobs { room.signal() }  // wake any worker waiting for room, to see the stop
+        workers.wait()
+    }
+
+    /// How many files the workers of a parallel run may have taken beyond the last one delivered.
+    static func deliveryWindow(jobs: Int) -> Int { max(64, jobs * 16) }
 
     /// Scenario ids are unique within a suite: a later scenario reusing an id is invalid.
     public static func rejectDuplicateIDs(_ results: [ScenarioResult]) -> [ScenarioResult] {
-        var seen: [String: ScenarioResult] = [:]
-        var out = results
-        for (i, r) in results.enumerated() {
-            if case .invalid = r.outcome { continue }
-            if let first = seen[r.id] {
-                out[i].outcome = .invalid([Diagnostic(.error, "scenario id '\(r.id)' is already used by \(first.file):\(first.line); ids are unique within a suite",
-                                                      at: SourceLocation(file: r.file, line: r.line, column: 1))])
-            } else {
-                seen[r.id] = r
-            }
+        var ids = DuplicateIDs()
+        return results.map { r in
+            var r = r
+            ids.check(&r)
+            return r
         }
-        return out
     }
 
     /// A lock around the state the worker threads share.
@@ -171,18 +229,39 @@ public enum Suite {
         func withLock<R: Sendable>(_ body: (inout sending ParallelState) -> sending R) -> R { mutex.withLock(body) }
     }
 
-    /// Shared by the worker threads of `run`.
+    /// Shared by the worker threads of `run` and the delivering thread.
     struct ParallelState: Sendable {
+        /// The results of files run and not yet delivered (delivered slots go back to nil).
         var slots: [[ScenarioResult]?]
         var next = 0
         var done = 0
         var firstFailedFile = Int.max
+        /// The delivery is over: workers take no more files.
+        var stopped = false
+    }
+
+    /// Whether a path comes again after other paths (`a b a`): then a file's results do not all
+    /// come together in a run, which a streamed JUnit report needs. Only the paths' hashes are
+    /// kept, so two different paths with the same hash give a cautious yes.
+    public static func hasSeparatedRepeats<S: Sequence>(_ paths: S) -> Bool where S.Element == String {
+        var seen: Set<Int> = []
+        var previous: String?
+        for p in paths {
+            if p != previous && !seen.insert(p.hashValue).inserted { return true }
+            previous = p
+        }
+        return false
     }
 
     /// The files of shard `k` of `n` (1-based): file i (0-based, in discovery order) belongs to
     /// shard i mod n + 1. Every file is in exactly one shard, whatever the machine.
     public static func shard(_ files: [String], _ k: Int, of n: Int) -> [String] {
         files.enumerated().filter { $0.offset % n == k - 1 }.map(\.element)
+    }
+
+    /// `shard` of a path list.
+    public static func shard(_ files: PathList, _ k: Int, of n: Int) -> PathList {
+        PathList(stride(from: k - 1, to: files.count, by: n).lazy.map { files[$0] })
     }
 
     /// The results of one file.
