@@ -301,10 +301,10 @@ func suite(_ o: BenchOptions, dir: String, bin: String, bench: String, sections:
     }
     if sections("rss") {
         let bigDir = "\(dir)/suite\(o.bigFiles)"
-        generate(into: bigDir, count: o.bigFiles, seed: o.seed, distinct: 10_000)
+        generate(into: bigDir, count: o.bigFiles, seed: o.seed)   // unique ids: a suite rejects reused ones
         func rss(_ path: String) -> Int {
             let out = "\(dir)/rss.txt"
-            let status = spawn(["/usr/bin/time", "-f", "%M", "-o", out, bin, "run", path])
+            let status = spawn(["/usr/bin/time", "-f", "%M", "-o", out, bin, "run", "--max-files", "\(max(o.files, o.bigFiles))", path])
             if status != 0 { fail("ringspec run \(path) exited with \(status)") }
             let text = String(decoding: readFile(out) ?? [], as: UTF8.self)
             return Int(text.split(separator: "\n").last.map(String.init) ?? "") ?? -1
