@@ -60,7 +60,7 @@ struct DecodeContext {
                 error(p.key, "keys of \(what()) must be plain names")
                 continue
             }
-            if !allowed.contains(k) {
+            if !allowed.containsText(k) {
                 error(p.key, "unknown key '\(k)' in \(what())", notes: hint(k, allowed).map { [$0] } ?? ["valid keys: \(allowed.joined(separator: ", "))"])
                 continue
             }
@@ -186,6 +186,23 @@ struct DecodeContext {
     }
 }
 
+/// String equality that first compares UTF-8 lengths: most keys compared against a list differ in
+/// length, and that test is a few instructions where `==` on two different strings takes a call
+/// into the runtime.
+@inline(__always)
+func sameText(_ a: String, _ b: String) -> Bool {
+    a.utf8.count == b.utf8.count && a == b
+}
+
+extension Array where Element == String {
+    /// `contains(_:)` through `sameText`.
+    @inline(__always)
+    func containsText(_ s: String) -> Bool {
+        for e in self where sameText(e, s) { return true }
+        return false
+    }
+}
+
 /// The checked pairs of a mapping, looked up by key. Mappings in a scenario have a handful of keys
 /// (and the loader has already refused duplicates), so a linear scan beats hashing every key.
 struct FieldMap {
@@ -194,11 +211,11 @@ struct FieldMap {
     /// The value under `key`; setting replaces it (or appends a new pair), setting nil removes it.
     subscript(key: String) -> YAMLNode? {
         get {
-            for e in entries where e.key == key { return e.value }
+            for e in entries where sameText(e.key, key) { return e.value }
             return nil
         }
         set {
-            let i = entries.firstIndex { $0.key == key }
+            let i = entries.firstIndex { sameText($0.key, key) }
             switch (i, newValue) {
             case let (i?, v?): entries[i].value = v
             case let (i?, nil): entries.remove(at: i)

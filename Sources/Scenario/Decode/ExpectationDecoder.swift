@@ -22,7 +22,7 @@ extension DecodeContext {
             func add(_ kind: Check.Kind, _ at: YAMLNode) {
                 checks.append(Check(kind: kind, prefix: path, leaf: k, location: location(at), fields: at))
             }
-            guard Self.stepExpectKeys.contains(k) else {
+            guard Self.stepExpectKeys.containsText(k) else {
                 var notes = hint(k, Self.stepExpectKeys).map { [$0] } ?? []
                 if Self.finalExpectKeys.contains(k) { notes.append("'\(k)' is a check on the whole run: put it in the top-level expect") }
                 error(p.key, "unknown key '\(k)' in \(path)", notes: notes)
@@ -36,7 +36,7 @@ extension DecodeContext {
                 mentions = true
                 if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.faults([]), v); continue }
                 guard let items = sequence(v, here) else { continue }
-                add(.faults(items.enumerated().compactMap { faultMatcher($0.element, "\(here)[\($0.offset)]", names: names) }), v)
+                add(.faults(items.indices.compactMap { faultMatcher(items[$0], "\(here)[\($0)]", names: names) }), v)
             case "gate":
                 if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.gate(nil), v); continue }
                 guard let m = mapping(v, here, allowed: ["vector", "type", "dpl", "from_cpl", "to_cpl", "stack_switch", "if"]) else { continue }

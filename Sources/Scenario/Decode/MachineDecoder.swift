@@ -61,7 +61,7 @@ extension DecodeContext {
         if let n = m["gdt"] { setup.gdt = table(n, "gdt", names: names, mode: setup.mode) }
         if let n = m["ldt"] {
             if let items = sequence(n, "ldt") {
-                setup.ldt = items.enumerated().map { i, item in descriptor(item, "ldt[\(i)]", names: names, mode: setup.mode) }
+                setup.ldt = items.indices.map { i in descriptor(items[i], "ldt[\(i)]", names: names, mode: setup.mode) }
             }
         }
         if let n = m["idt"] { gates = idt(n, names: names, mode: setup.mode) }
@@ -147,7 +147,7 @@ extension DecodeContext {
     mutating func collectNames(_ node: YAMLNode, into names: inout [String: Int], table: String) {
         var entries: [(Int, YAMLNode)] = []
         if let items = node.sequence {
-            entries = items.enumerated().map { ($0.offset, $0.element) }
+            entries = items.indices.map { ($0, items[$0]) }
         } else if let pairs = node.mapping {
             for p in pairs {
                 guard let k = p.key.scalar, case let .value(v, false) = parseInteger(k), v < 8192 else { continue }
@@ -162,7 +162,8 @@ extension DecodeContext {
     mutating func table(_ node: YAMLNode, _ what: String, names: SelectorNames, mode: MachineMode) -> TableSpec? {
         if let items = node.sequence {
             var out: [TableEntry?] = []
-            for (i, item) in items.enumerated() {
+            for i in items.indices {
+                let item = items[i]
                 if i > 0, let prev = out.last, let prevEntry = prev, prevEntry.high != nil {
                     if !item.isNullScalar { error(item, "\(what)[\(i)] is the upper half of the 16-byte descriptor at \(i - 1): leave it null") }
                     out.append(nil)
@@ -361,7 +362,8 @@ extension DecodeContext {
     mutating func pages(_ node: YAMLNode, _ what: String) -> [PageMapping] {
         guard let items = sequence(node, what) else { return [] }
         var out: [PageMapping] = []
-        for (i, item) in items.enumerated() {
+        for i in items.indices {
+            let item = items[i]
             let w = "\(what)[\(i)]"
             guard let m = mapping(item, w, allowed: Self.pageKeys) else { continue }
             guard let vn = m["virt"], let virt = uint(vn, "\(w).virt") else {

@@ -64,7 +64,8 @@ extension DecodeContext {
         var tasks: [TaskSpec] = []
         var seen: [String: YAMLNode] = [:]
         var running = 0
-        for (i, item) in items.enumerated() {
+        for i in items.indices {
+            let item = items[i]
             let w = "processes[\(i)]"
             guard let m = mapping(item, w, allowed: Self.processKeys) else { continue }
             guard let nn = m["name"], let name = string(nn, "\(w).name") else {
@@ -87,14 +88,15 @@ extension DecodeContext {
                 t.bits = v
             }
             if let n = m["memory"], let vmas = sequence(n, "\(w).memory") {
-                t.memory = vmas.enumerated().compactMap { j, v in vma(v, "\(w).memory[\(j)]") }
+                t.memory = vmas.indices.compactMap { j in vma(vmas[j], "\(w).memory[\(j)]") }
             }
             if let n = m["pages"] { t.pages = pages(n, "\(w).pages") }
             if let n = m["context"] { context(n, "\(w).context", into: &t, names: names) }
             if let n = m["files"] { t.files = files(n, "\(w).files") }
             tasks.append(t)
         }
-        for (i, item) in items.enumerated() {
+        for i in items.indices {
+            let item = items[i]
             if let pn = item.value(forKey: "parent"), let p = pn.scalar, seen[p] == nil {
                 error(pn, "processes[\(i)].parent '\(p)' names no process", notes: hint(p, Array(seen.keys)).map { [$0] } ?? [])
             }
@@ -160,7 +162,7 @@ extension DecodeContext {
     mutating func files(_ node: YAMLNode, _ w: String) -> [Int: String] {
         var out: [Int: String] = [:]
         if let items = node.sequence {
-            for (i, item) in items.enumerated() { if let s = string(item, "\(w)[\(i)]") { out[i] = s } }
+            for i in items.indices { if let s = string(items[i], "\(w)[\(i)]") { out[i] = s } }
         } else if let pairs = node.mapping {
             for p in pairs {
                 guard let fd = uint(p.key, "file descriptor", max: 1023), let s = string(p.value, "file name") else { continue }

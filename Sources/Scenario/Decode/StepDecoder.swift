@@ -13,7 +13,8 @@ extension DecodeContext {
         guard let items = sequence(node, "steps") else { return [] }
         var out: [StepSpec] = []
         out.reserveCapacity(items.count)
-        for (i, item) in items.enumerated() {
+        for i in items.indices {
+            let item = items[i]
             let w = "steps[\(i)]"
             // Bare `- wait` / `- schedule`.
             if let s = item.scalar, item.scalarStyle == .plain {
@@ -32,7 +33,7 @@ extension DecodeContext {
                 guard let k = p.key.scalar else { error(p.key, "step keys must be names"); continue }
                 if k == "as" { actor = string(p.value, "\(w).as"); continue }
                 if k == "expect" { expectNode = p.value; continue }
-                if Self.eventKeys.contains(k) {
+                if Self.eventKeys.containsText(k) {
                     if let first = eventPair {
                         error(p.key, "\(w) has two events ('\(first.key.scalar ?? "")' and '\(k)'): one event per step")
                     } else {
@@ -119,7 +120,8 @@ extension DecodeContext {
             var args: [SyscallArgument] = []
             if let an = m["args"], let items = sequence(an, "\(w).syscall.args") {
                 if items.count > 6 { error(an, "\(w).syscall.args: at most 6 arguments") }
-                for (j, a) in items.enumerated() {
+                for j in items.indices {
+                    let a = items[j]
                     if let s = a.scalar, a.scalarStyle != .plain {
                         args.append(.string(s))
                     } else if let s = a.scalar, case .invalid = parseInteger(s) {

@@ -47,7 +47,9 @@ enum YAMLMappingResolver {
             for i in pairs.indices {
                 guard case .scalar(let text, _) = pairs[i].key.content else { continue }
                 for j in 0..<i {
-                    if case .scalar(let other, _) = pairs[j].key.content, other == text {
+                    if case .scalar(let other, _) = pairs[j].key.content, other.utf8.count == text.utf8.count,
+                        other == text
+                    {
                         throw duplicateError(text, second: pairs[i].key, first: pairs[j].key)
                     }
                 }

@@ -58,6 +58,14 @@ public struct YAMLNode: Sendable {
         }
     }
 
+    /// A scalar without tag, anchor or alias mark (the loader's common case).
+    init(plainScalar text: String, style: ScalarStyle, start: SourceMark, end: SourceMark) {
+        self.content = .scalar(text, style)
+        self.packedStart = PackedMark(start)
+        self.packedEnd = PackedMark(end)
+        self.extras = nil
+    }
+
     private mutating func setExtras(tag: String?, anchor: String?, aliasMark: SourceMark?) {
         if tag == nil && anchor == nil && aliasMark == nil {
             extras = nil

@@ -148,6 +148,19 @@ struct YAMLTreeBuilder: ~Copyable {
         case YAML_FOLDED_SCALAR_STYLE: style = .folded
         default: style = .plain
         }
+        if data.tag == nil && data.anchor == nil {
+            // The common case: no tag, no anchor. A scalar key may be `<<` (two bytes).
+            let mayMerge = top.isMapping && (scratch.count - top.base) & 1 == 0 && length == 2
+            let node = YAMLNode(plainScalar: text, style: style, start: start, end: marks.mark(event.end_mark))
+            if top.isDocument {
+                root = node
+                return
+            }
+            if mayMerge { top.mayMerge = true }
+            top.nodeCount += 1
+            scratch.push(node)
+            return
+        }
         let tag = try checkedTag(data.tag, kind: .scalar, at: start)
         let anchor = Self.string(data.anchor)
         let node = YAMLNode(
