@@ -240,8 +240,10 @@ public struct System: Sendable {
         var saved: TaskContext?
         let actor = core.current
         if asKernel {
-            guard kernelActive else {
-                out.error = "access with cpl: 0 needs the kernel model (preset linux) to know the task's kernel stack"
+            // On a bare CPU (`kernel: none`) the linux preset still gives the task a kernel stack (the
+            // TSS's ring-0 stack) and kernel selectors; a fault then stops at its handler, as any other.
+            guard core.presetActive else {
+                out.error = "access with cpl: 0 needs the linux preset, which gives the task its kernel code and stack segments"
                 return
             }
             saved = TaskContext(machine.cpu)

@@ -100,10 +100,13 @@ struct DecodeContext {
             switch s {
             case "true", "True", "TRUE", "yes", "Yes", "on", "On": return true
             case "false", "False", "FALSE", "no", "No", "off", "Off": return false
+            // Bits and flags are often written as 1 and 0 (`error_code: {p: 1, w: 0}`, `present: 0`).
+            case "1": return true
+            case "0": return false
             default: break
             }
         }
-        error(node, "\(what()) must be true or false, not \(describe(node))")
+        error(node, "\(what()) must be true or false (or 1 or 0), not \(describe(node))")
         return nil
     }
 

@@ -34,7 +34,7 @@ public enum ScenarioSchema {
       "maximum": 1000000
     },
     "partial": {
-      "type": "boolean"
+      "$ref": "#/definitions/flag"
     },
     "extends": {
       "type": "string"
@@ -69,6 +69,27 @@ public enum ScenarioSchema {
     }
   },
   "definitions": {
+    "flag": {
+      "description": "true or false; 1 and 0 are accepted too (YAML 1.1 yes/no and on/off as well).",
+      "enum": [
+        true,
+        false,
+        1,
+        0,
+        "yes",
+        "no",
+        "on",
+        "off",
+        "True",
+        "False",
+        "TRUE",
+        "FALSE",
+        "Yes",
+        "No",
+        "On",
+        "Off"
+      ]
+    },
     "integer": {
       "description": "An integer: decimal, 0x hex, 0b binary or 0o octal, `_` allowed as a separator.",
       "anyOf": [
@@ -130,7 +151,7 @@ public enum ScenarioSchema {
       "additionalProperties": false,
       "properties": {
         "wp": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         }
       }
     },
@@ -139,25 +160,25 @@ public enum ScenarioSchema {
       "additionalProperties": false,
       "properties": {
         "pse": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "pae": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "pge": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "smep": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "smap": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "pke": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "pcide": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         }
       }
     },
@@ -166,10 +187,10 @@ public enum ScenarioSchema {
       "additionalProperties": false,
       "properties": {
         "sce": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "nxe": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         }
       }
     },
@@ -178,28 +199,28 @@ public enum ScenarioSchema {
       "additionalProperties": false,
       "properties": {
         "if": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "ac": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "tf": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "df": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "nt": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "of": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "cf": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "rf": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "iopl": {
           "$ref": "#/definitions/integer"
@@ -241,7 +262,7 @@ public enum ScenarioSchema {
               "$ref": "#/definitions/integer"
             },
             "present": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "base": {
               "$ref": "#/definitions/integer"
@@ -264,25 +285,25 @@ public enum ScenarioSchema {
               ]
             },
             "conforming": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "readable": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "long": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "accessed": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "writable": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "expand_down": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "busy": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "selector": {
               "$ref": "#/definitions/selector"
@@ -657,7 +678,7 @@ public enum ScenarioSchema {
               "$ref": "#/definitions/integer"
             },
             "present": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "ist": {
               "$ref": "#/definitions/integer"
@@ -691,53 +712,53 @@ public enum ScenarioSchema {
           ]
         },
         "present": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "writable": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "user": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "nx": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "global": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "accessed": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "dirty": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "pkey": {
           "$ref": "#/definitions/integer"
         },
         "reserved": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "pml4e": {
           "type": "object",
           "additionalProperties": false,
           "properties": {
             "present": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "writable": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "user": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "nx": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "accessed": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "reserved": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             }
           }
         },
@@ -746,22 +767,22 @@ public enum ScenarioSchema {
           "additionalProperties": false,
           "properties": {
             "present": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "writable": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "user": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "nx": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "accessed": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "reserved": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             }
           }
         },
@@ -770,22 +791,22 @@ public enum ScenarioSchema {
           "additionalProperties": false,
           "properties": {
             "present": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "writable": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "user": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "nx": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "accessed": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             },
             "reserved": {
-              "type": "boolean"
+              "$ref": "#/definitions/flag"
             }
           }
         }
@@ -1012,7 +1033,7 @@ public enum ScenarioSchema {
                   "$ref": "#/definitions/integer"
                 },
                 "preempt": {
-                  "type": "boolean"
+                  "$ref": "#/definitions/flag"
                 }
               }
             },
@@ -1063,7 +1084,7 @@ public enum ScenarioSchema {
           "pattern": "^[r-][w-][x-]$"
         },
         "populate": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         }
       },
       "required": [
@@ -1172,13 +1193,13 @@ public enum ScenarioSchema {
                       "$ref": "#/definitions/selector"
                     },
                     "idt": {
-                      "type": "boolean"
+                      "$ref": "#/definitions/flag"
                     },
                     "ext": {
-                      "type": "boolean"
+                      "$ref": "#/definitions/flag"
                     },
                     "ti": {
-                      "type": "boolean"
+                      "$ref": "#/definitions/flag"
                     }
                   }
                 },
@@ -1187,22 +1208,22 @@ public enum ScenarioSchema {
                   "additionalProperties": false,
                   "properties": {
                     "p": {
-                      "type": "boolean"
+                      "$ref": "#/definitions/flag"
                     },
                     "w": {
-                      "type": "boolean"
+                      "$ref": "#/definitions/flag"
                     },
                     "u": {
-                      "type": "boolean"
+                      "$ref": "#/definitions/flag"
                     },
                     "rsvd": {
-                      "type": "boolean"
+                      "$ref": "#/definitions/flag"
                     },
                     "i": {
-                      "type": "boolean"
+                      "$ref": "#/definitions/flag"
                     },
                     "pk": {
-                      "type": "boolean"
+                      "$ref": "#/definitions/flag"
                     }
                   }
                 }
@@ -1273,10 +1294,10 @@ public enum ScenarioSchema {
                   "$ref": "#/definitions/integer"
                 },
                 "stack_switch": {
-                  "type": "boolean"
+                  "$ref": "#/definitions/flag"
                 },
                 "if": {
-                  "type": "boolean"
+                  "$ref": "#/definitions/flag"
                 }
               }
             }
@@ -1389,7 +1410,7 @@ public enum ScenarioSchema {
           "type": "string"
         },
         "shutdown": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "trace": {
           "type": "array",
@@ -1401,10 +1422,10 @@ public enum ScenarioSchema {
           "$ref": "#/definitions/integer"
         },
         "accessed": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         },
         "dirty": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         }
       },
       "description": "Checks on one step; only what is written is checked."
@@ -1464,7 +1485,7 @@ public enum ScenarioSchema {
           "$ref": "#/definitions/integer"
         },
         "shutdown": {
-          "type": "boolean"
+          "$ref": "#/definitions/flag"
         }
       },
       "description": "Checks on the whole run, made after the last step."
@@ -1610,7 +1631,7 @@ public enum ScenarioSchema {
                   "$ref": "#/definitions/integer"
                 },
                 "implicit": {
-                  "type": "boolean"
+                  "$ref": "#/definitions/flag"
                 }
               },
               "required": [
