@@ -79,6 +79,12 @@ extension Machine {
                 return result
             case let .movToSegment(reg, sel):
                 if reg == .ss { try loadStackSegment(Selector(sel)) } else { try loadDataSegment(reg, Selector(sel)) }
+            case let .movRegisterToSegment(reg, r):
+                let sel = Selector(UInt16(truncatingIfNeeded: cpu[r]))
+                if reg == .ss { try loadStackSegment(sel) } else { try loadDataSegment(reg, sel) }
+            case let .movSegmentToRegister(r, reg, width):
+                let sel = UInt64(cpu[segment: reg].selector)
+                cpu[r] = width == 2 ? (cpu[r] & ~0xFFFF) | sel : sel
             case .movToCS:
                 throw Fault(.UD, rule: "SEG-7", "MOV CS is an invalid opcode: CS changes only through far transfers, interrupts and their returns")
             case let .movImmediate(r, v):

@@ -22,6 +22,10 @@ public enum Instruction: Sendable, Equatable {
     case jmpFar(selector: UInt16, offset: UInt64)
     case retf(popBytes: UInt16)
     case movToSegment(SegmentRegisterName, UInt16)
+    /// MOV Sreg, r16/r32/r64 (8E /r): loads the selector in the register's low 16 bits.
+    case movRegisterToSegment(SegmentRegisterName, GPR)
+    /// MOV r, Sreg (8C /r): the selector, into the low 16 bits (`width` 2) or zero-extended (4, 8).
+    case movSegmentToRegister(GPR, SegmentRegisterName, width: Int)
     /// MOV CS, r/m: always #UD (SEG-7).
     case movToCS
     case movImmediate(GPR, UInt64)
@@ -45,7 +49,8 @@ public enum Instruction: Sendable, Equatable {
         case let .iret(width): width == 8 ? 2 : (width == 2 ? 2 : 1)
         case .callFar, .jmpFar: in64BitMode ? 7 : 7
         case let .retf(n): n == 0 ? 1 : 3
-        case .movToSegment, .movToCS: 2
+        case .movToSegment, .movToCS, .movRegisterToSegment: 2
+        case let .movSegmentToRegister(_, _, width): width == 2 ? 3 : (width == 8 ? 3 : 2)
         case .movImmediate: in64BitMode ? 10 : 5
         case .load, .store: in64BitMode ? 8 : 6
         case .lgdt, .lidt: 7

@@ -185,6 +185,15 @@ extension DecodeContext {
     /// `GP`, `"#GP"`, or `{vector, error_code, cr2}`.
     mutating func faultMatcher(_ v: YAMLNode, _ here: @autoclosure () -> String, names: SelectorNames) -> FaultMatcher? {
         if let s = v.scalar {
+            // A bare vector number (`fault: 13`), as `{vector: 13}`.
+            if v.scalarStyle == .plain, case .value = parseInteger(s) {
+                guard let x = uint(v, here(), max: 31) else { return nil }
+                guard let e = ExceptionVector(rawValue: UInt8(x)) else {
+                    error(v, "\(here()) \(x) is not an exception vector")
+                    return nil
+                }
+                return FaultMatcher(vector: e, errorCode: nil, cr2: nil)
+            }
             guard let e = ExceptionVector(name: s) else {
                 error(v, "unknown exception '\(s)'", notes: hint(s.uppercased().replacingHash(), ExceptionVector.allCases.map(\.name)).map { [$0] } ?? [])
                 return nil

@@ -8,7 +8,7 @@ struct InstructionParser {
     var mode: MachineMode
 
     static let examples = ["int 0x80", "int3", "into", "syscall", "sysret", "sysenter", "sysexit", "iret", "call far SEL:OFF",
-                           "jmp far SEL:OFF", "retf 8", "mov ds, SEL", "mov eax, 5", "mov eax, [0x1000]", "mov [0x1000], eax",
+                           "jmp far SEL:OFF", "retf 8", "mov ds, SEL", "mov ds, eax", "mov eax, ds", "mov eax, 5", "mov eax, [0x1000]", "mov [0x1000], eax",
                            "cli", "sti", "hlt", "lgdt", "lidt", "mov cr3, eax", "invlpg [0x1000]", "rdmsr", "wrmsr", "in", "out", "nop"]
 
     func parse(_ text: String) -> Result<Instruction, NameError> {
@@ -106,6 +106,7 @@ struct InstructionParser {
                 guard v <= 0xFFFF else { return fail("selector \(src) does not fit in 16 bits") }
                 return .success(.movToSegment(seg, UInt16(v)))
             }
+            if let r = GPR(name: src) { return .success(.movRegisterToSegment(seg, r)) }
             return resolveSelectorText(src, names: names).map { .movToSegment(seg, $0) }
         }
         if dst.hasPrefix("cr"), let n = Int(dst.dropFirst(2)) {
@@ -119,6 +120,7 @@ struct InstructionParser {
         guard let r = GPR(name: dst) else { return fail("unknown register '\(ops[0])'") }
         let s = src.lowercased()
         if s.hasPrefix("cr"), let n = Int(s.dropFirst(2)) { return .success(.movFromCR(r, n)) }
+        if let seg = SegmentRegisterName(rawValue: s) { return .success(.movSegmentToRegister(r, seg, width: Self.width(dst))) }
         if s.hasPrefix("[") {
             guard let a = memoryOperand(s) else { return fail("bad memory operand '\(src)'") }
             return .success(.load(r, address: a, size: Self.width(dst)))
@@ -174,6 +176,8 @@ extension Instruction {
         case let .jmpFar(sel, off): return "jmp far \(h(UInt64(sel))):\(h(off))"
         case let .retf(n): return n == 0 ? "retf" : "retf \(n)"
         case let .movToSegment(r, sel): return "mov \(r.rawValue), \(h(UInt64(sel)))"
+        case let .movRegisterToSegment(s, r): return "mov \(s.rawValue), \(r.name32)"
+        case let .movSegmentToRegister(r, s, width): return "mov \(width == 8 ? r.name64 : r.name32), \(s.rawValue)"
         case .movToCS: return "mov cs, ..."
         case let .movImmediate(r, v): return "mov \(r.name64), \(h(v))"
         case let .load(r, a, size): return "mov \(size == 8 ? r.name64 : r.name32), [\(h(a))]"

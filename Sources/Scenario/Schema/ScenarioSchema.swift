@@ -1168,10 +1168,15 @@ public enum ScenarioSchema {
       ]
     },
     "fault": {
-      "description": "An exception name (GP, \"#GP\", PF, ...) or {vector, error_code, cr2}.",
+      "description": "An exception name (GP, \"#GP\", PF, ...), a vector number (13), or {vector, error_code, cr2}.",
       "anyOf": [
         {
           "type": "string"
+        },
+        {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 31
         },
         {
           "type": "object",
