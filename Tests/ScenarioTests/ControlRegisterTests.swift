@@ -57,6 +57,37 @@ import Testing
           - exec: "mov cr4, eax"
             expect: {fault: GP}
         """, passes: false),
+        // I/O at CPL > IOPL (PRIV-1, SDM Vol. 1 §19.5.2): the preset's TSS has no bitmap within its
+        // limit, so no port is granted; a TSS with a bitmap inside its limit is refused (`in`/`out`
+        // name no port to look up).
+        Case(name: "IN at CPL 3 with IOPL 0 and no I/O bitmap in the TSS is #GP(0)", yaml: """
+        scenario: c
+        machine: {mode: ia32}
+        kernel: none
+        steps:
+          - exec: "in"
+            expect: {fault: {vector: GP, error_code: 0}}
+        """, passes: true),
+        Case(name: "OUT at CPL 3 with IOPL 3 needs no bitmap", yaml: """
+        scenario: c
+        machine: {mode: ia32, rflags: {iopl: 3}}
+        kernel: none
+        steps:
+          - exec: "out"
+            expect: {fault: none}
+        """, passes: true),
+        Case(name: "IN at CPL 3 with an I/O bitmap inside the TSS is refused as not modelled", yaml: """
+        scenario: c
+        machine:
+          mode: ia32
+          gdt:
+            20: {name: iotss, type: tss32, limit: 0x2068, iomap: 0x68}
+          tss: {name: iotss}
+        kernel: none
+        steps:
+          - exec: "in"
+            expect: {fault: GP}
+        """, passes: false),
     ]
 
     @Test(arguments: cases)

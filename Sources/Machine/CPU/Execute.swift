@@ -11,6 +11,15 @@ public struct ExecutionResult: Sendable, Equatable {
 }
 
 extension Machine {
+    /// The offset of the current TSS's I/O permission bitmap when its first byte lies within the
+    /// TSS limit (a 32- or 64-bit TSS: the base is the word at offset 0x66); nil otherwise.
+    func ioBitmapBase() -> UInt64? {
+        let type = cpu.tr.cache.type
+        guard cpu.tr.cache.usable, type != SystemType.tss16Available.rawValue, type != SystemType.tss16Busy.rawValue,
+              let base = tssRead(offset: 0x66, size: 2), base < UInt64(cpu.tr.cache.limit) else { return nil }
+        return base
+    }
+
     /// Runs one instruction. Faults are delivered; `kernel: none` leaves the CPU at the handler's entry.
     public mutating func execute(_ instruction: Instruction) -> ExecutionResult {
         pendingTaskSwitchTrap = false
@@ -105,7 +114,15 @@ extension Machine {
             case .inPort, .outPort:
                 let iopl = RFLAGS.iopl(of: cpu.rflags)
                 guard cpu.cpl <= iopl else {
-                    throw Fault.gp(0, rule: "PRIV-1", "\(instruction == .inPort ? "IN" : "OUT") at CPL \(cpu.cpl) with IOPL \(iopl): needs CPL <= IOPL (the TSS I/O bitmap is not modelled and grants nothing)")
+                    let name = instruction == .inPort ? "IN" : "OUT"
+                    // With CPL > IOPL the CPU consults the TSS's I/O permission bitmap (SDM Vol. 1
+                    // §19.5.2). A TSS whose bitmap lies beyond its limit (the linux preset's) grants no
+                    // port: #GP(0). A bitmap inside the limit could grant the port, which `in`/`out`
+                    // do not name: refused rather than guessed.
+                    if let base = ioBitmapBase() {
+                        unsupported = "\(name) at CPL \(cpu.cpl) > IOPL \(iopl) with an I/O permission bitmap inside the TSS (at offset 0x\(String(base, radix: 16))): the bitmap is not modelled"
+                    }
+                    throw Fault.gp(0, rule: "PRIV-1", "\(name) at CPL \(cpu.cpl) with IOPL \(iopl): needs CPL <= IOPL (the TSS has no I/O permission bitmap within its limit, so no port is granted)")
                 }
             case .nop:
                 break
