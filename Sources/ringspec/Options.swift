@@ -57,7 +57,7 @@ struct ReportOptions: ParsableArguments {
 }
 
 struct LimitOptions: ParsableArguments {
-    @Option(name: .long, help: "Suite root: paths in scenarios (extends) must stay inside it. Default: the folder given, or the file's folder.")
+    @Option(name: .long, help: "Suite root: paths in scenarios (extends) must stay inside it. Default: for each path given, that folder (or the file's folder).")
     var root: String?
 
     @Option(name: .long, help: "Largest scenario file, in bytes.")
@@ -93,18 +93,19 @@ struct LimitOptions: ParsableArguments {
         }
     }
 
+    /// A path given on the command line as a suite root: the folder itself, or a file's folder.
+    static func folder(of path: String) -> String {
+        var st = stat()
+        if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { return path }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+        return parts.isEmpty ? "." : (parts.joined(separator: "/").isEmpty ? "/" : parts.joined(separator: "/"))
+    }
+
     func suiteOptions(paths: [String]) -> SuiteOptions {
-        var defaultRoot = "."
-        if let first = paths.first {
-            var isDir = false
-            var st = stat()
-            if stat(first, &st) == 0 { isDir = (st.st_mode & S_IFMT) == S_IFDIR }
-            if isDir { defaultRoot = first } else {
-                let parts = first.split(separator: "/", omittingEmptySubsequences: false).dropLast()
-                defaultRoot = parts.isEmpty ? "." : (parts.joined(separator: "/").isEmpty ? "/" : parts.joined(separator: "/"))
-            }
-        }
+        let defaultRoot = paths.first.map(Self.folder(of:)) ?? "."
         var o = SuiteOptions(root: root ?? defaultRoot)
+        // Several paths and no --root: each file's root is the path it was found under.
+        if root == nil, paths.count > 1 { o.roots = paths.map(Self.folder(of:)) }
         o.load.yaml.maxFileBytes = maxFileBytes
         o.load.yaml.maxDepth = maxDepth
         o.load.yaml.maxAliasExpansion = maxAliasNodes

@@ -164,6 +164,22 @@ import Testing
         #expect(ok.status == 0, "\(ok.output)")
     }
 
+    /// Several paths and no --root: each file's extends stays inside the path it came from, so a
+    /// submission given next to a hidden folder cannot reach into it, and a second folder's own
+    /// fragments work.
+    @Test func extendsRootIsThePathTheFileCameFrom() throws {
+        let parent = try TempDir()
+        try parent.write("hidden/_answers.yaml", "machine: {mode: ia32}\nprocesses:\n  - {name: a, state: running}\n")
+        try parent.write("hidden/h.yaml", "scenario: h\nextends: _answers.yaml\nsteps:\n  - exec: nop\n    expect: {cpl: 3}\n")
+        try parent.write("other/_base.yaml", "machine: {mode: ia32}\nprocesses:\n  - {name: b, state: running}\n")
+        try parent.write("other/o.yaml", "scenario: o\nextends: _base.yaml\nsteps:\n  - exec: nop\n    expect: {cpl: 3, current: b}\n")
+        try parent.write("sub/s.yaml", "scenario: s\nextends: ../hidden/_answers.yaml\n")
+        let ok = try runRingspec(["run", parent.path + "/hidden", parent.path + "/other"])
+        #expect(ok.status == 0, "\(ok.output)")
+        let r = try runRingspec(["run", parent.path + "/hidden", parent.path + "/sub/s.yaml"])
+        expectRefused(r, "lies outside the suite root", file: "s.yaml:2:10", seconds: 20)
+    }
+
     @Test func extendsThroughASymlinkEscapeIsRefused() throws {
         let outside = try TempDir()
         try outside.write("_secret.yaml", "machine: {mode: ia32}\nprocesses:\n  - {name: secret-process-name, state: running}\n")

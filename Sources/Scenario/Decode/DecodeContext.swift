@@ -48,7 +48,9 @@ struct DecodeContext {
     // MARK: Shapes
 
     /// A mapping's pairs by key; reports keys not in `allowed` (with a hint) and non-scalar keys.
-    mutating func mapping(_ node: YAMLNode, _ what: @autoclosure () -> String, allowed: [String]) -> FieldMap? {
+    /// With `extensionKeys`, keys starting with `x-` are skipped (places to define anchors).
+    mutating func mapping(_ node: YAMLNode, _ what: @autoclosure () -> String, allowed: [String],
+                          extensionKeys: Bool = false) -> FieldMap? {
         guard let pairs = node.mapping else {
             error(node, "\(what()) must be a mapping, not \(describe(node))")
             return nil
@@ -60,6 +62,7 @@ struct DecodeContext {
                 error(p.key, "keys of \(what()) must be plain names")
                 continue
             }
+            if extensionKeys && k.utf8.starts(with: "x-".utf8) { continue }
             if !allowed.containsText(k) {
                 error(p.key, "unknown key '\(k)' in \(what())", notes: hint(k, allowed).map { [$0] } ?? ["valid keys: \(allowed.joined(separator: ", "))"])
                 continue

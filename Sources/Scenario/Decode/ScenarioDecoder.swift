@@ -83,7 +83,7 @@ public enum ScenarioDecoder {
     static func baseName(_ p: String) -> String { p.split(separator: "/").last.map(String.init) ?? p }
 
     static func decodeDocument(_ root: YAMLNode, ctx: inout DecodeContext, path: String, options: LoadOptions) -> ScenarioSpec? {
-        guard var top = ctx.mapping(root, "a scenario", allowed: topKeys) else { return nil }
+        guard var top = ctx.mapping(root, "a scenario", allowed: topKeys, extensionKeys: true) else { return nil }
         var id = ""
         if let n = top["scenario"], let s = ctx.string(n, "scenario") {
             id = s

@@ -11,6 +11,11 @@ public enum ScenarioSchema {
   "description": "One document of a ringspec scenario file. Use with `# yaml-language-server: $schema=PATH` on the first line.",
   "type": "object",
   "additionalProperties": false,
+  "patternProperties": {
+    "^x-": {
+      "description": "Ignored: a place to define anchors (`x-common: &common {...}`) for aliases and merge keys."
+    }
+  },
   "required": [
     "scenario"
   ],

@@ -21,7 +21,23 @@ public struct SuiteOptions: Sendable {
     public var failFast = false
     /// A scenario that checks nothing fails (it is only a warning otherwise).
     public var strict = false
+    /// One suite root per command-line path (its folder, or a file's folder), used instead of
+    /// `load.root` when not empty: a file's `extends` stays inside the root of the path it was
+    /// found under (the longest root that contains it).
+    public var roots: [String] = []
     public init(root: String) { load = LoadOptions(root: root) }
+
+    /// The suite root for `file`: the longest of `roots` that is a prefix of its path (as a folder),
+    /// or `load.root`.
+    func root(for file: String) -> String {
+        var best: String?
+        for r in roots {
+            let prefix = r.hasSuffix("/") ? r : r + "/"
+            guard r == "." || file.hasPrefix(prefix) || file == r else { continue }
+            if best == nil || r.count > best!.count || best == "." { best = r }
+        }
+        return best ?? load.root
+    }
 }
 
 public struct SuiteError: Error, Sendable, CustomStringConvertible {
@@ -267,7 +283,9 @@ public enum Suite {
     /// The results of one file.
     public static func runFile(_ file: String, options: SuiteOptions) -> [ScenarioResult] {
         var out: [ScenarioResult] = []
-        for loaded in ScenarioDecoder.load(file: file, display: file, options: options.load) {
+        var load = options.load
+        if !options.roots.isEmpty { load.root = options.root(for: file) }
+        for loaded in ScenarioDecoder.load(file: file, display: file, options: load) {
             switch loaded {
             case let .invalid(r):
                 out.append(r)
