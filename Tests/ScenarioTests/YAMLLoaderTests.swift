@@ -231,6 +231,15 @@ struct YAMLLoaderTests {
         #expect(!error.message.isEmpty)
     }
 
+    @Test func aTabWhereIndentationIsExpectedGetsANote() throws {
+        let error = try #require(loadError("a:\n  b: 1\n\tc: 2\n"))
+        #expect(error.mark.line == 3 && error.mark.column == 1)
+        #expect(error.notes.first == "this is a tab character: YAML indents with spaces only")
+        // Other errors get no such note.
+        let other = try #require(loadError("a: [1, 2"))
+        #expect(!other.notes.contains { $0.contains("tab") })
+    }
+
     @Test func parseErrorCarriesContext() throws {
         let error = try #require(loadError("a:\n  b: 1\n c: 2\n"))
         #expect(error.description == "3:2: did not find expected key while parsing a block mapping")

@@ -276,13 +276,18 @@ struct YAMLTreeBuilder: ~Copyable {
             return YAMLError(message: message, mark: marks.mark(ofByte: Int(parser.problem_offset)))
         default:
             let mark = marks.mark(parser.problem_mark)
+            // The commonest cause of this libyaml message in hand-written files: a tab.
+            var tabNote: [String] = []
+            if mark.offset >= 0, mark.offset < input.count, input[mark.offset] == 0x09 {
+                tabNote = ["this is a tab character: YAML indents with spaces only"]
+            }
             guard let context = parser.context.map({ String(cString: $0) }) else {
-                return YAMLError(message: problem, mark: mark)
+                return YAMLError(message: problem, mark: mark, notes: tabNote)
             }
             let contextMark = marks.mark(parser.context_mark)
             return YAMLError(
                 message: "\(problem) \(context)", mark: mark,
-                notes: ["\(context) started at \(contextMark)"])
+                notes: tabNote + ["\(context) started at \(contextMark)"])
         }
     }
 }
