@@ -81,7 +81,11 @@ extension Machine {
         if longMode && !(t.long && !t.big) {
             throw Fault(.GP, code: tsel.errorCode, rule: "FAR-11", "a 64-bit call gate must target a 64-bit code segment (L=1, D=0)")
         }
-        guard t.present else { throw Fault(.NP, code: tsel.errorCode, rule: "FAR-7", "the call gate's target \(tsel) is not present") }
+        // A JMP checks the target with check_cs (FAR-8 below): privilege before presence, so a more privileged
+        // non-conforming target that is also not present is #GP, not #NP. FAR-7's present check is CALL's.
+        if kind == .call {
+            guard t.present else { throw Fault(.NP, code: tsel.errorCode, rule: "FAR-7", "the call gate's target \(tsel) is not present") }
+        }
         let is32 = gate.systemType == .callGate
         let offset = longMode ? gate.gateOffset | (high & 0xFFFF_FFFF) << 32 : (is32 ? gate.gateOffset : gate.gateOffset & 0xFFFF)
         var recordType = "call"
@@ -262,6 +266,8 @@ extension Machine {
             var mask: UInt64 = 0x3F_7FD5 & ~(RFLAGS.vm | RFLAGS.vif | RFLAGS.vip | RFLAGS.iopl | RFLAGS.if)
             if cpl <= RFLAGS.iopl(of: cpu.rflags) { mask |= RFLAGS.if }
             if cpl == 0 { mask |= RFLAGS.iopl | RFLAGS.vif | RFLAGS.vip }
+            // A 16-bit IRET pops FLAGS: only EFLAGS[15:0] are loaded (SDM Vol. 2A, IRET).
+            if width == 2 { mask &= 0xFFFF }
             cpu.rflags = (cpu.rflags & ~mask) | (f & mask) | RFLAGS.reserved1
         }
         cpu.cpl = newCPL
