@@ -275,7 +275,7 @@ extension Machine {
             try push("CS", oldCS, width: 8)
             try push("RIP", event.returnIP, width: 8)
             if let code = event.errorCode { try push("error code", UInt64(code), width: 8) }
-            try checkBranchTarget(gate.gateOffset | (high & 0xFFFF_FFFF) << 32, cache: cs.cache, rule: "INT-6")
+            try checkBranchTarget(gate.gateOffset | (high & 0xFFFF_FFFF) << 32, cache: cs.cache, rule: "INT-6", code: extBit)
             cpu.ss = newSS
         } else {
             if inner {
@@ -290,6 +290,7 @@ extension Machine {
                 try push("ESP", oldSP, width: width)
             } else {
                 cursor = currentStack(rule: "INT-8")
+                cursor.faultCode = extBit  // #SS(0+EXT) on a same-privilege push (SEG-8)
             }
             let oldCS = UInt64(cpu.cs.selector)
             try push("EFLAGS", oldFlags & 0xFFFF_FFFF, width: width)
@@ -297,7 +298,7 @@ extension Machine {
             try push("EIP", event.returnIP & 0xFFFF_FFFF, width: width)
             if let code = event.errorCode { try push("error code", UInt64(code), width: width) }
             let offset = is32Gate ? gate.gateOffset : gate.gateOffset & 0xFFFF
-            try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6")
+            try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6", code: extBit)
             cpu.ss = cursor.ss
         }
         // Commit: CS:EIP, CPL, flags (INT-9).

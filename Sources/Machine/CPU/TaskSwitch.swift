@@ -189,6 +189,7 @@ extension Machine {
         // TASK-7: an exception's error code goes on the new task's stack.
         if let code = errorCode {
             var st = currentStack(rule: "TASK-7")
+            st.faultCode = extBit
             try st.push(UInt64(code), width: 4, on: &self)
             cpu[.rsp] = st.sp
         }
