@@ -133,10 +133,8 @@ extension Machine {
         if write && !ds.cache.isWritableData {
             throw Fault.gp(0, rule: "SEG-5c", "write through DS to a segment that is not writable")
         }
-        if ds.cache.type & 0x4 == 0 || ds.cache.isCode {
-            guard offset &+ UInt64(size) &- 1 <= UInt64(ds.cache.limit) else {
-                throw Fault.gp(0, rule: "SEG-3", "offset 0x\(String(offset, radix: 16)) exceeds the DS limit 0x\(String(ds.cache.limit, radix: 16))")
-            }
+        guard ds.cache.contains(offset: offset, size: size) else {
+            throw Fault.gp(0, rule: "SEG-3", "offset 0x\(String(offset, radix: 16)) lies outside the DS limits (limit 0x\(String(ds.cache.limit, radix: 16))\(ds.cache.isExpandDown ? ", expand-down" : ""))")
         }
         return (ds.cache.base &+ offset) & 0xFFFF_FFFF
     }
