@@ -328,6 +328,12 @@ struct NewTaskFaultCase: Sendable, CustomTestStringConvertible {
     NewTaskFaultCase(name: "ES not present", patch: { i, f in
         let s = f.add(CPUFixture.data(dpl: 0, present: false)); i.segs[0] = s; return UInt32(s) }, vector: .NP),
     NewTaskFaultCase(name: "LDT selector names a data segment", patch: { i, _ in i.ldt = Sel.kernelData; return 0x10 }, vector: .TS),
+    // SDM Table 7-1 (and Bochs): SS presence (#SS) is checked before SS.DPL == CPL (#TS).
+    NewTaskFaultCase(name: "SS not present and DPL != CPL", patch: { i, f in
+        let s = f.add(CPUFixture.data(dpl: 3, present: false)); i.segs[2] = s; return UInt32(s) }, vector: .SS),
+    // SDM Vol. 2A JMP: after the switch, EIP beyond the new CS limit is #GP(0).
+    NewTaskFaultCase(name: "EIP beyond the new CS limit", patch: { i, f in
+        let s = f.add(CPUFixture.code(dpl: 0, limit: 0xFFF, g: false)); i.segs[1] = s; i.eip = 0x3000; return 0 }, vector: .GP),
 ])
 func task6NewTaskFaults(_ c: NewTaskFaultCase) {
     var f = CPUFixture(.ia32, cpl: 0)
@@ -473,4 +479,19 @@ func task7TBit(_ how: String, _ tBit: Bool) {
     // Nothing is left pending for the next instruction.
     let next = f.run(.nop)
     #expect(next.faults.isEmpty)
+}
+
+@Test("TASK-6: an interrupt task switch to an EIP beyond the new CS limit is #GP(0+EXT)")
+func task6InterruptEIPBeyondLimitHasEXT() {
+    var f = CPUFixture(.ia32, cpl: 3)
+    var img = TaskImage()
+    let small = f.add(CPUFixture.code(dpl: 0, limit: 0xFFF, g: false))
+    img.segs[1] = small
+    img.eip = 0x3000
+    let t = f.addTask(img, dpl: 0)
+    f.setGateRaw(0x40, low: Descriptor.gate(type: .taskGate, selector: t, offset: 0, dpl: 0, present: true).low.raw)
+    var r = ExecutionResult()
+    r.delivery = f.m.deliverWithEscalation(InterruptEvent(vector: 0x40, source: .external, returnIP: f.m.cpu.rip), raised: &r.faults)
+    expectFirst(r, Expected(.GP, 1, "TASK-6"))
+    #expect(f.m.cpu.tr.selector == t)
 }

@@ -170,11 +170,17 @@ extension Machine {
         guard cs.present else { throw Fault(.NP, code: csSel.errorCode | extBit, rule: "TASK-6", "the new task's CS \(csSel) is not present") }
         cpu.cs = SegmentRegister(selector: csSel.value, cache: cs.cache)
         cpu.cpl = newCPL
+        // SS: null, limit, not writable data -> #TS; not present -> #SS; then RPL/DPL != CPL -> #TS
+        // (SDM Table 7-1 and Bochs check the presence before the DPL).
         let ssSel = selectors[2].1
-        guard !ssSel.isNull, let ss = descriptor(ssSel), ss.isWritableData, ssSel.rpl == newCPL, ss.dpl == newCPL else {
-            throw Fault(.TS, code: ssSel.errorCode | extBit, rule: "TASK-6", "the new task's SS \(ssSel) is not a writable data segment at CPL \(newCPL)")
+        guard !ssSel.isNull, let ss = descriptor(ssSel), ss.isWritableData else {
+            throw Fault(.TS, code: ssSel.errorCode | extBit, rule: "TASK-6", "the new task's SS \(ssSel) is not a writable data segment")
         }
         guard ss.present else { throw Fault(.SS, code: ssSel.errorCode | extBit, rule: "TASK-6", "the new task's SS \(ssSel) is not present") }
+        guard ssSel.rpl == newCPL, ss.dpl == newCPL else {
+            throw Fault(.TS, code: ssSel.errorCode | extBit, rule: "TASK-6",
+                        "the new task's SS \(ssSel) (RPL \(ssSel.rpl), DPL \(ss.dpl)) does not match CPL \(newCPL)")
+        }
         cpu.ss = SegmentRegister(selector: ssSel.value, cache: ss.cache)
         for (s, v) in selectors where s != .cs && s != .ss {
             if v.isNull { continue }
@@ -193,6 +199,9 @@ extension Machine {
             try st.push(UInt64(code), width: 4, on: &self)
             cpu[.rsp] = st.sp
         }
+        // The new EIP must lie within the new CS limit: #GP(0), with EXT for an interrupt task switch
+        // (SDM Vol. 2A JMP, CALL, INT n, IRET: "IF EIP not within code segment limit THEN #GP(0/EXT)").
+        try checkBranchTarget(cpu.rip, cache: cpu.cs.cache, rule: "TASK-6", code: extBit)
         // TASK-7: the T bit (offset 0x64 bit 0) asks for a #DB once the switch is complete.
         if read(TSS32.iomap, 2) & 1 != 0 { pendingTaskSwitchTrap = true }
     }
