@@ -578,3 +578,21 @@ func far16IretwKeepsUpperFlags() {
     #expect(f.m.cpu.rflags & RFLAGS.ac != 0, "AC is in EFLAGS[31:16]: a 16-bit IRET leaves it")
     #expect(f.m.cpu.rflags & RFLAGS.id != 0, "ID is in EFLAGS[31:16]: a 16-bit IRET leaves it")
 }
+
+@Test("FAR-4/12/16: in a 16-bit code segment (D=0) far CALL, RETF and IRET use 16-bit slots")
+func far4SixteenBitCodeSegment() {
+    var f = CPUFixture(.ia32, cpl: 3)
+    let code16 = f.add(CPUFixture.code(dpl: 3, big: false)) | 3
+    f.m.cpu.cs = SegmentRegister(selector: code16, cache: f.descriptor(code16).cache)
+    let sp = f.m.cpu[.rsp]
+    expectFirst(f.run(.callFar(selector: code16, offset: 0x2000)), nil)
+    #expect(f.m.cpu[.rsp] == sp - 4, "CS and IP pushed as words")
+    #expect(f.stack(sp - 4, 2, width: 2) == [farNext, UInt64(code16)])
+    expectFirst(f.run(.retf(popBytes: 0)), nil)
+    #expect(f.m.cpu[.rsp] == sp)
+    #expect(f.m.cpu.rip == farNext)
+    f.push([0x202, UInt64(code16), 0x1234], width: 2)
+    expectFirst(f.run(.iret(width: nil)), nil)
+    #expect(f.m.cpu.rip == 0x1234)
+    #expect(f.m.cpu[.rsp] == sp, "IRET popped three words")
+}

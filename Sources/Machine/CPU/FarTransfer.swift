@@ -9,8 +9,9 @@ public enum FarKind: String, Sendable {
 }
 
 extension Machine {
-    /// The operand width of far transfers and IRET at the current mode.
-    var farWidth: Int { in64BitMode ? 8 : 4 }
+    /// The operand width of far transfers and IRET at the current mode: 8 in 64-bit mode, else the code
+    /// segment's default operand size (D bit: 4, or 2 in a 16-bit code segment).
+    var farWidth: Int { in64BitMode ? 8 : (cpu.cs.cache.big ? 4 : 2) }
 
     /// Far JMP/CALL SEL:OFF (FAR-1..FAR-11, TASK-2).
     public mutating func farTransfer(_ kind: FarKind, selector sel: Selector, offset: UInt64, returnIP: UInt64) throws(Fault) {
@@ -191,7 +192,7 @@ extension Machine {
             try taskReturn(returnIP: nextIP)
             return
         }
-        let width = requested ?? (in64BitMode ? 8 : 4)
+        let width = requested ?? farWidth
         var st = currentStack(rule: "FAR-16")
         let ip = try st.pop(width: width, on: &self)
         let csValue = try st.pop(width: width, on: &self)
