@@ -354,6 +354,6 @@ private final class Counter: Sendable {
         let r = try CLI.run(["check", "scenarios", "--format", "json", "--output", path, "--jobs", "2"])
         #expect(r.status == 0)
         let document = try CLI.json(try CLI.read(path))
-        #expect((document["summary"] as? [String: Any])?["passed"] as? Int == 285)
+        #expect((document["summary"] as? [String: Any])?["passed"] as? Int == 286)
     }
 }
