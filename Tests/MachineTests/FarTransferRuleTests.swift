@@ -596,3 +596,15 @@ func far4SixteenBitCodeSegment() {
     #expect(f.m.cpu.rip == 0x1234)
     #expect(f.m.cpu[.rsp] == sp, "IRET popped three words")
 }
+
+@Test("FAR-16: in 64-bit mode IRETQ always pops SS:RSP, a same-privilege IRETD pops only EIP, CS, EFLAGS")
+func far16IretdIn64BitModeSameLevel() {
+    var f = CPUFixture(.x86_64, cpl: 0)
+    let sp = f.m.cpu[.rsp]
+    let ss = f.m.cpu.ss.selector
+    f.push([0x202, UInt64(Sel.kernelCode), 0x2000], width: 4)
+    expectFirst(f.run(.iret(width: 4)), nil)
+    #expect(f.m.cpu.rip == 0x2000)
+    #expect(f.m.cpu[.rsp] == sp, "three dwords popped, no SS:ESP")
+    #expect(f.m.cpu.ss.selector == ss)
+}

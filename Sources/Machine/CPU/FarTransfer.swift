@@ -221,8 +221,9 @@ extension Machine {
         try checkCodeSegment(d, sel, rpl: sel.rpl, cpl: sel.rpl, rule: "FAR-12")
         let newCPL = sel.rpl
         let outer = newCPL > cpl
-        // 64-bit IRETQ always pops SS:RSP; a far return does only on a privilege change.
-        let popsStack = outer || (flags != nil && in64BitMode)
+        // IRETQ (64-bit operand size, only in 64-bit mode) always pops SS:RSP; IRETD/IRETW and a far return
+        // do only on a privilege change (SDM Vol. 2A IRET pseudo-code, §6.14.3; Bochs long_iret).
+        let popsStack = outer || (flags != nil && in64BitMode && width == 8)
         st.sp = st.sp &+ extra
         var newSS = cpu.ss
         var newSP = st.sp
