@@ -592,3 +592,20 @@ func int8StackLimitHasEXT(_ src: EventSource) {
     #expect(r.faults.first?.vector == .SS)
     #expect(r.faults.first?.errorCode == ext(src))
 }
+
+@Test("INT-6/INT-8: legacy delivery checks the handler offset against the CS limit before pushing (#GP, not #SS)",
+      arguments: EventSource.allCases)
+func int6OffsetCheckedBeforePushes(_ src: EventSource) {
+    var f = CPUFixture(.ia32, cpl: 0)
+    let smallCS = f.add(CPUFixture.code(dpl: 0, limit: 0xFFF, g: false))
+    f.setGate(v40, selector: smallCS, offset: 0x2000, dpl: 3)
+    // A stack with no room: the pushes would fault #SS, but the offset check comes first.
+    let small = Descriptor.segment(base: 0x40000, limit: 0xFFF, type: 0x3, dpl: 0, present: true, long: false,
+                                   big: true, granularity4K: false)
+    let sel = f.add(small)
+    f.m.cpu.ss = SegmentRegister(selector: sel, cache: small.cache)
+    f.m.cpu[.rsp] = 4
+    let r = fire(&f, v40, src)
+    #expect(r.faults.first?.vector == .GP)
+    #expect(r.faults.first?.errorCode == ext(src))
+}

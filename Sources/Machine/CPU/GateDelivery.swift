@@ -278,9 +278,13 @@ extension Machine {
             try checkBranchTarget(gate.gateOffset | (high & 0xFFFF_FFFF) << 32, cache: cs.cache, rule: "INT-6", code: extBit)
             cpu.ss = newSS
         } else {
+            // Legacy: the handler offset is checked against the CS limit after the new stack's checks and
+            // before any push (SDM Vol. 2A INT n pseudo-code; Bochs protected_mode_int).
+            let offset = is32Gate ? gate.gateOffset : gate.gateOffset & 0xFFFF
             if inner {
                 let (ssSel, sp) = try stackFromTSS(cpl: newCPL, ext: ext, rule: "INT-7")
                 let ssDesc = try checkNewStack(ssSel, cpl: newCPL, ext: ext, rule: "INT-7")
+                try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6", code: extBit)
                 let newSS = SegmentRegister(selector: ssSel.value, cache: ssDesc.cache)
                 cursor = StackCursor(ss: newSS, sp: sp, cpl: newCPL, is64: false, faultCode: ssSel.errorCode | extBit, rule: "INT-7")
                 switched = true
@@ -289,6 +293,7 @@ extension Machine {
                 try push("SS", oldSS, width: width)
                 try push("ESP", oldSP, width: width)
             } else {
+                try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6", code: extBit)
                 cursor = currentStack(rule: "INT-8")
                 cursor.faultCode = extBit  // #SS(0+EXT) on a same-privilege push (SEG-8)
             }
@@ -297,8 +302,6 @@ extension Machine {
             try push("CS", oldCS, width: width)
             try push("EIP", event.returnIP & 0xFFFF_FFFF, width: width)
             if let code = event.errorCode { try push("error code", UInt64(code), width: width) }
-            let offset = is32Gate ? gate.gateOffset : gate.gateOffset & 0xFFFF
-            try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6", code: extBit)
             cpu.ss = cursor.ss
         }
         // Commit: CS:EIP, CPL, flags (INT-9).
