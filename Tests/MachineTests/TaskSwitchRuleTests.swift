@@ -495,3 +495,26 @@ func task6InterruptEIPBeyondLimitHasEXT() {
     expectFirst(r, Expected(.GP, 1, "TASK-6"))
     #expect(f.m.cpu.tr.selector == t)
 }
+
+@Test("TASK-6: a fault after the commit point saves the new task's EIP as its return address", arguments: [false, true])
+func task6PostCommitFaultSavesNewEIP(_ viaInterrupt: Bool) {
+    var f = CPUFixture(.ia32, cpl: 0)
+    var img = TaskImage()
+    let gone = f.add(CPUFixture.data(dpl: 0, present: false))
+    img.segs[3] = gone  // DS not present: #NP(DS) in the new task, at CPL 0 on its stack (ESP 0x60000)
+    let b = f.addTask(img, dpl: 0)
+    let r: ExecutionResult
+    if viaInterrupt {
+        f.setGateRaw(0x40, low: Descriptor.gate(type: .taskGate, selector: b, offset: 0, dpl: 0, present: true).low.raw)
+        var e = ExecutionResult()
+        e.delivery = f.m.deliverWithEscalation(InterruptEvent(vector: 0x40, source: .external, returnIP: f.m.cpu.rip), raised: &e.faults)
+        r = e
+    } else {
+        r = f.run(.jmpFar(selector: b, offset: 0))
+    }
+    expectFirst(r, Expected(.NP, UInt32(gone) | (viaInterrupt ? 1 : 0), "TASK-6"))
+    #expect(f.m.cpu.rip == Addr.handler(11))
+    #expect(f.m.cpu[.rsp] == img.gprs[4] - 16, "EFLAGS, CS, EIP, error code on the new task's stack")
+    #expect(f.stack(f.m.cpu[.rsp], 2, width: 4) == [UInt64(gone) | (viaInterrupt ? 1 : 0), img.eip],
+            "the saved EIP is the new task's first instruction, not the JMP")
+}

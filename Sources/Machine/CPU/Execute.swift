@@ -111,7 +111,10 @@ extension Machine {
             }
             cpu.rip = next
         } catch {
-            result.delivery = raise(error, returnIP: ip, raised: &result.faults)
+            // A fault after a task switch's commit point belongs to the new task (TASK-6).
+            let faultIP = taskSwitchFaultIP ?? ip
+            taskSwitchFaultIP = nil
+            result.delivery = raise(error, returnIP: faultIP, raised: &result.faults)
         }
         return result
     }

@@ -116,6 +116,9 @@ extension Machine {
             } catch let second {
                 noteFault(second)
                 raised.append(second)
+                // A fault after a task-gate switch's commit point is raised in the new task, at its EIP (TASK-6).
+                let committedIP = taskSwitchFaultIP
+                taskSwitchFaultIP = nil
                 let deliveringDF = event.source == .exception && event.vector == ExceptionVector.DF.rawValue
                 if deliveringDF {
                     trace.record(.escalation(first: .DF, second: second.vector, result: "triple fault"))
@@ -133,12 +136,12 @@ extension Machine {
                     trace.record(.escalation(first: firstVector, second: second.vector, result: "double fault"))
                     noteFault(df)
                     raised.append(df)
-                    event = InterruptEvent(vector: 8, source: .exception, errorCode: 0, returnIP: event.returnIP)
+                    event = InterruptEvent(vector: 8, source: .exception, errorCode: 0, returnIP: committedIP ?? event.returnIP)
                 } else {
                     // DF-2 "serial": the second exception is delivered in place of the first.
                     event = InterruptEvent(vector: second.vector.rawValue, source: .exception,
                                            errorCode: second.vector.pushesErrorCode ? (second.errorCode ?? 0) : nil,
-                                           returnIP: faultIP ?? event.returnIP)
+                                           returnIP: committedIP ?? faultIP ?? event.returnIP)
                 }
             }
         }

@@ -78,6 +78,7 @@ extension Machine {
                                     errorCode: UInt32?, ext: Bool, returnIP: UInt64? = nil) throws(Fault) {
         let extBit: UInt32 = ext ? 1 : 0
         lastTaskSwitchFromCPL = cpu.cpl
+        taskSwitchFaultIP = nil
         guard var newDesc = descriptor(sel), !sel.isLDT else {
             throw Fault(.GP, code: sel.errorCode | extBit, rule: "TASK-2", "TSS selector \(sel) does not name a GDT entry")
         }
@@ -133,6 +134,8 @@ extension Machine {
         var flags = read(TSS32.eflags, 4) | RFLAGS.reserved1
         if reason == .call || reason == .interrupt { flags |= RFLAGS.nt }
         cpu.rip = read(TSS32.eip, 4)
+        // Commit point passed: a fault from here on is raised in the new task, at its EIP.
+        taskSwitchFaultIP = cpu.rip
         for (r, off) in TSS32.gprOrder { cpu[r] = read(off, 4) }
         cpu.rflags = flags
         cpu.cr0 |= CR0.ts
@@ -202,6 +205,7 @@ extension Machine {
         // The new EIP must lie within the new CS limit: #GP(0), with EXT for an interrupt task switch
         // (SDM Vol. 2A JMP, CALL, INT n, IRET: "IF EIP not within code segment limit THEN #GP(0/EXT)").
         try checkBranchTarget(cpu.rip, cache: cpu.cs.cache, rule: "TASK-6", code: extBit)
+        taskSwitchFaultIP = nil
         // TASK-7: the T bit (offset 0x64 bit 0) asks for a #DB once the switch is complete.
         if read(TSS32.iomap, 2) & 1 != 0 { pendingTaskSwitchTrap = true }
     }
