@@ -54,6 +54,10 @@ public struct Machine: Sendable {
     public var lastTaskSwitchFromCPL: UInt8 = 0
     /// Set by a task switch into a TSS whose T bit is set: `execute` raises the #DB trap (TASK-7).
     public var pendingTaskSwitchTrap = false
+    /// Set by a task switch at its commit point to the new task's EIP (TASK-6): a fault raised after it belongs
+    /// to the new task and saves that EIP as its return address. Cleared when the switch completes, and taken
+    /// by whoever delivers the fault.
+    public var taskSwitchFaultIP: UInt64?
     /// Set when an input asks for behaviour the model does not implement; the run refuses it.
     public var unsupported: String?
 

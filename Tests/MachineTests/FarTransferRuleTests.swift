@@ -248,6 +248,17 @@ private let gateFaults: [FarFaultCase] = [
                  setup: { f in f.addCallGate(to: Sel.userCode, offset: 0x3000, dpl: 3) }, vector: .GP, code: 0x18, rule: "FAR-7"),
     FarFaultCase(name: "JMP gate to more privileged non-conforming", setup: gateTo(Sel.kernelCode), kind: .jmp,
                  vector: .GP, code: 0x08, rule: "FAR-8"),
+    // FAR-8: a JMP checks the target with check_cs (type, privilege, then present), so a more privileged
+    // non-conforming target is #GP even when it is also not present; FAR-7's #NP is the CALL order.
+    FarFaultCase(name: "JMP gate to more privileged non-conforming, not present (privilege before present)",
+                 setup: { f in let t = f.add(CPUFixture.code(dpl: 0, present: false)); return f.addCallGate(to: t, offset: 0x3000, dpl: 3) | 3 },
+                 kind: .jmp, vector: .GP, code: 0x50, rule: "FAR-8"),
+    FarFaultCase(name: "JMP gate to a same-privilege code segment that is not present",
+                 setup: { f in let t = f.add(CPUFixture.code(dpl: 3, present: false)); return f.addCallGate(to: t, offset: 0x3000, dpl: 3) | 3 },
+                 kind: .jmp, vector: .NP, code: 0x50, rule: "FAR-8"),
+    FarFaultCase(name: "64-bit JMP gate to more privileged non-conforming, not present", mode: .x86_64,
+                 setup: { f in let t = f.add(CPUFixture.code(dpl: 0, present: false, long: true)); return f.addCallGate(to: t, offset: 0x3000, dpl: 3) | 3 },
+                 kind: .jmp, vector: .GP, code: 0x58, rule: "FAR-8"),
     FarFaultCase(name: "TSS SS0 null", setup: withSS0 { _ in 0 }, vector: .TS, code: 0, rule: "FAR-9", delivers: false),
     FarFaultCase(name: "TSS SS0 beyond limit", setup: withSS0 { _ in 0x1F0 }, vector: .TS, code: 0x1F0, rule: "FAR-9", delivers: false),
     FarFaultCase(name: "TSS SS0 RPL 3", setup: withSS0 { _ in 0x13 }, vector: .TS, code: 0x10, rule: "FAR-9", delivers: false),
@@ -554,4 +565,46 @@ func far17VMIgnored(_ cpl: UInt8) {
     expectFirst(f.run(.iret(width: nil)), nil)
     #expect(f.m.cpu.rflags & RFLAGS.vm == 0)
     #expect(f.m.cpu.rip == 0x2000)
+}
+
+@Test("FAR-16/17: a 16-bit IRET loads only FLAGS[15:0]; EFLAGS[31:16] (AC, ID, ...) keep their values")
+func far16IretwKeepsUpperFlags() {
+    var f = CPUFixture(.ia32, cpl: 0)
+    f.m.cpu.rflags = RFLAGS.reserved1 | RFLAGS.ac | RFLAGS.id
+    f.push([RFLAGS.reserved1 | RFLAGS.cf, UInt64(Sel.kernelCode), 0x2000], width: 2)
+    expectFirst(f.run(.iret(width: 2)), nil)
+    #expect(f.m.cpu.rip == 0x2000)
+    #expect(f.m.cpu.rflags & RFLAGS.cf != 0)
+    #expect(f.m.cpu.rflags & RFLAGS.ac != 0, "AC is in EFLAGS[31:16]: a 16-bit IRET leaves it")
+    #expect(f.m.cpu.rflags & RFLAGS.id != 0, "ID is in EFLAGS[31:16]: a 16-bit IRET leaves it")
+}
+
+@Test("FAR-4/12/16: in a 16-bit code segment (D=0) far CALL, RETF and IRET use 16-bit slots")
+func far4SixteenBitCodeSegment() {
+    var f = CPUFixture(.ia32, cpl: 3)
+    let code16 = f.add(CPUFixture.code(dpl: 3, big: false)) | 3
+    f.m.cpu.cs = SegmentRegister(selector: code16, cache: f.descriptor(code16).cache)
+    let sp = f.m.cpu[.rsp]
+    expectFirst(f.run(.callFar(selector: code16, offset: 0x2000)), nil)
+    #expect(f.m.cpu[.rsp] == sp - 4, "CS and IP pushed as words")
+    #expect(f.stack(sp - 4, 2, width: 2) == [farNext, UInt64(code16)])
+    expectFirst(f.run(.retf(popBytes: 0)), nil)
+    #expect(f.m.cpu[.rsp] == sp)
+    #expect(f.m.cpu.rip == farNext)
+    f.push([0x202, UInt64(code16), 0x1234], width: 2)
+    expectFirst(f.run(.iret(width: nil)), nil)
+    #expect(f.m.cpu.rip == 0x1234)
+    #expect(f.m.cpu[.rsp] == sp, "IRET popped three words")
+}
+
+@Test("FAR-16: in 64-bit mode IRETQ always pops SS:RSP, a same-privilege IRETD pops only EIP, CS, EFLAGS")
+func far16IretdIn64BitModeSameLevel() {
+    var f = CPUFixture(.x86_64, cpl: 0)
+    let sp = f.m.cpu[.rsp]
+    let ss = f.m.cpu.ss.selector
+    f.push([0x202, UInt64(Sel.kernelCode), 0x2000], width: 4)
+    expectFirst(f.run(.iret(width: 4)), nil)
+    #expect(f.m.cpu.rip == 0x2000)
+    #expect(f.m.cpu[.rsp] == sp, "three dwords popped, no SS:ESP")
+    #expect(f.m.cpu.ss.selector == ss)
 }

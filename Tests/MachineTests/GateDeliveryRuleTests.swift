@@ -556,3 +556,56 @@ func int7TSS16() {
     #expect(f.m.cpu[.rsp] == 0x1F00 - 20)
     #expect(f.read(0x1F00 - 4, 4) == UInt64(Sel.userData))
 }
+
+// MARK: EXT on #GP(0) / #SS(0) raised while delivering an external event (SEG-8, SEG-9)
+
+@Test("INT-6: a handler offset beyond the CS limit is #GP(0+EXT)", arguments: EventSource.allCases)
+func int6OffsetBeyondLimitHasEXT(_ src: EventSource) {
+    var f = CPUFixture(.ia32, cpl: 3)
+    let small = f.add(CPUFixture.code(dpl: 0, limit: 0xFFF, g: false))
+    f.setGate(v40, selector: small, offset: 0x2000, dpl: 3)
+    let r = fire(&f, v40, src)
+    expectFirst(r, Expected(.GP, ext(src), "INT-6"))
+    #expect(f.m.cpu.rip == Addr.handler(13))
+}
+
+@Test("INT-10: a non-canonical handler RIP is #GP(0+EXT)", arguments: EventSource.allCases)
+func int10NonCanonicalHandlerHasEXT(_ src: EventSource) {
+    var f = CPUFixture(.x86_64, cpl: 3)
+    f.setGate(v40, offset: 0x0000_8000_0000_0000, dpl: 3)
+    let r = fire(&f, v40, src)
+    expectFirst(r, Expected(.GP, ext(src), "INT-6"))
+    #expect(f.m.cpu.rip == Addr.handler(13))
+}
+
+@Test("INT-8: a same-privilege push beyond the stack limit is #SS(0+EXT)", arguments: EventSource.allCases)
+func int8StackLimitHasEXT(_ src: EventSource) {
+    var f = CPUFixture(.ia32, cpl: 0)
+    // A small expand-up stack at CPL 0: ESP 4 leaves room for one dword, the frame needs three.
+    let small = Descriptor.segment(base: 0x40000, limit: 0xFFF, type: 0x3, dpl: 0, present: true, long: false,
+                                   big: true, granularity4K: false)
+    let sel = f.add(small)
+    f.m.cpu.ss = SegmentRegister(selector: sel, cache: small.cache)
+    f.m.cpu[.rsp] = 4
+    f.setGate(v40, dpl: 3)
+    let r = fire(&f, v40, src)
+    #expect(r.faults.first?.vector == .SS)
+    #expect(r.faults.first?.errorCode == ext(src))
+}
+
+@Test("INT-6/INT-8: legacy delivery checks the handler offset against the CS limit before pushing (#GP, not #SS)",
+      arguments: EventSource.allCases)
+func int6OffsetCheckedBeforePushes(_ src: EventSource) {
+    var f = CPUFixture(.ia32, cpl: 0)
+    let smallCS = f.add(CPUFixture.code(dpl: 0, limit: 0xFFF, g: false))
+    f.setGate(v40, selector: smallCS, offset: 0x2000, dpl: 3)
+    // A stack with no room: the pushes would fault #SS, but the offset check comes first.
+    let small = Descriptor.segment(base: 0x40000, limit: 0xFFF, type: 0x3, dpl: 0, present: true, long: false,
+                                   big: true, granularity4K: false)
+    let sel = f.add(small)
+    f.m.cpu.ss = SegmentRegister(selector: sel, cache: small.cache)
+    f.m.cpu[.rsp] = 4
+    let r = fire(&f, v40, src)
+    #expect(r.faults.first?.vector == .GP)
+    #expect(r.faults.first?.errorCode == ext(src))
+}

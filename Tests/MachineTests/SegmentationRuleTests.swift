@@ -380,3 +380,56 @@ func seg5aNullDSUse(_ sel: UInt16) {
     expectFirst(f.run(.load(.rax, address: 0x8000, size: 4)), Expected(.GP, 0, "SEG-5a"))
     #expect(f.m.cpu.rip == Addr.handler(13))
 }
+
+// MARK: Expand-down data and stack segments (SDM Vol. 3A §3.4.5.1, §5.3)
+
+struct ExpandDownCase: Sendable, CustomTestStringConvertible {
+    var big: Bool
+    var offset: UInt64
+    var size: Int
+    var allowed: Bool
+    var testDescription: String { "B=\(big ? 1 : 0) offset 0x\(String(offset, radix: 16)) size \(size)" }
+}
+
+/// An expand-down DPL-0 data segment with byte limit 0xFFF: valid offsets are 0x1000 ..
+/// 0xFFFFFFFF (B=1) or 0x1000 .. 0xFFFF (B=0); offsets <= the limit fault.
+private func expandDownData(big: Bool) -> Descriptor {
+    .segment(base: 0, limit: 0xFFF, type: 0x7, dpl: 0, present: true, long: false, big: big, granularity4K: false)
+}
+
+@Test("§5.3: an access through an expand-down DS is valid only above the limit (up to 0xFFFF / 0xFFFFFFFF)", arguments: [
+    ExpandDownCase(big: true, offset: 0x800, size: 4, allowed: false),
+    ExpandDownCase(big: true, offset: 0xFFF, size: 1, allowed: false),
+    ExpandDownCase(big: true, offset: 0x1000, size: 4, allowed: true),
+    ExpandDownCase(big: true, offset: 0x8_0000, size: 4, allowed: true),
+    ExpandDownCase(big: true, offset: 0xFFFF_FFFC, size: 4, allowed: true),
+    ExpandDownCase(big: false, offset: 0xFFFC, size: 4, allowed: true),
+    ExpandDownCase(big: false, offset: 0xFFFE, size: 4, allowed: false),
+    ExpandDownCase(big: false, offset: 0x1_0000, size: 1, allowed: false),
+    ExpandDownCase(big: false, offset: 0x10, size: 1, allowed: false),
+])
+func seg3ExpandDownData(_ c: ExpandDownCase) {
+    var f = CPUFixture(.ia32, cpl: 0)
+    let d = expandDownData(big: c.big)
+    let sel = f.add(d)
+    expectFirst(f.run(.movToSegment(.ds, sel)), nil)
+    let r = f.run(.load(.rax, address: c.offset, size: c.size))
+    expectFirst(r, c.allowed ? nil : Expected(.GP, 0, "SEG-3"))
+}
+
+@Test("§5.3: pushes onto an expand-down stack must stay above its limit, else #SS")
+func seg3ExpandDownStack() {
+    var f = CPUFixture(.ia32, cpl: 0)
+    let d = expandDownData(big: true)
+    let sel = f.add(d)
+    f.m.cpu.ss = SegmentRegister(selector: sel, cache: d.cache)
+    // ESP 0x2000: the 12-byte frame of INT n lands at 0x1FF4, above the limit: delivered.
+    f.m.cpu[.rsp] = 0x2000
+    f.setGate(0x40, dpl: 0)
+    expectFirst(f.run(.int(0x40)), nil)
+    #expect(f.m.cpu[.rsp] == 0x1FF4)
+    // ESP 0x1008: the second push would reach 0x1000 - 4 = 0xFFC <= limit: #SS.
+    f.m.cpu[.rsp] = 0x1008
+    let r = f.run(.int(0x40))
+    #expect(r.faults.first?.vector == .SS)
+}

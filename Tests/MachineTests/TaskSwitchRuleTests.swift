@@ -328,6 +328,12 @@ struct NewTaskFaultCase: Sendable, CustomTestStringConvertible {
     NewTaskFaultCase(name: "ES not present", patch: { i, f in
         let s = f.add(CPUFixture.data(dpl: 0, present: false)); i.segs[0] = s; return UInt32(s) }, vector: .NP),
     NewTaskFaultCase(name: "LDT selector names a data segment", patch: { i, _ in i.ldt = Sel.kernelData; return 0x10 }, vector: .TS),
+    // SDM Table 7-1 (and Bochs): SS presence (#SS) is checked before SS.DPL == CPL (#TS).
+    NewTaskFaultCase(name: "SS not present and DPL != CPL", patch: { i, f in
+        let s = f.add(CPUFixture.data(dpl: 3, present: false)); i.segs[2] = s; return UInt32(s) }, vector: .SS),
+    // SDM Vol. 2A JMP: after the switch, EIP beyond the new CS limit is #GP(0).
+    NewTaskFaultCase(name: "EIP beyond the new CS limit", patch: { i, f in
+        let s = f.add(CPUFixture.code(dpl: 0, limit: 0xFFF, g: false)); i.segs[1] = s; i.eip = 0x3000; return 0 }, vector: .GP),
 ])
 func task6NewTaskFaults(_ c: NewTaskFaultCase) {
     var f = CPUFixture(.ia32, cpl: 0)
@@ -473,4 +479,42 @@ func task7TBit(_ how: String, _ tBit: Bool) {
     // Nothing is left pending for the next instruction.
     let next = f.run(.nop)
     #expect(next.faults.isEmpty)
+}
+
+@Test("TASK-6: an interrupt task switch to an EIP beyond the new CS limit is #GP(0+EXT)")
+func task6InterruptEIPBeyondLimitHasEXT() {
+    var f = CPUFixture(.ia32, cpl: 3)
+    var img = TaskImage()
+    let small = f.add(CPUFixture.code(dpl: 0, limit: 0xFFF, g: false))
+    img.segs[1] = small
+    img.eip = 0x3000
+    let t = f.addTask(img, dpl: 0)
+    f.setGateRaw(0x40, low: Descriptor.gate(type: .taskGate, selector: t, offset: 0, dpl: 0, present: true).low.raw)
+    var r = ExecutionResult()
+    r.delivery = f.m.deliverWithEscalation(InterruptEvent(vector: 0x40, source: .external, returnIP: f.m.cpu.rip), raised: &r.faults)
+    expectFirst(r, Expected(.GP, 1, "TASK-6"))
+    #expect(f.m.cpu.tr.selector == t)
+}
+
+@Test("TASK-6: a fault after the commit point saves the new task's EIP as its return address", arguments: [false, true])
+func task6PostCommitFaultSavesNewEIP(_ viaInterrupt: Bool) {
+    var f = CPUFixture(.ia32, cpl: 0)
+    var img = TaskImage()
+    let gone = f.add(CPUFixture.data(dpl: 0, present: false))
+    img.segs[3] = gone  // DS not present: #NP(DS) in the new task, at CPL 0 on its stack (ESP 0x60000)
+    let b = f.addTask(img, dpl: 0)
+    let r: ExecutionResult
+    if viaInterrupt {
+        f.setGateRaw(0x40, low: Descriptor.gate(type: .taskGate, selector: b, offset: 0, dpl: 0, present: true).low.raw)
+        var e = ExecutionResult()
+        e.delivery = f.m.deliverWithEscalation(InterruptEvent(vector: 0x40, source: .external, returnIP: f.m.cpu.rip), raised: &e.faults)
+        r = e
+    } else {
+        r = f.run(.jmpFar(selector: b, offset: 0))
+    }
+    expectFirst(r, Expected(.NP, UInt32(gone) | (viaInterrupt ? 1 : 0), "TASK-6"))
+    #expect(f.m.cpu.rip == Addr.handler(11))
+    #expect(f.m.cpu[.rsp] == img.gprs[4] - 16, "EFLAGS, CS, EIP, error code on the new task's stack")
+    #expect(f.stack(f.m.cpu[.rsp], 2, width: 4) == [UInt64(gone) | (viaInterrupt ? 1 : 0), img.eip],
+            "the saved EIP is the new task's first instruction, not the JMP")
 }

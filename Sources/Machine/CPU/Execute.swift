@@ -134,7 +134,10 @@ extension Machine {
             }
             cpu.rip = next
         } catch {
-            result.delivery = raise(error, returnIP: ip, raised: &result.faults)
+            // A fault after a task switch's commit point belongs to the new task (TASK-6).
+            let faultIP = taskSwitchFaultIP ?? ip
+            taskSwitchFaultIP = nil
+            result.delivery = raise(error, returnIP: faultIP, raised: &result.faults)
         }
         return result
     }
@@ -156,10 +159,8 @@ extension Machine {
         if write && !ds.cache.isWritableData {
             throw Fault.gp(0, rule: "SEG-5c", "write through DS to a segment that is not writable")
         }
-        if ds.cache.type & 0x4 == 0 || ds.cache.isCode {
-            guard offset &+ UInt64(size) &- 1 <= UInt64(ds.cache.limit) else {
-                throw Fault.gp(0, rule: "SEG-3", "offset 0x\(String(offset, radix: 16)) exceeds the DS limit 0x\(String(ds.cache.limit, radix: 16))")
-            }
+        guard ds.cache.contains(offset: offset, size: size) else {
+            throw Fault.gp(0, rule: "SEG-3", "offset 0x\(String(offset, radix: 16)) lies outside the DS limits (limit 0x\(String(ds.cache.limit, radix: 16))\(ds.cache.isExpandDown ? ", expand-down" : ""))")
         }
         return (ds.cache.base &+ offset) & 0xFFFF_FFFF
     }

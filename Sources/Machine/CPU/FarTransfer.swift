@@ -9,8 +9,9 @@ public enum FarKind: String, Sendable {
 }
 
 extension Machine {
-    /// The operand width of far transfers and IRET at the current mode.
-    var farWidth: Int { in64BitMode ? 8 : 4 }
+    /// The operand width of far transfers and IRET at the current mode: 8 in 64-bit mode, else the code
+    /// segment's default operand size (D bit: 4, or 2 in a 16-bit code segment).
+    var farWidth: Int { in64BitMode ? 8 : (cpu.cs.cache.big ? 4 : 2) }
 
     /// Far JMP/CALL SEL:OFF (FAR-1..FAR-11, TASK-2).
     public mutating func farTransfer(_ kind: FarKind, selector sel: Selector, offset: UInt64, returnIP: UInt64) throws(Fault) {
@@ -81,7 +82,11 @@ extension Machine {
         if longMode && !(t.long && !t.big) {
             throw Fault(.GP, code: tsel.errorCode, rule: "FAR-11", "a 64-bit call gate must target a 64-bit code segment (L=1, D=0)")
         }
-        guard t.present else { throw Fault(.NP, code: tsel.errorCode, rule: "FAR-7", "the call gate's target \(tsel) is not present") }
+        // A JMP checks the target with check_cs (FAR-8 below): privilege before presence, so a more privileged
+        // non-conforming target that is also not present is #GP, not #NP. FAR-7's present check is CALL's.
+        if kind == .call {
+            guard t.present else { throw Fault(.NP, code: tsel.errorCode, rule: "FAR-7", "the call gate's target \(tsel) is not present") }
+        }
         let is32 = gate.systemType == .callGate
         let offset = longMode ? gate.gateOffset | (high & 0xFFFF_FFFF) << 32 : (is32 ? gate.gateOffset : gate.gateOffset & 0xFFFF)
         var recordType = "call"
@@ -187,7 +192,7 @@ extension Machine {
             try taskReturn(returnIP: nextIP)
             return
         }
-        let width = requested ?? (in64BitMode ? 8 : 4)
+        let width = requested ?? farWidth
         var st = currentStack(rule: "FAR-16")
         let ip = try st.pop(width: width, on: &self)
         let csValue = try st.pop(width: width, on: &self)
@@ -216,8 +221,9 @@ extension Machine {
         try checkCodeSegment(d, sel, rpl: sel.rpl, cpl: sel.rpl, rule: "FAR-12")
         let newCPL = sel.rpl
         let outer = newCPL > cpl
-        // 64-bit IRETQ always pops SS:RSP; a far return does only on a privilege change.
-        let popsStack = outer || (flags != nil && in64BitMode)
+        // IRETQ (64-bit operand size, only in 64-bit mode) always pops SS:RSP; IRETD/IRETW and a far return
+        // do only on a privilege change (SDM Vol. 2A IRET pseudo-code, §6.14.3; Bochs long_iret).
+        let popsStack = outer || (flags != nil && in64BitMode && width == 8)
         st.sp = st.sp &+ extra
         var newSS = cpu.ss
         var newSP = st.sp
@@ -262,6 +268,8 @@ extension Machine {
             var mask: UInt64 = 0x3F_7FD5 & ~(RFLAGS.vm | RFLAGS.vif | RFLAGS.vip | RFLAGS.iopl | RFLAGS.if)
             if cpl <= RFLAGS.iopl(of: cpu.rflags) { mask |= RFLAGS.if }
             if cpl == 0 { mask |= RFLAGS.iopl | RFLAGS.vif | RFLAGS.vip }
+            // A 16-bit IRET pops FLAGS: only EFLAGS[15:0] are loaded (SDM Vol. 2A, IRET).
+            if width == 2 { mask &= 0xFFFF }
             cpu.rflags = (cpu.rflags & ~mask) | (f & mask) | RFLAGS.reserved1
         }
         cpu.cpl = newCPL

@@ -116,6 +116,9 @@ extension Machine {
             } catch let second {
                 noteFault(second)
                 raised.append(second)
+                // A fault after a task-gate switch's commit point is raised in the new task, at its EIP (TASK-6).
+                let committedIP = taskSwitchFaultIP
+                taskSwitchFaultIP = nil
                 let deliveringDF = event.source == .exception && event.vector == ExceptionVector.DF.rawValue
                 if deliveringDF {
                     trace.record(.escalation(first: .DF, second: second.vector, result: "triple fault"))
@@ -133,12 +136,12 @@ extension Machine {
                     trace.record(.escalation(first: firstVector, second: second.vector, result: "double fault"))
                     noteFault(df)
                     raised.append(df)
-                    event = InterruptEvent(vector: 8, source: .exception, errorCode: 0, returnIP: event.returnIP)
+                    event = InterruptEvent(vector: 8, source: .exception, errorCode: 0, returnIP: committedIP ?? event.returnIP)
                 } else {
                     // DF-2 "serial": the second exception is delivered in place of the first.
                     event = InterruptEvent(vector: second.vector.rawValue, source: .exception,
                                            errorCode: second.vector.pushesErrorCode ? (second.errorCode ?? 0) : nil,
-                                           returnIP: faultIP ?? event.returnIP)
+                                           returnIP: committedIP ?? faultIP ?? event.returnIP)
                 }
             }
         }
@@ -275,12 +278,16 @@ extension Machine {
             try push("CS", oldCS, width: 8)
             try push("RIP", event.returnIP, width: 8)
             if let code = event.errorCode { try push("error code", UInt64(code), width: 8) }
-            try checkBranchTarget(gate.gateOffset | (high & 0xFFFF_FFFF) << 32, cache: cs.cache, rule: "INT-6")
+            try checkBranchTarget(gate.gateOffset | (high & 0xFFFF_FFFF) << 32, cache: cs.cache, rule: "INT-6", code: extBit)
             cpu.ss = newSS
         } else {
+            // Legacy: the handler offset is checked against the CS limit after the new stack's checks and
+            // before any push (SDM Vol. 2A INT n pseudo-code; Bochs protected_mode_int).
+            let offset = is32Gate ? gate.gateOffset : gate.gateOffset & 0xFFFF
             if inner {
                 let (ssSel, sp) = try stackFromTSS(cpl: newCPL, ext: ext, rule: "INT-7")
                 let ssDesc = try checkNewStack(ssSel, cpl: newCPL, ext: ext, rule: "INT-7")
+                try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6", code: extBit)
                 let newSS = SegmentRegister(selector: ssSel.value, cache: ssDesc.cache)
                 cursor = StackCursor(ss: newSS, sp: sp, cpl: newCPL, is64: false, faultCode: ssSel.errorCode | extBit, rule: "INT-7")
                 switched = true
@@ -289,15 +296,15 @@ extension Machine {
                 try push("SS", oldSS, width: width)
                 try push("ESP", oldSP, width: width)
             } else {
+                try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6", code: extBit)
                 cursor = currentStack(rule: "INT-8")
+                cursor.faultCode = extBit  // #SS(0+EXT) on a same-privilege push (SEG-8)
             }
             let oldCS = UInt64(cpu.cs.selector)
             try push("EFLAGS", oldFlags & 0xFFFF_FFFF, width: width)
             try push("CS", oldCS, width: width)
             try push("EIP", event.returnIP & 0xFFFF_FFFF, width: width)
             if let code = event.errorCode { try push("error code", UInt64(code), width: width) }
-            let offset = is32Gate ? gate.gateOffset : gate.gateOffset & 0xFFFF
-            try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6")
             cpu.ss = cursor.ss
         }
         // Commit: CS:EIP, CPL, flags (INT-9).

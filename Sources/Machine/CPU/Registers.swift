@@ -74,6 +74,18 @@ public struct SegmentCache: Sendable, Equatable {
     public var isCode: Bool { type & 0x8 != 0 }
     public var isConforming: Bool { isCode && type & 0x4 != 0 }
     public var isWritableData: Bool { !isCode && type & 0x2 != 0 }
+    /// Expand-down data segment (type bit 2 of a data segment).
+    public var isExpandDown: Bool { !isCode && type & 0x4 != 0 }
+
+    /// Whether bytes `offset ... offset+size-1` lie inside the segment (SDM Vol. 3A §5.3): an expand-up
+    /// segment allows 0 ... limit; an expand-down one limit+1 ... 0xFFFF (B=0) or 0xFFFFFFFF (B=1).
+    public func contains(offset: UInt64, size: Int) -> Bool {
+        let last = offset &+ UInt64(size) &- 1
+        if isExpandDown {
+            return offset > UInt64(limit) && last >= offset && last <= (big ? 0xFFFF_FFFF : 0xFFFF)
+        }
+        return last <= UInt64(limit)
+    }
 
     /// A flat 4 GiB segment of the given kind and DPL, as SYSCALL/SYSENTER load them (FAST-2, FAST-7).
     public static func flat(code: Bool, dpl: UInt8, long: Bool = false) -> SegmentCache {

@@ -116,12 +116,13 @@ extension Machine {
     }
 
     /// Checks a branch target against the new code segment (FAR common rule): legacy/compat offset beyond
-    /// the limit -> #GP(0); 64-bit non-canonical -> #GP(0).
-    func checkBranchTarget(_ offset: UInt64, cache: SegmentCache, rule: String) throws(Fault) {
+    /// the limit -> #GP(0); 64-bit non-canonical -> #GP(0). `code` is 1 (EXT) while delivering an external
+    /// event (SEG-8).
+    func checkBranchTarget(_ offset: UInt64, cache: SegmentCache, rule: String, code: UInt32 = 0) throws(Fault) {
         if longMode && cache.long {
-            guard isCanonical(offset) else { throw Fault.gp(0, rule: rule, "target RIP 0x\(String(offset, radix: 16)) is not canonical") }
+            guard isCanonical(offset) else { throw Fault.gp(code, rule: rule, "target RIP 0x\(String(offset, radix: 16)) is not canonical") }
         } else if offset > UInt64(cache.limit) {
-            throw Fault.gp(0, rule: rule, "target EIP 0x\(String(offset, radix: 16)) exceeds the code segment limit 0x\(String(cache.limit, radix: 16))")
+            throw Fault.gp(code, rule: rule, "target EIP 0x\(String(offset, radix: 16)) exceeds the code segment limit 0x\(String(cache.limit, radix: 16))")
         }
     }
 

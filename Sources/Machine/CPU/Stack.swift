@@ -24,10 +24,9 @@ struct StackCursor {
         }
         let mask: UInt64 = ss.cache.big ? 0xFFFF_FFFF : 0xFFFF
         sp = (sp &- UInt64(width)) & mask
-        if ss.cache.type & 0x4 == 0 {  // expand-up: offset + width - 1 must be within the limit
-            guard sp &+ UInt64(width) &- 1 <= UInt64(ss.cache.limit) else {
-                throw Fault(.SS, code: faultCode, rule: rule, "push at ESP 0x\(String(sp, radix: 16)) exceeds the stack segment limit")
-            }
+        // Expand-up: sp ... sp+width-1 within the limit; expand-down: above it (SDM Vol. 3A §5.3).
+        guard ss.cache.contains(offset: sp, size: width) else {
+            throw Fault(.SS, code: faultCode, rule: rule, "push at ESP 0x\(String(sp, radix: 16)) lies outside the stack segment limits")
         }
         let linear = (ss.cache.base &+ sp) & 0xFFFF_FFFF
         try machine.writeLinear(linear, value: value & (width == 8 ? ~0 : (UInt64(1) << (8 * UInt64(width))) - 1),
@@ -42,8 +41,8 @@ struct StackCursor {
             }
             linear = sp
         } else {
-            if ss.cache.type & 0x4 == 0 && sp &+ UInt64(width) &- 1 > UInt64(ss.cache.limit) {
-                throw Fault(.SS, code: faultCode, rule: rule, "pop at ESP 0x\(String(sp, radix: 16)) exceeds the stack segment limit")
+            if !ss.cache.contains(offset: sp, size: width) {
+                throw Fault(.SS, code: faultCode, rule: rule, "pop at ESP 0x\(String(sp, radix: 16)) lies outside the stack segment limits")
             }
             linear = (ss.cache.base &+ sp) & 0xFFFF_FFFF
         }

@@ -78,6 +78,7 @@ extension Machine {
                                     errorCode: UInt32?, ext: Bool, returnIP: UInt64? = nil) throws(Fault) {
         let extBit: UInt32 = ext ? 1 : 0
         lastTaskSwitchFromCPL = cpu.cpl
+        taskSwitchFaultIP = nil
         guard var newDesc = descriptor(sel), !sel.isLDT else {
             throw Fault(.GP, code: sel.errorCode | extBit, rule: "TASK-2", "TSS selector \(sel) does not name a GDT entry")
         }
@@ -133,6 +134,8 @@ extension Machine {
         var flags = read(TSS32.eflags, 4) | RFLAGS.reserved1
         if reason == .call || reason == .interrupt { flags |= RFLAGS.nt }
         cpu.rip = read(TSS32.eip, 4)
+        // Commit point passed: a fault from here on is raised in the new task, at its EIP.
+        taskSwitchFaultIP = cpu.rip
         for (r, off) in TSS32.gprOrder { cpu[r] = read(off, 4) }
         cpu.rflags = flags
         cpu.cr0 |= CR0.ts
@@ -170,11 +173,17 @@ extension Machine {
         guard cs.present else { throw Fault(.NP, code: csSel.errorCode | extBit, rule: "TASK-6", "the new task's CS \(csSel) is not present") }
         cpu.cs = SegmentRegister(selector: csSel.value, cache: cs.cache)
         cpu.cpl = newCPL
+        // SS: null, limit, not writable data -> #TS; not present -> #SS; then RPL/DPL != CPL -> #TS
+        // (SDM Table 7-1 and Bochs check the presence before the DPL).
         let ssSel = selectors[2].1
-        guard !ssSel.isNull, let ss = descriptor(ssSel), ss.isWritableData, ssSel.rpl == newCPL, ss.dpl == newCPL else {
-            throw Fault(.TS, code: ssSel.errorCode | extBit, rule: "TASK-6", "the new task's SS \(ssSel) is not a writable data segment at CPL \(newCPL)")
+        guard !ssSel.isNull, let ss = descriptor(ssSel), ss.isWritableData else {
+            throw Fault(.TS, code: ssSel.errorCode | extBit, rule: "TASK-6", "the new task's SS \(ssSel) is not a writable data segment")
         }
         guard ss.present else { throw Fault(.SS, code: ssSel.errorCode | extBit, rule: "TASK-6", "the new task's SS \(ssSel) is not present") }
+        guard ssSel.rpl == newCPL, ss.dpl == newCPL else {
+            throw Fault(.TS, code: ssSel.errorCode | extBit, rule: "TASK-6",
+                        "the new task's SS \(ssSel) (RPL \(ssSel.rpl), DPL \(ss.dpl)) does not match CPL \(newCPL)")
+        }
         cpu.ss = SegmentRegister(selector: ssSel.value, cache: ss.cache)
         for (s, v) in selectors where s != .cs && s != .ss {
             if v.isNull { continue }
@@ -189,9 +198,14 @@ extension Machine {
         // TASK-7: an exception's error code goes on the new task's stack.
         if let code = errorCode {
             var st = currentStack(rule: "TASK-7")
+            st.faultCode = extBit
             try st.push(UInt64(code), width: 4, on: &self)
             cpu[.rsp] = st.sp
         }
+        // The new EIP must lie within the new CS limit: #GP(0), with EXT for an interrupt task switch
+        // (SDM Vol. 2A JMP, CALL, INT n, IRET: "IF EIP not within code segment limit THEN #GP(0/EXT)").
+        try checkBranchTarget(cpu.rip, cache: cpu.cs.cache, rule: "TASK-6", code: extBit)
+        taskSwitchFaultIP = nil
         // TASK-7: the T bit (offset 0x64 bit 0) asks for a #DB once the switch is complete.
         if read(TSS32.iomap, 2) & 1 != 0 { pendingTaskSwitchTrap = true }
     }
