@@ -365,10 +365,18 @@ struct RetCase: Sendable, CustomTestStringConvertible {
     var code: UInt32? = nil
     var rule: String = ""
     var newCPL: UInt8 = 0
+    /// `retfw`/`retfd`/`retfq` (2, 4, 8); nil: plain `retf`, the mode's default.
+    var width: Int? = nil
     var testDescription: String { "\(mode) \(name)" }
 }
 
 private let retCases: [RetCase] = [
+    // An explicit operand size: RETFD in 64-bit mode pops 4-byte slots (REX.W absent); RETFQ
+    // exists only in 64-bit mode (elsewhere 0x48 is DEC EAX): refused with #UD.
+    RetCase(name: "retfd same level", mode: .x86_64, cpl: 0, frame: { _ in (Sel.kernelCode, nil) }, newCPL: 0, width: 4),
+    RetCase(name: "retfd outer 0->3", mode: .x86_64, cpl: 0, frame: { _ in (Sel.userCode, [0x3F00, UInt64(Sel.userData)]) },
+            newCPL: 3, width: 4),
+    RetCase(name: "retfq outside 64-bit mode", cpl: 3, frame: { _ in (Sel.userCode, nil) }, vector: .UD, rule: "FAR-16", width: 8),
     RetCase(name: "same level", cpl: 3, frame: { _ in (Sel.userCode, nil) }, newCPL: 3),
     RetCase(name: "same level imm 8", cpl: 3, imm: 8, frame: { _ in (Sel.userCode, nil) }, newCPL: 3),
     RetCase(name: "same level CPL0", cpl: 0, frame: { _ in (Sel.kernelCode, nil) }, newCPL: 0),
@@ -409,7 +417,7 @@ private let retCases: [RetCase] = [
 @Test("FAR-12/13: far RET", arguments: retCases)
 func far12FarReturn(_ c: RetCase) {
     var f = CPUFixture(c.mode, cpl: c.cpl)
-    let w = c.mode == .x86_64 ? 8 : 4
+    let w = c.width ?? (c.mode == .x86_64 ? 8 : 4)
     let (cs, outer) = c.frame(&f)
     let ip: UInt64 = 0x2000
     let start = f.m.cpu[.rsp]
@@ -417,7 +425,7 @@ func far12FarReturn(_ c: RetCase) {
     f.push(Array(repeating: 0xEE, count: Int(c.imm) / w), width: w)
     f.push([UInt64(cs), ip], width: w)
     _ = start
-    let r = f.run(.retf(popBytes: c.imm))
+    let r = f.run(.retf(popBytes: c.imm, width: c.width))
     guard c.vector == nil else {
         expectFirst(r, Expected(c.vector!, c.code, c.rule))
         return

@@ -20,6 +20,14 @@ extension Machine {
         return base
     }
 
+    /// The REX.W forms (IRETQ, RETFQ) exist only in 64-bit mode: elsewhere the 0x48 byte is another
+    /// instruction (DEC EAX), which the model does not run: refused.
+    mutating func requireREXW(_ width: Int?, _ name: String) throws(Fault) {
+        guard width == 8, !in64BitMode else { return }
+        unsupported = "\(name) outside 64-bit mode: its REX.W prefix exists only in 64-bit mode"
+        throw Fault(.UD, rule: "FAR-16", "\(name) outside 64-bit mode")
+    }
+
     /// Runs one instruction. Faults are delivered; `kernel: none` leaves the CPU at the handler's entry.
     public mutating func execute(_ instruction: Instruction) -> ExecutionResult {
         pendingTaskSwitchTrap = false
@@ -75,6 +83,7 @@ extension Machine {
                 try sysexit(to64: to64)
                 return result
             case let .iret(width):
+                try requireREXW(width, "IRETQ")
                 try interruptReturn(width: width, nextIP: next)
                 return result
             case let .callFar(sel, off):
@@ -83,8 +92,9 @@ extension Machine {
             case let .jmpFar(sel, off):
                 try farTransfer(.jmp, selector: Selector(sel), offset: off, returnIP: next)
                 return result
-            case let .retf(n):
-                try farReturn(popBytes: n)
+            case let .retf(n, width):
+                try requireREXW(width, "RETFQ")
+                try farReturn(popBytes: n, width: width)
                 return result
             case let .movToSegment(reg, sel):
                 if reg == .ss { try loadStackSegment(Selector(sel)) } else { try loadDataSegment(reg, Selector(sel)) }

@@ -175,8 +175,8 @@ extension Machine {
     }
 
     /// Far RET [imm16] (FAR-12..FAR-14).
-    public mutating func farReturn(popBytes imm: UInt16) throws(Fault) {
-        let width = farWidth
+    public mutating func farReturn(popBytes imm: UInt16, width requested: Int? = nil) throws(Fault) {
+        let width = requested ?? farWidth
         var st = currentStack(rule: "FAR-12")
         let eip = try st.pop(width: width, on: &self)
         let csValue = try st.pop(width: width, on: &self)

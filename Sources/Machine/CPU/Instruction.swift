@@ -20,7 +20,8 @@ public enum Instruction: Sendable, Equatable {
     case iret(width: Int?)
     case callFar(selector: UInt16, offset: UInt64)
     case jmpFar(selector: UInt16, offset: UInt64)
-    case retf(popBytes: UInt16)
+    /// RETF [imm16]; `width` 2, 4 or 8 for `retfw`/`retfd`/`retfq`, nil for the mode's default.
+    case retf(popBytes: UInt16, width: Int? = nil)
     case movToSegment(SegmentRegisterName, UInt16)
     /// MOV Sreg, r16/r32/r64 (8E /r): loads the selector in the register's low 16 bits.
     case movRegisterToSegment(SegmentRegisterName, GPR)
@@ -48,7 +49,7 @@ public enum Instruction: Sendable, Equatable {
         case let .sysret(to64), let .sysexit(to64): to64 ? 3 : 2
         case let .iret(width): width == 8 ? 2 : (width == 2 ? 2 : 1)
         case .callFar, .jmpFar: in64BitMode ? 7 : 7
-        case let .retf(n): n == 0 ? 1 : 3
+        case let .retf(n, width): (n == 0 ? 1 : 3) + (width == 8 || width == 2 ? 1 : 0)
         case .movToSegment, .movToCS, .movRegisterToSegment: 2
         case let .movSegmentToRegister(_, _, width): width == 2 ? 3 : (width == 8 ? 3 : 2)
         case .movImmediate: in64BitMode ? 10 : 5

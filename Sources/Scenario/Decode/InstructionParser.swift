@@ -43,10 +43,11 @@ struct InstructionParser {
         case "lidt": return .success(.lidt)
         case "in": return .success(.inPort)
         case "out": return .success(.outPort)
-        case "retf", "lret", "retfq", "retfd":
-            if rest.isEmpty { return .success(.retf(popBytes: 0)) }
+        case "retf", "lret", "retfq", "retfd", "retfw", "lretq", "lretl", "lretw":
+            let width: Int? = mnemonic.hasSuffix("q") ? 8 : (mnemonic.hasSuffix("d") || mnemonic == "lretl" ? 4 : (mnemonic.hasSuffix("w") ? 2 : nil))
+            if rest.isEmpty { return .success(.retf(popBytes: 0, width: width)) }
             guard let n = number(rest), n <= 0xFFFF else { return fail("retf takes an optional byte count 0-65535") }
-            return .success(.retf(popBytes: UInt16(n)))
+            return .success(.retf(popBytes: UInt16(n), width: width))
         case "call", "jmp", "ljmp", "lcall":
             var ops = operandsRaw.trimmingWhitespace()
             if ops.lowercased().hasPrefix("far ") { ops = String(ops.dropFirst(4)).trimmingWhitespace() } else if mnemonic == "call" || mnemonic == "jmp" {
@@ -174,7 +175,9 @@ extension Instruction {
         case let .iret(width): return width == 8 ? "iretq" : (width == 4 ? "iretd" : (width == 2 ? "iretw" : "iret"))
         case let .callFar(sel, off): return "call far \(h(UInt64(sel))):\(h(off))"
         case let .jmpFar(sel, off): return "jmp far \(h(UInt64(sel))):\(h(off))"
-        case let .retf(n): return n == 0 ? "retf" : "retf \(n)"
+        case let .retf(n, width):
+            let name = width == 8 ? "retfq" : (width == 4 ? "retfd" : (width == 2 ? "retfw" : "retf"))
+            return n == 0 ? name : "\(name) \(n)"
         case let .movToSegment(r, sel): return "mov \(r.rawValue), \(h(UInt64(sel)))"
         case let .movRegisterToSegment(s, r): return "mov \(s.rawValue), \(r.name32)"
         case let .movSegmentToRegister(r, s, width): return "mov \(width == 8 ? r.name64 : r.name32), \(s.rawValue)"
