@@ -301,8 +301,10 @@ public struct System: Sendable {
         }
         let access = MemoryAccess(kind, cpl: machine.cpu.cpl, implicit: implicit)
         let pa = try machine.translate(linear, access)
-        let last = linear &+ UInt64(size) &- 1
-        if last & ~0xFFF != linear & ~0xFFF { _ = try machine.translate(last, access) }
+        // An access that crosses into the next page also needs that page; a fault there reports the
+        // first byte on it in CR2 (PG-11), as the CPU's own split accesses do (`Machine.readLinear`).
+        let lastPage = (linear &+ UInt64(size) &- 1) & ~0xFFF
+        if lastPage != linear & ~0xFFF { _ = try machine.translate(lastPage, access) }
         return (pa, linear)
     }
 
