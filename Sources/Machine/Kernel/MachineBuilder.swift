@@ -469,7 +469,8 @@ extension System {
         } else {
             let text = l.defaultTextBase(bits: bits)
             vmas = [VMA(segment: .text, start: text, end: text + 0x1000, read: true, write: false, execute: true),
-                    VMA(segment: .stack, start: l.userSpaceTop - 0x2000, end: l.userSpaceTop, read: true, write: true, execute: false)]
+                    VMA(segment: .stack, start: l.userSpaceTop(bits: bits) - 0x2000, end: l.userSpaceTop(bits: bits),
+                        read: true, write: true, execute: false)]
             for v in vmas { try populate(v, cr3: cr3) }
         }
         let brk = ((vmas.filter { $0.segment != .stack && $0.segment != .mmap }.map(\.end).max() ?? 0) + 0xFFF) & ~0xFFF
