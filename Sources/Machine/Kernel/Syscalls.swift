@@ -48,7 +48,12 @@ extension System {
         noteUserMode()
         let task = core.currentTask
         let narrow = machine.mode == .ia32 || task.bits == 32
-        let regs = System.argumentRegisters(SyscallTable.abi(for: via) == .x86_64 && !narrow ? .x86_64 : .i386)
+        // A 32-bit task's SYSCALL (AMD, compatibility mode) enters entry_SYSCALL_compat, whose ABI keeps
+        // argument 2 in EBP (SYSCALL overwrites ECX) and argument 6 at 0(%esp) on the user stack (ABI-1).
+        let compatSyscall = via == .syscall && machine.longMode && narrow
+        var regs = System.argumentRegisters(SyscallTable.abi(for: via) == .x86_64 && !narrow ? .x86_64 : .i386,
+                                            compatSyscall: compatSyscall)
+        if compatSyscall { regs.removeLast() }
         machine.cpu[.rax] = narrow ? UInt64(bitPattern: nr) & 0xFFFF_FFFF : UInt64(bitPattern: nr)
         for (i, a) in args.enumerated() {
             var v: UInt64
@@ -62,7 +67,12 @@ extension System {
                 v = addr
             }
             if narrow { v &= 0xFFFF_FFFF }
-            machine.cpu[regs[i]] = v
+            if i < regs.count {
+                machine.cpu[regs[i]] = v
+            } else if !poke(machine.cpu[.rsp] & 0xFFFF_FFFF, value: v, size: 4, cr3: machine.cpu.cr3) {
+                out.error = "could not write argument 6 on the user stack (compat SYSCALL passes it at 0(%esp))"
+                return
+            }
         }
         let before = TaskContext(machine.cpu)
         let instruction: Instruction = via == .int80 ? .int(0x80) : (via == .sysenter ? .sysenter : .syscall)
@@ -146,7 +156,11 @@ extension System {
         let nr = narrow ? Int64(UInt32(truncatingIfNeeded: rawNR)) : Int64(bitPattern: rawNR)
         var args = System.argumentRegisters(abi, compatSyscall: compatSyscall).map { machine.cpu[$0] }
         if narrow { args = args.map { $0 & 0xFFFF_FFFF } }
-        if compatSyscall, args.count == 6 { args[5] = 0 }
+        if compatSyscall, args.count == 6 {
+            // Argument 6 is at 0(%esp) of the user stack (entry_SYSCALL_compat); RSP is still the user's.
+            let bytes = copyFromUser(user[.rsp] & 0xFFFF_FFFF, count: 4) ?? [0, 0, 0, 0]
+            args[5] = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        }
         let function = abi.entries[nr]
         let allowed = function.map { f in core.setup.syscalls.map { $0.contains(f.rawValue) } ?? true } ?? false
         machine.trace.record(.syscall(entry: entryName, table: abi.rawValue, number: nr,
