@@ -240,6 +240,8 @@ extension Machine {
                 unsupported = "MOV CR0 that turns protection or paging \(value & CR0.pe == 0 ? "off" : (expectedPG == 0 ? "on" : "off")): mode changes are not modelled"
                 throw Fault.gp(0, rule: "PRIV-3", "mode changes through CR0 are not modelled")
             }
+            // PG-2 (SDM §4.4.1): in PAE paging, a MOV to CR0 that changes CD or NW reloads the PDPTEs.
+            if pagingMode == .pae && (old ^ value) & (CR0.cd | CR0.nw) != 0 { try paging.loadPDPTEs(cr3: cpu.cr3) }
             cpu.cr0 = value
             if (old ^ cpu.cr0) & CR0.wp != 0 { paging.tlb.flushAll() }
         case 2:
@@ -257,6 +259,11 @@ extension Machine {
             if !longMode && pagingMode != .off && (old ^ value) & CR4.pae != 0 {
                 unsupported = "MOV CR4 that changes PAE, switching between 32-bit and PAE paging, is not modelled"
                 throw Fault.gp(0, rule: "PRIV-3", "switching the paging mode through CR4.PAE is not modelled")
+            }
+            // PG-2 (SDM §4.4.1): in PAE paging, a MOV to CR4 that changes PGE, PSE or SMEP reloads the
+            // PDPTEs from CR3 (a reserved bit in one is #GP(0) at this MOV, and CR4 keeps its value).
+            if pagingMode == .pae && (old ^ value) & (CR4.pge | CR4.pse | CR4.smep) != 0 {
+                try paging.loadPDPTEs(cr3: cpu.cr3)
             }
             cpu.cr4 = value
             if (old ^ cpu.cr4) & (CR4.pge | CR4.pae | CR4.pse | CR4.smep | CR4.smap | CR4.pke) != 0 {
