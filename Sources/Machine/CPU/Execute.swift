@@ -247,6 +247,16 @@ extension Machine {
         case 2:
             cpu.cr2 = value
         case 3:
+            var value = value
+            if longMode {
+                // SDM Vol. 2B MOV to CR3: bits 63:MAXPHYADDR are reserved (#GP(0)); with CR4.PCIDE=1 bit 63
+                // is the no-flush hint, not stored (the model flushes anyway: PCIDs are not modelled).
+                if cpu.cr4 & CR4.pcide != 0 { value &= ~(UInt64(1) << 63) }
+                let reserved = value & ~((UInt64(1) << UInt64(PhysicalMemory.maxPhysicalAddressBits)) - 1)
+                guard reserved == 0 else {
+                    throw Fault.gp(0, rule: "PRIV-3", "MOV to CR3 sets reserved bits 0x\(String(reserved, radix: 16)) (bits 63:\(PhysicalMemory.maxPhysicalAddressBits), above MAXPHYADDR)")
+                }
+            }
             if pagingMode == .pae { try paging.loadPDPTEs(cr3: value) }
             cpu.cr3 = value
             paging.tlb.flushNonGlobal()
