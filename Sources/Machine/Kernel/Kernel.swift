@@ -378,9 +378,12 @@ public struct System: Sendable {
         case let .iret(skip):
             machine.cpu[.rsp] &+= skip
             r = machine.execute(.iret(width: nil))
-        case let .sysexit(eip, esp):
+        case let .sysexit(eip, esp, flags):
             machine.cpu[.rdx] = eip
             machine.cpu[.rcx] = esp
+            // entry_SYSENTER_32's exit: popfl restores the user's flags but IF, then `sti; sysexit`
+            // (SYSENTER cleared IF, and SYSEXIT leaves RFLAGS alone: FAST-2).
+            machine.cpu.rflags = flags | RFLAGS.if | RFLAGS.reserved1
             r = machine.execute(.sysexit(to64: false))
         case let .sysret(to64, userRSP):
             machine.cpu[.rsp] = userRSP

@@ -144,7 +144,7 @@ extension System {
                                             ip: machine.cpu.rip, sp: machine.cpu[.rsp], cpl: machine.cpu.cpl)
             enterFromUser(user, path: .iret(skip: 0))
         case .sysenter:
-            enterFromUser(user, path: .sysexit(eip: nextIP, esp: user[.rsp]))
+            enterFromUser(user, path: .sysexit(eip: nextIP, esp: user[.rsp], flags: user.rflags))
         case .syscall:
             enterFromUser(user, path: .sysret(to64: !compatSyscall, userRSP: user[.rsp]))
             machine.cpu[.rsp] = core.tasks[c].kernelStackTop
