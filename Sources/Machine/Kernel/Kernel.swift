@@ -342,7 +342,17 @@ public struct System: Sendable {
         if v == vector && raised.isEmpty && machine.cpu.rip == core.layout.vectorEntry(vector) && vector >= 0x20 {
             enterFromUser(before, path: .iret(skip: 0))
             if vector == 0x20 { timerTick(&out) }
-            if let w = wakes, let i = core.index(named: w) { wake(i, &out) }
+            if let w = wakes, let i = core.index(named: w) {
+                // A task inside nanosleep or wait4 is cut short: the call returns -EINTR, as Linux's do for
+                // a sleep or wait that ends before its event (its saved RAX still held the call number).
+                let inCall: Bool
+                switch core.tasks[i].blockedOn {
+                case .child?: inCall = core.tasks[i].state == .blocked
+                default: inCall = core.tasks[i].state == .sleeping && core.tasks[i].sleepTicks != nil
+                }
+                if inCall { setSavedReturnValue(i, -KernelErrno.EINTR) }
+                wake(i, &out)
+            }
             returnFromKernel(&out)
         } else if v == vector && raised.isEmpty && vector < 0x20 {
             // Linux never routes a device interrupt to an exception vector; its handler would misread the frame.
