@@ -177,7 +177,10 @@ extension System {
         switch result {
         case let .value(v):
             setReturnValue(v, narrow: machine.mode == .ia32 || core.tasks[c].bits == 32)
-            out.returns = narrow ? Int64(Int32(truncatingIfNeeded: v)) : v
+            // ABI-1: a 32-bit result is an error only in -4095..-1 (IS_ERR_VALUE); any other EAX is an
+            // unsigned value, such as an address above 2 GiB.
+            let eax = UInt32(truncatingIfNeeded: v)
+            out.returns = narrow ? (eax >= 0xFFFF_F001 ? Int64(Int32(bitPattern: eax)) : Int64(eax)) : v
             machine.trace.record(.syscallReturn(name: function?.rawValue ?? "ni_syscall", value: v))
             returnFromKernel(&out)
         case .blocked:
@@ -244,6 +247,18 @@ extension System {
             core.tasks[c].blockedOn = nil
             machine.trace.record(.kernelAction("\(core.tasks[c].name) sleeps for \(ticks) ticks"))
             return .blocked
+        case .mmap where narrow:
+            // i386 90, old_mmap: the six arguments are in a block of dwords the first argument points to.
+            guard let b = copyFromUser(a[0], count: 24) else { return .value(-KernelErrno.EFAULT) }
+            var w = [UInt64](repeating: 0, count: 6)
+            for (i, byte) in b.enumerated() { w[i / 4] |= UInt64(byte) << (8 * UInt64(i % 4)) }
+            guard w[5] & 0xFFF == 0 else { return .value(-KernelErrno.EINVAL) }
+            return .value(sysMmap(addr: w[0], length: w[1], prot: w[2], flags: w[3], fd: Int(Int32(truncatingIfNeeded: w[4]))))
+        case .mmap:
+            guard a[5] & 0xFFF == 0 else { return .value(-KernelErrno.EINVAL) }
+            return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(Int32(truncatingIfNeeded: a[4]))))
+        case .mmap2:
+            return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(Int32(truncatingIfNeeded: a[4]))))
         case .execve, .stat:
             machine.trace.record(.kernelAction("\(f.rawValue) is not modelled: -ENOSYS"))
             return .value(-KernelErrno.ENOSYS)
