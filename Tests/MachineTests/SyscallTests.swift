@@ -152,6 +152,8 @@ private let mmapCases: [MmapCase] = [
     MmapCase(mode: .x86_64, via: .syscall, name: "mmap", args: [0, 0x2000, 3, anonPrivate, minusOne, 0], returns: 0x7FFF_F7FF_D000),
     MmapCase(mode: .ia32, via: .int80, name: "mmap2", args: [0, 0x1000, 3, anonPrivate, minusOne, 0], returns: 0xB7FF_F000),
     MmapCase(mode: .ia32, via: .sysenter, name: "mmap2", args: [0, 0x1800, 1, anonPrivate, minusOne, 0], returns: 0xB7FF_E000),
+    // Through the i386 table a 64-bit task gets a 32-bit address: below 0xFFFFE000 - 128 MiB (mmap_is_ia32).
+    MmapCase(mode: .x86_64, via: .int80, name: "mmap2", args: [0, 0x1000, 3, anonPrivate, minusOne, 0], returns: 0xF7FF_D000),
     // A free hint is taken; MAP_FIXED needs an aligned address.
     MmapCase(mode: .x86_64, via: .syscall, name: "mmap", args: [0x1000_0123, 0x1000, 3, anonPrivate, minusOne, 0], returns: 0x1000_0000),
     MmapCase(mode: .x86_64, via: .syscall, name: "mmap", args: [0x1000_0123, 0x1000, 3, anonPrivate | 0x10, minusOne, 0], returns: -KernelErrno.EINVAL),

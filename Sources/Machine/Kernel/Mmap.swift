@@ -16,18 +16,16 @@ extension System {
     /// mmap_min_addr: the lowest address a hint may give.
     static let mmapMinAddress: UInt64 = 0x1_0000
 
-    /// TASK_SIZE of the current task (a 32-bit task on x86_64 has the compat limit).
-    var currentTaskSize: UInt64 { core.layout.userSpaceTop(bits: core.currentTask.bits) }
-
-    /// mmap: the start of the new mapping, or a negative errno.
-    mutating func sysMmap(addr: UInt64, length: UInt64, prot: UInt64, flags: UInt64, fd: Int) -> Int64 {
+    /// mmap: the start of the new mapping, or a negative errno. `compat` is a call through the i386 table,
+    /// which Linux serves below the 32-bit TASK_SIZE even for a 64-bit task (mmap_is_ia32).
+    mutating func sysMmap(addr: UInt64, length: UInt64, prot: UInt64, flags: UInt64, fd: Int, compat: Bool) -> Int64 {
         let c = core.current
         guard length > 0, flags & (System.mapShared | System.mapPrivate) != 0 else { return -KernelErrno.EINVAL }
         if flags & System.mapAnonymous == 0 {
             guard core.tasks[c].files[fd] != nil else { return -KernelErrno.EBADF }
             return -KernelErrno.ENODEV
         }
-        let top = currentTaskSize
+        let top = core.layout.userSpaceTop(bits: compat ? 32 : core.currentTask.bits)
         let (rounded, overflow) = length.addingReportingOverflow(0xFFF)
         guard !overflow, rounded & ~0xFFF <= top else { return -KernelErrno.ENOMEM }
         let size = rounded & ~0xFFF

@@ -253,12 +253,12 @@ extension System {
             var w = [UInt64](repeating: 0, count: 6)
             for (i, byte) in b.enumerated() { w[i / 4] |= UInt64(byte) << (8 * UInt64(i % 4)) }
             guard w[5] & 0xFFF == 0 else { return .value(-KernelErrno.EINVAL) }
-            return .value(sysMmap(addr: w[0], length: w[1], prot: w[2], flags: w[3], fd: Int(Int32(truncatingIfNeeded: w[4]))))
+            return .value(sysMmap(addr: w[0], length: w[1], prot: w[2], flags: w[3], fd: Int(Int32(truncatingIfNeeded: w[4])), compat: true))
         case .mmap:
             guard a[5] & 0xFFF == 0 else { return .value(-KernelErrno.EINVAL) }
-            return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(Int32(truncatingIfNeeded: a[4]))))
+            return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(Int32(truncatingIfNeeded: a[4])), compat: narrow))
         case .mmap2:
-            return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(Int32(truncatingIfNeeded: a[4]))))
+            return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(Int32(truncatingIfNeeded: a[4])), compat: narrow))
         case .execve, .stat:
             machine.trace.record(.kernelAction("\(f.rawValue) is not modelled: -ENOSYS"))
             return .value(-KernelErrno.ENOSYS)
