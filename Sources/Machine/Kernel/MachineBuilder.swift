@@ -392,7 +392,8 @@ extension System {
         let c = pagingControlForKernel
         if c.mode == .off { return linear & 0xFFFF_FFFF }
         guard let leaf = machine.paging.leaf(for: linear, cr3: cr3, mode: c.mode, pse: c.pse), leaf.value & 1 != 0 else { return nil }
-        let frame = leaf.value & 0x000F_FFFF_FFFF_F000 & ~(leaf.pageSize - 1)
+        // PG-1: a 4 MiB PDE keeps PA 39:32 in bits 20:13 (PSE-36).
+        let frame = machine.paging.frameOfLeaf(leaf.value, mode: c.mode, large: leaf.pageSize != 0x1000, size: leaf.pageSize)
         return frame | (linear & (leaf.pageSize - 1))
     }
 
