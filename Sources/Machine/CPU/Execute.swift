@@ -266,6 +266,19 @@ extension Machine {
             if longMode && value & CR4.pae == 0 {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV CR4 clearing PAE while IA-32e mode is active (SDM Vol. 2B, MOV to CR4)")
             }
+            if longMode && (old ^ value) & CR4.la57 != 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV CR4 changing LA57 while IA-32e mode is active (SDM Vol. 2B, MOV to CR4)")
+            }
+            if old & CR4.pcide == 0 && value & CR4.pcide != 0 {
+                guard longMode else {
+                    throw Fault.gp(0, rule: "PRIV-3", "MOV CR4 setting PCIDE outside IA-32e mode (SDM Vol. 2B, MOV to CR4)")
+                }
+                guard cpu.cr3 & 0xFFF == 0 else {
+                    throw Fault.gp(0, rule: "PRIV-3", "MOV CR4 setting PCIDE while CR3[11:0] = 0x\(String(cpu.cr3 & 0xFFF, radix: 16)) is not 0 (SDM Vol. 2B, MOV to CR4)")
+                }
+                // PCIDs are not tracked: every CR3 write then flushes all non-global translations, which
+                // PG-15 allows (a CPU may always invalidate more than required).
+            }
             if !longMode && pagingMode != .off && (old ^ value) & CR4.pae != 0 {
                 unsupported = "MOV CR4 that changes PAE, switching between 32-bit and PAE paging, is not modelled"
                 throw Fault.gp(0, rule: "PRIV-3", "switching the paging mode through CR4.PAE is not modelled")
