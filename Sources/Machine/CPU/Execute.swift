@@ -289,7 +289,7 @@ extension Machine {
                 try paging.loadPDPTEs(cr3: cpu.cr3)
             }
             cpu.cr4 = value
-            if (old ^ cpu.cr4) & (CR4.pge | CR4.pae | CR4.pse | CR4.smep | CR4.smap | CR4.pke) != 0 {
+            if (old ^ cpu.cr4) & (CR4.pge | CR4.pae | CR4.pse | CR4.smep | CR4.smap | CR4.pke | CR4.pcide) != 0 {
                 paging.tlb.flushAll()
                 trace.record(.tlbFlush(kind: "all", linear: nil))
             }
