@@ -499,9 +499,15 @@ extension System {
     }
 
     mutating func sysKill(pid: Int64, sig: Int64, _ out: inout StepOutcome) -> SyscallResult {
-        guard let t = core.index(pid: pid), core.tasks[t].state != .zombie else { return .value(-KernelErrno.ESRCH) }
-        if sig == 0 { return .value(0) }
-        guard let name = KernelSignal.names[sig] else { return .value(-KernelErrno.EINVAL) }
+        guard let t = core.index(pid: pid) else { return .value(-KernelErrno.ESRCH) }
+        // A zombie exists until its parent reaps it (a reaped task is gone: -ESRCH); a signal sent to an
+        // unreaped one is accepted and has no effect, as Linux's kill does.
+        let zombie = core.tasks[t].state == .zombie
+        if zombie, let p = core.index(pid: core.tasks[t].parent), !core.tasks[p].children.contains(core.tasks[t].pid) {
+            return .value(-KernelErrno.ESRCH)
+        }
+        guard let name = KernelSignal.names[sig] ?? (sig == 0 ? "" : nil) else { return .value(-KernelErrno.EINVAL) }
+        if zombie || sig == 0 { return .value(0) }
         switch name {
         case "SIGCHLD": return .value(0)  // default action: ignore
         case "SIGCONT": return .value(0)
