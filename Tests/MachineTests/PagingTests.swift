@@ -506,3 +506,44 @@ func droppedWrite() {
     #expect(m.droppedWriteError != nil)
     #expect(MachineError(message: "x") == MachineError("x"))
 }
+
+/// A MOV to CR0/CR4 in PAE paging and whether it reloads the PDPTEs (SDM §4.4.1: CR0.CD/NW/PG,
+/// CR4.PAE/PGE/PSE/SMEP), with the bits it flips.
+struct PDPTEReloadCase: Sendable, CustomStringConvertible {
+    var cr: Int
+    var flip: UInt64
+    var reloads: Bool
+    var description: String { "CR\(cr) ^= 0x\(String(flip, radix: 16)) \(reloads ? "reloads" : "keeps") the PDPTEs" }
+}
+
+private let pdpteReloadCases: [PDPTEReloadCase] = [
+    PDPTEReloadCase(cr: 4, flip: CR4.pge, reloads: true),
+    PDPTEReloadCase(cr: 4, flip: CR4.pse, reloads: true),
+    PDPTEReloadCase(cr: 4, flip: CR4.smep, reloads: true),
+    PDPTEReloadCase(cr: 4, flip: CR4.smap, reloads: false),
+    PDPTEReloadCase(cr: 0, flip: CR0.cd, reloads: true),
+    PDPTEReloadCase(cr: 0, flip: CR0.nw, reloads: true),
+    PDPTEReloadCase(cr: 0, flip: CR0.wp, reloads: false),
+]
+
+@Test("PG-2: in PAE paging a MOV to CR0/CR4 that changes CD, NW, PGE, PSE or SMEP reloads the PDPTEs (#GP(0) on a reserved bit)",
+      arguments: pdpteReloadCases)
+func paePDPTEReloadOnControlWrite(_ c: PDPTEReloadCase) throws {
+    var sys = try makeSystem(.ia32) { m, _ in m.paging = .pae }
+    let cr3 = sys.machine.cpu.cr3
+    let pdpte1 = sys.machine.paging.memory.read64(cr3 + 8)
+    try sys.machine.paging.writeEntry(at: cr3 + 8, value: pdpte1 | 1 << 51, width: .eight)
+    let old = c.cr == 0 ? sys.machine.cpu.cr0 : sys.machine.cpu.cr4
+    var caught: Fault?
+    do { try sys.machine.writeControlRegister(c.cr, old ^ c.flip) } catch { caught = error }
+    if c.reloads {
+        #expect(caught?.vector == .GP)
+        #expect(caught?.errorCode == 0)
+        #expect(caught?.rule == "PG-2")
+        // The faulting MOV leaves the register unchanged.
+        #expect((c.cr == 0 ? sys.machine.cpu.cr0 : sys.machine.cpu.cr4) == old)
+    } else {
+        #expect(caught == nil)
+        #expect(sys.machine.paging.pdpteRegisters[1] == pdpte1)
+    }
+}

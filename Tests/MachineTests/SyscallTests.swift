@@ -7,7 +7,8 @@ import Testing
 
     @Test(arguments: [("exit", 1, 60), ("fork", 2, 57), ("read", 3, 0), ("write", 4, 1), ("open", 5, 2), ("close", 6, 3),
                       ("wait4", 114, 61), ("execve", 11, 59), ("getpid", 20, 39), ("kill", 37, 62), ("brk", 45, 12),
-                      ("getppid", 64, 110), ("sched_yield", 158, 24), ("nanosleep", 162, 35), ("exit_group", 252, 231)])
+                      ("getppid", 64, 110), ("sched_yield", 158, 24), ("nanosleep", 162, 35), ("exit_group", 252, 231),
+                      ("mmap", 90, 9)])
     func tableNumbers(name: String, i386: Int, x86_64: Int) {
         #expect(SyscallTable.number(of: name, table: .i386) == Int64(i386))
         #expect(SyscallTable.number(of: name, table: .x86_64) == Int64(x86_64))
@@ -131,4 +132,67 @@ import Testing
         var sys = try makeSystem(.x86_64, tasks: [taskSpec("a", state: .running), taskSpec("b")])
         #expect(sys.run(.exit(code: 0), as: "b").error != nil)
     }
+}
+
+/// One mmap call (ABI table: i386 90 old_mmap / 192 mmap2, x86_64 9) and its result.
+struct MmapCase: Sendable, CustomStringConvertible {
+    var mode: MachineMode
+    var via: SyscallEntryKind
+    var name: String
+    /// addr, length, prot, flags, fd, offset (bytes; pages for mmap2).
+    var args: [UInt64]
+    var returns: Int64
+    var description: String { "\(mode) \(name)(\(args.map { String($0, radix: 16) }.joined(separator: ", "))) = \(returns)" }
+}
+
+private let anonPrivate: UInt64 = 0x22
+private let minusOne = UInt64(bitPattern: -1)
+private let mmapCases: [MmapCase] = [
+    // Top-down from mmap_base = TASK_SIZE - 128 MiB (no randomisation).
+    MmapCase(mode: .x86_64, via: .syscall, name: "mmap", args: [0, 0x2000, 3, anonPrivate, minusOne, 0], returns: 0x7FFF_F7FF_D000),
+    MmapCase(mode: .ia32, via: .int80, name: "mmap2", args: [0, 0x1000, 3, anonPrivate, minusOne, 0], returns: 0xB7FF_F000),
+    MmapCase(mode: .ia32, via: .sysenter, name: "mmap2", args: [0, 0x1800, 1, anonPrivate, minusOne, 0], returns: 0xB7FF_E000),
+    // Through the i386 table a 64-bit task gets a 32-bit address: below 0xFFFFE000 - 128 MiB (mmap_is_ia32).
+    MmapCase(mode: .x86_64, via: .int80, name: "mmap2", args: [0, 0x1000, 3, anonPrivate, minusOne, 0], returns: 0xF7FF_D000),
+    // A free hint is taken; MAP_FIXED needs an aligned address.
+    MmapCase(mode: .x86_64, via: .syscall, name: "mmap", args: [0x1000_0123, 0x1000, 3, anonPrivate, minusOne, 0], returns: 0x1000_0000),
+    MmapCase(mode: .x86_64, via: .syscall, name: "mmap", args: [0x1000_0123, 0x1000, 3, anonPrivate | 0x10, minusOne, 0], returns: -KernelErrno.EINVAL),
+    // Errors: no length, no MAP_PRIVATE/MAP_SHARED, a misaligned offset, a file mapping.
+    MmapCase(mode: .x86_64, via: .syscall, name: "mmap", args: [0, 0, 3, anonPrivate, minusOne, 0], returns: -KernelErrno.EINVAL),
+    MmapCase(mode: .ia32, via: .int80, name: "mmap2", args: [0, 0x1000, 3, 0x20, minusOne, 0], returns: -KernelErrno.EINVAL),
+    MmapCase(mode: .x86_64, via: .syscall, name: "mmap", args: [0, 0x1000, 3, anonPrivate, minusOne, 0x10], returns: -KernelErrno.EINVAL),
+    MmapCase(mode: .x86_64, via: .syscall, name: "mmap", args: [0, 0x1000, 3, 0x02, 7, 0], returns: -KernelErrno.EBADF),
+    MmapCase(mode: .x86_64, via: .syscall, name: "mmap", args: [0, 0x1000, 3, 0x02, 1, 0], returns: -KernelErrno.ENODEV),
+]
+
+@Test("ABI: mmap (anonymous mappings, demand paged)", arguments: mmapCases)
+func mmapCalls(_ c: MmapCase) throws {
+    var sys = try makeSystem(c.mode)
+    let o = sys.call(c.via, c.name, c.args.map { .number($0) })
+    #expect(o.error == nil)
+    #expect(o.returns == c.returns)
+    guard c.returns > 0 else { return }
+    let start = UInt64(c.returns)
+    #expect(sys.task(named: "main")?.vmas.contains { $0.segment == .mmap && $0.start == start } == true)
+    // The first touch demand-pages the mapping (PROT_WRITE) or faults for good (read-only).
+    let w = sys.run(.access(kind: .write, address: start + 8, size: 4, cpl: nil, implicit: false), as: nil)
+    let signal = w.signal
+    #expect(w.faults.first?.vector == .PF)
+    #expect(signal == (c.args[2] & 2 != 0 ? nil : "SIGSEGV"))
+}
+
+@Test("ABI: i386 old mmap (90) reads its six arguments from a user block")
+func oldMmapReadsItsArgumentBlock() throws {
+    var sys = try makeSystem(.ia32)
+    let block: [UInt32] = [0, 0x1000, 3, 0x22, 0xFFFF_FFFF, 0]
+    let bytes = block.flatMap { v in (0..<4).map { UInt8((v >> (8 * $0)) & 0xFF) } }
+    // The block on the task's stack page, below its stack pointer.
+    let at = (sys.machine.cpu[.rsp] - 0x100) & ~0xF
+    let cr3 = sys.machine.cpu.cr3
+    let placed = sys.pokeBytes(at, bytes, cr3: cr3)
+    #expect(placed)
+    let mapped = sys.call(.int80, "mmap", [.number(at)])
+    #expect(mapped.returns == 0xB7FF_F000)
+    let bad = sys.call(.int80, "mmap", [.number(0xC000_0000)])
+    #expect(bad.returns == -KernelErrno.EFAULT)
 }

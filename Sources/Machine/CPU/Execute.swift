@@ -250,11 +250,23 @@ extension Machine {
                 unsupported = "MOV CR0 that turns protection or paging \(value & CR0.pe == 0 ? "off" : (expectedPG == 0 ? "on" : "off")): mode changes are not modelled"
                 throw Fault.gp(0, rule: "PRIV-3", "mode changes through CR0 are not modelled")
             }
+            // PG-2 (SDM §4.4.1): in PAE paging, a MOV to CR0 that changes CD or NW reloads the PDPTEs.
+            if pagingMode == .pae && (old ^ value) & (CR0.cd | CR0.nw) != 0 { try paging.loadPDPTEs(cr3: cpu.cr3) }
             cpu.cr0 = value
             if (old ^ cpu.cr0) & CR0.wp != 0 { paging.tlb.flushAll() }
         case 2:
             cpu.cr2 = value
         case 3:
+            var value = value
+            if longMode {
+                // SDM Vol. 2B MOV to CR3: bits 63:MAXPHYADDR are reserved (#GP(0)); with CR4.PCIDE=1 bit 63
+                // is the no-flush hint, not stored (the model flushes anyway: PCIDs are not modelled).
+                if cpu.cr4 & CR4.pcide != 0 { value &= ~(UInt64(1) << 63) }
+                let reserved = value & ~((UInt64(1) << UInt64(PhysicalMemory.maxPhysicalAddressBits)) - 1)
+                guard reserved == 0 else {
+                    throw Fault.gp(0, rule: "PRIV-3", "MOV to CR3 sets reserved bits 0x\(String(reserved, radix: 16)) (bits 63:\(PhysicalMemory.maxPhysicalAddressBits), above MAXPHYADDR)")
+                }
+            }
             if pagingMode == .pae { try paging.loadPDPTEs(cr3: value) }
             cpu.cr3 = value
             paging.tlb.flushNonGlobal()
@@ -264,12 +276,30 @@ extension Machine {
             if longMode && value & CR4.pae == 0 {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV CR4 clearing PAE while IA-32e mode is active (SDM Vol. 2B, MOV to CR4)")
             }
+            if longMode && (old ^ value) & CR4.la57 != 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV CR4 changing LA57 while IA-32e mode is active (SDM Vol. 2B, MOV to CR4)")
+            }
+            if old & CR4.pcide == 0 && value & CR4.pcide != 0 {
+                guard longMode else {
+                    throw Fault.gp(0, rule: "PRIV-3", "MOV CR4 setting PCIDE outside IA-32e mode (SDM Vol. 2B, MOV to CR4)")
+                }
+                guard cpu.cr3 & 0xFFF == 0 else {
+                    throw Fault.gp(0, rule: "PRIV-3", "MOV CR4 setting PCIDE while CR3[11:0] = 0x\(String(cpu.cr3 & 0xFFF, radix: 16)) is not 0 (SDM Vol. 2B, MOV to CR4)")
+                }
+                // PCIDs are not tracked: every CR3 write then flushes all non-global translations, which
+                // PG-15 allows (a CPU may always invalidate more than required).
+            }
             if !longMode && pagingMode != .off && (old ^ value) & CR4.pae != 0 {
                 unsupported = "MOV CR4 that changes PAE, switching between 32-bit and PAE paging, is not modelled"
                 throw Fault.gp(0, rule: "PRIV-3", "switching the paging mode through CR4.PAE is not modelled")
             }
+            // PG-2 (SDM §4.4.1): in PAE paging, a MOV to CR4 that changes PGE, PSE or SMEP reloads the
+            // PDPTEs from CR3 (a reserved bit in one is #GP(0) at this MOV, and CR4 keeps its value).
+            if pagingMode == .pae && (old ^ value) & (CR4.pge | CR4.pse | CR4.smep) != 0 {
+                try paging.loadPDPTEs(cr3: cpu.cr3)
+            }
             cpu.cr4 = value
-            if (old ^ cpu.cr4) & (CR4.pge | CR4.pae | CR4.pse | CR4.smep | CR4.smap | CR4.pke) != 0 {
+            if (old ^ cpu.cr4) & (CR4.pge | CR4.pae | CR4.pse | CR4.smep | CR4.smap | CR4.pke | CR4.pcide) != 0 {
                 paging.tlb.flushAll()
                 trace.record(.tlbFlush(kind: "all", linear: nil))
             }

@@ -8,6 +8,10 @@ public enum CR0 {
     public static let ts: UInt64 = 1 << 3
     /// Write protect: supervisor writes honour R/W (PG-7).
     public static let wp: UInt64 = 1 << 16
+    /// Not write-through; changing it reloads the PAE PDPTEs (PG-2).
+    public static let nw: UInt64 = 1 << 29
+    /// Cache disable; changing it reloads the PAE PDPTEs (PG-2).
+    public static let cd: UInt64 = 1 << 30
     /// Paging enable.
     public static let pg: UInt64 = 1 << 31
 }

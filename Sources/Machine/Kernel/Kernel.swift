@@ -301,8 +301,10 @@ public struct System: Sendable {
         }
         let access = MemoryAccess(kind, cpl: machine.cpu.cpl, implicit: implicit)
         let pa = try machine.translate(linear, access)
-        let last = linear &+ UInt64(size) &- 1
-        if last & ~0xFFF != linear & ~0xFFF { _ = try machine.translate(last, access) }
+        // An access that crosses into the next page also needs that page; a fault there reports the
+        // first byte on it in CR2 (PG-11), as the CPU's own split accesses do (`Machine.readLinear`).
+        let lastPage = (linear &+ UInt64(size) &- 1) & ~0xFFF
+        if lastPage != linear & ~0xFFF { _ = try machine.translate(lastPage, access) }
         return (pa, linear)
     }
 
@@ -340,7 +342,17 @@ public struct System: Sendable {
         if v == vector && raised.isEmpty && machine.cpu.rip == core.layout.vectorEntry(vector) && vector >= 0x20 {
             enterFromUser(before, path: .iret(skip: 0))
             if vector == 0x20 { timerTick(&out) }
-            if let w = wakes, let i = core.index(named: w) { wake(i, &out) }
+            if let w = wakes, let i = core.index(named: w) {
+                // A task inside nanosleep or wait4 is cut short: the call returns -EINTR, as Linux's do for
+                // a sleep or wait that ends before its event (its saved RAX still held the call number).
+                let inCall: Bool
+                switch core.tasks[i].blockedOn {
+                case .child?: inCall = core.tasks[i].state == .blocked
+                default: inCall = core.tasks[i].state == .sleeping && core.tasks[i].sleepTicks != nil
+                }
+                if inCall { setSavedReturnValue(i, -KernelErrno.EINTR) }
+                wake(i, &out)
+            }
             returnFromKernel(&out)
         } else if v == vector && raised.isEmpty && vector < 0x20 {
             // Linux never routes a device interrupt to an exception vector; its handler would misread the frame.
@@ -376,9 +388,12 @@ public struct System: Sendable {
         case let .iret(skip):
             machine.cpu[.rsp] &+= skip
             r = machine.execute(.iret(width: nil))
-        case let .sysexit(eip, esp):
+        case let .sysexit(eip, esp, flags):
             machine.cpu[.rdx] = eip
             machine.cpu[.rcx] = esp
+            // entry_SYSENTER_32's exit: popfl restores the user's flags but IF, then `sti; sysexit`
+            // (SYSENTER cleared IF, and SYSEXIT leaves RFLAGS alone: FAST-2).
+            machine.cpu.rflags = flags | RFLAGS.if | RFLAGS.reserved1
             r = machine.execute(.sysexit(to64: false))
         case let .sysret(to64, userRSP):
             machine.cpu[.rsp] = userRSP

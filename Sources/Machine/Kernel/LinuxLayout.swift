@@ -51,6 +51,12 @@ public struct LinuxLayout: Sendable, Equatable {
     public var kernelTextPhysical: UInt64 { mode == .ia32 ? 0x0010_0000 : 0x0100_0000 }
     /// Top of user space: TASK_SIZE (ia32 0xC0000000) / the last user page the preset uses (x86_64).
     public var userSpaceTop: UInt64 { mode == .ia32 ? 0xC000_0000 : 0x0000_7FFF_FFFF_F000 }
+    /// Top of a task's user space, where its default stack ends: TASK_SIZE for its width. A 32-bit task
+    /// on x86_64 runs in compatibility mode with 32-bit addresses; Linux gives it IA32_PAGE_OFFSET =
+    /// 0xFFFFE000 (arch/x86/include/asm/page_64_types.h), so its stack is reachable through ESP.
+    public func userSpaceTop(bits: Int) -> UInt64 {
+        mode == .x86_64 && bits == 32 ? 0xFFFF_E000 : userSpaceTop
+    }
     /// The conventional ELF text base.
     public func defaultTextBase(bits: Int) -> UInt64 { bits == 32 ? 0x0804_8000 : 0x40_0000 }
     /// A user page the kernel model maps for a step's string arguments (an anonymous mmap region).

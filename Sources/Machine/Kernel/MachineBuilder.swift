@@ -392,7 +392,8 @@ extension System {
         let c = pagingControlForKernel
         if c.mode == .off { return linear & 0xFFFF_FFFF }
         guard let leaf = machine.paging.leaf(for: linear, cr3: cr3, mode: c.mode, pse: c.pse), leaf.value & 1 != 0 else { return nil }
-        let frame = leaf.value & 0x000F_FFFF_FFFF_F000 & ~(leaf.pageSize - 1)
+        // PG-1: a 4 MiB PDE keeps PA 39:32 in bits 20:13 (PSE-36).
+        let frame = machine.paging.frameOfLeaf(leaf.value, mode: c.mode, large: leaf.pageSize != 0x1000, size: leaf.pageSize)
         return frame | (linear & (leaf.pageSize - 1))
     }
 
@@ -469,7 +470,8 @@ extension System {
         } else {
             let text = l.defaultTextBase(bits: bits)
             vmas = [VMA(segment: .text, start: text, end: text + 0x1000, read: true, write: false, execute: true),
-                    VMA(segment: .stack, start: l.userSpaceTop - 0x2000, end: l.userSpaceTop, read: true, write: true, execute: false)]
+                    VMA(segment: .stack, start: l.userSpaceTop(bits: bits) - 0x2000, end: l.userSpaceTop(bits: bits),
+                        read: true, write: true, execute: false)]
             for v in vmas { try populate(v, cr3: cr3) }
         }
         let brk = ((vmas.filter { $0.segment != .stack && $0.segment != .mmap }.map(\.end).max() ?? 0) + 0xFFF) & ~0xFFF

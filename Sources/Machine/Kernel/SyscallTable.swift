@@ -6,6 +6,10 @@
 public enum KernelFunction: String, Sendable, CaseIterable {
     case exit, fork, read, write, open, close, waitpid, wait4, execve, getpid, kill, brk, getppid
     case sched_yield, nanosleep, exit_group, stat
+    /// i386 90 is the old mmap (one pointer to a block of six arguments); x86_64 9 takes them in registers.
+    case mmap
+    /// i386 192: mmap with the file offset in 4 KiB pages.
+    case mmap2
 }
 
 /// One numbering system: i386 (`int 0x80`, SYSENTER, compat SYSCALL; ABI-1) or x86_64 (SYSCALL; ABI-2).
@@ -23,11 +27,12 @@ public enum SyscallTable: String, Sendable, CaseIterable {
 
     static let i386Entries: [Int64: KernelFunction] = [
         1: .exit, 2: .fork, 3: .read, 4: .write, 5: .open, 6: .close, 7: .waitpid, 11: .execve, 20: .getpid,
-        37: .kill, 45: .brk, 64: .getppid, 114: .wait4, 158: .sched_yield, 162: .nanosleep, 252: .exit_group,
+        37: .kill, 45: .brk, 64: .getppid, 90: .mmap, 114: .wait4, 158: .sched_yield, 162: .nanosleep, 192: .mmap2,
+        252: .exit_group,
     ]
     /// 4 is stat, which the model answers with -ENOSYS (no file system).
     static let x86_64Entries: [Int64: KernelFunction] = [
-        0: .read, 1: .write, 2: .open, 3: .close, 4: .stat, 12: .brk, 24: .sched_yield, 35: .nanosleep, 39: .getpid,
+        0: .read, 1: .write, 2: .open, 3: .close, 4: .stat, 9: .mmap, 12: .brk, 24: .sched_yield, 35: .nanosleep, 39: .getpid,
         57: .fork, 59: .execve, 60: .exit, 61: .wait4, 62: .kill, 110: .getppid, 231: .exit_group,
     ]
 
@@ -65,6 +70,7 @@ public typealias SyscallABI = SyscallTable
 public enum KernelErrno {
     public static let EPERM: Int64 = 1, ENOENT: Int64 = 2, ESRCH: Int64 = 3, EINTR: Int64 = 4, EBADF: Int64 = 9
     public static let ECHILD: Int64 = 10, EAGAIN: Int64 = 11, ENOMEM: Int64 = 12, EFAULT: Int64 = 14
+    public static let EEXIST: Int64 = 17, ENODEV: Int64 = 19
     public static let EINVAL: Int64 = 22, EMFILE: Int64 = 24, ENOSYS: Int64 = 38
 
     /// Every errno name with its value (asm-generic/errno-base.h, errno.h), in numeric order:

@@ -48,7 +48,12 @@ extension System {
         noteUserMode()
         let task = core.currentTask
         let narrow = machine.mode == .ia32 || task.bits == 32
-        let regs = System.argumentRegisters(SyscallTable.abi(for: via) == .x86_64 && !narrow ? .x86_64 : .i386)
+        // A 32-bit task's SYSCALL (AMD, compatibility mode) enters entry_SYSCALL_compat, whose ABI keeps
+        // argument 2 in EBP (SYSCALL overwrites ECX) and argument 6 at 0(%esp) on the user stack (ABI-1).
+        let compatSyscall = via == .syscall && machine.longMode && narrow
+        var regs = System.argumentRegisters(SyscallTable.abi(for: via) == .x86_64 && !narrow ? .x86_64 : .i386,
+                                            compatSyscall: compatSyscall)
+        if compatSyscall { regs.removeLast() }
         machine.cpu[.rax] = narrow ? UInt64(bitPattern: nr) & 0xFFFF_FFFF : UInt64(bitPattern: nr)
         for (i, a) in args.enumerated() {
             var v: UInt64
@@ -62,7 +67,12 @@ extension System {
                 v = addr
             }
             if narrow { v &= 0xFFFF_FFFF }
-            machine.cpu[regs[i]] = v
+            if i < regs.count {
+                machine.cpu[regs[i]] = v
+            } else if !poke(machine.cpu[.rsp] & 0xFFFF_FFFF, value: v, size: 4, cr3: machine.cpu.cr3) {
+                out.error = "could not write argument 6 on the user stack (compat SYSCALL passes it at 0(%esp))"
+                return
+            }
         }
         let before = TaskContext(machine.cpu)
         let instruction: Instruction = via == .int80 ? .int(0x80) : (via == .sysenter ? .sysenter : .syscall)
@@ -134,7 +144,7 @@ extension System {
                                             ip: machine.cpu.rip, sp: machine.cpu[.rsp], cpl: machine.cpu.cpl)
             enterFromUser(user, path: .iret(skip: 0))
         case .sysenter:
-            enterFromUser(user, path: .sysexit(eip: nextIP, esp: user[.rsp]))
+            enterFromUser(user, path: .sysexit(eip: nextIP, esp: user[.rsp], flags: user.rflags))
         case .syscall:
             enterFromUser(user, path: .sysret(to64: !compatSyscall, userRSP: user[.rsp]))
             machine.cpu[.rsp] = core.tasks[c].kernelStackTop
@@ -146,7 +156,11 @@ extension System {
         let nr = narrow ? Int64(UInt32(truncatingIfNeeded: rawNR)) : Int64(bitPattern: rawNR)
         var args = System.argumentRegisters(abi, compatSyscall: compatSyscall).map { machine.cpu[$0] }
         if narrow { args = args.map { $0 & 0xFFFF_FFFF } }
-        if compatSyscall, args.count == 6 { args[5] = 0 }
+        if compatSyscall, args.count == 6 {
+            // Argument 6 is at 0(%esp) of the user stack (entry_SYSCALL_compat); RSP is still the user's.
+            let bytes = copyFromUser(user[.rsp] & 0xFFFF_FFFF, count: 4) ?? [0, 0, 0, 0]
+            args[5] = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        }
         let function = abi.entries[nr]
         let allowed = function.map { f in core.setup.syscalls.map { $0.contains(f.rawValue) } ?? true } ?? false
         machine.trace.record(.syscall(entry: entryName, table: abi.rawValue, number: nr,
@@ -163,7 +177,10 @@ extension System {
         switch result {
         case let .value(v):
             setReturnValue(v, narrow: machine.mode == .ia32 || core.tasks[c].bits == 32)
-            out.returns = narrow ? Int64(Int32(truncatingIfNeeded: v)) : v
+            // ABI-1: a 32-bit result is an error only in -4095..-1 (IS_ERR_VALUE); any other EAX is an
+            // unsigned value, such as an address above 2 GiB.
+            let eax = UInt32(truncatingIfNeeded: v)
+            out.returns = narrow ? (eax >= 0xFFFF_F001 ? Int64(Int32(bitPattern: eax)) : Int64(eax)) : v
             machine.trace.record(.syscallReturn(name: function?.rawValue ?? "ni_syscall", value: v))
             returnFromKernel(&out)
         case .blocked:
@@ -230,6 +247,18 @@ extension System {
             core.tasks[c].blockedOn = nil
             machine.trace.record(.kernelAction("\(core.tasks[c].name) sleeps for \(ticks) ticks"))
             return .blocked
+        case .mmap where narrow:
+            // i386 90, old_mmap: the six arguments are in a block of dwords the first argument points to.
+            guard let b = copyFromUser(a[0], count: 24) else { return .value(-KernelErrno.EFAULT) }
+            var w = [UInt64](repeating: 0, count: 6)
+            for (i, byte) in b.enumerated() { w[i / 4] |= UInt64(byte) << (8 * UInt64(i % 4)) }
+            guard w[5] & 0xFFF == 0 else { return .value(-KernelErrno.EINVAL) }
+            return .value(sysMmap(addr: w[0], length: w[1], prot: w[2], flags: w[3], fd: Int(Int32(truncatingIfNeeded: w[4])), compat: true))
+        case .mmap:
+            guard a[5] & 0xFFF == 0 else { return .value(-KernelErrno.EINVAL) }
+            return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(Int32(truncatingIfNeeded: a[4])), compat: narrow))
+        case .mmap2:
+            return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(Int32(truncatingIfNeeded: a[4])), compat: narrow))
         case .execve, .stat:
             machine.trace.record(.kernelAction("\(f.rawValue) is not modelled: -ENOSYS"))
             return .value(-KernelErrno.ENOSYS)
@@ -470,9 +499,15 @@ extension System {
     }
 
     mutating func sysKill(pid: Int64, sig: Int64, _ out: inout StepOutcome) -> SyscallResult {
-        guard let t = core.index(pid: pid), core.tasks[t].state != .zombie else { return .value(-KernelErrno.ESRCH) }
-        if sig == 0 { return .value(0) }
-        guard let name = KernelSignal.names[sig] else { return .value(-KernelErrno.EINVAL) }
+        guard let t = core.index(pid: pid) else { return .value(-KernelErrno.ESRCH) }
+        // A zombie exists until its parent reaps it (a reaped task is gone: -ESRCH); a signal sent to an
+        // unreaped one is accepted and has no effect, as Linux's kill does.
+        let zombie = core.tasks[t].state == .zombie
+        if zombie, let p = core.index(pid: core.tasks[t].parent), !core.tasks[p].children.contains(core.tasks[t].pid) {
+            return .value(-KernelErrno.ESRCH)
+        }
+        guard let name = KernelSignal.names[sig] ?? (sig == 0 ? "" : nil) else { return .value(-KernelErrno.EINVAL) }
+        if zombie || sig == 0 { return .value(0) }
         switch name {
         case "SIGCHLD": return .value(0)  // default action: ignore
         case "SIGCONT": return .value(0)

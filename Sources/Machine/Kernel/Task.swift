@@ -49,8 +49,9 @@ public enum ReturnPath: Sendable, Equatable {
     case none
     /// IRET: after `int 0x80`, an exception or an interrupt; `skip` bytes (an error code) are popped first.
     case iret(skip: UInt64)
-    /// SYSEXIT with Linux's convention: EDX = return EIP, ECX = user ESP.
-    case sysexit(eip: UInt64, esp: UInt64)
+    /// SYSEXIT with Linux's convention: EDX = return EIP, ECX = user ESP. SYSENTER cleared IF and SYSEXIT
+    /// does not touch RFLAGS, so the kernel restores the user's flags first (`popfl; sti; sysexit`).
+    case sysexit(eip: UInt64, esp: UInt64, flags: UInt64)
     /// SYSRET (REX.W when returning to 64-bit code) after restoring the user RSP the entry left alone.
     case sysret(to64: Bool, userRSP: UInt64)
 }
