@@ -73,7 +73,7 @@ import Testing
         #expect(sys.processes["A"]?.ticks == 8)
         #expect(sys.processes["B"]?.ticks == 2)
         let b = sys.task(named: "B")!
-        #expect(abs(b.vruntime - 2 * 1024.0 / 335) < 1e-9)
+        #expect(abs(b.vruntime.ticks - 2 * 1024.0 / 335) < 1e-9)
     }
 
     @Test func cfsWeights() {

@@ -126,6 +126,9 @@ extension System {
             usedPids.insert(pid)
             try sys.createInitialTask(spec, pid: pid)
         }
+        // cfs: exact vruntime in units every task's per-tick increase divides (VirtualRuntime).
+        let scale = VirtualRuntime.scale(forNice: sys.core.tasks.map(\.nice))
+        for i in sys.core.tasks.indices { sys.core.tasks[i].vruntime = VirtualRuntime(scale: scale) }
         // Parents.
         for (i, spec) in list.enumerated() {
             guard let pname = spec.parent else { continue }

@@ -18,23 +18,26 @@
 
 extension System {
     /// Linux's sched_prio_to_weight, nice -20 ... 19.
-    static let niceWeights: [Double] = [
+    static let niceWeights: [Int] = [
         88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916,
         9548, 7620, 6100, 4904, 3906, 3121, 2501, 1991, 1586, 1277,
         1024, 820, 655, 526, 423, 335, 272, 215, 172, 137,
         110, 87, 70, 56, 45, 36, 29, 23, 18, 15,
     ]
 
-    static func weight(nice: Int) -> Double { niceWeights[min(max(nice, -20), 19) + 20] }
+    static func weight(nice: Int) -> Int { niceWeights[min(max(nice, -20), 19) + 20] }
 
-    /// The vruntime a task gains per tick: 1024 / weight(nice).
-    static func vruntimeDelta(nice: Int) -> Double { 1024 / weight(nice: nice) }
-
-    /// The smallest vruntime among the ready tasks and the running one.
-    func minVruntime() -> Double {
+    /// The smallest vruntime among the ready tasks and the running one (nil: none).
+    func minVruntime() -> VirtualRuntime? {
         var candidates = core.runQueue.map { core.tasks[$0].vruntime }
         if core.current != 0 && core.currentTask.isRunnable { candidates.append(core.currentTask.vruntime) }
-        return candidates.min() ?? 0
+        return candidates.min()
+    }
+
+    /// A woken or new task's vruntime: max(its own, the smallest in the queue).
+    func placedVruntime(_ i: Int) -> VirtualRuntime {
+        let own = core.tasks[i].vruntime
+        return minVruntime().map { max(own, $0) } ?? own
     }
 
     mutating func requestResched(_ reason: String) {
@@ -49,7 +52,7 @@ extension System {
         if c != 0 {
             core.tasks[c].ticks += 1
             core.tasks[c].sliceUsed += 1
-            if policy == .cfs { core.tasks[c].vruntime += System.vruntimeDelta(nice: core.tasks[c].nice) }
+            if policy == .cfs { core.tasks[c].vruntime.charge(nice: core.tasks[c].nice) }
         }
         for i in core.tasks.indices where core.tasks[i].state == .sleeping {
             guard let left = core.tasks[i].sleepTicks else { continue }
@@ -69,7 +72,7 @@ extension System {
         case .cfs:
             let me = core.tasks[c]
             if let smallest = core.runQueue.map({ core.tasks[$0].vruntime }).min(),
-               me.vruntime - smallest > System.vruntimeDelta(nice: me.nice) {
+               me.vruntime.excess(over: smallest) > me.vruntime.perTick(nice: me.nice) {
                 requestResched("timer")
             }
         }
@@ -81,7 +84,7 @@ extension System {
         core.tasks[i].state = .ready
         core.tasks[i].blockedOn = nil
         core.tasks[i].sleepTicks = nil
-        if core.setup.policy == .cfs { core.tasks[i].vruntime = max(core.tasks[i].vruntime, minVruntime()) }
+        if core.setup.policy == .cfs { core.tasks[i].vruntime = placedVruntime(i) }
         core.runQueue.append(i)
         machine.trace.record(.kernelAction("wake up \(core.tasks[i].name)"))
         let c = core.current
@@ -91,7 +94,8 @@ extension System {
         case .priority:
             if core.tasks[i].priority > core.tasks[c].priority { requestResched("wakeup") }
         case .cfs:
-            if core.tasks[c].vruntime - core.tasks[i].vruntime > System.vruntimeDelta(nice: core.tasks[c].nice) { requestResched("wakeup") }
+            let me = core.tasks[c].vruntime
+            if me.excess(over: core.tasks[i].vruntime) > me.perTick(nice: core.tasks[c].nice) { requestResched("wakeup") }
         case .rr, .fifo:
             break
         }

@@ -459,7 +459,7 @@ extension System {
         child.returnPath = parent.returnPath
         core.tasks[p].forks = parent.forks
         core.tasks[p].children.append(pid)
-        if core.setup.policy == .cfs { child.vruntime = max(child.vruntime, minVruntime()) }
+        if core.setup.policy == .cfs { child.vruntime = minVruntime().map { max(child.vruntime, $0) } ?? child.vruntime }
         core.tasks.append(child)
         let ci = core.tasks.count - 1
         core.runQueue.append(ci)

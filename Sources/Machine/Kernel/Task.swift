@@ -81,8 +81,8 @@ public struct Task: Sendable {
     public var priority: Int
     /// Nice value, -20..19, for `cfs`.
     public var nice: Int
-    /// CFS virtual runtime, in ticks of a nice-0 task.
-    public var vruntime: Double = 0
+    /// CFS virtual runtime, exact (VirtualRuntime); its scale is set for all tasks when the kernel is built.
+    public var vruntime = VirtualRuntime(scale: 1024)
     /// 32 or 64 (a 32-bit task in x86_64 runs in compatibility mode).
     public var bits: Int
     /// The task's memory regions.
