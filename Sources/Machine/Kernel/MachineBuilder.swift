@@ -462,7 +462,6 @@ extension System {
         if mode == .ia32 && bits == 64 { throw MachineError("task \(spec.name): a 64-bit task needs x86_64 mode") }
         let cr3 = try newAddressSpace()
         let c = pagingControlForKernel
-        for p in spec.pages where c.mode != .off { try machine.paging.map(p, cr3: cr3, mode: c.mode, pse: c.pse, nxe: scenarioNXE) }
         var vmas: [VMA] = []
         if let mem = spec.memory {
             for v in mem {
@@ -477,6 +476,8 @@ extension System {
                         read: true, write: true, execute: false)]
             for v in vmas { try populate(v, cr3: cr3) }
         }
+        // The task's explicit `pages` come last: where they overlap a VMA populated above, they are the mapping.
+        for p in spec.pages where c.mode != .off { try machine.paging.map(p, cr3: cr3, mode: c.mode, pse: c.pse, nxe: scenarioNXE) }
         let brk = ((vmas.filter { $0.segment != .stack && $0.segment != .mmap }.map(\.end).max() ?? 0) + 0xFFF) & ~0xFFF
         // User context.
         var cpu = CPUState()

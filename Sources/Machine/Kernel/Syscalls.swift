@@ -419,11 +419,23 @@ extension System {
             child.cr3 = try newAddressSpace()
             let c = pagingControlForKernel
             if c.mode != .off {
-                for pg in parent.pages { try machine.paging.map(pg, cr3: child.cr3, mode: c.mode, pse: c.pse, nxe: scenarioNXE) }
+                for pg in parent.pages {
+                    // Shared: the child's entries name the parent's frames, also those the builder allocated
+                    // when the scenario omitted `phys` (mapping the same request again would allocate new ones).
+                    let size = pg.size.bytes
+                    for k in 0..<pg.count {
+                        var one = pg
+                        one.count = 1
+                        one.virt = pg.virt &+ k &* size
+                        one.phys = pg.phys.map { $0 &+ k &* size } ?? physical(of: one.virt, cr3: parent.cr3).map { $0 & ~(size - 1) }
+                        try machine.paging.map(one, cr3: child.cr3, mode: c.mode, pse: c.pse, nxe: scenarioNXE)
+                    }
+                }
                 for vma in parent.vmas {
                     var page = vma.start & ~0xFFF
                     while page < vma.end {
-                        if let src = physical(of: page, cr3: parent.cr3),
+                        let explicit = parent.pages.contains { p in page >= p.virt && page - p.virt < p.count &* p.size.bytes }
+                        if !explicit, let src = physical(of: page, cr3: parent.cr3),
                            let leaf = machine.paging.leaf(for: page, cr3: parent.cr3, mode: c.mode, pse: c.pse) {
                             try machine.paging.map(PageMapping(virt: page, phys: nil, count: 1, size: .size4K,
                                                                leaf: EntryFlags(present: true, writable: leaf.value & 2 != 0, user: true,
