@@ -61,6 +61,9 @@ public struct System: Sendable {
     /// The kernel's state (kept even for `kernel: none`, where it only names the task the CPU runs).
     var core: Kernel
     var kernelEnabled = true
+    /// Page faults the kernel's own accesses to user memory raised during the current system call
+    /// (copy_from_user/copy_to_user on a not-present page of a VMA, demand paged): the step's faults.
+    var kernelAccessFaults: [Fault] = []
 
     init(machine: Machine, kernel: Kernel) {
         self.machine = machine

@@ -174,6 +174,8 @@ extension System {
             machine.trace.record(.kernelAction(why))
             result = .value(-KernelErrno.ENOSYS)
         }
+        out.faults += kernelAccessFaults
+        kernelAccessFaults.removeAll()
         switch result {
         case let .value(v):
             setReturnValue(v, narrow: machine.mode == .ia32 || core.tasks[c].bits == 32)
@@ -289,6 +291,14 @@ extension System {
                 guard v & 4 != 0, !write || v & 2 != 0 else { return false }
             } else {
                 guard let vma = core.currentTask.vmas.first(where: { $0.contains(page) }), write ? vma.write : vma.read else { return false }
+                // The kernel's access raises #PF (supervisor, not present: U=0, P=0, W as the copy) with
+                // CR2 = the first byte it touches on that page; the handler demand-pages it (PG-12).
+                let cr2 = max(addr, page)
+                let f = Fault(.PF, code: write ? 0x2 : 0x0, cr2: cr2, rule: "PG-12",
+                              "the kernel's \(write ? "copy_to_user" : "copy_from_user") touches 0x\(String(cr2, radix: 16)), whose PTE is not present (P=0)")
+                machine.cpu.cr2 = cr2
+                machine.trace.record(.fault(f))
+                kernelAccessFaults.append(f)
                 do throws(MachineError) {
                     try populate(VMA(segment: vma.segment, start: page, end: page + 0x1000, read: vma.read, write: vma.write, execute: vma.execute),
                                  cr3: machine.cpu.cr3)
