@@ -19,6 +19,8 @@ struct GatePatch: Sendable {
 struct SelectorNames {
     var gdt: [String: Int] = [:]
     var ldt: [String: Int] = [:]
+    /// Slots of `machine.ldt` (its highest entry + 1), when given: the default limit of the LDT descriptor covers them.
+    var ldtSlots: Int?
     var all: [String] { Array(gdt.keys) + Array(ldt.keys) }
 }
 
@@ -58,12 +60,20 @@ extension DecodeContext {
         // Names first, so that entries may refer to each other in any order.
         if let n = m["gdt"] { collectNames(n, into: &names.gdt, table: "gdt") }
         if let n = m["ldt"] { collectNames(n, into: &names.ldt, table: "ldt") }
-        if let n = m["gdt"] { setup.gdt = table(n, "gdt", names: names, mode: setup.mode) }
-        if let n = m["ldt"] {
-            if let items = sequence(n, "ldt") {
-                setup.ldt = items.indices.map { i in descriptor(items[i], "ldt[\(i)]", names: names, mode: setup.mode) }
+        // The LDT first: its size is the default limit of the GDT's LDT descriptor.
+        if let n = m["ldt"], let t = table(n, "ldt", names: names, mode: setup.mode) {
+            // A list is the table; a map gives entries by index (there is no preset LDT to patch).
+            var list: [TableEntry?]
+            switch t {
+            case let .replace(entries): list = entries
+            case let .patch(map):
+                list = Array(repeating: nil, count: (map.keys.max() ?? -1) + 1)
+                for (i, e) in map { list[i] = e }
             }
+            setup.ldt = list
+            names.ldtSlots = list.indices.map { list[$0]?.high != nil ? $0 + 2 : $0 + 1 }.max() ?? 1
         }
+        if let n = m["gdt"] { setup.gdt = table(n, "gdt", names: names, mode: setup.mode) }
         if let n = m["idt"] { gates = idt(n, names: names, mode: setup.mode) }
         if let n = m["tss"] { decodeTSS(n, into: &setup, names: names) }
         if let n = m["pages"] { setup.pages = pages(n, "machine.pages") }
@@ -265,7 +275,7 @@ extension DecodeContext {
             let dpl = m["dpl"].flatMap { uint($0, "\(what).dpl", max: 3) } ?? 0
             let present = m["present"].flatMap { bool($0, "\(what).present") } ?? true
             let base = m["base"].flatMap { uint($0, "\(what).base") } ?? 0x7000_0000
-            let limit = m["limit"].flatMap { uint($0, "\(what).limit", max: 0xF_FFFF) } ?? UInt64(max(names.ldt.values.max() ?? 0, 0) * 8 + 7)
+            let limit = m["limit"].flatMap { uint($0, "\(what).limit", max: 0xF_FFFF) } ?? UInt64(max(names.ldtSlots ?? (names.ldt.values.max() ?? 0) + 1, 1) * 8 - 1)
             let (low, high) = Descriptor.system(base: base, limit: UInt32(limit), type: .ldt, dpl: UInt8(dpl), present: present)
             return TableEntry(low: low.raw, high: mode == .x86_64 ? high : nil, isLDT: true)
         case "call_gate":

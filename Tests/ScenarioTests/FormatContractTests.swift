@@ -1,0 +1,76 @@
+// Format-contract tests: statements of scenario-format.md, each run as a scenario that must pass
+// (or fail, or be invalid) exactly as the contract says.
+
+import Machine
+@testable import Scenario
+import Testing
+
+@Suite struct FormatContractTests {
+    func passes(_ yaml: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+        let r = runScenarioText(yaml)
+        #expect(r.count == 1 && r.allSatisfy { $0.outcome.isPassed }, "\(r.map(\.outcome))", sourceLocation: sourceLocation)
+    }
+
+    /// gdt as a list in x86_64: the `null` after a 16-byte call gate is its upper half, which keeps
+    /// offset bits 63:32 (it was overwritten with zero, and the gate led to 0x81000000).
+    @Test func listGDTKeepsTheUpperHalfOfA16ByteGate() {
+        passes("""
+        scenario: gdt-list-x86_64-call-gate
+        machine:
+          mode: x86_64
+          gdt:
+            - null
+            - {name: kcs, type: code, long: true}
+            - {name: kds, type: data}
+            - {name: ucs32, type: code, dpl: 3}
+            - {name: uds, type: data, dpl: 3}
+            - {name: ucs, type: code, long: true, dpl: 3}
+            - {name: gate, type: call_gate, dpl: 3, selector: kcs, offset: 0xffffffff81000000}
+            - null
+            - {name: tss, type: tss64, rsp0: 0xffff888000100000}
+            - null
+        kernel: none
+        processes:
+          - {name: main, state: running, context: {cs: "ucs:3", ss: "uds:3"}}
+        steps:
+          - exec: "call far gate:3:0"
+            expect: {fault: none, cpl: 0, regs: {rip: 0xffffffff81000000}}
+        """)
+    }
+
+    /// "A table's limit covers its highest entry": the LDT descriptor's default limit covers every
+    /// entry of machine.ldt, named or not (it covered only the highest named one).
+    @Test func ldtLimitCoversItsHighestEntry() {
+        passes("""
+        scenario: ldt-unnamed-entries
+        machine:
+          mode: ia32
+          gdt: {9: {name: myldt, type: ldt}}
+          ldt:
+            - null
+            - {name: first, type: data, dpl: 3}
+            - {type: data, dpl: 3}
+        kernel: none
+        steps:
+          - exec: "mov ds, 0x17"
+            expect: {fault: none, regs: {ds: 0x17}}
+        """)
+    }
+
+    /// `ldt` as a map from index to descriptor (was refused: "ldt must be a list").
+    @Test func ldtAsAMap() {
+        passes("""
+        scenario: ldt-map
+        machine:
+          mode: ia32
+          gdt: {9: {name: myldt, type: ldt}}
+          ldt: {2: {name: l2, type: data, dpl: 3}}
+        kernel: none
+        steps:
+          - exec: "mov ds, l2:3"
+            expect: {fault: none, regs: {ds: 0x17, ldtr: myldt}}
+          - exec: "mov es, 0xf"
+            expect: {fault: {vector: GP, error_code: {selector: 0xc}}}
+        """)
+    }
+}
