@@ -73,4 +73,32 @@ import Testing
             expect: {fault: {vector: GP, error_code: {selector: 0xc}}}
         """)
     }
+
+    /// "Anywhere a selector is expected ... {index, ti: gdt|ldt, rpl}": in exec operands too (was
+    /// an error, "RPL ' 3}' must be 0-3").
+    @Test func execTakesASelectorMap() {
+        passes("""
+        scenario: exec-selector-maps
+        machine:
+          mode: ia32
+          gdt: {9: {name: myldt, type: ldt}}
+          ldt: [null, {type: data, dpl: 3}]
+        kernel: none
+        steps:
+          - exec: "mov ds, {index: 1, ti: ldt, rpl: 3}"
+            expect: {fault: none, regs: {ds: {index: 1, ti: ldt, rpl: 3}}}
+          - exec: "call far {index: 1, ti: ldt, rpl: 3}:0x10"
+            expect: {fault: {vector: GP, error_code: {selector: {index: 1, ti: ldt}}}}
+        """)
+        let bad = runScenarioText("""
+        scenario: bad
+        machine: {mode: ia32}
+        kernel: none
+        steps:
+          - exec: "mov es, {index: 2, tl: ldt}"
+        """)
+        guard case let .invalid(d)? = bad.first?.outcome else { Issue.record("not invalid"); return }
+        #expect(d.first?.message.contains("unknown key 'tl'") == true)
+        #expect(d.first?.notes.contains("did you mean 'ti'?") == true)
+    }
 }
