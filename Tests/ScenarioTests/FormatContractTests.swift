@@ -101,4 +101,42 @@ import Testing
         #expect(d.first?.message.contains("unknown key 'tl'") == true)
         #expect(d.first?.notes.contains("did you mean 'ti'?") == true)
     }
+
+    /// `signal` names are checked like every other name (a misspelt `SIGSEV` was a check that could
+    /// only fail, with no hint), and accepted in any case, without SIG, or as a number.
+    @Test func signalNamesAreCheckedAndNormalised() {
+        passes("""
+        scenario: sig
+        machine: {mode: x86_64}
+        processes: [{name: m, state: running}]
+        steps:
+          - access: {op: write, addr: 0x10}
+            expect: {fault: PF, signal: segv}
+        expect:
+          processes: {m: {state: zombie, signal: 11}}
+        """)
+        let bad = runScenarioText("""
+        scenario: sig-bad
+        machine: {mode: x86_64}
+        processes: [{name: m, state: running}]
+        steps:
+          - access: {op: write, addr: 0x10}
+            expect: {fault: PF, signal: SIGSEV}
+        """)
+        guard case let .invalid(d)? = bad.first?.outcome else { Issue.record("not invalid"); return }
+        #expect(d.first?.location?.line == 6 && d.first?.location?.column == 33)
+        #expect(d.first?.notes.contains("did you mean 'SIGSEGV'?") == true)
+    }
+
+    /// `"none"` quoted means none (YAML gives plain and quoted the same string); it was "unknown exception 'none'".
+    @Test func quotedNone() {
+        passes("""
+        scenario: none-quoted
+        machine: {mode: x86_64}
+        kernel: none
+        steps:
+          - exec: nop
+            expect: {fault: "none", gate: 'none', switch: "none", signal: "none", faults: "none"}
+        """)
+    }
 }

@@ -31,14 +31,14 @@ extension DecodeContext {
             switch k {
             case "fault":
                 mentions = true
-                if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.fault(nil), v) } else if let f = faultMatcher(v, here, names: names) { add(.fault(f), v) }
+                if Self.isNone(v) { add(.fault(nil), v) } else if let f = faultMatcher(v, here, names: names) { add(.fault(f), v) }
             case "faults":
                 mentions = true
-                if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.faults([]), v); continue }
+                if Self.isNone(v) { add(.faults([]), v); continue }
                 guard let items = sequence(v, here) else { continue }
                 add(.faults(items.indices.compactMap { faultMatcher(items[$0], "\(here)[\($0)]", names: names) }), v)
             case "gate":
-                if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.gate(nil), v); continue }
+                if Self.isNone(v) { add(.gate(nil), v); continue }
                 guard let m = mapping(v, here, allowed: ["vector", "type", "dpl", "from_cpl", "to_cpl", "stack_switch", "if"]) else { continue }
                 var g = GateMatcher()
                 if let n = m["vector"] { g.vector = vectorNumber(n, "\(here).vector") }
@@ -94,7 +94,7 @@ extension DecodeContext {
             case "output":
                 if let s = string(v, here) { add(.output(s), v) }
             case "switch":
-                if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.switchTo(nil), v); continue }
+                if Self.isNone(v) { add(.switchTo(nil), v); continue }
                 guard let m = mapping(v, here, allowed: ["from", "to", "reason"]) else { continue }
                 var sw = SwitchMatcher()
                 if let n = m["from"] { sw.from = string(n, "\(here).from") }
@@ -110,7 +110,7 @@ extension DecodeContext {
                     checks.append(Check(kind: .state(task, st), path: "\(here).\(task)", location: location(s.value)))
                 }
             case "signal":
-                if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.signal(nil), v) } else if let s = string(v, here) { add(.signal(s), v) }
+                if Self.isNone(v) { add(.signal(nil), v) } else if let s = signalName(v, here) { add(.signal(s), v) }
             case "shutdown":
                 if let b = bool(v, here) { add(.shutdown(b), v) }
             case "trace":
@@ -165,7 +165,7 @@ extension DecodeContext {
                     var pm = ProcessMatcher()
                     if let n = m["state"] { pm.state = choice(n, "task state", of: TaskState.self) }
                     if let n = m["exit_code"] { pm.exitCode = int(n, "\(here).\(task).exit_code") }
-                    if let n = m["signal"] { pm.signal = string(n, "\(here).\(task).signal") }
+                    if let n = m["signal"] { pm.signal = signalName(n, "\(here).\(task).signal") }
                     if let n = m["ticks"] { pm.ticks = int(n, "\(here).\(task).ticks", min: 0) }
                     checks.append(Check(kind: .process(task, pm), path: "\(here).\(task)", location: location(t.value)))
                 }
@@ -174,6 +174,28 @@ extension DecodeContext {
             }
         }
         return checks
+    }
+
+    /// `none`, plain or quoted (YAML gives both the same string).
+    static func isNone(_ v: YAMLNode) -> Bool { v.scalar == "none" }
+
+    /// A signal by name (`SIGSEGV`, `sigsegv`, `SEGV`) or number (`11`), as the name the model reports.
+    mutating func signalName(_ v: YAMLNode, _ what: @autoclosure () -> String) -> String? {
+        guard let s = v.scalar, !v.isNullScalar || v.scalarStyle != .plain else {
+            error(v, "\(what()) must be a signal name such as SIGSEGV, not \(describe(v))")
+            return nil
+        }
+        if case let .value(n, false) = parseInteger(s) {
+            if let name = KernelSignal.names[Int64(clamping: n)] { return name }
+            error(v, "\(what()): \(s) is not a signal number the model knows", notes: ["known: " + KernelSignal.names.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")])
+            return nil
+        }
+        let upper = s.uppercased()
+        let name = upper.hasPrefix("SIG") ? upper : "SIG" + upper
+        if KernelSignal.number(name) != nil { return name }
+        let known = KernelSignal.names.sorted { $0.key < $1.key }.map(\.value)
+        error(v, "unknown signal '\(s)'", notes: hint(name, known).map { [$0] } ?? ["known: \(known.joined(separator: ", "))"])
+        return nil
     }
 
     /// A vector: number or exception name.

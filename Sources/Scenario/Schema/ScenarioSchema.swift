@@ -1417,7 +1417,11 @@ public enum ScenarioSchema {
           }
         },
         "signal": {
-          "type": "string"
+          "type": [
+            "string",
+            "integer"
+          ],
+          "description": "a signal name (SIGSEGV, sigsegv, SEGV) or number, or none"
         },
         "shutdown": {
           "$ref": "#/definitions/flag"
@@ -1483,7 +1487,10 @@ public enum ScenarioSchema {
                 "$ref": "#/definitions/integer"
               },
               "signal": {
-                "type": "string"
+                "type": [
+                  "string",
+                  "integer"
+                ]
               },
               "ticks": {
                 "$ref": "#/definitions/integer"
