@@ -139,4 +139,35 @@ import Testing
             expect: {fault: "none", gate: 'none', switch: "none", signal: "none", faults: "none"}
         """)
     }
+
+    /// `regs` after a failed system call: `rax: -9` / `eax: -9` (two's complement in the register's
+    /// width; was "must not be negative"); 32- and 16-bit names compare their low bits.
+    @Test func negativeRegisterValues() {
+        passes("""
+        scenario: regs-negative
+        machine: {mode: x86_64}
+        steps:
+          - syscall: {via: syscall, nr: close, args: [99]}
+            expect: {returns: -EBADF, regs: {rax: -9, eax: -9, ax: -9}}
+        """)
+        passes("""
+        scenario: regs-widths
+        machine: {mode: x86_64}
+        kernel: none
+        steps:
+          - exec: "mov rax, 0xffffffff00001234"
+            expect: {regs: {rax: 0xffffffff00001234, eax: 0x1234, ax: 0x1234}}
+          - exec: "mov r9, 0xfffffffffffffff7"
+            expect: {regs: {r9: -9, r9d: -9}}
+        """)
+        let r = runScenarioText("""
+        scenario: regs-wrong
+        machine: {mode: x86_64}
+        kernel: none
+        steps:
+          - exec: "mov r9, 0xfffffffffffffff7"
+            expect: {regs: {r9d: -8}}
+        """)
+        #expect(failures(r[0]).map(\.path) == ["steps[0].expect.regs.r9d"])
+    }
 }

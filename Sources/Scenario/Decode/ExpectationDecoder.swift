@@ -75,7 +75,9 @@ extension DecodeContext {
                             checks.append(Check(kind: .register(name, UInt64(s)), path: rpath, location: location(r.value)))
                         }
                     } else if Self.checkableRegisters.contains(name) || GPR(name: name) != nil {
-                        if let x = uint(r.value, rpath) { checks.append(Check(kind: .register(name, x), path: rpath, location: location(r.value))) }
+                        if let x = registerValue(r.value, rpath, bits: Self.registerBits(name)) {
+                            checks.append(Check(kind: .register(name, x), path: rpath, location: location(r.value)))
+                        }
                     } else {
                         error(r.key, "unknown register '\(name)' in \(here)", notes: hint(name, Self.checkableRegisters + GPR.allCases.map(\.name64)).map { [$0] } ?? [])
                     }
@@ -127,6 +129,25 @@ extension DecodeContext {
             }
         }
         return (checks, mentions)
+    }
+
+    /// The width of a register name: 16 (`ax`), 32 (`eax`, `r8d`, `eip`) or 64 (`rax`, `rip`, `cr3`).
+    static func registerBits(_ name: String) -> Int {
+        guard GPR(name: name) != nil || ["eip", "esp", "eflags"].contains(name) else { return 64 }
+        if name.hasPrefix("e") || (name.hasPrefix("r") && name.hasSuffix("d")) { return 32 }
+        if name.count == 2 && !name.hasPrefix("r") { return 16 }
+        return 64
+    }
+
+    /// A register value: a number, or a negative one that fits `bits` bits (two's complement,
+    /// `rax: -14` after a failed system call).
+    mutating func registerValue(_ v: YAMLNode, _ what: @autoclosure () -> String, bits: Int) -> UInt64? {
+        let mask: UInt64 = bits == 64 ? ~0 : (1 << UInt64(bits)) - 1
+        if let s = v.scalar, v.scalarStyle == .plain, case .value(_, true) = parseInteger(s) {
+            return int(v, what(), min: bits == 64 ? .min : -(1 << Int64(bits - 1))).map { UInt64(bitPattern: $0) & mask }
+        }
+        // A larger positive value is compared in its low bits (as before: `eip: 0xffffffff81000000`).
+        return uint(v, what())
     }
 
     static let checkableRegisters = ["rip", "eip", "rsp", "esp", "rflags", "eflags", "cr0", "cr2", "cr3", "cr4", "tr", "ldtr"]
