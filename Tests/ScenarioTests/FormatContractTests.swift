@@ -170,4 +170,21 @@ import Testing
         """)
         #expect(failures(r[0]).map(\.path) == ["steps[0].expect.regs.r9d"])
     }
+
+    /// Two TSS descriptors without `name` got the same default base (that of slot 0), so one
+    /// TSS image replaced the other: a task switch to entry 20 loaded entry 21's EIP.
+    @Test func unnamedTSSDescriptorsHaveTheirOwnImages() {
+        passes("""
+        scenario: two-unnamed-tss
+        machine:
+          mode: ia32
+          gdt:
+            20: {type: tss32, dpl: 3, eip: 0xc0100000, esp: 0xc0200000, cs: kernel_cs, ss: kernel_ds, ds: kernel_ds, es: kernel_ds}
+            21: {type: tss32, dpl: 3, eip: 0xc0300000, esp: 0xc0400000, cs: kernel_cs, ss: kernel_ds, ds: kernel_ds, es: kernel_ds}
+        kernel: none
+        steps:
+          - exec: "jmp far 0xa0:0"
+            expect: {fault: none, regs: {eip: 0xc0100000, esp: 0xc0200000, tr: 0xa0}}
+        """)
+    }
 }

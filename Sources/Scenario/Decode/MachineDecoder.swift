@@ -179,7 +179,7 @@ extension DecodeContext {
                     out.append(nil)
                     continue
                 }
-                out.append(descriptor(item, "\(what)[\(i)]", names: names, mode: mode))
+                out.append(descriptor(item, "\(what)[\(i)]", names: names, mode: mode, index: i))
             }
             guard out.count <= 8192 else { error(node, "\(what) has more than 8192 entries"); return nil }
             return .replace(out)
@@ -188,7 +188,7 @@ extension DecodeContext {
         var out: [Int: TableEntry?] = [:]
         for p in pairs {
             guard let i = uint(p.key, "\(what) index", max: 8191) else { continue }
-            out[Int(i)] = descriptor(p.value, "\(what)[\(i)]", names: names, mode: mode)
+            out[Int(i)] = descriptor(p.value, "\(what)[\(i)]", names: names, mode: mode, index: Int(i))
         }
         return .patch(out)
     }
@@ -199,8 +199,8 @@ extension DecodeContext {
     static let tss64Fields = ["rsp0", "rsp1", "rsp2", "ist1", "ist2", "ist3", "ist4", "ist5", "ist6", "ist7", "iomap"]
     static let tssSelectorFields: Set<String> = ["link", "ss0", "ss1", "ss2", "es", "cs", "ss", "ds", "fs", "gs", "ldt"]
 
-    /// One descriptor of `gdt` / `ldt`; nil for `null`.
-    mutating func descriptor(_ node: YAMLNode, _ what: String, names: SelectorNames, mode: MachineMode) -> TableEntry? {
+    /// One descriptor of `gdt` / `ldt` (at `index` of its table); nil for `null`.
+    mutating func descriptor(_ node: YAMLNode, _ what: String, names: SelectorNames, mode: MachineMode, index: Int) -> TableEntry? {
         if node.isNullScalar { return nil }
         guard let typeNode = node.value(forKey: "type") else {
             if node.mapping != nil { error(node, "\(what) needs a type (one of \(Self.descriptorTypes.joined(separator: ", ")))") } else { error(node, "\(what) must be null or a descriptor mapping") }
@@ -255,7 +255,6 @@ extension DecodeContext {
             let dpl = m["dpl"].flatMap { uint($0, "\(what).dpl", max: 3) } ?? 0
             let present = m["present"].flatMap { bool($0, "\(what).present") } ?? true
             let busy = m["busy"].flatMap { bool($0, "\(what).busy") } ?? false
-            let index = names.gdt.first { $0.key == m["name"]?.scalar }?.value ?? 0
             let base = m["base"].flatMap { uint($0, "\(what).base", max: mode == .ia32 ? 0xFFFF_FFFF : .max) } ?? Self.defaultTSSBase(index: index, mode: mode)
             let limit = m["limit"].flatMap { uint($0, "\(what).limit", max: 0xF_FFFF) } ?? 0x67
             var values: [String: UInt64] = [:]
