@@ -187,4 +187,31 @@ import Testing
             expect: {fault: none, regs: {eip: 0xc0100000, esp: 0xc0200000, tr: 0xa0}}
         """)
     }
+
+    /// "unknown name ... with a did you mean hint": a misspelt task name was a check that could only
+    /// fail at run time, without a hint. Forked children's names are known too.
+    @Test func taskNamesAreChecked() {
+        let r = runScenarioText("""
+        scenario: typo
+        machine: {mode: x86_64}
+        processes:
+          - {name: shell, state: running}
+        steps:
+          - syscall: {via: syscall, nr: fork}
+          - syscall: {via: syscall, nr: fork, name: worker}
+          - syscall: {via: syscall, nr: wait4, args: [-1, 0, 0, 0]}
+            expect:
+              switch: {from: shell, to: shell-child, reason: blocking}
+              states: {shel: blocked, worker: ready, shell-child2: ready}
+          - exit: 0
+            as: shell-chld
+        expect:
+          processes: {shell-child-child: {state: zombie}}
+        """)
+        guard case let .invalid(d)? = r.first?.outcome else { Issue.record("not invalid: \(r)"); return }
+        // `shell-child2` could be a forked child's name (the check is by name, not by run).
+        #expect(d.map(\.message) == ["no task is named 'shel'", "no task is named 'shell-chld'"], "\(d.map(\.message))")
+        #expect(d.first?.notes == ["did you mean 'shell'?"])
+        #expect(d.contains { $0.message == "no task is named 'shell-chld'" && $0.notes == ["did you mean 'shell-child'?"] })
+    }
 }

@@ -13,6 +13,8 @@ struct DecodeContext {
     var maxMappedPages: UInt64 = LoadOptions.defaultMaxMappedPages
     /// Whether the budget was already reported (one error per scenario is enough).
     var mappedPagesReported = false
+    /// The tasks a scenario can name (its processes, `idle`, forked children), once known; nil: not checked.
+    var taskNames: [String]?
 
     init(file: String) { self.file = file }
 
@@ -44,6 +46,22 @@ struct DecodeContext {
     }
 
     var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    /// A task name written in a step or check: an error with a hint when no task can have it. Forked
+    /// children are `PARENT-child`, `PARENT-child2`, ... of any known task, or the name a fork step gives.
+    mutating func checkTaskName(_ node: YAMLNode, _ name: String) {
+        guard let known = taskNames else { return }
+        var n = Substring(name)
+        while !known.containsText(String(n)) {
+            while let l = n.last, l.isASCII, l.isNumber { n = n.dropLast() }
+            guard n.hasSuffix("-child") else {
+                let candidates = known + known.map { $0 + "-child" }
+                error(node, "no task is named '\(name)'", notes: hint(name, candidates).map { [$0] } ?? ["tasks: \(known.joined(separator: ", ")) (and their forked children, NAME-child, NAME-child2, ...)"])
+                return
+            }
+            n = n.dropLast(6)
+        }
+    }
 
     // MARK: Shapes
 

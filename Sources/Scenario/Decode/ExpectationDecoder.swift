@@ -99,16 +99,17 @@ extension DecodeContext {
                 if Self.isNone(v) { add(.switchTo(nil), v); continue }
                 guard let m = mapping(v, here, allowed: ["from", "to", "reason"]) else { continue }
                 var sw = SwitchMatcher()
-                if let n = m["from"] { sw.from = string(n, "\(here).from") }
-                if let n = m["to"] { sw.to = string(n, "\(here).to") }
+                if let n = m["from"] { sw.from = string(n, "\(here).from"); if let t = sw.from { checkTaskName(n, t) } }
+                if let n = m["to"] { sw.to = string(n, "\(here).to"); if let t = sw.to { checkTaskName(n, t) } }
                 if let n = m["reason"] { sw.reason = choice(n, "switch reason", names: Self.switchReasons) }
                 add(.switchTo(sw), v)
             case "current":
-                if let s = string(v, here) { add(.current(s), v) }
+                if let s = string(v, here) { checkTaskName(v, s); add(.current(s), v) }
             case "states":
                 guard let sp = v.mapping else { error(v, "\(here) must map task names to states"); continue }
                 for s in sp {
                     guard let task = s.key.scalar, let st = choice(s.value, "task state", of: TaskState.self) else { continue }
+                    checkTaskName(s.key, task)
                     checks.append(Check(kind: .state(task, st), path: "\(here).\(task)", location: location(s.value)))
                 }
             case "signal":
@@ -172,7 +173,10 @@ extension DecodeContext {
             case "output", "stdout":
                 if let s = string(v, here) { checks.append(Check(kind: .totalOutput(s), path: here, location: at)) }
             case "schedule":
-                if let items = sequence(v, here) { checks.append(Check(kind: .schedule(items.compactMap { string($0, "task name") }), path: here, location: at)) }
+                if let items = sequence(v, here) {
+                    let names = items.compactMap { n in string(n, "task name").map { checkTaskName(n, $0); return $0 } }
+                    checks.append(Check(kind: .schedule(names), path: here, location: at))
+                }
             case "switches":
                 if let x = int(v, here, min: 0) { checks.append(Check(kind: .switchCount(x), path: here, location: at)) }
             case "faults":
@@ -183,6 +187,7 @@ extension DecodeContext {
                 guard let tp = v.mapping else { error(v, "\(here) must map task names to {state, exit_code, signal, ticks}"); continue }
                 for t in tp {
                     guard let task = t.key.scalar, let m = mapping(t.value, "\(here).\(task)", allowed: ["state", "exit_code", "signal", "ticks"]) else { continue }
+                    checkTaskName(t.key, task)
                     var pm = ProcessMatcher()
                     if let n = m["state"] { pm.state = choice(n, "task state", of: TaskState.self) }
                     if let n = m["exit_code"] { pm.exitCode = int(n, "\(here).\(task).exit_code") }

@@ -55,7 +55,7 @@ public enum ScenarioDecoder {
         for doc in docs {
             guard let root = doc.root else { continue }
             var ctx = DecodeContext(file: display, maxMappedPages: options.maxMappedPages)
-            let spec = decodeDocument(root, ctx: &ctx, path: path, options: options)
+            let spec = decodeDocument(root, ctx: &ctx, path: path, options: options, checkTaskNames: true)
             if let spec, let line = ids[spec.id] {
                 ctx.error(root.value(forKey: "scenario") ?? root, "scenario id '\(spec.id)' is used twice in this file (first at line \(line))")
             }
@@ -82,7 +82,10 @@ public enum ScenarioDecoder {
 
     static func baseName(_ p: String) -> String { p.split(separator: "/").last.map(String.init) ?? p }
 
-    static func decodeDocument(_ root: YAMLNode, ctx: inout DecodeContext, path: String, options: LoadOptions) -> ScenarioSpec? {
+    /// With `checkTaskNames`, task names in steps and checks must name a task that can exist (grading
+    /// leaves them to the run: a wrong prediction is a failed check there, not an invalid answer).
+    static func decodeDocument(_ root: YAMLNode, ctx: inout DecodeContext, path: String, options: LoadOptions,
+                               checkTaskNames: Bool = false) -> ScenarioSpec? {
         guard var top = ctx.mapping(root, "a scenario", allowed: topKeys, extensionKeys: true) else { return nil }
         var id = ""
         if let n = top["scenario"], let s = ctx.string(n, "scenario") {
@@ -107,6 +110,7 @@ public enum ScenarioDecoder {
         let (machine, gates, names) = ctx.decodeMachine(top["machine"])
         let kernel = ctx.decodeKernel(top["kernel"])
         let tasks = ctx.decodeProcesses(top["processes"], mode: machine.mode, names: names)
+        if checkTaskNames && !ctx.hasErrors { ctx.taskNames = (tasks?.map(\.name) ?? ["main"]) + ["idle"] + forkNames(top["steps"]) }
         let steps = ctx.decodeSteps(top["steps"], mode: machine.mode, names: names, kernelEnabled: kernel.enabled)
         let final = ctx.decodeFinalExpect(top["expect"])
         var spec = ScenarioSpec(id: id, description: description, tags: tags, points: points,
@@ -116,6 +120,11 @@ public enum ScenarioDecoder {
         spec.origins = ctx.origins
         spec.selectorNames = names
         return spec
+    }
+
+    /// The names fork steps give their children (`syscall: {nr: fork, name: NAME}`).
+    static func forkNames(_ steps: YAMLNode?) -> [String] {
+        (steps?.sequence ?? []).compactMap { $0.value(forKey: "syscall")?.value(forKey: "name")?.scalar }
     }
 
     /// `points`: a number from 0 to 1000000 (1 when it is not one, after the error).

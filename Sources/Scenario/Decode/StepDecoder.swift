@@ -31,7 +31,11 @@ extension DecodeContext {
             var expectNode: YAMLNode?
             for p in pairs {
                 guard let k = p.key.scalar else { error(p.key, "step keys must be names"); continue }
-                if k == "as" { actor = string(p.value, "\(w).as"); continue }
+                if k == "as" {
+                    actor = string(p.value, "\(w).as")
+                    if let a = actor { checkTaskName(p.value, a) }
+                    continue
+                }
                 if k == "expect" { expectNode = p.value; continue }
                 if Self.eventKeys.containsText(k) {
                     if let first = eventPair {
@@ -87,7 +91,9 @@ extension DecodeContext {
                     if m["vector"] == nil { error(v, "\(w).irq needs a vector") }
                     return nil
                 }
-                return .irq(vector: UInt8(vec), wakes: m["wakes"].flatMap { string($0, "\(w).irq.wakes") })
+                let wakes = m["wakes"].flatMap { string($0, "\(w).irq.wakes") }
+                if let n = m["wakes"], let t = wakes { checkTaskName(n, t) }
+                return .irq(vector: UInt8(vec), wakes: wakes)
             }
             guard let vec = uint(v, "\(w).irq", max: 255) else { return nil }
             return .irq(vector: UInt8(vec), wakes: nil)
