@@ -214,4 +214,40 @@ import Testing
         #expect(d.first?.notes == ["did you mean 'shell'?"])
         #expect(d.contains { $0.message == "no task is named 'shell-chld'" && $0.notes == ["did you mean 'shell-child'?"] })
     }
+
+    /// `mov REG, -1` was refused ("SRC must be a number"); `mov eax, 0x100000000` set RAX to 2^32.
+    /// `wait: 2` was refused ("must be a mapping").
+    @Test func movImmediateWidthsAndScalarWait() {
+        passes("""
+        scenario: mov-imm
+        machine: {mode: x86_64}
+        kernel: none
+        steps:
+          - exec: "mov rax, -1"
+            expect: {regs: {rax: 0xffffffffffffffff}}
+          - exec: "mov eax, -2"
+            expect: {regs: {rax: 0xfffffffe}}
+        """)
+        let big = runScenarioText("""
+        scenario: mov-too-big
+        machine: {mode: x86_64}
+        kernel: none
+        steps:
+          - exec: "mov eax, 0x100000000"
+        """)
+        guard case let .invalid(d)? = big.first?.outcome else { Issue.record("not invalid"); return }
+        #expect(d.first?.message.contains("does not fit in 32 bits") == true)
+        passes("""
+        scenario: wait-scalar
+        machine: {mode: x86_64}
+        processes: [{name: p, state: running}]
+        steps:
+          - syscall: {via: syscall, nr: fork}
+          - wait: 2
+            expect: {switch: {to: p-child, reason: blocking}}
+          - exit: 4
+          - wait: -1
+            expect: {returns: -ECHILD}
+        """)
+    }
 }

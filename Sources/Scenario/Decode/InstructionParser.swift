@@ -164,7 +164,14 @@ struct InstructionParser {
             guard let a = memoryOperand(s) else { return fail("bad memory operand '\(src)'") }
             return .success(.load(r, address: a, size: Self.width(dst)))
         }
-        if let v = number(src) { return .success(.movImmediate(r, v)) }
+        if case let .value(v, negative) = parseInteger(src.trimmingWhitespace()) {
+            // The immediate fits the destination's width; a negative one is its two's complement there.
+            let bits = UInt64(Self.width(dst) * 8)
+            let mask: UInt64 = bits == 64 ? ~0 : (1 << bits) - 1
+            let fits = negative ? v <= (mask >> 1) + 1 : v <= mask
+            guard fits else { return fail("mov \(dst), \(src): the immediate does not fit in \(bits) bits") }
+            return .success(.movImmediate(r, (negative ? 0 &- v : v) & mask))
+        }
         if let v = resolvedSelector(src) { return .success(.movImmediate(r, UInt64(v))) }
         return fail("mov \(dst), SRC: SRC must be a number, [ADDR] or CRn")
     }

@@ -145,6 +145,9 @@ extension DecodeContext {
             return .syscall(via: via, nr: nr, args: args, childName: m["name"].flatMap { string($0, "\(w).syscall.name") })
         case "wait":
             if v.isNullScalar { return .wait(pid: -1) }
+            // `wait: 2` / `wait: -1`, as `wait: {pid: 2}`.
+            if v.scalar != nil, let pid = int(v, "\(w).wait (a pid)", min: -1, max: 32768) { return .wait(pid: pid) }
+            if v.scalar != nil { return nil }
             guard let m = mapping(v, "\(w).wait", allowed: ["pid"]) else { return nil }
             let pid = m["pid"].flatMap { int($0, "\(w).wait.pid", min: -1, max: 32768) } ?? -1
             return .wait(pid: pid)

@@ -1594,6 +1594,9 @@ public enum ScenarioSchema {
                   "type": "null"
                 },
                 {
+                  "$ref": "#/definitions/integer"
+                },
+                {
                   "type": "object",
                   "additionalProperties": false,
                   "properties": {
