@@ -250,4 +250,26 @@ import Testing
             expect: {returns: -ECHILD}
         """)
     }
+
+    /// `points` is an integer in any of the format's forms (`1_0`, `0b11` were "must be a number").
+    @Test func pointsTakeEveryIntegerForm() {
+        let docs = decodeText("""
+        scenario: p
+        points: 1_0
+        kernel: none
+        steps: [{exec: nop, expect: {fault: none}}]
+        ---
+        scenario: q
+        points: 0b11
+        kernel: none
+        steps: [{exec: nop, expect: {fault: none}}]
+        ---
+        scenario: r
+        points: 0.5
+        kernel: none
+        steps: [{exec: nop, expect: {fault: none}}]
+        """)
+        let points = docs.map { d -> Double? in if case let .spec(s, _) = d { return s.points } else { return nil } }
+        #expect(points == [10, 3, 0.5])
+    }
 }
