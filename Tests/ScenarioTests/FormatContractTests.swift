@@ -272,4 +272,37 @@ import Testing
         let points = docs.map { d -> Double? in if case let .spec(s, _) = d { return s.points } else { return nil } }
         #expect(points == [10, 3, 0.5])
     }
+
+    /// `tss.name` must name a TSS descriptor (naming kernel_cs loaded no TR, and the first
+    /// delivery to ring 0 raised #TS).
+    @Test func tssNameMustNameATSS() {
+        let r = runScenarioText("""
+        scenario: tss-name-wrong
+        machine: {mode: ia32, tss: {name: kernel_cs}}
+        kernel: none
+        steps:
+          - exec: "int 0x80"
+        """)
+        guard case let .invalid(d)? = r.first?.outcome else { Issue.record("not invalid"); return }
+        #expect(d.first?.message.contains("not a TSS descriptor") == true)
+        passes("""
+        scenario: tss-name-preset
+        machine: {mode: x86_64, tss: {name: tss, rsp0: 0xffff888000500000}}
+        kernel: none
+        steps:
+          - exec: "int 0x80"
+            expect: {fault: none, regs: {tr: tss, rsp: 0xffff8880004fffd8}}
+        """)
+        passes("""
+        scenario: tss-name-x
+        machine:
+          mode: ia32
+          gdt: {20: {name: t2, type: tss32}}
+          tss: {name: t2, esp0: 0xc0300000, ss0: kernel_ds}
+        kernel: none
+        steps:
+          - exec: "int 0x80"
+            expect: {fault: none, regs: {tr: t2, esp: 0xc02fffec}}
+        """)
+    }
 }

@@ -346,7 +346,18 @@ extension DecodeContext {
         let fields = setup.mode == .ia32 ? Self.tss32Fields : Self.tss64Fields
         guard let m = mapping(node, "tss", allowed: ["name"] + fields) else { return }
         if let n = m["name"], let s = string(n, "tss.name") {
-            if let i = names.gdt[s] { setup.tssIndex = i } else {
+            if let i = names.gdt[s] {
+                setup.tssIndex = i
+                // The entry must be a TSS descriptor: one the scenario wrote, or the preset's.
+                let presetTSS = setup.linuxPreset && LinuxLayout.gdtNames(mode: setup.mode)["tss"] == i
+                let isTSS: Bool
+                switch setup.gdt {
+                case let .replace(list)?: isTSS = i < list.count && list[i]?.tssFields != nil
+                case let .patch(map)?: isTSS = map[i].map { $0?.tssFields != nil } ?? presetTSS
+                case nil: isTSS = presetTSS
+                }
+                if !isTSS { error(n, "tss.name '\(s)' names GDT entry \(i), which is not a TSS descriptor (type: \(setup.mode == .ia32 ? "tss32" : "tss64"))") }
+            } else {
                 error(n, "tss.name '\(s)' names no GDT entry", notes: hint(s, Array(names.gdt.keys)).map { [$0] } ?? [])
             }
         }
