@@ -305,4 +305,30 @@ import Testing
             expect: {fault: none, regs: {tr: t2, esp: 0xc02fffec}}
         """)
     }
+
+    /// An IDT task gate written with `selector` (the SDM's name for its TSS selector) kept the
+    /// preset's kernel_cs instead; with neither `tss` nor `selector` it is null, not kernel_cs.
+    @Test func taskGateSelector() {
+        passes("""
+        scenario: task-gate-selector
+        machine:
+          mode: ia32
+          gdt:
+            20: {name: t2, type: tss32, eip: 0xc0100000, esp: 0xc0200000, cs: kernel_cs, ss: kernel_ds, ds: kernel_ds, es: kernel_ds}
+          idt:
+            0x81: {type: task, dpl: 3, selector: t2}
+        kernel: none
+        steps:
+          - exec: "int 0x81"
+            expect: {fault: none, regs: {tr: t2, eip: 0xc0100000}}
+        """)
+        passes("""
+        scenario: task-gate-null
+        machine: {mode: ia32, idt: {0x81: {type: task, dpl: 3}}}
+        kernel: none
+        steps:
+          - exec: "int 0x81"
+            expect: {fault: {vector: GP, error_code: 0}}
+        """)
+    }
 }

@@ -336,6 +336,7 @@ extension DecodeContext {
             if let n = m["tss"] {
                 if g.type != "task" { error(n, "\(what).tss belongs to task gates (type: task)") }
                 g.tss = selector(n, "\(what).tss", names: names)
+                if m["selector"] != nil { error(n, "\(what): give the TSS as tss or as selector, not both") }
             }
             out.append(g)
         }

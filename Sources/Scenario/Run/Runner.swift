@@ -249,7 +249,10 @@ public enum Runner {
             let type = g.type ?? oldType
             let sysType: SystemType = type == "trap" ? .trapGate : (type == "task" ? .taskGate : .interruptGate)
             let hadGate = old.present || old.raw != 0
-            let selector = type == "task" ? (g.tss ?? old.gateSelector) : (g.selector ?? (hadGate ? old.gateSelector : 0))
+            // A task gate's selector is its TSS's: `tss`, or `selector` as the SDM names the field; none
+            // given: the old gate's when it was a task gate, else null (not the old gate's code segment).
+            let selector = type == "task" ? (g.tss ?? g.selector ?? (oldType == "task" ? old.gateSelector : 0))
+                                          : (g.selector ?? (hadGate ? old.gateSelector : 0))
             let offset = g.offset ?? (old.gateOffset | (oldHigh & 0xFFFF_FFFF) << 32)
             let dpl = g.dpl ?? (hadGate ? old.dpl : 0)
             let present = g.present ?? true
