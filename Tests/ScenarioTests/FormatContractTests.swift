@@ -331,4 +331,19 @@ import Testing
             expect: {fault: {vector: GP, error_code: 0}}
         """)
     }
+
+    /// A gate added at a vector the linux preset leaves empty, written without `selector`, had a null
+    /// selector (#GP on use); it now targets the preset's kernel code segment.
+    @Test func newGateDefaultsToKernelCS() {
+        passes("""
+        scenario: new-gate
+        machine:
+          mode: ia32
+          idt: {0x90: {type: trap, dpl: 3, offset: 0xc0100000}}
+        kernel: none
+        steps:
+          - exec: "int 0x90"
+            expect: {fault: none, cpl: 0, regs: {cs: kernel_cs, eip: 0xc0100000}, gate: {vector: 0x90, type: trap}}
+        """)
+    }
 }
