@@ -346,4 +346,18 @@ import Testing
             expect: {fault: none, cpl: 0, regs: {cs: kernel_cs, eip: 0xc0100000}, gate: {vector: 0x90, type: trap}}
         """)
     }
+
+    /// A step whose event is wrong still has its expect checked, so every error of the file is
+    /// reported at once (the misspelt `fualt` went unreported until the event was fixed).
+    @Test func expectOfABadEventIsStillChecked() {
+        let r = runScenarioText("""
+        scenario: errs
+        kernel: none
+        steps:
+          - access: {op: READ, addr: 0x1000}
+            expect: {fualt: GP}
+        """)
+        guard case let .invalid(d)? = r.first?.outcome else { Issue.record("not invalid"); return }
+        #expect(d.map(\.message) == ["unknown access op 'READ'", "unknown key 'fualt' in steps[0].expect"])
+    }
 }

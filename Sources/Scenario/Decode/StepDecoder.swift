@@ -51,7 +51,11 @@ extension DecodeContext {
                 if !pairs.isEmpty && !hasErrors { error(item, "\(w) has no event (one of \(Self.eventKeys.joined(separator: ", ")))") }
                 continue
             }
-            guard let event = decodeEvent(key, ev.value, w, mode: mode, names: names, kernelEnabled: kernelEnabled) else { continue }
+            guard let event = decodeEvent(key, ev.value, w, mode: mode, names: names, kernelEnabled: kernelEnabled) else {
+                // The event is wrong; its expect's own errors are reported too (all of a file's at once).
+                if let e = expectNode { _ = decodeStepExpect(e, path: "\(w).expect", names: names, event: .schedule) }
+                continue
+            }
             if actor != nil, !["syscall", "wait", "exit", "exec", "access", "schedule"].contains(key) {
                 error(ev.key, "`as` names who acts, and a \(key) event has no actor")
             }
