@@ -360,4 +360,17 @@ import Testing
         guard case let .invalid(d)? = r.first?.outcome else { Issue.record("not invalid"); return }
         #expect(d.map(\.message) == ["unknown access op 'READ'", "unknown key 'fualt' in steps[0].expect"])
     }
+
+    /// `context: {rflags: {iopl: 3, ac: true}}`, the flag-map form of machine.rflags (was "must be a number").
+    @Test func contextRFlagsAsAFlagMap() {
+        passes("""
+        scenario: ctx-rflags-map
+        machine: {mode: x86_64}
+        processes:
+          - {name: a, context: {rflags: {iopl: 3, ac: true}}}
+        steps:
+          - syscall: {via: syscall, nr: getpid}
+            expect: {rflags: {iopl: 3, ac: true, if: true}}
+        """)
+    }
 }

@@ -1137,7 +1137,29 @@ public enum ScenarioSchema {
         },
         "context": {
           "type": "object",
-          "description": "Registers at start: segment registers (selectors), rip/eip, rsp/esp, rflags/eflags, general registers.",
+          "description": "Registers at start: segment registers (selectors), rip/eip, rsp/esp, rflags/eflags (a number or a flag map), general registers.",
+          "properties": {
+            "rflags": {
+              "anyOf": [
+                {
+                  "$ref": "#/definitions/integer"
+                },
+                {
+                  "$ref": "#/definitions/rflags"
+                }
+              ]
+            },
+            "eflags": {
+              "anyOf": [
+                {
+                  "$ref": "#/definitions/integer"
+                },
+                {
+                  "$ref": "#/definitions/rflags"
+                }
+              ]
+            }
+          },
           "additionalProperties": {
             "$ref": "#/definitions/selector"
           }
