@@ -373,4 +373,24 @@ import Testing
             expect: {rflags: {iopl: 3, ac: true, if: true}}
         """)
     }
+
+    /// With `paging: off` page mappings were dropped without a word (an access "passed" through
+    /// a mapping that did not exist); they are now an error.
+    @Test func pagesWithPagingOffAreAnError() {
+        let r = runScenarioText("""
+        scenario: paging-off-pages
+        machine:
+          mode: ia32
+          paging: off
+          pages: [{virt: 0x40000000, phys: 0x800000, user: true}]
+        kernel: none
+        processes:
+          - {name: t, pages: []}
+        steps:
+          - access: {op: read, addr: 0x40000000}
+            expect: {fault: none}
+        """)
+        guard case let .invalid(d)? = r.first?.outcome else { Issue.record("not invalid"); return }
+        #expect(d.count == 1 && d.first?.location?.line == 5)
+    }
 }

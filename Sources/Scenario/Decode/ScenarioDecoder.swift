@@ -113,6 +113,14 @@ public enum ScenarioDecoder {
         if checkTaskNames && !ctx.hasErrors { ctx.taskNames = (tasks?.map(\.name) ?? ["main"]) + ["idle"] + forkNames(top["steps"]) }
         let steps = ctx.decodeSteps(top["steps"], mode: machine.mode, names: names, kernelEnabled: kernel.enabled)
         let final = ctx.decodeFinalExpect(top["expect"])
+        if machine.paging == .off {
+            // Without paging there are no page tables: mappings would be dropped without a word.
+            var written: [YAMLNode] = []
+            if let n = top["machine"]?.value(forKey: "pages") { written.append(n) }
+            written += (top["processes"]?.sequence ?? []).compactMap { $0.value(forKey: "pages") }
+            written += (top["steps"]?.sequence ?? []).compactMap { $0.value(forKey: "set")?.value(forKey: "pages") }
+            for n in written where n.sequence?.isEmpty != true { ctx.error(n, "pages: paging is off (machine.paging), so there are no page tables to map them in") }
+        }
         var spec = ScenarioSpec(id: id, description: description, tags: tags, points: points,
                                 location: ctx.location(root), machine: machine, kernel: kernel, tasks: tasks,
                                 steps: steps, finalChecks: final, partialCredit: partial)
