@@ -393,4 +393,31 @@ import Testing
         guard case let .invalid(d)? = r.first?.outcome else { Issue.record("not invalid"); return }
         #expect(d.count == 1 && d.first?.location?.line == 5)
     }
+
+    /// `msrs: {IA32_EFER: ...}` without NXE left XD bits in the preset's kernel mappings (a kernel
+    /// access raised #PF RSVD, then a triple fault); it now fits the preset as `efer: {nxe: false}` does.
+    @Test func eferThroughMSRsFitsThePreset() {
+        passes("""
+        scenario: efer-msr-no-nxe
+        machine:
+          mode: x86_64
+          msrs: {0xC0000080: 0x501}
+        steps:
+          - syscall: {via: syscall, nr: getpid}
+            expect: {returns: 1}
+          - access: {op: read, addr: 0xffff888000001000, cpl: 0}
+            expect: {fault: none}
+        """)
+        let r = runScenarioText("""
+        scenario: efer-disagree
+        machine:
+          mode: x86_64
+          efer: {nxe: true}
+          msrs: {IA32_EFER: 0x501}
+        kernel: none
+        steps: [{exec: nop}]
+        """)
+        guard case let .invalid(d)? = r.first?.outcome else { Issue.record("not invalid"); return }
+        #expect(d.first?.message.contains("NXE") == true)
+    }
 }

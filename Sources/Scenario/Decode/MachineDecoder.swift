@@ -54,7 +54,20 @@ extension DecodeContext {
         }
         if let n = m["efer"] { setup.efer = flags(n, "efer", [("sce", EFER.sce), ("nxe", EFER.nxe)]) }
         if let n = m["rflags"] { (setup.rflags, setup.iopl) = rflags(n, "rflags") }
-        if let n = m["msrs"] { setup.msrs = msrs(n) }
+        if let n = m["msrs"] {
+            setup.msrs = msrs(n)
+            // IA32_EFER written as an MSR says what `efer:` says: the preset fits its mappings to
+            // SCE and NXE from either (XD bits stay out of them when NXE is off).
+            if let v = setup.msrs[MSR.efer] {
+                for (name, bit) in [("sce", EFER.sce), ("nxe", EFER.nxe)] {
+                    let on = v & bit != 0
+                    if (on && setup.efer.clear & bit != 0) || (!on && setup.efer.set & bit != 0) {
+                        error(n, "msrs.IA32_EFER has \(name.uppercased())=\(on ? 1 : 0), but efer.\(name) says \(!on)")
+                    }
+                    if on { setup.efer.set |= bit } else { setup.efer.clear |= bit }
+                }
+            }
+        }
         if let n = m["pkru"], let v = uint(n, "pkru", max: 0xFFFF_FFFF) { setup.pkru = UInt32(v) }
 
         // Names first, so that entries may refer to each other in any order.
