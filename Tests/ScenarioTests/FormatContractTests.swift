@@ -420,4 +420,25 @@ import Testing
         guard case let .invalid(d)? = r.first?.outcome else { Issue.record("not invalid"); return }
         #expect(d.first?.message.contains("NXE") == true)
     }
+
+    /// Quoted numbers (`addr: "0x10000008"`) are the same numbers (were "must be a number, not '0x...'").
+    @Test func quotedNumbers() {
+        passes("""
+        scenario: quoted-numbers
+        machine: {mode: x86_64}
+        processes:
+          - name: m
+            pages: [{virt: "0x10000000", phys: '0x300000', user: true, count: "2"}]
+        steps:
+          - access: {op: read, addr: "0x10000008", size: "8"}
+            expect: {fault: none, physical: "0x300008"}
+          - syscall: {via: syscall, nr: "39"}
+            expect: {returns: "1"}
+          - syscall: {via: syscall, nr: close, args: [99]}
+            expect: {returns: "-9", regs: {rax: "-9"}}
+          - exit: "3"
+        expect:
+          processes: {m: {exit_code: "3"}}
+        """)
+    }
 }

@@ -131,9 +131,10 @@ struct DecodeContext {
         return nil
     }
 
-    /// An unsigned integer in decimal, 0x, 0b, 0o, with `_` separators; must fit `max`.
+    /// An unsigned integer in decimal, 0x, 0b, 0o, with `_` separators; must fit `max`. Quoted
+    /// (`"0x1000"`) it is the same number: YAML quotes change nothing a number could mean here.
     mutating func uint(_ node: YAMLNode, _ what: @autoclosure () -> String, max: UInt64 = .max) -> UInt64? {
-        guard let s = node.scalar, node.scalarStyle == .plain || node.tag == "tag:yaml.org,2002:int" else {
+        guard let s = node.scalar, !node.isNullScalar else {
             error(node, "\(what()) must be a number, not \(describe(node))")
             return nil
         }
@@ -160,7 +161,7 @@ struct DecodeContext {
     }
 
     mutating func int(_ node: YAMLNode, _ what: @autoclosure () -> String, min: Int64 = .min, max: Int64 = .max) -> Int64? {
-        guard let s = node.scalar, node.scalarStyle == .plain else {
+        guard let s = node.scalar, !node.isNullScalar else {
             error(node, "\(what()) must be a number, not \(describe(node))")
             return nil
         }

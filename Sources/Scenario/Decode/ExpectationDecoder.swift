@@ -144,7 +144,7 @@ extension DecodeContext {
     /// `rax: -14` after a failed system call).
     mutating func registerValue(_ v: YAMLNode, _ what: @autoclosure () -> String, bits: Int) -> UInt64? {
         let mask: UInt64 = bits == 64 ? ~0 : (1 << UInt64(bits)) - 1
-        if let s = v.scalar, v.scalarStyle == .plain, case .value(_, true) = parseInteger(s) {
+        if let s = v.scalar, case .value(_, true) = parseInteger(s) {
             return int(v, what(), min: bits == 64 ? .min : -(1 << Int64(bits - 1))).map { UInt64(bitPattern: $0) & mask }
         }
         // A larger positive value is compared in its low bits (as before: `eip: 0xffffffff81000000`).
