@@ -441,4 +441,16 @@ import Testing
           processes: {m: {exit_code: "3"}}
         """)
     }
+
+    /// Quoted flags (`smap: "true"`, `p: "1"`) are the same flags (were "must be true or false, not 'true'").
+    @Test func quotedFlags() {
+        passes("""
+        scenario: qb
+        machine: {mode: x86_64, cr4: {smap: "true"}}
+        kernel: none
+        steps:
+          - access: {op: read, addr: 0x400000, cpl: 0}
+            expect: {fault: {vector: PF, error_code: {p: "1", u: "false"}}}
+        """)
+    }
 }

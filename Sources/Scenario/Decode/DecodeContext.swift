@@ -117,7 +117,8 @@ struct DecodeContext {
     }
 
     mutating func bool(_ node: YAMLNode, _ what: @autoclosure () -> String) -> Bool? {
-        if let s = node.scalar, node.scalarStyle == .plain {
+        // Quoted (`"true"`) it is the same flag.
+        if let s = node.scalar, !node.isNullScalar {
             switch s {
             case "true", "True", "TRUE", "yes", "Yes", "on", "On": return true
             case "false", "False", "FALSE", "no", "No", "off", "Off": return false

@@ -81,6 +81,8 @@ public enum ScenarioSchema {
         false,
         1,
         0,
+        "true",
+        "false",
         "yes",
         "no",
         "on",
