@@ -453,4 +453,17 @@ import Testing
             expect: {fault: {vector: PF, error_code: {p: "1", u: "false"}}}
         """)
     }
+
+    /// A bare `- timer` said "must be a mapping ...; did you mean 'timer'?": now it says what is missing.
+    @Test func bareEventNeedsAValue() {
+        let r = runScenarioText("""
+        scenario: bare
+        kernel: none
+        steps:
+          - timer
+        """)
+        guard case let .invalid(d)? = r.first?.outcome else { Issue.record("not invalid"); return }
+        #expect(d.first?.message.contains("a bare `timer` step needs a value") == true)
+        #expect(d.first?.notes.isEmpty == true)
+    }
 }

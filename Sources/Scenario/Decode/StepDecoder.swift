@@ -21,6 +21,8 @@ extension DecodeContext {
                 switch s {
                 case "wait": out.append(StepSpec(event: .wait(pid: -1), actor: nil, checks: [], mentionsFaults: false, location: location(item), index: i))
                 case "schedule": out.append(StepSpec(event: .schedule, actor: nil, checks: [], mentionsFaults: false, location: location(item), index: i))
+                case _ where Self.eventKeys.contains(s):
+                    error(item, "\(w): a bare `\(s)` step needs a value: write `\(s): ...` (only `wait` and `schedule` stand alone)")
                 default: error(item, "\(w) must be a mapping with one event key", notes: hint(s, Self.eventKeys).map { [$0] } ?? [])
                 }
                 continue
