@@ -466,4 +466,27 @@ import Testing
         #expect(d.first?.message.contains("a bare `timer` step needs a value") == true)
         #expect(d.first?.notes.isEmpty == true)
     }
+
+    /// `set.regs`: negative values (were "must not be negative"); a 32-bit name takes only 32-bit
+    /// values, and a 16-bit name (which overwrote the whole register) is refused.
+    @Test func setRegsWidths() {
+        passes("""
+        scenario: set-regs
+        machine: {mode: x86_64}
+        kernel: none
+        steps:
+          - set: {regs: {rax: -1, ecx: -2, r8d: 5}}
+          - exec: nop
+            expect: {regs: {rax: 0xffffffffffffffff, rcx: 0xfffffffe, r8: 5}}
+        """)
+        let r = runScenarioText("""
+        scenario: set-regs-bad
+        machine: {mode: x86_64}
+        kernel: none
+        steps:
+          - set: {regs: {ax: 1, eax: 0x100000000}}
+        """)
+        guard case let .invalid(d)? = r.first?.outcome else { Issue.record("not invalid"); return }
+        #expect(d.count == 2)
+    }
 }

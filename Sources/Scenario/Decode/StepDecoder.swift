@@ -204,7 +204,17 @@ extension DecodeContext {
                         error(p.key, "set.regs: unknown general register '\(p.key.scalar ?? "")'")
                         continue
                     }
-                    if let x = uint(p.value, "set.regs.\(k)") { regs[r] = x }
+                    // A negative value is the register's two's complement; a 32-bit name writes the
+                    // low 32 bits and clears the rest (as a 32-bit MOV does), so the value must fit them.
+                    let bits = Self.registerBits(k.lowercased())
+                    guard let x = registerValue(p.value, "set.regs.\(k)", bits: bits) else { continue }
+                    if bits == 16 {
+                        error(p.key, "set.regs.\(k): a 16-bit register is part of a wider one; set \(r.name32) or \(r.name64)")
+                    } else if bits == 32, x > 0xFFFF_FFFF {
+                        error(p.value, "set.regs.\(k) 0x\(String(x, radix: 16)) does not fit in 32 bits")
+                    } else {
+                        regs[r] = x
+                    }
                 }
             } else {
                 error(n, "set.regs must be a mapping")
