@@ -277,8 +277,12 @@ extension System {
     }
 
     /// Writes table entries (a 16-byte entry takes its slot and the next) into raw words, growing them.
+    /// An empty entry on the upper half of a 16-byte entry placed before it leaves that half alone.
     static func place(_ entries: [(Int, TableEntry?)], into words: inout [UInt64]) {
+        var upperHalves = Set<Int>()
         for (i, e) in entries {
+            if e == nil && upperHalves.contains(i) { continue }
+            if e?.high != nil { upperHalves.insert(i + 1) }
             let need = i + ((e?.high != nil) ? 2 : 1)
             if words.count < need { words += Array(repeating: 0, count: need - words.count) }
             words[i] = e?.low ?? 0

@@ -13,6 +13,8 @@ struct DecodeContext {
     var maxMappedPages: UInt64 = LoadOptions.defaultMaxMappedPages
     /// Whether the budget was already reported (one error per scenario is enough).
     var mappedPagesReported = false
+    /// The tasks a scenario can name (its processes, `idle`, forked children), once known; nil: not checked.
+    var taskNames: [String]?
 
     init(file: String) { self.file = file }
 
@@ -44,6 +46,22 @@ struct DecodeContext {
     }
 
     var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    /// A task name written in a step or check: an error with a hint when no task can have it. Forked
+    /// children are `PARENT-child`, `PARENT-child2`, ... of any known task, or the name a fork step gives.
+    mutating func checkTaskName(_ node: YAMLNode, _ name: String) {
+        guard let known = taskNames else { return }
+        var n = Substring(name)
+        while !known.containsText(String(n)) {
+            while let l = n.last, l.isASCII, l.isNumber { n = n.dropLast() }
+            guard n.hasSuffix("-child") else {
+                let candidates = known + known.map { $0 + "-child" }
+                error(node, "no task is named '\(name)'", notes: hint(name, candidates).map { [$0] } ?? ["tasks: \(known.joined(separator: ", ")) (and their forked children, NAME-child, NAME-child2, ...)"])
+                return
+            }
+            n = n.dropLast(6)
+        }
+    }
 
     // MARK: Shapes
 
@@ -99,7 +117,8 @@ struct DecodeContext {
     }
 
     mutating func bool(_ node: YAMLNode, _ what: @autoclosure () -> String) -> Bool? {
-        if let s = node.scalar, node.scalarStyle == .plain {
+        // Quoted (`"true"`) it is the same flag.
+        if let s = node.scalar, !node.isNullScalar {
             switch s {
             case "true", "True", "TRUE", "yes", "Yes", "on", "On": return true
             case "false", "False", "FALSE", "no", "No", "off", "Off": return false
@@ -113,9 +132,10 @@ struct DecodeContext {
         return nil
     }
 
-    /// An unsigned integer in decimal, 0x, 0b, 0o, with `_` separators; must fit `max`.
+    /// An unsigned integer in decimal, 0x, 0b, 0o, with `_` separators; must fit `max`. Quoted
+    /// (`"0x1000"`) it is the same number: YAML quotes change nothing a number could mean here.
     mutating func uint(_ node: YAMLNode, _ what: @autoclosure () -> String, max: UInt64 = .max) -> UInt64? {
-        guard let s = node.scalar, node.scalarStyle == .plain || node.tag == "tag:yaml.org,2002:int" else {
+        guard let s = node.scalar, !node.isNullScalar else {
             error(node, "\(what()) must be a number, not \(describe(node))")
             return nil
         }
@@ -142,7 +162,7 @@ struct DecodeContext {
     }
 
     mutating func int(_ node: YAMLNode, _ what: @autoclosure () -> String, min: Int64 = .min, max: Int64 = .max) -> Int64? {
-        guard let s = node.scalar, node.scalarStyle == .plain else {
+        guard let s = node.scalar, !node.isNullScalar else {
             error(node, "\(what()) must be a number, not \(describe(node))")
             return nil
         }

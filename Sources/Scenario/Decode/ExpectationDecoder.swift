@@ -31,14 +31,14 @@ extension DecodeContext {
             switch k {
             case "fault":
                 mentions = true
-                if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.fault(nil), v) } else if let f = faultMatcher(v, here, names: names) { add(.fault(f), v) }
+                if Self.isNone(v) { add(.fault(nil), v) } else if let f = faultMatcher(v, here, names: names) { add(.fault(f), v) }
             case "faults":
                 mentions = true
-                if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.faults([]), v); continue }
+                if Self.isNone(v) { add(.faults([]), v); continue }
                 guard let items = sequence(v, here) else { continue }
                 add(.faults(items.indices.compactMap { faultMatcher(items[$0], "\(here)[\($0)]", names: names) }), v)
             case "gate":
-                if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.gate(nil), v); continue }
+                if Self.isNone(v) { add(.gate(nil), v); continue }
                 guard let m = mapping(v, here, allowed: ["vector", "type", "dpl", "from_cpl", "to_cpl", "stack_switch", "if"]) else { continue }
                 var g = GateMatcher()
                 if let n = m["vector"] { g.vector = vectorNumber(n, "\(here).vector") }
@@ -75,7 +75,9 @@ extension DecodeContext {
                             checks.append(Check(kind: .register(name, UInt64(s)), path: rpath, location: location(r.value)))
                         }
                     } else if Self.checkableRegisters.contains(name) || GPR(name: name) != nil {
-                        if let x = uint(r.value, rpath) { checks.append(Check(kind: .register(name, x), path: rpath, location: location(r.value))) }
+                        if let x = registerValue(r.value, rpath, bits: Self.registerBits(name)) {
+                            checks.append(Check(kind: .register(name, x), path: rpath, location: location(r.value)))
+                        }
                     } else {
                         error(r.key, "unknown register '\(name)' in \(here)", notes: hint(name, Self.checkableRegisters + GPR.allCases.map(\.name64)).map { [$0] } ?? [])
                     }
@@ -94,23 +96,24 @@ extension DecodeContext {
             case "output":
                 if let s = string(v, here) { add(.output(s), v) }
             case "switch":
-                if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.switchTo(nil), v); continue }
+                if Self.isNone(v) { add(.switchTo(nil), v); continue }
                 guard let m = mapping(v, here, allowed: ["from", "to", "reason"]) else { continue }
                 var sw = SwitchMatcher()
-                if let n = m["from"] { sw.from = string(n, "\(here).from") }
-                if let n = m["to"] { sw.to = string(n, "\(here).to") }
+                if let n = m["from"] { sw.from = string(n, "\(here).from"); if let t = sw.from { checkTaskName(n, t) } }
+                if let n = m["to"] { sw.to = string(n, "\(here).to"); if let t = sw.to { checkTaskName(n, t) } }
                 if let n = m["reason"] { sw.reason = choice(n, "switch reason", names: Self.switchReasons) }
                 add(.switchTo(sw), v)
             case "current":
-                if let s = string(v, here) { add(.current(s), v) }
+                if let s = string(v, here) { checkTaskName(v, s); add(.current(s), v) }
             case "states":
                 guard let sp = v.mapping else { error(v, "\(here) must map task names to states"); continue }
                 for s in sp {
                     guard let task = s.key.scalar, let st = choice(s.value, "task state", of: TaskState.self) else { continue }
+                    checkTaskName(s.key, task)
                     checks.append(Check(kind: .state(task, st), path: "\(here).\(task)", location: location(s.value)))
                 }
             case "signal":
-                if let s = v.scalar, v.scalarStyle == .plain, s == "none" { add(.signal(nil), v) } else if let s = string(v, here) { add(.signal(s), v) }
+                if Self.isNone(v) { add(.signal(nil), v) } else if let s = signalName(v, here) { add(.signal(s), v) }
             case "shutdown":
                 if let b = bool(v, here) { add(.shutdown(b), v) }
             case "trace":
@@ -127,6 +130,25 @@ extension DecodeContext {
             }
         }
         return (checks, mentions)
+    }
+
+    /// The width of a register name: 16 (`ax`), 32 (`eax`, `r8d`, `eip`) or 64 (`rax`, `rip`, `cr3`).
+    static func registerBits(_ name: String) -> Int {
+        guard GPR(name: name) != nil || ["eip", "esp", "eflags"].contains(name) else { return 64 }
+        if name.hasPrefix("e") || (name.hasPrefix("r") && name.hasSuffix("d")) { return 32 }
+        if name.count == 2 && !name.hasPrefix("r") { return 16 }
+        return 64
+    }
+
+    /// A register value: a number, or a negative one that fits `bits` bits (two's complement,
+    /// `rax: -14` after a failed system call).
+    mutating func registerValue(_ v: YAMLNode, _ what: @autoclosure () -> String, bits: Int) -> UInt64? {
+        let mask: UInt64 = bits == 64 ? ~0 : (1 << UInt64(bits)) - 1
+        if let s = v.scalar, case .value(_, true) = parseInteger(s) {
+            return int(v, what(), min: bits == 64 ? .min : -(1 << Int64(bits - 1))).map { UInt64(bitPattern: $0) & mask }
+        }
+        // A larger positive value is compared in its low bits (as before: `eip: 0xffffffff81000000`).
+        return uint(v, what())
     }
 
     static let checkableRegisters = ["rip", "eip", "rsp", "esp", "rflags", "eflags", "cr0", "cr2", "cr3", "cr4", "tr", "ldtr"]
@@ -151,7 +173,10 @@ extension DecodeContext {
             case "output", "stdout":
                 if let s = string(v, here) { checks.append(Check(kind: .totalOutput(s), path: here, location: at)) }
             case "schedule":
-                if let items = sequence(v, here) { checks.append(Check(kind: .schedule(items.compactMap { string($0, "task name") }), path: here, location: at)) }
+                if let items = sequence(v, here) {
+                    let names = items.compactMap { n in string(n, "task name").map { checkTaskName(n, $0); return $0 } }
+                    checks.append(Check(kind: .schedule(names), path: here, location: at))
+                }
             case "switches":
                 if let x = int(v, here, min: 0) { checks.append(Check(kind: .switchCount(x), path: here, location: at)) }
             case "faults":
@@ -162,10 +187,11 @@ extension DecodeContext {
                 guard let tp = v.mapping else { error(v, "\(here) must map task names to {state, exit_code, signal, ticks}"); continue }
                 for t in tp {
                     guard let task = t.key.scalar, let m = mapping(t.value, "\(here).\(task)", allowed: ["state", "exit_code", "signal", "ticks"]) else { continue }
+                    checkTaskName(t.key, task)
                     var pm = ProcessMatcher()
                     if let n = m["state"] { pm.state = choice(n, "task state", of: TaskState.self) }
                     if let n = m["exit_code"] { pm.exitCode = int(n, "\(here).\(task).exit_code") }
-                    if let n = m["signal"] { pm.signal = string(n, "\(here).\(task).signal") }
+                    if let n = m["signal"] { pm.signal = signalName(n, "\(here).\(task).signal") }
                     if let n = m["ticks"] { pm.ticks = int(n, "\(here).\(task).ticks", min: 0) }
                     checks.append(Check(kind: .process(task, pm), path: "\(here).\(task)", location: location(t.value)))
                 }
@@ -174,6 +200,28 @@ extension DecodeContext {
             }
         }
         return checks
+    }
+
+    /// `none`, plain or quoted (YAML gives both the same string).
+    static func isNone(_ v: YAMLNode) -> Bool { v.scalar == "none" }
+
+    /// A signal by name (`SIGSEGV`, `sigsegv`, `SEGV`) or number (`11`), as the name the model reports.
+    mutating func signalName(_ v: YAMLNode, _ what: @autoclosure () -> String) -> String? {
+        guard let s = v.scalar, !v.isNullScalar || v.scalarStyle != .plain else {
+            error(v, "\(what()) must be a signal name such as SIGSEGV, not \(describe(v))")
+            return nil
+        }
+        if case let .value(n, false) = parseInteger(s) {
+            if let name = KernelSignal.names[Int64(clamping: n)] { return name }
+            error(v, "\(what()): \(s) is not a signal number the model knows", notes: ["known: " + KernelSignal.names.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")])
+            return nil
+        }
+        let upper = s.uppercased()
+        let name = upper.hasPrefix("SIG") ? upper : "SIG" + upper
+        if KernelSignal.number(name) != nil { return name }
+        let known = KernelSignal.names.sorted { $0.key < $1.key }.map(\.value)
+        error(v, "unknown signal '\(s)'", notes: hint(name, known).map { [$0] } ?? ["known: \(known.joined(separator: ", "))"])
+        return nil
     }
 
     /// A vector: number or exception name.

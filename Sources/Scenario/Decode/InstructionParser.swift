@@ -82,8 +82,50 @@ struct InstructionParser {
         return number(String(t.dropFirst().dropLast()))
     }
 
-    /// `SEL:OFF` where SEL is a number, NAME or NAME:RPL.
+    /// A selector operand: a number, NAME, NAME:RPL or `{index, ti: gdt|ldt, rpl}` (as anywhere a
+    /// selector is expected, scenario-format.md "Selectors").
+    func selector(_ text: String) -> Result<UInt16, NameError> {
+        let t = text.trimmingWhitespace()
+        if let v = number(t) {
+            guard v <= 0xFFFF else { return .failure(NameError(message: "selector \(t) does not fit in 16 bits", notes: [])) }
+            return .success(UInt16(v))
+        }
+        guard t.hasPrefix("{") else { return resolveSelectorText(t, names: names) }
+        guard t.hasSuffix("}") else { return .failure(NameError(message: "a selector map is written {index: N, ti: gdt|ldt, rpl: R} (got '\(t)')", notes: [])) }
+        var index: UInt64 = 0, ti = false, rpl: UInt64 = 0
+        for field in t.dropFirst().dropLast().split(separator: ",") {
+            let kv = field.split(separator: ":", maxSplits: 1).map { String($0).trimmingWhitespace() }
+            guard kv.count == 2 else { return .failure(NameError(message: "a selector map is written {index: N, ti: gdt|ldt, rpl: R} (got '\(t)')", notes: [])) }
+            switch kv[0].lowercased() {
+            case "index":
+                guard let v = number(kv[1]), v <= 8191 else { return .failure(NameError(message: "selector index '\(kv[1])' must be 0-8191", notes: [])) }
+                index = v
+            case "ti":
+                switch kv[1].lowercased() {
+                case "gdt": ti = false
+                case "ldt": ti = true
+                default: return .failure(NameError(message: "selector ti '\(kv[1])' must be gdt or ldt", notes: []))
+                }
+            case "rpl":
+                guard let v = number(kv[1]), v <= 3 else { return .failure(NameError(message: "RPL '\(kv[1])' must be 0-3", notes: [])) }
+                rpl = v
+            default:
+                return .failure(NameError(message: "unknown key '\(kv[0])' in a selector map", notes: hint(kv[0], ["index", "ti", "rpl"]).map { [$0] } ?? []))
+            }
+        }
+        return .success(UInt16(index << 3) | (ti ? 4 : 0) | UInt16(rpl))
+    }
+
+    /// `SEL:OFF` where SEL is a number, NAME, NAME:RPL or `{index, ti, rpl}`.
     func farPointer(_ s: String) -> Result<(UInt16, UInt64), NameError> {
+        if s.hasPrefix("{"), let close = s.firstIndex(of: "}") {
+            let after = String(s[s.index(after: close)...]).trimmingWhitespace()
+            guard after.hasPrefix(":"), let off = number(String(after.dropFirst())) else {
+                return .failure(NameError(message: "a far pointer is SEL:OFF, with SEL a number, NAME, NAME:RPL or {index, ti, rpl} (got '\(s)')", notes: []))
+            }
+            if mode == .ia32 && off > 0xFFFF_FFFF { return .failure(NameError(message: "offset 0x\(String(off, radix: 16)) does not fit in 32 bits", notes: [])) }
+            return selector(String(s[...close])).map { ($0, off) }
+        }
         let parts = s.split(separator: ":", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
         guard parts.count == 2 || parts.count == 3, let off = number(parts[parts.count - 1]) else {
             return .failure(NameError(message: "a far pointer is SEL:OFF, with SEL a number, NAME or NAME:RPL (got '\(s)')", notes: []))
@@ -103,12 +145,8 @@ struct InstructionParser {
         let dst = ops[0].lowercased(), src = ops[1]
         if dst == "cs" { return .success(.movToCS) }
         if let seg = SegmentRegisterName(rawValue: dst) {
-            if let v = number(src) {
-                guard v <= 0xFFFF else { return fail("selector \(src) does not fit in 16 bits") }
-                return .success(.movToSegment(seg, UInt16(v)))
-            }
             if let r = GPR(name: src) { return .success(.movRegisterToSegment(seg, r)) }
-            return resolveSelectorText(src, names: names).map { .movToSegment(seg, $0) }
+            return selector(src).map { .movToSegment(seg, $0) }
         }
         if dst.hasPrefix("cr"), let n = Int(dst.dropFirst(2)) {
             guard let r = GPR(name: src) else { return fail("mov \(dst), REG needs a general register") }
@@ -126,13 +164,20 @@ struct InstructionParser {
             guard let a = memoryOperand(s) else { return fail("bad memory operand '\(src)'") }
             return .success(.load(r, address: a, size: Self.width(dst)))
         }
-        if let v = number(src) { return .success(.movImmediate(r, v)) }
+        if case let .value(v, negative) = parseInteger(src.trimmingWhitespace()) {
+            // The immediate fits the destination's width; a negative one is its two's complement there.
+            let bits = UInt64(Self.width(dst) * 8)
+            let mask: UInt64 = bits == 64 ? ~0 : (1 << bits) - 1
+            let fits = negative ? v <= (mask >> 1) + 1 : v <= mask
+            guard fits else { return fail("mov \(dst), \(src): the immediate does not fit in \(bits) bits") }
+            return .success(.movImmediate(r, (negative ? 0 &- v : v) & mask))
+        }
         if let v = resolvedSelector(src) { return .success(.movImmediate(r, UInt64(v))) }
         return fail("mov \(dst), SRC: SRC must be a number, [ADDR] or CRn")
     }
 
     func resolvedSelector(_ s: String) -> UInt16? {
-        if case let .success(v) = resolveSelectorText(s, names: names) { return v }
+        if case let .success(v) = selector(s) { return v }
         return nil
     }
 

@@ -19,6 +19,8 @@ struct GatePatch: Sendable {
 struct SelectorNames {
     var gdt: [String: Int] = [:]
     var ldt: [String: Int] = [:]
+    /// Slots of `machine.ldt` (its highest entry + 1), when given: the default limit of the LDT descriptor covers them.
+    var ldtSlots: Int?
     var all: [String] { Array(gdt.keys) + Array(ldt.keys) }
 }
 
@@ -52,18 +54,39 @@ extension DecodeContext {
         }
         if let n = m["efer"] { setup.efer = flags(n, "efer", [("sce", EFER.sce), ("nxe", EFER.nxe)]) }
         if let n = m["rflags"] { (setup.rflags, setup.iopl) = rflags(n, "rflags") }
-        if let n = m["msrs"] { setup.msrs = msrs(n) }
+        if let n = m["msrs"] {
+            setup.msrs = msrs(n)
+            // IA32_EFER written as an MSR says what `efer:` says: the preset fits its mappings to
+            // SCE and NXE from either (XD bits stay out of them when NXE is off).
+            if let v = setup.msrs[MSR.efer] {
+                for (name, bit) in [("sce", EFER.sce), ("nxe", EFER.nxe)] {
+                    let on = v & bit != 0
+                    if (on && setup.efer.clear & bit != 0) || (!on && setup.efer.set & bit != 0) {
+                        error(n, "msrs.IA32_EFER has \(name.uppercased())=\(on ? 1 : 0), but efer.\(name) says \(!on)")
+                    }
+                    if on { setup.efer.set |= bit } else { setup.efer.clear |= bit }
+                }
+            }
+        }
         if let n = m["pkru"], let v = uint(n, "pkru", max: 0xFFFF_FFFF) { setup.pkru = UInt32(v) }
 
         // Names first, so that entries may refer to each other in any order.
         if let n = m["gdt"] { collectNames(n, into: &names.gdt, table: "gdt") }
         if let n = m["ldt"] { collectNames(n, into: &names.ldt, table: "ldt") }
-        if let n = m["gdt"] { setup.gdt = table(n, "gdt", names: names, mode: setup.mode) }
-        if let n = m["ldt"] {
-            if let items = sequence(n, "ldt") {
-                setup.ldt = items.indices.map { i in descriptor(items[i], "ldt[\(i)]", names: names, mode: setup.mode) }
+        // The LDT first: its size is the default limit of the GDT's LDT descriptor.
+        if let n = m["ldt"], let t = table(n, "ldt", names: names, mode: setup.mode) {
+            // A list is the table; a map gives entries by index (there is no preset LDT to patch).
+            var list: [TableEntry?]
+            switch t {
+            case let .replace(entries): list = entries
+            case let .patch(map):
+                list = Array(repeating: nil, count: (map.keys.max() ?? -1) + 1)
+                for (i, e) in map { list[i] = e }
             }
+            setup.ldt = list
+            names.ldtSlots = list.indices.map { list[$0]?.high != nil ? $0 + 2 : $0 + 1 }.max() ?? 1
         }
+        if let n = m["gdt"] { setup.gdt = table(n, "gdt", names: names, mode: setup.mode) }
         if let n = m["idt"] { gates = idt(n, names: names, mode: setup.mode) }
         if let n = m["tss"] { decodeTSS(n, into: &setup, names: names) }
         if let n = m["pages"] { setup.pages = pages(n, "machine.pages") }
@@ -169,7 +192,7 @@ extension DecodeContext {
                     out.append(nil)
                     continue
                 }
-                out.append(descriptor(item, "\(what)[\(i)]", names: names, mode: mode))
+                out.append(descriptor(item, "\(what)[\(i)]", names: names, mode: mode, index: i))
             }
             guard out.count <= 8192 else { error(node, "\(what) has more than 8192 entries"); return nil }
             return .replace(out)
@@ -178,7 +201,7 @@ extension DecodeContext {
         var out: [Int: TableEntry?] = [:]
         for p in pairs {
             guard let i = uint(p.key, "\(what) index", max: 8191) else { continue }
-            out[Int(i)] = descriptor(p.value, "\(what)[\(i)]", names: names, mode: mode)
+            out[Int(i)] = descriptor(p.value, "\(what)[\(i)]", names: names, mode: mode, index: Int(i))
         }
         return .patch(out)
     }
@@ -189,8 +212,8 @@ extension DecodeContext {
     static let tss64Fields = ["rsp0", "rsp1", "rsp2", "ist1", "ist2", "ist3", "ist4", "ist5", "ist6", "ist7", "iomap"]
     static let tssSelectorFields: Set<String> = ["link", "ss0", "ss1", "ss2", "es", "cs", "ss", "ds", "fs", "gs", "ldt"]
 
-    /// One descriptor of `gdt` / `ldt`; nil for `null`.
-    mutating func descriptor(_ node: YAMLNode, _ what: String, names: SelectorNames, mode: MachineMode) -> TableEntry? {
+    /// One descriptor of `gdt` / `ldt` (at `index` of its table); nil for `null`.
+    mutating func descriptor(_ node: YAMLNode, _ what: String, names: SelectorNames, mode: MachineMode, index: Int) -> TableEntry? {
         if node.isNullScalar { return nil }
         guard let typeNode = node.value(forKey: "type") else {
             if node.mapping != nil { error(node, "\(what) needs a type (one of \(Self.descriptorTypes.joined(separator: ", ")))") } else { error(node, "\(what) must be null or a descriptor mapping") }
@@ -245,7 +268,6 @@ extension DecodeContext {
             let dpl = m["dpl"].flatMap { uint($0, "\(what).dpl", max: 3) } ?? 0
             let present = m["present"].flatMap { bool($0, "\(what).present") } ?? true
             let busy = m["busy"].flatMap { bool($0, "\(what).busy") } ?? false
-            let index = names.gdt.first { $0.key == m["name"]?.scalar }?.value ?? 0
             let base = m["base"].flatMap { uint($0, "\(what).base", max: mode == .ia32 ? 0xFFFF_FFFF : .max) } ?? Self.defaultTSSBase(index: index, mode: mode)
             let limit = m["limit"].flatMap { uint($0, "\(what).limit", max: 0xF_FFFF) } ?? 0x67
             var values: [String: UInt64] = [:]
@@ -265,7 +287,7 @@ extension DecodeContext {
             let dpl = m["dpl"].flatMap { uint($0, "\(what).dpl", max: 3) } ?? 0
             let present = m["present"].flatMap { bool($0, "\(what).present") } ?? true
             let base = m["base"].flatMap { uint($0, "\(what).base") } ?? 0x7000_0000
-            let limit = m["limit"].flatMap { uint($0, "\(what).limit", max: 0xF_FFFF) } ?? UInt64(max(names.ldt.values.max() ?? 0, 0) * 8 + 7)
+            let limit = m["limit"].flatMap { uint($0, "\(what).limit", max: 0xF_FFFF) } ?? UInt64(max(names.ldtSlots ?? (names.ldt.values.max() ?? 0) + 1, 1) * 8 - 1)
             let (low, high) = Descriptor.system(base: base, limit: UInt32(limit), type: .ldt, dpl: UInt8(dpl), present: present)
             return TableEntry(low: low.raw, high: mode == .x86_64 ? high : nil, isLDT: true)
         case "call_gate":
@@ -327,6 +349,7 @@ extension DecodeContext {
             if let n = m["tss"] {
                 if g.type != "task" { error(n, "\(what).tss belongs to task gates (type: task)") }
                 g.tss = selector(n, "\(what).tss", names: names)
+                if m["selector"] != nil { error(n, "\(what): give the TSS as tss or as selector, not both") }
             }
             out.append(g)
         }
@@ -337,7 +360,18 @@ extension DecodeContext {
         let fields = setup.mode == .ia32 ? Self.tss32Fields : Self.tss64Fields
         guard let m = mapping(node, "tss", allowed: ["name"] + fields) else { return }
         if let n = m["name"], let s = string(n, "tss.name") {
-            if let i = names.gdt[s] { setup.tssIndex = i } else {
+            if let i = names.gdt[s] {
+                setup.tssIndex = i
+                // The entry must be a TSS descriptor: one the scenario wrote, or the preset's.
+                let presetTSS = setup.linuxPreset && LinuxLayout.gdtNames(mode: setup.mode)["tss"] == i
+                let isTSS: Bool
+                switch setup.gdt {
+                case let .replace(list)?: isTSS = i < list.count && list[i]?.tssFields != nil
+                case let .patch(map)?: isTSS = map[i].map { $0?.tssFields != nil } ?? presetTSS
+                case nil: isTSS = presetTSS
+                }
+                if !isTSS { error(n, "tss.name '\(s)' names GDT entry \(i), which is not a TSS descriptor (type: \(setup.mode == .ia32 ? "tss32" : "tss64"))") }
+            } else {
                 error(n, "tss.name '\(s)' names no GDT entry", notes: hint(s, Array(names.gdt.keys)).map { [$0] } ?? [])
             }
         }

@@ -149,7 +149,12 @@ extension DecodeContext {
             } else if k == "rip" || k == "eip" {
                 t.rip = uint(p.value, "\(w).\(k)")
             } else if k == "rflags" || k == "eflags" {
-                t.rflags = uint(p.value, "\(w).\(k)")
+                if p.value.mapping != nil {
+                    // A flag map, as machine.rflags: over the task's default (IF=1, IOPL=0, AC=0).
+                    t.rflags = rflags(p.value, "\(w).\(k)").0.apply(to: RFLAGS.reserved1 | RFLAGS.if)
+                } else {
+                    t.rflags = uint(p.value, "\(w).\(k)")
+                }
             } else if let r = GPR(name: k) {
                 if let v = uint(p.value, "\(w).\(k)") { t.registers[r] = v }
             } else {

@@ -55,7 +55,7 @@ public enum ScenarioDecoder {
         for doc in docs {
             guard let root = doc.root else { continue }
             var ctx = DecodeContext(file: display, maxMappedPages: options.maxMappedPages)
-            let spec = decodeDocument(root, ctx: &ctx, path: path, options: options)
+            let spec = decodeDocument(root, ctx: &ctx, path: path, options: options, checkTaskNames: true)
             if let spec, let line = ids[spec.id] {
                 ctx.error(root.value(forKey: "scenario") ?? root, "scenario id '\(spec.id)' is used twice in this file (first at line \(line))")
             }
@@ -82,7 +82,10 @@ public enum ScenarioDecoder {
 
     static func baseName(_ p: String) -> String { p.split(separator: "/").last.map(String.init) ?? p }
 
-    static func decodeDocument(_ root: YAMLNode, ctx: inout DecodeContext, path: String, options: LoadOptions) -> ScenarioSpec? {
+    /// With `checkTaskNames`, task names in steps and checks must name a task that can exist (grading
+    /// leaves them to the run: a wrong prediction is a failed check there, not an invalid answer).
+    static func decodeDocument(_ root: YAMLNode, ctx: inout DecodeContext, path: String, options: LoadOptions,
+                               checkTaskNames: Bool = false) -> ScenarioSpec? {
         guard var top = ctx.mapping(root, "a scenario", allowed: topKeys, extensionKeys: true) else { return nil }
         var id = ""
         if let n = top["scenario"], let s = ctx.string(n, "scenario") {
@@ -107,8 +110,17 @@ public enum ScenarioDecoder {
         let (machine, gates, names) = ctx.decodeMachine(top["machine"])
         let kernel = ctx.decodeKernel(top["kernel"])
         let tasks = ctx.decodeProcesses(top["processes"], mode: machine.mode, names: names)
+        if checkTaskNames && !ctx.hasErrors { ctx.taskNames = (tasks?.map(\.name) ?? ["main"]) + ["idle"] + forkNames(top["steps"]) }
         let steps = ctx.decodeSteps(top["steps"], mode: machine.mode, names: names, kernelEnabled: kernel.enabled)
         let final = ctx.decodeFinalExpect(top["expect"])
+        if machine.paging == .off {
+            // Without paging there are no page tables: mappings would be dropped without a word.
+            var written: [YAMLNode] = []
+            if let n = top["machine"]?.value(forKey: "pages") { written.append(n) }
+            written += (top["processes"]?.sequence ?? []).compactMap { $0.value(forKey: "pages") }
+            written += (top["steps"]?.sequence ?? []).compactMap { $0.value(forKey: "set")?.value(forKey: "pages") }
+            for n in written where n.sequence?.isEmpty != true { ctx.error(n, "pages: paging is off (machine.paging), so there are no page tables to map them in") }
+        }
         var spec = ScenarioSpec(id: id, description: description, tags: tags, points: points,
                                 location: ctx.location(root), machine: machine, kernel: kernel, tasks: tasks,
                                 steps: steps, finalChecks: final, partialCredit: partial)
@@ -118,8 +130,15 @@ public enum ScenarioDecoder {
         return spec
     }
 
+    /// The names fork steps give their children (`syscall: {nr: fork, name: NAME}`).
+    static func forkNames(_ steps: YAMLNode?) -> [String] {
+        (steps?.sequence ?? []).compactMap { $0.value(forKey: "syscall")?.value(forKey: "name")?.scalar }
+    }
+
     /// `points`: a number from 0 to 1000000 (1 when it is not one, after the error).
     static func points(_ n: YAMLNode, ctx: inout DecodeContext) -> Double {
+        // An integer in any of the format's forms (`0x10`, `1_000`), or a decimal fraction (`0.5`).
+        if let s = n.scalar, case let .value(v, false) = parseInteger(s), v <= 1_000_000 { return Double(v) }
         if let s = n.scalar, let d = Double(s), d >= 0, d <= 1_000_000, d.isFinite { return d }
         ctx.error(n, "points must be a number between 0 and 1000000")
         return 1

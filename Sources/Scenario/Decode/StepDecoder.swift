@@ -21,6 +21,8 @@ extension DecodeContext {
                 switch s {
                 case "wait": out.append(StepSpec(event: .wait(pid: -1), actor: nil, checks: [], mentionsFaults: false, location: location(item), index: i))
                 case "schedule": out.append(StepSpec(event: .schedule, actor: nil, checks: [], mentionsFaults: false, location: location(item), index: i))
+                case _ where Self.eventKeys.contains(s):
+                    error(item, "\(w): a bare `\(s)` step needs a value: write `\(s): ...` (only `wait` and `schedule` stand alone)")
                 default: error(item, "\(w) must be a mapping with one event key", notes: hint(s, Self.eventKeys).map { [$0] } ?? [])
                 }
                 continue
@@ -31,7 +33,11 @@ extension DecodeContext {
             var expectNode: YAMLNode?
             for p in pairs {
                 guard let k = p.key.scalar else { error(p.key, "step keys must be names"); continue }
-                if k == "as" { actor = string(p.value, "\(w).as"); continue }
+                if k == "as" {
+                    actor = string(p.value, "\(w).as")
+                    if let a = actor { checkTaskName(p.value, a) }
+                    continue
+                }
                 if k == "expect" { expectNode = p.value; continue }
                 if Self.eventKeys.containsText(k) {
                     if let first = eventPair {
@@ -47,7 +53,11 @@ extension DecodeContext {
                 if !pairs.isEmpty && !hasErrors { error(item, "\(w) has no event (one of \(Self.eventKeys.joined(separator: ", ")))") }
                 continue
             }
-            guard let event = decodeEvent(key, ev.value, w, mode: mode, names: names, kernelEnabled: kernelEnabled) else { continue }
+            guard let event = decodeEvent(key, ev.value, w, mode: mode, names: names, kernelEnabled: kernelEnabled) else {
+                // The event is wrong; its expect's own errors are reported too (all of a file's at once).
+                if let e = expectNode { _ = decodeStepExpect(e, path: "\(w).expect", names: names, event: .schedule) }
+                continue
+            }
             if actor != nil, !["syscall", "wait", "exit", "exec", "access", "schedule"].contains(key) {
                 error(ev.key, "`as` names who acts, and a \(key) event has no actor")
             }
@@ -87,7 +97,9 @@ extension DecodeContext {
                     if m["vector"] == nil { error(v, "\(w).irq needs a vector") }
                     return nil
                 }
-                return .irq(vector: UInt8(vec), wakes: m["wakes"].flatMap { string($0, "\(w).irq.wakes") })
+                let wakes = m["wakes"].flatMap { string($0, "\(w).irq.wakes") }
+                if let n = m["wakes"], let t = wakes { checkTaskName(n, t) }
+                return .irq(vector: UInt8(vec), wakes: wakes)
             }
             guard let vec = uint(v, "\(w).irq", max: 255) else { return nil }
             return .irq(vector: UInt8(vec), wakes: nil)
@@ -139,6 +151,9 @@ extension DecodeContext {
             return .syscall(via: via, nr: nr, args: args, childName: m["name"].flatMap { string($0, "\(w).syscall.name") })
         case "wait":
             if v.isNullScalar { return .wait(pid: -1) }
+            // `wait: 2` / `wait: -1`, as `wait: {pid: 2}`.
+            if v.scalar != nil, let pid = int(v, "\(w).wait (a pid)", min: -1, max: 32768) { return .wait(pid: pid) }
+            if v.scalar != nil { return nil }
             guard let m = mapping(v, "\(w).wait", allowed: ["pid"]) else { return nil }
             let pid = m["pid"].flatMap { int($0, "\(w).wait.pid", min: -1, max: 32768) } ?? -1
             return .wait(pid: pid)
@@ -189,7 +204,17 @@ extension DecodeContext {
                         error(p.key, "set.regs: unknown general register '\(p.key.scalar ?? "")'")
                         continue
                     }
-                    if let x = uint(p.value, "set.regs.\(k)") { regs[r] = x }
+                    // A negative value is the register's two's complement; a 32-bit name writes the
+                    // low 32 bits and clears the rest (as a 32-bit MOV does), so the value must fit them.
+                    let bits = Self.registerBits(k.lowercased())
+                    guard let x = registerValue(p.value, "set.regs.\(k)", bits: bits) else { continue }
+                    if bits == 16 {
+                        error(p.key, "set.regs.\(k): a 16-bit register is part of a wider one; set \(r.name32) or \(r.name64)")
+                    } else if bits == 32, x > 0xFFFF_FFFF {
+                        error(p.value, "set.regs.\(k) 0x\(String(x, radix: 16)) does not fit in 32 bits")
+                    } else {
+                        regs[r] = x
+                    }
                 }
             } else {
                 error(n, "set.regs must be a mapping")

@@ -98,7 +98,8 @@ enum ExpectationChecker {
             if cpu.cpl != x { return fail(c, "\(x)", "\(cpu.cpl)") }
         case let .register(name, x):
             let actual = registerValue(name, system.machine)
-            let mask: UInt64 = (system.machine.mode == .ia32 || name.hasPrefix("e")) && SegmentRegisterName(rawValue: name) == nil ? 0xFFFF_FFFF : ~0
+            let bits = SegmentRegisterName(rawValue: name) != nil || name == "tr" || name == "ldtr" ? 64 : DecodeContext.registerBits(name)
+            let mask: UInt64 = (bits == 64 ? ~0 : (1 << UInt64(bits)) - 1) & (system.machine.mode == .ia32 ? 0xFFFF_FFFF : ~0)
             if actual & mask != x & mask { return fail(c, hex(x), hex(actual)) }
         case let .flag(name, x):
             let actual = name == "iopl" ? UInt64(RFLAGS.iopl(of: cpu.rflags)) : cpu.rflags & (DecodeContext.rflagsKeys.first { $0.0 == name }?.1 ?? 0)

@@ -77,7 +77,7 @@ public enum Runner {
             return RunRecord(result: result, trace: [], stepTraceRanges: [], outcomes: [])
         }
         system.machine.trace.enabled = limits.keepTrace ?? spec.steps.contains { $0.checks.contains { if case .trace = $0.kind { return true } else { return false } } }
-        if let problem = applyGatePatches(spec.gatePatches, to: &system.machine) {
+        if let problem = applyGatePatches(spec.gatePatches, to: &system.machine, linux: spec.machine.linuxPreset) {
             result.outcome = .invalid([Diagnostic(.error, problem, at: spec.location)])
             return RunRecord(result: result, trace: [], stepTraceRanges: [], outcomes: [])
         }
@@ -193,7 +193,7 @@ public enum Runner {
     public static func buildProblems(_ spec: ScenarioSpec) -> [Diagnostic]? {
         do {
             var system = try System.build(machine: spec.machine, kernel: spec.kernel, tasks: spec.tasks)
-            if let problem = applyGatePatches(spec.gatePatches, to: &system.machine) {
+            if let problem = applyGatePatches(spec.gatePatches, to: &system.machine, linux: spec.machine.linuxPreset) {
                 return [Diagnostic(.error, problem, at: spec.location)]
             }
             return nil
@@ -230,7 +230,8 @@ public enum Runner {
     }
 
     /// Applies `machine.idt` entries over the built IDT; omitted fields keep the gate that was there.
-    static func applyGatePatches(_ patches: [GatePatch], to m: inout Machine) -> String? {
+    /// A new gate (none at that vector) without `selector` targets the linux preset's kernel code segment.
+    static func applyGatePatches(_ patches: [GatePatch], to m: inout Machine, linux: Bool = false) -> String? {
         let long = m.mode == .x86_64
         for g in patches {
             let slot = long ? g.vector * 2 : g.vector
@@ -249,7 +250,10 @@ public enum Runner {
             let type = g.type ?? oldType
             let sysType: SystemType = type == "trap" ? .trapGate : (type == "task" ? .taskGate : .interruptGate)
             let hadGate = old.present || old.raw != 0
-            let selector = type == "task" ? (g.tss ?? old.gateSelector) : (g.selector ?? (hadGate ? old.gateSelector : 0))
+            // A task gate's selector is its TSS's: `tss`, or `selector` as the SDM names the field; none
+            // given: the old gate's when it was a task gate, else null (not the old gate's code segment).
+            let selector = type == "task" ? (g.tss ?? g.selector ?? (oldType == "task" ? old.gateSelector : 0))
+                                          : (g.selector ?? (hadGate ? old.gateSelector : (linux ? LinuxLayout(mode: m.mode).kernelCS : 0)))
             let offset = g.offset ?? (old.gateOffset | (oldHigh & 0xFFFF_FFFF) << 32)
             let dpl = g.dpl ?? (hadGate ? old.dpl : 0)
             let present = g.present ?? true

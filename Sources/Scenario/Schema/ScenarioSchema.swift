@@ -81,6 +81,8 @@ public enum ScenarioSchema {
         false,
         1,
         0,
+        "true",
+        "false",
         "yes",
         "no",
         "on",
@@ -1137,7 +1139,29 @@ public enum ScenarioSchema {
         },
         "context": {
           "type": "object",
-          "description": "Registers at start: segment registers (selectors), rip/eip, rsp/esp, rflags/eflags, general registers.",
+          "description": "Registers at start: segment registers (selectors), rip/eip, rsp/esp, rflags/eflags (a number or a flag map), general registers.",
+          "properties": {
+            "rflags": {
+              "anyOf": [
+                {
+                  "$ref": "#/definitions/integer"
+                },
+                {
+                  "$ref": "#/definitions/rflags"
+                }
+              ]
+            },
+            "eflags": {
+              "anyOf": [
+                {
+                  "$ref": "#/definitions/integer"
+                },
+                {
+                  "$ref": "#/definitions/rflags"
+                }
+              ]
+            }
+          },
           "additionalProperties": {
             "$ref": "#/definitions/selector"
           }
@@ -1417,7 +1441,11 @@ public enum ScenarioSchema {
           }
         },
         "signal": {
-          "type": "string"
+          "type": [
+            "string",
+            "integer"
+          ],
+          "description": "a signal name (SIGSEGV, sigsegv, SEGV) or number, or none"
         },
         "shutdown": {
           "$ref": "#/definitions/flag"
@@ -1483,7 +1511,10 @@ public enum ScenarioSchema {
                 "$ref": "#/definitions/integer"
               },
               "signal": {
-                "type": "string"
+                "type": [
+                  "string",
+                  "integer"
+                ]
               },
               "ticks": {
                 "$ref": "#/definitions/integer"
@@ -1585,6 +1616,9 @@ public enum ScenarioSchema {
               "anyOf": [
                 {
                   "type": "null"
+                },
+                {
+                  "$ref": "#/definitions/integer"
                 },
                 {
                   "type": "object",
