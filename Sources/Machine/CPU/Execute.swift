@@ -106,12 +106,13 @@ extension Machine {
                 cpu[r] = width == 2 ? (cpu[r] & ~0xFFFF) | sel : sel
             case .movToCS:
                 throw Fault(.UD, rule: "SEG-7", "MOV CS is an invalid opcode: CS changes only through far transfers, interrupts and their returns")
-            case let .movImmediate(r, v):
-                cpu[r] = in64BitMode ? v : v & 0xFFFF_FFFF
+            case let .movImmediate(r, v, width):
+                if width == 2 { cpu[r] = (cpu[r] & ~0xFFFF) | (v & 0xFFFF) } else { cpu[r] = in64BitMode ? v : v & 0xFFFF_FFFF }
             case let .load(r, addr, size):
                 let linear = try dataLinear(addr, size: size, write: false)
                 let v = try readLinear(linear, size: size, MemoryAccess(.read, cpl: cpu.cpl))
-                cpu[r] = v
+                // A 16-bit load leaves the register's upper bits; 32- and 64-bit loads replace it.
+                cpu[r] = size == 2 ? (cpu[r] & ~0xFFFF) | (v & 0xFFFF) : v
             case let .store(addr, r, size):
                 let linear = try dataLinear(addr, size: size, write: true)
                 try writeLinear(linear, value: cpu[r], size: size, MemoryAccess(.write, cpl: cpu.cpl))

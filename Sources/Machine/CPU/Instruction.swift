@@ -29,7 +29,9 @@ public enum Instruction: Sendable, Equatable {
     case movSegmentToRegister(GPR, SegmentRegisterName, width: Int)
     /// MOV CS, r/m: always #UD (SEG-7).
     case movToCS
-    case movImmediate(GPR, UInt64)
+    /// MOV r, imm; `width` 2 (`mov ax, 5`) writes only the low 16 bits, 4 and 8 the whole register
+    /// (a 32-bit write zero-extends in 64-bit mode).
+    case movImmediate(GPR, UInt64, width: Int = 8)
     case load(GPR, address: UInt64, size: Int)
     case store(address: UInt64, GPR, size: Int)
     case cli, sti, hlt, lgdt, lidt
@@ -52,7 +54,7 @@ public enum Instruction: Sendable, Equatable {
         case let .retf(n, width): (n == 0 ? 1 : 3) + (width == 8 || width == 2 ? 1 : 0)
         case .movToSegment, .movToCS, .movRegisterToSegment: 2
         case let .movSegmentToRegister(_, _, width): width == 2 ? 3 : (width == 8 ? 3 : 2)
-        case .movImmediate: in64BitMode ? 10 : 5
+        case let .movImmediate(_, _, width): width == 2 ? 4 : (in64BitMode && width == 8 ? 10 : 5)
         case .load, .store: in64BitMode ? 8 : 6
         case .lgdt, .lidt: 7
         case .movToCR, .movFromCR: 3

@@ -39,6 +39,12 @@ public enum GPR: Int, Sendable, CaseIterable {
         default: "\(self)d"
         }
     }
+    public var name16: String {
+        switch self {
+        case .rax, .rcx, .rdx, .rbx, .rsp, .rbp, .rsi, .rdi: String(name32.dropFirst())
+        default: "\(self)w"
+        }
+    }
 }
 
 extension Substring {

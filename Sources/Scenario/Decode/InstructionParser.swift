@@ -170,9 +170,9 @@ struct InstructionParser {
             let mask: UInt64 = bits == 64 ? ~0 : (1 << bits) - 1
             let fits = negative ? v <= (mask >> 1) + 1 : v <= mask
             guard fits else { return fail("mov \(dst), \(src): the immediate does not fit in \(bits) bits") }
-            return .success(.movImmediate(r, (negative ? 0 &- v : v) & mask))
+            return .success(.movImmediate(r, (negative ? 0 &- v : v) & mask, width: Self.width(dst)))
         }
-        if let v = resolvedSelector(src) { return .success(.movImmediate(r, UInt64(v))) }
+        if let v = resolvedSelector(src) { return .success(.movImmediate(r, UInt64(v), width: Self.width(dst))) }
         return fail("mov \(dst), SRC: SRC must be a number, [ADDR] or CRn")
     }
 
@@ -227,7 +227,7 @@ extension Instruction {
         case let .movRegisterToSegment(s, r): return "mov \(s.rawValue), \(r.name32)"
         case let .movSegmentToRegister(r, s, width): return "mov \(width == 8 ? r.name64 : r.name32), \(s.rawValue)"
         case .movToCS: return "mov cs, ..."
-        case let .movImmediate(r, v): return "mov \(r.name64), \(h(v))"
+        case let .movImmediate(r, v, width): return "mov \(width == 8 ? r.name64 : (width == 4 ? r.name32 : r.name16)), \(h(v))"
         case let .load(r, a, size): return "mov \(size == 8 ? r.name64 : r.name32), [\(h(a))]"
         case let .store(a, r, size): return "mov [\(h(a))], \(size == 8 ? r.name64 : r.name32)"
         case .cli: return "cli"
