@@ -128,11 +128,11 @@ public struct System: Sendable {
         case let .syscall(via, nr, args, child): syscallStep(via: via, nr: nr, args: args, childName: child, &out)
         case let .wait(pid):
             let abi = defaultABI
-            let nr = SyscallTable.number(of: "wait4", table: abi.table)!
+            guard let nr = SyscallTable.number(of: "wait4", table: abi.table) else { out.error = "no wait4 in the \(abi.table.rawValue) table"; break }
             syscallStep(via: abi.via, nr: nr, args: [.number(UInt64(bitPattern: pid)), .number(0), .number(0), .number(0)], childName: nil, &out)
         case let .exit(code):
             let abi = defaultABI
-            let nr = SyscallTable.number(of: "exit", table: abi.table)!
+            guard let nr = SyscallTable.number(of: "exit", table: abi.table) else { out.error = "no exit in the \(abi.table.rawValue) table"; break }
             syscallStep(via: abi.via, nr: nr, args: [.number(UInt64(bitPattern: code))], childName: nil, &out)
         case let .exec(i): exec(i, &out)
         case let .access(kind, address, size, cpl, implicit): access(kind, address, size: size, cpl: cpl, implicit: implicit, &out)

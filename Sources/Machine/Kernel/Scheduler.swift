@@ -109,13 +109,15 @@ extension System {
         case .fifo, .rr:
             pos = 0
         case .priority:
-            let best = core.runQueue.map { core.tasks[$0].priority }.max()!
-            pos = core.runQueue.firstIndex { core.tasks[$0].priority == best }!
+            // The first task of the highest priority (the queue is not empty).
+            for i in core.runQueue.indices where core.tasks[core.runQueue[i]].priority > core.tasks[core.runQueue[pos]].priority {
+                pos = i
+            }
         case .cfs:
             pos = core.runQueue.indices.min { a, b in
                 let ta = core.tasks[core.runQueue[a]], tb = core.tasks[core.runQueue[b]]
                 return ta.vruntime != tb.vruntime ? ta.vruntime < tb.vruntime : ta.pid < tb.pid
-            }!
+            } ?? 0
         }
         return core.runQueue.remove(at: pos)
     }
