@@ -13,7 +13,7 @@ import Testing
         """
         #expect(diagnostics(yaml).isEmpty)
         let s = try #require(spec(yaml))
-        guard case let .syscall(_, _, args, _) = s.steps[0].event else {
+        guard case let .syscall(_, _, args, _, _) = s.steps[0].event else {
             Issue.record("not a syscall step")
             return
         }

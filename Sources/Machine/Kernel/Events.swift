@@ -17,8 +17,10 @@ public enum KernelEvent: Sendable, Equatable {
     case timer(Int)
     /// An external interrupt; may wake a blocked task.
     case irq(vector: UInt8, wakes: String?)
-    /// A complete system call by the current task (`childName` names a forked child).
-    case syscall(via: SyscallEntryKind, nr: Int64, args: [SyscallArgument], childName: String?)
+    /// A complete system call by the current task (`childName` names a forked child). `name` is the
+    /// call's name when the scenario wrote one: `nr` is its number in the table of `via`, and a 32-bit
+    /// task's SYSCALL (AMD), which the kernel dispatches through the i386 table, uses that table's.
+    case syscall(via: SyscallEntryKind, nr: Int64, args: [SyscallArgument], childName: String?, name: String? = nil)
     /// wait4(pid) by the current task (-1: any child).
     case wait(pid: Int64)
     /// exit(code) by the current task.

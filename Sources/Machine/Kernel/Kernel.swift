@@ -125,7 +125,7 @@ public struct System: Sendable {
         switch event {
         case let .timer(n): timer(n, &out)
         case let .irq(vector, wakes): irq(vector, wakes: wakes, &out)
-        case let .syscall(via, nr, args, child): syscallStep(via: via, nr: nr, args: args, childName: child, &out)
+        case let .syscall(via, nr, args, child, name): syscallStep(via: via, nr: nr, args: args, childName: child, name: name, &out)
         case let .wait(pid):
             let abi = defaultABI
             guard let nr = SyscallTable.number(of: "wait4", table: abi.table) else { out.error = "no wait4 in the \(abi.table.rawValue) table"; break }

@@ -35,7 +35,8 @@ extension System {
     }
 
     /// A `syscall` step.
-    mutating func syscallStep(via: SyscallEntryKind, nr: Int64, args: [SyscallArgument], childName: String?, _ out: inout StepOutcome) {
+    mutating func syscallStep(via: SyscallEntryKind, nr: Int64, args: [SyscallArgument], childName: String?, name: String? = nil,
+                              _ out: inout StepOutcome) {
         guard kernelEnabled else {
             out.error = "kernel: none has no system calls (use `exec: \"int 0x80\"` to run the instruction on the bare CPU)"
             return
@@ -51,6 +52,16 @@ extension System {
         // A 32-bit task's SYSCALL (AMD, compatibility mode) enters entry_SYSCALL_compat, whose ABI keeps
         // argument 2 in EBP (SYSCALL overwrites ECX) and argument 6 at 0(%esp) on the user stack (ABI-1).
         let compatSyscall = via == .syscall && machine.longMode && narrow
+        // A name given with `via: syscall` was looked up in the x86_64 table; a 32-bit task's SYSCALL
+        // enters entry_SYSCALL_compat, which dispatches through the i386 table (ABI-1).
+        var nr = nr
+        if compatSyscall, let name {
+            guard let n = SyscallTable.number(of: name, table: .i386) else {
+                out.error = "'\(name)' is not in the i386 table, through which a 32-bit task's SYSCALL is dispatched"
+                return
+            }
+            nr = n
+        }
         var regs = System.argumentRegisters(SyscallTable.abi(for: via) == .x86_64 && !narrow ? .x86_64 : .i386,
                                             compatSyscall: compatSyscall)
         if compatSyscall { regs.removeLast() }

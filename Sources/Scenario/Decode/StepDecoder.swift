@@ -112,9 +112,11 @@ extension DecodeContext {
             }
             let table: SyscallTable = via == .syscall ? .x86_64 : .i386
             var nr: Int64?
+            var nrName: String?
             if let nn = m["nr"] {
                 if let s = nn.scalar, case .invalid = parseInteger(s) {
                     nr = table.number(of: s)
+                    nrName = s
                     if nr == nil {
                         let tableName = via == .syscall ? "x86_64" : "i386"
                         var notes = [String]()
@@ -148,7 +150,7 @@ extension DecodeContext {
                 }
             }
             guard let nr else { return nil }
-            return .syscall(via: via, nr: nr, args: args, childName: m["name"].flatMap { string($0, "\(w).syscall.name") })
+            return .syscall(via: via, nr: nr, args: args, childName: m["name"].flatMap { string($0, "\(w).syscall.name") }, name: nrName)
         case "wait":
             if v.isNullScalar { return .wait(pid: -1) }
             // `wait: 2` / `wait: -1`, as `wait: {pid: 2}`.

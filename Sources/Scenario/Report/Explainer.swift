@@ -89,7 +89,7 @@ public enum Explainer {
         switch e {
         case let .timer(n): "timer: \(n)"
         case let .irq(v, w): "irq \(v)" + (w.map { " waking \($0)" } ?? "")
-        case let .syscall(via, nr, _, _): "syscall \(nr) via \(via.rawValue)"
+        case let .syscall(via, nr, _, _, _): "syscall \(nr) via \(via.rawValue)"
         case let .wait(pid): "wait for \(pid == -1 ? "any child" : "pid \(pid)")"
         case let .exit(code): "exit \(code)"
         case let .exec(i): "exec \(i.intelSyntax)"
@@ -111,7 +111,7 @@ public enum Explainer {
         case let .exec(i):
             let text = "\(i)".lowercased()
             return text.hasPrefix("int") && !text.hasPrefix("int1") && !text.hasPrefix("into ") || text == "into"
-        case let .syscall(via, _, _, _): return via == .int80
+        case let .syscall(via, _, _, _, _): return via == .int80
         default: return false
         }
     }
