@@ -593,19 +593,28 @@ func int8StackLimitHasEXT(_ src: EventSource) {
     #expect(r.faults.first?.errorCode == ext(src))
 }
 
-@Test("INT-6/INT-8: legacy delivery checks the handler offset against the CS limit before pushing (#GP, not #SS)",
-      arguments: EventSource.allCases)
-func int6OffsetCheckedBeforePushes(_ src: EventSource) {
-    var f = CPUFixture(.ia32, cpl: 0)
+@Test("INT-6/7/8: legacy delivery checks the stack's room for the frame (#SS) before the handler offset (#GP)",
+      arguments: EventSource.allCases, [false, true])
+func int6RoomCheckedBeforeOffset(_ src: EventSource, _ inner: Bool) {
+    // SDM Vol. 2A INT n: "IF new stack does not have room for 20 bytes ... THEN #SS(NewSS+EXT)" (inner) /
+    // "IF current stack does not have room for 12 bytes ... THEN #SS(EXT)" (same privilege) come before
+    // "IF instruction pointer ... not within code-segment limits THEN #GP(EXT)"; Bochs: can_push, then EIP.
+    var f = CPUFixture(.ia32, cpl: inner ? 3 : 0)
     let smallCS = f.add(CPUFixture.code(dpl: 0, limit: 0xFFF, g: false))
     f.setGate(v40, selector: smallCS, offset: 0x2000, dpl: 3)
-    // A stack with no room: the pushes would fault #SS, but the offset check comes first.
+    // A stack with room for one dword only (ESP 4, expand-up).
     let small = Descriptor.segment(base: 0x40000, limit: 0xFFF, type: 0x3, dpl: 0, present: true, long: false,
                                    big: true, granularity4K: false)
     let sel = f.add(small)
-    f.m.cpu.ss = SegmentRegister(selector: sel, cache: small.cache)
-    f.m.cpu[.rsp] = 4
+    if inner {
+        f.tssWrite(4, 4, 4)
+        f.tssWrite(8, UInt64(sel), 2)
+    } else {
+        f.m.cpu.ss = SegmentRegister(selector: sel, cache: small.cache)
+        f.m.cpu[.rsp] = 4
+    }
     let r = fire(&f, v40, src)
-    #expect(r.faults.first?.vector == .GP)
-    #expect(r.faults.first?.errorCode == ext(src))
+    #expect(r.faults.first?.vector == .SS)
+    #expect(r.faults.first?.errorCode == (inner ? UInt32(sel & 0xFFFC) : 0) | ext(src))
+    #expect(r.faults.first?.rule == (inner ? "INT-7" : "INT-8"))
 }

@@ -281,24 +281,28 @@ extension Machine {
             try checkBranchTarget(gate.gateOffset | (high & 0xFFFF_FFFF) << 32, cache: cs.cache, rule: "INT-6", code: extBit)
             cpu.ss = newSS
         } else {
-            // Legacy: the handler offset is checked against the CS limit after the new stack's checks and
-            // before any push (SDM Vol. 2A INT n pseudo-code; Bochs protected_mode_int).
+            // Legacy: the new stack's checks, then its room for the whole frame (#SS, segment limits only),
+            // then the handler offset against the CS limit (#GP), then the pushes (paging: #PF) (SDM Vol. 2A
+            // INT n pseudo-code; Bochs protected_mode_int: can_push before the EIP check).
             let offset = is32Gate ? gate.gateOffset : gate.gateOffset & 0xFFFF
+            let errorSlots = event.errorCode == nil ? 0 : 1
             if inner {
                 let (ssSel, sp) = try stackFromTSS(cpl: newCPL, ext: ext, rule: "INT-7")
                 let ssDesc = try checkNewStack(ssSel, cpl: newCPL, ext: ext, rule: "INT-7")
-                try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6", code: extBit)
                 let newSS = SegmentRegister(selector: ssSel.value, cache: ssDesc.cache)
                 cursor = StackCursor(ss: newSS, sp: sp, cpl: newCPL, is64: false, faultCode: ssSel.errorCode | extBit, rule: "INT-7")
+                try cursor.checkRoom(slots: 5 + errorSlots, width: width)
+                try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6", code: extBit)
                 switched = true
                 trace.record(.stackSwitch(ss: ssSel.value, sp: sp, source: "TSS.SS\(newCPL):ESP\(newCPL)"))
                 let oldSS = UInt64(cpu.ss.selector), oldSP = cpu[.rsp] & 0xFFFF_FFFF
                 try push("SS", oldSS, width: width)
                 try push("ESP", oldSP, width: width)
             } else {
-                try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6", code: extBit)
                 cursor = currentStack(rule: "INT-8")
                 cursor.faultCode = extBit  // #SS(0+EXT) on a same-privilege push (SEG-8)
+                try cursor.checkRoom(slots: 3 + errorSlots, width: width)
+                try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6", code: extBit)
             }
             let oldCS = UInt64(cpu.cs.selector)
             try push("EFLAGS", oldFlags & 0xFFFF_FFFF, width: width)

@@ -33,6 +33,23 @@ struct StackCursor {
                                 size: width, MemoryAccess(.write, cpl: cpl, stack: true))
     }
 
+    /// The limit check of a whole frame before anything is written: `slots` pushes of `width` bytes
+    /// must all lie within SS's limits, else #SS with this cursor's error code (SDM Vol. 2A INT n:
+    /// "IF new stack does not have room for N bytes THEN #SS"; only segmentation, paging is left to
+    /// the pushes). Outside 64-bit stacks only.
+    func checkRoom(slots: Int, width: Int) throws(Fault) {
+        guard !is64 else { return }
+        let mask: UInt64 = ss.cache.big ? 0xFFFF_FFFF : 0xFFFF
+        var probe = sp
+        for _ in 0..<slots {
+            probe = (probe &- UInt64(width)) & mask
+            guard ss.cache.contains(offset: probe, size: width) else {
+                throw Fault(.SS, code: faultCode, rule: rule,
+                            "the stack has no room for the \(slots * width)-byte frame: ESP 0x\(String(sp, radix: 16)) - \(slots * width) lies outside the stack segment limits")
+            }
+        }
+    }
+
     mutating func pop(width: Int, on machine: inout Machine) throws(Fault) -> UInt64 {
         let linear: UInt64
         if is64 {
