@@ -257,6 +257,17 @@ extension Machine {
         switch n {
         case 0:
             let old = cpu.cr0
+            // SDM Vol. 2B MOV to CR0 (Bochs check_CR0): bits 63:32 are reserved; PG without PE and NW
+            // without CD are invalid combinations. All #GP(0), before any mode-change check.
+            if longMode && value >> 32 != 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV to CR0 sets reserved bits 63:32 (0x\(String(value >> 32, radix: 16)))")
+            }
+            if value & CR0.pg != 0 && value & CR0.pe == 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV to CR0 setting PG with PE clear, an invalid combination")
+            }
+            if value & CR0.nw != 0 && value & CR0.cd == 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV to CR0 setting NW with CD clear, an invalid combination")
+            }
             if value & CR0.pg == 0 && in64BitMode {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV CR0 clearing PG while in 64-bit mode (SDM Vol. 2B, MOV to CR0)")
             }
@@ -288,6 +299,10 @@ extension Machine {
             trace.record(.tlbFlush(kind: "cr3", linear: nil))
         case 4:
             let old = cpu.cr4
+            // SDM Vol. 2B MOV to CR4: bits 63:32 are reserved (#GP(0)).
+            if longMode && value >> 32 != 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV to CR4 sets reserved bits 63:32 (0x\(String(value >> 32, radix: 16)))")
+            }
             if longMode && value & CR4.pae == 0 {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV CR4 clearing PAE while IA-32e mode is active (SDM Vol. 2B, MOV to CR4)")
             }
