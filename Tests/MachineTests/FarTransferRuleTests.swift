@@ -605,14 +605,15 @@ func far4SixteenBitCodeSegment() {
     #expect(f.m.cpu[.rsp] == sp, "IRET popped three words")
 }
 
-@Test("FAR-16: in 64-bit mode IRETQ always pops SS:RSP, a same-privilege IRETD pops only EIP, CS, EFLAGS")
+@Test("FAR-16: an IRET that begins in 64-bit mode pops SS:RSP whatever its operand size (IRETD: SS:ESP as dwords)")
 func far16IretdIn64BitModeSameLevel() {
     var f = CPUFixture(.x86_64, cpl: 0)
-    let sp = f.m.cpu[.rsp]
     let ss = f.m.cpu.ss.selector
-    f.push([0x202, UInt64(Sel.kernelCode), 0x2000], width: 4)
+    // SDM Vol. 2A IRET, IA-32e mode: "IF instruction began in 64-Bit Mode ... OperandSize = 32:
+    // ESP <- Pop(); tempSS <- Pop()" (QEMU helper_ret_protected: HF_CS64 && is_iret takes the SS:RSP path).
+    f.push([UInt64(ss), 0x7000, 0x202, UInt64(Sel.kernelCode), 0x2000], width: 4)
     expectFirst(f.run(.iret(width: 4)), nil)
     #expect(f.m.cpu.rip == 0x2000)
-    #expect(f.m.cpu[.rsp] == sp, "three dwords popped, no SS:ESP")
+    #expect(f.m.cpu[.rsp] == 0x7000, "five dwords popped: EIP, CS, EFLAGS, ESP, SS")
     #expect(f.m.cpu.ss.selector == ss)
 }

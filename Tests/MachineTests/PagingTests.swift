@@ -513,6 +513,8 @@ struct PDPTEReloadCase: Sendable, CustomStringConvertible {
     var cr: Int
     var flip: UInt64
     var reloads: Bool
+    /// CR0 bits set before the write (NW may only be set with CD: Bochs check_CR0).
+    var cr0Set: UInt64 = 0
     var description: String { "CR\(cr) ^= 0x\(String(flip, radix: 16)) \(reloads ? "reloads" : "keeps") the PDPTEs" }
 }
 
@@ -522,7 +524,7 @@ private let pdpteReloadCases: [PDPTEReloadCase] = [
     PDPTEReloadCase(cr: 4, flip: CR4.smep, reloads: true),
     PDPTEReloadCase(cr: 4, flip: CR4.smap, reloads: false),
     PDPTEReloadCase(cr: 0, flip: CR0.cd, reloads: true),
-    PDPTEReloadCase(cr: 0, flip: CR0.nw, reloads: true),
+    PDPTEReloadCase(cr: 0, flip: CR0.nw, reloads: true, cr0Set: CR0.cd),
     PDPTEReloadCase(cr: 0, flip: CR0.wp, reloads: false),
 ]
 
@@ -530,6 +532,7 @@ private let pdpteReloadCases: [PDPTEReloadCase] = [
       arguments: pdpteReloadCases)
 func paePDPTEReloadOnControlWrite(_ c: PDPTEReloadCase) throws {
     var sys = try makeSystem(.ia32) { m, _ in m.paging = .pae }
+    sys.machine.cpu.cr0 |= c.cr0Set
     let cr3 = sys.machine.cpu.cr3
     let pdpte1 = sys.machine.paging.memory.read64(cr3 + 8)
     try sys.machine.paging.writeEntry(at: cr3 + 8, value: pdpte1 | 1 << 51, width: .eight)

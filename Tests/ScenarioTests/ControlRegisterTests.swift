@@ -37,6 +37,51 @@ import Testing
           - exec: "mov cr0, rax"
             expect: {fault: {vector: GP, error_code: 0}}
         """, passes: true),
+        // SDM Vol. 2B MOV to CR0/CR4 (Bochs check_CR0): reserved bits 63:32 and the invalid CR0
+        // combinations PG without PE, NW without CD are #GP(0) (not a refused mode change).
+        Case(name: "setting CR0 bit 32 in IA-32e mode is #GP(0)", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov rax, 0x180010001"
+          - exec: "mov cr0, rax"
+            expect: {fault: {vector: GP, error_code: 0}, regs: {cr0: 0x80010001}}
+        """, passes: true),
+        Case(name: "CR0.NW without CD is #GP(0)", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov rax, 0xa0010001"
+          - exec: "mov cr0, rax"
+            expect: {fault: {vector: GP, error_code: 0}}
+          - exec: "mov rax, 0xe0010001"
+          - exec: "mov cr0, rax"
+            expect: {fault: none, regs: {cr0: 0xe0010001}}
+        """, passes: true),
+        Case(name: "CR0.PG without PE is #GP(0), not a refused mode change", yaml: """
+        scenario: c
+        machine: {mode: ia32}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov eax, 0x80010000"
+          - exec: "mov cr0, eax"
+            expect: {fault: {vector: GP, error_code: 0}}
+        """, passes: true),
+        Case(name: "setting CR4 bit 32 in IA-32e mode is #GP(0)", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov rax, 0x100000020"
+          - exec: "mov cr4, rax"
+            expect: {fault: {vector: GP, error_code: 0}, regs: {cr4: 0x20}}
+        """, passes: true),
         Case(name: "CR4.PGE and SMEP can be set at CPL 0", yaml: """
         scenario: c
         machine: {mode: x86_64}

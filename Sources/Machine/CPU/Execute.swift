@@ -224,8 +224,22 @@ extension Machine {
                 throw Fault.gp(0, rule: "PRIV-2", "WRMSR of a non-canonical address to MSR 0x\(String(n, radix: 16))")
             }
             if n == MSR.efer {
-                // LME/LMA cannot change while paging is on; keep the mode bits.
-                cpu.efer = (v & ~(EFER.lme | EFER.lma)) | (cpu.efer & (EFER.lme | EFER.lma))
+                // SDM Vol. 4 (IA32_EFER), Vol. 3A §10.8.5: reserved bits are #GP(0), and so is a write that
+                // changes LME while CR0.PG = 1 (Bochs WRMSR). LMA is read-only: the write keeps it.
+                // AMD also defines SVME, LMSLE, FFXSR and TCE (bits 12-15); the model gives them no effect.
+                let amdBits: UInt64 = vendor == .amd ? 0xF000 : 0
+                let reserved = v & ~(EFER.sce | EFER.lme | EFER.lma | EFER.nxe | amdBits)
+                guard reserved == 0 else {
+                    throw Fault.gp(0, rule: "PRIV-2", "WRMSR to IA32_EFER sets reserved bits 0x\(String(reserved, radix: 16))")
+                }
+                if (v ^ cpu.efer) & EFER.lme != 0 {
+                    guard cpu.cr0 & CR0.pg == 0 else {
+                        throw Fault.gp(0, rule: "PRIV-2", "WRMSR to IA32_EFER changing LME while paging is enabled (CR0.PG = 1)")
+                    }
+                    unsupported = "WRMSR to IA32_EFER changing LME with paging off: mode changes are not modelled"
+                    throw Fault.gp(0, rule: "PRIV-2", "mode changes through EFER.LME are not modelled")
+                }
+                cpu.efer = (v & ~EFER.lma) | (cpu.efer & EFER.lma)
             } else {
                 cpu.setMSR(n, v)
             }
@@ -243,6 +257,17 @@ extension Machine {
         switch n {
         case 0:
             let old = cpu.cr0
+            // SDM Vol. 2B MOV to CR0 (Bochs check_CR0): bits 63:32 are reserved; PG without PE and NW
+            // without CD are invalid combinations. All #GP(0), before any mode-change check.
+            if longMode && value >> 32 != 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV to CR0 sets reserved bits 63:32 (0x\(String(value >> 32, radix: 16)))")
+            }
+            if value & CR0.pg != 0 && value & CR0.pe == 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV to CR0 setting PG with PE clear, an invalid combination")
+            }
+            if value & CR0.nw != 0 && value & CR0.cd == 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV to CR0 setting NW with CD clear, an invalid combination")
+            }
             if value & CR0.pg == 0 && in64BitMode {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV CR0 clearing PG while in 64-bit mode (SDM Vol. 2B, MOV to CR0)")
             }
@@ -274,6 +299,10 @@ extension Machine {
             trace.record(.tlbFlush(kind: "cr3", linear: nil))
         case 4:
             let old = cpu.cr4
+            // SDM Vol. 2B MOV to CR4: bits 63:32 are reserved (#GP(0)).
+            if longMode && value >> 32 != 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV to CR4 sets reserved bits 63:32 (0x\(String(value >> 32, radix: 16)))")
+            }
             if longMode && value & CR4.pae == 0 {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV CR4 clearing PAE while IA-32e mode is active (SDM Vol. 2B, MOV to CR4)")
             }

@@ -221,9 +221,10 @@ extension Machine {
         try checkCodeSegment(d, sel, rpl: sel.rpl, cpl: sel.rpl, rule: "FAR-12")
         let newCPL = sel.rpl
         let outer = newCPL > cpl
-        // IRETQ (64-bit operand size, only in 64-bit mode) always pops SS:RSP; IRETD/IRETW and a far return
-        // do only on a privilege change (SDM Vol. 2A IRET pseudo-code, §6.14.3; Bochs long_iret).
-        let popsStack = outer || (flags != nil && in64BitMode && width == 8)
+        // An IRET that began in 64-bit mode always pops SS:RSP, whatever its operand size (IRETQ, and IRETD/
+        // IRETW with 4- and 2-byte slots); elsewhere, and for a far return, only on a privilege change (SDM
+        // Vol. 2A IRET pseudo-code "IF instruction began in 64-Bit Mode", §6.14.3; Bochs long_iret).
+        let popsStack = outer || (flags != nil && in64BitMode)
         st.sp = st.sp &+ extra
         var newSS = cpu.ss
         var newSP = st.sp
