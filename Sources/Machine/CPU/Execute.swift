@@ -28,6 +28,11 @@ extension Machine {
         throw Fault(.UD, rule: "FAR-16", "\(name) outside 64-bit mode")
     }
 
+    /// MOV Sreg: SS has its own checks (SEG-6), DS/ES/FS/GS theirs (SEG-5).
+    mutating func movToSegment(_ reg: SegmentRegisterName, _ sel: Selector) throws(Fault) {
+        if reg == .ss { try loadStackSegment(sel) } else { try loadDataSegment(reg, sel) }
+    }
+
     /// Runs one instruction. Faults are delivered; `kernel: none` leaves the CPU at the handler's entry.
     public mutating func execute(_ instruction: Instruction) -> ExecutionResult {
         pendingTaskSwitchTrap = false
@@ -97,10 +102,9 @@ extension Machine {
                 try farReturn(popBytes: n, width: width)
                 return result
             case let .movToSegment(reg, sel):
-                if reg == .ss { try loadStackSegment(Selector(sel)) } else { try loadDataSegment(reg, Selector(sel)) }
+                try movToSegment(reg, Selector(sel))
             case let .movRegisterToSegment(reg, r):
-                let sel = Selector(UInt16(truncatingIfNeeded: cpu[r]))
-                if reg == .ss { try loadStackSegment(sel) } else { try loadDataSegment(reg, sel) }
+                try movToSegment(reg, Selector(UInt16(truncatingIfNeeded: cpu[r])))
             case let .movSegmentToRegister(r, reg, width):
                 let sel = UInt64(cpu[segment: reg].selector)
                 cpu[r] = width == 2 ? (cpu[r] & ~0xFFFF) | sel : sel

@@ -34,7 +34,9 @@ public struct SuiteOptions: Sendable {
         for r in roots {
             let prefix = r.hasSuffix("/") ? r : r + "/"
             guard r == "." || file.hasPrefix(prefix) || file == r else { continue }
-            if best == nil || r.count > best!.count || best == "." { best = r }
+            // "." (the working folder) holds every relative path: any other match is longer.
+            if let b = best, b != ".", r.count <= b.count { continue }
+            best = r
         }
         return best ?? load.root
     }

@@ -149,16 +149,10 @@ struct YAMLTreeBuilder: ~Copyable {
         default: style = .plain
         }
         if data.tag == nil && data.anchor == nil {
-            // The common case: no tag, no anchor. A scalar key may be `<<` (two bytes).
-            let mayMerge = top.isMapping && (scratch.count - top.base) & 1 == 0 && length == 2
-            let node = YAMLNode(plainScalar: text, style: style, start: start, end: marks.mark(event.end_mark))
-            if top.isDocument {
-                root = node
-                return
-            }
-            if mayMerge { top.mayMerge = true }
-            top.nodeCount += 1
-            scratch.push(node)
+            // The common case: no tag, no anchor (nothing to record), and a key may be `<<` only
+            // when it is two bytes long.
+            place(YAMLNode(plainScalar: text, style: style, start: start, end: marks.mark(event.end_mark)),
+                  nodeCount: 1, mayBeMergeKey: length == 2)
             return
         }
         let tag = try checkedTag(data.tag, kind: .scalar, at: start)
@@ -235,11 +229,18 @@ struct YAMLTreeBuilder: ~Copyable {
         if node.hasExtras, node.aliasMark == nil, let anchor = node.anchor {
             anchors[anchor] = Anchored(node: copy node, nodeCount: nodeCount)
         }
+        let mayBeMergeKey = YAMLMappingResolver.mayBeMergeKey(node)
+        place(node, nodeCount: nodeCount, mayBeMergeKey: mayBeMergeKey)
+    }
+
+    /// Puts a finished node in its parent (or makes it the document root); `mayBeMergeKey` says
+    /// whether the node, as a key, could be `<<`.
+    private mutating func place(_ node: consuming YAMLNode, nodeCount: Int, mayBeMergeKey: Bool) {
         if top.isDocument {
             root = node
             return
         }
-        if top.isMapping, (scratch.count - top.base) & 1 == 0, YAMLMappingResolver.mayBeMergeKey(node) {
+        if mayBeMergeKey, top.isMapping, (scratch.count - top.base) & 1 == 0 {
             top.mayMerge = true
         }
         top.nodeCount += nodeCount
