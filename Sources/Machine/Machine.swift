@@ -44,6 +44,10 @@ public struct Machine: Sendable {
     public var shutdown = false
     /// Set by HLT at CPL 0.
     public var halted = false
+    /// The interrupt shadow: STI executed with IF = 0, or a MOV to SS, inhibits maskable interrupts
+    /// at the next instruction boundary (SDM Vol. 2B STI, Vol. 3A §6.8.3); cleared when the next
+    /// instruction completes.
+    public var interruptShadow = false
     /// Name of the task whose context the CPU is running, for the trace (`user A`, `kernel A`).
     public var taskName = "main"
     /// The last gate delivery (IDT or call gate), for `expect.gate`.

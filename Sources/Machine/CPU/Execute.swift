@@ -36,6 +36,8 @@ extension Machine {
     /// Runs one instruction. Faults are delivered; `kernel: none` leaves the CPU at the handler's entry.
     public mutating func execute(_ instruction: Instruction) -> ExecutionResult {
         pendingTaskSwitchTrap = false
+        // The boundary after this instruction is no longer the one a previous STI or MOV SS inhibited.
+        interruptShadow = false
         var result = executeInstruction(instruction)
         // TASK-7: a task switch into a TSS with the T bit set raises a #DB trap in the new task,
         // before its first instruction (saved EIP = the new task's EIP).
@@ -103,8 +105,11 @@ extension Machine {
                 return result
             case let .movToSegment(reg, sel):
                 try movToSegment(reg, Selector(sel))
+                // A MOV to SS inhibits interrupts until the next instruction completes (§6.8.3).
+                if reg == .ss { interruptShadow = true }
             case let .movRegisterToSegment(reg, r):
                 try movToSegment(reg, Selector(UInt16(truncatingIfNeeded: cpu[r])))
+                if reg == .ss { interruptShadow = true }
             case let .movSegmentToRegister(r, reg, width):
                 let sel = UInt64(cpu[segment: reg].selector)
                 cpu[r] = width == 2 ? (cpu[r] & ~0xFFFF) | sel : sel
@@ -125,7 +130,13 @@ extension Machine {
                 guard cpu.cpl <= iopl else {
                     throw Fault.gp(0, rule: "PRIV-1", "\(instruction == .cli ? "CLI" : "STI") at CPL \(cpu.cpl) with IOPL \(iopl): needs CPL <= IOPL")
                 }
-                if instruction == .cli { cpu.rflags &= ~RFLAGS.if } else { cpu.rflags |= RFLAGS.if }
+                if instruction == .cli {
+                    cpu.rflags &= ~RFLAGS.if
+                } else {
+                    // STI with IF = 0: interrupts stay inhibited at the next boundary (SDM Vol. 2B STI).
+                    if cpu.rflags & RFLAGS.if == 0 { interruptShadow = true }
+                    cpu.rflags |= RFLAGS.if
+                }
             case .inPort, .outPort:
                 let iopl = RFLAGS.iopl(of: cpu.rflags)
                 guard cpu.cpl <= iopl else {

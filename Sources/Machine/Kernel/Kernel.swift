@@ -64,6 +64,8 @@ public struct System: Sendable {
     /// Page faults the kernel's own accesses to user memory raised during the current system call
     /// (copy_from_user/copy_to_user on a not-present page of a VMA, demand paged): the step's faults.
     var kernelAccessFaults: [Fault] = []
+    /// External interrupts requested while the CPU could not take them (`PendingInterrupts.swift`).
+    var pendingInterrupts: [PendingInterrupt] = []
 
     init(machine: Machine, kernel: Kernel) {
         self.machine = machine
@@ -159,6 +161,8 @@ public struct System: Sendable {
                 }
             }
         }
+        // The boundary after this step: interrupts held while IF was 0 are taken once the CPU can take them.
+        if !pendingInterrupts.isEmpty && machine.unsupported == nil { deliverPendingInterrupts(&out) }
         if let u = machine.unsupported, out.error == nil { out.error = "not modelled: \(u)" }
         out.shutdown = machine.shutdown
         out.traceRange = start..<machine.trace.count
@@ -316,7 +320,7 @@ public struct System: Sendable {
     mutating func timer(_ n: Int, _ out: inout StepOutcome) {
         for _ in 0..<max(n, 0) {
             guard !machine.shutdown else { return }
-            deliverExternal(0x20, wakes: nil, &out)
+            deliverExternal(0x20, wakes: [], &out)
         }
     }
 
@@ -325,14 +329,15 @@ public struct System: Sendable {
             out.error = "irq wakes \(w), which is not a task"
             return
         }
-        deliverExternal(vector, wakes: wakes, &out)
+        deliverExternal(vector, wakes: wakes.map { [$0] } ?? [], &out)
     }
 
-    /// An external interrupt through the IDT (held while IF = 0), then the kernel's handler when it landed on one.
-    mutating func deliverExternal(_ vector: UInt8, wakes: String?, _ out: inout StepOutcome) {
+    /// An external interrupt through the IDT (held pending while IF = 0 or in an interrupt shadow:
+    /// `PendingInterrupts.swift`), then the kernel's handler when it landed on one; the handler wakes `wakes`.
+    mutating func deliverExternal(_ vector: UInt8, wakes: [String], _ out: inout StepOutcome) {
         noteUserMode()
-        guard machine.cpu.interruptsEnabled else {
-            machine.trace.record(.note("IF=0: interrupt 0x\(String(vector, radix: 16)) held pending, not delivered"))
+        guard acceptsExternalInterrupts else {
+            holdExternal(vector, wakes: wakes)
             return
         }
         let before = TaskContext(machine.cpu)
@@ -345,7 +350,8 @@ public struct System: Sendable {
         if v == vector && raised.isEmpty && machine.cpu.rip == core.layout.vectorEntry(vector) && vector >= 0x20 {
             enterFromUser(before, path: .iret(skip: 0))
             if vector == 0x20 { timerTick(&out) }
-            if let w = wakes, let i = core.index(named: w) {
+            for w in wakes {
+                guard let i = core.index(named: w) else { continue }
                 // A task inside nanosleep or wait4 is cut short: the call returns -EINTR, as Linux's do for
                 // a sleep or wait that ends before its event (its saved RAX still held the call number).
                 let inCall: Bool

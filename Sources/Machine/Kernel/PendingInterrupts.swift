@@ -1,0 +1,47 @@
+// PendingInterrupts: external interrupts that arrived while the CPU could not take them.
+//
+// A maskable interrupt is recognised only at an instruction boundary with IF = 1 and no interrupt
+// shadow (SDM Vol. 3A §6.8.1, §6.8.3; STI in Vol. 2B). Until then it stays requested at the interrupt
+// controller: one request per line (the 8259's IRR bit), so a second request on a line that is
+// already pending merges with it. The model takes pending requests, oldest first, at the end of the
+// first step that leaves the CPU able to take them (after the instruction that follows STI, after
+// an IRET, a `set` of IF, ...).
+
+/// An external interrupt held by the interrupt controller.
+struct PendingInterrupt: Sendable, Equatable {
+    /// The IDT vector it will be delivered through.
+    var vector: UInt8
+    /// Tasks the device's event wakes when the handler runs (`irq: {wakes: NAME}`).
+    var wakes: [String]
+}
+
+extension System {
+    /// Whether the CPU can take a maskable interrupt at this boundary.
+    var acceptsExternalInterrupts: Bool {
+        machine.cpu.interruptsEnabled && !machine.interruptShadow && !machine.shutdown
+    }
+
+    /// Records `vector` as requested but not taken: IF = 0, or the boundary is in an interrupt shadow.
+    mutating func holdExternal(_ vector: UInt8, wakes: [String]) {
+        let why = machine.cpu.interruptsEnabled ? "the instruction boundary after STI or MOV SS inhibits interrupts" : "IF=0"
+        let hex = String(vector, radix: 16)
+        if let i = pendingInterrupts.firstIndex(where: { $0.vector == vector }) {
+            for w in wakes where !pendingInterrupts[i].wakes.contains(w) { pendingInterrupts[i].wakes.append(w) }
+            machine.trace.record(.note("\(why): interrupt 0x\(hex) is already pending; the request merges with it (one request per line)"))
+        } else {
+            pendingInterrupts.append(PendingInterrupt(vector: vector, wakes: wakes))
+            machine.trace.record(.note("\(why): interrupt 0x\(hex) held pending, delivered when the CPU can take it"))
+        }
+    }
+
+    /// Delivers the pending interrupts the CPU can take now, oldest first (one delivery through an
+    /// interrupt gate clears IF, which holds the rest).
+    mutating func deliverPendingInterrupts(_ out: inout StepOutcome) {
+        while !pendingInterrupts.isEmpty && acceptsExternalInterrupts && out.error == nil {
+            let p = pendingInterrupts.removeFirst()
+            machine.trace.record(.note("IF=1: the pending interrupt 0x\(String(p.vector, radix: 16)) is taken at this boundary"))
+            // One delivery; the handler wakes every task whose event was merged into this request.
+            deliverExternal(p.vector, wakes: p.wakes, &out)
+        }
+    }
+}
