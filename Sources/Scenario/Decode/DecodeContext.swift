@@ -85,7 +85,8 @@ struct DecodeContext {
                 error(p.key, "unknown key '\(k)' in \(what())", notes: hint(k, allowed).map { [$0] } ?? ["valid keys: \(allowed.joined(separator: ", "))"])
                 continue
             }
-            out[k] = p.value
+            // The loader has refused duplicate keys, so each key is new here.
+            out.entries.append(FieldMap.Entry(key: k, value: p.value))
         }
         return out
     }
@@ -232,7 +233,14 @@ extension Array where Element == String {
 /// The checked pairs of a mapping, looked up by key. Mappings in a scenario have a handful of keys
 /// (and the loader has already refused duplicates), so a linear scan beats hashing every key.
 struct FieldMap {
-    var entries: [(key: String, value: YAMLNode)] = []
+    /// One checked pair. A struct, not a tuple: copies of a `(String, YAMLNode)` tuple went through the
+    /// runtime's generic tuple witnesses, a struct's are specialised.
+    struct Entry {
+        var key: String
+        var value: YAMLNode
+    }
+
+    var entries: [Entry] = []
 
     /// The value under `key`; setting replaces it (or appends a new pair), setting nil removes it.
     subscript(key: String) -> YAMLNode? {
@@ -245,7 +253,7 @@ struct FieldMap {
             switch (i, newValue) {
             case let (i?, v?): entries[i].value = v
             case let (i?, nil): entries.remove(at: i)
-            case let (nil, v?): entries.append((key, v))
+            case let (nil, v?): entries.append(Entry(key: key, value: v))
             case (nil, nil): break
             }
         }
