@@ -31,7 +31,8 @@ public enum KernelEvent: Sendable, Equatable {
     case access(kind: AccessKind, address: UInt64, size: Int, cpl: UInt8?, implicit: Bool)
     /// An explicit call of schedule().
     case schedule
-    case setRegisters([GPR: UInt64])
+    /// `set.regs`: general registers, and the instruction pointer when `rip` is given.
+    case setRegisters([GPR: UInt64], rip: UInt64? = nil)
     case setControl(cr0: FlagEdit, cr4: FlagEdit, efer: FlagEdit, rflags: FlagEdit)
     case setMSRs([UInt32: UInt64])
     case setPages([PageMapping])

@@ -139,8 +139,17 @@ public struct System: Sendable {
         case let .exec(i): exec(i, &out)
         case let .access(kind, address, size, cpl, implicit): access(kind, address, size: size, cpl: cpl, implicit: implicit, &out)
         case .schedule: explicitSchedule(&out)
-        case let .setRegisters(regs):
+        case let .setRegisters(regs, rip):
             for (r, v) in regs { machine.cpu[r] = machine.in64BitMode || machine.longMode ? v : v & 0xFFFF_FFFF }
+            if let rip {
+                if machine.in64BitMode && !isCanonical(rip) {
+                    out.error = "set.regs: RIP 0x\(String(rip, radix: 16)) is not canonical (no instruction can run there)"
+                } else if !machine.in64BitMode && rip > 0xFFFF_FFFF {
+                    out.error = "set.regs: EIP 0x\(String(rip, radix: 16)) does not fit in 32 bits outside 64-bit mode"
+                } else {
+                    machine.cpu.rip = rip
+                }
+            }
         case let .setControl(cr0, cr4, efer, rflags): setControl(cr0: cr0, cr4: cr4, efer: efer, rflags: rflags, &out)
         case let .setMSRs(msrs):
             for (n, v) in msrs.sorted(by: { $0.key < $1.key }) {

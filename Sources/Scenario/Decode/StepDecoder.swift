@@ -200,8 +200,34 @@ extension DecodeContext {
         if let n = m["regs"] {
             kinds += 1
             var regs: [GPR: UInt64] = [:]
+            var rip: UInt64?
             if let pairs = n.mapping {
                 for p in pairs {
+                    let key = p.key.scalar?.lowercased() ?? ""
+                    switch key {
+                    case "rip", "eip":
+                        // The instruction pointer: the address the next instruction runs at and that a
+                        // delivery saves (EIP must fit 32 bits, RIP be canonical: checked when it runs).
+                        if let x = registerValue(p.value, "set.regs.\(key)", bits: key == "eip" ? 32 : 64) {
+                            if key == "eip" && x > 0xFFFF_FFFF {
+                                error(p.value, "set.regs.eip 0x\(String(x, radix: 16)) does not fit in 32 bits")
+                            } else {
+                                rip = x
+                            }
+                        }
+                        continue
+                    case "eflags", "rflags", "flags":
+                        error(p.key, "set.regs.\(key): flags are set with `set: {rflags: {if: true, iopl: 3, ...}}`")
+                        continue
+                    case "cs":
+                        error(p.key, "set.regs.cs: CS is loaded through its checks by a far jmp, call or return (`exec: \"jmp far SEL:OFF\"`), or set in a task's `context`")
+                        continue
+                    case "ss", "ds", "es", "fs", "gs":
+                        error(p.key, "set.regs.\(key): a segment register is loaded through its checks, with `exec: \"mov \(key), SELECTOR\"`, or set in a task's `context`")
+                        continue
+                    default:
+                        break
+                    }
                     guard let k = p.key.scalar, let r = GPR(name: k) else {
                         error(p.key, "set.regs: unknown general register '\(p.key.scalar ?? "")'")
                         continue
@@ -221,7 +247,7 @@ extension DecodeContext {
             } else {
                 error(n, "set.regs must be a mapping")
             }
-            event = .setRegisters(regs)
+            event = .setRegisters(regs, rip: rip)
         }
         if m["cr0"] != nil || m["cr4"] != nil || m["efer"] != nil || m["rflags"] != nil {
             kinds += 1
