@@ -45,8 +45,8 @@ extension RingSpec {
             switch format {
             case .gradescope: text = GradescopeReporter(message: graded.message).render(graded.report)
             case .json: text = JSONReporter(grading: true).render(graded.report)
-            case .junit: text = JUnitReporter().render(graded.report)
-            case .tap: text = TAPReporter().render(graded.report)
+            case .junit: text = JUnitReporter(grading: true).render(graded.report)
+            case .tap: text = TAPReporter(grading: true).render(graded.report)
             case .human:
                 text = HumanReporter(color: false).render(graded.report)
                     + "score: \(Self.number(graded.report.score)) of \(Self.number(graded.report.maxScore))\n"

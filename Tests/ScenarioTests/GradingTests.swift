@@ -54,6 +54,30 @@ import Testing
         #expect(GradescopeReporter.failure("no exercise").contains("\"score\": 0,"))
     }
 
+    static let twoScored = RunReport(results: [
+        ScenarioResult(id: "one", file: "s.yaml", line: 1, points: 2, outcome: .passed, checkCount: 2),
+        ScenarioResult(id: "two", file: "s.yaml", line: 9, points: 3, outcome: .failed(failures(1)), checkCount: 3, partial: true),
+    ])
+
+    @Test func junitCarriesScoresWhenGrading() {
+        let text = JUnitReporter(grading: true).render(Self.twoScored)
+        let suite = "<testsuite name=\"s.yaml\""
+        #expect(text.contains(suite))
+        #expect(text.contains("    <properties><property name=\"score\" value=\"4\"/><property name=\"max_score\" value=\"5\"/></properties>\n"))
+        #expect(text.contains("name=\"one\" file=\"s.yaml\" line=\"1\" time=\"0\">\n      <properties><property name=\"score\" value=\"2\"/><property name=\"max_score\" value=\"2\"/></properties>\n    </testcase>"))
+        #expect(text.contains("<properties><property name=\"score\" value=\"2\"/><property name=\"max_score\" value=\"3\"/></properties>\n      <failure"))
+        // A plain run's report has no scores.
+        #expect(!JUnitReporter().render(Self.twoScored).contains("<properties>"))
+    }
+
+    @Test func tapCarriesScoresWhenGrading() {
+        let text = TAPReporter(grading: true).render(Self.twoScored)
+        #expect(text.hasPrefix("TAP version 14\n1..2\nok 1 - one\n  ---\n  score: 2\n  max_score: 2\n"))
+        #expect(text.contains("not ok 2 - two\n  ---\n  message: \"1 check(s) failed\"\n  severity: \"fail\"\n  score: 2\n  max_score: 3\n"))
+        #expect(text.hasSuffix("  ...\n# score: 4 of 5\n"))
+        #expect(!TAPReporter().render(Self.twoScored).contains("score"))
+    }
+
     @Test func yamlTreeFindsDifferencesOutsideExpectOnly() throws {
         let a = try YAMLLoader.load("scenario: x\nmachine: {mode: ia32}\nsteps:\n  - exec: nop\n    expect: {cpl: ~}\nexpect: {output: ~}\n")[0].root!
         let same = try YAMLLoader.load("scenario: x\nmachine:\n  mode: ia32\nsteps:\n  - {exec: nop, expect: {cpl: 3}}\n")[0].root!

@@ -24,9 +24,16 @@
 // - Every `time` is "0": the report does not measure time, and the same run gives the same bytes.
 // - Text and attributes go through `Escaping.xmlText` / `Escaping.xmlAttribute`: characters XML
 //   1.0 forbids (and DEL, C1) appear as `\u{1b}`.
+// - `ringspec grade --format junit` (`grading: true`) adds the scores as properties, which JUnit
+//   readers keep: each <testsuite> and <testcase> gets
+//   `<properties><property name="score" value="0.5"/><property name="max_score" value="1"/></properties>`
+//   (scores rounded to 1/10000 of a point, as in GradescopeReporter), first among its children.
 
 public struct JUnitReporter: Reporter, Sendable {
-    public init() {}
+    /// Add scores (for `ringspec grade`).
+    public let grading: Bool
+
+    public init(grading: Bool = false) { self.grading = grading }
 
     public func stream(into sink: any ReportSink) -> any ReportStream { Stream(reporter: self, sink: sink) }
 
@@ -69,7 +76,9 @@ public struct JUnitReporter: Reporter, Sendable {
 
         private func writeSuite() {
             guard let file, !results.isEmpty else { return }
-            var out = "  <testsuite name=\"" + Escaping.xmlAttribute(file) + "\"" + JUnitReporter.counts(RunSummary(results)) + ">\n"
+            let summary = RunSummary(results)
+            var out = "  <testsuite name=\"" + Escaping.xmlAttribute(file) + "\"" + JUnitReporter.counts(summary) + ">\n"
+            if reporter.grading { out += JUnitReporter.scoreProperties(summary.score, of: summary.maxScore, indent: "    ") }
             for result in results { reporter.renderTestCase(result, into: &out) }
             out += "  </testsuite>\n"
             spool.write(out)
@@ -91,11 +100,12 @@ public struct JUnitReporter: Reporter, Sendable {
         if ran && result.checkCount == 0 { systemOut.append("checks nothing") }
         systemOut += result.warnings.map(\.description)
 
-        if result.outcome.isPassed && systemOut.isEmpty {
+        if result.outcome.isPassed && systemOut.isEmpty && !grading {
             out += "/>\n"
             return
         }
         out += ">\n"
+        if grading { out += Self.scoreProperties(result.score, of: result.points, indent: "      ") }
         switch result.outcome {
         case .passed:
             break
@@ -114,6 +124,17 @@ public struct JUnitReporter: Reporter, Sendable {
             out += "      <system-out>" + Escaping.xmlText(systemOut.joined(separator: "\n")) + "</system-out>\n"
         }
         out += "    </testcase>\n"
+    }
+
+    /// `<properties>` with the score and the most it could be.
+    private static func scoreProperties(_ score: Double, of maxScore: Double, indent: String) -> String {
+        indent + "<properties><property name=\"score\" value=\"\(number(GradescopeReporter.rounded(score)))\"/>"
+            + "<property name=\"max_score\" value=\"\(number(maxScore))\"/></properties>\n"
+    }
+
+    /// A score as JSON writes it: `1`, not `1.0`.
+    static func number(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
     }
 
     /// ` tests="N" failures="N" errors="N" skipped="N" time="0"`

@@ -32,7 +32,12 @@
 //   its structure; numbers are bare.
 
 public struct TAPReporter: Reporter, Sendable {
-    public init() {}
+    /// Add scores (for `ringspec grade --format tap`): every test point gets a YAML block with
+    /// `score` and `max_score` (numbers, after `message`/`severity`), and the stream ends with the
+    /// comment `# score: X of Y`.
+    public let grading: Bool
+
+    public init(grading: Bool = false) { self.grading = grading }
 
     public func stream(into sink: any ReportSink) -> any ReportStream { Stream(reporter: self, sink: sink) }
 
@@ -60,6 +65,9 @@ public struct TAPReporter: Reporter, Sendable {
         func finish(_ summary: RunSummary) {
             sink.write("TAP version 14\n1..\(count)\n")
             spool.drain(into: sink)
+            if reporter.grading {
+                sink.write("# score: \(JUnitReporter.number(GradescopeReporter.rounded(summary.score))) of \(JUnitReporter.number(summary.maxScore))\n")
+            }
         }
     }
 
@@ -87,11 +95,15 @@ public struct TAPReporter: Reporter, Sendable {
             out += "ok \(number) - \(description) # SKIP \(Escaping.terminal(reason))\n"
         }
 
-        guard message != nil || !result.warnings.isEmpty else { return }
+        guard message != nil || !result.warnings.isEmpty || grading else { return }
         var yaml = YAMLBlock()
         yaml.line("---")
         if let message { yaml.field("message", string: message) }
         if let severity { yaml.field("severity", string: severity) }
+        if grading {
+            yaml.line("score: " + JUnitReporter.number(GradescopeReporter.rounded(result.score)))
+            yaml.line("max_score: " + JUnitReporter.number(result.points))
+        }
         yaml.location(file: result.file, line: result.line, column: nil)
         if !failures.isEmpty {
             yaml.line("failures:")
