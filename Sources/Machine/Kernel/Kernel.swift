@@ -327,9 +327,15 @@ public struct System: Sendable {
     // MARK: Interrupts
 
     mutating func timer(_ n: Int, _ out: inout StepOutcome) {
-        for _ in 0..<max(n, 0) {
-            guard !machine.shutdown else { return }
+        var left = max(n, 0)
+        while left > 0 && !machine.shutdown {
+            // Ticks the CPU cannot take merge into one pending request: nothing runs between them.
+            guard acceptsExternalInterrupts else {
+                holdExternal(0x20, wakes: [], requests: left)
+                return
+            }
             deliverExternal(0x20, wakes: [], &out)
+            left -= 1
         }
     }
 

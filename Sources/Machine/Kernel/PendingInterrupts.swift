@@ -21,16 +21,19 @@ extension System {
         machine.cpu.interruptsEnabled && !machine.interruptShadow && !machine.shutdown
     }
 
-    /// Records `vector` as requested but not taken: IF = 0, or the boundary is in an interrupt shadow.
-    mutating func holdExternal(_ vector: UInt8, wakes: [String]) {
+    /// Records `requests` requests of `vector` as made but not taken: IF = 0, or the boundary is in
+    /// an interrupt shadow. They merge into one pending request.
+    mutating func holdExternal(_ vector: UInt8, wakes: [String], requests: Int = 1) {
         let why = machine.cpu.interruptsEnabled ? "the instruction boundary after STI or MOV SS inhibits interrupts" : "IF=0"
         let hex = String(vector, radix: 16)
+        let what = requests == 1 ? "interrupt 0x\(hex)" : "\(requests) requests of interrupt 0x\(hex)"
         if let i = pendingInterrupts.firstIndex(where: { $0.vector == vector }) {
             for w in wakes where !pendingInterrupts[i].wakes.contains(w) { pendingInterrupts[i].wakes.append(w) }
-            machine.trace.record(.note("\(why): interrupt 0x\(hex) is already pending; the request merges with it (one request per line)"))
+            machine.trace.record(.note("\(why): \(what) merge with the one already pending (one request per line)"))
         } else {
             pendingInterrupts.append(PendingInterrupt(vector: vector, wakes: wakes))
-            machine.trace.record(.note("\(why): interrupt 0x\(hex) held pending, delivered when the CPU can take it"))
+            let merged = requests == 1 ? "" : ", merged into one request (one request per line)"
+            machine.trace.record(.note("\(why): \(what) held pending\(merged), taken when the CPU can take it"))
         }
     }
 
