@@ -574,15 +574,30 @@ extension System {
         }
         core.tasks[i].children = []
         // Wake a parent blocked in wait4 for this child.
-        guard let p = core.index(pid: t.parent), case let .child(wpid, status)? = core.tasks[p].blockedOn,
-              core.tasks[p].state == .blocked, wpid == -1 || wpid == 0 || wpid == t.pid else { return }
+        if let p = core.index(pid: t.parent) { reapIfWaiting(child: i, parent: p, &out) }
+        // A child that was already a zombie now belongs to init, which reaps it if it is waiting
+        // (Linux's forget_original_parent notifies the new parent).
+        if initPid != 0, let ip = core.index(pid: initPid) {
+            for child in core.tasks.indices where core.tasks[child].parent == initPid && core.tasks[child].state == .zombie
+                && t.children.contains(core.tasks[child].pid) {
+                if reapIfWaiting(child: child, parent: ip, &out) { break }
+            }
+        }
+    }
+
+    /// A parent blocked in wait4 for `child` (any child, or this one) gets its status and pid and
+    /// wakes; the child is reaped. False when the parent was not waiting for it.
+    @discardableResult
+    mutating func reapIfWaiting(child i: Int, parent p: Int, _ out: inout StepOutcome) -> Bool {
+        guard case let .child(wpid, status)? = core.tasks[p].blockedOn, core.tasks[p].state == .blocked,
+              wpid == -1 || wpid == 0 || wpid == core.tasks[i].pid else { return false }
+        let pid = core.tasks[i].pid
         if status != 0 {
-            let saved = machine.cpu.cr3
             _ = poke(status, value: UInt64(waitStatus(i)), size: 4, cr3: core.tasks[p].cr3)
-            _ = saved
         }
         reap(i, by: p)
-        setSavedReturnValue(p, t.pid)
+        setSavedReturnValue(p, pid)
         wake(p, &out)
+        return true
     }
 }
