@@ -76,7 +76,9 @@ extension Machine {
             case .syscall:
                 try syscallInstruction(nextIP: next)
                 return result
-            case let .sysret(to64):
+            case let .sysret(form):
+                let to64 = form ?? in64BitMode
+                try requireREXW(to64 ? 8 : nil, "SYSRETQ")
                 if let late = try sysret(to64: to64) {
                     result.delivery = raise(late, returnIP: cpu.rip, raised: &result.faults)
                 }
@@ -85,6 +87,7 @@ extension Machine {
                 try sysenter()
                 return result
             case let .sysexit(to64):
+                try requireREXW(to64 ? 8 : nil, "SYSEXITQ")
                 try sysexit(to64: to64)
                 return result
             case let .iret(width):
@@ -202,29 +205,39 @@ extension Machine {
             let name = mnemonic(i)
             trace.record(.note("\(name) reloads the table register with the scenario's table"))
         case let .movFromCR(r, n):
+            let value: UInt64
             switch n {
-            case 0: cpu[r] = cpu.cr0
-            case 2: cpu[r] = cpu.cr2
-            case 3: cpu[r] = cpu.cr3
-            case 4: cpu[r] = cpu.cr4
+            case 0: value = cpu.cr0
+            case 2: value = cpu.cr2
+            case 3: value = cpu.cr3
+            case 4: value = cpu.cr4
             default: throw Fault(.UD, rule: "PRIV-2", "CR\(n) does not exist")
             }
+            // SDM Vol. 2B MOV (control registers): outside 64-bit mode the operand is 32 bits.
+            cpu[r] = in64BitMode ? value : value & 0xFFFF_FFFF
         case let .movToCR(n, r):
-            try writeControlRegister(n, cpu[r])
+            // Outside 64-bit mode (legacy and compatibility mode) MOV to CRn takes the register's
+            // low 32 bits; only 64-bit mode has a 64-bit operand (SDM Vol. 2B MOV to/from CRn).
+            try writeControlRegister(n, in64BitMode ? cpu[r] : cpu[r] & 0xFFFF_FFFF)
         case let .invlpg(addr):
             paging.tlb.invlpg(addr)
             trace.record(.tlbFlush(kind: "invlpg", linear: addr))
         case .rdmsr:
             let n = UInt32(truncatingIfNeeded: cpu[.rcx])
+            try refuseUnmodelledMSR(n, "RDMSR")
             guard Machine.knownMSRs.contains(n) else { throw Fault.gp(0, rule: "PRIV-2", "RDMSR of unknown MSR 0x\(String(n, radix: 16))") }
             let v = cpu.msr(n)
             cpu[.rax] = v & 0xFFFF_FFFF
             cpu[.rdx] = v >> 32
         case .wrmsr:
             let n = UInt32(truncatingIfNeeded: cpu[.rcx])
+            try refuseUnmodelledMSR(n, "WRMSR")
             guard Machine.knownMSRs.contains(n) else { throw Fault.gp(0, rule: "PRIV-2", "WRMSR to unknown MSR 0x\(String(n, radix: 16))") }
             let v = (cpu[.rdx] << 32) | (cpu[.rax] & 0xFFFF_FFFF)
-            if [MSR.lstar, MSR.cstar, MSR.sysenterEIP, MSR.sysenterESP, MSR.kernelGSBase].contains(n) && longMode && !isCanonical(v) {
+            // SDM Vol. 2B WRMSR (protected-mode exceptions), Bochs wrmsr: the canonical check belongs to the
+            // processor (one that supports IA-32e mode, as the model's does in either mode), not to the
+            // current mode: a 32-bit kernel writing EDX:EAX = 0x00008000_00000000 gets #GP(0) too.
+            if [MSR.lstar, MSR.cstar, MSR.sysenterEIP, MSR.sysenterESP, MSR.kernelGSBase].contains(n) && !isCanonical(v) {
                 throw Fault.gp(0, rule: "PRIV-2", "WRMSR of a non-canonical address to MSR 0x\(String(n, radix: 16))")
             }
             if n == MSR.efer {
@@ -250,6 +263,15 @@ extension Machine {
         default:
             break
         }
+    }
+
+    /// RDMSR/WRMSR of an architectural MSR that a real processor has but the model does not keep
+    /// (IA32_TIME_STAMP_COUNTER, IA32_PAT, IA32_FS_BASE, ...): the CPU would read or write it without a
+    /// fault, so the model refuses the step instead of raising #GP(0) as for an unimplemented number.
+    mutating func refuseUnmodelledMSR(_ n: UInt32, _ name: String) throws(Fault) {
+        guard let msrName = MSR.unmodelled[n] else { return }
+        unsupported = "\(name) of \(msrName) (MSR 0x\(String(n, radix: 16))): the model does not keep this MSR"
+        throw Fault.gp(0, rule: "PRIV-2", "\(msrName) is not modelled")
     }
 
     /// MSRs that RDMSR/WRMSR accept.
@@ -306,6 +328,24 @@ extension Machine {
             // SDM Vol. 2B MOV to CR4: bits 63:32 are reserved (#GP(0)).
             if longMode && value >> 32 != 0 {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV to CR4 sets reserved bits 63:32 (0x\(String(value >> 32, radix: 16)))")
+            }
+            // SDM Vol. 3A §2.5 (Figure 2-7), Vol. 2B MOV to CR4: bit 15 and bits 31:29 are reserved on every
+            // processor; setting one is #GP(0) (Bochs: outside get_cr4_allow_mask()).
+            if value & CR4.reserved != 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV to CR4 sets reserved bits 0x\(String(value & CR4.reserved, radix: 16))")
+            }
+            // CR4.CET needs CR0.WP = 1 (SDM Vol. 2B MOV to CR4: #GP(0)).
+            if value & CR4.cet != 0 && cpu.cr0 & CR0.wp == 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV to CR4 setting CET while CR0.WP = 0")
+            }
+            // Features that change what the model's instructions and accesses do but that it does not model:
+            // PVI (CLI/STI at CPL 3 with IOPL < 3 change VIF instead of faulting), CET (shadow stacks on every
+            // call, return and delivery), PKS (protection keys for supervisor pages, IA32_PKRS). Refused.
+            let unmodelled = value & ~old & (CR4.pvi | CR4.cet | CR4.pks)
+            if unmodelled != 0 {
+                let names = [(CR4.pvi, "PVI"), (CR4.cet, "CET"), (CR4.pks, "PKS")].filter { unmodelled & $0.0 != 0 }.map(\.1)
+                unsupported = "MOV to CR4 setting \(names.joined(separator: ", ")): not modelled"
+                throw Fault.gp(0, rule: "PRIV-3", "CR4.\(names.joined(separator: "/")) is not modelled")
             }
             if longMode && value & CR4.pae == 0 {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV CR4 clearing PAE while IA-32e mode is active (SDM Vol. 2B, MOV to CR4)")

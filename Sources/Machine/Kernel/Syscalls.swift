@@ -157,7 +157,8 @@ extension System {
         case .sysenter:
             enterFromUser(user, path: .sysexit(eip: nextIP, esp: user[.rsp], flags: user.rflags))
         case .syscall:
-            enterFromUser(user, path: .sysret(to64: !compatSyscall, userRSP: user[.rsp]))
+            // Back to the mode SYSCALL came from: 64-bit, compatibility (SYSRETL), or legacy (AMD, no REX.W).
+            enterFromUser(user, path: .sysret(to64: machine.longMode && !compatSyscall, userRSP: user[.rsp]))
             machine.cpu[.rsp] = core.tasks[c].kernelStackTop
         }
         out.entry = machine.lastEntry

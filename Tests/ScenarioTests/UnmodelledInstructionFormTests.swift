@@ -1,0 +1,95 @@
+// Instruction forms and MSRs that a real processor accepts but the model does not implement are
+// refused ("not modelled"), never answered with an invented exception: REX.W forms outside 64-bit
+// mode (SYSRETQ, SYSEXITQ, as IRETQ and RETFQ), and architectural MSRs the model does not keep.
+// Found by the differential oracle Fuzz/diff/fast_oracle.py.
+
+@testable import Scenario
+import Testing
+
+@Suite struct UnmodelledInstructionFormTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var name: String
+        var yaml: String
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        // Was: AMD ran SYSRETQ in compatibility mode as a 64-bit return (0x48 is DEC EAX there).
+        Case(name: "SYSRETQ in compatibility mode (AMD)", yaml: """
+        scenario: c
+        machine: {mode: x86_64, vendor: amd}
+        kernel: none
+        processes: [{name: k, state: running, bits: 32, context: {cs: kernel32_cs, ss: kernel_ds, eip: 0x08048000, esp: 0xffffdff0}}]
+        steps:
+          - exec: "sysretq"
+            expect: {fault: none}
+        """),
+        // Was: #UD after the CPL and SYSENTER_CS checks.
+        Case(name: "SYSEXITQ in legacy mode", yaml: """
+        scenario: c
+        machine: {mode: ia32}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "sysexitq"
+            expect: {fault: UD}
+        """),
+        // Was: #GP(0), as for an unimplemented MSR number.
+        Case(name: "RDMSR of IA32_FS_BASE", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov ecx, 0xc0000100"
+          - exec: "rdmsr"
+            expect: {fault: GP}
+        """),
+        Case(name: "WRMSR to IA32_PAT", yaml: """
+        scenario: c
+        machine: {mode: ia32}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov ecx, 0x277"
+          - exec: "wrmsr"
+            expect: {fault: GP}
+        """),
+        Case(name: "RDMSR of IA32_TIME_STAMP_COUNTER", yaml: """
+        scenario: c
+        machine: {mode: ia32}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov ecx, 0x10"
+          - exec: "rdmsr"
+            expect: {fault: GP}
+        """),
+    ]
+
+    @Test(arguments: cases)
+    func refused(_ c: Case) {
+        let r = runScenarioText(c.yaml)
+        #expect(r.count == 1)
+        guard case let .failed(fs)? = r.first?.outcome else {
+            Issue.record("expected a refusal, got \(String(describing: r.first?.outcome))")
+            return
+        }
+        #expect(fs.contains { $0.actual.contains("not modelled") }, "\(fs)")
+    }
+
+    /// An MSR number no processor implements is still #GP(0) (PRIV-2).
+    @Test func unimplementedMSRIsGP() {
+        let r = runScenarioText("""
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov ecx, 0x12345678"
+          - exec: "rdmsr"
+            expect: {fault: {vector: GP, error_code: 0}}
+        """)
+        #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
+    }
+}
