@@ -134,6 +134,16 @@ import Testing
           - exec: "mov cr4, rax"
             expect: {fault: none}
         """, passes: false),
+        Case(name: "a CR4 write that faults is #GP(0) even when it also sets PVI", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov rax, 0xd02"
+          - exec: "mov cr4, rax"
+            expect: {fault: {vector: GP, error_code: 0}, regs: {cr4: 0x20}}
+        """, passes: true),
         Case(name: "setting CR4.PVI is refused as not modelled", yaml: """
         scenario: c
         machine: {mode: ia32}

@@ -28,6 +28,13 @@ extension Machine {
         throw Fault(.UD, rule: "FAR-16", "\(name) outside 64-bit mode")
     }
 
+    /// The address of the instruction after `instruction` at the current RIP. Outside 64-bit mode the
+    /// instruction pointer is EIP, so the sum wraps at 4 GiB (a 32-bit EIP never holds bit 32).
+    public func addressAfter(_ instruction: Instruction) -> UInt64 {
+        let next = cpu.rip &+ instruction.length(in64BitMode: in64BitMode)
+        return in64BitMode ? next : next & 0xFFFF_FFFF
+    }
+
     /// MOV Sreg: SS has its own checks (SEG-6), DS/ES/FS/GS theirs (SEG-5).
     mutating func movToSegment(_ reg: SegmentRegisterName, _ sel: Selector) throws(Fault) {
         if reg == .ss { try loadStackSegment(sel) } else { try loadDataSegment(reg, sel) }
@@ -52,7 +59,7 @@ extension Machine {
         var result = ExecutionResult()
         guard !shutdown else { return result }
         let ip = cpu.rip
-        let next = ip &+ instruction.length(in64BitMode: in64BitMode)
+        let next = addressAfter(instruction)
         do throws(Fault) {
             switch instruction {
             case let .int(n):
@@ -338,15 +345,6 @@ extension Machine {
             if value & CR4.cet != 0 && cpu.cr0 & CR0.wp == 0 {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV to CR4 setting CET while CR0.WP = 0")
             }
-            // Features that change what the model's instructions and accesses do but that it does not model:
-            // PVI (CLI/STI at CPL 3 with IOPL < 3 change VIF instead of faulting), CET (shadow stacks on every
-            // call, return and delivery), PKS (protection keys for supervisor pages, IA32_PKRS). Refused.
-            let unmodelled = value & ~old & (CR4.pvi | CR4.cet | CR4.pks)
-            if unmodelled != 0 {
-                let names = [(CR4.pvi, "PVI"), (CR4.cet, "CET"), (CR4.pks, "PKS")].filter { unmodelled & $0.0 != 0 }.map(\.1)
-                unsupported = "MOV to CR4 setting \(names.joined(separator: ", ")): not modelled"
-                throw Fault.gp(0, rule: "PRIV-3", "CR4.\(names.joined(separator: "/")) is not modelled")
-            }
             if longMode && value & CR4.pae == 0 {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV CR4 clearing PAE while IA-32e mode is active (SDM Vol. 2B, MOV to CR4)")
             }
@@ -362,6 +360,15 @@ extension Machine {
                 }
                 // PCIDs are not tracked: every CR3 write then flushes all non-global translations, which
                 // PG-15 allows (a CPU may always invalidate more than required).
+            }
+            // After every #GP(0) check, features that change what the model's instructions and accesses do
+            // but that it does not model: PVI (CLI/STI at CPL 3 with IOPL < 3 change VIF instead of faulting), CET (shadow stacks on every
+            // call, return and delivery), PKS (protection keys for supervisor pages, IA32_PKRS). Refused.
+            let unmodelled = value & ~old & (CR4.pvi | CR4.cet | CR4.pks)
+            if unmodelled != 0 {
+                let names = [(CR4.pvi, "PVI"), (CR4.cet, "CET"), (CR4.pks, "PKS")].filter { unmodelled & $0.0 != 0 }.map(\.1)
+                unsupported = "MOV to CR4 setting \(names.joined(separator: ", ")): not modelled"
+                throw Fault.gp(0, rule: "PRIV-3", "CR4.\(names.joined(separator: "/")) is not modelled")
             }
             if !longMode && pagingMode != .off && (old ^ value) & CR4.pae != 0 {
                 unsupported = "MOV CR4 that changes PAE, switching between 32-bit and PAE paging, is not modelled"

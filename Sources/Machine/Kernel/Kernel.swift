@@ -200,7 +200,7 @@ public struct System: Sendable {
         while attempts < 4 {
             attempts += 1
             let before = TaskContext(machine.cpu)
-            let nextIP = machine.cpu.rip &+ instruction.length(in64BitMode: machine.in64BitMode)
+            let nextIP = machine.addressAfter(instruction)
             let r = machine.execute(instruction)
             out.faults += r.faults
             if let d = machine.lastDelivery { out.gate = d }

@@ -87,7 +87,7 @@ extension System {
         }
         let before = TaskContext(machine.cpu)
         let instruction: Instruction = via == .int80 ? .int(0x80) : (via == .sysenter ? .sysenter : .syscall)
-        let nextIP = machine.cpu.rip &+ instruction.length(in64BitMode: machine.in64BitMode)
+        let nextIP = machine.addressAfter(instruction)
         let r = machine.execute(instruction)
         out.faults += r.faults
         if let d = machine.lastDelivery { out.gate = d }
