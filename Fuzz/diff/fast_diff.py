@@ -328,11 +328,15 @@ def gen_df(rng, sid):
 # family "tlb"
 
 def gen_tlb(rng, sid):
+    """PG-15: a stale translation survives until a flush that covers it: a MOV to CR3 (not for a
+    global page with CR4.PGE=1), INVLPG of the page (global or not), or any change of CR4.PGE."""
     mode = rng.choice(["ia32", "x86_64"])
     long = mode == "x86_64"
     glob = rng.random() < 0.5
     pge = rng.random() < 0.5
+    flush = rng.choice(["cr3", "cr3", "invlpg", "pge", "none", "other-invlpg"])
     page = 0x600000 if long else 0x08100000
+    cr4 = (0x20 if long else 0x10) | (0x80 if pge else 0)
     y = ["scenario: %s" % sid, "machine:", "  mode: %s" % mode]
     if pge:
         y.append("  cr4: {pge: true}")
@@ -348,11 +352,22 @@ def gen_tlb(rng, sid):
           "    expect: {fault: none}",
           "  - set: {pages: [{virt: %s, present: false}]}" % h(page),
           "  - access: {op: read, addr: %s}" % h(page),
-          "    expect: {fault: none}",
-          "  - exec: \"mov %s, cr3\"" % r,
-          "  - exec: \"mov cr3, %s\"" % r,
-          "  - access: {op: read, addr: %s}" % h(page)]
-    survives = glob and pge
+          "    expect: {fault: none}"]
+    if flush == "cr3":
+        y += ["  - exec: \"mov %s, cr3\"" % r, "  - exec: \"mov cr3, %s\"" % r]
+        survives = glob and pge
+    elif flush == "invlpg":
+        y.append("  - exec: \"invlpg [%s]\"" % h(page))
+        survives = False
+    elif flush == "other-invlpg":
+        y.append("  - exec: \"invlpg [%s]\"" % h(page + 0x1000))
+        survives = True
+    elif flush == "pge":
+        y += ["  - exec: \"mov %s, %s\"" % (r, h(cr4 ^ 0x80)), "  - exec: \"mov cr4, %s\"" % r]
+        survives = False
+    else:
+        survives = True
+    y.append("  - access: {op: read, addr: %s}" % h(page))
     if survives:
         y.append("    expect: {fault: none}")
     else:

@@ -271,7 +271,8 @@ class Machine:
                 return ("refuse", "EFER.LME change with paging off")
             self.efer = (v & ~EFER_LMA) | (self.efer & EFER_LMA)
             return ("ok",)
-        self.msr[n] = v
+        # IA32_SYSENTER_CS keeps 32 bits (Bochs wrmsr: val32_lo; KVM: the 32-bit VMCS field).
+        self.msr[n] = v & MASK32 if n == SYSENTER_CS else v
         return ("ok",)
 
     def i_mov_to_cr(self, nxt, n, reg):

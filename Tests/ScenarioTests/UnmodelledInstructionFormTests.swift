@@ -77,19 +77,4 @@ import Testing
         }
         #expect(fs.contains { $0.actual.contains("not modelled") }, "\(fs)")
     }
-
-    /// An MSR number no processor implements is still #GP(0) (PRIV-2).
-    @Test func unimplementedMSRIsGP() {
-        let r = runScenarioText("""
-        scenario: c
-        machine: {mode: x86_64}
-        kernel: none
-        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
-        steps:
-          - exec: "mov ecx, 0x12345678"
-          - exec: "rdmsr"
-            expect: {fault: {vector: GP, error_code: 0}}
-        """)
-        #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
-    }
 }

@@ -264,6 +264,10 @@ extension Machine {
                     throw Fault.gp(0, rule: "PRIV-2", "mode changes through EFER.LME are not modelled")
                 }
                 cpu.efer = (v & ~EFER.lma) | (cpu.efer & EFER.lma)
+            } else if n == MSR.sysenterCS {
+                // IA32_SYSENTER_CS is a 32-bit MSR: bits 63:32 (EDX) are ignored on a write and read as 0
+                // (Bochs wrmsr keeps val32_lo; KVM/VMX keeps it in the 32-bit GUEST_SYSENTER_CS field).
+                cpu.setMSR(n, v & 0xFFFF_FFFF)
             } else {
                 cpu.setMSR(n, v)
             }
