@@ -228,7 +228,8 @@ def value_for_write(rng, m):
     """A value for RAX (and so for WRMSR's low half or a CR write): near the current CR0/CR4/EFER."""
     which = rng.choice(["cr0", "cr4", "efer"])
     if which == "cr0":
-        bits = [O.CR0_PE, O.CR0_PG, O.CR0_NW, O.CR0_CD, O.CR0_WP, O.CR0_NW | O.CR0_CD, 1 << 32, O.CR0_PE | O.CR0_PG]
+        bits = [O.CR0_PE, O.CR0_PG, O.CR0_NW, O.CR0_CD, O.CR0_WP, O.CR0_NW | O.CR0_CD, 1 << 32, O.CR0_PE | O.CR0_PG,
+                1 << 4, 1 << 6, 1 << 17, 1 << 28, 1 << 3, 1 << 18]
         return m.cr0 ^ rng.choice(bits)
     if which == "cr4":
         bits = [O.CR4_PSE, O.CR4_PAE, O.CR4_PGE, O.CR4_LA57, O.CR4_PCIDE, 1 << 20, 1 << 21, 1 << 22,

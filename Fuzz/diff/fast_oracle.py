@@ -68,7 +68,7 @@ class Machine:
         self.long = mode == "x86_64"
         self.cpl = cpl
         self.in64 = self.long and bits == 64
-        self.cr0 = 0x80010001
+        self.cr0 = 0x80010011  # PG WP ET PE (ET hardwired to 1)
         self.cr4 = 0x20 if self.long else 0x10
         self.initial_cr4 = self.cr4
         self.efer = EFER_SCE | EFER_NXE | ((EFER_LME | EFER_LMA) if self.long else 0)
@@ -292,7 +292,8 @@ class Machine:
                 return ("fault", 13, 0)
             if not v & CR0_PE or not v & CR0_PG:
                 return ("refuse", "CR0 mode change")
-            self.cr0 = v
+            # SDM Vol. 3A §2.5, Bochs SetCR0: reserved bits ignore writes, ET reads 1.
+            self.cr0 = (v & 0xE005003F) | 0x10
             return ("ok",)
         if n == 4:
             # SDM Vol. 3A §2.5 / Vol. 2B MOV to CR4: a 1 in a reserved bit is #GP(0). Bit 15 and

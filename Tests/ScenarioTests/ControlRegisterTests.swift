@@ -47,7 +47,7 @@ import Testing
         steps:
           - exec: "mov rax, 0x180010001"
           - exec: "mov cr0, rax"
-            expect: {fault: {vector: GP, error_code: 0}, regs: {cr0: 0x80010001}}
+            expect: {fault: {vector: GP, error_code: 0}, regs: {cr0: 0x80010011}}
         """, passes: true),
         Case(name: "CR0.NW without CD is #GP(0)", yaml: """
         scenario: c
@@ -60,7 +60,7 @@ import Testing
             expect: {fault: {vector: GP, error_code: 0}}
           - exec: "mov rax, 0xe0010001"
           - exec: "mov cr0, rax"
-            expect: {fault: none, regs: {cr0: 0xe0010001}}
+            expect: {fault: none, regs: {cr0: 0xe0010011}}
         """, passes: true),
         Case(name: "CR0.PG without PE is #GP(0), not a refused mode change", yaml: """
         scenario: c
@@ -176,7 +176,7 @@ import Testing
         steps:
           - set: {regs: {rax: 0x180010001}}
           - exec: "mov cr0, eax"
-            expect: {fault: none, regs: {cr0: 0x80010001}}
+            expect: {fault: none, regs: {cr0: 0x80010011}}
         """, passes: true),
         // I/O at CPL > IOPL (PRIV-1, SDM Vol. 1 §19.5.2): the preset's TSS has no bitmap within its
         // limit, so no port is granted; a TSS with a bitmap inside its limit is refused (`in`/`out`

@@ -315,7 +315,8 @@ extension Machine {
             }
             // PG-2 (SDM §4.4.1): in PAE paging, a MOV to CR0 that changes CD or NW reloads the PDPTEs.
             if pagingMode == .pae && (old ^ value) & (CR0.cd | CR0.nw) != 0 { try paging.loadPDPTEs(cr3: cpu.cr3) }
-            cpu.cr0 = value
+            // Reserved bits 28:19, 17, 15:6 ignore the write; ET is hardwired to 1 (SDM Vol. 3A §2.5).
+            cpu.cr0 = (value & CR0.defined) | CR0.et
             if (old ^ cpu.cr0) & CR0.wp != 0 { paging.tlb.flushAll() }
         case 2:
             cpu.cr2 = value

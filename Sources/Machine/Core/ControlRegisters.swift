@@ -6,6 +6,8 @@ public enum CR0 {
     public static let pe: UInt64 = 1 << 0
     /// Task switched (set by every hardware task switch, TASK-4).
     public static let ts: UInt64 = 1 << 3
+    /// Extension type: hardwired to 1 since the P6 family (SDM Vol. 3A §2.5).
+    public static let et: UInt64 = 1 << 4
     /// Write protect: supervisor writes honour R/W (PG-7).
     public static let wp: UInt64 = 1 << 16
     /// Not write-through; changing it reloads the PAE PDPTEs (PG-2).
@@ -14,6 +16,9 @@ public enum CR0 {
     public static let cd: UInt64 = 1 << 30
     /// Paging enable.
     public static let pg: UInt64 = 1 << 31
+    /// The bits a MOV to CR0 can change: PE MP EM TS ET NE WP AM NW CD PG. The reserved bits 28:19, 17
+    /// and 15:6 ignore writes and read as 0 (SDM Vol. 3A §2.5; Bochs SetCR0 keeps `& 0xe005003f`).
+    public static let defined: UInt64 = 0xE005_003F
 }
 
 /// CR4 bits.
