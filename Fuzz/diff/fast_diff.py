@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fast_oracle as O  # noqa: E402
 
 STATS = collections.Counter()
-NAMES = {6: "UD", 8: "DF", 10: "TS", 11: "NP", 12: "SS", 13: "GP", 14: "PF", 3: "BP"}
+NAMES = {1: "DB", 4: "OF", 6: "UD", 8: "DF", 10: "TS", 11: "NP", 12: "SS", 13: "GP", 14: "PF", 3: "BP"}
 
 
 def h(v):
@@ -218,15 +218,17 @@ def pick_step(rng, m):
     if r < 0.84:
         return "wrmsr", ("wrmsr",), 2
     if r < 0.94:
-        n = rng.choice([0, 4])
+        n = rng.choice([0, 4, 4, 0, 3])
         return "mov cr%d, %s" % (n, R("rax")), ("mov_to_cr", n, "rax"), 3
-    n = rng.choice([0, 4])
+    n = rng.choice([0, 4, 3])
     return "mov %s, cr%d" % (R("rax"), n), ("mov_from_cr", "rax", n), 3
 
 
 def value_for_write(rng, m):
     """A value for RAX (and so for WRMSR's low half or a CR write): near the current CR0/CR4/EFER."""
-    which = rng.choice(["cr0", "cr4", "efer"])
+    which = rng.choice(["cr0", "cr4", "efer", "cr3"])
+    if which == "cr3":
+        return m.cr3 | rng.choice([0, 1 << 63, 1 << 52, 1 << 40])
     if which == "cr0":
         bits = [O.CR0_PE, O.CR0_PG, O.CR0_NW, O.CR0_CD, O.CR0_WP, O.CR0_NW | O.CR0_CD, 1 << 32, O.CR0_PE | O.CR0_PG,
                 1 << 4, 1 << 6, 1 << 17, 1 << 28, 1 << 3, 1 << 18]
@@ -245,11 +247,13 @@ def value_for_write(rng, m):
 def gen_df(rng, sid):
     mode = rng.choice(["ia32", "x86_64"])
     long = mode == "x86_64"
-    absent = set(v for v in (3, 6, 8, 10, 11, 13, 14) if rng.random() < 0.3)
+    absent = set(v for v in (1, 3, 4, 6, 8, 10, 11, 13, 14, 0x80) if rng.random() < 0.3)
     bad_stack = rng.random() < 0.4
     bad_ist = long and bad_stack and rng.random() < 0.3
     cpl = 0 if rng.random() < 0.25 else 3
-    kinds = ["ud", "gp", "pf-r", "int3", "int80"] + (["pf-w", "int-dpl"] if cpl == 3 else ["wrmsr"])
+    kinds = ["ud", "gp", "pf-r", "int3", "int80", "int1"] + (["pf-w", "int-dpl"] if cpl == 3 else ["wrmsr"])
+    if not long:
+        kinds.append("into")
     kind = rng.choice(kinds)
     y = ["scenario: %s" % sid, "machine:", "  mode: %s" % mode]
     if bad_stack:
@@ -263,9 +267,13 @@ def gen_df(rng, sid):
         for v in sorted(absent):
             y.append("    %d: {present: false}" % v)
     y.append("kernel: none")
+    if kind == "into" and cpl == 3:
+        y += ["processes:", "  - name: u", "    state: running", "    context: {eflags: 0xa02}"]
     if cpl == 0:
         y += ["processes:", "  - name: k", "    state: running"]
-        if long:
+        if kind == "into":
+            y.append("    context: {cs: kernel_cs, ss: kernel_ds, eip: 0xc0100000, esp: 0xc2006000, eflags: 0xa02}")
+        elif long:
             y.append("    context: {cs: kernel_cs, ss: kernel_ds, rip: 0xffffffff81000000, rsp: 0xffff888002007ff0}")
         else:
             y.append("    context: {cs: kernel_cs, ss: kernel_ds, eip: 0xc0100000, esp: 0xc2006000}")
@@ -294,6 +302,14 @@ def gen_df(rng, sid):
     elif kind == "int3":
         y.append("  - exec: \"int3\"")
         first, start = (3, None), (3, False)
+    elif kind == "int1":
+        # INT1/ICEBP: #DB delivered with EXT = 1 (SEG-9), the gate DPL not checked (INT-2)
+        y.append("  - exec: \"int1\"")
+        first, start = (1, None), (1, True)
+    elif kind == "into":
+        # INTO with OF = 1: #OF, a software exception (EXT = 0, gate DPL checked: 3 in the preset)
+        y.append("  - exec: \"into\"")
+        first, start = (4, None), (4, False)
     elif kind == "int-dpl":
         v = rng.choice([13, 14, 6])
         y.append("  - exec: \"int %d\"" % v)
@@ -309,6 +325,8 @@ def gen_df(rng, sid):
         if long:
             if vector == 8:
                 return (14, 2) if bad_ist else None
+            if vector in (1, 2, 18):
+                return None  # the preset's IST 3, 2, 4 (the scenario leaves them)
             return (14, 2) if cpl == 3 else None
         return (10, ext) if cpl == 3 else None
 

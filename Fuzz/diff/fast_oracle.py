@@ -71,6 +71,8 @@ class Machine:
         self.cr0 = 0x80010011  # PG WP ET PE (ET hardwired to 1)
         self.cr4 = 0x20 if self.long else 0x10
         self.initial_cr4 = self.cr4
+        # The preset's page-table root for a scenario with one task and no extra mappings.
+        self.cr3 = self.initial_cr3 = 0x10004000 if self.long else 0x10001000
         self.efer = EFER_SCE | EFER_NXE | ((EFER_LME | EFER_LMA) if self.long else 0)
         kcs = 0x10 if self.long else 0x60
         self.kernel_cs = kcs
@@ -105,7 +107,13 @@ class Machine:
 
     def stack_known_good(self):
         """Whether a fault's frame can be pushed at CPL 0 without faulting (the oracle does not walk
-        page tables: only the preset's stacks, with the preset's paging controls, count)."""
+        page tables: only the preset's stacks, with the preset's paging controls, count). Clearing
+        EFER.NXE in IA-32e mode turns the preset's XD bits into reserved bits (#PF RSVD), and a CR3
+        write may have changed the address space."""
+        if self.long and not self.efer & EFER_NXE:
+            return False
+        if self.cr3 != self.initial_cr3:
+            return False
         if self.cpl == 3:
             return (self.cr4 ^ self.initial_cr4) & self.STACK_CR4_BITS == 0
         return self.rsp in self.GOOD_STACKS[self.mode] and (self.cr4 ^ self.initial_cr4) & self.STACK_CR4_BITS == 0
@@ -295,6 +303,17 @@ class Machine:
             # SDM Vol. 3A §2.5, Bochs SetCR0: reserved bits ignore writes, ET reads 1.
             self.cr0 = (v & 0xE005003F) | 0x10
             return ("ok",)
+        if n == 3:
+            # SDM Vol. 2B MOV to CR3: in IA-32e mode bits 63:MAXPHYADDR (40 in the model) are
+            # reserved, except bit 63 with CR4.PCIDE = 1 (the no-flush hint, not stored).
+            if self.long:
+                if self.cr4 & CR4_PCIDE:
+                    v &= ~(1 << 63)
+                if v >> 40:
+                    return ("fault", 13, 0)
+            if v != self.cr3:
+                return ("unknown-value",)  # another address space: completes, then unknown
+            return ("ok",)
         if n == 4:
             # SDM Vol. 3A §2.5 / Vol. 2B MOV to CR4: a 1 in a reserved bit is #GP(0). Bit 15 and
             # bits 31:29, 27:26 are reserved on every processor; so are bits 63:32.
@@ -321,7 +340,7 @@ class Machine:
     def i_mov_from_cr(self, nxt, reg, n):
         if self.cpl != 0:
             return ("fault", 13, 0)
-        v = {0: self.cr0, 4: self.cr4}[n]
+        v = {0: self.cr0, 3: self.cr3, 4: self.cr4}[n]
         self.regs[reg] = v
         return ("ok",)
 
