@@ -228,7 +228,7 @@ def value_for_write(rng, m):
     """A value for RAX (and so for WRMSR's low half or a CR write): near the current CR0/CR4/EFER."""
     which = rng.choice(["cr0", "cr4", "efer", "cr3"])
     if which == "cr3":
-        return m.cr3 | rng.choice([0, 1 << 63, 1 << 52, 1 << 40])
+        return (m.cr3 & ~0xFFF) | rng.choice([0, 0, 1 << 63, 1 << 52, 1 << 40, 0x8, 0x18, 0x5, 0x3])
     if which == "cr0":
         bits = [O.CR0_PE, O.CR0_PG, O.CR0_NW, O.CR0_CD, O.CR0_WP, O.CR0_NW | O.CR0_CD, 1 << 32, O.CR0_PE | O.CR0_PG,
                 1 << 4, 1 << 6, 1 << 17, 1 << 28, 1 << 3, 1 << 18]

@@ -112,7 +112,7 @@ class Machine:
         write may have changed the address space."""
         if self.long and not self.efer & EFER_NXE:
             return False
-        if self.cr3 != self.initial_cr3:
+        if self.cr3 & ~0xFFF != self.initial_cr3:
             return False
         if self.cpl == 3:
             return (self.cr4 ^ self.initial_cr4) & self.STACK_CR4_BITS == 0
@@ -311,8 +311,9 @@ class Machine:
                     v &= ~(1 << 63)
                 if v >> 40:
                     return ("fault", 13, 0)
-            if v != self.cr3:
+            if v & ~0xFFF != self.cr3 & ~0xFFF:
                 return ("unknown-value",)  # another address space: completes, then unknown
+            self.cr3 = v  # bits 11:0 (PWT, PCD, the rest ignored, or the PCID) are kept
             return ("ok",)
         if n == 4:
             # SDM Vol. 3A §2.5 / Vol. 2B MOV to CR4: a 1 in a reserved bit is #GP(0). Bit 15 and
@@ -326,7 +327,8 @@ class Machine:
             if v & CR4_PCIDE and not self.cr4 & CR4_PCIDE:
                 if not self.long:
                     return ("fault", 13, 0)
-                # CR3[11:0] is 0 in the preset.
+                if self.cr3 & 0xFFF:  # PCIDE 0 -> 1 needs CR3[11:0] = 0 (SDM MOV to CR4)
+                    return ("fault", 13, 0)
             if v & CR4_CET and not self.cr0 & CR0_WP:
                 return ("fault", 13, 0)
             if v & ~self.cr4 & (CR4_PVI | CR4_CET | CR4_PKS):
