@@ -240,6 +240,8 @@ class Machine:
         self.cpl = 3
         if self.long and late:
             return ("fault", 13, 0)
+        if self.rflags & RF_TF:
+            return ("refuse", "SYSRET restored TF = 1: the single-step #DB is not modelled")
         return ("ok",)
 
     def i_rdmsr(self, nxt):

@@ -34,6 +34,25 @@ import Testing
           - exec: "sysexitq"
             expect: {fault: UD}
         """),
+        // Single-stepping (EFLAGS.TF = 1) raises #DB after each instruction: not modelled (was: no #DB).
+        Case(name: "an instruction with EFLAGS.TF = 1", yaml: """
+        scenario: c
+        machine: {mode: ia32, rflags: {tf: true}}
+        kernel: none
+        steps:
+          - exec: "nop"
+            expect: {fault: none}
+        """),
+        Case(name: "SYSRET restoring TF = 1 from R11", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - set: {regs: {rcx: 0x400000, r11: 0x302}}
+          - exec: "sysret"
+            expect: {fault: none}
+        """),
         // Was: #GP(0), as for an unimplemented MSR number.
         Case(name: "RDMSR of IA32_FS_BASE", yaml: """
         scenario: c
@@ -66,6 +85,23 @@ import Testing
             expect: {fault: GP}
         """),
     ]
+
+    /// EFLAGS.VM = 1 in a task's numeric context would start it in virtual-8086 mode: an error at
+    /// the value (was: accepted, and the task ran as protected-mode code with VM set).
+    @Test func virtual8086ContextIsAnError() {
+        let r = runScenarioText("""
+        scenario: c
+        machine: {mode: ia32}
+        kernel: none
+        processes: [{name: u, state: running, context: {eflags: 0x20202}}]
+        steps:
+          - exec: "nop"
+            expect: {fault: none}
+        """)
+        let text = String(describing: r.first?.outcome)
+        #expect(r.first?.outcome.isPassed == false)
+        #expect(text.contains("virtual-8086"), "\(text)")
+    }
 
     @Test(arguments: cases)
     func refused(_ c: Case) {
