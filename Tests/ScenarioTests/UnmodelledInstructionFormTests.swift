@@ -53,6 +53,20 @@ import Testing
           - exec: "sysret"
             expect: {fault: none}
         """),
+        // A task switch into a TSS with EFLAGS.VM = 1 would enter virtual-8086 mode (was: ran on as
+        // protected-mode code with VM set).
+        Case(name: "a task switch to a virtual-8086 task", yaml: """
+        scenario: c
+        machine:
+          mode: ia32
+          gdt:
+            20: {name: v86, type: tss32, dpl: 3, eflags: 0x20202, eip: 0x1000, esp: 0x2000,
+                 cs: user_cs:3, ss: user_ds:3, ds: user_ds:3, es: user_ds:3}
+        kernel: none
+        steps:
+          - exec: "jmp far v86:0"
+            expect: {fault: none}
+        """),
         // Was: #GP(0), as for an unimplemented MSR number.
         Case(name: "RDMSR of IA32_FS_BASE", yaml: """
         scenario: c
