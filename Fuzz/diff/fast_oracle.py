@@ -300,6 +300,8 @@ class Machine:
                 return ("fault", 13, 0)
             if not v & CR0_PG and self.in64:
                 return ("fault", 13, 0)
+            if not v & CR0_PG and self.cr0 & CR0_PG and self.cr4 & CR4_PCIDE:
+                return ("fault", 13, 0)  # SDM MOV to CR0: clearing PG with CR4.PCIDE = 1
             if not v & CR0_PE or not v & CR0_PG:
                 return ("refuse", "CR0 mode change")
             # SDM Vol. 3A §2.5, Bochs SetCR0: reserved bits ignore writes, ET reads 1.

@@ -166,6 +166,21 @@ import Testing
           - exec: "mov cr4, rax"
             expect: {fault: {vector: GP, error_code: 0}}
         """, passes: true),
+        // SDM Vol. 2B MOV to CR0, Bochs SetCR0: clearing PG with CR4.PCIDE = 1 is #GP(0) (was: refused as
+        // a mode change, leaving IA-32e mode from compatibility mode).
+        Case(name: "clearing CR0.PG in compatibility mode with CR4.PCIDE = 1 is #GP(0)", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, bits: 32, context: {cs: kernel32_cs, ss: kernel_ds, eip: 0x08048000, esp: 0xffffdff0}}]
+        steps:
+          - exec: "mov eax, 0x20020"
+          - exec: "mov cr4, eax"
+            expect: {fault: none, regs: {cr4: 0x20020}}
+          - exec: "mov eax, 0x10011"
+          - exec: "mov cr0, eax"
+            expect: {fault: {vector: GP, error_code: 0}, regs: {cr0: 0x80010011}}
+        """, passes: true),
         // Outside 64-bit mode MOV CRn has a 32-bit operand (was: the whole 64-bit register, so bits
         // 63:32 left in RAX made a compatibility-mode MOV to CR0 fault as a reserved-bit write).
         Case(name: "compatibility-mode MOV to CR0 ignores RAX bits 63:32", yaml: """

@@ -308,6 +308,11 @@ extension Machine {
             if value & CR0.pg == 0 && in64BitMode {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV CR0 clearing PG while in 64-bit mode (SDM Vol. 2B, MOV to CR0)")
             }
+            // Leaving IA-32e mode from compatibility mode needs CR4.PCIDE = 0 (SDM Vol. 2B MOV to CR0: #GP(0)
+            // when clearing PG with CR4.PCIDE = 1; Bochs SetCR0).
+            if value & CR0.pg == 0 && cpu.cr0 & CR0.pg != 0 && cpu.cr4 & CR4.pcide != 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV CR0 clearing PG while CR4.PCIDE = 1 (SDM Vol. 2B, MOV to CR0)")
+            }
             let expectedPG: UInt64 = pagingMode == .off ? 0 : CR0.pg
             if value & CR0.pe == 0 || value & CR0.pg != expectedPG {
                 unsupported = "MOV CR0 that turns protection or paging \(value & CR0.pe == 0 ? "off" : (expectedPG == 0 ? "on" : "off")): mode changes are not modelled"
