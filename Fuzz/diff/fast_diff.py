@@ -218,15 +218,17 @@ def pick_step(rng, m):
     if r < 0.84:
         return "wrmsr", ("wrmsr",), 2
     if r < 0.94:
-        n = rng.choice([0, 4, 4, 0, 3])
+        n = rng.choice([0, 4, 4, 0, 3, 8, 1, 5])
         return "mov cr%d, %s" % (n, R("rax")), ("mov_to_cr", n, "rax"), 3
-    n = rng.choice([0, 4, 3])
+    n = rng.choice([0, 4, 3, 8, 6])
     return "mov %s, cr%d" % (R("rax"), n), ("mov_from_cr", "rax", n), 3
 
 
 def value_for_write(rng, m):
     """A value for RAX (and so for WRMSR's low half or a CR write): near the current CR0/CR4/EFER."""
-    which = rng.choice(["cr0", "cr4", "efer", "cr3"])
+    which = rng.choice(["cr0", "cr4", "efer", "cr3", "cr8"])
+    if which == "cr8":
+        return rng.choice([0, 0, 2, 0x10])
     if which == "cr3":
         return (m.cr3 & ~0xFFF) | rng.choice([0, 0, 1 << 63, 1 << 52, 1 << 40, 0x8, 0x18, 0x5, 0x3])
     if which == "cr0":

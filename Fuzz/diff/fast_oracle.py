@@ -285,7 +285,13 @@ class Machine:
         self.msr[n] = v & MASK32 if n == SYSENTER_CS else v
         return ("ok",)
 
+    def cr_exists(self, n):
+        # SDM MOV CRn: CR1, CR5-7, CR9-15 are #UD, and CR8 outside 64-bit mode (decoded before the CPL check).
+        return n in (0, 2, 3, 4) or (n == 8 and self.in64)
+
     def i_mov_to_cr(self, nxt, n, reg):
+        if not self.cr_exists(n):
+            return ("fault", 6, None)
         if self.cpl != 0:
             return ("fault", 13, 0)
         # Outside 64-bit mode MOV CRn takes a 32-bit operand (SDM Vol. 2B MOV CRn: "the operand size
@@ -307,6 +313,11 @@ class Machine:
             # SDM Vol. 3A §2.5, Bochs SetCR0: reserved bits ignore writes, ET reads 1.
             self.cr0 = (v & 0xE005003F) | 0x10
             return ("ok",)
+        if n == 8:
+            # CR8 = TPR[7:4]: bits 63:4 reserved; a non-zero priority (interrupt masking) is not modelled.
+            if v >> 4:
+                return ("fault", 13, 0)
+            return ("refuse", "a non-zero CR8 task priority") if v else ("ok",)
         if n == 3:
             # SDM Vol. 2B MOV to CR3: in IA-32e mode bits 63:MAXPHYADDR (40 in the model) are
             # reserved, except bit 63 with CR4.PCIDE = 1 (the no-flush hint, not stored).
@@ -344,9 +355,11 @@ class Machine:
         return ("refuse", "mov cr%d not generated" % n)
 
     def i_mov_from_cr(self, nxt, reg, n):
+        if not self.cr_exists(n):
+            return ("fault", 6, None)
         if self.cpl != 0:
             return ("fault", 13, 0)
-        v = {0: self.cr0, 3: self.cr3, 4: self.cr4}[n]
+        v = {0: self.cr0, 3: self.cr3, 4: self.cr4, 8: 0}[n]
         self.regs[reg] = v
         return ("ok",)
 

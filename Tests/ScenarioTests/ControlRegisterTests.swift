@@ -181,6 +181,50 @@ import Testing
           - exec: "mov cr0, eax"
             expect: {fault: {vector: GP, error_code: 0}, regs: {cr0: 0x80010011}}
         """, passes: true),
+        // SDM Vol. 2B MOV CRn: a control register that does not exist is #UD, decoded before the CPL
+        // check (Bochs decoder); CR8 (TPR) exists in 64-bit mode only (was: #GP at CPL 3, #UD for CR8).
+        Case(name: "MOV to CR5 at CPL 3 is #UD, not #GP", yaml: """
+        scenario: c
+        machine: {mode: ia32}
+        kernel: none
+        steps:
+          - exec: "mov cr5, eax"
+            expect: {fault: UD}
+        """, passes: true),
+        Case(name: "CR8 in 64-bit mode reads 0 and takes 0; bits 63:4 are #GP(0)", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov rax, 5"
+          - exec: "mov rax, cr8"
+            expect: {fault: none, regs: {rax: 0}}
+          - exec: "mov cr8, rax"
+            expect: {fault: none}
+          - exec: "mov rax, 0x10"
+          - exec: "mov cr8, rax"
+            expect: {fault: {vector: GP, error_code: 0}}
+        """, passes: true),
+        Case(name: "CR8 outside 64-bit mode is #UD", yaml: """
+        scenario: c
+        machine: {mode: ia32}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov eax, cr8"
+            expect: {fault: UD}
+        """, passes: true),
+        Case(name: "a non-zero CR8 task priority is refused as not modelled", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov rax, 2"
+          - exec: "mov cr8, rax"
+            expect: {fault: none}
+        """, passes: false),
         // Outside 64-bit mode MOV CRn has a 32-bit operand (was: the whole 64-bit register, so bits
         // 63:32 left in RAX made a compatibility-mode MOV to CR0 fault as a reserved-bit write).
         Case(name: "compatibility-mode MOV to CR0 ignores RAX bits 63:32", yaml: """

@@ -152,6 +152,10 @@ extension Machine {
             case .nop:
                 break
             case .hlt, .lgdt, .lidt, .movToCR, .movFromCR, .invlpg, .rdmsr, .wrmsr:
+                // A control register that does not exist is an invalid opcode, decoded before the CPL check
+                // (SDM Vol. 2B MOV CRn: #UD for CR1, CR5-CR7, CR9-CR15; CR8 only in 64-bit mode; Bochs decoder).
+                if case let .movToCR(n, _) = instruction { try requireControlRegister(n) }
+                if case let .movFromCR(_, n) = instruction { try requireControlRegister(n) }
                 guard cpu.cpl == 0 else {
                     throw Fault.gp(0, rule: "PRIV-2", "\(mnemonic(instruction)) is a privileged instruction: #GP(0) at CPL \(cpu.cpl)")
                 }
@@ -218,6 +222,8 @@ extension Machine {
             case 2: value = cpu.cr2
             case 3: value = cpu.cr3
             case 4: value = cpu.cr4
+            // CR8 (the task-priority register) reads 0: a write of any other value is refused.
+            case 8: value = 0
             default: throw Fault(.UD, rule: "PRIV-2", "CR\(n) does not exist")
             }
             // SDM Vol. 2B MOV (control registers): outside 64-bit mode the operand is 32 bits.
@@ -283,6 +289,16 @@ extension Machine {
         guard let msrName = MSR.unmodelled[n] else { return }
         unsupported = "\(name) of \(msrName) (MSR 0x\(String(n, radix: 16))): the model does not keep this MSR"
         throw Fault.gp(0, rule: "PRIV-2", "\(msrName) is not modelled")
+    }
+
+    /// #UD for a control register that does not exist here: CR1, CR5-CR7, CR9-CR15, and CR8 outside
+    /// 64-bit mode (SDM Vol. 2B MOV to/from control registers).
+    func requireControlRegister(_ n: Int) throws(Fault) {
+        switch n {
+        case 0, 2, 3, 4: return
+        case 8 where in64BitMode: return
+        default: throw Fault(.UD, rule: "PRIV-2", "CR\(n) does not exist\(n == 8 ? " outside 64-bit mode" : "")")
+        }
     }
 
     /// MSRs that RDMSR/WRMSR accept.
@@ -393,6 +409,16 @@ extension Machine {
             if (old ^ cpu.cr4) & (CR4.pge | CR4.pae | CR4.pse | CR4.smep | CR4.smap | CR4.pke | CR4.pcide) != 0 {
                 paging.tlb.flushAll()
                 trace.record(.tlbFlush(kind: "all", linear: nil))
+            }
+        case 8 where in64BitMode:
+            // CR8 = TPR[7:4] (SDM Vol. 3A §10.8.6.1): bits 63:4 are reserved (#GP(0)). A non-zero task priority
+            // would mask interrupts of lower priority classes, which the model does not do: refused. 0 is CR8's value.
+            guard value >> 4 == 0 else {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV to CR8 sets reserved bits 63:4 (0x\(String(value, radix: 16)))")
+            }
+            if value != 0 {
+                unsupported = "MOV to CR8 of a non-zero task priority (\(value)): interrupt masking by the TPR is not modelled"
+                throw Fault.gp(0, rule: "PRIV-3", "CR8 task priorities are not modelled")
             }
         default:
             throw Fault(.UD, rule: "PRIV-2", "CR\(n) does not exist")
