@@ -132,7 +132,10 @@ def gen_fast(rng, sid):
             y.append("      gate: {vector: %d, from_cpl: %d, to_cpl: 0}" % (vec, m.cpl))
             y.append("      cpl: 0")
             handler = (0xFFFFFFFF81000000 if long else 0xC0100000) + 0x1000 + vec * 0x10
-            y.append("      regs: {cs: %s, %s: %s}" % (h(m.kernel_cs), "rip" if long else "eip", h(handler)))
+            # INT-9: an interrupt gate clears IF, TF, NT, RF and VM on entry.
+            flags = m.rflags & ~(O.RF_IF | O.RF_TF | (1 << 14) | O.RF_RF | O.RF_VM)
+            y.append("      regs: {cs: %s, %s: %s, rflags: %s}" % (h(m.kernel_cs), "rip" if long else "eip", h(handler),
+                                                                  h(flags)))
             break
         # completed
         regs = {"cs": m.cs, "ss": m.ss}
