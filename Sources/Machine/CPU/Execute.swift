@@ -388,8 +388,9 @@ extension Machine {
                 // PG-15 allows (a CPU may always invalidate more than required).
             }
             // After every #GP(0) check, features that change what the model's instructions and accesses do
-            // but that it does not model: PVI (CLI/STI at CPL 3 with IOPL < 3 change VIF instead of faulting), CET (shadow stacks on every
-            // call, return and delivery), PKS (protection keys for supervisor pages, IA32_PKRS). Refused.
+            // but that it does not model are refused: PVI (CLI/STI at CPL 3 with IOPL < 3 change VIF instead
+            // of faulting), CET (shadow stacks on every call, return and delivery), PKS (protection keys for
+            // supervisor pages, IA32_PKRS).
             let unmodelled = value & ~old & (CR4.pvi | CR4.cet | CR4.pks)
             if unmodelled != 0 {
                 let names = [(CR4.pvi, "PVI"), (CR4.cet, "CET"), (CR4.pks, "PKS")].filter { unmodelled & $0.0 != 0 }.map(\.1)
