@@ -47,7 +47,7 @@ import Testing
         steps:
           - exec: "mov rax, 0x180010001"
           - exec: "mov cr0, rax"
-            expect: {fault: {vector: GP, error_code: 0}, regs: {cr0: 0x80010001}}
+            expect: {fault: {vector: GP, error_code: 0}, regs: {cr0: 0x80010011}}
         """, passes: true),
         Case(name: "CR0.NW without CD is #GP(0)", yaml: """
         scenario: c
@@ -60,7 +60,7 @@ import Testing
             expect: {fault: {vector: GP, error_code: 0}}
           - exec: "mov rax, 0xe0010001"
           - exec: "mov cr0, rax"
-            expect: {fault: none, regs: {cr0: 0xe0010001}}
+            expect: {fault: none, regs: {cr0: 0xe0010011}}
         """, passes: true),
         Case(name: "CR0.PG without PE is #GP(0), not a refused mode change", yaml: """
         scenario: c
@@ -102,6 +102,141 @@ import Testing
           - exec: "mov cr4, eax"
             expect: {fault: GP}
         """, passes: false),
+        // SDM Vol. 3A §2.5 (Figure 2-7): CR4 bit 15 and bits 31:29 are reserved: #GP(0) (was accepted).
+        Case(name: "CR4 bit 15 is reserved: #GP(0)", yaml: """
+        scenario: c
+        machine: {mode: ia32}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov eax, 0x8010"
+          - exec: "mov cr4, eax"
+            expect: {fault: {vector: GP, error_code: 0}, regs: {cr4: 0x10}}
+        """, passes: true),
+        Case(name: "CR4 bit 31 is reserved: #GP(0)", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov rax, 0x80000020"
+          - exec: "mov cr4, rax"
+            expect: {fault: {vector: GP, error_code: 0}, regs: {cr4: 0x20}}
+        """, passes: true),
+        // CR4 features the model does not implement but that would change what it runs: refused.
+        Case(name: "setting CR4.PKS is refused as not modelled", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov rax, 0x1000020"
+          - exec: "mov cr4, rax"
+            expect: {fault: none}
+        """, passes: false),
+        Case(name: "a CR4 write that faults is #GP(0) even when it also sets PVI", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov rax, 0xd02"
+          - exec: "mov cr4, rax"
+            expect: {fault: {vector: GP, error_code: 0}, regs: {cr4: 0x20}}
+        """, passes: true),
+        Case(name: "setting CR4.PVI is refused as not modelled", yaml: """
+        scenario: c
+        machine: {mode: ia32}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov eax, 0x12"
+          - exec: "mov cr4, eax"
+            expect: {fault: none}
+        """, passes: false),
+        Case(name: "setting CR4.CET with CR0.WP = 0 is #GP(0)", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov rax, 0x80000001"
+          - exec: "mov cr0, rax"
+          - exec: "mov rax, 0x800020"
+          - exec: "mov cr4, rax"
+            expect: {fault: {vector: GP, error_code: 0}}
+        """, passes: true),
+        // SDM Vol. 2B MOV to CR0, Bochs SetCR0: clearing PG with CR4.PCIDE = 1 is #GP(0) (was: refused as
+        // a mode change, leaving IA-32e mode from compatibility mode).
+        Case(name: "clearing CR0.PG in compatibility mode with CR4.PCIDE = 1 is #GP(0)", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, bits: 32, context: {cs: kernel32_cs, ss: kernel_ds, eip: 0x08048000, esp: 0xffffdff0}}]
+        steps:
+          - exec: "mov eax, 0x20020"
+          - exec: "mov cr4, eax"
+            expect: {fault: none, regs: {cr4: 0x20020}}
+          - exec: "mov eax, 0x10011"
+          - exec: "mov cr0, eax"
+            expect: {fault: {vector: GP, error_code: 0}, regs: {cr0: 0x80010011}}
+        """, passes: true),
+        // SDM Vol. 2B MOV CRn: a control register that does not exist is #UD, decoded before the CPL
+        // check (Bochs decoder); CR8 (TPR) exists in 64-bit mode only (was: #GP at CPL 3, #UD for CR8).
+        Case(name: "MOV to CR5 at CPL 3 is #UD, not #GP", yaml: """
+        scenario: c
+        machine: {mode: ia32}
+        kernel: none
+        steps:
+          - exec: "mov cr5, eax"
+            expect: {fault: UD}
+        """, passes: true),
+        Case(name: "CR8 in 64-bit mode reads 0 and takes 0; bits 63:4 are #GP(0)", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov rax, 5"
+          - exec: "mov rax, cr8"
+            expect: {fault: none, regs: {rax: 0}}
+          - exec: "mov cr8, rax"
+            expect: {fault: none}
+          - exec: "mov rax, 0x10"
+          - exec: "mov cr8, rax"
+            expect: {fault: {vector: GP, error_code: 0}}
+        """, passes: true),
+        Case(name: "CR8 outside 64-bit mode is #UD", yaml: """
+        scenario: c
+        machine: {mode: ia32}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov eax, cr8"
+            expect: {fault: UD}
+        """, passes: true),
+        Case(name: "a non-zero CR8 task priority is refused as not modelled", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov rax, 2"
+          - exec: "mov cr8, rax"
+            expect: {fault: none}
+        """, passes: false),
+        // Outside 64-bit mode MOV CRn has a 32-bit operand (was: the whole 64-bit register, so bits
+        // 63:32 left in RAX made a compatibility-mode MOV to CR0 fault as a reserved-bit write).
+        Case(name: "compatibility-mode MOV to CR0 ignores RAX bits 63:32", yaml: """
+        scenario: c
+        machine: {mode: x86_64}
+        kernel: none
+        processes: [{name: k, state: running, bits: 32, context: {cs: kernel32_cs, ss: kernel_ds, eip: 0x08048000, esp: 0xffffdff0}}]
+        steps:
+          - set: {regs: {rax: 0x180010001}}
+          - exec: "mov cr0, eax"
+            expect: {fault: none, regs: {cr0: 0x80010011}}
+        """, passes: true),
         // I/O at CPL > IOPL (PRIV-1, SDM Vol. 1 §19.5.2): the preset's TSS has no bitmap within its
         // limit, so no port is granted; a TSS with a bitmap inside its limit is refused (`in`/`out`
         // name no port to look up).

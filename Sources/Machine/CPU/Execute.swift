@@ -28,6 +28,13 @@ extension Machine {
         throw Fault(.UD, rule: "FAR-16", "\(name) outside 64-bit mode")
     }
 
+    /// The address of the instruction after `instruction` at the current RIP. Outside 64-bit mode the
+    /// instruction pointer is EIP, so the sum wraps at 4 GiB (a 32-bit EIP never holds bit 32).
+    public func addressAfter(_ instruction: Instruction) -> UInt64 {
+        let next = cpu.rip &+ instruction.length(in64BitMode: in64BitMode)
+        return in64BitMode ? next : next & 0xFFFF_FFFF
+    }
+
     /// MOV Sreg: SS has its own checks (SEG-6), DS/ES/FS/GS theirs (SEG-5).
     mutating func movToSegment(_ reg: SegmentRegisterName, _ sel: Selector) throws(Fault) {
         if reg == .ss { try loadStackSegment(sel) } else { try loadDataSegment(reg, sel) }
@@ -54,7 +61,7 @@ extension Machine {
         var result = ExecutionResult()
         guard !shutdown else { return result }
         let ip = cpu.rip
-        let next = ip &+ instruction.length(in64BitMode: in64BitMode)
+        let next = addressAfter(instruction)
         do throws(Fault) {
             switch instruction {
             case let .int(n):
@@ -78,7 +85,9 @@ extension Machine {
             case .syscall:
                 try syscallInstruction(nextIP: next)
                 return result
-            case let .sysret(to64):
+            case let .sysret(form):
+                let to64 = form ?? in64BitMode
+                try requireREXW(to64 ? 8 : nil, "SYSRETQ")
                 if let late = try sysret(to64: to64) {
                     result.delivery = raise(late, returnIP: cpu.rip, raised: &result.faults)
                 }
@@ -87,6 +96,7 @@ extension Machine {
                 try sysenter()
                 return result
             case let .sysexit(to64):
+                try requireREXW(to64 ? 8 : nil, "SYSEXITQ")
                 try sysexit(to64: to64)
                 return result
             case let .iret(width):
@@ -153,6 +163,10 @@ extension Machine {
             case .nop:
                 break
             case .hlt, .lgdt, .lidt, .movToCR, .movFromCR, .invlpg, .rdmsr, .wrmsr:
+                // A control register that does not exist is an invalid opcode, decoded before the CPL check
+                // (SDM Vol. 2B MOV CRn: #UD for CR1, CR5-CR7, CR9-CR15; CR8 only in 64-bit mode; Bochs decoder).
+                if case let .movToCR(n, _) = instruction { try requireControlRegister(n) }
+                if case let .movFromCR(_, n) = instruction { try requireControlRegister(n) }
                 guard cpu.cpl == 0 else {
                     throw Fault.gp(0, rule: "PRIV-2", "\(mnemonic(instruction)) is a privileged instruction: #GP(0) at CPL \(cpu.cpl)")
                 }
@@ -213,29 +227,41 @@ extension Machine {
             let name = mnemonic(i)
             trace.record(.note("\(name) reloads the table register with the scenario's table"))
         case let .movFromCR(r, n):
+            let value: UInt64
             switch n {
-            case 0: cpu[r] = cpu.cr0
-            case 2: cpu[r] = cpu.cr2
-            case 3: cpu[r] = cpu.cr3
-            case 4: cpu[r] = cpu.cr4
+            case 0: value = cpu.cr0
+            case 2: value = cpu.cr2
+            case 3: value = cpu.cr3
+            case 4: value = cpu.cr4
+            // CR8 (the task-priority register) reads 0: a write of any other value is refused.
+            case 8: value = 0
             default: throw Fault(.UD, rule: "PRIV-2", "CR\(n) does not exist")
             }
+            // SDM Vol. 2B MOV (control registers): outside 64-bit mode the operand is 32 bits.
+            cpu[r] = in64BitMode ? value : value & 0xFFFF_FFFF
         case let .movToCR(n, r):
-            try writeControlRegister(n, cpu[r])
+            // Outside 64-bit mode (legacy and compatibility mode) MOV to CRn takes the register's
+            // low 32 bits; only 64-bit mode has a 64-bit operand (SDM Vol. 2B MOV to/from CRn).
+            try writeControlRegister(n, in64BitMode ? cpu[r] : cpu[r] & 0xFFFF_FFFF)
         case let .invlpg(addr):
             paging.tlb.invlpg(addr)
             trace.record(.tlbFlush(kind: "invlpg", linear: addr))
         case .rdmsr:
             let n = UInt32(truncatingIfNeeded: cpu[.rcx])
+            try refuseUnmodelledMSR(n, "RDMSR")
             guard Machine.knownMSRs.contains(n) else { throw Fault.gp(0, rule: "PRIV-2", "RDMSR of unknown MSR 0x\(String(n, radix: 16))") }
             let v = cpu.msr(n)
             cpu[.rax] = v & 0xFFFF_FFFF
             cpu[.rdx] = v >> 32
         case .wrmsr:
             let n = UInt32(truncatingIfNeeded: cpu[.rcx])
+            try refuseUnmodelledMSR(n, "WRMSR")
             guard Machine.knownMSRs.contains(n) else { throw Fault.gp(0, rule: "PRIV-2", "WRMSR to unknown MSR 0x\(String(n, radix: 16))") }
             let v = (cpu[.rdx] << 32) | (cpu[.rax] & 0xFFFF_FFFF)
-            if [MSR.lstar, MSR.cstar, MSR.sysenterEIP, MSR.sysenterESP, MSR.kernelGSBase].contains(n) && longMode && !isCanonical(v) {
+            // SDM Vol. 2B WRMSR (protected-mode exceptions), Bochs wrmsr: the canonical check belongs to the
+            // processor (one that supports IA-32e mode, as the model's does in either mode), not to the
+            // current mode: a 32-bit kernel writing EDX:EAX = 0x00008000_00000000 gets #GP(0) too.
+            if [MSR.lstar, MSR.cstar, MSR.sysenterEIP, MSR.sysenterESP, MSR.kernelGSBase].contains(n) && !isCanonical(v) {
                 throw Fault.gp(0, rule: "PRIV-2", "WRMSR of a non-canonical address to MSR 0x\(String(n, radix: 16))")
             }
             if n == MSR.efer {
@@ -255,11 +281,34 @@ extension Machine {
                     throw Fault.gp(0, rule: "PRIV-2", "mode changes through EFER.LME are not modelled")
                 }
                 cpu.efer = (v & ~EFER.lma) | (cpu.efer & EFER.lma)
+            } else if n == MSR.sysenterCS {
+                // IA32_SYSENTER_CS is a 32-bit MSR: bits 63:32 (EDX) are ignored on a write and read as 0
+                // (Bochs wrmsr keeps val32_lo; KVM/VMX keeps it in the 32-bit GUEST_SYSENTER_CS field).
+                cpu.setMSR(n, v & 0xFFFF_FFFF)
             } else {
                 cpu.setMSR(n, v)
             }
         default:
             break
+        }
+    }
+
+    /// RDMSR/WRMSR of an architectural MSR that a real processor has but the model does not keep
+    /// (IA32_TIME_STAMP_COUNTER, IA32_PAT, IA32_FS_BASE, ...): the CPU would read or write it without a
+    /// fault, so the model refuses the step instead of raising #GP(0) as for an unimplemented number.
+    mutating func refuseUnmodelledMSR(_ n: UInt32, _ name: String) throws(Fault) {
+        guard let msrName = MSR.unmodelled[n] else { return }
+        unsupported = "\(name) of \(msrName) (MSR 0x\(String(n, radix: 16))): the model does not keep this MSR"
+        throw Fault.gp(0, rule: "PRIV-2", "\(msrName) is not modelled")
+    }
+
+    /// #UD for a control register that does not exist here: CR1, CR5-CR7, CR9-CR15, and CR8 outside
+    /// 64-bit mode (SDM Vol. 2B MOV to/from control registers).
+    func requireControlRegister(_ n: Int) throws(Fault) {
+        switch n {
+        case 0, 2, 3, 4: return
+        case 8 where in64BitMode: return
+        default: throw Fault(.UD, rule: "PRIV-2", "CR\(n) does not exist\(n == 8 ? " outside 64-bit mode" : "")")
         }
     }
 
@@ -286,6 +335,11 @@ extension Machine {
             if value & CR0.pg == 0 && in64BitMode {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV CR0 clearing PG while in 64-bit mode (SDM Vol. 2B, MOV to CR0)")
             }
+            // Leaving IA-32e mode from compatibility mode needs CR4.PCIDE = 0 (SDM Vol. 2B MOV to CR0: #GP(0)
+            // when clearing PG with CR4.PCIDE = 1; Bochs SetCR0).
+            if value & CR0.pg == 0 && cpu.cr0 & CR0.pg != 0 && cpu.cr4 & CR4.pcide != 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV CR0 clearing PG while CR4.PCIDE = 1 (SDM Vol. 2B, MOV to CR0)")
+            }
             let expectedPG: UInt64 = pagingMode == .off ? 0 : CR0.pg
             if value & CR0.pe == 0 || value & CR0.pg != expectedPG {
                 unsupported = "MOV CR0 that turns protection or paging \(value & CR0.pe == 0 ? "off" : (expectedPG == 0 ? "on" : "off")): mode changes are not modelled"
@@ -293,7 +347,8 @@ extension Machine {
             }
             // PG-2 (SDM §4.4.1): in PAE paging, a MOV to CR0 that changes CD or NW reloads the PDPTEs.
             if pagingMode == .pae && (old ^ value) & (CR0.cd | CR0.nw) != 0 { try paging.loadPDPTEs(cr3: cpu.cr3) }
-            cpu.cr0 = value
+            // Reserved bits 28:19, 17, 15:6 ignore the write; ET is hardwired to 1 (SDM Vol. 3A §2.5).
+            cpu.cr0 = (value & CR0.defined) | CR0.et
             if (old ^ cpu.cr0) & CR0.wp != 0 { paging.tlb.flushAll() }
         case 2:
             cpu.cr2 = value
@@ -318,6 +373,15 @@ extension Machine {
             if longMode && value >> 32 != 0 {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV to CR4 sets reserved bits 63:32 (0x\(String(value >> 32, radix: 16)))")
             }
+            // SDM Vol. 3A §2.5 (Figure 2-7), Vol. 2B MOV to CR4: bit 15 and bits 31:29 are reserved on every
+            // processor; setting one is #GP(0) (Bochs: outside get_cr4_allow_mask()).
+            if value & CR4.reserved != 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV to CR4 sets reserved bits 0x\(String(value & CR4.reserved, radix: 16))")
+            }
+            // CR4.CET needs CR0.WP = 1 (SDM Vol. 2B MOV to CR4: #GP(0)).
+            if value & CR4.cet != 0 && cpu.cr0 & CR0.wp == 0 {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV to CR4 setting CET while CR0.WP = 0")
+            }
             if longMode && value & CR4.pae == 0 {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV CR4 clearing PAE while IA-32e mode is active (SDM Vol. 2B, MOV to CR4)")
             }
@@ -334,6 +398,16 @@ extension Machine {
                 // PCIDs are not tracked: every CR3 write then flushes all non-global translations, which
                 // PG-15 allows (a CPU may always invalidate more than required).
             }
+            // After every #GP(0) check, features that change what the model's instructions and accesses do
+            // but that it does not model are refused: PVI (CLI/STI at CPL 3 with IOPL < 3 change VIF instead
+            // of faulting), CET (shadow stacks on every call, return and delivery), PKS (protection keys for
+            // supervisor pages, IA32_PKRS).
+            let unmodelled = value & ~old & (CR4.pvi | CR4.cet | CR4.pks)
+            if unmodelled != 0 {
+                let names = [(CR4.pvi, "PVI"), (CR4.cet, "CET"), (CR4.pks, "PKS")].filter { unmodelled & $0.0 != 0 }.map(\.1)
+                unsupported = "MOV to CR4 setting \(names.joined(separator: ", ")): not modelled"
+                throw Fault.gp(0, rule: "PRIV-3", "CR4.\(names.joined(separator: "/")) is not modelled")
+            }
             if !longMode && pagingMode != .off && (old ^ value) & CR4.pae != 0 {
                 unsupported = "MOV CR4 that changes PAE, switching between 32-bit and PAE paging, is not modelled"
                 throw Fault.gp(0, rule: "PRIV-3", "switching the paging mode through CR4.PAE is not modelled")
@@ -347,6 +421,16 @@ extension Machine {
             if (old ^ cpu.cr4) & (CR4.pge | CR4.pae | CR4.pse | CR4.smep | CR4.smap | CR4.pke | CR4.pcide) != 0 {
                 paging.tlb.flushAll()
                 trace.record(.tlbFlush(kind: "all", linear: nil))
+            }
+        case 8 where in64BitMode:
+            // CR8 = TPR[7:4] (SDM Vol. 3A §10.8.6.1): bits 63:4 are reserved (#GP(0)). A non-zero task priority
+            // would mask interrupts of lower priority classes, which the model does not do: refused. 0 is CR8's value.
+            guard value >> 4 == 0 else {
+                throw Fault.gp(0, rule: "PRIV-3", "MOV to CR8 sets reserved bits 63:4 (0x\(String(value, radix: 16)))")
+            }
+            if value != 0 {
+                unsupported = "MOV to CR8 of a non-zero task priority (\(value)): interrupt masking by the TPR is not modelled"
+                throw Fault.gp(0, rule: "PRIV-3", "CR8 task priorities are not modelled")
             }
         default:
             throw Fault(.UD, rule: "PRIV-2", "CR\(n) does not exist")

@@ -11,8 +11,9 @@ public enum Instruction: Sendable, Equatable {
     /// INT1 / ICEBP (F1).
     case int1
     case syscall
-    /// SYSRET; `to64` = the REX.W form (`sysretq`, and plain `sysret` in scenarios).
-    case sysret(to64: Bool)
+    /// SYSRET; `to64` true = the REX.W form (`sysretq`), false = without REX.W (`sysretl`), nil = the
+    /// mode's natural form (`sysret`: REX.W in 64-bit mode, where Linux uses it; elsewhere there is no REX).
+    case sysret(to64: Bool?)
     case sysenter
     /// SYSEXIT; `to64` = the REX.W form (`sysexitq`).
     case sysexit(to64: Bool)
@@ -48,7 +49,8 @@ public enum Instruction: Sendable, Equatable {
         case .int: 2
         case .int3, .into, .int1, .cli, .sti, .hlt, .nop, .inPort, .outPort: 1
         case .syscall, .sysenter, .rdmsr, .wrmsr: 2
-        case let .sysret(to64), let .sysexit(to64): to64 ? 3 : 2
+        case let .sysret(to64): (to64 ?? in64BitMode) ? 3 : 2
+        case let .sysexit(to64): to64 ? 3 : 2
         case let .iret(width): width == 8 ? 2 : (width == 2 ? 2 : 1)
         case .callFar, .jmpFar: in64BitMode ? 7 : 7
         case let .retf(n, width): (n == 0 ? 1 : 3) + (width == 8 || width == 2 ? 1 : 0)

@@ -102,6 +102,12 @@ extension Machine {
         let oldSel = Selector(cpu.tr.selector)
         let oldBase = cpu.tr.cache.base
         let newBase = newDesc.base
+        // A new task whose saved EFLAGS has VM set would run in virtual-8086 mode (SDM Vol. 3A §20.2.5),
+        // which the model does not have: refused before anything is saved.
+        if let f = tssRead(offset: TSS32.eflags, size: 4, tssBase: newBase, limit: newDesc.limit), f & RFLAGS.vm != 0 {
+            unsupported = "a task switch to a TSS whose EFLAGS has VM set: virtual-8086 mode is not modelled"
+            throw Fault(.TS, code: sel.errorCode | extBit, rule: "TASK-6", "virtual-8086 tasks are not modelled")
+        }
         if tssImages[newBase] == nil { tssImages[newBase] = Array(repeating: 0, count: Int(TSS32.minimumLimit) + 1) }
 
         // TASK-5: save the dynamic state into the old TSS.

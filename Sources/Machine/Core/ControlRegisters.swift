@@ -6,6 +6,8 @@ public enum CR0 {
     public static let pe: UInt64 = 1 << 0
     /// Task switched (set by every hardware task switch, TASK-4).
     public static let ts: UInt64 = 1 << 3
+    /// Extension type: hardwired to 1 since the P6 family (SDM Vol. 3A §2.5).
+    public static let et: UInt64 = 1 << 4
     /// Write protect: supervisor writes honour R/W (PG-7).
     public static let wp: UInt64 = 1 << 16
     /// Not write-through; changing it reloads the PAE PDPTEs (PG-2).
@@ -14,10 +16,15 @@ public enum CR0 {
     public static let cd: UInt64 = 1 << 30
     /// Paging enable.
     public static let pg: UInt64 = 1 << 31
+    /// The bits a MOV to CR0 can change: PE MP EM TS ET NE WP AM NW CD PG. The reserved bits 28:19, 17
+    /// and 15:6 ignore writes and read as 0 (SDM Vol. 3A §2.5; Bochs SetCR0 keeps `& 0xe005003f`).
+    public static let defined: UInt64 = 0xE005_003F
 }
 
 /// CR4 bits.
 public enum CR4 {
+    /// Protected-mode virtual interrupts: CLI/STI at CPL 3 change VIF (not modelled: refused).
+    public static let pvi: UInt64 = 1 << 1
     /// Page size extensions: 4 MiB pages in 32-bit paging (PG-1).
     public static let pse: UInt64 = 1 << 4
     /// Physical address extension (PG-2).
@@ -34,6 +41,13 @@ public enum CR4 {
     public static let smap: UInt64 = 1 << 21
     /// Protection keys for user pages (PG-10).
     public static let pke: UInt64 = 1 << 22
+    /// Control-flow enforcement (shadow stacks; not modelled: refused). Needs CR0.WP = 1.
+    public static let cet: UInt64 = 1 << 23
+    /// Protection keys for supervisor pages (PG-10, IA32_PKRS; not modelled: refused).
+    public static let pks: UInt64 = 1 << 24
+    /// Bits no processor defines (SDM Vol. 3A §2.5, Figure 2-7): bit 15 and bits 31:29. Setting one is
+    /// #GP(0) (bits 63:32 are checked separately).
+    public static let reserved: UInt64 = (1 << 15) | (7 << 29)
 }
 
 /// IA32_EFER bits (MSR 0xC0000080).
@@ -90,6 +104,24 @@ public enum MSR {
     public static let cstar: UInt32 = 0xC000_0083
     public static let fmask: UInt32 = 0xC000_0084
     public static let kernelGSBase: UInt32 = 0xC000_0102
+
+    /// Architectural MSRs that the model does not keep, by number: a real processor reads and writes
+    /// them without a fault, so RDMSR/WRMSR of one is refused (not #GP(0) as an unimplemented MSR is).
+    public static let unmodelled: [UInt32: String] = {
+        var m: [UInt32: String] = [
+            0x10: "IA32_TIME_STAMP_COUNTER", 0x1B: "IA32_APIC_BASE", 0x3A: "IA32_FEATURE_CONTROL",
+            0xFE: "IA32_MTRRCAP", 0x179: "IA32_MCG_CAP", 0x17A: "IA32_MCG_STATUS", 0x1D9: "IA32_DEBUGCTL",
+            0x250: "IA32_MTRR_FIX64K_00000", 0x258: "IA32_MTRR_FIX16K_80000", 0x259: "IA32_MTRR_FIX16K_A0000",
+            0x277: "IA32_PAT", 0x2FF: "IA32_MTRR_DEF_TYPE", 0x6E0: "IA32_TSC_DEADLINE", 0x6E1: "IA32_PKRS",
+            0xC000_0100: "IA32_FS_BASE", 0xC000_0101: "IA32_GS_BASE", 0xC000_0103: "IA32_TSC_AUX",
+        ]
+        for i in UInt32(0)..<8 {
+            m[0x200 + 2 * i] = "IA32_MTRR_PHYSBASE\(i)"
+            m[0x201 + 2 * i] = "IA32_MTRR_PHYSMASK\(i)"
+            m[0x268 + i] = "IA32_MTRR_FIX4K_\(String(0xC0000 + 0x8000 * Int(i), radix: 16, uppercase: true))"
+        }
+        return m
+    }()
 
     /// Names accepted in scenarios, with their numbers.
     public static let names: [(String, UInt32)] = [

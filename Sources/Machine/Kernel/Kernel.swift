@@ -120,6 +120,16 @@ public struct System: Sendable {
             return out
         }
         machine.unsupported = nil
+        // Single-stepping is not modelled: with EFLAGS.TF = 1 the CPU raises a #DB trap after each
+        // instruction (SDM Vol. 3A §18.3.1.4), so an instruction or system call started with TF set is refused.
+        if machine.cpu.rflags & RFLAGS.tf != 0 {
+            switch event {
+            case .exec, .syscall, .wait, .exit:
+                out.error = "not modelled: EFLAGS.TF = 1 (single-step): the #DB trap after each instruction is not modelled"
+                return out
+            default: break
+            }
+        }
         // Deliveries and entries recorded by the CPU during this step are this step's.
         machine.lastDelivery = nil
         machine.lastEntry = nil
@@ -136,7 +146,12 @@ public struct System: Sendable {
             let abi = defaultABI
             guard let nr = SyscallTable.number(of: "exit", table: abi.table) else { out.error = "no exit in the \(abi.table.rawValue) table"; break }
             syscallStep(via: abi.via, nr: nr, args: [.number(UInt64(bitPattern: code))], childName: nil, &out)
-        case let .exec(i): exec(i, &out)
+        case let .exec(i):
+            exec(i, &out)
+            // SYSRET that restores TF = 1 from R11 raises #DB at its end (KUT syscall.c; FAST-14): not modelled.
+            if case .sysret = i, out.faults.isEmpty, machine.cpu.rflags & RFLAGS.tf != 0, out.error == nil {
+                out.error = "not modelled: SYSRET restored EFLAGS.TF = 1: the single-step #DB at its end is not modelled"
+            }
         case let .access(kind, address, size, cpl, implicit): access(kind, address, size: size, cpl: cpl, implicit: implicit, &out)
         case .schedule: explicitSchedule(&out)
         case let .setRegisters(regs, rip):
@@ -213,7 +228,7 @@ public struct System: Sendable {
         while attempts < 4 {
             attempts += 1
             let before = TaskContext(machine.cpu)
-            let nextIP = machine.cpu.rip &+ instruction.length(in64BitMode: machine.in64BitMode)
+            let nextIP = machine.addressAfter(instruction)
             let r = machine.execute(instruction)
             out.faults += r.faults
             if let d = machine.lastDelivery { out.gate = d }

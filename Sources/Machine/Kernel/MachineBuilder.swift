@@ -30,7 +30,7 @@ extension System {
             throw MachineError("4-level paging needs x86_64 mode")
         }
         // Control registers (CR0.WP on; CR4.PSE in ia32 32-bit paging; PAE whenever the paging mode needs it).
-        let cr0 = setup.cr0.apply(to: CR0.pe | CR0.wp | (paging == .off ? 0 : CR0.pg))
+        let cr0 = setup.cr0.apply(to: CR0.pe | CR0.et | CR0.wp | (paging == .off ? 0 : CR0.pg))
         var cr4: UInt64 = (paging == .pae || paging == .level4) ? CR4.pae : 0
         if linux && paging == .bits32 { cr4 |= CR4.pse }
         cr4 = setup.cr4.apply(to: cr4)

@@ -87,7 +87,7 @@ extension System {
         }
         let before = TaskContext(machine.cpu)
         let instruction: Instruction = via == .int80 ? .int(0x80) : (via == .sysenter ? .sysenter : .syscall)
-        let nextIP = machine.cpu.rip &+ instruction.length(in64BitMode: machine.in64BitMode)
+        let nextIP = machine.addressAfter(instruction)
         let r = machine.execute(instruction)
         out.faults += r.faults
         if let d = machine.lastDelivery { out.gate = d }
@@ -157,7 +157,8 @@ extension System {
         case .sysenter:
             enterFromUser(user, path: .sysexit(eip: nextIP, esp: user[.rsp], flags: user.rflags))
         case .syscall:
-            enterFromUser(user, path: .sysret(to64: !compatSyscall, userRSP: user[.rsp]))
+            // Back to the mode SYSCALL came from: 64-bit, compatibility (SYSRETL), or legacy (AMD, no REX.W).
+            enterFromUser(user, path: .sysret(to64: machine.longMode && !compatSyscall, userRSP: user[.rsp]))
             machine.cpu[.rsp] = core.tasks[c].kernelStackTop
         }
         out.entry = machine.lastEntry

@@ -24,7 +24,8 @@ struct InstructionParser {
         case "into": return bare(rest, .into)
         case "int1", "icebp": return bare(rest, .int1)
         case "syscall": return bare(rest, .syscall)
-        case "sysret", "sysretq": return bare(rest, .sysret(to64: true))
+        case "sysret": return bare(rest, .sysret(to64: nil))
+        case "sysretq": return bare(rest, .sysret(to64: true))
         case "sysretl", "sysretd": return bare(rest, .sysret(to64: false))
         case "sysenter": return bare(rest, .sysenter)
         case "sysexit", "sysexitl", "sysexitd": return bare(rest, .sysexit(to64: false))
@@ -214,7 +215,7 @@ extension Instruction {
         case .into: return "into"
         case .int1: return "int1"
         case .syscall: return "syscall"
-        case let .sysret(to64): return to64 ? "sysret" : "sysretl"
+        case let .sysret(to64): return to64.map { $0 ? "sysretq" : "sysretl" } ?? "sysret"
         case .sysenter: return "sysenter"
         case let .sysexit(to64): return to64 ? "sysexitq" : "sysexit"
         case let .iret(width): return width == 8 ? "iretq" : (width == 4 ? "iretd" : (width == 2 ? "iretw" : "iret"))

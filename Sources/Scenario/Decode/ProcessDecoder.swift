@@ -154,6 +154,10 @@ extension DecodeContext {
                     t.rflags = rflags(p.value, "\(w).\(k)").0.apply(to: RFLAGS.reserved1 | RFLAGS.if)
                 } else {
                     t.rflags = uint(p.value, "\(w).\(k)")
+                    // EFLAGS.VM = 1 would start the task in virtual-8086 mode, which the model does not have.
+                    if let f = t.rflags, f & RFLAGS.vm != 0 {
+                        error(p.value, "\(w).\(k): VM (bit 17) set: virtual-8086 mode is not modelled")
+                    }
                 }
             } else if let r = GPR(name: k) {
                 if let v = uint(p.value, "\(w).\(k)") { t.registers[r] = v }
