@@ -35,6 +35,11 @@ public struct InterruptEvent: Sendable, Equatable {
     /// The EIP/RIP to save: the faulting instruction for faults, the next one for traps and INT n (INT-12).
     public var returnIP: UInt64
 
+    /// INT-15: a fault-class exception sets RF in the EFLAGS image it saves (SDM Vol. 3A §17.3.1.1).
+    public var setsResumeFlag: Bool {
+        source == .exception && ExceptionVector(rawValue: vector)?.setsResumeFlag == true
+    }
+
     public init(vector: UInt8, source: InterruptSource, errorCode: UInt32? = nil, returnIP: UInt64) {
         self.vector = vector
         self.source = source
@@ -168,6 +173,10 @@ extension Machine {
 
     /// One delivery attempt through the IDT (INT-2..INT-10). Throws the fault that stopped it.
     public mutating func deliver(_ event: InterruptEvent) throws(Fault) {
+        // INT-15: RF is set in EFLAGS itself before the delivery, as Bochs's exception() does, so that the
+        // image pushed on the stack (or saved in the old TSS by a task gate) has it, and so that a delivery
+        // that fails leaves it set for the exception delivered next; the handler is entered with RF clear (INT-9).
+        if event.setsResumeFlag { cpu.rflags |= RFLAGS.rf }
         let vector = event.vector
         let ext = event.source.ext
         let idtCode = idtErrorCode(vector, ext: ext)
@@ -248,24 +257,38 @@ extension Machine {
             pushed.append(PushedValue(name, v))
         }
 
+        /// The new stack, recorded in the trace only once the frame is on it (the switch happened).
+        var switchedTo: (ss: UInt16, sp: UInt64, source: String)?
         if longMode {
-            // INT-10: IST, or RSPn on a privilege change; SS becomes null with RPL = new CPL.
+            // INT-10, in the order of the SDM's INT n pseudo-code (Vol. 2A, IA-32e branches of
+            // INTER-/INTRA-PRIVILEGE-LEVEL-INTERRUPT): NewRSP from ISTn or RSPn (#TS(TR+EXT) beyond the TSS
+            // limit), else the current RSP; "IF NewRSP contains a non-canonical address THEN #SS(EXT)"
+            // (error code: null selector); "IF instruction pointer from IDT gate contains a non-canonical
+            // address THEN #GP(EXT)"; only then RSP := NewRSP & ~0xF and the pushes (paging: #PF; a push
+            // address that leaves the canonical range: #SS(EXT)). Bochs makes the RIP check after the
+            // pushes (branch_far) and reports a non-canonical TSS stack as #SS(old SS selector); QEMU as
+            // #SS(0): the SDM is followed.
             var newSP = cpu[.rsp]
             var newSS = cpu.ss
-            let ist = high == 0 && gate.ist == 0 ? 0 : gate.ist
+            let ist = gate.ist
             if ist != 0 || inner {
+                let field = ist != 0 ? "IST\(ist)" : "RSP\(newCPL)"
                 let offset = ist != 0 ? 0x24 + 8 * (Int(ist) - 1) : 4 + 8 * Int(newCPL)
                 guard let sp = tssRead(offset: offset, size: 8) else {
                     throw Fault(.TS, code: UInt32(cpu.tr.selector & 0xFFFC) | extBit, rule: "INT-10",
-                                "TSS field \(ist != 0 ? "IST\(ist)" : "RSP\(newCPL)") lies beyond the TSS limit")
+                                "TSS field \(field) (bytes 0x\(String(offset, radix: 16))..0x\(String(offset + 7, radix: 16))) lies beyond the TSS limit")
                 }
                 guard isCanonical(sp) else {
-                    throw Fault(.SS, code: extBit, rule: "INT-10", "stack pointer 0x\(String(sp, radix: 16)) from the TSS is not canonical")
+                    throw Fault(.SS, code: extBit, rule: "INT-10", "stack pointer 0x\(String(sp, radix: 16)) from TSS.\(field) is not canonical")
                 }
                 newSP = sp
-                switched = true
-                trace.record(.stackSwitch(ss: UInt16(newCPL), sp: sp, source: ist != 0 ? "TSS.IST\(ist)" : "TSS.RSP\(newCPL)"))
+                switchedTo = (UInt16(newCPL), sp, "TSS.\(field)")
+            } else {
+                guard isCanonical(newSP) else {
+                    throw Fault(.SS, code: extBit, rule: "INT-10", "the current RSP 0x\(String(newSP, radix: 16)) is not canonical")
+                }
             }
+            try checkBranchTarget(gate.gateOffset | (high & 0xFFFF_FFFF) << 32, cache: cs.cache, rule: "INT-6", code: extBit)
             if inner {
                 newSS = SegmentRegister(selector: UInt16(newCPL), cache: .flat(code: false, dpl: newCPL))
             }
@@ -278,7 +301,6 @@ extension Machine {
             try push("CS", oldCS, width: 8)
             try push("RIP", event.returnIP, width: 8)
             if let code = event.errorCode { try push("error code", UInt64(code), width: 8) }
-            try checkBranchTarget(gate.gateOffset | (high & 0xFFFF_FFFF) << 32, cache: cs.cache, rule: "INT-6", code: extBit)
             cpu.ss = newSS
         } else {
             // Legacy: the new stack's checks, then its room for the whole frame (#SS, segment limits only),
@@ -293,8 +315,7 @@ extension Machine {
                 cursor = StackCursor(ss: newSS, sp: sp, cpl: newCPL, is64: false, faultCode: ssSel.errorCode | extBit, rule: "INT-7")
                 try cursor.checkRoom(slots: 5 + errorSlots, width: width)
                 try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6", code: extBit)
-                switched = true
-                trace.record(.stackSwitch(ss: ssSel.value, sp: sp, source: "TSS.SS\(newCPL):ESP\(newCPL)"))
+                switchedTo = (ssSel.value, sp, "TSS.SS\(newCPL):ESP\(newCPL)")
                 let oldSS = UInt64(cpu.ss.selector), oldSP = cpu[.rsp] & 0xFFFF_FFFF
                 try push("SS", oldSS, width: width)
                 try push("ESP", oldSP, width: width)
@@ -310,6 +331,11 @@ extension Machine {
             try push("EIP", event.returnIP & 0xFFFF_FFFF, width: width)
             if let code = event.errorCode { try push("error code", UInt64(code), width: width) }
             cpu.ss = cursor.ss
+        }
+        // The frame is on the new stack: the switch happened (a fault above leaves the old stack in place).
+        if let to = switchedTo {
+            switched = true
+            trace.record(.stackSwitch(ss: to.ss, sp: to.sp, source: to.source))
         }
         // Commit: CS:EIP, CPL, flags (INT-9).
         cpu[.rsp] = cursor.sp
@@ -330,16 +356,22 @@ extension Machine {
         noteCPLChange(from: oldCPL)
     }
 
-    /// Reads SSn:ESPn for a privilege raise from the current TSS (FAR-9, INT-7).
+    /// Reads SSn:ESPn for a privilege raise from the current TSS (FAR-9, INT-7). The limit check covers
+    /// the whole 8-byte slot of a 32-bit TSS, ESPn and the padded SSn word (bytes 4+8n..11+8n: SDM Vol. 2A
+    /// CALL and INT n, "IF (TSSstackAddress + 7) > TSS limit THEN #TS(current TSS selector)"; Bochs
+    /// get_SS_ESP_from_TSS and QEMU get_ss_esp_from_tss alike), not only the 6 bytes read. A 16-bit TSS's
+    /// SPn, SSn words span bytes 2+4n..5+4n (TSSstackAddress + 3 in Bochs and QEMU; the SDM's "+ 4"
+    /// would reach into the next slot).
     func stackFromTSS(cpl n: UInt8, ext: Bool, rule: String) throws(Fault) -> (Selector, UInt64) {
         let extBit: UInt32 = ext ? 1 : 0
         let is16 = cpu.tr.cache.type == SystemType.tss16Available.rawValue || cpu.tr.cache.type == SystemType.tss16Busy.rawValue
         let spOffset = is16 ? 2 + 4 * Int(n) : 4 + 8 * Int(n)
         let ssOffset = is16 ? 4 + 4 * Int(n) : 8 + 8 * Int(n)
-        guard cpu.tr.cache.usable, let sp = tssRead(offset: spOffset, size: is16 ? 2 : 4),
-              let ss = tssRead(offset: ssOffset, size: 2) else {
+        let slotEnd = is16 ? spOffset + 3 : spOffset + 7
+        guard cpu.tr.cache.usable, UInt64(slotEnd) <= UInt64(cpu.tr.cache.limit),
+              let sp = tssRead(offset: spOffset, size: is16 ? 2 : 4), let ss = tssRead(offset: ssOffset, size: 2) else {
             throw Fault(.TS, code: UInt32(cpu.tr.selector & 0xFFFC) | extBit, rule: rule,
-                        "TSS field SS\(n):ESP\(n) lies beyond the TSS limit")
+                        "TSS field SS\(n):ESP\(n) (bytes 0x\(String(spOffset, radix: 16))..0x\(String(slotEnd, radix: 16))) lies beyond the TSS limit 0x\(String(cpu.tr.cache.limit, radix: 16))")
         }
         return (Selector(UInt16(ss)), sp)
     }

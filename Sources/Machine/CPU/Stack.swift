@@ -36,9 +36,17 @@ struct StackCursor {
     /// The limit check of a whole frame before anything is written: `slots` pushes of `width` bytes
     /// must all lie within SS's limits, else #SS with this cursor's error code (SDM Vol. 2A INT n:
     /// "IF new stack does not have room for N bytes THEN #SS"; only segmentation, paging is left to
-    /// the pushes). Outside 64-bit stacks only.
+    /// the pushes). On a 64-bit stack the frame's bytes must all be canonical (SDM Vol. 2A CALL: "IF
+    /// pushing 32 bytes on the stack would use a non-canonical address THEN #SS(NewSS selector)").
     func checkRoom(slots: Int, width: Int) throws(Fault) {
-        guard !is64 else { return }
+        if is64 {
+            let bytes = UInt64(slots * width)
+            guard isCanonical(sp &- bytes), isCanonical(sp &- 1) else {
+                throw Fault(.SS, code: faultCode, rule: rule,
+                            "pushing the \(bytes)-byte frame below RSP 0x\(String(sp, radix: 16)) would use a non-canonical address")
+            }
+            return
+        }
         let mask: UInt64 = ss.cache.big ? 0xFFFF_FFFF : 0xFFFF
         var probe = sp
         for _ in 0..<slots {
