@@ -702,14 +702,15 @@ func far9NoStackSwitchTraceWhenCallFaults(_ mode: MachineMode) {
     #expect(f.m.lastDelivery?.vector == 13)
 }
 
-@Test("FAR-9: the TSS limit must cover the whole SS0:ESP0 slot (bytes 4..11) for a privilege-raising CALL",
-      arguments: [UInt32(0x9), 0xA, 0xB])
+@Test("FAR-9: the TSS limit must cover SS0:ESP0 as read (bytes 4..9) for a privilege-raising CALL",
+      arguments: [UInt32(0x8), 0x9])
 func far9TSSSlotLimit(_ limit: UInt32) {
+    // Current SDM CALL: "IF (TSSstackAddress + 5) > current TSS limit THEN #TS(current TSS selector)".
     var f = CPUFixture(.ia32, cpl: 3)
     f.m.cpu.tr.cache.limit = limit
     let sel = f.addCallGate(to: Sel.kernelCode, offset: 0x3000, dpl: 3) | 3
     let r = f.run(.callFar(selector: sel, offset: 0))
-    if limit < 0xB {
+    if limit < 0x9 {
         expectFirst(r, Expected(.TS, UInt32(Sel.tss), "FAR-9"))
     } else {
         expectFirst(r, nil)

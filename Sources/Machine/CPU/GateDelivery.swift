@@ -356,22 +356,21 @@ extension Machine {
         noteCPLChange(from: oldCPL)
     }
 
-    /// Reads SSn:ESPn for a privilege raise from the current TSS (FAR-9, INT-7). The limit check covers
-    /// the whole 8-byte slot of a 32-bit TSS, ESPn and the padded SSn word (bytes 4+8n..11+8n: SDM Vol. 2A
-    /// CALL and INT n, "IF (TSSstackAddress + 7) > TSS limit THEN #TS(current TSS selector)"; Bochs
-    /// get_SS_ESP_from_TSS and QEMU get_ss_esp_from_tss alike), not only the 6 bytes read. A 16-bit TSS's
-    /// SPn, SSn words span bytes 2+4n..5+4n (TSSstackAddress + 3 in Bochs and QEMU; the SDM's "+ 4"
-    /// would reach into the next slot).
+    /// Reads SSn:ESPn for a privilege raise from the current TSS (FAR-9, INT-7). The limit check covers the
+    /// bytes read: ESPn and SSn, 4+8n..9+8n of a 32-bit TSS, and SPn, SSn, 2+4n..5+4n of a 16-bit one
+    /// (SDM Vol. 2A INT n and CALL: "IF (TSSstackAddress + 5) > current TSS limit THEN #TS", "+ 3" for a
+    /// 16-bit TSS). Older editions wrote "+ 7" (the whole 8-byte slot), which Bochs (get_SS_ESP_from_TSS)
+    /// and QEMU (get_ss_esp_from_tss) still check: with a TSS limit of 9 + 8n or 10 + 8n they raise #TS
+    /// where the current SDM, and the model, read the stack.
     func stackFromTSS(cpl n: UInt8, ext: Bool, rule: String) throws(Fault) -> (Selector, UInt64) {
         let extBit: UInt32 = ext ? 1 : 0
         let is16 = cpu.tr.cache.type == SystemType.tss16Available.rawValue || cpu.tr.cache.type == SystemType.tss16Busy.rawValue
         let spOffset = is16 ? 2 + 4 * Int(n) : 4 + 8 * Int(n)
         let ssOffset = is16 ? 4 + 4 * Int(n) : 8 + 8 * Int(n)
-        let slotEnd = is16 ? spOffset + 3 : spOffset + 7
-        guard cpu.tr.cache.usable, UInt64(slotEnd) <= UInt64(cpu.tr.cache.limit),
-              let sp = tssRead(offset: spOffset, size: is16 ? 2 : 4), let ss = tssRead(offset: ssOffset, size: 2) else {
+        guard cpu.tr.cache.usable, let sp = tssRead(offset: spOffset, size: is16 ? 2 : 4),
+              let ss = tssRead(offset: ssOffset, size: 2) else {
             throw Fault(.TS, code: UInt32(cpu.tr.selector & 0xFFFC) | extBit, rule: rule,
-                        "TSS field SS\(n):ESP\(n) (bytes 0x\(String(spOffset, radix: 16))..0x\(String(slotEnd, radix: 16))) lies beyond the TSS limit 0x\(String(cpu.tr.cache.limit, radix: 16))")
+                        "TSS field SS\(n):ESP\(n) (bytes 0x\(String(spOffset, radix: 16))..0x\(String(ssOffset + 1, radix: 16))) lies beyond the TSS limit 0x\(String(cpu.tr.cache.limit, radix: 16))")
         }
         return (Selector(UInt16(ss)), sp)
     }
