@@ -4,7 +4,10 @@
 // Order of checks (Bochs):  IDT limit -> gate type -> gate DPL (software only) -> gate present
 //   -> target CS (null, limit, code, DPL <= CPL, 64-bit in IA-32e, present)
 //   -> stack: inner privilege takes SSn:ESPn (legacy) or RSPn / ISTn (IA-32e) from the TSS
-//   -> push [SS, ESP,] EFLAGS, CS, EIP, [error code]  (IA-32e: always SS, RSP; 8 bytes each, RSP aligned to 16)
+//   -> every check before any push (SDM Vol. 2A INT n): legacy: the new SS, the room for the frame (#SS),
+//      the handler offset vs the CS limit (#GP); IA-32e: NewRSP canonical (#SS), the handler RIP canonical (#GP)
+//   -> push [SS, ESP,] EFLAGS, CS, EIP, [error code]  (IA-32e: always SS, RSP; 8 bytes each, RSP aligned to 16);
+//      the EFLAGS image of a fault-class exception has RF set (INT-15)
 //   -> load CS:EIP, clear TF NT RF VM, and IF for an interrupt gate.
 
 /// What kind of event is being delivered (INT-1); it decides the gate DPL check and EXT.
