@@ -672,12 +672,6 @@ func int10NewRSPCanonical(_ src: EventSource, _ c: NewRSPCase) {
 
 // MARK: The trace records a stack switch only when it happened
 
-struct SwitchTraceCase: Sendable, CustomTestStringConvertible {
-    var name: String
-    var mode: MachineMode
-    var testDescription: String { "\(mode) \(name)" }
-}
-
 @Test("INT-7/INT-10: a delivery that faults after reading the TSS stack records no stack switch; the #GP's does",
       arguments: MachineMode.allCases)
 func int10NoStackSwitchTraceWhenDeliveryFaults(_ mode: MachineMode) {
