@@ -712,3 +712,25 @@ func int7TSSSlotLimit(_ src: EventSource, _ limit: UInt32) {
         #expect(f.m.cpu[.rsp] == Addr.innerStack(0) - 20)
     }
 }
+
+// MARK: 16-bit stacks move SP only
+
+@Test("INT-8 / FAR-16: on a 16-bit stack (SS.B=0) the pushes and IRET's pops move SP; ESP[31:16] stay",
+      arguments: [false, true])
+func int8SixteenBitStackKeepsESPHigh(_ big: Bool) {
+    // SDM Vol. 1 §6.2.3: the stack segment's B flag makes stack accesses use SP (16-bit) or ESP (32-bit).
+    var f = CPUFixture(.ia32, cpl: 0)
+    let d = Descriptor.segment(base: 0x60000, limit: 0x1FFFF, type: 0x3, dpl: 0, present: true, long: false,
+                               big: big, granularity4K: false)
+    let sel = f.add(d)
+    f.m.cpu.ss = SegmentRegister(selector: sel, cache: d.cache)
+    f.m.cpu[.rsp] = 0x0001_0100
+    expectFirst(f.run(.int(v40)), nil)
+    #expect(f.m.cpu[.rsp] == 0x0001_00F4, "12 bytes below, ESP[31:16] kept")
+    let frame: UInt64 = 0x60000 + (big ? 0x1_00F4 : 0xF4)
+    #expect(f.stack(frame, 3, width: 4) == [Addr.code + 2, UInt64(Sel.kernelCode), RFLAGS.reserved1 | RFLAGS.if],
+            "the frame is at SS.base + \(big ? "ESP" : "SP")")
+    expectFirst(f.run(.iret(width: nil)), nil)
+    #expect(f.m.cpu[.rsp] == 0x0001_0100)
+    #expect(f.m.cpu.rip == Addr.code + 2)
+}
