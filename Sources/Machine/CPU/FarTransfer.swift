@@ -118,7 +118,6 @@ extension Machine {
             // new stack that page-faults is #PF there and #GP(0) here, as the SDM orders it.
             let n = t.dpl
             var cursor: StackCursor
-            let source: String
             let count = longMode ? 0 : Int(gate.paramCount)
             if longMode {
                 guard let sp = tssRead(offset: 4 + 8 * Int(n), size: 8) else {
@@ -130,13 +129,11 @@ extension Machine {
                 }
                 let ss = SegmentRegister(selector: UInt16(n), cache: .flat(code: false, dpl: n))
                 cursor = StackCursor(ss: ss, sp: sp, cpl: n, is64: true, faultCode: 0, rule: "FAR-11")
-                source = "TSS.RSP\(n)"
             } else {
                 let (ssSel, sp) = try stackFromTSS(cpl: n, ext: false, rule: "FAR-9")
                 let ssd = try checkNewStack(ssSel, cpl: n, ext: false, rule: "FAR-9")
                 cursor = StackCursor(ss: SegmentRegister(selector: ssSel.value, cache: ssd.cache), sp: sp, cpl: n,
                                      is64: false, faultCode: ssSel.errorCode, rule: "FAR-9")
-                source = "TSS.SS\(n):ESP\(n)"
             }
             let newSS = cursor.ss.selector, newSP = cursor.sp
             try cursor.checkRoom(slots: 4 + count, width: width)
@@ -159,7 +156,8 @@ extension Machine {
             try cursor.push(returnIP, width: width, on: &self)
             pushed += ["CS=0x\(String(cpu.cs.selector, radix: 16))", "EIP=0x\(String(returnIP, radix: 16))"]
             // The frame is on the new stack: the switch happened.
-            trace.record(.stackSwitch(ss: newSS, sp: newSP, source: source))
+            let long = longMode
+            trace.record(.stackSwitch(ss: newSS, sp: newSP, source: long ? "TSS.RSP\(n)" : "TSS.SS\(n):ESP\(n)"))
             cpu.ss = cursor.ss
             cpu.ss.selector = (cpu.ss.selector & 0xFFFC) | UInt16(n)
             cpu[.rsp] = cursor.sp

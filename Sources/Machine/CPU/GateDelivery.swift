@@ -261,7 +261,12 @@ extension Machine {
         }
 
         /// The new stack, recorded in the trace only once the frame is on it (the switch happened).
-        var switchedTo: (ss: UInt16, sp: UInt64, source: String)?
+        var switchedTo: (ss: UInt16, sp: UInt64)?
+        /// The TSS field the new stack comes from (spelt out only for the trace and fault messages).
+        let long = longMode, istIndex = gate.ist
+        func stackField() -> String {
+            long ? (istIndex != 0 ? "IST\(istIndex)" : "RSP\(newCPL)") : "SS\(newCPL):ESP\(newCPL)"
+        }
         if longMode {
             // INT-10, in the order of the SDM's INT n pseudo-code (Vol. 2A, IA-32e branches of
             // INTER-/INTRA-PRIVILEGE-LEVEL-INTERRUPT): NewRSP from ISTn or RSPn (#TS(TR+EXT) beyond the TSS
@@ -275,17 +280,16 @@ extension Machine {
             var newSS = cpu.ss
             let ist = gate.ist
             if ist != 0 || inner {
-                let field = ist != 0 ? "IST\(ist)" : "RSP\(newCPL)"
                 let offset = ist != 0 ? 0x24 + 8 * (Int(ist) - 1) : 4 + 8 * Int(newCPL)
                 guard let sp = tssRead(offset: offset, size: 8) else {
                     throw Fault(.TS, code: UInt32(cpu.tr.selector & 0xFFFC) | extBit, rule: "INT-10",
-                                "TSS field \(field) (bytes 0x\(String(offset, radix: 16))..0x\(String(offset + 7, radix: 16))) lies beyond the TSS limit")
+                                "TSS field \(stackField()) (bytes 0x\(String(offset, radix: 16))..0x\(String(offset + 7, radix: 16))) lies beyond the TSS limit")
                 }
                 guard isCanonical(sp) else {
-                    throw Fault(.SS, code: extBit, rule: "INT-10", "stack pointer 0x\(String(sp, radix: 16)) from TSS.\(field) is not canonical")
+                    throw Fault(.SS, code: extBit, rule: "INT-10", "stack pointer 0x\(String(sp, radix: 16)) from TSS.\(stackField()) is not canonical")
                 }
                 newSP = sp
-                switchedTo = (UInt16(newCPL), sp, "TSS.\(field)")
+                switchedTo = (UInt16(newCPL), sp)
             } else {
                 guard isCanonical(newSP) else {
                     throw Fault(.SS, code: extBit, rule: "INT-10", "the current RSP 0x\(String(newSP, radix: 16)) is not canonical")
@@ -318,7 +322,7 @@ extension Machine {
                 cursor = StackCursor(ss: newSS, sp: sp, cpl: newCPL, is64: false, faultCode: ssSel.errorCode | extBit, rule: "INT-7")
                 try cursor.checkRoom(slots: 5 + errorSlots, width: width)
                 try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6", code: extBit)
-                switchedTo = (ssSel.value, sp, "TSS.SS\(newCPL):ESP\(newCPL)")
+                switchedTo = (ssSel.value, sp)
                 let oldSS = UInt64(cpu.ss.selector), oldSP = cpu[.rsp] & 0xFFFF_FFFF
                 try push("SS", oldSS, width: width)
                 try push("ESP", oldSP, width: width)
@@ -338,7 +342,7 @@ extension Machine {
         // The frame is on the new stack: the switch happened (a fault above leaves the old stack in place).
         if let to = switchedTo {
             switched = true
-            trace.record(.stackSwitch(ss: to.ss, sp: to.sp, source: to.source))
+            trace.record(.stackSwitch(ss: to.ss, sp: to.sp, source: "TSS." + stackField()))
         }
         // Commit: CS:EIP, CPL, flags (INT-9).
         cpu[.rsp] = cursor.sp
