@@ -617,3 +617,103 @@ func far16IretdIn64BitModeSameLevel() {
     #expect(f.m.cpu[.rsp] == 0x7000, "five dwords popped: EIP, CS, EFLAGS, ESP, SS")
     #expect(f.m.cpu.ss.selector == ss)
 }
+
+// MARK: Order of the CALL checks (SDM Vol. 2A CALL pseudo-code)
+
+/// A small expand-up stack segment of DPL `dpl` at base 0x60000 (limit 0xFFF, byte granular).
+private func smallStack(_ f: inout CPUFixture, dpl: UInt8) -> (UInt16, Descriptor) {
+    let d = Descriptor.segment(base: 0x60000, limit: 0xFFF, type: 0x3, dpl: dpl, present: true, long: false,
+                               big: true, granularity4K: false)
+    return (f.add(d), d)
+}
+
+struct CallOrderCase: Sendable, CustomTestStringConvertible {
+    var name: String
+    var cpl: UInt8
+    /// A call gate (else a direct far CALL to the small code segment).
+    var gate: Bool
+    var params: UInt8 = 0
+    /// Where the room runs out: the new (TSS) stack, the current stack, or the caller's stack the
+    /// parameters are copied from.
+    var where_: String
+    var expected: Expected
+    var testDescription: String { name }
+}
+
+private let callOrderCases: [CallOrderCase] = [
+    // MORE-PRIVILEGE: "IF new stack does not have room for parameters plus 16 bytes THEN #SS(NewSS)" is
+    // checked before "IF CallGate(InstructionPointer) not within new code-segment limit THEN #GP(0)".
+    CallOrderCase(name: "gate to inner level: no room on the new stack and a bad offset -> #SS(new SS) first, nothing written",
+                  cpl: 3, gate: true, where_: "new", expected: Expected(.SS, 0x58, "FAR-9")),
+    // The parameters are read from the caller's stack while they are pushed, after the offset check.
+    CallOrderCase(name: "gate to inner level: parameters beyond the caller's stack and a bad offset -> #GP(0) first",
+                  cpl: 3, gate: true, params: 2, where_: "caller", expected: Expected(.GP, 0, "FAR-9")),
+    // SAME-PRIVILEGE: "IF stack does not have room for 8 bytes THEN #SS(0)" before the offset check.
+    CallOrderCase(name: "gate at the same level: no room and a bad offset -> #SS(0) first, nothing written",
+                  cpl: 0, gate: true, where_: "current", expected: Expected(.SS, 0, "FAR-10")),
+    // Direct CALL: "IF stack not large enough for a 6-byte return address THEN #SS(0)" before "IF tempEIP
+    // outside new code segment limit THEN #GP(0)" (Bochs: the pushes before branch_far).
+    CallOrderCase(name: "direct far CALL: no room and a bad offset -> #SS(0) first, nothing written",
+                  cpl: 0, gate: false, where_: "current", expected: Expected(.SS, 0, "FAR-4")),
+]
+
+@Test("FAR-4/9/10: CALL checks the stack's room before the target offset, and pushes only after both",
+      arguments: callOrderCases)
+func far9RoomBeforeOffsetBeforePushes(_ c: CallOrderCase) {
+    var f = CPUFixture(.ia32, cpl: c.cpl)
+    let smallCS = f.add(CPUFixture.code(dpl: 0, limit: 0xFFF, g: false))  // 0x50: offset 0x3000 lies beyond it
+    let (ssSel, ss) = smallStack(&f, dpl: c.cpl == 3 && c.where_ == "new" ? 0 : c.cpl)
+    switch c.where_ {
+    case "new":
+        // TSS.SS0:ESP0 = small:8: room for two dwords, the frame needs four.
+        f.tssWrite(4, 8, 4)
+        f.tssWrite(8, UInt64(ssSel), 2)
+    case "current":
+        f.m.cpu.ss = SegmentRegister(selector: ssSel | UInt16(c.cpl), cache: ss.cache)
+        f.m.cpu[.rsp] = 4  // room for one dword, the return address needs two
+    default:
+        // The caller's stack holds one dword below its limit: the second parameter lies beyond it.
+        f.m.cpu.ss = SegmentRegister(selector: ssSel | 3, cache: ss.cache)
+        f.m.cpu[.rsp] = 0xFFC
+    }
+    let sel = c.gate ? f.addCallGate(to: smallCS, offset: 0x3000, dpl: 3, params: c.params) | UInt16(c.cpl) : smallCS
+    let r = f.run(.callFar(selector: sel, offset: 0x3000))
+    expectFirst(r, c.expected)
+    if c.where_ != "caller" {
+        #expect(f.read(0x60000, 8) == 0, "no slot of the frame was written before the fault")
+    }
+}
+
+@Test("FAR-9/FAR-11: a CALL through a gate that faults after reading the TSS stack records no stack switch",
+      arguments: MachineMode.allCases)
+func far9NoStackSwitchTraceWhenCallFaults(_ mode: MachineMode) {
+    var f = CPUFixture(mode, cpl: 3)
+    let sel: UInt16
+    if mode == .x86_64 {
+        sel = f.addCallGate(to: Sel.kernelCode, offset: 0x0000_8000_0000_0000, dpl: 3) | 3
+    } else {
+        let small = f.add(CPUFixture.code(dpl: 0, limit: 0xFFF, g: false))
+        sel = f.addCallGate(to: small, offset: 0x3000, dpl: 3) | 3
+    }
+    let r = f.run(.callFar(selector: sel, offset: 0))
+    expectFirst(r, Expected(.GP, 0, mode == .x86_64 ? "FAR-11" : "FAR-9"))
+    let switches = f.m.trace.events.filter { if case .stackSwitch = $0 { return true } else { return false } }
+    #expect(switches.count == 1, "only the #GP's delivery switched stacks")
+    #expect(f.m.lastDelivery?.vector == 13)
+}
+
+@Test("FAR-9: the TSS limit must cover SS0:ESP0 as read (bytes 4..9) for a privilege-raising CALL",
+      arguments: [UInt32(0x8), 0x9])
+func far9TSSSlotLimit(_ limit: UInt32) {
+    // Current SDM CALL: "IF (TSSstackAddress + 5) > current TSS limit THEN #TS(current TSS selector)".
+    var f = CPUFixture(.ia32, cpl: 3)
+    f.m.cpu.tr.cache.limit = limit
+    let sel = f.addCallGate(to: Sel.kernelCode, offset: 0x3000, dpl: 3) | 3
+    let r = f.run(.callFar(selector: sel, offset: 0))
+    if limit < 0x9 {
+        expectFirst(r, Expected(.TS, UInt32(Sel.tss), "FAR-9"))
+    } else {
+        expectFirst(r, nil)
+        #expect(f.m.cpu.cpl == 0)
+    }
+}

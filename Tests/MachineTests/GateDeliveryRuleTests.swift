@@ -309,7 +309,8 @@ func int7InnerFrameWithCode() {
     #expect(faultList(r) == ["GP(1f8)"])
     let sp = Addr.innerStack(0) - 24
     #expect(f.m.cpu[.rsp] == sp)
-    #expect(f.stack(sp, 6, width: 4) == [0x1F8, Addr.code, UInt64(Sel.userCode), flags, Addr.userStack, UInt64(Sel.userData)])
+    // INT-15: the #GP is a fault: RF is set in the pushed EFLAGS.
+    #expect(f.stack(sp, 6, width: 4) == [0x1F8, Addr.code, UInt64(Sel.userCode), flags | RFLAGS.rf, Addr.userStack, UInt64(Sel.userData)])
 }
 
 @Test("INT-7: inner privilege to ring 1 uses SS1:ESP1")
@@ -369,7 +370,7 @@ func int8SamePrivilege(_ withCode: Bool) {
     if withCode {
         _ = f.run(.movToSegment(.ds, 0x1F8))
         #expect(f.m.cpu[.rsp] == sp0 - 16)
-        #expect(f.stack(sp0 - 16, 4, width: 4) == [0x1F8, Addr.code, UInt64(Sel.kernelCode), flags])
+        #expect(f.stack(sp0 - 16, 4, width: 4) == [0x1F8, Addr.code, UInt64(Sel.kernelCode), flags | RFLAGS.rf], "INT-15: RF for a fault")
     } else {
         expectFirst(f.run(.int(v40)), nil)
         #expect(f.m.cpu[.rsp] == sp0 - 12)
@@ -417,9 +418,9 @@ func int9Flags(_ c: FlagsCase) {
     #expect((flags & RFLAGS.if != 0) == !interrupt)
     #expect(flags & (RFLAGS.tf | RFLAGS.nt | RFLAGS.rf | RFLAGS.vm) == 0)
     #expect(flags & (RFLAGS.ac | RFLAGS.cf) == RFLAGS.ac | RFLAGS.cf, "other flags kept")
-    // The pushed EFLAGS is the value before delivery.
+    // The pushed EFLAGS is the value before delivery, but for RF, which INT n cleared at its start (INT-15).
     let w = c.mode == .x86_64 ? 8 : (c.type.rawValue < 8 ? 2 : 4)
-    #expect(f.read(f.m.cpu[.rsp] + UInt64(2 * w), w) == before & (w == 2 ? 0xFFFF : ~0))
+    #expect(f.read(f.m.cpu[.rsp] + UInt64(2 * w), w) == before & ~RFLAGS.rf & (w == 2 ? 0xFFFF : ~0))
 }
 
 // MARK: INT-10 64-bit delivery
@@ -480,7 +481,8 @@ func int10ErrorCode() {
     _ = f.run(.movToSegment(.ds, 0x1FB))
     let sp = Addr.innerStack(0) - 48
     #expect(f.m.cpu[.rsp] == sp)
-    #expect(f.stack(sp, 6, width: 8) == [0x1F8, Addr.code, UInt64(Sel.userCode), flags, Addr.userStack, UInt64(Sel.userData)])
+    #expect(f.stack(sp, 6, width: 8) == [0x1F8, Addr.code, UInt64(Sel.userCode), flags | RFLAGS.rf, Addr.userStack, UInt64(Sel.userData)],
+            "INT-15: RF for a fault")
 }
 
 @Test("INT-10: a non-canonical RSP0 / IST from the TSS is #SS", arguments: [UInt8(0), 3])
@@ -617,4 +619,118 @@ func int6RoomCheckedBeforeOffset(_ src: EventSource, _ inner: Bool) {
     #expect(r.faults.first?.vector == .SS)
     #expect(r.faults.first?.errorCode == (inner ? UInt32(sel & 0xFFFC) : 0) | ext(src))
     #expect(r.faults.first?.rule == (inner ? "INT-7" : "INT-8"))
+}
+
+// MARK: Order of the IA-32e checks (SDM Vol. 2A INT n pseudo-code)
+
+@Test("INT-10: a non-canonical handler RIP is #GP(0+EXT) before anything is pushed on the new stack",
+      arguments: EventSource.allCases, [UInt8(0), 3])
+func int10RIPCheckedBeforePushes(_ src: EventSource, _ cpl: UInt8) {
+    // SDM: "IF instruction pointer from IDT gate contains a non-canonical address THEN #GP(EXT)" comes
+    // before "RSP := NewRSP & FFFFFFFFFFFFFFF0H" and the pushes. IST1 gives the vector a stack of its
+    // own, so the #GP (delivered through RSP0 or the current stack) cannot hide what was written there.
+    var f = CPUFixture(.x86_64, cpl: cpl)
+    f.setGate(v40, offset: 0x0000_8000_0000_0000, dpl: 3, ist: 1)
+    let r = fire(&f, v40, src)
+    expectFirst(r, Expected(.GP, ext(src), "INT-6"))
+    #expect(r.delivery == .delivered(vector: 13))
+    #expect(f.stack(Addr.ist(1) - 40, 5, width: 8) == [0, 0, 0, 0, 0], "nothing pushed on the IST1 stack")
+}
+
+struct NewRSPCase: Sendable, CustomTestStringConvertible {
+    var name: String
+    var cpl: UInt8
+    var rsp: UInt64 = 0
+    var ist: UInt8 = 0
+    var tssRSP0: UInt64? = nil
+    var tssIST1: UInt64? = nil
+    var badRIP: Bool
+    var testDescription: String { name + (badRIP ? ", handler RIP also non-canonical" : "") }
+}
+
+private let newRSPCases: [NewRSPCase] = [false, true].flatMap { bad in [
+    // The pushes below RSP & ~0xF = 0x0000_8000_0000_0000 would land on canonical addresses: only the
+    // check of NewRSP itself refuses them.
+    NewRSPCase(name: "same privilege, current RSP non-canonical", cpl: 0, rsp: 0x0000_8000_0000_0008, badRIP: bad),
+    NewRSPCase(name: "CPL 3 -> 0, TSS.RSP0 non-canonical", cpl: 3, tssRSP0: 0x0000_8000_0000_0008, badRIP: bad),
+    NewRSPCase(name: "IST1 non-canonical", cpl: 0, rsp: 0x40000, ist: 1, tssIST1: 0xFFFF_0000_0000_0000, badRIP: bad),
+] }
+
+@Test("INT-10: a non-canonical NewRSP (RSPn, ISTn or the current RSP) is #SS(0+EXT), checked before the handler RIP",
+      arguments: EventSource.allCases, newRSPCases)
+func int10NewRSPCanonical(_ src: EventSource, _ c: NewRSPCase) {
+    var f = CPUFixture(.x86_64, cpl: c.cpl)
+    if c.cpl == 0 { f.m.cpu[.rsp] = c.rsp }
+    if let v = c.tssRSP0 { f.tssWrite(4, v, 8) }
+    if let v = c.tssIST1 { f.tssWrite(0x24, v, 8) }
+    f.setGate(v40, offset: c.badRIP ? 0x0000_8000_0000_0000 : Addr.handler(v40), dpl: 3, ist: c.ist)
+    f.setGate(12, ist: 2)  // the #SS is delivered on a good stack
+    let r = fire(&f, v40, src)
+    expectFirst(r, Expected(.SS, ext(src), "INT-10"))
+    #expect(r.delivery == .delivered(vector: 12))
+}
+
+// MARK: The trace records a stack switch only when it happened
+
+@Test("INT-7/INT-10: a delivery that faults after reading the TSS stack records no stack switch; the #GP's does",
+      arguments: MachineMode.allCases)
+func int10NoStackSwitchTraceWhenDeliveryFaults(_ mode: MachineMode) {
+    var f = CPUFixture(mode, cpl: 3)
+    if mode == .x86_64 {
+        f.setGate(v40, offset: 0x0000_8000_0000_0000, dpl: 3)
+    } else {
+        let small = f.add(CPUFixture.code(dpl: 0, limit: 0xFFF, g: false))
+        f.setGate(v40, selector: small, offset: 0x2000, dpl: 3)
+    }
+    let r = f.run(.int(v40))
+    #expect(r.faults.map(\.vector) == [.GP])
+    let events = f.m.trace.events
+    let switches = events.indices.filter { if case .stackSwitch = events[$0] { return true } else { return false } }
+    let fault = events.firstIndex { if case .fault = $0 { return true } else { return false } }
+    #expect(switches.count == 1, "only the #GP's delivery switched stacks: \(events)")
+    if let s = switches.first, let fault { #expect(s > fault, "the switch recorded is the #GP's") }
+    #expect(f.m.lastDelivery?.vector == 13)
+    #expect(f.m.lastDelivery?.stackSwitch == true)
+}
+
+// MARK: TSS stack slot limit (INT-7, FAR-9)
+
+@Test("INT-7: the TSS limit must cover SS0:ESP0 as read, bytes 4..9 of a 32-bit TSS (#TS(TR+EXT))",
+      arguments: EventSource.allCases, [UInt32(0x8), 0x9])
+func int7TSSSlotLimit(_ src: EventSource, _ limit: UInt32) {
+    // Current SDM INT n: "IF (TSSstackAddress + 5) > current TSS limit THEN #TS(error_code(current TSS
+    // selector,0,EXT))" with TSSstackAddress = 8*DPL + 4. (Older editions, Bochs and QEMU: + 7, so a
+    // limit of 9 would be #TS there; the model follows the current SDM.)
+    var f = CPUFixture(.ia32, cpl: 3)
+    f.m.cpu.tr.cache.limit = limit
+    f.setGate(v40, dpl: 3)
+    let r = fire(&f, v40, src)
+    if limit < 0x9 {
+        expectFirst(r, Expected(.TS, UInt32(Sel.tss) | ext(src), "INT-7"))
+    } else {
+        expectFirst(r, nil)
+        #expect(f.m.cpu[.rsp] == Addr.innerStack(0) - 20)
+    }
+}
+
+// MARK: 16-bit stacks move SP only
+
+@Test("INT-8 / FAR-16: on a 16-bit stack (SS.B=0) the pushes and IRET's pops move SP; ESP[31:16] stay",
+      arguments: [false, true])
+func int8SixteenBitStackKeepsESPHigh(_ big: Bool) {
+    // SDM Vol. 1 §6.2.3: the stack segment's B flag makes stack accesses use SP (16-bit) or ESP (32-bit).
+    var f = CPUFixture(.ia32, cpl: 0)
+    let d = Descriptor.segment(base: 0x60000, limit: 0x1FFFF, type: 0x3, dpl: 0, present: true, long: false,
+                               big: big, granularity4K: false)
+    let sel = f.add(d)
+    f.m.cpu.ss = SegmentRegister(selector: sel, cache: d.cache)
+    f.m.cpu[.rsp] = 0x0001_0100
+    expectFirst(f.run(.int(v40)), nil)
+    #expect(f.m.cpu[.rsp] == 0x0001_00F4, "12 bytes below, ESP[31:16] kept")
+    let frame: UInt64 = 0x60000 + (big ? 0x1_00F4 : 0xF4)
+    #expect(f.stack(frame, 3, width: 4) == [Addr.code + 2, UInt64(Sel.kernelCode), RFLAGS.reserved1 | RFLAGS.if],
+            "the frame is at SS.base + \(big ? "ESP" : "SP")")
+    expectFirst(f.run(.iret(width: nil)), nil)
+    #expect(f.m.cpu[.rsp] == 0x0001_0100)
+    #expect(f.m.cpu.rip == Addr.code + 2)
 }

@@ -433,6 +433,15 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
                        "error code=0x5 (IRET pops them back, after the handler removes the error code)"] {
             #expect(p.stdout.contains(phrase), "missing: \(phrase)")
         }
+        // The #GP raised while delivering an INT n is an exception: its gate is not checked against CPL (INT-2),
+        // and no stack switch is told for the INT n whose delivery faulted.
+        let d = try CLI.run(["explain", "scenarios/protection/delivery-order.yaml", "--scenario",
+                             "x86_64-handler-rip-checked-before-the-pushes"])
+        #expect(d.status == 0)
+        #expect(d.stdout.contains("IDT entry 0xd (#GP): a present interrupt gate of DPL 0; an exception or external interrupt is not checked against the gate's DPL"),
+                "\(d.stdout)")
+        #expect(!d.stdout.contains("a software interrupt needs CPL <= gate DPL, and CPL 3 <= 0"))
+        #expect(!d.stdout.contains("stack switch: the new stack is"))
         let k = try CLI.run(["explain", "scenarios/examples/parent-waits-for-child.yaml"])
         for phrase in ["system call dispatch", "schedule() runs (blocking): the task blocked", "context switch shell -> shell-child"] {
             #expect(k.stdout.contains(phrase), "missing: \(phrase)")

@@ -60,6 +60,9 @@ extension Machine {
     mutating func executeInstruction(_ instruction: Instruction) -> ExecutionResult {
         var result = ExecutionResult()
         guard !shutdown else { return result }
+        // INT-15: RF is cleared at the start of every instruction (the model has no instruction
+        // breakpoints to check first); IRET and a task switch may load it again from their image.
+        cpu.rflags &= ~RFLAGS.rf
         let ip = cpu.rip
         let next = addressAfter(instruction)
         do throws(Fault) {

@@ -24,9 +24,13 @@ extension Machine {
             try checkCodeSegment(d, sel, rpl: sel.rpl, cpl: cpu.cpl, rule: "FAR-2")
             var cache = d.cache
             if !longMode { cache.long = false }
+            // SDM Vol. 2A CALL (CONFORMING-/NONCONFORMING-CODE-SEGMENT): "IF stack not large enough for a
+            // 6-byte return address THEN #SS(0)" comes before the offset check (#GP(0)); Bochs likewise
+            // writes the return address before branch_far.
+            var st = currentStack(rule: "FAR-4")
+            if kind == .call { try st.checkRoom(slots: 2, width: farWidth) }
             try checkBranchTarget(offset, cache: cache, rule: "FAR-2")
             if kind == .call {
-                var st = currentStack(rule: "FAR-4")
                 try st.push(UInt64(cpu.cs.selector), width: farWidth, on: &self)
                 try st.push(returnIP, width: farWidth, on: &self)
                 cpu[.rsp] = st.sp
@@ -106,33 +110,40 @@ extension Machine {
         let width = longMode ? 8 : (is32 ? 4 : 2)
         var pushed: [String] = []
         if !t.isConforming && t.dpl < cpl {
-            // FAR-9 / FAR-11: privilege-raising CALL, stack from the TSS.
+            // FAR-9 / FAR-11: privilege-raising CALL, stack from the TSS. Order of the SDM's CALL pseudo-code
+            // (Vol. 2A, MORE-PRIVILEGE): the new stack's checks (#TS/#SS), its room for the parameters plus
+            // SS, ESP, CS, EIP (#SS(NewSS selector); 64-bit: the 32 bytes must be canonical), then the gate's
+            // offset against the new CS (#GP(0)), and only then the pushes (paging: #PF) and the copy of the
+            // parameters. Bochs (call_gate) writes the new stack before its EIP check, so a bad offset with a
+            // new stack that page-faults is #PF there and #GP(0) here, as the SDM orders it.
             let n = t.dpl
             var cursor: StackCursor
+            let count = longMode ? 0 : Int(gate.paramCount)
             if longMode {
                 guard let sp = tssRead(offset: 4 + 8 * Int(n), size: 8) else {
                     throw Fault(.TS, code: UInt32(cpu.tr.selector & 0xFFFC), rule: "FAR-11", "TSS.RSP\(n) lies beyond the TSS limit")
                 }
+                // Bochs and QEMU both refuse a non-canonical RSPn itself (get_RSP_from_TSS / get_rsp_from_tss).
                 guard isCanonical(sp) else {
                     throw Fault(.SS, code: 0, rule: "FAR-11", "TSS.RSP\(n) 0x\(String(sp, radix: 16)) is not canonical")
                 }
                 let ss = SegmentRegister(selector: UInt16(n), cache: .flat(code: false, dpl: n))
                 cursor = StackCursor(ss: ss, sp: sp, cpl: n, is64: true, faultCode: 0, rule: "FAR-11")
-                trace.record(.stackSwitch(ss: UInt16(n), sp: sp, source: "TSS.RSP\(n)"))
             } else {
                 let (ssSel, sp) = try stackFromTSS(cpl: n, ext: false, rule: "FAR-9")
                 let ssd = try checkNewStack(ssSel, cpl: n, ext: false, rule: "FAR-9")
                 cursor = StackCursor(ss: SegmentRegister(selector: ssSel.value, cache: ssd.cache), sp: sp, cpl: n,
                                      is64: false, faultCode: ssSel.errorCode, rule: "FAR-9")
-                trace.record(.stackSwitch(ss: ssSel.value, sp: sp, source: "TSS.SS\(n):ESP\(n)"))
             }
+            let newSS = cursor.ss.selector, newSP = cursor.sp
+            try cursor.checkRoom(slots: 4 + count, width: width)
+            try checkBranchTarget(offset, cache: t.cache, rule: longMode ? "FAR-11" : "FAR-9")
             let oldSS = UInt64(cpu.ss.selector), oldSP = cpu[.rsp]
             try cursor.push(oldSS, width: width, on: &self)
             try cursor.push(longMode ? oldSP : oldSP & 0xFFFF_FFFF, width: width, on: &self)
             pushed += ["SS=0x\(String(oldSS, radix: 16))", "ESP=0x\(String(oldSP, radix: 16))"]
-            if !longMode {
+            if count > 0 {
                 // Copy `params` parameters from the old stack (read at the old CPL), last first.
-                let count = Int(gate.paramCount)
                 var old = currentStack(rule: "FAR-9")
                 var params: [UInt64] = []
                 for _ in 0..<count { params.append(try old.pop(width: width, on: &self)) }
@@ -144,7 +155,9 @@ extension Machine {
             try cursor.push(UInt64(cpu.cs.selector), width: width, on: &self)
             try cursor.push(returnIP, width: width, on: &self)
             pushed += ["CS=0x\(String(cpu.cs.selector, radix: 16))", "EIP=0x\(String(returnIP, radix: 16))"]
-            try checkBranchTarget(offset, cache: t.cache, rule: "FAR-9")
+            // The frame is on the new stack: the switch happened.
+            let long = longMode
+            trace.record(.stackSwitch(ss: newSS, sp: newSP, source: long ? "TSS.RSP\(n)" : "TSS.SS\(n):ESP\(n)"))
             cpu.ss = cursor.ss
             cpu.ss.selector = (cpu.ss.selector & 0xFFFC) | UInt16(n)
             cpu[.rsp] = cursor.sp
@@ -158,12 +171,14 @@ extension Machine {
             noteCPLChange(from: cpl)
             return
         }
-        // FAR-10: same privilege (conforming target, or DPL == CPL).
+        // FAR-10: same privilege (conforming target, or DPL == CPL). SDM CALL, SAME-PRIVILEGE: room for
+        // CS, EIP (#SS(0)) before the offset check (#GP(0)), then the pushes.
         try checkCodeSegment(t, tsel, rpl: 0, cpl: cpl, rule: "FAR-10")
         var st = currentStack(rule: "FAR-10")
+        try st.checkRoom(slots: 2, width: width)
+        try checkBranchTarget(offset, cache: t.cache, rule: "FAR-10")
         try st.push(UInt64(cpu.cs.selector), width: width, on: &self)
         try st.push(returnIP, width: width, on: &self)
-        try checkBranchTarget(offset, cache: t.cache, rule: "FAR-10")
         cpu[.rsp] = st.sp
         cpu.cs = SegmentRegister(selector: (tsel.value & 0xFFFC) | UInt16(cpl), cache: t.cache)
         cpu.rip = offset
@@ -225,7 +240,7 @@ extension Machine {
         // IRETW with 4- and 2-byte slots); elsewhere, and for a far return, only on a privilege change (SDM
         // Vol. 2A IRET pseudo-code "IF instruction began in 64-Bit Mode", §6.14.3; Bochs long_iret).
         let popsStack = outer || (flags != nil && in64BitMode)
-        st.sp = st.sp &+ extra
+        st.sp = st.is64 ? st.sp &+ extra : StackCursor.step(st.sp, by: extra, big: st.ss.cache.big)
         var newSS = cpu.ss
         var newSP = st.sp
         if popsStack {

@@ -4,7 +4,10 @@
 // Order of checks (Bochs):  IDT limit -> gate type -> gate DPL (software only) -> gate present
 //   -> target CS (null, limit, code, DPL <= CPL, 64-bit in IA-32e, present)
 //   -> stack: inner privilege takes SSn:ESPn (legacy) or RSPn / ISTn (IA-32e) from the TSS
-//   -> push [SS, ESP,] EFLAGS, CS, EIP, [error code]  (IA-32e: always SS, RSP; 8 bytes each, RSP aligned to 16)
+//   -> every check before any push (SDM Vol. 2A INT n): legacy: the new SS, the room for the frame (#SS),
+//      the handler offset vs the CS limit (#GP); IA-32e: NewRSP canonical (#SS), the handler RIP canonical (#GP)
+//   -> push [SS, ESP,] EFLAGS, CS, EIP, [error code]  (IA-32e: always SS, RSP; 8 bytes each, RSP aligned to 16);
+//      the EFLAGS image of a fault-class exception has RF set (INT-15)
 //   -> load CS:EIP, clear TF NT RF VM, and IF for an interrupt gate.
 
 /// What kind of event is being delivered (INT-1); it decides the gate DPL check and EXT.
@@ -34,6 +37,11 @@ public struct InterruptEvent: Sendable, Equatable {
     public var errorCode: UInt32?
     /// The EIP/RIP to save: the faulting instruction for faults, the next one for traps and INT n (INT-12).
     public var returnIP: UInt64
+
+    /// INT-15: a fault-class exception sets RF in the EFLAGS image it saves (SDM Vol. 3A §17.3.1.1).
+    public var setsResumeFlag: Bool {
+        source == .exception && ExceptionVector(rawValue: vector)?.setsResumeFlag == true
+    }
 
     public init(vector: UInt8, source: InterruptSource, errorCode: UInt32? = nil, returnIP: UInt64) {
         self.vector = vector
@@ -168,6 +176,10 @@ extension Machine {
 
     /// One delivery attempt through the IDT (INT-2..INT-10). Throws the fault that stopped it.
     public mutating func deliver(_ event: InterruptEvent) throws(Fault) {
+        // INT-15: RF is set in EFLAGS itself before the delivery, as Bochs's exception() does, so that the
+        // image pushed on the stack (or saved in the old TSS by a task gate) has it, and so that a delivery
+        // that fails leaves it set for the exception delivered next; the handler is entered with RF clear (INT-9).
+        if event.setsResumeFlag { cpu.rflags |= RFLAGS.rf }
         let vector = event.vector
         let ext = event.source.ext
         let idtCode = idtErrorCode(vector, ext: ext)
@@ -248,24 +260,42 @@ extension Machine {
             pushed.append(PushedValue(name, v))
         }
 
+        /// The new stack, recorded in the trace only once the frame is on it (the switch happened).
+        var switchedTo: (ss: UInt16, sp: UInt64)?
+        /// The TSS field the new stack comes from (spelt out only for the trace and fault messages).
+        let long = longMode, istIndex = gate.ist
+        func stackField() -> String {
+            long ? (istIndex != 0 ? "IST\(istIndex)" : "RSP\(newCPL)") : "SS\(newCPL):ESP\(newCPL)"
+        }
         if longMode {
-            // INT-10: IST, or RSPn on a privilege change; SS becomes null with RPL = new CPL.
+            // INT-10, in the order of the SDM's INT n pseudo-code (Vol. 2A, IA-32e branches of
+            // INTER-/INTRA-PRIVILEGE-LEVEL-INTERRUPT): NewRSP from ISTn or RSPn (#TS(TR+EXT) beyond the TSS
+            // limit), else the current RSP; "IF NewRSP contains a non-canonical address THEN #SS(EXT)"
+            // (error code: null selector); "IF instruction pointer from IDT gate contains a non-canonical
+            // address THEN #GP(EXT)"; only then RSP := NewRSP & ~0xF and the pushes (paging: #PF; a push
+            // address that leaves the canonical range: #SS(EXT)). Bochs makes the RIP check after the
+            // pushes (branch_far) and reports a non-canonical TSS stack as #SS(old SS selector); QEMU as
+            // #SS(0): the SDM is followed.
             var newSP = cpu[.rsp]
             var newSS = cpu.ss
-            let ist = high == 0 && gate.ist == 0 ? 0 : gate.ist
+            let ist = gate.ist
             if ist != 0 || inner {
                 let offset = ist != 0 ? 0x24 + 8 * (Int(ist) - 1) : 4 + 8 * Int(newCPL)
                 guard let sp = tssRead(offset: offset, size: 8) else {
                     throw Fault(.TS, code: UInt32(cpu.tr.selector & 0xFFFC) | extBit, rule: "INT-10",
-                                "TSS field \(ist != 0 ? "IST\(ist)" : "RSP\(newCPL)") lies beyond the TSS limit")
+                                "TSS field \(stackField()) (bytes 0x\(String(offset, radix: 16))..0x\(String(offset + 7, radix: 16))) lies beyond the TSS limit")
                 }
                 guard isCanonical(sp) else {
-                    throw Fault(.SS, code: extBit, rule: "INT-10", "stack pointer 0x\(String(sp, radix: 16)) from the TSS is not canonical")
+                    throw Fault(.SS, code: extBit, rule: "INT-10", "stack pointer 0x\(String(sp, radix: 16)) from TSS.\(stackField()) is not canonical")
                 }
                 newSP = sp
-                switched = true
-                trace.record(.stackSwitch(ss: UInt16(newCPL), sp: sp, source: ist != 0 ? "TSS.IST\(ist)" : "TSS.RSP\(newCPL)"))
+                switchedTo = (UInt16(newCPL), sp)
+            } else {
+                guard isCanonical(newSP) else {
+                    throw Fault(.SS, code: extBit, rule: "INT-10", "the current RSP 0x\(String(newSP, radix: 16)) is not canonical")
+                }
             }
+            try checkBranchTarget(gate.gateOffset | (high & 0xFFFF_FFFF) << 32, cache: cs.cache, rule: "INT-6", code: extBit)
             if inner {
                 newSS = SegmentRegister(selector: UInt16(newCPL), cache: .flat(code: false, dpl: newCPL))
             }
@@ -278,7 +308,6 @@ extension Machine {
             try push("CS", oldCS, width: 8)
             try push("RIP", event.returnIP, width: 8)
             if let code = event.errorCode { try push("error code", UInt64(code), width: 8) }
-            try checkBranchTarget(gate.gateOffset | (high & 0xFFFF_FFFF) << 32, cache: cs.cache, rule: "INT-6", code: extBit)
             cpu.ss = newSS
         } else {
             // Legacy: the new stack's checks, then its room for the whole frame (#SS, segment limits only),
@@ -293,8 +322,7 @@ extension Machine {
                 cursor = StackCursor(ss: newSS, sp: sp, cpl: newCPL, is64: false, faultCode: ssSel.errorCode | extBit, rule: "INT-7")
                 try cursor.checkRoom(slots: 5 + errorSlots, width: width)
                 try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6", code: extBit)
-                switched = true
-                trace.record(.stackSwitch(ss: ssSel.value, sp: sp, source: "TSS.SS\(newCPL):ESP\(newCPL)"))
+                switchedTo = (ssSel.value, sp)
                 let oldSS = UInt64(cpu.ss.selector), oldSP = cpu[.rsp] & 0xFFFF_FFFF
                 try push("SS", oldSS, width: width)
                 try push("ESP", oldSP, width: width)
@@ -310,6 +338,11 @@ extension Machine {
             try push("EIP", event.returnIP & 0xFFFF_FFFF, width: width)
             if let code = event.errorCode { try push("error code", UInt64(code), width: width) }
             cpu.ss = cursor.ss
+        }
+        // The frame is on the new stack: the switch happened (a fault above leaves the old stack in place).
+        if let to = switchedTo {
+            switched = true
+            trace.record(.stackSwitch(ss: to.ss, sp: to.sp, source: "TSS." + stackField()))
         }
         // Commit: CS:EIP, CPL, flags (INT-9).
         cpu[.rsp] = cursor.sp
@@ -330,7 +363,12 @@ extension Machine {
         noteCPLChange(from: oldCPL)
     }
 
-    /// Reads SSn:ESPn for a privilege raise from the current TSS (FAR-9, INT-7).
+    /// Reads SSn:ESPn for a privilege raise from the current TSS (FAR-9, INT-7). The limit check covers the
+    /// bytes read: ESPn and SSn, 4+8n..9+8n of a 32-bit TSS, and SPn, SSn, 2+4n..5+4n of a 16-bit one
+    /// (SDM Vol. 2A INT n and CALL: "IF (TSSstackAddress + 5) > current TSS limit THEN #TS", "+ 3" for a
+    /// 16-bit TSS). Older editions wrote "+ 7" (the whole 8-byte slot), which Bochs (get_SS_ESP_from_TSS)
+    /// and QEMU (get_ss_esp_from_tss) still check: with a TSS limit of 9 + 8n or 10 + 8n they raise #TS
+    /// where the current SDM, and the model, read the stack.
     func stackFromTSS(cpl n: UInt8, ext: Bool, rule: String) throws(Fault) -> (Selector, UInt64) {
         let extBit: UInt32 = ext ? 1 : 0
         let is16 = cpu.tr.cache.type == SystemType.tss16Available.rawValue || cpu.tr.cache.type == SystemType.tss16Busy.rawValue
@@ -339,7 +377,7 @@ extension Machine {
         guard cpu.tr.cache.usable, let sp = tssRead(offset: spOffset, size: is16 ? 2 : 4),
               let ss = tssRead(offset: ssOffset, size: 2) else {
             throw Fault(.TS, code: UInt32(cpu.tr.selector & 0xFFFC) | extBit, rule: rule,
-                        "TSS field SS\(n):ESP\(n) lies beyond the TSS limit")
+                        "TSS field SS\(n):ESP\(n) (bytes 0x\(String(spOffset, radix: 16))..0x\(String(ssOffset + 1, radix: 16))) lies beyond the TSS limit 0x\(String(cpu.tr.cache.limit, radix: 16))")
         }
         return (Selector(UInt16(ss)), sp)
     }

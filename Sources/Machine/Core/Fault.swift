@@ -74,6 +74,22 @@ public enum ExceptionVector: UInt8, Sendable, CaseIterable, CustomStringConverti
         }
     }
 
+    /// INT-15: whether delivering this exception sets RF in the EFLAGS image it saves (on the stack, or in
+    /// the TSS through a task gate). SDM Vol. 3A §17.3.1.1 (§18.3.1.1 in later editions): "for any
+    /// fault-class exception except a debug exception generated in response to an instruction breakpoint,
+    /// the value pushed for RF is 1"; the fault-class vectors are those of Table 6-1. #DB never sets it
+    /// (the model raises #DB only as a trap), nor do the traps #BP/#OF, the abort #MC, or vector 9 (an
+    /// abort in §6.15, a fault in Table 6-1 and in Bochs; the model never raises it). #DF is an abort in Table 6-1, but it is
+    /// only ever raised while delivering a fault-class exception, whose RF is already set in EFLAGS: Bochs
+    /// (exception(): `if (vector != BX_DB_EXCEPTION) assert_RF()` for its fault class, which includes
+    /// #DF) therefore pushes RF=1 in the #DF frame too, and so does the model.
+    public var setsResumeFlag: Bool {
+        switch self {
+        case .DE, .BR, .UD, .NM, .DF, .TS, .NP, .SS, .GP, .PF, .MF, .AC, .XM, .VE, .CP: true
+        case .DB, .NMI, .BP, .OF, .CSO, .MC: false
+        }
+    }
+
     /// DF-1: the class of an exception for the double-fault table.
     public var exceptionClass: ExceptionClass {
         switch self {

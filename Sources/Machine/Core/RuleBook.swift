@@ -44,6 +44,7 @@ public enum RuleBook {
         "INT-4": "IDT gate type", "INT-5": "gate present", "INT-6": "handler code segment", "INT-7": "inner-privilege delivery",
         "INT-8": "same-privilege delivery", "INT-9": "IF/TF on handler entry", "INT-10": "64-bit IDT delivery",
         "INT-11": "error codes", "INT-12": "faults and traps",
+        "INT-15": "RF in the saved EFLAGS image (SDM Vol. 3A §17.3.1.1)",
         "TASK-2": "task switch checks", "TASK-3": "TSS limits", "TASK-6": "loading the new task", "TASK-7": "error code on the new stack",
         "TASK-9": "no task switching in IA-32e mode",
         "FAST-1": "SYSENTER", "FAST-3": "SYSEXIT", "FAST-4": "SYSEXIT targets", "FAST-5": "AMD: no SYSENTER in long mode",

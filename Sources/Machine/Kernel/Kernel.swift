@@ -283,6 +283,9 @@ public struct System: Sendable {
             machine.noteCPLChange(from: 3)
         }
         for _ in 0..<4 {
+            // INT-15: the access is an instruction: RF is cleared at its start (a retry after demand
+            // paging is the faulting instruction again, restarted by the IRET that may have set RF).
+            machine.cpu.rflags &= ~RFLAGS.rf
             let before = TaskContext(machine.cpu)
             do throws(Fault) {
                 let (pa, linear) = try accessOnce(kind, address, size: size, implicit: implicit)

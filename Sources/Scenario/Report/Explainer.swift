@@ -41,7 +41,10 @@ public enum Explainer {
         for (i, range) in r.stepTraceRanges.enumerated() {
             let step = spec.steps[i]
             out += "\nstep \(i + 1) (\(describe(step.event))), line \(step.location.line):\n"
-            let software = isSoftwareInterrupt(step.event)
+            // Only the gate of the step's own INT n / INT3 / INTO is a software interrupt's (INT-2): once a
+            // fault other than the trap's own #BP/#OF is raised (the INT n's delivery failed), or once that
+            // gate was used, a later gate delivers an exception or an interrupt, which ignores the gate DPL.
+            var software = isSoftwareInterrupt(step.event)
             var pendingHits: [UInt64] = []
             func flushHits() {
                 guard !pendingHits.isEmpty else { return }
@@ -54,6 +57,11 @@ public enum Explainer {
                 if case let .tlb(linear, true) = e { pendingHits.append(linear); continue }
                 flushHits()
                 out += "  - " + sentence(e, softwareInterrupt: software) + "\n"
+                switch e {
+                case .gate: software = false
+                case let .fault(f) where f.vector != .BP && f.vector != .OF: software = false
+                default: break
+                }
             }
             flushHits()
             if r.trace[range].isEmpty { out += "  - nothing happens that the trace records\n" }
