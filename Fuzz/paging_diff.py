@@ -22,6 +22,7 @@ Exit status 0 when the engine agrees with the oracle on every scenario, 1 otherw
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import random
@@ -119,37 +120,70 @@ class Gen:
             return self.r.randrange(0x100000 // align, 0x2000000 // align) * align   # explicit pool
         return self.r.randrange((0x80 << 32) // align, (1 << O.MAXPHYADDR) // align) * align
 
-    def mapping(self, ctl: O.Control) -> tuple[dict, O.Mapping]:
+    def spec(self, ctl: O.Control, near: dict | None = None) -> dict:
+        """A random `pages` entry; `near` puts it next to (or over the tables of) another one."""
         mode = ctl.mode
         sizes = {"32bit": ["4k"] + (["4m"] if ctl.pse else []), "pae": ["4k", "2m"],
                  "4level": ["4k", "2m", "1g"]}[mode]
         size = self.r.choice(sizes)
-        virt, phys = self.virt(mode, size), self.phys(mode, size)
-        levels = O.levels_for(mode, size)
-        spec = {"virt": virt, "phys": phys}
+        align = O.SIZES[size]
+        if near is None:
+            virt = self.virt(mode, size)
+        else:
+            span = O.SIZES[near.get("size", "4k")] * near.get("count", 1)
+            virt = self.r.choice([near["virt"] + span, near["virt"] - align, near["virt"] + 2 * span,
+                                  (near["virt"] & ~0x3FFFFF) + self.r.randrange(0, 1024) * 0x1000])
+            virt &= ~(align - 1)
+        spec = {"virt": virt, "phys": self.phys(mode, size)}
         if size != "4k":
             spec["size"] = size
+        if size == "4k" and self.chance(0.3):
+            spec["count"] = self.r.randrange(2, 4)
+        levels = O.levels_for(mode, size)
         leaf = self.flags(True, ctl, levels[-1], size != "4k")
         spec.update({k: leaf[k] for k in FLAG_ORDER if k in leaf})
-        entries = []
         for level in levels[:-1]:
-            ov = self.flags(False, ctl, level, False) if self.chance(0.5) else None
-            if ov is not None:
-                spec[level] = ov
-            entries.append(O.upper_value(ov, mode, level))
-        entries.append(O.leaf_value(leaf, mode, size, phys))
-        return spec, O.Mapping(virt=virt, size=size, phys=phys, entries=entries, levels=levels)
+            if self.chance(0.4):
+                spec[level] = self.flags(False, ctl, level, False)
+        return spec
 
-    def access(self, mapping: O.Mapping, kernel_task: bool) -> tuple[dict, O.Access, int]:
+    def space(self, ctl: O.Control, n: int) -> tuple[list[dict], O.AddressSpace]:
+        """Up to `n` mappings that the format accepts together (conflicting ones are dropped)."""
+        sp = O.AddressSpace(ctl.mode)
+        specs: list[dict] = []
+        for _ in range(50):
+            if len(specs) >= n:
+                break
+            spec = self.spec(ctl, self.r.choice(specs) if specs and self.chance(0.7) else None)
+            if not in_range(ctl.mode, spec):
+                continue
+            trial = copy.deepcopy(sp)
+            try:
+                trial.map(spec)
+            except O.MappingError:
+                continue
+            sp = trial
+            specs.append(spec)
+        return specs, sp
+
+    def access(self, specs: list[dict], kernel_task: bool) -> tuple[dict, O.Access, int, int]:
         op = self.r.choice(["read", "write", "fetch"])
         cpl = 0 if kernel_task else self.r.choice([0, 3])
         implicit = op != "fetch" and self.chance(0.15)
         size = 1 if op == "fetch" else self.r.choice([1, 2, 4, 8])
-        page = O.SIZES[mapping.size]
-        off = self.r.randrange(0, page - size + 1)
-        if self.chance(0.3):
-            off &= ~0xFFF & (page - 1)
-        addr = mapping.virt + off
+        spec = self.r.choice(specs)
+        page = O.SIZES[spec.get("size", "4k")]
+        first = spec["virt"] + page * self.r.randrange(spec.get("count", 1))
+        k = self.r.random()
+        if k < 0.3:
+            off = self.r.randrange(0, page // 0x1000) * 0x1000
+        elif k < 0.45:
+            off = page - self.r.randrange(1, size + 1)      # the last bytes: may cross into the next page
+        elif k < 0.5:
+            off = page + self.r.randrange(0, 0x1000)        # just past the mapping
+        else:
+            off = self.r.randrange(0, page - size + 1)
+        addr = first + off
         step = {"op": op, "addr": addr}
         if op != "fetch":
             step["size"] = size
@@ -157,7 +191,18 @@ class Gen:
             step["cpl"] = cpl
         if implicit:
             step["implicit"] = True
-        return step, O.Access(op=op, cpl=cpl, implicit=implicit), addr
+        return step, O.Access(op=op, cpl=cpl, implicit=implicit), addr, size
+
+
+def in_range(mode: str, spec: dict) -> bool:
+    """Keeps mappings clear of the preset's (text, stack, kernel) and of the kernel task's stack."""
+    span = O.SIZES[spec.get("size", "4k")] * spec.get("count", 1)
+    lo, hi = spec["virt"], spec["virt"] + span
+    if mode == "32bit":
+        return 0x10000000 <= lo and hi <= 0xB0000000
+    if mode == "pae":
+        return 0x40000000 <= lo and hi <= 0x80000000
+    return (1 << 39) <= lo and hi <= (255 << 39)
 
 
 def machine_yaml(ctl: O.Control, mode_name: str) -> list[str]:
@@ -176,90 +221,105 @@ def machine_yaml(ctl: O.Control, mode_name: str) -> list[str]:
     return lines
 
 
-def expect_of(out: O.Outcome, leaf_ad: tuple[bool, bool]) -> dict:
+def expect_of(out: O.Outcome, ad: tuple[bool, bool] | None) -> dict:
     if out.fault is not None:
         return {"fault": {"vector": "PF", "error_code": out.fault, "cr2": out.cr2}}
-    return {"fault": "none", "physical": out.physical, "accessed": leaf_ad[0], "dirty": leaf_ad[1]}
+    e = {"fault": "none", "physical": out.physical}
+    if ad is not None:
+        e.update({"accessed": ad[0], "dirty": ad[1]})
+    return e
 
 
 def single_case(g: Gen, name: str) -> tuple[str, list[str]]:
+    """A fresh machine, one to three mappings, one access by the user task (CPL 3, or `cpl: 0`)."""
     mode = g.r.choice(["32bit", "pae", "4level"])
     ctl = g.control(mode)
-    spec, mapping = g.mapping(ctl)
-    m = O.Machine(ctl=ctl, mapping=mapping)
-    step, acc, addr = g.access(mapping, kernel_task=False)
-    out = m.access(addr, acc)
-    exp = expect_of(out, m.leaf_ad())
+    specs, sp = g.space(ctl, g.r.randrange(1, 4))
+    m = O.Machine(ctl, sp)
+    step, acc, addr, size = g.access(specs, kernel_task=False)
+    out = m.access(addr, acc, size)
+    exp = expect_of(out, m.leaf_ad(addr))
     lines = [f"scenario: {name}", f"description: \"oracle: {out.why or 'allowed'}\"", "machine:"]
     lines += machine_yaml(ctl, "x86_64" if mode == "4level" else "ia32")
-    lines += ["  pages:", f"    - {yflow(spec)}", "kernel: none", "steps:",
-              f"  - access: {yflow(step)}", f"    expect: {yflow(exp)}"]
+    lines += ["  pages:"] + [f"    - {yflow(s)}" for s in specs]
+    lines += ["kernel: none", "steps:", f"  - access: {yflow(step)}", f"    expect: {yflow(exp)}"]
     return "\n".join(lines), [out.why or "allowed"]
 
 
 def tlb_case(g: Gen, name: str) -> tuple[str, list[str]]:
-    """A CPL-0 kernel task: accesses, `set: pages` edits, INVLPG, CR3 writes, on one mapping."""
+    """A CPL-0 kernel task: accesses, `set: pages` edits, INVLPG, CR3 writes and control edits."""
     mode = g.r.choice(["32bit", "pae", "4level"])
     ctl = g.control(mode)
-    ctl.smap = ctl.smap and g.chance(0.3)
-    spec, mapping = g.mapping(ctl)
-    # The first mapping should work more often than not, so that something is cached.
-    m = O.Machine(ctl=ctl, mapping=mapping)
+    specs, sp = g.space(ctl, g.r.randrange(1, 3))
+    m = O.Machine(ctl, sp)
     lines = [f"scenario: {name}", "machine:"]
     lines += machine_yaml(ctl, "x86_64" if mode == "4level" else "ia32")
     # A supervisor stack of its own, so that a #PF is delivered without a second fault.
     stack = STACK[mode]
-    sp = "rsp" if mode == "4level" else "esp"
-    ctx = "{cs: kernel_cs, ss: kernel_ds" + (", ds: kernel_ds" if mode != "4level" else "") + f", {sp}: {hex(stack + 0xff0)}}}"
-    lines += ["kernel: none", "processes:", "  - name: k", f"    context: {ctx}",
-              "    pages:", f"      - {yflow(spec)}", f"      - {{virt: {hex(stack)}, writable: true}}", "steps:"]
+    sp_reg = "rsp" if mode == "4level" else "esp"
+    ctx = "{cs: kernel_cs, ss: kernel_ds" + (", ds: kernel_ds" if mode != "4level" else "") + f", {sp_reg}: {hex(stack + 0xff0)}}}"
+    lines += ["kernel: none", "processes:", "  - name: k", f"    context: {ctx}", "    pages:"]
+    lines += [f"      - {yflow(s)}" for s in specs] + [f"      - {{virt: {hex(stack)}, writable: true}}", "steps:"]
     whys = []
     reg = "rax" if mode == "4level" else "eax"
-    for _ in range(g.r.randrange(3, 9)):
+    for _ in range(g.r.randrange(3, 10)):
         k = g.r.random()
-        if k < 0.5:
-            step, acc, addr = g.access(mapping, kernel_task=True)
-            out = m.access(addr, acc)
+        if k < 0.45:
+            step, acc, addr, size = g.access(specs, kernel_task=True)
+            out = m.access(addr, acc, size)
             whys.append(out.why or "allowed")
-            lines += [f"  - access: {yflow(step)}", f"    expect: {yflow(expect_of(out, m.leaf_ad()))}"]
+            lines += [f"  - access: {yflow(step)}", f"    expect: {yflow(expect_of(out, m.leaf_ad(addr)))}"]
             if out.fault is not None:
                 break   # the CPU now sits at the #PF handler's entry
-        elif k < 0.75:
-            # Rewrite the same page with new flags (same frame, or a new one): memory only.
-            new_phys = g.phys(mode, mapping.size)
-            new_spec = {"virt": mapping.virt, "phys": new_phys if g.chance(0.5) else mapping.phys}
-            if mapping.size != "4k":
-                new_spec["size"] = mapping.size
-            leaf = g.flags(True, ctl, mapping.levels[-1], mapping.size != "4k")
-            new_spec.update({kk: leaf[kk] for kk in FLAG_ORDER if kk in leaf})
-            if new_spec["phys"] % O.SIZES[mapping.size] != 0:
-                new_spec["phys"] = mapping.phys
-            entries = []
-            for i, level in enumerate(mapping.levels[:-1]):
+        elif k < 0.7:
+            # Rewrite one mapping with new flags (same frame or a new one): memory only, not the TLB.
+            old = g.r.choice(specs)
+            levels = O.levels_for(mode, old.get("size", "4k"))
+            leaf = g.flags(True, ctl, levels[-1], old.get("size", "4k") != "4k")
+            new = {"virt": old["virt"], "phys": g.phys(mode, old.get("size", "4k")) if g.chance(0.5) else old["phys"],
+                   **({"size": old["size"]} if "size" in old else {}),
+                   **({"count": old["count"]} if "count" in old else {}),
+                   **{kk: leaf[kk] for kk in FLAG_ORDER if kk in leaf}}
+            for level in levels[:-1]:
                 if g.chance(0.3):
-                    ov = g.flags(False, ctl, level, False)
-                    new_spec[level] = ov
-                    entries.append(O.upper_value(ov, mode, level))
-                else:
-                    entries.append(mapping.entries[i])   # kept as it is (A bits included)
-            entries.append(O.leaf_value(leaf, mode, mapping.size, new_spec["phys"]))
-            mapping.entries = entries
-            mapping.phys = new_spec["phys"]
-            lines += [f"  - set: {{pages: [{yflow(new_spec)}]}}"]
-        elif k < 0.88:
-            addr = mapping.virt + g.r.randrange(0, O.SIZES[mapping.size]) if g.chance(0.8) else mapping.virt + O.SIZES[mapping.size]
+                    new[level] = g.flags(False, ctl, level, False)
+            trial = copy.deepcopy(sp)
+            try:
+                trial.map(new, overwrite=True)
+            except O.MappingError:
+                continue
+            sp = m.space = trial
+            lines += [f"  - set: {{pages: [{yflow(new)}]}}"]
+        elif k < 0.8:
+            s0 = g.r.choice(specs)
+            addr = s0["virt"] + g.r.randrange(0, O.SIZES[s0.get("size", "4k")] * s0.get("count", 1) + 0x1000)
             m.invlpg(addr)
             lines += [f"  - exec: \"invlpg [{hex(addr)}]\""]
-        else:
+        elif k < 0.9:
             m.write_cr3()
             lines += [f"  - exec: \"mov {reg}, cr3\"", f"  - exec: \"mov cr3, {reg}\""]
-            if mode == "pae" and m.pdpte_register & P_RESERVED_PDPTE:
-                break
+        else:
+            # A control edit through MOV to CR0/CR4 or a flag write. SDM §4.10.4.1 requires a full flush
+            # for a PGE change; the engine also flushes on WP, SMEP, SMAP and PKE changes (and on EFER
+            # edits), which §4.10.4.1 permits ("always free to invalidate additional entries").
+            what = g.r.choice(["wp", "smep", "smap", "pge", "ac"])
+            if what == "wp":
+                ctl.wp = not ctl.wp
+                m.flush_all()
+                lines += [f"  - set: {{cr0: {{wp: {str(ctl.wp).lower()}}}}}"]
+            elif what == "ac":
+                ctl.ac = not ctl.ac
+                lines += [f"  - set: {{rflags: {{ac: {str(ctl.ac).lower()}}}}}"]
+            else:
+                setattr(ctl, what, not getattr(ctl, what))
+                m.flush_all()
+                if what in ("smep", "pge"):
+                    m.load_pdptes()   # PG-2: MOV to CR4 changing PGE, PSE or SMEP reloads the PDPTEs
+                lines += [f"  - set: {{cr4: {{{what}: {str(getattr(ctl, what)).lower()}}}}}"]
     return "\n".join(lines), whys
 
 
-P_RESERVED_PDPTE = 1 << 51
-# Kernel-task stack pages, outside the ranges `Gen.virt` draws from (PAE: PDPTE 0, next to the text).
+# Kernel-task stack pages, outside the ranges `in_range` allows (PAE: PDPTE 0, next to the text).
 STACK = {"32bit": 0x0A000000, "pae": 0x0A000000, "4level": 0x7F_0000_0000_00}
 
 
@@ -332,8 +392,6 @@ def iter_scenarios(report):
         for v in report:
             yield from iter_scenarios(v)
 
-
-P = O.P
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -229,14 +229,98 @@ def rights_check(ctl: Control, acc: Access, r: Rights) -> tuple[int | None, str]
     return code, ", ".join(bad)
 
 
-@dataclass
-class Mapping:
-    """One page of the fuzzed address space: its raw entries, top-down."""
-    virt: int
-    size: str
-    phys: int
-    entries: list[int]        # raw values; for PAE the PDPTE as in memory (registers separate)
-    levels: list[str]
+INDEX = {  # (level, shift, index bits) top-down, per mode (SDM §4.3-4.5)
+    "32bit": [("pde", 22, 10), ("pte", 12, 10)],
+    "pae": [("pdpte", 30, 2), ("pde", 21, 9), ("pte", 12, 9)],
+    "4level": [("pml4e", 39, 9), ("pdpte", 30, 9), ("pde", 21, 9), ("pte", 12, 9)],
+}
+
+
+class MappingError(Exception):
+    """A mapping the format refuses (a conflicting upper-level override, a large page over a table)."""
+
+
+class AddressSpace:
+    """Page tables as a tree of raw entries keyed by their index path (frames of tables elided).
+
+    `map` follows the format's `pages` rules (docs/format.md): upper-level entries are created
+    present/writable/user (PAE PDPTEs: present) unless a `pml4e`/`pdpte`/`pde` override says
+    otherwise; an override on an entry another mapping set explicitly to other flags is an error
+    (unless `overwrite`, as in `set: pages`); a mapping without an override leaves an existing
+    entry as it is.
+    """
+
+    def __init__(self, mode: str):
+        self.mode = mode
+        self.entries: dict[tuple, int] = {}
+        self.explicit: dict[tuple, int] = {}
+        self.tables: set[tuple] = set()           # keys of entries that point at a table
+        self.frames: dict[tuple, int] = {}        # leaf key -> physical base
+        if mode == "pae":
+            for i in range(4):
+                self.entries[(i,)] = P
+                self.tables.add((i,))
+
+    def path(self, addr: int) -> list[tuple[str, tuple]]:
+        out, key = [], ()
+        for level, shift, nbits in INDEX[self.mode]:
+            key = key + ((addr >> shift) & ((1 << nbits) - 1),)
+            out.append((level, key))
+        return out
+
+    def map(self, spec: dict, overwrite: bool = False):
+        size = spec.get("size", "4k")
+        step = SIZES[size]
+        levels = levels_for(self.mode, size)
+        overrides = {lv: spec[lv] for lv in ("pml4e", "pdpte", "pde") if lv in spec}
+        leaf_flags = {k: spec[k] for k in spec if k not in ("virt", "phys", "size", "count") and k not in overrides}
+        writes = []
+        for i in range(spec.get("count", 1)):
+            virt = spec["virt"] + i * step
+            path = self.path(virt)[:len(levels)]
+            for level, key in path[:-1]:
+                ov = overrides.get(level)
+                if key in self.tables:
+                    if ov is not None:
+                        want = upper_value(ov, self.mode, level)
+                        had = self.explicit.get(key)
+                        if had is not None and had != want and not overwrite:
+                            raise MappingError(f"{level} {key} set differently")
+                        if had != want:
+                            writes.append((key, want, True))
+                elif key in self.entries and self.entries[key] != 0:
+                    raise MappingError(f"{level} {key} is a large page")
+                else:
+                    want = upper_value(ov, self.mode, level) if ov is not None else (
+                        P if (self.mode == "pae" and level == "pdpte") else (P | RW | US))
+                    writes.append((key, want, ov is not None))
+                    self.tables.add(key)   # (provisional: undone below on error)
+            level, key = path[-1]
+            if key in self.tables:
+                raise MappingError(f"{level} {key} holds a page table")
+            cur = self.entries.get(key, 0)
+            if level != "pte" and cur != 0 and not cur & PS:
+                raise MappingError(f"{level} {key} holds a page table")
+            phys = spec["phys"] + i * step
+            writes.append((key, leaf_value(leaf_flags, self.mode, size, phys), None))
+            self.frames[key] = phys
+            for k, v, expl in writes:
+                self.entries[k] = v
+                if expl is True:
+                    self.explicit[k] = v
+                elif expl is False:
+                    self.explicit.pop(k, None)
+            writes = []
+
+    def leaf_for(self, addr: int, pse: bool) -> tuple | None:
+        """The key of the leaf that maps `addr` as the tables are built (for A/D expectations)."""
+        for level, key in self.path(addr):
+            v = self.entries.get(key, 0)
+            if level == "pte" or (key not in self.tables and v & PS and (level != "pde" or self.mode != "32bit" or pse)):
+                return key
+            if key not in self.tables:
+                return None
+        return None
 
 
 @dataclass
@@ -249,26 +333,31 @@ class TLBEntry:
     glob: bool
 
 
-@dataclass
 class Machine:
-    """Paging state: the control registers, the mapping's entries, PAE PDPTE registers, the TLB."""
-    ctl: Control
-    mapping: Mapping
-    pdpte_register: int | None = None      # PAE: the PDPTE as loaded at the last CR3 write
-    tlb: list[TLBEntry] = field(default_factory=list)
+    """Paging state: control registers, an address space, the PAE PDPTE registers, a TLB."""
 
-    def __post_init__(self):
+    def __init__(self, ctl: Control, space: AddressSpace):
+        self.ctl = ctl
+        self.space = space
+        self.tlb: list[TLBEntry] = []
+        self.pdptes = [0, 0, 0, 0]
+        self.load_pdptes()
+
+    def load_pdptes(self):
+        """PG-2: the four PDPTEs are read at CR3 writes (and MOV to CR0/CR4 changing CD/NW/PGE/PSE/SMEP)."""
         if self.ctl.mode == "pae":
-            self.pdpte_register = self.mapping.entries[0]
+            self.pdptes = [self.space.entries.get((i,), 0) for i in range(4)]
 
-    # -- SDM §4.10.4: invalidation
+    # -- SDM §4.10.4.1: invalidation
     def invlpg(self, addr: int):
         self.tlb = [e for e in self.tlb if not (e.base <= addr < e.base + e.size)]
 
     def write_cr3(self):
         self.tlb = [e for e in self.tlb if e.glob]
-        if self.ctl.mode == "pae":
-            self.pdpte_register = self.mapping.entries[0]
+        self.load_pdptes()
+
+    def flush_all(self):
+        self.tlb = []
 
     def _lookup(self, addr: int) -> TLBEntry | None:
         for e in self.tlb:
@@ -276,62 +365,86 @@ class Machine:
                 return e
         return None
 
-    def access(self, addr: int, acc: Access) -> Outcome:
-        """One access to `addr` (inside the mapping's page)."""
+    def access(self, addr: int, acc: Access, size: int = 1) -> Outcome:
+        """One access of `size` bytes at `addr`; a split access also needs the page of its last byte,
+        and a fault there reports that page's first byte in CR2."""
+        if self.ctl.mode != "4level":
+            addr &= 0xFFFFFFFF
+        out = self.translate(addr, acc)
+        last = (addr + size - 1) & ~0xFFF
+        if out.fault is None and last != addr & ~0xFFF:
+            second = self.translate(last, acc)
+            if second.fault is not None:
+                second.why = "second page: " + second.why
+                return second
+        return out
+
+    def translate(self, addr: int, acc: Access) -> Outcome:
         ctl = self.ctl
         hit = self._lookup(addr)
         if hit is not None:
             code, why = rights_check(ctl, acc, hit.rights)
             if code is not None:
-                self.tlb.remove(hit)
+                self.tlb.remove(hit)        # a #PF drops the translation (PG-15)
                 return Outcome(fault=code, cr2=addr, why=why + " (TLB)")
             if acc.op != "write" or hit.dirty:
                 return Outcome(physical=hit.phys + (addr - hit.base))
-            self.tlb.remove(hit)   # D=0 in the cached entry: walk again to set D
+            self.tlb.remove(hit)            # D=0 in the cached entry: walk again to set D (§4.8)
         return self.walk(addr, acc)
 
     def walk(self, addr: int, acc: Access) -> Outcome:
-        ctl, m = self.ctl, self.mapping
+        ctl, sp = self.ctl, self.space
         abits = error_access_bits(ctl, acc)
         r = Rights()
-        for i, level in enumerate(m.levels):
-            v = m.entries[i]
+        used = []
+        leaf_key, leaf_shift = None, 12
+        for level, shift, _ in INDEX[ctl.mode]:
+            key = sp.path(addr)[[lv for lv, _, _ in INDEX[ctl.mode]].index(level)][1]
             if ctl.mode == "pae" and level == "pdpte":
-                v = self.pdpte_register
+                v = self.pdptes[key[0]]
                 if not v & P:
                     return Outcome(fault=abits, cr2=addr, walked=True, why="PDPTE not present")
-                continue   # reserved bits were checked at the CR3 load (#GP); no R/W, U/S here
+                continue   # reserved bits were checked at the load (#GP); no R/W, U/S there
+            v = sp.entries.get(key, 0)
             if not v & P:
                 return Outcome(fault=abits, cr2=addr, walked=True, why=f"{level} not present")
-            leaf = i == len(m.levels) - 1
-            large = leaf and level != "pte"
+            large = level in ("pdpte", "pde") and bool(v & PS) and not (ctl.mode == "32bit" and not ctl.pse)
+            if level == "pdpte" and ctl.mode != "4level":
+                large = False
             if v & reserved_mask(ctl, level, large):
                 return Outcome(fault=EC_P | EC_RSVD | abits, cr2=addr, walked=True, why=f"{level} reserved")
             r.writable &= bool(v & RW)
             r.user &= bool(v & US)
             if ctl.nxe and v & XD:
                 r.xd = True
-            if leaf and ctl.mode == "4level":
-                r.pkey = (v >> PKEY_SHIFT) & 0xF
+            used.append(key)
+            if level == "pte" or large:
+                leaf_key, leaf_shift = key, shift
+                if ctl.mode == "4level":
+                    r.pkey = (v >> PKEY_SHIFT) & 0xF
+                break
+            if key not in sp.tables:
+                raise AssertionError("walk left the modelled tables")
         code, why = rights_check(ctl, acc, r)
         if code is not None:
             return Outcome(fault=code, cr2=addr, walked=True, why=why)
-        # §4.8: A in every entry used, D in the leaf on a write.
-        for i, level in enumerate(m.levels):
-            if ctl.mode == "pae" and level == "pdpte":
-                continue
-            m.entries[i] |= A
-        leafv = m.entries[-1]
+        # §4.8 (PG-14): A in every entry used, D in the leaf on a write.
+        for key in used:
+            sp.entries[key] |= A
         if acc.op == "write":
-            m.entries[-1] |= D
-            leafv |= D
-        size = SIZES[m.size]
+            sp.entries[leaf_key] |= D
+        size = 1 << leaf_shift
         base = addr & ~(size - 1)
-        self.tlb = [e for e in self.tlb if not (e.base <= addr < e.base + e.size)]
-        self.tlb.append(TLBEntry(base=base, size=size, phys=m.phys, rights=r, dirty=bool(leafv & D),
+        phys = sp.frames[leaf_key]
+        leafv = sp.entries[leaf_key]
+        self.invlpg(addr)
+        self.tlb.append(TLBEntry(base=base, size=size, phys=phys, rights=r, dirty=bool(leafv & D),
                                  glob=ctl.pge and bool(leafv & G)))
-        return Outcome(physical=m.phys + (addr - base), walked=True)
+        return Outcome(physical=phys + (addr - base), walked=True)
 
-    def leaf_ad(self) -> tuple[bool, bool]:
-        v = self.mapping.entries[-1]
+    def leaf_ad(self, addr: int) -> tuple[bool, bool] | None:
+        key = self.space.leaf_for(addr, self.ctl.pse)
+        if key is None:
+            return None
+        v = self.space.entries.get(key, 0)
         return bool(v & A), bool(v & D)
