@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import paging_oracle as O  # noqa: E402
 
@@ -70,10 +71,11 @@ class Gen:
         c.ac = self.chance(0.4)
         c.nxe = self.chance(0.7) if mode != "32bit" else self.chance(0.2)
         c.pse = mode == "32bit" and self.chance(0.6)
-        if mode == "4level":
-            c.pke = self.chance(0.4)
-            if c.pke:
-                c.pkru = self.r.choice([0, 0x55555554, self.r.getrandbits(32), 1 << self.r.randrange(32)])
+        # CR4.PKE may be set in any mode; keys only count in 4-level paging (SDM §4.6.2).
+        c.pke = self.chance(0.5 if mode == "4level" else 0.2)
+        if c.pke:
+            c.pkru = self.r.choice([0x55555554, self.r.getrandbits(32), self.r.getrandbits(32) & self.r.getrandbits(32),
+                                    1 << self.r.randrange(32), 0xFFFFFFFF, 0xAAAAAAAA])
         return c
 
     def flags(self, leaf: bool, ctl: O.Control, level: str, large: bool) -> dict:
@@ -90,14 +92,14 @@ class Gen:
             f["user"] = self.chance(0.6 if leaf else 0.85)
         if ctl.mode != "32bit" and self.chance(0.25 if leaf else 0.1):
             f["nx"] = True
-        if leaf and self.chance(0.3):
-            f["global"] = True   # upper levels take present/writable/user/nx/accessed/reserved only
+        if self.chance(0.3 if leaf else 0.1):
+            f["global"] = True   # ignored in a non-leaf entry
         if self.chance(0.2):
             f["accessed"] = True
-        if leaf and self.chance(0.2):
-            f["dirty"] = True
-        if leaf and ctl.mode == "4level" and self.chance(0.5):
-            f["pkey"] = self.r.randrange(16)
+        if self.chance(0.2 if leaf else 0.1):
+            f["dirty"] = True    # ignored in a non-leaf entry
+        if ctl.mode == "4level" and self.chance(0.5 if leaf else 0.15):   # only the leaf's key counts
+            f["pkey"] = self.r.randrange(4) if self.chance(0.5) else self.r.randrange(16)
         can_reserve = ctl.mode != "32bit" or (leaf and large)
         if can_reserve and self.chance(0.05 if leaf else 0.03):
             f["reserved"] = True
@@ -211,8 +213,7 @@ def machine_yaml(ctl: O.Control, mode_name: str) -> list[str]:
     cr4 = {"pge": ctl.pge, "smep": ctl.smep, "smap": ctl.smap}
     if ctl.mode == "32bit":
         cr4["pse"] = ctl.pse
-    if ctl.mode == "4level":
-        cr4["pke"] = ctl.pke
+    cr4["pke"] = ctl.pke
     lines.append(f"  cr4: {yflow(cr4)}")
     lines.append(f"  efer: {yflow({'nxe': ctl.nxe})}")
     lines.append(f"  rflags: {yflow({'ac': ctl.ac})}")
@@ -222,12 +223,36 @@ def machine_yaml(ctl: O.Control, mode_name: str) -> list[str]:
 
 
 def expect_of(out: O.Outcome, ad: tuple[bool, bool] | None) -> dict:
-    if out.fault is not None:
+    if out.fault is not None and out.fault >= 0:
         return {"fault": {"vector": "PF", "error_code": out.fault, "cr2": out.cr2}}
     e = {"fault": "none", "physical": out.physical}
     if ad is not None:
         e.update({"accessed": ad[0], "dirty": ad[1]})
     return e
+
+
+def emit_access(g: Gen, m: O.Machine, specs: list[dict], kernel_task: bool, indent: str = "  ") -> tuple[list[str], O.Outcome]:
+    """One access, written as an `access` step, or as the instruction `mov REG, [ADDR]` /
+    `mov [ADDR], REG` when it is a plain data access at the CPU's own CPL (a second path through
+    the engine), or (4-level) at a non-canonical address, which is #GP(0) and never #PF (PG-3)."""
+    step, acc, addr, size = g.access(specs, kernel_task)
+    mode = m.ctl.mode
+    if mode == "4level" and g.chance(0.04):
+        bad = addr ^ (1 << g.r.randrange(48, 63))
+        step["addr"] = bad
+        return ([f"{indent}- access: {yflow(step)}",
+                 f"{indent}  expect: {{fault: {{vector: GP, error_code: 0x0}}}}"], O.Outcome(fault=-1, why="non-canonical"))
+    same_cpl = kernel_task or acc.cpl == 3
+    if same_cpl and not acc.implicit and acc.op != "fetch" and g.chance(0.3):
+        size = 8 if mode == "4level" and g.chance(0.5) else 4
+        reg = "rax" if size == 8 else "eax"
+        out = m.access(addr, acc, size)
+        text = f"mov {reg}, [{hex(addr)}]" if acc.op == "read" else f"mov [{hex(addr)}], {reg}"
+        exp = expect_of(out, None)
+        exp = {"fault": exp["fault"]}
+        return [f"{indent}- exec: \"{text}\"", f"{indent}  expect: {yflow(exp)}"], out
+    out = m.access(addr, acc, size)
+    return [f"{indent}- access: {yflow(step)}", f"{indent}  expect: {yflow(expect_of(out, m.leaf_ad(addr)))}"], out
 
 
 def single_case(g: Gen, name: str) -> tuple[str, list[str]]:
@@ -236,39 +261,42 @@ def single_case(g: Gen, name: str) -> tuple[str, list[str]]:
     ctl = g.control(mode)
     specs, sp = g.space(ctl, g.r.randrange(1, 4))
     m = O.Machine(ctl, sp)
-    step, acc, addr, size = g.access(specs, kernel_task=False)
-    out = m.access(addr, acc, size)
-    exp = expect_of(out, m.leaf_ad(addr))
+    steps, out = emit_access(g, m, specs, kernel_task=False)
     lines = [f"scenario: {name}", f"description: \"oracle: {out.why or 'allowed'}\"", "machine:"]
     lines += machine_yaml(ctl, "x86_64" if mode == "4level" else "ia32")
     lines += ["  pages:"] + [f"    - {yflow(s)}" for s in specs]
-    lines += ["kernel: none", "steps:", f"  - access: {yflow(step)}", f"    expect: {yflow(exp)}"]
+    lines += ["kernel: none", "steps:"] + steps
     return "\n".join(lines), [out.why or "allowed"]
 
 
-def tlb_case(g: Gen, name: str) -> tuple[str, list[str]]:
-    """A CPL-0 kernel task: accesses, `set: pages` edits, INVLPG, CR3 writes and control edits."""
+def tlb_case(g: Gen, name: str, user: bool = False) -> tuple[str, list[str]]:
+    """A CPL-0 kernel task: accesses, `set: pages` edits, INVLPG, CR3 writes and control edits.
+    With `user`, the default CPL-3 task instead, with accesses at CPL 3 and `cpl: 0` (no INVLPG or
+    CR3 writes, which need CPL 0)."""
     mode = g.r.choice(["32bit", "pae", "4level"])
     ctl = g.control(mode)
     specs, sp = g.space(ctl, g.r.randrange(1, 3))
     m = O.Machine(ctl, sp)
     lines = [f"scenario: {name}", "machine:"]
     lines += machine_yaml(ctl, "x86_64" if mode == "4level" else "ia32")
+    if user:
+        lines += ["  pages:"] + [f"    - {yflow(s)}" for s in specs] + ["kernel: none", "steps:"]
     # A supervisor stack of its own, so that a #PF is delivered without a second fault.
     stack = STACK[mode]
     sp_reg = "rsp" if mode == "4level" else "esp"
     ctx = "{cs: kernel_cs, ss: kernel_ds" + (", ds: kernel_ds" if mode != "4level" else "") + f", {sp_reg}: {hex(stack + 0xff0)}}}"
-    lines += ["kernel: none", "processes:", "  - name: k", f"    context: {ctx}", "    pages:"]
-    lines += [f"      - {yflow(s)}" for s in specs] + [f"      - {{virt: {hex(stack)}, writable: true}}", "steps:"]
+    lines += [] if user else ["kernel: none", "processes:", "  - name: k", f"    context: {ctx}", "    pages:"]
+    if not user:
+        lines += [f"      - {yflow(s)}" for s in specs] + [f"      - {{virt: {hex(stack)}, writable: true}}", "steps:"]
     whys = []
     reg = "rax" if mode == "4level" else "eax"
-    for _ in range(g.r.randrange(3, 10)):
-        k = g.r.random()
+    n = g.r.randrange(3, 10)
+    for i in range(n):
+        k = 0.0 if i == n - 1 else g.r.random()   # always end with an access
         if k < 0.45:
-            step, acc, addr, size = g.access(specs, kernel_task=True)
-            out = m.access(addr, acc, size)
+            steps, out = emit_access(g, m, specs, kernel_task=not user)
             whys.append(out.why or "allowed")
-            lines += [f"  - access: {yflow(step)}", f"    expect: {yflow(expect_of(out, m.leaf_ad(addr)))}"]
+            lines += steps
             if out.fault is not None:
                 break   # the CPU now sits at the #PF handler's entry
         elif k < 0.7:
@@ -290,6 +318,8 @@ def tlb_case(g: Gen, name: str) -> tuple[str, list[str]]:
                 continue
             sp = m.space = trial
             lines += [f"  - set: {{pages: [{yflow(new)}]}}"]
+        elif k < 0.9 and user:
+            continue
         elif k < 0.8:
             s0 = g.r.choice(specs)
             addr = s0["virt"] + g.r.randrange(0, O.SIZES[s0.get("size", "4k")] * s0.get("count", 1) + 0x1000)
@@ -302,11 +332,19 @@ def tlb_case(g: Gen, name: str) -> tuple[str, list[str]]:
             # A control edit through MOV to CR0/CR4 or a flag write. SDM §4.10.4.1 requires a full flush
             # for a PGE change; the engine also flushes on WP, SMEP, SMAP and PKE changes (and on EFER
             # edits), which §4.10.4.1 permits ("always free to invalidate additional entries").
-            what = g.r.choice(["wp", "smep", "smap", "pge", "ac"])
+            # NXE only for the kernel task: clearing it makes the XD bits of the preset's stacks
+            # reserved, so a delivery from CPL 3 would double-fault (see Fuzz/README.md).
+            what = g.r.choice(["wp", "smep", "smap", "pge", "ac", "pke"] + ([] if user else ["nxe"]))
+            if user and what == "ac" and g.chance(0.5):
+                what = "pge"
             if what == "wp":
                 ctl.wp = not ctl.wp
                 m.flush_all()
                 lines += [f"  - set: {{cr0: {{wp: {str(ctl.wp).lower()}}}}}"]
+            elif what == "nxe":
+                ctl.nxe = not ctl.nxe
+                m.flush_all()   # the engine flushes on EFER edits
+                lines += [f"  - set: {{efer: {{nxe: {str(ctl.nxe).lower()}}}}}"]
             elif what == "ac":
                 ctl.ac = not ctl.ac
                 lines += [f"  - set: {{rflags: {{ac: {str(ctl.ac).lower()}}}}}"]
@@ -336,7 +374,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=200)
-    ap.add_argument("--kind", choices=["single", "tlb", "mixed"], default="mixed")
+    ap.add_argument("--kind", choices=["single", "tlb", "utlb", "mixed"], default="mixed")
     ap.add_argument("--binary", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "debug", "ringspec"))
     ap.add_argument("--keep", help="folder to keep the generated scenario files in")
     ap.add_argument("--print", action="store_true", help="print the scenarios instead of running them")
@@ -347,9 +385,12 @@ def main() -> int:
     g = Gen(rng)
     docs = []
     for i in range(args.count):
-        kind = args.kind if args.kind != "mixed" else ("tlb" if rng.random() < 0.3 else "single")
+        kind = args.kind if args.kind != "mixed" else rng.choice(["single", "single", "tlb", "utlb"])
         name = f"s{args.seed}-{i}-{kind}"
-        text, _ = (tlb_case if kind == "tlb" else single_case)(g, name)
+        if kind == "single":
+            text, _ = single_case(g, name)
+        else:
+            text, _ = tlb_case(g, name, user=kind == "utlb")
         docs.append((name, text))
     if args.print:
         print("\n---\n".join(t for _, t in docs))
