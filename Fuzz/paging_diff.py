@@ -26,6 +26,7 @@ import copy
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -460,8 +461,12 @@ def main() -> int:
                     print("=" * 72)
                     print(texts.get(sc.get("id") or sc.get("scenario"), "?"))
                     print("--- engine:", json.dumps(sc, indent=1)[:3000])
-    print(f"{total} scenarios, {bad} disagreements (seed {args.seed}, files in {folder})")
-    return 1 if bad else 0
+    if bad or args.keep:
+        print(f"{total} scenarios, {bad} disagreements (seed {args.seed}, files in {folder})")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"{total} scenarios, {bad} disagreements (seed {args.seed})")
+    return 1 if bad or total != len(docs) else 0
 
 
 def iter_scenarios(report):
