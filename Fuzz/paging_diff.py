@@ -399,6 +399,40 @@ def fetch_case(g: Gen, name: str) -> tuple[str, list[str]]:
     return "\n".join(lines), whys
 
 
+def deliver_case(g: Gen, name: str) -> tuple[str, list[str]]:
+    """`int 0x80` from CPL 3 with TSS.RSP0/ESP0 on one of the fuzzed pages: the frame's pushes are
+    explicit supervisor writes at CPL 0 (SDM §4.6.1), so WP, SMAP with AC, keys and not-present or
+    reserved entries decide them. A push that faults raises #PF; its own delivery faults the same way,
+    which is a double fault: x86_64 delivers #DF on its IST stack, ia32 on the same stack (a triple
+    fault)."""
+    mode = g.r.choice(["32bit", "pae", "4level"])
+    ctl = g.control(mode)
+    specs, sp = g.space(ctl, g.r.randrange(1, 3))
+    m = O.Machine(ctl, sp)
+    spec = g.r.choice(specs)
+    page = O.SIZES[spec.get("size", "4k")]
+    top = spec["virt"] + page * g.r.randrange(spec.get("count", 1)) + g.r.randrange(0, min(page, 0x2000) // 16 + 1) * 16
+    width = 8 if mode == "4level" else 4
+    lines = [f"scenario: {name}", "machine:"] + machine_yaml(ctl, "x86_64" if mode == "4level" else "ia32")
+    lines += ["  tss: " + (f"{{name: tss, rsp0: {hex(top)}}}" if mode == "4level" else f"{{name: tss, esp0: {hex(top)}, ss0: kernel_ds}}")]
+    lines += ["  pages:"] + [f"    - {yflow(s)}" for s in specs] + ["kernel: none", "steps:", '  - exec: "int 0x80"']
+    acc = O.Access(op="write", cpl=0)
+    out = O.Outcome()
+    for i in range(1, 6):    # SS, SP, FLAGS, CS, IP
+        out = m.access(top - i * width, acc, width)
+        if out.fault is not None:
+            break
+    if out.fault is None:
+        sp_reg = "rsp" if mode == "4level" else "esp"
+        exp = f"{{fault: none, gate: {{vector: 0x80, to_cpl: 0, stack_switch: true}}, regs: {{{sp_reg}: {hex(top - 5 * width)}}}}}"
+    else:
+        first = yflow({"vector": "PF", "error_code": out.fault, "cr2": out.cr2})
+        exp = (f"{{faults: [{first}, PF, DF], shutdown: false}}" if mode == "4level"
+               else f"{{faults: [{first}, PF, DF, PF], shutdown: true}}")
+    lines += [f"    expect: {exp}"]
+    return "\n".join(lines), [("push: " + out.why) if out.fault is not None else "allowed"]
+
+
 # Kernel-task stack pages, outside the ranges `in_range` allows (PAE: PDPTE 0, next to the text).
 STACK = {"32bit": 0x0A000000, "pae": 0x0A000000, "4level": 0x7F_0000_0000_00}
 
@@ -416,7 +450,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=200)
-    ap.add_argument("--kind", choices=["single", "tlb", "utlb", "fetch", "mixed"], default="mixed")
+    ap.add_argument("--kind", choices=["single", "tlb", "utlb", "fetch", "deliver", "mixed"], default="mixed")
     ap.add_argument("--binary", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "debug", "ringspec"))
     ap.add_argument("--keep", help="folder to keep the generated scenario files in")
     ap.add_argument("--print", action="store_true", help="print the scenarios instead of running them")
@@ -427,12 +461,14 @@ def main() -> int:
     g = Gen(rng)
     docs = []
     for i in range(args.count):
-        kind = args.kind if args.kind != "mixed" else rng.choice(["single", "single", "tlb", "utlb", "fetch"])
+        kind = args.kind if args.kind != "mixed" else rng.choice(["single", "single", "tlb", "utlb", "fetch", "deliver"])
         name = f"s{args.seed}-{i}-{kind}"
         if kind == "single":
             text, _ = single_case(g, name)
         elif kind == "fetch":
             text, _ = fetch_case(g, name)
+        elif kind == "deliver":
+            text, _ = deliver_case(g, name)
         else:
             text, _ = tlb_case(g, name, user=kind == "utlb")
         docs.append((name, text))
