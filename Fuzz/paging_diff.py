@@ -434,7 +434,7 @@ def deliver_case(g: Gen, name: str) -> tuple[str, list[str]]:
 
 
 # Kernel-task stack pages, outside the ranges `in_range` allows (PAE: PDPTE 0, next to the text).
-STACK = {"32bit": 0x0A000000, "pae": 0x0A000000, "4level": 0x7F_0000_0000_00}
+STACK = {"32bit": 0x0A000000, "pae": 0x0A000000, "4level": 0x7F_0000_0000}   # PML4E 0, next to the text
 
 
 def run_engine(binary: str, path: str) -> dict:
