@@ -77,6 +77,14 @@ func runText(_ yaml: String) -> ScenarioOutcome {
         BadMapping(name: "pkey outside 4-level paging",
                    yaml: "scenario: a\nmachine:\n  mode: ia32\n  paging: pae\n  pages:\n    - {virt: 0x40000000, phys: 0x800000, pkey: 3}\n",
                    message: "protection keys exist only in 4-level paging"),
+        // Upper levels accept the leaf's flags (scenario-format.md); where the entry has no such bit the
+        // builder still refuses them.
+        BadMapping(name: "G in a PAE PDPTE",
+                   yaml: "scenario: a\nmachine:\n  mode: ia32\n  paging: pae\n  pages:\n    - {virt: 0x40000000, phys: 0x800000, pdpte: {global: true}}\n",
+                   message: "a PAE PDPTE has no R/W, U/S, XD, G, A, D or key"),
+        BadMapping(name: "pkey on a PDE outside 4-level paging",
+                   yaml: "scenario: a\nmachine:\n  mode: ia32\n  paging: pae\n  pages:\n    - {virt: 0x40000000, phys: 0x800000, pde: {pkey: 2}}\n",
+                   message: "protection keys exist only in 4-level paging"),
         BadMapping(name: "R/W in a PAE PDPTE",
                    yaml: "scenario: a\nmachine:\n  mode: ia32\n  paging: pae\n  pages:\n    - {virt: 0x40000000, phys: 0x800000, pdpte: {writable: false}}\n",
                    message: "a PAE PDPTE has no R/W"),

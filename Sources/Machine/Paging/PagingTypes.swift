@@ -22,8 +22,9 @@ public struct MemoryAccess: Sendable, Equatable {
     public var kind: AccessKind
     /// The CPL of the code making the access.
     public var cpl: UInt8
-    /// An implicit supervisor access made by the CPU itself (GDT/IDT/TSS reads, pushes during delivery
-    /// at CPL 0): supervisor even at CPL 3, and SMAP applies regardless of AC (PG-7, PG-9).
+    /// An implicit supervisor access made by the CPU itself (GDT/LDT/IDT/TSS reads, SDM §4.6.1):
+    /// supervisor even at CPL 3, and SMAP applies regardless of AC (PG-7, PG-9). The pushes of an
+    /// event delivery are not implicit: they are explicit accesses at the new CPL.
     public var implicit: Bool
     /// A stack reference (a non-canonical address then faults #SS instead of #GP, PG-3).
     public var stack: Bool

@@ -389,7 +389,9 @@ extension DecodeContext {
 
     static let pageKeys = ["virt", "phys", "count", "size", "present", "writable", "user", "nx", "global", "accessed", "dirty",
                            "pkey", "reserved", "pml4e", "pdpte", "pde"]
-    static let levelKeys = ["present", "writable", "user", "nx", "accessed", "reserved"]
+    /// The flags of a `pml4e`/`pdpte`/`pde` override: the same as a leaf's (scenario-format.md). G, D
+    /// and the key bits are ignored in a non-leaf entry (PG-4, PG-10), so the walk never reads them.
+    static let levelKeys = ["present", "writable", "user", "nx", "global", "accessed", "dirty", "pkey", "reserved"]
     /// The largest `count` one mapping may ask for (what the page-table builder accepts).
     static let maxPagesPerMapping: UInt64 = PagingUnit.maxPagesPerMapping
 
@@ -416,30 +418,29 @@ extension DecodeContext {
                 chargePages(1, item, w)
             }
             if let n = m["size"], let s = choice(n, "page size", of: PageSize.self) { pm.size = s }
-            pm.leaf = entryFlags(m, w, leaf: true)
+            pm.leaf = entryFlags(m, w)
             for (key, path) in [("pml4e", \PageMapping.pml4e), ("pdpte", \PageMapping.pdpte), ("pde", \PageMapping.pde)] {
                 guard let n = m[key], let lm = mapping(n, "\(w).\(key)", allowed: Self.levelKeys) else { continue }
-                pm[keyPath: path] = entryFlags(lm, "\(w).\(key)", leaf: false)
+                pm[keyPath: path] = entryFlags(lm, "\(w).\(key)")
             }
             out.append(pm)
         }
         return out
     }
 
-    mutating func entryFlags(_ m: FieldMap, _ w: String, leaf: Bool) -> EntryFlags {
+    mutating func entryFlags(_ m: FieldMap, _ w: String) -> EntryFlags {
         var f = EntryFlags()
-        func b(_ k: String) -> Bool? { nil }
         if let n = m["present"] { f.present = bool(n, "\(w).present") }
         if let n = m["writable"] { f.writable = bool(n, "\(w).writable") }
         if let n = m["user"] { f.user = bool(n, "\(w).user") }
         if let n = m["nx"] { f.nx = bool(n, "\(w).nx") }
         if let n = m["accessed"] { f.accessed = bool(n, "\(w).accessed") }
         if let n = m["reserved"] { f.reserved = bool(n, "\(w).reserved") }
-        if leaf {
-            if let n = m["global"] { f.global = bool(n, "\(w).global") }
-            if let n = m["dirty"] { f.dirty = bool(n, "\(w).dirty") }
-            if let n = m["pkey"] { f.pkey = uint(n, "\(w).pkey", max: 15).map { UInt8($0) } }
-        }
+        // Upper levels take them too (`levelKeys`); the page-table builder refuses them where the
+        // entry has no such bit (a PAE PDPTE; a key outside 4-level paging).
+        if let n = m["global"] { f.global = bool(n, "\(w).global") }
+        if let n = m["dirty"] { f.dirty = bool(n, "\(w).dirty") }
+        if let n = m["pkey"] { f.pkey = uint(n, "\(w).pkey", max: 15).map { UInt8($0) } }
         return f
     }
 }

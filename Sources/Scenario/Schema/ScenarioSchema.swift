@@ -761,8 +761,17 @@ public enum ScenarioSchema {
             "nx": {
               "$ref": "#/definitions/flag"
             },
+            "global": {
+              "$ref": "#/definitions/flag"
+            },
             "accessed": {
               "$ref": "#/definitions/flag"
+            },
+            "dirty": {
+              "$ref": "#/definitions/flag"
+            },
+            "pkey": {
+              "$ref": "#/definitions/integer"
             },
             "reserved": {
               "$ref": "#/definitions/flag"
@@ -785,8 +794,17 @@ public enum ScenarioSchema {
             "nx": {
               "$ref": "#/definitions/flag"
             },
+            "global": {
+              "$ref": "#/definitions/flag"
+            },
             "accessed": {
               "$ref": "#/definitions/flag"
+            },
+            "dirty": {
+              "$ref": "#/definitions/flag"
+            },
+            "pkey": {
+              "$ref": "#/definitions/integer"
             },
             "reserved": {
               "$ref": "#/definitions/flag"
@@ -809,8 +827,17 @@ public enum ScenarioSchema {
             "nx": {
               "$ref": "#/definitions/flag"
             },
+            "global": {
+              "$ref": "#/definitions/flag"
+            },
             "accessed": {
               "$ref": "#/definitions/flag"
+            },
+            "dirty": {
+              "$ref": "#/definitions/flag"
+            },
+            "pkey": {
+              "$ref": "#/definitions/integer"
             },
             "reserved": {
               "$ref": "#/definitions/flag"
