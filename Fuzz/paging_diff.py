@@ -361,44 +361,6 @@ def tlb_case(g: Gen, name: str, user: bool = False) -> tuple[str, list[str]]:
     return "\n".join(lines), whys
 
 
-def fetch_case(g: Gen, name: str) -> tuple[str, list[str]]:
-    """`exec` steps whose instruction is fetched from the fuzzed pages (PG-8): a CPL-3 task, or a
-    CPL-0 kernel task with its own stack, starts with RIP on one of the mappings."""
-    mode = g.r.choice(["32bit", "pae", "4level"])
-    ctl = g.control(mode)
-    specs, sp = g.space(ctl, g.r.randrange(1, 3))
-    m = O.Machine(ctl, sp)
-    kernel = g.chance(0.4)
-    _, acc, addr, _ = g.access(specs, kernel_task=kernel)
-    acc = O.Access(op="fetch", cpl=0 if kernel else 3)
-    ip_reg, sp_reg = ("rip", "rsp") if mode == "4level" else ("eip", "esp")
-    lines = [f"scenario: {name}", "machine:"] + machine_yaml(ctl, "x86_64" if mode == "4level" else "ia32")
-    if kernel:
-        stack = STACK[mode]
-        ctx = ("{cs: kernel_cs, ss: kernel_ds" + (", ds: kernel_ds" if mode != "4level" else "")
-               + f", {sp_reg}: {hex(stack + 0xff0)}, {ip_reg}: {hex(addr)}}}")
-        lines += ["kernel: none", "processes:", "  - name: k", f"    context: {ctx}", "    pages:"]
-        lines += [f"      - {yflow(s)}" for s in specs] + [f"      - {{virt: {hex(stack)}, writable: true}}"]
-    else:
-        lines += ["  pages:"] + [f"    - {yflow(s)}" for s in specs]
-        lines += ["kernel: none", "processes:", "  - name: app", f"    context: {{{ip_reg}: {hex(addr)}}}"]
-    lines += ["steps:"]
-    whys = []
-    for _ in range(g.r.randrange(1, 4)):
-        text, length = g.r.choice([("nop", 1), ("mov eax, 1", 5)])
-        out = m.access(addr, acc, length)
-        whys.append(out.why or "allowed")
-        if out.fault is not None:
-            exp = {"fault": {"vector": "PF", "error_code": out.fault, "cr2": out.cr2}}
-        else:
-            exp = {"fault": "none", "regs": {ip_reg: addr + length}}
-        lines += [f"  - exec: \"{text}\"", f"    expect: {yflow(exp)}"]
-        if out.fault is not None:
-            break
-        addr += length
-    return "\n".join(lines), whys
-
-
 def deliver_case(g: Gen, name: str) -> tuple[str, list[str]]:
     """`int 0x80` from CPL 3 with TSS.RSP0/ESP0 on one of the fuzzed pages: the frame's pushes are
     explicit supervisor writes at CPL 0 (SDM §4.6.1), so WP, SMAP with AC, keys and not-present or
@@ -450,7 +412,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=200)
-    ap.add_argument("--kind", choices=["single", "tlb", "utlb", "fetch", "deliver", "mixed"], default="mixed")
+    ap.add_argument("--kind", choices=["single", "tlb", "utlb", "deliver", "mixed"], default="mixed")
     ap.add_argument("--binary", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "debug", "ringspec"))
     ap.add_argument("--keep", help="folder to keep the generated scenario files in")
     ap.add_argument("--print", action="store_true", help="print the scenarios instead of running them")
@@ -461,12 +423,10 @@ def main() -> int:
     g = Gen(rng)
     docs = []
     for i in range(args.count):
-        kind = args.kind if args.kind != "mixed" else rng.choice(["single", "single", "tlb", "utlb", "fetch", "deliver"])
+        kind = args.kind if args.kind != "mixed" else rng.choice(["single", "single", "tlb", "utlb", "deliver"])
         name = f"s{args.seed}-{i}-{kind}"
         if kind == "single":
             text, _ = single_case(g, name)
-        elif kind == "fetch":
-            text, _ = fetch_case(g, name)
         elif kind == "deliver":
             text, _ = deliver_case(g, name)
         else:
