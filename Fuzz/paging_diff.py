@@ -285,10 +285,7 @@ def tlb_case(g: Gen, name: str, user: bool = False) -> tuple[str, list[str]]:
     # A supervisor stack of its own, so that a #PF is delivered without a second fault.
     stack = STACK[mode]
     sp_reg = "rsp" if mode == "4level" else "esp"
-    # Its code on that page too (supervisor, executable), so that `exec` steps fetch under SMEP (PG-8).
-    ip_reg = "rip" if mode == "4level" else "eip"
-    ctx = ("{cs: kernel_cs, ss: kernel_ds" + (", ds: kernel_ds" if mode != "4level" else "")
-           + f", {sp_reg}: {hex(stack + 0xff0)}, {ip_reg}: {hex(stack)}}}")
+    ctx = "{cs: kernel_cs, ss: kernel_ds" + (", ds: kernel_ds" if mode != "4level" else "") + f", {sp_reg}: {hex(stack + 0xff0)}}}"
     lines += [] if user else ["kernel: none", "processes:", "  - name: k", f"    context: {ctx}", "    pages:"]
     if not user:
         lines += [f"      - {yflow(s)}" for s in specs] + [f"      - {{virt: {hex(stack)}, writable: true}}", "steps:"]

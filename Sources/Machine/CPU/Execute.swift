@@ -66,7 +66,6 @@ extension Machine {
         let ip = cpu.rip
         let next = addressAfter(instruction)
         do throws(Fault) {
-            try fetchInstruction(at: ip, length: next &- ip)
             switch instruction {
             case let .int(n):
                 result.delivery = deliverWithEscalation(InterruptEvent(vector: n, source: .softwareInterrupt, returnIP: next),
@@ -193,20 +192,6 @@ extension Machine {
         result.faults.append(fault)
         result.delivery = deliverWithEscalation(InterruptEvent(vector: fault.vector.rawValue, source: source, returnIP: next),
                                                 faultIP: ip, raised: &result.faults)
-    }
-
-    /// PG-8 (SDM Vol. 3A §4.6): an instruction's bytes are fetched through paging at the CPL before it
-    /// runs, so code on a not-present, XD (EFER.NXE=1), supervisor (from CPL 3) or, with CR4.SMEP, user
-    /// (from CPL 0-2) page raises #PF with I/D set as PG-11 says; an instruction that crosses into the
-    /// next page needs that page too (CR2 = its first byte). A non-canonical RIP is #GP(0) (PG-3).
-    mutating func fetchInstruction(at ip: UInt64, length: UInt64) throws(Fault) {
-        guard pagingMode != .off else { return }
-        let linear = in64BitMode ? ip : (cpu.cs.cache.base &+ ip) & 0xFFFF_FFFF
-        let access = MemoryAccess(.fetch, cpl: cpu.cpl)
-        _ = try translate(linear, access)
-        var last = linear &+ max(length, 1) &- 1
-        if !in64BitMode { last &= 0xFFFF_FFFF }
-        if last & ~0xFFF != linear & ~0xFFF { _ = try translate(last & ~0xFFF, access) }
     }
 
     /// The linear address of a data operand through DS (segment usable, limit) — SEG-5a, §5.3.
