@@ -58,6 +58,10 @@ struct StackCursor {
             }
             linear = sp
         } else {
+            // Outside 64-bit mode the stack address is ESP or SP (SS.B): in compatibility mode the upper half of
+            // RSP, left there by 64-bit code, takes no part (SDM Vol. 1 §3.4.1.1; Bochs return_protected reads
+            // at ESP when SS.D/B = 1). Pushes mask the same way.
+            sp &= ss.cache.big ? 0xFFFF_FFFF : 0xFFFF
             if !ss.cache.contains(offset: sp, size: width) {
                 throw Fault(.SS, code: faultCode, rule: rule, "pop at ESP 0x\(String(sp, radix: 16)) lies outside the stack segment limits")
             }
