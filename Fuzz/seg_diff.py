@@ -13,7 +13,6 @@ With --keep DIR the generated files are kept (the failing scenarios under DIR/fa
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import random
@@ -24,32 +23,67 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from seg_oracle import Desc, Fault, Machine, SegReg, VECTOR_NAMES, is_null  # noqa: E402
 
-# Fixed GDT slots (ia32 linux preset, LNX-1) plus ring-1 and ring-2 flat segments for CPL 1/2 tasks.
-KCS, KDS, UCS, UDS, TSS = 12, 13, 14, 15, 16
-R1CS, R1DS, R2CS, R2DS = 17, 18, 19, 20
-FIRST_RANDOM = 21
-CODE_OF_CPL = [KCS, R1CS, R2CS, UCS]
-DATA_OF_CPL = [KDS, R1DS, R2DS, UDS]
-EIP0 = 0x1000
-ESP0_USER = 0xBFFFFF00              # inside the default two-page user stack (0xbfffe000..0xc0000000)
-TSS_STACKS = {0: 0xC2008000, 1: 0xBFFFE800, 2: 0xBFFFEC00}
+MASK64 = (1 << 64) - 1
+
+
+class Layout:
+    """The GDT slots, addresses and stacks of one machine mode (the linux preset's, LNX-1/LNX-2, plus ring-1
+    and ring-2 flat segments for CPL 1/2 tasks)."""
+
+    def __init__(self, mode: str):
+        self.mode = mode
+        self.long = mode == "x86_64"
+        if not self.long:
+            self.kcs, self.kds, self.ucs, self.uds, self.tss = 12, 13, 14, 15, 16
+            self.code_of_cpl = [12, 17, 19, 14]
+            self.data_of_cpl = [13, 18, 20, 15]
+            self.first_random, self.preset_slots = 21, 32
+            self.eip0, self.esp0 = 0x1000, 0xBFFFFF00          # inside the default two-page user stack
+            self.tss_stacks = {0: 0xC2008000, 1: 0xBFFFE800, 2: 0xBFFFEC00}
+        else:
+            self.kcs, self.kds, self.ucs, self.uds, self.tss = 2, 3, 6, 5, 8
+            self.code_of_cpl = [2, 10, 12, 6]                   # 64-bit code (L=1)
+            self.code32_of_cpl = [1, 14, 15, 4]                 # compatibility-mode code
+            self.data_of_cpl = [3, 11, 13, 5]
+            self.first_random, self.preset_slots = 16, 16
+            self.eip0 = 0x1000
+            self.tss_stacks = {0: 0xFFFF_8880_0201_0000, 1: 0x7FFF_FFFF_E800, 2: 0x7FFF_FFFF_EC00}
+
+    def mapped(self, bits: int) -> list:
+        """The linear ranges a task's stack accesses may use without #PF: its default two-page user stack
+        (below the top of user space for its width) and the kernel stack region of TSS.(E/R)SP0."""
+        if not self.long:
+            return [(0xBFFF_E000, 0xC000_0000), (0xC200_0000, 0xC201_0000)]
+        user = (0x7FFF_FFFF_D000, 0x7FFF_FFFF_F000) if bits == 64 else (0xFFFF_C000, 0xFFFF_E000)
+        return [user, (0xFFFF_8880_0200_0000, 0xFFFF_8880_0201_0000)]
+
+    def fixed_gdt(self) -> dict:
+        c, d = self.code_of_cpl, self.data_of_cpl
+        g = {}
+        for n in range(4):
+            g[c[n]] = Desc("code", dpl=n, long=self.long, big=not self.long)
+            g[d[n]] = Desc("data", dpl=n)
+            if self.long:
+                g[self.code32_of_cpl[n]] = Desc("code", dpl=n)
+        g[self.tss] = Desc("tss", dpl=0, busy=True, limit=0x67)
+        if self.long:
+            g[self.tss + 1] = Desc("empty", present=False)
+        return g
+
+    def cs_for(self, cpl: int, bits: int) -> int:
+        return ((self.code_of_cpl if bits == 64 or not self.long else self.code32_of_cpl)[cpl] << 3) | cpl
+
+
 SMALL_LIMIT = 0xFFF                  # byte-granular code limit for EIP-beyond-limit cases
 
 
-def fixed_gdt() -> dict:
-    return {
-        KCS: Desc("code", dpl=0), KDS: Desc("data", dpl=0), UCS: Desc("code", dpl=3), UDS: Desc("data", dpl=3),
-        TSS: Desc("tss", dpl=0, busy=True, limit=0x67),
-        R1CS: Desc("code", dpl=1), R1DS: Desc("data", dpl=1), R2CS: Desc("code", dpl=2), R2DS: Desc("data", dpl=2),
-    }
-
-
 class Gen:
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, lay: Layout):
         self.r = rng
+        self.lay = lay
 
     def selector(self, top: int, ldt_len: int) -> int:
-        r = self.r
+        r, lay = self.r, self.lay
         ti = 1 if r.random() < 0.15 else 0
         if ti:
             idx = r.randint(0, max(ldt_len + 1, 2))
@@ -58,11 +92,11 @@ class Gen:
             if roll < 0.08:
                 idx = 0
             elif roll < 0.25:
-                idx = r.randint(KCS, R2DS)
+                idx = r.randint(1, lay.first_random - 1)
             elif roll < 0.9:
-                idx = r.randint(FIRST_RANDOM, top)
+                idx = r.randint(lay.first_random, top)
             else:
-                idx = r.randint(top + 1, max(top + 4, 33))
+                idx = r.randint(top + 1, max(top + 4, lay.preset_slots + 1))
         return (idx << 3) | (ti << 2) | r.randint(0, 3)
 
     def pick(self, table: dict, kinds: tuple, rpl: int) -> int:
@@ -74,128 +108,156 @@ class Gen:
         """Mostly an RPL that passes privilege checks at this CPL, sometimes any."""
         return cpl if self.r.random() < 0.6 else self.r.randint(0, 3)
 
-    def segment(self, code_target_pool: list) -> Desc:
+    def segment(self) -> Desc:
         r = self.r
         if r.random() < 0.5:
+            long = self.lay.long and r.random() < 0.5
+            big = not long or r.random() < 0.05           # L=1 with D=1 is reserved (#GP as a CS)
             return Desc("code", dpl=r.randint(0, 3), present=r.random() < 0.85, conforming=r.random() < 0.35,
-                        readable=r.random() < 0.7, limit=SMALL_LIMIT if r.random() < 0.2 else 0xFFFF_FFFF)
+                        readable=r.random() < 0.7, limit=SMALL_LIMIT if r.random() < 0.2 else 0xFFFF_FFFF,
+                        long=long, big=big)
         return Desc("data", dpl=r.randint(0, 3), present=r.random() < 0.85, writable=r.random() < 0.7)
 
-    def table_entry(self, top: int, ldt_len: int, in_ldt: bool) -> Desc:
+    def offset(self) -> int:
         r = self.r
+        if self.lay.long and r.random() < 0.15:
+            return r.choice([0x0000_8000_0000_0000, 0xFFFF_8000_0000_1000, 0x1_0000_0000])
+        return r.choice([0x100, 0x2000, 0x0804_8000])
+
+    def table_entry(self, top: int, ldt_len: int, in_ldt: bool, room: bool) -> Desc:
+        """A random entry; `room`: the next slot is free for the upper half of a 16-byte entry (IA-32e)."""
+        r, lay = self.r, self.lay
         roll = r.random()
-        if roll < 0.55:
-            return self.segment([])
+        if roll < 0.55 or (lay.long and (in_ldt or not room) and roll >= 0.55):
+            return self.segment()
         if roll < 0.8:
-            tgt = self.selector(top, ldt_len) if r.random() < 0.3 else (r.choice(CODE_OF_CPL) << 3) | r.randint(0, 3)
+            tgt = self.selector(top, ldt_len) if r.random() < 0.3 else (r.choice(lay.code_of_cpl) << 3) | r.randint(0, 3)
             return Desc("call_gate", dpl=r.choice([0, 1, 2, 3, 3, 3]), present=r.random() < 0.85, target=tgt,
-                        offset=r.choice([0x100, 0x2000, 0x0804_8000]), params=r.choice([0, 0, 1, 2, 3]))
+                        offset=self.offset(), params=0 if lay.long else r.choice([0, 0, 1, 2, 3]))
         if in_ldt or roll < 0.87:
             return Desc("empty", present=False)
-        if roll < 0.94:
+        if roll < 0.94 or lay.long:
             return Desc("tss", dpl=r.randint(0, 3), present=r.random() < 0.85, busy=r.random() < 0.3,
                         limit=0x67 if r.random() < 0.85 else 0x50,
-                        tss={"cs": (UCS << 3) | 3, "ss": (UDS << 3) | 3, "ds": (UDS << 3) | 3, "es": (UDS << 3) | 3,
-                             "fs": 0, "gs": 0, "eip": 0x0804_8000, "esp": 0xBFFFFE00})
+                        tss={} if lay.long else
+                        {"cs": (lay.ucs << 3) | 3, "ss": (lay.uds << 3) | 3, "ds": (lay.uds << 3) | 3,
+                         "es": (lay.uds << 3) | 3, "fs": 0, "gs": 0, "eip": 0x0804_8000, "esp": 0xBFFFFE00})
         return Desc("task_gate", dpl=r.randint(0, 3), present=r.random() < 0.85,
                     target=self.selector(top, ldt_len) if r.random() < 0.5 else None)
 
 
-def yaml_desc(name: str, d: Desc) -> str:
+def yaml_desc(name: str, d: Desc, long: bool) -> str:
     p = [f"name: {name}"]
     if d.kind == "code":
         p += ["type: code", f"dpl: {d.dpl}", f"present: {str(d.present).lower()}",
               f"conforming: {str(d.conforming).lower()}", f"readable: {str(d.readable).lower()}"]
+        if d.long:
+            p.append("long: true")
+            if d.big:
+                p.append("default_size: 32")
         if d.limit != 0xFFFF_FFFF:
             p.append(f"limit: {d.limit:#x}")
     elif d.kind == "data":
         p += ["type: data", f"dpl: {d.dpl}", f"present: {str(d.present).lower()}", f"writable: {str(d.writable).lower()}"]
     elif d.kind == "call_gate":
         p += ["type: call_gate", f"dpl: {d.dpl}", f"present: {str(d.present).lower()}", f"selector: {d.target:#x}",
-              f"offset: {d.offset:#x}", f"params: {d.params}"]
+              f"offset: {d.offset:#x}"] + ([] if long else [f"params: {d.params}"])
     elif d.kind == "task_gate":
         p += ["type: task_gate", f"dpl: {d.dpl}", f"present: {str(d.present).lower()}", f"tss: {d.target:#x}"]
     elif d.kind == "tss":
-        p += ["type: tss32", f"dpl: {d.dpl}", f"present: {str(d.present).lower()}", f"busy: {str(d.busy).lower()}",
-              f"limit: {d.limit:#x}", "eflags: 0x202"] + [f"{k}: {v:#x}" for k, v in d.tss.items()]
+        p += ["type: tss64" if long else "type: tss32", f"dpl: {d.dpl}", f"present: {str(d.present).lower()}",
+              f"busy: {str(d.busy).lower()}", f"limit: {d.limit:#x}"]
+        if not long:
+            p += ["eflags: 0x202"] + [f"{k}: {v:#x}" for k, v in d.tss.items()]
     elif d.kind == "ldt":
         p += ["type: ldt", f"dpl: {d.dpl}"]
     return "{" + ", ".join(p) + "}"
 
 
 def fault_yaml(f: Fault) -> str:
-    return f"{{vector: {VECTOR_NAMES[f.vector]}, error_code: {f.code:#x}}}"
+    cr2 = f", cr2: {f.cr2:#x}" if f.cr2 is not None else ""
+    return f"{{vector: {VECTOR_NAMES[f.vector]}, error_code: {f.code:#x}{cr2}}}"
 
 
 def state_yaml(m: Machine, with_ip: bool) -> str:
     regs = [f"{r}: {m.segs[r].sel:#x}" for r in ("cs", "ss", "ds", "es", "fs", "gs")]
     if with_ip:
-        regs += [f"eip: {m.eip:#x}", f"esp: {m.esp:#x}"]
+        regs += [f"rip: {m.eip:#x}", f"rsp: {m.esp:#x}"]
     return f"{{fault: none, cpl: {m.cpl}, regs: {{{', '.join(regs)}}}}}"
 
 
-def scenario(gen: Gen, sid: str) -> str:
-    r = gen.r
-    top = r.randint(FIRST_RANDOM + 2, 40)
-    gdt = fixed_gdt()
+def scenario(r: random.Random, mode: str, sid: str) -> str:
+    lay = Layout(mode)
+    gen = Gen(r, lay)
+    top = r.randint(lay.first_random + 2, lay.first_random + 19)
+    gdt = lay.fixed_gdt()
     ldt = None
     ldt_index = None
     if r.random() < 0.4:
         ldt_len = r.randint(1, 6)
-        ldt_index = r.randint(FIRST_RANDOM, top)
+        ldt_index = r.randint(lay.first_random, top - 1)
     else:
         ldt_len = 0
-    for i in range(FIRST_RANDOM, top + 1):
+    i = lay.first_random
+    while i <= top:
         if i == ldt_index:
             gdt[i] = Desc("ldt", dpl=r.randint(0, 3))
         else:
-            gdt[i] = gen.table_entry(top, ldt_len, False)
+            gdt[i] = gen.table_entry(top, ldt_len, False, room=i + 1 <= top and i + 1 != ldt_index)
+        if lay.long and gdt[i].kind in ("ldt", "call_gate", "tss"):
+            gdt[i + 1] = Desc("empty", present=False)        # the upper half reads as a type-0 system descriptor
+            i += 1
+        i += 1
     if ldt_index is not None:
-        ldt = [gen.table_entry(top, ldt_len, True) for _ in range(ldt_len)]
+        ldt = [gen.table_entry(top, ldt_len, True, room=False) for _ in range(ldt_len)]
     # Task gates with no target get a TSS slot of this GDT (or anything).
     tss_slots = [i for i, d in gdt.items() if d.kind == "tss"]
     for d in list(gdt.values()) + (ldt or []):
         if d.kind == "task_gate" and d.target is None:
             d.target = (r.choice(tss_slots) << 3 if tss_slots and r.random() < 0.8 else gen.selector(top, ldt_len)) | r.randint(0, 3)
     cpl = r.choice([0, 1, 2, 3, 3])
+    bits = 32 if not lay.long or r.random() < 0.35 else 64
     # The TSS's ring stacks: usually right, sometimes any selector (ring 0 stays right so that faults deliver).
-    stacks = {0: ((KDS << 3), TSS_STACKS[0])}
+    stacks = {0: ((lay.kds << 3), lay.tss_stacks[0])}
     for n in (1, 2):
-        ss = (DATA_OF_CPL[n] << 3) | n if r.random() < 0.6 else gen.selector(top, ldt_len)
-        stacks[n] = (ss, TSS_STACKS[n])
+        ss = (lay.data_of_cpl[n] << 3) | n if r.random() < 0.6 else gen.selector(top, ldt_len)
+        sp = lay.tss_stacks[n]
+        if lay.long and (bits == 32) != (r.random() < 0.1):
+            sp = 0xFFFF_D800 + 0x400 * (n - 1)              # inside a compatibility-mode task's stack
+        stacks[n] = (ss, sp)
 
     def ctx_sel() -> int:
-        roll = r.random()
-        if roll < 0.2:
+        if r.random() < 0.2:
             return r.randint(0, 3)
         cands = [i for i, d in gdt.items() if d.kind in ("code", "data")]
         return (r.choice(cands) << 3) | r.randint(0, 3)
 
-    segs = {"cs": (CODE_OF_CPL[cpl] << 3) | cpl, "ss": (DATA_OF_CPL[cpl] << 3) | cpl, "ds": (UDS << 3) | 3,
+    if lay.long:
+        esp0 = 0x7FFF_FFFF_F000 - 0x100 if bits == 64 else 0xFFFF_E000 - 0x100
+    else:
+        esp0 = lay.esp0
+    segs = {"cs": lay.cs_for(cpl, bits), "ss": (lay.data_of_cpl[cpl] << 3) | cpl, "ds": (lay.uds << 3) | 3,
             "es": ctx_sel(), "fs": ctx_sel(), "gs": ctx_sel()}
     ldt_limit = len(ldt) * 8 - 1 if ldt else 0
-    gdt_limit = (max(31, top) + 1) * 8 - 1
+    gdt_limit = (max(lay.preset_slots - 1, max(gdt)) + 1) * 8 - 1
     m = Machine(gdt=gdt, gdt_limit=gdt_limit, ldt=ldt, ldt_limit=ldt_limit, cpl=cpl,
-                segs={k: SegReg(v, None if is_null(v) else (gdt.get(v >> 3) if not (v & 4) else None)) for k, v in segs.items()},
-                eip=EIP0, esp=ESP0_USER, tss_stacks=stacks)
+                segs={k: SegReg(v, None if is_null(v) else gdt.get(v >> 3)) for k, v in segs.items()},
+                eip=lay.eip0, esp=esp0, tss_stacks=stacks, long_mode=lay.long, mapped=lay.mapped(bits))
 
     steps: list[str] = []
-    faulted = False
 
     def run(text: str, length: int, op, with_ip: bool) -> bool:
         """Predicts one step; returns False when it faults or switches tasks (the scenario ends)."""
-        nonlocal faulted
         try:
             res = op()
         except Fault as f:
             steps.append(f"  - exec: \"{text}\"\n    expect: {{fault: {fault_yaml(f)}}}  # {f.rule}")
-            faulted = True
             return False
         if res == "task":
             steps.append(f"  - exec: \"{text}\"\n    expect: {state_yaml(m, True)}  # task switch")
             return False
         if not with_ip:
-            m.eip = (m.eip + length) & 0xFFFF_FFFF
+            m.eip = (m.eip + length) & MASK64
         steps.append(f"  - exec: \"{text}\"\n    expect: {state_yaml(m, with_ip)}")
         return True
 
@@ -205,27 +267,29 @@ def scenario(gen: Gen, sid: str) -> str:
             if r.random() < 0.5:
                 s = gen.selector(top, ldt_len)
             elif reg == "ss":
-                s = gen.pick(gdt, ("data",), gen.near_valid_rpl(m.cpl))
+                s = gen.pick(gdt, ("data",), gen.near_valid_rpl(m.cpl)) if r.random() < 0.85 else r.randint(0, 3)
             else:
                 s = gen.pick(gdt, ("data", "code"), gen.near_valid_rpl(m.cpl))
             if not run(f"mov {reg}, {s:#x}", 2, lambda: m.mov_sreg(reg, s), False):
                 return False
         return True
 
-    def store(addr: int, value: int) -> None:
-        steps.append(f"  - exec: \"mov eax, {value:#x}\"")
-        steps.append(f"  - exec: \"mov [{addr:#x}], eax\"\n    expect: {{fault: none}}")
-        m.write32(addr, value)
-        m.eip = (m.eip + 11) & 0xFFFF_FFFF
+    def store(addr: int, value: int, w: int) -> None:
+        """mov eax/rax, value; mov [addr], eax/rax (DS is the flat user data segment)."""
+        reg = "rax" if w == 8 else "eax"
+        steps.append(f"  - exec: \"mov {reg}, {value:#x}\"")
+        steps.append(f"  - exec: \"mov [{addr:#x}], {reg}\"\n    expect: {{fault: none}}")
+        m.write(addr, value, w)
+        m.eip = (m.eip + (10 + 8 if w == 8 else (5 + 8 if m.in64 else 11))) & MASK64
 
     kind = r.choice(["loads", "far", "far", "retf"])
     if kind == "loads":
         random_loads(r.randint(1, 5), ("ds", "es", "fs", "gs", "ss", "ds", "es"))
     elif kind == "far":
-        for i in range(3):                               # parameters a call gate may copy
-            store(ESP0_USER + 4 * i, 0x1111 * (i + 1))
-        ok = random_loads(r.randint(0, 1), ("ds", "es", "fs", "gs"))
-        if ok:
+        if not lay.long:
+            for i in range(3):                               # parameters a call gate may copy
+                store(esp0 + 4 * i, 0x1111 * (i + 1), 4)
+        if random_loads(r.randint(0, 1), ("ds", "es", "fs", "gs")):
             op = r.choice(["call", "call", "jmp"])
             roll = r.random()
             if roll < 0.3:
@@ -236,15 +300,16 @@ def scenario(gen: Gen, sid: str) -> str:
                 s = gen.pick(gdt, ("code",), gen.near_valid_rpl(m.cpl))
             else:
                 s = gen.pick(gdt, ("tss", "task_gate"), gen.near_valid_rpl(m.cpl))
-            off = r.choice([0x100, 0x2000, 0x0804_8000])
+            off = gen.offset()
             before_cpl = m.cpl
             if run(f"{op} far {s:#x}:{off:#x}", 7, lambda: m.far(op, s, off), True) and op == "call":
                 if random_loads(r.randint(0, 2), ("ds", "es", "fs", "gs")):
                     gate = m.lookup(s)
-                    n = 4 * gate.params if gate is not None and gate.kind == "call_gate" and m.cpl < before_cpl else r.choice([0, 4])
+                    n = 4 * gate.params if gate is not None and gate.kind == "call_gate" and m.cpl < before_cpl else r.choice([0, 8])
                     run(f"retf {n}" if n else "retf", 3 if n else 1, lambda: m.retf(n), True)
     else:
-        n = r.choice([0, 0, 4, 8])
+        w = m.width
+        n = r.choice([0, 0, 8, 16])
         roll = r.random()
         if roll < 0.3:
             rcs = gen.selector(top, ldt_len)
@@ -252,37 +317,54 @@ def scenario(gen: Gen, sid: str) -> str:
             rcs = gen.pick(gdt, ("code",), r.randint(m.cpl, 3) if r.random() < 0.8 else r.randint(0, 3))
         else:
             rpl = r.randint(m.cpl, 3)
-            rcs = (CODE_OF_CPL[rpl] << 3) | rpl
+            rcs = lay.cs_for(rpl, 64 if lay.long and r.random() < 0.6 else 32)
         roll = r.random()
-        if roll < 0.25:
+        if roll < 0.2:
             rss = gen.selector(top, ldt_len)
+        elif roll < 0.3:
+            rss = r.randint(0, 3)
         elif roll < 0.5:
             rss = gen.pick(gdt, ("data",), rcs & 3 if r.random() < 0.8 else r.randint(0, 3))
         else:
-            rss = (DATA_OF_CPL[rcs & 3] << 3) | (rcs & 3)
-        rip = r.choice([0x100, 0x2000, 0x0804_8010])
-        store(ESP0_USER, rip)
-        store(ESP0_USER + 4, rcs)
-        store(ESP0_USER + 8 + n, 0xBFFFF800)
-        store(ESP0_USER + 12 + n, rss)
+            rss = (lay.data_of_cpl[rcs & 3] << 3) | (rcs & 3)
+        rip = r.choice([0x100, 0x2000, 0x0804_8010] + ([0x0000_8000_0000_0000, 0x1_0000_0000] if w == 8 else []))
+        rsp = 0x7FFF_FFFF_E000 if lay.long and bits == 64 else 0xBFFF_F800
+        store(esp0, rip, w)
+        store(esp0 + w, rcs, w)
+        store(esp0 + 2 * w + n, rsp, w)
+        store(esp0 + 3 * w + n, rss, w)
         if random_loads(r.randint(0, 2), ("ds", "es", "fs", "gs")):
             run(f"retf {n}" if n else "retf", 3 if n else 1, lambda: m.retf(n), True)
 
     # The YAML document.
-    out = [f"scenario: {sid}", "machine:", "  mode: ia32",
-           f"  tss: {{name: tss, ss0: {stacks[0][0]:#x}, esp0: {stacks[0][1]:#x}, ss1: {stacks[1][0]:#x}, "
-           f"esp1: {stacks[1][1]:#x}, ss2: {stacks[2][0]:#x}, esp2: {stacks[2][1]:#x}}}",
-           "  gdt:"]
+    if lay.long:
+        tss = f"{{name: tss, rsp0: {stacks[0][1]:#x}, rsp1: {stacks[1][1]:#x}, rsp2: {stacks[2][1]:#x}}}"
+    else:
+        tss = (f"{{name: tss, ss0: {stacks[0][0]:#x}, esp0: {stacks[0][1]:#x}, ss1: {stacks[1][0]:#x}, "
+               f"esp1: {stacks[1][1]:#x}, ss2: {stacks[2][0]:#x}, esp2: {stacks[2][1]:#x}}}")
+    out = [f"scenario: {sid}", "machine:", f"  mode: {mode}", f"  tss: {tss}", "  gdt:"]
+    skip = False
     for i in sorted(gdt):
-        if i < R1CS or gdt[i].kind == "empty":
+        if skip:
+            skip = False
             continue
-        out.append(f"    {i}: {yaml_desc(f'g{i}', gdt[i])}")
+        if lay.long and gdt[i].kind in ("ldt", "call_gate", "tss"):
+            skip = True                  # a 16-byte entry: the patch overwrites the next slot
+        if i < lay.first_random and i not in (lay.code_of_cpl + lay.data_of_cpl + getattr(lay, "code32_of_cpl", [])):
+            continue
+        if i in (lay.kcs, lay.kds, lay.ucs, lay.uds) or (lay.long and i in (1, 4)):
+            continue
+        if gdt[i].kind == "empty":
+            continue
+        out.append(f"    {i}: {yaml_desc(f'g{i}', gdt[i], lay.long)}")
     if ldt is not None:
         out.append("  ldt:")
         for i, d in enumerate(ldt):
-            out.append(f"    - {yaml_desc(f'l{i}', d) if d.kind != 'empty' else 'null'}")
-    out += ["kernel: none", "processes:", "  - name: t", "    state: running",
-            f"    context: {{{', '.join(f'{k}: {v:#x}' for k, v in segs.items())}, eip: {EIP0:#x}, esp: {ESP0_USER:#x}}}",
+            out.append(f"    - {yaml_desc(f'l{i}', d, lay.long) if d.kind != 'empty' else 'null'}")
+    out += ["kernel: none", "processes:", "  - name: t", "    state: running"]
+    if lay.long:
+        out.append(f"    bits: {bits}")
+    out += [f"    context: {{{', '.join(f'{k}: {v:#x}' for k, v in segs.items())}, rip: {lay.eip0:#x}, rsp: {esp0:#x}}}",
             "steps:"]
     out += steps
     return "\n".join(out) + "\n"
@@ -295,12 +377,16 @@ def main() -> int:
     ap.add_argument("--engine", default=None, help="the ringspec binary (default .build/debug/ringspec)")
     ap.add_argument("--keep", default=None, help="keep the generated files in this folder")
     ap.add_argument("--max-report", type=int, default=20)
+    ap.add_argument("--mode", choices=["ia32", "x86_64", "both"], default="both")
     a = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     engine = a.engine or os.path.join(root, ".build", "debug", "ringspec")
     rng = random.Random(a.seed)
-    gen = Gen(rng)
-    docs = {f"seg-{a.seed}-{i}": scenario(gen, f"seg-{a.seed}-{i}") for i in range(a.count)}
+    modes = ["ia32", "x86_64"] if a.mode == "both" else [a.mode]
+    docs = {}
+    for i in range(a.count):
+        sid = f"seg-{a.seed}-{i}"
+        docs[sid] = scenario(rng, modes[i % len(modes)], sid)
     folder = a.keep or tempfile.mkdtemp(prefix="segdiff-")
     os.makedirs(folder, exist_ok=True)
     files = []

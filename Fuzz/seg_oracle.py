@@ -5,9 +5,11 @@ Written from the Intel SDM pseudo-code (Vol. 2A/2B: MOV, POP SS, JMP, CALL, RET 
 Swift sources. seg_diff.py generates scenarios, predicts their outcome with this model and checks the
 engine against it.
 
-Scope (what the generator produces): ia32 mode, flat data segments (base 0, 4 GiB), 32-bit code
-segments (D=1) that are flat or byte-granular with a small limit, 32-bit call gates, task gates and
-32-bit TSS descriptors. Every descriptor table read is an implicit supervisor read that cannot fault
+Scope (what the generator produces): ia32 mode and IA-32e mode (64-bit and compatibility-mode tasks),
+flat data segments (base 0, 4 GiB), 32-bit code segments (D=1) that are flat or byte-granular with a
+small limit, 64-bit code segments (L=1), 32-bit call gates, task gates and 32-bit TSS descriptors
+(ia32), 16-byte call gates and TSS descriptors (IA-32e, whose upper halves read as type-0 system
+descriptors). Every descriptor table read is an implicit supervisor read that cannot fault
 (docs/machine-model.md: tables are not read through paging).
 """
 
@@ -16,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-GP, NP, SS, TS = 13, 11, 12, 10
-VECTOR_NAMES = {GP: "GP", NP: "NP", SS: "SS", TS: "TS"}
+GP, NP, SS, TS, PF = 13, 11, 12, 10, 14
+VECTOR_NAMES = {GP: "GP", NP: "NP", SS: "SS", TS: "TS", PF: "PF"}
 
 
 @dataclass
@@ -30,6 +32,8 @@ class Desc:
     readable: bool = True         # code
     writable: bool = True         # data
     limit: int = 0xFFFF_FFFF      # effective byte limit (code/data/tss)
+    long: bool = False            # code: L bit (IA-32e)
+    big: bool = True              # code: D bit
     busy: bool = False            # tss
     target: int = 0               # call gate: code selector; task gate: TSS selector
     offset: int = 0               # call gate
@@ -48,9 +52,18 @@ class Desc:
 class Fault(Exception):
     """An exception the instruction raises: vector, error code and the rule that decides it."""
 
-    def __init__(self, vector: int, code: int, rule: str):
+    def __init__(self, vector: int, code: int, rule: str, cr2: Optional[int] = None):
         super().__init__(f"#{VECTOR_NAMES.get(vector, vector)}({code:#x}) by {rule}")
-        self.vector, self.code, self.rule = vector, code, rule
+        self.vector, self.code, self.rule, self.cr2 = vector, code, rule, cr2
+
+
+MASK64 = (1 << 64) - 1
+
+
+def canonical(a: int) -> bool:
+    """48-bit canonical: bits 63..47 all equal."""
+    top = a >> 47
+    return top == 0 or top == (1 << 17) - 1
 
 
 def sel_index(s: int) -> int:
@@ -94,7 +107,20 @@ class Machine:
     esp: int
     tss_stacks: dict               # n -> (ss, esp) for the current (32-bit) TSS, n = 0, 1, 2
     tr_sel: int = 0x80
-    mem: dict = field(default_factory=dict)   # dword-aligned address -> dword written by the scenario/pushes
+    long_mode: bool = False        # IA-32e (EFER.LMA)
+    mapped: list = field(default_factory=list)   # [(lo, hi)] linear ranges mapped present+writable (paging-lite)
+    mem: dict = field(default_factory=dict)   # byte address -> byte written by the scenario/pushes
+
+    @property
+    def in64(self) -> bool:
+        """64-bit mode: IA-32e with CS.L = 1."""
+        c = self.segs["cs"].desc
+        return self.long_mode and c is not None and c.long
+
+    @property
+    def width(self) -> int:
+        """Operand size of far transfers: REX.W forms (8) in 64-bit mode, else 4 (all code has D=1)."""
+        return 8 if self.in64 else 4
 
     # --- descriptor lookup (SEG-3)
     def lookup(self, s: int) -> Optional[Desc]:
@@ -109,11 +135,57 @@ class Machine:
         return self.gdt.get(i, Desc("empty", present=False))
 
     # --- memory
-    def read32(self, a: int) -> int:
-        return self.mem.get(a & 0xFFFF_FFFF, 0)
+    def stack_addr(self, sp: int, stack64: bool) -> int:
+        """The linear address of a stack slot: RSP on a 64-bit stack, else ESP (all SSs here are flat, B=1)."""
+        return sp & (MASK64 if stack64 else 0xFFFF_FFFF)
 
-    def write32(self, a: int, v: int) -> None:
-        self.mem[a & 0xFFFF_FFFF] = v & 0xFFFF_FFFF
+    def touch(self, a: int, w: int, write: bool, cpl: int, rule: str) -> None:
+        """#PF (P=0) when a stack access leaves the mapped ranges; U/S from the access's CPL (PG-11, PG-13)."""
+        for lo, hi in self.mapped:
+            if lo <= a and a + w <= hi:
+                return
+        raise Fault(PF, (2 if write else 0) | (4 if cpl == 3 else 0), rule, cr2=a)
+
+    def stack_read(self, sp: int, w: int, rule: str) -> int:
+        a = self.stack_addr(sp, self.in64)
+        if self.mapped:
+            self.touch(a, w, False, self.cpl, rule)
+        return self.read(a, w)
+
+    def stack_write(self, sp: int, v: int, w: int, cpl: int, stack64: bool, rule: str) -> None:
+        a = self.stack_addr(sp, stack64)
+        if self.mapped:
+            self.touch(a, w, True, cpl, rule)
+        self.write(a, v, w)
+
+    def read(self, a: int, w: int) -> int:
+        return sum(self.mem.get((a + i) & MASK64, 0) << (8 * i) for i in range(w))
+
+    def write(self, a: int, v: int, w: int) -> None:
+        for i in range(w):
+            self.mem[(a + i) & MASK64] = (v >> (8 * i)) & 0xFF
+
+    def check_target(self, off: int, d: Desc, rule: str) -> None:
+        """The new RIP: canonical for a 64-bit target, else within the CS limit (#GP(0))."""
+        if self.long_mode and d.long:
+            if not canonical(off):
+                raise Fault(GP, 0, rule)
+        elif off > d.limit:
+            raise Fault(GP, 0, rule)
+
+    def check_cs(self, s: int, d: Desc, rpl: int, cpl: int, rule: str) -> None:
+        """Bochs check_cs / the SDM's code-segment checks: code, not L+D (IA-32e), privilege, present."""
+        if not d.is_code:
+            raise Fault(GP, ecode(s), rule)
+        if self.long_mode and d.long and d.big:
+            raise Fault(GP, ecode(s), rule)
+        if d.conforming:
+            if d.dpl > cpl:
+                raise Fault(GP, ecode(s), rule)
+        elif rpl > cpl or d.dpl != cpl:
+            raise Fault(GP, ecode(s), rule)
+        if not d.present:
+            raise Fault(NP, ecode(s), rule)
 
     # --- MOV Sreg (SDM Vol. 2B MOV; SEG-5, SEG-6)
     def mov_sreg(self, reg: str, s: int) -> None:
@@ -136,7 +208,10 @@ class Machine:
         self.segs[reg] = SegReg(s, d)
 
     def _load_ss(self, s: int) -> None:
-        if is_null(s):                                   # SEG-6a (protected, not 64-bit mode)
+        if is_null(s):                                   # SEG-6a
+            if self.in64 and self.cpl != 3 and sel_rpl(s) == self.cpl:
+                self.segs["ss"] = SegReg(s, None)
+                return
             raise Fault(GP, 0, "SEG-6a")
         d = self.lookup(s)
         if d is None:
@@ -151,35 +226,35 @@ class Machine:
             raise Fault(SS, ecode(s), "SEG-6f")
         self.segs["ss"] = SegReg(s, d)
 
-    # --- far JMP / CALL (SDM Vol. 2A JMP, CALL; FAR-1..FAR-10, TASK-2)
+    # --- far JMP / CALL (SDM Vol. 2A JMP, CALL; FAR-1..FAR-11, TASK-2, TASK-9)
     def far(self, kind: str, s: int, off: int, length: int = 7) -> Optional[str]:
         """Returns None, or 'task' when a task switch happened (the caller then stops predicting)."""
-        ret_ip = (self.eip + length) & 0xFFFF_FFFF
+        ret_ip = (self.eip + length) & (MASK64 if self.in64 else 0xFFFF_FFFF)
         if is_null(s):
             raise Fault(GP, 0, "FAR-1")
         d = self.lookup(s)
         if d is None:
             raise Fault(GP, ecode(s), "FAR-1")
-        if d.is_code:
-            # FAR-2: conforming DPL <= CPL; non-conforming RPL <= CPL and DPL == CPL; then P; then EIP.
-            if d.conforming:
-                if d.dpl > self.cpl:
-                    raise Fault(GP, ecode(s), "FAR-2")
-            elif sel_rpl(s) > self.cpl or d.dpl != self.cpl:
-                raise Fault(GP, ecode(s), "FAR-2")
-            if not d.present:
-                raise Fault(NP, ecode(s), "FAR-2")
-            if off > d.limit:
-                raise Fault(GP, 0, "FAR-2")
+        if d.is_code or d.is_data:
+            # FAR-2: conforming DPL <= CPL; non-conforming RPL <= CPL and DPL == CPL; then P; then RIP.
+            self.check_cs(s, d, sel_rpl(s), self.cpl, "FAR-2")
+            self.check_target(off, d, "FAR-2")
             if kind == "call":
-                self.push(self.segs["cs"].sel)
-                self.push(ret_ip)
+                w = self.width
+                self.push(self.segs["cs"].sel, w, "FAR-4")
+                self.push(ret_ip, w, "FAR-4")
             self.segs["cs"] = SegReg((s & 0xFFFC) | self.cpl, d)     # FAR-3
             self.eip = off
             return None
+        if d.kind in ("call_gate", "tss", "task_gate", "ldt", "empty"):
+            # System descriptors: the DPL check comes first for all of them (Bochs call_protected).
+            pass
         if d.kind == "call_gate":
             self._call_gate(kind, s, d, ret_ip)
             return None
+        if self.long_mode:
+            # TASK-9 / FAR-5: in IA-32e mode only 64-bit call gates are valid far targets.
+            raise Fault(GP, ecode(s), "TASK-9" if d.kind in ("tss", "task_gate") else "FAR-1")
         if d.kind == "tss":
             if d.dpl < self.cpl or d.dpl < sel_rpl(s) or d.busy:
                 raise Fault(GP, ecode(s), "TASK-2")
@@ -200,7 +275,7 @@ class Machine:
             if not td.present:
                 raise Fault(NP, ecode(t), "TASK-2")
             return self._task_switch(kind, t, td)
-        raise Fault(GP, ecode(s), "FAR-1")    # data, LDT, empty/reserved system descriptor
+        raise Fault(GP, ecode(s), "FAR-1")    # LDT, empty/reserved system descriptor
 
     def _call_gate(self, kind: str, gs: int, g: Desc, ret_ip: int) -> None:
         if g.dpl < self.cpl or g.dpl < sel_rpl(gs):                     # FAR-5
@@ -213,25 +288,38 @@ class Machine:
         td = self.lookup(t)
         if td is None:
             raise Fault(GP, ecode(t), "FAR-6")
+        if not td.is_code or td.dpl > self.cpl:                         # FAR-7 (JMP: FAR-8 says the same)
+            raise Fault(GP, ecode(t), "FAR-7")
+        if self.long_mode and not (td.long and not td.big):             # FAR-11
+            raise Fault(GP, ecode(t), "FAR-11")
         if kind == "jmp":
-            # SDM JMP call-gate path: not code, conforming with DPL > CPL, non-conforming with DPL != CPL.
-            if not td.is_code or (td.conforming and td.dpl > self.cpl) or (not td.conforming and td.dpl != self.cpl):
-                raise Fault(GP, ecode(t), "FAR-8")
-            if not td.present:
-                raise Fault(NP, ecode(t), "FAR-8")
-            if g.offset > td.limit:
-                raise Fault(GP, 0, "FAR-8")
+            # FAR-8: non-conforming DPL == CPL (RPL not checked), conforming DPL <= CPL; P; RIP.
+            self.check_cs(t, td, 0, self.cpl, "FAR-8")
+            self.check_target(g.offset, td, "FAR-8")
             self.segs["cs"] = SegReg((t & 0xFFFC) | self.cpl, td)
             self.eip = g.offset
             return
-        if not td.is_code or td.dpl > self.cpl:                         # FAR-7
-            raise Fault(GP, ecode(t), "FAR-7")
         if not td.present:
             raise Fault(NP, ecode(t), "FAR-7")
         if not td.conforming and td.dpl < self.cpl:
-            # FAR-9: MORE-PRIVILEGE. The 32-bit TSS holds SSn:ESPn within its limit (0x67).
             n = td.dpl
             nss, nesp = self.tss_stacks[n]
+            old_ss, old_esp, old_cs = self.segs["ss"].sel, self.esp, self.segs["cs"].sel
+            if self.long_mode:
+                # FAR-11: RSPn from the 64-bit TSS, SS = null selector with RPL n, 8-byte pushes, no copy.
+                frame = [old_ss, old_esp, old_cs, ret_ip]
+                sp = nesp
+                for v in frame:
+                    sp = (sp - 8) & MASK64
+                    self.stack_write(sp, v, 8, n, True, "FAR-11")
+                self.check_target(g.offset, td, "FAR-11")
+                self.segs["ss"] = SegReg(n, None)
+                self.esp = sp
+                self.segs["cs"] = SegReg((t & 0xFFFC) | n, td)
+                self.cpl = n
+                self.eip = g.offset
+                return
+            # FAR-9: MORE-PRIVILEGE. The 32-bit TSS holds SSn:ESPn within its limit (0x67).
             if is_null(nss):
                 raise Fault(TS, 0, "FAR-9")
             sd = self.lookup(nss)
@@ -241,26 +329,27 @@ class Machine:
                 raise Fault(TS, ecode(nss), "FAR-9")
             if not sd.present:
                 raise Fault(SS, ecode(nss), "FAR-9")
-            if g.offset > td.limit:
-                raise Fault(GP, 0, "FAR-9")
-            old_ss, old_esp = self.segs["ss"].sel, self.esp
-            params = [self.read32(old_esp + 4 * i) for i in range(g.params)]
+            params = [self.stack_read(old_esp + 4 * i, 4, "FAR-9") for i in range(g.params)]
             sp = nesp
-            frame = [old_ss, old_esp] + list(reversed(params)) + [self.segs["cs"].sel, ret_ip]
+            frame = [old_ss, old_esp] + list(reversed(params)) + [old_cs, ret_ip]
             for v in frame:
                 sp = (sp - 4) & 0xFFFF_FFFF
-                self.write32(sp, v)
+                self.stack_write(sp, v, 4, n, False, "FAR-9")
+            # The new EIP is checked after the pushes, as machine-rules FAR-9 and Bochs call_protected do (the SDM
+            # pseudo-code checks it before pushing: the two differ only when a push also faults).
+            if g.offset > td.limit:
+                raise Fault(GP, 0, "FAR-9")
             self.segs["ss"] = SegReg((nss & 0xFFFC) | n, sd)
             self.esp = sp
             self.segs["cs"] = SegReg((t & 0xFFFC) | n, td)
             self.cpl = n
             self.eip = g.offset
             return
-        # FAR-10: same privilege.
-        if g.offset > td.limit:
-            raise Fault(GP, 0, "FAR-10")
-        self.push(self.segs["cs"].sel)
-        self.push(ret_ip)
+        # FAR-10 / FAR-11: same privilege (8-byte pushes with a 64-bit gate).
+        w = 8 if self.long_mode else 4
+        self.push(self.segs["cs"].sel, w, "FAR-10")
+        self.push(ret_ip, w, "FAR-10")
+        self.check_target(g.offset, td, "FAR-10")
         self.segs["cs"] = SegReg((t & 0xFFFC) | self.cpl, td)
         self.eip = g.offset
 
@@ -275,56 +364,58 @@ class Machine:
         self.eip, self.esp = f["eip"], f["esp"]
         return "task"
 
-    def push(self, v: int) -> None:
-        self.esp = (self.esp - 4) & 0xFFFF_FFFF
-        self.write32(self.esp, v)
+    def push(self, v: int, w: int, rule: str) -> None:
+        """A push on the current stack (the pointer is only updated by the caller's commit in the CPU, but
+        a fault here ends the scenario, so updating it at once is equivalent)."""
+        esp = (self.esp - w) & (MASK64 if self.in64 else 0xFFFF_FFFF)
+        self.stack_write(esp, v, w, self.cpl, self.in64, rule)
+        self.esp = esp
 
-    # --- RET far (SDM Vol. 2B RET; FAR-12..FAR-14)
+    # --- RET far (SDM Vol. 2B RET; FAR-12..FAR-14); RETFQ in 64-bit mode
     def retf(self, n: int) -> None:
-        sp = self.esp
-        ip = self.read32(sp)
-        cs = self.read32(sp + 4) & 0xFFFF
+        w = self.width
+        sp = self.stack_addr(self.esp, self.in64)
+        ip = self.stack_read(sp, w, "FAR-12")
+        cs = self.stack_read(sp + w, w, "FAR-12") & 0xFFFF
         if is_null(cs):
             raise Fault(GP, 0, "FAR-12")
         d = self.lookup(cs)
         if d is None:
             raise Fault(GP, ecode(cs), "FAR-12")
         rpl = sel_rpl(cs)
-        if not d.is_code or rpl < self.cpl:
+        if rpl < self.cpl:
             raise Fault(GP, ecode(cs), "FAR-12")
-        if d.conforming and d.dpl > rpl:
-            raise Fault(GP, ecode(cs), "FAR-12")
-        if not d.conforming and d.dpl != rpl:
-            raise Fault(GP, ecode(cs), "FAR-12")
-        if not d.present:
-            raise Fault(NP, ecode(cs), "FAR-12")
+        self.check_cs(cs, d, rpl, rpl, "FAR-12")
+        mask = MASK64 if self.in64 else 0xFFFF_FFFF
         if rpl == self.cpl:
-            if ip > d.limit:
-                raise Fault(GP, 0, "FAR-12")
+            self.check_target(ip, d, "FAR-12")
             self.segs["cs"] = SegReg(cs, d)
             self.eip = ip
-            self.esp = (sp + 8 + n) & 0xFFFF_FFFF
+            self.esp = (sp + 2 * w + n) & mask
             return
         # FAR-13: return to an outer level.
-        new_esp = self.read32(sp + 8 + n)
-        ss = self.read32(sp + 12 + n) & 0xFFFF
+        new_esp = self.stack_read(sp + 2 * w + n, w, "FAR-13")
+        ss = self.stack_read(sp + 3 * w + n, w, "FAR-13") & 0xFFFF
         if is_null(ss):
-            raise Fault(GP, 0, "FAR-13")
-        sd = self.lookup(ss)
-        if sd is None:
-            raise Fault(GP, ecode(ss), "FAR-13")
-        if sel_rpl(ss) != rpl or not (sd.is_data and sd.writable) or sd.dpl != rpl:
-            raise Fault(GP, ecode(ss), "FAR-13")
-        if not sd.present:
-            raise Fault(SS, ecode(ss), "FAR-13")
-        if ip > d.limit:
-            raise Fault(GP, 0, "FAR-13")
+            if not (self.long_mode and d.long and rpl != 3):
+                raise Fault(GP, 0, "FAR-13")
+            sd = None
+        else:
+            sd = self.lookup(ss)
+            if sd is None:
+                raise Fault(GP, ecode(ss), "FAR-13")
+            if sel_rpl(ss) != rpl or not (sd.is_data and sd.writable) or sd.dpl != rpl:
+                raise Fault(GP, ecode(ss), "FAR-13")
+            if not sd.present:
+                raise Fault(SS, ecode(ss), "FAR-13")
+        self.check_target(ip, d, "FAR-13")
         self.cpl = rpl
         self.segs["cs"] = SegReg(cs, d)
         self.eip = ip
         self.segs["ss"] = SegReg(ss, sd)
-        self.esp = (new_esp + n) & 0xFFFF_FFFF
-        # FAR-14: ES, FS, GS, DS holding data or non-conforming code with DPL < new CPL become null.
+        self.esp = (new_esp + n) & mask
+        # FAR-14: ES, FS, GS, DS holding data or non-conforming code with DPL < new CPL become null
+        # (a null/unusable register has DPL 0 in its cache, Bochs load_null_selector).
         for r in ("es", "fs", "gs", "ds"):
             c = self.segs[r].desc
             if c is None or ((c.is_data or (c.is_code and not c.conforming)) and c.dpl < self.cpl):
