@@ -159,6 +159,8 @@ def yaml_desc(name: str, d: Desc, long: bool) -> str:
             p.append(f"limit: {d.limit:#x}")
     elif d.kind == "data":
         p += ["type: data", f"dpl: {d.dpl}", f"present: {str(d.present).lower()}", f"writable: {str(d.writable).lower()}"]
+        if d.base or d.limit != 0xFFFF_FFFF or d.expand_down:
+            p += [f"base: {d.base:#x}", f"limit: {d.limit:#x}", f"expand_down: {str(d.expand_down).lower()}"]
     elif d.kind == "call_gate":
         p += ["type: call_gate", f"dpl: {d.dpl}", f"present: {str(d.present).lower()}", f"selector: {d.target:#x}",
               f"offset: {d.offset:#x}"] + ([] if long else [f"params: {d.params}"])
@@ -236,6 +238,23 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
         esp0 = 0x7FFF_FFFF_F000 - 0x100 if bits == 64 else 0xFFFF_E000 - 0x100
     else:
         esp0 = lay.esp0
+        # Ring-1/2 stack segments with a base, a byte limit near the stack pointer, expand-up or down
+        # (SDM Vol. 3A §5.3): pushes and pops near the limit raise #SS(0) on the current stack, #SS(sel)
+        # on a new one from the TSS.
+        for n in (1, 2):
+            if r.random() < 0.5:
+                continue
+            base = r.choice([0xBFFF_0000, 0xBFFE_0000])
+            pivot = (esp0 if cpl == n else stacks[n][1]) - base
+            if r.random() < 0.6:
+                lim = min(max(pivot + r.randint(-24, 24), 0), 0xF_FFFF)
+                gdt[lay.data_of_cpl[n]] = Desc("data", dpl=n, base=base, limit=lim)
+            else:
+                lim = min(max(pivot - r.randint(-8, 40), 0), 0xF_FFFF)
+                gdt[lay.data_of_cpl[n]] = Desc("data", dpl=n, base=base, limit=lim, expand_down=True)
+            if cpl == n:
+                esp0 = pivot
+            stacks[n] = (stacks[n][0], pivot if cpl != n else stacks[n][1] - base)
     segs = {"cs": lay.cs_for(cpl, bits), "ss": (lay.data_of_cpl[cpl] << 3) | cpl, "ds": (lay.uds << 3) | 3,
             "es": ctx_sel(), "fs": ctx_sel(), "gs": ctx_sel()}
     ldt_limit = len(ldt) * 8 - 1 if ldt else 0
@@ -245,6 +264,7 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
                 eip=lay.eip0, esp=esp0, tss_stacks=stacks, long_mode=lay.long, mapped=lay.mapped(bits))
 
     steps: list[str] = []
+    sb = gdt[lay.data_of_cpl[cpl]].base           # the linear base of the task's stack segment
 
     def run(text: str, length: int, op, with_ip: bool) -> bool:
         """Predicts one step; returns False when it faults or switches tasks (the scenario ends)."""
@@ -288,7 +308,7 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
     elif kind == "far":
         if not lay.long:
             for i in range(3):                               # parameters a call gate may copy
-                store(esp0 + 4 * i, 0x1111 * (i + 1), 4)
+                store(sb + esp0 + 4 * i, 0x1111 * (i + 1), 4)
         if random_loads(r.randint(0, 1), ("ds", "es", "fs", "gs")):
             op = r.choice(["call", "call", "jmp"])
             roll = r.random()
@@ -329,10 +349,10 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
             rss = (lay.data_of_cpl[rcs & 3] << 3) | (rcs & 3)
         rip = r.choice([0x100, 0x2000, 0x0804_8010] + ([0x0000_8000_0000_0000, 0x1_0000_0000] if w == 8 else []))
         rsp = 0x7FFF_FFFF_E000 if lay.long and bits == 64 else 0xBFFF_F800
-        store(esp0, rip, w)
-        store(esp0 + w, rcs, w)
-        store(esp0 + 2 * w + n, rsp, w)
-        store(esp0 + 3 * w + n, rss, w)
+        store(sb + esp0, rip, w)
+        store(sb + esp0 + w, rcs, w)
+        store(sb + esp0 + 2 * w + n, rsp, w)
+        store(sb + esp0 + 3 * w + n, rss, w)
         if random_loads(r.randint(0, 2), ("ds", "es", "fs", "gs")):
             run(f"retf {n}" if n else "retf", 3 if n else 1, lambda: m.retf(n), True)
 

@@ -31,6 +31,8 @@ class Desc:
     conforming: bool = False      # code
     readable: bool = True         # code
     writable: bool = True         # data
+    expand_down: bool = False     # data
+    base: int = 0                 # code/data (the generator gives a base only to stack segments)
     limit: int = 0xFFFF_FFFF      # effective byte limit (code/data/tss)
     long: bool = False            # code: L bit (IA-32e)
     big: bool = True              # code: D bit
@@ -136,26 +138,52 @@ class Machine:
 
     # --- memory
     def stack_addr(self, sp: int, stack64: bool) -> int:
-        """The linear address of a stack slot: RSP on a 64-bit stack, else ESP (all SSs here are flat, B=1)."""
+        """The offset of a stack slot: RSP on a 64-bit stack, else ESP (all SSs here have B=1)."""
         return sp & (MASK64 if stack64 else 0xFFFF_FFFF)
+
+    @staticmethod
+    def within(d: Optional[Desc], off: int, w: int) -> bool:
+        """SDM Vol. 3A §5.3: expand-up offsets 0..limit; expand-down limit+1..0xFFFFFFFF (B=1)."""
+        if d is None:
+            return True
+        if d.expand_down:
+            return off > d.limit and off + w - 1 <= 0xFFFF_FFFF
+        return off + w - 1 <= d.limit
 
     def touch(self, a: int, w: int, write: bool, cpl: int, rule: str) -> None:
         """#PF (P=0) when a stack access leaves the mapped ranges; U/S from the access's CPL (PG-11, PG-13)."""
+        if not self.mapped:
+            return
         for lo, hi in self.mapped:
             if lo <= a and a + w <= hi:
                 return
         raise Fault(PF, (2 if write else 0) | (4 if cpl == 3 else 0), rule, cr2=a)
 
     def stack_read(self, sp: int, w: int, rule: str) -> int:
-        a = self.stack_addr(sp, self.in64)
-        if self.mapped:
-            self.touch(a, w, False, self.cpl, rule)
+        """A read of the current stack: SS limit (#SS(0)) outside 64-bit mode, then paging."""
+        off = self.stack_addr(sp, self.in64)
+        d = self.segs["ss"].desc
+        if self.in64:
+            a = off
+        else:
+            if not self.within(d, off, w):
+                raise Fault(SS, 0, rule)
+            a = ((d.base if d else 0) + off) & 0xFFFF_FFFF
+        self.touch(a, w, False, self.cpl, rule)
         return self.read(a, w)
 
-    def stack_write(self, sp: int, v: int, w: int, cpl: int, stack64: bool, rule: str) -> None:
-        a = self.stack_addr(sp, stack64)
-        if self.mapped:
-            self.touch(a, w, True, cpl, rule)
+    def stack_write(self, sp: int, v: int, w: int, cpl: int, stack64: bool, rule: str,
+                    ss: Optional[Desc] = None, code: int = 0) -> None:
+        """A push onto the stack of segment `ss` (the current SS if None): limit (#SS(code)), then paging."""
+        off = self.stack_addr(sp, stack64)
+        if stack64:
+            a = off
+        else:
+            d = ss if ss is not None else self.segs["ss"].desc
+            if not self.within(d, off, w):
+                raise Fault(SS, code, rule)
+            a = ((d.base if d else 0) + off) & 0xFFFF_FFFF
+        self.touch(a, w, True, cpl, rule)
         self.write(a, v, w)
 
     def read(self, a: int, w: int) -> int:
@@ -334,7 +362,7 @@ class Machine:
             frame = [old_ss, old_esp] + list(reversed(params)) + [old_cs, ret_ip]
             for v in frame:
                 sp = (sp - 4) & 0xFFFF_FFFF
-                self.stack_write(sp, v, 4, n, False, "FAR-9")
+                self.stack_write(sp, v, 4, n, False, "FAR-9", ss=sd, code=ecode(nss))
             # The new EIP is checked after the pushes, as machine-rules FAR-9 and Bochs call_protected do (the SDM
             # pseudo-code checks it before pushing: the two differ only when a push also faults).
             if g.offset > td.limit:
