@@ -323,8 +323,15 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
             off = gen.offset()
             before_cpl = m.cpl
             if run(f"{op} far {s:#x}:{off:#x}", 7, lambda: m.far(op, s, off), True) and op == "call":
+                gate = m.lookup(s)
+                if not lay.long and gate is not None and gate.kind == "call_gate" and gate.params and m.cpl < before_cpl:
+                    # FAR-9 copied the parameters in their order: the first (0x1111) sits just above CS:EIP.
+                    ssd = m.segs["ss"].desc
+                    k = r.randrange(gate.params)
+                    lin = (ssd.base + m.esp + 8 + 4 * k) & 0xFFFF_FFFF
+                    steps.append(f"  - exec: \"mov ebx, [{lin:#x}]\"\n    expect: {{fault: none, regs: {{ebx: {0x1111 * (k + 1):#x}}}}}")
+                    m.eip = (m.eip + 6) & MASK64
                 if random_loads(r.randint(0, 2), ("ds", "es", "fs", "gs")):
-                    gate = m.lookup(s)
                     n = 4 * gate.params if gate is not None and gate.kind == "call_gate" and m.cpl < before_cpl else r.choice([0, 8])
                     run(f"retf {n}" if n else "retf", 3 if n else 1, lambda: m.retf(n), True)
     else:
