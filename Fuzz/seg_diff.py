@@ -37,7 +37,8 @@ class Layout:
             self.kcs, self.kds, self.ucs, self.uds, self.tss = 12, 13, 14, 15, 16
             self.code_of_cpl = [12, 17, 19, 14]
             self.data_of_cpl = [13, 18, 20, 15]
-            self.first_random, self.preset_slots = 21, 32
+            self.code16_of_cpl = [21, 22, 23, 24]               # 16-bit code (D=0)
+            self.first_random, self.preset_slots = 25, 32
             self.eip0, self.esp0 = 0x1000, 0xBFFFFF00          # inside the default two-page user stack
             self.tss_stacks = {0: 0xC2008000, 1: 0xBFFFE800, 2: 0xBFFFEC00}
         else:
@@ -65,12 +66,16 @@ class Layout:
             g[d[n]] = Desc("data", dpl=n)
             if self.long:
                 g[self.code32_of_cpl[n]] = Desc("code", dpl=n)
+            else:
+                g[self.code16_of_cpl[n]] = Desc("code", dpl=n, big=False)
         g[self.tss] = Desc("tss", dpl=0, busy=True, limit=0x67)
         if self.long:
             g[self.tss + 1] = Desc("empty", present=False)
         return g
 
     def cs_for(self, cpl: int, bits: int) -> int:
+        if bits == 16:
+            return (self.code16_of_cpl[cpl] << 3) | cpl
         return ((self.code_of_cpl if bits == 64 or not self.long else self.code32_of_cpl)[cpl] << 3) | cpl
 
 
@@ -113,6 +118,8 @@ class Gen:
         if r.random() < 0.5:
             long = self.lay.long and r.random() < 0.5
             big = not long or r.random() < 0.05           # L=1 with D=1 is reserved (#GP as a CS)
+            if not long and r.random() < 0.15:
+                big = False                                 # 16-bit code
             return Desc("code", dpl=r.randint(0, 3), present=r.random() < 0.85, conforming=r.random() < 0.35,
                         readable=r.random() < 0.7, limit=SMALL_LIMIT if r.random() < 0.2 else 0xFFFF_FFFF,
                         long=long, big=big)
@@ -155,6 +162,8 @@ def yaml_desc(name: str, d: Desc, long: bool) -> str:
             p.append("long: true")
             if d.big:
                 p.append("default_size: 32")
+        elif not d.big:
+            p.append("default_size: 16")
         if d.limit != 0xFFFF_FFFF:
             p.append(f"limit: {d.limit:#x}")
     elif d.kind == "data":
@@ -218,7 +227,10 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
         if d.kind == "task_gate" and d.target is None:
             d.target = (r.choice(tss_slots) << 3 if tss_slots and r.random() < 0.8 else gen.selector(top, ldt_len)) | r.randint(0, 3)
     cpl = r.choice([0, 1, 2, 3, 3])
-    bits = 32 if not lay.long or r.random() < 0.35 else 64
+    if lay.long:
+        bits = 32 if r.random() < 0.35 else 64
+    else:
+        bits = 16 if r.random() < 0.2 else 32           # a 16-bit code segment at the CPL (ia32 only)
     # The TSS's ring stacks: usually right, sometimes any selector (ring 0 stays right so that faults deliver).
     stacks = {0: ((lay.kds << 3), lay.tss_stacks[0])}
     for n in (1, 2):
@@ -344,7 +356,7 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
             rcs = gen.pick(gdt, ("code",), r.randint(m.cpl, 3) if r.random() < 0.8 else r.randint(0, 3))
         else:
             rpl = r.randint(m.cpl, 3)
-            rcs = lay.cs_for(rpl, 64 if lay.long and r.random() < 0.6 else 32)
+            rcs = lay.cs_for(rpl, (64 if r.random() < 0.6 else 32) if lay.long else (16 if r.random() < 0.2 else 32))
         roll = r.random()
         if roll < 0.2:
             rss = gen.selector(top, ldt_len)
@@ -356,10 +368,16 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
             rss = (lay.data_of_cpl[rcs & 3] << 3) | (rcs & 3)
         rip = r.choice([0x100, 0x2000, 0x0804_8010] + ([0x0000_8000_0000_0000, 0x1_0000_0000] if w == 8 else []))
         rsp = 0x7FFF_FFFF_E000 if lay.long and bits == 64 else 0xBFFF_F800
-        store(sb + esp0, rip, w)
-        store(sb + esp0 + w, rcs, w)
-        store(sb + esp0 + 2 * w + n, rsp, w)
-        store(sb + esp0 + 3 * w + n, rss, w)
+        if w == 2:
+            # 16-bit code: IP, CS, [n bytes], SP, SS in words; written as two dwords.
+            rip &= 0xFFFF
+            store(sb + esp0, rip | rcs << 16, 4)
+            store(sb + esp0 + 4 + n, (rsp & 0xFFFF) | rss << 16, 4)
+        else:
+            store(sb + esp0, rip, w)
+            store(sb + esp0 + w, rcs, w)
+            store(sb + esp0 + 2 * w + n, rsp, w)
+            store(sb + esp0 + 3 * w + n, rss, w)
         if random_loads(r.randint(0, 2), ("ds", "es", "fs", "gs")):
             run(f"retf {n}" if n else "retf", 3 if n else 1, lambda: m.retf(n), True)
 
@@ -377,7 +395,8 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
             continue
         if lay.long and gdt[i].kind in ("ldt", "call_gate", "tss"):
             skip = True                  # a 16-byte entry: the patch overwrites the next slot
-        if i < lay.first_random and i not in (lay.code_of_cpl + lay.data_of_cpl + getattr(lay, "code32_of_cpl", [])):
+        if i < lay.first_random and i not in (lay.code_of_cpl + lay.data_of_cpl + getattr(lay, "code32_of_cpl", [])
+                                              + getattr(lay, "code16_of_cpl", [])):
             continue
         if i in (lay.kcs, lay.kds, lay.ucs, lay.uds) or (lay.long and i in (1, 4)):
             continue

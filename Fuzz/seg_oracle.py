@@ -121,8 +121,9 @@ class Machine:
 
     @property
     def width(self) -> int:
-        """Operand size of far transfers: REX.W forms (8) in 64-bit mode, else 4 (all code has D=1)."""
-        return 8 if self.in64 else 4
+        """Operand size of far transfers: REX.W forms (8) in 64-bit mode, else CS.D (4, or 2 in 16-bit code)."""
+        c = self.segs["cs"].desc
+        return 8 if self.in64 else (4 if c is None or c.big else 2)
 
     # --- descriptor lookup (SEG-3)
     def lookup(self, s: int) -> Optional[Desc]:
@@ -257,7 +258,7 @@ class Machine:
     # --- far JMP / CALL (SDM Vol. 2A JMP, CALL; FAR-1..FAR-11, TASK-2, TASK-9)
     def far(self, kind: str, s: int, off: int, length: int = 7) -> Optional[str]:
         """Returns None, or 'task' when a task switch happened (the caller then stops predicting)."""
-        ret_ip = (self.eip + length) & (MASK64 if self.in64 else 0xFFFF_FFFF)
+        ret_ip = (self.eip + length) & {8: MASK64, 4: 0xFFFF_FFFF, 2: 0xFFFF}[self.width]
         if is_null(s):
             raise Fault(GP, 0, "FAR-1")
         d = self.lookup(s)
