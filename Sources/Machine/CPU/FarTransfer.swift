@@ -61,10 +61,19 @@ extension Machine {
         if longMode && gate.systemType != .callGate {
             throw Fault(.GP, code: gsel.errorCode, rule: "FAR-5", "in IA-32e mode only 64-bit call gates (type 0xC) are valid")
         }
+        // FAR-11: a 64-bit call gate is 16 bytes; both halves must lie inside the table (index*8 + 15 <= limit),
+        // checked when the gate is read, before its P bit (Bochs fetch_raw_descriptor_64 in call_gate64).
+        var high: UInt64 = 0
+        if longMode {
+            guard let h = descriptorHigh(gsel) else {
+                throw Fault(.GP, code: gsel.errorCode, rule: "FAR-11",
+                            "the upper half of the 16-byte call gate \(gsel) lies beyond the \(gsel.isLDT ? "LDT" : "GDT") limit")
+            }
+            high = h
+        }
         guard gate.present else {
             throw Fault(.NP, code: gsel.errorCode, rule: "FAR-5", "call gate \(gsel) is not present")
         }
-        let high = longMode ? (descriptorHigh(gsel) ?? 0) : 0
         if longMode && (high >> 40) & 0x1F != 0 {
             throw Fault(.GP, code: gsel.errorCode, rule: "FAR-11", "the type field of the 64-bit call gate's upper dword is not 0")
         }
