@@ -181,7 +181,7 @@ def yaml_desc(name: str, d: Desc, long: bool) -> str:
         if not long:
             p += ["eflags: 0x202"] + [f"{k}: {v:#x}" for k, v in d.tss.items()]
     elif d.kind == "ldt":
-        p += ["type: ldt", f"dpl: {d.dpl}"]
+        p += ["type: ldt", f"dpl: {d.dpl}"] + ([f"limit: {d.limit:#x}"] if d.limit != 0xFFFF_FFFF else [])
     return "{" + ", ".join(p) + "}"
 
 
@@ -219,8 +219,23 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
             gdt[i + 1] = Desc("empty", present=False)        # the upper half reads as a type-0 system descriptor
             i += 1
         i += 1
+    ldt_limit_given = None
     if ldt_index is not None:
-        ldt = [gen.table_entry(top, ldt_len, True, room=False) for _ in range(ldt_len)]
+        ldt = []
+        while len(ldt) < ldt_len:
+            d = gen.table_entry(top, ldt_len, True, room=False)
+            if lay.long and r.random() < 0.3:
+                d = Desc("call_gate", dpl=r.choice([0, 3, 3]), present=r.random() < 0.9,
+                         target=(r.choice(lay.code_of_cpl) << 3) | r.randint(0, 3), offset=gen.offset())
+            ldt.append(d)
+            if d.kind == "call_gate" and lay.long:
+                ldt.append(Desc("empty", present=False))     # its upper half
+        if r.random() < 0.3:
+            ldt_limit_given = len(ldt) * 8 - 1 - 8 * r.randint(1, 2)   # cuts off the last entry or half of it
+            if ldt_limit_given < 7:
+                ldt_limit_given = None
+            else:
+                gdt[ldt_index].limit = ldt_limit_given
     # Task gates with no target get a TSS slot of this GDT (or anything).
     tss_slots = [i for i, d in gdt.items() if d.kind == "tss"]
     for d in list(gdt.values()) + (ldt or []):
@@ -269,7 +284,7 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
             stacks[n] = (stacks[n][0], pivot if cpl != n else stacks[n][1] - base)
     segs = {"cs": lay.cs_for(cpl, bits), "ss": (lay.data_of_cpl[cpl] << 3) | cpl, "ds": (lay.uds << 3) | 3,
             "es": ctx_sel(), "fs": ctx_sel(), "gs": ctx_sel()}
-    ldt_limit = len(ldt) * 8 - 1 if ldt else 0
+    ldt_limit = (ldt_limit_given if ldt_limit_given is not None else len(ldt) * 8 - 1) if ldt else 0
     gdt_limit = (max(lay.preset_slots - 1, max(gdt)) + 1) * 8 - 1
     m = Machine(gdt=gdt, gdt_limit=gdt_limit, ldt=ldt, ldt_limit=ldt_limit, cpl=cpl,
                 segs={k: SegReg(v, None if is_null(v) else gdt.get(v >> 3)) for k, v in segs.items()},
@@ -324,7 +339,10 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
         if random_loads(r.randint(0, 1), ("ds", "es", "fs", "gs")):
             op = r.choice(["call", "call", "jmp"])
             roll = r.random()
-            if roll < 0.3:
+            ldt_gates = [i for i, d in enumerate(ldt or []) if d.kind == "call_gate"]
+            if ldt_gates and r.random() < 0.3:
+                s = (r.choice(ldt_gates) << 3) | 4 | gen.near_valid_rpl(m.cpl)
+            elif roll < 0.3:
                 s = gen.selector(top, ldt_len)
             elif roll < 0.75:
                 s = gen.pick(gdt, ("call_gate",), gen.near_valid_rpl(m.cpl))

@@ -309,6 +309,9 @@ class Machine:
     def _call_gate(self, kind: str, gs: int, g: Desc, ret_ip: int) -> None:
         if g.dpl < self.cpl or g.dpl < sel_rpl(gs):                     # FAR-5
             raise Fault(GP, ecode(gs), "FAR-5")
+        if self.long_mode and self.lookup((gs & 0xFFFF) + 8) is None:
+            # FAR-11: the 16-byte gate must lie inside the table (index*8 + 15 <= limit), read before P is checked.
+            raise Fault(GP, ecode(gs), "FAR-11")
         if not g.present:
             raise Fault(NP, ecode(gs), "FAR-5")
         t = g.target
