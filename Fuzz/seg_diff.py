@@ -190,10 +190,12 @@ def fault_yaml(f: Fault) -> str:
     return f"{{vector: {VECTOR_NAMES[f.vector]}, error_code: {f.code:#x}{cr2}}}"
 
 
-def state_yaml(m: Machine, with_ip: bool) -> str:
+def state_yaml(m: Machine, with_ip: bool, with_flags: bool = False) -> str:
     regs = [f"{r}: {m.segs[r].sel:#x}" for r in ("cs", "ss", "ds", "es", "fs", "gs")]
     if with_ip:
         regs += [f"rip: {m.eip:#x}", f"rsp: {m.esp:#x}"]
+    if with_flags:
+        regs.append(f"rflags: {m.rflags:#x}")
     return f"{{fault: none, cpl: {m.cpl}, regs: {{{', '.join(regs)}}}}}"
 
 
@@ -286,14 +288,15 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
             "es": ctx_sel(), "fs": ctx_sel(), "gs": ctx_sel()}
     ldt_limit = (ldt_limit_given if ldt_limit_given is not None else len(ldt) * 8 - 1) if ldt else 0
     gdt_limit = (max(lay.preset_slots - 1, max(gdt)) + 1) * 8 - 1
-    m = Machine(gdt=gdt, gdt_limit=gdt_limit, ldt=ldt, ldt_limit=ldt_limit, cpl=cpl,
+    rflags0 = 0x2 | (0x200 if r.random() < 0.7 else 0) | (r.randint(0, 3) << 12 if r.random() < 0.5 else 0)
+    m = Machine(gdt=gdt, gdt_limit=gdt_limit, ldt=ldt, ldt_limit=ldt_limit, cpl=cpl, rflags=rflags0,
                 segs={k: SegReg(v, None if is_null(v) else gdt.get(v >> 3)) for k, v in segs.items()},
                 eip=lay.eip0, esp=esp0, tss_stacks=stacks, long_mode=lay.long, mapped=lay.mapped(bits))
 
     steps: list[str] = []
     sb = gdt[lay.data_of_cpl[cpl]].base           # the linear base of the task's stack segment
 
-    def run(text: str, length: int, op, with_ip: bool) -> bool:
+    def run(text: str, length: int, op, with_ip: bool, with_flags: bool = False) -> bool:
         """Predicts one step; returns False when it faults or switches tasks (the scenario ends)."""
         try:
             res = op()
@@ -305,7 +308,7 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
             return False
         if not with_ip:
             m.eip = (m.eip + length) & MASK64
-        steps.append(f"  - exec: \"{text}\"\n    expect: {state_yaml(m, with_ip)}")
+        steps.append(f"  - exec: \"{text}\"\n    expect: {state_yaml(m, with_ip, with_flags)}")
         return True
 
     def random_loads(k: int, regs: tuple) -> bool:
@@ -329,7 +332,7 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
         m.write(addr, value, w)
         m.eip = (m.eip + (10 + 8 if w == 8 else (5 + 8 if m.in64 else 11))) & MASK64
 
-    kind = r.choice(["loads", "far", "far", "retf"])
+    kind = r.choice(["loads", "far", "far", "retf", "iret"])
     if kind == "loads":
         random_loads(r.randint(1, 5), ("ds", "es", "fs", "gs", "ss", "ds", "es"))
     elif kind == "far":
@@ -386,7 +389,22 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
             rss = (lay.data_of_cpl[rcs & 3] << 3) | (rcs & 3)
         rip = r.choice([0x100, 0x2000, 0x0804_8010] + ([0x0000_8000_0000_0000, 0x1_0000_0000] if w == 8 else []))
         rsp = 0x7FFF_FFFF_E000 if lay.long and bits == 64 else 0xBFFF_F800
-        if w == 2:
+        if kind == "iret":
+            # IRET frame: IP, CS, FLAGS [, SP, SS] (no imm16); random flags without VM.
+            n = 0
+            flags = r.getrandbits(22) & ~0x2_0000 | 2
+            frame = [rip, rcs, flags, rsp, rss]
+            if w == 2:
+                frame[0] &= 0xFFFF
+                frame[2] &= 0xFFFF
+                frame[3] &= 0xFFFF
+                for k in range(0, 5, 2):
+                    lo, hi = frame[k], (frame[k + 1] if k + 1 < 5 else 0)
+                    store(sb + esp0 + 2 * k, lo | hi << 16, 4)
+            else:
+                for k, v in enumerate(frame):
+                    store(sb + esp0 + w * k, v, w)
+        elif w == 2:
             # 16-bit code: IP, CS, [n bytes], SP, SS in words; written as two dwords.
             rip &= 0xFFFF
             store(sb + esp0, rip | rcs << 16, 4)
@@ -397,7 +415,10 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
             store(sb + esp0 + 2 * w + n, rsp, w)
             store(sb + esp0 + 3 * w + n, rss, w)
         if random_loads(r.randint(0, 2), ("ds", "es", "fs", "gs")):
-            run(f"retf {n}" if n else "retf", 3 if n else 1, lambda: m.retf(n), True)
+            if kind == "iret":
+                run("iret", 1, m.iret, True, with_flags=True)
+            else:
+                run(f"retf {n}" if n else "retf", 3 if n else 1, lambda: m.retf(n), True)
 
     # The YAML document.
     if lay.long:
@@ -428,7 +449,7 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
     out += ["kernel: none", "processes:", "  - name: t", "    state: running"]
     if lay.long:
         out.append(f"    bits: {bits}")
-    out += [f"    context: {{{', '.join(f'{k}: {v:#x}' for k, v in segs.items())}, rip: {lay.eip0:#x}, rsp: {esp0:#x}}}",
+    out += [f"    context: {{{', '.join(f'{k}: {v:#x}' for k, v in segs.items())}, rip: {lay.eip0:#x}, rsp: {esp0:#x}, rflags: {rflags0:#x}}}",
             "steps:"]
     out += steps
     return "\n".join(out) + "\n"

@@ -111,6 +111,7 @@ class Machine:
     tr_sel: int = 0x80
     long_mode: bool = False        # IA-32e (EFER.LMA)
     mapped: list = field(default_factory=list)   # [(lo, hi)] linear ranges mapped present+writable (paging-lite)
+    rflags: int = 0x202
     mem: dict = field(default_factory=dict)   # byte address -> byte written by the scenario/pushes
 
     @property
@@ -405,10 +406,21 @@ class Machine:
 
     # --- RET far (SDM Vol. 2B RET; FAR-12..FAR-14); RETFQ in 64-bit mode
     def retf(self, n: int) -> None:
-        w = self.width
+        self._far_return(n, iret=False, width=self.width)
+
+    # --- IRET (SDM Vol. 2A IRET, protected mode with NT=0; FAR-16, FAR-17, FAR-12..FAR-14)
+    def iret(self) -> None:
+        """IRET of the mode's default size (IRETQ in 64-bit mode); EFLAGS.NT = 0 and no return to V86."""
+        self._far_return(0, iret=True, width=self.width)
+
+    def _far_return(self, n: int, iret: bool, width: int) -> None:
+        w = width
+        rule = "FAR-16" if iret else "FAR-12"
         sp = self.stack_addr(self.esp, self.in64)
-        ip = self.stack_read(sp, w, "FAR-12")
-        cs = self.stack_read(sp + w, w, "FAR-12") & 0xFFFF
+        ip = self.stack_read(sp, w, rule)
+        cs = self.stack_read(sp + w, w, rule) & 0xFFFF
+        flags = self.stack_read(sp + 2 * w, w, rule) if iret else None
+        top = 3 * w if iret else 2 * w                  # bytes of IP, CS [, FLAGS]
         if is_null(cs):
             raise Fault(GP, 0, "FAR-12")
         d = self.lookup(cs)
@@ -419,15 +431,20 @@ class Machine:
             raise Fault(GP, ecode(cs), "FAR-12")
         self.check_cs(cs, d, rpl, rpl, "FAR-12")
         mask = MASK64 if self.in64 else 0xFFFF_FFFF
-        if rpl == self.cpl:
+        outer = rpl > self.cpl
+        # An IRET that began in 64-bit mode always pops SS:RSP (SDM IRET "IF instruction began in 64-Bit Mode").
+        pops_stack = outer or (iret and self.in64)
+        if not pops_stack:
             self.check_target(ip, d, "FAR-12")
             self.segs["cs"] = SegReg(cs, d)
             self.eip = ip
-            self.esp = (sp + 2 * w + n) & mask
+            self.esp = (sp + top + n) & mask
+            if iret:
+                self._load_flags(flags, w)
             return
-        # FAR-13: return to an outer level.
-        new_esp = self.stack_read(sp + 2 * w + n, w, "FAR-13")
-        ss = self.stack_read(sp + 3 * w + n, w, "FAR-13") & 0xFFFF
+        # FAR-13: pop SS:ESP (an outer return, or any IRET from 64-bit mode).
+        new_esp = self.stack_read(sp + top + n, w, "FAR-13")
+        ss = self.stack_read(sp + top + w + n, w, "FAR-13") & 0xFFFF
         if is_null(ss):
             if not (self.long_mode and d.long and rpl != 3):
                 raise Fault(GP, 0, "FAR-13")
@@ -441,14 +458,32 @@ class Machine:
             if not sd.present:
                 raise Fault(SS, ecode(ss), "FAR-13")
         self.check_target(ip, d, "FAR-13")
+        if iret:
+            self._load_flags(flags, w)
         self.cpl = rpl
         self.segs["cs"] = SegReg(cs, d)
         self.eip = ip
         self.segs["ss"] = SegReg(ss, sd)
-        self.esp = (new_esp + n) & mask
+        self.esp = (new_esp + (n if outer else 0)) & mask
+        if not outer:
+            return
         # FAR-14: ES, FS, GS, DS holding data or non-conforming code with DPL < new CPL become null
         # (a null/unusable register has DPL 0 in its cache, Bochs load_null_selector).
         for r in ("es", "fs", "gs", "ds"):
             c = self.segs[r].desc
             if c is None or ((c.is_data or (c.is_code and not c.conforming)) and c.dpl < self.cpl):
                 self.segs[r] = SegReg(0, None)
+
+    def _load_flags(self, f: int, w: int) -> None:
+        """FAR-17 at the CPL before the return: IF only if CPL <= IOPL; IOPL, VIF, VIP only at CPL 0; VM stays;
+        RF, AC, ID, NT and the arithmetic/TF/DF flags always; IRETW loads FLAGS[15:0] only."""
+        IF, IOPL, VM, VIF, VIP = 0x200, 0x3000, 0x2_0000, 0x8_0000, 0x10_0000
+        mask = 0x3F_7FD5 & ~(VM | VIF | VIP | IOPL | IF)
+        iopl = (self.rflags >> 12) & 3
+        if self.cpl <= iopl:
+            mask |= IF
+        if self.cpl == 0:
+            mask |= IOPL | VIF | VIP
+        if w == 2:
+            mask &= 0xFFFF
+        self.rflags = (self.rflags & ~mask) | (f & mask) | 2
