@@ -234,7 +234,7 @@ extension Machine {
         // IRETW with 4- and 2-byte slots); elsewhere, and for a far return, only on a privilege change (SDM
         // Vol. 2A IRET pseudo-code "IF instruction began in 64-Bit Mode", §6.14.3; Bochs long_iret).
         let popsStack = outer || (flags != nil && in64BitMode)
-        st.sp = st.sp &+ extra
+        st.advance(by: extra)
         var newSS = cpu.ss
         var newSP = st.sp
         if popsStack {

@@ -22,13 +22,13 @@ struct StackCursor {
             try machine.writeLinear(sp, value: value, size: width, MemoryAccess(.write, cpl: cpl, stack: true))
             return
         }
-        let mask: UInt64 = ss.cache.big ? 0xFFFF_FFFF : 0xFFFF
-        sp = (sp &- UInt64(width)) & mask
-        // Expand-up: sp ... sp+width-1 within the limit; expand-down: above it (SDM Vol. 3A §5.3).
-        guard ss.cache.contains(offset: sp, size: width) else {
-            throw Fault(.SS, code: faultCode, rule: rule, "push at ESP 0x\(String(sp, radix: 16)) lies outside the stack segment limits")
+        advance(by: 0 &- UInt64(width))
+        let off = offset
+        // Expand-up: off ... off+width-1 within the limit; expand-down: above it (SDM Vol. 3A §5.3).
+        guard ss.cache.contains(offset: off, size: width) else {
+            throw Fault(.SS, code: faultCode, rule: rule, "push at \(ss.cache.big ? "ESP" : "SP") 0x\(String(off, radix: 16)) lies outside the stack segment limits")
         }
-        let linear = (ss.cache.base &+ sp) & 0xFFFF_FFFF
+        let linear = (ss.cache.base &+ off) & 0xFFFF_FFFF
         try machine.writeLinear(linear, value: value & (width == 8 ? ~0 : (UInt64(1) << (8 * UInt64(width))) - 1),
                                 size: width, MemoryAccess(.write, cpl: cpl, stack: true))
     }
@@ -60,17 +60,32 @@ struct StackCursor {
         } else {
             // Outside 64-bit mode the stack address is ESP or SP (SS.B): in compatibility mode the upper half of
             // RSP, left there by 64-bit code, takes no part (SDM Vol. 1 §3.4.1.1; Bochs return_protected reads
-            // at ESP when SS.D/B = 1). Pushes mask the same way.
-            sp &= ss.cache.big ? 0xFFFF_FFFF : 0xFFFF
-            if !ss.cache.contains(offset: sp, size: width) {
-                throw Fault(.SS, code: faultCode, rule: rule, "pop at ESP 0x\(String(sp, radix: 16)) lies outside the stack segment limits")
+            // at ESP when SS.D/B = 1).
+            let off = offset
+            if !ss.cache.contains(offset: off, size: width) {
+                throw Fault(.SS, code: faultCode, rule: rule, "pop at \(ss.cache.big ? "ESP" : "SP") 0x\(String(off, radix: 16)) lies outside the stack segment limits")
             }
-            linear = (ss.cache.base &+ sp) & 0xFFFF_FFFF
+            linear = (ss.cache.base &+ off) & 0xFFFF_FFFF
         }
         let v = try machine.readLinear(linear, size: width, MemoryAccess(.read, cpl: cpl, stack: true))
-        let mask: UInt64 = is64 ? ~0 : (ss.cache.big ? 0xFFFF_FFFF : 0xFFFF)
-        sp = (sp &+ UInt64(width)) & mask
+        advance(by: UInt64(width))
         return v
+    }
+
+    /// The offset in SS of the top of the stack: RSP on a 64-bit stack, else ESP (SS.B = 1) or SP (SS.B = 0).
+    var offset: UInt64 { is64 ? sp : sp & (ss.cache.big ? 0xFFFF_FFFF : 0xFFFF) }
+
+    /// Moves the stack pointer by `delta` (two's complement) with the stack's address size: all of RSP on a
+    /// 64-bit stack; ESP, zero-extended, on a 32-bit one; on a 16-bit stack (SS.B = 0) only SP, so that
+    /// ESP[31:16] are kept (SDM Vol. 1 §6.2.3 "address-size attribute of the stack"; Bochs writes SP only).
+    mutating func advance(by delta: UInt64) {
+        if is64 {
+            sp = sp &+ delta
+        } else if ss.cache.big {
+            sp = (sp &+ delta) & 0xFFFF_FFFF
+        } else {
+            sp = (sp & ~0xFFFF) | ((sp &+ delta) & 0xFFFF)
+        }
     }
 }
 
