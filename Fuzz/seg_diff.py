@@ -170,6 +170,8 @@ def yaml_desc(name: str, d: Desc, long: bool) -> str:
         p += ["type: data", f"dpl: {d.dpl}", f"present: {str(d.present).lower()}", f"writable: {str(d.writable).lower()}"]
         if d.base or d.limit != 0xFFFF_FFFF or d.expand_down:
             p += [f"base: {d.base:#x}", f"limit: {d.limit:#x}", f"expand_down: {str(d.expand_down).lower()}"]
+        if not d.big:
+            p.append("default_size: 16")
     elif d.kind == "call_gate":
         p += ["type: call_gate", f"dpl: {d.dpl}", f"present: {str(d.present).lower()}", f"selector: {d.target:#x}",
               f"offset: {d.offset:#x}"] + ([] if long else [f"params: {d.params}"])
@@ -273,17 +275,19 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
         for n in (1, 2):
             if r.random() < 0.5:
                 continue
-            base = r.choice([0xBFFF_0000, 0xBFFE_0000])
+            big = r.random() < 0.7                       # else a 16-bit stack (SS.B = 0): SP, ESP[31:16] kept
+            base = r.choice([0xBFFF_0000, 0xBFFE_0000]) if big else 0xBFFF_0000
             pivot = (esp0 if cpl == n else stacks[n][1]) - base
             if r.random() < 0.6:
                 lim = min(max(pivot + r.randint(-24, 24), 0), 0xF_FFFF)
-                gdt[lay.data_of_cpl[n]] = Desc("data", dpl=n, base=base, limit=lim)
+                gdt[lay.data_of_cpl[n]] = Desc("data", dpl=n, base=base, limit=lim, big=big)
             else:
                 lim = min(max(pivot - r.randint(-8, 40), 0), 0xF_FFFF)
-                gdt[lay.data_of_cpl[n]] = Desc("data", dpl=n, base=base, limit=lim, expand_down=True)
+                gdt[lay.data_of_cpl[n]] = Desc("data", dpl=n, base=base, limit=lim, expand_down=True, big=big)
+            upper = 0 if big or r.random() < 0.3 else r.randint(1, 0xFFFF) << 16
             if cpl == n:
-                esp0 = pivot
-            stacks[n] = (stacks[n][0], pivot if cpl != n else stacks[n][1] - base)
+                esp0 = pivot | upper
+            stacks[n] = (stacks[n][0], (pivot if cpl != n else stacks[n][1] - base) | upper)
     segs = {"cs": lay.cs_for(cpl, bits), "ss": (lay.data_of_cpl[cpl] << 3) | cpl, "ds": (lay.uds << 3) | 3,
             "es": ctx_sel(), "fs": ctx_sel(), "gs": ctx_sel()}
     ldt_limit = (ldt_limit_given if ldt_limit_given is not None else len(ldt) * 8 - 1) if ldt else 0
@@ -294,7 +298,14 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
                 eip=lay.eip0, esp=esp0, tss_stacks=stacks, long_mode=lay.long, mapped=lay.mapped(bits))
 
     steps: list[str] = []
-    sb = gdt[lay.data_of_cpl[cpl]].base           # the linear base of the task's stack segment
+    ssd0 = gdt[lay.data_of_cpl[cpl]]
+    sb = ssd0.base                                 # the linear base of the task's stack segment
+
+    def slot(k: int) -> int:
+        """The linear address of the byte k above the task's initial stack pointer."""
+        if lay.long:
+            return (esp0 + k) & MASK64
+        return (sb + m.stack_addr(m.adv(esp0, k, False, ssd0), False, ssd0)) & 0xFFFF_FFFF
 
     def run(text: str, length: int, op, with_ip: bool, with_flags: bool = False) -> bool:
         """Predicts one step; returns False when it faults or switches tasks (the scenario ends)."""
@@ -338,7 +349,7 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
     elif kind == "far":
         if not lay.long:
             for i in range(3):                               # parameters a call gate may copy
-                store(sb + esp0 + 4 * i, 0x1111 * (i + 1), 4)
+                store(slot(4 * i), 0x1111 * (i + 1), 4)
         if random_loads(r.randint(0, 1), ("ds", "es", "fs", "gs")):
             op = r.choice(["call", "call", "jmp"])
             roll = r.random()
@@ -361,7 +372,7 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
                     # FAR-9 copied the parameters in their order: the first (0x1111) sits just above CS:EIP.
                     ssd = m.segs["ss"].desc
                     k = r.randrange(gate.params)
-                    lin = (ssd.base + m.esp + 8 + 4 * k) & 0xFFFF_FFFF
+                    lin = (ssd.base + m.stack_addr(m.adv(m.esp, 8 + 4 * k, False, ssd), False, ssd)) & 0xFFFF_FFFF
                     steps.append(f"  - exec: \"mov ebx, [{lin:#x}]\"\n    expect: {{fault: none, regs: {{ebx: {0x1111 * (k + 1):#x}}}}}")
                     m.eip = (m.eip + 6) & MASK64
                 if random_loads(r.randint(0, 2), ("ds", "es", "fs", "gs")):
@@ -400,20 +411,20 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
                 frame[3] &= 0xFFFF
                 for k in range(0, 5, 2):
                     lo, hi = frame[k], (frame[k + 1] if k + 1 < 5 else 0)
-                    store(sb + esp0 + 2 * k, lo | hi << 16, 4)
+                    store(slot(2 * k), lo | hi << 16, 4)
             else:
                 for k, v in enumerate(frame):
-                    store(sb + esp0 + w * k, v, w)
+                    store(slot(w * k), v, w)
         elif w == 2:
             # 16-bit code: IP, CS, [n bytes], SP, SS in words; written as two dwords.
             rip &= 0xFFFF
-            store(sb + esp0, rip | rcs << 16, 4)
-            store(sb + esp0 + 4 + n, (rsp & 0xFFFF) | rss << 16, 4)
+            store(slot(0), rip | rcs << 16, 4)
+            store(slot(4 + n), (rsp & 0xFFFF) | rss << 16, 4)
         else:
-            store(sb + esp0, rip, w)
-            store(sb + esp0 + w, rcs, w)
-            store(sb + esp0 + 2 * w + n, rsp, w)
-            store(sb + esp0 + 3 * w + n, rss, w)
+            store(slot(0), rip, w)
+            store(slot(w), rcs, w)
+            store(slot(2 * w + n), rsp, w)
+            store(slot(3 * w + n), rss, w)
         if random_loads(r.randint(0, 2), ("ds", "es", "fs", "gs")):
             if kind == "iret":
                 run("iret", 1, m.iret, True, with_flags=True)

@@ -32,6 +32,7 @@ class Desc:
     readable: bool = True         # code
     writable: bool = True         # data
     expand_down: bool = False     # data
+    # (`big` above is also the B bit of a data segment: a 16-bit stack, SS.B = 0, is addressed with SP)
     base: int = 0                 # code/data (the generator gives a base only to stack segments)
     limit: int = 0xFFFF_FFFF      # effective byte limit (code/data/tss)
     long: bool = False            # code: L bit (IA-32e)
@@ -139,9 +140,24 @@ class Machine:
         return self.gdt.get(i, Desc("empty", present=False))
 
     # --- memory
-    def stack_addr(self, sp: int, stack64: bool) -> int:
-        """The offset of a stack slot: RSP on a 64-bit stack, else ESP (all SSs here have B=1)."""
-        return sp & (MASK64 if stack64 else 0xFFFF_FFFF)
+    def stack_addr(self, sp: int, stack64: bool, d: Optional[Desc] = None) -> int:
+        """The offset of a stack slot: RSP on a 64-bit stack, else ESP (SS.B = 1) or SP (SS.B = 0)."""
+        if stack64:
+            return sp & MASK64
+        return sp & (0xFFFF if d is not None and not d.big else 0xFFFF_FFFF)
+
+    @staticmethod
+    def adv(sp: int, delta: int, stack64: bool, d: Optional[Desc]) -> int:
+        """The stack pointer moved by delta with the stack's address size: on a 16-bit stack only SP changes
+        (ESP[31:16] stay, SDM Vol. 1 §6.2.3); a 32-bit stack zero-extends ESP."""
+        if stack64:
+            return (sp + delta) & MASK64
+        if d is not None and not d.big:
+            return (sp & ~0xFFFF) | ((sp + delta) & 0xFFFF)
+        return (sp + delta) & 0xFFFF_FFFF
+
+    def cur_adv(self, sp: int, delta: int) -> int:
+        return self.adv(sp, delta, self.in64, self.segs["ss"].desc)
 
     @staticmethod
     def within(d: Optional[Desc], off: int, w: int) -> bool:
@@ -149,7 +165,7 @@ class Machine:
         if d is None:
             return True
         if d.expand_down:
-            return off > d.limit and off + w - 1 <= 0xFFFF_FFFF
+            return off > d.limit and off + w - 1 <= (0xFFFF_FFFF if d.big else 0xFFFF)
         return off + w - 1 <= d.limit
 
     def touch(self, a: int, w: int, write: bool, cpl: int, rule: str) -> None:
@@ -163,8 +179,8 @@ class Machine:
 
     def stack_read(self, sp: int, w: int, rule: str) -> int:
         """A read of the current stack: SS limit (#SS(0)) outside 64-bit mode, then paging."""
-        off = self.stack_addr(sp, self.in64)
         d = self.segs["ss"].desc
+        off = self.stack_addr(sp, self.in64, d)
         if self.in64:
             a = off
         else:
@@ -177,11 +193,11 @@ class Machine:
     def stack_write(self, sp: int, v: int, w: int, cpl: int, stack64: bool, rule: str,
                     ss: Optional[Desc] = None, code: int = 0) -> None:
         """A push onto the stack of segment `ss` (the current SS if None): limit (#SS(code)), then paging."""
-        off = self.stack_addr(sp, stack64)
+        d = ss if ss is not None else self.segs["ss"].desc
+        off = self.stack_addr(sp, stack64, d)
         if stack64:
             a = off
         else:
-            d = ss if ss is not None else self.segs["ss"].desc
             if not self.within(d, off, w):
                 raise Fault(SS, code, rule)
             a = ((d.base if d else 0) + off) & 0xFFFF_FFFF
@@ -343,7 +359,7 @@ class Machine:
                 frame = [old_ss, old_esp, old_cs, ret_ip]
                 sp = nesp
                 for v in frame:
-                    sp = (sp - 8) & MASK64
+                    sp = self.adv(sp, -8, True, None)
                     self.stack_write(sp, v, 8, n, True, "FAR-11")
                 self.check_target(g.offset, td, "FAR-11")
                 self.segs["ss"] = SegReg(n, None)
@@ -362,11 +378,11 @@ class Machine:
                 raise Fault(TS, ecode(nss), "FAR-9")
             if not sd.present:
                 raise Fault(SS, ecode(nss), "FAR-9")
-            params = [self.stack_read(old_esp + 4 * i, 4, "FAR-9") for i in range(g.params)]
+            params = [self.stack_read(self.cur_adv(old_esp, 4 * i), 4, "FAR-9") for i in range(g.params)]
             sp = nesp
             frame = [old_ss, old_esp] + list(reversed(params)) + [old_cs, ret_ip]
             for v in frame:
-                sp = (sp - 4) & 0xFFFF_FFFF
+                sp = self.adv(sp, -4, False, sd)
                 self.stack_write(sp, v, 4, n, False, "FAR-9", ss=sd, code=ecode(nss))
             # The new EIP is checked after the pushes, as machine-rules FAR-9 and Bochs call_protected do (the SDM
             # pseudo-code checks it before pushing: the two differ only when a push also faults).
@@ -400,7 +416,7 @@ class Machine:
     def push(self, v: int, w: int, rule: str) -> None:
         """A push on the current stack (the pointer is only updated by the caller's commit in the CPU, but
         a fault here ends the scenario, so updating it at once is equivalent)."""
-        esp = (self.esp - w) & (MASK64 if self.in64 else 0xFFFF_FFFF)
+        esp = self.cur_adv(self.esp, -w)
         self.stack_write(esp, v, w, self.cpl, self.in64, rule)
         self.esp = esp
 
@@ -416,10 +432,10 @@ class Machine:
     def _far_return(self, n: int, iret: bool, width: int) -> None:
         w = width
         rule = "FAR-16" if iret else "FAR-12"
-        sp = self.stack_addr(self.esp, self.in64)
+        sp = self.esp
         ip = self.stack_read(sp, w, rule)
-        cs = self.stack_read(sp + w, w, rule) & 0xFFFF
-        flags = self.stack_read(sp + 2 * w, w, rule) if iret else None
+        cs = self.stack_read(self.cur_adv(sp, w), w, rule) & 0xFFFF
+        flags = self.stack_read(self.cur_adv(sp, 2 * w), w, rule) if iret else None
         top = 3 * w if iret else 2 * w                  # bytes of IP, CS [, FLAGS]
         if is_null(cs):
             raise Fault(GP, 0, "FAR-12")
@@ -436,15 +452,15 @@ class Machine:
         pops_stack = outer or (iret and self.in64)
         if not pops_stack:
             self.check_target(ip, d, "FAR-12")
+            self.esp = self.cur_adv(sp, top + n)        # with the stack size before CS changes
             self.segs["cs"] = SegReg(cs, d)
             self.eip = ip
-            self.esp = (sp + top + n) & mask
             if iret:
                 self._load_flags(flags, w)
             return
         # FAR-13: pop SS:ESP (an outer return, or any IRET from 64-bit mode).
-        new_esp = self.stack_read(sp + top + n, w, "FAR-13")
-        ss = self.stack_read(sp + top + w + n, w, "FAR-13") & 0xFFFF
+        new_esp = self.stack_read(self.cur_adv(sp, top + n), w, "FAR-13")
+        ss = self.stack_read(self.cur_adv(sp, top + w + n), w, "FAR-13") & 0xFFFF
         if is_null(ss):
             if not (self.long_mode and d.long and rpl != 3):
                 raise Fault(GP, 0, "FAR-13")
