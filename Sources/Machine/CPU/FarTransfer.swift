@@ -24,7 +24,10 @@ extension Machine {
             try checkCodeSegment(d, sel, rpl: sel.rpl, cpl: cpu.cpl, rule: "FAR-2")
             var cache = d.cache
             if !longMode { cache.long = false }
-            try checkBranchTarget(offset, cache: cache, rule: "FAR-2")
+            // SDM Vol. 2A CALL: "IF stack not large enough for return address THEN #SS(0)" comes before the
+            // EIP limit check (Bochs pushes before branch_far as well); the pushes themselves (#PF) come after.
+            if kind == .call { try currentStack(rule: "FAR-4").checkRoom(slots: 2, width: farWidth) }
+            let target = try checkBranchTarget(offset, cache: cache, rule: "FAR-2")
             if kind == .call {
                 var st = currentStack(rule: "FAR-4")
                 try st.push(UInt64(cpu.cs.selector), width: farWidth, on: &self)
@@ -32,7 +35,7 @@ extension Machine {
                 cpu[.rsp] = st.sp
             }
             cpu.cs = SegmentRegister(selector: (sel.value & 0xFFFC) | UInt16(cpu.cpl), cache: cache)
-            cpu.rip = offset
+            cpu.rip = target
             trace.record(.segmentCheck(register: "cs", selector: cpu.cs.selector,
                                        detail: "far \(kind.rawValue) to \(d.isConforming ? "conforming" : "non-conforming") code, DPL \(d.dpl), CPL stays \(cpu.cpl) (FAR-3)"))
             return
@@ -267,10 +270,10 @@ extension Machine {
         }
         var cache = d.cache
         if !longMode { cache.long = false }
-        try checkBranchTarget(ip, cache: cache, rule: "FAR-12")
+        let target = try checkBranchTarget(ip, cache: cache, rule: "FAR-12")
         // Commit.
         cpu.cs = SegmentRegister(selector: sel.value, cache: cache)
-        cpu.rip = ip
+        cpu.rip = target
         cpu.ss = newSS
         cpu[.rsp] = newSP
         if let f = flags {
@@ -298,7 +301,7 @@ extension Machine {
                 }
             }
         }
-        trace.record(.fastReturn(instruction: kind.lowercased(), cs: cpu.cs.selector, ss: cpu.ss.selector, ip: ip, sp: newSP))
+        trace.record(.fastReturn(instruction: kind.lowercased(), cs: cpu.cs.selector, ss: cpu.ss.selector, ip: target, sp: newSP))
         noteCPLChange(from: cpl)
     }
 }
