@@ -350,7 +350,7 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
         if not lay.long:
             for i in range(3):                               # parameters a call gate may copy
                 store(slot(4 * i), 0x1111 * (i + 1), 4)
-        if random_loads(r.randint(0, 1), ("ds", "es", "fs", "gs")):
+        if random_loads(r.randint(0, 1), ("ds", "es", "fs", "gs", "ss")):
             op = r.choice(["call", "call", "jmp"])
             roll = r.random()
             ldt_gates = [i for i, d in enumerate(ldt or []) if d.kind == "call_gate"]

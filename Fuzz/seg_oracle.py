@@ -211,13 +211,17 @@ class Machine:
         for i in range(w):
             self.mem[(a + i) & MASK64] = (v >> (8 * i)) & 0xFF
 
-    def check_target(self, off: int, d: Desc, rule: str) -> None:
-        """The new RIP: canonical for a 64-bit target, else within the CS limit (#GP(0))."""
+    def check_target(self, off: int, d: Desc, rule: str) -> int:
+        """The new RIP: canonical for a 64-bit target; else the offset's low 32 bits (SDM: "IF target mode =
+        Compatibility mode THEN tempEIP <- tempEIP AND 00000000_FFFFFFFFH"), within the CS limit (#GP(0))."""
         if self.long_mode and d.long:
             if not canonical(off):
                 raise Fault(GP, 0, rule)
-        elif off > d.limit:
+            return off
+        off &= 0xFFFF_FFFF
+        if off > d.limit:
             raise Fault(GP, 0, rule)
+        return off
 
     def check_cs(self, s: int, d: Desc, rpl: int, cpl: int, rule: str) -> None:
         """Bochs check_cs / the SDM's code-segment checks: code, not L+D (IA-32e), privilege, present."""
@@ -284,7 +288,14 @@ class Machine:
         if d.is_code or d.is_data:
             # FAR-2: conforming DPL <= CPL; non-conforming RPL <= CPL and DPL == CPL; then P; then RIP.
             self.check_cs(s, d, sel_rpl(s), self.cpl, "FAR-2")
-            self.check_target(off, d, "FAR-2")
+            if kind == "call" and not self.in64:
+                # SDM CALL: "IF stack not large enough for return address THEN #SS(0)" before the EIP check.
+                w = self.width
+                for k in (1, 2):
+                    if not self.within(self.segs["ss"].desc, self.stack_addr(self.cur_adv(self.esp, -w * k), False,
+                                                                            self.segs["ss"].desc), w):
+                        raise Fault(SS, 0, "FAR-4")
+            off = self.check_target(off, d, "FAR-2")
             if kind == "call":
                 w = self.width
                 self.push(self.segs["cs"].sel, w, "FAR-4")
@@ -378,12 +389,22 @@ class Machine:
                 raise Fault(TS, ecode(nss), "FAR-9")
             if not sd.present:
                 raise Fault(SS, ecode(nss), "FAR-9")
-            params = [self.stack_read(self.cur_adv(old_esp, 4 * i), 4, "FAR-9") for i in range(g.params)]
+            # The order of QEMU and the engine: old SS and ESP onto the new stack, then the parameters read from
+            # the old stack and pushed, then CS:EIP. (Bochs reads the parameters first; the SDM checks the new
+            # stack's room for the whole frame first. They differ only when two of these fault.)
             sp = nesp
-            frame = [old_ss, old_esp] + list(reversed(params)) + [old_cs, ret_ip]
-            for v in frame:
+
+            def push_new(v: int) -> None:
+                nonlocal sp
                 sp = self.adv(sp, -4, False, sd)
                 self.stack_write(sp, v, 4, n, False, "FAR-9", ss=sd, code=ecode(nss))
+            push_new(old_ss)
+            push_new(old_esp)
+            params = [self.stack_read(self.cur_adv(old_esp, 4 * i), 4, "FAR-9") for i in range(g.params)]
+            for v in reversed(params):
+                push_new(v)
+            push_new(old_cs)
+            push_new(ret_ip)
             # The new EIP is checked after the pushes, as machine-rules FAR-9 and Bochs call_protected do (the SDM
             # pseudo-code checks it before pushing: the two differ only when a push also faults).
             if g.offset > td.limit:
@@ -451,7 +472,7 @@ class Machine:
         # An IRET that began in 64-bit mode always pops SS:RSP (SDM IRET "IF instruction began in 64-Bit Mode").
         pops_stack = outer or (iret and self.in64)
         if not pops_stack:
-            self.check_target(ip, d, "FAR-12")
+            ip = self.check_target(ip, d, "FAR-12")
             self.esp = self.cur_adv(sp, top + n)        # with the stack size before CS changes
             self.segs["cs"] = SegReg(cs, d)
             self.eip = ip
@@ -473,7 +494,7 @@ class Machine:
                 raise Fault(GP, ecode(ss), "FAR-13")
             if not sd.present:
                 raise Fault(SS, ecode(ss), "FAR-13")
-        self.check_target(ip, d, "FAR-13")
+        ip = self.check_target(ip, d, "FAR-13")
         if iret:
             self._load_flags(flags, w)
         self.cpl = rpl
