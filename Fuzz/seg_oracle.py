@@ -295,7 +295,8 @@ class Machine:
                     if not self.within(self.segs["ss"].desc, self.stack_addr(self.cur_adv(self.esp, -w * k), False,
                                                                             self.segs["ss"].desc), w):
                         raise Fault(SS, 0, "FAR-4")
-            off = self.check_target(off, d, "FAR-2")
+            # SDM JMP/CALL: "IF OperandSize = 16 THEN tempEIP <- tempEIP AND 0000FFFFH".
+            off = self.check_target(off & 0xFFFF if self.width == 2 else off, d, "FAR-2")
             if kind == "call":
                 w = self.width
                 self.push(self.segs["cs"].sel, w, "FAR-4")

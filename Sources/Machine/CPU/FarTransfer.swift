@@ -27,7 +27,9 @@ extension Machine {
             // SDM Vol. 2A CALL: "IF stack not large enough for return address THEN #SS(0)" comes before the
             // EIP limit check (Bochs pushes before branch_far as well); the pushes themselves (#PF) come after.
             if kind == .call { try currentStack(rule: "FAR-4").checkRoom(slots: 2, width: farWidth) }
-            let target = try checkBranchTarget(offset, cache: cache, rule: "FAR-2")
+            // With a 16-bit operand size (16-bit code) the new IP has 16 bits: SDM Vol. 2A JMP/CALL "IF OperandSize
+            // = 16 THEN tempEIP <- tempEIP AND 0000FFFFH" (the ptr16:16 form cannot encode more).
+            let target = try checkBranchTarget(farWidth == 2 ? offset & 0xFFFF : offset, cache: cache, rule: "FAR-2")
             if kind == .call {
                 var st = currentStack(rule: "FAR-4")
                 try st.push(UInt64(cpu.cs.selector), width: farWidth, on: &self)
