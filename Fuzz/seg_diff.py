@@ -368,7 +368,10 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
             before_cpl = m.cpl
             if run(f"{op} far {s:#x}:{off:#x}", 7, lambda: m.far(op, s, off), True) and op == "call":
                 gate = m.lookup(s)
-                if not lay.long and gate is not None and gate.kind == "call_gate" and gate.params and m.cpl < before_cpl:
+                dsd = m.segs["ds"].desc                 # the read goes through DS: only when it is flat
+                ds_flat = dsd is not None and dsd.base == 0 and dsd.limit == 0xFFFF_FFFF and not dsd.expand_down
+                if (not lay.long and ds_flat and gate is not None and gate.kind == "call_gate" and gate.params
+                        and m.cpl < before_cpl):
                     # FAR-9 copied the parameters in their order: the first (0x1111) sits just above CS:EIP.
                     ssd = m.segs["ss"].desc
                     k = r.randrange(gate.params)
