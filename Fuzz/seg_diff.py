@@ -192,12 +192,14 @@ def fault_yaml(f: Fault) -> str:
     return f"{{vector: {VECTOR_NAMES[f.vector]}, error_code: {f.code:#x}{cr2}}}"
 
 
-def state_yaml(m: Machine, with_ip: bool, with_flags: bool = False) -> str:
+def state_yaml(m: Machine, with_ip: bool, with_flags: bool = False, with_tr: bool = False) -> str:
     regs = [f"{r}: {m.segs[r].sel:#x}" for r in ("cs", "ss", "ds", "es", "fs", "gs")]
     if with_ip:
         regs += [f"rip: {m.eip:#x}", f"rsp: {m.esp:#x}"]
     if with_flags:
         regs.append(f"rflags: {m.rflags:#x}")
+    if with_tr:
+        regs.append(f"tr: {m.tr_sel:#x}")
     return f"{{fault: none, cpl: {m.cpl}, regs: {{{', '.join(regs)}}}}}"
 
 
@@ -315,7 +317,11 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
             steps.append(f"  - exec: \"{text}\"\n    expect: {{fault: {fault_yaml(f)}}}  # {f.rule}")
             return False
         if res == "task":
-            steps.append(f"  - exec: \"{text}\"\n    expect: {state_yaml(m, True)}  # task switch")
+            steps.append(f"  - exec: \"{text}\"\n    expect: {state_yaml(m, True, True, True)}  # task switch")
+            if m.task_return_ok() and r.random() < 0.8:
+                # IRET with NT=1 returns to the CALLing task (FAR-15), reloading its saved state.
+                m.task_return()
+                steps.append(f"  - exec: \"iret\"\n    expect: {state_yaml(m, True, True, True)}  # task return")
             return False
         if not with_ip:
             m.eip = (m.eip + length) & MASK64
@@ -358,9 +364,9 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
                 s = (r.choice(ldt_gates) << 3) | 4 | gen.near_valid_rpl(m.cpl)
             elif roll < 0.3:
                 s = gen.selector(top, ldt_len)
-            elif roll < 0.75:
+            elif roll < 0.7:
                 s = gen.pick(gdt, ("call_gate",), gen.near_valid_rpl(m.cpl))
-            elif roll < 0.9:
+            elif roll < 0.82:
                 s = gen.pick(gdt, ("code",), gen.near_valid_rpl(m.cpl))
             else:
                 s = gen.pick(gdt, ("tss", "task_gate"), gen.near_valid_rpl(m.cpl))

@@ -113,6 +113,7 @@ class Machine:
     long_mode: bool = False        # IA-32e (EFER.LMA)
     mapped: list = field(default_factory=list)   # [(lo, hi)] linear ranges mapped present+writable (paging-lite)
     rflags: int = 0x202
+    prev: Optional[dict] = None    # the task left by a CALL task switch (for IRET with NT=1)
     mem: dict = field(default_factory=dict)   # byte address -> byte written by the scenario/pushes
 
     @property
@@ -318,7 +319,7 @@ class Machine:
                 raise Fault(GP, ecode(s), "TASK-2")
             if not d.present:
                 raise Fault(NP, ecode(s), "TASK-2")
-            return self._task_switch(kind, s, d)
+            return self._task_switch(kind, s, d, ret_ip)
         if d.kind == "task_gate":
             if d.dpl < self.cpl or d.dpl < sel_rpl(s):
                 raise Fault(GP, ecode(s), "TASK-2")
@@ -332,7 +333,7 @@ class Machine:
                 raise Fault(GP, ecode(t), "TASK-2")
             if not td.present:
                 raise Fault(NP, ecode(t), "TASK-2")
-            return self._task_switch(kind, t, td)
+            return self._task_switch(kind, t, td, ret_ip)
         raise Fault(GP, ecode(s), "FAR-1")    # LDT, empty/reserved system descriptor
 
     def _call_gate(self, kind: str, gs: int, g: Desc, ret_ip: int) -> None:
@@ -424,16 +425,56 @@ class Machine:
         self.segs["cs"] = SegReg((t & 0xFFFC) | self.cpl, td)
         self.eip = g.offset
 
-    def _task_switch(self, kind: str, s: int, d: Desc) -> str:
+    def _task_switch(self, kind: str, s: int, d: Desc, ret_ip: int) -> str:
+        """TASK-3..TASK-6 for a new TSS whose contents are valid (the generator writes a valid user context)."""
         # TASK-3: the new TSS must be at least 0x67 bytes long.
         if d.limit < 0x67:
             raise Fault(TS, ecode(s), "TASK-3")
+        # TASK-5: the old task's dynamic state goes to its TSS; TASK-4: a CALL links back and sets NT.
+        self.prev = {"segs": dict(self.segs), "cpl": self.cpl, "eip": ret_ip, "esp": self.esp,
+                     "rflags": self.rflags, "tr": self.tr_sel} if kind == "call" else None
         f = d.tss
         self.cpl = sel_rpl(f["cs"])
         for r in ("cs", "ss", "ds", "es", "fs", "gs"):
             self.segs[r] = SegReg(f[r], self.lookup(f[r]))
         self.eip, self.esp = f["eip"], f["esp"]
+        self.rflags = 0x202 | (0x4000 if kind == "call" else 0)
+        self.tr_sel = s
         return "task"
+
+    def task_return_ok(self) -> bool:
+        """Whether IRET with NT=1 back to the CALLing task reloads its state without a fault (TASK-6 checks
+        that the SDM states without an order: CS code with the right DPL, SS writable data at CPL, data
+        registers null or readable with DPL >= max(CPL, RPL) unless conforming code, all present)."""
+        p = self.prev
+        if p is None:
+            return False
+        cpl = p["cpl"]
+        cs = p["segs"]["cs"].desc
+        if cs is None or not cs.is_code or not cs.present or \
+                (cs.dpl > cpl if cs.conforming else cs.dpl != cpl) or (self.long_mode and cs.long):
+            return False
+        ss = p["segs"]["ss"]
+        if ss.desc is None or not (ss.desc.is_data and ss.desc.writable) or ss.desc.dpl != cpl \
+                or sel_rpl(ss.sel) != cpl or not ss.desc.present:
+            return False
+        for r in ("ds", "es", "fs", "gs"):
+            sr = p["segs"][r]
+            if is_null(sr.sel):
+                continue
+            d = self.lookup(sr.sel)
+            if d is None or not (d.is_data or (d.is_code and d.readable)) or not d.present:
+                return False
+            if (d.is_data or not d.conforming) and (d.dpl < cpl or d.dpl < sel_rpl(sr.sel)):
+                return False
+        return True
+
+    def task_return(self) -> None:
+        """IRET with NT=1 (FAR-15): back to the task named by the back link, its state as saved (TASK-4..6)."""
+        p = self.prev
+        self.segs = dict(p["segs"])
+        self.cpl, self.eip, self.esp, self.rflags, self.tr_sel = p["cpl"], p["eip"], p["esp"], p["rflags"], p["tr"]
+        self.prev = None
 
     def push(self, v: int, w: int, rule: str) -> None:
         """A push on the current stack (the pointer is only updated by the caller's commit in the CPU, but
