@@ -391,9 +391,16 @@ class Machine:
                 raise Fault(TS, ecode(nss), "FAR-9")
             if not sd.present:
                 raise Fault(SS, ecode(nss), "FAR-9")
-            # The order of QEMU and the engine: old SS and ESP onto the new stack, then the parameters read from
-            # the old stack and pushed, then CS:EIP. (Bochs reads the parameters first; the SDM checks the new
-            # stack's room for the whole frame first. They differ only when two of these fault.)
+            # SDM CALL (MORE-PRIVILEGE): "IF stack does not have room for parameters plus 16 bytes THEN
+            # #SS(NewSS)"; "IF CallGate(InstructionPointer) not within new code-segment limit THEN #GP(0)";
+            # then the pushes (old SS, ESP, the copied parameters, CS, EIP), which may still #PF.
+            probe = nesp
+            for _ in range(4 + g.params):
+                probe = self.adv(probe, -4, False, sd)
+                if not self.within(sd, self.stack_addr(probe, False, sd), 4):
+                    raise Fault(SS, ecode(nss), "FAR-9")
+            if (g.offset & 0xFFFF_FFFF) > td.limit:
+                raise Fault(GP, 0, "FAR-9")
             sp = nesp
 
             def push_new(v: int) -> None:
@@ -407,10 +414,6 @@ class Machine:
                 push_new(v)
             push_new(old_cs)
             push_new(ret_ip)
-            # The new EIP is checked after the pushes, as machine-rules FAR-9 and Bochs call_protected do (the SDM
-            # pseudo-code checks it before pushing: the two differ only when a push also faults).
-            if g.offset > td.limit:
-                raise Fault(GP, 0, "FAR-9")
             self.segs["ss"] = SegReg((nss & 0xFFFC) | n, sd)
             self.esp = sp
             self.segs["cs"] = SegReg((t & 0xFFFC) | n, td)

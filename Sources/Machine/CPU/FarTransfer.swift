@@ -140,6 +140,14 @@ extension Machine {
                                      is64: false, faultCode: ssSel.errorCode, rule: "FAR-9")
                 trace.record(.stackSwitch(ss: ssSel.value, sp: sp, source: "TSS.SS\(n):ESP\(n)"))
             }
+            if !longMode {
+                // SDM Vol. 2A CALL (MORE-PRIVILEGE, 32/16-bit gate): "IF stack does not have room for parameters
+                // plus 16 bytes THEN #SS(NewSS)" and "IF CallGate(InstructionPointer) not within new code-segment
+                // limit THEN #GP(0)" come before anything is copied or pushed, as in interrupt delivery. (Bochs
+                // copies the parameters first and QEMU pushes SS:ESP first; they disagree, so the SDM's order.)
+                try cursor.checkRoom(slots: 4 + Int(gate.paramCount), width: width)
+                try checkBranchTarget(offset, cache: t.cache, rule: "FAR-9")
+            }
             let oldSS = UInt64(cpu.ss.selector), oldSP = cpu[.rsp]
             try cursor.push(oldSS, width: width, on: &self)
             try cursor.push(longMode ? oldSP : oldSP & 0xFFFF_FFFF, width: width, on: &self)
@@ -158,7 +166,7 @@ extension Machine {
             try cursor.push(UInt64(cpu.cs.selector), width: width, on: &self)
             try cursor.push(returnIP, width: width, on: &self)
             pushed += ["CS=0x\(String(cpu.cs.selector, radix: 16))", "EIP=0x\(String(returnIP, radix: 16))"]
-            try checkBranchTarget(offset, cache: t.cache, rule: "FAR-9")
+            if longMode { try checkBranchTarget(offset, cache: t.cache, rule: "FAR-11") }
             cpu.ss = cursor.ss
             cpu.ss.selector = (cpu.ss.selector & 0xFFFC) | UInt16(n)
             cpu[.rsp] = cursor.sp
