@@ -305,9 +305,6 @@ class Machine:
             self.segs["cs"] = SegReg((s & 0xFFFC) | self.cpl, d)     # FAR-3
             self.eip = off
             return None
-        if d.kind in ("call_gate", "tss", "task_gate", "ldt", "empty"):
-            # System descriptors: the DPL check comes first for all of them (Bochs call_protected).
-            pass
         if d.kind == "call_gate":
             self._call_gate(kind, s, d, ret_ip)
             return None
