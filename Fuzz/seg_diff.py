@@ -349,8 +349,19 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
         m.write(addr, value, w)
         m.eip = (m.eip + (10 + 8 if w == 8 else (5 + 8 if m.in64 else 11))) & MASK64
 
-    kind = r.choice(["loads", "far", "far", "retf", "iret"])
-    if kind == "loads":
+    kind = r.choice(["loads", "far", "far", "retf", "iret"] + ([] if lay.long else ["iret_nt"]))
+    tss_link = None
+    if kind == "iret_nt":
+        # IRET with NT = 1 returns to the task in the current TSS's link field (FAR-15).
+        tss_slots = [i for i, d in gdt.items() if d.kind == "tss" and i != lay.tss]
+        while tss_link is None or (tss_link >> 3) == lay.tss and not tss_link & 4:
+            tss_link = (r.choice(tss_slots) << 3 | r.randint(0, 3)) if tss_slots and r.random() < 0.7 \
+                else gen.selector(top, ldt_len)
+        m.rflags |= 0x4000
+        rflags0 |= 0x4000
+    if kind == "iret_nt":
+        run("iret", 1, lambda: m.iret_nested(tss_link), True, with_flags=True)
+    elif kind == "loads":
         random_loads(r.randint(1, 5), ("ds", "es", "fs", "gs", "ss", "ds", "es"))
     elif kind == "far":
         if not lay.long:
@@ -444,8 +455,9 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
     if lay.long:
         tss = f"{{name: tss, rsp0: {stacks[0][1]:#x}, rsp1: {stacks[1][1]:#x}, rsp2: {stacks[2][1]:#x}}}"
     else:
+        link = f", link: {tss_link:#x}" if tss_link is not None else ""
         tss = (f"{{name: tss, ss0: {stacks[0][0]:#x}, esp0: {stacks[0][1]:#x}, ss1: {stacks[1][0]:#x}, "
-               f"esp1: {stacks[1][1]:#x}, ss2: {stacks[2][0]:#x}, esp2: {stacks[2][1]:#x}}}")
+               f"esp1: {stacks[1][1]:#x}, ss2: {stacks[2][0]:#x}, esp2: {stacks[2][1]:#x}{link}}}")
     out = [f"scenario: {sid}", "machine:", f"  mode: {mode}", f"  tss: {tss}", "  gdt:"]
     skip = False
     for i in sorted(gdt):

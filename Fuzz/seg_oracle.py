@@ -442,6 +442,29 @@ class Machine:
         self.tr_sel = s
         return "task"
 
+    def iret_nested(self, link: int) -> str:
+        """IRET with EFLAGS.NT = 1 in legacy mode (FAR-15, SDM IRET TASK-RETURN): back to the task named by the
+        current TSS's link field, which must be a busy TSS in the GDT; its contents are a valid user context."""
+        if sel_ti(link):
+            raise Fault(TS, ecode(link), "FAR-15")
+        d = self.lookup(link)
+        if d is None:
+            raise Fault(TS, ecode(link), "FAR-15")
+        if d.kind != "tss" or not d.busy:
+            raise Fault(TS, ecode(link), "FAR-15")
+        if not d.present:
+            raise Fault(NP, ecode(link), "FAR-15")
+        if d.limit < 0x67:
+            raise Fault(TS, ecode(link), "TASK-3")
+        f = d.tss
+        self.cpl = sel_rpl(f["cs"])
+        for r in ("cs", "ss", "ds", "es", "fs", "gs"):
+            self.segs[r] = SegReg(f[r], self.lookup(f[r]))
+        self.eip, self.esp = f["eip"], f["esp"]
+        self.rflags = 0x202                       # TASK-4: NT from the new TSS (its EFLAGS is 0x202)
+        self.tr_sel = link
+        return "task"
+
     def task_return_ok(self) -> bool:
         """Whether IRET with NT=1 back to the CALLing task reloads its state without a fault (TASK-6 checks
         that the SDM states without an order: CS code with the right DPL, SS writable data at CPL, data
