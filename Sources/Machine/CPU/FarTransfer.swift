@@ -26,17 +26,19 @@ extension Machine {
             if !longMode { cache.long = false }
             // SDM Vol. 2A CALL (CONFORMING-/NONCONFORMING-CODE-SEGMENT): "IF stack not large enough for a
             // 6-byte return address THEN #SS(0)" comes before the offset check (#GP(0)); Bochs likewise
-            // writes the return address before branch_far.
+            // writes the return address before branch_far. The pushes themselves (#PF) come after.
             var st = currentStack(rule: "FAR-4")
             if kind == .call { try st.checkRoom(slots: 2, width: farWidth) }
-            try checkBranchTarget(offset, cache: cache, rule: "FAR-2")
+            // With a 16-bit operand size (16-bit code) the new IP has 16 bits: SDM Vol. 2A JMP/CALL "IF OperandSize
+            // = 16 THEN tempEIP <- tempEIP AND 0000FFFFH" (the ptr16:16 form cannot encode more).
+            let target = try checkBranchTarget(farWidth == 2 ? offset & 0xFFFF : offset, cache: cache, rule: "FAR-2")
             if kind == .call {
                 try st.push(UInt64(cpu.cs.selector), width: farWidth, on: &self)
                 try st.push(returnIP, width: farWidth, on: &self)
                 cpu[.rsp] = st.sp
             }
             cpu.cs = SegmentRegister(selector: (sel.value & 0xFFFC) | UInt16(cpu.cpl), cache: cache)
-            cpu.rip = offset
+            cpu.rip = target
             trace.record(.segmentCheck(register: "cs", selector: cpu.cs.selector,
                                        detail: "far \(kind.rawValue) to \(d.isConforming ? "conforming" : "non-conforming") code, DPL \(d.dpl), CPL stays \(cpu.cpl) (FAR-3)"))
             return
@@ -65,10 +67,19 @@ extension Machine {
         if longMode && gate.systemType != .callGate {
             throw Fault(.GP, code: gsel.errorCode, rule: "FAR-5", "in IA-32e mode only 64-bit call gates (type 0xC) are valid")
         }
+        // FAR-11: a 64-bit call gate is 16 bytes; both halves must lie inside the table (index*8 + 15 <= limit),
+        // checked when the gate is read, before its P bit (Bochs fetch_raw_descriptor_64 in call_gate64).
+        var high: UInt64 = 0
+        if longMode {
+            guard let h = descriptorHigh(gsel) else {
+                throw Fault(.GP, code: gsel.errorCode, rule: "FAR-11",
+                            "the upper half of the 16-byte call gate \(gsel) lies beyond the \(gsel.isLDT ? "LDT" : "GDT") limit")
+            }
+            high = h
+        }
         guard gate.present else {
             throw Fault(.NP, code: gsel.errorCode, rule: "FAR-5", "call gate \(gsel) is not present")
         }
-        let high = longMode ? (descriptorHigh(gsel) ?? 0) : 0
         if longMode && (high >> 40) & 0x1F != 0 {
             throw Fault(.GP, code: gsel.errorCode, rule: "FAR-11", "the type field of the 64-bit call gate's upper dword is not 0")
         }
@@ -240,7 +251,7 @@ extension Machine {
         // IRETW with 4- and 2-byte slots); elsewhere, and for a far return, only on a privilege change (SDM
         // Vol. 2A IRET pseudo-code "IF instruction began in 64-Bit Mode", §6.14.3; Bochs long_iret).
         let popsStack = outer || (flags != nil && in64BitMode)
-        st.sp = st.is64 ? st.sp &+ extra : StackCursor.step(st.sp, by: extra, big: st.ss.cache.big)
+        st.advance(by: extra)
         var newSS = cpu.ss
         var newSP = st.sp
         if popsStack {
@@ -273,10 +284,10 @@ extension Machine {
         }
         var cache = d.cache
         if !longMode { cache.long = false }
-        try checkBranchTarget(ip, cache: cache, rule: "FAR-12")
+        let target = try checkBranchTarget(ip, cache: cache, rule: "FAR-12")
         // Commit.
         cpu.cs = SegmentRegister(selector: sel.value, cache: cache)
-        cpu.rip = ip
+        cpu.rip = target
         cpu.ss = newSS
         cpu[.rsp] = newSP
         if let f = flags {
@@ -304,7 +315,7 @@ extension Machine {
                 }
             }
         }
-        trace.record(.fastReturn(instruction: kind.lowercased(), cs: cpu.cs.selector, ss: cpu.ss.selector, ip: ip, sp: newSP))
+        trace.record(.fastReturn(instruction: kind.lowercased(), cs: cpu.cs.selector, ss: cpu.ss.selector, ip: target, sp: newSP))
         noteCPLChange(from: cpl)
     }
 }

@@ -115,15 +115,22 @@ extension Machine {
         }
     }
 
-    /// Checks a branch target against the new code segment (FAR common rule): legacy/compat offset beyond
-    /// the limit -> #GP(0); 64-bit non-canonical -> #GP(0). `code` is 1 (EXT) while delivering an external
-    /// event (SEG-8).
-    func checkBranchTarget(_ offset: UInt64, cache: SegmentCache, rule: String, code: UInt32 = 0) throws(Fault) {
+    /// Checks a branch target against the new code segment (FAR common rule) and returns the RIP to load:
+    /// a 64-bit target needs a canonical RIP, else #GP(0); a legacy or compatibility-mode target takes the
+    /// offset's low 32 bits (SDM Vol. 2A CALL/JMP/RET "IF target mode = Compatibility mode THEN tempEIP <-
+    /// tempEIP AND 00000000_FFFFFFFFH"; Bochs branch_far `rip &= 0xffffffff`), which must lie within the limit,
+    /// else #GP(0). `code` is 1 (EXT) while delivering an external event (SEG-8).
+    @discardableResult
+    func checkBranchTarget(_ offset: UInt64, cache: SegmentCache, rule: String, code: UInt32 = 0) throws(Fault) -> UInt64 {
         if longMode && cache.long {
             guard isCanonical(offset) else { throw Fault.gp(code, rule: rule, "target RIP 0x\(String(offset, radix: 16)) is not canonical") }
-        } else if offset > UInt64(cache.limit) {
-            throw Fault.gp(code, rule: rule, "target EIP 0x\(String(offset, radix: 16)) exceeds the code segment limit 0x\(String(cache.limit, radix: 16))")
+            return offset
         }
+        let eip = offset & 0xFFFF_FFFF
+        guard eip <= UInt64(cache.limit) else {
+            throw Fault.gp(code, rule: rule, "target EIP 0x\(String(eip, radix: 16)) exceeds the code segment limit 0x\(String(cache.limit, radix: 16))")
+        }
+        return eip
     }
 
     /// Records a change of CPL in the trace.

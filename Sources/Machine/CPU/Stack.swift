@@ -22,13 +22,13 @@ struct StackCursor {
             try machine.writeLinear(sp, value: value, size: width, MemoryAccess(.write, cpl: cpl, stack: true))
             return
         }
-        sp = Self.step(sp, by: 0 &- UInt64(width), big: ss.cache.big)
-        let offset = Self.offset(sp, big: ss.cache.big)
-        // Expand-up: sp ... sp+width-1 within the limit; expand-down: above it (SDM Vol. 3A §5.3).
-        guard ss.cache.contains(offset: offset, size: width) else {
-            throw Fault(.SS, code: faultCode, rule: rule, "push at ESP 0x\(String(offset, radix: 16)) lies outside the stack segment limits")
+        advance(by: 0 &- UInt64(width))
+        let off = offset
+        // Expand-up: off ... off+width-1 within the limit; expand-down: above it (SDM Vol. 3A §5.3).
+        guard ss.cache.contains(offset: off, size: width) else {
+            throw Fault(.SS, code: faultCode, rule: rule, "push at \(ss.cache.big ? "ESP" : "SP") 0x\(String(off, radix: 16)) lies outside the stack segment limits")
         }
-        let linear = (ss.cache.base &+ offset) & 0xFFFF_FFFF
+        let linear = (ss.cache.base &+ off) & 0xFFFF_FFFF
         try machine.writeLinear(linear, value: value & (width == 8 ? ~0 : (UInt64(1) << (8 * UInt64(width))) - 1),
                                 size: width, MemoryAccess(.write, cpl: cpl, stack: true))
     }
@@ -36,17 +36,9 @@ struct StackCursor {
     /// The limit check of a whole frame before anything is written: `slots` pushes of `width` bytes
     /// must all lie within SS's limits, else #SS with this cursor's error code (SDM Vol. 2A INT n:
     /// "IF new stack does not have room for N bytes THEN #SS"; only segmentation, paging is left to
-    /// the pushes). On a 64-bit stack the frame's bytes must all be canonical (SDM Vol. 2A CALL: "IF
-    /// pushing 32 bytes on the stack would use a non-canonical address THEN #SS(NewSS selector)").
+    /// the pushes). Outside 64-bit stacks only.
     func checkRoom(slots: Int, width: Int) throws(Fault) {
-        if is64 {
-            let bytes = UInt64(slots * width)
-            guard isCanonical(sp &- bytes), isCanonical(sp &- 1) else {
-                throw Fault(.SS, code: faultCode, rule: rule,
-                            "pushing the \(bytes)-byte frame below RSP 0x\(String(sp, radix: 16)) would use a non-canonical address")
-            }
-            return
-        }
+        guard !is64 else { return }
         let mask: UInt64 = ss.cache.big ? 0xFFFF_FFFF : 0xFFFF
         var probe = sp
         for _ in 0..<slots {
@@ -66,27 +58,35 @@ struct StackCursor {
             }
             linear = sp
         } else {
-            let offset = Self.offset(sp, big: ss.cache.big)
-            if !ss.cache.contains(offset: offset, size: width) {
-                throw Fault(.SS, code: faultCode, rule: rule, "pop at ESP 0x\(String(offset, radix: 16)) lies outside the stack segment limits")
+            // Outside 64-bit mode the stack address is ESP or SP (SS.B): in compatibility mode the upper half of
+            // RSP, left there by 64-bit code, takes no part (SDM Vol. 1 §3.4.1.1; Bochs return_protected reads
+            // at ESP when SS.D/B = 1).
+            let off = offset
+            if !ss.cache.contains(offset: off, size: width) {
+                throw Fault(.SS, code: faultCode, rule: rule, "pop at \(ss.cache.big ? "ESP" : "SP") 0x\(String(off, radix: 16)) lies outside the stack segment limits")
             }
-            linear = (ss.cache.base &+ offset) & 0xFFFF_FFFF
+            linear = (ss.cache.base &+ off) & 0xFFFF_FFFF
         }
         let v = try machine.readLinear(linear, size: width, MemoryAccess(.read, cpl: cpl, stack: true))
-        sp = is64 ? sp &+ UInt64(width) : Self.step(sp, by: UInt64(width), big: ss.cache.big)
+        advance(by: UInt64(width))
         return v
     }
 
-    /// The stack pointer moved by `delta` (two's complement) outside 64-bit mode: a 32-bit stack (SS.B=1)
-    /// moves ESP; a 16-bit one moves SP only and leaves ESP[31:16] as they were (SDM Vol. 1 §6.2.3,
-    /// "Address-Size Attributes for Stack Accesses": the B flag selects SP or ESP; Bochs `SP -= 2` in
-    /// push_16, QEMU SET_ESP with the stack-pointer mask).
-    static func step(_ sp: UInt64, by delta: UInt64, big: Bool) -> UInt64 {
-        big ? (sp &+ delta) & 0xFFFF_FFFF : (sp & 0xFFFF_0000) | ((sp &+ delta) & 0xFFFF)
-    }
+    /// The offset in SS of the top of the stack: RSP on a 64-bit stack, else ESP (SS.B = 1) or SP (SS.B = 0).
+    var offset: UInt64 { is64 ? sp : sp & (ss.cache.big ? 0xFFFF_FFFF : 0xFFFF) }
 
-    /// The offset in SS that a stack pointer addresses: ESP, or SP for a 16-bit stack.
-    static func offset(_ sp: UInt64, big: Bool) -> UInt64 { sp & (big ? 0xFFFF_FFFF : 0xFFFF) }
+    /// Moves the stack pointer by `delta` (two's complement) with the stack's address size: all of RSP on a
+    /// 64-bit stack; ESP, zero-extended, on a 32-bit one; on a 16-bit stack (SS.B = 0) only SP, so that
+    /// ESP[31:16] are kept (SDM Vol. 1 §6.2.3 "address-size attribute of the stack"; Bochs writes SP only).
+    mutating func advance(by delta: UInt64) {
+        if is64 {
+            sp = sp &+ delta
+        } else if ss.cache.big {
+            sp = (sp &+ delta) & 0xFFFF_FFFF
+        } else {
+            sp = (sp & ~0xFFFF) | ((sp &+ delta) & 0xFFFF)
+        }
+    }
 }
 
 extension Machine {
