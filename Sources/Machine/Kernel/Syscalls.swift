@@ -565,11 +565,13 @@ extension System {
         core.tasks[i].sleepTicks = nil
         core.runQueue.removeAll { $0 == i }
         machine.trace.record(.kernelAction(signal.map { "\(t.name) is killed by \($0)" } ?? "\(t.name) exits with code \(code)"))
-        // Reparent children to init.
+        // Reparent the children not yet reaped to init. A reaped child is gone: it keeps its dead
+        // parent, so that kill still finds it reaped (-ESRCH) even when no init is left to adopt orphans.
         let initPid: Int64 = core.index(pid: 1).map { core.tasks[$0].state != .zombie && $0 != i ? 1 : 0 } ?? 0
-        for child in core.tasks.indices where core.tasks[child].parent == t.pid && !core.tasks[child].isIdle {
+        for child in core.tasks.indices where core.tasks[child].parent == t.pid && !core.tasks[child].isIdle
+            && t.children.contains(core.tasks[child].pid) {
             core.tasks[child].parent = initPid
-            if let ip = core.index(pid: initPid), initPid != 0, t.children.contains(core.tasks[child].pid) {
+            if let ip = core.index(pid: initPid), initPid != 0 {
                 core.tasks[ip].children.append(core.tasks[child].pid)
             }
         }
