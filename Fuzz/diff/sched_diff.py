@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Differential test of ringspec's scheduler and process model against sched_oracle.py.
+
+Generates random scenarios (1-5 tasks with random states, priorities, nice values and parents,
+a policy, 5-20 random steps: timer, sched_yield/nanosleep/getpid/fork/exit/wait4/kill system
+calls through the mode's entry, wait, exit, irq with wakes, schedule), whose `expect` is the
+oracle's prediction, runs them through `ringspec run --format json`, and prints every scenario
+where the engine disagrees.
+
+    python3 Fuzz/diff/sched_diff.py --seed 1 --count 500 [--keep DIR] [-v]
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sched_oracle import IDLE, Oracle, Task  # noqa: E402
+
+NAMES = ["A", "B", "C", "D", "E"]
+SIGNAMES = {9: "SIGKILL", 15: "SIGTERM", 17: "SIGCHLD", 2: "SIGINT"}
+MAX_TASKS = 9
+
+
+def y(v):
+    """A value as YAML flow text (JSON is YAML)."""
+    return json.dumps(v)
+
+
+def gen(rng, sid):
+    mode = rng.choice(["x86_64", "ia32"])
+    via = "syscall" if mode == "x86_64" else rng.choice(["int80", "sysenter"])
+    policy = rng.choice(["fifo", "rr", "priority", "cfs"])
+    ts = rng.choice([None, 1, 2, 3, 4])
+    preempt = rng.random() >= 0.12
+    sched = {"policy": policy}
+    if ts is not None:
+        sched["timeslice"] = ts
+    if not preempt:
+        sched["preempt"] = False
+    o = Oracle(policy, ts if ts is not None else 3, preempt)
+
+    n = rng.randint(1, 5)
+    running = rng.randrange(n) if rng.random() < 0.8 else None
+    procs = []
+    for i in range(n):
+        name = NAMES[i]
+        if i == running:
+            state = "running"
+        else:
+            state = rng.choices(["ready", "sleeping", "blocked", "zombie"], [55, 15, 15, 15])[0]
+        p = {"name": name, "state": state}
+        parent = None
+        if i > 0 and rng.random() < 0.45:
+            parent = NAMES[rng.randrange(i)]
+            p["parent"] = parent
+        prio = nice = 0
+        if policy == "priority" or rng.random() < 0.2:
+            prio = rng.randint(0, 3)
+            p["priority"] = prio
+        if policy == "cfs" or rng.random() < 0.2:
+            nice = rng.choice([0, 0, -5, 5, -3, 3, rng.randint(-20, 19)])
+            p["nice"] = nice
+        procs.append(p)
+        t = Task(name, i + 1, parent, state, prio, nice)
+        if state == "zombie":
+            t.exit_code = 0
+        o.add(t)
+    o.start()
+
+    steps = []
+    for _ in range(rng.randint(5, 20)):
+        o.switches = []
+        cur = o.cur()
+        sleepers = [t.name for t in o.tasks if t.state in ("sleeping", "blocked")]
+        kinds = ["timer", "timer", "irq", "schedule"]
+        if cur is not None:
+            kinds += ["yield", "nanosleep", "getpid", "fork", "exit", "wait", "kill", "yield", "fork"]
+        kind = rng.choice(kinds)
+        step = {}
+        ret = None
+        if kind == "timer":
+            k = rng.randint(1, 4)
+            step["timer"] = k
+            for _ in range(k):
+                o.tick()
+        elif kind == "irq":
+            vec = rng.randint(0x21, 0x2f)
+            if sleepers and rng.random() < 0.8:
+                w = rng.choice(sleepers)
+                step["irq"] = {"vector": vec, "wakes": w}
+                o.task(w).ret = -4
+                o.irq(w)
+            else:
+                step["irq"] = vec
+                o.irq(None)
+        elif kind == "schedule":
+            step["schedule"] = {}
+            o.explicit_schedule()
+        elif kind == "yield":
+            step["syscall"] = {"via": via, "nr": "sched_yield"}
+            ret = o.sched_yield()
+        elif kind == "nanosleep":
+            k = rng.randint(1, 5)
+            step["syscall"] = {"via": via, "nr": "nanosleep", "args": [k, 0]}
+            o.nanosleep(k)
+        elif kind == "getpid":
+            step["syscall"] = {"via": via, "nr": "getpid"}
+            ret = o.getpid()
+        elif kind == "fork":
+            if len(o.tasks) >= MAX_TASKS:
+                step["syscall"] = {"via": via, "nr": "getpid"}
+                ret = o.getpid()
+            else:
+                step["syscall"] = {"via": via, "nr": "fork"}
+                ret = o.fork()
+        elif kind == "exit":
+            code = rng.choice([0, 1, 3, 255, 256, 263])
+            if rng.random() < 0.5:
+                step["exit"] = code
+            else:
+                step["syscall"] = {"via": via, "nr": "exit", "args": [code]}
+            o.exit(code)
+        elif kind == "wait":
+            kids = [t.pid for t in o.tasks if t.parent == cur.name]
+            pid = rng.choice([-1, -1] + kids + [99])
+            r = rng.random()
+            if r < 0.3:
+                step["wait"] = {"pid": pid}
+            elif mode == "ia32" and r < 0.6:
+                step["syscall"] = {"via": via, "nr": "waitpid", "args": [pid, 0, 0]}
+            else:
+                step["syscall"] = {"via": via, "nr": "wait4", "args": [pid, 0, 0, 0]}
+            ret = o.wait4(pid)
+        elif kind == "kill":
+            pids = [t.pid for t in o.tasks] + [42]
+            pid = rng.choice(pids)
+            sig = rng.choice([9, 15, 15, 17, 2])
+            step["syscall"] = {"via": via, "nr": "kill", "args": [pid, sig]}
+            ret = o.kill(pid, sig)
+        exp = {"current": o.current, "states": o.states()}
+        if o.switches:
+            f, t, r = o.switches[-1]
+            exp["switch"] = {"from": f, "to": t, "reason": r}
+        else:
+            exp["switch"] = "none"
+        if ret is not None:
+            exp["returns"] = ret
+        step["expect"] = exp
+        steps.append(step)
+        if o.cur() is None and not any(t.state in ("ready", "sleeping", "blocked") for t in o.tasks):
+            break
+
+    lines = ["scenario: %s" % sid,
+             "tags: [sched-diff, %s]" % policy,
+             "machine: {mode: %s}" % mode,
+             "kernel:",
+             "  scheduler: %s" % y(sched),
+             "processes:"]
+    lines += ["  - %s" % y(p) for p in procs]
+    lines.append("steps:")
+    for s in steps:
+        lines.append("  - %s" % y(s))
+    procs_exp = {}
+    for t in o.tasks:
+        e = {"state": t.state, "ticks": t.ticks}
+        if t.exit_code is not None and t.signal is None and t.state == "zombie":
+            e["exit_code"] = t.exit_code
+        if t.signal is not None:
+            e["signal"] = SIGNAMES[t.signal]
+        procs_exp[t.name] = e
+    lines.append("expect:")
+    lines.append("  schedule: %s" % y(o.schedule_list))
+    lines.append("  processes: %s" % y(procs_exp))
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--count", type=int, default=300)
+    ap.add_argument("--ringspec", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                        "..", "..", ".build", "debug", "ringspec"))
+    ap.add_argument("--keep", help="write the scenarios to this folder and keep them")
+    ap.add_argument("--show", type=int, default=1000, help="print at most this many disagreements")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args()
+    rng = random.Random(a.seed)
+    out = a.keep or tempfile.mkdtemp(prefix="sched_diff_")
+    os.makedirs(out, exist_ok=True)
+    docs, sources = [], {}
+    for i in range(a.count):
+        sid = "sched-%d-%d" % (a.seed, i)
+        text = gen(rng, sid)
+        docs.append(text)
+        sources[sid] = text
+    per_file = 200
+    for k in range(0, len(docs), per_file):
+        with open(os.path.join(out, "gen-%04d.yaml" % (k // per_file)), "w") as f:
+            f.write("\n---\n".join(docs[k:k + per_file]) + "\n")
+    p = subprocess.run([a.ringspec, "run", "--format", "json", out], capture_output=True, text=True)
+    try:
+        report = json.loads(p.stdout)
+    except json.JSONDecodeError:
+        print(p.stdout[:3000], p.stderr[:3000])
+        return 2
+    bad = 0
+    for s in report["scenarios"]:
+        sid = s["id"]
+        if s["status"] == "passed":
+            continue
+        bad += 1
+        if bad > a.show:
+            continue
+        fails = s["failures"] + [{"path": "", "actual": d} for d in s.get("diagnostics", [])]
+        print("DISAGREE %s (%s)" % (sid, s["status"]))
+        for f in fails:
+            print("   %s: expected %s, got %s %s" % (f.get("path"), f.get("expected"), f.get("actual"),
+                                                   f.get("note", "") or ""))
+        if a.verbose:
+            print(sources[sid])
+    total = len(report["scenarios"])
+    kept = a.keep or bad
+    print("%d scenarios, %d disagreements (seed %d)%s" % (total, bad, a.seed, "; files in " + out if kept else ""))
+    if not a.keep and bad == 0:
+        shutil.rmtree(out, ignore_errors=True)
+    return 0 if bad == 0 and total == a.count else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
