@@ -45,6 +45,9 @@ def gen(rng, sid):
     o = Oracle(policy, ts if ts is not None else 3, preempt)
 
     n = rng.randint(1, 5)
+    pids = list(range(1, n + 1))
+    if rng.random() < 0.3:
+        pids = rng.sample(range(1, 12), n)
     running = rng.randrange(n) if rng.random() < 0.8 else None
     procs = []
     for i in range(n):
@@ -54,6 +57,8 @@ def gen(rng, sid):
         else:
             state = rng.choices(["ready", "sleeping", "blocked", "zombie"], [55, 15, 15, 15])[0]
         p = {"name": name, "state": state}
+        if pids[i] != i + 1:
+            p["pid"] = pids[i]
         parent = None
         if i > 0 and rng.random() < 0.45:
             parent = NAMES[rng.randrange(i)]
@@ -66,7 +71,7 @@ def gen(rng, sid):
             nice = rng.choice([0, 0, -5, 5, -3, 3, rng.randint(-20, 19)])
             p["nice"] = nice
         procs.append(p)
-        t = Task(name, i + 1, parent, state, prio, nice)
+        t = Task(name, pids[i], parent, state, prio, nice)
         if state == "zombie":
             t.exit_code = 0
         o.add(t)
@@ -81,10 +86,12 @@ def gen(rng, sid):
         if cur is not None:
             kinds += ["yield", "nanosleep", "getpid", "fork", "exit", "wait", "kill", "yield", "fork"]
         kind = rng.choice(kinds)
+        killed = None
         step = {}
         ret = None
+        o.resumed = None
         if kind == "timer":
-            k = rng.randint(1, 4)
+            k = rng.randint(1, 4) if rng.random() < 0.85 else rng.randint(5, 12)
             step["timer"] = k
             for _ in range(k):
                 o.tick()
@@ -141,8 +148,20 @@ def gen(rng, sid):
             pid = rng.choice(pids)
             sig = rng.choice([9, 15, 15, 17, 2])
             step["syscall"] = {"via": via, "nr": "kill", "args": [pid, sig]}
+            target = o.task_by_pid(pid)
+            alive = target is not None and target.state != "zombie"
             ret = o.kill(pid, sig)
+            if ret == 0 and alive and target.state == "zombie":
+                killed = SIGNAMES[sig]
+            if ret is None:
+                killed = SIGNAMES[sig]
+        if cur is not None and ret is not None and o.current != cur.name and "syscall" in step:
+            cur.resume = ret          # switched away on the system call's return: RAX = its result
         exp = {"current": o.current, "states": o.states()}
+        if killed:
+            exp["signal"] = killed
+        if o.resumed is not None and o.resumed[0] == o.current:
+            exp["regs"] = {"rax" if mode == "x86_64" else "eax": o.resumed[1]}
         if o.switches:
             f, t, r = o.switches[-1]
             exp["switch"] = {"from": f, "to": t, "reason": r}
@@ -175,6 +194,7 @@ def gen(rng, sid):
         procs_exp[t.name] = e
     lines.append("expect:")
     lines.append("  schedule: %s" % y(o.schedule_list))
+    lines.append("  switches: %d" % (len(o.schedule_list) - 1))
     lines.append("  processes: %s" % y(procs_exp))
     return "\n".join(lines)
 

@@ -76,6 +76,7 @@ class Task:
         self.forks = 0
         self.slice_used = 0
         self.ret = None
+        self.resume = None            # RAX when it next returns to user mode, if known
         self.keep_slice = False       # preempted by a wakeup (SCHED-PRIO)
 
     def delta(self):
@@ -94,6 +95,7 @@ class Oracle:
         self.schedule_list = []
         self.switches = []            # switches of the step being run
         self.need_wakeup_resched = False
+        self.resumed = None           # (name, RAX) of the task dispatched last, when known
 
     # ---- setup -------------------------------------------------------------------------
     def add(self, task):
@@ -148,6 +150,11 @@ class Oracle:
             else:
                 t.slice_used = 0
         if nxt != prev:
+            self.resumed = None
+            if nxt != IDLE:
+                t = self.task(nxt)
+                self.resumed = (nxt, t.resume) if isinstance(t.resume, int) else None
+                t.resume = None
             self.switches.append((prev, nxt, reason))
             self.schedule_list.append(nxt)
         self.current = nxt
@@ -171,12 +178,16 @@ class Oracle:
 
     # ---- wake-ups -----------------------------------------------------------------------------
     def wake(self, t):
+        if t.resume == "pending":
+            t.resume = t.ret
         t.state = "ready"
         t.sleep_left = None
         t.waiting = None
         if self.policy == "cfs":
             vs = [self.task(n).vruntime for n in self.queue]
-            if self.cur() is not None:
+            # KM: the running task counts (Linux's min_vruntime). ENGINE-CHOICE: not when it is
+            # the one leaving the CPU (a parent woken by its child's exit or kill).
+            if self.cur() is not None and self.cur().state == "running":
                 vs.append(self.cur().vruntime)
             if vs:
                 t.vruntime = max(t.vruntime, min(vs))
@@ -213,6 +224,8 @@ class Oracle:
     def tick(self):
         c = self.cur()
         if c is not None:
+            c.resume = None           # preempted in user mode: RAX is whatever it was
+        if c is not None:
             c.ticks += 1
             c.slice_used += 1
             if self.policy == "cfs":
@@ -241,6 +254,8 @@ class Oracle:
                 c.slice_used = 0
 
     def irq(self, wakes=None):
+        if self.cur() is not None:
+            self.cur().resume = None
         if wakes is not None:
             t = self.task(wakes)
             assert t.state in ("sleeping", "blocked")
@@ -272,6 +287,7 @@ class Oracle:
     def nanosleep(self, n):
         c = self.cur()
         c.state = "sleeping"
+        c.resume = "pending"
         c.sleep_left = n
         self.schedule("blocking")
 
@@ -286,6 +302,7 @@ class Oracle:
         c = self.cur()
         pid = max(t.pid for t in self.tasks) + 1
         child = Task(self.child_name(c), pid, c.name, "ready", c.priority, c.nice)
+        child.resume = 0              # the child's fork returns 0
         child.vruntime = c.vruntime   # ENGINE-CHOICE: the child inherits its parent's vruntime (Linux's sched_fork)
         self.add(child)
         child.state = "sleeping"  # not yet ready, for wake()
@@ -309,6 +326,7 @@ class Oracle:
                 k.reaped = True
                 return k.pid
         c.state = "blocked"
+        c.resume = "pending"
         c.waiting = pid
         self.schedule("blocking")
         return None
@@ -361,3 +379,6 @@ class Oracle:
     # ---- checks ---------------------------------------------------------------------------
     def states(self):
         return {t.name: t.state for t in self.tasks}
+
+    def task_by_pid(self, pid):
+        return next((t for t in self.tasks if t.pid == pid), None)
