@@ -236,7 +236,7 @@ extension System {
         case .exit, .exit_group:
             doExit(c, code: signed(a[0]) & 0xFF, signal: nil, &out)
             return .noReturn
-        case .wait4, .waitpid: return sysWait(pid: signed(a[0]), status: a[1], options: signed(a[2]))
+        case .wait4, .waitpid: return sysWait(pid: signed(a[0]), status: a[1], options: signed(a[2]), &out)
         case .kill: return sysKill(pid: signed(a[0]), sig: signed(a[1]), &out)
         case .brk: return .value(sysBrk(a[0]))
         case .sched_yield:
@@ -501,7 +501,13 @@ extension System {
         return .value(pid)
     }
 
-    mutating func sysWait(pid: Int64, status: UInt64, options: Int64) -> SyscallResult {
+    mutating func sysWait(pid: Int64, status: UInt64, options: Int64, _ out: inout StepOutcome) -> SyscallResult {
+        // pid < -1 waits for a child of process group -pid; the model has no process groups (pid 0, the
+        // caller's own group, is every child here, as every task is in one group).
+        guard pid >= -1 else {
+            out.error = "not modelled: wait4/waitpid for a process group (pid \(pid)); the model has no process groups"
+            return .value(-KernelErrno.EINVAL)
+        }
         let c = core.current
         let kids = core.tasks.indices.filter { core.tasks[$0].parent == core.tasks[c].pid && core.tasks[c].children.contains(core.tasks[$0].pid) }
         let matching = kids.filter { pid == -1 || pid == 0 || core.tasks[$0].pid == pid }
@@ -533,6 +539,12 @@ extension System {
     }
 
     mutating func sysKill(pid: Int64, sig: Int64, _ out: inout StepOutcome) -> SyscallResult {
+        // pid 0 signals the caller's process group, -1 every task but init and the caller, below -1 the
+        // group -pid: Linux would signal (and here kill) several tasks; not modelled, rather than -ESRCH.
+        guard pid > 0 else {
+            out.error = "not modelled: kill with pid \(pid) (process groups and broadcast signals); give a task's pid"
+            return .value(-KernelErrno.EINVAL)
+        }
         guard let t = core.index(pid: pid) else { return .value(-KernelErrno.ESRCH) }
         // A zombie exists until its parent reaps it (a reaped task is gone: -ESRCH); a signal sent to an
         // unreaped one is accepted and has no effect, as Linux's kill does.
