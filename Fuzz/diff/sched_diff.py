@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sched_oracle import IDLE, Oracle, Task  # noqa: E402
 
 NAMES = ["A", "B", "C", "D", "E"]
-SIGNAMES = {9: "SIGKILL", 15: "SIGTERM", 17: "SIGCHLD", 2: "SIGINT"}
+SIGNAMES = {9: "SIGKILL", 15: "SIGTERM", 17: "SIGCHLD", 2: "SIGINT", 18: "SIGCONT"}
 MAX_TASKS = 9
 
 
@@ -65,7 +65,7 @@ def gen(rng, sid):
             p["parent"] = parent
         prio = nice = 0
         if policy == "priority" or rng.random() < 0.2:
-            prio = rng.randint(0, 3)
+            prio = rng.randint(0, 3) + (2 if state in ("blocked", "sleeping") and rng.random() < 0.5 else 0)
             p["priority"] = prio
         if policy == "cfs" or rng.random() < 0.2:
             nice = rng.choice([0, 0, -5, 5, -3, 3, rng.randint(-20, 19)])
@@ -82,7 +82,7 @@ def gen(rng, sid):
         o.switches = []
         cur = o.cur()
         sleepers = [t.name for t in o.tasks if t.state in ("sleeping", "blocked")]
-        kinds = ["timer", "timer", "irq", "schedule"]
+        kinds = ["timer", "timer", "irq", "schedule"] + (["irq"] if sleepers else [])
         if cur is not None:
             kinds += ["yield", "nanosleep", "getpid", "fork", "exit", "wait", "kill", "yield", "fork"]
         kind = rng.choice(kinds)
@@ -97,10 +97,13 @@ def gen(rng, sid):
                 o.tick()
         elif kind == "irq":
             vec = rng.randint(0x21, 0x2f)
-            if sleepers and rng.random() < 0.8:
-                w = rng.choice(sleepers)
+            live = [t.name for t in o.tasks]
+            if (sleepers or live) and rng.random() < 0.8:
+                # mostly a sleeping or blocked task; sometimes one that is not (no effect)
+                w = rng.choice(sleepers) if sleepers and rng.random() < 0.85 else rng.choice(live)
                 step["irq"] = {"vector": vec, "wakes": w}
-                o.task(w).ret = -4
+                if o.task(w).state in ("sleeping", "blocked"):
+                    o.task(w).ret = -4
                 o.irq(w)
             else:
                 step["irq"] = vec
@@ -134,7 +137,7 @@ def gen(rng, sid):
             o.exit(code)
         elif kind == "wait":
             kids = [t.pid for t in o.tasks if t.parent == cur.name]
-            pid = rng.choice([-1, -1] + kids + [99])
+            pid = rng.choice([-1, -1, 0] + kids + [99])
             r = rng.random()
             if r < 0.3:
                 step["wait"] = {"pid": pid}
@@ -145,8 +148,11 @@ def gen(rng, sid):
             ret = o.wait4(pid)
         elif kind == "kill":
             pids = [t.pid for t in o.tasks] + [42]
-            pid = rng.choice(pids)
-            sig = rng.choice([9, 15, 15, 17, 2])
+            # often a child whose parent waits for it: the parent wakes in the middle of kill
+            orphaning = [t.pid for t in o.tasks if t.parent is not None and t.state != "zombie"
+                         and o.task(t.parent).state == "blocked" and o.task(t.parent).waiting is not None]
+            pid = rng.choice(orphaning) if orphaning and rng.random() < 0.6 else rng.choice(pids)
+            sig = rng.choice([9, 15, 15, 17, 2, 0, 18])
             step["syscall"] = {"via": via, "nr": "kill", "args": [pid, sig]}
             target = o.task_by_pid(pid)
             alive = target is not None and target.state != "zombie"

@@ -258,8 +258,8 @@ class Oracle:
             self.cur().resume = None
         if wakes is not None:
             t = self.task(wakes)
-            assert t.state in ("sleeping", "blocked")
-            self.wake(t)
+            if t.state in ("sleeping", "blocked"):   # try_to_wake_up of a task that is not asleep: nothing
+                self.wake(t)
         self.resched_on_return()
 
     def explicit_schedule(self):
@@ -314,7 +314,8 @@ class Oracle:
         return [c for c in self.tasks if c.parent == t.name and not c.reaped]
 
     def matches(self, child, pid):
-        return pid == -1 or child.pid == pid
+        # pid 0: any child of the caller's process group, and every task here is in one group
+        return pid in (-1, 0) or child.pid == pid
 
     def wait4(self, pid):
         c = self.cur()
@@ -350,7 +351,7 @@ class Oracle:
         for k in self.children(t):
             k.parent = init.name if init is not None and init is not t else None
             if init is not None and init is not t and k.state == "zombie" \
-                    and init.state == "blocked" and init.waiting == -1:
+                    and init.state == "blocked" and init.waiting in (-1, 0):
                 k.reaped = True
                 init.ret = k.pid
                 self.wake(init)
@@ -365,7 +366,7 @@ class Oracle:
         target = next((x for x in self.tasks if x.pid == pid), None)
         if target is None or target.reaped:
             return ESRCH
-        if target.state == "zombie" or sig in (SIGCHLD, SIGCONT):
+        if target.state == "zombie" or sig in (0, SIGCHLD, SIGCONT):
             return 0
         target.signal = sig
         if target is self.cur():
