@@ -84,7 +84,7 @@ def gen(rng, sid):
         sleepers = [t.name for t in o.tasks if t.state in ("sleeping", "blocked")]
         kinds = ["timer", "timer", "irq", "schedule"] + (["irq"] if sleepers else [])
         if cur is not None:
-            kinds += ["yield", "nanosleep", "getpid", "fork", "exit", "wait", "kill", "yield", "fork"]
+            kinds += ["yield", "nanosleep", "getpid", "fork", "exit", "wait", "kill", "yield", "fork", "getppid"]
         kind = rng.choice(kinds)
         killed = None
         step = {}
@@ -121,6 +121,9 @@ def gen(rng, sid):
         elif kind == "getpid":
             step["syscall"] = {"via": via, "nr": "getpid"}
             ret = o.getpid()
+        elif kind == "getppid":
+            step["syscall"] = {"via": via, "nr": "getppid"}
+            ret = o.getppid()
         elif kind == "fork":
             if len(o.tasks) >= MAX_TASKS:
                 step["syscall"] = {"via": via, "nr": "getpid"}
@@ -133,7 +136,7 @@ def gen(rng, sid):
             if rng.random() < 0.5:
                 step["exit"] = code
             else:
-                step["syscall"] = {"via": via, "nr": "exit", "args": [code]}
+                step["syscall"] = {"via": via, "nr": rng.choice(["exit", "exit", "exit_group"]), "args": [code]}
             o.exit(code)
         elif kind == "wait":
             kids = [t.pid for t in o.tasks if t.parent == cur.name]

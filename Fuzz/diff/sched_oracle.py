@@ -294,6 +294,12 @@ class Oracle:
     def getpid(self):
         return self.cur().pid
 
+    def getppid(self):
+        """The parent's pid; 0 for a task without one (declared without `parent`, or orphaned when
+        there was no pid 1 left to adopt it)."""
+        c = self.cur()
+        return 0 if c.parent is None else self.task(c.parent).pid
+
     def child_name(self, parent):
         parent.forks += 1
         return parent.name + "-child" + ("" if parent.forks == 1 else str(parent.forks))
@@ -348,6 +354,8 @@ class Oracle:
                 p.ret = t.pid
                 self.wake(p)
         init = next((x for x in self.tasks if x.pid == 1), None)
+        if init is not None and init.state == "zombie":
+            init = None               # ENGINE-CHOICE: no living init: orphans have no parent (getppid 0)
         for k in self.children(t):
             k.parent = init.name if init is not None and init is not t else None
             if init is not None and init is not t and k.state == "zombie" \
