@@ -250,10 +250,18 @@ extension System {
             } else {
                 let w = narrow ? 4 : 8
                 guard let b = copyFromUser(a[0], count: 2 * w) else { return .value(-KernelErrno.EFAULT) }
-                var sec: UInt64 = 0, nsec: UInt64 = 0
-                for i in 0..<w { sec |= UInt64(b[i]) << (8 * UInt64(i)); nsec |= UInt64(b[w + i]) << (8 * UInt64(i)) }
-                guard nsec < 1_000_000_000 else { return .value(-KernelErrno.EINVAL) }
-                ticks = Int64(sec) * 100 + Int64((nsec + 9_999_999) / 10_000_000)
+                var rawSec: UInt64 = 0, rawNsec: UInt64 = 0
+                for i in 0..<w { rawSec |= UInt64(b[i]) << (8 * UInt64(i)); rawNsec |= UInt64(b[w + i]) << (8 * UInt64(i)) }
+                // Both fields are signed (time64_t and long, or the 32-bit old_timespec32 sign-extended);
+                // timespec64_valid: a negative tv_sec or a tv_nsec outside 0...999999999 is -EINVAL.
+                let sec = narrow ? Int64(Int32(truncatingIfNeeded: rawSec)) : Int64(bitPattern: rawSec)
+                let nsec = narrow ? Int64(Int32(truncatingIfNeeded: rawNsec)) : Int64(bitPattern: rawNsec)
+                guard sec >= 0, nsec >= 0, nsec < 1_000_000_000 else { return .value(-KernelErrno.EINVAL) }
+                // Rounded up to ticks at HZ = 100; a time past Int64 ticks sleeps for ever (Linux clamps it
+                // to KTIME_MAX).
+                let (whole, overflow) = sec.multipliedReportingOverflow(by: 100)
+                let part = (nsec + 9_999_999) / 10_000_000
+                ticks = overflow || whole > Int64.max - part ? Int64.max : whole + part
             }
             if ticks <= 0 { return .value(0) }
             core.tasks[c].state = .sleeping
