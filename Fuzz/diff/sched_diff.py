@@ -33,7 +33,11 @@ def y(v):
 
 def gen(rng, sid):
     mode = rng.choice(["x86_64", "ia32"])
-    via = "syscall" if mode == "x86_64" else rng.choice(["int80", "sysenter"])
+    if mode == "x86_64":
+        # int 0x80 from a 64-bit task goes through the i386 table (names are looked up there)
+        via = "syscall" if rng.random() < 0.75 else "int80"
+    else:
+        via = rng.choice(["int80", "sysenter"])
     policy = rng.choice(["fifo", "rr", "priority", "cfs"])
     ts = rng.choice([None, 1, 2, 3, 4])
     preempt = rng.random() >= 0.12
@@ -115,9 +119,9 @@ def gen(rng, sid):
             step["syscall"] = {"via": via, "nr": "sched_yield"}
             ret = o.sched_yield()
         elif kind == "nanosleep":
-            k = rng.randint(1, 5)
+            k = rng.randint(1, 5) if rng.random() < 0.9 else 0
             step["syscall"] = {"via": via, "nr": "nanosleep", "args": [k, 0]}
-            o.nanosleep(k)
+            ret = o.nanosleep(k)
         elif kind == "getpid":
             step["syscall"] = {"via": via, "nr": "getpid"}
             ret = o.getpid()
@@ -132,7 +136,7 @@ def gen(rng, sid):
                 step["syscall"] = {"via": via, "nr": "fork"}
                 ret = o.fork()
         elif kind == "exit":
-            code = rng.choice([0, 1, 3, 255, 256, 263])
+            code = rng.choice([0, 1, 3, 255, 256, 263, -1])
             if rng.random() < 0.5:
                 step["exit"] = code
             else:
