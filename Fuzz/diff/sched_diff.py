@@ -91,6 +91,25 @@ def gen(rng, sid):
             kinds += ["yield", "nanosleep", "getpid", "fork", "exit", "wait", "kill", "yield", "fork", "getppid"]
         kind = rng.choice(kinds)
         killed = None
+        if cur is not None and rng.random() < 0.05:
+            # IF = 0: timer requests are held at the interrupt controller, one per vector (docs/format.md),
+            # and taken when IF is set again: one tick, whatever the number of requests.
+            before = {"current": o.current, "states": o.states(), "switch": "none"}
+            steps.append({"set": {"rflags": {"if": False}}, "expect": before})
+            held = 0
+            for _ in range(rng.randint(1, 3)):
+                k = rng.randint(1, 4)
+                held += k
+                steps.append({"timer": k, "expect": before})
+            o.switches = []
+            o.resumed = None
+            if held:
+                o.tick()
+            exp = {"current": o.current, "states": o.states()}
+            exp["switch"] = ({"from": o.switches[-1][0], "to": o.switches[-1][1], "reason": o.switches[-1][2]}
+                             if o.switches else "none")
+            steps.append({"set": {"rflags": {"if": True}}, "expect": exp})
+            continue
         step = {}
         ret = None
         o.resumed = None
