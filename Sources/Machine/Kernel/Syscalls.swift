@@ -222,6 +222,7 @@ extension System {
     mutating func perform(_ f: KernelFunction, args a: [UInt64], narrow: Bool, childName: String?, _ out: inout StepOutcome) -> SyscallResult {
         let c = core.current
         func signed(_ v: UInt64) -> Int64 { narrow ? Int64(Int32(truncatingIfNeeded: v)) : Int64(bitPattern: v) }
+        func int32(_ v: UInt64) -> Int64 { Int64(Int32(truncatingIfNeeded: v)) }
         switch f {
         case .getpid: return .value(core.tasks[c].pid)
         case .getppid: return .value(core.tasks[c].parent)
@@ -236,8 +237,9 @@ extension System {
         case .exit, .exit_group:
             doExit(c, code: signed(a[0]) & 0xFF, signal: nil, &out)
             return .noReturn
-        case .wait4, .waitpid: return sysWait(pid: signed(a[0]), status: a[1], options: signed(a[2]), &out)
-        case .kill: return sysKill(pid: signed(a[0]), sig: signed(a[1]), &out)
+        // pid_t and int arguments: the low 32 bits of the register, sign-extended, in both ABIs.
+        case .wait4, .waitpid: return sysWait(pid: int32(a[0]), status: a[1], options: int32(a[2]), &out)
+        case .kill: return sysKill(pid: int32(a[0]), sig: int32(a[1]), &out)
         case .brk: return .value(sysBrk(a[0]))
         case .sched_yield:
             core.needResched = true
@@ -510,6 +512,12 @@ extension System {
     }
 
     mutating func sysWait(pid: Int64, status: UInt64, options: Int64, _ out: inout StepOutcome) -> SyscallResult {
+        // kernel_wait4: option bits other than WNOHANG, WUNTRACED, WCONTINUED, __WNOTHREAD, __WCLONE, __WALL
+        // are -EINVAL (WEXITED and WNOWAIT belong to waitid), before anything else is looked at.
+        let known: Int64 = 0x1 | 0x2 | 0x8 | 0x2000_0000 | 0x4000_0000 | -0x8000_0000
+        guard options & ~known == 0 else { return .value(-KernelErrno.EINVAL) }
+        // -INT_MIN is not defined: -ESRCH.
+        guard pid != Int64(Int32.min) else { return .value(-KernelErrno.ESRCH) }
         // pid < -1 waits for a child of process group -pid; the model has no process groups (pid 0, the
         // caller's own group, is every child here, as every task is in one group).
         guard pid >= -1 else {
