@@ -165,13 +165,15 @@ def gen(rng, sid):
             kids = [t.pid for t in o.tasks if t.parent == cur.name]
             pid = rng.choice([-1, -1, 0] + kids + [99])
             r = rng.random()
-            if r < 0.3:
+            nohang = rng.random() < 0.15
+            opts = 1 if nohang else 0
+            if r < 0.3 and not nohang:
                 step["wait"] = {"pid": pid}
-            elif mode == "ia32" and r < 0.6:
-                step["syscall"] = {"via": via, "nr": "waitpid", "args": [pid, 0, 0]}
+            elif via != "syscall" and r < 0.6:
+                step["syscall"] = {"via": via, "nr": "waitpid", "args": [pid, 0, opts]}
             else:
-                step["syscall"] = {"via": via, "nr": "wait4", "args": [pid, 0, 0, 0]}
-            ret = o.wait4(pid)
+                step["syscall"] = {"via": via, "nr": "wait4", "args": [pid, 0, opts, 0]}
+            ret = o.wait4(pid, nohang)
         elif kind == "kill":
             pids = [t.pid for t in o.tasks] + [42]
             # often a child whose parent waits for it: the parent wakes in the middle of kill

@@ -326,7 +326,7 @@ class Oracle:
         # pid 0: any child of the caller's process group, and every task here is in one group
         return pid in (-1, 0) or child.pid == pid
 
-    def wait4(self, pid):
+    def wait4(self, pid, nohang=False):
         c = self.cur()
         kids = [k for k in self.children(c) if self.matches(k, pid)]
         if not kids:
@@ -335,6 +335,8 @@ class Oracle:
             if k.state == "zombie":
                 k.reaped = True
                 return k.pid
+        if nohang:                    # WNOHANG: children, none of them a zombie yet
+            return 0
         c.state = "blocked"
         c.resume = "pending"
         c.waiting = pid
