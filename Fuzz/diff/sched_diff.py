@@ -96,15 +96,32 @@ def gen(rng, sid):
             # and taken when IF is set again: one tick, whatever the number of requests.
             before = {"current": o.current, "states": o.states(), "switch": "none"}
             steps.append({"set": {"rflags": {"if": False}}, "expect": before})
-            held = 0
+            pending = []              # [vector, [wakes...]] in the order first requested
             for _ in range(rng.randint(1, 3)):
-                k = rng.randint(1, 4)
-                held += k
-                steps.append({"timer": k, "expect": before})
+                if rng.random() < 0.6:
+                    k = rng.randint(1, 4)
+                    steps.append({"timer": k, "expect": before})
+                    vec, w = 0x20, None
+                else:
+                    vec = rng.choice([0x21, 0x22])
+                    w = rng.choice(sleepers) if sleepers and rng.random() < 0.8 else None
+                    steps.append({"irq": {"vector": vec, "wakes": w} if w else vec, "expect": before})
+                entry = next((e for e in pending if e[0] == vec), None)
+                if entry is None:
+                    entry = [vec, []]
+                    pending.append(entry)
+                if w:
+                    entry[1].append(w)
             o.switches = []
             o.resumed = None
-            if held:
-                o.tick()
+            for vec, wakes in pending:
+                if vec == 0x20:
+                    o.tick()
+                else:
+                    for w in wakes:
+                        if o.task(w).state in ("sleeping", "blocked"):
+                            o.task(w).ret = -4
+                    o.irq_many(wakes)
             exp = {"current": o.current, "states": o.states()}
             exp["switch"] = ({"from": o.switches[-1][0], "to": o.switches[-1][1], "reason": o.switches[-1][2]}
                              if o.switches else "none")

@@ -262,6 +262,16 @@ class Oracle:
                 self.wake(t)
         self.resched_on_return()
 
+    def irq_many(self, wakes):
+        """One interrupt (merged requests) that wakes several tasks, in the order requested."""
+        if self.cur() is not None:
+            self.cur().resume = None
+        for w in wakes:
+            t = self.task(w)
+            if t.state in ("sleeping", "blocked"):
+                self.wake(t)
+        self.resched_on_return()
+
     def explicit_schedule(self):
         if self.cur() is None:
             if self.queue:
