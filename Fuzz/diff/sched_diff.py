@@ -70,6 +70,8 @@ def gen(rng, sid):
         prio = nice = 0
         if policy == "priority" or rng.random() < 0.2:
             prio = rng.randint(0, 3) + (2 if state in ("blocked", "sleeping") and rng.random() < 0.5 else 0)
+            if rng.random() < 0.1:
+                prio = rng.randint(-3, 99)
             p["priority"] = prio
         if policy == "cfs" or rng.random() < 0.2:
             nice = rng.choice([0, 0, -5, 5, -3, 3, rng.randint(-20, 19)])
@@ -131,7 +133,7 @@ def gen(rng, sid):
         ret = None
         o.resumed = None
         if kind == "timer":
-            k = rng.randint(1, 4) if rng.random() < 0.85 else rng.randint(5, 12)
+            k = rng.randint(1, 4) if rng.random() < 0.85 else rng.choice([rng.randint(5, 12), rng.randint(13, 200)])
             step["timer"] = k
             for _ in range(k):
                 o.tick()
@@ -208,6 +210,8 @@ def gen(rng, sid):
                 killed = SIGNAMES[sig]
         if cur is not None and ret is not None and o.current != cur.name and "syscall" in step:
             cur.resume = ret          # switched away on the system call's return: RAX = its result
+        if cur is not None and any(k in step for k in ("syscall", "wait", "exit")) and rng.random() < 0.2:
+            step["as"] = cur.name
         exp = {"current": o.current, "states": o.states()}
         if killed:
             exp["signal"] = killed
