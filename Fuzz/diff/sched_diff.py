@@ -132,6 +132,7 @@ def gen(rng, sid):
         step = {}
         ret = None
         o.resumed = None
+        o.schedule_calls = []
         if kind == "timer":
             k = rng.randint(1, 4) if rng.random() < 0.85 else rng.choice([rng.randint(5, 12), rng.randint(13, 200)])
             step["timer"] = k
@@ -217,6 +218,9 @@ def gen(rng, sid):
             exp["signal"] = killed
         if o.resumed is not None and o.resumed[0] == o.current:
             exp["regs"] = {"rax" if mode == "x86_64" else "eax": o.resumed[1]}
+        if o.schedule_calls and len(o.schedule_calls) <= 8:
+            # every schedule() call, with its reason, in order (a call that picks the same task too)
+            exp["trace"] = ["schedule %s" % r for r in o.schedule_calls]
         if o.switches:
             f, t, r = o.switches[-1]
             exp["switch"] = {"from": f, "to": t, "reason": r}

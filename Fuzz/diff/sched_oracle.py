@@ -96,6 +96,7 @@ class Oracle:
         self.switches = []            # switches of the step being run
         self.need_wakeup_resched = False
         self.resumed = None           # (name, RAX) of the task dispatched last, when known
+        self.schedule_calls = []      # reasons of the schedule() calls of the step being run
 
     # ---- setup -------------------------------------------------------------------------
     def add(self, task):
@@ -162,6 +163,7 @@ class Oracle:
 
     def schedule(self, reason, requeue=None):
         """schedule(). requeue: None (prev is no longer runnable), 'tail', 'head'."""
+        self.schedule_calls.append(reason)
         prev = self.cur()
         if prev is not None and requeue is not None:
             prev.state = "ready"
