@@ -38,6 +38,7 @@ def gen(rng, sid):
         via = "syscall" if rng.random() < 0.75 else "int80"
     else:
         via = rng.choice(["int80", "sysenter"])
+    bits32 = mode == "x86_64" and via == "int80" and rng.random() < 0.5   # some 32-bit (compat) tasks
     policy = rng.choice(["fifo", "rr", "priority", "cfs"])
     ts = rng.choice([None, 1, 2, 3, 4])
     preempt = rng.random() >= 0.12
@@ -63,6 +64,8 @@ def gen(rng, sid):
         p = {"name": name, "state": state}
         if pids[i] != i + 1:
             p["pid"] = pids[i]
+        if bits32 and rng.random() < 0.6:
+            p["bits"] = 32
         parent = None
         if i > 0 and rng.random() < 0.45:
             parent = NAMES[rng.randrange(i)]
@@ -217,7 +220,7 @@ def gen(rng, sid):
         if killed:
             exp["signal"] = killed
         if o.resumed is not None and o.resumed[0] == o.current:
-            exp["regs"] = {"rax" if mode == "x86_64" else "eax": o.resumed[1]}
+            exp["regs"] = {"rax" if via == "syscall" else "eax": o.resumed[1]}
         if o.schedule_calls and len(o.schedule_calls) <= 8:
             # every schedule() call, with its reason, in order (a call that picks the same task too)
             exp["trace"] = ["schedule %s" % r for r in o.schedule_calls]
