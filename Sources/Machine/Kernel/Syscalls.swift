@@ -221,23 +221,25 @@ extension System {
 
     mutating func perform(_ f: KernelFunction, args a: [UInt64], narrow: Bool, childName: String?, _ out: inout StepOutcome) -> SyscallResult {
         let c = core.current
-        func signed(_ v: UInt64) -> Int64 { narrow ? Int64(Int32(truncatingIfNeeded: v)) : Int64(bitPattern: v) }
+        // An `int`/`pid_t` parameter: the syscall wrapper keeps the low 32 bits of the register in both ABIs.
+        func int32(_ v: UInt64) -> Int64 { Int64(Int32(truncatingIfNeeded: v)) }
+        // An `unsigned int fd`: the low 32 bits, unsigned.
+        func fd(_ v: UInt64) -> Int { Int(UInt32(truncatingIfNeeded: v)) }
         switch f {
         case .getpid: return .value(core.tasks[c].pid)
         case .getppid: return .value(core.tasks[c].parent)
-        case .write: return .value(sysWrite(fd: Int(signed(a[0])), buf: a[1], count: a[2], &out))
-        case .read: return .value(sysRead(fd: Int(signed(a[0])), buf: a[1], count: a[2]))
+        case .write: return .value(sysWrite(fd: fd(a[0]), buf: a[1], count: a[2], &out))
+        case .read: return .value(sysRead(fd: fd(a[0]), buf: a[1], count: a[2]))
         case .open: return .value(sysOpen(path: a[0]))
         case .close:
-            let fd = Int(signed(a[0]))
-            guard core.tasks[c].files.removeValue(forKey: fd) != nil else { return .value(-KernelErrno.EBADF) }
+            guard core.tasks[c].files.removeValue(forKey: fd(a[0])) != nil else { return .value(-KernelErrno.EBADF) }
             return .value(0)
         case .fork: return sysFork(childName: childName, &out)
         case .exit, .exit_group:
-            doExit(c, code: signed(a[0]) & 0xFF, signal: nil, &out)
+            doExit(c, code: int32(a[0]) & 0xFF, signal: nil, &out)
             return .noReturn
-        case .wait4, .waitpid: return sysWait(pid: signed(a[0]), status: a[1], options: signed(a[2]))
-        case .kill: return sysKill(pid: signed(a[0]), sig: signed(a[1]), &out)
+        case .wait4, .waitpid: return sysWait(pid: int32(a[0]), status: a[1], options: int32(a[2]), rusage: f == .wait4 ? a[3] : 0, narrow: narrow, &out)
+        case .kill: return sysKill(pid: int32(a[0]), sig: int32(a[1]), &out)
         case .brk: return .value(sysBrk(a[0]))
         case .sched_yield:
             core.needResched = true
@@ -252,8 +254,15 @@ extension System {
                 guard let b = copyFromUser(a[0], count: 2 * w) else { return .value(-KernelErrno.EFAULT) }
                 var sec: UInt64 = 0, nsec: UInt64 = 0
                 for i in 0..<w { sec |= UInt64(b[i]) << (8 * UInt64(i)); nsec |= UInt64(b[w + i]) << (8 * UInt64(i)) }
-                guard nsec < 1_000_000_000 else { return .value(-KernelErrno.EINVAL) }
-                ticks = Int64(sec) * 100 + Int64((nsec + 9_999_999) / 10_000_000)
+                // timespec64_valid: tv_sec >= 0 and 0 <= tv_nsec < NSEC_PER_SEC, both signed (a compat
+                // timespec's fields are s32, sign-extended), else -EINVAL.
+                let s = narrow ? Int64(Int32(truncatingIfNeeded: sec)) : Int64(bitPattern: sec)
+                let ns = narrow ? Int64(Int32(truncatingIfNeeded: nsec)) : Int64(bitPattern: nsec)
+                guard s >= 0, ns >= 0, ns < 1_000_000_000 else { return .value(-KernelErrno.EINVAL) }
+                // Saturating: a sleep longer than Int64.max ticks never ends within any run.
+                let (whole, overflow) = s.multipliedReportingOverflow(by: 100)
+                ticks = overflow ? Int64.max : whole.addingReportingOverflow((ns + 9_999_999) / 10_000_000).partialValue
+                if ticks < 0 { ticks = Int64.max }
             }
             if ticks <= 0 { return .value(0) }
             core.tasks[c].state = .sleeping
@@ -501,23 +510,54 @@ extension System {
         return .value(pid)
     }
 
-    mutating func sysWait(pid: Int64, status: UInt64, options: Int64) -> SyscallResult {
+    /// wait4/waitpid (kernel/exit.c kernel_wait4): options other than WNOHANG, WUNTRACED, WCONTINUED,
+    /// __WNOTHREAD, __WCLONE, __WALL -> -EINVAL; pid INT_MIN -> -ESRCH; pid < -1 (a process group) is
+    /// refused; 0 is the caller's group, which holds all its children (the model has no setpgid). The child
+    /// is reaped before the status word and the rusage are written, so a bad pointer gives -EFAULT with
+    /// the child gone (put_user after do_wait).
+    mutating func sysWait(pid: Int64, status: UInt64, options: Int64, rusage: UInt64, narrow: Bool, _ out: inout StepOutcome) -> SyscallResult {
         let c = core.current
+        let known: Int64 = 0x1 | 0x2 | 0x8 | 0x2000_0000 | 0x4000_0000 | Int64(Int32(bitPattern: 0x8000_0000))
+        guard options & ~known == 0 else { return .value(-KernelErrno.EINVAL) }
+        if pid == Int64(Int32.min) { return .value(-KernelErrno.ESRCH) }
+        if pid < -1 {
+            out.error = "not modelled: wait4(\(pid), ...) waits for a process group, and the model has no process groups"
+            return .value(-KernelErrno.ECHILD)
+        }
+        let rusageSize = rusage == 0 ? 0 : (narrow ? 72 : 144)
         let kids = core.tasks.indices.filter { core.tasks[$0].parent == core.tasks[c].pid && core.tasks[c].children.contains(core.tasks[$0].pid) }
         let matching = kids.filter { pid == -1 || pid == 0 || core.tasks[$0].pid == pid }
         guard !matching.isEmpty else { return .value(-KernelErrno.ECHILD) }
         if let z = matching.first(where: { core.tasks[$0].state == .zombie }) {
-            if status != 0 {
-                guard userRangeOK(status, 4, write: true) else { return .value(-KernelErrno.EFAULT) }
-                _ = poke(status, value: UInt64(waitStatus(z)), size: 4, cr3: machine.cpu.cr3)
-            }
             reap(z, by: c)
-            return .value(core.tasks[z].pid)
+            return .value(writeWaitResults(child: z, status: status, rusage: rusage, rusageSize: rusageSize, cr3: machine.cpu.cr3))
         }
         if options & 1 != 0 { return .value(0) }  // WNOHANG
         core.tasks[c].state = .blocked
-        core.tasks[c].blockedOn = .child(pid: pid, status: status)
+        core.tasks[c].blockedOn = .child(pid: pid, status: status, rusage: rusage, rusageSize: rusageSize)
         return .blocked
+    }
+
+    /// After the reap: the status word (put_user) and a zeroed struct rusage (the model keeps no resource
+    /// accounting) go to the waiter's memory; the child's pid, or -EFAULT when either cannot be written.
+    mutating func writeWaitResults(child z: Int, status: UInt64, rusage: UInt64, rusageSize: Int, cr3: UInt64) -> Int64 {
+        let top = core.layout.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000 as UInt64
+        let current = cr3 == machine.cpu.cr3
+        // access_ok, then (in the waiter's own address space) the page checks of a user write; a waiter
+        // woken from another task's exit is written through its page tables.
+        func ok(_ addr: UInt64, _ n: Int) -> Bool {
+            let (end, o) = addr.addingReportingOverflow(UInt64(n))
+            return !o && end <= top && (!current || userRangeOK(addr, UInt64(n), write: true))
+        }
+        if status != 0 {
+            guard ok(status, 4), poke(status, value: UInt64(waitStatus(z)), size: 4, cr3: cr3) else { return -KernelErrno.EFAULT }
+        }
+        if rusageSize > 0 {
+            guard ok(rusage, rusageSize), pokeBytes(rusage, [UInt8](repeating: 0, count: rusageSize), cr3: cr3) else {
+                return -KernelErrno.EFAULT
+            }
+        }
+        return core.tasks[z].pid
     }
 
     /// The wait status word: exit code << 8, or the signal number.
@@ -532,27 +572,51 @@ extension System {
         machine.trace.record(.kernelAction("\(core.tasks[parent].name) reaps \(core.tasks[child].name) (pid \(core.tasks[child].pid))"))
     }
 
+    /// kill(pid, sig) (kernel/signal.c kill_something_info): pid > 0 one task; -1 every task with pid > 1
+    /// except the caller (-ESRCH when there is none); 0 and < -1 name process groups, which the model
+    /// does not have (refused). A task is looked up before the signal is checked (-ESRCH before
+    /// -EINVAL, check_kill_permission), and sig 0 only checks. A zombie not yet reaped accepts any
+    /// signal without effect; a reaped task is gone (-ESRCH).
     mutating func sysKill(pid: Int64, sig: Int64, _ out: inout StepOutcome) -> SyscallResult {
-        guard let t = core.index(pid: pid) else { return .value(-KernelErrno.ESRCH) }
-        // A zombie exists until its parent reaps it (a reaped task is gone: -ESRCH); a signal sent to an
-        // unreaped one is accepted and has no effect, as Linux's kill does.
-        let zombie = core.tasks[t].state == .zombie
-        if zombie, let p = core.index(pid: core.tasks[t].parent), !core.tasks[p].children.contains(core.tasks[t].pid) {
+        let c = core.current
+        if pid == Int64(Int32.min) { return .value(-KernelErrno.ESRCH) }  // -INT_MIN is undefined
+        guard pid > 0 || pid == -1 else {
+            out.error = "not modelled: kill(\(pid), ...) signals a process group, and the model has no process groups"
             return .value(-KernelErrno.ESRCH)
         }
-        guard let name = KernelSignal.names[sig] ?? (sig == 0 ? "" : nil) else { return .value(-KernelErrno.EINVAL) }
-        if zombie || sig == 0 { return .value(0) }
-        switch name {
-        case "SIGCHLD": return .value(0)  // default action: ignore
-        case "SIGCONT": return .value(0)
-        case "SIGSTOP":
-            out.error = "not modelled: SIGSTOP (stopped tasks)"
-            return .value(-KernelErrno.EINVAL)
-        default: break
+        let targets: [Int]
+        if pid == -1 {
+            targets = core.tasks.indices.filter { core.tasks[$0].pid > 1 && $0 != c && !core.tasks[$0].isIdle && !isReaped($0) }
+        } else if let t = core.index(pid: pid), !isReaped(t) {
+            targets = [t]
+        } else {
+            targets = []
         }
-        out.signal = name
-        doExit(t, code: 0, signal: name, &out)
-        return t == core.current ? .noReturn : .value(0)
+        guard !targets.isEmpty else { return .value(-KernelErrno.ESRCH) }
+        guard sig >= 0, sig <= KernelSignal.count else { return .value(-KernelErrno.EINVAL) }
+        guard sig != 0 else { return .value(0) }
+        let name = KernelSignal.names[sig] ?? "SIG\(sig)"
+        switch KernelSignal.defaultAction(sig) {
+        case .ignore: return .value(0)
+        case .stop:
+            out.error = "not modelled: \(name) (stopped tasks)"
+            return .value(-KernelErrno.EINVAL)
+        case .terminate: break
+        }
+        var killedSelf = false
+        for t in targets where core.tasks[t].state != .zombie {
+            out.signal = name
+            doExit(t, code: 0, signal: name, &out)
+            if t == c { killedSelf = true }
+        }
+        return killedSelf ? .noReturn : .value(0)
+    }
+
+    /// A zombie its parent has already reaped (the model keeps it with the state `zombie`): gone for kill.
+    func isReaped(_ t: Int) -> Bool {
+        guard core.tasks[t].state == .zombie else { return false }
+        guard let p = core.index(pid: core.tasks[t].parent) else { return false }
+        return !core.tasks[p].children.contains(core.tasks[t].pid)
     }
 
     /// do_exit: the task becomes a zombie, its children go to init (pid 1), a waiting parent is woken.
@@ -590,14 +654,10 @@ extension System {
     /// wakes; the child is reaped. False when the parent was not waiting for it.
     @discardableResult
     mutating func reapIfWaiting(child i: Int, parent p: Int, _ out: inout StepOutcome) -> Bool {
-        guard case let .child(wpid, status)? = core.tasks[p].blockedOn, core.tasks[p].state == .blocked,
+        guard case let .child(wpid, status, rusage, rusageSize)? = core.tasks[p].blockedOn, core.tasks[p].state == .blocked,
               wpid == -1 || wpid == 0 || wpid == core.tasks[i].pid else { return false }
-        let pid = core.tasks[i].pid
-        if status != 0 {
-            _ = poke(status, value: UInt64(waitStatus(i)), size: 4, cr3: core.tasks[p].cr3)
-        }
         reap(i, by: p)
-        setSavedReturnValue(p, pid)
+        setSavedReturnValue(p, writeWaitResults(child: i, status: status, rusage: rusage, rusageSize: rusageSize, cr3: core.tasks[p].cr3))
         wake(p, &out)
         return true
     }

@@ -58,8 +58,9 @@ public enum ReturnPath: Sendable, Equatable {
 
 /// What a blocked task waits for.
 public enum BlockReason: Sendable, Equatable {
-    /// wait4/waitpid for a child (-1: any); `status` is the user pointer for the wait status (0: none).
-    case child(pid: Int64, status: UInt64)
+    /// wait4/waitpid for a child (-1: any); `status` is the user pointer for the wait status (0: none),
+    /// `rusage` wait4's struct rusage pointer (0: none; `rusageSize` bytes: 144, or 72 for compat).
+    case child(pid: Int64, status: UInt64, rusage: UInt64 = 0, rusageSize: Int = 0)
     /// An event named by the scenario (woken by `irq: {wakes: NAME}`).
     case event
     /// read() on an empty stdin.
