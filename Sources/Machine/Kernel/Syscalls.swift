@@ -229,8 +229,8 @@ extension System {
         case .getpid: return .value(core.tasks[c].pid)
         case .getppid: return .value(core.tasks[c].parent)
         case .write: return .value(sysWrite(fd: fd(a[0]), buf: a[1], count: a[2], &out))
-        case .read: return .value(sysRead(fd: fd(a[0]), buf: a[1], count: a[2]))
-        case .open: return .value(sysOpen(path: a[0]))
+        case .read: return .value(sysRead(fd: fd(a[0]), buf: a[1], count: a[2], &out))
+        case .open: return .value(sysOpen(path: a[0], flags: int32(a[1])))
         case .close:
             guard core.tasks[c].files.removeValue(forKey: fd(a[0])) != nil else { return .value(-KernelErrno.EBADF) }
             return .value(0)
@@ -276,12 +276,12 @@ extension System {
             var w = [UInt64](repeating: 0, count: 6)
             for (i, byte) in b.enumerated() { w[i / 4] |= UInt64(byte) << (8 * UInt64(i % 4)) }
             guard w[5] & 0xFFF == 0 else { return .value(-KernelErrno.EINVAL) }
-            return .value(sysMmap(addr: w[0], length: w[1], prot: w[2], flags: w[3], fd: Int(Int32(truncatingIfNeeded: w[4])), compat: true))
+            return .value(sysMmap(addr: w[0], length: w[1], prot: w[2], flags: w[3], fd: Int(UInt32(truncatingIfNeeded: w[4])), compat: true, &out))
         case .mmap:
             guard a[5] & 0xFFF == 0 else { return .value(-KernelErrno.EINVAL) }
-            return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(Int32(truncatingIfNeeded: a[4])), compat: narrow))
+            return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(UInt32(truncatingIfNeeded: a[4])), compat: narrow, &out))
         case .mmap2:
-            return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(Int32(truncatingIfNeeded: a[4])), compat: narrow))
+            return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(UInt32(truncatingIfNeeded: a[4])), compat: narrow, &out))
         case .execve, .stat:
             machine.trace.record(.kernelAction("\(f.rawValue) is not modelled: -ENOSYS"))
             return .value(-KernelErrno.ENOSYS)
@@ -331,62 +331,156 @@ extension System {
         return true
     }
 
+    /// The terminal: fds 0-2 (a tty opened O_RDWR, as a shell leaves them), /dev/console, /dev/tty.
+    static let terminalPaths: Set<String> = ["stdin", "stdout", "stderr", "/dev/console", "/dev/tty"]
+    /// MAX_RW_COUNT (INT_MAX & PAGE_MASK): a longer read or write is cut to it.
+    static let maxRWCount: UInt64 = 0x7FFF_F000
+    /// The most bytes the model moves in one read or write (a longer one is refused).
+    static let modelRWLimit = 1 << 20
+
+    /// access_ok: [addr, addr + count) lies below the top of user space.
+    func userAccessOK(_ addr: UInt64, _ count: UInt64) -> Bool {
+        let top = core.layout.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000 as UInt64
+        let (end, overflow) = addr.addingReportingOverflow(count)
+        return !overflow && end <= top
+    }
+
+    /// copy_from_user of up to `count` bytes, page by page: the bytes before the first page that cannot be
+    /// read (a short copy, as the kernel's copy routines return), or nil when not even the first byte can.
+    mutating func copyFromUserPrefix(_ addr: UInt64, count: Int) -> [UInt8]? {
+        var out: [UInt8] = []
+        var a = addr
+        while out.count < count {
+            let n = min(count - out.count, Int(0x1000 - (a & 0xFFF)))
+            guard let b = copyFromUser(a, count: n) else { break }
+            out += b
+            a += UInt64(n)
+        }
+        return out.isEmpty && count > 0 ? nil : out
+    }
+
+    /// copy_to_user, page by page: how many bytes were written before the first page that cannot be.
+    mutating func copyToUserPrefix(_ addr: UInt64, _ bytes: [UInt8]) -> Int {
+        var done = 0
+        var a = addr
+        while done < bytes.count {
+            let n = min(bytes.count - done, Int(0x1000 - (a & 0xFFF)))
+            guard userRangeOK(a, UInt64(n), write: true), pokeBytes(a, Array(bytes[done..<done + n]), cr3: machine.cpu.cr3) else { break }
+            done += n
+            a += UInt64(n)
+        }
+        return done
+    }
+
+    /// write (vfs_write): not open for writing -EBADF; beyond user space -EFAULT (access_ok); /dev/null takes
+    /// the count without reading the buffer; the terminal copies 2048-byte chunks (tty_write) and a declared
+    /// file page by page, and a copy that faults ends the write: the bytes written so far, or -EFAULT.
     mutating func sysWrite(fd: Int, buf: UInt64, count: UInt64, _ out: inout StepOutcome) -> Int64 {
         let c = core.current
         guard let file = core.tasks[c].files[fd], file.writable else { return -KernelErrno.EBADF }
+        guard userAccessOK(buf, count) else { return -KernelErrno.EFAULT }
+        let count = min(count, System.maxRWCount)
         guard count > 0 else { return 0 }
-        guard count <= 1 << 20, let bytes = copyFromUser(buf, count: Int(count)) else { return -KernelErrno.EFAULT }
-        switch file.path {
-        case "stdin", "stdout", "stderr", "/dev/console", "/dev/tty":
+        if file.path == "/dev/null" { return Int64(count) }
+        guard count <= System.modelRWLimit else {
+            out.error = "not modelled: a write of more than \(System.modelRWLimit) bytes"
+            return -KernelErrno.EFAULT
+        }
+        guard var bytes = copyFromUserPrefix(buf, count: Int(count)) else { return -KernelErrno.EFAULT }
+        if System.terminalPaths.contains(file.path) {
+            // iterate_tty_write: a chunk that cannot be copied whole is not written.
+            if bytes.count < Int(count) { bytes = Array(bytes.prefix(bytes.count / 2048 * 2048)) }
+            guard !bytes.isEmpty else { return -KernelErrno.EFAULT }
             let text = String(decoding: bytes, as: UTF8.self)
             out.output += text
             machine.trace.record(.output(task: core.tasks[c].name, text: text))
-        case "/dev/null":
-            break
-        default:
-            core.fileContents[file.path, default: []] += bytes
+        } else {
+            var contents = core.fileContents[file.path] ?? []
+            let at = file.append ? contents.count : file.offset
+            if contents.count < at { contents += [UInt8](repeating: 0, count: at - contents.count) }
+            let overlap = min(bytes.count, contents.count - at)
+            contents.replaceSubrange(at..<at + overlap, with: bytes)
+            core.fileContents[file.path] = contents
+            core.tasks[c].files[fd]?.offset = at + bytes.count
         }
-        return Int64(count)
+        return Int64(bytes.count)
     }
 
-    mutating func sysRead(fd: Int, buf: UInt64, count: UInt64) -> Int64 {
+    /// read (vfs_read): not open for reading -EBADF; beyond user space -EFAULT (access_ok); /dev/null is at
+    /// end of file; the terminal (fds 0-2, /dev/console, /dev/tty) gives the next bytes of `kernel.stdin`
+    /// and a declared file those at the file position. Only the bytes copied must be writable: a short
+    /// copy returns what was copied, none at all -EFAULT.
+    mutating func sysRead(fd: Int, buf: UInt64, count: UInt64, _ out: inout StepOutcome) -> Int64 {
         let c = core.current
         guard let file = core.tasks[c].files[fd], file.readable else { return -KernelErrno.EBADF }
+        guard userAccessOK(buf, count) else { return -KernelErrno.EFAULT }
+        let count = Int(min(count, UInt64(System.modelRWLimit)))
         guard count > 0 else { return 0 }
-        guard count <= 1 << 20, userRangeOK(buf, count, write: true) else { return -KernelErrno.EFAULT }
-        var data: [UInt8]
-        switch file.path {
-        case "stdin", "/dev/console", "/dev/tty":
-            let rest = core.setup.stdin.dropFirst(core.stdinOffset)
-            data = Array(rest.prefix(Int(count)))
-            core.stdinOffset += data.count
-        case "/dev/null", "stdout", "stderr":
+        let data: [UInt8]
+        if file.path == "/dev/null" {
             data = []
-        default:
-            let contents = core.fileContents[file.path] ?? []
-            data = Array(contents.dropFirst(file.offset).prefix(Int(count)))
-            core.tasks[c].files[fd]?.offset += data.count
+        } else if System.terminalPaths.contains(file.path) {
+            data = Array(core.setup.stdin.dropFirst(core.stdinOffset).prefix(count))
+        } else {
+            data = Array((core.fileContents[file.path] ?? []).dropFirst(file.offset).prefix(count))
         }
-        guard pokeBytes(buf, data, cr3: machine.cpu.cr3) else { return -KernelErrno.EFAULT }
-        return Int64(data.count)
+        guard !data.isEmpty else { return 0 }
+        let copied = copyToUserPrefix(buf, data)
+        guard copied > 0 else { return -KernelErrno.EFAULT }
+        if System.terminalPaths.contains(file.path) {
+            core.stdinOffset += copied
+        } else {
+            core.tasks[c].files[fd]?.offset += copied
+        }
+        return Int64(copied)
     }
 
-    mutating func sysOpen(path addr: UInt64) -> Int64 {
+    static let oAccMode: Int64 = 0x3, oCreat: Int64 = 0x40, oExcl: Int64 = 0x80, oTrunc: Int64 = 0x200
+    static let oAppend: Int64 = 0x400, oDirectory: Int64 = 0x1_0000
+    /// RLIMIT_NOFILE's usual soft limit: fds 0 ... 1023.
+    static let maxOpenFiles = 1024
+
+    /// open(path, flags) (fs/open.c do_sys_open; asm-generic/fcntl.h flags, the same on i386 and x86_64):
+    /// the path (at most PATH_MAX 4096 bytes with its NUL, else -ENAMETOOLONG; empty: -ENOENT); a file
+    /// that does not exist is -ENOENT unless O_CREAT creates it (empty); O_CREAT|O_EXCL on an existing
+    /// file -EEXIST; O_DIRECTORY on a file -ENOTDIR; O_TRUNC empties a declared file; the access mode
+    /// gives the descriptor read and/or write permission; O_APPEND makes every write go to the end;
+    /// the lowest free descriptor, -EMFILE past 1023.
+    mutating func sysOpen(path addr: UInt64, flags: Int64) -> Int64 {
         var bytes: [UInt8] = []
         var a = addr
-        while bytes.count < 4096 {
+        while true {
             guard let b = copyFromUser(a, count: 1) else { return -KernelErrno.EFAULT }
             if b[0] == 0 { break }
             bytes.append(b[0])
+            guard bytes.count < 4096 else { return -KernelErrno.ENAMETOOLONG }
             a += 1
         }
         let path = String(decoding: bytes, as: UTF8.self)
-        let known = ["/dev/null", "/dev/console", "/dev/tty"].contains(path) || core.fileContents[path] != nil
-        guard known else { return -KernelErrno.ENOENT }
+        guard !path.isEmpty else { return -KernelErrno.ENOENT }
+        let devices = ["/dev/null", "/dev/console", "/dev/tty"]
+        let exists = devices.contains(path) || core.fileContents[path] != nil
+        if exists {
+            if flags & System.oCreat != 0 && flags & System.oExcl != 0 { return -KernelErrno.EEXIST }
+            if flags & System.oDirectory != 0 { return -KernelErrno.ENOTDIR }
+        } else if flags & System.oCreat == 0 {
+            return -KernelErrno.ENOENT
+        }
         let c = core.current
         var fd = 0
         while core.tasks[c].files[fd] != nil { fd += 1 }
-        core.tasks[c].files[fd] = OpenFile(path: path)
+        guard fd < System.maxOpenFiles else { return -KernelErrno.EMFILE }
+        if !exists {
+            core.fileContents[path] = []
+            machine.trace.record(.kernelAction("open: O_CREAT creates \(path)"))
+        }
+        if flags & System.oTrunc != 0, !devices.contains(path) { core.fileContents[path] = [] }
+        var file = OpenFile(path: path)
+        let mode = flags & System.oAccMode
+        file.readable = mode == 0 || mode == 2
+        file.writable = mode == 1 || mode == 2
+        file.append = flags & System.oAppend != 0
+        core.tasks[c].files[fd] = file
         return Int64(fd)
     }
 

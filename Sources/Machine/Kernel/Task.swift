@@ -130,9 +130,12 @@ public struct Task: Sendable {
 /// An open file description.
 public struct OpenFile: Sendable, Equatable {
     public var path: String
-    /// Read offset into a declared file or stdin.
+    /// The file position in a declared file: where the next read or write starts.
     public var offset: Int = 0
+    /// FMODE_WRITE / FMODE_READ from the open's access mode (O_RDONLY, O_WRONLY, O_RDWR; 3: neither).
     public var writable: Bool = true
     public var readable: Bool = true
+    /// O_APPEND: every write goes to the end of the file.
+    public var append: Bool = false
     public init(path: String) { self.path = path }
 }
