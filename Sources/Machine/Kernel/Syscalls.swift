@@ -488,8 +488,24 @@ extension System {
         let c = core.current
         let start = core.tasks[c].vmas.first(where: { $0.segment == .heap })?.start ?? core.tasks[c].brk
         let cur = core.tasks[c].brk
-        guard requested >= start, requested < core.layout.userSpaceTop - 0x10_0000 else { return Int64(bitPattern: cur) }
+        guard requested >= start, requested <= core.layout.userSpaceTop(bits: core.tasks[c].bits) else { return Int64(bitPattern: cur) }
         let end = (requested + 0xFFF) & ~0xFFF
+        let oldEnd = (cur + 0xFFF) & ~0xFFF
+        // Growing (mm/mmap.c brk): the new end plus one page must stay below the next mapping, and below
+        // a stack's guard gap (vm_start_gap: stack_guard_gap, 256 pages); otherwise brk fails and
+        // returns the current break.
+        if end > oldEnd {
+            let task = core.tasks[c]
+            let others: [(start: UInt64, end: UInt64, stack: Bool)] = task.vmas.filter { $0.segment != .heap }.map { ($0.start, $0.end, $0.segment == .stack) }
+                + task.pages.map { ($0.virt, $0.virt &+ $0.count &* $0.size.bytes, false) }
+            for m in others where m.end > oldEnd {
+                let gapStart = m.stack ? (m.start >= 0x10_0000 ? m.start - 0x10_0000 : 0) : m.start
+                if end + 0x1000 > gapStart {
+                    machine.trace.record(.kernelAction("brk: 0x\(String(requested, radix: 16)) would reach the mapping at 0x\(String(m.start, radix: 16)): the break stays"))
+                    return Int64(bitPattern: cur)
+                }
+            }
+        }
         if let i = core.tasks[c].vmas.firstIndex(where: { $0.segment == .heap }) {
             let oldEnd = core.tasks[c].vmas[i].end
             core.tasks[c].vmas[i].end = max(end, core.tasks[c].vmas[i].start)
