@@ -46,6 +46,7 @@ extension System {
             return
         }
         if args.count > 6 { out.error = "a system call takes at most 6 arguments"; return }
+        defer { vdsoCall = false }
         noteUserMode()
         let task = core.currentTask
         let narrow = machine.mode == .ia32 || task.bits == 32
@@ -84,6 +85,20 @@ extension System {
                 out.error = "could not write argument 6 on the user stack (compat SYSCALL passes it at 0(%esp))"
                 return
             }
+        }
+        if via == .sysenter {
+            // __kernel_vsyscall's prologue (vdso32/system_call.S): push %ecx; push %edx; push %ebp;
+            // movl %esp, %ebp; sysenter. Argument 6 travels on the user stack at 0(%ebp).
+            let sp = machine.cpu[.rsp] & 0xFFFF_FFFF
+            let words = [machine.cpu[.rbp], machine.cpu[.rdx], machine.cpu[.rcx]].map { $0 & 0xFFFF_FFFF }
+            let bytes = words.flatMap { w in (0..<4).map { UInt8((w >> (8 * UInt64($0))) & 0xFF) } }
+            guard sp >= 12, pokeBytes(sp - 12, bytes, cr3: machine.cpu.cr3) else {
+                out.error = "could not push ECX, EDX, EBP on the user stack at 0x\(String(sp, radix: 16)) (the vDSO's __kernel_vsyscall)"
+                return
+            }
+            machine.cpu[.rsp] = sp - 12
+            machine.cpu[.rbp] = sp - 12
+            vdsoCall = true
         }
         let before = TaskContext(machine.cpu)
         let instruction: Instruction = via == .int80 ? .int(0x80) : (via == .sysenter ? .sysenter : .syscall)
@@ -155,7 +170,10 @@ extension System {
                                             ip: machine.cpu.rip, sp: machine.cpu[.rsp], cpl: machine.cpu.cpl)
             enterFromUser(user, path: .iret(skip: 0))
         case .sysenter:
-            enterFromUser(user, path: .sysexit(eip: nextIP, esp: user[.rsp], flags: user.rflags))
+            // entry_SYSENTER_32/compat: EBP holds the user stack pointer (pt_regs->sp), to which SYSEXIT
+            // returns (ECX); the instruction after SYSENTER stands in for the vDSO's landing pad.
+            enterFromUser(user, path: .sysexit(eip: nextIP, esp: user[.rbp] & 0xFFFF_FFFF, flags: user.rflags, vdso: vdsoCall))
+            vdsoCall = false
         case .syscall:
             // Back to the mode SYSCALL came from: 64-bit, compatibility (SYSRETL), or legacy (AMD, no REX.W).
             enterFromUser(user, path: .sysret(to64: machine.longMode && !compatSyscall, userRSP: user[.rsp]))
@@ -173,12 +191,26 @@ extension System {
             let bytes = copyFromUser(user[.rsp] & 0xFFFF_FFFF, count: 4) ?? [0, 0, 0, 0]
             args[5] = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         }
+        // SYSENTER (do_fast_syscall_32): argument 6 is fetched from 0(%ebp), where the vDSO stashed EBP, and
+        // becomes the EBP the task gets back; a fault there ends the call with -EFAULT before dispatch.
+        var stashFault = false
+        if via == .sysenter {
+            if let bytes = copyFromUser(user[.rbp] & 0xFFFF_FFFF, count: 4) {
+                args[5] = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+                machine.cpu[.rbp] = args[5]
+            } else {
+                stashFault = true
+            }
+        }
         let function = abi.entries[nr]
         let allowed = function.map { f in core.setup.syscalls.map { $0.contains(f.rawValue) } ?? true } ?? false
         machine.trace.record(.syscall(entry: entryName, table: abi.rawValue, number: nr,
                                       name: function?.rawValue ?? "ni_syscall", args: args))
         let result: SyscallResult
-        if let f = function, allowed {
+        if stashFault {
+            machine.trace.record(.kernelAction("sysenter: 0(%ebp) = 0x\(String(user[.rbp] & 0xFFFF_FFFF, radix: 16)) cannot be read: -EFAULT"))
+            result = .value(-KernelErrno.EFAULT)
+        } else if let f = function, allowed {
             result = perform(f, args: args, narrow: narrow, childName: childName, &out)
         } else {
             let why = function.map { "\($0.rawValue) is not in this kernel's syscall list: -ENOSYS" }

@@ -51,7 +51,9 @@ public enum ReturnPath: Sendable, Equatable {
     case iret(skip: UInt64)
     /// SYSEXIT with Linux's convention: EDX = return EIP, ECX = user ESP. SYSENTER cleared IF and SYSEXIT
     /// does not touch RFLAGS, so the kernel restores the user's flags first (`popfl; sti; sysexit`).
-    case sysexit(eip: UInt64, esp: UInt64, flags: UInt64)
+    /// `vdso`: the call came through __kernel_vsyscall (a `syscall` step), whose landing pad then pops
+    /// EBP, EDX and ECX back (arch/x86/entry/vdso/vdso32/system_call.S).
+    case sysexit(eip: UInt64, esp: UInt64, flags: UInt64, vdso: Bool = false)
     /// SYSRET (REX.W when returning to 64-bit code) after restoring the user RSP the entry left alone.
     case sysret(to64: Bool, userRSP: UInt64)
 }
