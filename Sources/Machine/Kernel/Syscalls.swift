@@ -183,7 +183,9 @@ extension System {
         // Dispatch (trace: entry, table, number, name, arguments).
         let narrow = abi == .i386
         let rawNR = machine.cpu[.rax]
-        let nr = narrow ? Int64(UInt32(truncatingIfNeeded: rawNR)) : Int64(bitPattern: rawNR)
+        // i386: (unsigned int)orig_ax; x86_64: do_syscall_64(regs, int nr) takes EAX only (movslq %eax), so the
+        // upper half of RAX is ignored (Linux 5.12 and later).
+        let nr = narrow ? Int64(UInt32(truncatingIfNeeded: rawNR)) : Int64(Int32(truncatingIfNeeded: rawNR))
         var args = System.argumentRegisters(abi, compatSyscall: compatSyscall).map { machine.cpu[$0] }
         if narrow { args = args.map { $0 & 0xFFFF_FFFF } }
         if compatSyscall, args.count == 6 {
