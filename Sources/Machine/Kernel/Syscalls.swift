@@ -317,6 +317,16 @@ extension System {
         case .mmap2:
             return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(UInt32(truncatingIfNeeded: a[4])), compat: narrow, &out))
         case .execve, .stat:
+            // getname, then the lookup: a bad pointer is -EFAULT and a path the model's file table does
+            // not hold -ENOENT, as in Linux; an existing file would need a program loader (execve) or
+            // inode metadata (stat), which the model does not have: refused.
+            let path: String
+            switch userPath(a[0]) {
+            case let .success(p): path = p
+            case let .failure(e): return .value(-e.errno)
+            }
+            guard fileExists(path) else { return .value(-KernelErrno.ENOENT) }
+            out.error = "not modelled: \(f.rawValue)(\"\(path)\") of an existing file (the model has no \(f == .execve ? "program loader" : "inode metadata"))"
             machine.trace.record(.kernelAction("\(f.rawValue) is not modelled: -ENOSYS"))
             return .value(-KernelErrno.ENOSYS)
         }
@@ -469,6 +479,31 @@ extension System {
         return Int64(copied)
     }
 
+    /// The device files every model system has.
+    static let devicePaths: Set<String> = ["/dev/null", "/dev/console", "/dev/tty"]
+
+    /// A path in the model's file table: a device or a declared (or created) file.
+    func fileExists(_ path: String) -> Bool { System.devicePaths.contains(path) || core.fileContents[path] != nil }
+
+    /// An errno value as an Error, for typed throws and Results.
+    struct Errno: Error { let errno: Int64 }
+
+    /// getname: the NUL-terminated path at `addr` (-EFAULT when unreadable, -ENAMETOOLONG at PATH_MAX
+    /// 4096 bytes with its NUL, -ENOENT when empty).
+    mutating func userPath(_ addr: UInt64) -> Result<String, Errno> {
+        var bytes: [UInt8] = []
+        var a = addr
+        while true {
+            guard let b = copyFromUser(a, count: 1) else { return .failure(Errno(errno: KernelErrno.EFAULT)) }
+            if b[0] == 0 { break }
+            bytes.append(b[0])
+            guard bytes.count < 4096 else { return .failure(Errno(errno: KernelErrno.ENAMETOOLONG)) }
+            a += 1
+        }
+        guard !bytes.isEmpty else { return .failure(Errno(errno: KernelErrno.ENOENT)) }
+        return .success(String(decoding: bytes, as: UTF8.self))
+    }
+
     static let oAccMode: Int64 = 0x3, oCreat: Int64 = 0x40, oExcl: Int64 = 0x80, oTrunc: Int64 = 0x200
     static let oAppend: Int64 = 0x400, oDirectory: Int64 = 0x1_0000
     /// RLIMIT_NOFILE's usual soft limit: fds 0 ... 1023.
@@ -481,19 +516,13 @@ extension System {
     /// gives the descriptor read and/or write permission; O_APPEND makes every write go to the end;
     /// the lowest free descriptor, -EMFILE past 1023.
     mutating func sysOpen(path addr: UInt64, flags: Int64) -> Int64 {
-        var bytes: [UInt8] = []
-        var a = addr
-        while true {
-            guard let b = copyFromUser(a, count: 1) else { return -KernelErrno.EFAULT }
-            if b[0] == 0 { break }
-            bytes.append(b[0])
-            guard bytes.count < 4096 else { return -KernelErrno.ENAMETOOLONG }
-            a += 1
+        let path: String
+        switch userPath(addr) {
+        case let .success(p): path = p
+        case let .failure(e): return -e.errno
         }
-        let path = String(decoding: bytes, as: UTF8.self)
-        guard !path.isEmpty else { return -KernelErrno.ENOENT }
-        let devices = ["/dev/null", "/dev/console", "/dev/tty"]
-        let exists = devices.contains(path) || core.fileContents[path] != nil
+        let devices = System.devicePaths
+        let exists = fileExists(path)
         if exists {
             if flags & System.oCreat != 0 && flags & System.oExcl != 0 { return -KernelErrno.EEXIST }
             if flags & System.oDirectory != 0 { return -KernelErrno.ENOTDIR }
