@@ -10,6 +10,7 @@
 //   MAP_FIXED_NOREPLACE (with or without MAP_FIXED): -EEXIST when occupied
 //   otherwise: the hint (raised to mmap_min_addr when below it) when it is free, else the highest free
 //   range below mmap_base = TASK_SIZE - 128 MiB (Linux without address-space randomisation); none -> -ENOMEM
+// MAP_SHARED: the frames are allocated at once and a forked child maps the same ones (VM_SHARED).
 // Any PROT bit makes the pages readable (x86 has no write-only or execute-only pages); PROT_NONE maps
 // nothing accessible.
 
@@ -76,9 +77,10 @@ extension System {
         }
         if fixed && !rangeIsFree(start, size) { removeMappings(from: start, to: start + size) }
         let vma = VMA(segment: .mmap, start: start, end: start + size, read: prot & 0x7 != 0, write: prot & 0x2 != 0,
-                      execute: prot & 0x4 != 0)
+                      execute: prot & 0x4 != 0, shared: type == System.mapShared)
         core.tasks[c].vmas.append(vma)
-        if flags & System.mapPopulate != 0 && vma.read {
+        // A shared mapping is populated at once, so that a fork finds its frames and shares them.
+        if (flags & System.mapPopulate != 0 || vma.shared) && vma.read {
             do throws(MachineError) { try populate(vma, cr3: core.tasks[c].cr3) } catch {
                 core.tasks[c].vmas.removeLast()
                 return -KernelErrno.ENOMEM

@@ -639,7 +639,14 @@ extension System {
                     var page = vma.start & ~0xFFF
                     while page < vma.end {
                         let explicit = parent.pages.contains { p in page >= p.virt && page - p.virt < p.count &* p.size.bytes }
-                        if !explicit, let src = physical(of: page, cr3: parent.cr3),
+                        if !explicit, vma.shared, let src = physical(of: page, cr3: parent.cr3),
+                           let leaf = machine.paging.leaf(for: page, cr3: parent.cr3, mode: c.mode, pse: c.pse) {
+                            // MAP_SHARED: the child's entry names the parent's frame (copy_page_range shares it).
+                            try machine.paging.map(PageMapping(virt: page, phys: src & ~0xFFF, count: 1, size: .size4K,
+                                                               leaf: EntryFlags(present: true, writable: leaf.value & 2 != 0, user: true,
+                                                                                nx: !vma.execute && c.nxe)),
+                                                   cr3: child.cr3, mode: c.mode, pse: c.pse, nxe: c.nxe)
+                        } else if !explicit, let src = physical(of: page, cr3: parent.cr3),
                            let leaf = machine.paging.leaf(for: page, cr3: parent.cr3, mode: c.mode, pse: c.pse) {
                             try machine.paging.map(PageMapping(virt: page, phys: nil, count: 1, size: .size4K,
                                                                leaf: EntryFlags(present: true, writable: leaf.value & 2 != 0, user: true,

@@ -9,6 +9,8 @@ public struct VMA: Sendable, Equatable {
     public var read: Bool
     public var write: Bool
     public var execute: Bool
+    /// VM_SHARED (an anonymous MAP_SHARED mapping): fork gives the child the same frames, not copies.
+    public var shared: Bool = false
     public func contains(_ a: UInt64) -> Bool { a >= start && a < end }
     public var perm: String { (read ? "r" : "-") + (write ? "w" : "-") + (execute ? "x" : "-") }
 }
