@@ -4,14 +4,17 @@
 // with the instruction matching the entry (IRET, SYSEXIT, SYSRET), after schedule() when need_resched.
 //
 // Choices:
-// - read(): stdin holds the bytes of `kernel.stdin`; at its end read returns 0 (EOF), it never blocks.
-// - write() to stdin/stdout/stderr goes to the console; /dev/null discards; a declared file is appended to.
-// - execve and x86_64 stat return -ENOSYS (no program loader, no file system).
+// - read(): fds 0-2 are the terminal, whose input is `kernel.stdin`; at its end read returns 0 (EOF), it
+//   never blocks. Writing to them prints; /dev/null discards; a declared file is written at the file
+//   position (O_APPEND: at the end). Only the bytes really copied must be accessible.
+// - execve and x86_64 stat resolve their path (-EFAULT, -ENOENT); an existing file is refused (no program
+//   loader, no inode metadata).
 // - nanosleep(req): a first argument below 4096 (never a valid user pointer) is a tick count; otherwise it
 //   points to a struct timespec converted at HZ = 100, rounded up.
-// - fork copies every mapped page of the parent's VMAs eagerly (no copy-on-write); explicit `pages` are
-//   shared (same frames).
+// - fork copies every mapped page of the parent's VMAs eagerly (no copy-on-write); explicit `pages` and
+//   MAP_SHARED mappings are shared (same frames).
 // - wait4 reaps: a reaped child keeps the state `zombie` in the model (there is no "dead" state).
+// - kill and wait4 refuse process groups (pid 0 for kill, pid < -1 for both): the model has none.
 // - A bad user pointer gives -EFAULT when it is outside user space (access_ok) or its page is neither
 //   mapped for user access nor inside a VMA with the permission (copy_from_user / copy_to_user). A page
 //   inside a VMA that is not present is faulted in, as the kernel's own page-fault handler would.
