@@ -27,6 +27,10 @@ public struct Kernel: Sendable {
     public var stdinOffset = 0
     /// Contents written to declared files.
     public var fileContents: [String: [UInt8]] = [:]
+    /// The file position of each open file description (OpenFile.description), shared across fork.
+    public var fileOffsets: [Int: Int] = [:]
+    /// The next open file description's number.
+    var nextFileDescription = 0
     /// Keep IA32_SYSENTER_ESP at the running task's kernel stack top (unless the scenario set it).
     public var manageSysenterESP = false
     /// Keep TSS.esp0/rsp0 at the running task's kernel stack top (unless the scenario set it).

@@ -378,6 +378,15 @@ extension System {
         return true
     }
 
+    /// The file position of a descriptor: its open file description's (shared with fork copies).
+    func fileOffset(_ f: OpenFile) -> Int { f.description.flatMap { core.fileOffsets[$0] } ?? f.offset }
+
+    /// Moves the current task's descriptor `fd` (and every descriptor sharing its description) to `offset`.
+    mutating func setFileOffset(_ fd: Int, _ offset: Int) {
+        let c = core.current
+        if let d = core.tasks[c].files[fd]?.description { core.fileOffsets[d] = offset } else { core.tasks[c].files[fd]?.offset = offset }
+    }
+
     /// The terminal: fds 0-2 (a tty opened O_RDWR, as a shell leaves them), /dev/console, /dev/tty.
     static let terminalPaths: Set<String> = ["stdin", "stdout", "stderr", "/dev/console", "/dev/tty"]
     /// MAX_RW_COUNT (INT_MAX & PAGE_MASK): a longer read or write is cut to it.
@@ -443,12 +452,12 @@ extension System {
             machine.trace.record(.output(task: core.tasks[c].name, text: text))
         } else {
             var contents = core.fileContents[file.path] ?? []
-            let at = file.append ? contents.count : file.offset
+            let at = file.append ? contents.count : fileOffset(file)
             if contents.count < at { contents += [UInt8](repeating: 0, count: at - contents.count) }
             let overlap = min(bytes.count, contents.count - at)
             contents.replaceSubrange(at..<at + overlap, with: bytes)
             core.fileContents[file.path] = contents
-            core.tasks[c].files[fd]?.offset = at + bytes.count
+            setFileOffset(fd, at + bytes.count)
         }
         return Int64(bytes.count)
     }
@@ -469,7 +478,7 @@ extension System {
         } else if System.terminalPaths.contains(file.path) {
             data = Array(core.setup.stdin.dropFirst(core.stdinOffset).prefix(count))
         } else {
-            data = Array((core.fileContents[file.path] ?? []).dropFirst(file.offset).prefix(count))
+            data = Array((core.fileContents[file.path] ?? []).dropFirst(fileOffset(file)).prefix(count))
         }
         guard !data.isEmpty else { return 0 }
         let copied = copyToUserPrefix(buf, data)
@@ -477,7 +486,7 @@ extension System {
         if System.terminalPaths.contains(file.path) {
             core.stdinOffset += copied
         } else {
-            core.tasks[c].files[fd]?.offset += copied
+            setFileOffset(fd, fileOffset(file) + copied)
         }
         return Int64(copied)
     }
@@ -542,6 +551,9 @@ extension System {
         }
         if flags & System.oTrunc != 0, !devices.contains(path) { core.fileContents[path] = [] }
         var file = OpenFile(path: path)
+        file.description = core.nextFileDescription
+        core.fileOffsets[core.nextFileDescription] = 0
+        core.nextFileDescription += 1
         let mode = flags & System.oAccMode
         file.readable = mode == 0 || mode == 2
         file.writable = mode == 1 || mode == 2

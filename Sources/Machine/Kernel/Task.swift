@@ -141,5 +141,8 @@ public struct OpenFile: Sendable, Equatable {
     public var readable: Bool = true
     /// O_APPEND: every write goes to the end of the file.
     public var append: Bool = false
+    /// The open file description (struct file) this descriptor refers to: descriptors copied by fork share
+    /// it and so share the file position (`Kernel.fileOffsets`); nil keeps the position in `offset`.
+    public var description: Int?
     public init(path: String) { self.path = path }
 }
