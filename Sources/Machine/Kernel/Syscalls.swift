@@ -89,8 +89,9 @@ extension System {
                 return
             }
         }
-        if via == .sysenter && kernelActive {
-            // __kernel_vsyscall's prologue (the linux preset's vDSO; `preset: none` has none) (vdso32/system_call.S): push %ecx; push %edx; push %ebp;
+        if via == .sysenter && kernelActive && narrow {
+            // __kernel_vsyscall's prologue (the 32-bit vDSO of the linux preset; `preset: none` and 64-bit
+            // tasks have none) (vdso32/system_call.S): push %ecx; push %edx; push %ebp;
             // movl %esp, %ebp; sysenter. Argument 6 travels on the user stack at 0(%ebp).
             let sp = machine.cpu[.rsp] & 0xFFFF_FFFF
             let words = [machine.cpu[.rbp], machine.cpu[.rdx], machine.cpu[.rcx]].map { $0 & 0xFFFF_FFFF }
