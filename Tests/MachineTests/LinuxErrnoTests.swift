@@ -43,6 +43,8 @@ private let errnoCases: [ErrnoCase] = [
     ErrnoCase(mode: .x86_64, via: .syscall, name: "mmap", args: [n(0x400000), n(4096), n(3), n(0x100032), n(-1), n(0)], returns: -17),
     ErrnoCase(mode: .x86_64, via: .syscall, name: "mmap", args: [n(0x10001), n(4096), n(3), n(0x32), n(-1), n(0)], returns: -22),
     ErrnoCase(mode: .x86_64, via: .syscall, name: "mmap", args: [n(0), n(4096), n(3), n(0x22), n(-1), n(0x800)], returns: -22),
+    // mmap of a file: fd 1 (the terminal, read-write) has no mmap (-ENODEV).
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "mmap", args: [n(0), n(4096), n(3), n(0x1), n(1), n(0)], returns: -19),
     // open: missing, empty, O_DIRECTORY on a file, O_CREAT|O_EXCL on an existing one, a bad pointer.
     ErrnoCase(mode: .ia32, via: .int80, name: "open", args: [s("/missing"), n(0), n(0)], returns: -2),
     ErrnoCase(mode: .ia32, via: .int80, name: "open", args: [s(""), n(0), n(0)], returns: -2),

@@ -2,8 +2,8 @@
 // A mapping is a VMA of the task; its pages are mapped on demand by the page-fault handler (or at once with
 // MAP_POPULATE).
 //
-//   a file mapping: fd not open -> -EBADF (first); a terminal or /dev/null -> -ENODEV; a declared file is
-//   refused (not modelled)
+//   a file mapping: fd not open -> -EBADF (first); not open for reading (or for writing, for a writable
+//   shared mapping) -> -EACCES; a terminal or /dev/null -> -ENODEV; a declared file is refused (not modelled)
 //   length 0, a type (flags & MAP_TYPE) other than MAP_SHARED/MAP_PRIVATE, a misaligned MAP_FIXED
 //   address or file offset -> -EINVAL
 //   MAP_FIXED: exactly at addr, replacing what was there; below mmap_min_addr -EPERM;
@@ -69,8 +69,11 @@ extension System {
             guard (1...3).contains(type) else { return -KernelErrno.EINVAL }
         }
         if let file {
-            // Terminals and /dev/null have no mmap file operation (-ENODEV); a declared regular file
-            // could be mapped in Linux, which the model does not do.
+            // do_mmap's file checks: a writable shared mapping needs FMODE_WRITE, any mapping FMODE_READ
+            // (-EACCES); terminals and /dev/null have no mmap file operation (-ENODEV); a declared regular
+            // file could be mapped in Linux, which the model does not do.
+            if type != System.mapPrivate && prot & 0x2 != 0 && !file.writable { return -KernelErrno.EACCES }
+            if !file.readable { return -KernelErrno.EACCES }
             if ["stdin", "stdout", "stderr", "/dev/null", "/dev/console", "/dev/tty"].contains(file.path) { return -KernelErrno.ENODEV }
             out.error = "not modelled: mmap of the file \(file.path) (only anonymous mappings)"
             return -KernelErrno.ENODEV
