@@ -739,11 +739,14 @@ extension System {
     mutating func writeWaitResults(child z: Int, status: UInt64, rusage: UInt64, rusageSize: Int, cr3: UInt64) -> Int64 {
         let top = core.layout.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000 as UInt64
         let current = cr3 == machine.cpu.cr3
-        // access_ok, then (in the waiter's own address space) the page checks of a user write; a waiter
-        // woken from another task's exit is written through its page tables.
+        let waiter = core.tasks.firstIndex { $0.cr3 == cr3 && !$0.isIdle }
+        // access_ok, then the page checks of a user write: in the waiter's own address space as for any
+        // copy_to_user; for a waiter woken by another task's exit, through its page tables and VMAs.
         func ok(_ addr: UInt64, _ n: Int) -> Bool {
             let (end, o) = addr.addingReportingOverflow(UInt64(n))
-            return !o && end <= top && (!current || userRangeOK(addr, UInt64(n), write: true))
+            guard !o, end <= top else { return false }
+            if current { return userRangeOK(addr, UInt64(n), write: true) }
+            return waiter.map { userWritable(addr, end, task: $0) } ?? false
         }
         if status != 0 {
             guard ok(status, 4), poke(status, value: UInt64(waitStatus(z)), size: 4, cr3: cr3) else { return -KernelErrno.EFAULT }
@@ -754,6 +757,28 @@ extension System {
             }
         }
         return core.tasks[z].pid
+    }
+
+    /// Every page of [addr, end) is writable by task `t` in user mode, or lies in one of its writable VMAs
+    /// (then it is demand paged in its address space, as its own page fault would).
+    mutating func userWritable(_ addr: UInt64, _ end: UInt64, task t: Int) -> Bool {
+        let c = pagingControlForKernel
+        guard c.mode != .off else { return true }
+        let cr3 = core.tasks[t].cr3
+        var page = addr & ~0xFFF
+        while page < end {
+            if let leaf = machine.paging.leaf(for: page, cr3: cr3, mode: c.mode, pse: c.pse), leaf.value & 1 != 0 {
+                guard leaf.value & 4 != 0, leaf.value & 2 != 0 else { return false }
+            } else {
+                guard let vma = core.tasks[t].vmas.first(where: { $0.contains(page) }), vma.write else { return false }
+                do throws(MachineError) {
+                    try populate(VMA(segment: vma.segment, start: page, end: page + 0x1000, read: vma.read, write: vma.write, execute: vma.execute),
+                                 cr3: cr3)
+                } catch { return false }
+            }
+            page += 0x1000
+        }
+        return true
     }
 
     /// The wait status word: exit code << 8, or the signal number.
