@@ -98,10 +98,15 @@ import Testing
         #expect(sys.call(.int80, "open", [.string("/nope"), .number(0)]).returns == -2)
     }
 
-    @Test func execveAndStatAreENOSYS() throws {
+    /// execve and stat look the path up as Linux does (-EFAULT, -ENOENT); an existing file is refused.
+    @Test func execveAndStatLookThePathUp() throws {
         var sys = try makeSystem(.x86_64)
-        #expect(sys.call(.syscall, "execve", [.string("/bin/sh"), .number(0), .number(0)]).returns == -38)
-        #expect(sys.run(.syscall(via: .syscall, nr: 4, args: [], childName: nil), as: nil).returns == -38)
+        #expect(sys.call(.syscall, "execve", [.string("/bin/sh"), .number(0), .number(0)]).returns == -2)
+        #expect(sys.run(.syscall(via: .syscall, nr: 4, args: [.number(0x10), .number(0)], childName: nil), as: nil).returns == -14)
+        #expect(sys.call(.syscall, "stat", [.string("/nope"), .number(0)]).returns == -2)
+        let o = sys.call(.syscall, "execve", [.string("/dev/null"), .number(0), .number(0)])
+        #expect(o.returns == -38)
+        #expect(o.error?.contains("not modelled") == true)
     }
 
     @Test func brkGrowsTheHeap() throws {

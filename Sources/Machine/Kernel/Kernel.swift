@@ -27,6 +27,10 @@ public struct Kernel: Sendable {
     public var stdinOffset = 0
     /// Contents written to declared files.
     public var fileContents: [String: [UInt8]] = [:]
+    /// The file position of each open file description (OpenFile.description), shared across fork.
+    public var fileOffsets: [Int: Int] = [:]
+    /// The next open file description's number.
+    var nextFileDescription = 0
     /// Keep IA32_SYSENTER_ESP at the running task's kernel stack top (unless the scenario set it).
     public var manageSysenterESP = false
     /// Keep TSS.esp0/rsp0 at the running task's kernel stack top (unless the scenario set it).
@@ -64,6 +68,8 @@ public struct System: Sendable {
     /// Page faults the kernel's own accesses to user memory raised during the current system call
     /// (copy_from_user/copy_to_user on a not-present page of a VMA, demand paged): the step's faults.
     var kernelAccessFaults: [Fault] = []
+    /// The SYSENTER being executed comes from a `syscall` step, i.e. through the vDSO's __kernel_vsyscall.
+    var vdsoCall = false
     /// External interrupts requested while the CPU could not take them (`PendingInterrupts.swift`).
     var pendingInterrupts: [PendingInterrupt] = []
 
@@ -418,6 +424,23 @@ public struct System: Sendable {
         performReturn(&out)
     }
 
+    /// __kernel_vsyscall's landing pad after SYSEXIT (vdso32/system_call.S): `pop %ebp; pop %edx;
+    /// pop %ecx` restore what its prologue pushed, so a call through the vDSO changes only EAX. (Its
+    /// `ret` is not modelled: the step's SYSEXIT already returned to the instruction after it.)
+    mutating func vdsoLandingPad() {
+        let sp = machine.cpu[.rsp] & 0xFFFF_FFFF
+        guard let b = peekBytes(sp, count: 12, cr3: machine.cpu.cr3) else {
+            machine.trace.record(.note("the vDSO's pops at 0x\(String(sp, radix: 16)) cannot read the user stack"))
+            return
+        }
+        func dword(_ i: Int) -> UInt64 { (0..<4).reduce(UInt64(0)) { $0 | UInt64(b[i + $1]) << (8 * UInt64($1)) } }
+        machine.cpu[.rbp] = dword(0)
+        machine.cpu[.rdx] = dword(4)
+        machine.cpu[.rcx] = dword(8)
+        machine.cpu[.rsp] = sp + 12
+        machine.trace.record(.note("vDSO landing pad: pop ebp, edx, ecx (esp 0x\(String(sp + 12, radix: 16)))"))
+    }
+
     /// Executes the current task's pending return (IRET, SYSEXIT, SYSRET) through the CPU model.
     mutating func performReturn(_ out: inout StepOutcome) {
         let c = core.current
@@ -430,13 +453,14 @@ public struct System: Sendable {
         case let .iret(skip):
             machine.cpu[.rsp] &+= skip
             r = machine.execute(.iret(width: nil))
-        case let .sysexit(eip, esp, flags):
+        case let .sysexit(eip, esp, flags, vdso):
             machine.cpu[.rdx] = eip
             machine.cpu[.rcx] = esp
             // entry_SYSENTER_32's exit: popfl restores the user's flags but IF, then `sti; sysexit`
             // (SYSENTER cleared IF, and SYSEXIT leaves RFLAGS alone: FAST-2).
             machine.cpu.rflags = flags | RFLAGS.if | RFLAGS.reserved1
             r = machine.execute(.sysexit(to64: false))
+            if vdso && r.faults.isEmpty { vdsoLandingPad() }
         case let .sysret(to64, userRSP):
             machine.cpu[.rsp] = userRSP
             r = machine.execute(.sysret(to64: to64))

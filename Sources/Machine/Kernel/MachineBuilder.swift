@@ -510,7 +510,14 @@ extension System {
         cpu[.rsp] = stackTop.map { $0 - LinuxLayout.initialStackGap } ?? 0
         for (r, v) in spec.registers { cpu[r] = v }
         cpu.rflags = (spec.rflags ?? (RFLAGS.reserved1 | RFLAGS.if)) | RFLAGS.reserved1
-        let files = spec.files.mapValues { OpenFile(path: $0) }
+        var files: [Int: OpenFile] = [:]
+        for (fd, path) in spec.files.sorted(by: { $0.key < $1.key }) {
+            var f = OpenFile(path: path)
+            f.description = core.nextFileDescription
+            core.fileOffsets[core.nextFileDescription] = 0
+            core.nextFileDescription += 1
+            files[fd] = f
+        }
         var task = Task(pid: pid, name: spec.name, parent: 0, state: spec.state ?? .ready, priority: spec.priority,
                         nice: spec.nice, bits: bits, vmas: vmas, pages: spec.pages, cr3: cr3, userContext: TaskContext(cpu),
                         kernelStackBase: 0, kernelStackSize: l.threadSize, files: files, brk: brk)

@@ -2,11 +2,15 @@
 // A mapping is a VMA of the task; its pages are mapped on demand by the page-fault handler (or at once with
 // MAP_POPULATE).
 //
-//   length 0, no MAP_SHARED/MAP_PRIVATE type, a misaligned MAP_FIXED address or file offset  -> -EINVAL
-//   a file mapping: fd not open -> -EBADF; an open file -> -ENODEV (no file can be mapped in the model)
-//   MAP_FIXED: exactly at addr, replacing what was there; MAP_FIXED_NOREPLACE: -EEXIST when occupied
-//   otherwise: the hint when it is free and at or above mmap_min_addr, else the highest free range below
-//   mmap_base = TASK_SIZE - 128 MiB (Linux without address-space randomisation); none -> -ENOMEM
+//   a file mapping: fd not open -> -EBADF (first); not open for reading (or for writing, for a writable
+//   shared mapping) -> -EACCES; a terminal or /dev/null -> -ENODEV; a declared file is refused (not modelled)
+//   length 0, a type (flags & MAP_TYPE) other than MAP_SHARED/MAP_PRIVATE, a misaligned MAP_FIXED
+//   address or file offset -> -EINVAL
+//   MAP_FIXED: exactly at addr, replacing what was there; below mmap_min_addr -EPERM;
+//   MAP_FIXED_NOREPLACE (with or without MAP_FIXED): -EEXIST when occupied
+//   otherwise: the hint (raised to mmap_min_addr when below it) when it is free, else the highest free
+//   range below mmap_base = TASK_SIZE - 128 MiB (Linux without address-space randomisation); none -> -ENOMEM
+// MAP_SHARED: the frames are allocated at once and a forked child maps the same ones (VM_SHARED).
 // Any PROT bit makes the pages readable (x86 has no write-only or execute-only pages); PROT_NONE maps
 // nothing accessible.
 
@@ -18,29 +22,37 @@ extension System {
 
     /// mmap: the start of the new mapping, or a negative errno. `compat` is a call through the i386 table,
     /// which Linux serves below the 32-bit TASK_SIZE even for a 64-bit task (mmap_is_ia32).
-    mutating func sysMmap(addr: UInt64, length: UInt64, prot: UInt64, flags: UInt64, fd: Int, compat: Bool) -> Int64 {
+    mutating func sysMmap(addr: UInt64, length: UInt64, prot: UInt64, flags: UInt64, fd: Int, compat: Bool,
+                          _ out: inout StepOutcome) -> Int64 {
         let c = core.current
-        guard length > 0, flags & (System.mapShared | System.mapPrivate) != 0 else { return -KernelErrno.EINVAL }
+        // ksys_mmap_pgoff: a file mapping's descriptor is looked up first.
+        var file: OpenFile?
         if flags & System.mapAnonymous == 0 {
-            guard core.tasks[c].files[fd] != nil else { return -KernelErrno.EBADF }
-            return -KernelErrno.ENODEV
+            guard let f = core.tasks[c].files[fd] else { return -KernelErrno.EBADF }
+            file = f
         }
+        guard length > 0 else { return -KernelErrno.EINVAL }
+        // do_mmap: MAP_FIXED_NOREPLACE implies MAP_FIXED; a hint below mmap_min_addr is raised to it
+        // (round_hint_to_min).
+        let fixed = flags & (System.mapFixed | System.mapFixedNoReplace) != 0
         let top = core.layout.userSpaceTop(bits: compat ? 32 : core.currentTask.bits)
         let (rounded, overflow) = length.addingReportingOverflow(0xFFF)
-        guard !overflow, rounded & ~0xFFF <= top else { return -KernelErrno.ENOMEM }
+        guard !overflow, rounded & ~0xFFF != 0 else { return -KernelErrno.ENOMEM }
         let size = rounded & ~0xFFF
+        guard size <= top else { return -KernelErrno.ENOMEM }
         let start: UInt64
-        if flags & (System.mapFixed | System.mapFixedNoReplace) != 0 {
-            guard addr & 0xFFF == 0 else { return -KernelErrno.EINVAL }
+        if fixed {
+            // get_unmapped_area for MAP_FIXED: beyond TASK_SIZE -ENOMEM, misaligned -EINVAL, below
+            // mmap_min_addr -EPERM (security_mmap_addr, an unprivileged task).
             guard addr <= top - size else { return -KernelErrno.ENOMEM }
-            if !rangeIsFree(addr, size) {
-                if flags & System.mapFixed == 0 { return -KernelErrno.EEXIST }
-                removeMappings(from: addr, to: addr + size)
-            }
+            guard addr & 0xFFF == 0 else { return -KernelErrno.EINVAL }
+            guard addr >= System.mmapMinAddress else { return -KernelErrno.EPERM }
+            if !rangeIsFree(addr, size), flags & System.mapFixedNoReplace != 0 { return -KernelErrno.EEXIST }
             start = addr
         } else {
-            let hint = addr & ~0xFFF
-            if hint >= System.mmapMinAddress, hint <= top - size, rangeIsFree(hint, size) {
+            var hint = addr & ~0xFFF
+            if hint != 0 && hint < System.mmapMinAddress { hint = System.mmapMinAddress }
+            if hint != 0, hint <= top - size, rangeIsFree(hint, size) {
                 start = hint
             } else if let s = highestFreeRange(size, below: top - 0x800_0000) {
                 start = s
@@ -48,10 +60,30 @@ extension System {
                 return -KernelErrno.ENOMEM
             }
         }
+        // The mapping type (flags & MAP_TYPE): MAP_SHARED or MAP_PRIVATE; anything else (also
+        // MAP_SHARED_VALIDATE for an anonymous mapping) is -EINVAL.
+        let type = flags & 0xF
+        if file == nil {
+            guard type == System.mapShared || type == System.mapPrivate else { return -KernelErrno.EINVAL }
+        } else {
+            guard (1...3).contains(type) else { return -KernelErrno.EINVAL }
+        }
+        if let file {
+            // do_mmap's file checks: a writable shared mapping needs FMODE_WRITE, any mapping FMODE_READ
+            // (-EACCES); terminals and /dev/null have no mmap file operation (-ENODEV); a declared regular
+            // file could be mapped in Linux, which the model does not do.
+            if type != System.mapPrivate && prot & 0x2 != 0 && !file.writable { return -KernelErrno.EACCES }
+            if !file.readable { return -KernelErrno.EACCES }
+            if ["stdin", "stdout", "stderr", "/dev/null", "/dev/console", "/dev/tty"].contains(file.path) { return -KernelErrno.ENODEV }
+            out.error = "not modelled: mmap of the file \(file.path) (only anonymous mappings)"
+            return -KernelErrno.ENODEV
+        }
+        if fixed && !rangeIsFree(start, size) { removeMappings(from: start, to: start + size) }
         let vma = VMA(segment: .mmap, start: start, end: start + size, read: prot & 0x7 != 0, write: prot & 0x2 != 0,
-                      execute: prot & 0x4 != 0)
+                      execute: prot & 0x4 != 0, shared: type == System.mapShared)
         core.tasks[c].vmas.append(vma)
-        if flags & System.mapPopulate != 0 && vma.read {
+        // A shared mapping is populated at once, so that a fork finds its frames and shares them.
+        if (flags & System.mapPopulate != 0 || vma.shared) && vma.read {
             do throws(MachineError) { try populate(vma, cr3: core.tasks[c].cr3) } catch {
                 core.tasks[c].vmas.removeLast()
                 return -KernelErrno.ENOMEM

@@ -69,8 +69,8 @@ public typealias SyscallABI = SyscallTable
 /// Negative errno values the model returns.
 public enum KernelErrno {
     public static let EPERM: Int64 = 1, ENOENT: Int64 = 2, ESRCH: Int64 = 3, EINTR: Int64 = 4, EBADF: Int64 = 9
-    public static let ECHILD: Int64 = 10, EAGAIN: Int64 = 11, ENOMEM: Int64 = 12, EFAULT: Int64 = 14
-    public static let EEXIST: Int64 = 17, ENODEV: Int64 = 19
+    public static let ECHILD: Int64 = 10, EAGAIN: Int64 = 11, ENOMEM: Int64 = 12, EACCES: Int64 = 13, EFAULT: Int64 = 14
+    public static let EEXIST: Int64 = 17, ENODEV: Int64 = 19, ENOTDIR: Int64 = 20, ENAMETOOLONG: Int64 = 36
     public static let EINVAL: Int64 = 22, EMFILE: Int64 = 24, ENOSYS: Int64 = 38
 
     /// Every errno name with its value (asm-generic/errno-base.h, errno.h), in numeric order:
@@ -89,12 +89,35 @@ public enum KernelErrno {
     public static func name(of value: Int64) -> String? { all.first { $0.value == value }?.name }
 }
 
-/// Signal numbers and names the model delivers.
+/// Signal numbers and names (asm/signal.h: 1-31, and the real-time signals SIGRTMIN = 32 .. SIGRTMAX = _NSIG = 64,
+/// named `SIGRTMIN+n` after the kernel's numbering), with each one's default action (signal(7)).
 public enum KernelSignal {
-    public static let names: [Int64: String] = [
-        1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
-        9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
-        17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP",
-    ]
+    public static let names: [Int64: String] = {
+        var n: [Int64: String] = [
+            1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
+            9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
+            16: "SIGSTKFLT", 17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP", 20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU",
+            23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ", 26: "SIGVTALRM", 27: "SIGPROF", 28: "SIGWINCH", 29: "SIGIO",
+            30: "SIGPWR", 31: "SIGSYS", 32: "SIGRTMIN", 64: "SIGRTMAX",
+        ]
+        for k in Int64(33)...63 { n[k] = "SIGRTMIN+\(k - 32)" }
+        return n
+    }()
     public static func number(_ name: String) -> Int64? { names.first(where: { $0.value == name })?.key }
+
+    /// _NSIG: valid_signal() accepts 0 ... 64.
+    public static let count: Int64 = 64
+
+    /// A signal's default action (signal(7)): the model terminates (Term and Core alike: no core dumps,
+    /// RLIMIT_CORE 0), ignores (Ign, and Cont for a task that is not stopped), or cannot model it (Stop).
+    public enum DefaultAction: Sendable { case terminate, ignore, stop }
+
+    /// The default action of signal `n` (1 ... 64).
+    public static func defaultAction(_ n: Int64) -> DefaultAction {
+        switch n {
+        case 17, 18, 23, 28: .ignore  // SIGCHLD, SIGCONT, SIGURG, SIGWINCH
+        case 19, 20, 21, 22: .stop  // SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU
+        default: .terminate
+        }
+    }
 }

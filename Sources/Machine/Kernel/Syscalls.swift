@@ -4,14 +4,17 @@
 // with the instruction matching the entry (IRET, SYSEXIT, SYSRET), after schedule() when need_resched.
 //
 // Choices:
-// - read(): stdin holds the bytes of `kernel.stdin`; at its end read returns 0 (EOF), it never blocks.
-// - write() to stdin/stdout/stderr goes to the console; /dev/null discards; a declared file is appended to.
-// - execve and x86_64 stat return -ENOSYS (no program loader, no file system).
+// - read(): fds 0-2 are the terminal, whose input is `kernel.stdin`; at its end read returns 0 (EOF), it
+//   never blocks. Writing to them prints; /dev/null discards; a declared file is written at the file
+//   position (O_APPEND: at the end). Only the bytes really copied must be accessible.
+// - execve and x86_64 stat resolve their path (-EFAULT, -ENOENT); an existing file is refused (no program
+//   loader, no inode metadata).
 // - nanosleep(req): a first argument below 4096 (never a valid user pointer) is a tick count; otherwise it
 //   points to a struct timespec converted at HZ = 100, rounded up.
-// - fork copies every mapped page of the parent's VMAs eagerly (no copy-on-write); explicit `pages` are
-//   shared (same frames).
+// - fork copies every mapped page of the parent's VMAs eagerly (no copy-on-write); explicit `pages` and
+//   MAP_SHARED mappings are shared (same frames).
 // - wait4 reaps: a reaped child keeps the state `zombie` in the model (there is no "dead" state).
+// - kill and wait4 refuse process groups (pid 0 for kill, pid < -1 for both): the model has none.
 // - A bad user pointer gives -EFAULT when it is outside user space (access_ok) or its page is neither
 //   mapped for user access nor inside a VMA with the permission (copy_from_user / copy_to_user). A page
 //   inside a VMA that is not present is faulted in, as the kernel's own page-fault handler would.
@@ -46,6 +49,7 @@ extension System {
             return
         }
         if args.count > 6 { out.error = "a system call takes at most 6 arguments"; return }
+        defer { vdsoCall = false }
         noteUserMode()
         let task = core.currentTask
         let narrow = machine.mode == .ia32 || task.bits == 32
@@ -84,6 +88,21 @@ extension System {
                 out.error = "could not write argument 6 on the user stack (compat SYSCALL passes it at 0(%esp))"
                 return
             }
+        }
+        if via == .sysenter && kernelActive && narrow {
+            // __kernel_vsyscall's prologue (the 32-bit vDSO of the linux preset; `preset: none` and 64-bit
+            // tasks have none) (vdso32/system_call.S): push %ecx; push %edx; push %ebp;
+            // movl %esp, %ebp; sysenter. Argument 6 travels on the user stack at 0(%ebp).
+            let sp = machine.cpu[.rsp] & 0xFFFF_FFFF
+            let words = [machine.cpu[.rbp], machine.cpu[.rdx], machine.cpu[.rcx]].map { $0 & 0xFFFF_FFFF }
+            let bytes = words.flatMap { w in (0..<4).map { UInt8((w >> (8 * UInt64($0))) & 0xFF) } }
+            guard sp >= 12, pokeBytes(sp - 12, bytes, cr3: machine.cpu.cr3) else {
+                out.error = "could not push ECX, EDX, EBP on the user stack at 0x\(String(sp, radix: 16)) (the vDSO's __kernel_vsyscall)"
+                return
+            }
+            machine.cpu[.rsp] = sp - 12
+            machine.cpu[.rbp] = sp - 12
+            vdsoCall = true
         }
         let before = TaskContext(machine.cpu)
         let instruction: Instruction = via == .int80 ? .int(0x80) : (via == .sysenter ? .sysenter : .syscall)
@@ -155,7 +174,10 @@ extension System {
                                             ip: machine.cpu.rip, sp: machine.cpu[.rsp], cpl: machine.cpu.cpl)
             enterFromUser(user, path: .iret(skip: 0))
         case .sysenter:
-            enterFromUser(user, path: .sysexit(eip: nextIP, esp: user[.rsp], flags: user.rflags))
+            // entry_SYSENTER_32/compat: EBP holds the user stack pointer (pt_regs->sp), to which SYSEXIT
+            // returns (ECX); the instruction after SYSENTER stands in for the vDSO's landing pad.
+            enterFromUser(user, path: .sysexit(eip: nextIP, esp: user[.rbp] & 0xFFFF_FFFF, flags: user.rflags, vdso: vdsoCall))
+            vdsoCall = false
         case .syscall:
             // Back to the mode SYSCALL came from: 64-bit, compatibility (SYSRETL), or legacy (AMD, no REX.W).
             enterFromUser(user, path: .sysret(to64: machine.longMode && !compatSyscall, userRSP: user[.rsp]))
@@ -165,7 +187,9 @@ extension System {
         // Dispatch (trace: entry, table, number, name, arguments).
         let narrow = abi == .i386
         let rawNR = machine.cpu[.rax]
-        let nr = narrow ? Int64(UInt32(truncatingIfNeeded: rawNR)) : Int64(bitPattern: rawNR)
+        // i386: (unsigned int)orig_ax; x86_64: do_syscall_64(regs, int nr) takes EAX only (movslq %eax), so the
+        // upper half of RAX is ignored (Linux 5.12 and later).
+        let nr = narrow ? Int64(UInt32(truncatingIfNeeded: rawNR)) : Int64(Int32(truncatingIfNeeded: rawNR))
         var args = System.argumentRegisters(abi, compatSyscall: compatSyscall).map { machine.cpu[$0] }
         if narrow { args = args.map { $0 & 0xFFFF_FFFF } }
         if compatSyscall, args.count == 6 {
@@ -173,12 +197,26 @@ extension System {
             let bytes = copyFromUser(user[.rsp] & 0xFFFF_FFFF, count: 4) ?? [0, 0, 0, 0]
             args[5] = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         }
+        // SYSENTER (do_fast_syscall_32): argument 6 is fetched from 0(%ebp), where the vDSO stashed EBP, and
+        // becomes the EBP the task gets back; a fault there ends the call with -EFAULT before dispatch.
+        var stashFault = false
+        if via == .sysenter {
+            if let bytes = copyFromUser(user[.rbp] & 0xFFFF_FFFF, count: 4) {
+                args[5] = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+                machine.cpu[.rbp] = args[5]
+            } else {
+                stashFault = true
+            }
+        }
         let function = abi.entries[nr]
         let allowed = function.map { f in core.setup.syscalls.map { $0.contains(f.rawValue) } ?? true } ?? false
         machine.trace.record(.syscall(entry: entryName, table: abi.rawValue, number: nr,
                                       name: function?.rawValue ?? "ni_syscall", args: args))
         let result: SyscallResult
-        if let f = function, allowed {
+        if stashFault {
+            machine.trace.record(.kernelAction("sysenter: 0(%ebp) = 0x\(String(user[.rbp] & 0xFFFF_FFFF, radix: 16)) cannot be read: -EFAULT"))
+            result = .value(-KernelErrno.EFAULT)
+        } else if let f = function, allowed {
             result = perform(f, args: args, narrow: narrow, childName: childName, &out)
         } else {
             let why = function.map { "\($0.rawValue) is not in this kernel's syscall list: -ENOSYS" }
@@ -221,24 +259,24 @@ extension System {
 
     mutating func perform(_ f: KernelFunction, args a: [UInt64], narrow: Bool, childName: String?, _ out: inout StepOutcome) -> SyscallResult {
         let c = core.current
-        func signed(_ v: UInt64) -> Int64 { narrow ? Int64(Int32(truncatingIfNeeded: v)) : Int64(bitPattern: v) }
+        // An `int`/`pid_t` parameter: the syscall wrapper keeps the low 32 bits of the register in both ABIs.
         func int32(_ v: UInt64) -> Int64 { Int64(Int32(truncatingIfNeeded: v)) }
+        // An `unsigned int fd`: the low 32 bits, unsigned.
+        func fd(_ v: UInt64) -> Int { Int(UInt32(truncatingIfNeeded: v)) }
         switch f {
         case .getpid: return .value(core.tasks[c].pid)
         case .getppid: return .value(core.tasks[c].parent)
-        case .write: return .value(sysWrite(fd: Int(signed(a[0])), buf: a[1], count: a[2], &out))
-        case .read: return .value(sysRead(fd: Int(signed(a[0])), buf: a[1], count: a[2]))
-        case .open: return .value(sysOpen(path: a[0]))
+        case .write: return .value(sysWrite(fd: fd(a[0]), buf: a[1], count: a[2], &out))
+        case .read: return .value(sysRead(fd: fd(a[0]), buf: a[1], count: a[2], &out))
+        case .open: return .value(sysOpen(path: a[0], flags: int32(a[1])))
         case .close:
-            let fd = Int(signed(a[0]))
-            guard core.tasks[c].files.removeValue(forKey: fd) != nil else { return .value(-KernelErrno.EBADF) }
+            guard core.tasks[c].files.removeValue(forKey: fd(a[0])) != nil else { return .value(-KernelErrno.EBADF) }
             return .value(0)
         case .fork: return sysFork(childName: childName, &out)
         case .exit, .exit_group:
-            doExit(c, code: signed(a[0]) & 0xFF, signal: nil, &out)
+            doExit(c, code: int32(a[0]) & 0xFF, signal: nil, &out)
             return .noReturn
-        // pid_t and int arguments: the low 32 bits of the register, sign-extended, in both ABIs.
-        case .wait4, .waitpid: return sysWait(pid: int32(a[0]), status: a[1], options: int32(a[2]), &out)
+        case .wait4, .waitpid: return sysWait(pid: int32(a[0]), status: a[1], options: int32(a[2]), rusage: f == .wait4 ? a[3] : 0, narrow: narrow, &out)
         case .kill: return sysKill(pid: int32(a[0]), sig: int32(a[1]), &out)
         case .brk: return .value(sysBrk(a[0]))
         case .sched_yield:
@@ -252,18 +290,17 @@ extension System {
             } else {
                 let w = narrow ? 4 : 8
                 guard let b = copyFromUser(a[0], count: 2 * w) else { return .value(-KernelErrno.EFAULT) }
-                var rawSec: UInt64 = 0, rawNsec: UInt64 = 0
-                for i in 0..<w { rawSec |= UInt64(b[i]) << (8 * UInt64(i)); rawNsec |= UInt64(b[w + i]) << (8 * UInt64(i)) }
-                // Both fields are signed (time64_t and long, or the 32-bit old_timespec32 sign-extended);
-                // timespec64_valid: a negative tv_sec or a tv_nsec outside 0...999999999 is -EINVAL.
-                let sec = narrow ? Int64(Int32(truncatingIfNeeded: rawSec)) : Int64(bitPattern: rawSec)
-                let nsec = narrow ? Int64(Int32(truncatingIfNeeded: rawNsec)) : Int64(bitPattern: rawNsec)
-                guard sec >= 0, nsec >= 0, nsec < 1_000_000_000 else { return .value(-KernelErrno.EINVAL) }
-                // Rounded up to ticks at HZ = 100; a time past Int64 ticks sleeps for ever (Linux clamps it
-                // to KTIME_MAX).
-                let (whole, overflow) = sec.multipliedReportingOverflow(by: 100)
-                let part = (nsec + 9_999_999) / 10_000_000
-                ticks = overflow || whole > Int64.max - part ? Int64.max : whole + part
+                var sec: UInt64 = 0, nsec: UInt64 = 0
+                for i in 0..<w { sec |= UInt64(b[i]) << (8 * UInt64(i)); nsec |= UInt64(b[w + i]) << (8 * UInt64(i)) }
+                // timespec64_valid: tv_sec >= 0 and 0 <= tv_nsec < NSEC_PER_SEC, both signed (a compat
+                // timespec's fields are s32, sign-extended), else -EINVAL.
+                let s = narrow ? Int64(Int32(truncatingIfNeeded: sec)) : Int64(bitPattern: sec)
+                let ns = narrow ? Int64(Int32(truncatingIfNeeded: nsec)) : Int64(bitPattern: nsec)
+                guard s >= 0, ns >= 0, ns < 1_000_000_000 else { return .value(-KernelErrno.EINVAL) }
+                // Saturating: a sleep longer than Int64.max ticks never ends within any run.
+                let (whole, overflow) = s.multipliedReportingOverflow(by: 100)
+                ticks = overflow ? Int64.max : whole.addingReportingOverflow((ns + 9_999_999) / 10_000_000).partialValue
+                if ticks < 0 { ticks = Int64.max }
             }
             if ticks <= 0 { return .value(0) }
             core.tasks[c].state = .sleeping
@@ -277,13 +314,23 @@ extension System {
             var w = [UInt64](repeating: 0, count: 6)
             for (i, byte) in b.enumerated() { w[i / 4] |= UInt64(byte) << (8 * UInt64(i % 4)) }
             guard w[5] & 0xFFF == 0 else { return .value(-KernelErrno.EINVAL) }
-            return .value(sysMmap(addr: w[0], length: w[1], prot: w[2], flags: w[3], fd: Int(Int32(truncatingIfNeeded: w[4])), compat: true))
+            return .value(sysMmap(addr: w[0], length: w[1], prot: w[2], flags: w[3], fd: Int(UInt32(truncatingIfNeeded: w[4])), compat: true, &out))
         case .mmap:
             guard a[5] & 0xFFF == 0 else { return .value(-KernelErrno.EINVAL) }
-            return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(Int32(truncatingIfNeeded: a[4])), compat: narrow))
+            return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(UInt32(truncatingIfNeeded: a[4])), compat: narrow, &out))
         case .mmap2:
-            return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(Int32(truncatingIfNeeded: a[4])), compat: narrow))
+            return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(UInt32(truncatingIfNeeded: a[4])), compat: narrow, &out))
         case .execve, .stat:
+            // getname, then the lookup: a bad pointer is -EFAULT and a path the model's file table does
+            // not hold -ENOENT, as in Linux; an existing file would need a program loader (execve) or
+            // inode metadata (stat), which the model does not have: refused.
+            let path: String
+            switch userPath(a[0]) {
+            case let .success(p): path = p
+            case let .failure(e): return .value(-e.errno)
+            }
+            guard fileExists(path) else { return .value(-KernelErrno.ENOENT) }
+            out.error = "not modelled: \(f.rawValue)(\"\(path)\") of an existing file (the model has no \(f == .execve ? "program loader" : "inode metadata"))"
             machine.trace.record(.kernelAction("\(f.rawValue) is not modelled: -ENOSYS"))
             return .value(-KernelErrno.ENOSYS)
         }
@@ -332,71 +379,28 @@ extension System {
         return true
     }
 
-    mutating func sysWrite(fd: Int, buf: UInt64, count: UInt64, _ out: inout StepOutcome) -> Int64 {
-        let c = core.current
-        guard let file = core.tasks[c].files[fd], file.writable else { return -KernelErrno.EBADF }
-        guard count > 0 else { return 0 }
-        guard count <= 1 << 20, let bytes = copyFromUser(buf, count: Int(count)) else { return -KernelErrno.EFAULT }
-        switch file.path {
-        case "stdin", "stdout", "stderr", "/dev/console", "/dev/tty":
-            let text = String(decoding: bytes, as: UTF8.self)
-            out.output += text
-            machine.trace.record(.output(task: core.tasks[c].name, text: text))
-        case "/dev/null":
-            break
-        default:
-            core.fileContents[file.path, default: []] += bytes
-        }
-        return Int64(count)
-    }
-
-    mutating func sysRead(fd: Int, buf: UInt64, count: UInt64) -> Int64 {
-        let c = core.current
-        guard let file = core.tasks[c].files[fd], file.readable else { return -KernelErrno.EBADF }
-        guard count > 0 else { return 0 }
-        guard count <= 1 << 20, userRangeOK(buf, count, write: true) else { return -KernelErrno.EFAULT }
-        var data: [UInt8]
-        switch file.path {
-        case "stdin", "/dev/console", "/dev/tty":
-            let rest = core.setup.stdin.dropFirst(core.stdinOffset)
-            data = Array(rest.prefix(Int(count)))
-            core.stdinOffset += data.count
-        case "/dev/null", "stdout", "stderr":
-            data = []
-        default:
-            let contents = core.fileContents[file.path] ?? []
-            data = Array(contents.dropFirst(file.offset).prefix(Int(count)))
-            core.tasks[c].files[fd]?.offset += data.count
-        }
-        guard pokeBytes(buf, data, cr3: machine.cpu.cr3) else { return -KernelErrno.EFAULT }
-        return Int64(data.count)
-    }
-
-    mutating func sysOpen(path addr: UInt64) -> Int64 {
-        var bytes: [UInt8] = []
-        var a = addr
-        while bytes.count < 4096 {
-            guard let b = copyFromUser(a, count: 1) else { return -KernelErrno.EFAULT }
-            if b[0] == 0 { break }
-            bytes.append(b[0])
-            a += 1
-        }
-        let path = String(decoding: bytes, as: UTF8.self)
-        let known = ["/dev/null", "/dev/console", "/dev/tty"].contains(path) || core.fileContents[path] != nil
-        guard known else { return -KernelErrno.ENOENT }
-        let c = core.current
-        var fd = 0
-        while core.tasks[c].files[fd] != nil { fd += 1 }
-        core.tasks[c].files[fd] = OpenFile(path: path)
-        return Int64(fd)
-    }
-
     mutating func sysBrk(_ requested: UInt64) -> Int64 {
         let c = core.current
         let start = core.tasks[c].vmas.first(where: { $0.segment == .heap })?.start ?? core.tasks[c].brk
         let cur = core.tasks[c].brk
-        guard requested >= start, requested < core.layout.userSpaceTop - 0x10_0000 else { return Int64(bitPattern: cur) }
+        guard requested >= start, requested <= core.layout.userSpaceTop(bits: core.tasks[c].bits) else { return Int64(bitPattern: cur) }
         let end = (requested + 0xFFF) & ~0xFFF
+        let oldEnd = (cur + 0xFFF) & ~0xFFF
+        // Growing (mm/mmap.c brk): the new end plus one page must stay below the next mapping, and below
+        // a stack's guard gap (vm_start_gap: stack_guard_gap, 256 pages); otherwise brk fails and
+        // returns the current break.
+        if end > oldEnd {
+            let task = core.tasks[c]
+            let others: [(start: UInt64, end: UInt64, stack: Bool)] = task.vmas.filter { $0.segment != .heap }.map { ($0.start, $0.end, $0.segment == .stack) }
+                + task.pages.map { ($0.virt, $0.virt &+ $0.count &* $0.size.bytes, false) }
+            for m in others where m.end > oldEnd {
+                let gapStart = m.stack ? (m.start >= 0x10_0000 ? m.start - 0x10_0000 : 0) : m.start
+                if end + 0x1000 > gapStart {
+                    machine.trace.record(.kernelAction("brk: 0x\(String(requested, radix: 16)) would reach the mapping at 0x\(String(m.start, radix: 16)): the break stays"))
+                    return Int64(bitPattern: cur)
+                }
+            }
+        }
         if let i = core.tasks[c].vmas.firstIndex(where: { $0.segment == .heap }) {
             let oldEnd = core.tasks[c].vmas[i].end
             core.tasks[c].vmas[i].end = max(end, core.tasks[c].vmas[i].start)
@@ -467,7 +471,14 @@ extension System {
                     var page = vma.start & ~0xFFF
                     while page < vma.end {
                         let explicit = parent.pages.contains { p in page >= p.virt && page - p.virt < p.count &* p.size.bytes }
-                        if !explicit, let src = physical(of: page, cr3: parent.cr3),
+                        if !explicit, vma.shared, let src = physical(of: page, cr3: parent.cr3),
+                           let leaf = machine.paging.leaf(for: page, cr3: parent.cr3, mode: c.mode, pse: c.pse) {
+                            // MAP_SHARED: the child's entry names the parent's frame (copy_page_range shares it).
+                            try machine.paging.map(PageMapping(virt: page, phys: src & ~0xFFF, count: 1, size: .size4K,
+                                                               leaf: EntryFlags(present: true, writable: leaf.value & 2 != 0, user: true,
+                                                                                nx: !vma.execute && c.nxe)),
+                                                   cr3: child.cr3, mode: c.mode, pse: c.pse, nxe: c.nxe)
+                        } else if !explicit, let src = physical(of: page, cr3: parent.cr3),
                            let leaf = machine.paging.leaf(for: page, cr3: parent.cr3, mode: c.mode, pse: c.pse) {
                             try machine.paging.map(PageMapping(virt: page, phys: nil, count: 1, size: .size4K,
                                                                leaf: EntryFlags(present: true, writable: leaf.value & 2 != 0, user: true,
@@ -511,35 +522,79 @@ extension System {
         return .value(pid)
     }
 
-    mutating func sysWait(pid: Int64, status: UInt64, options: Int64, _ out: inout StepOutcome) -> SyscallResult {
-        // kernel_wait4: option bits other than WNOHANG, WUNTRACED, WCONTINUED, __WNOTHREAD, __WCLONE, __WALL
-        // are -EINVAL (WEXITED and WNOWAIT belong to waitid), before anything else is looked at.
-        let known: Int64 = 0x1 | 0x2 | 0x8 | 0x2000_0000 | 0x4000_0000 | -0x8000_0000
-        guard options & ~known == 0 else { return .value(-KernelErrno.EINVAL) }
-        // -INT_MIN is not defined: -ESRCH.
-        guard pid != Int64(Int32.min) else { return .value(-KernelErrno.ESRCH) }
-        // pid < -1 waits for a child of process group -pid; the model has no process groups (pid 0, the
-        // caller's own group, is every child here, as every task is in one group).
-        guard pid >= -1 else {
-            out.error = "not modelled: wait4/waitpid for a process group (pid \(pid)); the model has no process groups"
-            return .value(-KernelErrno.EINVAL)
-        }
+    /// wait4/waitpid (kernel/exit.c kernel_wait4): options other than WNOHANG, WUNTRACED, WCONTINUED,
+    /// __WNOTHREAD, __WCLONE, __WALL -> -EINVAL; pid INT_MIN -> -ESRCH; pid < -1 (a process group) is
+    /// refused; 0 is the caller's group, which holds all its children (the model has no setpgid). The child
+    /// is reaped before the status word and the rusage are written, so a bad pointer gives -EFAULT with
+    /// the child gone (put_user after do_wait).
+    mutating func sysWait(pid: Int64, status: UInt64, options: Int64, rusage: UInt64, narrow: Bool, _ out: inout StepOutcome) -> SyscallResult {
         let c = core.current
+        let known: Int64 = 0x1 | 0x2 | 0x8 | 0x2000_0000 | 0x4000_0000 | Int64(Int32(bitPattern: 0x8000_0000))
+        guard options & ~known == 0 else { return .value(-KernelErrno.EINVAL) }
+        if pid == Int64(Int32.min) { return .value(-KernelErrno.ESRCH) }
+        if pid < -1 {
+            out.error = "not modelled: wait4(\(pid), ...) waits for a process group, and the model has no process groups"
+            return .value(-KernelErrno.ECHILD)
+        }
+        let rusageSize = rusage == 0 ? 0 : (narrow ? 72 : 144)
         let kids = core.tasks.indices.filter { core.tasks[$0].parent == core.tasks[c].pid && core.tasks[c].children.contains(core.tasks[$0].pid) }
         let matching = kids.filter { pid == -1 || pid == 0 || core.tasks[$0].pid == pid }
         guard !matching.isEmpty else { return .value(-KernelErrno.ECHILD) }
         if let z = matching.first(where: { core.tasks[$0].state == .zombie }) {
-            if status != 0 {
-                guard userRangeOK(status, 4, write: true) else { return .value(-KernelErrno.EFAULT) }
-                _ = poke(status, value: UInt64(waitStatus(z)), size: 4, cr3: machine.cpu.cr3)
-            }
             reap(z, by: c)
-            return .value(core.tasks[z].pid)
+            return .value(writeWaitResults(child: z, status: status, rusage: rusage, rusageSize: rusageSize, cr3: machine.cpu.cr3))
         }
         if options & 1 != 0 { return .value(0) }  // WNOHANG
         core.tasks[c].state = .blocked
-        core.tasks[c].blockedOn = .child(pid: pid, status: status)
+        core.tasks[c].blockedOn = .child(pid: pid, status: status, rusage: rusage, rusageSize: rusageSize)
         return .blocked
+    }
+
+    /// After the reap: the status word (put_user) and a zeroed struct rusage (the model keeps no resource
+    /// accounting) go to the waiter's memory; the child's pid, or -EFAULT when either cannot be written.
+    mutating func writeWaitResults(child z: Int, status: UInt64, rusage: UInt64, rusageSize: Int, cr3: UInt64) -> Int64 {
+        let top = core.layout.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000 as UInt64
+        let current = cr3 == machine.cpu.cr3
+        let waiter = core.tasks.firstIndex { $0.cr3 == cr3 && !$0.isIdle }
+        // access_ok, then the page checks of a user write: in the waiter's own address space as for any
+        // copy_to_user; for a waiter woken by another task's exit, through its page tables and VMAs.
+        func ok(_ addr: UInt64, _ n: Int) -> Bool {
+            let (end, o) = addr.addingReportingOverflow(UInt64(n))
+            guard !o, end <= top else { return false }
+            if current { return userRangeOK(addr, UInt64(n), write: true) }
+            return waiter.map { userWritable(addr, end, task: $0) } ?? false
+        }
+        if status != 0 {
+            guard ok(status, 4), poke(status, value: UInt64(waitStatus(z)), size: 4, cr3: cr3) else { return -KernelErrno.EFAULT }
+        }
+        if rusageSize > 0 {
+            guard ok(rusage, rusageSize), pokeBytes(rusage, [UInt8](repeating: 0, count: rusageSize), cr3: cr3) else {
+                return -KernelErrno.EFAULT
+            }
+        }
+        return core.tasks[z].pid
+    }
+
+    /// Every page of [addr, end) is writable by task `t` in user mode, or lies in one of its writable VMAs
+    /// (then it is demand paged in its address space, as its own page fault would).
+    mutating func userWritable(_ addr: UInt64, _ end: UInt64, task t: Int) -> Bool {
+        let c = pagingControlForKernel
+        guard c.mode != .off else { return true }
+        let cr3 = core.tasks[t].cr3
+        var page = addr & ~0xFFF
+        while page < end {
+            if let leaf = machine.paging.leaf(for: page, cr3: cr3, mode: c.mode, pse: c.pse), leaf.value & 1 != 0 {
+                guard leaf.value & 4 != 0, leaf.value & 2 != 0 else { return false }
+            } else {
+                guard let vma = core.tasks[t].vmas.first(where: { $0.contains(page) }), vma.write else { return false }
+                do throws(MachineError) {
+                    try populate(VMA(segment: vma.segment, start: page, end: page + 0x1000, read: vma.read, write: vma.write, execute: vma.execute),
+                                 cr3: cr3)
+                } catch { return false }
+            }
+            page += 0x1000
+        }
+        return true
     }
 
     /// The wait status word: exit code << 8, or the signal number.
@@ -554,33 +609,51 @@ extension System {
         machine.trace.record(.kernelAction("\(core.tasks[parent].name) reaps \(core.tasks[child].name) (pid \(core.tasks[child].pid))"))
     }
 
+    /// kill(pid, sig) (kernel/signal.c kill_something_info): pid > 0 one task; -1 every task with pid > 1
+    /// except the caller (-ESRCH when there is none); 0 and < -1 name process groups, which the model
+    /// does not have (refused). A task is looked up before the signal is checked (-ESRCH before
+    /// -EINVAL, check_kill_permission), and sig 0 only checks. A zombie not yet reaped accepts any
+    /// signal without effect; a reaped task is gone (-ESRCH).
     mutating func sysKill(pid: Int64, sig: Int64, _ out: inout StepOutcome) -> SyscallResult {
-        // pid 0 signals the caller's process group, -1 every task but init and the caller, below -1 the
-        // group -pid: Linux would signal (and here kill) several tasks; not modelled, rather than -ESRCH.
-        guard pid > 0 else {
-            out.error = "not modelled: kill with pid \(pid) (process groups and broadcast signals); give a task's pid"
-            return .value(-KernelErrno.EINVAL)
-        }
-        guard let t = core.index(pid: pid) else { return .value(-KernelErrno.ESRCH) }
-        // A zombie exists until its parent reaps it (a reaped task is gone: -ESRCH); a signal sent to an
-        // unreaped one is accepted and has no effect, as Linux's kill does.
-        let zombie = core.tasks[t].state == .zombie
-        if zombie, let p = core.index(pid: core.tasks[t].parent), !core.tasks[p].children.contains(core.tasks[t].pid) {
+        let c = core.current
+        if pid == Int64(Int32.min) { return .value(-KernelErrno.ESRCH) }  // -INT_MIN is undefined
+        guard pid > 0 || pid == -1 else {
+            out.error = "not modelled: kill(\(pid), ...) signals a process group, and the model has no process groups"
             return .value(-KernelErrno.ESRCH)
         }
-        guard let name = KernelSignal.names[sig] ?? (sig == 0 ? "" : nil) else { return .value(-KernelErrno.EINVAL) }
-        if zombie || sig == 0 { return .value(0) }
-        switch name {
-        case "SIGCHLD": return .value(0)  // default action: ignore
-        case "SIGCONT": return .value(0)
-        case "SIGSTOP":
-            out.error = "not modelled: SIGSTOP (stopped tasks)"
-            return .value(-KernelErrno.EINVAL)
-        default: break
+        let targets: [Int]
+        if pid == -1 {
+            targets = core.tasks.indices.filter { core.tasks[$0].pid > 1 && $0 != c && !core.tasks[$0].isIdle && !isReaped($0) }
+        } else if let t = core.index(pid: pid), !isReaped(t) {
+            targets = [t]
+        } else {
+            targets = []
         }
-        out.signal = name
-        doExit(t, code: 0, signal: name, &out)
-        return t == core.current ? .noReturn : .value(0)
+        guard !targets.isEmpty else { return .value(-KernelErrno.ESRCH) }
+        guard sig >= 0, sig <= KernelSignal.count else { return .value(-KernelErrno.EINVAL) }
+        guard sig != 0 else { return .value(0) }
+        let name = KernelSignal.names[sig] ?? "SIG\(sig)"
+        switch KernelSignal.defaultAction(sig) {
+        case .ignore: return .value(0)
+        case .stop:
+            out.error = "not modelled: \(name) (stopped tasks)"
+            return .value(-KernelErrno.EINVAL)
+        case .terminate: break
+        }
+        var killedSelf = false
+        for t in targets where core.tasks[t].state != .zombie {
+            out.signal = name
+            doExit(t, code: 0, signal: name, &out)
+            if t == c { killedSelf = true }
+        }
+        return killedSelf ? .noReturn : .value(0)
+    }
+
+    /// A zombie its parent has already reaped (the model keeps it with the state `zombie`): gone for kill.
+    func isReaped(_ t: Int) -> Bool {
+        guard core.tasks[t].state == .zombie else { return false }
+        guard let p = core.index(pid: core.tasks[t].parent) else { return false }
+        return !core.tasks[p].children.contains(core.tasks[t].pid)
     }
 
     /// do_exit: the task becomes a zombie, its children go to init (pid 1), a waiting parent is woken.
@@ -620,14 +693,10 @@ extension System {
     /// wakes; the child is reaped. False when the parent was not waiting for it.
     @discardableResult
     mutating func reapIfWaiting(child i: Int, parent p: Int, _ out: inout StepOutcome) -> Bool {
-        guard case let .child(wpid, status)? = core.tasks[p].blockedOn, core.tasks[p].state == .blocked,
+        guard case let .child(wpid, status, rusage, rusageSize)? = core.tasks[p].blockedOn, core.tasks[p].state == .blocked,
               wpid == -1 || wpid == 0 || wpid == core.tasks[i].pid else { return false }
-        let pid = core.tasks[i].pid
-        if status != 0 {
-            _ = poke(status, value: UInt64(waitStatus(i)), size: 4, cr3: core.tasks[p].cr3)
-        }
         reap(i, by: p)
-        setSavedReturnValue(p, pid)
+        setSavedReturnValue(p, writeWaitResults(child: i, status: status, rusage: rusage, rusageSize: rusageSize, cr3: core.tasks[p].cr3))
         wake(p, &out)
         return true
     }

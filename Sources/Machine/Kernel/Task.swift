@@ -9,6 +9,8 @@ public struct VMA: Sendable, Equatable {
     public var read: Bool
     public var write: Bool
     public var execute: Bool
+    /// VM_SHARED (an anonymous MAP_SHARED mapping): fork gives the child the same frames, not copies.
+    public var shared: Bool = false
     public func contains(_ a: UInt64) -> Bool { a >= start && a < end }
     public var perm: String { (read ? "r" : "-") + (write ? "w" : "-") + (execute ? "x" : "-") }
 }
@@ -51,15 +53,18 @@ public enum ReturnPath: Sendable, Equatable {
     case iret(skip: UInt64)
     /// SYSEXIT with Linux's convention: EDX = return EIP, ECX = user ESP. SYSENTER cleared IF and SYSEXIT
     /// does not touch RFLAGS, so the kernel restores the user's flags first (`popfl; sti; sysexit`).
-    case sysexit(eip: UInt64, esp: UInt64, flags: UInt64)
+    /// `vdso`: the call came through __kernel_vsyscall (a `syscall` step), whose landing pad then pops
+    /// EBP, EDX and ECX back (arch/x86/entry/vdso/vdso32/system_call.S).
+    case sysexit(eip: UInt64, esp: UInt64, flags: UInt64, vdso: Bool = false)
     /// SYSRET (REX.W when returning to 64-bit code) after restoring the user RSP the entry left alone.
     case sysret(to64: Bool, userRSP: UInt64)
 }
 
 /// What a blocked task waits for.
 public enum BlockReason: Sendable, Equatable {
-    /// wait4/waitpid for a child (-1: any); `status` is the user pointer for the wait status (0: none).
-    case child(pid: Int64, status: UInt64)
+    /// wait4/waitpid for a child (-1: any); `status` is the user pointer for the wait status (0: none),
+    /// `rusage` wait4's struct rusage pointer (0: none; `rusageSize` bytes: 144, or 72 for compat).
+    case child(pid: Int64, status: UInt64, rusage: UInt64 = 0, rusageSize: Int = 0)
     /// An event named by the scenario (woken by `irq: {wakes: NAME}`).
     case event
     /// read() on an empty stdin.
@@ -129,9 +134,15 @@ public struct Task: Sendable {
 /// An open file description.
 public struct OpenFile: Sendable, Equatable {
     public var path: String
-    /// Read offset into a declared file or stdin.
+    /// The file position in a declared file: where the next read or write starts.
     public var offset: Int = 0
+    /// FMODE_WRITE / FMODE_READ from the open's access mode (O_RDONLY, O_WRONLY, O_RDWR; 3: neither).
     public var writable: Bool = true
     public var readable: Bool = true
+    /// O_APPEND: every write goes to the end of the file.
+    public var append: Bool = false
+    /// The open file description (struct file) this descriptor refers to: descriptors copied by fork share
+    /// it and so share the file position (`Kernel.fileOffsets`); nil keeps the position in `offset`.
+    public var description: Int?
     public init(path: String) { self.path = path }
 }

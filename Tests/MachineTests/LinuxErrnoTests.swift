@@ -1,0 +1,87 @@
+// The system calls' results and errno order against Linux: one row per call, each on a fresh system
+// with tasks A (pid 1, running) and B (pid 2). Sources: kernel/signal.c (kill_something_info,
+// check_kill_permission), kernel/exit.c (kernel_wait4), mm/mmap.c (do_mmap, brk), fs/open.c,
+// fs/read_write.c (vfs_read, vfs_write), kernel/time/hrtimer.c (nanosleep: timespec64_valid).
+import Testing
+@testable import Machine
+
+struct ErrnoCase: Sendable, CustomTestStringConvertible {
+    let mode: MachineMode
+    let via: SyscallEntryKind
+    let name: String
+    let args: [SyscallArgument]
+    let returns: Int64
+    var testDescription: String { "\(mode) \(via) \(name) -> \(returns)" }
+}
+
+private func n(_ v: Int64) -> SyscallArgument { .number(UInt64(bitPattern: v)) }
+private func s(_ v: String) -> SyscallArgument { .string(v) }
+
+private let errnoCases: [ErrnoCase] = [
+    // kill: the pid is looked up before the signal is checked; 0 ... 64 are valid; -1 is everyone but
+    // init and the caller; int parameters keep 32 bits.
+    ErrnoCase(mode: .ia32, via: .int80, name: "kill", args: [n(99), n(65)], returns: -3),
+    ErrnoCase(mode: .ia32, via: .int80, name: "kill", args: [n(2), n(65)], returns: -22),
+    ErrnoCase(mode: .ia32, via: .int80, name: "kill", args: [n(2), n(-1)], returns: -22),
+    ErrnoCase(mode: .ia32, via: .int80, name: "kill", args: [n(2), n(0)], returns: 0),
+    ErrnoCase(mode: .ia32, via: .sysenter, name: "kill", args: [n(2), n(28)], returns: 0),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "kill", args: [n(2), n(64)], returns: 0),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "kill", args: [n(-1), n(0)], returns: 0),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "kill", args: [n(Int64(Int32.min)), n(0)], returns: -3),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "kill", args: [n(0x1_0000_0002), n(0)], returns: 0),
+    // wait4: unknown option bits first, then the children.
+    ErrnoCase(mode: .ia32, via: .int80, name: "wait4", args: [n(-1), n(0), n(0x1000), n(0)], returns: -22),
+    ErrnoCase(mode: .ia32, via: .int80, name: "waitpid", args: [n(-1), n(0), n(0x4)], returns: -22),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "wait4", args: [n(-1), n(0), n(0x4000_0001), n(0)], returns: -10),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "wait4", args: [n(Int64(Int32.min)), n(0), n(0), n(0)], returns: -3),
+    // mmap: the descriptor first; MAP_TYPE; MAP_FIXED below mmap_min_addr; NOREPLACE implies FIXED.
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "mmap", args: [n(0), n(0), n(3), n(0x2), n(9), n(0)], returns: -9),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "mmap", args: [n(0), n(4096), n(3), n(0x23), n(-1), n(0)], returns: -22),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "mmap", args: [n(0), n(4096), n(3), n(0x20), n(-1), n(0)], returns: -22),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "mmap", args: [n(0x1000), n(4096), n(3), n(0x32), n(-1), n(0)], returns: -1),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "mmap", args: [n(0x1000), n(4096), n(3), n(0x22), n(-1), n(0)], returns: 0x10000),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "mmap", args: [n(0x400000), n(4096), n(3), n(0x100032), n(-1), n(0)], returns: -17),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "mmap", args: [n(0x10001), n(4096), n(3), n(0x32), n(-1), n(0)], returns: -22),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "mmap", args: [n(0), n(4096), n(3), n(0x22), n(-1), n(0x800)], returns: -22),
+    // mmap of a file: fd 1 (the terminal, read-write) has no mmap (-ENODEV).
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "mmap", args: [n(0), n(4096), n(3), n(0x1), n(1), n(0)], returns: -19),
+    // open: missing, empty, O_DIRECTORY on a file, O_CREAT|O_EXCL on an existing one, a bad pointer.
+    ErrnoCase(mode: .ia32, via: .int80, name: "open", args: [s("/missing"), n(0), n(0)], returns: -2),
+    ErrnoCase(mode: .ia32, via: .int80, name: "open", args: [s(""), n(0), n(0)], returns: -2),
+    ErrnoCase(mode: .ia32, via: .int80, name: "open", args: [s("/dev/null"), n(0x10000), n(0)], returns: -20),
+    ErrnoCase(mode: .ia32, via: .int80, name: "open", args: [s("/dev/null"), n(0xc2), n(0)], returns: -17),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "open", args: [n(0x10), n(0), n(0)], returns: -14),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "open", args: [s("/new"), n(0x42), n(0o644)], returns: 3),
+    // read/write/close: fd 1 is the terminal, read-write; a closed fd -EBADF; a range past user space -EFAULT.
+    ErrnoCase(mode: .ia32, via: .int80, name: "close", args: [n(7)], returns: -9),
+    ErrnoCase(mode: .ia32, via: .int80, name: "close", args: [n(-1)], returns: -9),
+    ErrnoCase(mode: .ia32, via: .int80, name: "read", args: [n(1), n(0xbfffe000), n(4)], returns: 0),
+    ErrnoCase(mode: .ia32, via: .int80, name: "write", args: [n(1), n(0xbffffff0), n(0x20)], returns: -14),
+    ErrnoCase(mode: .ia32, via: .int80, name: "write", args: [n(1), n(0x50000000), n(0)], returns: 0),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "write", args: [n(1), n(0x50000000), n(1)], returns: -14),
+    // nanosleep: timespec64_valid (s32 fields for a compat timespec).
+    ErrnoCase(mode: .ia32, via: .int80, name: "nanosleep", args: [s("\u{1}\u{1}\u{1}\u{7f}\u{1}\u{1}\u{1}\u{7f}"), n(0)], returns: -22),
+    // execve and stat: the path is looked up.
+    ErrnoCase(mode: .ia32, via: .int80, name: "execve", args: [s("/bin/sh"), n(0), n(0)], returns: -2),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "stat", args: [s("/etc/passwd"), n(0)], returns: -2),
+    // brk: below the heap's start returns the current break.
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "brk", args: [n(0x1000)], returns: 0x401000),
+]
+
+@Suite struct LinuxErrnoTests {
+    @Test(arguments: errnoCases)
+    func resultMatchesLinux(_ c: ErrnoCase) throws {
+        var sys = try makeSystem(c.mode, tasks: [taskSpec("A", state: .running), taskSpec("B")])
+        let o = sys.call(c.via, c.name, c.args)
+        #expect(o.error == nil)
+        #expect(o.returns == c.returns)
+    }
+
+    /// signal(7)'s default actions for every valid signal.
+    @Test(arguments: Array(Int64(1)...64))
+    func defaultAction(_ sig: Int64) {
+        let expected: KernelSignal.DefaultAction = [17, 18, 23, 28].contains(sig) ? .ignore : ([19, 20, 21, 22].contains(sig) ? .stop : .terminate)
+        #expect(KernelSignal.defaultAction(sig) == expected)
+        #expect(KernelSignal.names[sig] != nil)
+    }
+}
