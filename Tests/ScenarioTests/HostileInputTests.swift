@@ -55,6 +55,20 @@ import Testing
         expectRefused(r, "0x1ffffffffffffffff does not fit in 64 bits", file: "int.yaml:8:", seconds: 20)
     }
 
+    /// Found by mutation fuzzing: an expected `returns` of -2^63 trapped when the failure message
+    /// negated it to look up an errno name. It is a failed check, reported, not a crash.
+    @Test func returnsOfMinusTwoToTheSixtyThirdIsAFailedCheck() throws {
+        let d = try TempDir()
+        try d.write("min.yaml", minimalScenario("min") + "steps:\n  - syscall: {via: int80, nr: getpid}\n"
+            + "    expect: {returns: -9223372036854775808}\n")
+        let r = try runRingspec(["run", d.path])
+        #expect(!r.signalled && !r.timedOut)
+        #expect(r.status == 1)
+        #expect(r.output.contains("expected -9223372036854775808, got 1"))
+        let x = try runRingspec(["explain", d.path + "/min.yaml"])
+        #expect(!x.signalled && !x.timedOut)
+    }
+
     // MARK: Work limits
 
     @Test func hugePageCountIsRefused() throws {

@@ -125,7 +125,7 @@ public enum Explainer {
     }
 
     static func errnoName(_ v: Int64) -> String {
-        guard v < 0, let name = KernelErrno.name(of: -v) else { return "" }
+        guard v < 0, v != .min, let name = KernelErrno.name(of: -v) else { return "" }
         return " (-\(name))"
     }
 
