@@ -43,6 +43,7 @@ def layout(long):
         gdt[20] = O.Seg("code", 0, present=False, long=True)
         gdt[21] = O.Seg("code", 0, conforming=True, long=True)
         gdt[22] = O.Seg("code", 0)
+        gdt[23] = O.Seg("code", 0, long=True, limit=0xFFFF)  # the limit is ignored in 64-bit mode
         kcs, kds, ucs, uds, tss = 0x10, 0x18, 0x33, 0x2B, 0x40
         text = 0xFFFFFFFF81000000
     else:
@@ -51,6 +52,7 @@ def layout(long):
         gdt[20] = O.Seg("code", 0, present=False)
         gdt[21] = O.Seg("code", 0, conforming=True)
         gdt[22] = O.Seg("data", 0, present=False)
+        gdt[23] = O.Seg("code", 0, limit=0xFFFF)
         kcs, kds, ucs, uds, tss = 0x60, 0x68, 0x73, 0x7B, 0x80
         text = 0xC0100000
     return gdt, kcs, kds, ucs, uds, tss, text
@@ -70,9 +72,11 @@ def rand_gate(rng, long, kcs, kds, ucs, tss, text):
     if r < 0.45:
         sel = kcs
     else:
-        sel = rng.choice([0, 3, 0xFFF8, 0x0C, kds, tss, 0xA0, 0xA8, 0xA8 | 3, ucs, 0xB0, kcs | 3])
+        sel = rng.choice([0, 3, 0xFFF8, 0x0C, kds, tss, 0xA0, 0xA8, 0xA8 | 3, ucs, 0xB0, kcs | 3, 0xB8, 0xB8])
     typ = rng.choice(["interrupt", "trap"] * 6 + (["task"] if long else []))
     off = text + rng.choice([0x100, 0x200, 0x480])
+    if sel == 0xB8:  # the code segment with limit 0xffff
+        off = rng.choice([0x100, 0xFFFF, 0x10000, 0x20000])
     if long and rng.random() < 0.1:
         off = rng.choice([0x0000800000000000, 0xFFFF7FFFFFFFF000])
     ist = rng.choice([0, 0, 0, 1, 2, 3, 4, 5, 6, 7]) if long else 0
@@ -125,14 +129,15 @@ def gen(rng, sid):
     idt.update(changed)
     # TSS stacks
     if long:
-        tss = {"rsp0": 0xFFFF888002008000 if rng.random() < 0.75 else BAD64}
+        tss = {"rsp0": 0xFFFF888002008000 if rng.random() < 0.75 else rng.choice([BAD64, 0x1000])}
         for n in range(1, 8):
-            tss["ist%d" % n] = 0xFFFF888003000000 if rng.random() < 0.8 else BAD64
+            tss["ist%d" % n] = 0xFFFF888003000000 if rng.random() < 0.8 else rng.choice([BAD64, 0x1000])
         tss_y = "{name: tss, %s}" % ", ".join("%s: %s" % (k, h(v)) for k, v in tss.items())
     else:
         ss0 = kds if rng.random() < 0.7 else rng.choice([0, uds, kcs, 0xB0, kds | 1, 0x6C])
-        tss = {"ss0": ss0, "esp0": 0xC2008000}
-        tss_y = "{name: tss, ss0: %s, esp0: 0xc2008000}" % h(ss0)
+        esp0 = 0xC2008000 if rng.random() < 0.85 else 0x1000
+        tss = {"ss0": ss0, "esp0": esp0}
+        tss_y = "{name: tss, ss0: %s, esp0: %s}" % (h(ss0), h(esp0))
     if cpl == 0:
         ss, rsp = (0x18, 0xFFFF888002007FF0) if long else (0x68, 0xC2006000)
     else:
@@ -145,11 +150,13 @@ def gen(rng, sid):
     if long:
         y += ["    20: {type: code, dpl: 0, long: true, present: false}",
               "    21: {type: code, dpl: 0, long: true, conforming: true}",
-              "    22: {type: code, dpl: 0}"]
+              "    22: {type: code, dpl: 0}",
+              "    23: {type: code, dpl: 0, long: true, limit: 0xffff}"]
     else:
         y += ["    20: {type: code, dpl: 0, present: false}",
               "    21: {type: code, dpl: 0, conforming: true}",
-              "    22: {type: data, dpl: 0, present: false}"]
+              "    22: {type: data, dpl: 0, present: false}",
+              "    23: {type: code, dpl: 0, limit: 0xffff}"]
     y.append("  idt:")
     for v in sorted(changed):
         y.append("    %d: %s" % (v, gate_yaml(changed[v], long)))

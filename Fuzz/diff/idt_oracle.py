@@ -46,8 +46,8 @@ def escalates(first_class, second):
 class Seg:
     """A GDT entry as the checks see it: kind code|data|system, DPL, P, conforming, L (64-bit code)."""
 
-    def __init__(self, kind, dpl, present=True, conforming=False, long=False, writable=True):
-        self.kind, self.dpl, self.present = kind, dpl, present
+    def __init__(self, kind, dpl, present=True, conforming=False, long=False, writable=True, limit=MASK32):
+        self.kind, self.dpl, self.present, self.limit = kind, dpl, present, limit
         self.conforming, self.long, self.writable = conforming, long, writable
 
 
@@ -134,9 +134,8 @@ class Machine:
                 rsp = self.rsp
             if not canonical(rsp):
                 return ("fault", 12, ext)
-            if g.ist or inner:
-                if rsp not in GOOD_STACKS["x86_64"]:
-                    return ("refuse", "stack not known to the oracle")
+            if (g.ist or inner) and rsp not in GOOD_STACKS["x86_64"] and rsp not in UNMAPPED:
+                return ("refuse", "stack not known to the oracle")
             ss = new_cpl if inner else self.ss  # INT-10: SS = NULL with RPL = new CPL
             new_rsp = (rsp & ~0xF) - frame * width
             # SDM INT n (IA-32e): a non-canonical gate offset is #GP(EXT), checked before any push.
@@ -146,6 +145,9 @@ class Machine:
                 # An IST stack at CPL 3 (conforming or DPL-3 target): the frame's first push (SS) is a
                 # user-mode write to a supervisor page, #PF(P|W|U) (SDM Vol. 3A §6.14.5, §4.6).
                 return ("fault", 14, 7)
+            if rsp in UNMAPPED:
+                # The first push (SS) writes to a not-present page: #PF(W, U = new CPL 3).
+                return ("fault", 14, 2 | (4 if new_cpl == 3 else 0))
             rip = g.offset
         else:
             if inner:
@@ -166,9 +168,15 @@ class Machine:
                 rsp = self.tss.get("esp0", 0)
             else:
                 ss, rsp = self.ss, self.rsp
-            if rsp not in GOOD_STACKS["ia32"]:
+            if rsp not in GOOD_STACKS["ia32"] and rsp not in UNMAPPED:
                 return ("refuse", "stack not known to the oracle")
             new_rsp = (rsp - frame * width) & MASK32
+            # SDM INT n (protected mode): an EIP beyond the target's limit is #GP(EXT), checked after
+            # the stack (Bochs: after the SS checks, before the pushes). 64-bit mode checks no limit.
+            if g.offset > s.limit:
+                return ("fault", 13, ext)
+            if rsp in UNMAPPED:
+                return ("fault", 14, 2 | (4 if new_cpl == 3 else 0))
             rip = g.offset & MASK32
         rec = {"vector": v, "type": g.type, "dpl": g.dpl, "from_cpl": self.cpl, "to_cpl": new_cpl,
                "stack_switch": inner or (self.long and g.ist != 0), "cs": (sel & 0xFFFC) | new_cpl, "ss": ss,
@@ -201,6 +209,8 @@ class Machine:
         return faults, ("shutdown",)
 
 
+# Stack tops whose frame goes to a not-present page (page 0 is never mapped by the preset).
+UNMAPPED = {0x1000}
 KERNEL_STACKS = {0xFFFF888002008000, 0xFFFF888003000000, 0xFFFF888003100000, 0xFFFF888002007FF0}
 
 # Stacks the preset maps writable for the kernel (and the default user stacks).
