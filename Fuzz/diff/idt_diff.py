@@ -121,7 +121,7 @@ def gen(rng, sid):
     else:
         code = 4 if cpl == 3 else 0
         ev, step = O.Event("exc", 14, code), "access: {op: read, addr: 0x10000000, size: 4}"
-        initial = [(14, code)]
+        initial = [(14, code, 0x10000000)]
     changed = {ev.vector: rand_gate(rng, long, kcs, kds, ucs, tss_sel, text)}
     for w in (10, 11, 12, 13, 8):
         if w not in changed and rng.random() < 0.12:
@@ -171,8 +171,14 @@ def gen(rng, sid):
         else:
             y.append("    context: {cs: kernel_cs, ss: kernel_ds, eip: 0xc0100000, esp: 0xc2006000%s}" % fl)
     y += ["steps:", "  - " + step, "    expect:"]
-    items = ["{vector: %s, error_code: %s}" % (NAMES.get(v, v), h(c)) if c is not None else NAMES.get(v, str(v))
-             for v, c in faults]
+    items = []
+    for f in faults:
+        if f[1] is None:
+            items.append(NAMES.get(f[0], str(f[0])))
+        elif len(f) > 2:
+            items.append("{vector: %s, error_code: %s, cr2: %s}" % (NAMES.get(f[0], f[0]), h(f[1]), h(f[2])))
+        else:
+            items.append("{vector: %s, error_code: %s}" % (NAMES.get(f[0], f[0]), h(f[1])))
     y.append("      faults: [%s]" % ", ".join(items))
     if outcome[0] == "shutdown":
         y.append("      shutdown: true")

@@ -144,10 +144,10 @@ class Machine:
             if new_cpl == 3 and rsp in KERNEL_STACKS:
                 # An IST stack at CPL 3 (conforming or DPL-3 target): the frame's first push (SS) is a
                 # user-mode write to a supervisor page, #PF(P|W|U) (SDM Vol. 3A §6.14.5, §4.6).
-                return ("fault", 14, 7)
+                return ("fault", 14, 7, (rsp & ~0xF) - 8)
             if rsp in UNMAPPED:
                 # The first push (SS) writes to a not-present page: #PF(W, U = new CPL 3).
-                return ("fault", 14, 2 | (4 if new_cpl == 3 else 0))
+                return ("fault", 14, 2 | (4 if new_cpl == 3 else 0), (rsp & ~0xF) - 8)
             rip = g.offset
         else:
             if inner:
@@ -176,7 +176,7 @@ class Machine:
             if g.offset > s.limit:
                 return ("fault", 13, ext)
             if rsp in UNMAPPED:
-                return ("fault", 14, 2 | (4 if new_cpl == 3 else 0))
+                return ("fault", 14, 2 | (4 if new_cpl == 3 else 0), rsp - 4)
             rip = g.offset & MASK32
         rec = {"vector": v, "type": g.type, "dpl": g.dpl, "from_cpl": self.cpl, "to_cpl": new_cpl,
                "stack_switch": inner or (self.long and g.ist != 0), "cs": (sel & 0xFFFC) | new_cpl, "ss": ss,
@@ -195,7 +195,7 @@ class Machine:
                 return faults, ("delivered", out[1])
             if out[0] == "refuse":
                 return faults, out
-            second = (out[1], out[2])
+            second = tuple(out[1:])  # (vector, code[, cr2])
             faults.append(second)
             if cur.kind == "exc" and cur.vector == 8:
                 return faults, ("shutdown",)  # DF-4
