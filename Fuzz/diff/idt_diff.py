@@ -6,7 +6,7 @@ prediction of idt_oracle.py, run through ringspec; prints the disagreements.
 
 Each scenario: ia32 or x86_64, CPL 0 or 3, one event (`int N`, `int3`, `into` (ia32, OF = 1), `int1`,
 `irq: V`, a #GP from `mov ds, SEL`, a #PF from `access`), a random gate at the event's vector
-(interrupt/trap/task (x86_64), DPL 0-3, present or not, selector null / beyond the GDT limit / TI = 1 /
+(interrupt/trap/task (ia32: only ones that fault before the switch), DPL 0-3, present or not, selector null / beyond the GDT limit / TI = 1 /
 data / TSS / not-present code / conforming code / DPL-3 code / 32-bit code in IA-32e mode, IST 0-7,
 a non-canonical offset), sometimes broken gates at #NP/#GP/#TS/#SS/#DF, and TSS stacks (ia32 SS0
 good or null / RPL != DPL / code; x86_64 RSP0 and IST1-7 good or non-canonical). Checks: the faults
@@ -48,7 +48,8 @@ def layout(long):
         text = 0xFFFFFFFF81000000
     else:
         gdt = {12: O.Seg("code", 0), 13: O.Seg("data", 0), 14: O.Seg("code", 3), 15: O.Seg("data", 3),
-               16: O.Seg("system", 0)}
+               16: O.Seg("tss-busy", 0)}
+        gdt[24] = O.Seg("tss", 0, present=False)
         gdt[20] = O.Seg("code", 0, present=False)
         gdt[21] = O.Seg("code", 0, conforming=True)
         gdt[22] = O.Seg("data", 0, present=False)
@@ -73,7 +74,11 @@ def rand_gate(rng, long, kcs, kds, ucs, tss, text):
         sel = kcs
     else:
         sel = rng.choice([0, 3, 0xFFF8, 0x0C, kds, tss, 0xA0, 0xA8, 0xA8 | 3, ucs, 0xB0, kcs | 3, 0xB8, 0xB8])
-    typ = rng.choice(["interrupt", "trap"] * 6 + (["task"] if long else []))
+    typ = rng.choice(["interrupt", "trap"] * 6 + ["task"])
+    if typ == "task" and not long:
+        # ia32: only task gates that fault before the switch (null, TI = 1, beyond the limit, a code
+        # segment, the busy current TSS, a not-present TSS)
+        sel = rng.choice([0, 0x84, 0xFFF8, kcs, tss, tss, 0xC0, 0xC0])
     off = text + rng.choice([0x100, 0x200, 0x480])
     if sel == 0xB8:  # the code segment with limit 0xffff
         off = rng.choice([0x100, 0xFFFF, 0x10000, 0x20000])
@@ -85,7 +90,8 @@ def rand_gate(rng, long, kcs, kds, ucs, tss, text):
 
 def gate_yaml(g, long):
     if g.type == "task":
-        return "{type: task, dpl: %d, present: %s}" % (g.dpl, str(g.present).lower())
+        return "{type: task, dpl: %d, present: %s%s}" % (g.dpl, str(g.present).lower(),
+                                                          "" if long else ", tss: %s" % h(g.selector))
     s = "{type: %s, dpl: %d, selector: %s, offset: %s, present: %s" % (
         g.type, g.dpl, h(g.selector), h(g.offset), str(g.present).lower())
     if long:
@@ -156,7 +162,8 @@ def gen(rng, sid):
         y += ["    20: {type: code, dpl: 0, present: false}",
               "    21: {type: code, dpl: 0, conforming: true}",
               "    22: {type: data, dpl: 0, present: false}",
-              "    23: {type: code, dpl: 0, limit: 0xffff}"]
+              "    23: {type: code, dpl: 0, limit: 0xffff}",
+              "    24: {type: tss32, dpl: 0, present: false}"]
     y.append("  idt:")
     for v in sorted(changed):
         y.append("    %d: %s" % (v, gate_yaml(changed[v], long)))

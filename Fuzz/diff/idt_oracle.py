@@ -99,7 +99,7 @@ class Machine:
         if g.type == "task":
             if self.long:
                 return ("fault", 13, idt_code)
-            return ("refuse", "ia32 task gate (not generated)")
+            return self.task_gate(ev, g)
         # INT-2: the gate DPL check for INT n, INT3, INTO only.
         if ev.software and g.dpl < self.cpl:
             return ("fault", 13, v * 8 + 2)
@@ -182,6 +182,25 @@ class Machine:
                "stack_switch": inner or (self.long and g.ist != 0), "cs": (sel & 0xFFFC) | new_cpl, "ss": ss,
                "rsp": new_rsp, "rip": rip, "if": g.type == "trap"}
         return ("ok", rec)
+
+    def task_gate(self, ev, g):
+        """SDM INT n TASK-GATE (and machine-rules TASK-2): the checks before the task switch. The
+        INT-2 DPL and INT-5 present checks on the gate come first (in attempt's caller order, so they
+        are repeated here). The switch itself is not predicted."""
+        v, ext = ev.vector, ev.ext
+        if ev.software and g.dpl < self.cpl:
+            return ("fault", 13, v * 8 + 2)
+        if not g.present:
+            return ("fault", 11, v * 8 + 2 + ext)
+        sel = g.selector
+        code = (sel & 0xFFFC) | ext
+        d = self.gdt.get(sel >> 3)
+        # TI = 1, beyond the GDT limit, not a TSS, or a busy TSS: #GP(TSS selector + EXT).
+        if sel & 4 or d is None or d.kind != "tss":
+            return ("fault", 13, code)
+        if not d.present:
+            return ("fault", 11, code)  # #NP(TSS selector + EXT)
+        return ("refuse", "a task switch (not predicted)")
 
     # ---- the whole delivery with #DF / shutdown ---------------------------------------------
     def deliver(self, ev, initial=None):
