@@ -4,7 +4,8 @@ prediction of idt_oracle.py, run through ringspec; prints the disagreements.
 
     python3 Fuzz/diff/idt_diff.py --seed S --count N [--ringspec PATH] [--keep DIR] [-v]
 
-Each scenario: ia32 or x86_64, CPL 0 or 3, one event (`int N`, `int3`, `into` (ia32, OF = 1), `int1`,
+Each scenario: ia32 or x86_64 (64-bit or compatibility mode at CPL 3), CPL 0 or 3, one event (`int N`,
+`int3`, `into` (OF = 1; #UD in 64-bit mode), `int1`,
 `irq: V`, a #GP from `mov ds, SEL`, a #PF from `access`), a random gate at the event's vector
 (interrupt/trap/task (ia32: only ones that fault before the switch), DPL 0-3, present or not, selector null / beyond the GDT limit / TI = 1 /
 data / TSS / not-present code / conforming code / DPL-3 code / 32-bit code in IA-32e mode, IST 0-7,
@@ -105,7 +106,9 @@ def gen(rng, sid):
     cpl = rng.choice([0, 3])
     gdt, kcs, kds, ucs, uds, tss_sel, text = layout(long)
     idt = preset_idt(long, kcs, text)
-    kinds = ["int", "int", "int", "int3", "int1", "irq", "gp", "pf"] + ([] if long else ["into"])
+    # x86_64 at CPL 3: sometimes a compatibility-mode task (user32_cs), where INTO exists.
+    compat = long and cpl == 3 and rng.random() < 0.35
+    kinds = ["int", "int", "int", "int3", "int1", "irq", "gp", "pf", "into"]
     kind = rng.choice(kinds)
     initial = []
     if kind == "int":
@@ -113,6 +116,9 @@ def gen(rng, sid):
         ev, step = O.Event("int", v), 'exec: "int %s"' % h(v)
     elif kind == "int3":
         ev, step, initial = O.Event("int3", 3), 'exec: "int3"', [(3, None)]
+    elif kind == "into" and long and not compat:
+        # SDM INTO: #UD in 64-bit mode (a hardware exception: EXT = 1, no DPL check).
+        ev, step, initial = O.Event("exc", 6), 'exec: "into"', [(6, None)]
     elif kind == "into":
         ev, step, initial = O.Event("into", 4), 'exec: "into"', [(4, None)]
     elif kind == "int1":
@@ -147,7 +153,7 @@ def gen(rng, sid):
     if cpl == 0:
         ss, rsp = (0x18, 0xFFFF888002007FF0) if long else (0x68, 0xC2006000)
     else:
-        ss, rsp = (0x2B, 0x7FFFFFFFEFF0) if long else (0x7B, 0xBFFFFFF0)
+        ss, rsp = (0x2B, 0xFFFFDFF0 if compat else 0x7FFFFFFFEFF0) if long else (0x7B, 0xBFFFFFF0)
     m = O.Machine(mode, cpl, gdt, idt, tss, ss, rsp)
     faults, outcome = m.deliver(ev, initial)
     if outcome[0] == "refuse":
@@ -168,11 +174,15 @@ def gen(rng, sid):
     for v in sorted(changed):
         y.append("    %d: %s" % (v, gate_yaml(changed[v], long)))
     y.append("kernel: none")
-    if cpl == 0 or kind == "into":
+    if cpl == 0 or kind == "into" or compat:
         y += ["processes:", "  - name: t", "    state: running"]
+        if compat:
+            y.append("    bits: 32")
         fl = ", eflags: 0xa02" if kind == "into" else ""
-        if cpl == 3:
+        if cpl == 3 and kind == "into":
             y.append("    context: {eflags: 0xa02}")
+        elif cpl == 3:
+            pass
         elif long:
             y.append("    context: {cs: kernel_cs, ss: kernel_ds, rip: 0xffffffff81000000, rsp: 0xffff888002007ff0}")
         else:

@@ -234,5 +234,5 @@ KERNEL_STACKS = {0xFFFF888002008000, 0xFFFF888003000000, 0xFFFF888003100000, 0xF
 
 # Stacks the preset maps writable for the kernel (and the default user stacks).
 GOOD_STACKS = {"x86_64": {0xFFFF888002008000, 0xFFFF888003000000, 0xFFFF888003100000, 0xFFFF888002007FF0,
-                          0x7FFFFFFFEFF0},
+                          0x7FFFFFFFEFF0, 0xFFFFDFF0},
                "ia32": {0xC2008000, 0xC2006000, 0xBFFFFFF0}}
