@@ -12,7 +12,7 @@ data / TSS / not-present code / conforming code / DPL-3 code / 32-bit code in IA
 a non-canonical offset), sometimes broken gates at #NP/#GP/#TS/#SS/#DF, and TSS stacks (ia32 SS0
 good or null / RPL != DPL / code; x86_64 RSP0 and IST1-7 good or non-canonical). Checks: the faults
 raised in order with their error codes (EXT/IDT/TI), #DF escalation and shutdown, the gate reached
-(vector, type, DPL, from/to CPL, stack switch), CPL, CS, SS, ESP/RSP, EIP/RIP and RFLAGS.IF.
+(vector, type, DPL, from/to CPL, stack switch), CPL, CS, SS, ESP/RSP, EIP/RIP and RFLAGS.
 Exit status: 0 when engine and oracle agree on every scenario, 1 otherwise.
 """
 import argparse
@@ -174,19 +174,19 @@ def gen(rng, sid):
     for v in sorted(changed):
         y.append("    %d: %s" % (v, gate_yaml(changed[v], long)))
     y.append("kernel: none")
-    if cpl == 0 or kind == "into" or compat:
-        y += ["processes:", "  - name: t", "    state: running"]
-        if compat:
-            y.append("    bits: 32")
-        fl = ", eflags: 0xa02" if kind == "into" else ""
-        if cpl == 3 and kind == "into":
-            y.append("    context: {eflags: 0xa02}")
-        elif cpl == 3:
-            pass
-        elif long:
-            y.append("    context: {cs: kernel_cs, ss: kernel_ds, rip: 0xffffffff81000000, rsp: 0xffff888002007ff0}")
-        else:
-            y.append("    context: {cs: kernel_cs, ss: kernel_ds, eip: 0xc0100000, esp: 0xc2006000%s}" % fl)
+    # Initial flags: IF plus sometimes NT, RF, IOPL 3, AC, CF/ZF (OF for INTO); never TF or VM.
+    flags = rng.choice([0x202, 0x202, 0x4202, 0x10202, 0x3202, 0x40202, 0x243]) | (0x800 if kind == "into" else 0)
+    fl = "rflags" if long and not compat else "eflags"
+    y += ["processes:", "  - name: t", "    state: running"]
+    if compat:
+        y.append("    bits: 32")
+    if cpl == 3:
+        y.append("    context: {%s: %s}" % (fl, h(flags)))
+    elif long:
+        y.append("    context: {cs: kernel_cs, ss: kernel_ds, rip: 0xffffffff81000000, rsp: 0xffff888002007ff0, "
+                 "rflags: %s}" % h(flags))
+    else:
+        y.append("    context: {cs: kernel_cs, ss: kernel_ds, eip: 0xc0100000, esp: 0xc2006000, eflags: %s}" % h(flags))
     y += ["steps:", "  - " + step, "    expect:"]
     items = []
     for f in faults:
@@ -208,7 +208,10 @@ def gen(rng, sid):
         sp, ip = ("rsp", "rip") if long else ("esp", "eip")
         y.append("      regs: {cs: %s, ss: %s, %s: %s, %s: %s}" % (h(r["cs"]), h(r["ss"]), sp, h(r["rsp"]), ip,
                                                                h(r["rip"])))
+        # INT-9: both gate kinds clear TF, NT, RF and VM; an interrupt gate clears IF too.
+        after = flags & ~(0x100 | 0x4000 | 0x10000 | 0x20000) & ~(0 if r["if"] else 0x200)
         y.append("      rflags: {if: %s}" % str(r["if"]).lower())
+        y[-2] = y[-2][:-1] + ", rflags: %s}" % h(after)
     return "\n".join(y)
 
 
