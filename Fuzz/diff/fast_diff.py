@@ -21,12 +21,12 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fast_oracle as O  # noqa: E402
+import rundocs  # noqa: E402
 
 STATS = collections.Counter()
 NAMES = {1: "DB", 4: "OF", 6: "UD", 8: "DF", 10: "TS", 11: "NP", 12: "SS", 13: "GP", 14: "PF", 3: "BP"}
@@ -426,15 +426,9 @@ def main():
         sources[sid] = text
         if refuse:
             refusals[sid] = refuse
-    per_file = 500
-    for k in range(0, len(docs), per_file):
-        with open(os.path.join(out, "gen-%04d.yaml" % (k // per_file)), "w") as f:
-            f.write("\n---\n".join(docs[k:k + per_file]) + "\n")
-    p = subprocess.run([a.ringspec, "run", "--format", "json", out], capture_output=True, text=True)
-    try:
-        report = json.loads(p.stdout)
-    except json.JSONDecodeError:
-        print(p.stdout[:3000], p.stderr[:3000])
+    rundocs.write_docs(out, docs, per_file=500)
+    report = rundocs.run_json(a.ringspec, out)
+    if report is None:
         return 2
     bad = 0
     for s in report["scenarios"]:

@@ -16,16 +16,15 @@ raised in order with their error codes (EXT/IDT/TI), #DF escalation and shutdown
 Exit status: 0 when engine and oracle agree on every scenario, 1 otherwise.
 """
 import argparse
-import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import idt_oracle as O  # noqa: E402
+import rundocs  # noqa: E402
 
 NAMES = {1: "DB", 3: "BP", 4: "OF", 6: "UD", 8: "DF", 10: "TS", 11: "NP", 12: "SS", 13: "GP", 14: "PF"}
 BAD64 = 0x8000000000000000
@@ -237,15 +236,9 @@ def main():
             continue  # the oracle cannot vouch for the stack the frame goes to
         docs.append(text)
         sources[sid] = text
-    per_file = 500
-    for k in range(0, len(docs), per_file):
-        with open(os.path.join(out, "gen-%04d.yaml" % (k // per_file)), "w") as f:
-            f.write("\n---\n".join(docs[k:k + per_file]) + "\n")
-    p = subprocess.run([a.ringspec, "run", "--format", "json", out], capture_output=True, text=True)
-    try:
-        report = json.loads(p.stdout)
-    except json.JSONDecodeError:
-        print(p.stdout[:3000], p.stderr[:3000])
+    rundocs.write_docs(out, docs, per_file=500)
+    report = rundocs.run_json(a.ringspec, out)
+    if report is None:
         return 2
     bad = 0
     for s in report["scenarios"]:

@@ -14,12 +14,12 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sched_oracle import IDLE, Oracle, Task  # noqa: E402
+import rundocs  # noqa: E402
 
 NAMES = ["A", "B", "C", "D", "E"]
 SIGNAMES = {9: "SIGKILL", 15: "SIGTERM", 17: "SIGCHLD", 2: "SIGINT", 18: "SIGCONT"}
@@ -280,15 +280,9 @@ def main():
         text = gen(rng, sid)
         docs.append(text)
         sources[sid] = text
-    per_file = 200
-    for k in range(0, len(docs), per_file):
-        with open(os.path.join(out, "gen-%04d.yaml" % (k // per_file)), "w") as f:
-            f.write("\n---\n".join(docs[k:k + per_file]) + "\n")
-    p = subprocess.run([a.ringspec, "run", "--format", "json", out], capture_output=True, text=True)
-    try:
-        report = json.loads(p.stdout)
-    except json.JSONDecodeError:
-        print(p.stdout[:3000], p.stderr[:3000])
+    rundocs.write_docs(out, docs, per_file=200)
+    report = rundocs.run_json(a.ringspec, out)
+    if report is None:
         return 2
     bad = 0
     for s in report["scenarios"]:
