@@ -79,26 +79,22 @@ def levels_for(mode: str, size: str) -> list[str]:
     return {"1g": ["pml4e", "pdpte"], "2m": ["pml4e", "pdpte", "pde"]}.get(size, ["pml4e", "pdpte", "pde", "pte"])
 
 
+def flag_bits(flags: dict, writable_user: bool) -> int:
+    """P, R/W, U/S, G, A, D, XD and the protection key of an entry, as the scenario format writes
+    them: P defaults to 1, R/W and U/S to `writable_user`, the rest to 0."""
+    v = 0
+    for key, bit, default in (("present", P, True), ("writable", RW, writable_user), ("user", US, writable_user),
+                              ("global", G, False), ("accessed", A, False), ("dirty", D, False), ("nx", XD, False)):
+        if flags.get(key, default):
+            v |= bit
+    return v | (flags.get("pkey", 0) & 0xF) << PKEY_SHIFT
+
+
 def leaf_value(flags: dict, mode: str, size: str, phys: int) -> int:
     """A leaf entry as the scenario format describes it (defaults P=1, R/W=0, U/S=0, XD=0)."""
-    v = 0
-    if flags.get("present", True):
-        v |= P
-    if flags.get("writable", False):
-        v |= RW
-    if flags.get("user", False):
-        v |= US
-    if flags.get("global", False):
-        v |= G
-    if flags.get("accessed", False):
-        v |= A
-    if flags.get("dirty", False):
-        v |= D
+    v = flag_bits(flags, writable_user=False)
     if size != "4k":
         v |= PS
-    if flags.get("nx", False):
-        v |= XD
-    v |= (flags.get("pkey", 0) & 0xF) << PKEY_SHIFT
     if flags.get("reserved", False):
         v |= (1 << 21) if mode == "32bit" else (1 << 51)
     if mode == "32bit" and size == "4m":
@@ -114,22 +110,7 @@ def upper_value(flags: dict | None, mode: str, level: str) -> int:
     if mode == "pae" and level == "pdpte":
         v = P if flags.get("present", True) else 0
         return v | ((1 << 51) if flags.get("reserved", False) else 0)
-    v = 0
-    if flags.get("present", True):
-        v |= P
-    if flags.get("writable", True):
-        v |= RW
-    if flags.get("user", True):
-        v |= US
-    if flags.get("global", False):
-        v |= G
-    if flags.get("accessed", False):
-        v |= A
-    if flags.get("dirty", False):
-        v |= D
-    if flags.get("nx", False):
-        v |= XD
-    v |= (flags.get("pkey", 0) & 0xF) << PKEY_SHIFT
+    v = flag_bits(flags, writable_user=True)
     if flags.get("reserved", False):
         v |= 1 << 51
     return v
