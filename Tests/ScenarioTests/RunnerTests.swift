@@ -13,6 +13,21 @@ func runScenarioText(_ yaml: String) -> [ScenarioResult] {
     }
 }
 
+/// Runs `steps` (YAML list items, two-space indented) on a fifo kernel whose running task A has one
+/// child, B (pid 2).
+func runParentAndChild(mode: String, steps: String) -> [ScenarioResult] {
+    runScenarioText("""
+    scenario: c
+    machine: {mode: \(mode)}
+    kernel: {scheduler: {policy: fifo}}
+    processes:
+      - {name: A, state: running}
+      - {name: B, parent: A}
+    steps:
+    \(steps)
+    """)
+}
+
 func failures(_ r: ScenarioResult) -> [CheckFailure] {
     if case let .failed(fs) = r.outcome { return fs }
     return []

@@ -26,17 +26,7 @@ import Testing
 
     @Test(arguments: cases)
     func refused(_ c: Case) {
-        let r = runScenarioText("""
-        scenario: c
-        machine: {mode: \(c.mode)}
-        kernel: {scheduler: {policy: fifo}}
-        processes:
-          - {name: A, state: running}
-          - {name: B, parent: A}
-        steps:
-          - \(c.step)
-            expect: {switch: none}
-        """)
+        let r = runParentAndChild(mode: c.mode, steps: "  - \(c.step)\n    expect: {switch: none}")
         #expect(r.count == 1)
         guard case let .failed(fs)? = r.first?.outcome else {
             Issue.record("expected a refusal, got \(String(describing: r.first?.outcome))")

@@ -49,16 +49,7 @@ import Testing
 
     @Test(arguments: cases)
     func passes(_ c: Case) {
-        let r = runScenarioText("""
-        scenario: c
-        machine: {mode: \(c.mode)}
-        kernel: {scheduler: {policy: fifo}}
-        processes:
-          - {name: A, state: running}
-          - {name: B, parent: A}
-        steps:
-        \(c.steps)
-        """)
+        let r = runParentAndChild(mode: c.mode, steps: c.steps)
         #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
     }
 }
