@@ -132,10 +132,8 @@ public struct JUnitReporter: Reporter, Sendable {
             + "<property name=\"max_score\" value=\"\(number(maxScore))\"/></properties>\n"
     }
 
-    /// A score as JSON writes it: `1`, not `1.0`.
-    static func number(_ x: Double) -> String {
-        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
-    }
+    /// A score as every reporter prints numbers (`Escaping.number`: `1`, not `1.0`).
+    static func number(_ x: Double) -> String { Escaping.number(x) ?? x.description }
 
     /// ` tests="N" failures="N" errors="N" skipped="N" time="0"`
     private static func counts(_ summary: RunSummary) -> String {
