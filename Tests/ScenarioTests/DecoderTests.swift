@@ -163,3 +163,48 @@ func spec(_ yaml: String) -> ScenarioSpec? {
         #expect(ds.contains { $0.message.contains("used twice") })
     }
 }
+
+/// The `exec` text tolerates spaces and tabs around and between its words, and upper case; a blank
+/// that splits a word is still an error. (The blanks are matched as UTF-8 bytes: a multi-byte
+/// character next to one stays whole.)
+struct InstructionTextTests {
+    struct Case: CustomStringConvertible, Sendable {
+        let text: String
+        let expected: String?
+        var description: String { text.debugDescription }
+    }
+
+    static let cases: [Case] = [
+        Case(text: "int 0x80", expected: "int 0x80"),
+        Case(text: "  int\t0x80\t ", expected: "int 0x80"),
+        Case(text: "\tINT   0X80", expected: "int 0x80"),
+        Case(text: "iretq ", expected: "iretq"),
+        Case(text: "retf\t8", expected: "retf 8"),
+        Case(text: "call  far\t0x23:0x1000", expected: "call far 0x23:0x1000"),
+        Case(text: "invlpg   [0x1000] ", expected: "invlpg [0x1000]"),
+        Case(text: "i nt 0x80", expected: nil),
+        Case(text: "int 0x80 é", expected: nil),
+        Case(text: "", expected: nil),
+    ]
+
+    @Test(arguments: cases)
+    func parses(_ c: Case) {
+        let parser = InstructionParser(names: SelectorNames(), mode: .ia32)
+        switch parser.parse(c.text) {
+        case .success(let i): #expect(i.intelSyntax == c.expected)
+        case .failure: #expect(c.expected == nil)
+        }
+    }
+
+    @Test(arguments: [("  a b  ", "a b"), ("\t\t", ""), ("é ", "é"), (" \u{301}x", "\u{301}x"), ("abc", "abc")])
+    func trims(_ pair: (String, String)) {
+        #expect(pair.0.trimmingWhitespace() == pair.1)
+    }
+
+    @Test(arguments: [("mov  ds,\tax", "mov", "ds,\tax"), ("nop", "nop", ""), (" é  x ", "é", "x")])
+    func splitsTheFirstWord(_ t: (String, String, String)) {
+        let (w, rest) = t.0.splitFirstWord()
+        #expect(w == t.1)
+        #expect(rest == t.2)
+    }
+}

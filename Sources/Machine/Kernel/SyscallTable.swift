@@ -38,16 +38,15 @@ public enum SyscallTable: String, Sendable, CaseIterable {
 
     /// The number of a call by name in this table, or nil when the table has no such call.
     public func number(of name: String) -> Int64? {
-        guard let f = KernelFunction(rawValue: name) else { return nil }
         switch self {
-        case .i386: return SyscallTable.i386Numbers[f]
-        case .x86_64: return SyscallTable.x86_64Numbers[f]
+        case .i386: return SyscallTable.i386Numbers[name]
+        case .x86_64: return SyscallTable.x86_64Numbers[name]
         }
     }
 
-    /// function -> number, the inverse of each table.
-    private static let i386Numbers = Dictionary(uniqueKeysWithValues: i386Entries.map { ($0.value, $0.key) })
-    private static let x86_64Numbers = Dictionary(uniqueKeysWithValues: x86_64Entries.map { ($0.value, $0.key) })
+    /// name -> number, the inverse of each table (one hash lookup, not a scan of the function names).
+    private static let i386Numbers = Dictionary(uniqueKeysWithValues: i386Entries.map { ($0.value.rawValue, $0.key) })
+    private static let x86_64Numbers = Dictionary(uniqueKeysWithValues: x86_64Entries.map { ($0.value.rawValue, $0.key) })
 
     /// The name of a number in this table, or nil.
     public func name(of number: Int64) -> String? { entries[number]?.rawValue }

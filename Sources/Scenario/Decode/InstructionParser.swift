@@ -50,8 +50,9 @@ struct InstructionParser {
             guard let n = number(rest), n <= 0xFFFF else { return fail("retf takes an optional byte count 0-65535") }
             return .success(.retf(popBytes: UInt16(n), width: width))
         case "call", "jmp", "ljmp", "lcall":
-            var ops = operandsRaw.trimmingWhitespace()
-            if ops.lowercased().hasPrefix("far ") { ops = String(ops.dropFirst(4)).trimmingWhitespace() } else if mnemonic == "call" || mnemonic == "jmp" {
+            var ops = operandsRaw
+            let (firstWord, afterIt) = ops.splitFirstWord()
+            if firstWord.lowercased() == "far" { ops = afterIt } else if mnemonic == "call" || mnemonic == "jmp" {
                 return fail("only far transfers are modelled: write `\(mnemonic) far SEL:OFF`")
             }
             return farPointer(ops).map { mnemonic.hasSuffix("call") ? .callFar(selector: $0.0, offset: $0.1) : .jmpFar(selector: $0.0, offset: $0.1) }
@@ -191,18 +192,32 @@ struct InstructionParser {
 }
 
 extension String {
+    /// The text without leading and trailing spaces and tabs (compared as UTF-8 bytes: both are
+    /// ASCII, so no multi-byte character is split).
     func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return String(s)
+        let u = utf8
+        var lo = u.startIndex
+        var hi = u.endIndex
+        while lo < hi, Self.isBlank(u[lo]) { lo = u.index(after: lo) }
+        while lo < hi {
+            let p = u.index(before: hi)
+            guard Self.isBlank(u[p]) else { break }
+            hi = p
+        }
+        if lo == u.startIndex && hi == u.endIndex { return self }
+        return String(decoding: u[lo..<hi], as: UTF8.self)
     }
 
+    /// The first word and the trimmed rest, split at the first space or tab.
     func splitFirstWord() -> (String, String) {
         let t = trimmingWhitespace()
-        guard let sp = t.firstIndex(where: { $0 == " " || $0 == "\t" }) else { return (t, "") }
-        return (String(t[..<sp]), String(t[sp...]).trimmingWhitespace())
+        let u = t.utf8
+        guard let sp = u.firstIndex(where: Self.isBlank) else { return (t, "") }
+        return (String(decoding: u[..<sp], as: UTF8.self), String(decoding: u[sp...], as: UTF8.self).trimmingWhitespace())
     }
+
+    @inline(__always)
+    private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 }
 
 extension Instruction {

@@ -28,7 +28,8 @@ extension DecodeContext {
             for item in items {
                 guard let s = string(item, "syscall name") else { continue }
                 if SyscallTable.i386.number(of: s) == nil && SyscallTable.x86_64.number(of: s) == nil {
-                    error(item, "unknown system call '\(s)'", notes: hint(s, Self.knownSyscallNames).map { [$0] } ?? [])
+                    error(item, "unknown system call '\(s)': kernel.syscalls can only name the calls the model serves",
+                          notes: hint(s, Self.knownSyscallNames).map { [$0] } ?? ["served: \(Self.knownSyscallNames.joined(separator: ", "))"])
                 }
                 names.append(s)
             }
@@ -46,8 +47,8 @@ extension DecodeContext {
         return k
     }
 
-    static let knownSyscallNames = ["exit", "fork", "read", "write", "open", "close", "waitpid", "wait4", "execve", "getpid",
-                                    "kill", "brk", "getppid", "sched_yield", "nanosleep", "exit_group", "stat", "mmap"]
+    /// The system calls the model serves, by name (for "did you mean" hints).
+    static let knownSyscallNames = SyscallTable.allNames
 
     /// Most processes one scenario may declare (each gets page tables, a stack and a kernel stack).
     static let maxProcesses = 512

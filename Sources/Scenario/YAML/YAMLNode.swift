@@ -32,6 +32,7 @@ public struct YAMLNode: Sendable {
         var column: UInt32
         var offset: UInt32
 
+        @inline(__always)
         init(_ mark: SourceMark) {
             line = UInt32(clamping: mark.line)
             column = UInt32(clamping: mark.column)
@@ -59,6 +60,7 @@ public struct YAMLNode: Sendable {
     }
 
     /// A scalar without tag, anchor or alias mark (the loader's common case).
+    @inline(__always)
     init(plainScalar text: String, style: ScalarStyle, start: SourceMark, end: SourceMark) {
         self.content = .scalar(text, style)
         self.packedStart = PackedMark(start)

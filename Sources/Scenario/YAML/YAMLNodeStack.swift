@@ -18,15 +18,25 @@ struct YAMLNodeStack: ~Copyable {
     }
 
     mutating func push(_ node: consuming YAMLNode) {
-        if count == capacity {
-            let bigger = UnsafeMutablePointer<YAMLNode>.allocate(capacity: capacity * 2)
-            bigger.moveInitialize(from: storage, count: count)
-            storage.deallocate()
-            storage = bigger
-            capacity *= 2
-        }
+        if count == capacity { grow() }
         (storage + count).initialize(to: node)
         count += 1
+    }
+
+    /// Pushes a plain scalar built in place (the loader's commonest node: no copy of it is made).
+    @inline(__always)
+    mutating func pushScalar(_ text: String, style: ScalarStyle, start: SourceMark, end: SourceMark) {
+        if count == capacity { grow() }
+        (storage + count).initialize(to: YAMLNode(plainScalar: text, style: style, start: start, end: end))
+        count += 1
+    }
+
+    private mutating func grow() {
+        let bigger = UnsafeMutablePointer<YAMLNode>.allocate(capacity: capacity * 2)
+        bigger.moveInitialize(from: storage, count: count)
+        storage.deallocate()
+        storage = bigger
+        capacity *= 2
     }
 
     /// The end mark of the top node (the stack must not be empty).

@@ -151,8 +151,13 @@ struct YAMLTreeBuilder: ~Copyable {
         if data.tag == nil && data.anchor == nil {
             // The common case: no tag, no anchor (nothing to record), and a key may be `<<` only
             // when it is two bytes long.
-            place(YAMLNode(plainScalar: text, style: style, start: start, end: marks.mark(event.end_mark)),
-                  nodeCount: 1, mayBeMergeKey: length == 2)
+            let end = marks.mark(event.end_mark)
+            if top.isDocument {
+                root = YAMLNode(plainScalar: text, style: style, start: start, end: end)
+                return
+            }
+            countChild(nodeCount: 1, mayBeMergeKey: length == 2)
+            scratch.pushScalar(text, style: style, start: start, end: end)
             return
         }
         let tag = try checkedTag(data.tag, kind: .scalar, at: start)
@@ -240,11 +245,18 @@ struct YAMLTreeBuilder: ~Copyable {
             root = node
             return
         }
+        countChild(nodeCount: nodeCount, mayBeMergeKey: mayBeMergeKey)
+        scratch.push(node)
+    }
+
+    /// Counts a child about to be pushed into the open collection, and notes when it sits in key
+    /// position and could be `<<`.
+    @inline(__always)
+    private mutating func countChild(nodeCount: Int, mayBeMergeKey: Bool) {
         if mayBeMergeKey, top.isMapping, (scratch.count - top.base) & 1 == 0 {
             top.mayMerge = true
         }
         top.nodeCount += nodeCount
-        scratch.push(node)
     }
 
     private func checkedTag(
