@@ -208,3 +208,44 @@ struct InstructionTextTests {
         #expect(rest == t.2)
     }
 }
+
+/// `trace` items are matched in the engine's spelling whatever the author's case and spacing
+/// (TraceItem); task names and kernel notes keep theirs.
+struct TraceItemTests {
+    @Test(arguments: [
+        ("user A", "user A"), ("User A", "user A"), ("KERNEL  shell-child", "kernel shell-child"),
+        ("Schedule", "schedule"), ("schedule()", "schedule"), ("schedule Timer", "schedule timer"),
+        ("#pf", "#PF"), ("gp", "GP"), ("#GP", "#GP"), ("NMI", "NMI"),
+        ("Page Fault", "page fault"), ("general protection fault", "general protection fault"),
+        ("Invalid TSS", "invalid tss"), ("Double Fault", "double fault"),
+        ("switch A->B", "switch A -> B"), ("Switch  A ->  B", "switch A -> B"), ("switch", "switch"),
+        ("Context Switch", "context switch"), ("TLB miss", "tlb miss"), ("Gate 0X80", "gate 0x80"),
+        ("Load DS", "load ds"), ("syscall write", "syscall write"), ("Stack  Switch", "stack switch"),
+        ("B is killed by SIGSEGV", "B is killed by SIGSEGV"), ("idle  loops", "idle  loops"),
+    ])
+    func canonical(_ pair: (String, String)) {
+        #expect(TraceItem.canonical(pair.0) == pair.1)
+    }
+
+    /// Every canonical item of the vocabulary is one of the forms some event of a real run produces.
+    @Test func matchesTheEngine() {
+        let yaml = """
+            scenario: trace-spelling
+            machine: {mode: ia32}
+            kernel: {scheduler: {policy: rr, timeslice: 1}}
+            processes:
+              - {name: A, state: running}
+              - {name: B, state: ready}
+            steps:
+              - timer: 1
+                expect:
+                  trace: [User A, Kernel A, Schedule(), Switch A->B, KERNEL B, user B]
+              - access: {op: write, addr: 0x10}
+                expect:
+                  fault: PF
+                  trace: [TLB Miss, Page Walk, Page Fault, Stack Switch, Gate 0XE, B is killed by SIGSEGV, schedule, Context Switch]
+            """
+        let outcome = runText(yaml)
+        guard case .passed = outcome else { Issue.record("\(outcome)"); return }
+    }
+}

@@ -70,12 +70,15 @@ public enum TraceEvent: Equatable, Sendable {
         case .pageWalk: return ["page walk"]
         case let .tlb(_, hit): return [hit ? "tlb hit" : "tlb miss"]
         case let .tlbFlush(kind, _): return ["tlb flush", "tlb flush \(kind)"]
-        case let .fault(f): return [f.vector.description, f.vector.name]
+        case let .fault(f):
+            // The SDM's title too (`page fault`), and the usual name of #GP.
+            let forms = [f.vector.description, f.vector.name, f.vector.title.lowercased()]
+            return f.vector == .GP ? forms + ["general protection fault"] : forms
         case let .escalation(_, _, result): return [result]
         case let .syscall(_, _, _, name, _): return ["syscall \(name)", "syscall"]
         case .syscallReturn: return ["return"]
         case let .schedule(reason): return ["schedule", "schedule \(reason)"]
-        case let .contextSwitch(from, to, _): return ["switch \(from) -> \(to)", "switch"]
+        case let .contextSwitch(from, to, _): return ["switch \(from) -> \(to)", "switch", "context switch"]
         case let .kernelAction(s): return [s]
         case .output: return ["output"]
         case let .note(s): return [s]

@@ -118,7 +118,7 @@ extension DecodeContext {
                 if let b = bool(v, here) { add(.shutdown(b), v) }
             case "trace":
                 guard let items = sequence(v, here) else { continue }
-                add(.trace(items.compactMap { string($0, "\(here) entry") }), v)
+                add(.trace(items.compactMap { string($0, "\(here) entry").map(TraceItem.canonical) }), v)
             case "physical":
                 if let x = uint(v, here) { add(.physical(x), v) }
             case "accessed":

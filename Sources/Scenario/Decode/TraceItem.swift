@@ -1,0 +1,53 @@
+// TraceItem: the spelling a `trace` item of an `expect` is matched in, so that an author's
+// `Page Fault`, `#pf`, `Schedule` or `switch A->B` finds the event the engine records.
+
+import Machine
+
+/// Normalises one expected `trace` item to the short forms `TraceEvent.shortForms` produces:
+/// - the vocabulary's words in lower case (`Schedule` -> `schedule`, `TLB miss` -> `tlb miss`,
+///   `Load DS` -> `load ds`, `Gate 0X80` -> `gate 0x80`), task names kept as written
+///   (`User A` -> `user A`, `Switch A->B` -> `switch A -> B`);
+/// - exception names in the manual's case (`#pf` -> `#PF`, `gp` -> `GP`) and the SDM's titles in
+///   lower case (`Page Fault` -> `page fault`, `General Protection` -> `general protection`);
+/// - runs of spaces and tabs as one space, `schedule()` as `schedule`.
+/// Any other item (a kernel note such as `B is killed by SIGSEGV`) is kept exactly.
+enum TraceItem {
+    /// First words that begin an item of the vocabulary with no task name in it.
+    private static let keywords: Set<String> = [
+        "schedule", "schedule()", "stack", "page", "tlb", "gate", "syscall", "sysenter", "sysexit", "sysret",
+        "iret", "retf", "double", "triple", "return", "output", "load", "context",
+    ]
+
+    static func canonical(_ text: String) -> String {
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard let first = words.first else { return text }
+        let head = first.lowercased()
+        let joined = words.joined(separator: " ")
+        let lower = joined.lowercased()
+
+        if let v = ExceptionVector.allCases.first(where: { $0.name.lowercased() == lower || $0.description.lowercased() == lower }) {
+            return lower.hasPrefix("#") ? v.description : v.name
+        }
+        if ExceptionVector.allCases.contains(where: { $0.title.lowercased() == lower }) || lower == "general protection fault" {
+            return lower
+        }
+        switch head {
+        case "user", "kernel":
+            return ([head] + words.dropFirst()).joined(separator: " ")
+        case "switch":
+            return "switch" + switchTail(words.dropFirst().joined(separator: " "))
+        default:
+            guard keywords.contains(head) else { return text }
+            return lower == "schedule()" ? "schedule" : lower
+        }
+    }
+
+    /// ` A -> B` from `A->B`, `A -> B` or `A  ->B` (empty when nothing follows `switch`).
+    private static func switchTail(_ rest: String) -> String {
+        guard !rest.isEmpty else { return "" }
+        guard let arrow = rest.firstRange(of: "->") else { return " " + rest }
+        let from = String(rest[..<arrow.lowerBound]).trimmingWhitespace()
+        let to = String(rest[arrow.upperBound...]).trimmingWhitespace()
+        return " \(from) -> \(to)"
+    }
+}
