@@ -214,3 +214,20 @@ import Testing
         #expect(sys.call(.int80, "getpid").gate?.vector == 0x80)
     }
 }
+
+/// Exception names a scenario may write: the short name with or without `#`, or the SDM title, in any case.
+struct ExceptionNameTests {
+    @Test(arguments: [
+        ("GP", ExceptionVector.GP), ("#gp", .GP), ("general protection", .GP), ("General Protection Fault", .GP),
+        ("PF", .PF), ("Page  Fault", .PF), ("invalid TSS", .TS), ("stack-segment fault", .SS), ("stack segment fault", .SS),
+        ("segment not present", .NP), ("invalid opcode", .UD), ("double fault", .DF), ("divide error", .DE), ("NMI", .NMI),
+    ])
+    func known(_ pair: (String, ExceptionVector)) {
+        #expect(ExceptionVector(name: pair.0) == pair.1)
+    }
+
+    @Test(arguments: ["", "#", "G P", "page", "fault", "general", "PF!", "protection fault"])
+    func unknown(_ name: String) {
+        #expect(ExceptionVector(name: name) == nil)
+    }
+}

@@ -99,13 +99,24 @@ public enum ExceptionVector: UInt8, Sendable, CaseIterable, CustomStringConverti
         }
     }
 
-    /// Looks up a vector by its bare or `#`-prefixed name (`GP`, `#GP`), case-insensitively.
+    /// Looks up a vector by its bare or `#`-prefixed name (`GP`, `#GP`) or its SDM title (`page fault`,
+    /// `general protection`, also `general protection fault`), case-insensitively.
     public init?(name: String) {
         var n = name.uppercased()
         if n.hasPrefix("#") { n.removeFirst() }
-        guard let v = Self.byShortName[n] else { return nil }
-        self = v
+        if let v = Self.byShortName[n] {
+            self = v
+        } else if let v = Self.byTitle[name.lowercased().split(separator: " ").joined(separator: " ")] {
+            self = v
+        } else {
+            return nil
+        }
     }
+
+    /// Every vector by its title in lower case (`page fault`), and #GP by its usual name too.
+    private static let byTitle: [String: ExceptionVector] = Dictionary(
+        allCases.map { ($0.title.lowercased(), $0) } + [("general protection fault", .GP), ("stack segment fault", .SS)],
+        uniquingKeysWith: { first, _ in first })
 
     /// Every vector by its short name (`GP`), built once.
     private static let byShortName: [String: ExceptionVector] = Dictionary(
