@@ -59,6 +59,10 @@ func spec(_ yaml: String) -> ScenarioSpec? {
                   message: "a scenario needs an id", note: nil),
         ErrorCase(name: "unknown exception name", yaml: "scenario: a\nkernel: none\nsteps:\n  - exec: \"int3\"\n    expect: {fault: BG}\n", line: 5, column: 21,
                   message: "unknown exception 'BG'", note: "did you mean 'BP'?"),
+        ErrorCase(name: "IDT error code written with the vector as the selector",
+                  yaml: "scenario: a\nkernel: none\nsteps:\n  - exec: \"int 0x81\"\n    expect: {fault: {vector: GP, error_code: {selector: 0x81, idt: true}}}\n",
+                  line: 5, column: 57, message: "steps[0].expect.fault.error_code.selector 0x81 has RPL bits",
+                  note: "with idt: true the index is the vector: for vector 0x81 write {selector: {index: 0x81}, idt: true} (selector 0x408; error code 0x40a)"),
         ErrorCase(name: "errno name", yaml: "scenario: a\nsteps:\n  - syscall: {via: syscall, nr: 39}\n    expect: {returns: -EFAUL}\n", line: 4, column: 23,
                   message: "unknown errno 'EFAULT'", note: nil),
     ]

@@ -266,7 +266,12 @@ extension DecodeContext {
                     // An error code has no RPL (bits 1..0 are IDT and EXT): RPL bits written here
                     // would be ignored, so they are an error rather than a check that cannot fail.
                     if sel & 3 != 0 {
-                        error(sn, "\(here()).error_code.selector 0x\(String(sel, radix: 16)) has RPL bits; an error code holds none (bit 1 is idt, bit 0 is ext): write 0x\(String(sel & 0xFFFC, radix: 16)) and idt/ext")
+                        var notes: [String] = []
+                        if let idt = em["idt"].flatMap({ bool($0, "idt") }), idt, sel < 256 {
+                            // `{selector: 0x81, idt: true}` most likely means the gate of vector 0x81.
+                            notes.append("with idt: true the index is the vector: for vector 0x\(String(sel, radix: 16)) write {selector: {index: 0x\(String(sel, radix: 16))}, idt: true} (selector 0x\(String(UInt32(sel) << 3, radix: 16)); error code 0x\(String((UInt32(sel) << 3) | 2, radix: 16)))")
+                        }
+                        error(sn, "\(here()).error_code.selector 0x\(String(sel, radix: 16)) has RPL bits; an error code holds none (bit 1 is idt, bit 0 is ext): write 0x\(String(sel & 0xFFFC, radix: 16)) and idt/ext", notes: notes)
                     }
                     if let tn = em["ti"], let ti = bool(tn, "\(here()).error_code.ti"), (sel & 4 != 0) != ti {
                         error(tn, "\(here()).error_code.ti: \(ti) contradicts the selector 0x\(String(sel, radix: 16)), whose TI bit (bit 2) is \(sel & 4 != 0)")
