@@ -36,6 +36,9 @@ public enum KernelEvent: Sendable, Equatable {
     case setControl(cr0: FlagEdit, cr4: FlagEdit, efer: FlagEdit, rflags: FlagEdit)
     case setMSRs([UInt32: UInt64])
     case setPages([PageMapping])
+    /// Several `set` edits in one step, applied in this order: MSRs, control registers and RFLAGS,
+    /// general registers and RIP, page-table entries (each sees the state the ones before it left).
+    case setAll([KernelEvent])
 }
 
 /// A context switch as `expect.switch` sees it.

@@ -160,36 +160,7 @@ public struct System: Sendable {
             }
         case let .access(kind, address, size, cpl, implicit): access(kind, address, size: size, cpl: cpl, implicit: implicit, &out)
         case .schedule: explicitSchedule(&out)
-        case let .setRegisters(regs, rip):
-            for (r, v) in regs { machine.cpu[r] = machine.in64BitMode || machine.longMode ? v : v & 0xFFFF_FFFF }
-            if let rip {
-                if machine.in64BitMode && !isCanonical(rip) {
-                    out.error = "set.regs: RIP 0x\(String(rip, radix: 16)) is not canonical (no instruction can run there)"
-                } else if !machine.in64BitMode && rip > 0xFFFF_FFFF {
-                    out.error = "set.regs: EIP 0x\(String(rip, radix: 16)) does not fit in 32 bits outside 64-bit mode"
-                } else {
-                    machine.cpu.rip = rip
-                }
-            }
-        case let .setControl(cr0, cr4, efer, rflags): setControl(cr0: cr0, cr4: cr4, efer: efer, rflags: rflags, &out)
-        case let .setMSRs(msrs):
-            for (n, v) in msrs.sorted(by: { $0.key < $1.key }) {
-                if n == MSR.efer {
-                    machine.cpu.efer = (v & ~(EFER.lme | EFER.lma)) | (machine.cpu.efer & (EFER.lme | EFER.lma))
-                } else {
-                    machine.cpu.setMSR(n, v)
-                }
-                if n == MSR.sysenterESP { core.manageSysenterESP = false }
-            }
-        case let .setPages(pages):
-            let c = pagingControlForKernel
-            for p in pages {
-                do throws(MachineError) {
-                    try machine.paging.map(p, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse, nxe: scenarioNXE, overwrite: true)
-                } catch {
-                    out.error = "set.pages: \(error.message)"
-                }
-            }
+        case .setRegisters, .setControl, .setMSRs, .setPages, .setAll: applySet(event, &out)
         }
         // The boundary after this step: interrupts held while IF was 0 are taken once the CPU can take them.
         if !pendingInterrupts.isEmpty && machine.unsupported == nil { deliverPendingInterrupts(&out) }
@@ -265,6 +236,47 @@ public struct System: Sendable {
     }
 
     // MARK: access
+
+    /// A `set` step's edit: registers, control registers and RFLAGS, MSRs or page-table entries, written
+    /// directly (no instruction runs, the TLB is not touched except as `setControl` documents).
+    mutating func applySet(_ event: KernelEvent, _ out: inout StepOutcome) {
+        switch event {
+        case let .setRegisters(regs, rip):
+            for (r, v) in regs { machine.cpu[r] = machine.in64BitMode || machine.longMode ? v : v & 0xFFFF_FFFF }
+            if let rip {
+                if machine.in64BitMode && !isCanonical(rip) {
+                    out.error = "set.regs: RIP 0x\(String(rip, radix: 16)) is not canonical (no instruction can run there)"
+                } else if !machine.in64BitMode && rip > 0xFFFF_FFFF {
+                    out.error = "set.regs: EIP 0x\(String(rip, radix: 16)) does not fit in 32 bits outside 64-bit mode"
+                } else {
+                    machine.cpu.rip = rip
+                }
+            }
+        case let .setControl(cr0, cr4, efer, rflags): setControl(cr0: cr0, cr4: cr4, efer: efer, rflags: rflags, &out)
+        case let .setMSRs(msrs):
+            for (n, v) in msrs.sorted(by: { $0.key < $1.key }) {
+                if n == MSR.efer {
+                    machine.cpu.efer = (v & ~(EFER.lme | EFER.lma)) | (machine.cpu.efer & (EFER.lme | EFER.lma))
+                } else {
+                    machine.cpu.setMSR(n, v)
+                }
+                if n == MSR.sysenterESP { core.manageSysenterESP = false }
+            }
+        case let .setPages(pages):
+            let c = pagingControlForKernel
+            for p in pages {
+                do throws(MachineError) {
+                    try machine.paging.map(p, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse, nxe: scenarioNXE, overwrite: true)
+                } catch {
+                    out.error = "set.pages: \(error.message)"
+                }
+            }
+        case let .setAll(edits):
+            for e in edits { applySet(e, &out) }
+        case .timer, .irq, .syscall, .wait, .exit, .exec, .access, .schedule:
+            break
+        }
+    }
 
     mutating func access(_ kind: AccessKind, _ address: UInt64, size: Int, cpl: UInt8?, implicit: Bool, _ out: inout StepOutcome) {
         noteUserMode()

@@ -79,7 +79,7 @@ extension DecodeContext {
     /// (Chosen conservatively: every other event can fault in some machine.)
     static func cannotFault(_ e: KernelEvent) -> Bool {
         switch e {
-        case .setRegisters, .setControl, .setMSRs, .setPages: true
+        case .setRegisters, .setControl, .setMSRs, .setPages, .setAll: true
         default: false
         }
     }
@@ -195,10 +195,9 @@ extension DecodeContext {
 
     mutating func decodeSet(_ v: YAMLNode, _ w: String, names: SelectorNames) -> KernelEvent? {
         guard let m = mapping(v, "\(w).set", allowed: ["regs", "cr0", "cr4", "efer", "rflags", "msrs", "pages"]) else { return nil }
-        var kinds = 0
-        var event: KernelEvent?
+        // Several kinds of state may be set in one step; they are applied in a fixed order (KernelEvent.setAll).
+        var regsEdit: KernelEvent?, controlEdit: KernelEvent?, msrEdit: KernelEvent?, pagesEdit: KernelEvent?
         if let n = m["regs"] {
-            kinds += 1
             var regs: [GPR: UInt64] = [:]
             var rip: UInt64?
             if let pairs = n.mapping {
@@ -247,22 +246,28 @@ extension DecodeContext {
             } else {
                 error(n, "set.regs must be a mapping")
             }
-            event = .setRegisters(regs, rip: rip)
+            regsEdit = .setRegisters(regs, rip: rip)
         }
         if m["cr0"] != nil || m["cr4"] != nil || m["efer"] != nil || m["rflags"] != nil {
-            kinds += 1
             let cr0 = m["cr0"].map { flags($0, "set.cr0", [("wp", CR0.wp)]) } ?? FlagEdit()
             let cr4 = m["cr4"].map {
                 flags($0, "set.cr4", [("pse", CR4.pse), ("pae", CR4.pae), ("pge", CR4.pge), ("smep", CR4.smep), ("smap", CR4.smap), ("pke", CR4.pke), ("pcide", CR4.pcide)])
             } ?? FlagEdit()
             let efer = m["efer"].map { flags($0, "set.efer", [("sce", EFER.sce), ("nxe", EFER.nxe)]) } ?? FlagEdit()
             let rf = m["rflags"].map { rflags($0, "set.rflags").0 } ?? FlagEdit()
-            event = .setControl(cr0: cr0, cr4: cr4, efer: efer, rflags: rf)
+            controlEdit = .setControl(cr0: cr0, cr4: cr4, efer: efer, rflags: rf)
         }
-        if let n = m["msrs"] { kinds += 1; event = .setMSRs(msrs(n)) }
-        if let n = m["pages"] { kinds += 1; event = .setPages(pages(n, "\(w).set.pages")) }
-        if kinds > 1 { error(v, "\(w).set: change one kind of state per step (regs, control registers, msrs or pages)") }
-        if kinds == 0 { error(v, "\(w).set changes nothing") }
-        return event
+        if let n = m["msrs"] { msrEdit = .setMSRs(msrs(n)) }
+        if let n = m["pages"] { pagesEdit = .setPages(pages(n, "\(w).set.pages")) }
+        let edits = [msrEdit, controlEdit, regsEdit, pagesEdit].compactMap { $0 }
+        switch edits.count {
+        case 0:
+            error(v, "\(w).set changes nothing")
+            return nil
+        case 1:
+            return edits[0]
+        default:
+            return .setAll(edits)
+        }
     }
 }

@@ -107,6 +107,7 @@ public enum Explainer {
         case .setControl: "set control registers"
         case .setMSRs: "set MSRs"
         case .setPages: "edit page-table entries"
+        case let .setAll(edits): edits.map(describe).joined(separator: ", ")
         }
     }
 
