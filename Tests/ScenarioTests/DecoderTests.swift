@@ -187,6 +187,13 @@ struct InstructionTextTests {
         Case(text: "call  far\t0x23:0x1000", expected: "call far 0x23:0x1000"),
         Case(text: "invlpg   [0x1000] ", expected: "invlpg [0x1000]"),
         Case(text: "i nt 0x80", expected: nil),
+        Case(text: "jmp 0x23:0x1000", expected: "jmp far 0x23:0x1000"),
+        Case(text: "ljmp $0x23, $0x1000", expected: "jmp far 0x23:0x1000"),
+        Case(text: "lcall 0x23, 0x1000", expected: "call far 0x23:0x1000"),
+        Case(text: "jmp 0x1000", expected: nil),
+        Case(text: "call eax", expected: nil),
+        Case(text: "ud2", expected: "ud2"),
+        Case(text: "ud2 eax", expected: nil),
         Case(text: "int 0x80 é", expected: nil),
         Case(text: "", expected: nil),
     ]

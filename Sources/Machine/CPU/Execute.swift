@@ -165,6 +165,8 @@ extension Machine {
                 }
             case .nop:
                 break
+            case .ud2:
+                throw Fault(.UD, rule: "ISA-2", "UD2 is the defined invalid opcode: #UD in every mode (SDM Vol. 2B, UD2)")
             case .hlt, .lgdt, .lidt, .movToCR, .movFromCR, .invlpg, .rdmsr, .wrmsr:
                 // A control register that does not exist is an invalid opcode, decoded before the CPL check
                 // (SDM Vol. 2B MOV CRn: #UD for CR1, CR5-CR7, CR9-CR15; CR8 only in 64-bit mode; Bochs decoder).

@@ -42,13 +42,15 @@ public enum Instruction: Sendable, Equatable {
     case rdmsr, wrmsr
     case inPort, outPort
     case nop
+    /// UD2 (0F 0B): raises #UD in every mode (SDM Vol. 2B, UD2).
+    case ud2
 
     /// Encoded length in bytes (for saved return addresses).
     public func length(in64BitMode: Bool) -> UInt64 {
         switch self {
         case .int: 2
         case .int3, .into, .int1, .cli, .sti, .hlt, .nop, .inPort, .outPort: 1
-        case .syscall, .sysenter, .rdmsr, .wrmsr: 2
+        case .syscall, .sysenter, .rdmsr, .wrmsr, .ud2: 2
         case let .sysret(to64): (to64 ?? in64BitMode) ? 3 : 2
         case let .sysexit(to64): to64 ? 3 : 2
         case let .iret(width): width == 8 ? 2 : (width == 2 ? 2 : 1)

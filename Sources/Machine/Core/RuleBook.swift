@@ -53,6 +53,6 @@ public enum RuleBook {
         "PG-7": "supervisor writes and CR0.WP", "PG-8": "instruction fetch: XD and SMEP", "PG-9": "SMAP",
         "PG-10": "protection keys", "PG-12": "not present / reserved bit", "PG-15": "TLB",
         "DF-2": "double fault", "DF-4": "triple fault",
-        "PRIV-1": "IOPL-sensitive instruction", "PRIV-2": "CPL-0 instruction", "PRIV-3": "MOV to a control register: values that fault or change the mode", "ISA-1": "instruction invalid in this mode",
+        "PRIV-1": "IOPL-sensitive instruction", "PRIV-2": "CPL-0 instruction", "PRIV-3": "MOV to a control register: values that fault or change the mode", "ISA-1": "instruction invalid in this mode", "ISA-2": "UD2, the defined invalid opcode",
     ]
 }

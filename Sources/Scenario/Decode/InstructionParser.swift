@@ -9,7 +9,7 @@ struct InstructionParser {
 
     static let examples = ["int 0x80", "int3", "into", "syscall", "sysret", "sysenter", "sysexit", "iret", "call far SEL:OFF",
                            "jmp far SEL:OFF", "retf 8", "mov ds, SEL", "mov ds, eax", "mov eax, ds", "mov eax, 5", "mov eax, [0x1000]", "mov [0x1000], eax",
-                           "cli", "sti", "hlt", "lgdt", "lidt", "mov cr3, eax", "invlpg [0x1000]", "rdmsr", "wrmsr", "in", "out", "nop"]
+                           "cli", "sti", "hlt", "lgdt", "lidt", "mov cr3, eax", "invlpg [0x1000]", "rdmsr", "wrmsr", "in", "out", "nop", "ud2"]
 
     func parse(_ text: String) -> Result<Instruction, NameError> {
         let trimmed = text.trimmingWhitespace()
@@ -38,6 +38,7 @@ struct InstructionParser {
         case "sti": return bare(rest, .sti)
         case "hlt": return bare(rest, .hlt)
         case "nop": return bare(rest, .nop)
+        case "ud2": return bare(rest, .ud2)
         case "rdmsr": return bare(rest, .rdmsr)
         case "wrmsr": return bare(rest, .wrmsr)
         case "lgdt": return .success(.lgdt)
@@ -52,8 +53,17 @@ struct InstructionParser {
         case "call", "jmp", "ljmp", "lcall":
             var ops = operandsRaw
             let (firstWord, afterIt) = ops.splitFirstWord()
-            if firstWord.lowercased() == "far" { ops = afterIt } else if mnemonic == "call" || mnemonic == "jmp" {
-                return fail("only far transfers are modelled: write `\(mnemonic) far SEL:OFF`")
+            if firstWord.lowercased() == "far" {
+                ops = afterIt
+            } else if !ops.contains(":") {
+                // `jmp SEL:OFF` (a direct far pointer, as NASM writes it) is far without the keyword;
+                // `ljmp SEL, OFF` (AT&T order, `$` allowed) likewise. A lone target is a near transfer.
+                let pair = ops.split(separator: ",", maxSplits: 1).map { String($0).trimmingWhitespace() }
+                if mnemonic.hasPrefix("l"), pair.count == 2 {
+                    ops = pair.map { $0.hasPrefix("$") ? String($0.dropFirst()) : $0 }.joined(separator: ":")
+                } else if mnemonic == "call" || mnemonic == "jmp" {
+                    return fail("only far transfers are modelled: write `\(mnemonic) far SEL:OFF`")
+                }
             }
             return farPointer(ops).map { mnemonic.hasSuffix("call") ? .callFar(selector: $0.0, offset: $0.1) : .jmpFar(selector: $0.0, offset: $0.1) }
         case "invlpg":
@@ -259,6 +269,7 @@ extension Instruction {
         case .inPort: return "in"
         case .outPort: return "out"
         case .nop: return "nop"
+        case .ud2: return "ud2"
         }
     }
 }
