@@ -238,6 +238,27 @@ struct TraceItemTests {
         #expect(TraceItem.canonical(pair.0) == pair.1)
     }
 
+    @Test(arguments: [
+        ("page falt", "did you mean 'page fault'?"), ("stak switch", "did you mean 'stack switch'?"),
+        ("dubble fault", "did you mean 'double fault'?"),
+    ])
+    func misspeltPhrase(_ pair: (String, String)) {
+        #expect(TraceItem.suggestion(for: TraceItem.canonical(pair.0)) == pair.1)
+    }
+
+    @Test(arguments: ["user A", "schedule timer", "#PF", "page fault", "B is killed by SIGSEGV", "switch A -> B", "gate 0x80", "GP"])
+    func knownOrFarTextHasNoSuggestion(_ item: String) {
+        #expect(TraceItem.suggestion(for: TraceItem.canonical(item)) == nil)
+    }
+
+    @Test func misspeltItemWarns() {
+        var ds: [Diagnostic] = []
+        for l in decodeText("scenario: a\nkernel: none\nsteps:\n  - exec: \"nop\"\n    expect: {trace: [page falt]}\n") {
+            if case let .spec(_, warnings) = l { ds += warnings }
+        }
+        #expect(ds.contains { $0.severity == .warning && $0.message.contains("'page falt' is no trace event name") && $0.message.contains("did you mean 'page fault'?") })
+    }
+
     /// Every canonical item of the vocabulary is one of the forms some event of a real run produces.
     @Test func matchesTheEngine() {
         let yaml = """

@@ -118,7 +118,16 @@ extension DecodeContext {
                 if let b = bool(v, here) { add(.shutdown(b), v) }
             case "trace":
                 guard let items = sequence(v, here) else { continue }
-                add(.trace(items.compactMap { string($0, "\(here) entry").map(TraceItem.canonical) }), v)
+                var wanted: [String] = []
+                for item in items {
+                    guard let text = string(item, "\(here) entry") else { continue }
+                    let canonical = TraceItem.canonical(text)
+                    if let h = TraceItem.suggestion(for: canonical) {
+                        warning(item, "\(here): '\(text)' is no trace event name (kernel notes match as written): \(h)")
+                    }
+                    wanted.append(canonical)
+                }
+                add(.trace(wanted), v)
             case "physical":
                 if let x = uint(v, here) { add(.physical(x), v) }
             case "accessed":

@@ -42,6 +42,27 @@ enum TraceItem {
         }
     }
 
+    /// The fixed phrases of the vocabulary (without task names or numbers), for "did you mean".
+    static let phrases: [String] = [
+        "schedule", "stack switch", "page walk", "tlb hit", "tlb miss", "tlb flush", "gate", "syscall", "sysenter",
+        "sysexit", "sysret", "iret", "retf", "double fault", "triple fault", "return", "output", "switch",
+        "context switch", "user", "kernel",
+    ] + ExceptionVector.allCases.map { $0.title.lowercased() }
+
+    /// A "did you mean" for an item (already canonical) that is no phrase of the vocabulary but is close
+    /// to one: `page falt` -> `page fault`. Nil for a known form, and for text far from every phrase
+    /// (a kernel note, matched as written).
+    static func suggestion(for item: String) -> String? {
+        let words = item.split(separator: " ").map(String.init)
+        let head = words.first ?? ""
+        if phrases.contains(item) || ExceptionVector(name: item) != nil { return nil }
+        // Forms with a task name or a parameter: `user A`, `switch A -> B`, `schedule timer`, `gate 0x80`,
+        // `syscall write`, `load ds`, `tlb flush global`.
+        if ["user", "kernel", "switch", "schedule", "gate", "syscall", "load"].contains(head) { return nil }
+        if words.count > 2, words[0] == "tlb", words[1] == "flush" { return nil }
+        return hint(item, phrases)
+    }
+
     /// ` A -> B` from `A->B`, `A -> B` or `A  ->B` (empty when nothing follows `switch`).
     private static func switchTail(_ rest: String) -> String {
         guard !rest.isEmpty else { return "" }
