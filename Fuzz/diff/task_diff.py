@@ -281,7 +281,7 @@ def main():
         text = gen(rng, sid)
         docs.append(text)
         sources[sid] = text
-    rundocs.write_docs(out, docs, per_file=500)
+    rundocs.write_docs(out, docs, per_file=200)
     report = rundocs.run_json(a.ringspec, out)
     if report is None:
         return 2
