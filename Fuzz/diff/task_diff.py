@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import task_oracle as O  # noqa: E402
 import rundocs  # noqa: E402
 
-NAMES = {8: "DF", 10: "TS", 11: "NP", 12: "SS", 13: "GP"}
+NAMES = {1: "DB", 8: "DF", 10: "TS", 11: "NP", 12: "SS", 13: "GP"}
 UCS, UDS, TSS0 = 0x73, 0x7B, 0x80
 CR0 = 0x80010011  # the preset's CR0: PG | WP | ET | PE
 BEYOND = 0x100    # index 32: beyond the preset's 32-entry GDT
@@ -115,6 +115,8 @@ def rand_tss(rng):
     img = dict(segs)
     img.update({"eip": eip, "esp": esp, "ldt": ldt, "esp0": 0xC2007000, "ss0": 0x68,
                 "eflags": rng.choice([0x2, 0x202, 0x4202, 0x246, 0x4002, 0x3202, 0x893])})
+    if rng.random() < 0.12:
+        img["trap"] = True  # the T bit (TASK-7)
     for r in O.GPRS:
         if r != "esp":
             img[r] = rng.getrandbits(32)
@@ -134,6 +136,8 @@ def tss_yaml(idx, name, d, img):
     for k in ["link", "esp0", "ss0", "eip", "eflags"] + [r for r in O.GPRS] + O.SEGS + ["ldt"]:
         if k in img:
             f.append("%s: %s" % (k, h(img[k])))
+    if img.get("trap"):
+        f.append("trap: true")
     return "    %d: {%s}" % (idx, ", ".join(f))
 
 
@@ -162,6 +166,10 @@ def event_text(ev):
         return 'exec: "int %s"' % h(ev[1])
     if k == "exc":
         return 'exec: "mov ds, %s"' % h(ev[1])
+    if k == "irq":
+        return "irq: %s" % h(ev[1])
+    if k == "load":
+        return 'exec: "mov eax, [%s]"' % h(ev[2])
     return 'exec: "iret"'
 
 
@@ -182,10 +190,10 @@ def expect_yaml(res, ev):
     y.append("      cpl: %d" % c["cpl"])
     regs = ["tr: %s" % h(c["tr"]), "cs: %s" % h(c["cs"]), "eip: %s" % h(c["eip"]), "esp: %s" % h(c["esp"]),
             "rflags: %s" % h(c["eflags"]), "cr0: %s" % h(c["cr0"])]
-    if res.switched or not res.faults:
+    if res.switched or res.ok:
         regs += ["%s: %s" % (s, h(c[s])) for s in ("ds", "es", "fs", "gs")]
         regs += ["%s: %s" % (r, h(c[r])) for r in O.GPRS if r != "esp"]
-    if not res.faults:
+    if res.ok:
         regs.append("ss: %s" % h(c["ss"]))
         regs.append("ldtr: %s" % h(c["ldtr"] or 0))
     y.append("      regs: {%s}" % ", ".join(regs))
@@ -204,8 +212,10 @@ def gen(rng, sid):
     for r in O.GPRS:
         if r != "esp":
             c[r] = rng.getrandbits(32)
-    kind = rng.choice(["jmp", "jmp", "call", "call", "int", "exc", "iret"])
+    kind = rng.choice(["jmp", "jmp", "call", "call", "int", "irq", "exc", "exc", "iret"])
     c["eflags"] = rng.choice([0x202, 0x246, 0x2, 0x3202, 0x283]) | (O.NT if kind == "iret" or rng.random() < 0.2 else 0)
+    if kind == "irq":
+        c["eflags"] |= O.IF  # a maskable interrupt is taken at once only with IF = 1
     w.cpu = c
     start = {k: c[k] for k in ("cs", "ss", "ds", "es", "fs", "gs", "eip", "esp", "eflags") + tuple(O.GPRS)}
     t1, i1 = rand_tss(rng)
@@ -229,19 +239,23 @@ def gen(rng, sid):
         ev = (kind, sel)
     else:
         g = rand_gate(rng)
-        vec = 0x81 if kind == "int" else 13
+        vec = 13 if kind == "exc" else 0x81
         w.idt[vec] = g
         idt_lines.append("    %s: %s" % (h(vec), gate_yaml(g, idt=True)))
-        ev = ("int", 0x81) if kind == "int" else ("exc", BEYOND)
+        ev = ("exc", BEYOND) if kind == "exc" else (kind, 0x81)
     tables = [tss_yaml(20, "t1", t1, i1), tss_yaml(21, "t2", t2, i2), "    22: %s" % gate_yaml(g1, "g1"), FIXED_YAML,
               "  ldt:", "    0: %s" % gate_yaml(lg), "    1: {type: data, dpl: 3}", "    2: {type: code, dpl: 3}"]
     events = [ev]
     results = []
-    for _ in range(3):
+    while True:
         r = O.run(w, events[-1])
         results.append(r)
-        if r.faults or len(events) == 3:
+        if not r.ok or len(events) >= 4:
             break
+        if events[-1][0] == "exc" and w.cpu["ds"] in (0x68, 0x7B):
+            # TASK-7: read the error code back from the new task's stack through its flat DS.
+            events.append(("load", BEYOND, w.cpu["esp"]))
+            continue
         # go back: IRET through the back link, or a JMP through the DPL-3 gate to TSS 0x80
         if w.cpu["eflags"] & O.NT and rng.random() < 0.7:
             events.append(("iret",))

@@ -73,6 +73,8 @@ class Result:
         self.delivery = None  # dict: vector, type, from_cpl, to_cpl, stack_switch
         self.cpu = None
         self.switched = False  # a task switch passed its commit point
+        self.debug_trap = False  # the new TSS's T bit asks for a #DB after the switch
+        self.ok = False  # the event completed and no exception handler was entered
 
 
 def lookup(w, sel, ldt_ok):
@@ -181,6 +183,8 @@ def task_switch(w, res, sel, reason, err, ext, ret_ip):
         c["esp"] = (c["esp"] - 4) & MASK32
     if c["eip"] > cd.limit:
         return Fault(13, e, "EIP beyond the new CS limit"), new_cpl
+    # TASK-7: the T bit (offset 0x64 bit 0) of the new TSS: a #DB trap once the switch is complete.
+    res.debug_trap = bool(new.get("trap"))
     return None, new_cpl
 
 
@@ -208,13 +212,32 @@ def deliver_plain(w, res, vector, code, cpl):
 
 
 def raise_fault(w, res, f, cpl, first_contributory):
-    """Records the fault and delivers it (or #DF if it arose while delivering a contributory one)."""
+    """Records the fault and delivers it (or #DF if it arose while delivering a contributory one, DF-2).
+    The IDT entry may be a task gate (the generator puts one at vector 13 for `exc` events): then the fault
+    is delivered by a task switch (EXT = 1, its error code pushed on the new task's stack, TASK-7)."""
     res.faults.append((f.vector, f.code))
     if first_contributory and f.vector in CONTRIBUTORY:
         res.faults.append((8, 0))
         deliver_plain(w, res, 8, 0, cpl)
-    else:
+        return
+    if f.vector not in w.idt:
         deliver_plain(w, res, f.vector, f.code, cpl)
+        return
+    c = w.cpu
+    c["eflags"] |= RF  # INT-15: a fault sets RF in the EFLAGS image it saves (here in the old TSS)
+    try:
+        post = idt_task(w, res, f.vector, False, f.code if f.vector in ERROR_CODE_VECTORS else None, c["eip"])
+    except Fault as f2:
+        raise_fault(w, res, f2, c["cpl"], f.vector in CONTRIBUTORY)
+        return
+    f3, cpl3 = post
+    if f3 is not None:
+        raise_fault(w, res, f3, cpl3, f.vector in CONTRIBUTORY)
+        return
+    res.delivery = {"vector": f.vector, "type": "task"}
+    if res.debug_trap:
+        res.faults.append((1, None))
+        deliver_plain(w, res, 1, None, cpl3)
 
 
 # ---- the events ----
@@ -282,11 +305,11 @@ def idt_task(w, res, vector, software, err, ret_ip):
 
 
 def run(w, ev):
-    """One event: ("jmp", sel) | ("call", sel) | ("int", n) | ("exc", bad_ds_selector) | ("iret",)."""
+    """One event: ("jmp", sel) | ("call", sel) | ("int", n) | ("irq", n) | ("exc", bad_ds_selector) | ("iret",)
+    | ("load", value): `mov eax, [ADDR]` reading `value` (the generator aims it at a pushed error code)."""
     res = Result()
     c = w.cpu
     kind = ev[0]
-    first_contributory = False
     try:
         if kind in ("jmp", "call"):
             post = far_task(w, res, kind, ev[1])
@@ -296,24 +319,40 @@ def run(w, ev):
             post = iret_task(w, res)
         elif kind == "int":
             post = idt_task(w, res, ev[1], True, None, c["eip"] + 2)
+        elif kind == "irq":
+            # An external interrupt: EXT = 1, no gate DPL check; the saved EIP is the current one.
+            post = idt_task(w, res, ev[1], False, None, c["eip"])
+        elif kind == "load":
+            c["eax"] = ev[1]
+            c["eip"] = (c["eip"] + 6) & MASK32
+            res.ok = True
+            res.cpu = dict(c)
+            return res
         elif kind == "exc":
             # `mov ds, SEL` with SEL beyond the GDT: #GP(SEL), a fault (saved EIP = the MOV, RF set in
             # the saved EFLAGS: INT-15), delivered through the task gate at vector 13 with EXT=1.
-            res.faults.append((13, ev[1] & 0xFFFC))
-            first_contributory = True
-            c["eflags"] |= RF
-            post = idt_task(w, res, 13, False, ev[1] & 0xFFFC, c["eip"])
+            raise_fault(w, res, Fault(13, ev[1] & 0xFFFC), c["cpl"], False)
+            res.ok = len(res.faults) == 1
+            res.cpu = dict(c)
+            return res
         else:
             raise ValueError(kind)
     except Fault as f:
         # Before the commit point: the fault belongs to the old task, at its CPL.
-        raise_fault(w, res, f, c["cpl"], first_contributory)
+        raise_fault(w, res, f, c["cpl"], False)
         res.cpu = dict(c)
         return res
     f, cpl = post
     if f is not None:
-        raise_fault(w, res, f, cpl, first_contributory)
-    elif kind in ("int", "exc"):
-        res.delivery = {"vector": ev[1] if kind == "int" else 13, "type": "task"}
+        raise_fault(w, res, f, cpl, False)
+    else:
+        if kind in ("int", "irq"):
+            res.delivery = {"vector": ev[1], "type": "task"}
+        if res.debug_trap:
+            # #DB (a trap, no error code) in the new task, through the preset's DPL-0 gate at vector 1.
+            res.faults.append((1, None))
+            deliver_plain(w, res, 1, None, cpl)
+        else:
+            res.ok = True
     res.cpu = dict(c)
     return res
