@@ -2,22 +2,24 @@
 """Differential test: random hardware task switches on a bare ia32 CPU (`kernel: none`), whose `expect`
 is the prediction of task_oracle.py, run through ringspec; prints the disagreements.
 
-    python3 Fuzz/diff/task_diff.py --seed S --count N [--ringspec PATH] [--keep DIR] [-v]
+    python3 Fuzz/diff/task_diff.py --seed S --count N [--family ia32|x86_64|both] [--ringspec PATH] [--keep DIR] [-v]
 
 Each scenario: the linux preset's ia32 tables (TSS 0x80 loaded and busy) plus two 32-bit TSSs (0xa0,
 0xa8: DPL 0-3, present or not, available or busy, limit 0x67 or around it, random EIP, EFLAGS with NT
-and IF, GPRs, segment selectors valid or bad for the task's CPL, LDT selector), a task gate in the GDT
+and IF, GPRs, segment selectors valid or bad for the task's CPL, LDT selector, sometimes the T flag
+`trap: true`), a task gate in the GDT
 (0xb0) and one in the LDT (0x04), a DPL-3 gate back to TSS 0x80 (0x98), segments that break one check
 each (not present, conforming, execute-only, read-only, small limit), the current task at CPL 0 or 3
 (random EFLAGS, NT sometimes, GPRs). Step 1 is one of `jmp far SEL:0` / `call far SEL:0` (SEL a TSS,
-a task gate, the busy current TSS, with random RPL, sometimes TI=1), `int 0x81` through an IDT task
-gate, `mov ds, 0x100` whose #GP goes through a task gate at vector 13 (error code pushed on the new
-task's stack), or `iret` with NT=1 through TSS 0x80's back link. Later steps (after a switch that
+a task gate, the busy current TSS, with random RPL, sometimes TI=1), `int 0x81` or `irq: 0x81` through
+an IDT task gate, `mov ds, 0x100` whose #GP goes through a task gate at vector 13 (error code pushed on
+the new task's stack and read back), or `iret` with NT=1 through TSS 0x80's back link. Later steps (after a switch that
 completed) go back: `iret` through the back link, or `jmp far 0x98:0` (the old TSS must be available
 again after a JMP, busy after a CALL), and once more.
 Checks: the faults raised in order with their error codes (EXT), #DF escalation, the gate reached,
 CPL, TR, CS/SS/DS/ES/FS/GS, EIP, ESP, the GPRs, EFLAGS (NT), CR0 (TS), LDTR; a return checks the
-state saved in the old TSS (TASK-5) by loading it back.
+state saved in the old TSS (TASK-5) by loading it back. The x86_64 family (TASK-9) checks that a far
+JMP/CALL to a task gate or 64-bit TSS, an IDT task gate and IRET with NT=1 raise #GP.
 Exit status: 0 when engine and oracle agree on every scenario, 1 otherwise.
 """
 import argparse
@@ -120,7 +122,7 @@ def rand_tss(rng):
     for r in O.GPRS:
         if r != "esp":
             img[r] = rng.getrandbits(32)
-    desc = O.Desc("tss", rng.choice([0, 0, 3, 3, 1, 2]), present=rng.random() < 0.9, busy=rng.random() < 0.15,
+    desc = O.Desc("tss", rng.choice([0, 3, 3, 3, 1, 2]), present=rng.random() < 0.92, busy=rng.random() < 0.1,
                   limit=rng.choice([0x67] * 8 + [0x66, 0x2B, 0x68, 0x100, 0x40]))
     return desc, img
 
@@ -154,8 +156,8 @@ def gate_yaml(d, with_name=None, idt=False):
 
 
 def rand_gate(rng):
-    return O.Desc("gate", rng.choice([0, 3, 3, 1, 2]), present=rng.random() < 0.9,
-                  tss=rng.choice([0xA0, 0xA8, 0xA0, 0xA8, 0xA3, TSS0, 0x60, BEYOND, 0xA4, 0]))
+    return O.Desc("gate", rng.choice([0, 3, 3, 3, 1, 2]), present=rng.random() < 0.92,
+                  tss=rng.choice([0xA0, 0xA8] * 3 + [0xA3, TSS0, 0x60, BEYOND, 0xA4, 0]))
 
 
 def event_text(ev):
@@ -183,7 +185,8 @@ def expect_yaml(res, ev):
     if res.delivery:
         d = res.delivery
         if d["type"] == "task":
-            y.append("      gate: {vector: %s, type: task}" % h(d["vector"]))
+            y.append("      gate: {vector: %s, type: task, from_cpl: %d, to_cpl: %d}" % (h(d["vector"]), d["from_cpl"],
+                                                                                   d["to_cpl"]))
         else:
             y.append("      gate: {vector: %s, type: interrupt, from_cpl: %d, to_cpl: 0, stack_switch: %s}" % (
                 h(d["vector"]), d["from_cpl"], str(d["stack_switch"]).lower()))
@@ -277,6 +280,44 @@ def gen(rng, sid):
     return "\n".join(y)
 
 
+def gen64(rng, sid):
+    """IA-32e mode (TASK-9): a task gate, a 64-bit TSS, IDT task gates and IRET with NT=1 all raise #GP."""
+    sub = rng.choice(["64", "compat", "kernel"])
+    kind = rng.choice(["jmp", "call", "int", "irq", "exc", "iret"])
+    gdpl = rng.choice([0, 3])
+    y = ["scenario: %s" % sid, "machine:", "  mode: x86_64", "  gdt:",
+         "    10: {name: tg, type: task_gate, dpl: %d, tss: %s%s}" % (rng.choice([0, 3]), rng.choice(["0x40", "0x60"]),
+                                                                     "" if rng.random() < 0.8 else ", present: false"),
+         "    12: {name: t64, type: tss64, dpl: %d%s%s, rsp0: 0xffff888002007000}" % (
+             rng.choice([0, 3]), "" if rng.random() < 0.8 else ", present: false", ", busy: true" if rng.random() < 0.2 else ""),
+         "    13: null"]
+    if kind in ("int", "irq", "exc"):
+        vec = 13 if kind == "exc" else 0x81
+        y += ["  idt:", "    %s: {type: task, dpl: %d, tss: %s%s}" % (h(vec), gdpl, rng.choice(["0x40", "0x60", "0x50"]),
+                                                                    "" if rng.random() < 0.8 else ", present: false")]
+    y += ["kernel: none", "processes:", "  - name: t", "    state: running"]
+    flags = 0x202 | (O.NT if kind == "iret" else 0)
+    if sub == "compat":
+        y += ["    bits: 32", "    context: {eflags: %s}" % h(flags)]
+    elif sub == "64":
+        y += ["    context: {rflags: %s}" % h(flags)]
+    else:
+        y += ["    context: {cs: kernel_cs, ss: kernel_ds, rip: 0xffffffff81000000, rsp: 0xffff888002007ff0, rflags: %s}"
+              % h(flags)]
+    if kind in ("jmp", "call"):
+        ev = (kind, rng.choice([0x50, 0x60, 0x40]) | rng.choice([0, 3]))
+    elif kind in ("int", "irq"):
+        ev = (kind, 0x81)
+    elif kind == "exc":
+        ev = ("exc", 0xFFF8)
+    else:
+        ev = ("iret",)
+    faults = O.run64(ev, 0 if sub == "kernel" else 3, gdpl)
+    y += ["steps:", "  - " + event_text(ev), "    expect:"]
+    y.append("      faults: [%s]" % ", ".join("{vector: %s, error_code: %s}" % (NAMES[v], h(c)) for v, c in faults))
+    return "\n".join(y)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1)
@@ -284,6 +325,8 @@ def main():
     ap.add_argument("--ringspec", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                         "..", "..", ".build", "debug", "ringspec"))
     ap.add_argument("--keep", help="write the scenarios to this folder and keep them")
+    ap.add_argument("--family", choices=["ia32", "x86_64", "both"], default="both",
+                    help="ia32 task switches, IA-32e refusals (TASK-9), or both (one scenario in five IA-32e)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
     rng = random.Random(a.seed)
@@ -292,7 +335,8 @@ def main():
     docs, sources = [], {}
     for i in range(a.count):
         sid = "task-%d-%d" % (a.seed, i)
-        text = gen(rng, sid)
+        long = a.family == "x86_64" or (a.family == "both" and rng.random() < 0.2)
+        text = gen64(rng, sid) if long else gen(rng, sid)
         docs.append(text)
         sources[sid] = text
     rundocs.write_docs(out, docs, per_file=200)

@@ -234,7 +234,7 @@ def raise_fault(w, res, f, cpl, first_contributory):
     if f3 is not None:
         raise_fault(w, res, f3, cpl3, f.vector in CONTRIBUTORY)
         return
-    res.delivery = {"vector": f.vector, "type": "task"}
+    res.delivery = {"vector": f.vector, "type": "task", "from_cpl": cpl, "to_cpl": cpl3}
     if res.debug_trap:
         res.faults.append((1, None))
         deliver_plain(w, res, 1, None, cpl3)
@@ -310,6 +310,9 @@ def run(w, ev):
     res = Result()
     c = w.cpu
     kind = ev[0]
+    cpl0 = c["cpl"]
+    if kind != "irq":
+        c["eflags"] &= ~RF  # INT-15: every instruction clears RF at its start (an interrupt keeps it)
     try:
         if kind in ("jmp", "call"):
             post = far_task(w, res, kind, ev[1])
@@ -347,7 +350,7 @@ def run(w, ev):
         raise_fault(w, res, f, cpl, False)
     else:
         if kind in ("int", "irq"):
-            res.delivery = {"vector": ev[1], "type": "task"}
+            res.delivery = {"vector": ev[1], "type": "task", "from_cpl": cpl0, "to_cpl": cpl}
         if res.debug_trap:
             # #DB (a trap, no error code) in the new task, through the preset's DPL-0 gate at vector 1.
             res.faults.append((1, None))
@@ -356,3 +359,24 @@ def run(w, ev):
             res.ok = True
     res.cpu = dict(c)
     return res
+
+
+# ---- IA-32e mode: no task switching (TASK-9) ----
+
+def run64(ev, cpl, gate_dpl):
+    """The exceptions an event raises in IA-32e mode, where task switching does not exist (SDM Vol. 3A §7.7,
+    TASK-9). ev: ("jmp"|"call", sel) aimed at a 64-bit TSS or a task gate: #GP(sel) (only 64-bit call gates
+    are accepted, checked before DPL and present); ("int", n) / ("irq", n) through an IDT task gate: the gate
+    type is checked first (INT-4), #GP(n*8+2+EXT); ("exc", sel): `mov ds, sel` beyond the GDT, #GP(sel),
+    whose delivery through the task gate at 13 raises #GP(13*8+2+1), contributory twice: #DF;
+    ("iret",) with NT=1: #GP(0) (FAR-15)."""
+    k = ev[0]
+    if k in ("jmp", "call"):
+        return [(13, ev[1] & 0xFFFC)]
+    if k == "int":
+        return [(13, ev[1] * 8 + 2)]
+    if k == "irq":
+        return [(13, ev[1] * 8 + 3)]
+    if k == "exc":
+        return [(13, ev[1] & 0xFFFC), (13, 13 * 8 + 3), (8, 0)]
+    return [(13, 0)]
