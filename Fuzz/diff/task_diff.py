@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import task_oracle as O  # noqa: E402
 import rundocs  # noqa: E402
 
-NAMES = {1: "DB", 8: "DF", 10: "TS", 11: "NP", 12: "SS", 13: "GP"}
+NAMES = {1: "DB", 8: "DF", 14: "PF", 10: "TS", 11: "NP", 12: "SS", 13: "GP"}
 UCS, UDS, TSS0 = 0x73, 0x7B, 0x80
 CR0 = 0x80010011  # the preset's CR0: PG | WP | ET | PE
 BEYOND = 0x100    # index 32: beyond the preset's 32-entry GDT
@@ -89,7 +89,7 @@ def pick_segments(rng, cpl):
         segs = {"cs": UCS, "ss": UDS, "ds": UDS, "es": UDS, "fs": rng.choice([0, UDS, 0x0F]),
                 "gs": rng.choice([0, UDS, 0xEB, 0xDB])}
         eip = rng.choice([0x08048000, 0x08048100, 0x800])
-        esp = rng.choice([0xBFFFFF00, 0xBFFFFE00])
+        esp = rng.choice([0xBFFFFF00, 0xBFFFFE00] * 5 + [0x10000000])  # the last one is not mapped
     ldt = rng.choice([0, 0xB8, 0xB8])
     bad = {
         "cs": [0, 0x68, BEYOND, 0xD0, 0xD0 | 3, 0xD8, 0xD8 | 3, 0x60 | 3, 0x70, 0xF0 | 3, 0xF8, 0x0C | 3, 0x14 | 3, 0x1C | 3],
@@ -178,8 +178,12 @@ def event_text(ev):
 def expect_yaml(res, ev):
     y = ["    expect:"]
     items = []
-    for v, c in res.faults:
-        items.append("{vector: %s, error_code: %s}" % (NAMES.get(v, v), h(c)) if c is not None else NAMES.get(v, str(v)))
+    for f in res.faults:
+        v, c = f[0], f[1]
+        if len(f) > 2:
+            items.append("{vector: %s, error_code: %s, cr2: %s}" % (NAMES[v], h(c), h(f[2])))
+        else:
+            items.append("{vector: %s, error_code: %s}" % (NAMES.get(v, v), h(c)) if c is not None else NAMES.get(v, str(v)))
     y.append("      faults: [%s]" % ", ".join(items))
     c = res.cpu
     if res.delivery:
@@ -263,7 +267,7 @@ def gen(rng, sid):
         if w.cpu["eflags"] & O.NT and rng.random() < 0.7:
             events.append(("iret",))
         else:
-            events.append(("jmp", rng.choice([0x98, 0x98 | 3, 0xA0 | 3, 0xA8 | 3, 0xB0 | 3])))
+            events.append((rng.choice(["jmp", "jmp", "call"]), rng.choice([0x98, 0x98 | 3, 0xA0 | 3, 0xA8 | 3, 0xB0 | 3])))
     y = ["scenario: %s" % sid, "machine:", "  mode: ia32",
          "  tss: {name: tss, esp0: 0xc2008000, ss0: kernel_ds, ldt: 0xb8%s}" % (
              ", link: %s" % h(link) if kind == "iret" else ""),

@@ -48,9 +48,9 @@ class Desc:
 
 
 class Fault(Exception):
-    def __init__(self, vector, code=None, why=""):
+    def __init__(self, vector, code=None, why="", cr2=None):
         super().__init__("%d %s %s" % (vector, code, why))
-        self.vector, self.code, self.why = vector, code, why
+        self.vector, self.code, self.why, self.cr2 = vector, code, why, cr2
 
 
 class World:
@@ -180,7 +180,12 @@ def task_switch(w, res, sel, reason, err, ext, ret_ip):
         return Fault(11, (cs & 0xFFFC) | e, "new CS not present"), new_cpl
     # TASK-7: the error code on the new task's stack, then the EIP check against the CS limit.
     if err is not None:
-        c["esp"] = (c["esp"] - 4) & MASK32
+        # The generator's stacks: ring 0 in kernel memory, ring 3 in the task's stack pages; anything below
+        # 0xb0000000 is unmapped: the push is a write page fault (user-mode at CPL 3), CR2 = the address.
+        addr = (c["esp"] - 4) & MASK32
+        if addr < 0xB0000000:
+            return Fault(14, 6 if new_cpl == 3 else 2, "push of the error code", cr2=addr), new_cpl
+        c["esp"] = addr
     if c["eip"] > cd.limit:
         return Fault(13, e, "EIP beyond the new CS limit"), new_cpl
     # TASK-7: the T bit (offset 0x64 bit 0) of the new TSS: a #DB trap once the switch is complete.
@@ -215,7 +220,7 @@ def raise_fault(w, res, f, cpl, first_contributory):
     """Records the fault and delivers it (or #DF if it arose while delivering a contributory one, DF-2).
     The IDT entry may be a task gate (the generator puts one at vector 13 for `exc` events): then the fault
     is delivered by a task switch (EXT = 1, its error code pushed on the new task's stack, TASK-7)."""
-    res.faults.append((f.vector, f.code))
+    res.faults.append((f.vector, f.code) if f.cr2 is None else (f.vector, f.code, f.cr2))
     if first_contributory and f.vector in CONTRIBUTORY:
         res.faults.append((8, 0))
         deliver_plain(w, res, 8, 0, cpl)
