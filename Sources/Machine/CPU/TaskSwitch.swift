@@ -145,18 +145,27 @@ extension Machine {
         for (r, off) in TSS32.gprOrder { cpu[r] = read(off, 4) }
         cpu.rflags = flags
         cpu.cr0 |= CR0.ts
-        if newCR3 != cpu.cr3 {
-            // PG-2: a CR3 load in PAE paging loads the four PDPTEs (reserved bits -> #GP(0)).
-            if pagingMode == .pae { try paging.loadPDPTEs(cr3: newCR3) }
-            cpu.cr3 = newCR3
-            paging.tlb.flushNonGlobal()
-            trace.record(.tlbFlush(kind: "cr3", linear: nil))
-        }
         let selectors = TSS32.segmentOrder.map { ($0.0, Selector(UInt16(read($0.1, 2)))) }
         let ldtSel = Selector(UInt16(read(TSS32.ldt, 2)))
         // Registers hold the new selectors before validation (the commit point has passed).
         for (s, v) in selectors { cpu[segment: s] = SegmentRegister(selector: v.value, cache: .unusable) }
         trace.record(.note("task switch (\(reason.rawValue)) from TSS \(oldSel) to TSS \(sel): state saved in the old TSS, loaded from the new (TASK-5, TASK-6)"))
+        // No segment is loaded yet: until SS is, a fault is delivered as from CPL 3 (see below).
+        cpu.cpl = 3
+        if newCR3 != cpu.cr3 {
+            // PG-2: a CR3 load in PAE paging loads the four PDPTEs. In a task switch a present PDPTE with
+            // reserved bits is #TS(0) in the new task, not MOV CR3's #GP(0) (TASK-6; Bochs tasking.cc
+            // "PDPTR check failed"); CR3 and the PDPTE registers keep their old values.
+            if pagingMode == .pae {
+                do throws(Fault) { try paging.loadPDPTEs(cr3: newCR3) } catch {
+                    throw Fault(.TS, code: extBit, rule: "TASK-6",
+                                "the new task's CR3 0x\(String(newCR3, radix: 16)) names a present PDPTE with reserved bits set (PG-2): in a task switch that is #TS(0), and CR3 keeps its old value")
+                }
+            }
+            cpu.cr3 = newCR3
+            paging.tlb.flushNonGlobal()
+            trace.record(.tlbFlush(kind: "cr3", linear: nil))
+        }
 
         // After the commit point: validate the LDT, SS, DS/ES/FS/GS, then CS (faults in the new task). SDM Table 7-1
         // says the order is model specific; this is Bochs's (tasking.cc). While the LDT and SS are checked the CPL is
@@ -166,7 +175,6 @@ extension Machine {
         let csSel = selectors[1].1
         let newCPL = csSel.rpl
         cpu.ldtr = SegmentRegister(selector: ldtSel.value, cache: .unusable)
-        cpu.cpl = 3
         if !ldtSel.isNull {
             guard !ldtSel.isLDT, let l = descriptor(ldtSel), l.systemType == .ldt else {
                 throw Fault(.TS, code: ldtSel.errorCode | extBit, rule: "TASK-6", "the new task's LDT selector \(ldtSel) does not name an LDT descriptor")
