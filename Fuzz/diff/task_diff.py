@@ -185,6 +185,9 @@ def expect_yaml(res, ev):
         else:
             items.append("{vector: %s, error_code: %s}" % (NAMES.get(v, v), h(c)) if c is not None else NAMES.get(v, str(v)))
     y.append("      faults: [%s]" % ", ".join(items))
+    if res.shutdown:
+        y.append("      shutdown: true")
+        return y
     c = res.cpu
     if res.delivery:
         d = res.delivery
@@ -249,6 +252,11 @@ def gen(rng, sid):
         vec = 13 if kind == "exc" else 0x81
         w.idt[vec] = g
         idt_lines.append("    %s: %s" % (h(vec), gate_yaml(g, idt=True)))
+        if kind == "exc" and rng.random() < 0.4:
+            # a double-fault task: #DF through a task gate (a fault while switching to it: shutdown)
+            dg = rand_gate(rng)
+            w.idt[8] = dg
+            idt_lines.append("    0x8: %s" % gate_yaml(dg, idt=True))
         ev = ("exc", BEYOND) if kind == "exc" else (kind, 0x81)
     tables = [tss_yaml(20, "t1", t1, i1), tss_yaml(21, "t2", t2, i2), "    22: %s" % gate_yaml(g1, "g1"), FIXED_YAML,
               "  ldt:", "    0: %s" % gate_yaml(lg), "    1: {type: data, dpl: 3}", "    2: {type: code, dpl: 3}"]

@@ -75,6 +75,7 @@ class Result:
         self.switched = False  # a task switch passed its commit point
         self.debug_trap = False  # the new TSS's T bit asks for a #DB after the switch
         self.ok = False  # the event completed and no exception handler was entered
+        self.shutdown = False  # a fault while delivering #DF (DF-4)
 
 
 def lookup(w, sel, ldt_ok):
@@ -216,14 +217,39 @@ def deliver_plain(w, res, vector, code, cpl):
     c["cpl"] = 0
 
 
+def deliver_df(w, res, cpl):
+    """#DF (error code 0): through the preset's gate, or through a task gate at vector 8 (the classic
+    double-fault task). Any fault while delivering #DF, before or after the switch's commit point, is a
+    triple fault: shutdown (DF-4)."""
+    res.faults.append((8, 0))
+    if 8 not in w.idt:
+        deliver_plain(w, res, 8, 0, cpl)
+        return
+    c = w.cpu
+    try:
+        post = idt_task(w, res, 8, False, 0, c["eip"])
+    except Fault as f2:
+        res.faults.append((f2.vector, f2.code))
+        res.shutdown = True
+        return
+    f3, cpl3 = post
+    if f3 is not None:
+        res.faults.append((f3.vector, f3.code) if f3.cr2 is None else (f3.vector, f3.code, f3.cr2))
+        res.shutdown = True
+        return
+    res.delivery = {"vector": 8, "type": "task", "from_cpl": cpl, "to_cpl": cpl3}
+    if res.debug_trap:
+        res.faults.append((1, None))
+        deliver_plain(w, res, 1, None, cpl3)
+
+
 def raise_fault(w, res, f, cpl, first_contributory):
     """Records the fault and delivers it (or #DF if it arose while delivering a contributory one, DF-2).
     The IDT entry may be a task gate (the generator puts one at vector 13 for `exc` events): then the fault
     is delivered by a task switch (EXT = 1, its error code pushed on the new task's stack, TASK-7)."""
     res.faults.append((f.vector, f.code) if f.cr2 is None else (f.vector, f.code, f.cr2))
     if first_contributory and f.vector in CONTRIBUTORY:
-        res.faults.append((8, 0))
-        deliver_plain(w, res, 8, 0, cpl)
+        deliver_df(w, res, cpl)
         return
     if f.vector not in w.idt:
         deliver_plain(w, res, f.vector, f.code, cpl)
