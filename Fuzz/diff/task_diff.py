@@ -108,6 +108,10 @@ def pick_segments(rng, cpl):
             segs["cs"] = rng.choice([0xF0 | 3, 0xF8])
         else:
             segs[f] = rng.choice(bad[f if f in bad else "ds"])
+    if esp < 0xB0000000 and segs["cs"] & 3 != 3:
+        # The unmapped stack is only for a ring-3 task (its handlers switch stacks); a fault delivered at
+        # CPL 0 on it would page-fault its way to a triple fault, which the oracle does not follow.
+        esp = 0xBFFFFF00
     return segs, eip, esp, ldt
 
 
