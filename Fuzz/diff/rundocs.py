@@ -1,4 +1,4 @@
-"""Shared by the differential drivers in this folder (fast_diff, idt_diff, sched_diff): write the
+"""Shared by the differential drivers in this folder (fast_diff, idt_diff, sched_diff, task_diff): write the
 generated scenario documents into files and run ringspec over them with the JSON report."""
 
 import json

@@ -348,6 +348,54 @@ func task6NewTaskFaults(_ c: NewTaskFaultCase) {
     #expect(f.tssRead(TSS32.eip, 4) == Addr.code + 7, "old task saved before the commit point")
 }
 
+struct CommitFaultCase: Sendable, CustomTestStringConvertible {
+    var name: String
+    var patch: @Sendable (inout TaskImage, inout CPUFixture) -> UInt32
+    var vector: ExceptionVector
+    /// The CPL the fault is delivered from: 3 while the LDT and SS are checked, then the new CS.RPL (0).
+    var fromCPL: UInt8
+    var testDescription: String { name }
+}
+
+// After the commit point the model checks the LDT, SS, DS, ES, FS, GS, then CS, with the CPL taken as 3 until
+// SS is loaded (Bochs tasking.cc; SDM Table 7-1 leaves the order model specific; docs/machine-model.md).
+@Test("TASK-6: order of the checks after the commit point, and the CPL their faults are delivered from", arguments: [
+    CommitFaultCase(name: "SS null: from CPL 3, on the new TSS's SS0:ESP0", patch: { i, _ in i.segs[2] = 0; return 0 },
+                    vector: .TS, fromCPL: 3),
+    CommitFaultCase(name: "LDT selector names a data segment: from CPL 3", patch: { i, _ in i.ldt = Sel.kernelData; return 0x10 },
+                    vector: .TS, fromCPL: 3),
+    CommitFaultCase(name: "SS not present: from CPL 3", patch: { i, f in
+        let s = f.add(CPUFixture.data(dpl: 0, present: false)); i.segs[2] = s; return UInt32(s) }, vector: .SS, fromCPL: 3),
+    CommitFaultCase(name: "DS is a TSS: from the new CPL 0, on the new stack", patch: { i, _ in
+        i.segs[3] = Sel.tss; return UInt32(Sel.tss) }, vector: .TS, fromCPL: 0),
+    CommitFaultCase(name: "CS not present: from the new CPL 0", patch: { i, f in
+        let s = f.add(CPUFixture.code(dpl: 0, present: false)); i.segs[1] = s; return UInt32(s) }, vector: .NP, fromCPL: 0),
+    CommitFaultCase(name: "CS a data segment and SS a code segment: SS first", patch: { i, _ in
+        i.segs[1] = Sel.kernelData; i.segs[2] = Sel.kernelCode; return UInt32(Sel.kernelCode) }, vector: .TS, fromCPL: 3),
+    CommitFaultCase(name: "CS a data segment and DS a TSS: DS first", patch: { i, _ in
+        i.segs[1] = Sel.kernelData; i.segs[3] = Sel.tss; return UInt32(Sel.tss) }, vector: .TS, fromCPL: 0),
+    CommitFaultCase(name: "DS a TSS and ES not present: DS before ES", patch: { i, f in
+        let s = f.add(CPUFixture.data(dpl: 0, present: false)); i.segs[0] = s; i.segs[3] = Sel.tss
+        return UInt32(Sel.tss) }, vector: .TS, fromCPL: 0),
+    CommitFaultCase(name: "LDT bad and SS null: the LDT first", patch: { i, _ in
+        i.ldt = Sel.kernelCode; i.segs[2] = 0; return UInt32(Sel.kernelCode) }, vector: .TS, fromCPL: 3),
+])
+func task6CommitFaultOrderAndCPL(_ c: CommitFaultCase) {
+    var f = CPUFixture(.ia32, cpl: 0)
+    var img = TaskImage()
+    img.esp0 = Addr.innerStack(0)
+    let code = c.patch(&img, &f)
+    let b = f.addTask(img, dpl: 0)
+    let r = f.run(.jmpFar(selector: b, offset: 0))
+    #expect(faultList(r) == ["\(c.vector.name)(\(String(code, radix: 16)))"], "one fault, delivered without another")
+    #expect(f.m.cpu.tr.selector == b)
+    #expect(f.m.lastDelivery?.fromCPL == c.fromCPL)
+    #expect(f.m.lastDelivery?.stackSwitch == (c.fromCPL == 3))
+    // A privilege change pushes SS, ESP, EFLAGS, CS, EIP and the error code on SS0:ESP0; otherwise EFLAGS, CS,
+    // EIP and the error code go on the new task's own stack (ESP 0x60000).
+    #expect(f.m.cpu[.rsp] == (c.fromCPL == 3 ? Addr.innerStack(0) - 24 : 0x60000 - 16))
+}
+
 // MARK: TASK-7 error code on the new stack; saved EIP for traps and faults
 
 @Test("TASK-7: an exception with an error code pushes it on the new task's stack")

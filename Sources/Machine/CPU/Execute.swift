@@ -46,14 +46,19 @@ extension Machine {
         // The boundary after this instruction is no longer the one a previous STI or MOV SS inhibited.
         interruptShadow = false
         var result = executeInstruction(instruction)
-        // TASK-7: a task switch into a TSS with the T bit set raises a #DB trap in the new task,
-        // before its first instruction (saved EIP = the new task's EIP).
-        if pendingTaskSwitchTrap && !shutdown {
-            pendingTaskSwitchTrap = false
-            let db = Fault(.DB, rule: "TASK-7", "the new task's TSS has the T bit set: debug trap after the task switch")
-            result.delivery = raise(db, returnIP: cpu.rip, raised: &result.faults)
-        }
+        if let d = raiseTaskSwitchTrap(&result.faults) { result.delivery = d }
         return result
+    }
+
+    /// TASK-7: a task switch into a TSS with the T bit set raises a #DB trap in the new task, before its first
+    /// instruction (saved EIP = the new task's EIP). Called at the end of every event that may switch tasks
+    /// (an instruction, an external interrupt through a task gate); nil when no such switch happened.
+    public mutating func raiseTaskSwitchTrap(_ faults: inout [Fault]) -> DeliveryOutcome? {
+        guard pendingTaskSwitchTrap else { return nil }
+        pendingTaskSwitchTrap = false
+        guard !shutdown else { return nil }
+        let db = Fault(.DB, rule: "TASK-7", "the new task's TSS has the T bit set: debug trap after the task switch")
+        return raise(db, returnIP: cpu.rip, raised: &faults)
     }
 
     /// `execute` without the end-of-instruction traps.

@@ -145,40 +145,43 @@ extension Machine {
         for (r, off) in TSS32.gprOrder { cpu[r] = read(off, 4) }
         cpu.rflags = flags
         cpu.cr0 |= CR0.ts
-        if newCR3 != cpu.cr3 {
-            // PG-2: a CR3 load in PAE paging loads the four PDPTEs (reserved bits -> #GP(0)).
-            if pagingMode == .pae { try paging.loadPDPTEs(cr3: newCR3) }
-            cpu.cr3 = newCR3
-            paging.tlb.flushNonGlobal()
-            trace.record(.tlbFlush(kind: "cr3", linear: nil))
-        }
         let selectors = TSS32.segmentOrder.map { ($0.0, Selector(UInt16(read($0.1, 2)))) }
         let ldtSel = Selector(UInt16(read(TSS32.ldt, 2)))
         // Registers hold the new selectors before validation (the commit point has passed).
         for (s, v) in selectors { cpu[segment: s] = SegmentRegister(selector: v.value, cache: .unusable) }
         trace.record(.note("task switch (\(reason.rawValue)) from TSS \(oldSel) to TSS \(sel): state saved in the old TSS, loaded from the new (TASK-5, TASK-6)"))
+        // No segment is loaded yet: until SS is, a fault is delivered as from CPL 3 (see below).
+        cpu.cpl = 3
+        if newCR3 != cpu.cr3 {
+            // PG-2: a CR3 load in PAE paging loads the four PDPTEs. In a task switch a present PDPTE with
+            // reserved bits is #TS(0) in the new task, not MOV CR3's #GP(0) (TASK-6; Bochs tasking.cc
+            // "PDPTR check failed"); CR3 and the PDPTE registers keep their old values.
+            if pagingMode == .pae {
+                do throws(Fault) { try paging.loadPDPTEs(cr3: newCR3) } catch {
+                    throw Fault(.TS, code: extBit, rule: "TASK-6",
+                                "the new task's CR3 0x\(String(newCR3, radix: 16)) names a present PDPTE with reserved bits set (PG-2): in a task switch that is #TS(0), and CR3 keeps its old value")
+                }
+            }
+            cpu.cr3 = newCR3
+            paging.tlb.flushNonGlobal()
+            trace.record(.tlbFlush(kind: "cr3", linear: nil))
+        }
 
-        // After the commit point: validate LDT, CS, SS, data segments (faults in the new task).
-        if ldtSel.isNull {
-            cpu.ldtr = SegmentRegister(selector: 0, cache: .unusable)
-        } else {
+        // After the commit point: validate the LDT, SS, DS/ES/FS/GS, then CS (faults in the new task). SDM Table 7-1
+        // says the order is model specific; this is Bochs's (tasking.cc). While the LDT and SS are checked the CPL is
+        // taken as 3, as Bochs does "to force a privilege level change and stack switch if SS is not properly loaded":
+        // a fault there is delivered on the new TSS's ring-0 stack, never pushed on an unusable SS. From the data
+        // segments on, SS is loaded and the CPL is the new CS.RPL, so a fault there (or at CS) is delivered from it.
+        let csSel = selectors[1].1
+        let newCPL = csSel.rpl
+        cpu.ldtr = SegmentRegister(selector: ldtSel.value, cache: .unusable)
+        if !ldtSel.isNull {
             guard !ldtSel.isLDT, let l = descriptor(ldtSel), l.systemType == .ldt else {
                 throw Fault(.TS, code: ldtSel.errorCode | extBit, rule: "TASK-6", "the new task's LDT selector \(ldtSel) does not name an LDT descriptor")
             }
             guard l.present else { throw Fault(.TS, code: ldtSel.errorCode | extBit, rule: "TASK-6", "the new task's LDT is not present") }
             cpu.ldtr = SegmentRegister(selector: ldtSel.value, cache: l.cache)
         }
-        let csSel = selectors[1].1
-        guard !csSel.isNull, let cs = descriptor(csSel), cs.isCode else {
-            throw Fault(.TS, code: csSel.errorCode | extBit, rule: "TASK-6", "the new task's CS \(csSel) is not a code segment")
-        }
-        let newCPL = csSel.rpl
-        if cs.isConforming ? cs.dpl > newCPL : cs.dpl != newCPL {
-            throw Fault(.TS, code: csSel.errorCode | extBit, rule: "TASK-6", "the new task's CS DPL \(cs.dpl) does not match its RPL \(newCPL)")
-        }
-        guard cs.present else { throw Fault(.NP, code: csSel.errorCode | extBit, rule: "TASK-6", "the new task's CS \(csSel) is not present") }
-        cpu.cs = SegmentRegister(selector: csSel.value, cache: cs.cache)
-        cpu.cpl = newCPL
         // SS: null, limit, not writable data -> #TS; not present -> #SS; then RPL/DPL != CPL -> #TS
         // (SDM Table 7-1 and Bochs check the presence before the DPL).
         let ssSel = selectors[2].1
@@ -191,8 +194,10 @@ extension Machine {
                         "the new task's SS \(ssSel) (RPL \(ssSel.rpl), DPL \(ss.dpl)) does not match CPL \(newCPL)")
         }
         cpu.ss = SegmentRegister(selector: ssSel.value, cache: ss.cache)
-        for (s, v) in selectors where s != .cs && s != .ss {
-            if v.isNull { continue }
+        cpu.cpl = newCPL
+        // DS, ES, FS, GS in Bochs's order (task_switch_load_selector), not the TSS's field order.
+        for s in [SegmentRegisterName.ds, .es, .fs, .gs] {
+            guard let v = selectors.first(where: { $0.0 == s })?.1, !v.isNull else { continue }
             guard let d = descriptor(v), d.isData || d.isReadableCode,
                   d.isConforming || (v.rpl <= d.dpl && newCPL <= d.dpl) else {
                 throw Fault(.TS, code: v.errorCode | extBit, rule: "TASK-6", "the new task's \(s.rawValue.uppercased()) \(v) fails the data-segment checks")
@@ -200,6 +205,14 @@ extension Machine {
             guard d.present else { throw Fault(.NP, code: v.errorCode | extBit, rule: "TASK-6", "the new task's \(s.rawValue.uppercased()) \(v) is not present") }
             cpu[segment: s] = SegmentRegister(selector: v.value, cache: d.cache)
         }
+        guard !csSel.isNull, let cs = descriptor(csSel), cs.isCode else {
+            throw Fault(.TS, code: csSel.errorCode | extBit, rule: "TASK-6", "the new task's CS \(csSel) is not a code segment")
+        }
+        if cs.isConforming ? cs.dpl > newCPL : cs.dpl != newCPL {
+            throw Fault(.TS, code: csSel.errorCode | extBit, rule: "TASK-6", "the new task's CS DPL \(cs.dpl) does not match its RPL \(newCPL)")
+        }
+        guard cs.present else { throw Fault(.NP, code: csSel.errorCode | extBit, rule: "TASK-6", "the new task's CS \(csSel) is not present") }
+        cpu.cs = SegmentRegister(selector: csSel.value, cache: cs.cache)
         noteCPLChange(from: oldCPL)
         // TASK-7: an exception's error code goes on the new task's stack.
         if let code = errorCode {

@@ -394,7 +394,10 @@ public struct System: Sendable {
         let before = TaskContext(machine.cpu)
         var raised: [Fault] = []
         machine.halted = false
-        let r = machine.deliverWithEscalation(InterruptEvent(vector: vector, source: .external, returnIP: machine.cpu.rip), raised: &raised)
+        machine.pendingTaskSwitchTrap = false
+        var r = machine.deliverWithEscalation(InterruptEvent(vector: vector, source: .external, returnIP: machine.cpu.rip), raised: &raised)
+        // TASK-7: an interrupt task gate into a TSS with the T bit set: #DB in the new task.
+        if let t = machine.raiseTaskSwitchTrap(&raised) { r = t }
         out.faults += raised
         if let d = machine.lastDelivery { out.gate = d }
         guard !machine.shutdown, kernelActive, case let .delivered(v) = r else { return }

@@ -136,5 +136,7 @@ enum TSSFields {
         "edx": (TSS32.edx, 4), "ebx": (TSS32.ebx, 4), "esp": (TSS32.esp, 4), "ebp": (TSS32.ebp, 4),
         "esi": (TSS32.esi, 4), "edi": (TSS32.edi, 4), "es": (TSS32.es, 2), "cs": (TSS32.cs, 2), "ss": (TSS32.ss, 2),
         "ds": (TSS32.ds, 2), "fs": (TSS32.fs, 2), "gs": (TSS32.gs, 2), "ldt": (TSS32.ldt, 2), "iomap": (TSS32.iomap + 2, 2),
+        // The T (debug trap) flag, bit 0 of the word at 0x64 (TASK-7); bits 15..1 are reserved (0).
+        "trap": (TSS32.iomap, 2),
     ]
 }

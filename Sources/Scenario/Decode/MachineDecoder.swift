@@ -208,7 +208,7 @@ extension DecodeContext {
 
     static let descriptorTypes = ["code", "data", "tss32", "tss64", "ldt", "call_gate", "task_gate"]
     static let tss32Fields = ["link", "esp0", "esp1", "esp2", "ss0", "ss1", "ss2", "cr3", "eip", "eflags", "eax", "ecx", "edx",
-                              "ebx", "esp", "ebp", "esi", "edi", "es", "cs", "ss", "ds", "fs", "gs", "ldt", "iomap"]
+                              "ebx", "esp", "ebp", "esi", "edi", "es", "cs", "ss", "ds", "fs", "gs", "ldt", "iomap", "trap"]
     static let tss64Fields = ["rsp0", "rsp1", "rsp2", "ist1", "ist2", "ist3", "ist4", "ist5", "ist6", "ist7", "iomap"]
     static let tssSelectorFields: Set<String> = ["link", "ss0", "ss1", "ss2", "es", "cs", "ss", "ds", "fs", "gs", "ldt"]
 
@@ -275,6 +275,8 @@ extension DecodeContext {
                 guard let n = m[f] else { continue }
                 if Self.tssSelectorFields.contains(f) {
                     if let v = selector(n, "\(what).\(f)", names: names) { values[f] = UInt64(v) }
+                } else if f == "trap" {
+                    if let t = bool(n, "\(what).trap") { values[f] = t ? 1 : 0 }
                 } else if let v = uint(n, "\(what).\(f)", max: type == "tss32" ? 0xFFFF_FFFF : .max) {
                     values[f] = v
                 }
@@ -379,6 +381,8 @@ extension DecodeContext {
             guard let n = m[f] else { continue }
             if Self.tssSelectorFields.contains(f) {
                 if let v = selector(n, "tss.\(f)", names: names) { setup.tssFields[f] = UInt64(v) }
+            } else if f == "trap" {
+                if let t = bool(n, "tss.trap") { setup.tssFields[f] = t ? 1 : 0 }
             } else if let v = uint(n, "tss.\(f)") {
                 setup.tssFields[f] = v
             }

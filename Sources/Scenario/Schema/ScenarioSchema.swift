@@ -402,6 +402,9 @@ public enum ScenarioSchema {
             "iomap": {
               "$ref": "#/definitions/integer"
             },
+            "trap": {
+              "$ref": "#/definitions/flag"
+            },
             "rsp0": {
               "$ref": "#/definitions/integer"
             },
@@ -533,7 +536,8 @@ public enum ScenarioSchema {
                     "fs",
                     "gs",
                     "ldt",
-                    "iomap"
+                    "iomap",
+                    "trap"
                   ]
                 }
               }
@@ -1003,6 +1007,9 @@ public enum ScenarioSchema {
             },
             "iomap": {
               "$ref": "#/definitions/integer"
+            },
+            "trap": {
+              "$ref": "#/definitions/flag"
             },
             "rsp0": {
               "$ref": "#/definitions/integer"
