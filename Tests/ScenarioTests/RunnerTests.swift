@@ -115,3 +115,40 @@ func failures(_ r: ScenarioResult) -> [CheckFailure] {
         #expect(ds.first?.location?.line == 2)
     }
 }
+
+/// After HLT the processor runs nothing until an interrupt: an instruction step is refused, an
+/// interrupt resumes it (SDM Vol. 2A, HLT).
+struct HaltedCPUTests {
+    static func scenario(_ between: String, _ then: String) -> String {
+        """
+        scenario: halted
+        machine: {mode: ia32}
+        kernel: none
+        processes:
+          - name: k
+            context: {cs: kernel_cs, ss: kernel_ds, esp: 0xc0100000, eip: 0xc0100000}
+        steps:
+          - exec: "hlt"
+        \(between)
+          - \(then)
+        """
+    }
+
+    @Test(arguments: ["exec: \"nop\"", "access: {op: read, addr: 0xc0000000}", "exec: \"hlt\""])
+    func anInstructionAfterHLTIsRefused(_ step: String) {
+        let outcome = runText(Self.scenario("", step))
+        guard case let .failed(fs) = outcome else { Issue.record("\(outcome)"); return }
+        #expect(fs.contains { "\($0)".contains("the CPU is halted (HLT)") })
+    }
+
+    @Test func withIFClearNothingResumesIt() {
+        let outcome = runText(Self.scenario("  - set: {rflags: {if: false}}\n  - irq: 0x20", "exec: \"nop\""))
+        guard case let .failed(fs) = outcome else { Issue.record("\(outcome)"); return }
+        #expect(fs.contains { "\($0)".contains("with IF = 0 none is taken") })
+    }
+
+    @Test func anInterruptResumesIt() {
+        let outcome = runText(Self.scenario("  - irq: 0x20", "exec: \"nop\""))
+        guard case .passed = outcome else { Issue.record("\(outcome)"); return }
+    }
+}

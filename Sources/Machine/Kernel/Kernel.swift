@@ -136,6 +136,18 @@ public struct System: Sendable {
             default: break
             }
         }
+        // After HLT the processor executes nothing until an interrupt (an NMI, SMI or reset, which the model
+        // does not have) resumes it (SDM Vol. 2A, HLT): a step that runs an instruction is refused.
+        if machine.halted {
+            switch event {
+            case .exec, .access, .syscall, .wait, .exit:
+                let masked = machine.cpu.rflags & RFLAGS.if == 0
+                out.error = "the CPU is halted (HLT): it runs no instruction until an interrupt (`timer`, `irq`) resumes it"
+                    + (masked ? "; with IF = 0 none is taken, so it stays halted" : "")
+                return out
+            default: break
+            }
+        }
         // Deliveries and entries recorded by the CPU during this step are this step's.
         machine.lastDelivery = nil
         machine.lastEntry = nil
