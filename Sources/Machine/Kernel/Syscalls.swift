@@ -420,6 +420,9 @@ extension System {
         guard c.mode != .off else { return }
         var page = from
         while page < to {
+            // Only the tables that exist: a shrinking heap may span terabytes of which a few pages were touched.
+            let walkable = machine.paging.nextWalkable(from: page, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse)
+            if walkable != page { page = walkable; continue }
             if let leaf = machine.paging.leaf(for: page, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse), leaf.pageSize == 0x1000 {
                 try? machine.paging.writeEntry(at: leaf.entryAddress, value: 0, width: EntryWidth(c.mode))
                 machine.paging.tlb.invlpg(page)
@@ -470,6 +473,9 @@ extension System {
                 for vma in parent.vmas {
                     var page = vma.start & ~0xFFF
                     while page < vma.end {
+                        // Only where the parent has tables: a grown heap VMA may span terabytes, mostly unmapped.
+                        let walkable = machine.paging.nextWalkable(from: page, cr3: parent.cr3, mode: c.mode, pse: c.pse)
+                        if walkable != page { page = walkable; continue }
                         let explicit = parent.pages.contains { p in page >= p.virt && page - p.virt < p.count &* p.size.bytes }
                         if !explicit, vma.shared, let src = physical(of: page, cr3: parent.cr3),
                            let leaf = machine.paging.leaf(for: page, cr3: parent.cr3, mode: c.mode, pse: c.pse) {
