@@ -470,6 +470,18 @@ extension System {
         let c = pagingControlForKernel
         var vmas: [VMA] = []
         if let mem = spec.memory {
+            // A process's VMAs are disjoint and lie in user space (Linux's mm keeps them in one tree below
+            // TASK_SIZE); populating one above it would map user pages into the kernel half all tasks share.
+            let top = l.userSpaceTop(bits: bits)
+            for (i, v) in mem.enumerated() {
+                let (end, overflow) = v.start.addingReportingOverflow(v.size)
+                if overflow || end > top {
+                    throw MachineError("task \(spec.name): memory[\(i)] (\(v.segment.rawValue) at 0x\(String(v.start, radix: 16))) reaches above the top of user space 0x\(String(top, radix: 16))")
+                }
+                if let j = mem[..<i].firstIndex(where: { $0.start < end && v.start < $0.start + $0.size }) {
+                    throw MachineError("task \(spec.name): memory[\(i)] (\(v.segment.rawValue) at 0x\(String(v.start, radix: 16))) overlaps memory[\(j)] (\(mem[j].segment.rawValue) at 0x\(String(mem[j].start, radix: 16))): VMAs are disjoint")
+                }
+            }
             for v in mem {
                 let vma = VMA(segment: v.segment, start: v.start, end: v.start + v.size, read: v.read, write: v.write, execute: v.execute)
                 vmas.append(vma)
