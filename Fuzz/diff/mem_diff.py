@@ -24,7 +24,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sched_oracle import ECHILD, Oracle, Task  # noqa: E402
 from mem_oracle import (MAP_ANON, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_POPULATE, MAP_PRIVATE,  # noqa: E402
-                        MAP_SHARED, PAGE, MemOracle, Mode, Space, VMA)
+                        MAP_SHARED, PAGE, Frames, MemOracle, Mode, Space, VMA)
 import rundocs  # noqa: E402
 
 NAMES = ["A", "B", "C"]
@@ -91,8 +91,8 @@ def gen_layout(rng, mode):
     return out, pages
 
 
-def build_space(mode, layout, pages):
-    sp = Space(mode)
+def build_space(mode, layout, pages, frames):
+    sp = Space(mode, frames)
     if layout is None:
         t = VMA("text", mode.text, mode.text + PAGE, True, False, True)
         st = VMA("stack", mode.task_size - 2 * PAGE, mode.task_size, True, True, False)
@@ -109,6 +109,7 @@ def build_space(mode, layout, pages):
                 sp.populate(v)
     for p in pages:
         sp.ptes[p["virt"]] = (p["writable"], p["user"], False)
+        sp.frame_of[p["virt"]] = frames.new()
         sp.explicit.append((p["virt"], p["virt"] + PAGE))
     ends = [v.end for v in sp.vmas if v.seg not in ("stack", "mmap")]
     sp.brk = ((max(ends) if ends else 0) + 0xFFF) & ~0xFFF
@@ -169,6 +170,7 @@ def gen(rng, sid):
     if rng.random() < 0.6:
         mo.stdin = "x" * rng.choice([0, 5, 100, 3000, 9000])
     n = rng.randint(1, 3)
+    frames = Frames()
     procs = []
     for i in range(n):
         name = NAMES[i]
@@ -180,7 +182,7 @@ def gen(rng, sid):
             p["pages"] = pages
         procs.append(p)
         o.add(Task(name, i + 1, None, p["state"]))
-        mo.spaces[name] = build_space(mode, layout, pages)
+        mo.spaces[name] = build_space(mode, layout, pages, frames)
     o.start()
 
     steps = []
@@ -190,14 +192,41 @@ def gen(rng, sid):
             break
         o.switches = []
         o.schedule_calls = []
-        kind = rng.choices(["access", "write", "read", "brk", "mmap", "fork", "exit", "wait"],
-                           [40, 10, 10, 8, 10, 8, 3, 6])[0]
+        kind = rng.choices(["access", "write", "read", "brk", "mmap", "fork", "exit", "wait", "store", "load"],
+                           [35, 8, 8, 8, 8, 10, 3, 6, 15, 22])[0]
         step = {}
         exp = {}
         ret = None
         faults = []
         killed = False
-        if kind == "access":
+        if kind in ("store", "load"):
+            # `exec: mov` through DS at CPL 3: the same faults as an `access`; a completed store's value is
+            # remembered per frame, a load of known bytes checks the register (fork copies, MAP_SHARED and
+            # explicit pages share).
+            w = 8 if mode_name == "x86_64" else 4
+            sp = mo.space()
+            known = [a for f_page, f in sp.frame_of.items()
+                     for a in [f_page + o for o in sp.store.data[f] if o % w == 0]] if kind == "load" else []
+            addr = rng.choice(known) if known and rng.random() < 0.7 else pick_addr(rng, mo, user_only=True) & ~(w - 1)
+            ra, rb = ("rax", "rbx") if w == 8 else ("eax", "ebx")
+            if kind == "store":
+                val = rng.getrandbits(8 * w)
+                steps.append({"set": {"regs": {ra: val}}})
+                step["exec"] = "mov [0x%x], %s" % (addr, ra)
+                faults, killed = mo.access("write", addr, w, 3)
+                if not killed:
+                    for i in range(w):
+                        sp.set_byte(addr + i, (val >> (8 * i)) & 0xFF)
+            else:
+                step["exec"] = "mov %s, [0x%x]" % (rb, addr)
+                faults, killed = mo.access("read", addr, w, 3)
+                if not killed:
+                    v = sp.get_bytes(addr, w)
+                    if v is not None:
+                        exp["regs"] = {rb: v}
+            exp["faults"] = fault_items(faults)
+            exp["signal"] = "SIGSEGV" if killed else "none"
+        elif kind == "access":
             op = rng.choice(["read", "write", "fetch"])
             cpl = 0 if rng.random() < 0.25 else 3
             addr = pick_addr(rng, mo)
@@ -212,6 +241,9 @@ def gen(rng, sid):
                 acc["cpl"] = 0
             step["access"] = acc
             faults, killed = mo.access(op, addr, size, cpl)
+            if op == "write" and not killed:
+                for i in range(size):        # what an `access` writes is not specified
+                    mo.space().set_byte(addr + i, None)
         elif kind in ("write", "read"):
             buf = pick_addr(rng, mo, user_only=True)
             count = rng.choice([1, 8, 100, PAGE, PAGE + 10, 2048, 2 * PAGE + 5, 3000, 0])

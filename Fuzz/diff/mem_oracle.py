@@ -67,15 +67,47 @@ class VMA:
         return self.start <= a < self.end
 
 
-class Space:
-    """One address space: VMAs, the user PTEs present ({page: (writable, user, nx)}), explicit pages."""
+class Frames:
+    """Physical frames by number, with the bytes known to be in them ({offset: byte}); a byte not
+    written by the scenario is unknown (the oracle never assumes what a fresh frame holds)."""
 
-    def __init__(self, mode):
+    def __init__(self):
+        self.data = {}
+
+    def new(self, contents=None):
+        f = len(self.data)
+        self.data[f] = dict(contents or {})
+        return f
+
+
+class Space:
+    """One address space: VMAs, the user PTEs present ({page: (writable, user, nx)}) and their frames,
+    explicit pages."""
+
+    def __init__(self, mode, frames):
         self.mode = mode
         self.vmas = []
         self.ptes = {}
+        self.frame_of = {}
+        self.store = frames
         self.explicit = []           # (virt, end)
         self.brk = 0
+
+    def set_byte(self, a, value):
+        f = self.frame_of.get(a & ~0xFFF)
+        if f is not None:
+            self.store.data[f][a & 0xFFF] = value
+
+    def get_bytes(self, a, n):
+        """The n bytes at a (little-endian value), or None when one is unknown."""
+        v = 0
+        for i in range(n):
+            f = self.frame_of.get((a + i) & ~0xFFF)
+            b = None if f is None else self.store.data[f].get((a + i) & 0xFFF)
+            if b is None:
+                return None
+            v |= b << (8 * i)
+        return v
 
     def vma_at(self, a):
         return next((v for v in self.vmas if v.contains(a)), None)
@@ -92,6 +124,7 @@ class Space:
 
     def map_page(self, page, v):
         self.ptes[page] = (v.w, True, (not v.x) and self.mode.nx)
+        self.frame_of[page] = self.store.new()
 
     def leaf(self, a):
         """(writable, user, nx) of the page holding a, or None when not present."""
@@ -244,6 +277,8 @@ class MemOracle:
         got = self.copy_prefix(buf, n, True, faults)
         if got == 0:
             return EFAULT, faults
+        for i in range(got):
+            self.space().set_byte(buf + i, ord(self.stdin[self.stdin_off + i]))
         self.stdin_off += got
         return got, faults
 
@@ -280,6 +315,7 @@ class MemOracle:
         for p in list(sp.ptes):
             if lo <= p < hi:
                 del sp.ptes[p]
+                sp.frame_of.pop(p, None)
 
     # ---- mmap -----------------------------------------------------------------------------------------------
     def free(self, s, size):
@@ -362,4 +398,17 @@ class MemOracle:
     def fork_space(self, parent, child):
         """The child's address space: the VMAs, brk and every present page (copied or shared: the same
         rights either way)."""
-        self.spaces[child] = copy.deepcopy(self.spaces[parent])
+        p = self.spaces[parent]
+        c = Space(p.mode, p.store)
+        c.vmas = [copy.copy(v) for v in p.vmas]
+        c.ptes = dict(p.ptes)
+        c.explicit = list(p.explicit)
+        c.brk = p.brk
+        for page, f in p.frame_of.items():
+            v = p.vma_at(page)
+            explicit = any(s <= page < e for s, e in p.explicit)
+            if explicit or (v is not None and v.shared):
+                c.frame_of[page] = f          # explicit pages and MAP_SHARED: the same frame
+            else:
+                c.frame_of[page] = p.store.new(p.store.data[f])   # a private copy
+        self.spaces[child] = c
