@@ -136,6 +136,9 @@ def pick_addr(rng, mo, user_only=False):
             v = rng.choice(sp.vmas)
             return rng.choice([v.end, v.end + rng.randrange(PAGE), v.start - rng.randint(1, 8)])
         return rng.choice([0x10000000, 0x20000, 0x1000, 0])
+    if m.compat:
+        # 32-bit addresses only: above TASK_SIZE nothing is mapped (no crossing of 4 GiB: a segment limit)
+        return rng.choice([m.task_size - rng.randint(1, 8), m.task_size, 0xFFFFF000, 0xFFFFFFF0])
     if user_only:
         return m.access_top - rng.randint(1, 8)
     k = rng.random()
@@ -163,8 +166,9 @@ def gen(rng, sid):
     paging = None
     if mode_name == "ia32" and rng.random() < 0.3:
         paging = "pae"
-    mode = Mode(mode_name, paging)
-    via = "syscall" if mode_name == "x86_64" else "int80"
+    compat = mode_name == "x86_64" and rng.random() < 0.25
+    mode = Mode(mode_name, paging, compat)
+    via = "syscall" if mode_name == "x86_64" and not compat else "int80"
     o = Oracle("fifo")
     mo = MemOracle(mode, o)
     if rng.random() < 0.6:
@@ -175,6 +179,8 @@ def gen(rng, sid):
     for i in range(n):
         name = NAMES[i]
         p = {"name": name, "state": "running" if i == 0 else "ready"}
+        if compat:
+            p["bits"] = 32
         layout, pages = gen_layout(rng, mode)
         if layout is not None:
             p["memory"] = layout
@@ -203,7 +209,7 @@ def gen(rng, sid):
             # `exec: mov` through DS at CPL 3: the same faults as an `access`; a completed store's value is
             # remembered per frame, a load of known bytes checks the register (fork copies, MAP_SHARED and
             # explicit pages share).
-            w = 8 if mode_name == "x86_64" else 4
+            w = 8 if via == "syscall" else 4
             sp = mo.space()
             known = [a for f_page, f in sp.frame_of.items()
                      for a in [f_page + o for o in sp.store.data[f] if o % w == 0]] if kind == "load" else []

@@ -35,10 +35,19 @@ class Mode:
     whether fetch faults carry I (PAE/4-level with EFER.NXE, PG-11) and NX exists, the kernel half's
     preset mappings (LNX-5) as (start, end, writable, nx)."""
 
-    def __init__(self, name, paging):
+    def __init__(self, name, paging, compat=False):
         self.name = name
         self.paging = paging
-        if name == "x86_64":
+        self.compat = compat
+        if name == "x86_64" and compat:
+            # a 32-bit task in x86_64 (compatibility mode): TASK_SIZE is IA32_PAGE_OFFSET 0xFFFFE000 for
+            # brk and mmap (mmap_base 0xF7FFE000), access_ok still the 64-bit limit, 4-level paging
+            self.access_top = 0x0000800000000000
+            self.task_size = 0xFFFFE000
+            self.nx = True
+            self.kernel = [(0xffff888000000000, 0xffff888000000000 + (1 << 30), True, True)]
+            self.text = 0x08048000
+        elif name == "x86_64":
             self.access_top = 0x0000800000000000
             self.task_size = 0x7ffffffff000
             self.nx = True
