@@ -96,8 +96,16 @@ extension System {
             let sp = machine.cpu[.rsp] & 0xFFFF_FFFF
             let words = [machine.cpu[.rbp], machine.cpu[.rdx], machine.cpu[.rcx]].map { $0 & 0xFFFF_FFFF }
             let bytes = words.flatMap { w in (0..<4).map { UInt8((w >> (8 * UInt64($0))) & 0xFF) } }
-            guard sp >= 12, pokeBytes(sp - 12, bytes, cr3: machine.cpu.cr3) else {
-                out.error = "could not push ECX, EDX, EBP on the user stack at 0x\(String(sp, radix: 16)) (the vDSO's __kernel_vsyscall)"
+            // The pushes are user-mode writes: the model makes them only where the leaf already allows one
+            // (present, user, writable); it does not fault them in or turn them into SIGSEGV, so any other
+            // stack is refused (a read-only stack used to be written through).
+            let pc = pagingControlForKernel
+            func userWritable(_ a: UInt64) -> Bool {
+                guard pc.mode != .off else { return true }
+                return machine.paging.leaf(for: a, cr3: machine.cpu.cr3, mode: pc.mode, pse: pc.pse).map { $0.value & 0x7 == 0x7 } ?? false
+            }
+            guard sp >= 12, userWritable(sp - 12), userWritable(sp - 1), pokeBytes(sp - 12, bytes, cr3: machine.cpu.cr3) else {
+                out.error = "could not push ECX, EDX, EBP on the user stack at 0x\(String(sp, radix: 16)) (the vDSO's __kernel_vsyscall): not modelled unless those 12 bytes are mapped present, user and writable"
                 return
             }
             machine.cpu[.rsp] = sp - 12
