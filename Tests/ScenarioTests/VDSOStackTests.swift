@@ -50,4 +50,32 @@ import Testing
         }
         #expect(fs.contains { $0.actual.contains(refusal) }, "\(fs)")
     }
+
+    /// The same holds for a compat SYSCALL's argument 6, which the step stores at 0(%esp) as the caller would.
+    @Test(arguments: [("perm: \"r--\", populate: true", false), ("perm: \"rw-\", populate: true", true)])
+    func compatSyscallArgumentSix(_ stack: String, _ completes: Bool) {
+        let r = runScenarioText("""
+        scenario: v
+        machine: {mode: x86_64, vendor: amd}
+        processes:
+          - name: A
+            bits: 32
+            memory:
+              - {segment: text, start: 0x08048000, pages: 1, perm: "r-x", populate: true}
+              - {segment: stack, start: 0xffffc000, pages: 2, \(stack)}
+        steps:
+          - syscall: {via: syscall, nr: getpid, args: [0, 0, 0, 0, 0, 6]}
+            expect: {returns: 1}
+        """)
+        #expect(r.count == 1)
+        if completes {
+            #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
+        } else {
+            guard case let .failed(fs)? = r.first?.outcome else {
+                Issue.record("expected a refusal, got \(String(describing: r.first?.outcome))")
+                return
+            }
+            #expect(fs.contains { $0.actual.contains("not modelled unless 0(%esp) is mapped present, user and writable") }, "\(fs)")
+        }
+    }
 }

@@ -84,8 +84,9 @@ extension System {
             if narrow { v &= 0xFFFF_FFFF }
             if i < regs.count {
                 machine.cpu[regs[i]] = v
-            } else if !poke(machine.cpu[.rsp] & 0xFFFF_FFFF, value: v, size: 4, cr3: machine.cpu.cr3) {
-                out.error = "could not write argument 6 on the user stack (compat SYSCALL passes it at 0(%esp))"
+            } else if !userStackWritable(machine.cpu[.rsp] & 0xFFFF_FFFF, count: 4)
+                        || !poke(machine.cpu[.rsp] & 0xFFFF_FFFF, value: v, size: 4, cr3: machine.cpu.cr3) {
+                out.error = "could not write argument 6 on the user stack (compat SYSCALL passes it at 0(%esp)): not modelled unless 0(%esp) is mapped present, user and writable"
                 return
             }
         }
@@ -99,12 +100,7 @@ extension System {
             // The pushes are user-mode writes: the model makes them only where the leaf already allows one
             // (present, user, writable); it does not fault them in or turn them into SIGSEGV, so any other
             // stack is refused (a read-only stack used to be written through).
-            let pc = pagingControlForKernel
-            func userWritable(_ a: UInt64) -> Bool {
-                guard pc.mode != .off else { return true }
-                return machine.paging.leaf(for: a, cr3: machine.cpu.cr3, mode: pc.mode, pse: pc.pse).map { $0.value & 0x7 == 0x7 } ?? false
-            }
-            guard sp >= 12, userWritable(sp - 12), userWritable(sp - 1), pokeBytes(sp - 12, bytes, cr3: machine.cpu.cr3) else {
+            guard sp >= 12, userStackWritable(sp - 12, count: 12), pokeBytes(sp - 12, bytes, cr3: machine.cpu.cr3) else {
                 out.error = "could not push ECX, EDX, EBP on the user stack at 0x\(String(sp, radix: 16)) (the vDSO's __kernel_vsyscall): not modelled unless those 12 bytes are mapped present, user and writable"
                 return
             }
@@ -342,6 +338,18 @@ extension System {
             machine.trace.record(.kernelAction("\(f.rawValue) is not modelled: -ENOSYS"))
             return .value(-KernelErrno.ENOSYS)
         }
+    }
+
+    /// Whether the user program itself could write [addr, addr + count) without a fault: every page's leaf is
+    /// present, user and writable. The steps that stand for user-mode stores (the vDSO's pushes, a compat
+    /// SYSCALL's argument 6) are made only then: the model neither faults them in nor signals.
+    func userStackWritable(_ addr: UInt64, count: UInt64) -> Bool {
+        let pc = pagingControlForKernel
+        guard pc.mode != .off else { return true }
+        for a in [addr, addr &+ count &- 1] {
+            guard let leaf = machine.paging.leaf(for: a, cr3: machine.cpu.cr3, mode: pc.mode, pse: pc.pse), leaf.value & 0x7 == 0x7 else { return false }
+        }
+        return true
     }
 
     /// access_ok + copy_from_user: the bytes of a user buffer, or nil (-EFAULT).
