@@ -204,7 +204,14 @@ extension Machine {
     /// The linear address of a data operand through DS (segment usable, limit) — SEG-5a, §5.3.
     func dataLinear(_ offset: UInt64, size: Int, write: Bool) throws(Fault) -> UInt64 {
         let ds = cpu.ds
-        if in64BitMode { return offset }
+        if in64BitMode {
+            // PG-3: the whole operand must be canonical before paging sees it (Bochs access64.cc checks
+            // laddr and laddr+len-1 and raises #GP(0) before access_read_linear/access_write_linear).
+            guard isCanonical(offset), isCanonical(offset &+ UInt64(max(size, 1) - 1)) else {
+                throw Fault.gp(0, rule: "PG-3", "the \(size)-byte access at 0x\(String(offset, radix: 16)) reaches a non-canonical address")
+            }
+            return offset
+        }
         guard ds.cache.usable else { throw Fault.gp(0, rule: "SEG-5a", "memory access through DS, which holds a null selector") }
         if write && !ds.cache.isWritableData {
             throw Fault.gp(0, rule: "SEG-5c", "write through DS to a segment that is not writable")

@@ -447,10 +447,12 @@ extension System {
         return out
     }
 
-    /// Maps a VMA's pages (user; writable and executable per its permissions).
+    /// Maps a VMA's pages (user; writable and executable per its permissions). A VMA with no permission at all
+    /// ("---", PROT_NONE) gets no pages: Linux's populate_vma_page_range skips it (mm/gup.c), and its PTEs
+    /// would never allow an access anyway, so every touch stays a fault outside the VMA's rights (SIGSEGV).
     mutating func populate(_ vma: VMA, cr3: UInt64) throws(MachineError) {
         let c = pagingControlForKernel
-        guard c.mode != .off, vma.end > vma.start else { return }
+        guard c.mode != .off, vma.end > vma.start, vma.read || vma.write || vma.execute else { return }
         try machine.paging.map(PageMapping(virt: vma.start & ~0xFFF, phys: nil, count: (vma.end - (vma.start & ~0xFFF) + 0xFFF) / 0x1000,
                                            size: .size4K, leaf: EntryFlags(present: true, writable: vma.write, user: true, nx: !vma.execute && c.nxe)),
                                cr3: cr3, mode: c.mode, pse: c.pse, nxe: c.nxe)
@@ -468,6 +470,18 @@ extension System {
         let c = pagingControlForKernel
         var vmas: [VMA] = []
         if let mem = spec.memory {
+            // A process's VMAs are disjoint and lie in user space (Linux's mm keeps them in one tree below
+            // TASK_SIZE); populating one above it would map user pages into the kernel half all tasks share.
+            let top = l.userSpaceTop(bits: bits)
+            for (i, v) in mem.enumerated() {
+                let (end, overflow) = v.start.addingReportingOverflow(v.size)
+                if overflow || end > top {
+                    throw MachineError("task \(spec.name): memory[\(i)] (\(v.segment.rawValue) at 0x\(String(v.start, radix: 16))) reaches above the top of user space 0x\(String(top, radix: 16))")
+                }
+                if let j = mem[..<i].firstIndex(where: { $0.start < end && v.start < $0.start + $0.size }) {
+                    throw MachineError("task \(spec.name): memory[\(i)] (\(v.segment.rawValue) at 0x\(String(v.start, radix: 16))) overlaps memory[\(j)] (\(mem[j].segment.rawValue) at 0x\(String(mem[j].start, radix: 16))): VMAs are disjoint")
+                }
+            }
             for v in mem {
                 let vma = VMA(segment: v.segment, start: v.start, end: v.start + v.size, read: v.read, write: v.write, execute: v.execute)
                 vmas.append(vma)

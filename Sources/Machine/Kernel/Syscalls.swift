@@ -84,8 +84,9 @@ extension System {
             if narrow { v &= 0xFFFF_FFFF }
             if i < regs.count {
                 machine.cpu[regs[i]] = v
-            } else if !poke(machine.cpu[.rsp] & 0xFFFF_FFFF, value: v, size: 4, cr3: machine.cpu.cr3) {
-                out.error = "could not write argument 6 on the user stack (compat SYSCALL passes it at 0(%esp))"
+            } else if !userStackWritable(machine.cpu[.rsp] & 0xFFFF_FFFF, count: 4)
+                        || !poke(machine.cpu[.rsp] & 0xFFFF_FFFF, value: v, size: 4, cr3: machine.cpu.cr3) {
+                out.error = "could not write argument 6 on the user stack (compat SYSCALL passes it at 0(%esp)): not modelled unless 0(%esp) is mapped present, user and writable"
                 return
             }
         }
@@ -96,8 +97,11 @@ extension System {
             let sp = machine.cpu[.rsp] & 0xFFFF_FFFF
             let words = [machine.cpu[.rbp], machine.cpu[.rdx], machine.cpu[.rcx]].map { $0 & 0xFFFF_FFFF }
             let bytes = words.flatMap { w in (0..<4).map { UInt8((w >> (8 * UInt64($0))) & 0xFF) } }
-            guard sp >= 12, pokeBytes(sp - 12, bytes, cr3: machine.cpu.cr3) else {
-                out.error = "could not push ECX, EDX, EBP on the user stack at 0x\(String(sp, radix: 16)) (the vDSO's __kernel_vsyscall)"
+            // The pushes are user-mode writes: the model makes them only where the leaf already allows one
+            // (present, user, writable); it does not fault them in or turn them into SIGSEGV, so any other
+            // stack is refused (a read-only stack used to be written through).
+            guard sp >= 12, userStackWritable(sp - 12, count: 12), pokeBytes(sp - 12, bytes, cr3: machine.cpu.cr3) else {
+                out.error = "could not push ECX, EDX, EBP on the user stack at 0x\(String(sp, radix: 16)) (the vDSO's __kernel_vsyscall): not modelled unless those 12 bytes are mapped present, user and writable"
                 return
             }
             machine.cpu[.rsp] = sp - 12
@@ -336,6 +340,18 @@ extension System {
         }
     }
 
+    /// Whether the user program itself could write [addr, addr + count) without a fault: every page's leaf is
+    /// present, user and writable. The steps that stand for user-mode stores (the vDSO's pushes, a compat
+    /// SYSCALL's argument 6) are made only then: the model neither faults them in nor signals.
+    func userStackWritable(_ addr: UInt64, count: UInt64) -> Bool {
+        let pc = pagingControlForKernel
+        guard pc.mode != .off else { return true }
+        for a in [addr, addr &+ count &- 1] {
+            guard let leaf = machine.paging.leaf(for: a, cr3: machine.cpu.cr3, mode: pc.mode, pse: pc.pse), leaf.value & 0x7 == 0x7 else { return false }
+        }
+        return true
+    }
+
     /// access_ok + copy_from_user: the bytes of a user buffer, or nil (-EFAULT).
     mutating func copyFromUser(_ addr: UInt64, count: Int) -> [UInt8]? {
         guard userRangeOK(addr, UInt64(count), write: false) else { return nil }
@@ -420,6 +436,9 @@ extension System {
         guard c.mode != .off else { return }
         var page = from
         while page < to {
+            // Only the tables that exist: a shrinking heap may span terabytes of which a few pages were touched.
+            let walkable = machine.paging.nextWalkable(from: page, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse)
+            if walkable != page { page = walkable; continue }
             if let leaf = machine.paging.leaf(for: page, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse), leaf.pageSize == 0x1000 {
                 try? machine.paging.writeEntry(at: leaf.entryAddress, value: 0, width: EntryWidth(c.mode))
                 machine.paging.tlb.invlpg(page)
@@ -470,6 +489,9 @@ extension System {
                 for vma in parent.vmas {
                     var page = vma.start & ~0xFFF
                     while page < vma.end {
+                        // Only where the parent has tables: a grown heap VMA may span terabytes, mostly unmapped.
+                        let walkable = machine.paging.nextWalkable(from: page, cr3: parent.cr3, mode: c.mode, pse: c.pse)
+                        if walkable != page { page = walkable; continue }
                         let explicit = parent.pages.contains { p in page >= p.virt && page - p.virt < p.count &* p.size.bytes }
                         if !explicit, vma.shared, let src = physical(of: page, cr3: parent.cr3),
                            let leaf = machine.paging.leaf(for: page, cr3: parent.cr3, mode: c.mode, pse: c.pse) {

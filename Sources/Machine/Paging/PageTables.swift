@@ -417,6 +417,33 @@ public struct PagingUnit: Sendable {
         return nil
     }
 
+    /// The lowest address at or above `linear` whose walk can reach a leaf: where an upper-level entry names no
+    /// table, the whole span that entry covers is skipped (to the next entry's first address; UInt64.max past
+    /// the top). Lets loops over a large, mostly unmapped range (a grown heap VMA) visit only its tables.
+    public func nextWalkable(from linear: UInt64, cr3: UInt64, mode: PagingMode, pse: Bool) -> UInt64 {
+        let width = EntryWidth(mode).rawValue
+        var table = rootTable(cr3, mode)
+        for step in Self.levels(mode, .size4K) {
+            let index = (linear >> step.shift) & ((1 << step.bits) - 1)
+            let v = memory.read(table + index * UInt64(width), width: width)
+            let canBeLarge: Bool
+            switch (mode, step.level) {
+            case (.bits32, .pde): canBeLarge = pse
+            case (.pae, .pde), (.level4, .pde), (.level4, .pdpte): canBeLarge = true
+            default: canBeLarge = false
+            }
+            if step.level == .pte || (canBeLarge && v & PageTableEntry.pageSize != 0) { return linear }
+            let next = v & (mode == .bits32 ? PageTableEntry.frameMask32 : PageTableEntry.frameMask)
+            if next == 0 {
+                let span = UInt64(1) << step.shift
+                let (after, overflow) = (linear & ~(span - 1)).addingReportingOverflow(span)
+                return overflow ? UInt64.max : after
+            }
+            table = next
+        }
+        return linear
+    }
+
     /// Writes one entry in memory (a `set: {pages}` edit): the TLB is not touched.
     public mutating func writeEntry(at address: UInt64, value: UInt64, width: EntryWidth) throws(MachineError) {
         try memory.write(address, value: value, width: width.rawValue)

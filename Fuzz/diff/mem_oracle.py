@@ -1,0 +1,423 @@
+"""A model of the linux preset's memory rules, written from scenario-format.md (`processes.memory`,
+`pages`, "demand paging for a not-present page inside a VMA; SIGSEGV for a user fault outside; a
+kernel fault with no fix-up is an oops that kills the task"), docs/kernel-model.md (Tasks, System
+calls: read/write, brk, mmap, fork, -EFAULT, demand paging by the kernel's own copies; Exceptions) and
+the SDM's paging rules (Vol. 3A §4.6 access rights, §4.7 the #PF error code; machine-rules.md PG-5..PG-13),
+independently of the engine's Swift code. Linux references: arch/x86/mm/fault.c (do_user_addr_fault,
+access_error, bad_area, no_context -> oops), mm/mmap.c (brk, do_mmap, get_unmapped_area),
+mm/gup.c (populate_vma_page_range: PROT_NONE VMAs are not populated), lib/usercopy.c.
+
+The scheduler and process states come from sched_oracle.Oracle (policy fifo): this file only adds the
+address spaces and what the kernel does with a fault.
+
+Where Linux and the documented model differ on purpose, the docs are followed (marked DOC):
+- a not-present page is demand paged only when its VMA allows the access itself (a fetch needs `x`
+  when the error code has I=1); Linux maps any accessible VMA's page on a read or fetch fault and then
+  faults again on the NX page (two #PF), the model refuses the first;
+- -EFAULT from read/write is decided before memory is touched (no #PF for a bad user pointer);
+- VMAs never grow (no stack expansion).
+"""
+
+import copy
+
+PAGE = 0x1000
+EFAULT, EINVAL, ENOMEM, EPERM, EEXIST = -14, -22, -12, -1, -17
+SIGSEGV = 11
+
+MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANON = 0x01, 0x02, 0x10, 0x20
+MAP_POPULATE, MAP_FIXED_NOREPLACE = 0x8000, 0x100000
+MMAP_MIN = 0x10000
+GUARD_GAP = 0x100000          # stack_guard_gap: 256 pages
+
+
+class Mode:
+    """The paging facts of a mode: user-space top (access_ok), TASK_SIZE for brk/mmap, mmap_base,
+    whether fetch faults carry I (PAE/4-level with EFER.NXE, PG-11) and NX exists, the kernel half's
+    preset mappings (LNX-5) as (start, end, writable, nx)."""
+
+    def __init__(self, name, paging, compat=False):
+        self.name = name
+        self.paging = paging
+        self.compat = compat
+        if name == "x86_64" and compat:
+            # a 32-bit task in x86_64 (compatibility mode): TASK_SIZE is IA32_PAGE_OFFSET 0xFFFFE000 for
+            # brk and mmap (mmap_base 0xF7FFE000), access_ok still the 64-bit limit, 4-level paging
+            self.access_top = 0x0000800000000000
+            self.task_size = 0xFFFFE000
+            self.nx = True
+            self.kernel = [(0xffff888000000000, 0xffff888000000000 + (1 << 30), True, True)]
+            self.text = 0x08048000
+        elif name == "x86_64":
+            self.access_top = 0x0000800000000000
+            self.task_size = 0x7ffffffff000
+            self.nx = True
+            self.kernel = [(0xffff888000000000, 0xffff888000000000 + (1 << 30), True, True),
+                           (0xffffffff81000000, 0xffffffff81000000 + (2 << 20), False, False)]
+            self.text = 0x400000
+        else:
+            self.access_top = 0xC0000000
+            self.task_size = 0xC0000000
+            self.nx = paging == "pae"        # 32-bit paging has no XD bit and never sets I
+            self.kernel = [(0xC0000000, 0xC4000000, True, False)]
+            self.text = 0x08048000
+        self.mmap_base = self.task_size - 0x8000000
+
+    def canonical(self, a):
+        if self.name != "x86_64":
+            return True
+        return a < 0x0000800000000000 or a >= 0xffff800000000000
+
+
+class VMA:
+    def __init__(self, seg, start, end, r, w, x, shared=False):
+        self.seg, self.start, self.end, self.r, self.w, self.x, self.shared = seg, start, end, r, w, x, shared
+
+    def contains(self, a):
+        return self.start <= a < self.end
+
+
+class Frames:
+    """Physical frames by number, with the bytes known to be in them ({offset: byte}); a byte not
+    written by the scenario is unknown (the oracle never assumes what a fresh frame holds)."""
+
+    def __init__(self):
+        self.data = {}
+
+    def new(self, contents=None):
+        f = len(self.data)
+        self.data[f] = dict(contents or {})
+        return f
+
+
+class Space:
+    """One address space: VMAs, the user PTEs present ({page: (writable, user, nx)}) and their frames,
+    explicit pages."""
+
+    def __init__(self, mode, frames):
+        self.mode = mode
+        self.vmas = []
+        self.ptes = {}
+        self.frame_of = {}
+        self.store = frames
+        self.explicit = []           # (virt, end)
+        self.brk = 0
+
+    def set_byte(self, a, value):
+        f = self.frame_of.get(a & ~0xFFF)
+        if f is not None:
+            self.store.data[f][a & 0xFFF] = value
+
+    def get_bytes(self, a, n):
+        """The n bytes at a (little-endian value), or None when one is unknown."""
+        v = 0
+        for i in range(n):
+            f = self.frame_of.get((a + i) & ~0xFFF)
+            b = None if f is None else self.store.data[f].get((a + i) & 0xFFF)
+            if b is None:
+                return None
+            v |= b << (8 * i)
+        return v
+
+    def vma_at(self, a):
+        return next((v for v in self.vmas if v.contains(a)), None)
+
+    def populate(self, v):
+        # populate_vma_page_range: a PROT_NONE VMA is not populated (Linux's PTEs for it are never
+        # accessible anyway); the others get present user pages with the VMA's W and NX.
+        if not (v.r or v.w or v.x):
+            return
+        p = v.start
+        while p < v.end:
+            self.map_page(p, v)
+            p += PAGE
+
+    def map_page(self, page, v):
+        self.ptes[page] = (v.w, True, (not v.x) and self.mode.nx)
+        self.frame_of[page] = self.store.new()
+
+    def leaf(self, a):
+        """(writable, user, nx) of the page holding a, or None when not present."""
+        m = self.mode
+        if a >= m.access_top:
+            for s, e, w, nx in m.kernel:
+                if s <= a < e:
+                    return (w, False, nx and m.nx)
+            return None
+        return self.ptes.get(a & ~0xFFF)
+
+
+def pf_code(leaf, kind, user, mode):
+    """The #PF error code of one access to one page, or None when it is allowed (PG-6..PG-8, PG-11;
+    CR0.WP = 1, no SMEP/SMAP/PKE in the preset)."""
+    write, fetch = kind == "write", kind == "fetch"
+    bits = (2 if write else 0) | (4 if user else 0) | (0x10 if fetch and mode.nx else 0)
+    if leaf is None:
+        return bits
+    w, u, nx = leaf
+    if user and not u:
+        return bits | 1
+    if write and not w:
+        return bits | 1
+    if fetch and nx:
+        return bits | 1
+    return None
+
+
+class MemOracle:
+    """Address spaces per task on top of sched_oracle.Oracle `o`."""
+
+    def __init__(self, mode, o):
+        self.mode = mode
+        self.o = o
+        self.spaces = {}
+        self.stdin = ""
+        self.stdin_off = 0
+
+    def space(self):
+        return self.spaces[self.o.current]
+
+    # ---- faults ----------------------------------------------------------------------------------
+    def kill_current(self):
+        c = self.o.cur()
+        c.signal = SIGSEGV
+        self.o.become_zombie(c)
+        self.o.schedule("signal")
+
+    def allows(self, v, code):
+        """DOC: the VMA allows the access the error code describes (W: w; I: x; else r)."""
+        if code & 2:
+            return v.w
+        if code & 0x10:
+            return v.x
+        return v.r
+
+    def access(self, kind, addr, size, cpl):
+        """An `access` step: the faults raised, in order ((vector, code, cr2)), and whether the task
+        was killed. cpl 0 is the task's kernel code (supervisor; a fault with no fix-up is an oops)."""
+        sp = self.space()
+        m = self.mode
+        user = cpl == 3
+        faults = []
+        last = addr + size - 1
+        if not m.canonical(addr) or (kind != "fetch" and not m.canonical(last)):
+            # PG-3: a non-canonical linear address is #GP(0), never #PF; SIGSEGV from user mode, an oops
+            # in the kernel.
+            faults.append(("GP", 0, None))
+            self.kill_current()
+            return faults, True
+        for _ in range(4):
+            pages = [addr]
+            if (last & ~0xFFF) != (addr & ~0xFFF):
+                pages.append(last & ~0xFFF)     # the CR2 of a fault on the second page: its first byte
+            fault = None
+            for a in pages:
+                if not m.canonical(a):
+                    # a fetch runs into the non-canonical half only after the bytes of its first page
+                    faults.append(("GP", 0, None))
+                    self.kill_current()
+                    return faults, True
+                code = pf_code(sp.leaf(a), kind, user, m)
+                if code is not None:
+                    fault = (a, code)
+                    break
+            if fault is None:
+                return faults, False
+            a, code = fault
+            faults.append(("PF", code, a))
+            # do_page_fault: not present, inside a VMA allowing the access -> demand paging, retry.
+            v = sp.vma_at(a) if a < m.access_top else None
+            if not code & 1 and v is not None and self.allows(v, code):
+                sp.map_page(a & ~0xFFF, v)
+                continue
+            self.kill_current()            # SIGSEGV (user) or oops (kernel): the task dies with SIGSEGV
+            return faults, True
+        raise AssertionError("more than 4 tries")
+
+    # ---- user copies (read/write) ----------------------------------------------------------------------
+    def user_page_ok(self, a, n, write, faults):
+        """userRangeOK for one chunk inside a page: a present page must be user (and writable for a
+        write); a missing one is faulted in by the kernel's own access (#PF U=0 P=0, W for
+        copy_to_user, CR2 = the first byte touched) when its VMA allows the access."""
+        sp = self.space()
+        page = a & ~0xFFF
+        leaf = sp.ptes.get(page)
+        if leaf is not None:
+            w, u, nx = leaf
+            return u and (w or not write)
+        v = sp.vma_at(page)
+        if v is None or not (v.w if write else v.r):
+            return False
+        faults.append(("PF", 2 if write else 0, a))
+        sp.map_page(page, v)
+        return True
+
+    def copy_prefix(self, addr, count, write, faults):
+        done = 0
+        a = addr
+        while done < count:
+            n = min(count - done, PAGE - (a & 0xFFF))
+            if not self.user_page_ok(a, n, write, faults):
+                break
+            done += n
+            a += n
+        return done
+
+    def sys_write(self, buf, count):
+        faults = []
+        if buf + count > self.mode.access_top:
+            return EFAULT, faults
+        if count == 0:
+            return 0, faults
+        got = self.copy_prefix(buf, count, False, faults)
+        if got < count:
+            got = got // 2048 * 2048       # tty_write: a chunk not copied whole is not written
+        return (got if got else EFAULT), faults
+
+    def sys_read(self, buf, count):
+        faults = []
+        if buf + count > self.mode.access_top:
+            return EFAULT, faults
+        if count == 0:
+            return 0, faults
+        data = len(self.stdin) - self.stdin_off
+        n = min(count, data)
+        if n <= 0:
+            return 0, faults
+        got = self.copy_prefix(buf, n, True, faults)
+        if got == 0:
+            return EFAULT, faults
+        for i in range(got):
+            self.space().set_byte(buf + i, ord(self.stdin[self.stdin_off + i]))
+        self.stdin_off += got
+        return got, faults
+
+    # ---- brk ---------------------------------------------------------------------------------------------
+    def sys_brk(self, req):
+        sp = self.space()
+        heap = next((v for v in sp.vmas if v.seg == "heap"), None)
+        start = heap.start if heap else sp.brk
+        cur = sp.brk
+        if req < start or req > self.mode.task_size:
+            return cur
+        end = (req + 0xFFF) & ~0xFFF
+        old_end = (cur + 0xFFF) & ~0xFFF
+        if end > old_end:
+            others = [(v.start, v.end, v.seg == "stack") for v in sp.vmas if v.seg != "heap"]
+            others += [(s, e, False) for s, e in sp.explicit]
+            for s, e, stack in others:
+                if e <= old_end:
+                    continue
+                gap = (s - GUARD_GAP if s >= GUARD_GAP else 0) if stack else s
+                if end + PAGE > gap:
+                    return cur
+        if heap is not None:
+            old = heap.end
+            heap.end = max(end, heap.start)
+            self.unmap(heap.end, old)
+        elif end > start:
+            sp.vmas.append(VMA("heap", start, end, True, True, False))
+        sp.brk = req
+        return req
+
+    def unmap(self, lo, hi):
+        sp = self.space()
+        for p in list(sp.ptes):
+            if lo <= p < hi:
+                del sp.ptes[p]
+                sp.frame_of.pop(p, None)
+
+    # ---- mmap -----------------------------------------------------------------------------------------------
+    def free(self, s, size):
+        sp = self.space()
+        e = s + size
+        if any(v.start < e and s < v.end for v in sp.vmas):
+            return False
+        return not any(a < e and s < b for a, b in sp.explicit)
+
+    def highest_free(self, size, base):
+        sp = self.space()
+        end = base & ~0xFFF
+        taken = [(v.start, v.end) for v in sp.vmas] + list(sp.explicit)
+        while end >= size and end - size >= MMAP_MIN:
+            s = end - size
+            blockers = [t for t in taken if t[0] < end and s < t[1]]
+            if not blockers:
+                return s
+            end = min(b[0] for b in blockers) & ~0xFFF
+        return None
+
+    def sys_mmap(self, addr, length, prot, flags):
+        """Anonymous mmap (flags always carry MAP_ANONYMOUS here). Returns the result (an address or
+        -errno) as the kernel computes it (64-bit value)."""
+        sp = self.space()
+        m = self.mode
+        if length == 0:
+            return EINVAL
+        fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0
+        top = m.task_size
+        size = (length + 0xFFF) & ~0xFFF
+        if size > top:
+            return ENOMEM
+        if fixed:
+            if addr > top - size:
+                return ENOMEM
+            if addr & 0xFFF:
+                return EINVAL
+            if addr < MMAP_MIN:
+                return EPERM
+            if not self.free(addr, size) and flags & MAP_FIXED_NOREPLACE:
+                return EEXIST
+            start = addr
+        else:
+            hint = addr & ~0xFFF
+            if hint and hint < MMAP_MIN:
+                hint = MMAP_MIN
+            if hint and hint <= top - size and self.free(hint, size):
+                start = hint
+            else:
+                start = self.highest_free(size, m.mmap_base)
+                if start is None:
+                    return ENOMEM
+        typ = flags & 0xF
+        if typ not in (MAP_SHARED, MAP_PRIVATE):
+            return EINVAL
+        if fixed and not self.free(start, size):
+            kept = []
+            for v in sp.vmas:
+                if not (v.start < start + size and start < v.end):
+                    kept.append(v)
+                    continue
+                if v.start < start:
+                    h = copy.copy(v)
+                    h.end = start
+                    kept.append(h)
+                if v.end > start + size:
+                    t = copy.copy(v)
+                    t.start = start + size
+                    kept.append(t)
+            sp.vmas = kept
+            self.unmap(start, start + size)
+        v = VMA("mmap", start, start + size, prot & 7 != 0, prot & 2 != 0, prot & 4 != 0, typ == MAP_SHARED)
+        sp.vmas.append(v)
+        if (flags & MAP_POPULATE or v.shared) and v.r:
+            sp.populate(v)
+        return start
+
+    # ---- fork ---------------------------------------------------------------------------------------------
+    def fork_space(self, parent, child):
+        """The child's address space: the VMAs, brk and every present page (copied or shared: the same
+        rights either way)."""
+        p = self.spaces[parent]
+        c = Space(p.mode, p.store)
+        c.vmas = [copy.copy(v) for v in p.vmas]
+        c.ptes = dict(p.ptes)
+        c.explicit = list(p.explicit)
+        c.brk = p.brk
+        for page, f in p.frame_of.items():
+            v = p.vma_at(page)
+            explicit = any(s <= page < e for s, e in p.explicit)
+            if explicit or (v is not None and v.shared):
+                c.frame_of[page] = f          # explicit pages and MAP_SHARED: the same frame
+            else:
+                c.frame_of[page] = p.store.new(p.store.data[f])   # a private copy
+        self.spaces[child] = c
