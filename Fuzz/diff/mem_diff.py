@@ -2,7 +2,7 @@
 """Differential test of the kernel model's memory rules against mem_oracle.py.
 
 Generates random scenarios (ia32 with 32-bit or PAE paging, x86_64; 1-3 tasks with random VMAs of
-every segment kind and perms r--/rw-/r-x/rwx/---, populated or not, adjacent or with gaps, sometimes
+every segment kind and perms r--/rw-/r-x/rwx/---/-w-/--x/-wx, populated or not, adjacent or with gaps, sometimes
 explicit `pages` in a gap, sometimes the default layout; steps: `access` read/write/fetch of 1-8 bytes
 (page-crossing too) at CPL 3 or `cpl: 0`, inside VMAs, outside every VMA, on explicit pages, in the
 kernel half, non-canonical; read/write with buffers that are unmapped, not present inside a VMA,
@@ -28,7 +28,7 @@ from mem_oracle import (MAP_ANON, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_POPULATE, 
 import rundocs  # noqa: E402
 
 NAMES = ["A", "B", "C"]
-PERMS = ["r--", "rw-", "r-x", "rwx", "---"]
+PERMS = ["r--", "rw-", "r-x", "rwx", "---", "-w-", "--x", "-wx"]
 SEGS = ["text", "data", "bss", "heap", "mmap"]
 MAX_TASKS = 6
 

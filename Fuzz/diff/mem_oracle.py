@@ -11,9 +11,9 @@ The scheduler and process states come from sched_oracle.Oracle (policy fifo): th
 address spaces and what the kernel does with a fault.
 
 Where Linux and the documented model differ on purpose, the docs are followed (marked DOC):
-- a not-present page is demand paged only when its VMA allows the access itself (a fetch needs `x`
-  when the error code has I=1); Linux maps any accessible VMA's page on a read or fetch fault and then
-  faults again on the NX page (two #PF), the model refuses the first;
+- (no longer a difference) a not-present page is demand paged as Linux's access_error decides: a write
+  needs `w`, a read or a fetch only an accessible VMA (any of rwx); a fetch from a page without `x` is
+  mapped with XD (NXE on) and faults again, present (two #PF), or runs (NXE off);
 - -EFAULT from read/write is decided before memory is touched (no #PF for a bad user pointer);
 - VMAs never grow (no stack expansion).
 """
@@ -184,12 +184,10 @@ class MemOracle:
         self.o.schedule("signal")
 
     def allows(self, v, code):
-        """DOC: the VMA allows the access the error code describes (W: w; I: x; else r)."""
+        """access_error for a not-present page: a write needs w; a read or fetch an accessible VMA."""
         if code & 2:
             return v.w
-        if code & 0x10:
-            return v.x
-        return v.r
+        return v.r or v.w or v.x
 
     def access(self, kind, addr, size, cpl):
         """An `access` step: the faults raised, in order ((vector, code, cr2)), and whether the task
@@ -245,7 +243,7 @@ class MemOracle:
             w, u, nx = leaf
             return u and (w or not write)
         v = sp.vma_at(page)
-        if v is None or not (v.w if write else v.r):
+        if v is None or not (v.w if write else (v.r or v.w or v.x)):
             return False
         faults.append(("PF", 2 if write else 0, a))
         sp.map_page(page, v)

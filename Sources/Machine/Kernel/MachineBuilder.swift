@@ -452,7 +452,7 @@ extension System {
     /// would never allow an access anyway, so every touch stays a fault outside the VMA's rights (SIGSEGV).
     mutating func populate(_ vma: VMA, cr3: UInt64) throws(MachineError) {
         let c = pagingControlForKernel
-        guard c.mode != .off, vma.end > vma.start, vma.read || vma.write || vma.execute else { return }
+        guard c.mode != .off, vma.end > vma.start, vma.accessible else { return }
         try machine.paging.map(PageMapping(virt: vma.start & ~0xFFF, phys: nil, count: (vma.end - (vma.start & ~0xFFF) + 0xFFF) / 0x1000,
                                            size: .size4K, leaf: EntryFlags(present: true, writable: vma.write, user: true, nx: !vma.execute && c.nxe)),
                                cr3: cr3, mode: c.mode, pse: c.pse, nxe: c.nxe)

@@ -375,7 +375,7 @@ extension System {
                 // user bit of the leaf (the model's upper levels default to user) and write permission
                 guard v & 4 != 0, !write || v & 2 != 0 else { return false }
             } else {
-                guard let vma = core.currentTask.vmas.first(where: { $0.contains(page) }), write ? vma.write : vma.read else { return false }
+                guard let vma = core.currentTask.vmas.first(where: { $0.contains(page) }), write ? vma.write : vma.accessible else { return false }
                 // The kernel's access raises #PF (supervisor, not present: U=0, P=0, W as the copy) with
                 // CR2 = the first byte it touches on that page; the handler demand-pages it (PG-12).
                 let cr2 = max(addr, page)

@@ -85,13 +85,15 @@ extension System {
         return false
     }
 
-    /// do_page_fault's good-area path: a not-present page inside a VMA whose permissions allow the access.
+    /// do_page_fault's good-area path: a not-present page inside a VMA that allows the access (access_error).
     mutating func demandPage(_ address: UInt64, errorCode: UInt32, fromUser: Bool) -> Bool {
-        let present = errorCode & 1 != 0, write = errorCode & 2 != 0, fetch = errorCode & 0x10 != 0
+        let present = errorCode & 1 != 0, write = errorCode & 2 != 0
         guard !present, core.current != 0 else { return false }
         let top: UInt64 = machine.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000
         guard address < top, let vma = core.currentTask.vmas.first(where: { $0.contains(address) }) else { return false }
-        guard write ? vma.write : (fetch ? vma.execute : vma.read) else { return false }
+        // access_error: a write needs VM_WRITE; a read or a fetch only an accessible VMA. A fetch from a page
+        // without `x` is mapped (with XD when NXE is on) and then faults again, present, as a protection fault.
+        guard write ? vma.write : vma.accessible else { return false }
         let page = address & ~0xFFF
         do throws(MachineError) {
             try populate(VMA(segment: vma.segment, start: page, end: page + 0x1000, read: vma.read, write: vma.write, execute: vma.execute),
