@@ -373,10 +373,30 @@ extension DecodeContext {
         return out
     }
 
+    /// `tss: NAME` (the GDT entry alone) or `tss: {name: NAME, <fields>}`.
     mutating func decodeTSS(_ node: YAMLNode, into setup: inout MachineSetup, names: SelectorNames) {
+        if node.scalar != nil {
+            selectTSS(node, into: &setup, names: names)
+            return
+        }
         let fields = setup.mode == .ia32 ? Self.tss32Fields : Self.tss64Fields
         guard let m = mapping(node, "tss", allowed: ["name"] + fields) else { return }
-        if let n = m["name"], let s = string(n, "tss.name") {
+        if let n = m["name"] { selectTSS(n, into: &setup, names: names) }
+        for f in fields {
+            guard let n = m[f] else { continue }
+            if Self.tssSelectorFields.contains(f) {
+                if let v = selector(n, "tss.\(f)", names: names) { setup.tssFields[f] = UInt64(v) }
+            } else if f == "trap" {
+                if let t = bool(n, "tss.trap") { setup.tssFields[f] = t ? 1 : 0 }
+            } else if let v = uint(n, "tss.\(f)") {
+                setup.tssFields[f] = v
+            }
+        }
+    }
+
+    /// The GDT entry that the task register starts loaded with: it must name a TSS descriptor.
+    mutating func selectTSS(_ n: YAMLNode, into setup: inout MachineSetup, names: SelectorNames) {
+        if let s = string(n, "tss.name") {
             if let i = names.gdt[s] {
                 setup.tssIndex = i
                 // The entry must be a TSS descriptor: one the scenario wrote, or the preset's.
@@ -390,16 +410,6 @@ extension DecodeContext {
                 if !isTSS { error(n, "tss.name '\(s)' names GDT entry \(i), which is not a TSS descriptor (type: \(setup.mode == .ia32 ? "tss32" : "tss64"))") }
             } else {
                 error(n, "tss.name '\(s)' names no GDT entry", notes: hint(s, Array(names.gdt.keys)).map { [$0] } ?? [])
-            }
-        }
-        for f in fields {
-            guard let n = m[f] else { continue }
-            if Self.tssSelectorFields.contains(f) {
-                if let v = selector(n, "tss.\(f)", names: names) { setup.tssFields[f] = UInt64(v) }
-            } else if f == "trap" {
-                if let t = bool(n, "tss.trap") { setup.tssFields[f] = t ? 1 : 0 }
-            } else if let v = uint(n, "tss.\(f)") {
-                setup.tssFields[f] = v
             }
         }
     }
