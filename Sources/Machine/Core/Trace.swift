@@ -75,7 +75,9 @@ public enum TraceEvent: Equatable, Sendable {
             let forms = [f.vector.description, f.vector.name, f.vector.title.lowercased()]
             return f.vector == .GP ? forms + ["general protection fault"] : forms
         case let .escalation(_, _, result): return [result]
-        case let .syscall(_, _, _, name, _): return ["syscall \(name)", "syscall"]
+        case let .syscall(_, _, _, name, _):
+            // The kernel function too (`sys_write`, seed concept 4: both tables reach it), and the bare name.
+            return ["syscall \(name)", "syscall", "sys_\(name)", name]
         case .syscallReturn: return ["return"]
         case let .schedule(reason): return ["schedule", "schedule \(reason)"]
         case let .contextSwitch(from, to, _): return ["switch \(from) -> \(to)", "switch", "context switch"]

@@ -54,8 +54,14 @@ extension DecodeContext {
         }
         if let n = m["efer"] { setup.efer = flags(n, "efer", [("sce", EFER.sce), ("nxe", EFER.nxe)]) }
         if let n = m["rflags"] { (setup.rflags, setup.iopl) = rflags(n, "rflags") }
+        if let n = m["pkru"], let v = uint(n, "pkru", max: 0xFFFF_FFFF) { setup.pkru = UInt32(v) }
+
+        // Names first, so that entries may refer to each other in any order.
+        if let n = m["gdt"] { collectNames(n, into: &names.gdt, table: "gdt") }
+        if let n = m["ldt"] { collectNames(n, into: &names.ldt, table: "ldt") }
+        // After the names: IA32_SYSENTER_CS may be written as a selector (`kernel_cs`).
         if let n = m["msrs"] {
-            setup.msrs = msrs(n)
+            setup.msrs = msrs(n, names: names)
             // IA32_EFER written as an MSR says what `efer:` says: the preset fits its mappings to
             // SCE and NXE from either (XD bits stay out of them when NXE is off).
             if let v = setup.msrs[MSR.efer] {
@@ -68,11 +74,6 @@ extension DecodeContext {
                 }
             }
         }
-        if let n = m["pkru"], let v = uint(n, "pkru", max: 0xFFFF_FFFF) { setup.pkru = UInt32(v) }
-
-        // Names first, so that entries may refer to each other in any order.
-        if let n = m["gdt"] { collectNames(n, into: &names.gdt, table: "gdt") }
-        if let n = m["ldt"] { collectNames(n, into: &names.ldt, table: "ldt") }
         // The LDT first: its size is the default limit of the GDT's LDT descriptor.
         if let n = m["ldt"], let t = table(n, "ldt", names: names, mode: setup.mode) {
             // A list is the table; a map gives entries by index (there is no preset LDT to patch).
@@ -124,7 +125,16 @@ extension DecodeContext {
         return (edit, iopl)
     }
 
-    mutating func msrs(_ node: YAMLNode) -> [UInt32: UInt64] {
+    /// Whether a node is a scalar integer literal (so not a selector name or map).
+    func isIntegerLiteral(_ node: YAMLNode) -> Bool {
+        guard let s = node.scalar else { return false }
+        if case .invalid = parseInteger(s) { return false }
+        return true
+    }
+
+    /// MSR values are numbers; IA32_SYSENTER_CS holds a selector and so also takes the selector
+    /// forms (`kernel_cs`, `NAME:RPL`, `{index, ti, rpl}`) when `names` are known.
+    mutating func msrs(_ node: YAMLNode, names: SelectorNames? = nil) -> [UInt32: UInt64] {
         var out: [UInt32: UInt64] = [:]
         guard let pairs = node.mapping else { error(node, "msrs must be a mapping from MSR name or number to value"); return out }
         for p in pairs {
@@ -137,7 +147,12 @@ extension DecodeContext {
             } else {
                 error(p.key, "unknown MSR '\(key)'", notes: hint(key.uppercased(), MSR.names.map(\.0)).map { [$0] } ?? [])
             }
-            if let number, let v = uint(p.value, "MSR \(key)") { out[number] = v }
+            guard let number else { continue }
+            if number == MSR.sysenterCS, let names, !isIntegerLiteral(p.value) {
+                if let sel = selector(p.value, "MSR \(key)", names: names) { out[number] = UInt64(sel) }
+            } else if let v = uint(p.value, "MSR \(key)") {
+                out[number] = v
+            }
         }
         return out
     }
@@ -358,10 +373,30 @@ extension DecodeContext {
         return out
     }
 
+    /// `tss: NAME` (the GDT entry alone) or `tss: {name: NAME, <fields>}`.
     mutating func decodeTSS(_ node: YAMLNode, into setup: inout MachineSetup, names: SelectorNames) {
+        if node.scalar != nil {
+            selectTSS(node, into: &setup, names: names)
+            return
+        }
         let fields = setup.mode == .ia32 ? Self.tss32Fields : Self.tss64Fields
         guard let m = mapping(node, "tss", allowed: ["name"] + fields) else { return }
-        if let n = m["name"], let s = string(n, "tss.name") {
+        if let n = m["name"] { selectTSS(n, into: &setup, names: names) }
+        for f in fields {
+            guard let n = m[f] else { continue }
+            if Self.tssSelectorFields.contains(f) {
+                if let v = selector(n, "tss.\(f)", names: names) { setup.tssFields[f] = UInt64(v) }
+            } else if f == "trap" {
+                if let t = bool(n, "tss.trap") { setup.tssFields[f] = t ? 1 : 0 }
+            } else if let v = uint(n, "tss.\(f)") {
+                setup.tssFields[f] = v
+            }
+        }
+    }
+
+    /// The GDT entry that the task register starts loaded with: it must name a TSS descriptor.
+    mutating func selectTSS(_ n: YAMLNode, into setup: inout MachineSetup, names: SelectorNames) {
+        if let s = string(n, "tss.name") {
             if let i = names.gdt[s] {
                 setup.tssIndex = i
                 // The entry must be a TSS descriptor: one the scenario wrote, or the preset's.
@@ -375,16 +410,6 @@ extension DecodeContext {
                 if !isTSS { error(n, "tss.name '\(s)' names GDT entry \(i), which is not a TSS descriptor (type: \(setup.mode == .ia32 ? "tss32" : "tss64"))") }
             } else {
                 error(n, "tss.name '\(s)' names no GDT entry", notes: hint(s, Array(names.gdt.keys)).map { [$0] } ?? [])
-            }
-        }
-        for f in fields {
-            guard let n = m[f] else { continue }
-            if Self.tssSelectorFields.contains(f) {
-                if let v = selector(n, "tss.\(f)", names: names) { setup.tssFields[f] = UInt64(v) }
-            } else if f == "trap" {
-                if let t = bool(n, "tss.trap") { setup.tssFields[f] = t ? 1 : 0 }
-            } else if let v = uint(n, "tss.\(f)") {
-                setup.tssFields[f] = v
             }
         }
     }

@@ -257,7 +257,7 @@ extension DecodeContext {
             let rf = m["rflags"].map { rflags($0, "set.rflags").0 } ?? FlagEdit()
             controlEdit = .setControl(cr0: cr0, cr4: cr4, efer: efer, rflags: rf)
         }
-        if let n = m["msrs"] { msrEdit = .setMSRs(msrs(n)) }
+        if let n = m["msrs"] { msrEdit = .setMSRs(msrs(n, names: names)) }
         if let n = m["pages"] { pagesEdit = .setPages(pages(n, "\(w).set.pages")) }
         let edits = [msrEdit, controlEdit, regsEdit, pagesEdit].compactMap { $0 }
         switch edits.count {

@@ -236,7 +236,21 @@ public enum ScenarioSchema {
     },
     "msrs": {
       "type": "object",
-      "description": "MSR name (IA32_STAR, ...) or number -> value.",
+      "description": "MSR name (IA32_STAR, ...) or number -> value; IA32_SYSENTER_CS also takes a selector.",
+      "properties": {
+        "IA32_SYSENTER_CS": {
+          "$ref": "#/definitions/selector"
+        },
+        "ia32_sysenter_cs": {
+          "$ref": "#/definitions/selector"
+        },
+        "0x174": {
+          "$ref": "#/definitions/selector"
+        },
+        "372": {
+          "$ref": "#/definitions/selector"
+        }
+      },
       "additionalProperties": {
         "$ref": "#/definitions/integer"
       }
@@ -924,124 +938,132 @@ public enum ScenarioSchema {
           }
         },
         "tss": {
-          "type": "object",
-          "additionalProperties": false,
-          "properties": {
-            "name": {
+          "description": "The loaded TSS: a GDT entry name, or the name plus its contents.",
+          "anyOf": [
+            {
               "type": "string"
             },
-            "link": {
-              "$ref": "#/definitions/selector"
-            },
-            "esp0": {
-              "$ref": "#/definitions/integer"
-            },
-            "esp1": {
-              "$ref": "#/definitions/integer"
-            },
-            "esp2": {
-              "$ref": "#/definitions/integer"
-            },
-            "ss0": {
-              "$ref": "#/definitions/selector"
-            },
-            "ss1": {
-              "$ref": "#/definitions/selector"
-            },
-            "ss2": {
-              "$ref": "#/definitions/selector"
-            },
-            "cr3": {
-              "$ref": "#/definitions/integer"
-            },
-            "eip": {
-              "$ref": "#/definitions/integer"
-            },
-            "eflags": {
-              "$ref": "#/definitions/integer"
-            },
-            "eax": {
-              "$ref": "#/definitions/integer"
-            },
-            "ecx": {
-              "$ref": "#/definitions/integer"
-            },
-            "edx": {
-              "$ref": "#/definitions/integer"
-            },
-            "ebx": {
-              "$ref": "#/definitions/integer"
-            },
-            "esp": {
-              "$ref": "#/definitions/integer"
-            },
-            "ebp": {
-              "$ref": "#/definitions/integer"
-            },
-            "esi": {
-              "$ref": "#/definitions/integer"
-            },
-            "edi": {
-              "$ref": "#/definitions/integer"
-            },
-            "es": {
-              "$ref": "#/definitions/selector"
-            },
-            "cs": {
-              "$ref": "#/definitions/selector"
-            },
-            "ss": {
-              "$ref": "#/definitions/selector"
-            },
-            "ds": {
-              "$ref": "#/definitions/selector"
-            },
-            "fs": {
-              "$ref": "#/definitions/selector"
-            },
-            "gs": {
-              "$ref": "#/definitions/selector"
-            },
-            "ldt": {
-              "$ref": "#/definitions/selector"
-            },
-            "iomap": {
-              "$ref": "#/definitions/integer"
-            },
-            "trap": {
-              "$ref": "#/definitions/flag"
-            },
-            "rsp0": {
-              "$ref": "#/definitions/integer"
-            },
-            "rsp1": {
-              "$ref": "#/definitions/integer"
-            },
-            "rsp2": {
-              "$ref": "#/definitions/integer"
-            },
-            "ist1": {
-              "$ref": "#/definitions/integer"
-            },
-            "ist2": {
-              "$ref": "#/definitions/integer"
-            },
-            "ist3": {
-              "$ref": "#/definitions/integer"
-            },
-            "ist4": {
-              "$ref": "#/definitions/integer"
-            },
-            "ist5": {
-              "$ref": "#/definitions/integer"
-            },
-            "ist6": {
-              "$ref": "#/definitions/integer"
-            },
-            "ist7": {
-              "$ref": "#/definitions/integer"
+            {
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "name": {
+                  "type": "string"
+                },
+                "link": {
+                  "$ref": "#/definitions/selector"
+                },
+                "esp0": {
+                  "$ref": "#/definitions/integer"
+                },
+                "esp1": {
+                  "$ref": "#/definitions/integer"
+                },
+                "esp2": {
+                  "$ref": "#/definitions/integer"
+                },
+                "ss0": {
+                  "$ref": "#/definitions/selector"
+                },
+                "ss1": {
+                  "$ref": "#/definitions/selector"
+                },
+                "ss2": {
+                  "$ref": "#/definitions/selector"
+                },
+                "cr3": {
+                  "$ref": "#/definitions/integer"
+                },
+                "eip": {
+                  "$ref": "#/definitions/integer"
+                },
+                "eflags": {
+                  "$ref": "#/definitions/integer"
+                },
+                "eax": {
+                  "$ref": "#/definitions/integer"
+                },
+                "ecx": {
+                  "$ref": "#/definitions/integer"
+                },
+                "edx": {
+                  "$ref": "#/definitions/integer"
+                },
+                "ebx": {
+                  "$ref": "#/definitions/integer"
+                },
+                "esp": {
+                  "$ref": "#/definitions/integer"
+                },
+                "ebp": {
+                  "$ref": "#/definitions/integer"
+                },
+                "esi": {
+                  "$ref": "#/definitions/integer"
+                },
+                "edi": {
+                  "$ref": "#/definitions/integer"
+                },
+                "es": {
+                  "$ref": "#/definitions/selector"
+                },
+                "cs": {
+                  "$ref": "#/definitions/selector"
+                },
+                "ss": {
+                  "$ref": "#/definitions/selector"
+                },
+                "ds": {
+                  "$ref": "#/definitions/selector"
+                },
+                "fs": {
+                  "$ref": "#/definitions/selector"
+                },
+                "gs": {
+                  "$ref": "#/definitions/selector"
+                },
+                "ldt": {
+                  "$ref": "#/definitions/selector"
+                },
+                "iomap": {
+                  "$ref": "#/definitions/integer"
+                },
+                "trap": {
+                  "$ref": "#/definitions/flag"
+                },
+                "rsp0": {
+                  "$ref": "#/definitions/integer"
+                },
+                "rsp1": {
+                  "$ref": "#/definitions/integer"
+                },
+                "rsp2": {
+                  "$ref": "#/definitions/integer"
+                },
+                "ist1": {
+                  "$ref": "#/definitions/integer"
+                },
+                "ist2": {
+                  "$ref": "#/definitions/integer"
+                },
+                "ist3": {
+                  "$ref": "#/definitions/integer"
+                },
+                "ist4": {
+                  "$ref": "#/definitions/integer"
+                },
+                "ist5": {
+                  "$ref": "#/definitions/integer"
+                },
+                "ist6": {
+                  "$ref": "#/definitions/integer"
+                },
+                "ist7": {
+                  "$ref": "#/definitions/integer"
+                }
+              }
             }
-          }
+          ]
         },
         "pages": {
           "$ref": "#/definitions/pages"
