@@ -79,3 +79,26 @@ import Testing
         }
     }
 }
+
+/// `via: sysenter` is the 32-bit vDSO's entry: from a 64-bit task the step is refused (a 32-bit task in
+/// x86_64 and every ia32 task may use it).
+struct SysenterFromA64BitTaskTests {
+    @Test(arguments: [("x86_64", "", false), ("x86_64", ", bits: 32", true), ("ia32", "", true)])
+    func refusedOnlyFor64BitTasks(_ mode: String, _ bits: String, _ completes: Bool) {
+        let r = runScenarioText("""
+        scenario: s
+        machine: {mode: \(mode)}
+        processes:
+          - {name: A, state: running\(bits)}
+        steps:
+          - syscall: {via: sysenter, nr: getpid}
+            expect: {returns: 1}
+        """)
+        if completes {
+            #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
+        } else {
+            guard case let .failed(fs)? = r.first?.outcome else { Issue.record("\(String(describing: r.first?.outcome))"); return }
+            #expect(fs.contains { $0.actual.contains("`via: sysenter` is the 32-bit vDSO's entry") }, "\(fs)")
+        }
+    }
+}

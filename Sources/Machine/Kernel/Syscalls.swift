@@ -53,6 +53,12 @@ extension System {
         noteUserMode()
         let task = core.currentTask
         let narrow = machine.mode == .ia32 || task.bits == 32
+        if via == .sysenter && !narrow {
+            // The sysenter path of a system call is the 32-bit vDSO's __kernel_vsyscall; a 64-bit task has no
+            // 32-bit vDSO (and on AMD SYSENTER is #UD in 64-bit mode). Refused rather than run half-way.
+            out.error = "`via: sysenter` is the 32-bit vDSO's entry: a 64-bit task enters the kernel with `via: syscall` (or `via: int80`); `exec: \"sysenter\"` runs the bare instruction"
+            return
+        }
         // A 32-bit task's SYSCALL (AMD, compatibility mode) enters entry_SYSCALL_compat, whose ABI keeps
         // argument 2 in EBP (SYSCALL overwrites ECX) and argument 6 at 0(%esp) on the user stack (ABI-1).
         let compatSyscall = via == .syscall && machine.longMode && narrow
