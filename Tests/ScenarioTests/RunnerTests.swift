@@ -152,3 +152,66 @@ struct HaltedCPUTests {
         guard case .passed = outcome else { Issue.record("\(outcome)"); return }
     }
 }
+
+/// `switch.reason: syscall_return` matches a switch that schedule() made on the way back from a system
+/// call (recorded with the reason `wakeup`), and no other.
+struct SyscallReturnReasonTests {
+    static let base = """
+        scenario: s
+        machine: {mode: x86_64}
+        kernel: {scheduler: {policy: priority}}
+        processes:
+          - {name: high, priority: 10, state: running}
+          - {name: low, priority: 1, state: ready}
+        steps:
+        """
+
+    @Test func aTickWakeupIsNotASyscallReturn() {
+        let outcome = runText(Self.base + """
+
+              - syscall: {via: syscall, nr: nanosleep, args: [1]}
+              - timer: 1
+                expect: {switch: {from: low, to: high, reason: syscall_return}}
+            """)
+        guard case let .failed(fs) = outcome else { Issue.record("\(outcome)"); return }
+        #expect(fs.contains { "\($0)".contains("got low -> high (wakeup)") })
+    }
+
+    @Test(arguments: ["syscall_return", "wakeup"])
+    func aWakeupOnTheWayBackFromKillMatchesBoth(_ reason: String) {
+        let outcome = runText(Self.base + """
+
+              - syscall: {via: syscall, nr: fork}
+              - syscall: {via: syscall, nr: wait4, args: [-1, 0, 0, 0]}
+              - syscall: {via: syscall, nr: nanosleep, args: [100]}
+              - syscall: {via: syscall, nr: kill, args: [3, 9]}
+                expect: {switch: {from: low, to: high, reason: \(reason)}}
+            """)
+        guard case .passed = outcome else { Issue.record("\(outcome)"); return }
+    }
+
+    @Test func aYieldIsNotASyscallReturn() {
+        let outcome = runText("""
+            scenario: y
+            machine: {mode: x86_64}
+            kernel: {scheduler: {policy: rr}}
+            processes:
+              - {name: a, state: running}
+              - {name: b, state: ready}
+            steps:
+              - syscall: {via: syscall, nr: sched_yield}
+                expect: {switch: {from: a, to: b, reason: syscall_return}}
+            """)
+        guard case let .failed(fs) = outcome else { Issue.record("\(outcome)"); return }
+        #expect(fs.contains { "\($0)".contains("got a -> b (yield)") })
+    }
+
+    @Test func aBlockingSwitchIsNotASyscallReturn() {
+        let outcome = runText(Self.base + """
+
+              - syscall: {via: syscall, nr: nanosleep, args: [1]}
+                expect: {switch: {from: high, to: low, reason: syscall_return}}
+            """)
+        guard case .failed = outcome else { Issue.record("\(outcome)"); return }
+    }
+}

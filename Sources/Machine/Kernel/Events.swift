@@ -46,10 +46,14 @@ public struct SwitchRecord: Sendable, Equatable {
     public var from: String
     public var to: String
     public var reason: String
-    public init(from: String, to: String, reason: String) {
+    /// schedule() ran on the way back from a system call (need_resched set during the call), seed concept 18's
+    /// "on the way back from a system call": `expect.switch` accepts the reason `syscall_return` for it too.
+    public var atSyscallReturn: Bool
+    public init(from: String, to: String, reason: String, atSyscallReturn: Bool = false) {
         self.from = from
         self.to = to
         self.reason = reason
+        self.atSyscallReturn = atSyscallReturn
     }
 }
 

@@ -161,7 +161,7 @@ extension System {
         core.tasks[prev].kernelContext = TaskContext(machine.cpu)
         let from = core.tasks[prev].name, to = core.tasks[next].name
         machine.trace.record(.contextSwitch(from: from, to: to, reason: reason))
-        out.switches.append(SwitchRecord(from: from, to: to, reason: reason))
+        out.switches.append(SwitchRecord(from: from, to: to, reason: reason, atSyscallReturn: core.schedulingAtSyscallReturn))
         core.switchCount += 1
         core.dispatchOrder.append(to)
         // Address space (the idle task borrows the previous one).

@@ -244,7 +244,7 @@ extension System {
             let eax = UInt32(truncatingIfNeeded: v)
             out.returns = narrow ? (eax >= 0xFFFF_F001 ? Int64(Int32(bitPattern: eax)) : Int64(eax)) : v
             machine.trace.record(.syscallReturn(name: function?.rawValue ?? "ni_syscall", value: v))
-            returnFromKernel(&out)
+            returnFromKernel(&out, fromSyscall: true)
         case .blocked:
             schedule(reason: "blocking", &out)
             performReturn(&out)

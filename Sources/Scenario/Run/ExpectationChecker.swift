@@ -116,7 +116,7 @@ enum ExpectationChecker {
                 if let s = o.switches.first { return fail(c, "none", "\(s.from) -> \(s.to) (\(s.reason))") }
                 return nil
             }
-            guard let s = o.switches.first(where: { sw in (m.from == nil || sw.from == m.from) && (m.to == nil || sw.to == m.to) && (m.reason == nil || sw.reason == m.reason) }) else {
+            guard let s = o.switches.first(where: { sw in (m.from == nil || sw.from == m.from) && (m.to == nil || sw.to == m.to) && (m.reason == nil || sw.reason == m.reason || (m.reason == "syscall_return" && sw.atSyscallReturn)) }) else {
                 let actual = o.switches.isEmpty ? "no context switch" : o.switches.map { "\($0.from) -> \($0.to) (\($0.reason))" }.joined(separator: ", ")
                 return fail(c, "\(m.from ?? "*") -> \(m.to ?? "*")\(m.reason.map { " (\($0))" } ?? "")", actual)
             }
