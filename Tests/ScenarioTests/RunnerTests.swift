@@ -190,6 +190,16 @@ struct SyscallReturnReasonTests {
         guard case .passed = outcome else { Issue.record("\(outcome)"); return }
     }
 
+    @Test func aTickScheduleIsNotMarkedInTheTrace() {
+        let outcome = runText(Self.base + """
+
+              - syscall: {via: syscall, nr: nanosleep, args: [1]}
+              - timer: 1
+                expect: {trace: [schedule syscall_return]}
+            """)
+        guard case .failed = outcome else { Issue.record("\(outcome)"); return }
+    }
+
     @Test func aYieldIsNotASyscallReturn() {
         let outcome = runText("""
             scenario: y

@@ -44,8 +44,8 @@ public enum TraceEvent: Equatable, Sendable {
     case syscall(entry: String, table: String, number: Int64, name: String, args: [UInt64])
     /// A system call's return value.
     case syscallReturn(name: String, value: Int64)
-    /// schedule() called, with its reason.
-    case schedule(reason: String)
+    /// schedule() called, with its reason; `atSyscallReturn` when it runs on the way back from a system call.
+    case schedule(reason: String, atSyscallReturn: Bool = false)
     /// A context switch between tasks.
     case contextSwitch(from: String, to: String, reason: String)
     /// A page fault handled by the kernel (demand paging), or a signal.
@@ -79,7 +79,8 @@ public enum TraceEvent: Equatable, Sendable {
             // The kernel function too (`sys_write`, seed concept 4: both tables reach it), and the bare name.
             return ["syscall \(name)", "syscall", "sys_\(name)", name]
         case .syscallReturn: return ["return"]
-        case let .schedule(reason): return ["schedule", "schedule \(reason)"]
+        case let .schedule(reason, atReturn):
+            return atReturn ? ["schedule", "schedule \(reason)", "schedule syscall_return"] : ["schedule", "schedule \(reason)"]
         case let .contextSwitch(from, to, _): return ["switch \(from) -> \(to)", "switch", "context switch"]
         case let .kernelAction(s): return [s]
         case .output: return ["output"]

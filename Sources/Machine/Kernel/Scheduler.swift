@@ -126,7 +126,7 @@ extension System {
     mutating func schedule(reason: String, keepHead: Bool = false, _ out: inout StepOutcome) {
         core.needResched = false
         core.reschedReason = "timer"
-        machine.trace.record(.schedule(reason: reason))
+        machine.trace.record(.schedule(reason: reason, atSyscallReturn: core.schedulingAtSyscallReturn))
         let prev = core.current
         if prev != 0 && core.tasks[prev].isRunnable {
             core.tasks[prev].state = .ready

@@ -211,8 +211,8 @@ public enum Explainer {
             return "system call dispatch: entered via \(entry); the kernel looks up number \(number) in the \(table) table and finds \(name), called as \(name)(\(args.map { hex($0) }.joined(separator: ", ")))"
         case let .syscallReturn(name, value):
             return "\(name) returns \(value)"
-        case let .schedule(reason):
-            return "schedule() runs (\(reason)): \(reasonText(reason))"
+        case let .schedule(reason, atReturn):
+            return "schedule() runs (\(reason))\(atReturn ? " on the way back from the system call" : ""): \(reasonText(reason))"
         case let .contextSwitch(from, to, reason):
             return "context switch \(from) -> \(to) (\(reason)): \(from)'s registers saved in its task_struct, \(to)'s restored; current = \(to)"
         case let .kernelAction(s):
