@@ -20,9 +20,7 @@ import collections
 import json
 import os
 import random
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fast_oracle as O  # noqa: E402
@@ -404,19 +402,13 @@ def gen_tlb(rng, sid):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--count", type=int, default=300)
-    ap.add_argument("--ringspec", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                        "..", "..", ".build", "debug", "ringspec"))
-    ap.add_argument("--keep", help="write the scenarios to this folder and keep them")
+    rundocs.common_args(ap, count=300)
     ap.add_argument("--family", choices=["fast", "df", "tlb"], action="append")
-    ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--stats", action="store_true", help="print how often each instruction had each outcome")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     fams = a.family or ["fast", "fast", "fast", "df", "tlb"]
-    out = a.keep or tempfile.mkdtemp(prefix="fast_diff_")
-    os.makedirs(out, exist_ok=True)
+    out = rundocs.work_dir(a, "fast_diff_")
     refusals, docs, sources = {}, [], {}
     for i in range(a.count):
         fam = rng.choice(fams)
@@ -430,38 +422,26 @@ def main():
     report = rundocs.run_json(a.ringspec, out)
     if report is None:
         return 2
-    bad = 0
-    for s in report["scenarios"]:
-        sid = s["id"]
-        ref = refusals.get(sid)
-        fails = s["failures"] + [{"path": "", "actual": d} for d in s.get("diagnostics", [])]
-        if ref:
-            ok = any("not modelled" in str(f.get("actual", "")) and f["path"].startswith("steps[")
-                     for f in fails) and len(s["failures"]) == 1
-            if not ok:
-                bad += 1
-                print("DISAGREE %s: oracle expects a refusal (%s); engine: %s" % (sid, ref[1], s["status"]))
-                if a.verbose:
-                    print(sources[sid])
-                    print(json.dumps(fails, indent=1))
-            continue
-        if s["status"] != "passed":
-            bad += 1
-            print("DISAGREE %s (%s)" % (sid, s["status"]))
-            for f in fails:
-                print("   %s: expected %s, got %s %s" % (f.get("path"), f.get("expected"), f.get("actual"),
-                                                       f.get("note", "") or ""))
+
+    def refusal(s, fails):
+        """A scenario whose instruction the oracle expects the engine to refuse as not modelled."""
+        ref = refusals.get(s["id"])
+        if not ref:
+            return None
+        ok = any("not modelled" in str(f.get("actual", "")) and f["path"].startswith("steps[")
+                 for f in fails) and len(s["failures"]) == 1
+        if not ok:
+            print("DISAGREE %s: oracle expects a refusal (%s); engine: %s" % (s["id"], ref[1], s["status"]))
             if a.verbose:
-                print(sources[sid])
+                print(sources[s["id"]])
+                print(json.dumps(fails, indent=1))
+        return ok
+
+    bad = rundocs.count_disagreements(report, sources, a.verbose, judge=refusal)
     if a.stats:
         for (insn, outcome), n in sorted(STATS.items()):
             print("  %-16s %-14s %d" % (insn, outcome, n))
-    total = len(report["scenarios"])
-    kept = a.keep or bad
-    print("%d scenarios, %d disagreements (seed %d)%s" % (total, bad, a.seed, "; files in " + out if kept else ""))
-    if not a.keep and bad == 0:
-        shutil.rmtree(out, ignore_errors=True)
-    return 0 if bad == 0 and total == a.count else 1
+    return rundocs.finish(a, out, report, bad)
 
 
 if __name__ == "__main__":

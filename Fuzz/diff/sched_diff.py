@@ -13,12 +13,10 @@ import argparse
 import json
 import os
 import random
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sched_oracle import IDLE, Oracle, Task  # noqa: E402
+from sched_oracle import Oracle, Task  # noqa: E402
 import rundocs  # noqa: E402
 
 NAMES = ["A", "B", "C", "D", "E"]
@@ -263,17 +261,11 @@ def gen(rng, sid):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--count", type=int, default=300)
-    ap.add_argument("--ringspec", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                        "..", "..", ".build", "debug", "ringspec"))
-    ap.add_argument("--keep", help="write the scenarios to this folder and keep them")
+    rundocs.common_args(ap, count=300)
     ap.add_argument("--show", type=int, default=1000, help="print at most this many disagreements")
-    ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
     rng = random.Random(a.seed)
-    out = a.keep or tempfile.mkdtemp(prefix="sched_diff_")
-    os.makedirs(out, exist_ok=True)
+    out = rundocs.work_dir(a, "sched_diff_")
     docs, sources = [], {}
     for i in range(a.count):
         sid = "sched-%d-%d" % (a.seed, i)
@@ -284,27 +276,8 @@ def main():
     report = rundocs.run_json(a.ringspec, out)
     if report is None:
         return 2
-    bad = 0
-    for s in report["scenarios"]:
-        sid = s["id"]
-        if s["status"] == "passed":
-            continue
-        bad += 1
-        if bad > a.show:
-            continue
-        fails = s["failures"] + [{"path": "", "actual": d} for d in s.get("diagnostics", [])]
-        print("DISAGREE %s (%s)" % (sid, s["status"]))
-        for f in fails:
-            print("   %s: expected %s, got %s %s" % (f.get("path"), f.get("expected"), f.get("actual"),
-                                                   f.get("note", "") or ""))
-        if a.verbose:
-            print(sources[sid])
-    total = len(report["scenarios"])
-    kept = a.keep or bad
-    print("%d scenarios, %d disagreements (seed %d)%s" % (total, bad, a.seed, "; files in " + out if kept else ""))
-    if not a.keep and bad == 0:
-        shutil.rmtree(out, ignore_errors=True)
-    return 0 if bad == 0 and total == a.count else 1
+    bad = rundocs.count_disagreements(report, sources, a.verbose, show=a.show)
+    return rundocs.finish(a, out, report, bad)
 
 
 if __name__ == "__main__":

@@ -25,9 +25,7 @@ Exit status: 0 when engine and oracle agree on every scenario, 1 otherwise.
 import argparse
 import os
 import random
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import task_oracle as O  # noqa: E402
@@ -336,18 +334,12 @@ def gen64(rng, sid):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--count", type=int, default=500)
-    ap.add_argument("--ringspec", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                        "..", "..", ".build", "debug", "ringspec"))
-    ap.add_argument("--keep", help="write the scenarios to this folder and keep them")
+    rundocs.common_args(ap, count=500)
     ap.add_argument("--family", choices=["ia32", "x86_64", "both"], default="both",
                     help="ia32 task switches, IA-32e refusals (TASK-9), or both (one scenario in five IA-32e)")
-    ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
     rng = random.Random(a.seed)
-    out = a.keep or tempfile.mkdtemp(prefix="task_diff_")
-    os.makedirs(out, exist_ok=True)
+    out = rundocs.work_dir(a, "task_diff_")
     docs, sources = [], {}
     for i in range(a.count):
         sid = "task-%d-%d" % (a.seed, i)
@@ -359,24 +351,8 @@ def main():
     report = rundocs.run_json(a.ringspec, out)
     if report is None:
         return 2
-    bad = 0
-    for s in report["scenarios"]:
-        sid = s["id"]
-        fails = s["failures"] + [{"path": "", "actual": d} for d in s.get("diagnostics", [])]
-        if s["status"] != "passed":
-            bad += 1
-            print("DISAGREE %s (%s)" % (sid, s["status"]))
-            for f in fails:
-                print("   %s: expected %s, got %s %s" % (f.get("path"), f.get("expected"), f.get("actual"),
-                                                       f.get("note", "") or ""))
-            if a.verbose:
-                print(sources.get(sid, ""))
-    total = len(report["scenarios"])
-    kept = a.keep or bad
-    print("%d scenarios, %d disagreements (seed %d)%s" % (total, bad, a.seed, "; files in " + out if kept else ""))
-    if not a.keep and bad == 0:
-        shutil.rmtree(out, ignore_errors=True)
-    return 0 if bad == 0 and total == a.count else 1
+    bad = rundocs.count_disagreements(report, sources, a.verbose)
+    return rundocs.finish(a, out, report, bad)
 
 
 if __name__ == "__main__":
