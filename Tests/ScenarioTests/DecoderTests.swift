@@ -246,7 +246,8 @@ struct TraceItemTests {
         #expect(TraceItem.suggestion(for: TraceItem.canonical(pair.0)) == pair.1)
     }
 
-    @Test(arguments: ["user A", "schedule timer", "#PF", "page fault", "B is killed by SIGSEGV", "switch A -> B", "gate 0x80", "GP"])
+    @Test(arguments: ["user A", "schedule timer", "#PF", "page fault", "B is killed by SIGSEGV", "switch A -> B", "gate 0x80", "GP",
+                      "read", "exit", "sys_read", "write"])
     func knownOrFarTextHasNoSuggestion(_ item: String) {
         #expect(TraceItem.suggestion(for: TraceItem.canonical(item)) == nil)
     }

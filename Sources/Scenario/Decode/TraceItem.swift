@@ -25,11 +25,10 @@ enum TraceItem {
         let joined = words.joined(separator: " ")
         let lower = joined.lowercased()
 
-        if let v = ExceptionVector.allCases.first(where: { $0.name.lowercased() == lower || $0.description.lowercased() == lower }) {
-            return lower.hasPrefix("#") ? v.description : v.name
-        }
-        if ExceptionVector.allCases.contains(where: { $0.title.lowercased() == lower }) || lower == "general protection fault" {
-            return lower
+        // An exception by name (`#pf`, `gp`) in the manual's case, or by title (`Page Fault`) in lower case.
+        if let v = ExceptionVector(name: lower) {
+            if lower == v.name.lowercased() { return v.name }
+            return lower == v.description.lowercased() ? v.description : lower
         }
         switch head {
         case "user", "kernel":
@@ -56,6 +55,9 @@ enum TraceItem {
         let words = item.split(separator: " ").map(String.init)
         let head = words.first ?? ""
         if phrases.contains(item) || ExceptionVector(name: item) != nil { return nil }
+        // A system call by its name alone (`read`) or its kernel function (`sys_read`).
+        let call = item.hasPrefix("sys_") ? String(item.dropFirst(4)) : item
+        if SyscallTable.allNames.contains(call) { return nil }
         // Forms with a task name or a parameter: `user A`, `switch A -> B`, `schedule timer`, `gate 0x80`,
         // `syscall write`, `load ds`, `tlb flush global`.
         if ["user", "kernel", "switch", "schedule", "gate", "syscall", "load"].contains(head) { return nil }
