@@ -16,8 +16,6 @@ public struct Kernel: Sendable {
     /// TIF_NEED_RESCHED, with the reason schedule() will record.
     public var needResched = false
     public var reschedReason = "timer"
-    /// Set while schedule() runs on the return from a system call (SwitchRecord.atSyscallReturn).
-    public var schedulingAtSyscallReturn = false
     public var dispatchOrder: [String] = []
     public var switchCount = 0
     public var totalOutput = ""
@@ -452,9 +450,7 @@ public struct System: Sendable {
         if core.needResched {
             // Only a wake-up's need_resched is acted on there: sched_yield's own schedule() (reason `yield`)
             // runs inside the call in Linux (do_sched_yield), even though the model takes it at the return.
-            core.schedulingAtSyscallReturn = fromSyscall && core.reschedReason == "wakeup"
-            schedule(reason: core.reschedReason, &out)
-            core.schedulingAtSyscallReturn = false
+            schedule(reason: core.reschedReason, atSyscallReturn: fromSyscall && core.reschedReason == "wakeup", &out)
         }
         performReturn(&out)
     }

@@ -123,10 +123,11 @@ extension System {
     }
 
     /// schedule().
-    mutating func schedule(reason: String, keepHead: Bool = false, _ out: inout StepOutcome) {
+    /// `atSyscallReturn`: it runs on the way back from a system call (SwitchRecord.atSyscallReturn).
+    mutating func schedule(reason: String, keepHead: Bool = false, atSyscallReturn: Bool = false, _ out: inout StepOutcome) {
         core.needResched = false
         core.reschedReason = "timer"
-        machine.trace.record(.schedule(reason: reason, atSyscallReturn: core.schedulingAtSyscallReturn))
+        machine.trace.record(.schedule(reason: reason, atSyscallReturn: atSyscallReturn))
         let prev = core.current
         if prev != 0 && core.tasks[prev].isRunnable {
             core.tasks[prev].state = .ready
@@ -153,15 +154,15 @@ extension System {
             if reason == "timer" { core.tasks[prev].sliceUsed = 0 }
             return
         }
-        contextSwitch(from: prev, to: next, reason: reason, &out)
+        contextSwitch(from: prev, to: next, reason: reason, atSyscallReturn: atSyscallReturn, &out)
     }
 
     /// switch_to: A's registers into A's task_struct, B's out of B's; CR3, TSS.esp0/rsp0, `current`.
-    mutating func contextSwitch(from prev: Int, to next: Int, reason: String, _ out: inout StepOutcome) {
+    mutating func contextSwitch(from prev: Int, to next: Int, reason: String, atSyscallReturn: Bool = false, _ out: inout StepOutcome) {
         core.tasks[prev].kernelContext = TaskContext(machine.cpu)
         let from = core.tasks[prev].name, to = core.tasks[next].name
         machine.trace.record(.contextSwitch(from: from, to: to, reason: reason))
-        out.switches.append(SwitchRecord(from: from, to: to, reason: reason, atSyscallReturn: core.schedulingAtSyscallReturn))
+        out.switches.append(SwitchRecord(from: from, to: to, reason: reason, atSyscallReturn: atSyscallReturn))
         core.switchCount += 1
         core.dispatchOrder.append(to)
         // Address space (the idle task borrows the previous one).
