@@ -12,10 +12,9 @@ struct InstructionParser {
                            "cli", "sti", "hlt", "lgdt", "lidt", "mov cr3, eax", "invlpg [0x1000]", "rdmsr", "wrmsr", "in", "out", "nop", "ud2"]
 
     func parse(_ text: String) -> Result<Instruction, NameError> {
-        let trimmed = text.trimmingWhitespace()
-        let lower = trimmed.lowercased()
-        let (mnemonic, rest) = lower.splitFirstWord()
-        let operandsRaw = trimmed.splitFirstWord().1
+        // One split; the mnemonic and `rest` compare in lower case, `operandsRaw` keeps the case of names.
+        let (word, operandsRaw) = text.splitFirstWord()
+        let mnemonic = word.lowercased(), rest = operandsRaw.lowercased()
         switch mnemonic {
         case "int":
             guard let n = number(rest), n <= 255 else { return fail("int needs a vector 0-255, as in `int 0x80`") }
