@@ -489,6 +489,32 @@ func far14Nulling(_ c: NullingCase, _ via: String) {
     }
 }
 
+@Test("FAR-14: in 64-bit mode a register already holding a null selector stays null with no `nulled` trace line",
+      arguments: ["retf", "iret"])
+func far14NullSelectorIn64BitMode(_ via: String) {
+    var f = CPUFixture(.x86_64, cpl: 0)
+    // A null selector loaded in 64-bit mode: usable, base 0 (SEG-5a), as the kernel leaves FS/GS for a user task.
+    var cache = SegmentCache.unusable
+    cache.usable = true
+    cache.base = 0
+    for reg in [SegmentRegisterName.ds, .es, .fs, .gs] { f.m.cpu[segment: reg] = SegmentRegister(selector: 0, cache: cache) }
+    let kept = f.add(CPUFixture.data(dpl: 0))
+    f.m.cpu.ds = SegmentRegister(selector: kept, cache: CPUFixture.data(dpl: 0).cache)
+    if via == "retf" {
+        f.push([UInt64(Sel.userData), 0x3F00, UInt64(Sel.userCode), 0x2000], width: 8)
+        expectFirst(f.run(.retf(popBytes: 0)), nil)
+    } else {
+        f.push([UInt64(Sel.userData), 0x3F00, 0x202, UInt64(Sel.userCode), 0x2000], width: 8)
+        expectFirst(f.run(.iret(width: nil)), nil)
+    }
+    #expect(f.m.cpu.cpl == 3)
+    let nulled = f.m.trace.events.compactMap { e -> String? in
+        if case let .segmentCheck(register, _, detail) = e, detail.contains("FAR-14") { return register } else { return nil }
+    }
+    #expect(nulled == ["ds"], "only DS, which held a DPL-0 data selector, is reported nulled")
+    for reg in [SegmentRegisterName.ds, .es, .fs, .gs] { #expect(f.m.cpu[segment: reg].selector == 0, "\(reg)") }
+}
+
 // MARK: FAR-15 IRET with NT=1 in long mode
 
 @Test("FAR-15: IRET with NT=1 in IA-32e mode is #GP(0)", arguments: [UInt8(0), 3])

@@ -307,7 +307,9 @@ extension Machine {
                 let c = old.cache
                 if !c.usable || ((!c.isCode || !c.isConforming) && c.dpl < newCPL) {
                     cpu[segment: r] = SegmentRegister(selector: 0, cache: .unusable)
-                    if old.selector != 0 || c.usable {
+                    // A register that already held a null selector is not reported: nothing visible changes
+                    // (in 64-bit mode a null selector's cache is usable with base 0, and the return makes it unusable).
+                    if old.selector != 0 {
                         // Spelt out only when the trace is kept (the record's argument is an autoclosure).
                         trace.record(.segmentCheck(register: r.rawValue, selector: 0,
                                                    detail: "nulled on the return to CPL \(newCPL): \(c.usable ? "its DPL \(c.dpl) < CPL \(newCPL)" : "it was unusable") (FAR-14)"))
