@@ -196,6 +196,21 @@ struct InstructionTextTests {
         Case(text: "ud2 eax", expected: nil),
         Case(text: "int 0x80 é", expected: nil),
         Case(text: "", expected: nil),
+        // The assembler's `NNh` hex form, and sizes on memory operands (checked against the register).
+        Case(text: "int 80h", expected: "int 0x80"),
+        Case(text: "int 0FFH", expected: "int 0xff"),
+        Case(text: "int ffh", expected: nil),
+        Case(text: "int 100h", expected: nil),
+        Case(text: "mov eax, 1000h", expected: "mov eax, 0x1000"),
+        Case(text: "mov eax, [8049000h]", expected: "mov eax, [0x8049000]"),
+        Case(text: "mov eax, dword [0x1000]", expected: "mov eax, [0x1000]"),
+        Case(text: "mov eax, DWORD PTR [0x1000]", expected: "mov eax, [0x1000]"),
+        Case(text: "mov dword ptr [0x1000], ebx", expected: "mov [0x1000], ebx"),
+        Case(text: "mov qword [0x1000], ebx", expected: nil),
+        Case(text: "mov eax, word [0x1000]", expected: nil),
+        Case(text: "mov eax, dword 0x1000", expected: nil),
+        Case(text: "retf 8h", expected: "retf 8"),
+        Case(text: "call far 8h:1000h", expected: "call far 0x8:0x1000"),
     ]
 
     @Test(arguments: cases)

@@ -82,15 +82,39 @@ struct InstructionParser {
         rest.isEmpty ? .success(i) : fail("this instruction takes no operands")
     }
 
+    /// An operand number: as in YAML (`128`, `0x80`, `0b...`, `0o...`), or in the assembler's `80h` form
+    /// (hex digits ending in `h`, starting with a decimal digit as NASM and MASM require: `0ffh`, not `ffh`).
     func number(_ s: String) -> UInt64? {
-        if case let .value(v, false) = parseInteger(s.trimmingWhitespace()) { return v }
-        return nil
+        let t = s.trimmingWhitespace()
+        if case let .value(v, false) = parseInteger(t) { return v }
+        let u = Array(t.utf8)
+        guard u.count >= 2, u[u.count - 1] | 0x20 == UInt8(ascii: "h"), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(u[0]),
+              u.dropLast().allSatisfy({ $0 == UInt8(ascii: "_") || ($0 | 0x20 >= UInt8(ascii: "a") && $0 | 0x20 <= UInt8(ascii: "f")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) }),
+              case let .value(v, false) = parseInteger("0x" + String(decoding: u.dropLast(), as: UTF8.self)) else { return nil }
+        return v
     }
 
+    /// `[ADDR]`, optionally after a size (`byte`, `word`, `dword`, `qword`, each optionally followed by `ptr`):
+    /// the address and the size in bytes the text states (nil when it states none).
+    func sizedMemoryOperand(_ s: String) -> (address: UInt64, size: Int?)? {
+        var t = s.trimmingWhitespace()
+        var size: Int?
+        let (first, after) = t.splitFirstWord()
+        if let n = Self.sizeKeywords[first.lowercased()] {
+            size = n
+            t = after
+            let (second, rest) = t.splitFirstWord()
+            if second.lowercased() == "ptr" { t = rest }
+        }
+        guard t.hasPrefix("["), t.hasSuffix("]"), let a = number(String(t.dropFirst().dropLast())) else { return nil }
+        return (a, size)
+    }
+
+    static let sizeKeywords = ["byte": 1, "word": 2, "dword": 4, "qword": 8]
+
     func memoryOperand(_ s: String) -> UInt64? {
-        let t = s.trimmingWhitespace()
-        guard t.hasPrefix("["), t.hasSuffix("]") else { return nil }
-        return number(String(t.dropFirst().dropLast()))
+        guard let m = sizedMemoryOperand(s), m.size == nil else { return nil }
+        return m.address
     }
 
     /// A selector operand: a number, NAME, NAME:RPL or `{index, ti: gdt|ldt, rpl}` (as anywhere a
@@ -163,19 +187,24 @@ struct InstructionParser {
             guard let r = GPR(name: src) else { return fail("mov \(dst), REG needs a general register") }
             return .success(.movToCR(n, r))
         }
-        if dst.hasPrefix("[") {
-            guard let a = memoryOperand(dst), let r = GPR(name: src) else { return fail("mov [ADDR], REG needs an address and a register") }
-            return .success(.store(address: a, r, size: Self.width(src)))
+        if let m = sizedMemoryOperand(dst) {
+            guard let r = GPR(name: src) else { return fail("mov [ADDR], REG needs an address and a register") }
+            if let size = m.size, size != Self.width(src) { return sizeMismatch(size, register: src) }
+            return .success(.store(address: m.address, r, size: Self.width(src)))
         }
+        if dst.hasPrefix("[") { return fail("mov [ADDR], REG needs an address and a register") }
         guard let r = GPR(name: dst) else { return fail("unknown register '\(ops[0])'") }
         let s = src.lowercased()
         if s.hasPrefix("cr"), let n = Int(s.dropFirst(2)) { return .success(.movFromCR(r, n)) }
         if let seg = SegmentRegisterName(rawValue: s) { return .success(.movSegmentToRegister(r, seg, width: Self.width(dst))) }
-        if s.hasPrefix("[") {
-            guard let a = memoryOperand(s) else { return fail("bad memory operand '\(src)'") }
-            return .success(.load(r, address: a, size: Self.width(dst)))
+        if let m = sizedMemoryOperand(s) {
+            if let size = m.size, size != Self.width(dst) { return sizeMismatch(size, register: dst) }
+            return .success(.load(r, address: m.address, size: Self.width(dst)))
         }
-        if case let .value(v, negative) = parseInteger(src.trimmingWhitespace()) {
+        if s.hasPrefix("[") { return fail("bad memory operand '\(src)'") }
+        var literal = parseInteger(src.trimmingWhitespace())
+        if literal == .invalid, let v = number(src) { literal = .value(v, negative: false) }
+        if case let .value(v, negative) = literal {
             // The immediate fits the destination's width; a negative one is its two's complement there.
             let bits = UInt64(Self.width(dst) * 8)
             let mask: UInt64 = bits == 64 ? ~0 : (1 << bits) - 1
@@ -185,6 +214,11 @@ struct InstructionParser {
         }
         if let v = resolvedSelector(src) { return .success(.movImmediate(r, UInt64(v), width: Self.width(dst))) }
         return fail("mov \(dst), SRC: SRC must be a number, [ADDR] or CRn")
+    }
+
+    func sizeMismatch(_ size: Int, register: String) -> Result<Instruction, NameError> {
+        let word = Self.sizeKeywords.first { $0.value == size }?.key ?? "\(size)-byte"
+        return fail("operand size mismatch: a \(word) memory operand with the \(Self.width(register) * 8)-bit register \(register)")
     }
 
     func resolvedSelector(_ s: String) -> UInt16? {
