@@ -540,6 +540,39 @@ extension System {
         k[.rax] = 0
         child.kernelContext = k
         child.returnPath = parent.returnPath
+        // ret_from_fork leaves with IRET whatever entry the parent came in by (entry_64.S ret_from_fork_asm ->
+        // swapgs_restore_regs_and_return_to_usermode; entry_32.S ret_from_fork -> restore_all): the child's
+        // pt_regs are the user state SYSRET or SYSEXIT would have given the parent, with EAX = 0.
+        var fastExit: (u: TaskContext, vdso: Bool)?
+        switch parent.returnPath {
+        case .none, .iret:
+            break
+        case let .sysret(_, userRSP):
+            var u = parent.userContext
+            u.gpr = k.gpr
+            u.rip = k[.rcx]
+            u[.rsp] = userRSP
+            // SYSRET's RFLAGS: R11 with RF and VM cleared and bit 1 set (FAST-4).
+            u.rflags = (k[.r11] & 0x3C_7FD7) | RFLAGS.reserved1
+            fastExit = (u, false)
+        case let .sysexit(eip, esp, flags, vdso):
+            var u = parent.userContext
+            u.gpr = k.gpr
+            u[.rdx] = eip
+            u[.rcx] = esp
+            u.rip = eip
+            u[.rsp] = esp
+            u.rflags = flags | RFLAGS.if | RFLAGS.reserved1
+            fastExit = (u, vdso)
+        }
+        if let (u, vdso) = fastExit {
+            child.userContext = u
+            do throws(MachineError) { try prepareFirstReturn(&child) } catch {
+                out.error = "fork: \(error.message)"
+                return .value(-KernelErrno.ENOMEM)
+            }
+            child.returnPath = .iret(skip: 0, vdso: vdso)
+        }
         core.tasks[p].forks = parent.forks
         core.tasks[p].children.append(pid)
         if core.setup.policy == .cfs { child.vruntime = minVruntime().map { max(child.vruntime, $0) } ?? child.vruntime }

@@ -54,7 +54,9 @@ public enum ReturnPath: Sendable, Equatable {
     /// Nothing pending (the idle task in its loop, or a task running in user mode).
     case none
     /// IRET: after `int 0x80`, an exception or an interrupt; `skip` bytes (an error code) are popped first.
-    case iret(skip: UInt64)
+    /// `vdso`: a forked child whose parent came in through __kernel_vsyscall returns with IRET (ret_from_fork)
+    /// to the vDSO's landing pad, which then pops EBP, EDX and ECX.
+    case iret(skip: UInt64, vdso: Bool = false)
     /// SYSEXIT with Linux's convention: EDX = return EIP, ECX = user ESP. SYSENTER cleared IF and SYSEXIT
     /// does not touch RFLAGS, so the kernel restores the user's flags first (`popfl; sti; sysexit`).
     /// `vdso`: the call came through __kernel_vsyscall (a `syscall` step), whose landing pad then pops
