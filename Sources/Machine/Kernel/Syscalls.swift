@@ -330,6 +330,10 @@ extension System {
             return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(UInt32(truncatingIfNeeded: a[4])), compat: narrow, &out))
         case .mmap2:
             return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(UInt32(truncatingIfNeeded: a[4])), compat: narrow, &out))
+        case .munmap:
+            return .value(sysMunmap(addr: a[0], length: a[1], compat: narrow))
+        case .mprotect:
+            return .value(sysMprotect(start: a[0], length: a[1], prot: a[2], compat: narrow))
         case .execve, .stat:
             // getname, then the lookup: a bad pointer is -EFAULT and a path the model's file table does
             // not hold -ENOENT, as in Linux; an existing file would need a program loader (execve) or
