@@ -283,6 +283,22 @@ extension System {
             guard core.tasks[c].files.removeValue(forKey: fd(a[0])) != nil else { return .value(-KernelErrno.EBADF) }
             return .value(0)
         case .fork: return sysFork(childName: childName, &out)
+        case .clone:
+            // clone(flags, newsp, ...) in both tables (kernel/fork.c copy_process checks first): the flag
+            // combinations Linux refuses are -EINVAL; flags = SIGCHLD with no new stack is fork; threads,
+            // namespaces, other exit signals and a new stack are not modelled.
+            let flags = a[0]
+            let cloneVM: UInt64 = 0x100, cloneFS: UInt64 = 0x200, cloneSighand: UInt64 = 0x800, cloneThread: UInt64 = 0x1_0000
+            let cloneNewNS: UInt64 = 0x2_0000, cloneNewUser: UInt64 = 0x1000_0000
+            if flags & (cloneNewNS | cloneFS) == cloneNewNS | cloneFS || flags & (cloneNewUser | cloneFS) == cloneNewUser | cloneFS
+                || (flags & cloneThread != 0 && flags & cloneSighand == 0) || (flags & cloneSighand != 0 && flags & cloneVM == 0) {
+                return .value(-KernelErrno.EINVAL)
+            }
+            guard flags & ~0xFF == 0, flags & 0xFF == 17, a[1] == 0 else {
+                out.error = "not modelled: clone(0x\(String(flags, radix: 16)), 0x\(String(a[1], radix: 16)), ...): only clone(SIGCHLD, 0), which is fork"
+                return .value(-KernelErrno.EINVAL)
+            }
+            return sysFork(childName: childName, &out)
         case .exit, .exit_group:
             doExit(c, code: int32(a[0]) & 0xFF, signal: nil, &out)
             return .noReturn
