@@ -8,7 +8,8 @@ import Testing
     @Test(arguments: [("exit", 1, 60), ("fork", 2, 57), ("read", 3, 0), ("write", 4, 1), ("open", 5, 2), ("close", 6, 3),
                       ("wait4", 114, 61), ("execve", 11, 59), ("getpid", 20, 39), ("kill", 37, 62), ("brk", 45, 12),
                       ("getppid", 64, 110), ("sched_yield", 158, 24), ("nanosleep", 162, 35), ("exit_group", 252, 231),
-                      ("mmap", 90, 9), ("munmap", 91, 11), ("mprotect", 125, 10), ("clone", 120, 56)])
+                      ("mmap", 90, 9), ("munmap", 91, 11), ("mprotect", 125, 10), ("clone", 120, 56),
+                      ("dup", 41, 32), ("dup2", 63, 33), ("pause", 29, 34)])
     func tableNumbers(name: String, i386: Int, x86_64: Int) {
         #expect(SyscallTable.number(of: name, table: .i386) == Int64(i386))
         #expect(SyscallTable.number(of: name, table: .x86_64) == Int64(x86_64))

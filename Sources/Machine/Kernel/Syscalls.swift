@@ -282,6 +282,31 @@ extension System {
         case .close:
             guard core.tasks[c].files.removeValue(forKey: fd(a[0])) != nil else { return .value(-KernelErrno.EBADF) }
             return .value(0)
+        case .dup:
+            // fs/file.c dup: the lowest free descriptor names the same open file description (-EBADF, -EMFILE).
+            guard let f = core.tasks[c].files[fd(a[0])] else { return .value(-KernelErrno.EBADF) }
+            var n = 0
+            while core.tasks[c].files[n] != nil { n += 1 }
+            guard n < System.maxOpenFiles else { return .value(-KernelErrno.EMFILE) }
+            core.tasks[c].files[n] = f
+            return .value(Int64(n))
+        case .dup2:
+            // fs/file.c dup2: newfd == oldfd returns it when open; newfd past RLIMIT_NOFILE, or oldfd not
+            // open, -EBADF; an open newfd is closed first.
+            let old = fd(a[0]), new = fd(a[1])
+            guard let f = core.tasks[c].files[old] else { return .value(-KernelErrno.EBADF) }
+            if new == old { return .value(Int64(old)) }
+            guard new < System.maxOpenFiles else { return .value(-KernelErrno.EBADF) }
+            core.tasks[c].files[new] = f
+            return .value(Int64(new))
+        case .pause:
+            // Sleeps (TASK_INTERRUPTIBLE) until a signal: an `irq` that wakes the task ends it with -EINTR, as
+            // for nanosleep; the model's signals have no handlers, so a kill ends the task instead.
+            core.tasks[c].state = .sleeping
+            core.tasks[c].sleepTicks = Int.max
+            core.tasks[c].blockedOn = nil
+            machine.trace.record(.kernelAction("\(core.tasks[c].name) pauses until a signal"))
+            return .blocked
         case .fork: return sysFork(childName: childName, &out)
         case .clone:
             // clone(flags, newsp, ...) in both tables (kernel/fork.c copy_process checks first): the flag
