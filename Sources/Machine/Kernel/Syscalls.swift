@@ -140,7 +140,9 @@ extension System {
         }
     }
 
-    /// Writes a NUL-terminated string into the current task's scratch page (mapped for it, no fault).
+    /// Writes a NUL-terminated string into the current task's scratch page (mapped for it, no fault). The
+    /// scratch area is its own VMA, at 0x70000000 when the task has nothing there, else in the highest free
+    /// range below it: it never takes over (or writes into) a mapping the scenario or the task made.
     mutating func placeString(_ s: String) -> UInt64? {
         let c = core.current
         let l = core.layout
@@ -148,20 +150,34 @@ extension System {
         let c3 = pagingControlForKernel
         let needed = core.scratchUsed + UInt64(bytes.count)
         let pages = max(1, (needed + 0xFFF) / 0x1000)
-        if let vma = core.tasks[c].vmas.first(where: { $0.segment == .mmap && $0.start == l.scratchBase }) {
+        let base: UInt64
+        if let i = core.tasks[c].vmas.firstIndex(where: { $0.scratch }) {
+            let vma = core.tasks[c].vmas[i]
+            base = vma.start
             if vma.end - vma.start < pages * 0x1000 {
-                let more = VMA(segment: .mmap, start: vma.end, end: l.scratchBase + pages * 0x1000, read: true, write: true, execute: false)
-                do throws(MachineError) { try populate(more, cr3: core.tasks[c].cr3) } catch { return nil }
-                if let i = core.tasks[c].vmas.firstIndex(of: vma) { core.tasks[c].vmas[i].end = more.end }
+                let more = VMA(segment: .mmap, start: vma.end, end: base + pages * 0x1000, read: true, write: true, execute: false, scratch: true)
+                guard rangeIsFree(more.start, more.end - more.start) else { return nil }
+                if c3.mode != .off {
+                    do throws(MachineError) { try populate(more, cr3: core.tasks[c].cr3) } catch { return nil }
+                }
+                core.tasks[c].vmas[i].end = more.end
             }
         } else {
-            let vma = VMA(segment: .mmap, start: l.scratchBase, end: l.scratchBase + pages * 0x1000, read: true, write: true, execute: false)
+            let size = pages * 0x1000
+            if rangeIsFree(l.scratchBase, size) {
+                base = l.scratchBase
+            } else if let free = highestFreeRange(size, below: l.scratchBase) {
+                base = free
+            } else {
+                return nil
+            }
+            let vma = VMA(segment: .mmap, start: base, end: base + size, read: true, write: true, execute: false, scratch: true)
             if c3.mode != .off {
                 do throws(MachineError) { try populate(vma, cr3: core.tasks[c].cr3) } catch { return nil }
             }
             core.tasks[c].vmas.append(vma)
         }
-        let addr = l.scratchBase + core.scratchUsed
+        let addr = base + core.scratchUsed
         guard pokeBytes(addr, bytes, cr3: core.tasks[c].cr3) else { return nil }
         core.scratchUsed = needed
         return addr

@@ -11,6 +11,8 @@ public struct VMA: Sendable, Equatable {
     public var execute: Bool
     /// VM_SHARED (an anonymous MAP_SHARED mapping): fork gives the child the same frames, not copies.
     public var shared: Bool = false
+    /// The model's scratch area for the string arguments of `syscall` steps (not the task's own mapping).
+    public var scratch: Bool = false
     public func contains(_ a: UInt64) -> Bool { a >= start && a < end }
     /// Linux's vma_is_accessible: some permission at all. x86 page tables cannot refuse a read, so a read or
     /// fetch fault on a not-present page of such a VMA is demand-paged (arch/x86/mm/fault.c access_error),
