@@ -104,12 +104,13 @@ extension System {
         return Int64(bitPattern: start)
     }
 
-    /// No VMA and no explicit page mapping of the current task overlaps [start, start + size).
+    /// No VMA and no explicit page mapping of the current task (nor a `machine.pages` mapping, present in
+    /// every address space) overlaps [start, start + size).
     func rangeIsFree(_ start: UInt64, _ size: UInt64) -> Bool {
         let end = start + size
         let task = core.currentTask
         if task.vmas.contains(where: { $0.start < end && start < $0.end }) { return false }
-        return !task.pages.contains { p in
+        return !(task.pages + core.sharedPages).contains { p in
             let pEnd = p.virt &+ p.count &* p.size.bytes
             return p.virt < end && start < pEnd
         }
@@ -120,7 +121,7 @@ extension System {
         var end = base & ~0xFFF
         let task = core.currentTask
         let taken: [(UInt64, UInt64)] = task.vmas.map { ($0.start, $0.end) }
-            + task.pages.map { ($0.virt, $0.virt &+ $0.count &* $0.size.bytes) }
+            + (task.pages + core.sharedPages).map { ($0.virt, $0.virt &+ $0.count &* $0.size.bytes) }
         while end >= size && end - size >= System.mmapMinAddress {
             let start = end - size
             guard let blocker = taken.filter({ $0.0 < end && start < $0.1 }).min(by: { $0.0 < $1.0 }) else { return start }
