@@ -23,3 +23,18 @@ import Testing
         #expect(d.first?.message.contains("give rip or eip, not both") == true)
     }
 }
+
+@Suite struct RegisterAliasTests {
+    @Test("two names of one register in a context or set.regs map are an error", arguments: [
+        ("processes:\n  - {name: a, context: {eip: 0x8048000, rip: 0x8048004}}\nsteps:\n  - timer: 1\n", "processes[0].context gives both eip and rip"),
+        ("processes:\n  - {name: a, context: {eflags: 0x202, rflags: 0x2}}\nsteps:\n  - timer: 1\n", "processes[0].context gives both eflags and rflags"),
+        ("processes:\n  - {name: a, context: {ebx: 1, rbx: 2}}\nsteps:\n  - timer: 1\n", "processes[0].context gives both ebx and rbx"),
+        ("steps:\n  - set: {regs: {eax: 1, rax: 2}}\n", "steps[0].set.regs gives both eax and rax"),
+        ("steps:\n  - set: {regs: {rip: 0x8048000, eip: 0x8048004}}\n", "steps[0].set.regs gives both rip and eip"),
+    ])
+    func refused(body: String, message: String) {
+        let yaml = "scenario: a\nmachine: {mode: ia32}\n" + body
+        guard case let .invalid(d) = runText(yaml) else { Issue.record("not invalid"); return }
+        #expect(d.contains { $0.message.contains(message) })
+    }
+}

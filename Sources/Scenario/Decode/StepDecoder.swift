@@ -217,6 +217,7 @@ extension DecodeContext {
             var regs: [GPR: UInt64] = [:]
             var rip: UInt64?
             if let pairs = n.mapping {
+                checkRegisterAliases(pairs, "\(w).set.regs")
                 for p in pairs {
                     let key = p.key.scalar?.lowercased() ?? ""
                     switch key {
