@@ -151,7 +151,10 @@ extension DecodeContext {
             switch k {
             case "rip", "eip": canonical = "rip"
             case "rflags", "eflags": canonical = "rflags"
-            default: canonical = GPR(name: k)?.name64 ?? k
+            default:
+                // Only the names the maps take (64- and 32-bit); a 16- or 8-bit name has its own error.
+                guard let r = GPR(name: k), k == r.name64 || k == r.name32 else { continue }
+                canonical = r.name64
             }
             if let first = seen[canonical], first != k {
                 error(p.key, "\(w) gives both \(first) and \(k), which name one register: give one")
