@@ -208,6 +208,8 @@ enum ExpectationChecker {
     static func errnoText(_ v: Int64) -> String {
         // Int64.min has no negation (an expected `returns` may be written as -2^63).
         if v < 0, v != .min, let name = KernelErrno.name(of: -v) { return "\(v) (-\(name))" }
+        // An address (mmap, brk) reads as one.
+        if v >= 0x10000 { return hex(UInt64(v)) }
         return "\(v)"
     }
 
