@@ -484,14 +484,30 @@ extension System {
                 }
             }
         }
-        if let i = core.tasks[c].vmas.firstIndex(where: { $0.segment == .heap }) {
-            let oldEnd = core.tasks[c].vmas[i].end
-            core.tasks[c].vmas[i].end = max(end, core.tasks[c].vmas[i].start)
+        // The heap may be several VMAs (mprotect or munmap split it): brk works at its top one, the VMA that
+        // ends at the old break (mm/mmap.c brk: do_brk_flags extends it when its flags are the default rw-,
+        // else adds a VMA; shrinking is do_vmi_munmap of [new break, old break)).
+        let heaps = core.tasks[c].vmas.indices.filter { core.tasks[c].vmas[$0].segment == .heap }
+        let top = heaps.max { core.tasks[c].vmas[$0].start < core.tasks[c].vmas[$1].start }
+        if end < oldEnd {
             // Shrinking unmaps the pages above the new break (Linux: brk -> do_munmap), so touching
-            // them again is a fault outside any VMA (SIGSEGV), not a stale mapping.
-            unmapUserPages(from: core.tasks[c].vmas[i].end, to: oldEnd)
-        } else if end > start {
-            core.tasks[c].vmas.append(VMA(segment: .heap, start: start, end: end, read: true, write: true, execute: false))
+            // them again is a fault outside any VMA (SIGSEGV), not a stale mapping. A heap VMA that is
+            // emptied stays as a zero-length one at its start when it is the heap's first.
+            let first = heaps.map { core.tasks[c].vmas[$0].start }.min() ?? start
+            removeMappings(from: max(end, first), to: oldEnd)
+            if !core.tasks[c].vmas.contains(where: { $0.segment == .heap }) {
+                core.tasks[c].vmas.append(VMA(segment: .heap, start: first, end: first, read: true, write: true, execute: false))
+            }
+        } else if end > oldEnd {
+            let v = top.map { core.tasks[c].vmas[$0] }
+            if let i = top, let v, v.end >= oldEnd, v.read, v.write, !v.execute {
+                core.tasks[c].vmas[i].end = max(end, v.end)
+            } else {
+                let from = max(oldEnd, start, v?.end ?? 0)
+                if end > from {
+                    core.tasks[c].vmas.append(VMA(segment: .heap, start: from, end: end, read: true, write: true, execute: false))
+                }
+            }
         }
         core.tasks[c].brk = requested
         return Int64(bitPattern: requested)
