@@ -160,21 +160,37 @@ extension System {
     }
 
     /// mprotect: 0, or -EINVAL / -ENOMEM.
-    mutating func sysMprotect(start: UInt64, length: UInt64, prot: UInt64, compat: Bool) -> Int64 {
+    mutating func sysMprotect(start requested: UInt64, length: UInt64, prot: UInt64, compat: Bool) -> Int64 {
         let c = core.current
         let growsDown: UInt64 = 0x0100_0000, growsUp: UInt64 = 0x0200_0000
         guard prot & ~(0x7 | 0x8 | growsDown | growsUp) == 0, prot & (growsDown | growsUp) != growsDown | growsUp else {
             return -KernelErrno.EINVAL
         }
-        guard start & 0xFFF == 0 else { return -KernelErrno.EINVAL }
+        guard requested & 0xFFF == 0 else { return -KernelErrno.EINVAL }
         if length == 0 { return 0 }
         let (rounded, overflow) = length.addingReportingOverflow(0xFFF)
         let size = rounded & ~0xFFF
-        let (end, wraps) = start.addingReportingOverflow(size)
+        let (end, wraps) = requested.addingReportingOverflow(size)
         guard !overflow, size != 0, !wraps else { return -KernelErrno.ENOMEM }
         let read = prot & 0x7 != 0, write = prot & 0x2 != 0, execute = prot & 0x4 != 0
         // The VMAs in address order, covering [start, end) without a hole from start on.
         let order = core.tasks[c].vmas.indices.sorted { core.tasks[c].vmas[$0].start < core.tasks[c].vmas[$1].start }
+        var start = requested
+        if prot & (growsDown | growsUp) != 0 {
+            // PROT_GROWSDOWN: from the start of the first VMA in the range, which must grow down (a stack);
+            // PROT_GROWSUP: x86 has no VM_GROWSUP VMA (-EINVAL once the VMA is found).
+            guard let i = order.first(where: { core.tasks[c].vmas[$0].end > start && core.tasks[c].vmas[$0].start < end }) else {
+                return -KernelErrno.ENOMEM
+            }
+            let v = core.tasks[c].vmas[i]
+            if prot & growsDown != 0 {
+                guard v.segment == .stack else { return -KernelErrno.EINVAL }
+                start = v.start
+            } else {
+                guard v.start <= start else { return -KernelErrno.ENOMEM }
+                return -KernelErrno.EINVAL
+            }
+        }
         guard let from = order.firstIndex(where: { core.tasks[c].vmas[$0].contains(start) }) else { return -KernelErrno.ENOMEM }
         var changed: [VMA] = []
         var next = start
