@@ -8,7 +8,8 @@ import Testing
     @Test(arguments: [("exit", 1, 60), ("fork", 2, 57), ("read", 3, 0), ("write", 4, 1), ("open", 5, 2), ("close", 6, 3),
                       ("wait4", 114, 61), ("execve", 11, 59), ("getpid", 20, 39), ("kill", 37, 62), ("brk", 45, 12),
                       ("getppid", 64, 110), ("sched_yield", 158, 24), ("nanosleep", 162, 35), ("exit_group", 252, 231),
-                      ("mmap", 90, 9)])
+                      ("mmap", 90, 9), ("munmap", 91, 11), ("mprotect", 125, 10), ("clone", 120, 56),
+                      ("dup", 41, 32), ("dup2", 63, 33), ("pause", 29, 34)])
     func tableNumbers(name: String, i386: Int, x86_64: Int) {
         #expect(SyscallTable.number(of: name, table: .i386) == Int64(i386))
         #expect(SyscallTable.number(of: name, table: .x86_64) == Int64(x86_64))
@@ -200,4 +201,51 @@ func oldMmapReadsItsArgumentBlock() throws {
     #expect(mapped.returns == 0xB7FF_F000)
     let bad = sys.call(.int80, "mmap", [.number(0xC000_0000)])
     #expect(bad.returns == -KernelErrno.EFAULT)
+}
+
+/// munmap / mprotect on a two-page anonymous mapping at `base`, then one access: the result and whether the
+/// access faulted for good (SIGSEGV) or was demand paged.
+struct UnmapProtectCase: Sendable, CustomStringConvertible {
+    var mode: MachineMode
+    var via: SyscallEntryKind
+    var name: String
+    var args: [UInt64]
+    var returns: Int64
+    /// After the call: a write at this offset from the mapping's start, and the signal it draws (nil: none).
+    var writeAt: UInt64
+    var signal: String?
+    var description: String { "\(mode) \(name)(\(args.map { String($0, radix: 16) }.joined(separator: ", "))) = \(returns)" }
+}
+
+private let base64: UInt64 = 0x7FFF_F7FF_D000, base32: UInt64 = 0xB7FF_E000
+private let unmapProtectCases: [UnmapProtectCase] = [
+    UnmapProtectCase(mode: .x86_64, via: .syscall, name: "munmap", args: [base64, 0x1000], returns: 0, writeAt: 0, signal: "SIGSEGV"),
+    UnmapProtectCase(mode: .x86_64, via: .syscall, name: "munmap", args: [base64, 0x1000], returns: 0, writeAt: 0x1000, signal: nil),
+    UnmapProtectCase(mode: .x86_64, via: .syscall, name: "munmap", args: [base64 + 0x10, 0x1000], returns: -KernelErrno.EINVAL, writeAt: 0, signal: nil),
+    UnmapProtectCase(mode: .x86_64, via: .syscall, name: "munmap", args: [base64, 0], returns: -KernelErrno.EINVAL, writeAt: 0, signal: nil),
+    UnmapProtectCase(mode: .x86_64, via: .syscall, name: "munmap", args: [0x10000, 0x1000], returns: 0, writeAt: 0, signal: nil),
+    UnmapProtectCase(mode: .ia32, via: .int80, name: "munmap", args: [base32 + 0x1000, 0x1000], returns: 0, writeAt: 0x1000, signal: "SIGSEGV"),
+    UnmapProtectCase(mode: .ia32, via: .sysenter, name: "munmap", args: [0xBFFF_F000, 0x2000], returns: -KernelErrno.EINVAL, writeAt: 0, signal: nil),
+    UnmapProtectCase(mode: .x86_64, via: .syscall, name: "mprotect", args: [base64, 0x2000, 1], returns: 0, writeAt: 0x1000, signal: "SIGSEGV"),
+    UnmapProtectCase(mode: .x86_64, via: .syscall, name: "mprotect", args: [base64, 0x1000, 1], returns: 0, writeAt: 0x1000, signal: nil),
+    UnmapProtectCase(mode: .x86_64, via: .syscall, name: "mprotect", args: [base64 + 1, 0x1000, 1], returns: -KernelErrno.EINVAL, writeAt: 0, signal: nil),
+    UnmapProtectCase(mode: .x86_64, via: .syscall, name: "mprotect", args: [base64, 0x1000, 0x40], returns: -KernelErrno.EINVAL, writeAt: 0, signal: nil),
+    UnmapProtectCase(mode: .x86_64, via: .syscall, name: "mprotect", args: [base64, 0, 0], returns: 0, writeAt: 0, signal: nil),
+    UnmapProtectCase(mode: .x86_64, via: .syscall, name: "mprotect", args: [base64, 0x3000, 1], returns: -KernelErrno.ENOMEM, writeAt: 0, signal: "SIGSEGV"),
+    UnmapProtectCase(mode: .x86_64, via: .syscall, name: "mprotect", args: [0x10000, 0x1000, 1], returns: -KernelErrno.ENOMEM, writeAt: 0, signal: nil),
+    UnmapProtectCase(mode: .ia32, via: .int80, name: "mprotect", args: [base32, 0x1000, 0], returns: 0, writeAt: 0, signal: "SIGSEGV"),
+]
+
+@Test("ABI: munmap and mprotect (mm/mmap.c __vm_munmap, mm/mprotect.c do_mprotect_pkey)", arguments: unmapProtectCases)
+func munmapAndMprotect(_ c: UnmapProtectCase) throws {
+    var sys = try makeSystem(c.mode)
+    let via: SyscallEntryKind = c.mode == .ia32 ? .int80 : .syscall
+    let mapped = sys.call(via, c.mode == .ia32 ? "mmap2" : "mmap", [0, 0x2000, 3, anonPrivate, minusOne, 0].map { .number($0) })
+    let start = c.mode == .ia32 ? base32 : base64
+    #expect(mapped.returns == Int64(bitPattern: start))
+    let o = sys.call(c.via, c.name, c.args.map { .number($0) })
+    #expect(o.error == nil)
+    #expect(o.returns == c.returns)
+    let w = sys.run(.access(kind: .write, address: start + c.writeAt, size: 4, cpl: nil, implicit: false), as: nil)
+    #expect(w.signal == c.signal)
 }

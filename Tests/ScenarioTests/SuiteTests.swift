@@ -25,6 +25,14 @@ func makeSuite(_ files: [String: String]) throws -> String {
         #expect(files.map { String($0.dropFirst(dir.count + 1)) } == ["a/c.yml", "b.yaml"])
     }
 
+    @Test func aFragmentNamedOnTheCommandLineIsRefusedAsAFragment() throws {
+        let dir = try makeSuite(["_base.yaml": "machine: {mode: ia32}\n", "a.yaml": "scenario: a\n"])
+        let found = try Suite.discoverAll([dir + "/_base.yaml", dir + "/a.yaml"])
+        #expect(Array(found.files) == [dir + "/a.yaml"])
+        guard case let .invalid(ds)? = found.refused.first?.outcome else { Issue.record("not refused"); return }
+        #expect(ds.first?.message.contains("_base.yaml is a fragment") == true)
+    }
+
     @Test func missingPathIsAnError() {
         #expect(throws: SuiteError.self) { try Suite.discover(["/nonexistent/ringspec"]) }
     }

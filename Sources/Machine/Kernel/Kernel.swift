@@ -481,9 +481,10 @@ public struct System: Sendable {
         switch path {
         case .none:
             return
-        case let .iret(skip):
+        case let .iret(skip, vdso):
             machine.cpu[.rsp] &+= skip
             r = machine.execute(.iret(width: nil))
+            if vdso && r.faults.isEmpty { vdsoLandingPad() }
         case let .sysexit(eip, esp, flags, vdso):
             machine.cpu[.rdx] = eip
             machine.cpu[.rcx] = esp

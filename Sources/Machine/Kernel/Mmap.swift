@@ -13,6 +13,17 @@
 // MAP_SHARED: the frames are allocated at once and a forked child maps the same ones (VM_SHARED).
 // Any PROT bit makes the pages readable (x86 has no write-only or execute-only pages); PROT_NONE maps
 // nothing accessible.
+//
+// munmap (mm/mmap.c __vm_munmap, do_vmi_munmap): start not page aligned, length 0, or a range that does
+//   not lie below TASK_SIZE -> -EINVAL; otherwise the VMAs lose the range (trimmed or split) and its pages
+//   are unmapped; a range with nothing mapped is 0.
+// mprotect (mm/mprotect.c do_mprotect_pkey): prot bits other than PROT_READ/WRITE/EXEC/SEM and the
+//   GROWSDOWN/GROWSUP pair (both at once -EINVAL) -> -EINVAL; start not page aligned -> -EINVAL; length 0 -> 0
+//   (before any lookup); end wrapping -> -ENOMEM; start not inside a VMA, or a hole in the range -> -ENOMEM,
+//   the VMAs before the hole keeping their new protection (Linux changes them one by one). The VMAs are split
+//   at start and end; the present pages of the range get the new R/W and XD bits (flush_tlb_range);
+//   PROT_NONE makes them not present while keeping their frames (Linux's _PAGE_PROTNONE), so a later
+//   mprotect back finds the data again.
 
 extension System {
     static let mapShared: UInt64 = 0x01, mapPrivate: UInt64 = 0x02, mapFixed: UInt64 = 0x10
@@ -93,12 +104,13 @@ extension System {
         return Int64(bitPattern: start)
     }
 
-    /// No VMA and no explicit page mapping of the current task overlaps [start, start + size).
+    /// No VMA and no explicit page mapping of the current task (nor a `machine.pages` mapping, present in
+    /// every address space) overlaps [start, start + size).
     func rangeIsFree(_ start: UInt64, _ size: UInt64) -> Bool {
         let end = start + size
         let task = core.currentTask
         if task.vmas.contains(where: { $0.start < end && start < $0.end }) { return false }
-        return !task.pages.contains { p in
+        return !(task.pages + core.sharedPages).contains { p in
             let pEnd = p.virt &+ p.count &* p.size.bytes
             return p.virt < end && start < pEnd
         }
@@ -109,7 +121,7 @@ extension System {
         var end = base & ~0xFFF
         let task = core.currentTask
         let taken: [(UInt64, UInt64)] = task.vmas.map { ($0.start, $0.end) }
-            + task.pages.map { ($0.virt, $0.virt &+ $0.count &* $0.size.bytes) }
+            + (task.pages + core.sharedPages).map { ($0.virt, $0.virt &+ $0.count &* $0.size.bytes) }
         while end >= size && end - size >= System.mmapMinAddress {
             let start = end - size
             guard let blocker = taken.filter({ $0.0 < end && start < $0.1 }).min(by: { $0.0 < $1.0 }) else { return start }
@@ -129,5 +141,106 @@ extension System {
         }
         core.tasks[c].vmas = kept
         unmapUserPages(from: from, to: to)
+    }
+
+    /// munmap: 0, or -EINVAL. `compat`: a call through the i386 table (TASK_SIZE of a 32-bit task).
+    mutating func sysMunmap(addr: UInt64, length: UInt64, compat: Bool) -> Int64 {
+        let c = core.current
+        let top = core.layout.userSpaceTop(bits: compat ? 32 : core.currentTask.bits)
+        guard addr & 0xFFF == 0, length > 0 else { return -KernelErrno.EINVAL }
+        let (rounded, overflow) = length.addingReportingOverflow(0xFFF)
+        let size = rounded & ~0xFFF
+        guard !overflow, size != 0, addr <= top, size <= top - addr else { return -KernelErrno.EINVAL }
+        let end = addr + size
+        if core.tasks[c].vmas.contains(where: { $0.start < end && addr < $0.end }) {
+            machine.trace.record(.kernelAction("munmap: \(core.tasks[c].name) unmaps 0x\(String(addr, radix: 16))-0x\(String(end, radix: 16))"))
+        }
+        removeMappings(from: addr, to: end)
+        return 0
+    }
+
+    /// mprotect: 0, or -EINVAL / -ENOMEM.
+    mutating func sysMprotect(start requested: UInt64, length: UInt64, prot: UInt64, compat: Bool) -> Int64 {
+        let c = core.current
+        let growsDown: UInt64 = 0x0100_0000, growsUp: UInt64 = 0x0200_0000
+        guard prot & ~(0x7 | 0x8 | growsDown | growsUp) == 0, prot & (growsDown | growsUp) != growsDown | growsUp else {
+            return -KernelErrno.EINVAL
+        }
+        guard requested & 0xFFF == 0 else { return -KernelErrno.EINVAL }
+        if length == 0 { return 0 }
+        let (rounded, overflow) = length.addingReportingOverflow(0xFFF)
+        let size = rounded & ~0xFFF
+        let (end, wraps) = requested.addingReportingOverflow(size)
+        guard !overflow, size != 0, !wraps else { return -KernelErrno.ENOMEM }
+        let read = prot & 0x7 != 0, write = prot & 0x2 != 0, execute = prot & 0x4 != 0
+        // The VMAs in address order, covering [start, end) without a hole from start on.
+        let order = core.tasks[c].vmas.indices.sorted { core.tasks[c].vmas[$0].start < core.tasks[c].vmas[$1].start }
+        var start = requested
+        if prot & (growsDown | growsUp) != 0 {
+            // PROT_GROWSDOWN: from the start of the first VMA in the range, which must grow down (a stack);
+            // PROT_GROWSUP: x86 has no VM_GROWSUP VMA (-EINVAL once the VMA is found).
+            guard let i = order.first(where: { core.tasks[c].vmas[$0].end > start && core.tasks[c].vmas[$0].start < end }) else {
+                return -KernelErrno.ENOMEM
+            }
+            let v = core.tasks[c].vmas[i]
+            if prot & growsDown != 0 {
+                guard v.segment == .stack else { return -KernelErrno.EINVAL }
+                start = v.start
+            } else {
+                guard v.start <= start else { return -KernelErrno.ENOMEM }
+                return -KernelErrno.EINVAL
+            }
+        }
+        guard let from = order.firstIndex(where: { core.tasks[c].vmas[$0].contains(start) }) else { return -KernelErrno.ENOMEM }
+        var changed: [VMA] = []
+        var next = start
+        var result: Int64 = 0
+        for i in order[from...] {
+            let v = core.tasks[c].vmas[i]
+            guard next < end else { break }
+            if v.start > next { result = -KernelErrno.ENOMEM; break }
+            changed.append(v)
+            next = v.end
+        }
+        if result == 0 && next < end { result = -KernelErrno.ENOMEM }
+        // Split at start and at the end of what is changed, then change the inner pieces.
+        let upTo = min(end, next)
+        var kept: [VMA] = []
+        for v in core.tasks[c].vmas {
+            guard changed.contains(v) else { kept.append(v); continue }
+            if v.start < start { var head = v; head.end = start; kept.append(head) }
+            var mid = v
+            mid.start = max(v.start, start); mid.end = min(v.end, upTo)
+            mid.read = read; mid.write = write; mid.execute = execute
+            kept.append(mid)
+            if v.end > upTo { var tail = v; tail.start = upTo; kept.append(tail) }
+        }
+        core.tasks[c].vmas = kept
+        reprotectUserPages(from: start, to: upTo, read: read, write: write, execute: execute)
+        machine.trace.record(.kernelAction("mprotect: \(core.tasks[c].name) 0x\(String(start, radix: 16))-0x\(String(upTo, radix: 16)) is now \(read ? "r" : "-")\(write ? "w" : "-")\(execute ? "x" : "-")"))
+        return result
+    }
+
+    /// The 4 KiB leaves of [from, to) in the current address space get the new protection (change_protection):
+    /// R/W and XD from the VMA's; not present for PROT_NONE, the frame kept; flushed from the TLB.
+    mutating func reprotectUserPages(from: UInt64, to: UInt64, read: Bool, write: Bool, execute: Bool) {
+        let c = pagingControlForKernel
+        guard c.mode != .off else { return }
+        let nx: UInt64 = 1 << 63
+        var page = from
+        while page < to {
+            let walkable = machine.paging.nextWalkable(from: page, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse)
+            if walkable != page { page = walkable; continue }
+            if let leaf = machine.paging.leaf(for: page, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse), leaf.pageSize == 0x1000,
+               leaf.value & ~0xFFF != 0 || leaf.value & 1 != 0 {
+                var v = leaf.value
+                if read { v |= 1 } else { v &= ~1 }
+                if write { v |= 2 } else { v &= ~2 }
+                if c.nxe { if execute { v &= ~nx } else { v |= nx } }
+                try? machine.paging.writeEntry(at: leaf.entryAddress, value: v, width: EntryWidth(c.mode))
+                machine.paging.tlb.invlpg(page)
+            }
+            page += 0x1000
+        }
     }
 }

@@ -140,7 +140,9 @@ extension System {
         }
     }
 
-    /// Writes a NUL-terminated string into the current task's scratch page (mapped for it, no fault).
+    /// Writes a NUL-terminated string into the current task's scratch page (mapped for it, no fault). The
+    /// scratch area is its own VMA, at 0x70000000 when the task has nothing there, else in the highest free
+    /// range below it: it never takes over (or writes into) a mapping the scenario or the task made.
     mutating func placeString(_ s: String) -> UInt64? {
         let c = core.current
         let l = core.layout
@@ -148,20 +150,34 @@ extension System {
         let c3 = pagingControlForKernel
         let needed = core.scratchUsed + UInt64(bytes.count)
         let pages = max(1, (needed + 0xFFF) / 0x1000)
-        if let vma = core.tasks[c].vmas.first(where: { $0.segment == .mmap && $0.start == l.scratchBase }) {
+        let base: UInt64
+        if let i = core.tasks[c].vmas.firstIndex(where: { $0.scratch }) {
+            let vma = core.tasks[c].vmas[i]
+            base = vma.start
             if vma.end - vma.start < pages * 0x1000 {
-                let more = VMA(segment: .mmap, start: vma.end, end: l.scratchBase + pages * 0x1000, read: true, write: true, execute: false)
-                do throws(MachineError) { try populate(more, cr3: core.tasks[c].cr3) } catch { return nil }
-                if let i = core.tasks[c].vmas.firstIndex(of: vma) { core.tasks[c].vmas[i].end = more.end }
+                let more = VMA(segment: .mmap, start: vma.end, end: base + pages * 0x1000, read: true, write: true, execute: false, scratch: true)
+                guard rangeIsFree(more.start, more.end - more.start) else { return nil }
+                if c3.mode != .off {
+                    do throws(MachineError) { try populate(more, cr3: core.tasks[c].cr3) } catch { return nil }
+                }
+                core.tasks[c].vmas[i].end = more.end
             }
         } else {
-            let vma = VMA(segment: .mmap, start: l.scratchBase, end: l.scratchBase + pages * 0x1000, read: true, write: true, execute: false)
+            let size = pages * 0x1000
+            if rangeIsFree(l.scratchBase, size) {
+                base = l.scratchBase
+            } else if let free = highestFreeRange(size, below: l.scratchBase) {
+                base = free
+            } else {
+                return nil
+            }
+            let vma = VMA(segment: .mmap, start: base, end: base + size, read: true, write: true, execute: false, scratch: true)
             if c3.mode != .off {
                 do throws(MachineError) { try populate(vma, cr3: core.tasks[c].cr3) } catch { return nil }
             }
             core.tasks[c].vmas.append(vma)
         }
-        let addr = l.scratchBase + core.scratchUsed
+        let addr = base + core.scratchUsed
         guard pokeBytes(addr, bytes, cr3: core.tasks[c].cr3) else { return nil }
         core.scratchUsed = needed
         return addr
@@ -282,7 +298,48 @@ extension System {
         case .close:
             guard core.tasks[c].files.removeValue(forKey: fd(a[0])) != nil else { return .value(-KernelErrno.EBADF) }
             return .value(0)
+        case .dup:
+            // fs/file.c dup: the lowest free descriptor names the same open file description (-EBADF, -EMFILE).
+            guard let f = core.tasks[c].files[fd(a[0])] else { return .value(-KernelErrno.EBADF) }
+            var n = 0
+            while core.tasks[c].files[n] != nil { n += 1 }
+            guard n < System.maxOpenFiles else { return .value(-KernelErrno.EMFILE) }
+            core.tasks[c].files[n] = f
+            return .value(Int64(n))
+        case .dup2:
+            // fs/file.c dup2: newfd == oldfd returns it when open; newfd past RLIMIT_NOFILE, or oldfd not
+            // open, -EBADF; an open newfd is closed first.
+            let old = fd(a[0]), new = fd(a[1])
+            guard let f = core.tasks[c].files[old] else { return .value(-KernelErrno.EBADF) }
+            if new == old { return .value(Int64(old)) }
+            guard new < System.maxOpenFiles else { return .value(-KernelErrno.EBADF) }
+            core.tasks[c].files[new] = f
+            return .value(Int64(new))
+        case .pause:
+            // Sleeps (TASK_INTERRUPTIBLE) until a signal: an `irq` that wakes the task ends it with -EINTR, as
+            // for nanosleep; the model's signals have no handlers, so a kill ends the task instead.
+            core.tasks[c].state = .sleeping
+            core.tasks[c].sleepTicks = Int.max
+            core.tasks[c].blockedOn = nil
+            machine.trace.record(.kernelAction("\(core.tasks[c].name) pauses until a signal"))
+            return .blocked
         case .fork: return sysFork(childName: childName, &out)
+        case .clone:
+            // clone(flags, newsp, ...) in both tables (kernel/fork.c copy_process checks first): the flag
+            // combinations Linux refuses are -EINVAL; flags = SIGCHLD with no new stack is fork; threads,
+            // namespaces, other exit signals and a new stack are not modelled.
+            let flags = a[0]
+            let cloneVM: UInt64 = 0x100, cloneFS: UInt64 = 0x200, cloneSighand: UInt64 = 0x800, cloneThread: UInt64 = 0x1_0000
+            let cloneNewNS: UInt64 = 0x2_0000, cloneNewUser: UInt64 = 0x1000_0000
+            if flags & (cloneNewNS | cloneFS) == cloneNewNS | cloneFS || flags & (cloneNewUser | cloneFS) == cloneNewUser | cloneFS
+                || (flags & cloneThread != 0 && flags & cloneSighand == 0) || (flags & cloneSighand != 0 && flags & cloneVM == 0) {
+                return .value(-KernelErrno.EINVAL)
+            }
+            guard flags & ~0xFF == 0, flags & 0xFF == 17, a[1] == 0 else {
+                out.error = "not modelled: clone(0x\(String(flags, radix: 16)), 0x\(String(a[1], radix: 16)), ...): only clone(SIGCHLD, 0), which is fork"
+                return .value(-KernelErrno.EINVAL)
+            }
+            return sysFork(childName: childName, &out)
         case .exit, .exit_group:
             doExit(c, code: int32(a[0]) & 0xFF, signal: nil, &out)
             return .noReturn
@@ -330,6 +387,10 @@ extension System {
             return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(UInt32(truncatingIfNeeded: a[4])), compat: narrow, &out))
         case .mmap2:
             return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(UInt32(truncatingIfNeeded: a[4])), compat: narrow, &out))
+        case .munmap:
+            return .value(sysMunmap(addr: a[0], length: a[1], compat: narrow))
+        case .mprotect:
+            return .value(sysMprotect(start: a[0], length: a[1], prot: a[2], compat: narrow))
         case .execve, .stat:
             // getname, then the lookup: a bad pointer is -EFAULT and a path the model's file table does
             // not hold -ENOENT, as in Linux; an existing file would need a program loader (execve) or
@@ -423,14 +484,30 @@ extension System {
                 }
             }
         }
-        if let i = core.tasks[c].vmas.firstIndex(where: { $0.segment == .heap }) {
-            let oldEnd = core.tasks[c].vmas[i].end
-            core.tasks[c].vmas[i].end = max(end, core.tasks[c].vmas[i].start)
+        // The heap may be several VMAs (mprotect or munmap split it): brk works at its top one, the VMA that
+        // ends at the old break (mm/mmap.c brk: do_brk_flags extends it when its flags are the default rw-,
+        // else adds a VMA; shrinking is do_vmi_munmap of [new break, old break)).
+        let heaps = core.tasks[c].vmas.indices.filter { core.tasks[c].vmas[$0].segment == .heap }
+        let top = heaps.max { core.tasks[c].vmas[$0].start < core.tasks[c].vmas[$1].start }
+        if end < oldEnd {
             // Shrinking unmaps the pages above the new break (Linux: brk -> do_munmap), so touching
-            // them again is a fault outside any VMA (SIGSEGV), not a stale mapping.
-            unmapUserPages(from: core.tasks[c].vmas[i].end, to: oldEnd)
-        } else if end > start {
-            core.tasks[c].vmas.append(VMA(segment: .heap, start: start, end: end, read: true, write: true, execute: false))
+            // them again is a fault outside any VMA (SIGSEGV), not a stale mapping. A heap VMA that is
+            // emptied stays as a zero-length one at its start when it is the heap's first.
+            let first = heaps.map { core.tasks[c].vmas[$0].start }.min() ?? start
+            removeMappings(from: max(end, first), to: oldEnd)
+            if !core.tasks[c].vmas.contains(where: { $0.segment == .heap }) {
+                core.tasks[c].vmas.append(VMA(segment: .heap, start: first, end: first, read: true, write: true, execute: false))
+            }
+        } else if end > oldEnd {
+            let v = top.map { core.tasks[c].vmas[$0] }
+            if let i = top, let v, v.end >= oldEnd, v.read, v.write, !v.execute {
+                core.tasks[c].vmas[i].end = max(end, v.end)
+            } else {
+                let from = max(oldEnd, start, v?.end ?? 0)
+                if end > from {
+                    core.tasks[c].vmas.append(VMA(segment: .heap, start: from, end: end, read: true, write: true, execute: false))
+                }
+            }
         }
         core.tasks[c].brk = requested
         return Int64(bitPattern: requested)
@@ -540,6 +617,39 @@ extension System {
         k[.rax] = 0
         child.kernelContext = k
         child.returnPath = parent.returnPath
+        // ret_from_fork leaves with IRET whatever entry the parent came in by (entry_64.S ret_from_fork_asm ->
+        // swapgs_restore_regs_and_return_to_usermode; entry_32.S ret_from_fork -> restore_all): the child's
+        // pt_regs are the user state SYSRET or SYSEXIT would have given the parent, with EAX = 0.
+        var fastExit: (u: TaskContext, vdso: Bool)?
+        switch parent.returnPath {
+        case .none, .iret:
+            break
+        case let .sysret(_, userRSP):
+            var u = parent.userContext
+            u.gpr = k.gpr
+            u.rip = k[.rcx]
+            u[.rsp] = userRSP
+            // SYSRET's RFLAGS: R11 with RF and VM cleared and bit 1 set (FAST-4).
+            u.rflags = (k[.r11] & 0x3C_7FD7) | RFLAGS.reserved1
+            fastExit = (u, false)
+        case let .sysexit(eip, esp, flags, vdso):
+            var u = parent.userContext
+            u.gpr = k.gpr
+            u[.rdx] = eip
+            u[.rcx] = esp
+            u.rip = eip
+            u[.rsp] = esp
+            u.rflags = flags | RFLAGS.if | RFLAGS.reserved1
+            fastExit = (u, vdso)
+        }
+        if let (u, vdso) = fastExit {
+            child.userContext = u
+            do throws(MachineError) { try prepareFirstReturn(&child) } catch {
+                out.error = "fork: \(error.message)"
+                return .value(-KernelErrno.ENOMEM)
+            }
+            child.returnPath = .iret(skip: 0, vdso: vdso)
+        }
         core.tasks[p].forks = parent.forks
         core.tasks[p].children.append(pid)
         if core.setup.policy == .cfs { child.vruntime = minVruntime().map { max(child.vruntime, $0) } ?? child.vruntime }

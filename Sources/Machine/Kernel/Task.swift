@@ -11,6 +11,8 @@ public struct VMA: Sendable, Equatable {
     public var execute: Bool
     /// VM_SHARED (an anonymous MAP_SHARED mapping): fork gives the child the same frames, not copies.
     public var shared: Bool = false
+    /// The model's scratch area for the string arguments of `syscall` steps (not the task's own mapping).
+    public var scratch: Bool = false
     public func contains(_ a: UInt64) -> Bool { a >= start && a < end }
     /// Linux's vma_is_accessible: some permission at all. x86 page tables cannot refuse a read, so a read or
     /// fetch fault on a not-present page of such a VMA is demand-paged (arch/x86/mm/fault.c access_error),
@@ -54,7 +56,9 @@ public enum ReturnPath: Sendable, Equatable {
     /// Nothing pending (the idle task in its loop, or a task running in user mode).
     case none
     /// IRET: after `int 0x80`, an exception or an interrupt; `skip` bytes (an error code) are popped first.
-    case iret(skip: UInt64)
+    /// `vdso`: a forked child whose parent came in through __kernel_vsyscall returns with IRET (ret_from_fork)
+    /// to the vDSO's landing pad, which then pops EBP, EDX and ECX.
+    case iret(skip: UInt64, vdso: Bool = false)
     /// SYSEXIT with Linux's convention: EDX = return EIP, ECX = user ESP. SYSENTER cleared IF and SYSEXIT
     /// does not touch RFLAGS, so the kernel restores the user's flags first (`popfl; sti; sysexit`).
     /// `vdso`: the call came through __kernel_vsyscall (a `syscall` step), whose landing pad then pops

@@ -58,8 +58,11 @@ extension DecodeContext {
                     if let n = m["via"] { e.via = choice(n, "entry", vias) }
                     if let n = m["cs"] { e.cs = selector(n, "\(here).cs", names: names) }
                     if let n = m["ss"] { e.ss = selector(n, "\(here).ss", names: names) }
-                    if let n = m["rip"] ?? m["eip"] { e.ip = uint(n, "\(here).rip") }
-                    if let n = m["rsp"] ?? m["esp"] { e.sp = uint(n, "\(here).rsp") }
+                    for (wide, narrow) in [("rip", "eip"), ("rsp", "esp")] where m[wide] != nil && m[narrow] != nil {
+                        if let n = m[narrow] { error(n, "\(here): give \(wide) or \(narrow), not both (they name one register)") }
+                    }
+                    if let n = m["rip"] { e.ip = uint(n, "\(here).rip") } else if let n = m["eip"] { e.ip = uint(n, "\(here).eip"); e.ipKey = "eip" }
+                    if let n = m["rsp"] { e.sp = uint(n, "\(here).rsp") } else if let n = m["esp"] { e.sp = uint(n, "\(here).esp"); e.spKey = "esp" }
                     if let n = m["cpl"] { e.cpl = uint(n, "\(here).cpl", max: 3).map { UInt8($0) } }
                 }
                 add(.entry(e), v)

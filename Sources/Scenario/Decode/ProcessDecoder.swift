@@ -141,8 +141,31 @@ extension DecodeContext {
 
     static let segmentNames = SegmentRegisterName.allCases.map(\.rawValue)
 
+    /// Two names of one register in one map (`eip` and `rip`, `eax` and `rax`, `eflags` and `rflags`) are an
+    /// error: one value would silently win.
+    mutating func checkRegisterAliases(_ pairs: [YAMLPair], _ w: String) {
+        var seen: [String: String] = [:]
+        for p in pairs {
+            guard let k = p.key.scalar?.lowercased() else { continue }
+            let canonical: String
+            switch k {
+            case "rip", "eip": canonical = "rip"
+            case "rflags", "eflags": canonical = "rflags"
+            default:
+                // Only the names the maps take (64- and 32-bit); a 16- or 8-bit name has its own error.
+                guard let r = GPR(name: k), k == r.name64 || k == r.name32 else { continue }
+                canonical = r.name64
+            }
+            if let first = seen[canonical], first != k {
+                error(p.key, "\(w) gives both \(first) and \(k), which name one register: give one")
+            }
+            seen[canonical] = seen[canonical] ?? k
+        }
+    }
+
     mutating func context(_ node: YAMLNode, _ w: String, into t: inout TaskSpec, names: SelectorNames) {
         guard let pairs = node.mapping else { error(node, "\(w) must be a mapping of registers"); return }
+        checkRegisterAliases(pairs, w)
         for p in pairs {
             guard let k = p.key.scalar?.lowercased() else { continue }
             if let s = SegmentRegisterName(rawValue: k) {

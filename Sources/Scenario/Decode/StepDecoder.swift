@@ -8,6 +8,18 @@ extension DecodeContext {
     /// The largest `timer:` count of one step (the run's step budget bounds the total too).
     static let maxTimerTicks: UInt64 = 10_000_000
 
+    /// The error for a kernel event (a system call, wait, exit, schedule()) in a scenario with `kernel: none`.
+    static func needsKernel(_ w: String, _ event: String) -> String {
+        switch event {
+        case "schedule":
+            return "\(w): a schedule event needs a kernel (its scheduler), and this scenario has `kernel: none`"
+        case "syscall":
+            return "\(w): a syscall event needs a kernel (this scenario has `kernel: none`); use `exec: \"int 0x80\"` to run the instruction on the bare CPU"
+        default:
+            return "\(w): \(event == "exit" ? "an" : "a") \(event) event is a system call and needs a kernel (this scenario has `kernel: none`); use `exec: \"int 0x80\"` to run the instruction on the bare CPU"
+        }
+    }
+
     mutating func decodeSteps(_ node: YAMLNode?, mode: MachineMode, names: SelectorNames, kernelEnabled: Bool) -> [StepSpec] {
         guard let node else { return [] }
         guard let items = sequence(node, "steps") else { return [] }
@@ -18,6 +30,7 @@ extension DecodeContext {
             let w = "steps[\(i)]"
             // Bare `- wait` / `- schedule`.
             if let s = item.scalar, item.scalarStyle == .plain {
+                if !kernelEnabled && (s == "wait" || s == "schedule") { error(item, Self.needsKernel(w, s)) }
                 switch s {
                 case "wait": out.append(StepSpec(event: .wait(pid: -1), actor: nil, checks: [], mentionsFaults: false, location: location(item), index: i))
                 case "schedule": out.append(StepSpec(event: .schedule, actor: nil, checks: [], mentionsFaults: false, location: location(item), index: i))
@@ -104,7 +117,7 @@ extension DecodeContext {
             guard let vec = uint(v, "\(w).irq", max: 255) else { return nil }
             return .irq(vector: UInt8(vec), wakes: nil)
         case "syscall":
-            if !kernelEnabled { error(v, "\(w): a syscall event needs a kernel (this scenario has `kernel: none`); use `exec: \"int 0x80\"` to run the instruction on the bare CPU") }
+            if !kernelEnabled { error(v, Self.needsKernel(w, "syscall")) }
             guard let m = mapping(v, "\(w).syscall", allowed: ["via", "nr", "args", "name"]) else { return nil }
             guard let vn = m["via"], let via = choice(vn, "syscall entry", [("int80", SyscallEntryKind.int80), ("sysenter", .sysenter), ("syscall", .syscall)]) else {
                 if m["via"] == nil { error(v, "\(w).syscall needs via (int80, sysenter or syscall)") }
@@ -152,6 +165,7 @@ extension DecodeContext {
             guard let nr else { return nil }
             return .syscall(via: via, nr: nr, args: args, childName: m["name"].flatMap { string($0, "\(w).syscall.name") }, name: nrName)
         case "wait":
+            if !kernelEnabled { error(v, Self.needsKernel(w, "wait")) }
             if v.isNullScalar { return .wait(pid: -1) }
             // `wait: 2` / `wait: -1`, as `wait: {pid: 2}`.
             if v.scalar != nil, let pid = int(v, "\(w).wait (a pid)", min: -1, max: 32768) { return .wait(pid: pid) }
@@ -160,6 +174,7 @@ extension DecodeContext {
             let pid = m["pid"].flatMap { int($0, "\(w).wait.pid", min: -1, max: 32768) } ?? -1
             return .wait(pid: pid)
         case "exit":
+            if !kernelEnabled { error(v, Self.needsKernel(w, "exit")) }
             if v.isNullScalar { return .exit(code: 0) }
             guard let c = int(v, "\(w).exit", min: -2_147_483_648, max: 2_147_483_647) else { return nil }
             return .exit(code: c)
@@ -186,6 +201,7 @@ extension DecodeContext {
         case "set":
             return decodeSet(v, w, names: names)
         case "schedule":
+            if !kernelEnabled { error(v, Self.needsKernel(w, "schedule")) }
             if !v.isNullScalar, let m = v.mapping, !m.isEmpty { error(v, "\(w).schedule takes no arguments: write `schedule: {}`") }
             return .schedule
         default:
@@ -201,6 +217,7 @@ extension DecodeContext {
             var regs: [GPR: UInt64] = [:]
             var rip: UInt64?
             if let pairs = n.mapping {
+                checkRegisterAliases(pairs, "\(w).set.regs")
                 for p in pairs {
                     let key = p.key.scalar?.lowercased() ?? ""
                     switch key {

@@ -38,6 +38,8 @@ public struct EntryMatcher: Sendable, Equatable {
     public var ip: UInt64?
     public var sp: UInt64?
     public var cpl: UInt8?
+    /// The keys the scenario wrote (`eip`/`esp` or `rip`/`rsp`), for the path of a failed check.
+    public var ipKey = "rip", spKey = "rsp"
 }
 
 /// Expected fields of a context switch (`switch:`).

@@ -91,8 +91,8 @@ enum ExpectationChecker {
             if let x = e.via, r.via != x { return fail(c, x, r.via, sub: "via") }
             if let x = e.cs, r.cs != x { return fail(c, hex(UInt64(x)), hex(UInt64(r.cs)), sub: "cs") }
             if let x = e.ss, r.ss != x { return fail(c, hex(UInt64(x)), hex(UInt64(r.ss)), sub: "ss") }
-            if let x = e.ip, r.ip != x { return fail(c, hex(x), hex(r.ip), sub: "rip") }
-            if let x = e.sp, r.sp != x { return fail(c, hex(x), hex(r.sp), sub: "rsp") }
+            if let x = e.ip, r.ip != x { return fail(c, hex(x), hex(r.ip), sub: e.ipKey) }
+            if let x = e.sp, r.sp != x { return fail(c, hex(x), hex(r.sp), sub: e.spKey) }
             if let x = e.cpl, r.cpl != x { return fail(c, "\(x)", "\(r.cpl)", sub: "cpl") }
         case let .cpl(x):
             if cpu.cpl != x { return fail(c, "\(x)", "\(cpu.cpl)") }
@@ -208,6 +208,8 @@ enum ExpectationChecker {
     static func errnoText(_ v: Int64) -> String {
         // Int64.min has no negation (an expected `returns` may be written as -2^63).
         if v < 0, v != .min, let name = KernelErrno.name(of: -v) { return "\(v) (-\(name))" }
+        // An address (mmap, brk) reads as one.
+        if v >= 0x10000 { return hex(UInt64(v)) }
         return "\(v)"
     }
 

@@ -80,6 +80,13 @@ public enum Suite {
                 var visited: Set<String> = [base]
                 try walk(p, base: base, into: &found, visited: &visited, depth: 0, maxFiles: maxFiles)
             } else if FileAccess.exists(p) {
+                let name = p.split(separator: "/").last.map(String.init) ?? p
+                if name.hasPrefix("_") {
+                    // A fragment named on the command line: say so rather than decode it as a scenario
+                    // ("needs an id").
+                    found.refused.append(ScenarioDecoder.invalidFile(p, "\(name) is a fragment (its name starts with `_`): it is used through `extends` by the scenarios that name it, not run by itself", line: 1, column: 1))
+                    continue
+                }
                 try add(p, to: &found, maxFiles: maxFiles, under: p)
             } else {
                 throw SuiteError(description: "\(p): no such file or directory")

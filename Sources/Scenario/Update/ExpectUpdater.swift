@@ -223,6 +223,14 @@ public enum ExpectUpdater {
 
     static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
 
+    /// A system call's result as a scenario would write it: an errno by name (`-EFAULT`), an address in hex
+    /// (an mmap or brk result), a count or pid in decimal.
+    static func returnsText(_ r: Int64) -> String {
+        if r < 0, r >= -4095, let name = KernelErrno.name(of: -r) { return "-\(name)" }
+        if r >= 0x10000 { return hex(UInt64(r)) }
+        return "\(r)"
+    }
+
     static func stepExpect(_ o: StepOutcome, state: StepState, kernel: Bool) -> [(String, String)] {
         var out: [(String, String)] = []
         if o.faults.count == 1 {
@@ -238,7 +246,7 @@ public enum ExpectUpdater {
             out.append(("gate", flowMapping(parts)))
         }
         out.append(("cpl", "\(state.cpl)"))
-        if let r = o.returns { out.append(("returns", "\(r)")) }
+        if let r = o.returns { out.append(("returns", returnsText(r))) }
         if !o.output.isEmpty { out.append(("output", quoted(o.output))) }
         if let s = o.switches.first {
             out.append(("switch", flowMapping([("from", name(s.from)), ("to", name(s.to)), ("reason", s.reason)])))
