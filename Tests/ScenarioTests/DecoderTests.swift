@@ -291,7 +291,7 @@ struct TraceItemTests {
               - access: {op: write, addr: 0x10}
                 expect:
                   fault: PF
-                  trace: [TLB Miss, Page Walk, Page Fault, Stack Switch, Gate 0XE, B is killed by SIGSEGV, schedule, Context Switch]
+                  trace: [TLB Miss, Page Walk, Page Fault, Gate 0XE, Stack Switch, B is killed by SIGSEGV, schedule, Context Switch]
             """
         let outcome = runText(yaml)
         guard case .passed = outcome else { Issue.record("\(outcome)"); return }

@@ -166,9 +166,8 @@ extension Machine {
             try cursor.push(UInt64(cpu.cs.selector), width: width, on: &self)
             try cursor.push(returnIP, width: width, on: &self)
             pushed += ["CS=0x\(String(cpu.cs.selector, radix: 16))", "EIP=0x\(String(returnIP, radix: 16))"]
-            // The frame is on the new stack: the switch happened.
+            // The frame is on the new stack: the switch happened (traced after the gate, which the CPU read first).
             let long = longMode
-            trace.record(.stackSwitch(ss: newSS, sp: newSP, source: long ? "TSS.RSP\(n)" : "TSS.SS\(n):ESP\(n)"))
             cpu.ss = cursor.ss
             cpu.ss.selector = (cpu.ss.selector & 0xFFFC) | UInt16(n)
             cpu[.rsp] = cursor.sp
@@ -179,6 +178,7 @@ extension Machine {
                                           stackSwitch: true, interruptsEnabled: cpu.interruptsEnabled,
                                           selector: cpu.cs.selector, handler: offset, pushed: pushed)
             trace.record(.gate(vector: nil, kind: "call gate", dpl: gate.dpl, fromCPL: cpl, toCPL: n, stackSwitch: true, pushed: pushed))
+            trace.record(.stackSwitch(ss: newSS, sp: newSP, source: long ? "TSS.RSP\(n)" : "TSS.SS\(n):ESP\(n)"))
             noteCPLChange(from: cpl)
             return
         }

@@ -339,11 +339,9 @@ extension Machine {
             if let code = event.errorCode { try push("error code", UInt64(code), width: width) }
             cpu.ss = cursor.ss
         }
-        // The frame is on the new stack: the switch happened (a fault above leaves the old stack in place).
-        if let to = switchedTo {
-            switched = true
-            trace.record(.stackSwitch(ss: to.ss, sp: to.sp, source: "TSS." + stackField()))
-        }
+        // The frame is on the new stack: the switch happened (a fault above leaves the old stack in place). It is
+        // traced after the gate, which the CPU read first.
+        if switchedTo != nil { switched = true }
         // Commit: CS:EIP, CPL, flags (INT-9).
         cpu[.rsp] = cursor.sp
         cpu.cs = SegmentRegister(selector: (csSel.value & 0xFFFC) | UInt16(newCPL), cache: cs.cache)
@@ -360,6 +358,7 @@ extension Machine {
         lastDelivery = record
         trace.record(.gate(vector: Int(vector), kind: record.type, dpl: gate.dpl, fromCPL: oldCPL, toCPL: newCPL,
                            stackSwitch: switched, pushed: pushed.map(\.text)))
+        if let to = switchedTo { trace.record(.stackSwitch(ss: to.ss, sp: to.sp, source: "TSS." + stackField())) }
         noteCPLChange(from: oldCPL)
     }
 

@@ -166,7 +166,7 @@ public enum Explainer {
                 s = "call gate of DPL \(dpl): CPL \(from) and the selector's RPL must be <= \(dpl), and the target code segment's DPL (\(to)) <= CPL, so the call may pass"
             }
             s += "\n      privilege: CPL \(from) -> \(to)" + (from == to ? " (no change)" : (to < from ? " (more privileged)" : ""))
-            s += switched ? ", so the CPU switches to the stack for CPL \(to) (see the stack switch)" : ", so the CPU stays on the current stack"
+            s += switched ? ", so the CPU switches to the stack for CPL \(to) (told next: the stack switch)" : ", so the CPU stays on the current stack"
             if !pushed.isEmpty {
                 s += "\n      pushed on the \(switched ? "new" : "current") stack, in order: " + pushed.joined(separator: ", ")
                 s += vector == nil ? " (RETF pops them back)" : " (IRET pops them back" + (pushed.contains { $0.lowercased().contains("error") } ? ", after the handler removes the error code)" : ")")
