@@ -81,4 +81,26 @@ import Testing
         #expect(r.count == 1)
         #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
     }
+
+    /// ret_from_fork leaves with IRET whatever entry the parent used (entry_64.S, entry_32.S); the model used
+    /// to give the child its parent's SYSRET/SYSEXIT.
+    @Test(arguments: [("ia32", 32, "int80", "iret"), ("ia32", 32, "sysenter", "sysexit"),
+                      ("x86_64", 64, "syscall", "sysret"), ("x86_64", 64, "int80", "iret"),
+                      ("x86_64", 32, "sysenter", "sysret"), ("x86_64", 32, "int80", "iret")])
+    func forkedChildReturnsWithIRET(_ mode: String, _ bits: Int, _ via: String, _ parentReturn: String) {
+        let r = runScenarioText("""
+        scenario: f
+        machine: {mode: \(mode)}
+        kernel: {scheduler: {policy: fifo}}
+        processes:
+          - {name: p, bits: \(bits), state: running}
+        steps:
+          - syscall: {via: \(via), nr: fork}
+            expect: {returns: 2, trace: [syscall fork, \(parentReturn), user p]}
+          - syscall: {via: \(via), nr: sched_yield}
+            expect: {switch: {from: p, to: p-child}, trace: [switch p -> p-child, iret, user p-child], regs: {eax: 0}}
+        """)
+        #expect(r.count == 1)
+        #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
+    }
 }

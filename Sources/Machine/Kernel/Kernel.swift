@@ -478,20 +478,42 @@ public struct System: Sendable {
     /// kernel, __USER_CS/__USER_DS otherwise.
     mutating func returnWithIRET(compat: Bool, sp: UInt64, ip: UInt64, flags: UInt64, vdso: Bool = false) {
         let c = core.current
+        guard let bottom = writeIRETFrame(top: core.tasks[c].kernelStackTop, compat: compat, sp: sp, ip: ip, flags: flags) else { return }
+        machine.cpu[.rsp] = bottom
+        core.tasks[c].returnPath = .iretFrame(vdso: vdso)
+    }
+
+    /// Writes the frame of `returnWithIRET` below `top` (a kernel stack top) and returns its lowest address.
+    mutating func writeIRETFrame(top: UInt64, compat: Bool, sp: UInt64, ip: UInt64, flags: UInt64) -> UInt64? {
         let l = core.layout
         let cs = compat ? (l.user32CS ?? l.userCS) : l.userCS
         let w = machine.longMode ? 8 : 4
         let frame: [UInt64] = [UInt64(l.userDS), sp, flags | RFLAGS.reserved1, UInt64(cs), ip]
-        var top = core.tasks[c].kernelStackTop
+        var at = top
         for v in frame {
-            top -= UInt64(w)
-            guard poke(top, value: v, size: w, cr3: machine.cpu.cr3) else {
-                machine.unsupported = "the kernel's IRET frame at 0x\(String(top, radix: 16)) (the task's kernel stack) cannot be written"
-                return
+            at -= UInt64(w)
+            guard poke(at, value: v, size: w, cr3: machine.cpu.cr3) else {
+                machine.unsupported = "the kernel's IRET frame at 0x\(String(at, radix: 16)) (a task's kernel stack) cannot be written"
+                return nil
             }
         }
-        machine.cpu[.rsp] = top
-        core.tasks[c].returnPath = .iretFrame(vdso: vdso)
+        return at
+    }
+
+    /// pt_regs' frame for a fast return path (SYSRET, SYSRETL, SYSEXIT), when the return must go through
+    /// IRET instead (a forked child: ret_from_fork always leaves with IRET). `regs` are the registers the
+    /// fast return would use (RCX and R11 for SYSRET). nil for IRET paths and legacy-mode SYSRET.
+    func iretFrameFields(_ path: ReturnPath, regs: TaskContext) -> (compat: Bool, sp: UInt64, ip: UInt64, flags: UInt64, vdso: Bool)? {
+        switch path {
+        case let .sysret(to64, userRSP) where machine.longMode:
+            return (!to64, to64 ? userRSP : userRSP & 0xFFFF_FFFF, to64 ? regs[.rcx] : regs[.rcx] & 0xFFFF_FFFF, regs[.r11] & ~RFLAGS.rf, false)
+        case let .sysretl(eip, esp, flags, vdso):
+            return (true, esp, eip, flags, vdso)
+        case let .sysexit(eip, esp, flags, vdso):
+            return (false, esp, eip, flags | RFLAGS.if, vdso)
+        default:
+            return nil
+        }
     }
 
     /// Executes the current task's pending return (IRET, SYSEXIT, SYSRET) through the CPU model.

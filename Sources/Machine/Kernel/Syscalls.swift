@@ -549,8 +549,16 @@ extension System {
         var k = TaskContext(machine.cpu)
         k[.rsp] = child.kernelStackTop - used
         k[.rax] = 0
-        child.kernelContext = k
         child.returnPath = parent.returnPath
+        // ret_from_fork leaves with IRET on both kernels (entry_64.S: swapgs_restore_regs_and_return_to_usermode;
+        // entry_32.S: .Lsyscall_32_done), never SYSRET/SYSEXIT: a parent that entered through SYSCALL or
+        // SYSENTER gets its child a pt_regs frame at the top of the child's kernel stack.
+        if let f = iretFrameFields(parent.returnPath, regs: k),
+           let bottom = writeIRETFrame(top: child.kernelStackTop, compat: f.compat, sp: f.sp, ip: f.ip, flags: f.flags) {
+            k[.rsp] = bottom
+            child.returnPath = .iretFrame(vdso: f.vdso)
+        }
+        child.kernelContext = k
         core.tasks[p].forks = parent.forks
         core.tasks[p].children.append(pid)
         if core.setup.policy == .cfs { child.vruntime = minVruntime().map { max(child.vruntime, $0) } ?? child.vruntime }
