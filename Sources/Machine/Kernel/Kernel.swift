@@ -578,9 +578,11 @@ public struct System: Sendable {
         }
     }
 
-    /// Linux's fixup_bad_iret (arch/x86/kernel/traps.c): a #GP, #NP or #SS raised by the IRET back to user
-    /// mode (error_entry recognises native_irq_return_iret) is handled as if user mode had raised it: the
-    /// task gets that exception's signal (#GP SIGSEGV, #NP/#SS SIGBUS). Returns true when it applied.
+    /// A #GP, #NP or #SS raised by the IRET back to user mode. x86_64: fixup_bad_iret (arch/x86/kernel/traps.c;
+    /// error_entry recognises native_irq_return_iret) handles it as if user mode had raised it, so the task
+    /// gets that exception's signal (#GP SIGSEGV, #NP/#SS SIGBUS). ia32: the exception-table fixup of
+    /// entry_32.S's IRET goes to iret_error, which sends SIGILL (ILL_BADSTK) whatever the exception.
+    /// Returns true when it applied.
     mutating func badIRET(path: ReturnPath, result r: ExecutionResult, _ out: inout StepOutcome) -> Bool {
         switch path {
         case .iret, .iretFrame: break
@@ -590,9 +592,11 @@ public struct System: Sendable {
         guard c != 0, case let .delivered(v)? = r.delivery, [UInt8(11), 12, 13].contains(v),
               machine.cpu.cpl == 0, machine.cpu.rip == core.layout.vectorEntry(v),
               r.faults.count == 1, machine.lastDelivery?.fromCPL == 0 else { return false }
-        let sig = System.signal(for: v) ?? "SIGSEGV"
+        let ia32 = machine.mode == .ia32
+        let sig = ia32 ? "SIGILL" : System.signal(for: v) ?? "SIGSEGV"
         let name = ExceptionVector(rawValue: v)?.description ?? "vector \(v)"
-        machine.trace.record(.kernelAction("\(name) on the IRET to user mode: fixup_bad_iret handles it as a user-mode fault: \(sig) to \(core.tasks[c].name)"))
+        let how = ia32 ? "the fixup sends iret_error's SIGILL" : "fixup_bad_iret handles it as a user-mode fault"
+        machine.trace.record(.kernelAction("\(name) on the IRET to user mode: \(how): \(sig) to \(core.tasks[c].name)"))
         out.signal = sig
         doExit(c, code: 0, signal: sig, &out)
         schedule(reason: "signal", &out)
