@@ -525,13 +525,21 @@ public struct System: Sendable {
         var landingPad = false
         /// The instruction the return used (a 64-bit SYSRET may become IRET).
         var used = path
+        /// The RPL of the CS slot of the IRET frame about to be popped (3: a return to user mode).
+        func frameCSRPL() -> UInt8? {
+            let w: UInt64 = machine.longMode ? 8 : 4
+            return peekBytes(machine.cpu[.rsp] &+ w, count: 1, cr3: machine.cpu.cr3).map { $0[0] & 3 }
+        }
+        var iretToUser = false
         switch path {
         case .none:
             return
         case let .iret(skip):
             machine.cpu[.rsp] &+= skip
+            iretToUser = frameCSRPL() == 3
             r = machine.execute(.iret(width: nil))
         case let .iretFrame(vdso):
+            iretToUser = frameCSRPL() == 3
             r = machine.execute(.iret(width: nil))
             landingPad = vdso
         case let .sysexit(eip, esp, flags, vdso):
@@ -561,6 +569,7 @@ public struct System: Sendable {
                 core.tasks[c].returnPath = .none
                 used = .iretFrame(vdso: false)
                 if machine.unsupported != nil { return }
+                iretToUser = true
                 r = machine.execute(.iret(width: nil))
             } else {
                 machine.cpu[.rsp] = userRSP
@@ -573,7 +582,7 @@ public struct System: Sendable {
         if !r.faults.isEmpty {
             out.faults += r.faults
             out.gate = machine.lastDelivery
-            if badIRET(path: used, result: r, &out) { return }
+            if iretToUser && badIRET(path: used, result: r, &out) { return }
             machine.trace.record(.kernelAction("the return to user mode faulted"))
         }
     }
