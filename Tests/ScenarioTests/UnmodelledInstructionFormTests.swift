@@ -127,4 +127,49 @@ import Testing
         }
         #expect(fs.contains { $0.actual.contains("not modelled") }, "\(fs)")
     }
+
+    /// ISA-1: R8-R15 and 64-bit operands (REX, REX.W) exist only in 64-bit mode. In compatibility and legacy
+    /// mode no encoding names them (40h-4Fh are INC/DEC), so a step naming them is refused. Was: run anyway,
+    /// e.g. `mov rax, [ADDR]` in compatibility mode read 8 bytes and `mov r8d, 5` wrote R8.
+    @Test(arguments: [
+        ("x86_64", 32, "mov rax, 5"), ("x86_64", 32, "mov r8d, 5"), ("x86_64", 32, "mov r15, 1"),
+        ("x86_64", 32, "mov rax, [0x8048000]"), ("x86_64", 32, "mov [0xffffdff0], rbx"),
+        ("x86_64", 32, "mov rax, ds"), ("x86_64", 32, "mov ds, r9"),
+        ("ia32", 32, "mov rax, 5"), ("ia32", 32, "mov r8d, 5"), ("ia32", 32, "mov rcx, [0x8048000]"),
+        ("x86_64", 32, "mov eax, [0x100000000]"), ("ia32", 32, "mov [0x100000000], eax"),
+    ])
+    func registerOnlyIn64BitMode(_ mode: String, _ bits: Int, _ text: String) {
+        let r = runScenarioText("""
+        scenario: c
+        machine: {mode: \(mode)}
+        kernel: none
+        processes: [{name: u, state: running, bits: \(bits)}]
+        steps:
+          - exec: "\(text)"
+            expect: {fault: none}
+        """)
+        guard case let .failed(fs)? = r.first?.outcome else {
+            Issue.record("expected a refusal, got \(String(describing: r.first?.outcome))")
+            return
+        }
+        #expect(fs.contains { $0.actual.contains("only in 64-bit mode") && $0.actual.contains("ISA-1") }, "\(fs)")
+    }
+
+    /// The same instructions in 64-bit mode run (and 32-bit names outside it).
+    @Test(arguments: [
+        ("x86_64", 64, "mov rax, 5"), ("x86_64", 64, "mov r8d, 5"), ("x86_64", 64, "mov rax, [0x400000]"),
+        ("x86_64", 64, "mov rax, ds"), ("x86_64", 32, "mov eax, [0x8048000]"), ("ia32", 32, "mov ecx, 5"),
+    ])
+    func encodableRegistersRun(_ mode: String, _ bits: Int, _ text: String) {
+        let r = runScenarioText("""
+        scenario: c
+        machine: {mode: \(mode)}
+        kernel: none
+        processes: [{name: u, state: running, bits: \(bits)}]
+        steps:
+          - exec: "\(text)"
+            expect: {fault: none}
+        """)
+        #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
+    }
 }

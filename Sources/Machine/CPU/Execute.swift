@@ -28,6 +28,31 @@ extension Machine {
         throw Fault(.UD, rule: "FAR-16", "\(name) outside 64-bit mode")
     }
 
+    /// ISA-1: operands that exist only in 64-bit mode. R8-R15 need a REX prefix, and a 64-bit operand (RAX..RDI,
+    /// an 8-byte memory operand) needs REX.W; outside 64-bit mode the bytes 40h-4Fh are INC/DEC, so no encoding
+    /// names them and an assembler refuses the instruction. Likewise a memory offset above 4 GiB (the address
+    /// size is 32 bits there). nil when the instruction can be encoded here.
+    /// MOV CRn keeps its documented reading of RAX..RDI as their low 32 bits (docs/format.md); R8-R15 are refused
+    /// there too.
+    func registerOperandProblem(_ instruction: Instruction) -> String? {
+        guard !in64BitMode else { return nil }
+        func check(_ r: GPR, width: Int?) -> String? {
+            if r.rawValue >= 8 { return "register \(r.name64) exists only in 64-bit mode" }
+            if width == 8 { return "the 64-bit operand \(r.name64) exists only in 64-bit mode (\(r.name32) is the register here)" }
+            return nil
+        }
+        switch instruction {
+        case let .movImmediate(r, _, width): return check(r, width: width)
+        case let .load(_, address, _) where address > 0xFFFF_FFFF, let .store(address, _, _) where address > 0xFFFF_FFFF,
+             let .invlpg(address) where address > 0xFFFF_FFFF:
+            return "the memory offset 0x\(String(address, radix: 16)) does not fit the 32-bit address size (offsets above 4 GiB exist only in 64-bit mode)"
+        case let .load(r, _, size), let .store(_, r, size): return check(r, width: size)
+        case let .movSegmentToRegister(r, _, width): return check(r, width: width)
+        case let .movRegisterToSegment(_, r), let .movToCR(_, r), let .movFromCR(r, _): return check(r, width: nil)
+        default: return nil
+        }
+    }
+
     /// The address of the instruction after `instruction` at the current RIP. Outside 64-bit mode the
     /// instruction pointer is EIP, so the sum wraps at 4 GiB (a 32-bit EIP never holds bit 32).
     public func addressAfter(_ instruction: Instruction) -> UInt64 {
@@ -65,6 +90,11 @@ extension Machine {
     mutating func executeInstruction(_ instruction: Instruction) -> ExecutionResult {
         var result = ExecutionResult()
         guard !shutdown else { return result }
+        if let problem = registerOperandProblem(instruction) {
+            let mode = longMode ? "compatibility mode" : "legacy protected mode"
+            unsupported = "\(problem), and this is \(mode): the instruction cannot be encoded here (ISA-1)"
+            return result
+        }
         // INT-15: RF is cleared at the start of every instruction (the model has no instruction
         // breakpoints to check first); IRET and a task switch may load it again from their image.
         cpu.rflags &= ~RFLAGS.rf

@@ -472,19 +472,76 @@ public struct System: Sendable {
         machine.trace.record(.note("vDSO landing pad: pop ebp, edx, ecx (esp 0x\(String(sp + 12, radix: 16)))"))
     }
 
+    /// Writes pt_regs' hardware frame (ip, cs, flags, sp, ss) at the top of the current task's kernel stack
+    /// and makes IRET through it the task's return path (`ReturnPath.iretFrame`). The selectors are Linux's
+    /// constants, as its entry code pushes them: __USER32_CS/__USER_DS for a 32-bit frame on a 64-bit
+    /// kernel, __USER_CS/__USER_DS otherwise.
+    mutating func returnWithIRET(compat: Bool, sp: UInt64, ip: UInt64, flags: UInt64, vdso: Bool = false) {
+        let c = core.current
+        guard let bottom = writeIRETFrame(top: core.tasks[c].kernelStackTop, compat: compat, sp: sp, ip: ip, flags: flags) else { return }
+        machine.cpu[.rsp] = bottom
+        core.tasks[c].returnPath = .iretFrame(vdso: vdso)
+    }
+
+    /// Writes the frame of `returnWithIRET` below `top` (a kernel stack top) and returns its lowest address.
+    mutating func writeIRETFrame(top: UInt64, compat: Bool, sp: UInt64, ip: UInt64, flags: UInt64) -> UInt64? {
+        let l = core.layout
+        let cs = compat ? (l.user32CS ?? l.userCS) : l.userCS
+        let w = machine.longMode ? 8 : 4
+        let frame: [UInt64] = [UInt64(l.userDS), sp, flags | RFLAGS.reserved1, UInt64(cs), ip]
+        var at = top
+        for v in frame {
+            at -= UInt64(w)
+            guard poke(at, value: v, size: w, cr3: machine.cpu.cr3) else {
+                machine.unsupported = "the kernel's IRET frame at 0x\(String(at, radix: 16)) (a task's kernel stack) cannot be written"
+                return nil
+            }
+        }
+        return at
+    }
+
+    /// pt_regs' frame for a fast return path (SYSRET, SYSRETL, SYSEXIT), when the return must go through
+    /// IRET instead (a forked child: ret_from_fork always leaves with IRET). `regs` are the registers the
+    /// fast return would use (RCX and R11 for SYSRET). nil for IRET paths and legacy-mode SYSRET.
+    func iretFrameFields(_ path: ReturnPath, regs: TaskContext) -> (compat: Bool, sp: UInt64, ip: UInt64, flags: UInt64, vdso: Bool)? {
+        switch path {
+        case let .sysret(to64, userRSP) where machine.longMode:
+            return (!to64, to64 ? userRSP : userRSP & 0xFFFF_FFFF, to64 ? regs[.rcx] : regs[.rcx] & 0xFFFF_FFFF, regs[.r11] & ~RFLAGS.rf, false)
+        case let .sysretl(eip, esp, flags, vdso):
+            return (true, esp, eip, flags, vdso)
+        case let .sysexit(eip, esp, flags, vdso):
+            return (false, esp, eip, flags | RFLAGS.if, vdso)
+        default:
+            return nil
+        }
+    }
+
     /// Executes the current task's pending return (IRET, SYSEXIT, SYSRET) through the CPU model.
     mutating func performReturn(_ out: inout StepOutcome) {
         let c = core.current
         let path = core.tasks[c].returnPath
         core.tasks[c].returnPath = .none
         let r: ExecutionResult
+        var landingPad = false
+        /// The instruction the return used (a 64-bit SYSRET may become IRET).
+        var used = path
+        /// The RPL of the CS slot of the IRET frame about to be popped (3: a return to user mode).
+        func frameCSRPL() -> UInt8? {
+            let w: UInt64 = machine.longMode ? 8 : 4
+            return peekBytes(machine.cpu[.rsp] &+ w, count: 1, cr3: machine.cpu.cr3).map { $0[0] & 3 }
+        }
+        var iretToUser = false
         switch path {
         case .none:
             return
-        case let .iret(skip, vdso):
+        case let .iret(skip):
             machine.cpu[.rsp] &+= skip
+            iretToUser = frameCSRPL() == 3
             r = machine.execute(.iret(width: nil))
-            if vdso && r.faults.isEmpty { vdsoLandingPad() }
+        case let .iretFrame(vdso):
+            iretToUser = frameCSRPL() == 3
+            r = machine.execute(.iret(width: nil))
+            landingPad = vdso
         case let .sysexit(eip, esp, flags, vdso):
             machine.cpu[.rdx] = eip
             machine.cpu[.rcx] = esp
@@ -492,15 +549,67 @@ public struct System: Sendable {
             // (SYSENTER cleared IF, and SYSEXIT leaves RFLAGS alone: FAST-2).
             machine.cpu.rflags = flags | RFLAGS.if | RFLAGS.reserved1
             r = machine.execute(.sysexit(to64: false))
-            if vdso && r.faults.isEmpty { vdsoLandingPad() }
+            landingPad = vdso
+        case let .sysretl(eip, esp, flags, vdso):
+            // sysret32_from_system_call: RCX = pt_regs->ip, R11 = pt_regs->flags, RSP = pt_regs->sp,
+            // R8-R10 zeroed ("to avoid info leaks"), then SYSRETL (FAST-10: CS = STAR[63:48] | 3).
+            machine.cpu[.rcx] = eip
+            machine.cpu[.r11] = flags
+            machine.cpu[.rsp] = esp
+            for reg in [GPR.r8, .r9, .r10] { machine.cpu[reg] = 0 }
+            r = machine.execute(.sysret(to64: false))
+            landingPad = vdso
         case let .sysret(to64, userRSP):
-            machine.cpu[.rsp] = userRSP
-            r = machine.execute(.sysret(to64: to64))
+            if to64 && machine.cpu[.rcx] >= core.layout.userSpaceTop {
+                // do_syscall_64: "On Intel CPUs, SYSRET with non-canonical RCX/RIP will #GP in kernel space"
+                // (FAST-12), so a return to RIP >= TASK_SIZE_MAX goes through IRET, pt_regs' frame: RIP = RCX,
+                // RFLAGS = R11 (RCX and R11 keep those values, as pt_regs->cx and ->r11 hold them).
+                machine.trace.record(.kernelAction("the return RIP 0x\(String(machine.cpu[.rcx], radix: 16)) is at or above TASK_SIZE_MAX 0x\(String(core.layout.userSpaceTop, radix: 16)): IRET, not SYSRET"))
+                returnWithIRET(compat: false, sp: userRSP, ip: machine.cpu[.rcx], flags: machine.cpu[.r11])
+                core.tasks[c].returnPath = .none
+                used = .iretFrame(vdso: false)
+                if machine.unsupported != nil { return }
+                iretToUser = true
+                r = machine.execute(.iret(width: nil))
+            } else {
+                machine.cpu[.rsp] = userRSP
+                // sysret32_from_system_call (a compat SYSCALL) zeroes R8-R10 before SYSRETL, as for SYSENTER.
+                if !to64 && machine.longMode { for reg in [GPR.r8, .r9, .r10] { machine.cpu[reg] = 0 } }
+                r = machine.execute(.sysret(to64: to64))
+            }
         }
+        if landingPad && r.faults.isEmpty { vdsoLandingPad() }
         if !r.faults.isEmpty {
             out.faults += r.faults
             out.gate = machine.lastDelivery
+            if iretToUser && badIRET(path: used, result: r, &out) { return }
             machine.trace.record(.kernelAction("the return to user mode faulted"))
         }
+    }
+
+    /// A #GP, #NP or #SS raised by the IRET back to user mode. x86_64: fixup_bad_iret (arch/x86/kernel/traps.c;
+    /// error_entry recognises native_irq_return_iret) handles it as if user mode had raised it, so the task
+    /// gets that exception's signal (#GP SIGSEGV, #NP/#SS SIGBUS). ia32: the exception-table fixup of
+    /// entry_32.S's IRET goes to iret_error, which sends SIGILL (ILL_BADSTK) whatever the exception.
+    /// Returns true when it applied.
+    mutating func badIRET(path: ReturnPath, result r: ExecutionResult, _ out: inout StepOutcome) -> Bool {
+        switch path {
+        case .iret, .iretFrame: break
+        default: return false
+        }
+        let c = core.current
+        guard c != 0, case let .delivered(v)? = r.delivery, [UInt8(11), 12, 13].contains(v),
+              machine.cpu.cpl == 0, machine.cpu.rip == core.layout.vectorEntry(v),
+              r.faults.count == 1, machine.lastDelivery?.fromCPL == 0 else { return false }
+        let ia32 = machine.mode == .ia32
+        let sig = ia32 ? "SIGILL" : System.signal(for: v) ?? "SIGSEGV"
+        let name = ExceptionVector(rawValue: v)?.description ?? "vector \(v)"
+        let how = ia32 ? "the fixup sends iret_error's SIGILL" : "fixup_bad_iret handles it as a user-mode fault"
+        machine.trace.record(.kernelAction("\(name) on the IRET to user mode: \(how): \(sig) to \(core.tasks[c].name)"))
+        out.signal = sig
+        doExit(c, code: 0, signal: sig, &out)
+        schedule(reason: "signal", &out)
+        performReturn(&out)
+        return true
     }
 }

@@ -192,6 +192,7 @@ extension System {
             return
         }
         let entryName = l.entryName(at: machine.cpu.rip) ?? "entry"
+        let viaVDSO = via == .sysenter && vdsoCall
         let compatSyscall = machine.cpu.rip == l.entrySYSCALL_compat
         let abi: SyscallABI = (machine.cpu.rip == l.entrySYSCALL_64) ? .x86_64 : .i386
         switch via {
@@ -200,9 +201,15 @@ extension System {
                                             ip: machine.cpu.rip, sp: machine.cpu[.rsp], cpl: machine.cpu.cpl)
             enterFromUser(user, path: .iret(skip: 0))
         case .sysenter:
-            // entry_SYSENTER_32/compat: EBP holds the user stack pointer (pt_regs->sp), to which SYSEXIT
-            // returns (ECX); the instruction after SYSENTER stands in for the vDSO's landing pad.
-            enterFromUser(user, path: .sysexit(eip: nextIP, esp: user[.rbp] & 0xFFFF_FFFF, flags: user.rflags, vdso: vdsoCall))
+            // entry_SYSENTER_32/compat: EBP holds the user stack pointer (pt_regs->sp), to which the return
+            // goes; the instruction after SYSENTER stands in for the vDSO's landing pad. A 32-bit kernel
+            // returns with SYSEXIT (ECX = ESP, EDX = EIP); a 64-bit one with SYSRETL (ECX = EIP, R11 = flags).
+            let esp = user[.rbp] & 0xFFFF_FFFF
+            if machine.longMode {
+                enterFromUser(user, path: .sysretl(eip: nextIP, esp: esp, flags: user.rflags | RFLAGS.if, vdso: vdsoCall))
+            } else {
+                enterFromUser(user, path: .sysexit(eip: nextIP, esp: esp, flags: user.rflags, vdso: vdsoCall))
+            }
             vdsoCall = false
         case .syscall:
             // Back to the mode SYSCALL came from: 64-bit, compatibility (SYSRETL), or legacy (AMD, no REX.W).
@@ -218,16 +225,14 @@ extension System {
         let nr = narrow ? Int64(UInt32(truncatingIfNeeded: rawNR)) : Int64(Int32(truncatingIfNeeded: rawNR))
         var args = System.argumentRegisters(abi, compatSyscall: compatSyscall).map { machine.cpu[$0] }
         if narrow { args = args.map { $0 & 0xFFFF_FFFF } }
-        if compatSyscall, args.count == 6 {
-            // Argument 6 is at 0(%esp) of the user stack (entry_SYSCALL_compat); RSP is still the user's.
-            let bytes = copyFromUser(user[.rsp] & 0xFFFF_FFFF, count: 4) ?? [0, 0, 0, 0]
-            args[5] = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        }
-        // SYSENTER (do_fast_syscall_32): argument 6 is fetched from 0(%ebp), where the vDSO stashed EBP, and
-        // becomes the EBP the task gets back; a fault there ends the call with -EFAULT before dispatch.
+        // The fast 32-bit entries (__do_fast_syscall_32): argument 6 is fetched from 0(pt_regs->sp), where
+        // the vDSO stashed EBP: for SYSENTER pt_regs->sp is the entry's EBP, for a compat SYSCALL the user's
+        // ESP. The word becomes pt_regs->bp, the EBP the task gets back; when it cannot be read the call ends
+        // with -EFAULT before dispatch, and the kernel returns with IRET ("If it failed, keep it simple").
         var stashFault = false
-        if via == .sysenter {
-            if let bytes = copyFromUser(user[.rbp] & 0xFFFF_FFFF, count: 4) {
+        let stashAddress: UInt64? = via == .sysenter ? user[.rbp] & 0xFFFF_FFFF : (compatSyscall ? user[.rsp] & 0xFFFF_FFFF : nil)
+        if let stash = stashAddress {
+            if let bytes = copyFromUser(stash, count: 4) {
                 args[5] = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
                 machine.cpu[.rbp] = args[5]
             } else {
@@ -239,9 +244,15 @@ extension System {
         machine.trace.record(.syscall(entry: entryName, table: abi.rawValue, number: nr,
                                       name: function?.rawValue ?? "ni_syscall", args: args))
         let result: SyscallResult
-        if stashFault {
-            machine.trace.record(.kernelAction("sysenter: 0(%ebp) = 0x\(String(user[.rbp] & 0xFFFF_FFFF, radix: 16)) cannot be read: -EFAULT"))
+        if stashFault, let stash = stashAddress {
+            let what = via == .sysenter ? "sysenter: 0(%ebp)" : "compat syscall: 0(%esp)"
+            machine.trace.record(.kernelAction("\(what) = 0x\(String(stash, radix: 16)) cannot be read: -EFAULT; the return goes through IRET"))
             result = .value(-KernelErrno.EFAULT)
+            // pt_regs as the entry built it: SYSENTER's flags with IF set (do_SYSENTER_32) and sp = EBP;
+            // SYSCALL's flags from R11 and sp = ESP; ip = the landing pad (the instruction after the entry).
+            let flags = via == .sysenter ? (user.rflags & ~(RFLAGS.rf | RFLAGS.vm)) | RFLAGS.if : user.rflags & ~RFLAGS.rf
+            returnWithIRET(compat: machine.longMode, sp: via == .sysenter ? stash : user[.rsp] & 0xFFFF_FFFF,
+                           ip: nextIP, flags: flags, vdso: viaVDSO)
         } else if let f = function, allowed {
             result = perform(f, args: args, narrow: narrow, childName: childName, &out)
         } else {
@@ -615,41 +626,16 @@ extension System {
         var k = TaskContext(machine.cpu)
         k[.rsp] = child.kernelStackTop - used
         k[.rax] = 0
-        child.kernelContext = k
         child.returnPath = parent.returnPath
-        // ret_from_fork leaves with IRET whatever entry the parent came in by (entry_64.S ret_from_fork_asm ->
-        // swapgs_restore_regs_and_return_to_usermode; entry_32.S ret_from_fork -> restore_all): the child's
-        // pt_regs are the user state SYSRET or SYSEXIT would have given the parent, with EAX = 0.
-        var fastExit: (u: TaskContext, vdso: Bool)?
-        switch parent.returnPath {
-        case .none, .iret:
-            break
-        case let .sysret(_, userRSP):
-            var u = parent.userContext
-            u.gpr = k.gpr
-            u.rip = k[.rcx]
-            u[.rsp] = userRSP
-            // SYSRET's RFLAGS: R11 with RF and VM cleared and bit 1 set (FAST-4).
-            u.rflags = (k[.r11] & 0x3C_7FD7) | RFLAGS.reserved1
-            fastExit = (u, false)
-        case let .sysexit(eip, esp, flags, vdso):
-            var u = parent.userContext
-            u.gpr = k.gpr
-            u[.rdx] = eip
-            u[.rcx] = esp
-            u.rip = eip
-            u[.rsp] = esp
-            u.rflags = flags | RFLAGS.if | RFLAGS.reserved1
-            fastExit = (u, vdso)
+        // ret_from_fork leaves with IRET on both kernels (entry_64.S: swapgs_restore_regs_and_return_to_usermode;
+        // entry_32.S: .Lsyscall_32_done), never SYSRET/SYSEXIT: a parent that entered through SYSCALL or
+        // SYSENTER gets its child a pt_regs frame at the top of the child's kernel stack.
+        if let f = iretFrameFields(parent.returnPath, regs: k),
+           let bottom = writeIRETFrame(top: child.kernelStackTop, compat: f.compat, sp: f.sp, ip: f.ip, flags: f.flags) {
+            k[.rsp] = bottom
+            child.returnPath = .iretFrame(vdso: f.vdso)
         }
-        if let (u, vdso) = fastExit {
-            child.userContext = u
-            do throws(MachineError) { try prepareFirstReturn(&child) } catch {
-                out.error = "fork: \(error.message)"
-                return .value(-KernelErrno.ENOMEM)
-            }
-            child.returnPath = .iret(skip: 0, vdso: vdso)
-        }
+        child.kernelContext = k
         core.tasks[p].forks = parent.forks
         core.tasks[p].children.append(pid)
         if core.setup.policy == .cfs { child.vruntime = minVruntime().map { max(child.vruntime, $0) } ?? child.vruntime }

@@ -56,16 +56,25 @@ public enum ReturnPath: Sendable, Equatable {
     /// Nothing pending (the idle task in its loop, or a task running in user mode).
     case none
     /// IRET: after `int 0x80`, an exception or an interrupt; `skip` bytes (an error code) are popped first.
-    /// `vdso`: a forked child whose parent came in through __kernel_vsyscall returns with IRET (ret_from_fork)
-    /// to the vDSO's landing pad, which then pops EBP, EDX and ECX.
-    case iret(skip: UInt64, vdso: Bool = false)
+    case iret(skip: UInt64)
     /// SYSEXIT with Linux's convention: EDX = return EIP, ECX = user ESP. SYSENTER cleared IF and SYSEXIT
     /// does not touch RFLAGS, so the kernel restores the user's flags first (`popfl; sti; sysexit`).
     /// `vdso`: the call came through __kernel_vsyscall (a `syscall` step), whose landing pad then pops
     /// EBP, EDX and ECX back (arch/x86/entry/vdso/vdso32/system_call.S).
     case sysexit(eip: UInt64, esp: UInt64, flags: UInt64, vdso: Bool = false)
     /// SYSRET (REX.W when returning to 64-bit code) after restoring the user RSP the entry left alone.
+    /// A 64-bit return whose RIP (RCX) is at or above TASK_SIZE_MAX goes through IRET instead (do_syscall_64).
     case sysret(to64: Bool, userRSP: UInt64)
+    /// SYSRETL after a 32-bit SYSENTER on a 64-bit kernel: entry_SYSENTER_compat ends in
+    /// sysret32_from_system_call ("SYSRETL is available on all 64-bit CPUs, so we don't need to bother
+    /// with SYSEXIT", arch/x86/entry/common.c do_fast_syscall_32). ECX = pt_regs->ip (the landing pad),
+    /// R11 = pt_regs->flags (IF set by do_SYSENTER_32), ESP = pt_regs->sp (the entry's EBP), R8-R10 zeroed;
+    /// EDX and the other registers are pt_regs' own. `vdso` as for `sysexit`.
+    case sysretl(eip: UInt64, esp: UInt64, flags: UInt64, vdso: Bool)
+    /// IRET through the frame (pt_regs' ip, cs, flags, sp, ss) the kernel wrote at the top of the task's
+    /// kernel stack: the path Linux takes where SYSRET/SYSEXIT cannot be used (a fast 32-bit call whose
+    /// argument-6 fetch failed; a 64-bit return to RIP >= TASK_SIZE_MAX). `vdso`: then the landing pad.
+    case iretFrame(vdso: Bool)
 }
 
 /// What a blocked task waits for.
