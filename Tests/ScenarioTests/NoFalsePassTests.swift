@@ -63,6 +63,12 @@ import Testing
         try g.write("a.yaml", Self.good)
         r = try runRingspec(["run", "--filter", "^nomatch$", g.path])
         #expect(r.status == 2, "\(r.output)")
+        // An invalid document is reported even where --filter / --tag would not select it.
+        try g.write("b.yaml", "scenario: broken\ntags: [x]\nbogus: 1\nsteps: [{exec: nop}]\n")
+        for args in [["--filter", "^nomatch$"], ["--tag", "y"]] {
+            r = try runRingspec(["run"] + args + [g.path])
+            #expect(r.status == 2 && r.stdout.contains("INVALID  broken") && r.stdout.contains("b.yaml:3:1"), "\(args) \(r.output)")
+        }
     }
 
     @Test func scenarioThatChecksNothingIsVisible() throws {
