@@ -172,4 +172,27 @@ import Testing
         """)
         #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
     }
+
+    /// ISA-1 for `access` steps: outside 64-bit mode no offset lies above 4 GiB (was: #GP(0) from the limit
+    /// check). A `cpl: 0` access of a compatibility-mode task runs in the 64-bit kernel, where it may.
+    @Test(arguments: [
+        ("ia32", 32, "{op: read, addr: 0x100000000}", false), ("x86_64", 32, "{op: write, addr: 0x100000000}", false),
+        ("ia32", 32, "{op: read, addr: 0x100000000, implicit: true}", false),
+        ("x86_64", 32, "{op: read, addr: 0xffff888000001000, cpl: 0}", true), ("x86_64", 64, "{op: read, addr: 0x100000000}", true),
+    ])
+    func accessAbove4GiB(_ mode: String, _ bits: Int, _ access: String, _ runs: Bool) {
+        let r = runScenarioText("""
+        scenario: c
+        machine: {mode: \(mode)}
+        processes: [{name: u, state: running, bits: \(bits)}]
+        steps:
+          - access: \(access)
+            expect: {faults: [PF]}
+        """)
+        guard case let .failed(fs)? = r.first?.outcome else {
+            #expect(runs, "expected a refusal, got \(String(describing: r.first?.outcome))")
+            return
+        }
+        #expect(fs.contains { $0.actual.contains("ISA-1") } == !runs, "\(fs)")
+    }
 }
