@@ -139,8 +139,22 @@ public struct Machine: Sendable {
         return try paging.translate(linear, access, control, trace: &trace)
     }
 
+    /// AC-1 (SDM Vol. 3A §6.15 "Interrupt 17", §2.3 EFLAGS.AC): with CR0.AM = 1 and EFLAGS.AC = 1, a data or
+    /// stack access made at CPL 3 whose linear address is not a multiple of its size (a word at an odd address,
+    /// a doubleword not on a 4-byte boundary, ...) faults #AC(0). Not for instruction fetches, nor for implicit
+    /// supervisor accesses (descriptor-table and TSS reads), nor at CPL 0-2. It comes after the segment checks
+    /// and the canonical check and before paging (Bochs access_read_linear/access_write_linear, stack_write_*).
+    public func checkAlignment(_ linear: UInt64, size: Int, _ access: MemoryAccess) throws(Fault) {
+        guard size > 1, access.kind != .fetch, access.isUser,
+              cpu.cr0 & CR0.am != 0, cpu.rflags & RFLAGS.ac != 0,
+              linear & UInt64(size - 1) != 0 else { return }
+        throw Fault(.AC, code: 0, rule: "AC-1",
+                    "\(size)-byte \(access.kind == .write ? "write" : "read") at 0x\(String(linear, radix: 16)) is not aligned on a \(size)-byte boundary, with CR0.AM = 1, EFLAGS.AC = 1 and CPL 3")
+    }
+
     /// Reads `size` bytes (1, 2, 4 or 8) at a linear address.
     public mutating func readLinear(_ linear: UInt64, size: Int, _ access: MemoryAccess) throws(Fault) -> UInt64 {
+        try checkAlignment(linear, size: size, access)
         let lastPage = (linear &+ UInt64(size) &- 1) & ~0xFFF
         if lastPage != linear & ~0xFFF {
             var v: UInt64 = 0
@@ -156,6 +170,7 @@ public struct Machine: Sendable {
 
     /// Writes `size` bytes (1, 2, 4 or 8) at a linear address.
     public mutating func writeLinear(_ linear: UInt64, value: UInt64, size: Int, _ access: MemoryAccess) throws(Fault) {
+        try checkAlignment(linear, size: size, access)
         let lastPage = (linear &+ UInt64(size) &- 1) & ~0xFFF
         if lastPage != linear & ~0xFFF {
             // Check every page before writing anything, as the CPU does for a push.

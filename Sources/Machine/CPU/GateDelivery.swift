@@ -256,7 +256,17 @@ extension Machine {
         var switched = false
         /// Pushes one value of the frame and records it.
         func push(_ name: String, _ v: UInt64, width: Int) throws(Fault) {
-            try cursor.push(v, width: width, on: &self)
+            do {
+                try cursor.push(v, width: width, on: &self)
+            } catch {
+                // AC-1 on the frame of a delivery that stays at CPL 3 (a conforming handler): the #AC would
+                // be delivered on the same misaligned stack, and what the processor does then is not
+                // documented, so the step is refused.
+                if error.vector == .AC {
+                    unsupported = "an alignment-check fault (#AC) on the pushes of an event delivered at CPL 3 (misaligned stack with CR0.AM = 1 and EFLAGS.AC = 1)"
+                }
+                throw error
+            }
             pushed.append(PushedValue(name, v))
         }
 

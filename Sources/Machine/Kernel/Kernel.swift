@@ -364,6 +364,7 @@ public struct System: Sendable {
             }
         }
         let access = MemoryAccess(kind, cpl: machine.cpu.cpl, implicit: implicit)
+        try machine.checkAlignment(linear, size: size, access)
         let pa = try machine.translate(linear, access)
         // An access that crosses into the next page also needs that page; a fault there reports the
         // first byte on it in CR2 (PG-11), as the CPU's own split accesses do (`Machine.readLinear`).
