@@ -139,6 +139,14 @@ public struct Machine: Sendable {
         return try paging.translate(linear, access, control, trace: &trace)
     }
 
+    /// Refuses (as not modelled) an access that runs past offset 0xFFFFFFFF of a segment whose effective limit
+    /// is 0xFFFFFFFF, where the SDM leaves the fault implementation specific (§5.3); the caller still throws
+    /// its limit fault, which ends the step.
+    mutating func refuseFlatLimitWrap(_ cache: SegmentCache, offset: UInt64, size: Int, register: String) {
+        guard cache.wrapsPastFlatLimit(offset: offset, size: size) else { return }
+        unsupported = "a \(size)-byte access at \(register) offset 0x\(String(offset, radix: 16)) runs past offset 0xffffffff of a segment whose limit is 0xffffffff: whether it faults is implementation specific (SDM Vol. 3A §5.3)"
+    }
+
     /// AC-1 (SDM Vol. 3A §6.15 "Interrupt 17", §2.3 EFLAGS.AC): with CR0.AM = 1 and EFLAGS.AC = 1, a data or
     /// stack access made at CPL 3 whose linear address is not a multiple of its size (a word at an odd address,
     /// a doubleword not on a 4-byte boundary, ...) faults #AC(0). Not for instruction fetches, nor for implicit

@@ -202,7 +202,7 @@ extension Machine {
     }
 
     /// The linear address of a data operand through DS (segment usable, limit) — SEG-5a, §5.3.
-    func dataLinear(_ offset: UInt64, size: Int, write: Bool) throws(Fault) -> UInt64 {
+    mutating func dataLinear(_ offset: UInt64, size: Int, write: Bool) throws(Fault) -> UInt64 {
         let ds = cpu.ds
         if in64BitMode {
             // PG-3: the whole operand must be canonical before paging sees it (Bochs access64.cc checks
@@ -217,6 +217,7 @@ extension Machine {
             throw Fault.gp(0, rule: "SEG-5c", "write through DS to a segment that is not writable")
         }
         guard ds.cache.contains(offset: offset, size: size) else {
+            refuseFlatLimitWrap(ds.cache, offset: offset, size: size, register: "DS")
             throw Fault.gp(0, rule: "SEG-3", "offset 0x\(String(offset, radix: 16)) lies outside the DS limits (limit 0x\(String(ds.cache.limit, radix: 16))\(ds.cache.isExpandDown ? ", expand-down" : ""))")
         }
         return (ds.cache.base &+ offset) & 0xFFFF_FFFF

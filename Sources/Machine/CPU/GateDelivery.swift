@@ -330,7 +330,7 @@ extension Machine {
                 let ssDesc = try checkNewStack(ssSel, cpl: newCPL, ext: ext, rule: "INT-7")
                 let newSS = SegmentRegister(selector: ssSel.value, cache: ssDesc.cache)
                 cursor = StackCursor(ss: newSS, sp: sp, cpl: newCPL, is64: false, faultCode: ssSel.errorCode | extBit, rule: "INT-7")
-                try cursor.checkRoom(slots: 5 + errorSlots, width: width)
+                try cursor.checkRoom(slots: 5 + errorSlots, width: width, on: &self)
                 try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6", code: extBit)
                 switchedTo = (ssSel.value, sp)
                 let oldSS = UInt64(cpu.ss.selector), oldSP = cpu[.rsp] & 0xFFFF_FFFF
@@ -339,7 +339,7 @@ extension Machine {
             } else {
                 cursor = currentStack(rule: "INT-8")
                 cursor.faultCode = extBit  // #SS(0+EXT) on a same-privilege push (SEG-8)
-                try cursor.checkRoom(slots: 3 + errorSlots, width: width)
+                try cursor.checkRoom(slots: 3 + errorSlots, width: width, on: &self)
                 try checkBranchTarget(offset, cache: cs.cache, rule: "INT-6", code: extBit)
             }
             let oldCS = UInt64(cpu.cs.selector)

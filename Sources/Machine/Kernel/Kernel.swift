@@ -355,6 +355,7 @@ public struct System: Sendable {
                 let cs = machine.cpu.cs.cache
                 if !machine.in64BitMode {
                     guard offset &+ UInt64(size) &- 1 <= UInt64(cs.limit) else {
+                        machine.refuseFlatLimitWrap(cs, offset: offset, size: size, register: "CS")
                         throw Fault.gp(0, rule: "SEG-3", "fetch at 0x\(String(offset, radix: 16)) beyond the CS limit")
                     }
                     linear = (cs.base &+ offset) & 0xFFFF_FFFF
