@@ -262,8 +262,19 @@ extension Machine {
             // low 32 bits; only 64-bit mode has a 64-bit operand (SDM Vol. 2B MOV to/from CRn).
             try writeControlRegister(n, in64BitMode ? cpu[r] : cpu[r] & 0xFFFF_FFFF)
         case let .invlpg(addr):
-            paging.tlb.invlpg(addr)
-            trace.record(.tlbFlush(kind: "invlpg", linear: addr))
+            // The operand is a memory operand through DS: outside 64-bit mode its linear address is DS.base +
+            // offset (SDM Vol. 2A INVLPG, "the page that contains that address"; Bochs get_laddr). INVLPG makes
+            // no access and lists no segment fault; one through a null DS is refused rather than guessed.
+            var linear = addr
+            if !in64BitMode {
+                guard cpu.ds.cache.usable else {
+                    unsupported = "INVLPG through a null DS outside 64-bit mode"
+                    throw Fault.gp(0, rule: "PRIV-2", "INVLPG through a null DS is not modelled")
+                }
+                linear = (cpu.ds.cache.base &+ addr) & 0xFFFF_FFFF
+            }
+            paging.tlb.invlpg(linear)
+            trace.record(.tlbFlush(kind: "invlpg", linear: linear))
         case .rdmsr:
             let n = UInt32(truncatingIfNeeded: cpu[.rcx])
             try refuseUnmodelledMSR(n, "RDMSR")
