@@ -212,6 +212,12 @@ extension Machine {
             }
             return offset
         }
+        // Outside 64-bit mode an offset has 32 bits (16 with a 16-bit address size): a wider one names no
+        // instruction or access the processor can make, so it is refused rather than answered #GP(0).
+        guard offset <= 0xFFFF_FFFF else {
+            unsupported = "offset 0x\(String(offset, radix: 16)) is wider than 32 bits outside 64-bit mode"
+            throw Fault.gp(0, rule: "SEG-3", "offset 0x\(String(offset, radix: 16)) is wider than 32 bits")
+        }
         guard ds.cache.usable else { throw Fault.gp(0, rule: "SEG-5a", "memory access through DS, which holds a null selector") }
         if write && !ds.cache.isWritableData {
             throw Fault.gp(0, rule: "SEG-5c", "write through DS to a segment that is not writable")
@@ -267,6 +273,10 @@ extension Machine {
             // no access and lists no segment fault; one through a null DS is refused rather than guessed.
             var linear = addr
             if !in64BitMode {
+                guard addr <= 0xFFFF_FFFF else {
+                    unsupported = "INVLPG offset 0x\(String(addr, radix: 16)) is wider than 32 bits outside 64-bit mode"
+                    throw Fault.gp(0, rule: "PRIV-2", "INVLPG offset wider than 32 bits")
+                }
                 guard cpu.ds.cache.usable else {
                     unsupported = "INVLPG through a null DS outside 64-bit mode"
                     throw Fault.gp(0, rule: "PRIV-2", "INVLPG through a null DS is not modelled")

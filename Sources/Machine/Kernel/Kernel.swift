@@ -354,6 +354,10 @@ public struct System: Sendable {
             if kind == .fetch {
                 let cs = machine.cpu.cs.cache
                 if !machine.in64BitMode {
+                    guard offset <= 0xFFFF_FFFF else {
+                        machine.unsupported = "fetch offset 0x\(String(offset, radix: 16)) is wider than 32 bits outside 64-bit mode"
+                        throw Fault.gp(0, rule: "SEG-3", "fetch offset wider than 32 bits")
+                    }
                     guard offset &+ UInt64(size) &- 1 <= UInt64(cs.limit) else {
                         machine.refuseFlatLimitWrap(cs, offset: offset, size: size, register: "CS")
                         throw Fault.gp(0, rule: "SEG-3", "fetch at 0x\(String(offset, radix: 16)) beyond the CS limit")
