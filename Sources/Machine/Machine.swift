@@ -139,8 +139,30 @@ public struct Machine: Sendable {
         return try paging.translate(linear, access, control, trace: &trace)
     }
 
+    /// Refuses (as not modelled) an access that runs past offset 0xFFFFFFFF of a segment whose effective limit
+    /// is 0xFFFFFFFF, where the SDM leaves the fault implementation specific (§5.3); the caller still throws
+    /// its limit fault, which ends the step.
+    mutating func refuseFlatLimitWrap(_ cache: SegmentCache, offset: UInt64, size: Int, register: String) {
+        guard cache.wrapsPastFlatLimit(offset: offset, size: size) else { return }
+        unsupported = "a \(size)-byte access at \(register) offset 0x\(String(offset, radix: 16)) runs past offset 0xffffffff of a segment whose limit is 0xffffffff: whether it faults is implementation specific (SDM Vol. 3A §5.3)"
+    }
+
+    /// AC-1 (SDM Vol. 3A §6.15 "Interrupt 17", §2.3 EFLAGS.AC): with CR0.AM = 1 and EFLAGS.AC = 1, a data or
+    /// stack access made at CPL 3 whose linear address is not a multiple of its size (a word at an odd address,
+    /// a doubleword not on a 4-byte boundary, ...) faults #AC(0). Not for instruction fetches, nor for implicit
+    /// supervisor accesses (descriptor-table and TSS reads), nor at CPL 0-2. It comes after the segment checks
+    /// and the canonical check and before paging (Bochs access_read_linear/access_write_linear, stack_write_*).
+    public func checkAlignment(_ linear: UInt64, size: Int, _ access: MemoryAccess) throws(Fault) {
+        guard size > 1, access.kind != .fetch, access.isUser,
+              cpu.cr0 & CR0.am != 0, cpu.rflags & RFLAGS.ac != 0,
+              linear & UInt64(size - 1) != 0 else { return }
+        throw Fault(.AC, code: 0, rule: "AC-1",
+                    "\(size)-byte \(access.kind == .write ? "write" : "read") at 0x\(String(linear, radix: 16)) is not aligned on a \(size)-byte boundary, with CR0.AM = 1, EFLAGS.AC = 1 and CPL 3")
+    }
+
     /// Reads `size` bytes (1, 2, 4 or 8) at a linear address.
     public mutating func readLinear(_ linear: UInt64, size: Int, _ access: MemoryAccess) throws(Fault) -> UInt64 {
+        try checkAlignment(linear, size: size, access)
         let lastPage = (linear &+ UInt64(size) &- 1) & ~0xFFF
         if lastPage != linear & ~0xFFF {
             var v: UInt64 = 0
@@ -156,6 +178,7 @@ public struct Machine: Sendable {
 
     /// Writes `size` bytes (1, 2, 4 or 8) at a linear address.
     public mutating func writeLinear(_ linear: UInt64, value: UInt64, size: Int, _ access: MemoryAccess) throws(Fault) {
+        try checkAlignment(linear, size: size, access)
         let lastPage = (linear &+ UInt64(size) &- 1) & ~0xFFF
         if lastPage != linear & ~0xFFF {
             // Check every page before writing anything, as the CPU does for a push.

@@ -232,7 +232,7 @@ extension Machine {
     }
 
     /// The linear address of a data operand through DS (segment usable, limit) — SEG-5a, §5.3.
-    func dataLinear(_ offset: UInt64, size: Int, write: Bool) throws(Fault) -> UInt64 {
+    mutating func dataLinear(_ offset: UInt64, size: Int, write: Bool) throws(Fault) -> UInt64 {
         let ds = cpu.ds
         if in64BitMode {
             // PG-3: the whole operand must be canonical before paging sees it (Bochs access64.cc checks
@@ -242,11 +242,13 @@ extension Machine {
             }
             return offset
         }
+        // (An offset wider than 32 bits never gets here: `exec` and `access` steps refuse it first, ISA-1.)
         guard ds.cache.usable else { throw Fault.gp(0, rule: "SEG-5a", "memory access through DS, which holds a null selector") }
         if write && !ds.cache.isWritableData {
             throw Fault.gp(0, rule: "SEG-5c", "write through DS to a segment that is not writable")
         }
         guard ds.cache.contains(offset: offset, size: size) else {
+            refuseFlatLimitWrap(ds.cache, offset: offset, size: size, register: "DS")
             throw Fault.gp(0, rule: "SEG-3", "offset 0x\(String(offset, radix: 16)) lies outside the DS limits (limit 0x\(String(ds.cache.limit, radix: 16))\(ds.cache.isExpandDown ? ", expand-down" : ""))")
         }
         return (ds.cache.base &+ offset) & 0xFFFF_FFFF
@@ -291,8 +293,19 @@ extension Machine {
             // low 32 bits; only 64-bit mode has a 64-bit operand (SDM Vol. 2B MOV to/from CRn).
             try writeControlRegister(n, in64BitMode ? cpu[r] : cpu[r] & 0xFFFF_FFFF)
         case let .invlpg(addr):
-            paging.tlb.invlpg(addr)
-            trace.record(.tlbFlush(kind: "invlpg", linear: addr))
+            // The operand is a memory operand through DS: outside 64-bit mode its linear address is DS.base +
+            // offset (SDM Vol. 2A INVLPG, "the page that contains that address"; Bochs get_laddr). INVLPG makes
+            // no access and lists no segment fault; one through a null DS is refused rather than guessed.
+            var linear = addr
+            if !in64BitMode {
+                guard cpu.ds.cache.usable else {
+                    unsupported = "INVLPG through a null DS outside 64-bit mode"
+                    throw Fault.gp(0, rule: "PRIV-2", "INVLPG through a null DS is not modelled")
+                }
+                linear = (cpu.ds.cache.base &+ addr) & 0xFFFF_FFFF
+            }
+            paging.tlb.invlpg(linear)
+            trace.record(.tlbFlush(kind: "invlpg", linear: linear))
         case .rdmsr:
             let n = UInt32(truncatingIfNeeded: cpu[.rcx])
             try refuseUnmodelledMSR(n, "RDMSR")

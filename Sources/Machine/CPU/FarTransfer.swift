@@ -28,7 +28,7 @@ extension Machine {
             // 6-byte return address THEN #SS(0)" comes before the offset check (#GP(0)); Bochs likewise
             // writes the return address before branch_far. The pushes themselves (#PF) come after.
             var st = currentStack(rule: "FAR-4")
-            if kind == .call { try st.checkRoom(slots: 2, width: farWidth) }
+            if kind == .call { try st.checkRoom(slots: 2, width: farWidth, on: &self) }
             // With a 16-bit operand size (16-bit code) the new IP has 16 bits: SDM Vol. 2A JMP/CALL "IF OperandSize
             // = 16 THEN tempEIP <- tempEIP AND 0000FFFFH" (the ptr16:16 form cannot encode more).
             let target = try checkBranchTarget(farWidth == 2 ? offset & 0xFFFF : offset, cache: cache, rule: "FAR-2")
@@ -147,7 +147,7 @@ extension Machine {
                                      is64: false, faultCode: ssSel.errorCode, rule: "FAR-9")
             }
             let newSS = cursor.ss.selector, newSP = cursor.sp
-            try cursor.checkRoom(slots: 4 + count, width: width)
+            try cursor.checkRoom(slots: 4 + count, width: width, on: &self)
             try checkBranchTarget(offset, cache: t.cache, rule: longMode ? "FAR-11" : "FAR-9")
             let oldSS = UInt64(cpu.ss.selector), oldSP = cpu[.rsp]
             try cursor.push(oldSS, width: width, on: &self)
@@ -186,7 +186,7 @@ extension Machine {
         // CS, EIP (#SS(0)) before the offset check (#GP(0)), then the pushes.
         try checkCodeSegment(t, tsel, rpl: 0, cpl: cpl, rule: "FAR-10")
         var st = currentStack(rule: "FAR-10")
-        try st.checkRoom(slots: 2, width: width)
+        try st.checkRoom(slots: 2, width: width, on: &self)
         try checkBranchTarget(offset, cache: t.cache, rule: "FAR-10")
         try st.push(UInt64(cpu.cs.selector), width: width, on: &self)
         try st.push(returnIP, width: width, on: &self)

@@ -93,6 +93,13 @@ public struct SegmentCache: Sendable, Equatable {
         return last <= UInt64(limit)
     }
 
+    /// An access to an expand-up segment whose effective limit is 0xFFFFFFFF that starts inside it and runs
+    /// past offset 0xFFFFFFFF: SDM Vol. 3A §5.3 "When the effective limit is FFFFFFFFH (4 GBytes), these
+    /// accesses may or may not cause the indicated exceptions. Behavior is implementation-specific".
+    public func wrapsPastFlatLimit(offset: UInt64, size: Int) -> Bool {
+        !isExpandDown && limit == 0xFFFF_FFFF && offset <= 0xFFFF_FFFF && offset &+ UInt64(size) &- 1 > 0xFFFF_FFFF
+    }
+
     /// A flat 4 GiB segment of the given kind and DPL, as SYSCALL/SYSENTER load them (FAST-2, FAST-7).
     public static func flat(code: Bool, dpl: UInt8, long: Bool = false) -> SegmentCache {
         var c = SegmentCache()

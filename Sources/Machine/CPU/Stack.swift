@@ -26,6 +26,7 @@ struct StackCursor {
         let off = offset
         // Expand-up: off ... off+width-1 within the limit; expand-down: above it (SDM Vol. 3A §5.3).
         guard ss.cache.contains(offset: off, size: width) else {
+            machine.refuseFlatLimitWrap(ss.cache, offset: off, size: width, register: "SS")
             throw Fault(.SS, code: faultCode, rule: rule, "push at \(ss.cache.big ? "ESP" : "SP") 0x\(String(off, radix: 16)) lies outside the stack segment limits")
         }
         let linear = (ss.cache.base &+ off) & 0xFFFF_FFFF
@@ -37,13 +38,14 @@ struct StackCursor {
     /// must all lie within SS's limits, else #SS with this cursor's error code (SDM Vol. 2A INT n:
     /// "IF new stack does not have room for N bytes THEN #SS"; only segmentation, paging is left to
     /// the pushes). Outside 64-bit stacks only.
-    func checkRoom(slots: Int, width: Int) throws(Fault) {
+    func checkRoom(slots: Int, width: Int, on machine: inout Machine) throws(Fault) {
         guard !is64 else { return }
         let mask: UInt64 = ss.cache.big ? 0xFFFF_FFFF : 0xFFFF
         var probe = sp
         for _ in 0..<slots {
             probe = (probe &- UInt64(width)) & mask
             guard ss.cache.contains(offset: probe, size: width) else {
+                machine.refuseFlatLimitWrap(ss.cache, offset: probe, size: width, register: "SS")
                 throw Fault(.SS, code: faultCode, rule: rule,
                             "the stack has no room for the \(slots * width)-byte frame: ESP 0x\(String(sp, radix: 16)) - \(slots * width) lies outside the stack segment limits")
             }
@@ -63,6 +65,7 @@ struct StackCursor {
             // at ESP when SS.D/B = 1).
             let off = offset
             if !ss.cache.contains(offset: off, size: width) {
+                machine.refuseFlatLimitWrap(ss.cache, offset: off, size: width, register: "SS")
                 throw Fault(.SS, code: faultCode, rule: rule, "pop at \(ss.cache.big ? "ESP" : "SP") 0x\(String(off, radix: 16)) lies outside the stack segment limits")
             }
             linear = (ss.cache.base &+ off) & 0xFFFF_FFFF

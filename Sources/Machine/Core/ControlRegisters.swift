@@ -10,6 +10,8 @@ public enum CR0 {
     public static let et: UInt64 = 1 << 4
     /// Write protect: supervisor writes honour R/W (PG-7).
     public static let wp: UInt64 = 1 << 16
+    /// Alignment mask: with EFLAGS.AC, enables alignment checking at CPL 3 (AC-1).
+    public static let am: UInt64 = 1 << 18
     /// Not write-through; changing it reloads the PAE PDPTEs (PG-2).
     public static let nw: UInt64 = 1 << 29
     /// Cache disable; changing it reloads the PAE PDPTEs (PG-2).
@@ -83,7 +85,7 @@ public enum RFLAGS {
     public static let rf: UInt64 = 1 << 16
     /// Virtual-8086 mode.
     public static let vm: UInt64 = 1 << 17
-    /// Alignment check / SMAP override (PG-9).
+    /// Alignment check (AC-1, with CR0.AM at CPL 3) / SMAP override (PG-9).
     public static let ac: UInt64 = 1 << 18
     public static let vif: UInt64 = 1 << 19
     public static let vip: UInt64 = 1 << 20

@@ -17,6 +17,7 @@ public enum RuleBook {
         case "LNX": return "Linux arch/x86 (segment.h, idt.c, common.c)"
         case "ABI": return "Linux syscall_32.tbl / syscall_64.tbl"
         case "KERN": return "Linux kernel model (docs/kernel-model.md)"
+        case "AC": return "Intel SDM Vol. 3A §6.15 (interrupt 17, #AC), §2.3 (EFLAGS.AC), §2.5 (CR0.AM)"
         case "ISA": return "Intel SDM Vol. 2 instruction pages (instructions invalid in a mode)"
         default: return "docs/machine-rules.md"
         }
@@ -54,5 +55,6 @@ public enum RuleBook {
         "PG-10": "protection keys", "PG-12": "not present / reserved bit", "PG-15": "TLB",
         "DF-2": "double fault", "DF-4": "triple fault",
         "PRIV-1": "IOPL-sensitive instruction", "PRIV-2": "CPL-0 instruction", "PRIV-3": "MOV to a control register: values that fault or change the mode", "ISA-1": "instruction invalid in this mode", "ISA-2": "UD2, the defined invalid opcode",
+        "AC-1": "alignment check: CR0.AM, EFLAGS.AC, CPL 3, misaligned data or stack access",
     ]
 }

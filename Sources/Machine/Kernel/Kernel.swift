@@ -362,6 +362,7 @@ public struct System: Sendable {
                 let cs = machine.cpu.cs.cache
                 if !machine.in64BitMode {
                     guard offset &+ UInt64(size) &- 1 <= UInt64(cs.limit) else {
+                        machine.refuseFlatLimitWrap(cs, offset: offset, size: size, register: "CS")
                         throw Fault.gp(0, rule: "SEG-3", "fetch at 0x\(String(offset, radix: 16)) beyond the CS limit")
                     }
                     linear = (cs.base &+ offset) & 0xFFFF_FFFF
@@ -371,6 +372,7 @@ public struct System: Sendable {
             }
         }
         let access = MemoryAccess(kind, cpl: machine.cpu.cpl, implicit: implicit)
+        try machine.checkAlignment(linear, size: size, access)
         let pa = try machine.translate(linear, access)
         // An access that crosses into the next page also needs that page; a fault there reports the
         // first byte on it in CR2 (PG-11), as the CPU's own split accesses do (`Machine.readLinear`).

@@ -47,7 +47,7 @@ extension DecodeContext {
             if let v = choice(n, "paging mode for \(setup.mode.rawValue)", options) { setup.paging = v }
         }
         if setup.linuxPreset && !(m["gdt"]?.sequence != nil) { names.gdt = LinuxLayout.gdtNames(mode: setup.mode) }
-        if let n = m["cr0"] { setup.cr0 = flags(n, "cr0", [("wp", CR0.wp)]) }
+        if let n = m["cr0"] { setup.cr0 = flags(n, "cr0", [("wp", CR0.wp), ("am", CR0.am)]) }
         if let n = m["cr4"] {
             setup.cr4 = flags(n, "cr4", [("pse", CR4.pse), ("pae", CR4.pae), ("pge", CR4.pge), ("smep", CR4.smep),
                                         ("smap", CR4.smap), ("pke", CR4.pke), ("pcide", CR4.pcide)])

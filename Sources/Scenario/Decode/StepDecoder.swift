@@ -266,7 +266,7 @@ extension DecodeContext {
             regsEdit = .setRegisters(regs, rip: rip)
         }
         if m["cr0"] != nil || m["cr4"] != nil || m["efer"] != nil || m["rflags"] != nil {
-            let cr0 = m["cr0"].map { flags($0, "set.cr0", [("wp", CR0.wp)]) } ?? FlagEdit()
+            let cr0 = m["cr0"].map { flags($0, "set.cr0", [("wp", CR0.wp), ("am", CR0.am)]) } ?? FlagEdit()
             let cr4 = m["cr4"].map {
                 flags($0, "set.cr4", [("pse", CR4.pse), ("pae", CR4.pae), ("pge", CR4.pge), ("smep", CR4.smep), ("smap", CR4.smap), ("pke", CR4.pke), ("pcide", CR4.pcide)])
             } ?? FlagEdit()

@@ -159,6 +159,9 @@ public enum ScenarioSchema {
       "properties": {
         "wp": {
           "$ref": "#/definitions/flag"
+        },
+        "am": {
+          "$ref": "#/definitions/flag"
         }
       }
     },
