@@ -26,13 +26,13 @@ extension RingSpec {
         var update = false
 
         mutating func run() throws {
-            let found = try discoverScenarioFiles(paths, maxFiles: limits.maxFiles)
-            let files = found.files
+            let all = try discoverScenarioFiles(paths, maxFiles: limits.maxFiles)
             var options = limits.suiteOptions(paths: paths)
             options.filter = filter
             options.tags = tag
             scale.apply(to: &options)
-            let selected = scale.select(files)
+            let found = scale.select(all)
+            let selected = found.files
             if update {
                 var problems = false
                 for f in selected {
@@ -42,7 +42,8 @@ extension RingSpec {
                 }
                 if problems { FileHandleOutput.stderr("ringspec: some scenarios were not updated") }
             }
-            let summary = try runAndReport(found, files: selected, options: options, report: report, requireResults: true)
+            let summary = try runAndReport(found, files: selected, options: options, report: report, requireResults: true,
+                                           shard: scale.shard)
             let status = ExitStatus.of(summary)
             if status != 0 { throw ExitCode(status) }
         }
@@ -54,7 +55,7 @@ extension RingSpec {
 /// `requireResults`, a run with no result at all writes nothing and is the "no scenario matched
 /// the filter" error (exit 2).
 func runAndReport(_ found: Discovery, files: PathList, options: SuiteOptions, report: ReportOptions,
-                  requireResults: Bool) throws -> RunSummary {
+                  requireResults: Bool, shard: String? = nil) throws -> RunSummary {
     let sink = report.sink()
     var progress = Terminal.progressReporter(total: files.count)
     if let draw = progress, report.output == nil, isatty(STDOUT_FILENO) != 0 {
@@ -84,7 +85,11 @@ func runAndReport(_ found: Discovery, files: PathList, options: SuiteOptions, re
     found.refused.forEach(deliver)
     Suite.run(files: files, options: options, progress: progress, deliver: deliver)
     if requireResults && summary.total == 0 {
-        FileHandleOutput.stderr("ringspec: no scenario matched the filter")
+        if let shard, files.isEmpty {
+            FileHandleOutput.stderr("ringspec: shard \(shard) holds no scenario file (fewer files than shards)")
+        } else {
+            FileHandleOutput.stderr("ringspec: no scenario matched the filter")
+        }
         throw ExitCode(ExitStatus.invalid)
     }
     stream.finish(summary)

@@ -122,6 +122,29 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         #expect(try CLI.run(["run", "scenarios", "--shard", "4/3"]).status == 2)
     }
 
+    /// A refused entry (a symbolic link out of the folder) is reported by one shard only, so the
+    /// shards' union is the whole run: it was reported by every shard (N times in a merged report).
+    @Test(arguments: [2, 3, 5])
+    func shardsReportARefusedEntryOnce(_ n: Int) throws {
+        let dir = try CLI.temporaryDirectory()
+        try CLI.write("scenario: a\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {cpl: 3}\n", to: dir + "/a.yaml")
+        try CLI.write("scenario: b\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {cpl: 3}\n", to: dir + "/b.yaml")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/evil.yaml", withDestinationPath: "/etc/passwd")
+        let all = try CLI.run(["run", dir, "--format", "json"])
+        let allFiles = (try CLI.json(all.stdout)["scenarios"] as? [[String: Any]] ?? []).compactMap { $0["file"] as? String }
+        #expect(allFiles.count == 3)
+        var union: [String] = []
+        for k in 1...n {
+            let r = try CLI.run(["run", dir, "--format", "json", "--shard", "\(k)/\(n)"])
+            if r.status == 2, r.stdout.isEmpty {
+                #expect(r.stderr.contains("shard \(k)/\(n) holds no scenario file"), "\(r.stderr)")
+                continue
+            }
+            union += (try CLI.json(r.stdout)["scenarios"] as? [[String: Any]] ?? []).compactMap { $0["file"] as? String }
+        }
+        #expect(union.sorted() == allFiles.sorted())
+    }
+
     @Test func failFastStopsAtTheFirstFailureWhateverTheJobs() throws {
         let dir = try CLI.temporaryDirectory()
         try CLI.write("scenario: a-fails\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {cpl: 0}\n", to: dir + "/a.yaml")

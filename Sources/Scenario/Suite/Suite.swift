@@ -52,6 +52,9 @@ public struct Discovery: Sendable {
     /// Symbolic links that lead outside the folder being walked: each an invalid result, so the
     /// report shows them and the run exits 2.
     public var refused: [ScenarioResult] = []
+    /// Where each refused entry came in the walk: the number of files found before it. A shard
+    /// takes the files and the refused entries by their place in that one list.
+    public var refusedPositions: [Int] = []
     /// A path comes again after other paths, in report order (the refused entries, then the
     /// files): possible only when the command line's paths overlap (`a.yaml b.yaml a.yaml`,
     /// `dir dir/sub`). A streamed JUnit report needs each file's results together.
@@ -114,6 +117,7 @@ public enum Suite {
                 guard real == base || real.hasPrefix(base.hasSuffix("/") ? base : base + "/") else {
                     if isScenarioName || FileAccess.isDirectory(path) {
                         found.refused.append(ScenarioDecoder.invalidFile(path, "a symbolic link that leads outside \(dir); refused (scenario files must lie inside the folder given)", line: 1, column: 1))
+                        found.refusedPositions.append(found.files.count)
                     }
                     continue
                 }
@@ -280,6 +284,35 @@ public enum Suite {
     /// `shard` of a path list.
     public static func shard(_ files: PathList, _ k: Int, of n: Int) -> PathList {
         PathList(stride(from: k - 1, to: files.count, by: n).lazy.map { files[$0] })
+    }
+
+    /// Shard `k` of `n` of a discovery: its files and refused entries are one list in walk order
+    /// (a refused entry is a file the walk found, too), and entry i of that list belongs to shard
+    /// i mod n + 1. So every refused entry is reported by exactly one shard, as every file is run
+    /// by exactly one, and the union of the shards' reports is the whole run's.
+    public static func shard(_ found: Discovery, _ k: Int, of n: Int) -> Discovery {
+        var out = Discovery()
+        out.hasSeparatedRepeats = found.hasSeparatedRepeats
+        var refusedIndex = 0
+        var entry = 0
+        func takeRefused(upTo files: Int) {
+            while refusedIndex < found.refused.count,
+                  (refusedIndex < found.refusedPositions.count ? found.refusedPositions[refusedIndex] : 0) <= files {
+                if entry % n == k - 1 {
+                    out.refused.append(found.refused[refusedIndex])
+                    out.refusedPositions.append(out.files.count)
+                }
+                entry += 1
+                refusedIndex += 1
+            }
+        }
+        for (i, file) in found.files.enumerated() {
+            takeRefused(upTo: i)
+            if entry % n == k - 1 { out.files.append(file) }
+            entry += 1
+        }
+        takeRefused(upTo: Int.max)
+        return out
     }
 
     /// The results of one file.
