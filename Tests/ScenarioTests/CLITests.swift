@@ -353,6 +353,34 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         #expect((failures.first?["note"] as? String)?.contains("only `expect` blocks may be changed") == true)
     }
 
+    /// `grade` took the limit flags and ignored them (the defaults always applied, while the
+    /// messages named the flags), took `--root` and ignored it, and dropped a symbolic link out
+    /// of the submission without a word (the student saw only "missing scenario").
+    @Test func gradeAppliesTheLimitFlagsAndNamesWhatItRefused() throws {
+        let dir = try CLI.temporaryDirectory()
+        let answer = try CLI.read(root + "/examples/predict/submission/gates.yaml")
+        try CLI.write(answer + "# " + String(repeating: "x", count: 1_100_000) + "\n", to: dir + "/gates.yaml")
+        let refused = try CLI.run(["grade", "--exercise", predict, "--submission", dir])
+        #expect(refused.status == 1)
+        let output = try CLI.json(refused.stdout)["output"] as? String ?? ""
+        #expect(output.contains("gates.yaml:1:1: file is"), "\(output)")
+        #expect(output.contains("(--max-file-bytes)"))
+        let raised = try CLI.run(["grade", "--exercise", predict, "--submission", dir, "--max-file-bytes", "2000000"])
+        #expect(abs(number(try CLI.json(raised.stdout)["score"]) - 4.3333) < 0.0001, "\(raised.stdout.prefix(600))")
+        let lowered = try CLI.run(["grade", "--exercise", predict, "--submission", root + "/examples/predict/submission",
+                                   "--max-file-bytes", "100"])
+        #expect(number(try CLI.json(lowered.stdout)["score"]) == 0)
+        let withRoot = try CLI.run(["grade", "--exercise", predict, "--submission", dir, "--root", "/"])
+        #expect(withRoot.status == 2)
+        #expect(withRoot.stderr.contains("grade takes no --root"))
+
+        let linked = try CLI.temporaryDirectory()
+        try FileManager.default.createSymbolicLink(atPath: linked + "/gates.yaml", withDestinationPath: root + "/examples/predict/submission/gates.yaml")
+        let r = try CLI.run(["grade", "--exercise", predict, "--submission", linked])
+        #expect(number(try CLI.json(r.stdout)["score"]) == 0)
+        #expect((try CLI.json(r.stdout)["output"] as? String ?? "").contains("gates.yaml:1:1: a symbolic link that leads outside"), "\(r.stdout.prefix(600))")
+    }
+
     @Test func blanksLeftInAPredictSubmissionLoseTheirShare() throws {
         let dir = try CLI.temporaryDirectory()
         try CLI.copy(predict + "/handout/gates.yaml", to: dir + "/gates.yaml")
