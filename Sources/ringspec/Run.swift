@@ -25,6 +25,12 @@ extension RingSpec {
         @Flag(name: .long, help: "Rewrite the expect blocks of the selected scenarios with what the run did, then report the new run. Nothing outside expect blocks changes.")
         var update = false
 
+        func validate() throws {
+            if let filter, let why = SuiteOptions.filterError(filter) {
+                throw ValidationError("--filter '\(filter)' is not a regular expression: \(why)")
+            }
+        }
+
         mutating func run() throws {
             let all = try discoverScenarioFiles(paths, maxFiles: limits.maxFiles)
             var options = limits.suiteOptions(paths: paths)

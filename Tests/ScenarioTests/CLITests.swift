@@ -145,6 +145,23 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         #expect(union.sorted() == allFiles.sorted())
     }
 
+    /// `--filter` is a regular expression: alternation and `\\d` matched nothing before (a small
+    /// matcher knew only `. * + ? ^ $ [...]`), and a pattern that is not one ran nothing and said
+    /// "no scenario matched the filter" instead of naming the mistake.
+    @Test(arguments: [("hello|two", 3), ("\\d", 2), ("^two.*s$", 1), ("(?i)HELLO", 2), ("x86_64$", 1), ("hello-int80-ia32", 1)])
+    func filterIsARegularExpression(_ pattern: String, _ count: Int) throws {
+        let r = try CLI.run(["run", "scenarios/hello", "--format", "json", "--filter", pattern])
+        #expect(r.status == 0, "\(r.stderr)")
+        let found = ids(try CLI.json(r.stdout))
+        #expect(found.count == count, "\(found)")
+    }
+
+    @Test func aFilterThatIsNotARegularExpressionIsAUsageError() throws {
+        let r = try CLI.run(["run", "scenarios/hello", "--filter", "["])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--filter '[' is not a regular expression"), "\(r.stderr)")
+    }
+
     @Test func failFastStopsAtTheFirstFailureWhateverTheJobs() throws {
         let dir = try CLI.temporaryDirectory()
         try CLI.write("scenario: a-fails\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {cpl: 0}\n", to: dir + "/a.yaml")

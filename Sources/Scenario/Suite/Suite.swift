@@ -9,8 +9,16 @@ import Synchronization
 public struct SuiteOptions: Sendable {
     public var load: LoadOptions
     public var run = RunLimits()
-    /// Only scenarios whose id matches (substring or simple regex) run.
+    /// Only scenarios whose id matches this regular expression run (a match anywhere in the id;
+    /// `^`/`$` anchor it). Swift's regex syntax: alternation, groups, classes, `\\d`, `(?i)`, ...
+    /// A pattern that is not a regular expression matches nothing (the CLI refuses it first:
+    /// `SuiteOptions.filterError`).
     public var filter: String?
+
+    /// Why `pattern` is not a regular expression `--filter` can use, or nil when it is.
+    public static func filterError(_ pattern: String) -> String? {
+        do { _ = try Regex(pattern); return nil } catch { return "\(error)" }
+    }
     /// Only scenarios with one of these tags run.
     public var tags: [String] = []
     /// Decode only (`ringspec check`).
@@ -362,63 +370,11 @@ public enum Suite {
     static func selected(_ spec: ScenarioSpec, _ o: SuiteOptions) -> Bool {
         if !o.tags.isEmpty && !spec.tags.contains(where: { o.tags.contains($0) }) { return false }
         if let f = o.filter, !f.isEmpty {
-            return SimpleRegex(f).matches(spec.id)
+            // Compiled per scenario (a regex holding `AnyRegexOutput` is not Sendable, so the
+            // options cannot keep one); that is microseconds against a scenario's run.
+            guard let r = try? Regex(f) else { return false }
+            return spec.id.contains(r)
         }
         return true
-    }
-}
-
-/// A small regular-expression matcher for `--filter`: literals, `.`, `*`, `+`, `?`, `^`, `$`, and
-/// `[...]` classes. Anchored only when `^`/`$` are written (substring match otherwise).
-struct SimpleRegex {
-    let pattern: [Character]
-    init(_ p: String) { pattern = Array(p) }
-
-    func matches(_ s: String) -> Bool {
-        let text = Array(s)
-        if pattern.first == "^" { return matchHere(1, text, 0) }
-        for i in 0...text.count { if matchHere(0, text, i) { return true } }
-        return false
-    }
-
-    /// One pattern atom at p: its length and whether it matches character c.
-    func atom(_ p: Int) -> (Int, (Character) -> Bool) {
-        if pattern[p] == "\\", p + 1 < pattern.count { let c = pattern[p + 1]; return (2, { $0 == c }) }
-        if pattern[p] == "." { return (1, { _ in true }) }
-        if pattern[p] == "[", let close = pattern[(p + 1)...].firstIndex(of: "]") {
-            var set = Array(pattern[(p + 1)..<close])
-            let negate = set.first == "^"
-            if negate { set.removeFirst() }
-            return (close - p + 1, { c in
-                var i = 0, hit = false
-                while i < set.count {
-                    if i + 2 < set.count, set[i + 1] == "-" { if c >= set[i] && c <= set[i + 2] { hit = true }; i += 3 } else { if c == set[i] { hit = true }; i += 1 }
-                }
-                return hit != negate
-            })
-        }
-        let c = pattern[p]
-        return (1, { $0 == c })
-    }
-
-    func matchHere(_ p: Int, _ t: [Character], _ i: Int) -> Bool {
-        if p == pattern.count { return true }
-        if pattern[p] == "$" && p == pattern.count - 1 { return i == t.count }
-        let (len, test) = atom(p)
-        let next = p + len
-        if next < pattern.count, "*+?".contains(pattern[next]) {
-            let q = pattern[next]
-            var j = i
-            if q == "?" {
-                if j < t.count && test(t[j]) && matchHere(next + 1, t, j + 1) { return true }
-                return matchHere(next + 1, t, i)
-            }
-            if q == "+" { guard j < t.count && test(t[j]) else { return false }; j += 1 }
-            var k = j
-            while k < t.count && test(t[k]) { k += 1 }
-            while k >= j { if matchHere(next + 1, t, k) { return true }; k -= 1 }
-            return false
-        }
-        return i < t.count && test(t[i]) && matchHere(next, t, i + 1)
     }
 }
