@@ -309,6 +309,47 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         #expect(try CLI.run(["run", file, "--strict"]).status == 0)
     }
 
+    /// Aliases and `--update`. A new block was placed after the end of the node an alias stands
+    /// for (its copy carries the anchored text's marks), which corrupted the file when the
+    /// scenario ended with an alias (`- syscall: *s`): the new `expect` went into the first step's
+    /// line. An aliased `expect` stopped the whole scenario's update, and a step whose keys all come
+    /// from `<<` got its expect written into the anchored mapping (changing every alias of it).
+    @Test func updateWritesAfterAliasesAndLeavesAnchoredTextAlone() throws {
+        let dir = try CLI.temporaryDirectory()
+        let file = dir + "/a.yaml"
+        let text = """
+            x-x: &x {cpl: 3}
+            x-e: &e
+              syscall: {via: int80, nr: 20}
+            scenario: aliases
+            machine: {mode: ia32}
+            processes: [{name: a, state: running}]
+            steps:
+              - syscall: &s {via: int80, nr: 20}
+                expect: {returns: 2}
+              - <<: *e
+              - syscall: {via: int80, nr: 20}
+                expect: *x
+              - syscall: *s
+
+            """
+        try CLI.write(text, to: file)
+        let r = try CLI.run(["run", "--update", file])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("steps[1]: its keys all come from a merge (<<); not updated"), "\(r.stderr)")
+        #expect(r.stderr.contains("steps[2]: its expect is an anchor or an alias; not updated"), "\(r.stderr)")
+        let after = try CLI.read(file)
+        // The anchored text is as it was; the other blocks were updated; the file still runs.
+        #expect(after.hasPrefix("x-x: &x {cpl: 3}\nx-e: &e\n  syscall: {via: int80, nr: 20}\nscenario: aliases\n"), "\(after)")
+        #expect(after.contains("expect: {returns: 1,"), "\(after)")
+        #expect(after.contains("  - syscall: *s\n    expect:\n      gate:"), "\(after)")
+        #expect(after.hasSuffix("expect:\n  schedule: [a]\n  switches: 0\n  processes: {a: {state: running}}\n"), "\(after)")
+        let again = try CLI.run(["run", file, "--format", "json"])
+        #expect(again.status == 0, "\(again.stdout)")
+        #expect(try CLI.run(["run", "--update", file]).status == 0)
+        #expect(try CLI.read(file) == after)
+    }
+
     @Test func updateFillsEmptyExpectBlocks() throws {
         let dir = try CLI.temporaryDirectory()
         let file = dir + "/e.yaml"
