@@ -20,8 +20,7 @@ extension RingSpec {
             options.checkOnly = true
             scale.apply(to: &options)
             let found = scale.select(all)
-            let selected = found.files
-            let summary = try runAndReport(found, files: selected, options: options, report: report, requireResults: false)
+            let summary = try runAndReport(found, files: all.files, only: scale.flags(all), options: options, report: report, requireResults: false)
             let status = ExitStatus.of(summary)
             if status != 0 { throw ExitCode(status) }
         }

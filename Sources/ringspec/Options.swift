@@ -176,4 +176,10 @@ struct ScaleOptions: ParsableArguments {
         guard let (k, n) = parsedShard else { return found }
         return Suite.shard(found, k, of: n)
     }
+
+    /// With `--shard`, which files of the whole list this shard runs (the others before its last
+    /// file are decoded for their ids).
+    func flags(_ found: Discovery) -> [Bool]? {
+        parsedShard.map { Suite.shardFlags(found, $0.0, of: $0.1) }
+    }
 }

@@ -48,8 +48,8 @@ extension RingSpec {
                 }
                 if problems { FileHandleOutput.stderr("ringspec: some scenarios were not updated") }
             }
-            let summary = try runAndReport(found, files: selected, options: options, report: report, requireResults: true,
-                                           shard: scale.shard)
+            let summary = try runAndReport(found, files: all.files, only: scale.flags(all), options: options, report: report,
+                                           requireResults: true, shard: selected.isEmpty ? scale.shard : nil)
             let status = ExitStatus.of(summary)
             if status != 0 { throw ExitCode(status) }
         }
@@ -60,10 +60,12 @@ extension RingSpec {
 /// then each result as `Suite.run` delivers it, so no result is kept once written. With
 /// `requireResults`, a run with no result at all writes nothing and is the "no scenario matched
 /// the filter" error (exit 2).
-func runAndReport(_ found: Discovery, files: PathList, options: SuiteOptions, report: ReportOptions,
+/// `found` is the shard's discovery (its refused entries are delivered), `files` the whole file
+/// list with `only` marking the shard's files (`Suite.run`); `shard` names an empty shard.
+func runAndReport(_ found: Discovery, files: PathList, only: [Bool]? = nil, options: SuiteOptions, report: ReportOptions,
                   requireResults: Bool, shard: String? = nil) throws -> RunSummary {
     let sink = report.sink()
-    var progress = Terminal.progressReporter(total: files.count)
+    var progress = Terminal.progressReporter(total: only.map { f in f.lastIndex(of: true).map { $0 + 1 } ?? 0 } ?? files.count)
     if let draw = progress, report.output == nil, isatty(STDOUT_FILENO) != 0 {
         // The report and the progress line share the terminal: the line is cleared before the
         // first report text reaches it and not drawn again (the report scrolling shows progress).
@@ -89,9 +91,9 @@ func runAndReport(_ found: Discovery, files: PathList, options: SuiteOptions, re
         stream.add(result)
     }
     found.refused.forEach(deliver)
-    Suite.run(files: files, options: options, progress: progress, deliver: deliver)
+    Suite.run(files: files, options: options, only: only, progress: progress, deliver: deliver)
     if requireResults && summary.total == 0 {
-        if let shard, files.isEmpty {
+        if let shard {
             FileHandleOutput.stderr("ringspec: shard \(shard) holds no scenario file (fewer files than shards)")
         } else {
             FileHandleOutput.stderr("ringspec: no scenario matched the filter")

@@ -145,6 +145,30 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         #expect(union.sorted() == allFiles.sorted())
     }
 
+    /// An id reused in a file of another shard is invalid in that shard, as in the whole run: each
+    /// shard saw only its own files, so the whole run exited 2 while every shard passed.
+    @Test(arguments: ["1", "2"])
+    func shardsFindAnIDReusedInAnotherShard(_ jobs: String) throws {
+        let dir = try CLI.temporaryDirectory()
+        let body = "machine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {cpl: 3}\n"
+        try CLI.write("scenario: same\n" + body, to: dir + "/a.yaml")
+        try CLI.write("scenario: same\n" + body, to: dir + "/b.yaml")   // shard 2 of 2; a.yaml is in shard 1
+        try CLI.write("scenario: other\n" + body, to: dir + "/c.yaml")
+        let all = try CLI.run(["run", dir, "--format", "json", "--jobs", jobs])
+        #expect(all.status == 2)
+        var union: [[String: Any]] = []
+        var statuses: [Int32] = []
+        for k in 1...2 {
+            let r = try CLI.run(["run", dir, "--format", "json", "--shard", "\(k)/2", "--jobs", jobs])
+            statuses.append(r.status)
+            union += try CLI.json(r.stdout)["scenarios"] as? [[String: Any]] ?? []
+        }
+        #expect(statuses.contains(2))
+        let byFile = { (s: [[String: Any]]) in s.map { "\($0["file"] ?? "") \($0["status"] ?? "")" }.sorted() }
+        #expect(byFile(union) == byFile(try CLI.json(all.stdout)["scenarios"] as? [[String: Any]] ?? []))
+        #expect(byFile(union).contains { $0.hasSuffix("b.yaml invalid") })
+    }
+
     /// `--filter` is a regular expression: alternation and `\\d` matched nothing before (a small
     /// matcher knew only `. * + ? ^ $ [...]`), and a pattern that is not one ran nothing and said
     /// "no scenario matched the filter" instead of naming the mistake.

@@ -164,13 +164,28 @@ public enum Suite {
     /// first failed or invalid scenario in that order (files after it may have run; their
     /// results are dropped, so what is delivered does not depend on timing). `progress(done,
     /// total)` is called as files finish, one call at a time.
+    ///
+    /// `only` (a shard: one flag per file) runs and delivers only the files it marks; the others
+    /// before the last marked one are decoded (as `check` does) so that their ids count for the
+    /// rule that ids are unique: a shard reports an id reused from another shard's file as the
+    /// whole run does, and the union of the shards' reports is the whole run's.
     public static func run<Files: RandomAccessCollection & Sendable>(
-        files: Files, options: SuiteOptions, progress: (@Sendable (Int, Int) -> Void)? = nil,
+        files: Files, options: SuiteOptions, only: [Bool]? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil,
         deliver: (ScenarioResult) -> Void
     ) where Files.Element == String, Files.Index == Int {
         var ids = DuplicateIDs()
+        let inShard = { @Sendable (i: Int) -> Bool in only.map { i < $0.count && $0[i] } ?? true }
+        // Files after the shard's last one play no part in it.
+        let count = only.map { flags in flags.lastIndex(of: true).map { $0 + 1 } ?? 0 } ?? files.count
+        let decodeOnly = { var o = options; o.checkOnly = true; return o }()
+        let optionsFor = { @Sendable (i: Int) -> SuiteOptions in inShard(i) ? options : decodeOnly }
         /// Delivers the results of file `i`; false when fail-fast ends the run.
         func deliverFile(_ i: Int, _ results: [ScenarioResult]) -> Bool {
+            guard inShard(i) else {
+                // Another shard's file: its ids are claimed, nothing is delivered.
+                for var result in results { ids.check(&result, fileNumber: i) { files[$0] } }
+                return true
+            }
             for var result in results {
                 let stop = options.failFast && result.outcome.isFailedOrInvalid
                 ids.check(&result, fileNumber: i) { files[$0] }
@@ -180,18 +195,18 @@ public enum Suite {
             return true
         }
 
-        let jobs = max(1, min(options.jobs, files.count))
+        let jobs = max(1, min(options.jobs, count))
         if jobs == 1 {
-            for (i, file) in files.enumerated() {
-                let results = runFile(file, options: options)
-                progress?(i + 1, files.count)
+            for i in 0..<count {
+                let results = runFile(files[i], options: optionsFor(i))
+                progress?(i + 1, count)
                 guard deliverFile(i, results) else { return }
             }
             return
         }
 
         let window = deliveryWindow(jobs: jobs)
-        let state = SharedState(ParallelState(slots: Array(repeating: nil, count: files.count)))
+        let state = SharedState(ParallelState(slots: Array(repeating: nil, count: count)))
         // Both start at 0 (libdispatch traps when a semaphore is freed below its initial value,
         // which a fail-fast stop would leave `room` at).
         let finished = DispatchSemaphore(value: 0)  // one signal per file run
@@ -203,26 +218,26 @@ public enum Suite {
                 while true {
                     room.wait()
                     let next: Int? = state.withLock { s in
-                        guard !s.stopped, s.next < files.count, s.next < s.firstFailedFile else { return nil }
+                        guard !s.stopped, s.next < count, s.next < s.firstFailedFile else { return nil }
                         defer { s.next += 1 }
                         return s.next
                     }
                     guard let i = next else { room.signal(); return }
-                    let results = runFile(files[i], options: options)
+                    let results = runFile(files[i], options: optionsFor(i))
                     state.withLock { s in
                         s.slots[i] = results
                         s.done += 1
-                        if options.failFast, results.contains(where: { $0.outcome.isFailedOrInvalid }) {
+                        if options.failFast, inShard(i), results.contains(where: { $0.outcome.isFailedOrInvalid }) {
                             s.firstFailedFile = min(s.firstFailedFile, i)
                         }
-                        progress?(s.done, files.count)
+                        progress?(s.done, count)
                     }
                     finished.signal()
                 }
             }
         }
         var delivered = 0
-        deliveries: while delivered < files.count {
+        deliveries: while delivered < count {
             let ready: [ScenarioResult]? = state.withLock { s in
                 guard let slot = s.slots[delivered] else { return nil }
                 s.slots[delivered] = nil
@@ -299,6 +314,7 @@ public enum Suite {
     /// i mod n + 1. So every refused entry is reported by exactly one shard, as every file is run
     /// by exactly one, and the union of the shards' reports is the whole run's.
     public static func shard(_ found: Discovery, _ k: Int, of n: Int) -> Discovery {
+        let flags = shardFlags(found, k, of: n)
         var out = Discovery()
         out.hasSeparatedRepeats = found.hasSeparatedRepeats
         var refusedIndex = 0
@@ -316,11 +332,27 @@ public enum Suite {
         }
         for (i, file) in found.files.enumerated() {
             takeRefused(upTo: i)
-            if entry % n == k - 1 { out.files.append(file) }
+            if flags[i] { out.files.append(file) }
             entry += 1
         }
         takeRefused(upTo: Int.max)
         return out
+    }
+
+    /// Whether each file of the discovery belongs to shard `k` of `n` (as `shard` places it):
+    /// `run(files:options:only:...)` takes the whole list with these flags.
+    public static func shardFlags(_ found: Discovery, _ k: Int, of n: Int) -> [Bool] {
+        var flags: [Bool] = []
+        flags.reserveCapacity(found.files.count)
+        var refusedIndex = 0
+        for i in found.files.indices {
+            while refusedIndex < found.refused.count,
+                  (refusedIndex < found.refusedPositions.count ? found.refusedPositions[refusedIndex] : 0) <= i {
+                refusedIndex += 1
+            }
+            flags.append((i + refusedIndex) % n == k - 1)
+        }
+        return flags
     }
 
     /// The results of one file.
