@@ -85,7 +85,7 @@ public enum Grader {
         case .predict:
             guard FileAccess.isDirectory(handout) else { throw GradeError("a predict exercise needs its scenarios in \(handout)/") }
             let given = loadDocuments(under: handout, reading)
-            if let bad = given.problems.first { throw GradeError("the exercise's handout is not valid YAML: \(bad)") }
+            if let bad = given.problems.first { throw GradeError("the exercise's handout cannot be read: \(bad)") }
             guard !given.documents.isEmpty else { throw GradeError("\(handout)/ holds no scenario") }
             for doc in given.documents {
                 results.append(gradePredict(doc, exercise: exercise, handoutRoot: handout, submission: subDocs, limits: limits, load: load))
@@ -93,7 +93,7 @@ public enum Grader {
         case .construct:
             guard FileAccess.isDirectory(hidden) else { throw GradeError("a construct exercise needs its hidden expectations in \(hidden)/") }
             let expectations = loadDocuments(under: hidden, reading)
-            if let bad = expectations.problems.first { throw GradeError("the exercise's hidden expectations are not valid YAML: \(bad)") }
+            if let bad = expectations.problems.first { throw GradeError("the exercise's hidden expectations cannot be read: \(bad)") }
             guard !expectations.documents.isEmpty else { throw GradeError("\(hidden)/ holds no expectations") }
             for doc in expectations.documents {
                 results.append(gradeConstruct(doc, exercise: exercise, submissionRoot: submission, submission: subDocs, limits: limits, load: load))
