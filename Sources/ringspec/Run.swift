@@ -90,8 +90,13 @@ func runAndReport(_ found: Discovery, files: PathList, only: [Bool]? = nil, opti
         summary.add(result)
         stream.add(result)
     }
-    found.refused.forEach(deliver)
-    Suite.run(files: files, options: options, only: only, progress: progress, deliver: deliver)
+    // The refused entries come first in the report, so with --fail-fast the first one ends it.
+    if options.failFast, let first = found.refused.first {
+        deliver(first)
+    } else {
+        found.refused.forEach(deliver)
+        Suite.run(files: files, options: options, only: only, progress: progress, deliver: deliver)
+    }
     if requireResults && summary.total == 0 {
         if let shard {
             FileHandleOutput.stderr("ringspec: shard \(shard) holds no scenario file (fewer files than shards)")

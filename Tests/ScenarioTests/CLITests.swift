@@ -200,6 +200,19 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         }
     }
 
+    /// A refused entry (reported first) is an invalid scenario: with --fail-fast the report ends
+    /// with it. The run went on to the files after it, up to the first failure.
+    @Test(arguments: ["1", "2"])
+    func failFastStopsAtARefusedEntry(_ jobs: String) throws {
+        let dir = try CLI.temporaryDirectory()
+        try CLI.write("scenario: b-passes\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {cpl: 3}\n", to: dir + "/b.yaml")
+        try CLI.write("scenario: c-fails\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {cpl: 0}\n", to: dir + "/c.yaml")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/a.yaml", withDestinationPath: "/etc/passwd")
+        let r = try CLI.run(["run", dir, "--format", "json", "--fail-fast", "--jobs", jobs])
+        #expect(r.status == 2)
+        #expect(ids(try CLI.json(r.stdout)) == ["a.yaml"])
+    }
+
     @Test func colourOnlyWhenAskedAndNeverWithNoColor() throws {
         let asked = try CLI.run(["run", "scenarios/hello", "--color"])
         #expect(asked.stdout.contains("\u{1b}[32mPASS"))
