@@ -474,6 +474,10 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         let r = try CLI.run(["grade", "--exercise", predict, "--submission", linked])
         #expect(number(try CLI.json(r.stdout)["score"]) == 0)
         #expect((try CLI.json(r.stdout)["output"] as? String ?? "").contains("gates.yaml:1:1: a symbolic link that leads outside"), "\(r.stdout.prefix(600))")
+        // A missing scenario is located at the submission folder (it was a made-up "submission:1:1").
+        let json = try CLI.run(["grade", "--exercise", predict, "--submission", linked, "--format", "json"])
+        let failure = ((try CLI.json(json.stdout)["scenarios"] as? [[String: Any]])?.first?["failures"] as? [[String: Any]])?.first
+        #expect(failure?["file"] as? String == linked, "\(json.stdout.prefix(800))")
     }
 
     @Test func blanksLeftInAPredictSubmissionLoseTheirShare() throws {

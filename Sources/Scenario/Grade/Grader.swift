@@ -119,6 +119,8 @@ public enum Grader {
     struct Documents {
         var documents: [Document] = []
         var problems: [String] = []
+        /// The folder they were read from (where a missing scenario is reported).
+        var folder = "submission"
         func find(_ id: String) -> Document? { documents.first { $0.id == id } }
     }
 
@@ -133,6 +135,7 @@ public enum Grader {
     /// outside the folder (not read, as in `run`), more files than `maxFiles`.
     static func loadDocuments(under dir: String, _ reading: Reading = Reading(load: LoadOptions(root: "."), maxFiles: Suite.defaultMaxFiles)) -> Documents {
         var out = Documents()
+        out.folder = dir
         let found: Discovery
         do { found = try Suite.discoverAll([dir], maxFiles: reading.maxFiles) } catch {
             out.problems.append(error.description)
@@ -191,7 +194,7 @@ public enum Grader {
                              load: LoadOptions) -> ScenarioResult {
         let (points, partial) = scoring(given.root, exercise)
         guard let sub = submission.find(given.id) else {
-            return missing(given.id, points: points, submission: "submission", problems: submission.problems)
+            return missing(given.id, points: points, submission: submission.folder, problems: submission.problems)
         }
         let differences = YAMLTree.differencesOutsideExpect(given.root, sub.root)
         if !differences.isEmpty {
@@ -260,7 +263,7 @@ public enum Grader {
         let (points, partial) = scoring(hidden.root, exercise)
         let description = hidden.root.value(forKey: "description")?.scalar
         guard let sub = submission.find(hidden.id) else {
-            var r = missing(hidden.id, points: points, submission: "submission", problems: submission.problems)
+            var r = missing(hidden.id, points: points, submission: submission.folder, problems: submission.problems)
             r.description = description
             return r
         }
