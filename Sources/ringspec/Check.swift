@@ -15,13 +15,12 @@ extension RingSpec {
         @OptionGroup var scale: ScaleOptions
 
         mutating func run() throws {
-            let found = try discoverScenarioFiles(paths, maxFiles: limits.maxFiles)
-            let files = found.files
+            let all = try discoverScenarioFiles(paths, maxFiles: limits.maxFiles)
             var options = limits.suiteOptions(paths: paths)
             options.checkOnly = true
             scale.apply(to: &options)
-            let selected = scale.select(files)
-            let summary = try runAndReport(found, files: selected, options: options, report: report, requireResults: false)
+            let found = scale.select(all)
+            let summary = try runAndReport(found, files: all.files, only: scale.flags(all), options: options, report: report, requireResults: false)
             let status = ExitStatus.of(summary)
             if status != 0 { throw ExitCode(status) }
         }

@@ -25,15 +25,25 @@ extension RingSpec {
 
         @OptionGroup var limits: LimitOptions
 
+        func validate() throws {
+            if limits.root != nil {
+                throw ValidationError("grade takes no --root: `extends` stays inside the submission folder (construct) or the handout (predict)")
+            }
+        }
+
         mutating func run() throws {
             var report = ReportOptions()
             report.output = output
             var runLimits = RunLimits()
             runLimits.tickBudget = limits.tickBudget
             runLimits.timeLimitSeconds = limits.timeLimit
+            // The YAML limits, the page budget and --max-files apply as in `run`; the root is the
+            // submission folder (construct) or the handout (predict), never a flag.
+            let load = limits.suiteOptions(paths: [submission]).load
             let graded: (report: RunReport, message: String?)
             do {
-                graded = try Grader.grade(exercise: exercise, submission: submission, limits: runLimits)
+                graded = try Grader.grade(exercise: exercise, submission: submission, limits: runLimits, load: load,
+                                          maxFiles: limits.maxFiles)
             } catch {
                 FileHandleOutput.stderr("ringspec: grade: \(error.description)")
                 if format == .gradescope {

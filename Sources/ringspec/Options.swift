@@ -171,8 +171,15 @@ struct ScaleOptions: ParsableArguments {
         o.strict = strict
     }
 
-    func select(_ files: PathList) -> PathList {
-        guard let (k, n) = parsedShard else { return files }
-        return Suite.shard(files, k, of: n)
+    /// This shard's part of the discovery: its files and its refused entries (each reported by one shard only).
+    func select(_ found: Discovery) -> Discovery {
+        guard let (k, n) = parsedShard else { return found }
+        return Suite.shard(found, k, of: n)
+    }
+
+    /// With `--shard`, which files of the whole list this shard runs (the others before its last
+    /// file are decoded for their ids).
+    func flags(_ found: Discovery) -> [Bool]? {
+        parsedShard.map { Suite.shardFlags(found, $0.0, of: $0.1) }
     }
 }

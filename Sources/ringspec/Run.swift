@@ -25,14 +25,20 @@ extension RingSpec {
         @Flag(name: .long, help: "Rewrite the expect blocks of the selected scenarios with what the run did, then report the new run. Nothing outside expect blocks changes.")
         var update = false
 
+        func validate() throws {
+            if let filter, let why = SuiteOptions.filterError(filter) {
+                throw ValidationError("--filter '\(filter)' is not a regular expression: \(why)")
+            }
+        }
+
         mutating func run() throws {
-            let found = try discoverScenarioFiles(paths, maxFiles: limits.maxFiles)
-            let files = found.files
+            let all = try discoverScenarioFiles(paths, maxFiles: limits.maxFiles)
             var options = limits.suiteOptions(paths: paths)
             options.filter = filter
             options.tags = tag
             scale.apply(to: &options)
-            let selected = scale.select(files)
+            let found = scale.select(all)
+            let selected = found.files
             if update {
                 var problems = false
                 for f in selected {
@@ -42,7 +48,8 @@ extension RingSpec {
                 }
                 if problems { FileHandleOutput.stderr("ringspec: some scenarios were not updated") }
             }
-            let summary = try runAndReport(found, files: selected, options: options, report: report, requireResults: true)
+            let summary = try runAndReport(found, files: all.files, only: scale.flags(all), options: options, report: report,
+                                           requireResults: true, shard: selected.isEmpty ? scale.shard : nil)
             let status = ExitStatus.of(summary)
             if status != 0 { throw ExitCode(status) }
         }
@@ -53,10 +60,12 @@ extension RingSpec {
 /// then each result as `Suite.run` delivers it, so no result is kept once written. With
 /// `requireResults`, a run with no result at all writes nothing and is the "no scenario matched
 /// the filter" error (exit 2).
-func runAndReport(_ found: Discovery, files: PathList, options: SuiteOptions, report: ReportOptions,
-                  requireResults: Bool) throws -> RunSummary {
+/// `found` is the shard's discovery (its refused entries are delivered), `files` the whole file
+/// list with `only` marking the shard's files (`Suite.run`); `shard` names an empty shard.
+func runAndReport(_ found: Discovery, files: PathList, only: [Bool]? = nil, options: SuiteOptions, report: ReportOptions,
+                  requireResults: Bool, shard: String? = nil) throws -> RunSummary {
     let sink = report.sink()
-    var progress = Terminal.progressReporter(total: files.count)
+    var progress = Terminal.progressReporter(total: only.map { f in f.lastIndex(of: true).map { $0 + 1 } ?? 0 } ?? files.count)
     if let draw = progress, report.output == nil, isatty(STDOUT_FILENO) != 0 {
         // The report and the progress line share the terminal: the line is cleared before the
         // first report text reaches it and not drawn again (the report scrolling shows progress).
@@ -81,10 +90,19 @@ func runAndReport(_ found: Discovery, files: PathList, options: SuiteOptions, re
         summary.add(result)
         stream.add(result)
     }
-    found.refused.forEach(deliver)
-    Suite.run(files: files, options: options, progress: progress, deliver: deliver)
+    // The refused entries come first in the report, so with --fail-fast the first one ends it.
+    if options.failFast, let first = found.refused.first {
+        deliver(first)
+    } else {
+        found.refused.forEach(deliver)
+        Suite.run(files: files, options: options, only: only, progress: progress, deliver: deliver)
+    }
     if requireResults && summary.total == 0 {
-        FileHandleOutput.stderr("ringspec: no scenario matched the filter")
+        if let shard {
+            FileHandleOutput.stderr("ringspec: shard \(shard) holds no scenario file (fewer files than shards)")
+        } else {
+            FileHandleOutput.stderr("ringspec: no scenario matched the filter")
+        }
         throw ExitCode(ExitStatus.invalid)
     }
     stream.finish(summary)

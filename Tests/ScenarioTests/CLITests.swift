@@ -122,6 +122,70 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         #expect(try CLI.run(["run", "scenarios", "--shard", "4/3"]).status == 2)
     }
 
+    /// A refused entry (a symbolic link out of the folder) is reported by one shard only, so the
+    /// shards' union is the whole run: it was reported by every shard (N times in a merged report).
+    @Test(arguments: [2, 3, 5])
+    func shardsReportARefusedEntryOnce(_ n: Int) throws {
+        let dir = try CLI.temporaryDirectory()
+        try CLI.write("scenario: a\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {cpl: 3}\n", to: dir + "/a.yaml")
+        try CLI.write("scenario: b\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {cpl: 3}\n", to: dir + "/b.yaml")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/evil.yaml", withDestinationPath: "/etc/passwd")
+        let all = try CLI.run(["run", dir, "--format", "json"])
+        let allFiles = (try CLI.json(all.stdout)["scenarios"] as? [[String: Any]] ?? []).compactMap { $0["file"] as? String }
+        #expect(allFiles.count == 3)
+        var union: [String] = []
+        for k in 1...n {
+            let r = try CLI.run(["run", dir, "--format", "json", "--shard", "\(k)/\(n)"])
+            if r.status == 2, r.stdout.isEmpty {
+                #expect(r.stderr.contains("shard \(k)/\(n) holds no scenario file"), "\(r.stderr)")
+                continue
+            }
+            union += (try CLI.json(r.stdout)["scenarios"] as? [[String: Any]] ?? []).compactMap { $0["file"] as? String }
+        }
+        #expect(union.sorted() == allFiles.sorted())
+    }
+
+    /// An id reused in a file of another shard is invalid in that shard, as in the whole run: each
+    /// shard saw only its own files, so the whole run exited 2 while every shard passed.
+    @Test(arguments: ["1", "2"])
+    func shardsFindAnIDReusedInAnotherShard(_ jobs: String) throws {
+        let dir = try CLI.temporaryDirectory()
+        let body = "machine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {cpl: 3}\n"
+        try CLI.write("scenario: same\n" + body, to: dir + "/a.yaml")
+        try CLI.write("scenario: same\n" + body, to: dir + "/b.yaml")   // shard 2 of 2; a.yaml is in shard 1
+        try CLI.write("scenario: other\n" + body, to: dir + "/c.yaml")
+        let all = try CLI.run(["run", dir, "--format", "json", "--jobs", jobs])
+        #expect(all.status == 2)
+        var union: [[String: Any]] = []
+        var statuses: [Int32] = []
+        for k in 1...2 {
+            let r = try CLI.run(["run", dir, "--format", "json", "--shard", "\(k)/2", "--jobs", jobs])
+            statuses.append(r.status)
+            union += try CLI.json(r.stdout)["scenarios"] as? [[String: Any]] ?? []
+        }
+        #expect(statuses.contains(2))
+        let byFile = { (s: [[String: Any]]) in s.map { "\($0["file"] ?? "") \($0["status"] ?? "")" }.sorted() }
+        #expect(byFile(union) == byFile(try CLI.json(all.stdout)["scenarios"] as? [[String: Any]] ?? []))
+        #expect(byFile(union).contains { $0.hasSuffix("b.yaml invalid") })
+    }
+
+    /// `--filter` is a regular expression: alternation and `\\d` matched nothing before (a small
+    /// matcher knew only `. * + ? ^ $ [...]`), and a pattern that is not one ran nothing and said
+    /// "no scenario matched the filter" instead of naming the mistake.
+    @Test(arguments: [("hello|two", 3), ("\\d", 2), ("^two.*s$", 1), ("(?i)HELLO", 2), ("x86_64$", 1), ("hello-int80-ia32", 1)])
+    func filterIsARegularExpression(_ pattern: String, _ count: Int) throws {
+        let r = try CLI.run(["run", "scenarios/hello", "--format", "json", "--filter", pattern])
+        #expect(r.status == 0, "\(r.stderr)")
+        let found = ids(try CLI.json(r.stdout))
+        #expect(found.count == count, "\(found)")
+    }
+
+    @Test func aFilterThatIsNotARegularExpressionIsAUsageError() throws {
+        let r = try CLI.run(["run", "scenarios/hello", "--filter", "["])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--filter '[' is not a regular expression"), "\(r.stderr)")
+    }
+
     @Test func failFastStopsAtTheFirstFailureWhateverTheJobs() throws {
         let dir = try CLI.temporaryDirectory()
         try CLI.write("scenario: a-fails\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {cpl: 0}\n", to: dir + "/a.yaml")
@@ -134,6 +198,19 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
             #expect(r.status == 1)
             #expect(ids(try CLI.json(r.stdout)) == ["a-fails"])
         }
+    }
+
+    /// A refused entry (reported first) is an invalid scenario: with --fail-fast the report ends
+    /// with it. The run went on to the files after it, up to the first failure.
+    @Test(arguments: ["1", "2"])
+    func failFastStopsAtARefusedEntry(_ jobs: String) throws {
+        let dir = try CLI.temporaryDirectory()
+        try CLI.write("scenario: b-passes\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {cpl: 3}\n", to: dir + "/b.yaml")
+        try CLI.write("scenario: c-fails\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {cpl: 0}\n", to: dir + "/c.yaml")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/a.yaml", withDestinationPath: "/etc/passwd")
+        let r = try CLI.run(["run", dir, "--format", "json", "--fail-fast", "--jobs", jobs])
+        #expect(r.status == 2)
+        #expect(ids(try CLI.json(r.stdout)) == ["a.yaml"])
     }
 
     @Test func colourOnlyWhenAskedAndNeverWithNoColor() throws {
@@ -269,6 +346,47 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         #expect(try CLI.run(["run", file, "--strict"]).status == 0)
     }
 
+    /// Aliases and `--update`. A new block was placed after the end of the node an alias stands
+    /// for (its copy carries the anchored text's marks), which corrupted the file when the
+    /// scenario ended with an alias (`- syscall: *s`): the new `expect` went into the first step's
+    /// line. An aliased `expect` stopped the whole scenario's update, and a step whose keys all come
+    /// from `<<` got its expect written into the anchored mapping (changing every alias of it).
+    @Test func updateWritesAfterAliasesAndLeavesAnchoredTextAlone() throws {
+        let dir = try CLI.temporaryDirectory()
+        let file = dir + "/a.yaml"
+        let text = """
+            x-x: &x {cpl: 3}
+            x-e: &e
+              syscall: {via: int80, nr: 20}
+            scenario: aliases
+            machine: {mode: ia32}
+            processes: [{name: a, state: running}]
+            steps:
+              - syscall: &s {via: int80, nr: 20}
+                expect: {returns: 2}
+              - <<: *e
+              - syscall: {via: int80, nr: 20}
+                expect: *x
+              - syscall: *s
+
+            """
+        try CLI.write(text, to: file)
+        let r = try CLI.run(["run", "--update", file])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("steps[1]: its keys all come from a merge (<<); not updated"), "\(r.stderr)")
+        #expect(r.stderr.contains("steps[2]: its expect is an anchor or an alias; not updated"), "\(r.stderr)")
+        let after = try CLI.read(file)
+        // The anchored text is as it was; the other blocks were updated; the file still runs.
+        #expect(after.hasPrefix("x-x: &x {cpl: 3}\nx-e: &e\n  syscall: {via: int80, nr: 20}\nscenario: aliases\n"), "\(after)")
+        #expect(after.contains("expect: {returns: 1,"), "\(after)")
+        #expect(after.contains("  - syscall: *s\n    expect:\n      gate:"), "\(after)")
+        #expect(after.hasSuffix("expect:\n  schedule: [a]\n  switches: 0\n  processes: {a: {state: running}}\n"), "\(after)")
+        let again = try CLI.run(["run", file, "--format", "json"])
+        #expect(again.status == 0, "\(again.stdout)")
+        #expect(try CLI.run(["run", "--update", file]).status == 0)
+        #expect(try CLI.read(file) == after)
+    }
+
     @Test func updateFillsEmptyExpectBlocks() throws {
         let dir = try CLI.temporaryDirectory()
         let file = dir + "/e.yaml"
@@ -328,6 +446,38 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         let failures = scenarios[0]["failures"] as? [[String: Any]] ?? []
         #expect(failures.first?["path"] as? String == "machine.gdt.20.dpl")
         #expect((failures.first?["note"] as? String)?.contains("only `expect` blocks may be changed") == true)
+    }
+
+    /// `grade` took the limit flags and ignored them (the defaults always applied, while the
+    /// messages named the flags), took `--root` and ignored it, and dropped a symbolic link out
+    /// of the submission without a word (the student saw only "missing scenario").
+    @Test func gradeAppliesTheLimitFlagsAndNamesWhatItRefused() throws {
+        let dir = try CLI.temporaryDirectory()
+        let answer = try CLI.read(root + "/examples/predict/submission/gates.yaml")
+        try CLI.write(answer + "# " + String(repeating: "x", count: 1_100_000) + "\n", to: dir + "/gates.yaml")
+        let refused = try CLI.run(["grade", "--exercise", predict, "--submission", dir])
+        #expect(refused.status == 1)
+        let output = try CLI.json(refused.stdout)["output"] as? String ?? ""
+        #expect(output.contains("gates.yaml:1:1: file is"), "\(output)")
+        #expect(output.contains("(--max-file-bytes)"))
+        let raised = try CLI.run(["grade", "--exercise", predict, "--submission", dir, "--max-file-bytes", "2000000"])
+        #expect(abs(number(try CLI.json(raised.stdout)["score"]) - 4.3333) < 0.0001, "\(raised.stdout.prefix(600))")
+        let lowered = try CLI.run(["grade", "--exercise", predict, "--submission", root + "/examples/predict/submission",
+                                   "--max-file-bytes", "100"])
+        #expect(number(try CLI.json(lowered.stdout)["score"]) == 0)
+        let withRoot = try CLI.run(["grade", "--exercise", predict, "--submission", dir, "--root", "/"])
+        #expect(withRoot.status == 2)
+        #expect(withRoot.stderr.contains("grade takes no --root"))
+
+        let linked = try CLI.temporaryDirectory()
+        try FileManager.default.createSymbolicLink(atPath: linked + "/gates.yaml", withDestinationPath: root + "/examples/predict/submission/gates.yaml")
+        let r = try CLI.run(["grade", "--exercise", predict, "--submission", linked])
+        #expect(number(try CLI.json(r.stdout)["score"]) == 0)
+        #expect((try CLI.json(r.stdout)["output"] as? String ?? "").contains("gates.yaml:1:1: a symbolic link that leads outside"), "\(r.stdout.prefix(600))")
+        // A missing scenario is located at the submission folder (it was a made-up "submission:1:1").
+        let json = try CLI.run(["grade", "--exercise", predict, "--submission", linked, "--format", "json"])
+        let failure = ((try CLI.json(json.stdout)["scenarios"] as? [[String: Any]])?.first?["failures"] as? [[String: Any]])?.first
+        #expect(failure?["file"] as? String == linked, "\(json.stdout.prefix(800))")
     }
 
     @Test func blanksLeftInAPredictSubmissionLoseTheirShare() throws {

@@ -160,6 +160,22 @@ import Testing
         #expect(!r.output.contains("root:"), "content of /etc/passwd leaked into the report")
     }
 
+    /// An error in a fragment that `extends` brings in names the fragment, at the fragment's line
+    /// and column: it named the scenario file with the fragment's line and column (a place in the
+    /// scenario file that has nothing wrong, or does not exist).
+    @Test func errorsInAnExtendedFragmentNameTheFragment() throws {
+        let d = try TempDir()
+        try d.write("_frag.yaml", "machine:\n  mode: ia32\n  bogus: 1\nprocesses:\n  - {name: a, state: runing}\n")
+        try d.write("_outer.yaml", "extends: _frag.yaml\nkernel: {scheduler: {policy: rr, timeslice: 0x}}\n")
+        try d.write("e.yaml", "scenario: e\nextends: _outer.yaml\nsteps:\n  - timer: 1\n    expect: {current: a}\n")
+        let r = try runRingspec(["run", d.path])
+        #expect(r.status == 2)
+        #expect(r.stdout.contains("/_frag.yaml:3:3: error: unknown key 'bogus' in machine"), "\(r.stdout)")
+        #expect(r.stdout.contains("/_frag.yaml:5:22: error: unknown task state 'runing'"), "\(r.stdout)")
+        #expect(r.stdout.contains("/_outer.yaml:2:"), "\(r.stdout)")
+        #expect(!r.stdout.contains("e.yaml:3:3"), "\(r.stdout)")
+    }
+
     @Test func extendsWithDotDotEscapeIsRefused() throws {
         let parent = try TempDir()
         try parent.write("_outside.yaml", "machine: {mode: ia32}\nprocesses:\n  - {name: a, state: running}\n")

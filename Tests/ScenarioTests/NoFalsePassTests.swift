@@ -116,6 +116,20 @@ import Testing
         #expect(last.hasSuffix("0 passed, 2 failed"), "last line: \(last)")
     }
 
+    /// `explain` writes ids, descriptions and messages from the file visibly too: it wrote them raw
+    /// (ESC [2J cleared the grader's screen, OSC set the title).
+    @Test func explainEscapesTerminalControls() throws {
+        let d = try hostileSuite()
+        for file in ["h.yaml", "i.yaml"] {
+            let r = try runRingspec(["explain", d.path + "/" + file])
+            for c in ["\u{1b}", "\u{9b}", "\u{07}", "\r"] { #expect(!r.stdout.contains(c), "raw \(c.unicodeScalars.first!.value) in explain of \(file)") }
+            if file == "h.yaml" { #expect(r.stdout.contains("\\u{1b}"), "\(r.stdout.prefix(400))") }
+        }
+        let missing = try runRingspec(["explain", d.path + "/h.yaml", "--scenario", "x\u{1b}[2J"])
+        #expect(missing.status == 2)
+        #expect(!missing.stdout.contains("\u{1b}"))
+    }
+
     @Test func jsonReportEscapesAndParses() throws {
         let d = try hostileSuite()
         let r = try runRingspec(["run", "--format", "json", d.path])

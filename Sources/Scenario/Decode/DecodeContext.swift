@@ -32,12 +32,12 @@ struct DecodeContext {
     }
 
     func location(_ node: YAMLNode) -> SourceLocation {
-        SourceLocation(file: file, line: node.start.line, column: node.start.column)
+        SourceLocation(file: node.source ?? file, line: node.start.line, column: node.start.column)
     }
 
     mutating func error(_ node: YAMLNode, _ message: String, notes: [String] = []) {
         var notes = notes
-        if let alias = node.aliasMark { notes.append("value comes from the alias at \(file):\(alias.line):\(alias.column)") }
+        if let alias = node.aliasMark { notes.append("value comes from the alias at \(node.source ?? file):\(alias.line):\(alias.column)") }
         diagnostics.append(Diagnostic(.error, message, at: location(node), notes: notes))
     }
 

@@ -177,7 +177,8 @@ public enum ScenarioDecoder {
             return nil
         }
         var out: [String: YAMLNode] = [:]
-        for p in pairs { if let k = p.key.scalar { out[k] = p.value } }
+        // Marked with the fragment's path: a diagnostic about one of its nodes names the fragment.
+        for p in pairs { if let k = p.key.scalar { out[k] = p.value.withSource(joined) } }
         let allowed = Set(["machine", "kernel", "processes", "extends", "scenario", "description", "tags"])
         for k in out.keys where !allowed.contains(k) {
             ctx.warning(node, "extends: '\(rel)' has '\(k)', which extends does not take (only machine, kernel and processes)")

@@ -67,30 +67,36 @@ public enum Grader {
     /// Grades a submission folder against an exercise folder. Problems with single scenarios are
     /// results (scored 0); only an exercise that cannot be read, or a missing submission, throws.
     /// The message lists what in the submission could not be read at all.
-    public static func grade(exercise dir: String, submission: String, limits: RunLimits = RunLimits())
+    /// `load` gives the YAML limits and the mapped-page budget (`--max-file-bytes`, `--max-depth`,
+    /// ..., `--max-pages`; its root is not used: `extends` stays inside the submission folder in a
+    /// construct exercise and inside the handout in a predict one), `maxFiles` the most files read
+    /// under one folder (`--max-files`).
+    public static func grade(exercise dir: String, submission: String, limits: RunLimits = RunLimits(),
+                             load: LoadOptions = LoadOptions(root: "."), maxFiles: Int = Suite.defaultMaxFiles)
         throws(GradeError) -> (report: RunReport, message: String?) {
+        let reading = Reading(load: load, maxFiles: maxFiles)
         let exercise = try Exercise.load(dir)
         guard FileAccess.isDirectory(submission) else { throw GradeError("submission folder '\(submission)' does not exist") }
         let handout = dir + "/handout"
         let hidden = dir + "/hidden"
-        let subDocs = loadDocuments(under: submission)
+        let subDocs = loadDocuments(under: submission, reading)
         var results: [ScenarioResult] = []
         switch exercise.kind {
         case .predict:
             guard FileAccess.isDirectory(handout) else { throw GradeError("a predict exercise needs its scenarios in \(handout)/") }
-            let given = loadDocuments(under: handout)
-            if let bad = given.problems.first { throw GradeError("the exercise's handout is not valid YAML: \(bad)") }
+            let given = loadDocuments(under: handout, reading)
+            if let bad = given.problems.first { throw GradeError("the exercise's handout cannot be read: \(bad)") }
             guard !given.documents.isEmpty else { throw GradeError("\(handout)/ holds no scenario") }
             for doc in given.documents {
-                results.append(gradePredict(doc, exercise: exercise, handoutRoot: handout, submission: subDocs, limits: limits))
+                results.append(gradePredict(doc, exercise: exercise, handoutRoot: handout, submission: subDocs, limits: limits, load: load))
             }
         case .construct:
             guard FileAccess.isDirectory(hidden) else { throw GradeError("a construct exercise needs its hidden expectations in \(hidden)/") }
-            let expectations = loadDocuments(under: hidden)
-            if let bad = expectations.problems.first { throw GradeError("the exercise's hidden expectations are not valid YAML: \(bad)") }
+            let expectations = loadDocuments(under: hidden, reading)
+            if let bad = expectations.problems.first { throw GradeError("the exercise's hidden expectations cannot be read: \(bad)") }
             guard !expectations.documents.isEmpty else { throw GradeError("\(hidden)/ holds no expectations") }
             for doc in expectations.documents {
-                results.append(gradeConstruct(doc, exercise: exercise, submissionRoot: submission, submission: subDocs, limits: limits))
+                results.append(gradeConstruct(doc, exercise: exercise, submissionRoot: submission, submission: subDocs, limits: limits, load: load))
             }
         }
         var message: [String] = []
@@ -113,21 +119,43 @@ public enum Grader {
     struct Documents {
         var documents: [Document] = []
         var problems: [String] = []
+        /// The folder they were read from (where a missing scenario is reported).
+        var folder = "submission"
         func find(_ id: String) -> Document? { documents.first { $0.id == id } }
     }
 
-    /// Every document of the YAML files under a folder, in file order then document order.
-    static func loadDocuments(under dir: String) -> Documents {
+    /// The limits documents are read with.
+    struct Reading {
+        var load: LoadOptions
+        var maxFiles: Int
+    }
+
+    /// Every document of the YAML files under a folder, in file order then document order. What
+    /// cannot be read is a problem, located: a file over a limit, a symbolic link that leads
+    /// outside the folder (not read, as in `run`), more files than `maxFiles`.
+    static func loadDocuments(under dir: String, _ reading: Reading = Reading(load: LoadOptions(root: "."), maxFiles: Suite.defaultMaxFiles)) -> Documents {
         var out = Documents()
-        let files = (try? Suite.discover([dir])) ?? []
-        for f in files {
+        out.folder = dir
+        let found: Discovery
+        do { found = try Suite.discoverAll([dir], maxFiles: reading.maxFiles) } catch {
+            out.problems.append(error.description)
+            return out
+        }
+        for r in found.refused {
+            guard case let .invalid(ds) = r.outcome else { continue }
+            for d in ds {
+                let at = d.location.map { "\($0.file):\($0.line):\($0.column)" } ?? "\(r.file):1:1"
+                out.problems.append("\(at): \(d.message)")
+            }
+        }
+        for f in found.files {
             let bytes: [UInt8]
-            switch FileAccess.read(f, maxBytes: YAMLLimits.defaultMaxFileBytes) {
+            switch FileAccess.read(f, maxBytes: reading.load.yaml.maxFileBytes) {
             case let .success(b): bytes = b
-            case let .failure(e): out.problems.append("\(f): \(e.message)"); continue
+            case let .failure(e): out.problems.append("\(f):1:1: \(e.message)"); continue
             }
             do {
-                for d in try YAMLLoader.load(bytes) {
+                for d in try YAMLLoader.load(bytes, limits: reading.load.yaml) {
                     guard let root = d.root else { continue }
                     let id = root.value(forKey: "scenario")?.scalar ?? ""
                     if id.isEmpty { out.problems.append("\(f):\(root.start.line):\(root.start.column): a document without `scenario: ID`"); continue }
@@ -162,10 +190,11 @@ public enum Grader {
 
     // MARK: Predict
 
-    static func gradePredict(_ given: Document, exercise: Exercise, handoutRoot: String, submission: Documents, limits: RunLimits) -> ScenarioResult {
+    static func gradePredict(_ given: Document, exercise: Exercise, handoutRoot: String, submission: Documents, limits: RunLimits,
+                             load: LoadOptions) -> ScenarioResult {
         let (points, partial) = scoring(given.root, exercise)
         guard let sub = submission.find(given.id) else {
-            return missing(given.id, points: points, submission: "submission", problems: submission.problems)
+            return missing(given.id, points: points, submission: submission.folder, problems: submission.problems)
         }
         let differences = YAMLTree.differencesOutsideExpect(given.root, sub.root)
         if !differences.isEmpty {
@@ -197,8 +226,8 @@ public enum Grader {
         }
         let root = YAMLTree.removingBlankExpectations(sub.root)
         var ctx = DecodeContext(file: sub.file)
-        var options = LoadOptions(root: handoutRoot)
-        options.yaml = YAMLLimits()
+        var options = load
+        options.root = handoutRoot
         guard var spec = ScenarioDecoder.decodeDocument(root, ctx: &ctx, path: given.file, options: options), !ctx.hasErrors else {
             return ScenarioResult(id: given.id, file: sub.file, line: sub.root.start.line, points: points,
                                   outcome: .invalid(ctx.diagnostics.filter { $0.severity == .error }), checkCount: 0, partial: partial)
@@ -229,16 +258,19 @@ public enum Grader {
 
     static let hiddenKeys = ["scenario", "description", "points", "partial", "steps", "expect"]
 
-    static func gradeConstruct(_ hidden: Document, exercise: Exercise, submissionRoot: String, submission: Documents, limits: RunLimits) -> ScenarioResult {
+    static func gradeConstruct(_ hidden: Document, exercise: Exercise, submissionRoot: String, submission: Documents, limits: RunLimits,
+                               load: LoadOptions) -> ScenarioResult {
         let (points, partial) = scoring(hidden.root, exercise)
         let description = hidden.root.value(forKey: "description")?.scalar
         guard let sub = submission.find(hidden.id) else {
-            var r = missing(hidden.id, points: points, submission: "submission", problems: submission.problems)
+            var r = missing(hidden.id, points: points, submission: submission.folder, problems: submission.problems)
             r.description = description
             return r
         }
         var ctx = DecodeContext(file: sub.file)
-        guard var spec = ScenarioDecoder.decodeDocument(sub.root, ctx: &ctx, path: sub.file, options: LoadOptions(root: submissionRoot)),
+        var options = load
+        options.root = submissionRoot
+        guard var spec = ScenarioDecoder.decodeDocument(sub.root, ctx: &ctx, path: sub.file, options: options),
               !ctx.hasErrors else {
             return ScenarioResult(id: hidden.id, file: sub.file, line: sub.root.start.line, description: description, points: points,
                                   outcome: .invalid(ctx.diagnostics.filter { $0.severity == .error }), checkCount: 0, partial: partial)

@@ -28,10 +28,12 @@ public enum Explainer {
                 out += render(spec, record)
             }
         }
+        // Ids, descriptions, task names and messages come from the file: terminal controls in them
+        // are written visibly, as in the human report, so the prose cannot drive the terminal.
         if !found {
-            return ("no scenario '\(scenario ?? "")' in \(file)\n", false)
+            return (Escaping.terminal("no scenario '\(scenario ?? "")' in \(file)", keepingNewlines: true) + "\n", false)
         }
-        return (out, ok)
+        return (Escaping.terminal(out, keepingNewlines: true), ok)
     }
 
     static func render(_ spec: ScenarioSpec, _ r: RunRecord) -> String {

@@ -9,8 +9,16 @@ import Synchronization
 public struct SuiteOptions: Sendable {
     public var load: LoadOptions
     public var run = RunLimits()
-    /// Only scenarios whose id matches (substring or simple regex) run.
+    /// Only scenarios whose id matches this regular expression run (a match anywhere in the id;
+    /// `^`/`$` anchor it). Swift's regex syntax: alternation, groups, classes, `\\d`, `(?i)`, ...
+    /// A pattern that is not a regular expression matches nothing (the CLI refuses it first:
+    /// `SuiteOptions.filterError`).
     public var filter: String?
+
+    /// Why `pattern` is not a regular expression `--filter` can use, or nil when it is.
+    public static func filterError(_ pattern: String) -> String? {
+        do { _ = try Regex(pattern); return nil } catch { return "\(error)" }
+    }
     /// Only scenarios with one of these tags run.
     public var tags: [String] = []
     /// Decode only (`ringspec check`).
@@ -52,6 +60,9 @@ public struct Discovery: Sendable {
     /// Symbolic links that lead outside the folder being walked: each an invalid result, so the
     /// report shows them and the run exits 2.
     public var refused: [ScenarioResult] = []
+    /// Where each refused entry came in the walk: the number of files found before it. A shard
+    /// takes the files and the refused entries by their place in that one list.
+    public var refusedPositions: [Int] = []
     /// A path comes again after other paths, in report order (the refused entries, then the
     /// files): possible only when the command line's paths overlap (`a.yaml b.yaml a.yaml`,
     /// `dir dir/sub`). A streamed JUnit report needs each file's results together.
@@ -121,6 +132,7 @@ public enum Suite {
                 guard real == base || real.hasPrefix(base.hasSuffix("/") ? base : base + "/") else {
                     if isScenarioName || FileAccess.isDirectory(path) {
                         found.refused.append(ScenarioDecoder.invalidFile(path, "a symbolic link that leads outside \(dir); refused (scenario files must lie inside the folder given)", line: 1, column: 1))
+                        found.refusedPositions.append(found.files.count)
                     }
                     continue
                 }
@@ -159,13 +171,28 @@ public enum Suite {
     /// first failed or invalid scenario in that order (files after it may have run; their
     /// results are dropped, so what is delivered does not depend on timing). `progress(done,
     /// total)` is called as files finish, one call at a time.
+    ///
+    /// `only` (a shard: one flag per file) runs and delivers only the files it marks; the others
+    /// before the last marked one are decoded (as `check` does) so that their ids count for the
+    /// rule that ids are unique: a shard reports an id reused from another shard's file as the
+    /// whole run does, and the union of the shards' reports is the whole run's.
     public static func run<Files: RandomAccessCollection & Sendable>(
-        files: Files, options: SuiteOptions, progress: (@Sendable (Int, Int) -> Void)? = nil,
+        files: Files, options: SuiteOptions, only: [Bool]? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil,
         deliver: (ScenarioResult) -> Void
     ) where Files.Element == String, Files.Index == Int {
         var ids = DuplicateIDs()
+        let inShard = { @Sendable (i: Int) -> Bool in only.map { i < $0.count && $0[i] } ?? true }
+        // Files after the shard's last one play no part in it.
+        let count = only.map { flags in flags.lastIndex(of: true).map { $0 + 1 } ?? 0 } ?? files.count
+        let decodeOnly = { var o = options; o.checkOnly = true; return o }()
+        let optionsFor = { @Sendable (i: Int) -> SuiteOptions in inShard(i) ? options : decodeOnly }
         /// Delivers the results of file `i`; false when fail-fast ends the run.
         func deliverFile(_ i: Int, _ results: [ScenarioResult]) -> Bool {
+            guard inShard(i) else {
+                // Another shard's file: its ids are claimed, nothing is delivered.
+                for var result in results { ids.check(&result, fileNumber: i) { files[$0] } }
+                return true
+            }
             for var result in results {
                 let stop = options.failFast && result.outcome.isFailedOrInvalid
                 ids.check(&result, fileNumber: i) { files[$0] }
@@ -175,18 +202,18 @@ public enum Suite {
             return true
         }
 
-        let jobs = max(1, min(options.jobs, files.count))
+        let jobs = max(1, min(options.jobs, count))
         if jobs == 1 {
-            for (i, file) in files.enumerated() {
-                let results = runFile(file, options: options)
-                progress?(i + 1, files.count)
+            for i in 0..<count {
+                let results = runFile(files[i], options: optionsFor(i))
+                progress?(i + 1, count)
                 guard deliverFile(i, results) else { return }
             }
             return
         }
 
         let window = deliveryWindow(jobs: jobs)
-        let state = SharedState(ParallelState(slots: Array(repeating: nil, count: files.count)))
+        let state = SharedState(ParallelState(slots: Array(repeating: nil, count: count)))
         // Both start at 0 (libdispatch traps when a semaphore is freed below its initial value,
         // which a fail-fast stop would leave `room` at).
         let finished = DispatchSemaphore(value: 0)  // one signal per file run
@@ -198,26 +225,26 @@ public enum Suite {
                 while true {
                     room.wait()
                     let next: Int? = state.withLock { s in
-                        guard !s.stopped, s.next < files.count, s.next < s.firstFailedFile else { return nil }
+                        guard !s.stopped, s.next < count, s.next < s.firstFailedFile else { return nil }
                         defer { s.next += 1 }
                         return s.next
                     }
                     guard let i = next else { room.signal(); return }
-                    let results = runFile(files[i], options: options)
+                    let results = runFile(files[i], options: optionsFor(i))
                     state.withLock { s in
                         s.slots[i] = results
                         s.done += 1
-                        if options.failFast, results.contains(where: { $0.outcome.isFailedOrInvalid }) {
+                        if options.failFast, inShard(i), results.contains(where: { $0.outcome.isFailedOrInvalid }) {
                             s.firstFailedFile = min(s.firstFailedFile, i)
                         }
-                        progress?(s.done, files.count)
+                        progress?(s.done, count)
                     }
                     finished.signal()
                 }
             }
         }
         var delivered = 0
-        deliveries: while delivered < files.count {
+        deliveries: while delivered < count {
             let ready: [ScenarioResult]? = state.withLock { s in
                 guard let slot = s.slots[delivered] else { return nil }
                 s.slots[delivered] = nil
@@ -289,6 +316,52 @@ public enum Suite {
         PathList(stride(from: k - 1, to: files.count, by: n).lazy.map { files[$0] })
     }
 
+    /// Shard `k` of `n` of a discovery: its files and refused entries are one list in walk order
+    /// (a refused entry is a file the walk found, too), and entry i of that list belongs to shard
+    /// i mod n + 1. So every refused entry is reported by exactly one shard, as every file is run
+    /// by exactly one, and the union of the shards' reports is the whole run's.
+    public static func shard(_ found: Discovery, _ k: Int, of n: Int) -> Discovery {
+        let flags = shardFlags(found, k, of: n)
+        var out = Discovery()
+        out.hasSeparatedRepeats = found.hasSeparatedRepeats
+        var refusedIndex = 0
+        var entry = 0
+        func takeRefused(upTo files: Int) {
+            while refusedIndex < found.refused.count,
+                  (refusedIndex < found.refusedPositions.count ? found.refusedPositions[refusedIndex] : 0) <= files {
+                if entry % n == k - 1 {
+                    out.refused.append(found.refused[refusedIndex])
+                    out.refusedPositions.append(out.files.count)
+                }
+                entry += 1
+                refusedIndex += 1
+            }
+        }
+        for (i, file) in found.files.enumerated() {
+            takeRefused(upTo: i)
+            if flags[i] { out.files.append(file) }
+            entry += 1
+        }
+        takeRefused(upTo: Int.max)
+        return out
+    }
+
+    /// Whether each file of the discovery belongs to shard `k` of `n` (as `shard` places it):
+    /// `run(files:options:only:...)` takes the whole list with these flags.
+    public static func shardFlags(_ found: Discovery, _ k: Int, of n: Int) -> [Bool] {
+        var flags: [Bool] = []
+        flags.reserveCapacity(found.files.count)
+        var refusedIndex = 0
+        for i in found.files.indices {
+            while refusedIndex < found.refused.count,
+                  (refusedIndex < found.refusedPositions.count ? found.refusedPositions[refusedIndex] : 0) <= i {
+                refusedIndex += 1
+            }
+            flags.append((i + refusedIndex) % n == k - 1)
+        }
+        return flags
+    }
+
     /// The results of one file.
     public static func runFile(_ file: String, options: SuiteOptions) -> [ScenarioResult] {
         var out: [ScenarioResult] = []
@@ -336,63 +409,11 @@ public enum Suite {
     static func selected(_ spec: ScenarioSpec, _ o: SuiteOptions) -> Bool {
         if !o.tags.isEmpty && !spec.tags.contains(where: { o.tags.contains($0) }) { return false }
         if let f = o.filter, !f.isEmpty {
-            return SimpleRegex(f).matches(spec.id)
+            // Compiled per scenario (a regex holding `AnyRegexOutput` is not Sendable, so the
+            // options cannot keep one); that is microseconds against a scenario's run.
+            guard let r = try? Regex(f) else { return false }
+            return spec.id.contains(r)
         }
         return true
-    }
-}
-
-/// A small regular-expression matcher for `--filter`: literals, `.`, `*`, `+`, `?`, `^`, `$`, and
-/// `[...]` classes. Anchored only when `^`/`$` are written (substring match otherwise).
-struct SimpleRegex {
-    let pattern: [Character]
-    init(_ p: String) { pattern = Array(p) }
-
-    func matches(_ s: String) -> Bool {
-        let text = Array(s)
-        if pattern.first == "^" { return matchHere(1, text, 0) }
-        for i in 0...text.count { if matchHere(0, text, i) { return true } }
-        return false
-    }
-
-    /// One pattern atom at p: its length and whether it matches character c.
-    func atom(_ p: Int) -> (Int, (Character) -> Bool) {
-        if pattern[p] == "\\", p + 1 < pattern.count { let c = pattern[p + 1]; return (2, { $0 == c }) }
-        if pattern[p] == "." { return (1, { _ in true }) }
-        if pattern[p] == "[", let close = pattern[(p + 1)...].firstIndex(of: "]") {
-            var set = Array(pattern[(p + 1)..<close])
-            let negate = set.first == "^"
-            if negate { set.removeFirst() }
-            return (close - p + 1, { c in
-                var i = 0, hit = false
-                while i < set.count {
-                    if i + 2 < set.count, set[i + 1] == "-" { if c >= set[i] && c <= set[i + 2] { hit = true }; i += 3 } else { if c == set[i] { hit = true }; i += 1 }
-                }
-                return hit != negate
-            })
-        }
-        let c = pattern[p]
-        return (1, { $0 == c })
-    }
-
-    func matchHere(_ p: Int, _ t: [Character], _ i: Int) -> Bool {
-        if p == pattern.count { return true }
-        if pattern[p] == "$" && p == pattern.count - 1 { return i == t.count }
-        let (len, test) = atom(p)
-        let next = p + len
-        if next < pattern.count, "*+?".contains(pattern[next]) {
-            let q = pattern[next]
-            var j = i
-            if q == "?" {
-                if j < t.count && test(t[j]) && matchHere(next + 1, t, j + 1) { return true }
-                return matchHere(next + 1, t, i)
-            }
-            if q == "+" { guard j < t.count && test(t[j]) else { return false }; j += 1 }
-            var k = j
-            while k < t.count && test(t[k]) { k += 1 }
-            while k >= j { if matchHere(next + 1, t, k) { return true }; k -= 1 }
-            return false
-        }
-        return i < t.count && test(t[i]) && matchHere(next, t, i + 1)
     }
 }

@@ -58,9 +58,10 @@ public enum ExpectUpdater {
             guard Suite.selected(spec, options) else { continue }
             let record = Runner.run(spec, file: file, limits: options.run)
             switch splicesFor(root, bytes: bytes, spec: spec, record: record) {
-            case let .success(s):
+            case let .success((s, skipped)):
                 splices += s
-                outcome.updatedScenarios.append(spec.id)
+                if !s.isEmpty || skipped.isEmpty { outcome.updatedScenarios.append(spec.id) }
+                outcome.problems += skipped.map { "\(spec.id): \($0.message)" }
             case let .failure(e):
                 outcome.problems.append("\(spec.id): \(e.message)")
             }
@@ -95,13 +96,31 @@ public enum ExpectUpdater {
 
     /// The end of a node's own text: for a block collection, the end of its last item (libyaml's
     /// end mark of a block collection lies at the next token, after comments and blank lines).
+    /// An alias ends where its `*name` ends: the node it stands for (a copy, with that node's marks)
+    /// lies earlier in the file. A block collection ends at the furthest end of its items, since
+    /// pairs merged in by `<<` carry the marks of the anchored mapping, not of the last line.
     static func contentEnd(_ n: YAMLNode, _ bytes: [UInt8]) -> Int {
+        if let alias = n.aliasMark { return aliasEnd(alias.offset, bytes) }
         if isFlow(n, bytes) { return n.end.offset }
         switch n.content {
         case .scalar: return n.end.offset
-        case let .sequence(items): return items.last.map { contentEnd($0, bytes) } ?? n.end.offset
-        case let .mapping(pairs): return pairs.last.map { contentEnd($0.value, bytes) } ?? n.end.offset
+        case let .sequence(items): return items.map { contentEnd($0, bytes) }.max() ?? n.end.offset
+        case let .mapping(pairs): return ownPairs(n, pairs).map { contentEnd($0.value, bytes) }.max() ?? n.end.offset
         }
+    }
+
+    /// The pairs written in the mapping itself, not merged in by `<<` from an anchored mapping
+    /// (those carry the marks of the anchored text, which lies before the mapping).
+    static func ownPairs(_ n: YAMLNode, _ pairs: [YAMLPair]) -> [YAMLPair] {
+        pairs.filter { $0.key.start.offset >= n.start.offset }
+    }
+
+    /// The end of the alias token `*name` that starts at `offset` (an anchor name runs to a space,
+    /// a line break or a flow indicator).
+    static func aliasEnd(_ offset: Int, _ bytes: [UInt8]) -> Int {
+        var i = offset + 1
+        while i < bytes.count, !" \t\r\n,[]{}".utf8.contains(bytes[i]) { i += 1 }
+        return i
     }
 
     /// A flow collection (`{...}` / `[...]`) as opposed to a block one: it starts with its bracket.
@@ -115,9 +134,12 @@ public enum ExpectUpdater {
         var message: String { if case let .message(m) = self { return m }; return "" }
     }
 
-    static func splicesFor(_ root: YAMLNode, bytes: [UInt8], spec: ScenarioSpec, record: RunRecord) -> Result<[Splice], Problem> {
+    /// The splices of a scenario's blocks, and the blocks left alone (an anchored or aliased
+    /// `expect`: the others are still updated).
+    static func splicesFor(_ root: YAMLNode, bytes: [UInt8], spec: ScenarioSpec, record: RunRecord) -> Result<([Splice], [Problem]), Problem> {
         guard root.mapping != nil, !isFlow(root, bytes) else { return .failure(.message("the scenario is a flow mapping; write it in block style to update it")) }
         var out: [Splice] = []
+        var skipped: [Problem] = []
         let failedPaths = failurePaths(record.result.outcome)
         let steps = root.value(forKey: "steps")?.sequence ?? []
         for (i, stepNode) in steps.enumerated() where i < record.outcomes.count {
@@ -127,7 +149,7 @@ public enum ExpectUpdater {
             guard changed else { continue }
             switch spliceExpect(in: stepNode, existing: existing, pairs: pairs, bytes: bytes) {
             case let .success(s): out += s
-            case let .failure(p): return .failure(.message("steps[\(i)]: \(p.message)"))
+            case let .failure(p): skipped.append(.message("steps[\(i)]: \(p.message)"))
             }
         }
         if let final = record.final {
@@ -137,11 +159,11 @@ public enum ExpectUpdater {
             if changed {
             switch spliceExpect(in: root, existing: existing, pairs: pairs, bytes: bytes) {
             case let .success(s): out += s
-            case let .failure(p): return .failure(.message("expect: \(p.message)"))
+            case let .failure(p): skipped.append(.message("expect: \(p.message)"))
             }
             }
         }
-        return .success(out)
+        return .success((out, skipped))
     }
 
     static func failurePaths(_ o: ScenarioOutcome) -> [String] {
@@ -196,12 +218,19 @@ public enum ExpectUpdater {
             return .success([Splice(range: start..<end, text: text)])
         }
         guard !pairs.isEmpty else { return .success([]) }
+        if owner.aliasMark != nil { return .failure(.message("it is an alias; not updated")) }
         if owner.scalar != nil {
             // A bare `- wait` / `- schedule` step becomes a flow mapping with its expect.
             let s = owner.scalar ?? ""
             return .success([Splice(range: owner.start.offset..<owner.end.offset, text: "{\(s): {}, expect: \(flowMapping(pairs))}")])
         }
-        guard let ownerPairs = owner.mapping, let last = ownerPairs.last else { return .failure(.message("an empty step")) }
+        // The pair written last in the file (merged pairs carry the anchored mapping's marks).
+        guard let ownerPairs = owner.mapping, !ownerPairs.isEmpty else { return .failure(.message("an empty step")) }
+        // The pair written last in the mapping's own text. A mapping whose keys all come from `<<`
+        // has no line of its own to add to (adding to the anchored mapping would change every alias).
+        guard let last = ownPairs(owner, ownerPairs).max(by: { contentEnd($0.value, bytes) < contentEnd($1.value, bytes) }) else {
+            return .failure(.message("its keys all come from a merge (<<); not updated"))
+        }
         if isFlow(owner, bytes) {
             let end = owner.end.offset - 1  // before `}`
             return .success([Splice(range: end..<end, text: ", expect: \(flowMapping(pairs))")])

@@ -13,16 +13,18 @@ public struct YAMLNode: Sendable {
         case mapping([YAMLPair])
     }
 
-    /// Tag, anchor and alias mark: set on few nodes, so stored out of line.
+    /// Tag, anchor, alias mark and source file: set on few nodes, so stored out of line.
     private final class Extras: Sendable {
         let tag: String?
         let anchor: String?
         let aliasMark: SourceMark?
+        let source: String?
 
-        init(tag: String?, anchor: String?, aliasMark: SourceMark?) {
+        init(tag: String?, anchor: String?, aliasMark: SourceMark?, source: String? = nil) {
             self.tag = tag
             self.anchor = anchor
             self.aliasMark = aliasMark
+            self.source = source
         }
     }
 
@@ -68,12 +70,33 @@ public struct YAMLNode: Sendable {
         self.extras = nil
     }
 
-    private mutating func setExtras(tag: String?, anchor: String?, aliasMark: SourceMark?) {
-        if tag == nil && anchor == nil && aliasMark == nil {
+    private mutating func setExtras(tag: String?, anchor: String?, aliasMark: SourceMark?, source: String?? = nil) {
+        let source = source ?? self.source
+        if tag == nil && anchor == nil && aliasMark == nil && source == nil {
             extras = nil
         } else {
-            extras = Extras(tag: tag, anchor: anchor, aliasMark: aliasMark)
+            extras = Extras(tag: tag, anchor: anchor, aliasMark: aliasMark, source: source)
         }
+    }
+
+    /// The file the node was read from when it is not the document's own: set on the nodes an
+    /// `extends` brings in (`withSource`), so that a diagnostic names the fragment, not the
+    /// scenario file, at the fragment's line and column.
+    public var source: String? {
+        get { extras?.source }
+        set { setExtras(tag: tag, anchor: anchor, aliasMark: aliasMark, source: .some(newValue)) }
+    }
+
+    /// This node and every node under it, marked as read from `file`.
+    public func withSource(_ file: String) -> YAMLNode {
+        var n = self
+        switch content {
+        case .scalar: break
+        case let .sequence(items): n.content = .sequence(items.map { $0.withSource(file) })
+        case let .mapping(pairs): n.content = .mapping(pairs.map { YAMLPair(key: $0.key.withSource(file), value: $0.value.withSource(file)) })
+        }
+        n.source = file
+        return n
     }
 
     /// The resolved full tag when one was written (e.g. "tag:yaml.org,2002:str", or "!" for
