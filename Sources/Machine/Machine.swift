@@ -153,8 +153,8 @@ public struct Machine: Sendable {
     /// supervisor accesses (descriptor-table and TSS reads), nor at CPL 0-2. It comes after the segment checks
     /// and the canonical check and before paging (Bochs access_read_linear/access_write_linear, stack_write_*).
     public func checkAlignment(_ linear: UInt64, size: Int, _ access: MemoryAccess) throws(Fault) {
-        guard size > 1, access.kind != .fetch, access.isUser,
-              cpu.cr0 & CR0.am != 0, cpu.rflags & RFLAGS.ac != 0,
+        // CR0.AM first: it is almost always clear, and then nothing else is looked at.
+        guard cpu.cr0 & CR0.am != 0, cpu.rflags & RFLAGS.ac != 0, size > 1, access.kind != .fetch, access.isUser,
               linear & UInt64(size - 1) != 0 else { return }
         throw Fault(.AC, code: 0, rule: "AC-1",
                     "\(size)-byte \(access.kind == .write ? "write" : "read") at 0x\(String(linear, radix: 16)) is not aligned on a \(size)-byte boundary, with CR0.AM = 1, EFLAGS.AC = 1 and CPL 3")

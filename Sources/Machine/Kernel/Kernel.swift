@@ -534,21 +534,19 @@ public struct System: Sendable {
         var landingPad = false
         /// The instruction the return used (a 64-bit SYSRET may become IRET).
         var used = path
-        /// The RPL of the CS slot of the IRET frame about to be popped (3: a return to user mode).
-        func frameCSRPL() -> UInt8? {
-            let w: UInt64 = machine.longMode ? 8 : 4
-            return peekBytes(machine.cpu[.rsp] &+ w, count: 1, cr3: machine.cpu.cr3).map { $0[0] & 3 }
-        }
         var iretToUser = false
+        /// Where the IRET frame was (stack pointer and CR3): read back only when the IRET faulted, to tell a return
+        /// to user mode by the RPL of its CS slot (a faulting IRET leaves its frame in place; the fault's pushes go below).
+        var iretFrame: (sp: UInt64, cr3: UInt64)?
         switch path {
         case .none:
             return
         case let .iret(skip):
             machine.cpu[.rsp] &+= skip
-            iretToUser = frameCSRPL() == 3
+            iretFrame = (machine.cpu[.rsp], machine.cpu.cr3)
             r = machine.execute(.iret(width: nil))
         case let .iretFrame(vdso):
-            iretToUser = frameCSRPL() == 3
+            iretFrame = (machine.cpu[.rsp], machine.cpu.cr3)
             r = machine.execute(.iret(width: nil))
             landingPad = vdso
         case let .sysexit(eip, esp, flags, vdso):
@@ -591,6 +589,10 @@ public struct System: Sendable {
         if !r.faults.isEmpty {
             out.faults += r.faults
             out.gate = machine.lastDelivery
+            if let f = iretFrame {
+                let w: UInt64 = machine.longMode ? 8 : 4
+                iretToUser = peekBytes(f.sp &+ w, count: 1, cr3: f.cr3).map { $0[0] & 3 } == 3
+            }
             if iretToUser && badIRET(path: used, result: r, &out) { return }
             machine.trace.record(.kernelAction("the return to user mode faulted"))
         }

@@ -110,10 +110,9 @@ extension System {
         let end = start + size
         let task = core.currentTask
         if task.vmas.contains(where: { $0.start < end && start < $0.end }) { return false }
-        return !(task.pages + core.sharedPages).contains { p in
-            let pEnd = p.virt &+ p.count &* p.size.bytes
-            return p.virt < end && start < pEnd
-        }
+        func overlaps(_ p: PageMapping) -> Bool { p.virt < end && start < p.virt &+ p.count &* p.size.bytes }
+        // Two scans, not one over `task.pages + core.sharedPages` (that would copy both arrays on every call).
+        return !task.pages.contains { overlaps($0) } && !core.sharedPages.contains { overlaps($0) }
     }
 
     /// The highest page-aligned range of `size` bytes ending at or below `base` that is free (top-down).
