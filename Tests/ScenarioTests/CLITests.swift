@@ -467,6 +467,10 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         let scenarios = try CLI.json(r.stdout)["scenarios"] as? [[String: Any]] ?? []
         #expect(scenarios.count == 2)
         #expect(number(scenarios[0]["score"]) == 0)
+        // The untouched second scenario: 3 of its 4 blanks right.
+        #expect(number(scenarios[1]["score"]) == 1.5)
+        #expect(number(scenarios[1]["blanks"]) == 4)
+        #expect(number(scenarios[1]["blanks_right"]) == 3)
         let failures = scenarios[0]["failures"] as? [[String: Any]] ?? []
         #expect(failures.first?["path"] as? String == "machine.gdt.20.dpl")
         #expect((failures.first?["note"] as? String)?.contains("only `expect` blocks may be changed") == true)
