@@ -237,6 +237,27 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         #expect(strict.stdout.contains("at least one check (--strict)"))
     }
 
+    /// `run --format gradescope` said "1 passed" above a test whose status was "failed" (score 0)
+    /// for a scenario that checks nothing. The status is the outcome, as in the summary; the score
+    /// stays 0 (nothing checked earns nothing); with --strict both say failed.
+    @Test func gradescopeReportOfAScenarioThatChecksNothingAgreesWithItself() throws {
+        let dir = try CLI.temporaryDirectory()
+        try CLI.write("scenario: idle\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n", to: dir + "/idle.yaml")
+        let plain = try CLI.run(["run", dir, "--format", "gradescope"])
+        #expect(plain.status == 0)
+        let doc = try CLI.json(plain.stdout)
+        #expect(number(doc["score"]) == 0)
+        #expect(doc["output"] as? String == "1 passed, 0 failed")
+        let test = (doc["tests"] as? [[String: Any]])?.first ?? [:]
+        #expect(test["status"] as? String == "passed")
+        #expect(number(test["score"]) == 0)
+        #expect((test["output"] as? String)?.contains("passed, but checks nothing, so it earns no points") == true)
+        #expect((test["output"] as? String)?.contains("checks nothing: it has no `expect`") == true)
+        let strict = try CLI.json(try CLI.run(["run", dir, "--format", "gradescope", "--strict"]).stdout)
+        #expect(strict["output"] as? String == "0 passed, 1 failed")
+        #expect((strict["tests"] as? [[String: Any]])?.first?["status"] as? String == "failed")
+    }
+
     @Test func aFaultExpectationOnASetStepIsAWarning() throws {
         let dir = try CLI.temporaryDirectory()
         try CLI.write("""
@@ -420,14 +441,17 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         let r = try CLI.run(["grade", "--exercise", predict, "--submission", root + "/examples/predict/submission"])
         #expect(r.status == 1)
         let doc = try CLI.json(r.stdout)
-        #expect(abs(number(doc["score"]) - 4.3333) < 0.0001)
+        #expect(number(doc["score"]) == 4.5)
         let tests = doc["tests"] as? [[String: Any]] ?? []
         #expect(tests.count == 2)
         for t in tests {
             for key in ["name", "score", "max_score", "output", "visibility"] { #expect(t[key] != nil, "\(key) missing") }
         }
         #expect(number(tests[0]["score"]) == 3)
+        // 3 of its 4 blanks right (the gate's `type` is wrong, its `to_cpl` right).
+        #expect(number(tests[1]["score"]) == 1.5)
         #expect(number(tests[1]["max_score"]) == 2)
+        #expect((tests[1]["output"] as? String)?.contains("failed: 3 of 4 blanks right (partial credit)") == true)
         #expect((tests[1]["output"] as? String)?.contains("expected interrupt, got trap") == true)
         let again = try CLI.run(["grade", "--exercise", predict, "--submission", root + "/examples/predict/submission"])
         #expect(again.stdout == r.stdout)
@@ -443,6 +467,10 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         let scenarios = try CLI.json(r.stdout)["scenarios"] as? [[String: Any]] ?? []
         #expect(scenarios.count == 2)
         #expect(number(scenarios[0]["score"]) == 0)
+        // The untouched second scenario: 3 of its 4 blanks right.
+        #expect(number(scenarios[1]["score"]) == 1.5)
+        #expect(number(scenarios[1]["blanks"]) == 4)
+        #expect(number(scenarios[1]["blanks_right"]) == 3)
         let failures = scenarios[0]["failures"] as? [[String: Any]] ?? []
         #expect(failures.first?["path"] as? String == "machine.gdt.20.dpl")
         #expect((failures.first?["note"] as? String)?.contains("only `expect` blocks may be changed") == true)
@@ -461,7 +489,7 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         #expect(output.contains("gates.yaml:1:1: file is"), "\(output)")
         #expect(output.contains("(--max-file-bytes)"))
         let raised = try CLI.run(["grade", "--exercise", predict, "--submission", dir, "--max-file-bytes", "2000000"])
-        #expect(abs(number(try CLI.json(raised.stdout)["score"]) - 4.3333) < 0.0001, "\(raised.stdout.prefix(600))")
+        #expect(number(try CLI.json(raised.stdout)["score"]) == 4.5, "\(raised.stdout.prefix(600))")
         let lowered = try CLI.run(["grade", "--exercise", predict, "--submission", root + "/examples/predict/submission",
                                    "--max-file-bytes", "100"])
         #expect(number(try CLI.json(lowered.stdout)["score"]) == 0)
@@ -526,7 +554,7 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         let r = try CLI.run([root + "/examples/gradescope/run_autograder"], env: env, program: "/bin/bash")
         #expect(r.status == 0, "\(r.stderr)")
         let doc = try CLI.json(try CLI.read(results))
-        #expect(abs(number(doc["score"]) - 4.3333) < 0.0001)
+        #expect(number(doc["score"]) == 4.5)
         // No binary: still a results.json, with score 0.
         let broken = try CLI.run([root + "/examples/gradescope/run_autograder"], env: env.merging(["RINGSPEC": dir + "/none"]) { $1 }, program: "/bin/bash")
         #expect(broken.status == 0)

@@ -6,6 +6,8 @@
 //   EXERCISE/handout/        the files students get (predict: scenarios with blanks in `expect`)
 //   EXERCISE/hidden/         construct only: the expectations applied to the submission, never shown
 
+import Machine
+
 /// A problem with the exercise or the submission as a whole: nothing could be graded.
 public struct GradeError: Error, Sendable, CustomStringConvertible {
     public var description: String
@@ -206,7 +208,8 @@ public enum Grader {
             return ScenarioResult(id: given.id, file: sub.file, line: sub.root.start.line, points: points,
                                   outcome: .failed(failures), checkCount: failures.count, partial: false)
         }
-        // Every leaf the handout's expect blocks hold must be answered (blanks filled in).
+        // Every leaf the handout's expect blocks hold must be answered (blanks filled in, given
+        // values kept): one left out is a failed check.
         var unanswered: [CheckFailure] = []
         // A blank is answered by a value at its path or by a mapping under it (`fault: ~` by `fault: {vector: GP}`).
         let answers = YAMLTree.expectBlocks(sub.root).flatMap { YAMLTree.leaves($0.node, path: $0.path) }
@@ -218,11 +221,21 @@ public enum Grader {
                 unanswered.append(CheckFailure(path: leaf.path, expected: "an answer", actual: "no answer", location: location(sub.file, at)))
             }
         }
-        // Blanks left, all of them: nothing was predicted, so the given values earn nothing either.
-        let blanks = YAMLTree.expectBlocks(given.root).flatMap { YAMLTree.leaves($0.node, path: $0.path) }.filter(\.blank)
-        if !blanks.isEmpty, unanswered.count >= blanks.count {
+        // Only the handout's blanks are scored: the given values and the checks a student adds
+        // are run and reported, and fail a scenario without partial credit, but earn nothing.
+        let blanks = YAMLTree.expectBlocks(given.root).flatMap { YAMLTree.leaves($0.node, path: $0.path) }.filter(\.blank).map(\.path)
+        guard !blanks.isEmpty else {
+            let none = CheckFailure(path: "expect", expected: "a blank to answer", actual: "none: the exercise's handout leaves no blank in this scenario (ask the course staff)",
+                                    location: location(sub.file, sub.root.start))
             return ScenarioResult(id: given.id, file: sub.file, line: sub.root.start.line, points: points,
-                                  outcome: .failed(unanswered), checkCount: unanswered.count, partial: false)
+                                  outcome: .failed([none]), checkCount: 1, partial: false, blanks: BlankTally(right: 0, total: 0))
+        }
+        // Blanks left, all of them: nothing was predicted, so the given values earn nothing either.
+        let unansweredBlanks = Set(unanswered.map(\.path)).intersection(blanks)
+        if unansweredBlanks.count >= blanks.count {
+            return ScenarioResult(id: given.id, file: sub.file, line: sub.root.start.line, points: points,
+                                  outcome: .failed(unanswered), checkCount: unanswered.count, partial: false,
+                                  blanks: BlankTally(right: 0, total: blanks.count))
         }
         let root = YAMLTree.removingBlankExpectations(sub.root)
         var ctx = DecodeContext(file: sub.file)
@@ -230,13 +243,118 @@ public enum Grader {
         options.root = handoutRoot
         guard var spec = ScenarioDecoder.decodeDocument(root, ctx: &ctx, path: given.file, options: options), !ctx.hasErrors else {
             return ScenarioResult(id: given.id, file: sub.file, line: sub.root.start.line, points: points,
-                                  outcome: .invalid(ctx.diagnostics.filter { $0.severity == .error }), checkCount: 0, partial: partial)
+                                  outcome: .invalid(ctx.diagnostics.filter { $0.severity == .error }), checkCount: 0, partial: partial,
+                                  blanks: BlankTally(right: 0, total: blanks.count))
         }
+        // A check holding a blank inside it (`gate: {vector: 0x80, type: ~}`) is checked field by
+        // field, so each blank is judged on its own and no changed given field hides it (a
+        // mapping check stops at its first wrong field).
+        func holdsBlank(_ c: Check) -> Bool { blanks.contains { $0.hasPrefix(c.path + ".") } }
+        for i in spec.steps.indices {
+            spec.steps[i].checks = spec.steps[i].checks.flatMap { holdsBlank($0) ? fieldByField($0) : [$0] }
+        }
+        spec.finalChecks = spec.finalChecks.flatMap { holdsBlank($0) ? fieldByField($0) : [$0] }
         spec.points = points
         spec.partialCredit = partial
-        var result = Runner.run(spec, file: sub.file, limits: limits).result
-        finish(&result, extra: unanswered)
+        let record = Runner.run(spec, file: sub.file, limits: limits)
+        var result = record.result
+        result.blanks = BlankTally(right: 0, total: blanks.count)
+        guard case .invalid = result.outcome else {
+            let (right, notChecked) = judgeBlanks(blanks, unanswered: unansweredBlanks, answers: answers, spec: spec, record: record, file: sub.file)
+            result.blanks = BlankTally(right: right, total: blanks.count)
+            finish(&result, extra: unanswered + notChecked)
+            return result
+        }
         return result
+    }
+
+    /// Whether one check path is the other, or holds it, or lies inside it.
+    static func related(_ a: String, _ b: String) -> Bool {
+        a == b || a.hasPrefix(b + ".") || b.hasPrefix(a + ".")
+    }
+
+    /// How many of the handout's blanks the run found right: answered, checked by at least one
+    /// check that ran (a check at the blank, inside the answer, or holding the blank), and no
+    /// failure at, inside or around the blank. Also the failures that say why a blank is wrong
+    /// when the run reported none for it (an answer that checks nothing, a step never reached).
+    static func judgeBlanks(_ blanks: [String], unanswered: Set<String>,
+                            answers: [(path: String, blank: Bool, node: YAMLNode)],
+                            spec: ScenarioSpec, record: RunRecord, file: String) -> (right: Int, failures: [CheckFailure]) {
+        var failures: [CheckFailure] = []
+        if case let .failed(fs) = record.result.outcome { failures = fs }
+        // An error code's fields are checked in order and stop at the first wrong one: a failure
+        // inside `error_code` counts against every blank in it.
+        let failed = failures.map { f -> String in
+            guard let r = f.path.firstRange(of: ".error_code.") else { return f.path }
+            return String(f.path[..<r.lowerBound]) + ".error_code"
+        }
+        // The steps whose checks ran (the run stops at a step that cannot run or after a shutdown).
+        var ran = Set<Int>()
+        for (k, o) in record.outcomes.enumerated() where k < spec.steps.count && o.error == nil { ran.insert(k) }
+        var checks: [(check: Check, ran: Bool)] = []
+        for (k, step) in spec.steps.enumerated() { checks += step.checks.map { ($0, ran.contains(k)) } }
+        checks += spec.finalChecks.map { ($0, true) }
+        var right = 0
+        var extra: [CheckFailure] = []
+        for blank in blanks where !unanswered.contains(blank) {
+            let covering = checks.filter { related($0.check.path, blank) }
+            let at = answers.first { $0.path == blank || $0.path.hasPrefix(blank + ".") }.map { location(file, $0.node.start) }
+                ?? SourceLocation(file: file, line: spec.location.line, column: 1)
+            if failed.contains(where: { related($0, blank) }) { continue }
+            if covering.isEmpty {
+                extra.append(CheckFailure(path: blank, expected: "an answer that checks something", actual: "an answer that checks nothing", location: at))
+            } else if covering.contains(where: { !$0.ran }) {
+                extra.append(CheckFailure(path: blank, expected: "the answer checked", actual: "not checked: the run stopped at an earlier step", location: at))
+            } else {
+                right += 1
+            }
+        }
+        return (right, extra)
+    }
+
+    /// A mapping check split into one check per field it states (gate, entry, a task's final
+    /// state; a fault into its vector, its vector with the error code, its vector with cr2), each
+    /// with the same path and place, so a failed field is reported at its own path.
+    static func fieldByField(_ c: Check) -> [Check] {
+        func with(_ k: Check.Kind) -> Check {
+            var d = c
+            d.kind = k
+            return d
+        }
+        var out: [Check] = []
+        switch c.kind {
+        case let .gate(g?):
+            let none = GateMatcher()
+            if g.vector != nil { var m = none; m.vector = g.vector; out.append(with(.gate(m))) }
+            if g.type != nil { var m = none; m.type = g.type; out.append(with(.gate(m))) }
+            if g.dpl != nil { var m = none; m.dpl = g.dpl; out.append(with(.gate(m))) }
+            if g.fromCPL != nil { var m = none; m.fromCPL = g.fromCPL; out.append(with(.gate(m))) }
+            if g.toCPL != nil { var m = none; m.toCPL = g.toCPL; out.append(with(.gate(m))) }
+            if g.stackSwitch != nil { var m = none; m.stackSwitch = g.stackSwitch; out.append(with(.gate(m))) }
+            if g.interruptsEnabled != nil { var m = none; m.interruptsEnabled = g.interruptsEnabled; out.append(with(.gate(m))) }
+        case let .entry(e):
+            var none = e
+            none.via = nil; none.cs = nil; none.ss = nil; none.ip = nil; none.sp = nil; none.cpl = nil
+            if e.via != nil { var m = none; m.via = e.via; out.append(with(.entry(m))) }
+            if e.cs != nil { var m = none; m.cs = e.cs; out.append(with(.entry(m))) }
+            if e.ss != nil { var m = none; m.ss = e.ss; out.append(with(.entry(m))) }
+            if e.ip != nil { var m = none; m.ip = e.ip; out.append(with(.entry(m))) }
+            if e.sp != nil { var m = none; m.sp = e.sp; out.append(with(.entry(m))) }
+            if e.cpl != nil { var m = none; m.cpl = e.cpl; out.append(with(.entry(m))) }
+        case let .process(task, p):
+            let none = ProcessMatcher()
+            if p.state != nil { var m = none; m.state = p.state; out.append(with(.process(task, m))) }
+            if p.exitCode != nil { var m = none; m.exitCode = p.exitCode; out.append(with(.process(task, m))) }
+            if p.signal != nil { var m = none; m.signal = p.signal; out.append(with(.process(task, m))) }
+            if p.ticks != nil { var m = none; m.ticks = p.ticks; out.append(with(.process(task, m))) }
+        case let .fault(f?) where f.errorCode != nil || f.cr2 != nil:
+            out.append(with(.fault(FaultMatcher(vector: f.vector))))
+            if f.errorCode != nil { out.append(with(.fault(FaultMatcher(vector: f.vector, errorCode: f.errorCode)))) }
+            if f.cr2 != nil { out.append(with(.fault(FaultMatcher(vector: f.vector, cr2: f.cr2)))) }
+        default:
+            break
+        }
+        return out.isEmpty ? [c] : out
     }
 
     /// Adds failures found outside the run (unanswered blanks, missing steps) as failed checks;

@@ -2,7 +2,7 @@
 // (https://gradescope-autograders.readthedocs.io/en/latest/specs/). One test per scenario:
 //
 //   {
-//     "score": 3.5,                    the sum of the tests' scores
+//     "score": 3.5,                    the sum of the tests' scores as written (each rounded to 1/10000)
 //     "output": "2 passed, 1 failed",  shown above the tests (plus `message` when given)
 //     "visibility": "visible",
 //     "stdout_visibility": "hidden",
@@ -10,9 +10,11 @@
 //       {
 //         "name": "call-gate (gates.yaml)",
 //         "score": 2,                  RunReport's `score`: points when passed; with `partial: true`
-//                                      points x passed checks / checks; else 0
+//                                      points x passed checks / checks (predict: right blanks /
+//                                      blanks); else 0; a scenario that checks nothing earns 0
 //         "max_score": 2,              the scenario's points
-//         "status": "passed" | "failed",
+//         "status": "passed" | "failed",  the outcome, as counted in the output's "N passed, N failed"
+//                                      (in `run`, a scenario that checks nothing passes with 0 points)
 //         "output": "...",             the failed checks, diagnostics and warnings, as the human report words them
 //         "visibility": "visible"
 //       }
@@ -55,17 +57,25 @@ public struct GradescopeReporter: Reporter, Sendable {
     }
 
     /// Scores to 1/10000 of a point, so that 2/3 of a point prints the same everywhere.
-    static func rounded(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
+    static func rounded(_ x: Double) -> Double { ScenarioResult.roundedScore(x) }
 
     private func test(_ r: ScenarioResult) -> JSONReporter.Value {
         var lines: [String] = []
         if let d = r.description?.split(separator: "\n").joined(separator: "\n"), !d.isEmpty { lines.append(d) }
         switch r.outcome {
         case .passed:
-            lines.append(r.checkCount > 0 ? "passed: all \(r.checkCount) checks" : "checks nothing, so it earns no points")
+            if let b = r.blanks {
+                lines.append("passed: all \(b.total) blank\(b.total == 1 ? "" : "s") right (\(r.checkCount) checks)")
+            } else {
+                lines.append(r.checkCount > 0 ? "passed: all \(r.checkCount) checks" : "passed, but checks nothing, so it earns no points")
+            }
         case let .failed(fs):
-            let passed = max(0, r.checkCount - fs.count)
-            lines.append("failed: \(passed) of \(r.checkCount) checks passed" + (r.partial ? " (partial credit)" : ""))
+            if let b = r.blanks {
+                lines.append("failed: \(b.right) of \(b.total) blank\(b.total == 1 ? "" : "s") right" + (r.partial ? " (partial credit)" : ""))
+            } else {
+                let passed = max(0, r.checkCount - fs.count)
+                lines.append("failed: \(passed) of \(r.checkCount) checks passed" + (r.partial ? " (partial credit)" : ""))
+            }
             lines += fs.map { "  " + $0.description }
         case let .invalid(ds):
             lines.append("invalid:")
@@ -78,7 +88,9 @@ public struct GradescopeReporter: Reporter, Sendable {
             ("name", .string("\(r.id) (\(r.file))")),
             ("score", .number(Self.rounded(r.score))),
             ("max_score", .number(r.points)),
-            ("status", .string(r.score >= r.points && r.outcome.isPassed ? "passed" : "failed")),
+            // The status is the outcome, as in the summary line above the tests: a scenario that
+            // checks nothing passes in `run` (with a warning) but earns no points.
+            ("status", .string(r.outcome.isPassed ? "passed" : "failed")),
             ("output", .string(lines.joined(separator: "\n"))),
             ("visibility", .string("visible")),
         ])

@@ -82,7 +82,10 @@ public struct JSONReporter: Reporter, Sendable {
 
     private func scenario(_ result: ScenarioResult) -> Value {
         guard grading, case let .object(members) = plainScenario(result) else { return plainScenario(result) }
-        return .object(members + [("score", .number(GradescopeReporter.rounded(result.score))), ("max_score", .number(result.points))])
+        var scores: [(key: String, value: Value)] = [("score", .number(GradescopeReporter.rounded(result.score))), ("max_score", .number(result.points))]
+        // A predict scenario is scored by its blanks: how many there are and how many were right.
+        if let b = result.blanks { scores += [("blanks", .int(b.total)), ("blanks_right", .int(b.right))] }
+        return .object(members + scores)
     }
 
     private func plainScenario(_ result: ScenarioResult) -> Value {

@@ -101,10 +101,13 @@ public struct ScenarioResult: Sendable, Equatable {
     public var warnings: [Diagnostic]
     /// Grading: a failed scenario earns points in proportion to its passed checks (`partial: true`).
     public var partial: Bool
+    /// Grading a predict exercise: the handout's blanks and how many the submission answered
+    /// right. When set, the score counts these blanks and nothing else (docs/grading.md).
+    public var blanks: BlankTally?
 
     public init(id: String, file: String, line: Int, description: String? = nil, tags: [String] = [],
                 points: Double = 1, outcome: ScenarioOutcome, checkCount: Int = 0, warnings: [Diagnostic] = [],
-                partial: Bool = false) {
+                partial: Bool = false, blanks: BlankTally? = nil) {
         self.id = id
         self.file = file
         self.line = line
@@ -115,11 +118,23 @@ public struct ScenarioResult: Sendable, Equatable {
         self.checkCount = checkCount
         self.warnings = warnings
         self.partial = partial
+        self.blanks = blanks
     }
 
     /// The score this result earns out of `points`: all of them when passed; with `partial`, a
-    /// failed scenario earns points x (checks passed / checks made); otherwise none.
+    /// failed scenario earns points x (checks passed / checks made); otherwise none. In a predict
+    /// exercise (`blanks` set) only the handout's blanks count: all points when the scenario
+    /// passed (every blank right, nothing else failed), with `partial` points x (blanks right /
+    /// blanks); a scenario without a blank earns nothing.
     public var score: Double {
+        if let blanks {
+            guard blanks.total > 0 else { return 0 }
+            switch outcome {
+            case .passed: return blanks.right >= blanks.total ? points : 0
+            case .failed: return partial ? points * Double(min(blanks.right, blanks.total)) / Double(blanks.total) : 0
+            case .invalid, .skipped: return 0
+            }
+        }
         switch outcome {
         case .passed: return checkCount > 0 ? points : 0
         case let .failed(failures):
@@ -131,6 +146,24 @@ public struct ScenarioResult: Sendable, Equatable {
     }
 }
 
+extension ScenarioResult {
+    /// Scores to 1/10000 of a point, so that 2/3 of a point prints the same everywhere.
+    public static func roundedScore(_ x: Double) -> Double { (x * 10000).rounded() / 10000 }
+    /// `score` as every report writes it, rounded to 1/10000 of a point; the run's total is the
+    /// sum of these.
+    public var reportedScore: Double { Self.roundedScore(score) }
+}
+
+/// The handout's blanks in one predict scenario, and how many were answered right.
+public struct BlankTally: Sendable, Equatable {
+    public var right: Int
+    public var total: Int
+    public init(right: Int, total: Int) {
+        self.right = right
+        self.total = total
+    }
+}
+
 /// The counts and scores of a run, added up one result at a time, so a streaming report (and
 /// the exit status) can have them without keeping the results.
 public struct RunSummary: Sendable, Equatable {
@@ -139,7 +172,8 @@ public struct RunSummary: Sendable, Equatable {
     public private(set) var failedChecks = 0
     public private(set) var invalid = 0
     public private(set) var skipped = 0
-    /// The points earned (grading), summed in result order.
+    /// The points earned (grading): the sum of the results' scores as reported, each rounded to
+    /// 1/10000 of a point (`ScenarioResult.reportedScore`), so the total is the sum of the parts.
     public private(set) var score: Double = 0
     /// The points there are to earn.
     public private(set) var maxScore: Double = 0
@@ -156,7 +190,8 @@ public struct RunSummary: Sendable, Equatable {
         case .invalid: invalid += 1
         case .skipped: skipped += 1
         }
-        score += result.score
+        // Each addend is a multiple of 1/10000; rounding the sum keeps it one (no 4.33329999...).
+        score = ScenarioResult.roundedScore(score + result.reportedScore)
         maxScore += result.points
     }
 
