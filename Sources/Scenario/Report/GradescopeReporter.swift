@@ -64,7 +64,7 @@ public struct GradescopeReporter: Reporter, Sendable {
         case .passed:
             lines.append(r.checkCount > 0 ? "passed: all \(r.checkCount) checks" : "checks nothing, so it earns no points")
         case let .failed(fs):
-            let passed = max(0, r.checkCount - fs.count)
+            let passed = max(0, r.checkCount - CheckFailure.failedChecks(fs))
             lines.append("failed: \(passed) of \(r.checkCount) checks passed" + (r.partial ? " (partial credit)" : ""))
             lines += fs.map { "  " + $0.description }
         case let .invalid(ds):
