@@ -79,6 +79,16 @@ import Testing
         #expect(delivered == Self.sortedOrder)
     }
 
+    @Test func gradeNamesUnreadableFilesInSortedFileOrder() throws {
+        let dir = try CLI.temporaryDirectory()
+        try CLI.write("a: [unclosed\n", to: dir + "/a.yaml")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/b-link.yaml", withDestinationPath: "/etc/passwd")
+        try CLI.write("c: [unclosed\n", to: dir + "/c.yaml")
+        let docs = Grader.loadDocuments(under: dir)
+        #expect(docs.problems.map { ($0.split(separator: ":").first.map(String.init) ?? "") } == ["\(dir)/a.yaml", "\(dir)/b-link.yaml", "\(dir)/c.yaml"],
+                "\(docs.problems)")
+    }
+
     // MARK: File names that are not UTF-8
 
     @Test(arguments: ["1", "3"])
