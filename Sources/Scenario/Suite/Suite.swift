@@ -57,8 +57,10 @@ public struct SuiteError: Error, Sendable, CustomStringConvertible {
 /// The scenario files found under the command line's paths, and the entries refused while looking.
 public struct Discovery: Sendable {
     public var files = PathList()
-    /// Symbolic links that lead outside the folder being walked: each an invalid result, so the
-    /// report shows them and the run exits 2.
+    /// Entries refused while looking (a symbolic link that leads outside the folder being walked,
+    /// a `_`-prefixed fragment named on the command line, a file or folder whose name is not
+    /// UTF-8): each an invalid result, so the report shows them, in their place in file order
+    /// (`refusedPositions`), and the run exits 2.
     public var refused: [ScenarioResult] = []
     /// Where each refused entry came in the walk: the number of files found before it. A shard
     /// takes the files and the refused entries by their place in that one list.
