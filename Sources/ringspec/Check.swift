@@ -14,6 +14,8 @@ extension RingSpec {
         @OptionGroup var limits: LimitOptions
         @OptionGroup var scale: ScaleOptions
 
+        func validate() throws { try limits.validateRoot() }
+
         mutating func run() throws {
             let all = try discoverScenarioFiles(paths, maxFiles: limits.maxFiles)
             var options = limits.suiteOptions(paths: paths)

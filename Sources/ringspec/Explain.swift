@@ -15,6 +15,8 @@ extension RingSpec {
 
         @OptionGroup var limits: LimitOptions
 
+        func validate() throws { try limits.validateRoot() }
+
         mutating func run() throws {
             let options = limits.suiteOptions(paths: [file])
             let (text, ok) = Explainer.explain(file: file, scenario: scenario, options: options)

@@ -93,6 +93,21 @@ struct LimitOptions: ParsableArguments {
         }
     }
 
+    /// `--root` must name an existing folder: a root that does not exist, or a file, would make
+    /// every `extends` fail with a message about the scenario instead of about the option. (Called
+    /// by the commands that take a root; `grade` refuses `--root` with a message of its own.)
+    func validateRoot() throws {
+        guard let root else { return }
+        var st = stat()
+        guard stat(root, &st) == 0 else {
+            let why = String(cString: strerror(errno))
+            throw ValidationError("--root '\(root)' cannot be used: \(why) (it must name an existing folder)")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw ValidationError("--root '\(root)' is not a folder (it must name the folder that `extends` paths stay inside)")
+        }
+    }
+
     /// A path given on the command line as a suite root: the folder itself, or a file's folder.
     static func folder(of path: String) -> String {
         var st = stat()

@@ -26,6 +26,7 @@ extension RingSpec {
         var update = false
 
         func validate() throws {
+            try limits.validateRoot()
             if let filter, let why = SuiteOptions.filterError(filter) {
                 throw ValidationError("--filter '\(filter)' is not a regular expression: \(why)")
             }
@@ -56,8 +57,8 @@ extension RingSpec {
     }
 }
 
-/// Runs (or checks) the files and writes the report while they run: the refused entries first,
-/// then each result as `Suite.run` delivers it, so no result is kept once written. With
+/// Runs (or checks) the files and writes the report while they run: each result as `Suite.run`
+/// delivers it (file order, the refused entries in their places), so no result is kept once written. With
 /// `requireResults`, a run with no result at all writes nothing and is the "no scenario matched
 /// the filter" error (exit 2).
 /// `found` is the shard's discovery (its refused entries are delivered), `files` the whole file
@@ -90,13 +91,10 @@ func runAndReport(_ found: Discovery, files: PathList, only: [Bool]? = nil, opti
         summary.add(result)
         stream.add(result)
     }
-    // The refused entries come first in the report, so with --fail-fast the first one ends it.
-    if options.failFast, let first = found.refused.first {
-        deliver(first)
-    } else {
-        found.refused.forEach(deliver)
-        Suite.run(files: files, options: options, only: only, progress: progress, deliver: deliver)
-    }
+    // The refused entries come in their place in file order (with --fail-fast the first failed
+    // or invalid entry in that order, refused or not, ends the report).
+    Suite.run(files: files, options: options, only: only, refused: found.refused, refusedPositions: found.refusedPositions,
+              progress: progress, deliver: deliver)
     if requireResults && summary.total == 0 {
         if let shard {
             FileHandleOutput.stderr("ringspec: shard \(shard) holds no scenario file (fewer files than shards)")

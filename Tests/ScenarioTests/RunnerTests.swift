@@ -174,7 +174,8 @@ struct SyscallReturnReasonTests {
                 expect: {switch: {from: low, to: high, reason: syscall_return}}
             """)
         guard case let .failed(fs) = outcome else { Issue.record("\(outcome)"); return }
-        #expect(fs.contains { "\($0)".contains("got low -> high (wakeup)") })
+        // The wrong field on its own line; the switch compared named in the note.
+        #expect(fs.contains { "\($0)".contains("switch.reason: expected syscall_return, got wakeup") && "\($0)".contains("low -> high (wakeup)") })
     }
 
     @Test(arguments: ["syscall_return", "wakeup"])
@@ -213,7 +214,7 @@ struct SyscallReturnReasonTests {
                 expect: {switch: {from: a, to: b, reason: syscall_return}}
             """)
         guard case let .failed(fs) = outcome else { Issue.record("\(outcome)"); return }
-        #expect(fs.contains { "\($0)".contains("got a -> b (yield)") })
+        #expect(fs.contains { "\($0)".contains("switch.reason: expected syscall_return, got yield") && "\($0)".contains("a -> b (yield)") })
     }
 
     @Test func aBlockingSwitchIsNotASyscallReturn() {

@@ -205,7 +205,7 @@ extension DecodeContext {
                     if let n = m["exit_code"] { pm.exitCode = int(n, "\(here).\(task).exit_code") }
                     if let n = m["signal"] { pm.signal = signalName(n, "\(here).\(task).signal") }
                     if let n = m["ticks"] { pm.ticks = int(n, "\(here).\(task).ticks", min: 0) }
-                    checks.append(Check(kind: .process(task, pm), path: "\(here).\(task)", location: location(t.value)))
+                    checks.append(Check(kind: .process(task, pm), prefix: here, leaf: task, location: location(t.value), fields: t.value))
                 }
             default:
                 break

@@ -143,14 +143,22 @@ public enum Grader {
             out.problems.append(error.description)
             return out
         }
-        for r in found.refused {
-            guard case let .invalid(ds) = r.outcome else { continue }
-            for d in ds {
-                let at = d.location.map { "\($0.file):\($0.line):\($0.column)" } ?? "\(r.file):1:1"
-                out.problems.append("\(at): \(d.message)")
+        // The refused entries in their place among the files (sorted file order), as `run` reports them.
+        var refusedIndex = 0
+        func addRefused(upTo position: Int) {
+            while refusedIndex < found.refused.count,
+                  (refusedIndex < found.refusedPositions.count ? found.refusedPositions[refusedIndex] : Int.max) <= position {
+                let r = found.refused[refusedIndex]
+                refusedIndex += 1
+                guard case let .invalid(ds) = r.outcome else { continue }
+                for d in ds {
+                    let at = d.location.map { "\($0.file):\($0.line):\($0.column)" } ?? "\(r.file):1:1"
+                    out.problems.append("\(at): \(d.message)")
+                }
             }
         }
-        for f in found.files {
+        for (position, f) in found.files.enumerated() {
+            addRefused(upTo: position)
             let bytes: [UInt8]
             switch FileAccess.read(f, maxBytes: reading.load.yaml.maxFileBytes) {
             case let .success(b): bytes = b
@@ -167,6 +175,7 @@ public enum Grader {
                 out.problems.append("\(f):\(error.mark.line):\(error.mark.column): \(error.message)")
             }
         }
+        addRefused(upTo: Int.max)
         return out
     }
 

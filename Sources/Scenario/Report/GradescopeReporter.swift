@@ -73,7 +73,7 @@ public struct GradescopeReporter: Reporter, Sendable {
             if let b = r.blanks {
                 lines.append("failed: \(b.right) of \(b.total) blank\(b.total == 1 ? "" : "s") right" + (r.partial ? " (partial credit)" : ""))
             } else {
-                let passed = max(0, r.checkCount - fs.count)
+                let passed = max(0, r.checkCount - CheckFailure.failedChecks(fs))
                 lines.append("failed: \(passed) of \(r.checkCount) checks passed" + (r.partial ? " (partial credit)" : ""))
             }
             lines += fs.map { "  " + $0.description }

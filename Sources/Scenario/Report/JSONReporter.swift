@@ -22,7 +22,10 @@
 //                                    null if not finite
 //         "status": "passed" | "failed" | "invalid" | "skipped",
 //         "checks": N,               checks the scenario made; 0 means it checks nothing
-//         "failures": [              non-empty only when status is "failed"
+//         "failures": [              non-empty only when status is "failed"; a check written as a
+//                                    map (gate, fault, entry, switch, a task of processes) gives one
+//                                    failure per wrong field, in the order written, which together
+//                                    are one failed check (the paths share the check's path)
 //           {
 //             "path": "...",         steps[3].expect.fault.error_code
 //             "expected": "...",

@@ -110,7 +110,7 @@ public struct JUnitReporter: Reporter, Sendable {
         case .passed:
             break
         case .failed(let failures):
-            out += "      <failure message=\"\(failures.count) check(s) failed\" type=\"failure\">"
+            out += "      <failure message=\"\(CheckFailure.failedChecks(failures)) check(s) failed\" type=\"failure\">"
             out += Escaping.xmlText(failures.map(\.description).joined(separator: "\n"))
             out += "</failure>\n"
         case .invalid(let diagnostics):

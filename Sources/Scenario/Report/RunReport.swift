@@ -52,12 +52,33 @@ public struct CheckFailure: Sendable, Equatable, CustomStringConvertible {
     public var location: SourceLocation
     /// Extra explanation (the rule that raised an unexpected fault, ...).
     public var note: String?
-    public init(path: String, expected: String, actual: String, location: SourceLocation, note: String? = nil) {
+    /// The path of the check this failure is one wrong field of, when a map-valued check (`gate`,
+    /// `fault`, `entry`, `switch`, a task of `processes`) reports each wrong field on its own
+    /// (`steps[2].expect.gate` for `steps[2].expect.gate.dpl`); nil when the failure is a check of
+    /// its own. The failures of one check count as one failed check (`failedChecks(_:)`).
+    public var check: String?
+    public init(path: String, expected: String, actual: String, location: SourceLocation, note: String? = nil, check: String? = nil) {
         self.path = path
         self.expected = expected
         self.actual = actual
         self.location = location
         self.note = note
+        self.check = check
+    }
+
+    /// How many checks failed: each failure without `check` is one, the failures of one `check`
+    /// (one per wrong field) one together (docs/grading.md "Scores").
+    public static func failedChecks<S: Sequence>(_ failures: S) -> Int where S.Element == CheckFailure {
+        var count = 0
+        var seen: Set<String> = []
+        for f in failures {
+            if let c = f.check {
+                if seen.insert(c).inserted { count += 1 }
+            } else {
+                count += 1
+            }
+        }
+        return count
     }
     /// `steps[3].expect.fault.error_code: expected 0x402, got 0x0 (file.yaml:41:21)`
     public var description: String {
@@ -139,7 +160,7 @@ public struct ScenarioResult: Sendable, Equatable {
         case .passed: return checkCount > 0 ? points : 0
         case let .failed(failures):
             guard partial, checkCount > 0 else { return 0 }
-            let passed = max(0, checkCount - failures.count)
+            let passed = max(0, checkCount - CheckFailure.failedChecks(failures))
             return points * Double(passed) / Double(checkCount)
         case .invalid, .skipped: return 0
         }

@@ -83,7 +83,7 @@ public struct TAPReporter: Reporter, Sendable {
             if result.checkCount == 0 { message = "checks nothing" }
         case .failed(let f):
             out += "not ok \(number) - \(description)\n"
-            message = "\(f.count) check(s) failed"
+            message = "\(CheckFailure.failedChecks(f)) check(s) failed"
             severity = "fail"
             failures = f
         case .invalid(let d):

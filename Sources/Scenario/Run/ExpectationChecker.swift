@@ -29,34 +29,129 @@ enum ExpectationChecker {
         return s
     }
 
-    /// Whether a fault matches; returns the first mismatching field (name, expected, actual) or nil.
-    static func mismatch(_ m: FaultMatcher, _ f: Fault) -> (String, String, String)? {
-        if m.vector != f.vector { return ("vector", m.vector.name, f.vector.name) }
+    /// Every field of `m` that `f` does not match, in the matcher's order: (field, expected,
+    /// actual), the field `vector`, `error_code`, `error_code.p`, ..., `cr2`. Empty when it matches.
+    static func mismatches(_ m: FaultMatcher, _ f: Fault) -> [(String, String, String)] {
+        var out: [(String, String, String)] = []
+        if m.vector != f.vector { out.append(("vector", m.vector.name, f.vector.name)) }
         if let e = m.errorCode {
             let code = f.errorCode ?? 0
             switch e {
             case let .exact(c):
-                if f.errorCode != c { return ("error_code", hex(UInt64(c)), f.errorCode.map { hex(UInt64($0)) } ?? "no error code") }
+                if f.errorCode != c { out.append(("error_code", hex(UInt64(c)), f.errorCode.map { hex(UInt64($0)) } ?? "no error code")) }
             case let .selector(sel, idt, ext):
-                if UInt32(sel) & 0xFFFC != code & 0xFFFC { return ("error_code.selector", hex(UInt64(sel)), hex(UInt64(code & 0xFFFC))) }
-                if let idt, (code & 2 != 0) != idt { return ("error_code.idt", "\(idt)", "\(code & 2 != 0)") }
-                if let ext, (code & 1 != 0) != ext { return ("error_code.ext", "\(ext)", "\(code & 1 != 0)") }
+                if UInt32(sel) & 0xFFFC != code & 0xFFFC { out.append(("error_code.selector", hex(UInt64(sel)), hex(UInt64(code & 0xFFFC)))) }
+                if let idt, (code & 2 != 0) != idt { out.append(("error_code.idt", "\(idt)", "\(code & 2 != 0)")) }
+                if let ext, (code & 1 != 0) != ext { out.append(("error_code.ext", "\(ext)", "\(code & 1 != 0)")) }
             case let .page(p, w, u, rsvd, i, pk):
                 for (name, want, bit) in [("p", p, 1), ("w", w, 2), ("u", u, 4), ("rsvd", rsvd, 8), ("i", i, 16), ("pk", pk, 32)] as [(String, Bool?, UInt32)] {
-                    if let want, (code & bit != 0) != want { return ("error_code.\(name)", "\(want)", "\(code & bit != 0) (error code \(hex(UInt64(code))))") }
+                    if let want, (code & bit != 0) != want { out.append(("error_code.\(name)", "\(want)", "\(code & bit != 0) (error code \(hex(UInt64(code))))")) }
                 }
             }
         }
-        if let c = m.cr2, f.cr2 != c { return ("cr2", hex(c), f.cr2.map { hex($0) } ?? "none") }
-        return nil
+        if let c = m.cr2, f.cr2 != c { out.append(("cr2", hex(c), f.cr2.map { hex($0) } ?? "none")) }
+        return out
     }
+
+    /// Whether a fault matches `m` in every field.
+    static func matches(_ m: FaultMatcher, _ f: Fault) -> Bool { mismatches(m, f).isEmpty }
 
     static func fail(_ c: Check, _ expected: String, _ actual: String, sub: String? = nil, note: String? = nil) -> CheckFailure {
         let at = sub.flatMap { c.location(ofField: $0) ?? c.location(ofField: String($0.split(separator: ".").first ?? "")) } ?? c.location
         return CheckFailure(path: sub.map { "\(c.path).\($0)" } ?? c.path, expected: expected, actual: actual, location: at, note: note)
     }
 
-    static func check(_ c: Check, outcome o: StepOutcome, system: System, trace: [TraceEvent], range: Range<Int>) -> CheckFailure? {
+    /// The failures of a map-valued check, one per wrong field (field nil: the check as a whole),
+    /// each with its own path and location, in the order the fields are written (fields not
+    /// found in the text keep their place after the ones that are). They are one check for
+    /// grading: each carries `check`, the check's path. `note` goes with the last.
+    static func failFields(_ c: Check, _ fields: [(field: String?, expected: String, actual: String)], note: String? = nil) -> [CheckFailure] {
+        var out = fields.map { f in
+            var failure = fail(c, f.expected, f.actual, sub: f.field)
+            failure.check = c.path
+            return failure
+        }
+        if c.fields != nil {
+            // Stable: by where each field is written.
+            let numbered: [(offset: Int, element: CheckFailure)] = Array(out.enumerated())
+            out = numbered.sorted { (a, b) -> Bool in
+                if a.element.location != b.element.location { return a.element.location < b.element.location }
+                return a.offset < b.offset
+            }.map { $0.element }
+        }
+        // The note (the rule that raised the fault, the switches compared) comes after the fields.
+        if !out.isEmpty { out[out.count - 1].note = note }
+        return out
+    }
+
+    /// The failures of one check of a step: none when it passes; one, or for a map-valued check
+    /// (`fault`, `gate`, `entry`, `switch`) one per wrong field, all counting as one failed check.
+    static func check(_ c: Check, outcome o: StepOutcome, system: System, trace: [TraceEvent], range: Range<Int>) -> [CheckFailure] {
+        one(c, outcome: o, system: system, trace: trace, range: range).map { [$0] } ?? fields(c, outcome: o, system: system)
+    }
+
+    /// The failures of the map-valued checks of a step, one per wrong field, once `one` found the
+    /// check can be compared field by field (the fault, gate, entry or switch happened); none for
+    /// the other checks.
+    static func fields(_ c: Check, outcome o: StepOutcome, system: System) -> [CheckFailure] {
+        switch c.kind {
+        case let .fault(m?):
+            guard let f = o.faults.first else { return [] }
+            let wrong = mismatches(m, f).map { (field: $0.0 == "vector" ? nil : Optional($0.0), expected: $0.1, actual: $0.2) }
+            return failFields(c, wrong, note: "raised by \(f.rule) (\(RuleBook.reference(f.rule))): \(f.reason)")
+        case let .gate(g?):
+            guard let d = o.gate else { return [] }
+            var wrong: [(field: String?, expected: String, actual: String)] = []
+            if let v = g.vector, d.vector != v { wrong.append(("vector", hex(UInt64(v)), d.vector.map { hex(UInt64($0)) } ?? "a call gate")) }
+            if let t = g.type, d.type != t { wrong.append(("type", t, d.type)) }
+            if let x = g.dpl, d.dpl != x { wrong.append(("dpl", "\(x)", "\(d.dpl)")) }
+            if let x = g.fromCPL, d.fromCPL != x { wrong.append(("from_cpl", "\(x)", "\(d.fromCPL)")) }
+            if let x = g.toCPL, d.toCPL != x { wrong.append(("to_cpl", "\(x)", "\(d.toCPL)")) }
+            if let x = g.stackSwitch, d.stackSwitch != x { wrong.append(("stack_switch", "\(x)", "\(d.stackSwitch)")) }
+            if let x = g.interruptsEnabled, d.interruptsEnabled != x { wrong.append(("if", "\(x)", "\(d.interruptsEnabled)")) }
+            return failFields(c, wrong)
+        case let .entry(e):
+            guard let r = o.entry else { return [] }
+            var wrong: [(field: String?, expected: String, actual: String)] = []
+            if let x = e.via, r.via != x { wrong.append(("via", x, r.via)) }
+            if let x = e.cs, r.cs != x { wrong.append(("cs", hex(UInt64(x)), hex(UInt64(r.cs)))) }
+            if let x = e.ss, r.ss != x { wrong.append(("ss", hex(UInt64(x)), hex(UInt64(r.ss)))) }
+            if let x = e.ip, r.ip != x { wrong.append((e.ipKey, hex(x), hex(r.ip))) }
+            if let x = e.sp, r.sp != x { wrong.append((e.spKey, hex(x), hex(r.sp))) }
+            if let x = e.cpl, r.cpl != x { wrong.append(("cpl", "\(x)", "\(r.cpl)")) }
+            return failFields(c, wrong)
+        case let .switchTo(m?):
+            typealias Field = (field: String, want: String?, got: (SwitchRecord) -> String, ok: (SwitchRecord) -> Bool)
+            let fromField: Field = ("from", m.from, { (sw: SwitchRecord) -> String in sw.from }, { (sw: SwitchRecord) -> Bool in m.from == nil || sw.from == m.from })
+            let toField: Field = ("to", m.to, { (sw: SwitchRecord) -> String in sw.to }, { (sw: SwitchRecord) -> Bool in m.to == nil || sw.to == m.to })
+            let reasonField: Field = ("reason", m.reason, { (sw: SwitchRecord) -> String in sw.reason }, { (sw: SwitchRecord) -> Bool in
+                m.reason == nil || sw.reason == m.reason || (m.reason == "syscall_return" && sw.atSyscallReturn)
+            })
+            let wanted = [fromField, toField, reasonField]
+            guard !o.switches.isEmpty, !o.switches.contains(where: { sw in wanted.allSatisfy { $0.ok(sw) } }) else { return [] }
+            // Compared field by field with the switch that matches the most fields (the first of those).
+            var best = o.switches[0]
+            var bestCount = -1
+            for sw in o.switches {
+                let n = wanted.filter { $0.ok(sw) }.count
+                if n > bestCount { best = sw; bestCount = n }
+            }
+            let wrong = wanted.filter { !$0.ok(best) }.map { (field: Optional($0.field), expected: $0.want ?? "*", actual: $0.got(best)) }
+            let text = { (sw: SwitchRecord) -> String in "\(sw.from) -> \(sw.to) (\(sw.reason))" }
+            let note = o.switches.count > 1
+                ? "compared with \(text(best)), the closest of the step's context switches: " + o.switches.map(text).joined(separator: ", ")
+                : "the step's context switch: \(text(best))"
+            return failFields(c, wrong, note: note)
+        case .process:
+            return checkFinal(c, system: system)
+        default:
+            return []
+        }
+    }
+
+    /// The failure of a check of a step that is not map-valued, or that fails as a whole (`gate`
+    /// expected and none happened, ...); nil when it passes or when `fields` compares it.
+    static func one(_ c: Check, outcome o: StepOutcome, system: System, trace: [TraceEvent], range: Range<Int>) -> CheckFailure? {
         let cpu = system.machine.cpu
         switch c.kind {
         case let .fault(m):
@@ -64,36 +159,20 @@ enum ExpectationChecker {
                 if let f = o.faults.first { return fail(c, "none", describe(f), note: "raised by \(f.rule) (\(RuleBook.reference(f.rule))): \(f.reason)") }
                 return nil
             }
-            guard let f = o.faults.first else { return fail(c, describe(m), "no fault") }
-            if let (field, e, a) = mismatch(m, f) {
-                return fail(c, e, a, sub: field == "vector" ? nil : field, note: "raised by \(f.rule) (\(RuleBook.reference(f.rule))): \(f.reason)")
-            }
+            guard o.faults.first != nil else { return fail(c, describe(m), "no fault") }
         case let .faults(ms):
             let actual = o.faults
-            if actual.count != ms.count || zip(ms, actual).contains(where: { mismatch($0, $1) != nil }) {
+            if actual.count != ms.count || zip(ms, actual).contains(where: { !matches($0, $1) }) {
                 return fail(c, "[" + ms.map(describe).joined(separator: ", ") + "]", "[" + actual.map(describe).joined(separator: ", ") + "]")
             }
         case let .gate(g):
-            guard let g else {
+            if g == nil {
                 if let d = o.gate { return fail(c, "none", "a delivery through \(d.type) gate \(d.vector.map { hex(UInt64($0)) } ?? "")") }
                 return nil
             }
-            guard let d = o.gate else { return fail(c, "a gate delivery", "none") }
-            if let v = g.vector, d.vector != v { return fail(c, hex(UInt64(v)), d.vector.map { hex(UInt64($0)) } ?? "a call gate", sub: "vector") }
-            if let t = g.type, d.type != t { return fail(c, t, d.type, sub: "type") }
-            if let x = g.dpl, d.dpl != x { return fail(c, "\(x)", "\(d.dpl)", sub: "dpl") }
-            if let x = g.fromCPL, d.fromCPL != x { return fail(c, "\(x)", "\(d.fromCPL)", sub: "from_cpl") }
-            if let x = g.toCPL, d.toCPL != x { return fail(c, "\(x)", "\(d.toCPL)", sub: "to_cpl") }
-            if let x = g.stackSwitch, d.stackSwitch != x { return fail(c, "\(x)", "\(d.stackSwitch)", sub: "stack_switch") }
-            if let x = g.interruptsEnabled, d.interruptsEnabled != x { return fail(c, "\(x)", "\(d.interruptsEnabled)", sub: "if") }
+            if o.gate == nil { return fail(c, "a gate delivery", "none") }
         case let .entry(e):
-            guard let r = o.entry else { return fail(c, e.via ?? "a kernel entry", "no entry into the kernel") }
-            if let x = e.via, r.via != x { return fail(c, x, r.via, sub: "via") }
-            if let x = e.cs, r.cs != x { return fail(c, hex(UInt64(x)), hex(UInt64(r.cs)), sub: "cs") }
-            if let x = e.ss, r.ss != x { return fail(c, hex(UInt64(x)), hex(UInt64(r.ss)), sub: "ss") }
-            if let x = e.ip, r.ip != x { return fail(c, hex(x), hex(r.ip), sub: e.ipKey) }
-            if let x = e.sp, r.sp != x { return fail(c, hex(x), hex(r.sp), sub: e.spKey) }
-            if let x = e.cpl, r.cpl != x { return fail(c, "\(x)", "\(r.cpl)", sub: "cpl") }
+            if o.entry == nil { return fail(c, e.via ?? "a kernel entry", "no entry into the kernel") }
         case let .cpl(x):
             if cpu.cpl != x { return fail(c, "\(x)", "\(cpu.cpl)") }
         case let .register(name, x):
@@ -116,11 +195,7 @@ enum ExpectationChecker {
                 if let s = o.switches.first { return fail(c, "none", "\(s.from) -> \(s.to) (\(s.reason))") }
                 return nil
             }
-            guard let s = o.switches.first(where: { sw in (m.from == nil || sw.from == m.from) && (m.to == nil || sw.to == m.to) && (m.reason == nil || sw.reason == m.reason || (m.reason == "syscall_return" && sw.atSyscallReturn)) }) else {
-                let actual = o.switches.isEmpty ? "no context switch" : o.switches.map { "\($0.from) -> \($0.to) (\($0.reason))" }.joined(separator: ", ")
-                return fail(c, "\(m.from ?? "*") -> \(m.to ?? "*")\(m.reason.map { " (\($0))" } ?? "")", actual)
-            }
-            _ = s
+            if o.switches.isEmpty { return fail(c, "\(m.from ?? "*") -> \(m.to ?? "*")\(m.reason.map { " (\($0))" } ?? "")", "no context switch") }
         case let .current(name):
             if system.currentTaskName != name { return fail(c, name, system.currentTaskName) }
         case let .state(task, st):
@@ -154,12 +229,26 @@ enum ExpectationChecker {
             guard let a = o.access else { return fail(c, "\(b)", "no successful access") }
             if a.dirty != b { return fail(c, "\(b)", "\(a.dirty)") }
         default:
-            return checkFinal(c, system: system)
+            return finalOne(c, system: system)
         }
         return nil
     }
 
-    static func checkFinal(_ c: Check, system: System) -> CheckFailure? {
+    /// The failures of a check of the whole run (`processes` field by field, as `check`'s map-valued checks).
+    static func checkFinal(_ c: Check, system: System) -> [CheckFailure] {
+        if case let .process(task, m) = c.kind {
+            guard let p = system.processSummary(task) else { return [fail(c, "a task named '\(task)'", "none")] }
+            var wrong: [(field: String?, expected: String, actual: String)] = []
+            if let s = m.state, p.state != s { wrong.append(("state", s.rawValue, p.state.rawValue)) }
+            if let e = m.exitCode, p.exitCode != e { wrong.append(("exit_code", "\(e)", p.exitCode.map { "\($0)" } ?? "none (not exited)")) }
+            if let s = m.signal, p.signal != s { wrong.append(("signal", s, p.signal ?? "none")) }
+            if let t = m.ticks, Int64(p.ticks) != t { wrong.append(("ticks", "\(t)", "\(p.ticks)")) }
+            return failFields(c, wrong)
+        }
+        return finalOne(c, system: system).map { [$0] } ?? []
+    }
+
+    static func finalOne(_ c: Check, system: System) -> CheckFailure? {
         switch c.kind {
         case let .schedule(list):
             if system.dispatchOrder != list { return fail(c, "[" + list.joined(separator: ", ") + "]", "[" + system.dispatchOrder.joined(separator: ", ") + "]") }
@@ -171,12 +260,6 @@ enum ExpectationChecker {
             if system.totalOutput != s { return fail(c, quote(s), quote(system.totalOutput)) }
         case let .shutdown(b):
             if system.machine.shutdown != b { return fail(c, "\(b)", "\(system.machine.shutdown)") }
-        case let .process(task, m):
-            guard let p = system.processSummary(task) else { return fail(c, "a task named '\(task)'", "none") }
-            if let s = m.state, p.state != s { return fail(c, s.rawValue, p.state.rawValue, sub: "state") }
-            if let e = m.exitCode, p.exitCode != e { return fail(c, "\(e)", p.exitCode.map { "\($0)" } ?? "none (not exited)", sub: "exit_code") }
-            if let s = m.signal, p.signal != s { return fail(c, s, p.signal ?? "none", sub: "signal") }
-            if let t = m.ticks, Int64(p.ticks) != t { return fail(c, "\(t)", "\(p.ticks)", sub: "ticks") }
         default:
             return nil
         }

@@ -132,8 +132,9 @@ public enum Runner {
             var stepFailures: [CheckFailure] = []
             var faultCheckFailed = false
             for check in step.checks {
-                if let fail = ExpectationChecker.check(check, outcome: outcome, system: system, trace: system.machine.trace.events, range: range) {
-                    stepFailures.append(fail)
+                let fails = ExpectationChecker.check(check, outcome: outcome, system: system, trace: system.machine.trace.events, range: range)
+                if !fails.isEmpty {
+                    stepFailures += fails
                     switch check.kind {
                     case .fault, .faults: faultCheckFailed = true
                     default: break
@@ -166,7 +167,7 @@ public enum Runner {
             failures += stepFailures
         }
         for check in spec.finalChecks {
-            if let fail = ExpectationChecker.checkFinal(check, system: system) { failures.append(fail) }
+            failures += ExpectationChecker.checkFinal(check, system: system)
         }
         if system.machine.trace.truncated {
             result.warnings.append(Diagnostic(.warning, "the trace reached \(system.machine.trace.maxEvents) events; later events were not recorded", at: spec.location))

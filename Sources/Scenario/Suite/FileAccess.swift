@@ -50,18 +50,73 @@ enum FileAccess {
         return stat(path, &st) == 0
     }
 
-    /// Lists a directory's entries, sorted by name (stable order).
-    static func list(_ dir: String) -> [String] {
+    /// A directory entry's name. A name that is not valid UTF-8 (a Swift `String` cannot hold it,
+    /// and a repaired name names no file) keeps its bytes in `bytes`, so the caller can say so.
+    struct Entry: Sendable, Equatable {
+        /// The name (invalid bytes repaired to U+FFFD when `bytes` is set).
+        var name: String
+        /// The name's bytes when they are not valid UTF-8, else nil.
+        var bytes: [UInt8]?
+    }
+
+    /// Lists a directory's entries, sorted by name (stable order; a name that is not UTF-8 sorts by
+    /// its repaired text, then by its bytes).
+    static func entries(_ dir: String) -> [Entry] {
         guard let d = opendir(dir) else { return [] }
         defer { closedir(d) }
-        var names: [String] = []
+        var names: [Entry] = []
         while let e = readdir(d) {
-            let name = withUnsafePointer(to: e.pointee.d_name) { ptr in
-                ptr.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            let bytes: [UInt8] = withUnsafePointer(to: e.pointee.d_name) { ptr in
+                ptr.withMemoryRebound(to: UInt8.self, capacity: 256) { p in
+                    Array(UnsafeBufferPointer(start: p, count: strnlen(UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self), 256)))
+                }
             }
-            if name != "." && name != ".." { names.append(name) }
+            if let name = String(validating: bytes, as: UTF8.self) {
+                if name != "." && name != ".." { names.append(Entry(name: name)) }
+            } else {
+                names.append(Entry(name: String(decoding: bytes, as: UTF8.self), bytes: bytes))
+            }
         }
-        return names.sorted()
+        return names.sorted { a, b in a.name != b.name ? a.name < b.name : (a.bytes ?? []).lexicographicallyPrecedes(b.bytes ?? []) }
+    }
+
+    /// Bytes as text with each byte that is not part of valid UTF-8 written `\xff`: how a name
+    /// that is not UTF-8 is shown.
+    static func escapedName(_ bytes: [UInt8]) -> String {
+        var out = ""
+        var i = 0
+        while i < bytes.count {
+            // The UTF-8 character starting here (1 to 4 bytes), else one escaped byte.
+            var taken = false
+            for n in 1...4 where i + n <= bytes.count {
+                if let s = String(validating: bytes[i..<(i + n)], as: UTF8.self) {
+                    out += s == "\\" ? "\\\\" : s
+                    i += n
+                    taken = true
+                    break
+                }
+            }
+            if !taken {
+                out += "\\x" + (bytes[i] < 0x10 ? "0" : "") + String(bytes[i], radix: 16)
+                i += 1
+            }
+        }
+        return out
+    }
+
+    /// Whether `dir/NAME`, NAME given by its bytes, is a folder (a symbolic link is followed).
+    static func isDirectory(in dir: String, bytes: [UInt8]) -> Bool {
+        var path = Array(dir.utf8)
+        if path.last != UInt8(ascii: "/") { path.append(UInt8(ascii: "/")) }
+        path += bytes
+        path.append(0)
+        return path.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return false }
+            return base.withMemoryRebound(to: CChar.self, capacity: buf.count) { p in
+                var st = stat()
+                return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+            }
+        }
     }
 }
 

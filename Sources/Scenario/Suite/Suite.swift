@@ -57,16 +57,33 @@ public struct SuiteError: Error, Sendable, CustomStringConvertible {
 /// The scenario files found under the command line's paths, and the entries refused while looking.
 public struct Discovery: Sendable {
     public var files = PathList()
-    /// Symbolic links that lead outside the folder being walked: each an invalid result, so the
-    /// report shows them and the run exits 2.
+    /// Entries refused while looking (a symbolic link that leads outside the folder being walked,
+    /// a `_`-prefixed fragment named on the command line, a file or folder whose name is not
+    /// UTF-8): each an invalid result, so the report shows them, in their place in file order
+    /// (`refusedPositions`), and the run exits 2.
     public var refused: [ScenarioResult] = []
     /// Where each refused entry came in the walk: the number of files found before it. A shard
     /// takes the files and the refused entries by their place in that one list.
     public var refusedPositions: [Int] = []
-    /// A path comes again after other paths, in report order (the refused entries, then the
-    /// files): possible only when the command line's paths overlap (`a.yaml b.yaml a.yaml`,
+    /// A path comes again after other paths, in report order (the files, each refused entry in
+    /// its place among them): possible only when the command line's paths overlap (`a.yaml b.yaml a.yaml`,
     /// `dir dir/sub`). A streamed JUnit report needs each file's results together.
     public var hasSeparatedRepeats = false
+
+    /// The paths in report order: the files, each refused entry in its place among them.
+    var reportOrder: [String] {
+        var out: [String] = []
+        var r = 0
+        for (i, file) in files.enumerated() {
+            while r < refused.count, (r < refusedPositions.count ? refusedPositions[r] : Int.max) <= i {
+                out.append(refused[r].file)
+                r += 1
+            }
+            out.append(file)
+        }
+        out += refused[r...].map(\.file)
+        return out
+    }
 }
 
 public enum Suite {
@@ -96,16 +113,21 @@ public enum Suite {
                     // A fragment named on the command line: say so rather than decode it as a scenario
                     // ("needs an id").
                     found.refused.append(ScenarioDecoder.invalidFile(p, "\(name) is a fragment (its name starts with `_`): it is used through `extends` by the scenarios that name it, not run by itself", line: 1, column: 1))
+                    found.refusedPositions.append(found.files.count)
                     continue
                 }
                 try add(p, to: &found, maxFiles: maxFiles, under: p)
             } else {
+                if p.unicodeScalars.contains("\u{FFFD}") {
+                    // The command line's bytes that are not UTF-8 reach the program repaired to U+FFFD.
+                    throw SuiteError(description: "\(p): no such file or directory (the path holds U+FFFD: a path that is not valid UTF-8 cannot be given to ringspec; rename the file, or name its folder and it is reported with its bytes escaped)")
+                }
                 throw SuiteError(description: "\(p): no such file or directory")
             }
         }
         // One folder walk or one file never gives a path twice.
         if paths.count > 1 {
-            found.hasSeparatedRepeats = hasSeparatedRepeats([AnySequence(found.refused.lazy.map(\.file)), AnySequence(found.files)].joined())
+            found.hasSeparatedRepeats = hasSeparatedRepeats(found.reportOrder)
         }
         return found
     }
@@ -120,10 +142,23 @@ public enum Suite {
     static func walk(_ dir: String, base: String, into found: inout Discovery, visited: inout Set<String>,
                      depth: Int, maxFiles: Int) throws(SuiteError) {
         guard depth < maxFolderDepth else { return }
-        for name in FileAccess.list(dir) {
+        for entry in FileAccess.entries(dir) {
+            let name = entry.name
             if name.hasPrefix(".") { continue }
             let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
             let isScenarioName = (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && !name.hasPrefix("_")
+            if let bytes = entry.bytes {
+                // A name that is not UTF-8 cannot be held in a path string (its repaired form names
+                // no file): refused in its place, the name shown with its bytes escaped.
+                let isFolder = FileAccess.isDirectory(in: dir, bytes: bytes)
+                if isScenarioName || isFolder {
+                    let shown = (dir.hasSuffix("/") ? dir : dir + "/") + FileAccess.escapedName(bytes)
+                    let what = isFolder ? "a folder" : "a file"
+                    found.refused.append(ScenarioDecoder.invalidFile(shown, "\(what) whose name is not valid UTF-8 (shown with its bytes escaped as \\xNN); ringspec names files by UTF-8 paths and cannot \(isFolder ? "walk" : "run") it: rename it", line: 1, column: 1))
+                    found.refusedPositions.append(found.files.count)
+                }
+                continue
+            }
             if FileAccess.isSymlink(path) {
                 guard let real = FileAccess.canonical(path) else {
                     if isScenarioName { try add(path, to: &found, maxFiles: maxFiles, under: dir) }  // dangling: reported as unreadable
@@ -176,11 +211,35 @@ public enum Suite {
     /// before the last marked one are decoded (as `check` does) so that their ids count for the
     /// rule that ids are unique: a shard reports an id reused from another shard's file as the
     /// whole run does, and the union of the shards' reports is the whole run's.
+    ///
+    /// `refused` (entries discovery refused: a symbolic link out of the folder, a fragment named
+    /// on the command line, a file name that is not UTF-8) are delivered in their place in the
+    /// same order: entry i before the file that `refusedPositions[i]` (the number of files of
+    /// this shard found before it) counts up to, so the report is in file order, refused entries
+    /// included, for any `jobs`. With `failFast` a refused entry ends the delivery as an invalid
+    /// scenario does.
     public static func run<Files: RandomAccessCollection & Sendable>(
-        files: Files, options: SuiteOptions, only: [Bool]? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil,
+        files: Files, options: SuiteOptions, only: [Bool]? = nil, refused: [ScenarioResult] = [], refusedPositions: [Int] = [],
+        progress: (@Sendable (Int, Int) -> Void)? = nil,
         deliver: (ScenarioResult) -> Void
     ) where Files.Element == String, Files.Index == Int {
         var ids = DuplicateIDs()
+        var refusedDelivered = 0
+        var shardFilesDelivered = 0
+        /// Delivers the refused entries that come before the shard's file number `position`
+        /// (Int.max: all that are left); false when fail-fast ends the run.
+        func deliverRefused(upTo position: Int) -> Bool {
+            while refusedDelivered < refused.count {
+                // An entry without a recorded position comes after every file.
+                let at = refusedDelivered < refusedPositions.count ? refusedPositions[refusedDelivered] : Int.max
+                guard at <= position else { return true }
+                let result = refused[refusedDelivered]
+                refusedDelivered += 1
+                deliver(result)
+                if options.failFast && result.outcome.isFailedOrInvalid { return false }
+            }
+            return true
+        }
         let inShard = { @Sendable (i: Int) -> Bool in only.map { i < $0.count && $0[i] } ?? true }
         // Files after the shard's last one play no part in it.
         let count = only.map { flags in flags.lastIndex(of: true).map { $0 + 1 } ?? 0 } ?? files.count
@@ -193,6 +252,8 @@ public enum Suite {
                 for var result in results { ids.check(&result, fileNumber: i) { files[$0] } }
                 return true
             }
+            guard deliverRefused(upTo: shardFilesDelivered) else { return false }
+            shardFilesDelivered += 1
             for var result in results {
                 let stop = options.failFast && result.outcome.isFailedOrInvalid
                 ids.check(&result, fileNumber: i) { files[$0] }
@@ -209,6 +270,7 @@ public enum Suite {
                 progress?(i + 1, count)
                 guard deliverFile(i, results) else { return }
             }
+            _ = deliverRefused(upTo: Int.max)
             return
         }
 
@@ -244,6 +306,7 @@ public enum Suite {
             }
         }
         var delivered = 0
+        var stoppedEarly = false
         deliveries: while delivered < count {
             let ready: [ScenarioResult]? = state.withLock { s in
                 guard let slot = s.slots[delivered] else { return nil }
@@ -254,11 +317,12 @@ public enum Suite {
             guard let ready else { finished.wait(); continue }
             delivered += 1
             room.signal()
-            if !deliverFile(delivered - 1, ready) { break deliveries }
+            if !deliverFile(delivered - 1, ready) { stoppedEarly = true; break deliveries }
         }
         state.withLock { s in s.stopped = true }
         for _ in 0..<jobs { room.signal() }  // wake any worker waiting for room, to see the stop
         workers.wait()
+        if !stoppedEarly { _ = deliverRefused(upTo: Int.max) }
     }
 
     /// How many files the workers of a parallel run may have taken beyond the last one delivered.
