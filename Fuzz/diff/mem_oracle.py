@@ -292,8 +292,8 @@ class MemOracle:
     # ---- brk ---------------------------------------------------------------------------------------------
     def sys_brk(self, req):
         sp = self.space()
-        heap = next((v for v in sp.vmas if v.seg == "heap"), None)
-        start = heap.start if heap else sp.brk
+        heaps = [v for v in sp.vmas if v.seg == "heap"]
+        start = min(v.start for v in heaps) if heaps else sp.brk
         cur = sp.brk
         if req < start or req > self.mode.task_size:
             return cur
@@ -308,12 +308,30 @@ class MemOracle:
                 gap = (s - GUARD_GAP if s >= GUARD_GAP else 0) if stack else s
                 if end + PAGE > gap:
                     return cur
-        if heap is not None:
-            old = heap.end
-            heap.end = max(end, heap.start)
-            self.unmap(heap.end, old)
-        elif end > start:
-            sp.vmas.append(VMA("heap", start, end, True, True, False))
+        if end > old_end:
+            # mm/mmap.c do_brk_flags: the VMA ending at the old break is extended only when its flags are the
+            # default rw- (can_vma_merge_after); otherwise (a heap made ---, r-x ...) the new range is a VMA of
+            # its own, rw-.
+            top = max(heaps, key=lambda v: v.start) if heaps else None
+            if top is not None and top.end >= old_end and top.r and top.w and not top.x:
+                top.end = max(end, top.end)
+            else:
+                lo = max(old_end, start, top.end if top is not None else 0)
+                if end > lo:
+                    sp.vmas.append(VMA("heap", lo, end, True, True, False))
+        elif end < old_end:
+            # brk -> do_vmi_munmap(newbrk, oldbrk): every heap VMA loses what lies above the new break; the
+            # heap's first VMA stays (possibly empty) so that the heap keeps its start.
+            lo = max(end, start)
+            first = min(heaps, key=lambda v: v.start) if heaps else None
+            for v in heaps:
+                if v.end <= lo:
+                    continue
+                if v.start >= lo and v is not first:
+                    sp.vmas.remove(v)
+                else:
+                    v.end = max(lo, v.start)
+            self.unmap(lo, old_end)
         sp.brk = req
         return req
 
