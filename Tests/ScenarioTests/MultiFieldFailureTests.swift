@@ -188,5 +188,7 @@ import Testing
         let json = JSONReporter(grading: true).render(report)
         #expect(json.components(separatedBy: "\"path\": \"steps[0].expect.gate.").count == 4)
         #expect(json.contains("\"score\": 2"))
+        // Each failure names its check, so a tool counts the failed checks as the distinct "check" values.
+        #expect(json.components(separatedBy: "\"check\": \"steps[0].expect.gate\"").count == 4)
     }
 }

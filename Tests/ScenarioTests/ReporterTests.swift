@@ -136,6 +136,7 @@ private let jsonGolden = #"""
       "failures": [
         {
           "path": "steps[2].expect.fault.error_code",
+          "check": "steps[2].expect.fault.error_code",
           "expected": "0x60",
           "actual": "0x0",
           "file": "gates.yaml",
@@ -145,6 +146,7 @@ private let jsonGolden = #"""
         },
         {
           "path": "steps[3].expect.regs.eax",
+          "check": "steps[3].expect.regs.eax",
           "expected": "'ok'",
           "actual": "\"ok\u0000\"",
           "file": "gates.yaml",

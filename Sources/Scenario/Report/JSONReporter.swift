@@ -28,6 +28,8 @@
 //                                    are one failed check (the paths share the check's path)
 //           {
 //             "path": "...",         steps[3].expect.fault.error_code
+//             "check": "...",        the path of the check this failure belongs to (steps[3].expect.fault):
+//                                    the failed checks are the distinct values of "check"
 //             "expected": "...",
 //             "actual": "...",
 //             "file": "...",
@@ -121,6 +123,7 @@ public struct JSONReporter: Reporter, Sendable {
     private func failure(_ failure: CheckFailure) -> Value {
         .object([
             ("path", .string(failure.path)),
+            ("check", .string(failure.check ?? failure.path)),
             ("expected", .string(failure.expected)),
             ("actual", .string(failure.actual)),
             ("file", .string(failure.location.file)),
