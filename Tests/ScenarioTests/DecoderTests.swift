@@ -211,6 +211,8 @@ struct InstructionTextTests {
         Case(text: "mov eax, dword 0x1000", expected: nil),
         Case(text: "retf 8h", expected: "retf 8"),
         Case(text: "call far 8h:1000h", expected: "call far 0x8:0x1000"),
+        Case(text: "mov al, [0x1000]", expected: nil),
+        Case(text: "mov [0x1000], al", expected: nil),
     ]
 
     @Test(arguments: cases)
@@ -220,6 +222,15 @@ struct InstructionTextTests {
         case .success(let i): #expect(i.intelSyntax == c.expected)
         case .failure: #expect(c.expected == nil)
         }
+    }
+
+    @Test(arguments: ["mov al, [0x1000]", "mov [0x1000], bl", "mov r9b, 5"])
+    func byteRegistersAreNamedAsNotModelled(_ text: String) {
+        guard case let .failure(e) = InstructionParser(names: SelectorNames(), mode: .x86_64).parse(text) else {
+            Issue.record("\(text) parsed")
+            return
+        }
+        #expect(e.message.contains("8-bit register operands"), "\(e.message)")
     }
 
     @Test(arguments: [("  a b  ", "a b"), ("\t\t", ""), ("é ", "é"), (" \u{301}x", "\u{301}x"), ("abc", "abc")])

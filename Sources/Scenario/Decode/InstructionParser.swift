@@ -112,6 +112,9 @@ struct InstructionParser {
 
     static let sizeKeywords = ["byte": 1, "word": 2, "dword": 4, "qword": 8]
 
+    /// The 8-bit register names, which no modelled `mov` takes.
+    static let byteRegisters = Set(["al", "ah", "bl", "bh", "cl", "ch", "dl", "dh", "sil", "dil", "spl", "bpl"] + (8...15).map { "r\($0)b" })
+
     func memoryOperand(_ s: String) -> UInt64? {
         guard let m = sizedMemoryOperand(s), m.size == nil else { return nil }
         return m.address
@@ -188,12 +191,22 @@ struct InstructionParser {
             return .success(.movToCR(n, r))
         }
         if let m = sizedMemoryOperand(dst) {
-            guard let r = GPR(name: src) else { return fail("mov [ADDR], REG needs an address and a register") }
+            guard let r = GPR(name: src) else {
+                if Self.byteRegisters.contains(src.lowercased()) {
+                    return fail("8-bit register operands (\(src.lowercased())) are not modelled: use the 16-, 32- or 64-bit register")
+                }
+                return fail("mov [ADDR], REG needs an address and a register")
+            }
             if let size = m.size, size != Self.width(src) { return sizeMismatch(size, register: src) }
             return .success(.store(address: m.address, r, size: Self.width(src)))
         }
         if dst.hasPrefix("[") { return fail("mov [ADDR], REG needs an address and a register") }
-        guard let r = GPR(name: dst) else { return fail("unknown register '\(ops[0])'") }
+        guard let r = GPR(name: dst) else {
+            if Self.byteRegisters.contains(dst) || Self.byteRegisters.contains(src.lowercased()) {
+                return fail("8-bit register operands (\(Self.byteRegisters.contains(dst) ? dst : src.lowercased())) are not modelled: use the 16-, 32- or 64-bit register")
+            }
+            return fail("unknown register '\(ops[0])'")
+        }
         let s = src.lowercased()
         if s.hasPrefix("cr"), let n = Int(s.dropFirst(2)) { return .success(.movFromCR(r, n)) }
         if let seg = SegmentRegisterName(rawValue: s) { return .success(.movSegmentToRegister(r, seg, width: Self.width(dst))) }
