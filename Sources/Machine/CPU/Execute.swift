@@ -45,12 +45,19 @@ extension Machine {
         case let .movImmediate(r, _, width): return check(r, width: width)
         case let .load(_, address, _) where address > 0xFFFF_FFFF, let .store(address, _, _) where address > 0xFFFF_FFFF,
              let .invlpg(address) where address > 0xFFFF_FFFF:
-            return "the memory offset 0x\(String(address, radix: 16)) does not fit the 32-bit address size (offsets above 4 GiB exist only in 64-bit mode)"
+            return Machine.wideOffsetProblem(address)
         case let .load(r, _, size), let .store(_, r, size): return check(r, width: size)
         case let .movSegmentToRegister(r, _, width): return check(r, width: width)
         case let .movRegisterToSegment(_, r), let .movToCR(_, r), let .movFromCR(r, _): return check(r, width: nil)
         default: return nil
         }
+    }
+
+    /// ISA-1: outside 64-bit mode the address size is 32 bits, so an offset above 4 GiB names no memory
+    /// operand (`exec` and `access` steps refuse it); nil when `address` fits.
+    static func wideOffsetProblem(_ address: UInt64) -> String? {
+        guard address > 0xFFFF_FFFF else { return nil }
+        return "the memory offset 0x\(String(address, radix: 16)) does not fit the 32-bit address size (offsets above 4 GiB exist only in 64-bit mode)"
     }
 
     /// The address of the instruction after `instruction` at the current RIP. Outside 64-bit mode the

@@ -301,8 +301,8 @@ public struct System: Sendable {
         // ISA-1: outside 64-bit mode addresses are 32 bits wide; a larger one names no memory operand (the
         // `cpl: 0` access of a task on a 64-bit kernel runs in 64-bit mode).
         let wide = asKernel ? machine.longMode : machine.in64BitMode
-        if !wide, address > 0xFFFF_FFFF {
-            out.error = "access at 0x\(String(address, radix: 16)): the address size outside 64-bit mode is 32 bits, so no offset lies above 4 GiB (ISA-1)"
+        if !wide, let problem = Machine.wideOffsetProblem(address) {
+            out.error = "access: \(problem) (ISA-1)"
             return
         }
         var saved: TaskContext?

@@ -87,10 +87,10 @@ struct InstructionParser {
     func number(_ s: String) -> UInt64? {
         let t = s.trimmingWhitespace()
         if case let .value(v, false) = parseInteger(t) { return v }
-        let u = Array(t.utf8)
-        guard u.count >= 2, u[u.count - 1] | 0x20 == UInt8(ascii: "h"), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(u[0]),
-              u.dropLast().allSatisfy({ $0 == UInt8(ascii: "_") || ($0 | 0x20 >= UInt8(ascii: "a") && $0 | 0x20 <= UInt8(ascii: "f")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) }),
-              case let .value(v, false) = parseInteger("0x" + String(decoding: u.dropLast(), as: UTF8.self)) else { return nil }
+        // `NNh`: the digits before the `h` are parsed as `0xNN`, which checks them as hex.
+        guard let first = t.utf8.first, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first), t.utf8.count >= 2,
+              t.utf8.last.map({ $0 | 0x20 == UInt8(ascii: "h") }) == true,
+              case let .value(v, false) = parseInteger("0x" + t.dropLast()) else { return nil }
         return v
     }
 
@@ -192,20 +192,14 @@ struct InstructionParser {
         }
         if let m = sizedMemoryOperand(dst) {
             guard let r = GPR(name: src) else {
-                if Self.byteRegisters.contains(src.lowercased()) {
-                    return fail("8-bit register operands (\(src.lowercased())) are not modelled: use the 16-, 32- or 64-bit register")
-                }
-                return fail("mov [ADDR], REG needs an address and a register")
+                return byteRegisterRefusal(src) ?? fail("mov [ADDR], REG needs an address and a register")
             }
             if let size = m.size, size != Self.width(src) { return sizeMismatch(size, register: src) }
             return .success(.store(address: m.address, r, size: Self.width(src)))
         }
         if dst.hasPrefix("[") { return fail("mov [ADDR], REG needs an address and a register") }
         guard let r = GPR(name: dst) else {
-            if Self.byteRegisters.contains(dst) || Self.byteRegisters.contains(src.lowercased()) {
-                return fail("8-bit register operands (\(Self.byteRegisters.contains(dst) ? dst : src.lowercased())) are not modelled: use the 16-, 32- or 64-bit register")
-            }
-            return fail("unknown register '\(ops[0])'")
+            return byteRegisterRefusal(dst) ?? byteRegisterRefusal(src) ?? fail("unknown register '\(ops[0])'")
         }
         let s = src.lowercased()
         if s.hasPrefix("cr"), let n = Int(s.dropFirst(2)) { return .success(.movFromCR(r, n)) }
@@ -227,6 +221,13 @@ struct InstructionParser {
         }
         if let v = resolvedSelector(src) { return .success(.movImmediate(r, UInt64(v), width: Self.width(dst))) }
         return fail("mov \(dst), SRC: SRC must be a number, [ADDR] or CRn")
+    }
+
+    /// The refusal of an 8-bit register operand, or nil when `operand` names none.
+    func byteRegisterRefusal(_ operand: String) -> Result<Instruction, NameError>? {
+        let name = operand.lowercased()
+        guard Self.byteRegisters.contains(name) else { return nil }
+        return fail("8-bit register operands (\(name)) are not modelled: use the 16-, 32- or 64-bit register")
     }
 
     func sizeMismatch(_ size: Int, register: String) -> Result<Instruction, NameError> {
