@@ -102,6 +102,8 @@ public enum ExceptionVector: UInt8, Sendable, CaseIterable, CustomStringConverti
     /// Looks up a vector by its bare or `#`-prefixed name (`GP`, `#GP`) or its SDM title (`page fault`,
     /// `general protection`, also `general protection fault`), case-insensitively.
     public init?(name: String) {
+        // The usual spelling (`GP`, `PF`) needs no case folding.
+        if let v = Self.byShortName[name] { self = v; return }
         var n = name.uppercased()
         if n.hasPrefix("#") { n.removeFirst() }
         if let v = Self.byShortName[n] {

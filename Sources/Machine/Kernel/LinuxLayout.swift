@@ -12,12 +12,14 @@ public struct LinuxLayout: Sendable, Equatable {
     /// GDT slot of each named entry of the preset.
     public static func gdtNames(mode: MachineMode) -> [String: Int] {
         switch mode {
-        case .ia32:
-            ["kernel_cs": 12, "kernel_ds": 13, "user_cs": 14, "user_ds": 15, "tss": 16]
-        case .x86_64:
-            ["kernel32_cs": 1, "kernel_cs": 2, "kernel_ds": 3, "user32_cs": 4, "user_ds": 5, "user_cs": 6, "tss": 8]
+        case .ia32: ia32GDTNames
+        case .x86_64: x86_64GDTNames
         }
     }
+
+    /// Built once: every scenario asks for them.
+    private static let ia32GDTNames = ["kernel_cs": 12, "kernel_ds": 13, "user_cs": 14, "user_ds": 15, "tss": 16]
+    private static let x86_64GDTNames = ["kernel32_cs": 1, "kernel_cs": 2, "kernel_ds": 3, "user32_cs": 4, "user_ds": 5, "user_cs": 6, "tss": 8]
 
     /// Number of GDT slots the preset writes (ia32: GDT_ENTRIES 32; x86_64: 16).
     public var gdtEntries: Int { mode == .ia32 ? 32 : 16 }
