@@ -199,7 +199,7 @@ public enum Suite {
     /// Loads and runs (or only checks) every scenario of the files, and hands each result to
     /// `deliver` on the calling thread, in a stable order: file order, then document order, with
     /// a later reuse of a scenario id made invalid (`DuplicateIDs`). With `jobs` > 1 the files
-    /// run on that many threads while the calling thread delivers the finished files in order,
+    /// run on that many threads, the calling thread among them, which also delivers the finished files in order,
     /// so the results are the same, in the same order, for any `jobs`. A file's results are
     /// freed once delivered, and workers stay at most `window` files ahead of the delivery, so
     /// memory does not grow with the number of files. With `failFast` the delivery ends with the
@@ -274,33 +274,44 @@ public enum Suite {
             return
         }
 
+        // The calling thread is one of the `jobs` workers: between its own files it delivers the
+        // finished ones in order, and it waits only when it has nothing to run and the next file
+        // to deliver is still running on another thread. (A delivering thread of its own, beside
+        // `jobs` workers, woke once per file and competed with the workers for the cores.)
         let window = deliveryWindow(jobs: jobs)
         let state = SharedState(ParallelState(slots: Array(repeating: nil, count: count)))
         // Both start at 0 (libdispatch traps when a semaphore is freed below its initial value,
         // which a fail-fast stop would leave `room` at).
-        let finished = DispatchSemaphore(value: 0)  // one signal per file run
+        let finished = DispatchSemaphore(value: 0)  // one signal per file a helper thread ran
         let room = DispatchSemaphore(value: 0)  // files a worker may take before delivery catches up
         for _ in 0..<window { room.signal() }
-        let workers = DispatchGroup()
-        for _ in 0..<jobs {
-            DispatchQueue.global().async(group: workers) {
+        /// The next file to run, or nil when there is none (all taken, or the run is stopping).
+        @Sendable func take() -> Int? {
+            state.withLock { s in
+                guard !s.stopped, s.next < count, s.next < s.firstFailedFile else { return nil }
+                defer { s.next += 1 }
+                return s.next
+            }
+        }
+        /// Runs file `i` and leaves its results in its slot.
+        @Sendable func runAndStore(_ i: Int) {
+            let results = runFile(files[i], options: optionsFor(i))
+            state.withLock { s in
+                s.slots[i] = results
+                s.done += 1
+                if options.failFast, inShard(i), results.contains(where: { $0.outcome.isFailedOrInvalid }) {
+                    s.firstFailedFile = min(s.firstFailedFile, i)
+                }
+                progress?(s.done, count)
+            }
+        }
+        let helpers = DispatchGroup()
+        for _ in 1..<jobs {
+            DispatchQueue.global().async(group: helpers) {
                 while true {
                     room.wait()
-                    let next: Int? = state.withLock { s in
-                        guard !s.stopped, s.next < count, s.next < s.firstFailedFile else { return nil }
-                        defer { s.next += 1 }
-                        return s.next
-                    }
-                    guard let i = next else { room.signal(); return }
-                    let results = runFile(files[i], options: optionsFor(i))
-                    state.withLock { s in
-                        s.slots[i] = results
-                        s.done += 1
-                        if options.failFast, inShard(i), results.contains(where: { $0.outcome.isFailedOrInvalid }) {
-                            s.firstFailedFile = min(s.firstFailedFile, i)
-                        }
-                        progress?(s.done, count)
-                    }
+                    guard let i = take() else { room.signal(); return }
+                    runAndStore(i)
                     finished.signal()
                 }
             }
@@ -308,20 +319,31 @@ public enum Suite {
         var delivered = 0
         var stoppedEarly = false
         deliveries: while delivered < count {
-            let ready: [ScenarioResult]? = state.withLock { s in
-                guard let slot = s.slots[delivered] else { return nil }
-                s.slots[delivered] = nil
-                return slot
+            // Deliver every finished file that is next in order.
+            while delivered < count {
+                let ready: [ScenarioResult]? = state.withLock { s in
+                    guard let slot = s.slots[delivered] else { return nil }
+                    s.slots[delivered] = nil
+                    return slot
+                }
+                guard let ready else { break }
+                delivered += 1
+                room.signal()
+                if !deliverFile(delivered - 1, ready) { stoppedEarly = true; break deliveries }
             }
-            // Every file up to a fail-fast stop is taken by a worker, so this slot will be filled.
-            guard let ready else { finished.wait(); continue }
-            delivered += 1
-            room.signal()
-            if !deliverFile(delivered - 1, ready) { stoppedEarly = true; break deliveries }
+            guard delivered < count else { break }
+            // Run a file here when the window allows one and one is left; otherwise wait for a
+            // helper to finish one. Every file up to a fail-fast stop is taken by some worker, so
+            // the slot awaited will be filled.
+            if room.wait(timeout: .now()) == .success {
+                if let i = take() { runAndStore(i); continue }
+                room.signal()
+            }
+            finished.wait()
         }
         state.withLock { s in s.stopped = true }
-        for _ in 0..<jobs { room.signal() }  // wake any worker waiting for room, to see the stop
-        workers.wait()
+        for _ in 0..<jobs { room.signal() }  // wake any helper waiting for room, to see the stop
+        helpers.wait()
         if !stoppedEarly { _ = deliverRefused(upTo: Int.max) }
     }
 
