@@ -290,6 +290,7 @@ extension System {
     mutating func setSavedReturnValue(_ i: Int, _ v: Int64) {
         let narrow = machine.mode == .ia32
         core.tasks[i].kernelContext?[.rax] = narrow ? UInt64(UInt32(truncatingIfNeeded: v)) : UInt64(bitPattern: v)
+        core.tasks[i].resumeReturn = v
     }
 
     // MARK: The kernel functions
@@ -788,6 +789,7 @@ extension System {
         core.tasks[i].signal = signal
         core.tasks[i].blockedOn = nil
         core.tasks[i].sleepTicks = nil
+        core.tasks[i].resumeReturn = nil
         core.runQueue.removeAll { $0 == i }
         machine.trace.record(.kernelAction(signal.map { "\(t.name) is killed by \($0)" } ?? "\(t.name) exits with code \(code)"))
         // Reparent the children not yet reaped to init. A reaped child is gone: it keeps its dead
