@@ -137,6 +137,13 @@ extension System {
             _ = kernelEntered(vector: v, faults: r.faults, user: before, &out)
         default:
             machine.trace.record(.note("the entry instruction landed at 0x\(String(landed, radix: 16)), which is no kernel entry: the CPU stays there"))
+            // A `syscall` step covers entry, dispatch and return; none of the kernel's entries was reached
+            // (a legacy-mode SYSCALL, AMD: Linux's 32-bit kernel has no SYSCALL entry and leaves STAR 0; or
+            // MSRs the scenario pointed elsewhere), so the step cannot be what it says.
+            let what = via == .syscall && !machine.longMode
+                ? "a legacy-mode SYSCALL (32-bit kernel): Linux i386 has no SYSCALL entry (STAR[31:0] = 0x\(String(machine.cpu.msr(MSR.star) & 0xFFFF_FFFF, radix: 16)))"
+                : "\(via == .syscall ? "SYSCALL" : "SYSENTER") reached 0x\(String(landed, radix: 16)), which is no entry of the kernel model"
+            out.error = "not modelled: \(what); `exec: \"\(via == .syscall ? "syscall" : "sysenter")\"` runs the bare instruction"
         }
     }
 
