@@ -1,5 +1,5 @@
-// A `syscall` step covers entry, dispatch and return (scenario-format.md `steps`). When its SYSCALL or
-// SYSENTER lands on none of the kernel model's entries the step is refused as not modelled, naming
+// A `syscall` step covers entry, dispatch and return (scenario-format.md `steps`). When its SYSCALL,
+// SYSENTER or INT 0x80 lands on none of the kernel model's entries the step is refused as not modelled, naming
 // where it landed; it used to end silently at CPL 0 wherever the MSRs pointed (an AMD ia32 SYSCALL
 // went to CS 0, EIP 0, since Linux's 32-bit kernel has no SYSCALL entry and leaves STAR 0). The bare
 // instructions (`exec: "syscall"`) still run (scenarios/protection/vendor-differences.yaml).
@@ -23,6 +23,8 @@ import Testing
              step: "{via: syscall, nr: getpid}", phrase: "SYSCALL reached 0xffffffff81005000"),
         Case(name: "SYSENTER_EIP pointed elsewhere", machine: "{mode: ia32, msrs: {IA32_SYSENTER_EIP: 0xc0100500}}",
              step: "{via: sysenter, nr: getpid}", phrase: "SYSENTER reached 0xc0100500"),
+        Case(name: "IDT 0x80 pointed elsewhere", machine: "{mode: ia32, idt: {0x80: {offset: 0xc0100500}}}",
+             step: "{via: int80, nr: getpid}", phrase: "int 0x80 reached 0xc0100500"),
     ]
 
     @Test(arguments: cases)

@@ -127,6 +127,10 @@ extension System {
         switch (via, r.delivery) {
         case (.int80, .delivered(0x80)?) where r.faults.isEmpty && landed == l.int80Entry && machine.cpu.cpl == 0:
             syscallEntered(.int80, user: before, nextIP: nextIP, childName: childName, &out)
+        case (.int80, .delivered(0x80)?) where r.faults.isEmpty:
+            // The scenario's IDT sends int 0x80 somewhere else: no dispatch, as for SYSCALL/SYSENTER below.
+            machine.trace.record(.note("vector 0x80 was delivered to 0x\(String(landed, radix: 16)), which is not the kernel's handler: the CPU stays there"))
+            out.error = "not modelled: int 0x80 reached 0x\(String(landed, radix: 16)) (CPL \(machine.cpu.cpl)), which is no entry of the kernel model; `exec: \"int 0x80\"` runs the bare instruction"
         case (.int80, .delivered(let v)?):
             _ = kernelEntered(vector: v, faults: r.faults, user: before, &out)
         case (.sysenter, nil) where r.faults.isEmpty && landed == l.sysenterEntry:
