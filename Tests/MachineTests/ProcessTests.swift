@@ -107,4 +107,33 @@ import Testing
         #expect(o.switches.isEmpty)  // rr: no preemption on wake
         #expect(sys.machine.cpu.cpl == 3)
     }
+
+    /// A step whose own call does not return reports the return of the blocked call it resumes
+    /// (`expect.returns` on the child's exit step is the parent's wait4 result).
+    @Test func resumedBlockedCallGivesTheStepsReturns() throws {
+        var sys = try makeSystem(.x86_64, policy: .rr, timeslice: 4, tasks: [taskSpec("p", state: .running)])
+        #expect(sys.call(.syscall, "fork").returns == 2)
+        let w = sys.call(.syscall, "wait4", [.number(UInt64(bitPattern: -1)), .number(0), .number(0), .number(0)])
+        #expect(w.returns == nil)
+        let e = sys.run(.exit(code: 1), as: "p-child")
+        #expect(e.returns == 2)
+        #expect(e.returnsBy == "p")
+        // The parent's own next call reports its own value, not a stale resumed one.
+        let g = sys.call(.syscall, "getpid")
+        #expect(g.returns == 1)
+        #expect(g.returnsBy == nil)
+    }
+
+    /// A tick that ends a nanosleep and dispatches the sleeper reports nanosleep's 0; a tick that does
+    /// not dispatch it reports nothing.
+    @Test(arguments: [MachineMode.ia32, .x86_64])
+    func tickThatEndsASleepReportsZero(mode: MachineMode) throws {
+        var sys = try makeSystem(mode, policy: .rr, tasks: [taskSpec("s", state: .running)])
+        let via: SyscallEntryKind = mode == .ia32 ? .int80 : .syscall
+        #expect(sys.call(via, "nanosleep", [.number(2), .number(0)]).returns == nil)
+        #expect(sys.run(.timer(1), as: nil).returns == nil)
+        let t = sys.run(.timer(1), as: nil)
+        #expect(t.returns == 0)
+        #expect(t.returnsBy == "s")
+    }
 }

@@ -73,8 +73,12 @@ public struct StepOutcome: Sendable {
     public var gate: DeliveryRecord?
     /// The system call's kernel entry (int80, sysenter, syscall).
     public var entry: EntryRecord?
-    /// The system call's return value, as the caller sees it.
+    /// The system call's return value, as the caller sees it: the step's own call, or, when that does not
+    /// return (exit, a blocking call) or the step is not a system call, the blocked call of the task that
+    /// the step dispatched (a parent's wait4 that the child's exit completed).
     public var returns: Int64?
+    /// The task whose resumed call gave `returns`, when it is not the step's own call.
+    public var returnsBy: String?
     /// What the step wrote to the console.
     public var output = ""
     public var switches: [SwitchRecord] = []

@@ -188,6 +188,15 @@ extension System {
             k.restore(into: &machine.cpu)
             core.tasks[next].kernelContext = nil
         }
+        // The blocked call the task resumes returns now: the step's `returns` when its own call does not
+        // return (exit, a blocking call) or the step is no system call (an exit's wake-up, a tick, an irq).
+        if let v = core.tasks[next].resumeReturn {
+            core.tasks[next].resumeReturn = nil
+            if out.returns == nil {
+                out.returns = v
+                out.returnsBy = to
+            }
+        }
         machine.trace.record(.modeSwitch(task: to, fromCPL: 0, toCPL: 0))
     }
 

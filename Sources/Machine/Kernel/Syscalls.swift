@@ -127,6 +127,10 @@ extension System {
         switch (via, r.delivery) {
         case (.int80, .delivered(0x80)?) where r.faults.isEmpty && landed == l.int80Entry && machine.cpu.cpl == 0:
             syscallEntered(.int80, user: before, nextIP: nextIP, childName: childName, &out)
+        case (.int80, .delivered(0x80)?) where r.faults.isEmpty:
+            // The scenario's IDT sends int 0x80 somewhere else: no dispatch, as for SYSCALL/SYSENTER below.
+            machine.trace.record(.note("vector 0x80 was delivered to 0x\(String(landed, radix: 16)), which is not the kernel's handler: the CPU stays there"))
+            out.error = "not modelled: int 0x80 reached 0x\(String(landed, radix: 16)) (CPL \(machine.cpu.cpl)), which is no entry of the kernel model; `exec: \"int 0x80\"` runs the bare instruction"
         case (.int80, .delivered(let v)?):
             _ = kernelEntered(vector: v, faults: r.faults, user: before, &out)
         case (.sysenter, nil) where r.faults.isEmpty && landed == l.sysenterEntry:
@@ -137,6 +141,13 @@ extension System {
             _ = kernelEntered(vector: v, faults: r.faults, user: before, &out)
         default:
             machine.trace.record(.note("the entry instruction landed at 0x\(String(landed, radix: 16)), which is no kernel entry: the CPU stays there"))
+            // A `syscall` step covers entry, dispatch and return; none of the kernel's entries was reached
+            // (a legacy-mode SYSCALL, AMD: Linux's 32-bit kernel has no SYSCALL entry and leaves STAR 0; or
+            // MSRs the scenario pointed elsewhere), so the step cannot be what it says.
+            let what = via == .syscall && !machine.longMode
+                ? "a legacy-mode SYSCALL (32-bit kernel): Linux i386 has no SYSCALL entry (STAR[31:0] = 0x\(String(machine.cpu.msr(MSR.star) & 0xFFFF_FFFF, radix: 16)))"
+                : "\(via == .syscall ? "SYSCALL" : "SYSENTER") reached 0x\(String(landed, radix: 16)), which is no entry of the kernel model"
+            out.error = "not modelled: \(what); `exec: \"\(via == .syscall ? "syscall" : "sysenter")\"` runs the bare instruction"
         }
     }
 
@@ -290,6 +301,7 @@ extension System {
     mutating func setSavedReturnValue(_ i: Int, _ v: Int64) {
         let narrow = machine.mode == .ia32
         core.tasks[i].kernelContext?[.rax] = narrow ? UInt64(UInt32(truncatingIfNeeded: v)) : UInt64(bitPattern: v)
+        core.tasks[i].resumeReturn = v
     }
 
     // MARK: The kernel functions
@@ -788,6 +800,7 @@ extension System {
         core.tasks[i].signal = signal
         core.tasks[i].blockedOn = nil
         core.tasks[i].sleepTicks = nil
+        core.tasks[i].resumeReturn = nil
         core.runQueue.removeAll { $0 == i }
         machine.trace.record(.kernelAction(signal.map { "\(t.name) is killed by \($0)" } ?? "\(t.name) exits with code \(code)"))
         // Reparent the children not yet reaped to init. A reaped child is gone: it keeps its dead

@@ -140,6 +140,9 @@ public struct Task: Sendable {
     public var sleepTicks: Int?
     /// What a blocked task waits for.
     public var blockedOn: BlockReason?
+    /// The value the system call this task is blocked or sleeping in returns with, once its wake-up decided
+    /// it (wait4's pid, nanosleep's 0, -EINTR): reported as the `returns` of the step that dispatches the task.
+    public var resumeReturn: Int64?
     /// Forks made so far (to name children `-child`, `-child2`, ...).
     public var forks = 0
     /// The idle task (pid 0): never queued, never charged.

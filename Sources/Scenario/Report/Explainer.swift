@@ -69,7 +69,10 @@ public enum Explainer {
             if r.trace[range].isEmpty { out += "  - nothing happens that the trace records\n" }
             if i < r.outcomes.count {
                 let o = r.outcomes[i]
-                if let ret = o.returns { out += "  = the system call returns \(ret)\(errnoName(ret))\n" }
+                if let ret = o.returns {
+                    let who = o.returnsBy.map { "the system call \($0) was blocked in" } ?? "the system call"
+                    out += "  = \(who) returns \(ret)\(errnoName(ret))\n"
+                }
                 if !o.output.isEmpty { out += "  = console output: \(ExpectationChecker.quote(o.output))\n" }
                 if let err = o.error { out += "  ! the step could not run: \(err)\n" }
                 if o.faults.count > 1 {

@@ -215,7 +215,7 @@ public enum Runner {
         into.faults += o.faults
         if o.gate != nil { into.gate = o.gate }
         if o.entry != nil { into.entry = o.entry }
-        if o.returns != nil { into.returns = o.returns }
+        if o.returns != nil { into.returns = o.returns; into.returnsBy = o.returnsBy }
         into.output += o.output
         into.switches += o.switches
         if o.signal != nil { into.signal = o.signal }
