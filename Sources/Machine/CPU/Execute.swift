@@ -323,23 +323,11 @@ extension Machine {
         case .wrmsr:
             let n = UInt32(truncatingIfNeeded: cpu[.rcx])
             try refuseUnmodelledMSR(n, "WRMSR")
-            guard Machine.knownMSRs.contains(n) else { throw Fault.gp(0, rule: "PRIV-2", "WRMSR to unknown MSR 0x\(String(n, radix: 16))") }
             let v = (cpu[.rdx] << 32) | (cpu[.rax] & 0xFFFF_FFFF)
-            // SDM Vol. 2B WRMSR (protected-mode exceptions), Bochs wrmsr: the canonical check belongs to the
-            // processor (one that supports IA-32e mode, as the model's does in either mode), not to the
-            // current mode: a 32-bit kernel writing EDX:EAX = 0x00008000_00000000 gets #GP(0) too.
-            if [MSR.lstar, MSR.cstar, MSR.sysenterEIP, MSR.sysenterESP, MSR.kernelGSBase].contains(n) && !isCanonical(v) {
-                throw Fault.gp(0, rule: "PRIV-2", "WRMSR of a non-canonical address to MSR 0x\(String(n, radix: 16))")
-            }
+            if let problem = Machine.msrWriteProblem(n, v, vendor: vendor) { throw Fault.gp(0, rule: "PRIV-2", "WRMSR \(problem)") }
             if n == MSR.efer {
-                // SDM Vol. 4 (IA32_EFER), Vol. 3A §10.8.5: reserved bits are #GP(0), and so is a write that
-                // changes LME while CR0.PG = 1 (Bochs WRMSR). LMA is read-only: the write keeps it.
-                // AMD also defines SVME, LMSLE, FFXSR and TCE (bits 12-15); the model gives them no effect.
-                let amdBits: UInt64 = vendor == .amd ? 0xF000 : 0
-                let reserved = v & ~(EFER.sce | EFER.lme | EFER.lma | EFER.nxe | amdBits)
-                guard reserved == 0 else {
-                    throw Fault.gp(0, rule: "PRIV-2", "WRMSR to IA32_EFER sets reserved bits 0x\(String(reserved, radix: 16))")
-                }
+                // A write that changes LME while CR0.PG = 1 is #GP(0) too (SDM Vol. 3A §10.8.5, Bochs
+                // WRMSR). LMA is read-only: the write keeps it.
                 if (v ^ cpu.efer) & EFER.lme != 0 {
                     guard cpu.cr0 & CR0.pg == 0 else {
                         throw Fault.gp(0, rule: "PRIV-2", "WRMSR to IA32_EFER changing LME while paging is enabled (CR0.PG = 1)")
@@ -382,6 +370,27 @@ extension Machine {
     /// MSRs that RDMSR/WRMSR accept.
     public static let knownMSRs: Set<UInt32> = [MSR.sysenterCS, MSR.sysenterESP, MSR.sysenterEIP, MSR.efer, MSR.star,
                                                 MSR.lstar, MSR.cstar, MSR.fmask, MSR.kernelGSBase]
+
+    /// Why WRMSR of `value` to MSR `n` raises #GP(0) whatever the privilege and mode (PRIV-2, SDM Vol. 2B
+    /// WRMSR), or nil when the value is one the MSR can hold: an unknown number; a non-canonical address in
+    /// an MSR that holds one (the check belongs to the processor, one that supports IA-32e mode as the
+    /// model's does in either mode, not to the current mode: a 32-bit kernel writing 0x00008000_00000000
+    /// gets #GP(0) too; Bochs wrmsr); reserved bits of IA32_EFER (SDM Vol. 4; AMD also defines SVME,
+    /// LMSLE, FFXSR and TCE, bits 12-15, which the model gives no effect). Scenario decoding refuses the
+    /// same values in `msrs`, which no processor can hold.
+    public static func msrWriteProblem(_ n: UInt32, _ value: UInt64, vendor: CPUVendor) -> String? {
+        let hex = String(n, radix: 16)
+        guard knownMSRs.contains(n) else { return "to unknown MSR 0x\(hex)" }
+        if [MSR.lstar, MSR.cstar, MSR.sysenterEIP, MSR.sysenterESP, MSR.kernelGSBase].contains(n) && !isCanonical(value) {
+            return "of a non-canonical address to MSR 0x\(hex)"
+        }
+        if n == MSR.efer {
+            let amdBits: UInt64 = vendor == .amd ? 0xF000 : 0
+            let reserved = value & ~(EFER.sce | EFER.lme | EFER.lma | EFER.nxe | amdBits)
+            if reserved != 0 { return "to IA32_EFER sets reserved bits 0x\(String(reserved, radix: 16))" }
+        }
+        return nil
+    }
 
     /// MOV CRn, value: CR3 switches the address space and flushes the TLB (PG-15); CR4.PGE toggles flush all.
     public mutating func writeControlRegister(_ n: Int, _ value: UInt64) throws(Fault) {

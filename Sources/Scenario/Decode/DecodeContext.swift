@@ -1,6 +1,8 @@
 // DecodeContext: reading typed values out of YAML nodes, collecting every problem as a located
 // diagnostic (FILE:LINE:COLUMN) with "did you mean" hints, instead of stopping at the first.
 
+import Machine
+
 /// Collects diagnostics while a scenario document is decoded.
 struct DecodeContext {
     let file: String
@@ -15,6 +17,8 @@ struct DecodeContext {
     var mappedPagesReported = false
     /// The tasks a scenario can name (its processes, `idle`, forked children), once known; nil: not checked.
     var taskNames: [String]?
+    /// The processor's vendor (`machine.vendor`), once decoded: which bits of IA32_EFER exist.
+    var vendor: CPUVendor = .intel
 
     init(file: String) { self.file = file }
 

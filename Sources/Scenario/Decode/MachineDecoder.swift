@@ -39,7 +39,7 @@ extension DecodeContext {
         }
         guard let m = mapping(node, "machine", allowed: Self.machineKeys) else { return (setup, gates, names) }
         if let n = m["mode"], let v = choice(n, "mode", [("ia32", MachineMode.ia32), ("x86_64", .x86_64)]) { setup.mode = v }
-        if let n = m["vendor"], let v = choice(n, "vendor", [("intel", CPUVendor.intel), ("amd", .amd)]) { setup.vendor = v }
+        if let n = m["vendor"], let v = choice(n, "vendor", [("intel", CPUVendor.intel), ("amd", .amd)]) { setup.vendor = v; vendor = v }
         if let n = m["preset"], let v = choice(n, "preset", [("linux", true), ("none", false)]) { setup.linuxPreset = v }
         if let n = m["paging"] {
             var options: [(String, PagingMode)] = [("off", .off), ("4level", .level4)]
@@ -148,11 +148,23 @@ extension DecodeContext {
                 error(p.key, "unknown MSR '\(key)'", notes: hint(key.uppercased(), MSR.names.map(\.0)).map { [$0] } ?? [])
             }
             guard let number else { continue }
-            if number == MSR.sysenterCS, let names, !isIntegerLiteral(p.value) {
-                if let sel = selector(p.value, "MSR \(key)", names: names) { out[number] = UInt64(sel) }
-            } else if let v = uint(p.value, "MSR \(key)") {
-                out[number] = v
+            if let name = MSR.unmodelled[number] {
+                error(p.key, "MSR \(name) (0x\(String(number, radix: 16))) is not modelled: the model keeps only \(MSR.names.map(\.0).joined(separator: ", "))")
+                continue
             }
+            var value: UInt64?
+            if number == MSR.sysenterCS, let names, !isIntegerLiteral(p.value) {
+                value = selector(p.value, "MSR \(key)", names: names).map(UInt64.init)
+            } else {
+                value = uint(p.value, "MSR \(key)")
+            }
+            guard let value else { continue }
+            // A value WRMSR refuses with #GP(0) is one no processor holds (PRIV-2).
+            if let problem = Machine.msrWriteProblem(number, value, vendor: vendor) {
+                error(p.value, "MSR \(key) = 0x\(String(value, radix: 16)): WRMSR \(problem) raises #GP(0) (PRIV-2), so no processor holds it")
+                continue
+            }
+            out[number] = value
         }
         return out
     }
