@@ -377,11 +377,13 @@ extension Machine {
     /// model's does in either mode, not to the current mode: a 32-bit kernel writing 0x00008000_00000000
     /// gets #GP(0) too; Bochs wrmsr); reserved bits of IA32_EFER (SDM Vol. 4; AMD also defines SVME,
     /// LMSLE, FFXSR and TCE, bits 12-15, which the model gives no effect). Scenario decoding refuses the
-    /// same values in `msrs`, which no processor can hold.
-    public static func msrWriteProblem(_ n: UInt32, _ value: UInt64, vendor: CPUVendor) -> String? {
+    /// same values in `msrs` except non-canonical addresses (`checkCanonical: false`): FAST-1 makes
+    /// SYSENTER raise #GP(0) for a non-canonical SYSENTER_EIP/ESP in IA-32e mode, a state scenarios must
+    /// be able to set up without WRMSR.
+    public static func msrWriteProblem(_ n: UInt32, _ value: UInt64, vendor: CPUVendor, checkCanonical: Bool = true) -> String? {
         let hex = String(n, radix: 16)
         guard knownMSRs.contains(n) else { return "to unknown MSR 0x\(hex)" }
-        if [MSR.lstar, MSR.cstar, MSR.sysenterEIP, MSR.sysenterESP, MSR.kernelGSBase].contains(n) && !isCanonical(value) {
+        if checkCanonical && [MSR.lstar, MSR.cstar, MSR.sysenterEIP, MSR.sysenterESP, MSR.kernelGSBase].contains(n) && !isCanonical(value) {
             return "of a non-canonical address to MSR 0x\(hex)"
         }
         if n == MSR.efer {

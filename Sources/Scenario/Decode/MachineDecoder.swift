@@ -159,8 +159,9 @@ extension DecodeContext {
                 value = uint(p.value, "MSR \(key)")
             }
             guard let value else { continue }
-            // A value WRMSR refuses with #GP(0) is one no processor holds (PRIV-2).
-            if let problem = Machine.msrWriteProblem(number, value, vendor: vendor) {
+            // A value WRMSR refuses with #GP(0) is one no processor holds (PRIV-2), except a non-canonical
+            // address: FAST-1 (SYSENTER's #GP(0) for a non-canonical SYSENTER_EIP/ESP) needs one set up.
+            if let problem = Machine.msrWriteProblem(number, value, vendor: vendor, checkCanonical: false) {
                 error(p.value, "MSR \(key) = 0x\(String(value, radix: 16)): WRMSR \(problem) raises #GP(0) (PRIV-2), so no processor holds it")
                 continue
             }
