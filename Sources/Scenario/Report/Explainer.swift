@@ -156,6 +156,22 @@ public enum Explainer {
         case let .modeSwitch(task, from, to):
             if from == to { return "\(task) runs in \(to == 3 ? "user" : "kernel") mode (CPL \(to))" }
             return to < from ? "\(task) enters kernel mode: CPL \(from) -> \(to)" : "\(task) returns to \(to == 3 ? "user" : "CPL \(to)") mode: CPL \(from) -> \(to)"
+        case let .gate(vector, "task", dpl, from, to, _, pushed):
+            // TASK-1/TASK-2: a task gate names a TSS; the delivery is a task switch, not a handler call.
+            var s: String
+            if let vector {
+                let name = ExceptionVector(rawValue: UInt8(truncatingIfNeeded: vector)).map { " (\($0.description))" } ?? ""
+                s = "the CPU reads IDT entry \(hex(UInt64(vector)))\(name): a present task gate of DPL \(dpl)"
+                s += softwareInterrupt
+                    ? "; DPL check: a software interrupt needs CPL <= gate DPL, and CPL \(from) <= \(dpl), so it may use this gate"
+                    : "; an exception or external interrupt is not checked against the gate's DPL"
+            } else {
+                s = "task gate of DPL \(dpl): CPL \(from) and the selector's RPL must be <= \(dpl) (TASK-2), so the far JMP/CALL may pass"
+            }
+            s += "; a task gate names a TSS, so instead of entering a handler the CPU switches tasks (TASK-1, told next)"
+            s += "\n      privilege: CPL \(from) -> \(to) (the new task's CS.RPL), on the new task's stack, SS:ESP loaded from its TSS"
+            if !pushed.isEmpty { s += "\n      pushed on the new task's stack: " + pushed.joined(separator: ", ") + " (TASK-7)" }
+            return s
         case let .gate(vector, kind, dpl, from, to, switched, pushed):
             var s: String
             if let vector {
