@@ -79,7 +79,9 @@ public enum Explainer {
                     out += "  = exceptions raised, in order: " + o.faults.map { $0.vector.description }.joined(separator: ", ") + "\n"
                 }
             }
-            if i < r.stepStates.count {
+            if i < r.outcomes.count, r.outcomes[i].shutdown {
+                out += "  = the processor shut down: a fault while delivering #DF is a triple fault (DF-4, \(RuleBook.title("DF-4")); \(RuleBook.reference("DF-4"))); no further step runs\n"
+            } else if i < r.stepStates.count {
                 let st = r.stepStates[i]
                 out += "  = afterwards the CPU runs at CPL \(st.cpl) (\(st.cpl == 3 ? "user" : st.cpl == 0 ? "kernel" : "ring \(st.cpl)") mode)"
                 out += spec.kernel.enabled ? " and the current task is \(st.current)\n" : "\n"
@@ -227,7 +229,9 @@ public enum Explainer {
             if let c = f.errorCode { s += "\n      error code bit by bit: " + errorCodeBits(f.vector, c) }
             return s
         case let .escalation(first, second, result):
-            return "\(second) while delivering \(first): \(result) (DF-2; \(RuleBook.reference("DF-2")))"
+            // DF-4: a fault while delivering #DF shuts the processor down; DF-2 decides the double fault.
+            let rule = first == .DF ? "DF-4" : "DF-2"
+            return "\(second) while delivering \(first): \(result) (\(rule); \(RuleBook.reference(rule)))"
         case let .syscall(entry, table, number, name, args):
             return "system call dispatch: entered via \(entry); the kernel looks up number \(number) in the \(table) table and finds \(name), called as \(name)(\(args.map { hex($0) }.joined(separator: ", ")))"
         case let .syscallReturn(name, value):
