@@ -336,11 +336,13 @@ class Machine:
     def _call_gate(self, kind: str, gs: int, g: Desc, ret_ip: int) -> None:
         if g.dpl < self.cpl or g.dpl < sel_rpl(gs):                     # FAR-5
             raise Fault(GP, ecode(gs), "FAR-5")
-        if self.long_mode and self.lookup((gs & 0xFFFF) + 8) is None:
-            # FAR-11: the 16-byte gate must lie inside the table (index*8 + 15 <= limit), read before P is checked.
-            raise Fault(GP, ecode(gs), "FAR-11")
         if not g.present:
             raise Fault(NP, ecode(gs), "FAR-5")
+        if self.long_mode and self.lookup((gs & 0xFFFF) + 8) is None:
+            # FAR-11: the 16-byte gate must lie inside the table (index*8 + 15 <= limit). The upper half is read
+            # after the P check (SDM CALL/JMP pseudo-code: #NP(gate) right after the DPL checks; Bochs
+            # call_gate64 -> fetch_raw_descriptor_64 and QEMU helper_lcall_protected read it only then).
+            raise Fault(GP, ecode(gs), "FAR-11")
         t = g.target
         if is_null(t):                                                  # FAR-6
             raise Fault(GP, 0, "FAR-6")

@@ -305,6 +305,58 @@ private let gateFaults: [FarFaultCase] = [
 @Test("FAR-5..FAR-11: call gate faults", arguments: gateFaults)
 func far5GateFaults(_ c: FarFaultCase) { _ = runFarFault(c) }
 
+// MARK: FAR-11 the upper half of a 16-byte call gate, read after the gate's P bit
+
+/// What the upper 8 bytes of a 64-bit call gate hold.
+enum GateUpperHalf: String, Sendable, CaseIterable {
+    case valid = "type 0"
+    case nonZeroType = "type field 0x12"
+    case beyondLimit = "beyond the GDT limit"
+}
+
+struct UpperHalfCase: Sendable, CustomTestStringConvertible {
+    var kind: FarKind
+    var present: Bool
+    var upper: GateUpperHalf
+    /// nil: the transfer completes.
+    var expected: (vector: ExceptionVector, rule: String)?
+    var testDescription: String { "\(kind.rawValue) through a 64-bit gate, P=\(present ? 1 : 0), upper half \(upper.rawValue)" }
+}
+
+/// SDM Vol. 2A CALL/JMP (CALL-GATE: #NP(gate) right after the DPL checks), Vol. 3A §5.8.3.1 (the upper
+/// type field must be 0); Bochs call_protected/jump_protected check P before call_gate64/jmp_call_gate64
+/// read the upper half (fetch_raw_descriptor_64: limit, then type); QEMU likewise. A not-present gate is
+/// #NP(gate) whatever its upper half holds; a present one with a bad upper half is #GP(gate).
+private let upperHalfCases: [UpperHalfCase] = [FarKind.call, .jmp].flatMap { kind in [
+    UpperHalfCase(kind: kind, present: true, upper: .valid, expected: nil),
+    UpperHalfCase(kind: kind, present: true, upper: .nonZeroType, expected: (.GP, "FAR-11")),
+    UpperHalfCase(kind: kind, present: true, upper: .beyondLimit, expected: (.GP, "FAR-11")),
+    UpperHalfCase(kind: kind, present: false, upper: .valid, expected: (.NP, "FAR-5")),
+    UpperHalfCase(kind: kind, present: false, upper: .nonZeroType, expected: (.NP, "FAR-5")),
+    UpperHalfCase(kind: kind, present: false, upper: .beyondLimit, expected: (.NP, "FAR-5")),
+] }
+
+@Test("FAR-5/FAR-11: a 64-bit call gate's P bit comes before its upper half's limit and type checks", arguments: upperHalfCases)
+func far11UpperHalfAfterPresent(_ c: UpperHalfCase) {
+    var f = CPUFixture(.x86_64, cpl: 3)
+    let pair = Descriptor.gate(type: .callGate, selector: Sel.userCode, offset: 0x3000, dpl: 3, present: c.present)
+    let gate = f.add(pair.low)
+    switch c.upper {
+    case .valid: f.addRaw(pair.high)
+    case .nonZeroType: f.addRaw(CPUFixture.data(dpl: 3).raw)   // S=1, type 2 in bits 44..40
+    case .beyondLimit: break                                     // the gate is the table's last 8 bytes
+    }
+    let sel = gate | 3
+    let r = f.run(c.kind == .jmp ? .jmpFar(selector: sel, offset: 0) : .callFar(selector: sel, offset: 0))
+    if let e = c.expected {
+        expectFirst(r, Expected(e.vector, UInt32(gate), e.rule))
+        #expect(f.m.cpu.rip == Addr.handler(e.vector.rawValue))
+    } else {
+        expectFirst(r, nil)
+        #expect(f.m.cpu.rip == 0x3000 && f.m.cpu.cs.selector == Sel.userCode)
+    }
+}
+
 // MARK: FAR-9 parameter copy
 
 struct ParamCase: Sendable, CustomTestStringConvertible {

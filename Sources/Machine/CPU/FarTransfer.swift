@@ -67,21 +67,27 @@ extension Machine {
         if longMode && gate.systemType != .callGate {
             throw Fault(.GP, code: gsel.errorCode, rule: "FAR-5", "in IA-32e mode only 64-bit call gates (type 0xC) are valid")
         }
-        // FAR-11: a 64-bit call gate is 16 bytes; both halves must lie inside the table (index*8 + 15 <= limit),
-        // checked when the gate is read, before its P bit (Bochs fetch_raw_descriptor_64 in call_gate64).
+        guard gate.present else {
+            throw Fault(.NP, code: gsel.errorCode, rule: "FAR-5", "call gate \(gsel) is not present")
+        }
+        // FAR-11: a 64-bit call gate is 16 bytes. Its upper half is read only once the gate passed its DPL,
+        // type and P checks: it must lie inside the table (index*8 + 15 <= limit) and the type field of its
+        // upper dword must be 0 (SDM Vol. 3A §5.8.3.1), each else #GP(gate selector). Bochs (call_protected /
+        // jump_protected check P, then call_gate64 / jmp_call_gate64 -> fetch_raw_descriptor_64 checks the
+        // limit, then the type) and QEMU (helper_lcall/ljmp_protected: P, then load_segment of sel+8, then its
+        // type) agree, as does the SDM's CALL/JMP pseudo-code (P right after the DPL checks): a not-present gate
+        // is #NP(gate) whatever its upper half holds.
         var high: UInt64 = 0
         if longMode {
             guard let h = descriptorHigh(gsel) else {
                 throw Fault(.GP, code: gsel.errorCode, rule: "FAR-11",
                             "the upper half of the 16-byte call gate \(gsel) lies beyond the \(gsel.isLDT ? "LDT" : "GDT") limit")
             }
+            guard (h >> 40) & 0x1F == 0 else {
+                throw Fault(.GP, code: gsel.errorCode, rule: "FAR-11",
+                            "the type field of the 64-bit call gate \(gsel)'s upper dword is 0x\(String((h >> 40) & 0x1F, radix: 16)), not 0")
+            }
             high = h
-        }
-        guard gate.present else {
-            throw Fault(.NP, code: gsel.errorCode, rule: "FAR-5", "call gate \(gsel) is not present")
-        }
-        if longMode && (high >> 40) & 0x1F != 0 {
-            throw Fault(.GP, code: gsel.errorCode, rule: "FAR-11", "the type field of the 64-bit call gate's upper dword is not 0")
         }
         // FAR-6, FAR-7: the target code segment.
         let tsel = Selector(gate.gateSelector)

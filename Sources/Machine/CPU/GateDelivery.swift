@@ -218,11 +218,12 @@ extension Machine {
             throw Fault(.NP, code: idtCode, rule: "INT-5", "IDT gate for vector 0x\(String(vector, radix: 16)) is not present")
         }
         if gateType == .taskGate {
-            try taskSwitch(to: Selector(gate.gateSelector), reason: .interrupt, gateSelector: nil,
+            try taskSwitch(to: Selector(gate.gateSelector), reason: .interrupt, through: TaskGateUse(vector: vector, dpl: gate.dpl),
                            errorCode: event.errorCode, ext: ext, returnIP: event.returnIP)
             lastDelivery = DeliveryRecord(vector: vector, type: "task", dpl: gate.dpl, fromCPL: lastTaskSwitchFromCPL,
                                           toCPL: cpu.cpl, stackSwitch: true, interruptsEnabled: cpu.interruptsEnabled,
-                                          selector: gate.gateSelector, handler: cpu.rip, pushed: [])
+                                          selector: gate.gateSelector, handler: cpu.rip,
+                                          pushedValues: event.errorCode.map { [PushedValue("error code", UInt64($0))] } ?? [])
             return
         }
         // INT-6: target code segment.

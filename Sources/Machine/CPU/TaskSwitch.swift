@@ -10,6 +10,19 @@ public enum TaskSwitchReason: String, Sendable {
     case jmp, call, interrupt, iret
 }
 
+/// The task gate a task switch went through (TASK-1): traced as a `gate` event once the switch passes its
+/// commit point, and recorded for `expect.gate` (type `task`) when the switch completes.
+public struct TaskGateUse: Sendable, Equatable {
+    /// The IDT vector; nil for a task gate in the GDT or LDT (far JMP/CALL).
+    public var vector: UInt8?
+    /// The gate's DPL.
+    public var dpl: UInt8
+    public init(vector: UInt8?, dpl: UInt8) {
+        self.vector = vector
+        self.dpl = dpl
+    }
+}
+
 /// Offsets of the 32-bit TSS fields (TASK-8).
 public enum TSS32 {
     public static let link = 0x00, esp0 = 0x04, ss0 = 0x08, esp1 = 0x0C, ss1 = 0x10, esp2 = 0x14, ss2 = 0x18
@@ -55,8 +68,14 @@ extension Machine {
             throw Fault(.GP, code: tssSel.errorCode, rule: "TASK-2", "\(tssSel) is \(describeKind(tssDesc)), not an available TSS")
         }
         guard tssDesc.present else { throw Fault(.NP, code: tssSel.errorCode, rule: "TASK-2", "TSS \(tssSel) is not present") }
-        try taskSwitch(to: tssSel, reason: kind == .jmp ? .jmp : .call, gateSelector: d.systemType == .taskGate ? sel : nil,
-                       errorCode: nil, ext: false, returnIP: returnIP)
+        let gate = d.systemType == .taskGate ? TaskGateUse(vector: nil, dpl: d.dpl) : nil
+        try taskSwitch(to: tssSel, reason: kind == .jmp ? .jmp : .call, through: gate, errorCode: nil, ext: false, returnIP: returnIP)
+        if let gate {
+            // TASK-1: a far JMP/CALL through a task gate is a gate delivery (`expect.gate: {type: task}`).
+            lastDelivery = DeliveryRecord(vector: nil, type: "task", dpl: gate.dpl, fromCPL: lastTaskSwitchFromCPL, toCPL: cpu.cpl,
+                                          stackSwitch: true, interruptsEnabled: cpu.interruptsEnabled,
+                                          selector: tssSel.value, handler: cpu.rip, pushed: [])
+        }
     }
 
     /// IRET with NT=1: return to the task in the back link (FAR-15).
@@ -69,12 +88,13 @@ extension Machine {
             throw Fault(.TS, code: link.errorCode, rule: "FAR-15", "the back link \(link) is \(describeKind(d)), not a busy TSS")
         }
         guard d.present else { throw Fault(.NP, code: link.errorCode, rule: "FAR-15", "the back-linked TSS \(link) is not present") }
-        try taskSwitch(to: link, reason: .iret, gateSelector: nil, errorCode: nil, ext: false, returnIP: returnIP)
+        try taskSwitch(to: link, reason: .iret, through: nil, errorCode: nil, ext: false, returnIP: returnIP)
     }
 
     /// The task switch proper (TASK-3..TASK-7). `returnIP` is the EIP saved in the old TSS (TASK-5): the next
     /// instruction for JMP/CALL/IRET/INT n and traps, the faulting one for faults (INT-12); nil = the current EIP.
-    public mutating func taskSwitch(to sel: Selector, reason: TaskSwitchReason, gateSelector: Selector?,
+    /// `gate`: the task gate it went through (IDT or GDT/LDT), traced at the commit point.
+    public mutating func taskSwitch(to sel: Selector, reason: TaskSwitchReason, through gate: TaskGateUse?,
                                     errorCode: UInt32?, ext: Bool, returnIP: UInt64? = nil) throws(Fault) {
         let extBit: UInt32 = ext ? 1 : 0
         lastTaskSwitchFromCPL = cpu.cpl
@@ -149,6 +169,13 @@ extension Machine {
         let ldtSel = Selector(UInt16(read(TSS32.ldt, 2)))
         // Registers hold the new selectors before validation (the commit point has passed).
         for (s, v) in selectors { cpu[segment: s] = SegmentRegister(selector: v.value, cache: .unusable) }
+        if let gate {
+            // The delivery through the task gate has happened once the switch is committed (a later fault is the
+            // new task's): traced before the switch it causes, as an IDT gate is before its stack switch.
+            trace.record(.gate(vector: gate.vector.map { Int($0) }, kind: "task", dpl: gate.dpl, fromCPL: oldCPL,
+                               toCPL: selectors[1].1.rpl, stackSwitch: true,
+                               pushed: errorCode.map { [PushedValue("error code", UInt64($0)).text] } ?? []))
+        }
         trace.record(.note("task switch (\(reason.rawValue)) from TSS \(oldSel) to TSS \(sel): state saved in the old TSS, loaded from the new (TASK-5, TASK-6)"))
         // No segment is loaded yet: until SS is, a fault is delivered as from CPL 3 (see below).
         cpu.cpl = 3

@@ -61,8 +61,10 @@ public enum TraceEvent: Equatable, Sendable {
         case let .modeSwitch(task, _, to):
             return [to == 3 ? "user \(task)" : "kernel \(task)", to == 3 ? "user" : "kernel"]
         case let .gate(vector, kind, _, _, _, _, _):
-            if let vector { return ["gate 0x\(String(vector, radix: 16))", "gate \(vector)", "gate", kind] }
-            return ["gate", kind]
+            // `task gate` too: a task switch through an IDT, GDT or LDT task gate (TASK-1).
+            let named = kind == "task" ? [kind, "task gate"] : [kind]
+            if let vector { return ["gate 0x\(String(vector, radix: 16))", "gate \(vector)", "gate"] + named }
+            return ["gate"] + named
         case let .fastEntry(instruction, _, _, _, _): return [instruction]
         case let .fastReturn(instruction, _, _, _, _): return [instruction]
         case .stackSwitch: return ["stack switch"]

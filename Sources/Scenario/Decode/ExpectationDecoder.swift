@@ -285,8 +285,9 @@ extension DecodeContext {
                         }
                         error(sn, "\(here()).error_code.selector 0x\(String(sel, radix: 16)) has RPL bits; an error code holds none (bit 1 is idt, bit 0 is ext): write 0x\(String(sel & 0xFFFC, radix: 16)) and idt/ext", notes: notes)
                     }
-                    if let tn = em["ti"], let ti = bool(tn, "\(here()).error_code.ti"), (sel & 4 != 0) != ti {
-                        error(tn, "\(here()).error_code.ti: \(ti) contradicts the selector 0x\(String(sel, radix: 16)), whose TI bit (bit 2) is \(sel & 4 != 0)")
+                    if let tn = em["ti"], let ti = tableIndicator(tn, "\(here()).error_code.ti"), (sel & 4 != 0) != ti {
+                        let says = sel & 4 != 0 ? "1 (LDT)" : "0 (GDT)"
+                        error(tn, "\(here()).error_code.ti: \(tn.scalar ?? "") contradicts the selector 0x\(String(sel, radix: 16)), whose TI bit (bit 2) is \(says)")
                     }
                     f.errorCode = .selector(sel & 0xFFFC, idt: em["idt"].flatMap { bool($0, "idt") }, ext: em["ext"].flatMap { bool($0, "ext") })
                 } else if em["idt"] != nil || em["ext"] != nil {
@@ -302,6 +303,24 @@ extension DecodeContext {
         }
         if let cn = m["cr2"] { f.cr2 = uint(cn, "\(here()).cr2") }
         return f
+    }
+
+    /// The TI bit of a selector error code: `gdt` / `ldt`, as a selector map writes it, or a flag
+    /// (true/1 = LDT, false/0 = GDT, as `bool` reads flags).
+    mutating func tableIndicator(_ n: YAMLNode, _ what: @autoclosure () -> String) -> Bool? {
+        if let s = n.scalar, !n.isNullScalar {
+            switch s {
+            case "gdt", "GDT": return false
+            case "ldt", "LDT": return true
+            case "true", "True", "TRUE", "yes", "Yes", "on", "On", "1": return true
+            case "false", "False", "FALSE", "no", "No", "off", "Off", "0": return false
+            default: break
+            }
+        }
+        let written = n.scalar.map { "'\($0)'" } ?? describe(n)
+        error(n, "\(what()) must be gdt or ldt (or a flag: true or 1 for the LDT, false or 0 for the GDT), not \(written)",
+              notes: n.scalar.flatMap { hint($0.lowercased(), ["gdt", "ldt"]) }.map { [$0] } ?? [])
+        return nil
     }
 
     /// A syscall return: a number (`-14`) or `-ENAME`.

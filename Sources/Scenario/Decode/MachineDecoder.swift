@@ -370,11 +370,22 @@ extension DecodeContext {
             }
             g.dpl = m["dpl"].flatMap { uint($0, "\(what).dpl", max: 3) }.map { UInt8($0) }
             g.selector = m["selector"].flatMap { selector($0, "\(what).selector", names: names) }
-            g.offset = m["offset"].flatMap { uint($0, "\(what).offset", max: mode == .ia32 ? 0xFFFF_FFFF : .max) }
             g.present = m["present"].flatMap { bool($0, "\(what).present") }
-            if let n = m["ist"] {
-                if mode == .ia32 { error(n, "\(what).ist: the IST exists only in x86_64 mode") }
-                g.ist = uint(n, "\(what).ist", max: 7).map { UInt8($0) }
+            if g.type == "task" {
+                // A task gate holds only a TSS selector, a DPL and P (SDM Vol. 3A §7.2.5, Figure 7-6): the new
+                // task's EIP and stack come from its TSS, so an offset or an IST written here could not be used.
+                for key in ["offset", "ist"] {
+                    if let n = m[key] {
+                        error(n, "\(what).\(key): a task gate has no \(key == "offset" ? "offset (the new task's EIP comes from its TSS)" : "IST (the new task's stack comes from its TSS)"); only tss (or selector), dpl and present",
+                              notes: ["TASK-1: a task gate names a TSS; remove \(key), or use type: interrupt or trap for a handler"])
+                    }
+                }
+            } else {
+                g.offset = m["offset"].flatMap { uint($0, "\(what).offset", max: mode == .ia32 ? 0xFFFF_FFFF : .max) }
+                if let n = m["ist"] {
+                    if mode == .ia32 { error(n, "\(what).ist: the IST exists only in x86_64 mode") }
+                    g.ist = uint(n, "\(what).ist", max: 7).map { UInt8($0) }
+                }
             }
             if let n = m["tss"] {
                 if g.type != "task" { error(n, "\(what).tss belongs to task gates (type: task)") }

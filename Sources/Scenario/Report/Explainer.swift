@@ -79,7 +79,9 @@ public enum Explainer {
                     out += "  = exceptions raised, in order: " + o.faults.map { $0.vector.description }.joined(separator: ", ") + "\n"
                 }
             }
-            if i < r.stepStates.count {
+            if i < r.outcomes.count, r.outcomes[i].shutdown {
+                out += "  = the processor shut down: a fault while delivering #DF is a triple fault (DF-4, \(RuleBook.title("DF-4")); \(RuleBook.reference("DF-4"))); no further step runs\n"
+            } else if i < r.stepStates.count {
                 let st = r.stepStates[i]
                 out += "  = afterwards the CPU runs at CPL \(st.cpl) (\(st.cpl == 3 ? "user" : st.cpl == 0 ? "kernel" : "ring \(st.cpl)") mode)"
                 out += spec.kernel.enabled ? " and the current task is \(st.current)\n" : "\n"
@@ -156,6 +158,22 @@ public enum Explainer {
         case let .modeSwitch(task, from, to):
             if from == to { return "\(task) runs in \(to == 3 ? "user" : "kernel") mode (CPL \(to))" }
             return to < from ? "\(task) enters kernel mode: CPL \(from) -> \(to)" : "\(task) returns to \(to == 3 ? "user" : "CPL \(to)") mode: CPL \(from) -> \(to)"
+        case let .gate(vector, "task", dpl, from, to, _, pushed):
+            // TASK-1/TASK-2: a task gate names a TSS; the delivery is a task switch, not a handler call.
+            var s: String
+            if let vector {
+                let name = ExceptionVector(rawValue: UInt8(truncatingIfNeeded: vector)).map { " (\($0.description))" } ?? ""
+                s = "the CPU reads IDT entry \(hex(UInt64(vector)))\(name): a present task gate of DPL \(dpl)"
+                s += softwareInterrupt
+                    ? "; DPL check: a software interrupt needs CPL <= gate DPL, and CPL \(from) <= \(dpl), so it may use this gate"
+                    : "; an exception or external interrupt is not checked against the gate's DPL"
+            } else {
+                s = "task gate of DPL \(dpl): CPL \(from) and the selector's RPL must be <= \(dpl) (TASK-2), so the far JMP/CALL may pass"
+            }
+            s += "; a task gate names a TSS, so instead of entering a handler the CPU switches tasks (TASK-1, told next)"
+            s += "\n      privilege: CPL \(from) -> \(to) (the new task's CS.RPL), on the new task's stack, SS:ESP loaded from its TSS"
+            if !pushed.isEmpty { s += "\n      pushed on the new task's stack: " + pushed.joined(separator: ", ") + " (TASK-7)" }
+            return s
         case let .gate(vector, kind, dpl, from, to, switched, pushed):
             var s: String
             if let vector {
@@ -211,7 +229,9 @@ public enum Explainer {
             if let c = f.errorCode { s += "\n      error code bit by bit: " + errorCodeBits(f.vector, c) }
             return s
         case let .escalation(first, second, result):
-            return "\(second) while delivering \(first): \(result) (DF-2; \(RuleBook.reference("DF-2")))"
+            // DF-4: a fault while delivering #DF shuts the processor down; DF-2 decides the double fault.
+            let rule = first == .DF ? "DF-4" : "DF-2"
+            return "\(second) while delivering \(first): \(result) (\(rule); \(RuleBook.reference(rule)))"
         case let .syscall(entry, table, number, name, args):
             return "system call dispatch: entered via \(entry); the kernel looks up number \(number) in the \(table) table and finds \(name), called as \(name)(\(args.map { hex($0) }.joined(separator: ", ")))"
         case let .syscallReturn(name, value):

@@ -102,7 +102,7 @@ enum ExpectationChecker {
         case let .gate(g?):
             guard let d = o.gate else { return [] }
             var wrong: [(field: String?, expected: String, actual: String)] = []
-            if let v = g.vector, d.vector != v { wrong.append(("vector", hex(UInt64(v)), d.vector.map { hex(UInt64($0)) } ?? "a call gate")) }
+            if let v = g.vector, d.vector != v { wrong.append(("vector", hex(UInt64(v)), d.vector.map { hex(UInt64($0)) } ?? (d.type == "task" ? "a GDT/LDT task gate (no vector)" : "a call gate"))) }
             if let t = g.type, d.type != t { wrong.append(("type", t, d.type)) }
             if let x = g.dpl, d.dpl != x { wrong.append(("dpl", "\(x)", "\(d.dpl)")) }
             if let x = g.fromCPL, d.fromCPL != x { wrong.append(("from_cpl", "\(x)", "\(d.fromCPL)")) }
@@ -167,7 +167,7 @@ enum ExpectationChecker {
             }
         case let .gate(g):
             if g == nil {
-                if let d = o.gate { return fail(c, "none", "a delivery through \(d.type) gate \(d.vector.map { hex(UInt64($0)) } ?? "")") }
+                if let d = o.gate { return fail(c, "none", "a delivery through \(d.type) gate\(d.vector.map { " " + hex(UInt64($0)) } ?? "")") }
                 return nil
             }
             if o.gate == nil { return fail(c, "a gate delivery", "none") }

@@ -258,7 +258,8 @@ public enum Runner {
             let offset = g.offset ?? (old.gateOffset | (oldHigh & 0xFFFF_FFFF) << 32)
             let dpl = g.dpl ?? (hadGate ? old.dpl : 0)
             let present = g.present ?? true
-            let ist = g.ist ?? (long ? old.ist : 0)
+            // A task gate has no IST field (the decoder refuses `ist` with `type: task`): not kept from the old gate.
+            let ist = type == "task" ? 0 : (g.ist ?? (long ? old.ist : 0))
             let (low, high) = Descriptor.gate(type: sysType, selector: selector, offset: type == "task" ? 0 : offset,
                                               dpl: dpl, present: present, ist: ist)
             words[slot] = low.raw

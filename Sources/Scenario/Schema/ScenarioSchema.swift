@@ -1292,7 +1292,20 @@ public enum ScenarioSchema {
                       "$ref": "#/definitions/flag"
                     },
                     "ti": {
-                      "$ref": "#/definitions/flag"
+                      "description": "The selector's table: gdt or ldt, or a flag (true = LDT); must agree with the selector's bit 2.",
+                      "anyOf": [
+                        {
+                          "enum": [
+                            "gdt",
+                            "ldt",
+                            "GDT",
+                            "LDT"
+                          ]
+                        },
+                        {
+                          "$ref": "#/definitions/flag"
+                        }
+                      ]
                     }
                   }
                 },
