@@ -1,6 +1,8 @@
 // `machine.cr4.pae` and `paging` say one thing (PG-1, PG-2, PG-3): in ia32 `cr4: {pae: true}` selects PAE
 // paging as `paging: pae` does (was: the flag was dropped and 32-bit paging ran); a `paging` that
-// contradicts it is an error at the flag.
+// contradicts it is an error at the flag. CR4.PCIDE can only be set in IA-32e mode (SDM Vol. 3A §4.10.1):
+// `cr4.pcide` in ia32 is an error at its line (was: CR4 held PCIDE in legacy mode), in `machine` and in a
+// `set` step, and `mov cr4, REG` setting it there is #GP(0).
 
 @testable import Machine
 @testable import Scenario
@@ -36,11 +38,15 @@ import Testing
         // Paging off: CR4.PAE is what the flag says (CR0.PG = 0 with CR4.PAE = 1 is a state a processor holds).
         Case(mode: "ia32", paging: "off", cr4: "{pae: true}", want: .cr4(0x20)),
         Case(mode: "ia32", paging: "off", cr4: nil, want: .cr4(0)),
+        Case(mode: "ia32", paging: nil, cr4: "{pcide: true}", want: .error("CR4.PCIDE can only be set in IA-32e mode", at: "cr4")),
+        Case(mode: "ia32", paging: "pae", cr4: "{pcide: true}", want: .error("CR4.PCIDE can only be set in IA-32e mode", at: "cr4")),
+        Case(mode: "ia32", paging: nil, cr4: "{pcide: false}", want: .cr4(0x10)),
         // x86_64: 4-level paging, which needs CR4.PAE; PCIDE may be set.
         Case(mode: "x86_64", paging: nil, cr4: "{pae: true}", want: .cr4(0x20)),
         Case(mode: "x86_64", paging: nil, cr4: "{pae: false}", want: .error("needs CR4.PAE = 1", at: "cr4")),
         Case(mode: "x86_64", paging: "4level", cr4: "{pae: false}", want: .error("needs CR4.PAE = 1", at: "cr4")),
         Case(mode: "x86_64", paging: "off", cr4: nil, want: .error("x86_64 (IA-32e mode) runs 4-level paging", at: "paging")),
+        Case(mode: "x86_64", paging: nil, cr4: "{pcide: true}", want: .cr4(0x20020)),
     ]
 
     static func yaml(_ c: Case, steps: String? = nil) -> (String, [String: Int]) {
@@ -94,5 +100,35 @@ import Testing
         let system = try System.build(machine: s.machine, kernel: s.kernel, tasks: s.tasks)
         #expect(system.machine.pagingMode == want)
         #expect((system.machine.cpu.cr4 & CR4.pae != 0) == (want == .pae || want == .level4 || machine.contains("pae: true")))
+    }
+
+    /// A `set` step may not set PCIDE in ia32 either (error at the flag's line); in x86_64 it may.
+    @Test(arguments: ["ia32", "x86_64"])
+    func setStepPCIDE(_ mode: String) {
+        let c = Case(mode: mode, paging: nil, cr4: nil, want: .cr4(0))
+        let (text, _) = Self.yaml(c, steps: "  - set: {cr4: {pcide: true}}\n    expect: {regs: {cr4: 0x20020}}")
+        let r = runScenarioText(text)
+        switch (r.first?.outcome, mode) {
+        case (.passed?, "x86_64"): break
+        case let (.invalid(ds)?, "ia32"):
+            #expect(ds.contains { $0.message.contains("set.cr4.pcide: true in ia32") && $0.location?.line == 9 }, "\(ds)")
+        default:
+            Issue.record("\(mode): got \(String(describing: r.first?.outcome))")
+        }
+    }
+
+    /// `mov cr4, REG` setting PCIDE outside IA-32e mode is #GP(0) (SDM Vol. 2B MOV to CR4), and CR4 keeps its value.
+    @Test func movCR4SettingPCIDEInIA32IsGP() {
+        let c = Case(mode: "ia32", paging: nil, cr4: nil, want: .cr4(0))
+        let (text, _) = Self.yaml(c, steps: """
+          - exec: "mov eax, 0x20010"
+          - exec: "mov cr4, eax"
+            expect: {fault: {vector: GP, error_code: 0}, regs: {cr4: 0x10}}
+        """)
+        let r = runScenarioText(text)
+        guard case .passed? = r.first?.outcome else {
+            Issue.record("got \(String(describing: r.first?.outcome))")
+            return
+        }
     }
 }

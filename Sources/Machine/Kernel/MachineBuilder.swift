@@ -41,6 +41,9 @@ extension System {
         case .bits32: cr4 &= ~CR4.pae
         case .off: break
         }
+        if mode == .ia32 && cr4 & CR4.pcide != 0 {
+            throw MachineError("CR4.PCIDE can only be set in IA-32e mode (SDM Vol. 3A §4.10.1), not in ia32")
+        }
         let longModeBits = mode == .x86_64 ? EFER.lme | EFER.lma : 0  // as Machine.init sets them
         let efer = (setup.efer.apply(to: longModeBits | (linux ? EFER.sce | EFER.nxe : 0)) & ~(EFER.lme | EFER.lma)) | longModeBits
         let pkru = setup.pkru ?? CPUState().pkru

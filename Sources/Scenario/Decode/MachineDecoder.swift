@@ -95,10 +95,11 @@ extension DecodeContext {
         return (setup, gates, names)
     }
 
-    /// `paging` and `cr4.pae` say one thing. In ia32, `cr4: {pae: true}` is PAE paging (PG-2) as
+    /// `paging` and `cr4.pae`/`cr4.pcide` say one thing. In ia32, `cr4: {pae: true}` is PAE paging (PG-2) as
     /// `paging: pae` is: without `paging` it selects it, and `paging: 32bit` with it (or `paging: pae` with
     /// `pae: false`) is an error at the flag. IA-32e mode (x86_64) runs 4-level paging, which needs
-    /// CR4.PAE = 1 (PG-3; MOV to CR4 clearing it there is #GP(0)).
+    /// CR4.PAE = 1 (PG-3; MOV to CR4 clearing it there is #GP(0)). CR4.PCIDE can only be set in IA-32e
+    /// mode (SDM Vol. 3A §4.10.1; MOV to CR4 setting it outside is #GP(0)), so in ia32 it is refused.
     mutating func checkPagingAgainstCR4(_ setup: inout MachineSetup, paging pagingNode: YAMLNode?, cr4 cr4Node: YAMLNode?) {
         let paeNode = cr4Node?.value(forKey: "pae")
         let pagingNote = pagingNode.map { ["paging is set at \($0.source ?? file):\($0.start.line):\($0.start.column)"] } ?? []
@@ -111,6 +112,9 @@ extension DecodeContext {
                 error(paeNode, "cr4.pae: false: x86_64 (IA-32e mode) runs 4-level paging, which needs CR4.PAE = 1 (PG-3; MOV to CR4 clearing PAE in IA-32e mode is #GP(0))")
             }
         case .ia32:
+            if setup.cr4.set & CR4.pcide != 0, let n = cr4Node?.value(forKey: "pcide") {
+                error(n, "cr4.pcide: true in ia32: CR4.PCIDE can only be set in IA-32e mode (SDM Vol. 3A §4.10.1; MOV to CR4 setting it outside is #GP(0)), so no processor in legacy mode holds it")
+            }
             if setup.cr4.set & CR4.pae != 0 {
                 switch setup.paging {
                 case nil: setup.paging = .pae
