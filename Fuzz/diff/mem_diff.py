@@ -143,7 +143,8 @@ def pick_addr(rng, mo, user_only=False):
         # outside every VMA: just above or below one, or a far address
         if sp.vmas and rng.random() < 0.7:
             v = rng.choice(sp.vmas)
-            return rng.choice([v.end, v.end + rng.randrange(PAGE), v.start - rng.randint(1, 8)])
+            # (a heap that brk grew from a break of 0 starts at 0: no address below it)
+            return max(0, rng.choice([v.end, v.end + rng.randrange(PAGE), v.start - rng.randint(1, 8)]))
         return rng.choice([0x10000000, 0x20000, 0x1000, 0])
     if m.compat:
         # 32-bit addresses only: above TASK_SIZE nothing is mapped (no crossing of 4 GiB: a segment limit)
