@@ -3,7 +3,8 @@
 
 Generates random scenarios (ia32 with 32-bit or PAE paging, x86_64; 1-3 tasks with random VMAs of
 every segment kind and perms r--/rw-/r-x/rwx/---/-w-/--x/-wx, populated or not, adjacent or with gaps, sometimes
-explicit `pages` in a gap, sometimes the default layout; steps: `access` read/write/fetch of 1-8 bytes
+explicit `pages` in a gap or over a page of a VMA (read-only in a VMA with w: write-protect faults),
+sometimes the default layout; steps: `access` read/write/fetch of 1-8 bytes
 (page-crossing too) at CPL 3 or `cpl: 0`, inside VMAs, outside every VMA, on explicit pages, in the
 kernel half, non-canonical; read/write with buffers that are unmapped, not present inside a VMA,
 read-only, crossing into the kernel half; brk; anonymous mmap (hints, MAP_FIXED, MAP_FIXED_NOREPLACE,
@@ -81,6 +82,15 @@ def gen_layout(rng, mode):
     if rng.random() < 0.3:
         pages.append({"virt": a + PAGE * rng.randint(1, 2), "user": rng.random() < 0.7,
                       "writable": rng.random() < 0.5})
+    elif rng.random() < 0.35:
+        # an explicit page over a page of a (non-heap) VMA: the explicit mapping is in force; read-only in a
+        # VMA with w, a write is a write-protect fault the kernel fixes
+        inside = [e for e in out if e["segment"] != "heap"]
+        if inside:
+            e = rng.choice(inside)
+            n = e.get("pages") or (e["size"] + 0xFFF) // PAGE
+            pages.append({"virt": e["start"] + PAGE * rng.randrange(n), "user": rng.random() < 0.8,
+                          "writable": rng.random() < 0.3})
     if rng.random() < 0.85:
         n = rng.randint(1, 3)
         top = mode.task_size if mode.name == "x86_64" else 0xC0000000
@@ -107,6 +117,7 @@ def build_space(mode, layout, pages, frames):
                 sp.populate(v)
     for p in pages:
         sp.ptes[p["virt"]] = (p["writable"], p["user"], False)
+        sp.declared[p["virt"]] = sp.ptes[p["virt"]]
         sp.frame_of[p["virt"]] = frames.new()
         sp.explicit.append((p["virt"], p["virt"] + PAGE))
     ends = [v.end for v in sp.vmas if v.seg not in ("stack", "mmap")]
@@ -132,7 +143,8 @@ def pick_addr(rng, mo, user_only=False):
         # outside every VMA: just above or below one, or a far address
         if sp.vmas and rng.random() < 0.7:
             v = rng.choice(sp.vmas)
-            return rng.choice([v.end, v.end + rng.randrange(PAGE), v.start - rng.randint(1, 8)])
+            # (a heap that brk grew from a break of 0 starts at 0: no address below it)
+            return max(0, rng.choice([v.end, v.end + rng.randrange(PAGE), v.start - rng.randint(1, 8)]))
         return rng.choice([0x10000000, 0x20000, 0x1000, 0])
     if m.compat:
         # 32-bit addresses only: above TASK_SIZE nothing is mapped (no crossing of 4 GiB: a segment limit)

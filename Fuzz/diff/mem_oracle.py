@@ -16,6 +16,16 @@ Where Linux and the documented model differ on purpose, the docs are followed (m
   mapped with XD (NXE on) and faults again, present (two #PF), or runs (NXE off);
 - -EFAULT from read/write is decided before memory is touched (no #PF for a bad user pointer);
 - VMAs never grow (no stack expansion).
+
+A write to a present, read-only page inside a VMA with `w` (an explicit `pages` entry mapped read-only
+over a VMA: the explicit mapping is the one in force) is a write-protect fault: Linux's access_error lets a
+write through to a VM_WRITE VMA whether the page is present or not, and handle_mm_fault -> do_wp_page makes
+the PTE writable (fault.c, mm/memory.c). The model's private VMA pages are never shared (fork copies them)
+and explicit pages are shared mappings, so the page is reused in place (wp_page_reuse): no copy, the same
+frame. The #PF (P|W, with U for a user access) stays in the faults and the write is retried. The kernel's
+own copy_to_user into such a page does the same (#PF P|W, U=0). A write to a supervisor page from user
+mode is not fixed (the leaf's U/S would still refuse it): SIGSEGV. fork gives the child its explicit pages
+as declared (read-only again: its first write faults and is fixed in the child).
 """
 
 import copy
@@ -100,6 +110,7 @@ class Space:
         self.frame_of = {}
         self.store = frames
         self.explicit = []           # (virt, end)
+        self.declared = {}           # explicit page -> (writable, user, nx) as the scenario declared it
         self.brk = 0
 
     def set_byte(self, a, value):
@@ -189,6 +200,20 @@ class MemOracle:
             return v.w
         return v.r or v.w or v.x
 
+    def write_protect_fixable(self, v, page, user):
+        """do_wp_page: a write (P|W) to a present read-only page of a VMA with w is fixed by making the PTE
+        writable, when that alone lets the write through (a user write also needs a user page)."""
+        leaf = self.space().ptes.get(page)
+        if v is None or not v.w or leaf is None:
+            return False
+        w, u, nx = leaf
+        return not w and (u or not user)
+
+    def make_writable(self, page):
+        sp = self.space()
+        w, u, nx = sp.ptes[page]
+        sp.ptes[page] = (True, u, nx)
+
     def access(self, kind, addr, size, cpl):
         """An `access` step: the faults raised, in order ((vector, code, cr2)), and whether the task
         was killed. cpl 0 is the task's kernel code (supervisor; a fault with no fix-up is an oops)."""
@@ -227,6 +252,10 @@ class MemOracle:
             if not code & 1 and v is not None and self.allows(v, code):
                 sp.map_page(a & ~0xFFF, v)
                 continue
+            # a write-protect fault inside a VMA with w: the PTE is made writable, retry.
+            if code & 3 == 3 and code & ~7 == 0 and self.write_protect_fixable(v, a & ~0xFFF, user):
+                self.make_writable(a & ~0xFFF)
+                continue
             self.kill_current()            # SIGSEGV (user) or oops (kernel): the task dies with SIGSEGV
             return faults, True
         raise AssertionError("more than 4 tries")
@@ -241,7 +270,15 @@ class MemOracle:
         leaf = sp.ptes.get(page)
         if leaf is not None:
             w, u, nx = leaf
-            return u and (w or not write)
+            if not u:
+                return False
+            if write and not w:
+                # copy_to_user's write faults P|W (U=0); inside a VMA with w the page is made writable.
+                if not self.write_protect_fixable(sp.vma_at(page), page, False):
+                    return False
+                faults.append(("PF", 3, a))
+                self.make_writable(page)
+            return True
         v = sp.vma_at(page)
         if v is None or not (v.w if write else (v.r or v.w or v.x)):
             return False
@@ -428,6 +465,8 @@ class MemOracle:
         c.vmas = [copy.copy(v) for v in p.vmas]
         c.ptes = dict(p.ptes)
         c.explicit = list(p.explicit)
+        c.declared = dict(p.declared)
+        c.ptes.update(p.declared)             # explicit pages are mapped again as declared
         c.brk = p.brk
         for page, f in p.frame_of.items():
             v = p.vma_at(page)

@@ -22,7 +22,7 @@ extension System {
         let mode = setup.mode
         let layout = LinuxLayout(mode: mode)
         let linux = setup.linuxPreset
-        let paging = setup.paging ?? (mode == .ia32 ? .bits32 : .level4)
+        let paging = setup.resolvedPaging
         if mode == .x86_64 && paging != .level4 {
             throw MachineError("x86_64 (IA-32e) needs 4-level paging, not \(paging.rawValue)")
         }
@@ -30,11 +30,20 @@ extension System {
             throw MachineError("4-level paging needs x86_64 mode")
         }
         // Control registers (CR0.WP on; CR4.PSE in ia32 32-bit paging; PAE whenever the paging mode needs it).
+        // CR4.PAE follows the paging mode (the decoder refuses a `cr4.pae` that contradicts it); with paging
+        // off it is what `cr4.pae` says (CR4.PAE = 1 with CR0.PG = 0 is a state a processor can hold).
         let cr0 = setup.cr0.apply(to: CR0.pe | CR0.et | CR0.wp | (paging == .off ? 0 : CR0.pg))
         var cr4: UInt64 = (paging == .pae || paging == .level4) ? CR4.pae : 0
         if linux && paging == .bits32 { cr4 |= CR4.pse }
         cr4 = setup.cr4.apply(to: cr4)
-        if paging == .pae || paging == .level4 { cr4 |= CR4.pae } else { cr4 &= ~CR4.pae }
+        switch paging {
+        case .pae, .level4: cr4 |= CR4.pae
+        case .bits32: cr4 &= ~CR4.pae
+        case .off: break
+        }
+        if mode == .ia32 && cr4 & CR4.pcide != 0 {
+            throw MachineError("CR4.PCIDE can only be set in IA-32e mode (SDM Vol. 3A §4.10.1), not in ia32")
+        }
         let longModeBits = mode == .x86_64 ? EFER.lme | EFER.lma : 0  // as Machine.init sets them
         let efer = (setup.efer.apply(to: longModeBits | (linux ? EFER.sce | EFER.nxe : 0)) & ~(EFER.lme | EFER.lma)) | longModeBits
         let pkru = setup.pkru ?? CPUState().pkru

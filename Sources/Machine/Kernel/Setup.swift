@@ -46,7 +46,7 @@ public struct MachineSetup: Sendable, Equatable {
     public var vendor: CPUVendor = .intel
     /// `preset: linux` (true) or `none` (false).
     public var linuxPreset = true
-    /// nil: the mode's default (32bit in ia32, 4level in x86_64).
+    /// nil: the mode's default (32bit in ia32, or pae when `cr4` sets PAE; 4level in x86_64); see `resolvedPaging`.
     public var paging: PagingMode?
     public var cr0 = FlagEdit()
     public var cr4 = FlagEdit()
@@ -68,6 +68,14 @@ public struct MachineSetup: Sendable, Equatable {
     /// `machine.pages`: mappings present in every address space.
     public var pages: [PageMapping] = []
     public init() {}
+
+    /// The paging mode the machine runs: `paging` when given, else 4level in x86_64 and, in ia32, PAE paging
+    /// when `cr4` sets CR4.PAE (PG-2) and 32-bit paging otherwise (PG-1).
+    public var resolvedPaging: PagingMode {
+        if let paging { return paging }
+        if mode == .x86_64 { return .level4 }
+        return cr4.set & CR4.pae != 0 ? .pae : .bits32
+    }
 }
 
 /// A task's memory region (VMA).

@@ -463,7 +463,21 @@ extension System {
             let present = leaf.map { $0.value & 1 != 0 } ?? false
             if present, let v = leaf?.value {
                 // user bit of the leaf (the model's upper levels default to user) and write permission
-                guard v & 4 != 0, !write || v & 2 != 0 else { return false }
+                guard v & 4 != 0 else { return false }
+                if write && v & 2 == 0 {
+                    // copy_to_user into a read-only page of a VMA with `w`: the kernel's write raises #PF P|W
+                    // (supervisor: U=0) with CR2 = the first byte it touches on that page, and do_wp_page makes
+                    // the page writable (as for a user write); any other read-only page is -EFAULT, untouched.
+                    let cr2 = max(addr, page)
+                    guard let vma = core.currentTask.vmas.first(where: { $0.contains(page) }),
+                          let wp = writeProtectedLeaf(cr2, errorCode: 0x3, vma: vma, ac: true) else { return false }
+                    let f = Fault(.PF, code: 0x3, cr2: cr2, rule: "PG-7",
+                                  "the kernel's copy_to_user writes 0x\(String(cr2, radix: 16)), whose page is read-only (R/W=0) with CR0.WP=1, inside a writable VMA")
+                    machine.cpu.cr2 = cr2
+                    machine.trace.record(.fault(f))
+                    kernelAccessFaults.append(f)
+                    guard makeWritable(wp, cr2, vma: vma) else { return false }
+                }
             } else {
                 guard let vma = core.currentTask.vmas.first(where: { $0.contains(page) }), write ? vma.write : vma.accessible else { return false }
                 // The kernel's access raises #PF (supervisor, not present: U=0, P=0, W as the copy) with

@@ -3,6 +3,8 @@
 //
 //   #PF  user or kernel access to a not-present page inside a VMA that allows it -> demand paging: map a
 //        fresh frame, IRET, retry the access (the #PF stays listed among the step's faults)
+//        write to a present read-only page inside a VMA with `w` -> write-protect fault (do_wp_page): the
+//        leaf gets R/W=1, IRET, retry (when that alone lets the write through)
 //        user fault otherwise -> SIGSEGV; kernel fault otherwise -> oops (the task dies with SIGSEGV)
 //   #GP and other exceptions from ring 3 -> the Linux signal (#DE SIGFPE, #UD SIGILL, #BP/#DB SIGTRAP, ...)
 //   an exception in kernel mode (no fix-up) -> oops, the task dies
@@ -58,7 +60,7 @@ extension System {
         enterFromUser(user, path: .iret(skip: errorWidth))
         if vector == 14, let f = fault {
             let address = f.cr2 ?? machine.cpu.cr2
-            if demandPage(address, errorCode: f.errorCode ?? 0, fromUser: fromCPL == 3) {
+            if demandPage(address, errorCode: f.errorCode ?? 0, ac: user.rflags & RFLAGS.ac != 0) {
                 performReturn(&out)
                 return true
             }
@@ -85,12 +87,17 @@ extension System {
         return false
     }
 
-    /// do_page_fault's good-area path: a not-present page inside a VMA that allows the access (access_error).
-    mutating func demandPage(_ address: UInt64, errorCode: UInt32, fromUser: Bool) -> Bool {
+    /// do_user_addr_fault's good-area path (arch/x86/mm/fault.c): an address inside a VMA that allows the
+    /// access (access_error) goes to handle_mm_fault. A not-present page is demand paged; a write to a present
+    /// page of a VMA with VM_WRITE is a write-protect fault (`resolveWriteProtect`). `ac`: EFLAGS.AC of the
+    /// faulting access (SMAP).
+    mutating func demandPage(_ address: UInt64, errorCode: UInt32, ac: Bool) -> Bool {
         let present = errorCode & 1 != 0, write = errorCode & 2 != 0
-        guard !present, core.current != 0 else { return false }
+        guard core.current != 0 else { return false }
         let top: UInt64 = machine.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000
         guard address < top, let vma = core.currentTask.vmas.first(where: { $0.contains(address) }) else { return false }
+        // access_error: a present page is a protection fault; only a write to a VMA with VM_WRITE is handled.
+        if present { return resolveWriteProtect(address, errorCode: errorCode, vma: vma, ac: ac) }
         // access_error: a write needs VM_WRITE; a read or a fetch only an accessible VMA. A fetch from a page
         // without `x` is mapped (with XD when NXE is on) and then faults again, present, as a protection fault.
         guard write ? vma.write : vma.accessible else { return false }
@@ -102,6 +109,51 @@ extension System {
             return false
         }
         machine.trace.record(.kernelAction("demand paging: mapped page 0x\(String(page, radix: 16)) of \(core.currentTask.name)'s \(vma.segment.rawValue) VMA (\(vma.perm))"))
+        return true
+    }
+
+    /// do_wp_page (mm/memory.c): a write (error code P|W, with U or not) to a present page whose leaf has
+    /// R/W=0, inside a VMA with VM_WRITE. Linux does not signal: it makes the page writable (a private page
+    /// shared after fork is copied first). The model's private VMA pages are never shared (fork copies them
+    /// eagerly) and explicit `pages` are shared mappings (fork shares their frames), so the page is reused in
+    /// place (wp_page_reuse / wp_page_shared): the leaf gets R/W=1, its TLB entry is dropped, and the access is
+    /// retried. Returns false (nothing changed) unless that alone lets the write through.
+    mutating func resolveWriteProtect(_ address: UInt64, errorCode: UInt32, vma: VMA, ac: Bool) -> Bool {
+        guard let leaf = writeProtectedLeaf(address, errorCode: errorCode, vma: vma, ac: ac) else { return false }
+        return makeWritable(leaf, address, vma: vma)
+    }
+
+    /// The leaf a write-protect fault at `address` would make writable, or nil when the fault is not one the
+    /// kernel resolves that way: RSVD, I/D or PK in the error code, a VMA without `w`, a leaf already writable
+    /// (an upper level has R/W=0), a supervisor page or upper level for a user write, or SMAP refusing a
+    /// supervisor write (`ac`: EFLAGS.AC of the access). Linux never builds such tables for a user VMA, and
+    /// fixing its leaf would not end the fault (Linux would retry it forever): the caller signals or oopses.
+    func writeProtectedLeaf(_ address: UInt64, errorCode: UInt32, vma: VMA, ac: Bool) -> (entryAddress: UInt64, value: UInt64, pageSize: UInt64)? {
+        let pw = PageFaultCode.present | PageFaultCode.write
+        guard vma.write, errorCode & pw == pw, errorCode & ~(pw | PageFaultCode.user) == 0 else { return nil }
+        let c = pagingControlForKernel
+        guard c.mode != .off else { return nil }
+        var control = machine.pagingControl
+        control.ac = ac
+        guard let (rights, leaf) = machine.paging.rights(for: address, cr3: control.cr3, mode: c.mode, pse: c.pse, nxe: control.nxe,
+                                                          leafBits: PageTableEntry.writable),
+              leaf.value & PageTableEntry.writable == 0 else { return nil }
+        let access = MemoryAccess(.write, cpl: errorCode & PageFaultCode.user != 0 ? 3 : 0)
+        guard PagingUnit.rightsFault(rights, linear: address, access: access, control: control, cached: false) == nil else { return nil }
+        return leaf
+    }
+
+    /// Sets R/W in a leaf `writeProtectedLeaf` found and drops the TLB's translation of `address`; false when
+    /// the entry cannot be written (nothing changed).
+    mutating func makeWritable(_ leaf: (entryAddress: UInt64, value: UInt64, pageSize: UInt64), _ address: UInt64, vma: VMA) -> Bool {
+        do throws(MachineError) {
+            try machine.paging.writeEntry(at: leaf.entryAddress, value: leaf.value | PageTableEntry.writable, width: EntryWidth(pagingControlForKernel.mode))
+        } catch {
+            return false
+        }
+        machine.paging.tlb.invlpg(address)
+        let page = address & ~(leaf.pageSize - 1)
+        machine.trace.record(.kernelAction("write-protect fault: made page 0x\(String(page, radix: 16)) of \(core.currentTask.name)'s \(vma.segment.rawValue) VMA (\(vma.perm)) writable (do_wp_page)"))
         return true
     }
 }

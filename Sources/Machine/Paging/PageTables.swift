@@ -417,6 +417,48 @@ public struct PagingUnit: Sendable {
         return nil
     }
 
+    /// The rights a walk to `linear` would combine (PG-5) from the entries as built, with `leafBits` ORed
+    /// into the leaf (what the rights would be if the leaf had them), and the leaf; nil when an entry on the
+    /// way is not present or sets reserved bits. No side effects (A/D bits, TLB). PAE reads the PDPTE from
+    /// memory (it has no R/W, U/S or XD).
+    func rights(for linear: UInt64, cr3: UInt64, mode: PagingMode, pse: Bool, nxe: Bool, leafBits: UInt64 = 0)
+        -> (rights: EffectiveRights, leaf: (entryAddress: UInt64, value: UInt64, pageSize: UInt64))? {
+        let width = EntryWidth(mode).rawValue
+        var table = rootTable(cr3, mode)
+        var rights = EffectiveRights()
+        for step in Self.levels(mode, .size4K) {
+            let index = (linear >> step.shift) & ((1 << step.bits) - 1)
+            let address = table + index * UInt64(width)
+            let raw = memory.read(address, width: width)
+            var v = raw
+            guard v & PageTableEntry.present != 0 else { return nil }
+            let large: Bool
+            switch (mode, step.level) {
+            case (.bits32, .pde): large = pse && v & PageTableEntry.pageSize != 0
+            case (.pae, .pde), (.level4, .pde), (.level4, .pdpte): large = v & PageTableEntry.pageSize != 0
+            default: large = false
+            }
+            let isLeaf = large || step.level == .pte
+            let paePDPTE = mode == .pae && step.level == .pdpte  // its reserved bits are checked when loaded
+            guard paePDPTE || v & PageTableEntry.reservedMask(mode: mode, level: step.level, large: large, nxe: nxe) == 0 else { return nil }
+            if isLeaf { v |= leafBits }
+            if !paePDPTE {
+                if v & PageTableEntry.writable == 0 && rights.writable { rights.writable = false; rights.readOnlyAt = step.level }
+                if v & PageTableEntry.user == 0 && rights.user { rights.user = false; rights.supervisorAt = step.level }
+                if nxe && v & PageTableEntry.executeDisable != 0 && !rights.executeDisable {
+                    rights.executeDisable = true
+                    rights.executeDisableAt = step.level
+                }
+            }
+            if isLeaf {
+                if mode == .level4 { rights.protectionKey = UInt8((v & PageTableEntry.pkeyMask) >> PageTableEntry.pkeyShift) }
+                return (rights, (address, raw, UInt64(1) << step.shift))
+            }
+            table = v & (mode == .bits32 ? PageTableEntry.frameMask32 : PageTableEntry.frameMask)
+        }
+        return nil
+    }
+
     /// The lowest address at or above `linear` whose walk can reach a leaf: where an upper-level entry names no
     /// table, the whole span that entry covers is skipped (to the next entry's first address; UInt64.max past
     /// the top). Lets loops over a large, mostly unmapped range (a grown heap VMA) visit only its tables.

@@ -52,6 +52,7 @@ extension DecodeContext {
             setup.cr4 = flags(n, "cr4", [("pse", CR4.pse), ("pae", CR4.pae), ("pge", CR4.pge), ("smep", CR4.smep),
                                         ("smap", CR4.smap), ("pke", CR4.pke), ("pcide", CR4.pcide)])
         }
+        checkPagingAgainstCR4(&setup, paging: m["paging"], cr4: m["cr4"])
         if let n = m["efer"] { setup.efer = flags(n, "efer", [("sce", EFER.sce), ("nxe", EFER.nxe)]) }
         if let n = m["rflags"] { (setup.rflags, setup.iopl) = rflags(n, "rflags") }
         if let n = m["pkru"], let v = uint(n, "pkru", max: 0xFFFF_FFFF) { setup.pkru = UInt32(v) }
@@ -92,6 +93,42 @@ extension DecodeContext {
         if let n = m["tss"] { decodeTSS(n, into: &setup, names: names) }
         if let n = m["pages"] { setup.pages = pages(n, "machine.pages") }
         return (setup, gates, names)
+    }
+
+    /// `paging` and `cr4.pae`/`cr4.pcide` say one thing. In ia32, `cr4: {pae: true}` is PAE paging (PG-2) as
+    /// `paging: pae` is: without `paging` it selects it, and `paging: 32bit` with it (or `paging: pae` with
+    /// `pae: false`) is an error at the flag. IA-32e mode (x86_64) runs 4-level paging, which needs
+    /// CR4.PAE = 1 (PG-3; MOV to CR4 clearing it there is #GP(0)). CR4.PCIDE can only be set in IA-32e
+    /// mode (SDM Vol. 3A §4.10.1; MOV to CR4 setting it outside is #GP(0)), so in ia32 it is refused.
+    mutating func checkPagingAgainstCR4(_ setup: inout MachineSetup, paging pagingNode: YAMLNode?, cr4 cr4Node: YAMLNode?) {
+        let paeNode = cr4Node?.value(forKey: "pae")
+        let pagingNote = pagingNode.map { ["paging is set at \($0.source ?? file):\($0.start.line):\($0.start.column)"] } ?? []
+        switch setup.mode {
+        case .x86_64:
+            if setup.paging == .off, let pagingNode {
+                error(pagingNode, "paging off: x86_64 (IA-32e mode) runs 4-level paging (PG-3); IA-32e mode cannot be active with paging off")
+            }
+            if setup.cr4.clear & CR4.pae != 0, let paeNode {
+                error(paeNode, "cr4.pae: false: x86_64 (IA-32e mode) runs 4-level paging, which needs CR4.PAE = 1 (PG-3; MOV to CR4 clearing PAE in IA-32e mode is #GP(0))")
+            }
+        case .ia32:
+            if setup.cr4.set & CR4.pcide != 0, let n = cr4Node?.value(forKey: "pcide") {
+                error(n, "cr4.pcide: true in ia32: CR4.PCIDE can only be set in IA-32e mode (SDM Vol. 3A §4.10.1; MOV to CR4 setting it outside is #GP(0)), so no processor in legacy mode holds it")
+            }
+            if setup.cr4.set & CR4.pae != 0 {
+                switch setup.paging {
+                case nil: setup.paging = .pae
+                case .bits32?:
+                    if let paeNode {
+                        error(paeNode, "cr4.pae: true is PAE paging (PG-2), but paging is 32bit (CR4.PAE = 0, PG-1); write `paging: pae` or drop one of them", notes: pagingNote)
+                    }
+                default: break  // `pae`; `off` keeps CR4.PAE = 1 with CR0.PG = 0, a state a processor can hold
+                }
+            }
+            if setup.cr4.clear & CR4.pae != 0, setup.paging == .pae, let paeNode {
+                error(paeNode, "cr4.pae: false is not PAE paging, but paging is pae (PAE paging is CR4.PAE = 1, PG-2); write `paging: 32bit` or drop one of them", notes: pagingNote)
+            }
+        }
     }
 
     /// A map of flag names to booleans.

@@ -199,7 +199,7 @@ extension DecodeContext {
             let implicit = m["implicit"].flatMap { bool($0, "\(w).access.implicit") } ?? false
             return .access(kind: op, address: addr, size: size, cpl: cpl, implicit: implicit)
         case "set":
-            return decodeSet(v, w, names: names)
+            return decodeSet(v, w, names: names, mode: mode)
         case "schedule":
             if !kernelEnabled { error(v, Self.needsKernel(w, "schedule")) }
             if !v.isNullScalar, let m = v.mapping, !m.isEmpty { error(v, "\(w).schedule takes no arguments: write `schedule: {}`") }
@@ -209,7 +209,7 @@ extension DecodeContext {
         }
     }
 
-    mutating func decodeSet(_ v: YAMLNode, _ w: String, names: SelectorNames) -> KernelEvent? {
+    mutating func decodeSet(_ v: YAMLNode, _ w: String, names: SelectorNames, mode: MachineMode) -> KernelEvent? {
         guard let m = mapping(v, "\(w).set", allowed: ["regs", "cr0", "cr4", "efer", "rflags", "msrs", "pages"]) else { return nil }
         // Several kinds of state may be set in one step; they are applied in a fixed order (KernelEvent.setAll).
         var regsEdit: KernelEvent?, controlEdit: KernelEvent?, msrEdit: KernelEvent?, pagesEdit: KernelEvent?
@@ -270,6 +270,11 @@ extension DecodeContext {
             let cr4 = m["cr4"].map {
                 flags($0, "set.cr4", [("pse", CR4.pse), ("pae", CR4.pae), ("pge", CR4.pge), ("smep", CR4.smep), ("smap", CR4.smap), ("pke", CR4.pke), ("pcide", CR4.pcide)])
             } ?? FlagEdit()
+            // CR4.PCIDE can only be set in IA-32e mode (SDM Vol. 3A §4.10.1): in ia32 the write could only be
+            // refused (MOV to CR4 raises #GP(0)), so the step is an error at the flag.
+            if mode == .ia32, cr4.set & CR4.pcide != 0, let n = m["cr4"]?.value(forKey: "pcide") {
+                error(n, "\(w).set.cr4.pcide: true in ia32: CR4.PCIDE can only be set in IA-32e mode (SDM Vol. 3A §4.10.1; MOV to CR4 setting it outside is #GP(0))")
+            }
             let efer = m["efer"].map { flags($0, "set.efer", [("sce", EFER.sce), ("nxe", EFER.nxe)]) } ?? FlagEdit()
             let rf = m["rflags"].map { rflags($0, "set.rflags").0 } ?? FlagEdit()
             controlEdit = .setControl(cr0: cr0, cr4: cr4, efer: efer, rflags: rf)

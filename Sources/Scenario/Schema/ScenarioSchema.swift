@@ -900,7 +900,7 @@ public enum ScenarioSchema {
           ]
         },
         "paging": {
-          "description": "`off` (YAML 1.1 reads a bare off as false), 32bit, pae (ia32) or 4level (x86_64).",
+          "description": "`off` (YAML 1.1 reads a bare off as false), 32bit, pae (ia32) or 4level (x86_64). Default: 4level in x86_64; in ia32 pae when cr4.pae is true, else 32bit.",
           "enum": [
             "off",
             false,
