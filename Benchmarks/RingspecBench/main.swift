@@ -43,13 +43,13 @@ func parseOptions(_ args: [String]) -> BenchOptions {
     }
     while i < args.count {
         switch args[i] {
-        case "--seed": o.seed = UInt64(value()) ?? 7
-        case "--corpus": o.corpus = Int(value()) ?? o.corpus
-        case "--rounds": o.rounds = Int(value()) ?? o.rounds
-        case "--files": o.files = Int(value()) ?? o.files
-        case "--big-files": o.bigFiles = Int(value()) ?? o.bigFiles
-        case "--ticks": o.ticks = value().split(separator: ",").compactMap { Int($0) }
-        case "--mappings": o.mappings = value().split(separator: ",").compactMap { Int($0) }
+        case "--seed": o.seed = seedValue(value())
+        case "--corpus": o.corpus = number(args[i], value())
+        case "--rounds": o.rounds = number(args[i], value())
+        case "--files": o.files = number(args[i], value())
+        case "--big-files": o.bigFiles = number(args[i], value())
+        case "--ticks": o.ticks = numbers(args[i], value())
+        case "--mappings": o.mappings = numbers(args[i], value())
         case "--only": o.only.formUnion(value().split(separator: ",").map(String.init))
         case "--dir": o.dir = value()
         case "--keep": o.keep = true
@@ -71,6 +71,24 @@ func parseOptions(_ args: [String]) -> BenchOptions {
         i += 1
     }
     return o
+}
+
+/// A positive count for `option`; anything else stops the benchmark (a typo must not run a different benchmark).
+func number(_ option: String, _ text: String) -> Int {
+    guard let n = Int(text), n > 0 else { fail("\(option) needs a positive whole number, got '\(text)'") }
+    return n
+}
+
+/// A generator seed: any unsigned 64-bit number.
+func seedValue(_ text: String) -> UInt64 {
+    guard let n = UInt64(text) else { fail("--seed needs an unsigned whole number, got '\(text)'") }
+    return n
+}
+
+/// A comma-separated list of positive counts for `option`.
+func numbers(_ option: String, _ text: String) -> [Int] {
+    let parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    return parts.map { number(option, $0) }
 }
 
 func fail(_ s: String) -> Never {
@@ -428,12 +446,20 @@ func benchmark(_ o: BenchOptions) {
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "gen":
-    guard arguments.count >= 2 else { fail("usage: ringspec-bench gen DIR --count N [--seed S]") }
+    let usage = "usage: ringspec-bench gen DIR --count N [--seed S]"
+    guard arguments.count >= 2, !arguments[1].hasPrefix("-") else {
+        if arguments.dropFirst().contains(where: { $0 == "-h" || $0 == "--help" }) { print(usage); exit(0) }
+        fail(usage)
+    }
     var count = 100, seed: UInt64 = 7
     var i = 2
-    while i + 1 < arguments.count {
-        if arguments[i] == "--count" { count = Int(arguments[i + 1]) ?? count }
-        if arguments[i] == "--seed" { seed = UInt64(arguments[i + 1]) ?? seed }
+    while i < arguments.count {
+        guard i + 1 < arguments.count else { fail("\(arguments[i]) needs a value; \(usage)") }
+        switch arguments[i] {
+        case "--count": count = number("--count", arguments[i + 1])
+        case "--seed": seed = seedValue(arguments[i + 1])
+        default: fail("unknown option \(arguments[i]); \(usage)")
+        }
         i += 2
     }
     generate(into: arguments[1], count: count, seed: seed)
