@@ -51,6 +51,8 @@ func df2ClassTable(_ c: ClassCase) {
         // contributory + contributory, page fault + contributory: #DF.
         #expect(names(faults) == [c.first.name, "NP", "DF"])
         #expect(faults.last?.rule == "DF-2")
+        let during = dfClass(c.first) == .pageFault ? "a page fault" : "a contributory exception"
+        #expect(faults.last?.reason == "#NP while delivering \(c.first): a contributory exception during \(during) gives a double fault (SDM Vol. 3A Table 6-5)")
         #expect(outcome == .delivered(vector: 8))
         #expect(f.m.cpu.rip == Addr.handler(8))
         #expect(f.topOfStack() == 0, "DF-3: #DF pushes error code 0")

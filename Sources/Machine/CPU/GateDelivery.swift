@@ -140,7 +140,7 @@ extension Machine {
                     || (firstClass == .pageFault && secondClass != .benign)
                 if double, let firstVector = ExceptionVector(rawValue: event.vector) {
                     let df = Fault(.DF, code: 0, rule: "DF-2",
-                                   "\(second.vector) while delivering \(firstVector): \(firstClass) then \(secondClass) escalates to a double fault")
+                                   "\(second.vector) while delivering \(firstVector): \(secondClass) during \(firstClass) gives a double fault (SDM Vol. 3A Table 6-5)")
                     trace.record(.escalation(first: firstVector, second: second.vector, result: "double fault"))
                     noteFault(df)
                     raised.append(df)
