@@ -286,6 +286,8 @@ public enum Explainer {
                     "bit 4 I/D=\(bit(4))\(bit(4) == 1 ? " (an instruction fetch)" : "")",
                     "bit 5 PK=\(bit(5))\(bit(5) == 1 ? " (the protection key forbade it)" : "")"].joined(separator: "; ")
         }
+        if v == .DF { return "\(c): #DF always pushes an error code of 0 (DF-3)" }
+        if v == .AC { return "\(c): #AC always pushes an error code of 0" }
         if c == 0 { return "0: no selector is involved (or the null selector)" }
         return ["bit 0 EXT=\(bit(0)) (\(bit(0) == 1 ? "during delivery of an external event" : "caused by the program"))",
                 "bit 1 IDT=\(bit(1)) (\(bit(1) == 1 ? "the index is an IDT vector" : "the index is a descriptor-table entry"))",
