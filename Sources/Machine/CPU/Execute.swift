@@ -256,7 +256,7 @@ extension Machine {
         }
         guard ds.cache.contains(offset: offset, size: size) else {
             refuseFlatLimitWrap(ds.cache, offset: offset, size: size, register: "DS")
-            throw Fault.gp(0, rule: "SEG-3", "offset 0x\(String(offset, radix: 16)) lies outside the DS limits (limit 0x\(String(ds.cache.limit, radix: 16))\(ds.cache.isExpandDown ? ", expand-down" : ""))")
+            throw Fault.gp(0, rule: "SEG-11", "offset 0x\(String(offset, radix: 16)) lies outside the DS limits (limit 0x\(String(ds.cache.limit, radix: 16))\(ds.cache.isExpandDown ? ", expand-down" : ""))")
         }
         return (ds.cache.base &+ offset) & 0xFFFF_FFFF
     }
