@@ -126,8 +126,17 @@ public enum ExceptionVector: UInt8, Sendable, CaseIterable, CustomStringConverti
 }
 
 /// DF-1: benign, contributory or page-fault class.
-public enum ExceptionClass: Sendable {
+public enum ExceptionClass: Sendable, CustomStringConvertible {
     case benign, contributory, pageFault
+
+    /// The class as SDM Vol. 3A Table 6-4 names it, for fault reasons and `explain`.
+    public var description: String {
+        switch self {
+        case .benign: "benign"
+        case .contributory: "contributory"
+        case .pageFault: "page fault"
+        }
+    }
 }
 
 /// A fault raised by the model: vector, error code, CR2 (page faults) and the rule that raised it.
