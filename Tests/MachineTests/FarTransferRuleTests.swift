@@ -795,3 +795,13 @@ func far9TSSSlotLimit(_ limit: UInt32) {
         #expect(f.m.cpu.cpl == 0)
     }
 }
+
+@Test("FAR-12: a far RET's code-segment privilege check is made against the return RPL, and its reason says so")
+func far12ReasonNamesTheReturnRPL() {
+    var f = CPUFixture(.ia32, cpl: 0)
+    let conf3 = f.add(CPUFixture.code(dpl: 3, conforming: true))
+    f.push([UInt64(conf3), 0x2000], width: 4)
+    let r = f.run(.retf(popBytes: 0, width: nil))
+    expectFirst(r, Expected(.GP, UInt32(conf3), "FAR-12"))
+    #expect(r.faults.first?.reason == "conforming code segment DPL 3 > the return RPL 0")
+}
