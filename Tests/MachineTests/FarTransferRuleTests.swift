@@ -805,3 +805,18 @@ func far12ReasonNamesTheReturnRPL() {
     expectFirst(r, Expected(.GP, UInt32(conf3), "FAR-12"))
     #expect(r.faults.first?.reason == "conforming code segment DPL 3 > the return RPL 0")
 }
+
+@Test("FAR-4: a direct far CALL from 16-bit code is the 5-byte ptr16:16 form: it pushes CS and IP = its address + 5 as words")
+func far4CallFrom16BitCodePushesIPPlus5() {
+    var f = CPUFixture(.ia32, cpl: 3)
+    let code16 = f.add(CPUFixture.code(dpl: 3, big: false))
+    f.m.cpu.cs = SegmentRegister(selector: code16 | 3, cache: f.descriptor(code16).cache)
+    f.m.cpu.rip = 0x100
+    let sp = f.m.cpu[.rsp]
+    expectFirst(f.run(.callFar(selector: Sel.userCode, offset: 0x8100)), nil)
+    #expect(f.m.cpu[.rsp] == sp - 4)
+    #expect(f.stack(f.m.cpu[.rsp], 2, width: 2) == [0x105, UInt64(code16 | 3)])
+    #expect(Instruction.callFar(selector: 0, offset: 0).length(in64BitMode: false, codeSize16: true) == 5)
+    #expect(Instruction.callFar(selector: 0, offset: 0).length(in64BitMode: false) == 7)
+    #expect(Instruction.callFar(selector: 0, offset: 0).length(in64BitMode: true, codeSize16: true) == 7)
+}

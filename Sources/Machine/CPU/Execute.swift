@@ -63,7 +63,7 @@ extension Machine {
     /// The address of the instruction after `instruction` at the current RIP. Outside 64-bit mode the
     /// instruction pointer is EIP, so the sum wraps at 4 GiB (a 32-bit EIP never holds bit 32).
     public func addressAfter(_ instruction: Instruction) -> UInt64 {
-        let next = cpu.rip &+ instruction.length(in64BitMode: in64BitMode)
+        let next = cpu.rip &+ instruction.length(in64BitMode: in64BitMode, codeSize16: !in64BitMode && !cpu.cs.cache.big)
         return in64BitMode ? next : next & 0xFFFF_FFFF
     }
 

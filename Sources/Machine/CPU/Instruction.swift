@@ -45,8 +45,11 @@ public enum Instruction: Sendable, Equatable {
     /// UD2 (0F 0B): raises #UD in every mode (SDM Vol. 2B, UD2).
     case ud2
 
-    /// Encoded length in bytes (for saved return addresses).
-    public func length(in64BitMode: Bool) -> UInt64 {
+    /// Encoded length in bytes (for saved return addresses). `codeSize16`: the code segment is 16-bit
+    /// (CS.D = 0 outside 64-bit mode), where a direct far CALL/JMP is the ptr16:16 form (9A/EA iw iw,
+    /// 5 bytes; SDM Vol. 2A CALL, JMP) that the model executes there (16-bit offset, word pushes); the
+    /// other forms keep their 32-bit-code lengths.
+    public func length(in64BitMode: Bool, codeSize16: Bool = false) -> UInt64 {
         switch self {
         case .int: 2
         case .int3, .into, .int1, .cli, .sti, .hlt, .nop, .inPort, .outPort: 1
@@ -54,7 +57,7 @@ public enum Instruction: Sendable, Equatable {
         case let .sysret(to64): (to64 ?? in64BitMode) ? 3 : 2
         case let .sysexit(to64): to64 ? 3 : 2
         case let .iret(width): width == 8 ? 2 : (width == 2 ? 2 : 1)
-        case .callFar, .jmpFar: in64BitMode ? 7 : 7
+        case .callFar, .jmpFar: !in64BitMode && codeSize16 ? 5 : 7
         case let .retf(n, width): (n == 0 ? 1 : 3) + (width == 8 || width == 2 ? 1 : 0)
         case .movToSegment, .movToCS, .movRegisterToSegment: 2
         case let .movSegmentToRegister(_, _, width): width == 2 ? 3 : (width == 8 ? 3 : 2)
