@@ -672,11 +672,13 @@ func far4SixteenBitCodeSegment() {
     f.m.cpu.cs = SegmentRegister(selector: code16, cache: f.descriptor(code16).cache)
     let sp = f.m.cpu[.rsp]
     expectFirst(f.run(.callFar(selector: code16, offset: 0x2000)), nil)
+    // From 16-bit code the direct far CALL is CALL ptr16:16 (9A iw iw), 5 bytes: IP after it = Addr.code + 5.
+    let next16 = Addr.code + 5
     #expect(f.m.cpu[.rsp] == sp - 4, "CS and IP pushed as words")
-    #expect(f.stack(sp - 4, 2, width: 2) == [farNext, UInt64(code16)])
+    #expect(f.stack(sp - 4, 2, width: 2) == [next16, UInt64(code16)])
     expectFirst(f.run(.retf(popBytes: 0)), nil)
     #expect(f.m.cpu[.rsp] == sp)
-    #expect(f.m.cpu.rip == farNext)
+    #expect(f.m.cpu.rip == next16)
     f.push([0x202, UInt64(code16), 0x1234], width: 2)
     expectFirst(f.run(.iret(width: nil)), nil)
     #expect(f.m.cpu.rip == 0x1234)
