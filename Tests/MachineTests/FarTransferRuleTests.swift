@@ -822,3 +822,11 @@ func far4CallFrom16BitCodePushesIPPlus5() {
     #expect(Instruction.callFar(selector: 0, offset: 0).length(in64BitMode: false) == 7)
     #expect(Instruction.callFar(selector: 0, offset: 0).length(in64BitMode: true, codeSize16: true) == 7)
 }
+
+@Test("Instruction lengths of IRET: the code's own operand size has no prefix (CF), the other one takes 66; IRETQ is 48 CF")
+func iretLengthsFollowTheCodeSize() {
+    func len(_ w: Int?, _ is64: Bool, _ c16: Bool) -> UInt64 { Instruction.iret(width: w).length(in64BitMode: is64, codeSize16: c16) }
+    #expect(len(nil, false, false) == 1 && len(4, false, false) == 1 && len(2, false, false) == 2)
+    #expect(len(nil, false, true) == 1 && len(2, false, true) == 1 && len(4, false, true) == 2)
+    #expect(len(8, true, false) == 2 && len(4, true, false) == 1 && len(2, true, false) == 2)
+}

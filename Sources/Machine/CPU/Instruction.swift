@@ -47,8 +47,8 @@ public enum Instruction: Sendable, Equatable {
 
     /// Encoded length in bytes (for saved return addresses). `codeSize16`: the code segment is 16-bit
     /// (CS.D = 0 outside 64-bit mode), where a direct far CALL/JMP is the ptr16:16 form (9A/EA iw iw,
-    /// 5 bytes; SDM Vol. 2A CALL, JMP) that the model executes there (16-bit offset, word pushes); the
-    /// other forms keep their 32-bit-code lengths.
+    /// 5 bytes; SDM Vol. 2A CALL, JMP) that the model executes there (16-bit offset, word pushes), and
+    /// IRETW needs no prefix while IRETD does; the other forms keep their 32-bit-code lengths.
     public func length(in64BitMode: Bool, codeSize16: Bool = false) -> UInt64 {
         switch self {
         case .int: 2
@@ -56,7 +56,9 @@ public enum Instruction: Sendable, Equatable {
         case .syscall, .sysenter, .rdmsr, .wrmsr, .ud2: 2
         case let .sysret(to64): (to64 ?? in64BitMode) ? 3 : 2
         case let .sysexit(to64): to64 ? 3 : 2
-        case let .iret(width): width == 8 ? 2 : (width == 2 ? 2 : 1)
+        // IRETD/IRETQ/IRETW need a 66 or REX.W prefix unless they are the code's own operand size (IRET in
+        // 16-bit code is IRETW, CF; in 32-bit and 64-bit code IRETD, CF).
+        case let .iret(width): width == 8 ? 2 : (width == nil || width == (codeSize16 && !in64BitMode ? 2 : 4) ? 1 : 2)
         case .callFar, .jmpFar: !in64BitMode && codeSize16 ? 5 : 7
         case let .retf(n, width): (n == 0 ? 1 : 3) + (width == 8 || width == 2 ? 1 : 0)
         case .movToSegment, .movToCS, .movRegisterToSegment: 2
