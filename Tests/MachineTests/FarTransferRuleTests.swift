@@ -830,3 +830,19 @@ func iretLengthsFollowTheCodeSize() {
     #expect(len(nil, false, true) == 1 && len(2, false, true) == 1 && len(4, false, true) == 2)
     #expect(len(8, true, false) == 2 && len(4, true, false) == 1 && len(2, true, false) == 2)
 }
+
+@Test("Instruction lengths in 16-bit code: MOV r16, imm16 is 3 bytes and MOV r32, imm32 6; MOV r16, Sreg 2 and MOV r32, Sreg 3")
+func movLengthsIn16BitCode() {
+    func len(_ i: Instruction, _ c16: Bool) -> UInt64 { i.length(in64BitMode: false, codeSize16: c16) }
+    #expect(len(.movImmediate(.rax, 5, width: 2), true) == 3 && len(.movImmediate(.rax, 5, width: 4), true) == 6)
+    #expect(len(.movImmediate(.rax, 5, width: 2), false) == 4 && len(.movImmediate(.rax, 5, width: 4), false) == 5)
+    #expect(len(.movSegmentToRegister(.rax, .ds, width: 2), true) == 2 && len(.movSegmentToRegister(.rax, .ds, width: 4), true) == 3)
+    #expect(len(.movSegmentToRegister(.rax, .ds, width: 2), false) == 3 && len(.movSegmentToRegister(.rax, .ds, width: 4), false) == 2)
+    // Executed: in a 16-bit code segment `mov ax, 0x7b` advances IP by 3.
+    var f = CPUFixture(.ia32, cpl: 3)
+    let code16 = f.add(CPUFixture.code(dpl: 3, big: false))
+    f.m.cpu.cs = SegmentRegister(selector: code16 | 3, cache: f.descriptor(code16).cache)
+    f.m.cpu.rip = 0x100
+    expectFirst(f.run(.movImmediate(.rax, 0x7b, width: 2)), nil)
+    #expect(f.m.cpu.rip == 0x103)
+}

@@ -48,7 +48,8 @@ public enum Instruction: Sendable, Equatable {
     /// Encoded length in bytes (for saved return addresses). `codeSize16`: the code segment is 16-bit
     /// (CS.D = 0 outside 64-bit mode), where a direct far CALL/JMP is the ptr16:16 form (9A/EA iw iw,
     /// 5 bytes; SDM Vol. 2A CALL, JMP) that the model executes there (16-bit offset, word pushes), and
-    /// IRETW needs no prefix while IRETD does; the other forms keep their 32-bit-code lengths.
+    /// the 16-bit forms of IRET, MOV r, imm and MOV r, Sreg need no 66 prefix while the 32-bit ones do;
+    /// the other forms (memory operands, whose encodings vary) keep their 32-bit-code lengths.
     public func length(in64BitMode: Bool, codeSize16: Bool = false) -> UInt64 {
         switch self {
         case .int: 2
@@ -62,8 +63,12 @@ public enum Instruction: Sendable, Equatable {
         case .callFar, .jmpFar: !in64BitMode && codeSize16 ? 5 : 7
         case let .retf(n, width): (n == 0 ? 1 : 3) + (width == 8 || width == 2 ? 1 : 0)
         case .movToSegment, .movToCS, .movRegisterToSegment: 2
-        case let .movSegmentToRegister(_, _, width): width == 2 ? 3 : (width == 8 ? 3 : 2)
-        case let .movImmediate(_, _, width): width == 2 ? 4 : (in64BitMode && width == 8 ? 10 : 5)
+        // In 16-bit code the 16-bit forms need no 66 prefix and the 32-bit ones do (MOV r16, Sreg 8C /r;
+        // MOV r32, Sreg 66 8C /r; MOV r16, imm16 B8+r iw; MOV r32, imm32 66 B8+r id).
+        case let .movSegmentToRegister(_, _, width):
+            !in64BitMode && codeSize16 ? (width == 2 ? 2 : 3) : (width == 2 ? 3 : (width == 8 ? 3 : 2))
+        case let .movImmediate(_, _, width):
+            !in64BitMode && codeSize16 ? (width == 2 ? 3 : 6) : (width == 2 ? 4 : (in64BitMode && width == 8 ? 10 : 5))
         case .load, .store: in64BitMode ? 8 : 6
         case .lgdt, .lidt: 7
         case .movToCR, .movFromCR: 3
