@@ -347,7 +347,8 @@ def scenario(r: random.Random, mode: str, sid: str) -> str:
         steps.append(f"  - exec: \"mov {reg}, {value:#x}\"")
         steps.append(f"  - exec: \"mov [{addr:#x}], {reg}\"\n    expect: {{fault: none}}")
         m.write(addr, value, w)
-        m.eip = (m.eip + (10 + 8 if w == 8 else (5 + 8 if m.in64 else 11))) & MASK64
+        # MOV r32, imm32 is B8+r id (5 bytes), or 66 B8+r id (6) in 16-bit code; the store is 6 (8 in 64-bit mode).
+        m.eip = (m.eip + (10 + 8 if w == 8 else (5 + 8 if m.in64 else (6 if m.width == 2 else 5) + 6))) & MASK64
 
     kind = r.choice(["loads", "far", "far", "retf", "iret"] + ([] if lay.long else ["iret_nt"]))
     tss_link = None

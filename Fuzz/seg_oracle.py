@@ -280,6 +280,9 @@ class Machine:
     # --- far JMP / CALL (SDM Vol. 2A JMP, CALL; FAR-1..FAR-11, TASK-2, TASK-9)
     def far(self, kind: str, s: int, off: int, length: int = 7) -> Optional[str]:
         """Returns None, or 'task' when a task switch happened (the caller then stops predicting)."""
+        # From 16-bit code (operand size 16) the direct form is CALL/JMP ptr16:16 (9A/EA iw iw): 5 bytes.
+        if self.width == 2:
+            length = 5
         ret_ip = (self.eip + length) & {8: MASK64, 4: 0xFFFF_FFFF, 2: 0xFFFF}[self.width]
         if is_null(s):
             raise Fault(GP, 0, "FAR-1")

@@ -251,3 +251,12 @@ func df2PageFaultColumn(_ c: PagedCase) throws {
         #expect(f.m.shutdown)
     }
 }
+
+@Test("DF-2: the #DF's reason names the classes as SDM Table 6-4 does ('page fault', not the Swift case name)")
+func df2ReasonNamesThePageFaultClass() {
+    var f = CPUFixture(.ia32, cpl: 0)
+    f.setGate(14, present: false)
+    let (_, faults) = raiseFirst(&f, .PF)
+    #expect(faults.last?.reason.contains("a contributory exception during a page fault") == true, "\(faults.last?.reason ?? "")")
+    #expect("\(ExceptionClass.pageFault)" == "a page fault")
+}

@@ -672,11 +672,13 @@ func far4SixteenBitCodeSegment() {
     f.m.cpu.cs = SegmentRegister(selector: code16, cache: f.descriptor(code16).cache)
     let sp = f.m.cpu[.rsp]
     expectFirst(f.run(.callFar(selector: code16, offset: 0x2000)), nil)
+    // From 16-bit code the direct far CALL is CALL ptr16:16 (9A iw iw), 5 bytes: IP after it = Addr.code + 5.
+    let next16 = Addr.code + 5
     #expect(f.m.cpu[.rsp] == sp - 4, "CS and IP pushed as words")
-    #expect(f.stack(sp - 4, 2, width: 2) == [farNext, UInt64(code16)])
+    #expect(f.stack(sp - 4, 2, width: 2) == [next16, UInt64(code16)])
     expectFirst(f.run(.retf(popBytes: 0)), nil)
     #expect(f.m.cpu[.rsp] == sp)
-    #expect(f.m.cpu.rip == farNext)
+    #expect(f.m.cpu.rip == next16)
     f.push([0x202, UInt64(code16), 0x1234], width: 2)
     expectFirst(f.run(.iret(width: nil)), nil)
     #expect(f.m.cpu.rip == 0x1234)
@@ -794,4 +796,53 @@ func far9TSSSlotLimit(_ limit: UInt32) {
         expectFirst(r, nil)
         #expect(f.m.cpu.cpl == 0)
     }
+}
+
+@Test("FAR-12: a far RET's code-segment privilege check is made against the return RPL, and its reason says so")
+func far12ReasonNamesTheReturnRPL() {
+    var f = CPUFixture(.ia32, cpl: 0)
+    let conf3 = f.add(CPUFixture.code(dpl: 3, conforming: true))
+    f.push([UInt64(conf3), 0x2000], width: 4)
+    let r = f.run(.retf(popBytes: 0, width: nil))
+    expectFirst(r, Expected(.GP, UInt32(conf3), "FAR-12"))
+    #expect(r.faults.first?.reason == "conforming code segment DPL 3 > the return RPL 0")
+}
+
+@Test("FAR-4: a direct far CALL from 16-bit code is the 5-byte ptr16:16 form: it pushes CS and IP = its address + 5 as words")
+func far4CallFrom16BitCodePushesIPPlus5() {
+    var f = CPUFixture(.ia32, cpl: 3)
+    let code16 = f.add(CPUFixture.code(dpl: 3, big: false))
+    f.m.cpu.cs = SegmentRegister(selector: code16 | 3, cache: f.descriptor(code16).cache)
+    f.m.cpu.rip = 0x100
+    let sp = f.m.cpu[.rsp]
+    expectFirst(f.run(.callFar(selector: Sel.userCode, offset: 0x8100)), nil)
+    #expect(f.m.cpu[.rsp] == sp - 4)
+    #expect(f.stack(f.m.cpu[.rsp], 2, width: 2) == [0x105, UInt64(code16 | 3)])
+    #expect(Instruction.callFar(selector: 0, offset: 0).length(in64BitMode: false, codeSize16: true) == 5)
+    #expect(Instruction.callFar(selector: 0, offset: 0).length(in64BitMode: false) == 7)
+    #expect(Instruction.callFar(selector: 0, offset: 0).length(in64BitMode: true, codeSize16: true) == 7)
+}
+
+@Test("Instruction lengths of IRET: the code's own operand size has no prefix (CF), the other one takes 66; IRETQ is 48 CF")
+func iretLengthsFollowTheCodeSize() {
+    func len(_ w: Int?, _ is64: Bool, _ c16: Bool) -> UInt64 { Instruction.iret(width: w).length(in64BitMode: is64, codeSize16: c16) }
+    #expect(len(nil, false, false) == 1 && len(4, false, false) == 1 && len(2, false, false) == 2)
+    #expect(len(nil, false, true) == 1 && len(2, false, true) == 1 && len(4, false, true) == 2)
+    #expect(len(8, true, false) == 2 && len(4, true, false) == 1 && len(2, true, false) == 2)
+}
+
+@Test("Instruction lengths in 16-bit code: MOV r16, imm16 is 3 bytes and MOV r32, imm32 6; MOV r16, Sreg 2 and MOV r32, Sreg 3")
+func movLengthsIn16BitCode() {
+    func len(_ i: Instruction, _ c16: Bool) -> UInt64 { i.length(in64BitMode: false, codeSize16: c16) }
+    #expect(len(.movImmediate(.rax, 5, width: 2), true) == 3 && len(.movImmediate(.rax, 5, width: 4), true) == 6)
+    #expect(len(.movImmediate(.rax, 5, width: 2), false) == 4 && len(.movImmediate(.rax, 5, width: 4), false) == 5)
+    #expect(len(.movSegmentToRegister(.rax, .ds, width: 2), true) == 2 && len(.movSegmentToRegister(.rax, .ds, width: 4), true) == 3)
+    #expect(len(.movSegmentToRegister(.rax, .ds, width: 2), false) == 3 && len(.movSegmentToRegister(.rax, .ds, width: 4), false) == 2)
+    // Executed: in a 16-bit code segment `mov ax, 0x7b` advances IP by 3.
+    var f = CPUFixture(.ia32, cpl: 3)
+    let code16 = f.add(CPUFixture.code(dpl: 3, big: false))
+    f.m.cpu.cs = SegmentRegister(selector: code16 | 3, cache: f.descriptor(code16).cache)
+    f.m.cpu.rip = 0x100
+    expectFirst(f.run(.movImmediate(.rax, 0x7b, width: 2)), nil)
+    #expect(f.m.cpu.rip == 0x103)
 }

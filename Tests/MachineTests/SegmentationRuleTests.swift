@@ -414,7 +414,7 @@ func seg3ExpandDownData(_ c: ExpandDownCase) {
     let sel = f.add(d)
     expectFirst(f.run(.movToSegment(.ds, sel)), nil)
     let r = f.run(.load(.rax, address: c.offset, size: c.size))
-    expectFirst(r, c.allowed ? nil : Expected(.GP, 0, "SEG-3"))
+    expectFirst(r, c.allowed ? nil : Expected(.GP, 0, "SEG-11"))
 }
 
 @Test("§5.3: pushes onto an expand-down stack must stay above its limit, else #SS")
@@ -432,4 +432,16 @@ func seg3ExpandDownStack() {
     f.m.cpu[.rsp] = 0x1008
     let r = f.run(.int(0x40))
     #expect(r.faults.first?.vector == .SS)
+}
+
+@Test("SEG-11: a DS access outside the segment's limits cites the limit check of §5.3, not SEG-3's descriptor-table limit")
+func seg11CitesSegmentLimitCheck() {
+    var f = CPUFixture(.ia32, cpl: 0)
+    let d = Descriptor.segment(base: 0, limit: 0xFFF, type: 0x3, dpl: 0, present: true, long: false, big: true, granularity4K: false)
+    let sel = f.add(d)
+    expectFirst(f.run(.movToSegment(.ds, sel)), nil)
+    expectFirst(f.run(.load(.rax, address: 0xFFD, size: 4)), Expected(.GP, 0, "SEG-11"))
+    #expect(RuleBook.reference("SEG-11").contains("§5.3"))
+    #expect(RuleBook.title("SEG-11") != "SEG-11")
+    #expect(RuleBook.title("SEG-3") == "descriptor-table limit check")
 }

@@ -63,7 +63,7 @@ extension Machine {
     /// The address of the instruction after `instruction` at the current RIP. Outside 64-bit mode the
     /// instruction pointer is EIP, so the sum wraps at 4 GiB (a 32-bit EIP never holds bit 32).
     public func addressAfter(_ instruction: Instruction) -> UInt64 {
-        let next = cpu.rip &+ instruction.length(in64BitMode: in64BitMode)
+        let next = cpu.rip &+ instruction.length(in64BitMode: in64BitMode, codeSize16: !in64BitMode && !cpu.cs.cache.big)
         return in64BitMode ? next : next & 0xFFFF_FFFF
     }
 
@@ -256,7 +256,7 @@ extension Machine {
         }
         guard ds.cache.contains(offset: offset, size: size) else {
             refuseFlatLimitWrap(ds.cache, offset: offset, size: size, register: "DS")
-            throw Fault.gp(0, rule: "SEG-3", "offset 0x\(String(offset, radix: 16)) lies outside the DS limits (limit 0x\(String(ds.cache.limit, radix: 16))\(ds.cache.isExpandDown ? ", expand-down" : ""))")
+            throw Fault.gp(0, rule: "SEG-11", "offset 0x\(String(offset, radix: 16)) lies outside the DS limits (limit 0x\(String(ds.cache.limit, radix: 16))\(ds.cache.isExpandDown ? ", expand-down" : ""))")
         }
         return (ds.cache.base &+ offset) & 0xFFFF_FFFF
     }

@@ -250,7 +250,7 @@ extension Machine {
         guard sel.rpl >= cpl else {
             throw Fault(.GP, code: sel.errorCode, rule: "FAR-12", "return RPL \(sel.rpl) is more privileged than CPL \(cpl): a return may not raise privilege")
         }
-        try checkCodeSegment(d, sel, rpl: sel.rpl, cpl: sel.rpl, rule: "FAR-12")
+        try checkCodeSegment(d, sel, rpl: sel.rpl, cpl: sel.rpl, rule: "FAR-12", level: "the return RPL")
         let newCPL = sel.rpl
         let outer = newCPL > cpl
         // An IRET that began in 64-bit mode always pops SS:RSP, whatever its operand size (IRETQ, and IRETD/

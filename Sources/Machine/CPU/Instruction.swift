@@ -45,20 +45,30 @@ public enum Instruction: Sendable, Equatable {
     /// UD2 (0F 0B): raises #UD in every mode (SDM Vol. 2B, UD2).
     case ud2
 
-    /// Encoded length in bytes (for saved return addresses).
-    public func length(in64BitMode: Bool) -> UInt64 {
+    /// Encoded length in bytes (for saved return addresses). `codeSize16`: the code segment is 16-bit
+    /// (CS.D = 0 outside 64-bit mode), where a direct far CALL/JMP is the ptr16:16 form (9A/EA iw iw,
+    /// 5 bytes; SDM Vol. 2A CALL, JMP) that the model executes there (16-bit offset, word pushes), and
+    /// the 16-bit forms of IRET, MOV r, imm and MOV r, Sreg need no 66 prefix while the 32-bit ones do;
+    /// the other forms (memory operands, whose encodings vary) keep their 32-bit-code lengths.
+    public func length(in64BitMode: Bool, codeSize16: Bool = false) -> UInt64 {
         switch self {
         case .int: 2
         case .int3, .into, .int1, .cli, .sti, .hlt, .nop, .inPort, .outPort: 1
         case .syscall, .sysenter, .rdmsr, .wrmsr, .ud2: 2
         case let .sysret(to64): (to64 ?? in64BitMode) ? 3 : 2
         case let .sysexit(to64): to64 ? 3 : 2
-        case let .iret(width): width == 8 ? 2 : (width == 2 ? 2 : 1)
-        case .callFar, .jmpFar: in64BitMode ? 7 : 7
+        // IRETD/IRETQ/IRETW need a 66 or REX.W prefix unless they are the code's own operand size (IRET in
+        // 16-bit code is IRETW, CF; in 32-bit and 64-bit code IRETD, CF).
+        case let .iret(width): width == 8 ? 2 : (width == nil || width == (codeSize16 && !in64BitMode ? 2 : 4) ? 1 : 2)
+        case .callFar, .jmpFar: !in64BitMode && codeSize16 ? 5 : 7
         case let .retf(n, width): (n == 0 ? 1 : 3) + (width == 8 || width == 2 ? 1 : 0)
         case .movToSegment, .movToCS, .movRegisterToSegment: 2
-        case let .movSegmentToRegister(_, _, width): width == 2 ? 3 : (width == 8 ? 3 : 2)
-        case let .movImmediate(_, _, width): width == 2 ? 4 : (in64BitMode && width == 8 ? 10 : 5)
+        // In 16-bit code the 16-bit forms need no 66 prefix and the 32-bit ones do (MOV r16, Sreg 8C /r;
+        // MOV r32, Sreg 66 8C /r; MOV r16, imm16 B8+r iw; MOV r32, imm32 66 B8+r id).
+        case let .movSegmentToRegister(_, _, width):
+            !in64BitMode && codeSize16 ? (width == 2 ? 2 : 3) : (width == 2 ? 3 : (width == 8 ? 3 : 2))
+        case let .movImmediate(_, _, width):
+            !in64BitMode && codeSize16 ? (width == 2 ? 3 : 6) : (width == 2 ? 4 : (in64BitMode && width == 8 ? 10 : 5))
         case .load, .store: in64BitMode ? 8 : 6
         case .lgdt, .lidt: 7
         case .movToCR, .movFromCR: 3

@@ -92,8 +92,9 @@ extension Machine {
 
     /// The common code-segment check of far transfers (FAR, `check_cs`): type, long-mode L/D,
     /// privilege against `cplToCheck` and `rplToCheck`, then presence.
+    /// `level` names `cplToCheck` in fault reasons: the CPL, or for a far RET/IRET the return RPL (FAR-12).
     func checkCodeSegment(_ d: Descriptor, _ sel: Selector, rpl rplToCheck: UInt8, cpl cplToCheck: UInt8,
-                          rule: String) throws(Fault) {
+                          rule: String, level: String = "CPL") throws(Fault) {
         guard d.isCode else {
             throw Fault(.GP, code: sel.errorCode, rule: rule, "target \(sel) is \(describeKind(d)), not a code segment")
         }
@@ -102,12 +103,14 @@ extension Machine {
         }
         if d.isConforming {
             guard d.dpl <= cplToCheck else {
-                throw Fault(.GP, code: sel.errorCode, rule: rule, "conforming code segment DPL \(d.dpl) > CPL \(cplToCheck)")
+                throw Fault(.GP, code: sel.errorCode, rule: rule, "conforming code segment DPL \(d.dpl) > \(level) \(cplToCheck)")
             }
         } else {
             guard d.dpl == cplToCheck && rplToCheck <= cplToCheck else {
                 throw Fault(.GP, code: sel.errorCode, rule: rule,
-                            "non-conforming code segment needs DPL == CPL and RPL <= CPL (DPL \(d.dpl), CPL \(cplToCheck), RPL \(rplToCheck))")
+                            level == "CPL"
+                                ? "non-conforming code segment needs DPL == CPL and RPL <= CPL (DPL \(d.dpl), CPL \(cplToCheck), RPL \(rplToCheck))"
+                                : "non-conforming code segment needs DPL == \(level) (DPL \(d.dpl), \(level) \(cplToCheck))")
             }
         }
         guard d.present else {

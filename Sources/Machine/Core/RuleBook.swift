@@ -6,7 +6,7 @@ public enum RuleBook {
     public static func reference(_ id: String) -> String {
         let family = id.split(separator: "-").first.map(String.init) ?? id
         switch family {
-        case "SEG": return "Intel SDM Vol. 3A §3.4, §5.5-5.7"
+        case "SEG": return id == "SEG-11" ? "Intel SDM Vol. 3A §5.3 (limit checking)" : "Intel SDM Vol. 3A §3.4, §5.5-5.7"
         case "FAR": return "Intel SDM Vol. 3A §5.8"
         case "INT": return "Intel SDM Vol. 3A §6.10-6.14"
         case "TASK": return "Intel SDM Vol. 3A ch. 7"
@@ -35,6 +35,7 @@ public enum RuleBook {
         "SEG-5d": "max(CPL, RPL) <= DPL", "SEG-5e": "segment present", "SEG-6": "loading SS", "SEG-6a": "null SS",
         "SEG-6b": "table limit", "SEG-6c": "RPL == CPL", "SEG-6d": "writable data only", "SEG-6e": "DPL == CPL",
         "SEG-6f": "stack segment present (#SS)", "SEG-7": "MOV CS is invalid",
+        "SEG-11": "segment limit check: the access must lie within the segment's limits (expand-up or expand-down)",
         "FAR-1": "far transfer selector", "FAR-2": "direct far JMP/CALL privilege", "FAR-4": "far CALL pushes",
         "FAR-5": "call gate privilege", "FAR-6": "call gate target selector", "FAR-7": "call gate target code segment",
         "FAR-8": "JMP through a call gate", "FAR-9": "CALL through a call gate to inner privilege",
