@@ -1,0 +1,28 @@
+// The idle task of the i386 preset runs kernel code with DS = ES = __USER_DS, as i386 Linux does
+// (head_32.S: "DS/ES contains default USER segment"; entry_32.S loads it on every entry), so an
+// `access` step while the CPU idles reads kernel memory through a flat segment. It used to hold a null
+// DS and every data access faulted #GP(0) (SEG-5a). In 64-bit mode DS is not used.
+
+@testable import Scenario
+import Testing
+
+@Suite struct IdleTaskSegmentsTests {
+    @Test(arguments: [("ia32", "0xc0001000", "ds: 0x7b, es: 0x7b, cs: 0x60"),
+                      ("x86_64", "0xffff888000001000", "cs: 0x10")])
+    func idleReadsKernelMemory(_ mode: String, _ addr: String, _ regs: String) {
+        let r = runScenarioText("""
+        scenario: idle-access
+        machine: {mode: \(mode)}
+        steps:
+          - exit: 0
+            expect: {current: idle}
+          - access: {op: read, addr: \(addr)}
+            expect: {fault: none, physical: 0x1000, cpl: 0, regs: {\(regs)}}
+        """)
+        #expect(r.count == 1)
+        guard case .passed? = r.first?.outcome else {
+            Issue.record("\(mode): \(String(describing: r.first?.outcome))")
+            return
+        }
+    }
+}
