@@ -26,3 +26,46 @@ import Testing
         }
     }
 }
+
+/// `states` and the top-level `processes` may name the idle task (the format lets task names name `idle`):
+/// `running` while it is current, `ready` once a woken task has taken the CPU, and 0 ticks ("the idle
+/// task's ticks are not counted"). Both checks used to fail with "no task named 'idle'".
+@Suite struct IdleTaskSummaryTests {
+    @Test func idleStateAndTicks() {
+        let r = runScenarioText("""
+        scenario: idle-summary
+        machine: {mode: x86_64}
+        processes:
+          - {name: a, state: running}
+          - {name: s, state: sleeping}
+        steps:
+          - exit: 0
+            expect: {current: idle, states: {idle: running, a: zombie}}
+          - timer: 3
+            expect: {states: {idle: running}}
+          - irq: {vector: 0x21, wakes: s}
+            expect: {current: s, states: {idle: ready, s: running}}
+        expect:
+          processes: {idle: {state: ready, ticks: 0}, s: {state: running}}
+        """)
+        #expect(r.count == 1)
+        guard case .passed? = r.first?.outcome else {
+            Issue.record("\(String(describing: r.first?.outcome))")
+            return
+        }
+    }
+
+    @Test func idleStateIsChecked() {
+        let r = runScenarioText("""
+        scenario: idle-summary-wrong
+        machine: {mode: x86_64}
+        steps:
+          - timer: 1
+            expect: {states: {idle: running}}
+        """)
+        guard case .failed? = r.first?.outcome else {
+            Issue.record("expected a failure: \(String(describing: r.first?.outcome))")
+            return
+        }
+    }
+}
