@@ -233,6 +233,7 @@ public struct System: Sendable {
             if let d = machine.lastDelivery { out.gate = d }
             // `expect.entry` of an exec step that runs SYSENTER/SYSCALL itself: the state right after the
             // entry instruction (FAST-2, FAST-7), also on a bare CPU where no kernel handles the call.
+            machine.noteInt80Entry(instruction, r)
             if let e = machine.lastEntry { out.entry = e }
             if machine.shutdown || !kernelActive { return }
             if case let .delivered(v)? = r.delivery {

@@ -120,7 +120,8 @@ extension System {
         let r = machine.execute(instruction)
         out.faults += r.faults
         if let d = machine.lastDelivery { out.gate = d }
-        if via != .int80 && r.faults.isEmpty { out.entry = machine.lastEntry }
+        machine.noteInt80Entry(instruction, r)
+        if r.faults.isEmpty { out.entry = machine.lastEntry }
         if machine.shutdown || !kernelActive { return }
         let l = core.layout
         let landed = machine.cpu.rip
