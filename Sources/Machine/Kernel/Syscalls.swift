@@ -480,7 +480,8 @@ extension System {
                     guard makeWritable(wp, cr2, vma: vma) else { return false }
                 }
             } else {
-                guard let vma = core.currentTask.vmas.first(where: { $0.contains(page) }), write ? vma.write : vma.accessible else { return false }
+                guard let vma = core.currentTask.vmas.first(where: { $0.contains(page) }) ?? expandStack(to: max(addr, page)),
+                      write ? vma.write : vma.accessible else { return false }
                 // The kernel's access raises #PF (supervisor, not present: U=0, P=0, W as the copy) with
                 // CR2 = the first byte it touches on that page; the handler demand-pages it (PG-12).
                 let cr2 = max(addr, page)
