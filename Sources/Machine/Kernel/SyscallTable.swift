@@ -85,6 +85,12 @@ public enum KernelErrno {
         ("EBADF", 9), ("ECHILD", 10), ("EAGAIN", 11), ("ENOMEM", 12), ("EACCES", 13), ("EFAULT", 14), ("EBUSY", 16),
         ("EEXIST", 17), ("ENODEV", 19), ("ENOTDIR", 20), ("EISDIR", 21), ("EINVAL", 22), ("ENFILE", 23), ("EMFILE", 24),
         ("ENOSPC", 28), ("ESPIPE", 29), ("EROFS", 30), ("EPIPE", 32), ("ERANGE", 34), ("ENAMETOOLONG", 36), ("ENOSYS", 38),
+        // The rest of asm-generic/errno-base.h and the common ones of errno.h, so that a scenario may name any
+        // errno it expects (the model returns only those above).
+        ("ENOTBLK", 15), ("EXDEV", 18), ("ENOTTY", 25), ("ETXTBSY", 26), ("EFBIG", 27), ("EMLINK", 31), ("EDOM", 33),
+        ("EDEADLK", 35), ("ENOLCK", 37), ("ENOTEMPTY", 39), ("ELOOP", 40), ("EOVERFLOW", 75), ("EILSEQ", 84),
+        ("ENOTSOCK", 88), ("EOPNOTSUPP", 95), ("EAFNOSUPPORT", 97), ("EADDRINUSE", 98), ("ECONNRESET", 104),
+        ("ETIMEDOUT", 110), ("ECONNREFUSED", 111), ("EALREADY", 114), ("EINPROGRESS", 115),
     ]
 
     /// The value of an errno name, or nil.
