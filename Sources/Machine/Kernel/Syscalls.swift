@@ -314,6 +314,10 @@ extension System {
         // An `unsigned int fd`: the low 32 bits, unsigned.
         func fd(_ v: UInt64) -> Int { Int(UInt32(truncatingIfNeeded: v)) }
         switch f {
+        case .restart_syscall:
+            // kernel/signal.c: with no interrupted call to restart, restart_block.fn is do_no_restart_syscall,
+            // which returns -EINTR (the model's calls are never restarted). i386 0, x86_64 219.
+            return .value(-KernelErrno.EINTR)
         case .getpid: return .value(core.tasks[c].pid)
         case .getppid: return .value(core.tasks[c].parent)
         case .write: return .value(sysWrite(fd: fd(a[0]), buf: a[1], count: a[2], &out))
