@@ -413,10 +413,26 @@ class MemOracle:
             return False
         return not any(a < e and s < b for a, b in sp.explicit)
 
+    def stack_gaps(self):
+        """vm_start_gap: below each stack VMA, stack_guard_gap that get_unmapped_area leaves free (not below
+        the VMA under the stack)."""
+        sp = self.space()
+        out = []
+        for st in sp.vmas:
+            if st.seg == "stack":
+                below = max([v.end for v in sp.vmas if v.end <= st.start], default=0)
+                out.append((max(st.start - GUARD_GAP if st.start >= GUARD_GAP else 0, below), st.start))
+        return out
+
+    def hint_free(self, s, size):
+        """A hint is taken when free and below the gap of a stack above it (x86 arch_get_unmapped_area)."""
+        e = s + size
+        return self.free(s, size) and not any(a < e and s < b for a, b in self.stack_gaps())
+
     def highest_free(self, size, base):
         sp = self.space()
         end = base & ~0xFFF
-        taken = [(v.start, v.end) for v in sp.vmas] + list(sp.explicit)
+        taken = [(v.start, v.end) for v in sp.vmas] + list(sp.explicit) + self.stack_gaps()
         while end >= size and end - size >= MMAP_MIN:
             s = end - size
             blockers = [t for t in taken if t[0] < end and s < t[1]]
@@ -451,7 +467,7 @@ class MemOracle:
             hint = addr & ~0xFFF
             if hint and hint < MMAP_MIN:
                 hint = MMAP_MIN
-            if hint and hint <= top - size and self.free(hint, size):
+            if hint and hint <= top - size and self.hint_free(hint, size):
                 start = hint
             else:
                 start = self.highest_free(size, m.mmap_base)
