@@ -294,7 +294,10 @@ def gen(rng, sid):
                 if any(addr < e and s < addr + length + PAGE for s, e in sp.explicit):
                     addr = 0x10000000
             elif r < 0.45:
-                addr = rng.choice([0x10000000, 0x1000, 0x20000000 + 0x123] + [v.start for v in sp.vmas])
+                # hints just below a stack: inside its guard gap (not taken) or just below it (taken)
+                near = [v.start - d for v in sp.vmas if v.seg == "stack"
+                        for d in (0x2000, 0x80000, 0x100000, 0x100000 + 0x2000 * 4) if v.start >= d + 0x10000]
+                addr = rng.choice([0x10000000, 0x1000, 0x20000000 + 0x123] + [v.start for v in sp.vmas] + near)
             args = [addr, length, prot, flags, -1, 0]
             step["syscall"] = {"via": via, "nr": "mmap" if via == "syscall" else "mmap2", "args": args}
             ret = mo.sys_mmap(addr, length, prot, flags)

@@ -15,7 +15,11 @@ Where Linux and the documented model differ on purpose, the docs are followed (m
   needs `w`, a read or a fetch only an accessible VMA (any of rwx); a fetch from a page without `x` is
   mapped with XD (NXE on) and faults again, present (two #PF), or runs (NXE off);
 - -EFAULT from read/write is decided before memory is touched (no #PF for a bad user pointer);
-- VMAs never grow (no stack expansion).
+- (no longer a difference) a stack VMA grows down to a not-present page below it (mm/mmap.c
+  expand_downwards): from a user-mode fault or a system call's copy, not from an `access` at CPL 0 (kernel
+  code with no exception-table entry, Linux 6.5's lock_mm_and_find_vma), when the page is at or above
+  mmap_min_addr, the grown stack is at most RLIMIT_STACK (8 MiB) and the VMA below (unless a stack or
+  PROT_NONE) ends at least stack_guard_gap (1 MiB) below the new start.
 
 A write to a present, read-only page inside a VMA with `w` (an explicit `pages` entry mapped read-only
 over a VMA: the explicit mapping is the one in force) is a write-protect fault: Linux's access_error lets a
@@ -38,6 +42,7 @@ MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANON = 0x01, 0x02, 0x10, 0x20
 MAP_POPULATE, MAP_FIXED_NOREPLACE = 0x8000, 0x100000
 MMAP_MIN = 0x10000
 GUARD_GAP = 0x100000          # stack_guard_gap: 256 pages
+RLIMIT_STACK = 8 << 20        # the default RLIMIT_STACK
 
 
 class Mode:
@@ -131,6 +136,25 @@ class Space:
 
     def vma_at(self, a):
         return next((v for v in self.vmas if v.contains(a)), None)
+
+    def expand_stack(self, a):
+        """expand_downwards: the stack VMA right above a (in no VMA) grows down to a's page, or None."""
+        if self.vma_at(a) is not None:
+            return None
+        above = [v for v in self.vmas if v.start > a]
+        if not above:
+            return None
+        nxt = min(above, key=lambda v: v.start)
+        page = a & ~0xFFF
+        if nxt.seg != "stack" or page < MMAP_MIN or nxt.end - page > RLIMIT_STACK:
+            return None
+        below = [v for v in self.vmas if v.end <= a]
+        if below:
+            prev = max(below, key=lambda v: v.end)
+            if prev.seg != "stack" and (prev.r or prev.w or prev.x) and page - prev.end < GUARD_GAP:
+                return None
+        nxt.start = page
+        return nxt
 
     def populate(self, v):
         # populate_vma_page_range: a PROT_NONE VMA is not populated (Linux's PTEs for it are never
@@ -249,6 +273,8 @@ class MemOracle:
             faults.append(("PF", code, a))
             # do_page_fault: not present, inside a VMA allowing the access -> demand paging, retry.
             v = sp.vma_at(a) if a < m.access_top else None
+            if v is None and not code & 1 and user and a < m.access_top:
+                v = sp.expand_stack(a)          # a user fault below a stack grows it first
             if not code & 1 and v is not None and self.allows(v, code):
                 sp.map_page(a & ~0xFFF, v)
                 continue
@@ -279,7 +305,7 @@ class MemOracle:
                 faults.append(("PF", 3, a))
                 self.make_writable(page)
             return True
-        v = sp.vma_at(page)
+        v = sp.vma_at(page) or sp.expand_stack(a)    # copy_*_user has a fix-up: it may grow a stack
         if v is None or not (v.w if write else (v.r or v.w or v.x)):
             return False
         faults.append(("PF", 2 if write else 0, a))
@@ -387,10 +413,26 @@ class MemOracle:
             return False
         return not any(a < e and s < b for a, b in sp.explicit)
 
+    def stack_gaps(self):
+        """vm_start_gap: below each stack VMA, stack_guard_gap that get_unmapped_area leaves free (not below
+        the VMA under the stack)."""
+        sp = self.space()
+        out = []
+        for st in sp.vmas:
+            if st.seg == "stack":
+                below = max([v.end for v in sp.vmas if v.end <= st.start], default=0)
+                out.append((max(st.start - GUARD_GAP if st.start >= GUARD_GAP else 0, below), st.start))
+        return out
+
+    def hint_free(self, s, size):
+        """A hint is taken when free and below the gap of a stack above it (x86 arch_get_unmapped_area)."""
+        e = s + size
+        return self.free(s, size) and not any(a < e and s < b for a, b in self.stack_gaps())
+
     def highest_free(self, size, base):
         sp = self.space()
         end = base & ~0xFFF
-        taken = [(v.start, v.end) for v in sp.vmas] + list(sp.explicit)
+        taken = [(v.start, v.end) for v in sp.vmas] + list(sp.explicit) + self.stack_gaps()
         while end >= size and end - size >= MMAP_MIN:
             s = end - size
             blockers = [t for t in taken if t[0] < end and s < t[1]]
@@ -425,7 +467,7 @@ class MemOracle:
             hint = addr & ~0xFFF
             if hint and hint < MMAP_MIN:
                 hint = MMAP_MIN
-            if hint and hint <= top - size and self.free(hint, size):
+            if hint and hint <= top - size and self.hint_free(hint, size):
                 start = hint
             else:
                 start = self.highest_free(size, m.mmap_base)

@@ -18,6 +18,17 @@ public struct EntryRecord: Sendable, Equatable {
 }
 
 extension Machine {
+    /// `expect.entry` of an `int 0x80` (seed concept 1: the system-call gate): when the INT 0x80 instruction
+    /// was delivered through IDT vector 0x80 with no fault, the state right after the delivery (the gate's
+    /// CS, the stack the CPU switched to, the handler's first instruction, the new CPL), recorded as the
+    /// SYSENTER and SYSCALL instructions record theirs, on a bare CPU too. An entry an instruction already
+    /// recorded is kept.
+    public mutating func noteInt80Entry(_ instruction: Instruction, _ result: ExecutionResult) {
+        guard lastEntry == nil, instruction == .int(0x80), result.faults.isEmpty,
+              result.delivery == .delivered(vector: 0x80) else { return }
+        lastEntry = EntryRecord(via: "int80", cs: cpu.cs.selector, ss: cpu.ss.selector, ip: cpu.rip, sp: cpu[.rsp], cpl: cpu.cpl)
+    }
+
     /// SYSENTER (FAST-1, FAST-2, FAST-5).
     public mutating func sysenter() throws(Fault) {
         if vendor == .amd && longMode {

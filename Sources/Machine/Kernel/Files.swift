@@ -65,11 +65,14 @@ extension System {
         let count = min(count, System.maxRWCount)
         guard count > 0 else { return 0 }
         if file.path == "/dev/null" { return Int64(count) }
-        guard count <= System.modelRWLimit else {
-            out.error = "not modelled: a write of more than \(System.modelRWLimit) bytes"
+        // The model moves at most modelRWLimit bytes: a longer write is answered only when its copy stops
+        // (a page that cannot be read) before that many bytes, which fixes the result as for a short one.
+        let want = Int(min(count, UInt64(System.modelRWLimit)))
+        guard var bytes = copyFromUserPrefix(buf, count: want) else { return -KernelErrno.EFAULT }
+        if count > UInt64(System.modelRWLimit) && bytes.count == want {
+            out.error = "not modelled: a write of more than \(System.modelRWLimit) bytes whose buffer can be read that far"
             return -KernelErrno.EFAULT
         }
-        guard var bytes = copyFromUserPrefix(buf, count: Int(count)) else { return -KernelErrno.EFAULT }
         if System.terminalPaths.contains(file.path) {
             // iterate_tty_write: a chunk that cannot be copied whole is not written.
             if bytes.count < Int(count) { bytes = Array(bytes.prefix(bytes.count / 2048 * 2048)) }

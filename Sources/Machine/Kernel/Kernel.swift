@@ -85,8 +85,16 @@ public struct System: Sendable {
 
     public var currentTaskName: String { kernelEnabled ? core.currentTask.name : machine.taskName }
     public func taskState(_ name: String) -> TaskState? {
-        guard let i = core.index(named: name), i > 0 else { return nil }
+        guard let i = core.index(named: name) else { return nil }
+        guard i > 0 else { return idleSummary?.state }
         return core.tasks[i].state
+    }
+    /// The idle task (pid 0) as `states` and the top-level `processes` see it: `running` while it is
+    /// current, `ready` otherwise (Linux's swapper is always TASK_RUNNING, never blocked), no exit, and
+    /// 0 ticks (the format: "the idle task's ticks are not counted"). Nil without the kernel model.
+    var idleSummary: ProcessSummary? {
+        guard kernelEnabled, let idle = core.tasks.first, idle.isIdle else { return nil }
+        return ProcessSummary(state: core.current == 0 ? .running : .ready, exitCode: nil, signal: nil, ticks: 0)
     }
     /// The tasks in the order they were dispatched, the first running one included (`idle` when it ran).
     public var dispatchOrder: [String] { kernelEnabled ? core.dispatchOrder : [machine.taskName] }
@@ -106,7 +114,9 @@ public struct System: Sendable {
     /// One task's summary, or nil when there is no such task (the same as `processes[name]`, without
     /// building the whole dictionary: the last task of that name, as the dictionary keeps it).
     public func processSummary(_ name: String) -> ProcessSummary? {
-        guard let t = core.tasks.last(where: { !$0.isIdle && $0.name == name }) else { return nil }
+        guard let t = core.tasks.last(where: { !$0.isIdle && $0.name == name }) else {
+            return name == "idle" ? idleSummary : nil
+        }
         return ProcessSummary(state: t.state, exitCode: t.exitCode, signal: t.signal, ticks: t.ticks)
     }
 
@@ -223,6 +233,7 @@ public struct System: Sendable {
             if let d = machine.lastDelivery { out.gate = d }
             // `expect.entry` of an exec step that runs SYSENTER/SYSCALL itself: the state right after the
             // entry instruction (FAST-2, FAST-7), also on a bare CPU where no kernel handles the call.
+            machine.noteInt80Entry(instruction, r)
             if let e = machine.lastEntry { out.entry = e }
             if machine.shutdown || !kernelActive { return }
             if case let .delivered(v)? = r.delivery {

@@ -263,6 +263,14 @@ extension System {
             sys.writeThreadInfo(idle)
             var ctx = CPUState()
             sys.enterKernelSegments(&ctx)
+            if mode == .ia32 {
+                // i386 Linux runs kernel code with DS = ES = __USER_DS (head_32.S: "DS/ES contains default
+                // USER segment"; the entry code loads it too), so the idle task's data accesses go through
+                // a flat segment, not a null selector. 64-bit mode does not use DS/ES (null is fine there).
+                let userData = SegmentRegister(selector: layout.userDS, cache: .flat(code: false, dpl: 3))
+                ctx.ds = userData
+                ctx.es = userData
+            }
             ctx.rip = layout.idleLoop
             ctx[.rsp] = idle.kernelStackTop - 16  // inside its stack: sp & ~(THREAD_SIZE-1) finds thread_info
             ctx.rflags = RFLAGS.reserved1 | RFLAGS.if

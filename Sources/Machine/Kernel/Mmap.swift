@@ -63,7 +63,7 @@ extension System {
         } else {
             var hint = addr & ~0xFFF
             if hint != 0 && hint < System.mmapMinAddress { hint = System.mmapMinAddress }
-            if hint != 0, hint <= top - size, rangeIsFree(hint, size) {
+            if hint != 0, hint <= top - size, rangeIsFree(hint, size), !stackGaps().contains(where: { $0.0 < hint + size && hint < $0.1 }) {
                 start = hint
             } else if let s = highestFreeRange(size, below: top - 0x800_0000) {
                 start = s
@@ -115,12 +115,27 @@ extension System {
         return !task.pages.contains { overlaps($0) } && !core.sharedPages.contains { overlaps($0) }
     }
 
-    /// The highest page-aligned range of `size` bytes ending at or below `base` that is free (top-down).
+    /// The guard gaps below the current task's stack VMAs (vm_start_gap, stack_guard_gap = 256 pages): a
+    /// stack may grow into [start - 1 MiB, start), so get_unmapped_area does not place a mapping there, for a
+    /// hint (arch/x86/kernel/sys_x86_64.c: `addr + len <= vm_start_gap(vma)` for the VMA above) or in its
+    /// top-down search. A gap does not reach below the VMA under the stack. MAP_FIXED ignores the gaps.
+    func stackGaps() -> [(UInt64, UInt64)] {
+        let vmas = core.currentTask.vmas
+        let guardGap: UInt64 = 256 << 12
+        return vmas.filter { $0.segment == .stack }.map { s in
+            let below = vmas.filter { $0.end <= s.start }.map(\.end).max() ?? 0
+            return (max(s.start >= guardGap ? s.start - guardGap : 0, below), s.start)
+        }
+    }
+
+    /// The highest page-aligned range of `size` bytes ending at or below `base` that is free (top-down),
+    /// outside the stacks' guard gaps.
     func highestFreeRange(_ size: UInt64, below base: UInt64) -> UInt64? {
         var end = base & ~0xFFF
         let task = core.currentTask
         let taken: [(UInt64, UInt64)] = task.vmas.map { ($0.start, $0.end) }
             + (task.pages + core.sharedPages).map { ($0.virt, $0.virt &+ $0.count &* $0.size.bytes) }
+            + stackGaps()
         while end >= size && end - size >= System.mmapMinAddress {
             let start = end - size
             guard let blocker = taken.filter({ $0.0 < end && start < $0.1 }).min(by: { $0.0 < $1.0 }) else { return start }

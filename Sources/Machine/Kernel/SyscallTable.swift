@@ -16,6 +16,7 @@ public enum KernelFunction: String, Sendable, CaseIterable {
     case clone
     /// fs/file.c dup and dup2 (the new descriptor shares the open file description); kernel/signal.c pause.
     case dup, dup2, pause
+    case restart_syscall
 }
 
 /// One numbering system: i386 (`int 0x80`, SYSENTER, compat SYSCALL; ABI-1) or x86_64 (SYSCALL; ABI-2).
@@ -32,14 +33,14 @@ public enum SyscallTable: String, Sendable, CaseIterable {
     }
 
     static let i386Entries: [Int64: KernelFunction] = [
-        1: .exit, 2: .fork, 3: .read, 4: .write, 5: .open, 6: .close, 7: .waitpid, 11: .execve, 20: .getpid,
+        0: .restart_syscall, 1: .exit, 2: .fork, 3: .read, 4: .write, 5: .open, 6: .close, 7: .waitpid, 11: .execve, 20: .getpid,
         29: .pause, 37: .kill, 41: .dup, 45: .brk, 63: .dup2, 64: .getppid, 90: .mmap, 91: .munmap, 114: .wait4, 120: .clone, 125: .mprotect, 158: .sched_yield, 162: .nanosleep, 192: .mmap2,
         252: .exit_group,
     ]
     /// 4 is stat, which the model answers with -ENOSYS (no file system).
     static let x86_64Entries: [Int64: KernelFunction] = [
         0: .read, 1: .write, 2: .open, 3: .close, 4: .stat, 9: .mmap, 10: .mprotect, 11: .munmap, 12: .brk, 24: .sched_yield, 32: .dup, 33: .dup2, 34: .pause, 35: .nanosleep, 39: .getpid,
-        56: .clone, 57: .fork, 59: .execve, 60: .exit, 61: .wait4, 62: .kill, 110: .getppid, 231: .exit_group,
+        56: .clone, 57: .fork, 59: .execve, 60: .exit, 61: .wait4, 62: .kill, 110: .getppid, 219: .restart_syscall, 231: .exit_group,
     ]
 
     /// The number of a call by name in this table, or nil when the table has no such call.
@@ -85,6 +86,12 @@ public enum KernelErrno {
         ("EBADF", 9), ("ECHILD", 10), ("EAGAIN", 11), ("ENOMEM", 12), ("EACCES", 13), ("EFAULT", 14), ("EBUSY", 16),
         ("EEXIST", 17), ("ENODEV", 19), ("ENOTDIR", 20), ("EISDIR", 21), ("EINVAL", 22), ("ENFILE", 23), ("EMFILE", 24),
         ("ENOSPC", 28), ("ESPIPE", 29), ("EROFS", 30), ("EPIPE", 32), ("ERANGE", 34), ("ENAMETOOLONG", 36), ("ENOSYS", 38),
+        // The rest of asm-generic/errno-base.h and the common ones of errno.h, so that a scenario may name any
+        // errno it expects (the model returns only those above).
+        ("ENOTBLK", 15), ("EXDEV", 18), ("ENOTTY", 25), ("ETXTBSY", 26), ("EFBIG", 27), ("EMLINK", 31), ("EDOM", 33),
+        ("EDEADLK", 35), ("ENOLCK", 37), ("ENOTEMPTY", 39), ("ELOOP", 40), ("EOVERFLOW", 75), ("EILSEQ", 84),
+        ("ENOTSOCK", 88), ("EOPNOTSUPP", 95), ("EAFNOSUPPORT", 97), ("EADDRINUSE", 98), ("ECONNRESET", 104),
+        ("ETIMEDOUT", 110), ("ECONNREFUSED", 111), ("EALREADY", 114), ("EINPROGRESS", 115),
     ]
 
     /// The value of an errno name, or nil.

@@ -120,7 +120,8 @@ extension System {
         let r = machine.execute(instruction)
         out.faults += r.faults
         if let d = machine.lastDelivery { out.gate = d }
-        if via != .int80 && r.faults.isEmpty { out.entry = machine.lastEntry }
+        machine.noteInt80Entry(instruction, r)
+        if r.faults.isEmpty { out.entry = machine.lastEntry }
         if machine.shutdown || !kernelActive { return }
         let l = core.layout
         let landed = machine.cpu.rip
@@ -313,6 +314,10 @@ extension System {
         // An `unsigned int fd`: the low 32 bits, unsigned.
         func fd(_ v: UInt64) -> Int { Int(UInt32(truncatingIfNeeded: v)) }
         switch f {
+        case .restart_syscall:
+            // kernel/signal.c: with no interrupted call to restart, restart_block.fn is do_no_restart_syscall,
+            // which returns -EINTR (the model's calls are never restarted). i386 0, x86_64 219.
+            return .value(-KernelErrno.EINTR)
         case .getpid: return .value(core.tasks[c].pid)
         case .getppid: return .value(core.tasks[c].parent)
         case .write: return .value(sysWrite(fd: fd(a[0]), buf: a[1], count: a[2], &out))
@@ -479,7 +484,8 @@ extension System {
                     guard makeWritable(wp, cr2, vma: vma) else { return false }
                 }
             } else {
-                guard let vma = core.currentTask.vmas.first(where: { $0.contains(page) }), write ? vma.write : vma.accessible else { return false }
+                guard let vma = core.currentTask.vmas.first(where: { $0.contains(page) }) ?? expandStack(to: max(addr, page)),
+                      write ? vma.write : vma.accessible else { return false }
                 // The kernel's access raises #PF (supervisor, not present: U=0, P=0, W as the copy) with
                 // CR2 = the first byte it touches on that page; the handler demand-pages it (PG-12).
                 let cr2 = max(addr, page)

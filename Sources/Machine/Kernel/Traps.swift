@@ -95,7 +95,14 @@ extension System {
         let present = errorCode & 1 != 0, write = errorCode & 2 != 0
         guard core.current != 0 else { return false }
         let top: UInt64 = machine.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000
-        guard address < top, let vma = core.currentTask.vmas.first(where: { $0.contains(address) }) else { return false }
+        guard address < top else { return false }
+        // A not-present page below a stack VMA: the stack grows down to it first (expand_stack), then the
+        // good-area checks below apply to the grown VMA. Kernel code grows a stack only from an instruction
+        // with an exception-table entry (copy_to_user and friends: `userRangeOK`), Linux 6.5's
+        // lock_mm_and_find_vma; an `access` at CPL 0 is kernel code with no fix-up, so it does not.
+        let user = errorCode & PageFaultCode.user != 0
+        guard let vma = core.currentTask.vmas.first(where: { $0.contains(address) }) ?? (present || !user ? nil : expandStack(to: address))
+        else { return false }
         // access_error: a present page is a protection fault; only a write to a VMA with VM_WRITE is handled.
         if present { return resolveWriteProtect(address, errorCode: errorCode, vma: vma, ac: ac) }
         // access_error: a write needs VM_WRITE; a read or a fetch only an accessible VMA. A fetch from a page
@@ -110,6 +117,35 @@ extension System {
         }
         machine.trace.record(.kernelAction("demand paging: mapped page 0x\(String(page, radix: 16)) of \(core.currentTask.name)'s \(vma.segment.rawValue) VMA (\(vma.perm))"))
         return true
+    }
+
+    /// Linux's stack growth (mm/mmap.c expand_downwards, reached from do_user_addr_fault's
+    /// lock_mm_and_find_vma for user and kernel faults alike): an address in no VMA, whose next VMA above
+    /// is a stack (VM_GROWSDOWN), makes that VMA start at the address's page when
+    /// - the page is at or above mmap_min_addr (0x10000),
+    /// - the grown stack is at most RLIMIT_STACK (8 MiB, the default) long, and
+    /// - the VMA below the new start, unless it is a stack itself or has no permission at all, ends at
+    ///   least stack_guard_gap (256 pages, 1 MiB) below it.
+    /// Returns the grown VMA, or nil (the fault is then a bad-area fault: SIGSEGV or an oops, or -EFAULT for
+    /// a system call's buffer). Linux 4.20 and later: no check against the stack pointer.
+    mutating func expandStack(to address: UInt64) -> VMA? {
+        let c = core.current
+        guard c != 0 else { return nil }
+        let vmas = core.tasks[c].vmas
+        guard !vmas.contains(where: { $0.contains(address) }),
+              let i = vmas.indices.filter({ vmas[$0].start > address }).min(by: { vmas[$0].start < vmas[$1].start }),
+              vmas[i].segment == .stack else { return nil }
+        let page = address & ~0xFFF
+        let mmapMinAddr: UInt64 = 0x1_0000, rlimitStack: UInt64 = 8 << 20, guardGap: UInt64 = 256 << 12
+        guard page >= mmapMinAddr, vmas[i].end - page <= rlimitStack else { return nil }
+        if let prev = vmas.filter({ $0.end <= address }).max(by: { $0.end < $1.end }),
+           prev.segment != .stack, prev.accessible, page - prev.end < guardGap {
+            return nil
+        }
+        let old = vmas[i].start
+        core.tasks[c].vmas[i].start = page
+        machine.trace.record(.kernelAction("stack growth: \(core.tasks[c].name)'s stack VMA grows down from 0x\(String(old, radix: 16)) to 0x\(String(page, radix: 16)) (expand_stack)"))
+        return core.tasks[c].vmas[i]
     }
 
     /// do_wp_page (mm/memory.c): a write (error code P|W, with U or not) to a present page whose leaf has
