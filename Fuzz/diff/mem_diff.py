@@ -95,7 +95,8 @@ def gen_layout(rng, mode):
         n = rng.randint(1, 3)
         top = mode.task_size if mode.name == "x86_64" else 0xC0000000
         out.append({"segment": "stack", "start": top - n * PAGE - (0 if rng.random() < 0.7 else PAGE),
-                    "pages": n, "perm": "rw-", "populate": rng.random() < 0.7})
+                    "pages": n, "perm": "rw-", "populate": rng.random() < 0.7,
+                    "grows_down": rng.random() < 0.6})
     return out, pages
 
 
@@ -111,7 +112,8 @@ def build_space(mode, layout, pages, frames):
         for e in layout:
             size = e["pages"] * PAGE if "pages" in e else (e["size"] + 0xFFF) & ~0xFFF
             p = e["perm"]
-            v = VMA(e["segment"], e["start"], e["start"] + size, p[0] == "r", p[1] == "w", p[2] == "x")
+            v = VMA(e["segment"], e["start"], e["start"] + size, p[0] == "r", p[1] == "w", p[2] == "x",
+                    grows=e.get("grows_down", False))
             sp.vmas.append(v)
             if e.get("populate"):
                 sp.populate(v)

@@ -15,8 +15,9 @@ Where Linux and the documented model differ on purpose, the docs are followed (m
   needs `w`, a read or a fetch only an accessible VMA (any of rwx); a fetch from a page without `x` is
   mapped with XD (NXE on) and faults again, present (two #PF), or runs (NXE off);
 - -EFAULT from read/write is decided before memory is touched (no #PF for a bad user pointer);
-- (no longer a difference) a stack VMA grows down to a not-present page below it (mm/mmap.c
-  expand_downwards): from a user-mode fault or a system call's copy, not from an `access` at CPL 0 (kernel
+- a stack VMA declared `grows_down: true` (VM_GROWSDOWN; without it, and for the default layout's stack,
+  a fault below it is a fault outside every VMA, as the format says) grows down to a not-present page
+  below it (mm/mmap.c expand_downwards): from a user-mode fault or a system call's copy, not from an `access` at CPL 0 (kernel
   code with no exception-table entry, Linux 6.5's lock_mm_and_find_vma), when the page is at or above
   mmap_min_addr, the grown stack is at most RLIMIT_STACK (8 MiB) and the VMA below (unless a stack or
   PROT_NONE) ends at least stack_guard_gap (1 MiB) below the new start.
@@ -84,8 +85,9 @@ class Mode:
 
 
 class VMA:
-    def __init__(self, seg, start, end, r, w, x, shared=False):
+    def __init__(self, seg, start, end, r, w, x, shared=False, grows=False):
         self.seg, self.start, self.end, self.r, self.w, self.x, self.shared = seg, start, end, r, w, x, shared
+        self.grows = grows      # `grows_down: true` (VM_GROWSDOWN): only such a stack grows
 
     def contains(self, a):
         return self.start <= a < self.end
@@ -146,7 +148,7 @@ class Space:
             return None
         nxt = min(above, key=lambda v: v.start)
         page = a & ~0xFFF
-        if nxt.seg != "stack" or page < MMAP_MIN or nxt.end - page > RLIMIT_STACK:
+        if nxt.seg != "stack" or not nxt.grows or page < MMAP_MIN or nxt.end - page > RLIMIT_STACK:
             return None
         below = [v for v in self.vmas if v.end <= a]
         if below:

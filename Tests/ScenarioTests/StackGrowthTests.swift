@@ -1,8 +1,10 @@
-// Stack growth (mm/mmap.c expand_downwards, reached from arch/x86/mm/fault.c do_user_addr_fault): a
-// not-present page below a `stack` VMA, in no VMA, grows the stack down to it and is demand paged (one #PF,
-// no signal) within RLIMIT_STACK (8 MiB), at or above mmap_min_addr, and at least stack_guard_gap (1 MiB)
-// above the VMA below (unless that one is a stack or PROT_NONE). It used to be SIGSEGV ("VMAs never
-// grow"). A system call's copy grows it too (exception-table fix-up); an `access` at CPL 0 does not.
+// Stack growth (mm/mmap.c expand_downwards, reached from arch/x86/mm/fault.c do_user_addr_fault), for a
+// stack VMA declared `grows_down: true`: a not-present page below it, in no VMA, grows the stack down to it
+// and is demand paged (one #PF, no signal) within RLIMIT_STACK (8 MiB), at or above mmap_min_addr, and at
+// least stack_guard_gap (1 MiB) above the VMA below (unless that one is a stack or PROT_NONE). A system
+// call's copy grows it too (exception-table fix-up); an `access` at CPL 0 does not. Without `grows_down`
+// (the default, and the default layout's stack) a user fault below the stack is SIGSEGV, as the format's
+// "SIGSEGV for a user fault outside" a VMA says.
 
 @testable import Scenario
 import Testing
@@ -15,6 +17,7 @@ import Testing
         var op = "write"
         var cpl = 3
         var grows: Bool
+        var growsDown = true        // the stack VMA's grows_down
         var testDescription: String { name }
     }
 
@@ -33,6 +36,8 @@ import Testing
         Case(name: "the next VMA above is not a stack", memory: "      - {segment: data, start: 0x7fe00000, pages: 1, perm: \"rw-\"}\n",
              addr: "0x7fd00000", grows: false),
         Case(name: "kernel code (cpl 0) without a fix-up", memory: "", addr: "0x7feffff8", cpl: 0, grows: false),
+        Case(name: "one page below a stack without grows_down", memory: "", addr: "0x7feffff8", grows: false, growsDown: false),
+        Case(name: "a read 1 MiB below a stack without grows_down", memory: "", addr: "0x7fe00010", op: "read", grows: false, growsDown: false),
     ]
 
     @Test(arguments: cases)
@@ -47,7 +52,7 @@ import Testing
             state: running
             memory:
               - {segment: text, start: 0x400000, pages: 1, perm: "r-x", populate: true}
-              - {segment: stack, start: 0x7ff00000, pages: 2, perm: "rw-", populate: true}
+              - {segment: stack, start: 0x7ff00000, pages: 2, perm: "rw-", populate: true\(c.growsDown ? ", grows_down: true" : "")}
         \(c.memory)    context: {rip: 0x400000, rsp: 0x7ff01ff0}
         steps:
           - access: {op: \(c.op), addr: \(c.addr), size: 4\(cpl)}
@@ -61,15 +66,20 @@ import Testing
         }
     }
 
-    /// read() into a buffer just below the stack: copy_to_user's fault grows the stack (#PF W, U=0) and the
-    /// bytes arrive; 16 MiB below, it is -EFAULT with no fault.
+    /// read() into a buffer just below a `grows_down` stack: copy_to_user's fault grows the stack (#PF W,
+    /// U=0) and the bytes arrive; 16 MiB below, it is -EFAULT with no fault.
     @Test func copyToUserGrowsTheStack() {
         let r = runScenarioText("""
         scenario: grow-read
         machine: {mode: ia32}
         kernel: {stdin: "abc"}
         processes:
-          - {name: app, state: running}
+          - name: app
+            state: running
+            memory:
+              - {segment: text, start: 0x08048000, pages: 1, perm: "r-x", populate: true}
+              - {segment: stack, start: 0xbfffe000, pages: 2, perm: "rw-", populate: true, grows_down: true}
+            context: {eip: 0x08048000, esp: 0xbffffff0}
         steps:
           - syscall: {via: int80, nr: read, args: [0, 0xbf000000, 3]}
             expect: {returns: -EFAULT, faults: none}
@@ -84,5 +94,43 @@ import Testing
             Issue.record("\(String(describing: r.first?.outcome))")
             return
         }
+    }
+
+    /// Without `grows_down` (here: the default layout's stack) the same read is -EFAULT: no VMA covers it.
+    @Test func copyToUserBelowAFixedStackIsEFAULT() {
+        let r = runScenarioText("""
+        scenario: no-grow-read
+        machine: {mode: ia32}
+        kernel: {stdin: "abc"}
+        processes:
+          - {name: app, state: running}
+        steps:
+          - syscall: {via: int80, nr: read, args: [0, 0xbfff0000, 3]}
+            expect: {returns: -EFAULT, faults: none}
+          - access: {op: write, addr: 0xbfffd000}
+            expect: {faults: [{vector: PF, error_code: 0x6, cr2: 0xbfffd000}], signal: SIGSEGV}
+        """)
+        guard case .passed? = r.first?.outcome else {
+            Issue.record("\(String(describing: r.first?.outcome))")
+            return
+        }
+    }
+
+    @Test func growsDownOnlyOnAStack() {
+        let r = runScenarioText("""
+        scenario: bad-grows-down
+        machine: {mode: x86_64}
+        processes:
+          - name: app
+            memory:
+              - {segment: heap, start: 0x600000, pages: 1, grows_down: true}
+        steps:
+          - timer: 1
+        """)
+        guard case .invalid(let diags)? = r.first?.outcome else {
+            Issue.record("expected invalid, got \(String(describing: r.first?.outcome))")
+            return
+        }
+        #expect(diags.contains { $0.message.contains("grows_down needs segment: stack") && $0.location?.line == 6 }, "\(diags)")
     }
 }

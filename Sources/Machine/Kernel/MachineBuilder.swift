@@ -500,7 +500,8 @@ extension System {
                 }
             }
             for v in mem {
-                let vma = VMA(segment: v.segment, start: v.start, end: v.start + v.size, read: v.read, write: v.write, execute: v.execute)
+                var vma = VMA(segment: v.segment, start: v.start, end: v.start + v.size, read: v.read, write: v.write, execute: v.execute)
+                vma.growsDown = v.growsDown
                 vmas.append(vma)
                 if v.populate { try populate(vma, cr3: cr3) }
             }

@@ -89,7 +89,10 @@ public struct VMASpec: Sendable, Equatable {
     public var execute: Bool
     /// Map every page up front instead of on demand.
     public var populate: Bool
-    public init(segment: Segment, start: UInt64, size: UInt64, read: Bool, write: Bool, execute: Bool, populate: Bool) {
+    /// A stack that grows down to a fault below it (VM_GROWSDOWN, Linux's expand_downwards); off by default.
+    public var growsDown: Bool
+    public init(segment: Segment, start: UInt64, size: UInt64, read: Bool, write: Bool, execute: Bool, populate: Bool,
+                growsDown: Bool = false) {
         self.segment = segment
         self.start = start
         self.size = size
@@ -97,6 +100,7 @@ public struct VMASpec: Sendable, Equatable {
         self.write = write
         self.execute = execute
         self.populate = populate
+        self.growsDown = growsDown
     }
 }
 

@@ -13,6 +13,9 @@ public struct VMA: Sendable, Equatable {
     public var shared: Bool = false
     /// The model's scratch area for the string arguments of `syscall` steps (not the task's own mapping).
     public var scratch: Bool = false
+    /// VM_GROWSDOWN as the scenario asked for it (`grows_down: true`): a fault below this stack grows it
+    /// (expand_downwards). Off by default: the format's "SIGSEGV for a user fault outside" a VMA.
+    public var growsDown: Bool = false
     public func contains(_ a: UInt64) -> Bool { a >= start && a < end }
     /// Linux's vma_is_accessible: some permission at all. x86 page tables cannot refuse a read, so a read or
     /// fetch fault on a not-present page of such a VMA is demand-paged (arch/x86/mm/fault.c access_error),

@@ -121,7 +121,8 @@ extension System {
 
     /// Linux's stack growth (mm/mmap.c expand_downwards, reached from do_user_addr_fault's
     /// lock_mm_and_find_vma for user and kernel faults alike): an address in no VMA, whose next VMA above
-    /// is a stack (VM_GROWSDOWN), makes that VMA start at the address's page when
+    /// is a stack declared `grows_down: true` (VM_GROWSDOWN; without it the format's "SIGSEGV for a user
+    /// fault outside" a VMA holds), makes that VMA start at the address's page when
     /// - the page is at or above mmap_min_addr (0x10000),
     /// - the grown stack is at most RLIMIT_STACK (8 MiB, the default) long, and
     /// - the VMA below the new start, unless it is a stack itself or has no permission at all, ends at
@@ -134,7 +135,7 @@ extension System {
         let vmas = core.tasks[c].vmas
         guard !vmas.contains(where: { $0.contains(address) }),
               let i = vmas.indices.filter({ vmas[$0].start > address }).min(by: { vmas[$0].start < vmas[$1].start }),
-              vmas[i].segment == .stack else { return nil }
+              vmas[i].growsDown else { return nil }
         let page = address & ~0xFFF
         let mmapMinAddr: UInt64 = 0x1_0000, rlimitStack: UInt64 = 8 << 20, guardGap: UInt64 = 256 << 12
         guard page >= mmapMinAddr, vmas[i].end - page <= rlimitStack else { return nil }

@@ -53,7 +53,7 @@ extension DecodeContext {
     /// Most processes one scenario may declare (each gets page tables, a stack and a kernel stack).
     static let maxProcesses = 512
     static let processKeys = ["name", "pid", "parent", "state", "priority", "nice", "bits", "memory", "pages", "context", "files"]
-    static let vmaKeys = ["segment", "start", "pages", "size", "perm", "populate"]
+    static let vmaKeys = ["segment", "start", "pages", "size", "perm", "populate", "grows_down"]
 
     mutating func decodeProcesses(_ node: YAMLNode?, mode: MachineMode, names: SelectorNames) -> [TaskSpec]? {
         guard let node else { return nil }
@@ -136,7 +136,11 @@ extension DecodeContext {
         }
         let populate = m["populate"].flatMap { bool($0, "\(w).populate") } ?? false
         if populate { chargePages(size / 0x1000, m["pages"] ?? m["size"] ?? node, w) }
-        return VMASpec(segment: seg, start: start, size: size, read: r, write: wr, execute: x, populate: populate)
+        let growsDown = m["grows_down"].flatMap { bool($0, "\(w).grows_down") } ?? false
+        if growsDown && seg != .stack, let g = m["grows_down"] {
+            error(g, "\(w).grows_down needs segment: stack (only a stack VMA grows down), this one is \(seg.rawValue)")
+        }
+        return VMASpec(segment: seg, start: start, size: size, read: r, write: wr, execute: x, populate: populate, growsDown: growsDown)
     }
 
     static let segmentNames = SegmentRegisterName.allCases.map(\.rawValue)

@@ -1151,6 +1151,9 @@ public enum ScenarioSchema {
         },
         "populate": {
           "$ref": "#/definitions/flag"
+        },
+        "grows_down": {
+          "$ref": "#/definitions/flag"
         }
       },
       "required": [
