@@ -351,3 +351,19 @@ func editDistance(_ a: [Character], _ b: [Character]) -> Int {
     }
     return prev[b.count]
 }
+
+/// Keys of a mapping after decoding (`20` and `0x14`, `14` and `PF`), so that two spellings of one
+/// key are refused as the loader refuses two equal texts: the second is an error naming the first.
+struct FirstKeys<Key: Hashable> {
+    private var first: [Key: YAMLNode] = [:]
+
+    /// True the first time `key` is met; otherwise reports `node` as a duplicate of the first.
+    mutating func isNew(_ key: Key, _ node: YAMLNode, _ what: String, context: inout DecodeContext) -> Bool {
+        if let earlier = first[key] {
+            context.error(node, "duplicate key: \(what) is also given at \(earlier.start.line):\(earlier.start.column) (as '\(earlier.scalar ?? "")')")
+            return false
+        }
+        first[key] = node
+        return true
+    }
+}

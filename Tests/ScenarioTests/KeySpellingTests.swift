@@ -1,0 +1,107 @@
+// Keys that are numbers written in several ways (gdt/ldt indices, idt vectors, MSRs) and descriptor
+// names: one key or name given twice under two spellings is an error, as the loader makes two equal
+// texts one; `extends` merges such keys by what they mean and lets a patch map patch a base list.
+
+import Foundation
+@testable import Scenario
+import Testing
+
+@Suite struct KeySpellingTests {
+    func firstError(_ yaml: String) -> Diagnostic? {
+        diagnostics(yaml).first { $0.severity == .error }
+    }
+
+    @Test(arguments: [
+        ("machine:\n  mode: ia32\n  gdt:\n    20: {name: a, type: data, dpl: 3}\n    0x14: {name: b, type: data, dpl: 3}\n", 5, "gdt index 20 is also given at 5:5"),
+        ("machine:\n  mode: ia32\n  gdt: {9: {name: l, type: ldt}}\n  ldt:\n    1: {name: a, type: data}\n    0b1: {name: b, type: data}\n", 6, "ldt index 1"),
+        ("machine:\n  mode: x86_64\n  idt:\n    \"#PF\": {ist: 1}\n    14: {ist: 2}\n", 5, "idt vector 14 is also given at 5:5"),
+        ("machine:\n  mode: x86_64\n  idt:\n    13: {dpl: 3}\n    general protection: {dpl: 0}\n", 5, "idt vector 13"),
+        ("machine:\n  mode: x86_64\n  msrs:\n    IA32_LSTAR: 0xffffffff81000000\n    0xc0000082: 0xffffffff81000010\n", 5, "MSR 0xc0000082"),
+        ("machine:\n  mode: ia32\n  gdt:\n    20: {name: a, type: data, dpl: 3}\n    21: {name: a, type: data}\n", 5, "gdt entry name 'a' is already used at t.yaml:5:16"),
+        ("machine:\n  mode: ia32\n  gdt:\n    20: {name: a, type: data, dpl: 3}\n    21: {name: l, type: ldt}\n  ldt:\n    - {name: a, type: data, dpl: 3}\n", 7, "ldt entry name 'a' is also the name of a GDT entry"),
+    ])
+    func twoSpellingsOfOneKeyAreAnError(_ machine: String, _ line: Int, _ message: String) {
+        let yaml = "scenario: dup\n" + machine + "kernel: none\nsteps:\n  - exec: nop\n    expect: {fault: none}\n"
+        let e = firstError(yaml)
+        #expect(e?.message.contains(message) == true, "\(String(describing: e))")
+        #expect(e?.location?.line == line + 1, "\(String(describing: e))")
+    }
+
+    /// A preset name given to a written entry is that entry's name (no error): the scenario's table wins.
+    @Test func aWrittenEntryMayTakeAPresetName() {
+        #expect(firstError("""
+        scenario: rename
+        machine:
+          mode: ia32
+          gdt: {20: {name: user_ds, type: data, dpl: 3}}
+        kernel: none
+        steps:
+          - exec: "mov ds, user_ds:3"
+            expect: {fault: none, regs: {ds: 0xa3}}
+        """) == nil)
+    }
+
+    /// "maps merge key by key, lists are replaced": a child's gdt patch map over a base whose gdt is a
+    /// list patches that list (it replaced the whole table, so the base's entries were lost).
+    @Test func extendsPatchesABaseListWithAMap() throws {
+        let base = """
+        machine:
+          mode: ia32
+          gdt:
+            - null
+            - {name: kcs, type: code}
+            - {name: kds, type: data}
+            - {name: ucs, type: code, dpl: 3}
+            - {name: uds, type: data, dpl: 3}
+        kernel: none
+        processes:
+          - {name: t, context: {cs: "ucs:3", ss: "uds:3", ds: "uds:3", es: "uds:3", fs: 0, gs: 0}}
+        """
+        let child = """
+        scenario: child
+        extends: _base.yaml
+        machine:
+          gdt:
+            6: {name: extra, type: data, dpl: 3}
+            0x2: {name: kds, type: data, dpl: 3}
+        steps:
+          - exec: "mov ds, extra:3"
+            expect: {fault: none, regs: {ds: 0x33}}
+          - exec: "mov es, kds:3"
+            expect: {fault: none, regs: {es: 0x13}}
+          - exec: "mov fs, uds:3"
+            expect: {fault: none}
+        """
+        let dir = try makeSuite(["_base.yaml": base, "child.yaml": child])
+        let loaded = ScenarioDecoder.load(file: dir + "/child.yaml", display: "child.yaml", options: SuiteOptions(root: dir).load)
+        guard case let .spec(s, _) = loaded.first else { Issue.record("child invalid: \(loaded)"); return }
+        guard case let .replace(list)? = s.machine.gdt else { Issue.record("gdt is not a list: \(String(describing: s.machine.gdt))"); return }
+        #expect(list.count == 7)
+        #expect(list[5] == nil)  // the slot between stays empty
+        let result = Runner.run(s, file: "child.yaml", warnings: []).result
+        #expect(result.outcome.isPassed, "\(result.outcome)")
+    }
+
+    /// Keys of idt and msrs merge by meaning: the child's `PF` overrides the base's `14`.
+    @Test func extendsMergesIDTVectorsAndMSRsByNumber() throws {
+        let dir = try makeSuite([
+            "_base.yaml": "machine:\n  mode: x86_64\n  idt:\n    14: {ist: 1}\n  msrs: {0xc0000082: 0xffffffff81000000}\n",
+            "child.yaml": "scenario: c\nextends: _base.yaml\nmachine:\n  idt:\n    PF: {ist: 2}\n  msrs: {IA32_LSTAR: 0xffffffff81000010}\nkernel: none\nsteps: [{exec: nop, expect: {fault: none}}]\n",
+        ])
+        let loaded = ScenarioDecoder.load(file: dir + "/child.yaml", display: "child.yaml", options: SuiteOptions(root: dir).load)
+        guard case let .spec(s, _) = loaded.first else { Issue.record("child invalid: \(loaded)"); return }
+        #expect(s.gatePatches.filter { $0.vector == 14 }.map(\.ist) == [2])
+        #expect(s.machine.msrs[0xC000_0082] == 0xFFFF_FFFF_8100_0010)
+    }
+
+    /// A fragment's `x-` keys define anchors, as a scenario's do: no "extends does not take" warning.
+    @Test func fragmentExtensionKeysAreNotWarnedAbout() throws {
+        let dir = try makeSuite([
+            "_base.yaml": "x-task: &t {state: ready}\nmachine: {mode: ia32}\nprocesses:\n  - {<<: *t, name: a, state: running}\n  - {<<: *t, name: b}\n",
+            "child.yaml": "scenario: c\nextends: _base.yaml\nsteps: [{timer: 1, expect: {current: a}}]\n",
+        ])
+        let loaded = ScenarioDecoder.load(file: dir + "/child.yaml", display: "child.yaml", options: SuiteOptions(root: dir).load)
+        guard case let .spec(_, warnings) = loaded.first else { Issue.record("child invalid: \(loaded)"); return }
+        #expect(warnings.isEmpty, "\(warnings)")
+    }
+}
