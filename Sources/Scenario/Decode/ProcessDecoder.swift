@@ -89,12 +89,34 @@ extension DecodeContext {
                 t.bits = v
             }
             if let n = m["memory"], let vmas = sequence(n, "\(w).memory") {
-                t.memory = vmas.indices.compactMap { j in vma(vmas[j], "\(w).memory[\(j)]") }
+                var decoded: [VMASpec] = []
+                for j in vmas.indices {
+                    guard let v = vma(vmas[j], "\(w).memory[\(j)]") else { continue }
+                    checkVMALayout(v, j, decoded, at: vmas[j], task: name, bits: t.bits ?? (mode == .ia32 ? 32 : 64), mode: mode)
+                    decoded.append(v)
+                }
+                t.memory = decoded
             }
             if let n = m["pages"] { t.pages = pages(n, "\(w).pages") }
             if let n = m["context"] { context(n, "\(w).context", into: &t, names: names) }
             if let n = m["files"] { t.files = files(n, "\(w).files") }
             tasks.append(t)
+        }
+        // pids: the one given, else the task's place in the list (1, 2, 3...); two tasks with one pid is an
+        // error at the second (the machine would refuse it without a place in the file).
+        var pids: [Int: YAMLNode] = [:]
+        for i in items.indices {
+            let item = items[i]
+            let pidNode = item.value(forKey: "pid")
+            var pid = i + 1
+            if let s = pidNode?.scalar, case let .value(v, false) = parseInteger(s), v <= 32768 { pid = Int(v) } else if pidNode != nil { continue }
+            let at = pidNode ?? item.value(forKey: "name") ?? item
+            if let first = pids[pid] {
+                error(at, "processes[\(i)] has pid \(pid)\(pidNode == nil ? " (its place in the list)" : ""), as the task at \(location(first).description) has",
+                      notes: ["a task without `pid` takes its place in the list (1, 2, 3...): give one of them another pid"])
+            } else {
+                pids[pid] = at
+            }
         }
         for i in items.indices {
             let item = items[i]
@@ -104,6 +126,18 @@ extension DecodeContext {
         }
         if tasks.isEmpty && !hasErrors { error(node, "processes is empty: list at least one task, or omit the key") }
         return tasks
+    }
+
+    /// A process's VMAs are disjoint and lie in user space (Linux's mm keeps them in one tree below
+    /// TASK_SIZE): the machine builder refuses any other layout, and this says so at the VMA's line.
+    mutating func checkVMALayout(_ v: VMASpec, _ i: Int, _ before: [VMASpec], at node: YAMLNode, task: String, bits: Int, mode: MachineMode) {
+        let top = LinuxLayout(mode: mode).userSpaceTop(bits: bits)
+        let (end, overflow) = v.start.addingReportingOverflow(v.size)
+        if overflow || end > top {
+            error(node, "task \(task): memory[\(i)] (\(v.segment.rawValue) at 0x\(String(v.start, radix: 16))) reaches above the top of user space 0x\(String(top, radix: 16))")
+        } else if let j = before.firstIndex(where: { $0.start < end && v.start < $0.start + $0.size }) {
+            error(node, "task \(task): memory[\(i)] (\(v.segment.rawValue) at 0x\(String(v.start, radix: 16))) overlaps memory[\(j)] (\(before[j].segment.rawValue) at 0x\(String(before[j].start, radix: 16))): VMAs are disjoint")
+        }
     }
 
     mutating func vma(_ node: YAMLNode, _ w: String) -> VMASpec? {
