@@ -105,3 +105,16 @@ import Testing
         #expect(warnings.isEmpty, "\(warnings)")
     }
 }
+
+@Suite struct LDTDescriptorLocationTests {
+    /// "When machine.ldt is given, LDTR starts loaded with this descriptor (exactly one must exist)":
+    /// none, or two, is an error at `ldt`'s line (it was "cannot build this machine" at 1:1).
+    @Test(arguments: [("", 0), ("    9: {name: l1, type: ldt}\n    10: {name: l2, type: ldt}\n", 2)])
+    func ldtWithoutExactlyOneDescriptorIsLocated(_ gdt: String, _ found: Int) {
+        let yaml = "scenario: l\nmachine:\n  mode: ia32\n" + (gdt.isEmpty ? "" : "  gdt:\n" + gdt)
+            + "  ldt:\n    - {name: a, type: data, dpl: 3}\nkernel: none\nsteps: [{exec: nop, expect: {fault: none}}]\n"
+        let e = diagnostics(yaml).first { $0.severity == .error }
+        #expect(e?.message.contains("exactly one LDT descriptor in the GDT (`type: ldt`), found \(found)") == true, "\(String(describing: e))")
+        #expect(e?.location?.line == (gdt.isEmpty ? 5 : 8), "\(String(describing: e))")
+    }
+}

@@ -97,6 +97,19 @@ extension DecodeContext {
             names.ldtSlots = list.indices.map { list[$0]?.high != nil ? $0 + 2 : $0 + 1 }.max() ?? 1
         }
         if let n = m["gdt"] { setup.gdt = table(n, "gdt", names: names, mode: setup.mode) }
+        if let n = m["ldt"], !hasErrors {
+            // "When machine.ldt is given, LDTR starts loaded with this descriptor (exactly one must exist)."
+            let ldts: Int
+            switch setup.gdt {
+            case let .replace(list)?: ldts = list.filter { $0?.isLDT == true }.count
+            case let .patch(map)?: ldts = map.values.filter { $0?.isLDT == true }.count
+            case nil: ldts = 0
+            }
+            if ldts != 1 {
+                error(n, "machine.ldt needs exactly one LDT descriptor in the GDT (`type: ldt`), found \(ldts)",
+                      notes: ["LDTR starts loaded with it; e.g. gdt: {9: {name: my_ldt, type: ldt}}"])
+            }
+        }
         if let n = m["idt"] { gates = idt(n, names: names, mode: setup.mode) }
         if let n = m["tss"] { decodeTSS(n, into: &setup, names: names) }
         if let n = m["pages"] { setup.pages = pages(n, "machine.pages") }
