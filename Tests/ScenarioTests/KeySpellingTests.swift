@@ -118,3 +118,35 @@ import Testing
         #expect(e?.location?.line == (gdt.isEmpty ? 5 : 8), "\(String(describing: e))")
     }
 }
+
+@Suite struct SelectorErrorCodeBitsTests {
+    static func yaml(_ errorCode: String) -> String {
+        """
+        scenario: np-idt
+        machine:
+          mode: ia32
+          idt:
+            0x90: {dpl: 3, present: false}
+        kernel: none
+        steps:
+          - exec: "int 0x90"
+            expect:
+              fault: {vector: NP, error_code: \(errorCode)}
+        """
+    }
+
+    /// `error_code: {idt, ext}` without a selector checks those bits only (it was refused: "needs a selector").
+    @Test func idtAndExtAloneCheckOnlyThoseBits() {
+        let pass = runScenarioText(Self.yaml("{idt: true, ext: false}"))
+        #expect(pass.first?.outcome.isPassed == true, "\(pass.map(\.outcome))")
+        let fail = runScenarioText(Self.yaml("{idt: false}"))
+        guard case let .failed(fs)? = fail.first?.outcome else { Issue.record("\(fail.map(\.outcome))"); return }
+        #expect(fs.map(\.path) == ["steps[0].expect.fault.error_code.idt"], "\(fs)")
+    }
+
+    @Test func pageBitsWithIDTAreAnError() {
+        let e = diagnostics(Self.yaml("{p: true, idt: true}")).first
+        #expect(e?.message.contains("mixes page-fault bits (p) with idt/ext") == true, "\(String(describing: e))")
+        #expect(e?.location?.line == 10)
+    }
+}

@@ -291,7 +291,13 @@ extension DecodeContext {
                     }
                     f.errorCode = .selector(sel & 0xFFFC, idt: em["idt"].flatMap { bool($0, "idt") }, ext: em["ext"].flatMap { bool($0, "ext") })
                 } else if em["idt"] != nil || em["ext"] != nil {
-                    error(en, "\(here()).error_code with idt/ext needs a selector")
+                    // `{idt: true}` alone checks the IDT (and EXT) bit of a selector error code, whatever its index.
+                    let pageBits = ["p", "w", "u", "rsvd", "i", "pk"].filter { em[$0] != nil }
+                    if pageBits.isEmpty {
+                        f.errorCode = .selector(nil, idt: em["idt"].flatMap { bool($0, "idt") }, ext: em["ext"].flatMap { bool($0, "ext") })
+                    } else {
+                        error(en, "\(here()).error_code mixes page-fault bits (\(pageBits.joined(separator: ", "))) with idt/ext, which belong to a selector error code")
+                    }
                 } else {
                     f.errorCode = .page(p: em["p"].flatMap { bool($0, "p") }, w: em["w"].flatMap { bool($0, "w") },
                                         u: em["u"].flatMap { bool($0, "u") }, rsvd: em["rsvd"].flatMap { bool($0, "rsvd") },
