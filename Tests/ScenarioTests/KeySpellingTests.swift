@@ -150,3 +150,15 @@ import Testing
         #expect(e?.location?.line == 10)
     }
 }
+
+@Suite struct VectorNameHintTests {
+    /// A misspelt exception in `fault.vector` / `gate.vector` gets the "did you mean" of `fault: NAME`
+    /// (it was "must be a number").
+    @Test(arguments: [("{fault: {vector: PG}}", "PG", "GP"), ("{gate: {vector: GPP}}", "GPP", "GP")])
+    func misspeltVectorGetsAHint(_ expect: String, _ written: String, _ meant: String) {
+        let e = diagnostics("scenario: v\nmachine: {mode: ia32}\nkernel: none\nsteps:\n  - exec: \"int 0x80\"\n    expect: \(expect)\n").first
+        #expect(e?.message == "unknown exception '\(written)'", "\(String(describing: e))")
+        #expect(e?.notes == ["did you mean '\(meant)'?"], "\(String(describing: e))")
+        #expect(e?.location?.line == 6)
+    }
+}

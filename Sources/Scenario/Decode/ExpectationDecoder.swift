@@ -239,7 +239,17 @@ extension DecodeContext {
     /// A vector: number or exception name.
     mutating func vectorNumber(_ n: YAMLNode, _ what: @autoclosure () -> String) -> UInt8? {
         if let s = n.scalar, let e = ExceptionVector(name: s) { return e.rawValue }
+        if unknownExceptionName(n) { return nil }
         return uint(n, what(), max: 255).map { UInt8($0) }
+    }
+
+    /// A scalar that is neither a number nor an exception name (`vector: PG`): reported as an unknown
+    /// exception with a "did you mean" hint, as `fault: PG` is. True when reported.
+    mutating func unknownExceptionName(_ n: YAMLNode) -> Bool {
+        guard let s = n.scalar, !n.isNullScalar, case .invalid = parseInteger(s), ExceptionVector(name: s) == nil else { return false }
+        let known = ExceptionVector.allCases.map(\.name)
+        error(n, "unknown exception '\(s)'", notes: hint(s.uppercased().replacingHash(), known).map { [$0] } ?? ["a vector number or an exception name (\(known.joined(separator: ", ")))"])
+        return true
     }
 
     /// `GP`, `"#GP"`, or `{vector, error_code, cr2}`.
@@ -263,7 +273,9 @@ extension DecodeContext {
         guard let m = mapping(v, here(), allowed: ["vector", "error_code", "cr2"]) else { return nil }
         guard let vn = m["vector"] else { error(v, "\(here()) needs a vector"); return nil }
         var vector: ExceptionVector?
-        if let s = vn.scalar, let e = ExceptionVector(name: s) { vector = e } else if let x = uint(vn, "\(here()).vector", max: 31) {
+        if let s = vn.scalar, let e = ExceptionVector(name: s) { vector = e } else if unknownExceptionName(vn) {
+            return nil
+        } else if let x = uint(vn, "\(here()).vector", max: 31) {
             vector = ExceptionVector(rawValue: UInt8(x))
             if vector == nil { error(vn, "\(here()).vector \(x) is not an exception vector") }
         }
