@@ -162,3 +162,29 @@ import Testing
         #expect(e?.location?.line == 6)
     }
 }
+
+@Suite struct ProcessFilesTests {
+    static func yaml(_ files: String, kernel: String = "") -> String {
+        "scenario: f\nmachine: {mode: x86_64}\n\(kernel)processes:\n  - name: p\n    files: \(files)\nsteps:\n  - syscall: {via: syscall, nr: write, args: [2, \"x\", 1]}\n    expect: {returns: 1, output: x}\n"
+    }
+
+    /// A misspelt terminal name in `files` is an unknown name with a hint (it silently opened a file named
+    /// `stdrr`, so writes to fd 2 went nowhere visible).
+    @Test func misspeltFileNameIsAnError() {
+        let e = diagnostics(Self.yaml("[stdin, stdout, stdrr]")).first
+        #expect(e?.message == "unknown file 'stdrr'", "\(String(describing: e))")
+        #expect(e?.notes == ["did you mean 'stderr'?"])
+        #expect(e?.location?.line == 5)
+    }
+
+    @Test(arguments: ["[stdin, null, stderr]", "{0: stdin, 2: stderr}", "{2: /dev/tty}", "[stdin, stdout, stderr, log]"])
+    func validFileNamesPass(_ files: String) {
+        let r = runScenarioText(Self.yaml(files, kernel: "kernel: {files: {log: \"\"}}\n"))
+        #expect(r.first?.outcome.isPassed == true, "\(r.map(\.outcome))")
+    }
+
+    @Test func oneDescriptorTwiceIsAnError() {
+        let e = diagnostics(Self.yaml("{2: stderr, 0x2: stdout}")).first
+        #expect(e?.message.contains("file descriptor 2 is also given") == true, "\(String(describing: e))")
+    }
+}

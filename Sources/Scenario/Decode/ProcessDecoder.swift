@@ -55,7 +55,7 @@ extension DecodeContext {
     static let processKeys = ["name", "pid", "parent", "state", "priority", "nice", "bits", "memory", "pages", "context", "files"]
     static let vmaKeys = ["segment", "start", "pages", "size", "perm", "populate"]
 
-    mutating func decodeProcesses(_ node: YAMLNode?, mode: MachineMode, names: SelectorNames) -> [TaskSpec]? {
+    mutating func decodeProcesses(_ node: YAMLNode?, mode: MachineMode, names: SelectorNames, declaredFiles: Set<String> = []) -> [TaskSpec]? {
         guard let node else { return nil }
         guard let items = sequence(node, "processes") else { return nil }
         if items.count > Self.maxProcesses {
@@ -99,7 +99,7 @@ extension DecodeContext {
             }
             if let n = m["pages"] { t.pages = pages(n, "\(w).pages") }
             if let n = m["context"] { context(n, "\(w).context", into: &t, names: names) }
-            if let n = m["files"] { t.files = files(n, "\(w).files") }
+            if let n = m["files"] { t.files = files(n, "\(w).files", declared: declaredFiles) }
             tasks.append(t)
         }
         // pids: the one given, else the task's place in the list (1, 2, 3...); two tasks with one pid is an
@@ -226,13 +226,31 @@ extension DecodeContext {
         }
     }
 
-    mutating func files(_ node: YAMLNode, _ w: String) -> [Int: String] {
+    /// The terminal's names and the devices a task's descriptor may name besides `kernel.files` and paths.
+    static let fileNames = ["stdin", "stdout", "stderr", "/dev/null", "/dev/console", "/dev/tty"]
+
+    /// A descriptor's file: `stdin`/`stdout`/`stderr` (the terminal), a device, a declared file, or a path
+    /// (`/...`). Any other bare name is most likely a misspelling (`stdrr`): an error with a hint.
+    mutating func checkFileName(_ n: YAMLNode, _ s: String, declared: Set<String>) {
+        guard !Self.fileNames.contains(s), !declared.contains(s), !s.hasPrefix("/") else { return }
+        let known = Self.fileNames + declared.sorted()
+        error(n, "unknown file '\(s)'", notes: hint(s, known).map { [$0] } ?? ["a descriptor names stdin, stdout, stderr, a device (/dev/null, /dev/tty, /dev/console), a file of kernel.files, or an absolute path"])
+    }
+
+    mutating func files(_ node: YAMLNode, _ w: String, declared: Set<String> = []) -> [Int: String] {
         var out: [Int: String] = [:]
         if let items = node.sequence {
-            for i in items.indices { if let s = string(items[i], "\(w)[\(i)]") { out[i] = s } }
+            for i in items.indices {
+                // `null` keeps a place in the list for a descriptor that is not open (`[stdin, null, stderr]`).
+                if items[i].isNullScalar { continue }
+                if let s = string(items[i], "\(w)[\(i)]") { checkFileName(items[i], s, declared: declared); out[i] = s }
+            }
         } else if let pairs = node.mapping {
+            var seen = FirstKeys<UInt64>()
             for p in pairs {
                 guard let fd = uint(p.key, "file descriptor", max: 1023), let s = string(p.value, "file name") else { continue }
+                guard seen.isNew(fd, p.key, "file descriptor \(fd)", context: &self) else { continue }
+                checkFileName(p.value, s, declared: declared)
                 out[Int(fd)] = s
             }
         } else {

@@ -109,7 +109,7 @@ public enum ScenarioDecoder {
         }
         let (machine, gates, names) = ctx.decodeMachine(top["machine"])
         let kernel = ctx.decodeKernel(top["kernel"])
-        let tasks = ctx.decodeProcesses(top["processes"], mode: machine.mode, names: names)
+        let tasks = ctx.decodeProcesses(top["processes"], mode: machine.mode, names: names, declaredFiles: Set(kernel.files.keys))
         if checkTaskNames && !ctx.hasErrors { ctx.taskNames = (tasks?.map(\.name) ?? ["main"]) + ["idle"] + forkNames(top["steps"]) }
         let steps = ctx.decodeSteps(top["steps"], mode: machine.mode, names: names, kernelEnabled: kernel.enabled)
         let final = ctx.decodeFinalExpect(top["expect"])

@@ -1226,11 +1226,15 @@ public enum ScenarioSchema {
           }
         },
         "files": {
+          "description": "Open files by descriptor: stdin, stdout, stderr, /dev/null, /dev/tty, /dev/console, a file of kernel.files or an absolute path; in a list, null is a descriptor that is not open.",
           "anyOf": [
             {
               "type": "array",
               "items": {
-                "type": "string"
+                "type": [
+                  "string",
+                  "null"
+                ]
               }
             },
             {
