@@ -188,3 +188,18 @@ import Testing
         #expect(e?.message.contains("file descriptor 2 is also given") == true, "\(String(describing: e))")
     }
 }
+
+@Suite struct YAML11BooleanTests {
+    /// Every YAML 1.1 boolean spelling is a flag (`YES`, `ON`, `y` were refused).
+    @Test(arguments: ["YES", "ON", "y", "Y", "yes", "On", "true", "1"])
+    func trueSpellings(_ t: String) {
+        let r = runScenarioText("scenario: b\nmachine:\n  mode: ia32\n  gdt: {20: {name: a, type: data, dpl: 3, present: \(t)}}\nkernel: none\nsteps:\n  - exec: \"mov ds, a:3\"\n    expect: {fault: none, shutdown: \(t == "1" ? "0" : "n")}\n")
+        #expect(r.first?.outcome.isPassed == true, "\(r.map(\.outcome))")
+    }
+
+    @Test(arguments: ["NO", "OFF", "n", "N", "no", "Off", "false", "0"])
+    func falseSpellings(_ f: String) {
+        let r = runScenarioText("scenario: b\nmachine:\n  mode: ia32\n  gdt: {20: {name: a, type: data, dpl: 3, present: \(f)}}\nkernel: none\nsteps:\n  - exec: \"mov ds, a:3\"\n    expect: {fault: {vector: NP, error_code: {selector: a}}}\n")
+        #expect(r.first?.outcome.isPassed == true, "\(r.map(\.outcome))")
+    }
+}

@@ -125,8 +125,9 @@ struct DecodeContext {
         // Quoted (`"true"`) it is the same flag.
         if let s = node.scalar, !node.isNullScalar {
             switch s {
-            case "true", "True", "TRUE", "yes", "Yes", "on", "On": return true
-            case "false", "False", "FALSE", "no", "No", "off", "Off": return false
+            // YAML 1.1's booleans (its type repository: y|Y|yes|Yes|YES|n|N|no|No|NO|true|...|on|On|ON|off|Off|OFF).
+            case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y": return true
+            case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N": return false
             // Bits and flags are often written as 1 and 0 (`error_code: {p: 1, w: 0}`, `present: 0`).
             case "1": return true
             case "0": return false

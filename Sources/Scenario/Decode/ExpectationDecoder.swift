@@ -330,8 +330,8 @@ extension DecodeContext {
             switch s {
             case "gdt", "GDT": return false
             case "ldt", "LDT": return true
-            case "true", "True", "TRUE", "yes", "Yes", "on", "On", "1": return true
-            case "false", "False", "FALSE", "no", "No", "off", "Off", "0": return false
+            case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y", "1": return true
+            case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N", "0": return false
             default: break
             }
         }

@@ -75,7 +75,7 @@ public enum ScenarioSchema {
   },
   "definitions": {
     "flag": {
-      "description": "true or false; 1 and 0 are accepted too (YAML 1.1 yes/no and on/off as well).",
+      "description": "true or false; 1 and 0 are accepted too (YAML 1.1's other booleans as well: yes/no, on/off, y/n in their spellings).",
       "enum": [
         true,
         false,
@@ -94,7 +94,15 @@ public enum ScenarioSchema {
         "Yes",
         "No",
         "On",
-        "Off"
+        "Off",
+        "YES",
+        "NO",
+        "ON",
+        "OFF",
+        "y",
+        "n",
+        "Y",
+        "N"
       ]
     },
     "integer": {
