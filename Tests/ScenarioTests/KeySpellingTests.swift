@@ -203,3 +203,12 @@ import Testing
         #expect(r.first?.outcome.isPassed == true, "\(r.map(\.outcome))")
     }
 }
+
+@Suite struct ErrnoSpellingTests {
+    /// An errno name in `returns` is read in any case, as signal names are (`-efault` was "must be a number").
+    @Test(arguments: ["-EFAULT", "-efault", "-EFault", "EFAULT", "-14", "-0xe"])
+    func errnoSpellings(_ r: String) {
+        let out = runScenarioText("scenario: e\nmachine: {mode: x86_64}\nsteps:\n  - syscall: {via: syscall, nr: write, args: [1, 0xdead0000, 5]}\n    expect: {returns: \(r)}\n")
+        #expect(out.first?.outcome.isPassed == true, "\(out.map(\.outcome))")
+    }
+}

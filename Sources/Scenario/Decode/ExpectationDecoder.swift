@@ -343,8 +343,9 @@ extension DecodeContext {
 
     /// A syscall return: a number (`-14`) or `-ENAME`.
     mutating func returnValue(_ v: YAMLNode, _ here: @autoclosure () -> String) -> Int64? {
-        if let s = v.scalar, s.hasPrefix("-E") || s.hasPrefix("E") {
-            let name = s.hasPrefix("-") ? String(s.dropFirst()) : s
+        // Errno names in any case, as signal names are (`-EFAULT`, `-efault`).
+        if let s = v.scalar, s.uppercased().hasPrefix("-E") || s.uppercased().hasPrefix("E") {
+            let name = (s.hasPrefix("-") ? String(s.dropFirst()) : s).uppercased()
             guard let e = KernelErrno.value(of: name) else {
                 error(v, "unknown errno '\(name)'", notes: hint(name, KernelErrno.all.map(\.name)).map { [$0] } ?? [])
                 return nil

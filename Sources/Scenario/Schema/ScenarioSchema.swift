@@ -1485,8 +1485,9 @@ public enum ScenarioSchema {
               "$ref": "#/definitions/integer"
             },
             {
+              "description": "An errno name, negative (-EFAULT) as the call returns it; any case.",
               "type": "string",
-              "pattern": "^-?E[A-Z0-9]+$"
+              "pattern": "^-?[Ee][A-Za-z0-9]+$"
             }
           ]
         },
