@@ -212,3 +212,24 @@ import Testing
         #expect(out.first?.outcome.isPassed == true, "\(out.map(\.outcome))")
     }
 }
+
+@Suite struct KernelOopsSignalTests {
+    /// "a kernel fault with no fix-up is an oops that kills the task": a page fault ends in page_fault_oops,
+    /// whose oops_end(..., SIGKILL) kills with SIGKILL (it was SIGSEGV); a #GP goes through die_addr, SIGSEGV.
+    @Test(arguments: [("0xffffc90000000000", "PF", "SIGKILL"), ("0x8000000000000000", "GP", "SIGSEGV")])
+    func oopsSignal(_ addr: String, _ fault: String, _ signal: String) {
+        let r = runScenarioText("""
+        scenario: oops
+        machine: {mode: x86_64}
+        processes:
+          - {name: a, state: running}
+          - {name: b}
+        steps:
+          - access: {op: read, addr: \(addr), cpl: 0}
+            expect: {fault: \(fault), signal: \(signal), current: b}
+        expect:
+          processes: {a: {state: zombie, signal: \(signal)}}
+        """)
+        #expect(r.first?.outcome.isPassed == true, "\(r.map(\.outcome))")
+    }
+}
