@@ -233,3 +233,22 @@ import Testing
         #expect(r.first?.outcome.isPassed == true, "\(r.map(\.outcome))")
     }
 }
+
+@Suite struct GateTypeSpellingTests {
+    /// `gate.type` also takes the descriptor types' spellings (`call_gate` was "unknown gate type").
+    @Test(arguments: ["call", "call_gate"])
+    func callGateType(_ type: String) {
+        let r = runScenarioText("""
+        scenario: cg
+        machine:
+          mode: x86_64
+          gdt:
+            20: {name: kgate, type: call_gate, dpl: 3, selector: kernel_cs, offset: 0xffffffff81000000}
+        kernel: none
+        steps:
+          - exec: "call far kgate:3:0"
+            expect: {fault: none, cpl: 0, gate: {type: \(type), dpl: 3, from_cpl: 3, to_cpl: 0, stack_switch: true}}
+        """)
+        #expect(r.first?.outcome.isPassed == true, "\(r.map(\.outcome))")
+    }
+}

@@ -42,7 +42,11 @@ extension DecodeContext {
                 guard let m = mapping(v, here, allowed: ["vector", "type", "dpl", "from_cpl", "to_cpl", "stack_switch", "if"]) else { continue }
                 var g = GateMatcher()
                 if let n = m["vector"] { g.vector = vectorNumber(n, "\(here).vector") }
-                if let n = m["type"] { g.type = choice(n, "gate type", [("interrupt", "interrupt"), ("trap", "trap"), ("task", "task"), ("call", "call")]) }
+                // Also the descriptor types' spellings (`call_gate`, `task_gate`, as gdt entries write them).
+                if let n = m["type"] {
+                    g.type = choice(n, "gate type", [("interrupt", "interrupt"), ("trap", "trap"), ("task", "task"), ("call", "call"),
+                                                     ("call_gate", "call"), ("task_gate", "task"), ("interrupt_gate", "interrupt"), ("trap_gate", "trap")])
+                }
                 if let n = m["dpl"] { g.dpl = uint(n, "\(here).dpl", max: 3).map { UInt8($0) } }
                 if let n = m["from_cpl"] { g.fromCPL = uint(n, "\(here).from_cpl", max: 3).map { UInt8($0) } }
                 if let n = m["to_cpl"] { g.toCPL = uint(n, "\(here).to_cpl", max: 3).map { UInt8($0) } }

@@ -1399,7 +1399,11 @@ public enum ScenarioSchema {
                     "interrupt",
                     "trap",
                     "task",
-                    "call"
+                    "call",
+                    "interrupt_gate",
+                    "trap_gate",
+                    "task_gate",
+                    "call_gate"
                   ]
                 },
                 "dpl": {
