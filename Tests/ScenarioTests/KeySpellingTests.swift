@@ -252,3 +252,13 @@ import Testing
         #expect(r.first?.outcome.isPassed == true, "\(r.map(\.outcome))")
     }
 }
+
+@Suite struct EveryStepErrorTests {
+    /// "All errors of a file are reported together": a second step without an event is reported too (only the
+    /// first was, since any earlier error silenced the check).
+    @Test func everyStepWithoutAnEventIsReported() {
+        let ds = diagnostics("scenario: s\nsteps:\n  - {expect: {current: main}}\n  - as: main\n  - timr: 1\n")
+        #expect(ds.map { $0.location?.line ?? 0 } == [3, 4, 5], "\(ds)")
+        #expect(ds.last?.message.contains("unknown key 'timr'") == true)
+    }
+}

@@ -44,6 +44,7 @@ extension DecodeContext {
             var eventPair: YAMLPair?
             var actor: String?
             var expectNode: YAMLNode?
+            let errorsBefore = diagnostics.count
             for p in pairs {
                 guard let k = p.key.scalar else { error(p.key, "step keys must be names"); continue }
                 if k == "as" {
@@ -63,7 +64,8 @@ extension DecodeContext {
                 error(p.key, "unknown key '\(k)' in \(w)", notes: hint(k, Self.eventKeys + ["as", "expect"]).map { [$0] } ?? ["a step has one event (\(Self.eventKeys.joined(separator: ", "))), optional `as` and `expect`"])
             }
             guard let ev = eventPair, let key = ev.key.scalar else {
-                if !pairs.isEmpty && !hasErrors { error(item, "\(w) has no event (one of \(Self.eventKeys.joined(separator: ", ")))") }
+                // Not after this step's own key errors (a misspelt event key has said it all).
+                if !pairs.isEmpty && diagnostics.count == errorsBefore { error(item, "\(w) has no event (one of \(Self.eventKeys.joined(separator: ", ")))") }
                 continue
             }
             guard let event = decodeEvent(key, ev.value, w, mode: mode, names: names, kernelEnabled: kernelEnabled) else {
