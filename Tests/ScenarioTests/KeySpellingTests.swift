@@ -262,3 +262,11 @@ import Testing
         #expect(ds.last?.message.contains("unknown key 'timr'") == true)
     }
 }
+
+extension EveryStepErrorTests {
+    /// A misspelt task name is reported even when the machine has an error of its own.
+    @Test func taskNamesAreCheckedAfterAMachineError() {
+        let ds = diagnostics("scenario: s\nmachine: {mode: ia32, pagin: off}\nsteps:\n  - timer: 1\n    expect: {current: mian}\n")
+        #expect(ds.map(\.message) == ["unknown key 'pagin' in machine", "no task is named 'mian'"], "\(ds)")
+    }
+}

@@ -109,8 +109,12 @@ public enum ScenarioDecoder {
         }
         let (machine, gates, names) = ctx.decodeMachine(top["machine"])
         let kernel = ctx.decodeKernel(top["kernel"])
+        let errorsBeforeProcesses = ctx.diagnostics.filter { $0.severity == .error }.count
         let tasks = ctx.decodeProcesses(top["processes"], mode: machine.mode, names: names, declaredFiles: Set(kernel.files.keys))
-        if checkTaskNames && !ctx.hasErrors { ctx.taskNames = (tasks?.map(\.name) ?? ["main"]) + ["idle"] + forkNames(top["steps"]) }
+        // Task names are checked when the processes decoded cleanly (a task dropped by an error would make
+        // every use of its name an error too); errors elsewhere (machine, kernel) do not silence the check.
+        let processesClean = ctx.diagnostics.filter { $0.severity == .error }.count == errorsBeforeProcesses
+        if checkTaskNames && processesClean { ctx.taskNames = (tasks?.map(\.name) ?? ["main"]) + ["idle"] + forkNames(top["steps"]) }
         let steps = ctx.decodeSteps(top["steps"], mode: machine.mode, names: names, kernelEnabled: kernel.enabled)
         let final = ctx.decodeFinalExpect(top["expect"])
         if machine.paging == .off {
