@@ -270,3 +270,19 @@ extension EveryStepErrorTests {
         #expect(ds.map(\.message) == ["unknown key 'pagin' in machine", "no task is named 'mian'"], "\(ds)")
     }
 }
+
+@Suite struct DefaultSyscallEntryTests {
+    /// `syscall: {nr, args}` without `via` uses the tasks' natural entry (it was "needs via").
+    @Test(arguments: [("{mode: x86_64}", "", "syscall"), ("{mode: ia32}", "", "int80"),
+                      ("{mode: x86_64}", "processes: [{name: c, bits: 32}]\n", "int80")])
+    func viaDefaultsToTheTasksEntry(_ machine: String, _ processes: String, _ entry: String) {
+        let r = runScenarioText("scenario: v\nmachine: \(machine)\n\(processes)steps:\n  - syscall: {nr: write, args: [1, \"a\", 1]}\n    expect: {returns: 1, entry: \(entry), output: a}\n")
+        #expect(r.first?.outcome.isPassed == true, "\(r.map(\.outcome))")
+    }
+
+    @Test func mixedWidthsNeedVia() {
+        let e = diagnostics("scenario: v\nmachine: {mode: x86_64}\nprocesses: [{name: c, bits: 32}, {name: d}]\nsteps:\n  - syscall: {nr: getpid}\n").first
+        #expect(e?.message.contains("needs via") == true, "\(String(describing: e))")
+        #expect(e?.location?.line == 5)
+    }
+}

@@ -19,6 +19,9 @@ struct DecodeContext {
     var taskNames: [String]?
     /// The processor's vendor (`machine.vendor`), once decoded: which bits of IA32_EFER exist.
     var vendor: CPUVendor = .intel
+    /// The entry a `syscall` step without `via` uses: the tasks' natural one (int80 for 32-bit tasks, syscall
+    /// for 64-bit ones); nil when the scenario's tasks mix both, so that `via` must be given.
+    var defaultSyscallEntry: SyscallEntryKind?
 
     init(file: String) { self.file = file }
 

@@ -115,6 +115,9 @@ public enum ScenarioDecoder {
         // every use of its name an error too); errors elsewhere (machine, kernel) do not silence the check.
         let processesClean = ctx.diagnostics.filter { $0.severity == .error }.count == errorsBeforeProcesses
         if checkTaskNames && processesClean { ctx.taskNames = (tasks?.map(\.name) ?? ["main"]) + ["idle"] + forkNames(top["steps"]) }
+        // `syscall` steps without `via` use the tasks' own entry (forked children keep their parent's width).
+        let widths = Set((tasks ?? [TaskSpec(name: "main")]).map { $0.bits ?? (machine.mode == .ia32 ? 32 : 64) })
+        ctx.defaultSyscallEntry = widths == [32] ? .int80 : (widths == [64] ? .syscall : nil)
         let steps = ctx.decodeSteps(top["steps"], mode: machine.mode, names: names, kernelEnabled: kernel.enabled)
         let final = ctx.decodeFinalExpect(top["expect"])
         if machine.paging == .off {

@@ -121,8 +121,15 @@ extension DecodeContext {
         case "syscall":
             if !kernelEnabled { error(v, Self.needsKernel(w, "syscall")) }
             guard let m = mapping(v, "\(w).syscall", allowed: ["via", "nr", "args", "name"]) else { return nil }
-            guard let vn = m["via"], let via = choice(vn, "syscall entry", [("int80", SyscallEntryKind.int80), ("sysenter", .sysenter), ("syscall", .syscall)]) else {
-                if m["via"] == nil { error(v, "\(w).syscall needs via (int80, sysenter or syscall)") }
+            let via: SyscallEntryKind
+            if let vn = m["via"] {
+                guard let v = choice(vn, "syscall entry", [("int80", SyscallEntryKind.int80), ("sysenter", .sysenter), ("syscall", .syscall)]) else { return nil }
+                via = v
+            } else if let d = defaultSyscallEntry {
+                // Without `via`, the task's natural entry: int80 for a 32-bit task, syscall for a 64-bit one.
+                via = d
+            } else {
+                error(v, "\(w).syscall needs via (int80, sysenter or syscall): the scenario has both 32- and 64-bit tasks")
                 return nil
             }
             let table: SyscallTable = via == .syscall ? .x86_64 : .i386

@@ -1662,6 +1662,7 @@ public enum ScenarioSchema {
               "additionalProperties": false,
               "properties": {
                 "via": {
+                  "description": "The entry: int80, sysenter or syscall. Default: the tasks' own (int80 when every task is 32-bit, syscall when every task is 64-bit); required when they mix.",
                   "enum": [
                     "int80",
                     "sysenter",
@@ -1697,7 +1698,6 @@ public enum ScenarioSchema {
                 }
               },
               "required": [
-                "via",
                 "nr"
               ]
             },
