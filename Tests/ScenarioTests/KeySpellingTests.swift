@@ -286,3 +286,12 @@ extension EveryStepErrorTests {
         #expect(e?.location?.line == 5)
     }
 }
+
+extension EveryStepErrorTests {
+    /// `as` on an event without an actor is an error at the `as` key (it pointed at the event).
+    @Test func asWithoutAnActorIsAtItsKey() {
+        let e = diagnostics("scenario: s\nsteps:\n  - timer: 1\n    as: main\n").first
+        #expect(e?.message.contains("has no actor") == true)
+        #expect(e?.location?.line == 4 && e?.location?.column == 5, "\(String(describing: e))")
+    }
+}

@@ -74,7 +74,7 @@ extension DecodeContext {
                 continue
             }
             if actor != nil, !["syscall", "wait", "exit", "exec", "access", "schedule"].contains(key) {
-                error(ev.key, "`as` names who acts, and a \(key) event has no actor")
+                error(pairs.first { $0.key.scalar == "as" }?.key ?? ev.key, "`as` names who acts, and a \(key) event has no actor")
             }
             var checks: [Check] = []
             var mentions = false
