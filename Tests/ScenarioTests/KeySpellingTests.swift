@@ -295,3 +295,22 @@ extension EveryStepErrorTests {
         #expect(e?.location?.line == 4 && e?.location?.column == 5, "\(String(describing: e))")
     }
 }
+
+extension EveryStepErrorTests {
+    /// A fork's `name:` that a declared task (or an earlier fork) already has is an error at that line
+    /// (it was a failed step at run time).
+    @Test(arguments: ["b", "x"])
+    func forkNameClashIsAnError(_ second: String) {
+        let ds = diagnostics("""
+        scenario: f
+        processes:
+          - {name: a, state: running}
+          - {name: b}
+        steps:
+          - syscall: {via: syscall, nr: fork, name: x}
+          - syscall: {via: syscall, nr: fork, name: \(second)}
+        """)
+        let e = ds.first { $0.message.contains("is already the name of a task") }
+        #expect(e?.location?.line == 7, "\(ds)")
+    }
+}

@@ -114,6 +114,17 @@ public enum ScenarioDecoder {
         // Task names are checked when the processes decoded cleanly (a task dropped by an error would make
         // every use of its name an error too); errors elsewhere (machine, kernel) do not silence the check.
         let processesClean = ctx.diagnostics.filter { $0.severity == .error }.count == errorsBeforeProcesses
+        if processesClean {
+            // A fork's `name:` names a new task: one already declared, or given by an earlier fork, is an error.
+            var taken = Set((tasks?.map(\.name) ?? ["main"]) + ["idle"])
+            for item in top["steps"]?.sequence ?? [] {
+                guard let n = item.value(forKey: "syscall")?.value(forKey: "name"), let name = n.scalar else { continue }
+                if taken.contains(name) {
+                    ctx.error(n, "fork name '\(name)' is already the name of a task: a forked child needs a name of its own")
+                }
+                taken.insert(name)
+            }
+        }
         if checkTaskNames && processesClean { ctx.taskNames = (tasks?.map(\.name) ?? ["main"]) + ["idle"] + forkNames(top["steps"]) }
         // `syscall` steps without `via` use the tasks' own entry (forked children keep their parent's width).
         let widths = Set((tasks ?? [TaskSpec(name: "main")]).map { $0.bits ?? (machine.mode == .ia32 ? 32 : 64) })
