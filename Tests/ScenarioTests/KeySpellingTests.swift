@@ -314,3 +314,13 @@ extension EveryStepErrorTests {
         #expect(e?.location?.line == 7, "\(ds)")
     }
 }
+
+extension EveryStepErrorTests {
+    /// pid 0 and the name `idle` belong to the idle task: a process given either is an error at its line.
+    @Test(arguments: [("{name: a, pid: 0}", "pid 0 is the idle task's"), ("{name: idle}", "'idle' is the name of the idle task")])
+    func idleTaskIdentityIsReserved(_ process: String, _ message: String) {
+        let e = diagnostics("scenario: s\nmachine: {mode: x86_64}\nprocesses:\n  - \(process)\nsteps: [{timer: 1}]\n").first
+        #expect(e?.message.contains(message) == true, "\(String(describing: e))")
+        #expect(e?.location?.line == 4)
+    }
+}

@@ -74,9 +74,15 @@ extension DecodeContext {
                 continue
             }
             if seen[name] != nil { error(nn, "two processes are named '\(name)'") }
+            // `idle` names the idle task (pid 0) in `current`, `switch` and `schedule`.
+            if name == "idle" { error(nn, "'idle' is the name of the idle task (pid 0): give this process another name") }
             seen[name] = nn
             var t = TaskSpec(name: name)
-            if let n = m["pid"], let v = uint(n, "\(w).pid", max: 32768) { t.pid = Int(v) }
+            if let n = m["pid"], let v = uint(n, "\(w).pid", max: 32768) {
+                // pid 0 is the idle task's (Linux's swapper): user tasks start at 1.
+                if v == 0 { error(n, "\(w).pid 0 is the idle task's: a process's pid is 1 to 32768") }
+                t.pid = Int(v)
+            }
             if let n = m["parent"] { t.parent = string(n, "\(w).parent") }
             if let n = m["state"], let s = choice(n, "task state", of: TaskState.self) {
                 t.state = s
