@@ -324,3 +324,13 @@ extension EveryStepErrorTests {
         #expect(e?.location?.line == 4)
     }
 }
+
+@Suite struct StepRFLAGSNumberTests {
+    /// A step's `expect.rflags` may be a number, the whole register (it was "must be a mapping").
+    @Test func rflagsAsANumber() {
+        let yaml = { (v: String) in "scenario: r\nmachine: {mode: ia32}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {rflags: \(v)}\n" }
+        #expect(runScenarioText(yaml("0x202")).first?.outcome.isPassed == true)
+        guard case let .failed(fs)? = runScenarioText(yaml("0x203")).first?.outcome else { Issue.record("a wrong value passed"); return }
+        #expect(fs.map(\.path) == ["steps[0].expect.rflags"])
+    }
+}

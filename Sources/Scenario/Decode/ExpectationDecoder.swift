@@ -90,6 +90,13 @@ extension DecodeContext {
                     }
                 }
             case "rflags":
+                // A number is the whole register, as `regs: {rflags: N}` checks it (`rflags: 0x202`).
+                if let s = v.scalar, !v.isNullScalar, case .value = parseInteger(s) {
+                    if let x = registerValue(v, here, bits: 64) {
+                        checks.append(Check(kind: .register("rflags", x), path: here, location: location(v)))
+                    }
+                    continue
+                }
                 guard let m = mapping(v, here, allowed: Self.rflagsKeys.map(\.0) + ["iopl"]) else { continue }
                 for (name, bit) in Self.rflagsKeys {
                     guard let n = m[name], let b = bool(n, "\(here).\(name)") else { continue }

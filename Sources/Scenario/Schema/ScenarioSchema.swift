@@ -1481,7 +1481,15 @@ public enum ScenarioSchema {
           }
         },
         "rflags": {
-          "$ref": "#/definitions/rflags"
+          "description": "A flag map ({if, ac, iopl, ...}: the flags written), or a number: the whole register.",
+          "anyOf": [
+            {
+              "$ref": "#/definitions/rflags"
+            },
+            {
+              "$ref": "#/definitions/integer"
+            }
+          ]
         },
         "returns": {
           "anyOf": [
