@@ -334,3 +334,17 @@ extension EveryStepErrorTests {
         #expect(fs.map(\.path) == ["steps[0].expect.rflags"])
     }
 }
+
+@Suite struct IdleTaskSummaryTests {
+    static func yaml(_ idle: String) -> String {
+        "scenario: i\nmachine: {mode: ia32}\nprocesses:\n  - {name: a, state: sleeping}\nsteps:\n  - timer: 5\n    expect: {current: idle}\nexpect:\n  processes: {idle: \(idle)}\n"
+    }
+
+    /// The top-level `processes` may name `idle`, as `current` and `schedule` do: it runs when nothing else can
+    /// and its ticks are not counted (it was "expected a task named 'idle', got none").
+    @Test func idleInTopLevelProcesses() {
+        #expect(runScenarioText(Self.yaml("{state: running, ticks: 0}")).first?.outcome.isPassed == true)
+        guard case let .failed(fs)? = runScenarioText(Self.yaml("{state: ready, ticks: 5}")).first?.outcome else { Issue.record("passed"); return }
+        #expect(fs.map(\.path) == ["expect.processes.idle.state", "expect.processes.idle.ticks"], "\(fs)")
+    }
+}

@@ -238,7 +238,17 @@ enum ExpectationChecker {
     /// The failures of a check of the whole run (`processes` field by field, as `check`'s map-valued checks).
     static func checkFinal(_ c: Check, system: System) -> [CheckFailure] {
         if case let .process(task, m) = c.kind {
-            guard let p = system.processSummary(task) else { return [fail(c, "a task named '\(task)'", "none")] }
+            // The idle task (pid 0) is no process of the scenario's, but `current` and `schedule` name it: it runs
+            // when nothing else can, never exits and its ticks are not counted.
+            typealias Summary = (state: TaskState, exitCode: Int64?, signal: String?, ticks: Int)
+            var p: Summary
+            if let s = system.processSummary(task) {
+                p = (s.state, s.exitCode, s.signal, s.ticks)
+            } else if task == "idle" && system.kernel != nil {
+                p = (system.currentTaskName == "idle" ? .running : .ready, nil, nil, 0)
+            } else {
+                return [fail(c, "a task named '\(task)'", "none")]
+            }
             var wrong: [(field: String?, expected: String, actual: String)] = []
             if let s = m.state, p.state != s { wrong.append(("state", s.rawValue, p.state.rawValue)) }
             if let e = m.exitCode, p.exitCode != e { wrong.append(("exit_code", "\(e)", p.exitCode.map { "\($0)" } ?? "none (not exited)")) }
