@@ -348,3 +348,12 @@ extension EveryStepErrorTests {
         #expect(fs.map(\.path) == ["expect.processes.idle.state", "expect.processes.idle.ticks"], "\(fs)")
     }
 }
+
+extension IdleTaskSummaryTests {
+    /// A step's `states` may name `idle` too.
+    @Test func idleInStates() {
+        let yaml = { (s: String) in "scenario: i\nmachine: {mode: ia32}\nprocesses:\n  - {name: a, state: sleeping}\nsteps:\n  - timer: 1\n    expect: {states: {idle: \(s)}}\n" }
+        #expect(runScenarioText(yaml("running")).first?.outcome.isPassed == true)
+        #expect(runScenarioText(yaml("ready")).first?.outcome.isPassed == false)
+    }
+}

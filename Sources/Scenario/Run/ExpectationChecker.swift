@@ -200,7 +200,9 @@ enum ExpectationChecker {
         case let .current(name):
             if system.currentTaskName != name { return fail(c, name, system.currentTaskName) }
         case let .state(task, st):
-            guard let actual = system.taskState(task) else { return fail(c, st.rawValue, "no task named '\(task)'") }
+            // `idle` (the idle task, pid 0) runs when nothing else can, and is ready otherwise.
+            let idle: TaskState? = task == "idle" && system.kernel != nil ? (system.currentTaskName == "idle" ? .running : .ready) : nil
+            guard let actual = system.taskState(task) ?? idle else { return fail(c, st.rawValue, "no task named '\(task)'") }
             if actual != st { return fail(c, st.rawValue, actual.rawValue) }
         case let .signal(s):
             if o.signal != s { return fail(c, s ?? "none", o.signal ?? "none") }
