@@ -357,3 +357,17 @@ extension IdleTaskSummaryTests {
         #expect(runScenarioText(yaml("ready")).first?.outcome.isPassed == false)
     }
 }
+
+@Suite struct ExtendsHintTests {
+    /// A misspelt `extends` path gets a "did you mean" naming the YAML file beside it.
+    @Test func misspeltExtendsPathGetsAHint() throws {
+        let dir = try makeSuite([
+            "base/_common.yaml": "machine: {mode: ia32}\n",
+            "s.yaml": "scenario: s\nextends: base/_comon.yaml\nsteps: [{timer: 1, expect: {current: main}}]\n",
+        ])
+        let loaded = ScenarioDecoder.load(file: dir + "/s.yaml", display: "s.yaml", options: SuiteOptions(root: dir).load)
+        guard case let .invalid(r)? = loaded.first, case let .invalid(ds) = r.outcome else { Issue.record("\(loaded)"); return }
+        #expect(ds.first?.message == "extends: no file 'base/_comon.yaml'")
+        #expect(ds.first?.notes == ["did you mean 'base/_common.yaml'?"], "\(ds)")
+    }
+}

@@ -173,7 +173,10 @@ public enum ScenarioDecoder {
         if rel.hasPrefix("/") { ctx.error(node, "extends must be a relative path inside the suite root, not an absolute path"); return nil }
         let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let joined = dir.isEmpty ? rel : dir + "/" + rel
-        guard let real = FileAccess.canonical(joined) else { ctx.error(node, "extends: no file '\(rel)'"); return nil }
+        guard let real = FileAccess.canonical(joined) else {
+            ctx.error(node, "extends: no file '\(rel)'", notes: extendsHint(joined, rel, root: options.root).map { [$0] } ?? [])
+            return nil
+        }
         guard let rootReal = FileAccess.canonical(options.root), real == rootReal || real.hasPrefix(rootReal.hasSuffix("/") ? rootReal : rootReal + "/") else {
             ctx.error(node, "extends: '\(rel)' lies outside the suite root (\(options.root))")
             return nil
@@ -210,6 +213,19 @@ public enum ScenarioDecoder {
             }
         }
         return out
+    }
+
+    /// "did you mean" for an `extends` path that names no file: the YAML files beside it whose name is close,
+    /// looked up only in a folder inside the suite root.
+    static func extendsHint(_ joined: String, _ rel: String, root: String) -> String? {
+        let parts = joined.split(separator: "/", omittingEmptySubsequences: false)
+        guard !parts.isEmpty else { return nil }
+        let dir = parts.dropLast().joined(separator: "/")
+        guard let dirReal = FileAccess.canonical(dir.isEmpty ? "." : dir), let rootReal = FileAccess.canonical(root),
+              dirReal == rootReal || dirReal.hasPrefix(rootReal.hasSuffix("/") ? rootReal : rootReal + "/") else { return nil }
+        let prefix = rel.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let names = FileAccess.entries(dir.isEmpty ? "." : dir).map(\.name).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+        return hint(rel, names.map { prefix.isEmpty ? $0 : prefix + "/" + $0 })
     }
 
     /// Maps merge key by key (recursively); anything else is replaced by the override. `path` is where the
