@@ -371,3 +371,12 @@ extension IdleTaskSummaryTests {
         #expect(ds.first?.notes == ["did you mean 'base/_common.yaml'?"], "\(ds)")
     }
 }
+
+@Suite struct ExecRegisterHintTests {
+    /// A misspelt register in an `exec` operand gets a "did you mean" (it had none).
+    @Test func misspeltRegister() {
+        let e = diagnostics("scenario: r\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: \"mov eaz, 5\"\n").first
+        #expect(e?.message == "steps[0].exec: unknown register 'eaz'", "\(String(describing: e))")
+        #expect(e?.notes == ["did you mean 'eax'?"])
+    }
+}
