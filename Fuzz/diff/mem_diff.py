@@ -243,7 +243,7 @@ def gen(rng, sid):
                     if v is not None:
                         exp["regs"] = {rb: v}
             exp["faults"] = fault_items(faults)
-            exp["signal"] = "SIGSEGV" if killed else "none"
+            exp["signal"] = mo.last_signal if killed else "none"
         elif kind == "access":
             op = rng.choice(["read", "write", "fetch"])
             cpl = 0 if rng.random() < 0.25 else 3
@@ -323,7 +323,7 @@ def gen(rng, sid):
         if kind in ("access", "write", "read"):
             exp["faults"] = fault_items(faults)
         if kind == "access":
-            exp["signal"] = "SIGSEGV" if killed else "none"
+            exp["signal"] = mo.last_signal if killed else "none"
         if ret is not None:
             exp["returns"] = ret
         exp["current"] = o.current
@@ -351,7 +351,7 @@ def gen(rng, sid):
     for t in o.tasks:
         e = {"state": t.state}
         if t.signal is not None:
-            e["signal"] = "SIGSEGV"
+            e["signal"] = "SIGKILL" if t.signal == 9 else "SIGSEGV"
         elif t.state == "zombie" and t.exit_code is not None:
             e["exit_code"] = t.exit_code
         procs_exp[t.name] = e

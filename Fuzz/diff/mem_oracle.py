@@ -38,6 +38,7 @@ import copy
 PAGE = 0x1000
 EFAULT, EINVAL, ENOMEM, EPERM, EEXIST = -14, -22, -12, -1, -17
 SIGSEGV = 11
+SIGKILL = 9
 
 MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANON = 0x01, 0x02, 0x10, 0x20
 MAP_POPULATE, MAP_FIXED_NOREPLACE = 0x8000, 0x100000
@@ -214,9 +215,10 @@ class MemOracle:
         return self.spaces[self.o.current]
 
     # ---- faults ----------------------------------------------------------------------------------
-    def kill_current(self):
+    def kill_current(self, signal=SIGSEGV):
         c = self.o.cur()
-        c.signal = SIGSEGV
+        c.signal = signal
+        self.last_signal = "SIGKILL" if signal == SIGKILL else "SIGSEGV"
         self.o.become_zombie(c)
         self.o.schedule("signal")
 
@@ -284,7 +286,8 @@ class MemOracle:
             if code & 3 == 3 and code & ~7 == 0 and self.write_protect_fixable(v, a & ~0xFFF, user):
                 self.make_writable(a & ~0xFFF)
                 continue
-            self.kill_current()            # SIGSEGV (user) or oops (kernel): the task dies with SIGSEGV
+            # SIGSEGV (user) or an oops (kernel): page_fault_oops kills with SIGKILL
+            self.kill_current(SIGSEGV if user else SIGKILL)
             return faults, True
         raise AssertionError("more than 4 tries")
 

@@ -58,7 +58,7 @@ import Testing
           - access: {op: \(c.op), addr: \(c.addr), size: 4\(cpl)}
             expect:
               faults: [{vector: PF, error_code: 0x\(String(code, radix: 16)), cr2: \(c.addr)}]
-              signal: \(c.grows ? "none" : "SIGSEGV")
+              signal: \(c.grows ? "none" : c.cpl == 0 ? "SIGKILL" : "SIGSEGV")
         """)
         guard case .passed? = r.first?.outcome else {
             Issue.record("\(c.name): \(String(describing: r.first?.outcome))")

@@ -53,5 +53,20 @@ import Testing
             return
         }
         #expect(ds.contains { $0.message.contains(message) }, "\(ds.map(\.description))")
+        // At the VMA's line (6 is memory[0]), not at the scenario's first line.
+        let bad = c.memory.count == 1 ? 6 : 7
+        #expect(ds.first?.location?.line == bad, "\(ds.map(\.description))")
+    }
+
+    /// Two tasks with one pid (given, or a task's place in the list) are an error at the second's line.
+    @Test(arguments: [
+        ("  - {name: a, state: running}\n  - {name: b, pid: 1}\n", 5, "processes[1] has pid 1"),
+        ("  - {name: a, state: running, pid: 2}\n  - {name: b}\n", 5, "processes[1] has pid 2 (its place in the list)"),
+    ])
+    func pidClashIsLocated(_ processes: String, _ line: Int, _ message: String) {
+        let outcome = runText("scenario: p\nmachine: {mode: x86_64}\nprocesses:\n" + processes + "steps: [{timer: 1}]\n")
+        guard case let .invalid(ds) = outcome else { Issue.record("expected invalid, got \(outcome)"); return }
+        #expect(ds.first?.message.contains(message) == true, "\(ds.map(\.description))")
+        #expect(ds.first?.location?.line == line, "\(ds.map(\.description))")
     }
 }

@@ -2,7 +2,7 @@
 // (access_error lets a write to a VM_WRITE VMA through, handle_mm_fault -> do_wp_page makes the PTE
 // writable), not a SIGSEGV as it was. Only when making the leaf writable alone lets the write through: a
 // VMA without `w`, a supervisor page for a user write, an upper level with R/W=0, SMAP keep the fault
-// (SIGSEGV from user mode, an oops from the kernel). docs/kernel-model.md, Exceptions.
+// (SIGSEGV from user mode, an oops from the kernel: SIGKILL, as page_fault_oops kills). docs/kernel-model.md, Exceptions.
 
 @testable import Scenario
 import Testing
@@ -59,7 +59,7 @@ import Testing
           - access: {op: write, addr: 0x40001008, size: 4\(cplKey)}
             expect:
               faults: [{vector: PF, error_code: 0x\(String(code, radix: 16)), cr2: 0x40001008}]
-              signal: \(c.fixed ? "none" : "SIGSEGV")\(after)
+              signal: \(c.fixed ? "none" : (c.cpl == 0 ? "SIGKILL" : "SIGSEGV"))\(after)
         """)
         #expect(r.count == 1)
         guard case .passed? = r.first?.outcome else {

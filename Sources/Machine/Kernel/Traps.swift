@@ -5,7 +5,7 @@
 //        fresh frame, IRET, retry the access (the #PF stays listed among the step's faults)
 //        write to a present read-only page inside a VMA with `w` -> write-protect fault (do_wp_page): the
 //        leaf gets R/W=1, IRET, retry (when that alone lets the write through)
-//        user fault otherwise -> SIGSEGV; kernel fault otherwise -> oops (the task dies with SIGSEGV)
+//        user fault otherwise -> SIGSEGV; kernel fault otherwise -> oops (the task dies with SIGKILL)
 //   #GP and other exceptions from ring 3 -> the Linux signal (#DE SIGFPE, #UD SIGILL, #BP/#DB SIGTRAP, ...)
 //   an exception in kernel mode (no fix-up) -> oops, the task dies
 //   #DF, NMI, #MC -> the CPU stays at the handler (Linux panics / handles them outside this model)
@@ -78,9 +78,12 @@ extension System {
             out.signal = sig
             doExit(c, code: 0, signal: sig, &out)
         } else {
-            machine.trace.record(.kernelAction("oops: \(ExceptionVector(rawValue: vector)?.description ?? "vector \(vector)") in kernel mode with no fix-up; \(core.tasks[c].name) is killed"))
-            out.signal = "SIGSEGV"
-            doExit(c, code: 0, signal: "SIGSEGV", &out)
+            // oops_end(flags, regs, sig) ends the task with do_exit(sig): page_fault_oops (arch/x86/mm/fault.c)
+            // passes SIGKILL, die()/die_addr() (arch/x86/kernel/traps.c, every other exception) SIGSEGV.
+            let sig = vector == 14 ? "SIGKILL" : "SIGSEGV"
+            machine.trace.record(.kernelAction("oops: \(ExceptionVector(rawValue: vector)?.description ?? "vector \(vector)") in kernel mode with no fix-up; \(core.tasks[c].name) is killed (\(sig))"))
+            out.signal = sig
+            doExit(c, code: 0, signal: sig, &out)
         }
         schedule(reason: "signal", &out)
         performReturn(&out)

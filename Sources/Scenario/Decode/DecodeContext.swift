@@ -19,6 +19,9 @@ struct DecodeContext {
     var taskNames: [String]?
     /// The processor's vendor (`machine.vendor`), once decoded: which bits of IA32_EFER exist.
     var vendor: CPUVendor = .intel
+    /// The entry a `syscall` step without `via` uses: the tasks' natural one (int80 for 32-bit tasks, syscall
+    /// for 64-bit ones); nil when the scenario's tasks mix both, so that `via` must be given.
+    var defaultSyscallEntry: SyscallEntryKind?
 
     init(file: String) { self.file = file }
 
@@ -125,8 +128,9 @@ struct DecodeContext {
         // Quoted (`"true"`) it is the same flag.
         if let s = node.scalar, !node.isNullScalar {
             switch s {
-            case "true", "True", "TRUE", "yes", "Yes", "on", "On": return true
-            case "false", "False", "FALSE", "no", "No", "off", "Off": return false
+            // YAML 1.1's booleans (its type repository: y|Y|yes|Yes|YES|n|N|no|No|NO|true|...|on|On|ON|off|Off|OFF).
+            case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y": return true
+            case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N": return false
             // Bits and flags are often written as 1 and 0 (`error_code: {p: 1, w: 0}`, `present: 0`).
             case "1": return true
             case "0": return false
@@ -350,4 +354,20 @@ func editDistance(_ a: [Character], _ b: [Character]) -> Int {
         (before, prev, cur) = (prev, cur, before)
     }
     return prev[b.count]
+}
+
+/// Keys of a mapping after decoding (`20` and `0x14`, `14` and `PF`), so that two spellings of one
+/// key are refused as the loader refuses two equal texts: the second is an error naming the first.
+struct FirstKeys<Key: Hashable> {
+    private var first: [Key: YAMLNode] = [:]
+
+    /// True the first time `key` is met; otherwise reports `node` as a duplicate of the first.
+    mutating func isNew(_ key: Key, _ node: YAMLNode, _ what: String, context: inout DecodeContext) -> Bool {
+        if let earlier = first[key] {
+            context.error(node, "duplicate key: \(what) is also given at \(earlier.start.line):\(earlier.start.column) (as '\(earlier.scalar ?? "")')")
+            return false
+        }
+        first[key] = node
+        return true
+    }
 }

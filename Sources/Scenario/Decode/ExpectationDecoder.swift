@@ -42,7 +42,11 @@ extension DecodeContext {
                 guard let m = mapping(v, here, allowed: ["vector", "type", "dpl", "from_cpl", "to_cpl", "stack_switch", "if"]) else { continue }
                 var g = GateMatcher()
                 if let n = m["vector"] { g.vector = vectorNumber(n, "\(here).vector") }
-                if let n = m["type"] { g.type = choice(n, "gate type", [("interrupt", "interrupt"), ("trap", "trap"), ("task", "task"), ("call", "call")]) }
+                // Also the descriptor types' spellings (`call_gate`, `task_gate`, as gdt entries write them).
+                if let n = m["type"] {
+                    g.type = choice(n, "gate type", [("interrupt", "interrupt"), ("trap", "trap"), ("task", "task"), ("call", "call"),
+                                                     ("call_gate", "call"), ("task_gate", "task"), ("interrupt_gate", "interrupt"), ("trap_gate", "trap")])
+                }
                 if let n = m["dpl"] { g.dpl = uint(n, "\(here).dpl", max: 3).map { UInt8($0) } }
                 if let n = m["from_cpl"] { g.fromCPL = uint(n, "\(here).from_cpl", max: 3).map { UInt8($0) } }
                 if let n = m["to_cpl"] { g.toCPL = uint(n, "\(here).to_cpl", max: 3).map { UInt8($0) } }
@@ -86,6 +90,13 @@ extension DecodeContext {
                     }
                 }
             case "rflags":
+                // A number is the whole register, as `regs: {rflags: N}` checks it (`rflags: 0x202`).
+                if let s = v.scalar, !v.isNullScalar, case .value = parseInteger(s) {
+                    if let x = registerValue(v, here, bits: 64) {
+                        checks.append(Check(kind: .register("rflags", x), path: here, location: location(v)))
+                    }
+                    continue
+                }
                 guard let m = mapping(v, here, allowed: Self.rflagsKeys.map(\.0) + ["iopl"]) else { continue }
                 for (name, bit) in Self.rflagsKeys {
                     guard let n = m[name], let b = bool(n, "\(here).\(name)") else { continue }
@@ -239,7 +250,17 @@ extension DecodeContext {
     /// A vector: number or exception name.
     mutating func vectorNumber(_ n: YAMLNode, _ what: @autoclosure () -> String) -> UInt8? {
         if let s = n.scalar, let e = ExceptionVector(name: s) { return e.rawValue }
+        if unknownExceptionName(n) { return nil }
         return uint(n, what(), max: 255).map { UInt8($0) }
+    }
+
+    /// A scalar that is neither a number nor an exception name (`vector: PG`): reported as an unknown
+    /// exception with a "did you mean" hint, as `fault: PG` is. True when reported.
+    mutating func unknownExceptionName(_ n: YAMLNode) -> Bool {
+        guard let s = n.scalar, !n.isNullScalar, case .invalid = parseInteger(s), ExceptionVector(name: s) == nil else { return false }
+        let known = ExceptionVector.allCases.map(\.name)
+        error(n, "unknown exception '\(s)'", notes: hint(s.uppercased().replacingHash(), known).map { [$0] } ?? ["a vector number or an exception name (\(known.joined(separator: ", ")))"])
+        return true
     }
 
     /// `GP`, `"#GP"`, or `{vector, error_code, cr2}`.
@@ -263,7 +284,9 @@ extension DecodeContext {
         guard let m = mapping(v, here(), allowed: ["vector", "error_code", "cr2"]) else { return nil }
         guard let vn = m["vector"] else { error(v, "\(here()) needs a vector"); return nil }
         var vector: ExceptionVector?
-        if let s = vn.scalar, let e = ExceptionVector(name: s) { vector = e } else if let x = uint(vn, "\(here()).vector", max: 31) {
+        if let s = vn.scalar, let e = ExceptionVector(name: s) { vector = e } else if unknownExceptionName(vn) {
+            return nil
+        } else if let x = uint(vn, "\(here()).vector", max: 31) {
             vector = ExceptionVector(rawValue: UInt8(x))
             if vector == nil { error(vn, "\(here()).vector \(x) is not an exception vector") }
         }
@@ -291,7 +314,13 @@ extension DecodeContext {
                     }
                     f.errorCode = .selector(sel & 0xFFFC, idt: em["idt"].flatMap { bool($0, "idt") }, ext: em["ext"].flatMap { bool($0, "ext") })
                 } else if em["idt"] != nil || em["ext"] != nil {
-                    error(en, "\(here()).error_code with idt/ext needs a selector")
+                    // `{idt: true}` alone checks the IDT (and EXT) bit of a selector error code, whatever its index.
+                    let pageBits = ["p", "w", "u", "rsvd", "i", "pk"].filter { em[$0] != nil }
+                    if pageBits.isEmpty {
+                        f.errorCode = .selector(nil, idt: em["idt"].flatMap { bool($0, "idt") }, ext: em["ext"].flatMap { bool($0, "ext") })
+                    } else {
+                        error(en, "\(here()).error_code mixes page-fault bits (\(pageBits.joined(separator: ", "))) with idt/ext, which belong to a selector error code")
+                    }
                 } else {
                     f.errorCode = .page(p: em["p"].flatMap { bool($0, "p") }, w: em["w"].flatMap { bool($0, "w") },
                                         u: em["u"].flatMap { bool($0, "u") }, rsvd: em["rsvd"].flatMap { bool($0, "rsvd") },
@@ -312,8 +341,8 @@ extension DecodeContext {
             switch s {
             case "gdt", "GDT": return false
             case "ldt", "LDT": return true
-            case "true", "True", "TRUE", "yes", "Yes", "on", "On", "1": return true
-            case "false", "False", "FALSE", "no", "No", "off", "Off", "0": return false
+            case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y", "1": return true
+            case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N", "0": return false
             default: break
             }
         }
@@ -325,8 +354,9 @@ extension DecodeContext {
 
     /// A syscall return: a number (`-14`) or `-ENAME`.
     mutating func returnValue(_ v: YAMLNode, _ here: @autoclosure () -> String) -> Int64? {
-        if let s = v.scalar, s.hasPrefix("-E") || s.hasPrefix("E") {
-            let name = s.hasPrefix("-") ? String(s.dropFirst()) : s
+        // Errno names in any case, as signal names are (`-EFAULT`, `-efault`).
+        if let s = v.scalar, s.uppercased().hasPrefix("-E") || s.uppercased().hasPrefix("E") {
+            let name = (s.hasPrefix("-") ? String(s.dropFirst()) : s).uppercased()
             guard let e = KernelErrno.value(of: name) else {
                 error(v, "unknown errno '\(name)'", notes: hint(name, KernelErrno.all.map(\.name)).map { [$0] } ?? [])
                 return nil

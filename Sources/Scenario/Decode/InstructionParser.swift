@@ -199,7 +199,9 @@ struct InstructionParser {
         }
         if dst.hasPrefix("[") { return fail("mov [ADDR], REG needs an address and a register") }
         guard let r = GPR(name: dst) else {
-            return byteRegisterRefusal(dst) ?? byteRegisterRefusal(src) ?? fail("unknown register '\(ops[0])'")
+            if let refusal = byteRegisterRefusal(dst) ?? byteRegisterRefusal(src) { return refusal }
+            let known = GPR.allCases.flatMap { [$0.name64, $0.name32] } + SegmentRegisterName.allCases.map(\.rawValue) + ["cr0", "cr2", "cr3", "cr4", "cr8"]
+            return .failure(NameError(message: "unknown register '\(ops[0])'", notes: hint(dst, known).map { [$0] } ?? []))
         }
         let s = src.lowercased()
         if s.hasPrefix("cr"), let n = Int(s.dropFirst(2)) { return .success(.movFromCR(r, n)) }

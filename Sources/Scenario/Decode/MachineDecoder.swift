@@ -59,7 +59,15 @@ extension DecodeContext {
 
         // Names first, so that entries may refer to each other in any order.
         if let n = m["gdt"] { collectNames(n, into: &names.gdt, table: "gdt") }
-        if let n = m["ldt"] { collectNames(n, into: &names.ldt, table: "ldt") }
+        if let n = m["ldt"] {
+            collectNames(n, into: &names.ldt, table: "ldt")
+            // `NAME` resolves in the GDT first: an LDT entry with a GDT entry's name could never be named.
+            for (name, i) in names.ldt.sorted(by: { $0.value < $1.value }) where names.gdt[name] != nil {
+                let at = ldtNameNode(n, index: i) ?? n
+                error(at, "ldt entry name '\(name)' is also the name of a GDT entry: `\(name)` would select the GDT one",
+                      notes: ["give the LDT entry another name, or select it as {index: \(i), ti: ldt}"])
+            }
+        }
         // After the names: IA32_SYSENTER_CS may be written as a selector (`kernel_cs`).
         if let n = m["msrs"] {
             setup.msrs = msrs(n, names: names)
@@ -89,6 +97,19 @@ extension DecodeContext {
             names.ldtSlots = list.indices.map { list[$0]?.high != nil ? $0 + 2 : $0 + 1 }.max() ?? 1
         }
         if let n = m["gdt"] { setup.gdt = table(n, "gdt", names: names, mode: setup.mode) }
+        if let n = m["ldt"], !hasErrors {
+            // "When machine.ldt is given, LDTR starts loaded with this descriptor (exactly one must exist)."
+            let ldts: Int
+            switch setup.gdt {
+            case let .replace(list)?: ldts = list.filter { $0?.isLDT == true }.count
+            case let .patch(map)?: ldts = map.values.filter { $0?.isLDT == true }.count
+            case nil: ldts = 0
+            }
+            if ldts != 1 {
+                error(n, "machine.ldt needs exactly one LDT descriptor in the GDT (`type: ldt`), found \(ldts)",
+                      notes: ["LDTR starts loaded with it; e.g. gdt: {9: {name: my_ldt, type: ldt}}"])
+            }
+        }
         if let n = m["idt"] { gates = idt(n, names: names, mode: setup.mode) }
         if let n = m["tss"] { decodeTSS(n, into: &setup, names: names) }
         if let n = m["pages"] { setup.pages = pages(n, "machine.pages") }
@@ -174,6 +195,7 @@ extension DecodeContext {
     mutating func msrs(_ node: YAMLNode, names: SelectorNames? = nil) -> [UInt32: UInt64] {
         var out: [UInt32: UInt64] = [:]
         guard let pairs = node.mapping else { error(node, "msrs must be a mapping from MSR name or number to value"); return out }
+        var seen = FirstKeys<UInt32>()
         for p in pairs {
             guard let key = p.key.scalar else { error(p.key, "MSR names must be scalars"); continue }
             var number: UInt32?
@@ -185,6 +207,7 @@ extension DecodeContext {
                 error(p.key, "unknown MSR '\(key)'", notes: hint(key.uppercased(), MSR.names.map(\.0)).map { [$0] } ?? [])
             }
             guard let number else { continue }
+            guard seen.isNew(number, p.key, "MSR 0x\(String(number, radix: 16))", context: &self) else { continue }
             if let name = MSR.unmodelled[number] {
                 error(p.key, "MSR \(name) (0x\(String(number, radix: 16))) is not modelled: the model keeps only \(MSR.names.map(\.0).joined(separator: ", "))")
                 continue
@@ -242,9 +265,29 @@ extension DecodeContext {
                 entries.append((Int(v), p.value))
             }
         }
+        var written: [String: YAMLNode] = [:]
         for (i, e) in entries {
-            if let n = e.value(forKey: "name")?.scalar { names[n] = i }
+            guard let nameNode = e.value(forKey: "name"), let n = nameNode.scalar else { continue }
+            // A name is how selectors find the entry: two entries of one table with one name would
+            // make every use of it ambiguous (a preset name may be given to a written entry, which
+            // then takes it over).
+            if let earlier = written[n] {
+                error(nameNode, "\(table) entry name '\(n)' is already used at \(location(earlier).description)",
+                      notes: ["a selector NAME must name one descriptor"])
+                continue
+            }
+            written[n] = nameNode
+            names[n] = i
         }
+    }
+
+    /// The `name` node of the entry at `index` of a written table (list or index map).
+    func ldtNameNode(_ node: YAMLNode, index: Int) -> YAMLNode? {
+        if let items = node.sequence { return index < items.count ? items[index].value(forKey: "name") : nil }
+        for p in node.mapping ?? [] {
+            if let k = p.key.scalar, case let .value(v, false) = parseInteger(k), v == UInt64(index) { return p.value.value(forKey: "name") }
+        }
+        return nil
     }
 
     mutating func table(_ node: YAMLNode, _ what: String, names: SelectorNames, mode: MachineMode) -> TableSpec? {
@@ -264,8 +307,11 @@ extension DecodeContext {
         }
         guard let pairs = node.mapping else { error(node, "\(what) must be a list (replaces the table) or a map from index to descriptor (patches it)"); return nil }
         var out: [Int: TableEntry?] = [:]
+        var seen = FirstKeys<Int>()
         for p in pairs {
             guard let i = uint(p.key, "\(what) index", max: 8191) else { continue }
+            // `20` and `0x14` are one index: the loader's duplicate-key check compares the text only.
+            guard seen.isNew(Int(i), p.key, "\(what) index \(i)", context: &self) else { continue }
             out[Int(i)] = descriptor(p.value, "\(what)[\(i)]", names: names, mode: mode, index: Int(i))
         }
         return .patch(out)
@@ -389,6 +435,7 @@ extension DecodeContext {
     mutating func idt(_ node: YAMLNode, names: SelectorNames, mode: MachineMode) -> [GatePatch] {
         guard let pairs = node.mapping else { error(node, "idt must be a map from vector (number or exception name) to gate"); return [] }
         var out: [GatePatch] = []
+        var seen = FirstKeys<Int>()
         for p in pairs {
             guard let key = p.key.scalar else { error(p.key, "IDT vectors must be numbers or exception names"); continue }
             var vector: Int?
@@ -397,6 +444,8 @@ extension DecodeContext {
                 error(p.key, "unknown IDT vector '\(key)'", notes: hint(key.uppercased(), ExceptionVector.allCases.map(\.name)).map { [$0] } ?? ["a number 0-255 or an exception name such as GP or PF"])
                 continue
             }
+            // `14`, `PF` and `"#PF"` are one vector.
+            guard seen.isNew(vector, p.key, "idt vector \(vector)", context: &self) else { continue }
             let what = "idt[\(key)]"
             if p.value.isNullScalar { out.append(GatePatch(vector: vector, present: false)); continue }
             guard let m = mapping(p.value, what, allowed: ["type", "dpl", "selector", "offset", "present", "ist", "tss"]) else { continue }

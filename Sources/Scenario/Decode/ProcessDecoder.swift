@@ -55,7 +55,7 @@ extension DecodeContext {
     static let processKeys = ["name", "pid", "parent", "state", "priority", "nice", "bits", "memory", "pages", "context", "files"]
     static let vmaKeys = ["segment", "start", "pages", "size", "perm", "populate", "grows_down"]
 
-    mutating func decodeProcesses(_ node: YAMLNode?, mode: MachineMode, names: SelectorNames) -> [TaskSpec]? {
+    mutating func decodeProcesses(_ node: YAMLNode?, mode: MachineMode, names: SelectorNames, declaredFiles: Set<String> = []) -> [TaskSpec]? {
         guard let node else { return nil }
         guard let items = sequence(node, "processes") else { return nil }
         if items.count > Self.maxProcesses {
@@ -74,9 +74,15 @@ extension DecodeContext {
                 continue
             }
             if seen[name] != nil { error(nn, "two processes are named '\(name)'") }
+            // `idle` names the idle task (pid 0) in `current`, `switch` and `schedule`.
+            if name == "idle" { error(nn, "'idle' is the name of the idle task (pid 0): give this process another name") }
             seen[name] = nn
             var t = TaskSpec(name: name)
-            if let n = m["pid"], let v = uint(n, "\(w).pid", max: 32768) { t.pid = Int(v) }
+            if let n = m["pid"], let v = uint(n, "\(w).pid", max: 32768) {
+                // pid 0 is the idle task's (Linux's swapper): user tasks start at 1.
+                if v == 0 { error(n, "\(w).pid 0 is the idle task's: a process's pid is 1 to 32768") }
+                t.pid = Int(v)
+            }
             if let n = m["parent"] { t.parent = string(n, "\(w).parent") }
             if let n = m["state"], let s = choice(n, "task state", of: TaskState.self) {
                 t.state = s
@@ -89,12 +95,34 @@ extension DecodeContext {
                 t.bits = v
             }
             if let n = m["memory"], let vmas = sequence(n, "\(w).memory") {
-                t.memory = vmas.indices.compactMap { j in vma(vmas[j], "\(w).memory[\(j)]") }
+                var decoded: [VMASpec] = []
+                for j in vmas.indices {
+                    guard let v = vma(vmas[j], "\(w).memory[\(j)]") else { continue }
+                    checkVMALayout(v, j, decoded, at: vmas[j], task: name, bits: t.bits ?? (mode == .ia32 ? 32 : 64), mode: mode)
+                    decoded.append(v)
+                }
+                t.memory = decoded
             }
             if let n = m["pages"] { t.pages = pages(n, "\(w).pages") }
             if let n = m["context"] { context(n, "\(w).context", into: &t, names: names) }
-            if let n = m["files"] { t.files = files(n, "\(w).files") }
+            if let n = m["files"] { t.files = files(n, "\(w).files", declared: declaredFiles) }
             tasks.append(t)
+        }
+        // pids: the one given, else the task's place in the list (1, 2, 3...); two tasks with one pid is an
+        // error at the second (the machine would refuse it without a place in the file).
+        var pids: [Int: YAMLNode] = [:]
+        for i in items.indices {
+            let item = items[i]
+            let pidNode = item.value(forKey: "pid")
+            var pid = i + 1
+            if let s = pidNode?.scalar, case let .value(v, false) = parseInteger(s), v <= 32768 { pid = Int(v) } else if pidNode != nil { continue }
+            let at = pidNode ?? item.value(forKey: "name") ?? item
+            if let first = pids[pid] {
+                error(at, "processes[\(i)] has pid \(pid)\(pidNode == nil ? " (its place in the list)" : ""), as the task at \(location(first).description) has",
+                      notes: ["a task without `pid` takes its place in the list (1, 2, 3...): give one of them another pid"])
+            } else {
+                pids[pid] = at
+            }
         }
         for i in items.indices {
             let item = items[i]
@@ -104,6 +132,18 @@ extension DecodeContext {
         }
         if tasks.isEmpty && !hasErrors { error(node, "processes is empty: list at least one task, or omit the key") }
         return tasks
+    }
+
+    /// A process's VMAs are disjoint and lie in user space (Linux's mm keeps them in one tree below
+    /// TASK_SIZE): the machine builder refuses any other layout, and this says so at the VMA's line.
+    mutating func checkVMALayout(_ v: VMASpec, _ i: Int, _ before: [VMASpec], at node: YAMLNode, task: String, bits: Int, mode: MachineMode) {
+        let top = LinuxLayout(mode: mode).userSpaceTop(bits: bits)
+        let (end, overflow) = v.start.addingReportingOverflow(v.size)
+        if overflow || end > top {
+            error(node, "task \(task): memory[\(i)] (\(v.segment.rawValue) at 0x\(String(v.start, radix: 16))) reaches above the top of user space 0x\(String(top, radix: 16))")
+        } else if let j = before.firstIndex(where: { $0.start < end && v.start < $0.start + $0.size }) {
+            error(node, "task \(task): memory[\(i)] (\(v.segment.rawValue) at 0x\(String(v.start, radix: 16))) overlaps memory[\(j)] (\(before[j].segment.rawValue) at 0x\(String(before[j].start, radix: 16))): VMAs are disjoint")
+        }
     }
 
     mutating func vma(_ node: YAMLNode, _ w: String) -> VMASpec? {
@@ -196,13 +236,31 @@ extension DecodeContext {
         }
     }
 
-    mutating func files(_ node: YAMLNode, _ w: String) -> [Int: String] {
+    /// The terminal's names and the devices a task's descriptor may name besides `kernel.files` and paths.
+    static let fileNames = ["stdin", "stdout", "stderr", "/dev/null", "/dev/console", "/dev/tty"]
+
+    /// A descriptor's file: `stdin`/`stdout`/`stderr` (the terminal), a device, a declared file, or a path
+    /// (`/...`). Any other bare name is most likely a misspelling (`stdrr`): an error with a hint.
+    mutating func checkFileName(_ n: YAMLNode, _ s: String, declared: Set<String>) {
+        guard !Self.fileNames.contains(s), !declared.contains(s), !s.hasPrefix("/") else { return }
+        let known = Self.fileNames + declared.sorted()
+        error(n, "unknown file '\(s)'", notes: hint(s, known).map { [$0] } ?? ["a descriptor names stdin, stdout, stderr, a device (/dev/null, /dev/tty, /dev/console), a file of kernel.files, or an absolute path"])
+    }
+
+    mutating func files(_ node: YAMLNode, _ w: String, declared: Set<String> = []) -> [Int: String] {
         var out: [Int: String] = [:]
         if let items = node.sequence {
-            for i in items.indices { if let s = string(items[i], "\(w)[\(i)]") { out[i] = s } }
+            for i in items.indices {
+                // `null` keeps a place in the list for a descriptor that is not open (`[stdin, null, stderr]`).
+                if items[i].isNullScalar { continue }
+                if let s = string(items[i], "\(w)[\(i)]") { checkFileName(items[i], s, declared: declared); out[i] = s }
+            }
         } else if let pairs = node.mapping {
+            var seen = FirstKeys<UInt64>()
             for p in pairs {
                 guard let fd = uint(p.key, "file descriptor", max: 1023), let s = string(p.value, "file name") else { continue }
+                guard seen.isNew(fd, p.key, "file descriptor \(fd)", context: &self) else { continue }
+                checkFileName(p.value, s, declared: declared)
                 out[Int(fd)] = s
             }
         } else {

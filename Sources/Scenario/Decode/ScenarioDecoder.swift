@@ -103,14 +103,32 @@ public enum ScenarioDecoder {
             var chain: [String] = [FileAccess.canonical(path) ?? path]
             if let base = resolveExtends(rel, from: path, at: n, ctx: &ctx, options: options, chain: &chain) {
                 for key in ["machine", "kernel", "processes"] {
-                    if let b = base[key] { top[key] = top[key].map { mergeNodes(b, $0) } ?? b }
+                    if let b = base[key] { top[key] = top[key].map { mergeNodes(b, $0, path: [key]) } ?? b }
                 }
             }
         }
         let (machine, gates, names) = ctx.decodeMachine(top["machine"])
         let kernel = ctx.decodeKernel(top["kernel"])
-        let tasks = ctx.decodeProcesses(top["processes"], mode: machine.mode, names: names)
-        if checkTaskNames && !ctx.hasErrors { ctx.taskNames = (tasks?.map(\.name) ?? ["main"]) + ["idle"] + forkNames(top["steps"]) }
+        let errorsBeforeProcesses = ctx.diagnostics.filter { $0.severity == .error }.count
+        let tasks = ctx.decodeProcesses(top["processes"], mode: machine.mode, names: names, declaredFiles: Set(kernel.files.keys))
+        // Task names are checked when the processes decoded cleanly (a task dropped by an error would make
+        // every use of its name an error too); errors elsewhere (machine, kernel) do not silence the check.
+        let processesClean = ctx.diagnostics.filter { $0.severity == .error }.count == errorsBeforeProcesses
+        if processesClean {
+            // A fork's `name:` names a new task: one already declared, or given by an earlier fork, is an error.
+            var taken = Set((tasks?.map(\.name) ?? ["main"]) + ["idle"])
+            for item in top["steps"]?.sequence ?? [] {
+                guard let n = item.value(forKey: "syscall")?.value(forKey: "name"), let name = n.scalar else { continue }
+                if taken.contains(name) {
+                    ctx.error(n, "fork name '\(name)' is already the name of a task: a forked child needs a name of its own")
+                }
+                taken.insert(name)
+            }
+        }
+        if checkTaskNames && processesClean { ctx.taskNames = (tasks?.map(\.name) ?? ["main"]) + ["idle"] + forkNames(top["steps"]) }
+        // `syscall` steps without `via` use the tasks' own entry (forked children keep their parent's width).
+        let widths = Set((tasks ?? [TaskSpec(name: "main")]).map { $0.bits ?? (machine.mode == .ia32 ? 32 : 64) })
+        ctx.defaultSyscallEntry = widths == [32] ? .int80 : (widths == [64] ? .syscall : nil)
         let steps = ctx.decodeSteps(top["steps"], mode: machine.mode, names: names, kernelEnabled: kernel.enabled)
         let final = ctx.decodeFinalExpect(top["expect"])
         if machine.paging == .off {
@@ -155,7 +173,10 @@ public enum ScenarioDecoder {
         if rel.hasPrefix("/") { ctx.error(node, "extends must be a relative path inside the suite root, not an absolute path"); return nil }
         let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let joined = dir.isEmpty ? rel : dir + "/" + rel
-        guard let real = FileAccess.canonical(joined) else { ctx.error(node, "extends: no file '\(rel)'"); return nil }
+        guard let real = FileAccess.canonical(joined) else {
+            ctx.error(node, "extends: no file '\(rel)'", notes: extendsHint(joined, rel, root: options.root).map { [$0] } ?? [])
+            return nil
+        }
         guard let rootReal = FileAccess.canonical(options.root), real == rootReal || real.hasPrefix(rootReal.hasSuffix("/") ? rootReal : rootReal + "/") else {
             ctx.error(node, "extends: '\(rel)' lies outside the suite root (\(options.root))")
             return nil
@@ -180,32 +201,102 @@ public enum ScenarioDecoder {
         // Marked with the fragment's path: a diagnostic about one of its nodes names the fragment.
         for p in pairs { if let k = p.key.scalar { out[k] = p.value.withSource(joined) } }
         let allowed = Set(["machine", "kernel", "processes", "extends", "scenario", "description", "tags"])
-        for k in out.keys where !allowed.contains(k) {
+        // `x-` keys are where a fragment, like a scenario, defines what its aliases reuse.
+        for k in out.keys.sorted() where !allowed.contains(k) && !k.hasPrefix("x-") {
             ctx.warning(node, "extends: '\(rel)' has '\(k)', which extends does not take (only machine, kernel and processes)")
         }
         if let inner = out["extends"], let innerRel = inner.scalar {
             if let base = resolveExtends(innerRel, from: real, at: node, ctx: &ctx, options: options, chain: &chain) {
                 for key in ["machine", "kernel", "processes"] {
-                    if let b = base[key] { out[key] = out[key].map { mergeNodes(b, $0) } ?? b }
+                    if let b = base[key] { out[key] = out[key].map { mergeNodes(b, $0, path: [key]) } ?? b }
                 }
             }
         }
         return out
     }
 
-    /// Maps merge key by key (recursively); anything else is replaced by the override.
-    static func mergeNodes(_ base: YAMLNode, _ over: YAMLNode) -> YAMLNode {
+    /// "did you mean" for an `extends` path that names no file: the YAML files beside it whose name is close,
+    /// looked up only in a folder inside the suite root.
+    static func extendsHint(_ joined: String, _ rel: String, root: String) -> String? {
+        let parts = joined.split(separator: "/", omittingEmptySubsequences: false)
+        guard !parts.isEmpty else { return nil }
+        let dir = parts.dropLast().joined(separator: "/")
+        guard let dirReal = FileAccess.canonical(dir.isEmpty ? "." : dir), let rootReal = FileAccess.canonical(root),
+              dirReal == rootReal || dirReal.hasPrefix(rootReal.hasSuffix("/") ? rootReal : rootReal + "/") else { return nil }
+        let prefix = rel.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let names = FileAccess.entries(dir.isEmpty ? "." : dir).map(\.name).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+        return hint(rel, names.map { prefix.isEmpty ? $0 : prefix + "/" + $0 })
+    }
+
+    /// Maps merge key by key (recursively); anything else is replaced by the override. `path` is where the
+    /// two nodes sit (`["machine", "gdt"]`): in the maps whose keys are numbers written in several ways
+    /// (`gdt`/`ldt` indices, `idt` vectors, `msrs`) keys merge by what they mean (`20` and `0x14`, `14`
+    /// and `PF`), and a `gdt`/`ldt` patch map over a base that wrote the table as a list patches that
+    /// list (the table the scenario starts from), as it would patch the preset's table.
+    static func mergeNodes(_ base: YAMLNode, _ over: YAMLNode, path: [String] = []) -> YAMLNode {
+        let keyOf = mergeKey(path)
+        if let items = base.sequence, let op = over.mapping, path == ["machine", "gdt"] || path == ["machine", "ldt"] {
+            return patchList(base, items, over, op)
+        }
         guard let bp = base.mapping, let op = over.mapping else { return over }
         var pairs = bp
         for o in op {
-            if let i = pairs.firstIndex(where: { $0.key.scalar == o.key.scalar && o.key.scalar != nil }) {
-                pairs[i] = YAMLPair(key: o.key, value: mergeNodes(pairs[i].value, o.value))
+            let ok = keyOf(o.key)
+            if let i = pairs.firstIndex(where: { ok != nil && keyOf($0.key) == ok }) {
+                pairs[i] = YAMLPair(key: o.key, value: mergeNodes(pairs[i].value, o.value, path: path + [o.key.scalar ?? ""]))
             } else {
                 pairs.append(o)
             }
         }
         var n = over
         n.content = .mapping(pairs)
+        return n
+    }
+
+    /// How `mergeNodes` compares the keys of a map at `path`: by text, or by the number they name.
+    static func mergeKey(_ path: [String]) -> (YAMLNode) -> String? {
+        func number(_ k: YAMLNode) -> UInt64? {
+            guard let s = k.scalar, case let .value(v, false) = parseInteger(s) else { return nil }
+            return v
+        }
+        switch path {
+        case ["machine", "gdt"], ["machine", "ldt"]:
+            return { k in number(k).map { "#\($0)" } ?? k.scalar }
+        case ["machine", "idt"]:
+            return { k in
+                guard let s = k.scalar else { return nil }
+                if let v = number(k) { return "#\(v)" }
+                return ExceptionVector(name: s).map { "#\($0.rawValue)" } ?? s
+            }
+        case ["machine", "msrs"]:
+            return { k in
+                guard let s = k.scalar else { return nil }
+                if let v = number(k) { return "#\(v)" }
+                return MSR.names.first(where: { $0.0 == s.uppercased() }).map { "#\($0.1)" } ?? s
+            }
+        default:
+            return { $0.scalar }
+        }
+    }
+
+    /// A `gdt`/`ldt` index map applied to a base table written as a list: each entry given replaces the
+    /// list's entry at that index or adds it (the slots between staying null), as a patch map does to the
+    /// preset's table; the other entries are kept.
+    static func patchList(_ base: YAMLNode, _ items: [YAMLNode], _ over: YAMLNode, _ pairs: [YAMLPair]) -> YAMLNode {
+        var list = items
+        var unnumbered: [YAMLPair] = []
+        for p in pairs {
+            // The decoder reports a key that is no index; keep it in a map so that it still does.
+            guard let s = p.key.scalar, case let .value(v, false) = parseInteger(s), v < 8192 else { unnumbered.append(p); continue }
+            let i = Int(v)
+            while list.count <= i {
+                list.append(YAMLNode(content: .scalar("null", .plain), start: p.key.start, end: p.key.start))
+            }
+            list[i] = p.value
+        }
+        guard unnumbered.isEmpty else { return over }
+        var n = over
+        n.content = .sequence(list)
         return n
     }
 }

@@ -44,6 +44,7 @@ extension DecodeContext {
             var eventPair: YAMLPair?
             var actor: String?
             var expectNode: YAMLNode?
+            let errorsBefore = diagnostics.count
             for p in pairs {
                 guard let k = p.key.scalar else { error(p.key, "step keys must be names"); continue }
                 if k == "as" {
@@ -63,7 +64,8 @@ extension DecodeContext {
                 error(p.key, "unknown key '\(k)' in \(w)", notes: hint(k, Self.eventKeys + ["as", "expect"]).map { [$0] } ?? ["a step has one event (\(Self.eventKeys.joined(separator: ", "))), optional `as` and `expect`"])
             }
             guard let ev = eventPair, let key = ev.key.scalar else {
-                if !pairs.isEmpty && !hasErrors { error(item, "\(w) has no event (one of \(Self.eventKeys.joined(separator: ", ")))") }
+                // Not after this step's own key errors (a misspelt event key has said it all).
+                if !pairs.isEmpty && diagnostics.count == errorsBefore { error(item, "\(w) has no event (one of \(Self.eventKeys.joined(separator: ", ")))") }
                 continue
             }
             guard let event = decodeEvent(key, ev.value, w, mode: mode, names: names, kernelEnabled: kernelEnabled) else {
@@ -72,7 +74,7 @@ extension DecodeContext {
                 continue
             }
             if actor != nil, !["syscall", "wait", "exit", "exec", "access", "schedule"].contains(key) {
-                error(ev.key, "`as` names who acts, and a \(key) event has no actor")
+                error(pairs.first { $0.key.scalar == "as" }?.key ?? ev.key, "`as` names who acts, and a \(key) event has no actor")
             }
             var checks: [Check] = []
             var mentions = false
@@ -119,8 +121,15 @@ extension DecodeContext {
         case "syscall":
             if !kernelEnabled { error(v, Self.needsKernel(w, "syscall")) }
             guard let m = mapping(v, "\(w).syscall", allowed: ["via", "nr", "args", "name"]) else { return nil }
-            guard let vn = m["via"], let via = choice(vn, "syscall entry", [("int80", SyscallEntryKind.int80), ("sysenter", .sysenter), ("syscall", .syscall)]) else {
-                if m["via"] == nil { error(v, "\(w).syscall needs via (int80, sysenter or syscall)") }
+            let via: SyscallEntryKind
+            if let vn = m["via"] {
+                guard let v = choice(vn, "syscall entry", [("int80", SyscallEntryKind.int80), ("sysenter", .sysenter), ("syscall", .syscall)]) else { return nil }
+                via = v
+            } else if let d = defaultSyscallEntry {
+                // Without `via`, the task's natural entry: int80 for a 32-bit task, syscall for a 64-bit one.
+                via = d
+            } else {
+                error(v, "\(w).syscall needs via (int80, sysenter or syscall): the scenario has both 32- and 64-bit tasks")
                 return nil
             }
             let table: SyscallTable = via == .syscall ? .x86_64 : .i386

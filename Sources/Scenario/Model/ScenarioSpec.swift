@@ -6,8 +6,9 @@ import Machine
 public enum ErrorCodeMatcher: Sendable, Equatable {
     /// The whole error code.
     case exact(UInt32)
-    /// A selector-style code (SEG-8): bits 15..2 always; IDT (bit 1) and EXT (bit 0) only when given.
-    case selector(UInt16, idt: Bool?, ext: Bool?)
+    /// A selector-style code (SEG-8): bits 15..2 (the selector, when given; `{idt: true}` alone checks only
+    /// IDT), IDT (bit 1) and EXT (bit 0) only when given.
+    case selector(UInt16?, idt: Bool?, ext: Bool?)
     /// A page-fault code (PG-11): each bit that is given.
     case page(p: Bool?, w: Bool?, u: Bool?, rsvd: Bool?, i: Bool?, pk: Bool?)
 }

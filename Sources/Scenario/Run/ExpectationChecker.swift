@@ -19,7 +19,8 @@ enum ExpectationChecker {
             switch e {
             case let .exact(c): s += " error_code=\(hex(UInt64(c)))"
             case let .selector(sel, idt, ext):
-                s += " error_code={selector \(hex(UInt64(sel)))\(idt.map { ", idt \($0)" } ?? "")\(ext.map { ", ext \($0)" } ?? "")}"
+                let parts = [sel.map { "selector \(hex(UInt64($0)))" }, idt.map { "idt \($0)" }, ext.map { "ext \($0)" }].compactMap { $0 }
+                s += " error_code={\(parts.joined(separator: ", "))}"
             case let .page(p, w, u, rsvd, i, pk):
                 let parts = [("p", p), ("w", w), ("u", u), ("rsvd", rsvd), ("i", i), ("pk", pk)].compactMap { k, v in v.map { "\(k): \($0)" } }
                 s += " error_code={\(parts.joined(separator: ", "))}"
@@ -40,7 +41,7 @@ enum ExpectationChecker {
             case let .exact(c):
                 if f.errorCode != c { out.append(("error_code", hex(UInt64(c)), f.errorCode.map { hex(UInt64($0)) } ?? "no error code")) }
             case let .selector(sel, idt, ext):
-                if UInt32(sel) & 0xFFFC != code & 0xFFFC { out.append(("error_code.selector", hex(UInt64(sel)), hex(UInt64(code & 0xFFFC)))) }
+                if let sel, UInt32(sel) & 0xFFFC != code & 0xFFFC { out.append(("error_code.selector", hex(UInt64(sel)), hex(UInt64(code & 0xFFFC)))) }
                 if let idt, (code & 2 != 0) != idt { out.append(("error_code.idt", "\(idt)", "\(code & 2 != 0)")) }
                 if let ext, (code & 1 != 0) != ext { out.append(("error_code.ext", "\(ext)", "\(code & 1 != 0)")) }
             case let .page(p, w, u, rsvd, i, pk):

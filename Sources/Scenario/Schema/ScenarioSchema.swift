@@ -75,7 +75,7 @@ public enum ScenarioSchema {
   },
   "definitions": {
     "flag": {
-      "description": "true or false; 1 and 0 are accepted too (YAML 1.1 yes/no and on/off as well).",
+      "description": "true or false; 1 and 0 are accepted too (YAML 1.1's other booleans as well: yes/no, on/off, y/n in their spellings).",
       "enum": [
         true,
         false,
@@ -94,7 +94,15 @@ public enum ScenarioSchema {
         "Yes",
         "No",
         "On",
-        "Off"
+        "Off",
+        "YES",
+        "NO",
+        "ON",
+        "OFF",
+        "y",
+        "n",
+        "Y",
+        "N"
       ]
     },
     "integer": {
@@ -1229,11 +1237,15 @@ public enum ScenarioSchema {
           }
         },
         "files": {
+          "description": "Open files by descriptor: stdin, stdout, stderr, /dev/null, /dev/tty, /dev/console, a file of kernel.files or an absolute path; in a list, null is a descriptor that is not open.",
           "anyOf": [
             {
               "type": "array",
               "items": {
-                "type": "string"
+                "type": [
+                  "string",
+                  "null"
+                ]
               }
             },
             {
@@ -1390,7 +1402,11 @@ public enum ScenarioSchema {
                     "interrupt",
                     "trap",
                     "task",
-                    "call"
+                    "call",
+                    "interrupt_gate",
+                    "trap_gate",
+                    "task_gate",
+                    "call_gate"
                   ]
                 },
                 "dpl": {
@@ -1468,7 +1484,15 @@ public enum ScenarioSchema {
           }
         },
         "rflags": {
-          "$ref": "#/definitions/rflags"
+          "description": "A flag map ({if, ac, iopl, ...}: the flags written), or a number: the whole register.",
+          "anyOf": [
+            {
+              "$ref": "#/definitions/rflags"
+            },
+            {
+              "$ref": "#/definitions/integer"
+            }
+          ]
         },
         "returns": {
           "anyOf": [
@@ -1476,8 +1500,9 @@ public enum ScenarioSchema {
               "$ref": "#/definitions/integer"
             },
             {
+              "description": "An errno name, negative (-EFAULT) as the call returns it; any case.",
               "type": "string",
-              "pattern": "^-?E[A-Z0-9]+$"
+              "pattern": "^-?[Ee][A-Za-z0-9]+$"
             }
           ]
         },
@@ -1648,6 +1673,7 @@ public enum ScenarioSchema {
               "additionalProperties": false,
               "properties": {
                 "via": {
+                  "description": "The entry: int80, sysenter or syscall. Default: the tasks' own (int80 when every task is 32-bit, syscall when every task is 64-bit); required when they mix.",
                   "enum": [
                     "int80",
                     "sysenter",
@@ -1683,7 +1709,6 @@ public enum ScenarioSchema {
                 }
               },
               "required": [
-                "via",
                 "nr"
               ]
             },
