@@ -18,8 +18,8 @@ Rules (each quoted or paraphrased from the spec; "KM" = docs/kernel-model.md):
   or system call, reason `wakeup`, and the preempted task keeps the head of its level and the
   rest of its slice. A yielding task goes to the tail of its level.
 - SCHED-CFS: smallest vruntime runs (ties: lower pid); a tick adds 1024/weight(nice); a woken or
-  new task starts at max(its vruntime, the smallest vruntime among the queue and the running
-  task (KM)); preemption when running - smallest > the running task's own per-tick delta (KM);
+  new task starts at max(its vruntime, min_vruntime: the smallest vruntime among the queue and
+  the current task, kept while idle runs (KM)); preemption when running - smallest > the running task's own per-tick delta (KM);
   exact arithmetic (KM); a yielding task lets any other ready task run (KM).
 - KM: `preempt: false` turns off timer and wakeup preemption; an explicit `schedule` keeps the
   current task at the head of the queue and a switch it causes has the reason `yield`; the idle
@@ -97,6 +97,7 @@ class Oracle:
         self.need_wakeup_resched = False
         self.resumed = None           # (name, RAX) of the task dispatched last, when known
         self.schedule_calls = []      # reasons of the schedule() calls of the step being run
+        self.min_vr = Fraction(0)     # cfs: min_vruntime as of the last schedule()
 
     # ---- setup -------------------------------------------------------------------------
     def add(self, task):
@@ -134,6 +135,12 @@ class Oracle:
             return next(n for n in names if self.task(n).priority == best)
         return min(names, key=lambda n: (self.task(n).vruntime, self.task(n).pid))
 
+    def min_vruntime(self):
+        vs = [self.task(n).vruntime for n in self.queue]
+        if self.cur() is not None:
+            vs.append(self.cur().vruntime)
+        return max(self.min_vr, min(vs)) if vs else self.min_vr
+
     def min_queued_vruntime(self):
         return min(self.task(n).vruntime for n in self.queue)
 
@@ -164,6 +171,8 @@ class Oracle:
     def schedule(self, reason, requeue=None):
         """schedule(). requeue: None (prev is no longer runnable), 'tail', 'head'."""
         self.schedule_calls.append(reason)
+        if self.policy == "cfs":
+            self.min_vr = self.min_vruntime()
         prev = self.cur()
         if prev is not None and requeue is not None:
             prev.state = "ready"
@@ -186,13 +195,10 @@ class Oracle:
         t.sleep_left = None
         t.waiting = None
         if self.policy == "cfs":
-            vs = [self.task(n).vruntime for n in self.queue]
-            # KM: the running task counts (Linux's min_vruntime). ENGINE-CHOICE: not when it is
-            # the one leaving the CPU (a parent woken by its child's exit or kill).
-            if self.cur() is not None and self.cur().state == "running":
-                vs.append(self.cur().vruntime)
-            if vs:
-                t.vruntime = max(t.vruntime, min(vs))
+            # KM: min_vruntime is the smallest of the queue and the current task, which counts
+            # until schedule() takes it off the CPU (a parent woken by its child's exit or kill
+            # included), and never goes back: while idle runs it keeps its last value.
+            t.vruntime = max(t.vruntime, self.min_vruntime())
         self.queue.append(t.name)
         self.check_wakeup_preempt(t)
 

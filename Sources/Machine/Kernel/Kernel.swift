@@ -15,6 +15,9 @@ public struct Kernel: Sendable {
     public var runQueue: [Int] = []
     /// TIF_NEED_RESCHED, with the reason schedule() will record.
     public var needResched = false
+    /// cfs: Linux's cfs_rq->min_vruntime as of the last schedule(), the floor a woken or new task is placed
+    /// against while no task is runnable (the idle task runs); nil until cfs has scheduled once.
+    public var minVruntimeFloor: VirtualRuntime?
     public var reschedReason = "timer"
     public var dispatchOrder: [String] = []
     public var switchCount = 0

@@ -27,17 +27,27 @@ extension System {
 
     static func weight(nice: Int) -> Int { niceWeights[min(max(nice, -20), 19) + 20] }
 
-    /// The smallest vruntime among the ready tasks and the running one (nil: none).
+    /// The smallest vruntime among the ready tasks and the current one (nil: none). The current task counts
+    /// until schedule() takes it off the CPU, even when it is blocking or leaving: Linux's update_min_vruntime
+    /// takes cfs_rq->curr while it is on the run queue, and exit_notify wakes the parent before
+    /// do_task_dead's __schedule dequeues the exiting task.
     func minVruntime() -> VirtualRuntime? {
         var candidates = core.runQueue.map { core.tasks[$0].vruntime }
-        if core.current != 0 && core.currentTask.isRunnable { candidates.append(core.currentTask.vruntime) }
+        if core.current != 0 { candidates.append(core.currentTask.vruntime) }
         return candidates.min()
     }
 
-    /// A woken or new task's vruntime: max(its own, the smallest in the queue).
-    func placedVruntime(_ i: Int) -> VirtualRuntime {
-        let own = core.tasks[i].vruntime
-        return minVruntime().map { max(own, $0) } ?? own
+    /// Linux's cfs_rq->min_vruntime: the smallest vruntime of the queue and the current task, never going
+    /// back (update_min_vruntime: "ensure we never gain time by being placed backwards"); while nothing is
+    /// runnable it keeps its last value.
+    func cfsMinVruntime() -> VirtualRuntime? {
+        guard let floor = core.minVruntimeFloor else { return minVruntime() }
+        return minVruntime().map { max($0, floor) } ?? floor
+    }
+
+    /// A woken or new task's vruntime: max(its own, min_vruntime).
+    func placedVruntime(_ own: VirtualRuntime) -> VirtualRuntime {
+        cfsMinVruntime().map { max(own, $0) } ?? own
     }
 
     mutating func requestResched(_ reason: String) {
@@ -84,7 +94,7 @@ extension System {
         core.tasks[i].state = .ready
         core.tasks[i].blockedOn = nil
         core.tasks[i].sleepTicks = nil
-        if core.setup.policy == .cfs { core.tasks[i].vruntime = placedVruntime(i) }
+        if core.setup.policy == .cfs { core.tasks[i].vruntime = placedVruntime(core.tasks[i].vruntime) }
         core.runQueue.append(i)
         machine.trace.record(.kernelAction("wake up \(core.tasks[i].name)"))
         let c = core.current
@@ -129,6 +139,7 @@ extension System {
         core.reschedReason = "timer"
         machine.trace.record(.schedule(reason: reason, atSyscallReturn: atSyscallReturn))
         let prev = core.current
+        if core.setup.policy == .cfs, let m = cfsMinVruntime() { core.minVruntimeFloor = m }
         if prev != 0 && core.tasks[prev].isRunnable {
             core.tasks[prev].state = .ready
             // priority: a task preempted on wake keeps its place and the rest of its slice; one whose slice

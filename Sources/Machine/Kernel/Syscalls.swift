@@ -670,7 +670,7 @@ extension System {
         child.kernelContext = k
         core.tasks[p].forks = parent.forks
         core.tasks[p].children.append(pid)
-        if core.setup.policy == .cfs { child.vruntime = minVruntime().map { max(child.vruntime, $0) } ?? child.vruntime }
+        if core.setup.policy == .cfs { child.vruntime = placedVruntime(child.vruntime) }
         core.tasks.append(child)
         let ci = core.tasks.count - 1
         core.runQueue.append(ci)
