@@ -214,7 +214,9 @@ extension DecodeContext {
                     var pm = ProcessMatcher()
                     if let n = m["state"] { pm.state = choice(n, "task state", of: TaskState.self) }
                     if let n = m["exit_code"] { pm.exitCode = int(n, "\(here).\(task).exit_code") }
-                    if let n = m["signal"] { pm.signal = signalName(n, "\(here).\(task).signal") }
+                    if let n = m["signal"] {
+                        if Self.isNone(n) { pm.signal = .some(nil) } else if let name = signalName(n, "\(here).\(task).signal") { pm.signal = name }
+                    }
                     if let n = m["ticks"] { pm.ticks = int(n, "\(here).\(task).ticks", min: 0) }
                     checks.append(Check(kind: .process(task, pm), prefix: here, leaf: task, location: location(t.value), fields: t.value))
                 }

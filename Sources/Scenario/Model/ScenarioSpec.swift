@@ -54,7 +54,8 @@ public struct SwitchMatcher: Sendable, Equatable {
 public struct ProcessMatcher: Sendable, Equatable {
     public var state: TaskState?
     public var exitCode: Int64?
-    public var signal: String?
+    /// nil: not checked; .some(nil): `signal: none` (the task was not killed by a signal).
+    public var signal: String??
     public var ticks: Int64?
 }
 

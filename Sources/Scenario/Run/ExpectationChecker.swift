@@ -242,7 +242,7 @@ enum ExpectationChecker {
             var wrong: [(field: String?, expected: String, actual: String)] = []
             if let s = m.state, p.state != s { wrong.append(("state", s.rawValue, p.state.rawValue)) }
             if let e = m.exitCode, p.exitCode != e { wrong.append(("exit_code", "\(e)", p.exitCode.map { "\($0)" } ?? "none (not exited)")) }
-            if let s = m.signal, p.signal != s { wrong.append(("signal", s, p.signal ?? "none")) }
+            if let s = m.signal, p.signal != s { wrong.append(("signal", s ?? "none", p.signal ?? "none")) }
             if let t = m.ticks, Int64(p.ticks) != t { wrong.append(("ticks", "\(t)", "\(p.ticks)")) }
             return failFields(c, wrong)
         }

@@ -1614,7 +1614,8 @@ public enum ScenarioSchema {
                 "type": [
                   "string",
                   "integer"
-                ]
+                ],
+                "description": "the signal that killed the task, or none"
               },
               "ticks": {
                 "$ref": "#/definitions/integer"
