@@ -67,7 +67,10 @@ def gen(rng, sid):
         parent = None
         if i > 0 and rng.random() < 0.45:
             parent = NAMES[rng.randrange(i)]
-            p["parent"] = parent
+            if procs[NAMES.index(parent)]["state"] == "zombie":
+                parent = None         # a zombie has no children: exit gave them to init (an error to declare)
+            else:
+                p["parent"] = parent
         prio = nice = 0
         if policy == "priority" or rng.random() < 0.2:
             prio = rng.randint(0, 3) + (2 if state in ("blocked", "sleeping") and rng.random() < 0.5 else 0)

@@ -130,8 +130,46 @@ extension DecodeContext {
                 error(pn, "processes[\(i)].parent '\(p)' names no process", notes: hint(p, Array(seen.keys)).map { [$0] } ?? [])
             }
         }
+        checkProcessTree(items)
         if tasks.isEmpty && !hasErrors { error(node, "processes is empty: list at least one task, or omit the key") }
         return tasks
+    }
+
+    /// The `parent` keys must describe a tree, as Linux's processes do: no task is its own parent or ancestor
+    /// (a cycle would leave every task of it waiting for another), and no task's parent is a zombie (an
+    /// exiting task gives its children to init before it becomes a zombie: kernel/exit.c exit_notify ->
+    /// forget_original_parent), so that getppid, wait and the reparenting at exit have one meaning.
+    mutating func checkProcessTree(_ items: [YAMLNode]) {
+        var parentOf: [String: String] = [:], stateOf: [String: String] = [:], indexOf: [String: Int] = [:]
+        for i in items.indices {
+            guard let name = items[i].value(forKey: "name")?.scalar, indexOf[name] == nil else { continue }
+            indexOf[name] = i
+            if let p = items[i].value(forKey: "parent")?.scalar { parentOf[name] = p }
+            if let st = items[i].value(forKey: "state")?.scalar { stateOf[name] = st }
+        }
+        for i in items.indices {
+            guard let name = items[i].value(forKey: "name")?.scalar, indexOf[name] == i,
+                  let pn = items[i].value(forKey: "parent"), let p = pn.scalar, indexOf[p] != nil else { continue }
+            if p == name {
+                error(pn, "processes[\(i)].parent: '\(name)' cannot be its own parent",
+                      notes: ["leave `parent` out, or name another task (`parent: init` for a child of pid 1)"])
+            } else if stateOf[p] == TaskState.zombie.rawValue {
+                error(pn, "processes[\(i)].parent '\(p)' is a zombie: an exited task has already given its children to init (kernel/exit.c forget_original_parent)",
+                      notes: ["name a live task as the parent, or leave `parent` out"])
+            } else {
+                // Walk up from the parent; coming back to this task is a cycle, reported at its first task.
+                var chain = [name, p]
+                while let up = parentOf[chain[chain.count - 1]], !chain.dropFirst().contains(up) || up == name {
+                    chain.append(up)
+                    if up == name { break }
+                }
+                let members = chain.dropLast()
+                if chain.last == name && chain.count > 2, members.allSatisfy({ (indexOf[$0] ?? i) >= i }) {
+                    error(pn, "processes[\(i)].parent: the parents form a cycle (\(chain.joined(separator: " -> "))), but processes form a tree",
+                          notes: ["leave `parent` out of one of them"])
+                }
+            }
+        }
     }
 
     /// A process's VMAs are disjoint and lie in user space (Linux's mm keeps them in one tree below
