@@ -267,6 +267,12 @@ extension System {
                            ip: nextIP, flags: flags, vdso: viaVDSO)
         } else if let f = function, allowed {
             result = perform(f, args: args, narrow: narrow, childName: childName, &out)
+        } else if function == nil, let linux = UnmodelledSyscalls.name(of: nr, table: abi) {
+            // A Linux call the model does not implement: refused rather than answered with a made-up -ENOSYS.
+            let why = UnmodelledSyscalls.refusal(linux, number: nr, table: abi)
+            machine.trace.record(.kernelAction(why))
+            out.error = why
+            result = .value(-KernelErrno.ENOSYS)
         } else {
             let why = function.map { "\($0.rawValue) is not in this kernel's syscall list: -ENOSYS" }
                 ?? "no system call \(nr) in the \(abi.rawValue) table: -ENOSYS"

@@ -139,7 +139,9 @@ extension DecodeContext {
                 if let s = nn.scalar, case .invalid = parseInteger(s) {
                     nr = table.number(of: s)
                     nrName = s
-                    if nr == nil {
+                    if nr == nil, let n = UnmodelledSyscalls.number(of: s, table: table) {
+                        error(nn, UnmodelledSyscalls.refusal(s, number: n, table: table))
+                    } else if nr == nil {
                         let tableName = via == .syscall ? "x86_64" : "i386"
                         var notes = [String]()
                         if let other = (via == .syscall ? SyscallTable.i386 : SyscallTable.x86_64).number(of: s) {

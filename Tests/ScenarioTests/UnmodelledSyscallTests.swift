@@ -1,0 +1,60 @@
+// Linux's process, scheduling and signal calls that the model does not implement are refused as not modelled,
+// by number (a step error naming the call and why) and by name (an error at the `nr`), instead of -ENOSYS:
+// Linux has them (arch/x86/entry/syscalls/syscall_{32,64}.tbl), so -ENOSYS was a guess a real kernel
+// contradicts. A number Linux does not have still returns -ENOSYS.
+@testable import Scenario
+import Testing
+
+@Suite struct UnmodelledSyscallTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var via: String
+        var number: Int
+        var name: String
+        var testDescription: String { "\(via) \(number) \(name)" }
+    }
+
+    static let cases: [Case] = [
+        Case(via: "syscall", number: 144, name: "sched_setscheduler"),
+        Case(via: "syscall", number: 141, name: "setpriority"),
+        Case(via: "syscall", number: 13, name: "rt_sigaction"),
+        Case(via: "syscall", number: 109, name: "setpgid"),
+        Case(via: "syscall", number: 186, name: "gettid"),
+        Case(via: "syscall", number: 247, name: "waitid"),
+        Case(via: "int80", number: 34, name: "nice"),
+        Case(via: "int80", number: 156, name: "sched_setscheduler"),
+        Case(via: "int80", number: 48, name: "signal"),
+        Case(via: "int80", number: 190, name: "vfork"),
+    ]
+
+    func yaml(_ c: Case, nr: String) -> String {
+        "scenario: u\nmachine: {mode: \(c.via == "syscall" ? "x86_64" : "ia32")}\nsteps:\n  - syscall: {via: \(c.via), nr: \(nr)}\n    expect: {returns: 0}\n"
+    }
+
+    @Test(arguments: cases)
+    func byNumberIsRefused(_ c: Case) {
+        let outcome = runText(yaml(c, nr: "\(c.number)"))
+        guard case let .failed(fs) = outcome else {
+            Issue.record("expected a refused step, got \(outcome)")
+            return
+        }
+        let table = c.via == "syscall" ? "x86_64" : "i386"
+        #expect(fs.contains { $0.actual.contains("not modelled: \(c.name) (\(table) \(c.number))") }, "\(fs)")
+    }
+
+    @Test(arguments: cases)
+    func byNameIsAnError(_ c: Case) {
+        let outcome = runText(yaml(c, nr: c.name))
+        guard case let .invalid(ds) = outcome else {
+            Issue.record("expected an invalid scenario, got \(outcome)")
+            return
+        }
+        #expect(ds.contains { $0.message.hasPrefix("not modelled: \(c.name)") && $0.location?.line == 4 }, "\(ds.map(\.description))")
+    }
+
+    @Test(arguments: ["syscall", "int80"])
+    func numberLinuxDoesNotHaveIsENOSYS(_ via: String) {
+        let c = Case(via: via, number: 999, name: "")
+        let outcome = runText(yaml(c, nr: "999").replacingOccurrences(of: "returns: 0", with: "returns: -ENOSYS"))
+        #expect(outcome.isPassed, "\(outcome)")
+    }
+}
