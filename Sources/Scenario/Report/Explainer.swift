@@ -47,6 +47,12 @@ public enum Explainer {
             // fault other than the trap's own #BP/#OF is raised (the INT n's delivery failed), or once that
             // gate was used, a later gate delivers an exception or an interrupt, which ignores the gate DPL.
             var software = isSoftwareInterrupt(step.event)
+            // A `wait` or `exit` step makes its call through the task's default entry: `int 0x80` for a 32-bit
+            // task, whose gate (the step's first) is then a software interrupt's, checked against its DPL.
+            if isImplicitSystemCall(step.event), let first = r.trace[range].first(where: { if case .gate = $0 { true } else { false } }),
+               case let .gate(vector, _, _, _, _, _, _) = first, vector == 0x80 {
+                software = true
+            }
             var pendingHits: [UInt64] = []
             func flushHits() {
                 guard !pendingHits.isEmpty else { return }
@@ -129,6 +135,14 @@ public enum Explainer {
             return text.hasPrefix("int") && !text.hasPrefix("int1") && !text.hasPrefix("into ") || text == "into"
         case let .syscall(via, _, _, _, _): return via == .int80
         default: return false
+        }
+    }
+
+    /// The steps that make a system call without naming its entry (`wait`, `exit`).
+    static func isImplicitSystemCall(_ e: KernelEvent) -> Bool {
+        switch e {
+        case .wait, .exit: true
+        default: false
         }
     }
 
