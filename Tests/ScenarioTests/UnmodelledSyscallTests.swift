@@ -51,6 +51,16 @@ import Testing
         #expect(ds.contains { $0.message.hasPrefix("not modelled: \(c.name)") && $0.location?.line == 4 }, "\(ds.map(\.description))")
     }
 
+    @Test(arguments: ["sched_setscheduler", "nice", "sigaction", "gettid"])
+    func inKernelSyscallsIsNotModelledNotUnknown(_ name: String) {
+        let outcome = runText("scenario: u\nmachine: {mode: ia32}\nkernel: {syscalls: [write, \(name)]}\nsteps:\n  - timer: 1\n    expect: {switch: none}\n")
+        guard case let .invalid(ds) = outcome else {
+            Issue.record("expected an invalid scenario, got \(outcome)")
+            return
+        }
+        #expect(ds.contains { $0.message.hasPrefix("kernel.syscalls: not modelled: \(name) (") && $0.location?.line == 3 }, "\(ds.map(\.description))")
+    }
+
     @Test(arguments: ["syscall", "int80"])
     func numberLinuxDoesNotHaveIsENOSYS(_ via: String) {
         let c = Case(via: via, number: 999, name: "")
