@@ -51,3 +51,12 @@ import Testing
         }
     }
 }
+
+@Suite struct ExplainTimerReasonTests {
+    /// The timer's reason names both ways a tick sets need_resched: cfs has no time slice.
+    @Test func timerReasonCoversCFS() {
+        let text = Explainer.reasonText("timer")
+        #expect(text.contains("time slice"))
+        #expect(text.contains("vruntime"))
+    }
+}

@@ -154,7 +154,7 @@ public enum Explainer {
     /// Why schedule() ran, in words.
     static func reasonText(_ reason: String) -> String {
         switch reason {
-        case "timer": "the running task used up its time slice, so the timer interrupt set need_resched"
+        case "timer": "the timer interrupt set need_resched: the running task used up its time slice (rr, priority), or its vruntime got more than one tick's worth ahead of the smallest ready one (cfs)"
         case "yield": "the task gave up the CPU (sched_yield)"
         case "blocking": "the task blocked (it waits for something) and cannot go on"
         case "exit": "the task exited and will never run again"
