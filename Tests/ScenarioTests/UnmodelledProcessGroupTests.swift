@@ -35,6 +35,18 @@ import Testing
         #expect(fs.contains { $0.actual.contains("not modelled") }, "\(fs)")
     }
 
+    /// A `wait` step with a pid below -1 is refused the same way, at its line (it was "out of range (at
+    /// least -1)", which did not say why); INT_MIN, which is no process group, stays out of range.
+    @Test(arguments: ["wait: {pid: -5}", "wait: -3", "wait: {pid: -32768}"])
+    func waitStepOfAProcessGroupIsNotModelled(_ step: String) {
+        let r = runParentAndChild(mode: "x86_64", steps: "  - \(step)")
+        guard case let .invalid(ds)? = r.first?.outcome else {
+            Issue.record("expected an invalid scenario, got \(String(describing: r.first?.outcome))")
+            return
+        }
+        #expect(ds.contains { $0.message.contains("not modelled") && $0.message.contains("process group") }, "\(ds)")
+    }
+
     /// wait4(0) (the caller's own group: every child, as every task is in one group) and kill of a
     /// task's pid keep working.
     @Test func ownGroupAndSinglePidStillWork() {

@@ -8,6 +8,16 @@ extension DecodeContext {
     /// The largest `timer:` count of one step (the run's step budget bounds the total too).
     static let maxTimerTicks: UInt64 = 10_000_000
 
+    /// A `wait` pid below -1 (wait4's process group -pid), which the model refuses, as its wait4 does.
+    static func processGroupPid(_ s: String) -> Int64? {
+        if case let .value(v, negative) = parseInteger(s), negative, v > 1, v <= 4_194_304 { return -Int64(v) }
+        return nil
+    }
+
+    static func processGroupWait(_ w: String, _ pid: Int64) -> String {
+        "\(w).wait: not modelled: pid \(pid) waits for a child in process group \(-pid), and the model has no process groups (write -1 or 0 for any child, or a child's pid)"
+    }
+
     /// The error for a kernel event (a system call, wait, exit, schedule()) in a scenario with `kernel: none`.
     static func needsKernel(_ w: String, _ event: String) -> String {
         switch event {
@@ -179,9 +189,11 @@ extension DecodeContext {
             if !kernelEnabled { error(v, Self.needsKernel(w, "wait")) }
             if v.isNullScalar { return .wait(pid: -1) }
             // `wait: 2` / `wait: -1`, as `wait: {pid: 2}`.
+            if let n = v.scalar.flatMap(Self.processGroupPid) { error(v, Self.processGroupWait(w, n)); return nil }
             if v.scalar != nil, let pid = int(v, "\(w).wait (a pid)", min: -1, max: 32768) { return .wait(pid: pid) }
             if v.scalar != nil { return nil }
             guard let m = mapping(v, "\(w).wait", allowed: ["pid"]) else { return nil }
+            if let pn = m["pid"], let n = pn.scalar.flatMap(Self.processGroupPid) { error(pn, Self.processGroupWait(w, n)); return nil }
             let pid = m["pid"].flatMap { int($0, "\(w).wait.pid", min: -1, max: 32768) } ?? -1
             return .wait(pid: pid)
         case "exit":
