@@ -36,7 +36,7 @@ CR4_RESERVED = (1 << 15) | (0x7 << 29) | (0x3 << 26)
 RF_TF, RF_IF, RF_DF, RF_RF, RF_VM, RF_AC = 1 << 8, 1 << 9, 1 << 10, 1 << 16, 1 << 17, 1 << 18
 
 # DF-1 (SDM Vol. 3A Table 6-4): exception classes.
-CONTRIBUTORY = {0, 10, 11, 12, 13}
+CONTRIBUTORY = {0, 10, 11, 12, 13, 21}  # 21 #CP: SDM Vol. 3A Table 6-4
 PAGE_FAULT_CLASS = {14, 20}
 ERROR_CODE_VECTORS = {8, 10, 11, 12, 13, 14, 17, 21}
 
