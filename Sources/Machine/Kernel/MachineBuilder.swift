@@ -217,7 +217,12 @@ extension System {
             }
             sys.machine.tssImages[base] = image
             if loaded {
-                var cache = d.cache
+                // TR is loaded as LTR loads it, which marks the TSS descriptor busy (SDM Vol. 2A LTR; Vol. 3A
+                // §7.2.4): the running task's TSS is busy, so a JMP or CALL to it is #GP (TASK-2).
+                var busy = d
+                busy.raw |= UInt64(0x2) << 40
+                sys.machine.gdt[i] = busy.raw
+                var cache = busy.cache
                 cache.base = base
                 sys.machine.cpu.tr = SegmentRegister(selector: UInt16(i << 3), cache: cache)
             }
