@@ -238,7 +238,8 @@ def value_for_write(rng, m):
         return m.cr0 ^ rng.choice(bits)
     if which == "cr4":
         bits = [O.CR4_PSE, O.CR4_PAE, O.CR4_PGE, O.CR4_LA57, O.CR4_PCIDE, 1 << 20, 1 << 21, 1 << 22,
-                1 << 15, 1 << 30, 1 << 32, O.CR4_PVI, O.CR4_CET, O.CR4_PKS, 1 << 0, 1 << 9]
+                1 << 15, 1 << 30, 1 << 32, O.CR4_PVI, O.CR4_CET, O.CR4_PKS, 1 << 0, 1 << 9,
+                1 << 26, 1 << 27, 1 << 28]
         return m.cr4 ^ rng.choice(bits)
     bits = [O.EFER_SCE, O.EFER_NXE, O.EFER_LME, O.EFER_LMA, 1 << 1, 1 << 12, 1 << 9, 1 << 32]
     return m.efer ^ rng.choice(bits)

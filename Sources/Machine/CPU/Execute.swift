@@ -336,12 +336,8 @@ extension Machine {
                     throw Fault.gp(0, rule: "PRIV-2", "mode changes through EFER.LME are not modelled")
                 }
                 cpu.efer = (v & ~EFER.lma) | (cpu.efer & EFER.lma)
-            } else if n == MSR.sysenterCS {
-                // IA32_SYSENTER_CS is a 32-bit MSR: bits 63:32 (EDX) are ignored on a write and read as 0
-                // (Bochs wrmsr keeps val32_lo; KVM/VMX keeps it in the 32-bit GUEST_SYSENTER_CS field).
-                cpu.setMSR(n, v & 0xFFFF_FFFF)
             } else {
-                cpu.setMSR(n, v)
+                cpu.setMSR(n, Machine.msrHeldValue(n, v, vendor: vendor))
             }
         default:
             break
@@ -383,7 +379,8 @@ extension Machine {
     public static func msrWriteProblem(_ n: UInt32, _ value: UInt64, vendor: CPUVendor, checkCanonical: Bool = true) -> String? {
         let hex = String(n, radix: 16)
         guard knownMSRs.contains(n) else { return "to unknown MSR 0x\(hex)" }
-        if checkCanonical && [MSR.lstar, MSR.cstar, MSR.sysenterEIP, MSR.sysenterESP, MSR.kernelGSBase].contains(n) && !isCanonical(value) {
+        if checkCanonical && [MSR.lstar, MSR.cstar, MSR.sysenterEIP, MSR.sysenterESP, MSR.kernelGSBase].contains(n)
+            && msrHeldValue(n, value, vendor: vendor) == value && !isCanonical(value) {
             return "of a non-canonical address to MSR 0x\(hex)"
         }
         if n == MSR.efer {
@@ -392,6 +389,21 @@ extension Machine {
             if reserved != 0 { return "to IA32_EFER sets reserved bits 0x\(String(reserved, radix: 16))" }
         }
         return nil
+    }
+
+    /// The value MSR `n` holds after WRMSR writes `value` (PRIV-2). IA32_SYSENTER_CS is a 32-bit MSR on every
+    /// processor: bits 63:32 (EDX) are ignored and read as 0 (Bochs wrmsr keeps val32_lo; KVM/VMX keeps it in
+    /// the 32-bit GUEST_SYSENTER_CS field). On AMD, IA32_SYSENTER_ESP and IA32_SYSENTER_EIP are 32-bit MSRs too:
+    /// the processor drops bits 63:32, so a value that is not canonical as 64 bits raises no #GP(0) (Linux
+    /// arch/x86/kernel/cpu/common.c, syscall_init: "On AMD CPUs these MSRs are 32-bit, CPU truncates
+    /// MSR_IA32_SYSENTER_EIP"; KVM svm_set_msr keeps `(u32)data` and the high half only for a guest that
+    /// claims to be Intel). AMD never reads them in IA-32e mode, where SYSENTER is #UD (FAST-5). Intel keeps
+    /// all 64 bits (SYSENTER in IA-32e mode loads RIP/RSP from them, FAST-2).
+    public static func msrHeldValue(_ n: UInt32, _ value: UInt64, vendor: CPUVendor) -> UInt64 {
+        if n == MSR.sysenterCS || (vendor == .amd && (n == MSR.sysenterESP || n == MSR.sysenterEIP)) {
+            return value & 0xFFFF_FFFF
+        }
+        return value
     }
 
     /// MOV CRn, value: CR3 switches the address space and flushes the TLB (PG-15); CR4.PGE toggles flush all.
@@ -452,7 +464,8 @@ extension Machine {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV to CR4 sets reserved bits 63:32 (0x\(String(value >> 32, radix: 16)))")
             }
             // SDM Vol. 3A §2.5 (Figure 2-7), Vol. 2B MOV to CR4: bit 15 and bits 31:29 are reserved on every
-            // processor; setting one is #GP(0) (Bochs: outside get_cr4_allow_mask()).
+            // processor, bits 28:26 on the model's (no LASS, no LAM); setting one is #GP(0) (Bochs: outside
+            // get_cr4_allow_mask()).
             if value & CR4.reserved != 0 {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV to CR4 sets reserved bits 0x\(String(value & CR4.reserved, radix: 16))")
             }
