@@ -303,6 +303,8 @@ class Machine:
             supported = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | (0xF000 if self.vendor == "amd" else 0)
             if v & ~supported:
                 return ("fault", 13, 0)
+            if self.vendor == "amd" and v & (1 << 13):
+                return ("refuse", "EFER.LMSLE (AMD's 64-bit segment limit checks)")
             if (v ^ self.efer) & EFER_LME:
                 if self.cr0 & CR0_PG:
                     return ("fault", 13, 0)

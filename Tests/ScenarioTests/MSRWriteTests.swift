@@ -82,6 +82,31 @@ import Testing
         #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
     }
 
+    /// AMD's EFER.LMSLE (bit 13) turns on data-segment limit checks in 64-bit mode on the processors that have
+    /// it: WRMSR setting it is refused as not modelled (was: accepted with no effect); SVME (bit 12) is accepted.
+    @Test(arguments: [(0x2d01, false), (0x1d01, true)])
+    func amdEFERLMSLEIsRefused(_ value: Int, _ accepted: Bool) {
+        let r = runScenarioText("""
+        scenario: c
+        machine: {mode: x86_64, vendor: amd}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov ecx, 0xc0000080"
+          - exec: "mov edx, 0"
+          - exec: "mov eax, 0x\(String(value, radix: 16))"
+          - exec: "wrmsr"
+            expect: {fault: none}
+        """)
+        if accepted {
+            #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
+        } else if case let .failed(fs)? = r.first?.outcome {
+            #expect(fs.contains { $0.actual.contains("not modelled") && $0.actual.contains("LMSLE") }, "\(fs)")
+        } else {
+            Issue.record("expected a refusal, got \(String(describing: r.first?.outcome))")
+        }
+    }
+
     /// An MSR number no processor implements is still #GP(0) (PRIV-2).
     @Test func unimplementedMSRIsGP() {
         let r = runScenarioText("""

@@ -325,6 +325,10 @@ extension Machine {
             try refuseUnmodelledMSR(n, "WRMSR")
             let v = (cpu[.rdx] << 32) | (cpu[.rax] & 0xFFFF_FFFF)
             if let problem = Machine.msrWriteProblem(n, v, vendor: vendor) { throw Fault.gp(0, rule: "PRIV-2", "WRMSR \(problem)") }
+            if n == MSR.efer, let what = Machine.unmodelledEFERBits(v, vendor: vendor) {
+                unsupported = "WRMSR to IA32_EFER setting \(what)"
+                throw Fault.gp(0, rule: "PRIV-2", "\(what) is not modelled")
+            }
             if n == MSR.efer {
                 // A write that changes LME while CR0.PG = 1 is #GP(0) too (SDM Vol. 3A §10.8.5, Bochs
                 // WRMSR). LMA is read-only: the write keeps it.
@@ -372,7 +376,8 @@ extension Machine {
     /// an MSR that holds one (the check belongs to the processor, one that supports IA-32e mode as the
     /// model's does in either mode, not to the current mode: a 32-bit kernel writing 0x00008000_00000000
     /// gets #GP(0) too; Bochs wrmsr); reserved bits of IA32_EFER (SDM Vol. 4; AMD also defines SVME,
-    /// LMSLE, FFXSR and TCE, bits 12-15, which the model gives no effect). Scenario decoding refuses the
+    /// LMSLE, FFXSR and TCE, bits 12-15: SVME, FFXSR and TCE have no effect on what the model runs, LMSLE is
+    /// refused, `unmodelledEFERBits`). Scenario decoding refuses the
     /// same values in `msrs` except non-canonical addresses (`checkCanonical: false`): FAST-1 makes
     /// SYSENTER raise #GP(0) for a non-canonical SYSENTER_EIP/ESP in IA-32e mode, a state scenarios must
     /// be able to set up without WRMSR.
@@ -389,6 +394,15 @@ extension Machine {
             if reserved != 0 { return "to IA32_EFER sets reserved bits 0x\(String(reserved, radix: 16))" }
         }
         return nil
+    }
+
+    /// IA32_EFER bits a processor of `vendor` accepts but whose effect the model does not have (nil: none):
+    /// AMD's LMSLE (bit 13) turns on data-segment limit checks in 64-bit mode (AMD APM Vol. 2, "Long Mode
+    /// Segment Limit Enable"). AMD's other extra bits (SVME, FFXSR, TCE) change nothing the model runs.
+    public static func unmodelledEFERBits(_ value: UInt64, vendor: CPUVendor) -> String? {
+        vendor == .amd && value & EFER.lmsle != 0
+            ? "LMSLE (bit 13): the long-mode segment limit checks of the AMD processors that have it are not modelled"
+            : nil
     }
 
     /// The value MSR `n` holds after WRMSR writes `value` (PRIV-2). IA32_SYSENTER_CS is a 32-bit MSR on every

@@ -72,6 +72,10 @@ public enum EFER {
     public static let lma: UInt64 = 1 << 10
     /// No-execute enable: the XD bit of page entries is honoured (PG-8).
     public static let nxe: UInt64 = 1 << 11
+    /// AMD's long-mode segment limit enable (bit 13): on the AMD processors that have it, data-segment limits
+    /// are checked in 64-bit mode, which the model does not do; later ones (CPUID Fn8000_0008_EBX[20]) reserve
+    /// the bit. Either way a model without the check cannot accept it: refused (`Machine.unmodelledEFERBits`).
+    public static let lmsle: UInt64 = 1 << 13
 }
 
 /// RFLAGS bits.
