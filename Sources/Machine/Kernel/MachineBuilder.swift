@@ -121,7 +121,7 @@ extension System {
             if n == MSR.efer {
                 sys.machine.cpu.efer = (v & ~(EFER.lme | EFER.lma)) | (sys.machine.cpu.efer & (EFER.lme | EFER.lma))
             } else {
-                sys.machine.cpu.setMSR(n, v)
+                sys.machine.cpu.setMSR(n, Machine.msrHeldValue(n, v, vendor: sys.machine.vendor))
             }
         }
         sys.core.manageSysenterESP = linux && setup.msrs[MSR.sysenterESP] == nil
@@ -179,7 +179,10 @@ extension System {
                 throw MachineError("loading the PDPTEs of CR3 0x\(String(sys.machine.cpu.cr3, radix: 16)) faulted: \(error)")
             }
         }
-        if sys.core.manageSysenterESP { sys.machine.cpu.setMSR(MSR.sysenterESP, sys.core.tasks[cur].kernelStackTop) }
+        if sys.core.manageSysenterESP {
+            let top = sys.core.tasks[cur].kernelStackTop
+            sys.machine.cpu.setMSR(MSR.sysenterESP, Machine.msrHeldValue(MSR.sysenterESP, top, vendor: sys.machine.vendor))
+        }
 
         // TSS images and TR.
         let trIndex = setup.tssIndex ?? sys.findTSS(preferred: linux ? layout.tssIndex : nil)
@@ -293,7 +296,9 @@ extension System {
         if linux {
             sys.machine.gdt = layout.presetGDT()
             sys.machine.idt = layout.presetIDT()
-            for (n, v) in layout.presetMSRs(kernelStackTop: idle.kernelStackTop) { sys.machine.cpu.setMSR(n, v) }
+            for (n, v) in layout.presetMSRs(kernelStackTop: idle.kernelStackTop) {
+                sys.machine.cpu.setMSR(n, Machine.msrHeldValue(n, v, vendor: sys.machine.vendor))
+            }
         }
         return PresetState(system: sys, istTops: istTops)
     }
