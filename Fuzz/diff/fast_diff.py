@@ -13,6 +13,8 @@ Scenario families (chosen at random):
         (sometimes) a bad ring-0 stack: checks every exception raised (DF-2), #DF's error code 0,
         and shutdown (DF-4).
   tlb   a MOV to CR3 drops non-global translations and keeps global ones with CR4.PGE (PG-15).
+  ctl   a CPL-0 program of WRMSR/RDMSR and MOV to/from CRn with chosen operands: MSR widths (AMD's
+        32-bit SYSENTER_ESP/EIP), canonical checks, EFER's reserved and AMD bits, CR4's reserved bits.
 Exit status: 0 when engine and oracle agree on every scenario, 1 otherwise.
 """
 import argparse
@@ -55,12 +57,18 @@ def selector_base(rng):
 # ---------------------------------------------------------------------------------------------
 # family "fast"
 
-def gen_fast(rng, sid):
+def gen_ctl(rng, sid):
+    """Family "ctl": a CPL-0 program of MSR and control-register writes with chosen operands."""
+    return gen_fast(rng, sid, picker=pick_ctl_step, cpl=0)
+
+
+def gen_fast(rng, sid, picker=None, cpl=None):
+    picker = picker or pick_step
     mode = rng.choice(["ia32", "x86_64", "x86_64"])
     vendor = "amd" if rng.random() < 0.3 else "intel"
     long = mode == "x86_64"
     bits = 64 if not long else rng.choice([64, 64, 32])
-    cpl = rng.choice([0, 3])
+    cpl = rng.choice([0, 3]) if cpl is None else cpl
     m = O.Machine(mode, vendor, cpl, bits if long else 32)
     sce = rng.random() < 0.85
     if not sce:
@@ -104,7 +112,7 @@ def gen_fast(rng, sid):
     refuse = None
     nsteps = rng.randint(1, 10)
     for i in range(nsteps):
-        step, insn, length = pick_step(rng, m)
+        step, insn, length = picker(rng, m)
         if insn is None:  # a `set`
             y += step
             continue
@@ -158,6 +166,45 @@ def gen_fast(rng, sid):
                 e += ", %s: %s" % ("rsp" if long else "esp", h(m.rsp))
             y.append("      entry: %s, cpl: 0}" % e)
     return "\n".join(line for line in y if line != ""), refuse
+
+
+def pick_ctl_step(rng, m):
+    """One step of family "ctl": set ECX/EDX/EAX for a chosen MSR or control-register write, or run
+    WRMSR, RDMSR or MOV to/from CRn (the reserved, width and vendor rules: PRIV-2/PRIV-3)."""
+    long = m.long
+    R = (lambda n: n) if m.in64 else (lambda n: "e" + n[1:])
+    r = rng.random()
+    if r < 0.45:
+        if rng.random() < 0.5:
+            n = rng.choice([O.SYSENTER_CS, O.SYSENTER_ESP, O.SYSENTER_EIP, O.EFER, O.STAR, O.LSTAR, O.CSTAR,
+                            O.FMASK, O.KERNEL_GS_BASE])
+            hi = rng.choice([0, 0, 0x8000, 0xFFFFFFFF, 0xFFFF8000, 0x12345678, 1])
+            if n == O.EFER:
+                lo = value_for_write(rng, m) & O.MASK32 if rng.random() < 0.5 else m.efer ^ rng.choice(
+                    [1 << 12, 1 << 13, 1 << 14, 1 << 15, O.EFER_SCE, O.EFER_NXE])
+                hi = 0
+            else:
+                lo = rng.choice([0xC0100000, 0x81002400, 0x60, 0x10, 0x300, 0])
+            lines = []
+            for reg, v in (("rcx", n), ("rdx", hi), ("rax", lo)):
+                m.set_reg(reg, v)
+                lines.append("  - set: {regs: {%s: %s}}" % (reg if long else "e" + reg[1:], h(v)))
+            return lines, None, 0
+        v = value_for_write(rng, m)
+        if rng.random() < 0.4:
+            v = m.cr4 ^ rng.choice([1 << 26, 1 << 27, 1 << 28, 1 << 25, 1 << 11, 1 << 16, 1 << 18])
+        v &= O.MASK64 if long else O.MASK32
+        m.set_reg("rax", v)
+        return ["  - set: {regs: {%s: %s}}" % ("rax" if long else "eax", h(v))], None, 0
+    if r < 0.62:
+        return "wrmsr", ("wrmsr",), 2
+    if r < 0.72:
+        return "rdmsr", ("rdmsr",), 2
+    if r < 0.92:
+        n = rng.choice([0, 4, 4, 3, 8])
+        return "mov cr%d, %s" % (n, R("rax")), ("mov_to_cr", n, "rax"), 3
+    n = rng.choice([0, 4, 3])
+    return "mov %s, cr%d" % (R("rax"), n), ("mov_from_cr", "rax", n), 3
 
 
 def pick_step(rng, m):
@@ -238,7 +285,8 @@ def value_for_write(rng, m):
         return m.cr0 ^ rng.choice(bits)
     if which == "cr4":
         bits = [O.CR4_PSE, O.CR4_PAE, O.CR4_PGE, O.CR4_LA57, O.CR4_PCIDE, 1 << 20, 1 << 21, 1 << 22,
-                1 << 15, 1 << 30, 1 << 32, O.CR4_PVI, O.CR4_CET, O.CR4_PKS, 1 << 0, 1 << 9]
+                1 << 15, 1 << 30, 1 << 32, O.CR4_PVI, O.CR4_CET, O.CR4_PKS, 1 << 0, 1 << 9,
+                1 << 26, 1 << 27, 1 << 28]
         return m.cr4 ^ rng.choice(bits)
     bits = [O.EFER_SCE, O.EFER_NXE, O.EFER_LME, O.EFER_LMA, 1 << 1, 1 << 12, 1 << 9, 1 << 32]
     return m.efer ^ rng.choice(bits)
@@ -403,17 +451,17 @@ def gen_tlb(rng, sid):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     rundocs.common_args(ap, count=300)
-    ap.add_argument("--family", choices=["fast", "df", "tlb"], action="append")
+    ap.add_argument("--family", choices=["fast", "df", "tlb", "ctl"], action="append")
     ap.add_argument("--stats", action="store_true", help="print how often each instruction had each outcome")
     a = ap.parse_args()
     rng = random.Random(a.seed)
-    fams = a.family or ["fast", "fast", "fast", "df", "tlb"]
+    fams = a.family or ["fast", "fast", "fast", "df", "tlb", "ctl"]
     out = rundocs.work_dir(a, "fast_diff_")
     refusals, docs, sources = {}, [], {}
     for i in range(a.count):
         fam = rng.choice(fams)
         sid = "%s-%d-%d" % (fam, a.seed, i)
-        text, refuse = {"fast": gen_fast, "df": gen_df, "tlb": gen_tlb}[fam](rng, sid)
+        text, refuse = {"fast": gen_fast, "df": gen_df, "tlb": gen_tlb, "ctl": gen_ctl}[fam](rng, sid)
         docs.append(text)
         sources[sid] = text
         if refuse:

@@ -32,11 +32,11 @@ EFER_SCE, EFER_LME, EFER_LMA, EFER_NXE = 1 << 0, 1 << 8, 1 << 10, 1 << 11
 CR0_PE, CR0_WP, CR0_NW, CR0_CD, CR0_PG = 1, 1 << 16, 1 << 29, 1 << 30, 1 << 31
 CR4_PSE, CR4_PAE, CR4_PGE, CR4_LA57, CR4_PCIDE = 1 << 4, 1 << 5, 1 << 7, 1 << 12, 1 << 17
 CR4_PVI, CR4_CET, CR4_PKS = 1 << 1, 1 << 23, 1 << 24
-CR4_RESERVED = (1 << 15) | (0x7 << 29) | (0x3 << 26)
+CR4_RESERVED = (1 << 15) | (0x7 << 29) | (0x7 << 26)  # 28:26: bit 26, LASS, LAM_SUP (the model's CPU has neither)
 RF_TF, RF_IF, RF_DF, RF_RF, RF_VM, RF_AC = 1 << 8, 1 << 9, 1 << 10, 1 << 16, 1 << 17, 1 << 18
 
 # DF-1 (SDM Vol. 3A Table 6-4): exception classes.
-CONTRIBUTORY = {0, 10, 11, 12, 13}
+CONTRIBUTORY = {0, 10, 11, 12, 13, 21}  # 21 #CP: SDM Vol. 3A Table 6-4
 PAGE_FAULT_CLASS = {14, 20}
 ERROR_CODE_VECTORS = {8, 10, 11, 12, 13, 14, 17, 21}
 
@@ -60,6 +60,29 @@ def escalates(first, second):
     return (a == "contributory" and b == "contributory") or (a == "pagefault" and b != "benign")
 
 
+def msr_held(vendor, n, v):
+    """The value MSR n holds once v is written to it (WRMSR, machine.msrs, set.msrs, the preset):
+    IA32_SYSENTER_CS keeps 32 bits (Bochs wrmsr: val32_lo; KVM: the 32-bit VMCS field); on AMD,
+    IA32_SYSENTER_ESP and _EIP are 32-bit MSRs too (Linux syscall_init: "On AMD CPUs these MSRs are
+    32-bit, CPU truncates MSR_IA32_SYSENTER_EIP"; KVM svm_set_msr keeps (u32)data)."""
+    if v is None:
+        return None
+    if n == SYSENTER_CS or (vendor == "amd" and n in (SYSENTER_ESP, SYSENTER_EIP)):
+        return v & MASK32
+    return v
+
+
+class MSRFile(dict):
+    """The MSRs, each write kept as the processor keeps it (msr_held)."""
+
+    def __init__(self, vendor):
+        super().__init__()
+        self.vendor = vendor
+
+    def __setitem__(self, n, v):
+        super().__setitem__(n, msr_held(self.vendor, n, v))
+
+
 class Machine:
     """The registers the oracle models, with the linux preset's initial values."""
 
@@ -76,8 +99,9 @@ class Machine:
         self.efer = EFER_SCE | EFER_NXE | ((EFER_LME | EFER_LMA) if self.long else 0)
         kcs = 0x10 if self.long else 0x60
         self.kernel_cs = kcs
-        self.msr = {SYSENTER_CS: kcs, STAR: (0x23 << 48) | (kcs << 32), FMASK: 0x257FD5,
-                    KERNEL_GS_BASE: 0}
+        self.msr = MSRFile(vendor)
+        for n, v in ((SYSENTER_CS, kcs), (STAR, (0x23 << 48) | (kcs << 32)), (FMASK, 0x257FD5), (KERNEL_GS_BASE, 0)):
+            self.msr[n] = v
         text = 0xFFFFFFFF81000000 if self.long else 0xC0100000
         self.msr[SYSENTER_EIP] = text + (0x2400 if self.long else 0x2100)
         self.msr[LSTAR] = text + 0x2200 if self.long else 0
@@ -271,21 +295,23 @@ class Machine:
         if n not in MODELLED_MSRS:
             return ("fault", 13, 0)
         # SDM WRMSR protected-mode exceptions (Bochs wrmsr): on a processor with IA-32e mode the
-        # canonical check applies in every mode. CSTAR: Bochs checks it too.
-        if (n in CANONICAL_MSRS or n == CSTAR) and not canonical(v):
+        # canonical check applies in every mode. CSTAR: Bochs checks it too. AMD's 32-bit
+        # SYSENTER_ESP/EIP drop the high half instead (msr_held).
+        if (n in CANONICAL_MSRS or n == CSTAR) and msr_held(self.vendor, n, v) == v and not canonical(v):
             return ("fault", 13, 0)
         if n == EFER:
             supported = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | (0xF000 if self.vendor == "amd" else 0)
             if v & ~supported:
                 return ("fault", 13, 0)
+            if self.vendor == "amd" and v & (1 << 13):
+                return ("refuse", "EFER.LMSLE (AMD's 64-bit segment limit checks)")
             if (v ^ self.efer) & EFER_LME:
                 if self.cr0 & CR0_PG:
                     return ("fault", 13, 0)
                 return ("refuse", "EFER.LME change with paging off")
             self.efer = (v & ~EFER_LMA) | (self.efer & EFER_LMA)
             return ("ok",)
-        # IA32_SYSENTER_CS keeps 32 bits (Bochs wrmsr: val32_lo; KVM: the 32-bit VMCS field).
-        self.msr[n] = v & MASK32 if n == SYSENTER_CS else v
+        self.msr[n] = v  # kept as msr_held says
         return ("ok",)
 
     def cr_exists(self, n):
@@ -335,7 +361,8 @@ class Machine:
             return ("ok",)
         if n == 4:
             # SDM Vol. 3A §2.5 / Vol. 2B MOV to CR4: a 1 in a reserved bit is #GP(0). Bit 15 and
-            # bits 31:29, 27:26 are reserved on every processor; so are bits 63:32.
+            # bits 31:29 are reserved on every processor, 28:26 on the model's (no LASS, no LAM);
+            # so are bits 63:32.
             if v >> 32 or v & CR4_RESERVED:
                 return ("fault", 13, 0)
             if self.long and not v & CR4_PAE:

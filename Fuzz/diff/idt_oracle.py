@@ -15,7 +15,7 @@ MASK32 = (1 << 32) - 1
 MASK64 = (1 << 64) - 1
 
 # DF-1 (SDM Vol. 3A Table 6-4).
-CONTRIBUTORY = {0, 10, 11, 12, 13}
+CONTRIBUTORY = {0, 10, 11, 12, 13, 21}  # 21 #CP: SDM Vol. 3A Table 6-4
 PAGE_FAULT = {14, 20}
 # INT-11: hardware exceptions that push an error code.
 ERROR_CODE_VECTORS = {8, 10, 11, 12, 13, 14, 17, 21}

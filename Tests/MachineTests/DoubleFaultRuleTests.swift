@@ -4,10 +4,10 @@
 import Testing
 @testable import Machine
 
-/// DF-1 as written (Intel's #CP listing is left out: the rule itself marks it as vendor dependent).
+/// DF-1 as written, with Intel's #CP (21) among the contributory exceptions (SDM Vol. 3A Table 6-4).
 private func dfClass(_ v: ExceptionVector) -> ExceptionClass {
     switch v.rawValue {
-    case 0, 10, 11, 12, 13: .contributory
+    case 0, 10, 11, 12, 13, 21: .contributory
     case 14, 20: .pageFault
     default: .benign
     }
@@ -31,7 +31,7 @@ struct ClassCase: Sendable, CustomTestStringConvertible {
 }
 
 @Test("DF-1/DF-2: first exception of each class, then a contributory #NP (its gate is not present)",
-      arguments: MachineMode.allCases.flatMap { m in ExceptionVector.allCases.filter { $0 != .CP && $0 != .DF }.map { ClassCase(mode: m, first: $0) } })
+      arguments: MachineMode.allCases.flatMap { m in ExceptionVector.allCases.filter { $0 != .DF }.map { ClassCase(mode: m, first: $0) } })
 func df2ClassTable(_ c: ClassCase) {
     var f = CPUFixture(c.mode, cpl: 0)
     f.setGate(c.first.rawValue, present: false)
@@ -151,6 +151,19 @@ func df2Chains(_ c: ChainCase) {
         let after = f.run(.int(0x40))
         #expect(after.faults.isEmpty && after.delivery == nil)
     }
+}
+
+@Test("DF-1: #CP (21) is contributory, as SDM Vol. 3A Table 6-4 and Bochs's exceptions_info list it: its not-present gate's #NP is a #DF",
+      arguments: MachineMode.allCases)
+func df1ControlProtectionIsContributory(_ mode: MachineMode) {
+    #expect(ExceptionVector.CP.exceptionClass == .contributory)
+    var f = CPUFixture(mode, cpl: 0)
+    f.setGate(21, present: false)
+    let (outcome, faults) = raiseFirst(&f, .CP)
+    #expect(names(faults) == ["CP", "NP", "DF"])
+    #expect(faults.dropFirst().first?.errorCode == UInt32(21 * 8 + 2 + 1))
+    #expect(outcome == .delivered(vector: 8))
+    #expect(f.topOfStack() == 0, "DF-3: #DF pushes error code 0")
 }
 
 @Test("DF-4: a fault while delivering a directly raised #DF is a triple fault", arguments: MachineMode.allCases)

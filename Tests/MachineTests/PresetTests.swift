@@ -58,6 +58,30 @@ import Testing
         #expect(sys.machine.tssRead(offset: TSS32.ss0, size: 2) == 0x68)
     }
 
+    /// TASK-2 / LTR: the TSS that `machine.tss` loads into TR is marked busy, as LTR marks it (SDM Vol. 2A LTR;
+    /// Vol. 3A §7.2.4), whatever its written descriptor said: a far JMP or CALL to the running task's own TSS is
+    /// #GP(TSS selector), and the one it leaves for another is freed again.
+    @Test(arguments: [MachineMode.ia32, .x86_64]) func loadedTSSIsMarkedBusy(_ mode: MachineMode) throws {
+        let index = 20
+        let sys = try makeSystem(mode) { m, k in
+            let t = Descriptor.system(base: 0x9000, limit: 0x67, type: .tssAvailable, dpl: 3, present: true)
+            m.gdt = .patch([index: TableEntry(low: t.low.raw, tss64: mode == .x86_64)])
+            m.tssIndex = index
+            k.enabled = false
+        }
+        #expect(Descriptor(raw: sys.machine.gdt[index]).systemType == .tssBusy)
+        #expect(sys.machine.cpu.tr.selector == UInt16(index << 3))
+        #expect(sys.machine.cpu.tr.cache.type == SystemType.tssBusy.rawValue)
+        guard mode == .ia32 else { return }
+        for jump in [true, false] {
+            var s = sys
+            let o = s.run(.exec(jump ? .jmpFar(selector: UInt16(index << 3 | 3), offset: 0) : .callFar(selector: UInt16(index << 3 | 3), offset: 0)), as: nil)
+            #expect(o.faults.first?.vector == .GP)
+            #expect(o.faults.first?.errorCode == UInt32(index << 3))
+            #expect(s.machine.cpu.tr.selector == UInt16(index << 3))
+        }
+    }
+
     @Test func scenarioMSRsWin() throws {
         var sys = try makeSystem(.x86_64) { m, _ in m.msrs = [MSR.lstar: 0xFFFF_FFFF_8100_9000] }
         let o = sys.call(.syscall, "getpid")

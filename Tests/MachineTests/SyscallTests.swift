@@ -9,7 +9,7 @@ import Testing
                       ("wait4", 114, 61), ("execve", 11, 59), ("getpid", 20, 39), ("kill", 37, 62), ("brk", 45, 12),
                       ("getppid", 64, 110), ("sched_yield", 158, 24), ("nanosleep", 162, 35), ("exit_group", 252, 231),
                       ("mmap", 90, 9), ("munmap", 91, 11), ("mprotect", 125, 10), ("clone", 120, 56),
-                      ("dup", 41, 32), ("dup2", 63, 33), ("pause", 29, 34)])
+                      ("dup", 41, 32), ("dup2", 63, 33), ("pause", 29, 34), ("stat", 106, 4)])
     func tableNumbers(name: String, i386: Int, x86_64: Int) {
         #expect(SyscallTable.number(of: name, table: .i386) == Int64(i386))
         #expect(SyscallTable.number(of: name, table: .x86_64) == Int64(x86_64))
@@ -17,10 +17,14 @@ import Testing
         #expect(SyscallTable.name(of: Int64(x86_64), table: .x86_64) == name)
     }
 
-    @Test func waitpidOnlyInI386AndStatIn64() {
+    /// waitpid exists only in the i386 table. stat is in both: syscall_32.tbl's 106 is `stat sys_newstat`
+    /// (18 is oldstat); the i386 table lacked it, so `int 0x80` with EAX = 106 was -ENOSYS.
+    @Test func waitpidOnlyInI386AndStatInBoth() {
         #expect(SyscallTable.number(of: "waitpid", table: .i386) == 7)
         #expect(SyscallTable.number(of: "waitpid", table: .x86_64) == nil)
         #expect(SyscallTable.name(of: 4, table: .x86_64) == "stat")
+        #expect(SyscallTable.name(of: 106, table: .i386) == "stat")
+        #expect(SyscallTable.name(of: 18, table: .i386) == nil)
     }
 
     @Test(arguments: both)

@@ -270,6 +270,26 @@ import Testing
         """, passes: false),
     ]
 
+    /// CR4 bits 28:26 are reserved on the model's processor: bit 26 defines nothing, LASS (27) and LAM_SUP (28)
+    /// belong to features it lacks (as CR3's LAM bits 62:61 are reserved there). MOV to CR4 with one set is #GP(0)
+    /// in both modes and CR4 keeps its value (was: accepted and stored, claiming LASS/LAM without their rules).
+    @Test(arguments: [26, 27, 28], ["ia32", "x86_64"])
+    func cr4Bits28To26AreReserved(_ bit: Int, _ mode: String) {
+        let long = mode == "x86_64"
+        let cr4: UInt64 = long ? 0x20 : 0x10
+        let r = runScenarioText("""
+        scenario: c
+        machine: {mode: \(mode)}
+        kernel: none
+        processes: [{name: k, state: running, context: {cs: kernel_cs, ss: kernel_ds}}]
+        steps:
+          - exec: "mov \(long ? "rax" : "eax"), 0x\(String(cr4 | (1 << UInt64(bit)), radix: 16))"
+          - exec: "mov cr4, \(long ? "rax" : "eax")"
+            expect: {fault: {vector: GP, error_code: 0}, regs: {cr4: 0x\(String(cr4, radix: 16))}}
+        """)
+        #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
+    }
+
     @Test(arguments: cases)
     func controlRegisterWrites(_ c: Case) {
         let r = runScenarioText(c.yaml)

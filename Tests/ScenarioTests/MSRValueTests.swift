@@ -22,6 +22,8 @@ import Testing
         Case(machine: "{mode: x86_64, msrs: {IA32_EFER: 0x10d01}}", phrase: "IA32_EFER sets reserved bits 0x10000"),
         Case(machine: "{mode: x86_64, msrs: {IA32_EFER: 0x1d01}}", phrase: "IA32_EFER sets reserved bits 0x1000"),
         Case(machine: "{mode: x86_64, vendor: amd, msrs: {IA32_EFER: 0x1d01}}", phrase: nil),  // AMD's SVME..TCE exist
+        // ... but LMSLE (bit 13) would turn on 64-bit segment limit checks the model lacks (was: accepted).
+        Case(machine: "{mode: x86_64, vendor: amd, msrs: {IA32_EFER: 0x2d01}}", phrase: "LMSLE"),
         Case(machine: "{mode: x86_64, msrs: {0x1234: 5}}", phrase: "unknown MSR 0x1234"),
         Case(machine: "{mode: x86_64, msrs: {0x277: 6}}", phrase: "IA32_PAT (0x277) is not modelled"),
         Case(machine: "{mode: x86_64, msrs: {IA32_LSTAR: 0xffff800000000000}}", phrase: nil),  // canonical upper half

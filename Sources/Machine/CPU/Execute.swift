@@ -325,6 +325,10 @@ extension Machine {
             try refuseUnmodelledMSR(n, "WRMSR")
             let v = (cpu[.rdx] << 32) | (cpu[.rax] & 0xFFFF_FFFF)
             if let problem = Machine.msrWriteProblem(n, v, vendor: vendor) { throw Fault.gp(0, rule: "PRIV-2", "WRMSR \(problem)") }
+            if n == MSR.efer, let what = Machine.unmodelledEFERBits(v, vendor: vendor) {
+                unsupported = "WRMSR to IA32_EFER setting \(what)"
+                throw Fault.gp(0, rule: "PRIV-2", "\(what) is not modelled")
+            }
             if n == MSR.efer {
                 // A write that changes LME while CR0.PG = 1 is #GP(0) too (SDM Vol. 3A §10.8.5, Bochs
                 // WRMSR). LMA is read-only: the write keeps it.
@@ -336,12 +340,8 @@ extension Machine {
                     throw Fault.gp(0, rule: "PRIV-2", "mode changes through EFER.LME are not modelled")
                 }
                 cpu.efer = (v & ~EFER.lma) | (cpu.efer & EFER.lma)
-            } else if n == MSR.sysenterCS {
-                // IA32_SYSENTER_CS is a 32-bit MSR: bits 63:32 (EDX) are ignored on a write and read as 0
-                // (Bochs wrmsr keeps val32_lo; KVM/VMX keeps it in the 32-bit GUEST_SYSENTER_CS field).
-                cpu.setMSR(n, v & 0xFFFF_FFFF)
             } else {
-                cpu.setMSR(n, v)
+                cpu.setMSR(n, Machine.msrHeldValue(n, v, vendor: vendor))
             }
         default:
             break
@@ -376,14 +376,16 @@ extension Machine {
     /// an MSR that holds one (the check belongs to the processor, one that supports IA-32e mode as the
     /// model's does in either mode, not to the current mode: a 32-bit kernel writing 0x00008000_00000000
     /// gets #GP(0) too; Bochs wrmsr); reserved bits of IA32_EFER (SDM Vol. 4; AMD also defines SVME,
-    /// LMSLE, FFXSR and TCE, bits 12-15, which the model gives no effect). Scenario decoding refuses the
+    /// LMSLE, FFXSR and TCE, bits 12-15: SVME, FFXSR and TCE have no effect on what the model runs, LMSLE is
+    /// refused, `unmodelledEFERBits`). Scenario decoding refuses the
     /// same values in `msrs` except non-canonical addresses (`checkCanonical: false`): FAST-1 makes
     /// SYSENTER raise #GP(0) for a non-canonical SYSENTER_EIP/ESP in IA-32e mode, a state scenarios must
     /// be able to set up without WRMSR.
     public static func msrWriteProblem(_ n: UInt32, _ value: UInt64, vendor: CPUVendor, checkCanonical: Bool = true) -> String? {
         let hex = String(n, radix: 16)
         guard knownMSRs.contains(n) else { return "to unknown MSR 0x\(hex)" }
-        if checkCanonical && [MSR.lstar, MSR.cstar, MSR.sysenterEIP, MSR.sysenterESP, MSR.kernelGSBase].contains(n) && !isCanonical(value) {
+        if checkCanonical && [MSR.lstar, MSR.cstar, MSR.sysenterEIP, MSR.sysenterESP, MSR.kernelGSBase].contains(n)
+            && msrHeldValue(n, value, vendor: vendor) == value && !isCanonical(value) {
             return "of a non-canonical address to MSR 0x\(hex)"
         }
         if n == MSR.efer {
@@ -392,6 +394,30 @@ extension Machine {
             if reserved != 0 { return "to IA32_EFER sets reserved bits 0x\(String(reserved, radix: 16))" }
         }
         return nil
+    }
+
+    /// IA32_EFER bits a processor of `vendor` accepts but whose effect the model does not have (nil: none):
+    /// AMD's LMSLE (bit 13) turns on data-segment limit checks in 64-bit mode (AMD APM Vol. 2, "Long Mode
+    /// Segment Limit Enable"). AMD's other extra bits (SVME, FFXSR, TCE) change nothing the model runs.
+    public static func unmodelledEFERBits(_ value: UInt64, vendor: CPUVendor) -> String? {
+        vendor == .amd && value & EFER.lmsle != 0
+            ? "LMSLE (bit 13): the long-mode segment limit checks of the AMD processors that have it are not modelled"
+            : nil
+    }
+
+    /// The value MSR `n` holds after WRMSR writes `value` (PRIV-2). IA32_SYSENTER_CS is a 32-bit MSR on every
+    /// processor: bits 63:32 (EDX) are ignored and read as 0 (Bochs wrmsr keeps val32_lo; KVM/VMX keeps it in
+    /// the 32-bit GUEST_SYSENTER_CS field). On AMD, IA32_SYSENTER_ESP and IA32_SYSENTER_EIP are 32-bit MSRs too:
+    /// the processor drops bits 63:32, so a value that is not canonical as 64 bits raises no #GP(0) (Linux
+    /// arch/x86/kernel/cpu/common.c, syscall_init: "On AMD CPUs these MSRs are 32-bit, CPU truncates
+    /// MSR_IA32_SYSENTER_EIP"; KVM svm_set_msr keeps `(u32)data` and the high half only for a guest that
+    /// claims to be Intel). AMD never reads them in IA-32e mode, where SYSENTER is #UD (FAST-5). Intel keeps
+    /// all 64 bits (SYSENTER in IA-32e mode loads RIP/RSP from them, FAST-2).
+    public static func msrHeldValue(_ n: UInt32, _ value: UInt64, vendor: CPUVendor) -> UInt64 {
+        if n == MSR.sysenterCS || (vendor == .amd && (n == MSR.sysenterESP || n == MSR.sysenterEIP)) {
+            return value & 0xFFFF_FFFF
+        }
+        return value
     }
 
     /// MOV CRn, value: CR3 switches the address space and flushes the TLB (PG-15); CR4.PGE toggles flush all.
@@ -452,7 +478,8 @@ extension Machine {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV to CR4 sets reserved bits 63:32 (0x\(String(value >> 32, radix: 16)))")
             }
             // SDM Vol. 3A §2.5 (Figure 2-7), Vol. 2B MOV to CR4: bit 15 and bits 31:29 are reserved on every
-            // processor; setting one is #GP(0) (Bochs: outside get_cr4_allow_mask()).
+            // processor, bits 28:26 on the model's (no LASS, no LAM); setting one is #GP(0) (Bochs: outside
+            // get_cr4_allow_mask()).
             if value & CR4.reserved != 0 {
                 throw Fault.gp(0, rule: "PRIV-3", "MOV to CR4 sets reserved bits 0x\(String(value & CR4.reserved, radix: 16))")
             }

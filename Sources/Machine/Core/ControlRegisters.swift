@@ -47,9 +47,19 @@ public enum CR4 {
     public static let cet: UInt64 = 1 << 23
     /// Protection keys for supervisor pages (PG-10, IA32_PKRS; not modelled: refused).
     public static let pks: UInt64 = 1 << 24
-    /// Bits no processor defines (SDM Vol. 3A §2.5, Figure 2-7): bit 15 and bits 31:29. Setting one is
-    /// #GP(0) (bits 63:32 are checked separately).
-    public static let reserved: UInt64 = (1 << 15) | (7 << 29)
+    /// Linear-address-space separation (Intel ISE; Linux X86_CR4_LASS_BIT 27): the model's processor lacks it.
+    public static let lass: UInt64 = 1 << 27
+    /// Linear-address masking for supervisor pointers (Linux X86_CR4_LAM_SUP_BIT 28): the model's processor
+    /// lacks LAM, as its MOV to CR3 shows (CR3's LAM_U57/LAM_U48 bits 61/62 are reserved above MAXPHYADDR).
+    public static let lamSup: UInt64 = 1 << 28
+    /// Bits that are reserved on the model's processor, so that setting one is #GP(0) (SDM Vol. 2B MOV to CR4,
+    /// "a 1 to any reserved bit"; bits 63:32 are checked separately): bit 15 and bits 31:29, reserved on every
+    /// processor (SDM Vol. 3A §2.5, Figure 2-7); bit 26, which no feature defines; and LASS (27) and LAM_SUP
+    /// (28), whose features the processor does not have (CPUID.(EAX=07H,ECX=1):EAX[6] and [26] = 0). Accepting
+    /// them would claim a feature whose rules the model does not follow: LASS turns a user access to the upper
+    /// half (and a supervisor access to the lower half) into #GP before paging; LAM_SUP relaxes the canonical
+    /// check of supervisor data addresses.
+    public static let reserved: UInt64 = (1 << 15) | (1 << 26) | lass | lamSup | (7 << 29)
 }
 
 /// IA32_EFER bits (MSR 0xC0000080).
@@ -62,6 +72,10 @@ public enum EFER {
     public static let lma: UInt64 = 1 << 10
     /// No-execute enable: the XD bit of page entries is honoured (PG-8).
     public static let nxe: UInt64 = 1 << 11
+    /// AMD's long-mode segment limit enable (bit 13): on the AMD processors that have it, data-segment limits
+    /// are checked in 64-bit mode, which the model does not do; later ones (CPUID Fn8000_0008_EBX[20]) reserve
+    /// the bit. Either way a model without the check cannot accept it: refused (`Machine.unmodelledEFERBits`).
+    public static let lmsle: UInt64 = 1 << 13
 }
 
 /// RFLAGS bits.

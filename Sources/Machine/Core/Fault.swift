@@ -90,10 +90,11 @@ public enum ExceptionVector: UInt8, Sendable, CaseIterable, CustomStringConverti
         }
     }
 
-    /// DF-1: the class of an exception for the double-fault table.
+    /// DF-1: the class of an exception for the double-fault table. #CP (21) is contributory, as Intel lists it
+    /// (SDM Vol. 3A Table 6-4, DF-1's Intel default) and as Bochs's exceptions_info table has it.
     public var exceptionClass: ExceptionClass {
         switch self {
-        case .DE, .TS, .NP, .SS, .GP: .contributory
+        case .DE, .TS, .NP, .SS, .GP, .CP: .contributory
         case .PF, .VE: .pageFault
         default: .benign
         }

@@ -121,7 +121,7 @@ extension System {
             if n == MSR.efer {
                 sys.machine.cpu.efer = (v & ~(EFER.lme | EFER.lma)) | (sys.machine.cpu.efer & (EFER.lme | EFER.lma))
             } else {
-                sys.machine.cpu.setMSR(n, v)
+                sys.machine.cpu.setMSR(n, Machine.msrHeldValue(n, v, vendor: sys.machine.vendor))
             }
         }
         sys.core.manageSysenterESP = linux && setup.msrs[MSR.sysenterESP] == nil
@@ -179,7 +179,10 @@ extension System {
                 throw MachineError("loading the PDPTEs of CR3 0x\(String(sys.machine.cpu.cr3, radix: 16)) faulted: \(error)")
             }
         }
-        if sys.core.manageSysenterESP { sys.machine.cpu.setMSR(MSR.sysenterESP, sys.core.tasks[cur].kernelStackTop) }
+        if sys.core.manageSysenterESP {
+            let top = sys.core.tasks[cur].kernelStackTop
+            sys.machine.cpu.setMSR(MSR.sysenterESP, Machine.msrHeldValue(MSR.sysenterESP, top, vendor: sys.machine.vendor))
+        }
 
         // TSS images and TR.
         let trIndex = setup.tssIndex ?? sys.findTSS(preferred: linux ? layout.tssIndex : nil)
@@ -217,7 +220,12 @@ extension System {
             }
             sys.machine.tssImages[base] = image
             if loaded {
-                var cache = d.cache
+                // TR is loaded as LTR loads it, which marks the TSS descriptor busy (SDM Vol. 2A LTR; Vol. 3A
+                // §7.2.4): the running task's TSS is busy, so a JMP or CALL to it is #GP (TASK-2).
+                var busy = d
+                busy.raw |= UInt64(0x2) << 40
+                sys.machine.gdt[i] = busy.raw
+                var cache = busy.cache
                 cache.base = base
                 sys.machine.cpu.tr = SegmentRegister(selector: UInt16(i << 3), cache: cache)
             }
@@ -288,7 +296,9 @@ extension System {
         if linux {
             sys.machine.gdt = layout.presetGDT()
             sys.machine.idt = layout.presetIDT()
-            for (n, v) in layout.presetMSRs(kernelStackTop: idle.kernelStackTop) { sys.machine.cpu.setMSR(n, v) }
+            for (n, v) in layout.presetMSRs(kernelStackTop: idle.kernelStackTop) {
+                sys.machine.cpu.setMSR(n, Machine.msrHeldValue(n, v, vendor: sys.machine.vendor))
+            }
         }
         return PresetState(system: sys, istTops: istTops)
     }

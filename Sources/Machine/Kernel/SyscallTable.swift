@@ -34,10 +34,11 @@ public enum SyscallTable: String, Sendable, CaseIterable {
 
     static let i386Entries: [Int64: KernelFunction] = [
         0: .restart_syscall, 1: .exit, 2: .fork, 3: .read, 4: .write, 5: .open, 6: .close, 7: .waitpid, 11: .execve, 20: .getpid,
-        29: .pause, 37: .kill, 41: .dup, 45: .brk, 63: .dup2, 64: .getppid, 90: .mmap, 91: .munmap, 114: .wait4, 120: .clone, 125: .mprotect, 158: .sched_yield, 162: .nanosleep, 192: .mmap2,
+        29: .pause, 37: .kill, 41: .dup, 45: .brk, 63: .dup2, 64: .getppid, 90: .mmap, 91: .munmap, 106: .stat, 114: .wait4, 120: .clone, 125: .mprotect, 158: .sched_yield, 162: .nanosleep, 192: .mmap2,
         252: .exit_group,
     ]
-    /// 4 is stat, which the model answers with -ENOSYS (no file system).
+    /// stat is x86_64 4 and i386 106 (sys_newstat; 18 is oldstat, 195 stat64): its path is resolved as open's is,
+    /// and an existing file is refused (no inode metadata).
     static let x86_64Entries: [Int64: KernelFunction] = [
         0: .read, 1: .write, 2: .open, 3: .close, 4: .stat, 9: .mmap, 10: .mprotect, 11: .munmap, 12: .brk, 24: .sched_yield, 32: .dup, 33: .dup2, 34: .pause, 35: .nanosleep, 39: .getpid,
         56: .clone, 57: .fork, 59: .execve, 60: .exit, 61: .wait4, 62: .kill, 110: .getppid, 219: .restart_syscall, 231: .exit_group,

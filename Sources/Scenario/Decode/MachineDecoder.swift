@@ -225,6 +225,10 @@ extension DecodeContext {
                 error(p.value, "MSR \(key) = 0x\(String(value, radix: 16)): WRMSR \(problem) raises #GP(0) (PRIV-2), so no processor holds it")
                 continue
             }
+            if number == MSR.efer, let what = Machine.unmodelledEFERBits(value, vendor: vendor) {
+                error(p.value, "MSR \(key) = 0x\(String(value, radix: 16)) sets \(what)")
+                continue
+            }
             out[number] = value
         }
         return out
