@@ -160,15 +160,16 @@ public enum Suite {
                 continue
             }
             if FileAccess.isSymlink(path) {
-                guard let real = FileAccess.canonical(path) else {
-                    if isScenarioName { try add(path, to: &found, maxFiles: maxFiles, under: dir) }  // dangling: reported as unreadable
+                // Where the link leads decides, whether or not its target exists, and whatever its
+                // name: every link out of the folder is refused in the same words, so a submission
+                // cannot probe which files the grading machine has.
+                guard let target = FileAccess.resolved(path), FileAccess.isInside(target, root: base) else {
+                    found.refused.append(ScenarioDecoder.invalidFile(path, "a symbolic link that leads outside \(dir); refused (scenario files must lie inside the folder given)", line: 1, column: 1))
+                    found.refusedPositions.append(found.files.count)
                     continue
                 }
-                guard real == base || real.hasPrefix(base.hasSuffix("/") ? base : base + "/") else {
-                    if isScenarioName || FileAccess.isDirectory(path) {
-                        found.refused.append(ScenarioDecoder.invalidFile(path, "a symbolic link that leads outside \(dir); refused (scenario files must lie inside the folder given)", line: 1, column: 1))
-                        found.refusedPositions.append(found.files.count)
-                    }
+                guard let real = FileAccess.canonical(path) else {
+                    if isScenarioName { try add(path, to: &found, maxFiles: maxFiles, under: dir) }  // dangling: reported as unreadable
                     continue
                 }
                 if FileAccess.isDirectory(path) {
