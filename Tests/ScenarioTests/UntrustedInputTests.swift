@@ -1,0 +1,169 @@
+// UntrustedInputTests: the promises of docs/security.md not already shown by HostileInputTests,
+// each through the built binary (exit status 2, no signal, bounded time, a located error):
+// special files in a submission, files that hold no scenario or are not UTF-8, nesting ten times
+// deeper than HostileInputTests tries, and confinement that does not depend on whether a file
+// outside the root exists (a submission must not be able to probe the grading machine's files).
+
+import Foundation
+@testable import Scenario
+import Testing
+
+@Suite(.serialized) struct UntrustedInputTests {
+    // MARK: Special files
+
+    /// A FIFO is never opened for reading (that would block until a writer came): in a folder, named
+    /// on the command line, or as an `extends` target.
+    @Test func aFIFOIsRefusedWithoutHanging() throws {
+        let d = try TempDir()
+        try d.write("ok.yaml", minimalScenario("ok") + "expect: {faults: 0}\n")
+        #expect(mkfifo(d.path + "/pipe.yaml", 0o600) == 0)
+        #expect(mkfifo(d.path + "/_base.yaml", 0o600) == 0)
+        try d.write("ext.yaml", "scenario: ext\nextends: _base.yaml\n" + "processes:\n  - {name: a, state: running}\n")
+        let r = try runRingspec(["run", d.path], deadline: 30)
+        expectRefused(r, "is not a regular file", file: "pipe.yaml:1:1", seconds: 20)
+        expectRefused(r, "extends: '_base.yaml' is not a regular file", file: "ext.yaml:2:10", seconds: 20)
+        expectRefused(try runRingspec(["run", d.path + "/pipe.yaml"], deadline: 30), "is not a regular file", seconds: 20)
+        expectRefused(try runRingspec(["check", d.path + "/pipe.yaml"], deadline: 30), "is not a regular file", seconds: 20)
+    }
+
+    /// A device node (root can make one, and an archive unpacked as root can hold one) is refused
+    /// before it is opened.
+    @Test(.enabled(if: getuid() == 0)) func aDeviceFileIsRefused() throws {
+        let d = try TempDir()
+        #expect(mknod(d.path + "/zero.yaml", S_IFCHR | 0o600, dev_t((1 << 8) | 5)) == 0)
+        expectRefused(try runRingspec(["run", d.path], deadline: 30), "is not a regular file", file: "zero.yaml:1:1", seconds: 20)
+    }
+
+    // MARK: Files that hold no scenario
+
+    @Test(arguments: [("empty", ""), ("only a document marker", "---\n"), ("three document markers", "---\n---\n---\n"),
+                      ("only a comment", "# nothing here\n"), ("only an end marker", "...\n"), ("null", "~\n")])
+    func aFileWithoutAScenarioIsAnError(_ name: String, _ text: String) throws {
+        let d = try TempDir()
+        try d.write("f.yaml", text)
+        let r = try runRingspec(["run", d.path])
+        #expect(r.status == 2, "\(name): \(r.output)")
+        expectRefused(r, "error:", file: "f.yaml:1:1")
+    }
+
+    /// Bytes that are not UTF-8 are an error at the byte libyaml finds wrong (here the space after
+    /// Latin-1's 0xE9, which announced a three-byte sequence), not a decoding guess.
+    @Test func aFileThatIsNotUTF8IsLocated() throws {
+        let d = try TempDir()
+        try Data("scenario: ok\ndescription: caf".utf8 + [0xE9] + Data(" au lait\n".utf8)).write(to: URL(fileURLWithPath: d.path + "/latin1.yaml"))
+        expectRefused(try runRingspec(["run", d.path]), "invalid trailing UTF-8 octet", file: "latin1.yaml:2:18")
+    }
+
+    // MARK: Nesting
+
+    /// 100,000 nested flow sequences and mappings (the parser keeps its own stack; the tree
+    /// builder stops at --max-depth): a located error, no stack overflow.
+    @Test func nestingOfAHundredThousandIsRefused() throws {
+        let d = try TempDir()
+        try d.write("seq.yaml", "scenario: s\nsteps: " + String(repeating: "[", count: 100_000) + "\n")
+        try d.write("map.yaml", "scenario: m\nsteps: " + String(repeating: "{a: ", count: 100_000) + "\n")
+        try d.write("mixed.yaml", "scenario: x\nsteps: " + String(repeating: "[{a: ", count: 50_000) + "\n")
+        let r = try runRingspec(["run", d.path])
+        for f in ["seq.yaml:2:", "map.yaml:2:", "mixed.yaml:2:"] {
+            expectRefused(r, "nesting deeper than 64 levels", file: f, seconds: 30)
+        }
+    }
+
+    // MARK: Confinement that cannot be used as a probe
+
+    /// `extends` to a path outside the root said "lies outside the suite root" when a file was
+    /// there and "no file" when none was: a submission could learn which files the grading machine
+    /// has. Both are now the same refusal, and so is a dangling link inside the root that points out.
+    @Test func extendsOutsideTheRootSaysTheSameWhetherOrNotTheFileExists() throws {
+        let d = try TempDir()
+        try d.write("outside/there.yaml", "machine: {mode: ia32}\n")
+        let root = try d.mkdir("root")
+        try d.symlink("root/dangling.yaml", to: d.path + "/outside/nothing.yaml")
+        for (i, target) in ["../outside/there.yaml", "../outside/nothing.yaml", "../nowhere/nothing.yaml", "dangling.yaml",
+                            "no/such/../../../outside/there.yaml", "../../../../../../../../etc/passwd",
+                            "../../../../../../../../etc/no-such-file"].enumerated() {
+            try d.write("root/s\(i).yaml", "scenario: s\(i)\nextends: \(target)\n" + "processes:\n  - {name: a, state: running}\n")
+        }
+        let r = try runRingspec(["run", root])
+        for i in 0..<7 { expectRefused(r, "lies outside the suite root", file: "s\(i).yaml:2:10") }
+        #expect(!r.output.contains("no file"), "\(r.output)")
+    }
+
+    /// In a folder walk, a link out of the folder is refused in the same words whether its target
+    /// exists or not, and whatever its name (before, a dangling one was "No such file" and one to
+    /// an existing folder or file "leads outside"; a dangling folder link was skipped).
+    @Test func folderLinksOutSayTheSameWhetherOrNotTheTargetExists() throws {
+        let d = try TempDir()
+        let sub = try d.mkdir("sub")
+        try d.write("sub/ok.yaml", minimalScenario("ok") + "expect: {faults: 0}\n")
+        try d.symlink("sub/passwd.yaml", to: "/etc/passwd")
+        try d.symlink("sub/nothing.yaml", to: "/no/such/file.yaml")
+        try d.symlink("sub/etc", to: "/etc")
+        try d.symlink("sub/nodir", to: "/no/such/folder")
+        try d.symlink("sub/notes.txt", to: "/etc/hostname")
+        try d.symlink("sub/gone.txt", to: "/no/such/notes.txt")
+        let r = try runRingspec(["run", sub])
+        for name in ["passwd.yaml", "nothing.yaml", "etc", "nodir", "notes.txt", "gone.txt"] {
+            expectRefused(r, "a symbolic link that leads outside", file: "/\(name):1:1")
+        }
+        #expect(!r.output.contains("No such file"), "\(r.output)")
+    }
+
+    /// An `extends` target that is not a regular file was named by its canonical path, which put
+    /// the grader's folders in the report; it is named as the scenario wrote it.
+    @Test func extendsErrorsNameThePathAsWritten() throws {
+        let d = try TempDir()
+        _ = try d.mkdir("root/dir.yaml")
+        try d.write("root/s.yaml", "scenario: s\nextends: dir.yaml\nprocesses:\n  - {name: a, state: running}\n")
+        let r = try runRingspec(["run", d.path + "/root"])
+        expectRefused(r, "extends: 'dir.yaml' is not a regular file", file: "s.yaml:2:10")
+        let canonical = FileAccess.canonical(d.path) ?? d.path
+        #expect(!r.output.contains(canonical + "/root/dir.yaml"), "\(r.output)")
+    }
+
+    /// A path longer than the system's limit is refused in words, not by a failed system call.
+    @Test func aVeryLongExtendsPathIsRefused() throws {
+        let d = try TempDir()
+        let long = String(repeating: "a/", count: 3000) + "x.yaml"
+        try d.write("s.yaml", "scenario: s\nextends: \(long)\nprocesses:\n  - {name: a, state: running}\n")
+        expectRefused(try runRingspec(["run", d.path]), "extends: the path is longer than 4096 bytes", file: "s.yaml:2:10")
+    }
+
+    // MARK: FileAccess.resolved
+
+    struct ResolveCase: Sendable, CustomTestStringConvertible {
+        var path: String
+        /// The expected result, relative to the temp folder's canonical path ("" for the folder itself).
+        var expected: String?
+        var testDescription: String { path }
+    }
+
+    /// Where a path leads, whether or not it exists.
+    @Test(arguments: [
+        ResolveCase(path: "a/file", expected: "a/file"),
+        ResolveCase(path: "a/missing", expected: "a/missing"),
+        ResolveCase(path: "a/missing/../file", expected: "a/file"),
+        ResolveCase(path: "a/./missing/./x", expected: "a/missing/x"),
+        ResolveCase(path: "a/../../out", expected: "../out"),
+        ResolveCase(path: "link-to-b/x", expected: "b/x"),
+        ResolveCase(path: "dangling-in/y", expected: "b/nothing/y"),
+        ResolveCase(path: "dangling-rel", expected: "b/nothing"),
+        ResolveCase(path: "loop", expected: nil),
+    ])
+    func resolvedFollowsWhatExists(_ c: ResolveCase) throws {
+        let d = try TempDir()
+        try d.write("a/file", "")
+        _ = try d.mkdir("b")
+        try d.symlink("link-to-b", to: d.path + "/b")
+        try d.symlink("dangling-in", to: d.path + "/b/nothing")
+        try d.symlink("dangling-rel", to: "b/nothing")
+        try d.symlink("loop", to: "loop")
+        let base = try #require(FileAccess.canonical(d.path))
+        let got = FileAccess.resolved(d.path + "/" + c.path)
+        guard let expected = c.expected else { #expect(got == nil); return }
+        let parts = (base + "/" + expected).split(separator: "/")
+        var want: [Substring] = []
+        for p in parts { if p == ".." { _ = want.popLast() } else { want.append(p) } }
+        #expect(got == "/" + want.joined(separator: "/"))
+    }
+}
