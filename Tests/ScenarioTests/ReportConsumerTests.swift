@@ -148,6 +148,34 @@ import Testing
         #expect(!r.stdout.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7f...0x9f).contains($0.value) || $0 == "\u{2028}" })
     }
 
+    // MARK: A report that cannot be written
+
+    /// `ringspec run --format junit suite > report.xml` on a full disk exited 0 with no report:
+    /// CI saw a green run. A failure to write standard output (other than the reader going away)
+    /// is now an error, exit status 2.
+    @Test(arguments: ["human", "junit", "tap", "json", "gradescope"])
+    func aReportThatCannotBeWrittenToStandardOutputFailsTheRun(_ format: String) throws {
+        let d = try TempDir()
+        try d.write("ok.yaml", minimalScenario("ok") + "expect: {faults: 0}\n")
+        let bin = try #require(ringspecBinary())
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin)
+        p.arguments = ["run", "--format", format, d.path]
+        let full = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+        let errPath = d.path + "/stderr"
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        p.standardOutput = full
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        #expect(p.terminationReason == .exit)
+        #expect(p.terminationStatus == 2, "\(stderr)")
+        #expect(stderr.contains("cannot write the report: No space left on device"), "\(stderr)")
+    }
+
     // MARK: Names are never empty
 
     /// `scenario: ""` was refused but reported under the empty id, so JUnit had `name=""`, TAP
