@@ -69,6 +69,22 @@ import Testing
         }
     }
 
+    // MARK: Work that grows faster than the input
+
+    /// "did you mean" compared a 100,000-character `as:` with 500 task names of 1,500 characters
+    /// by the full (quadratic) edit distance before any time limit ran: more than two minutes for
+    /// an 850 KB file. The distance is now banded (HintTests), and the file is refused at once.
+    @Test func aLongMisspeltNameIsRefusedQuickly() throws {
+        let d = try TempDir()
+        var text = "scenario: lt\nmachine: {mode: ia32}\nprocesses:\n"
+        for i in 0..<500 {
+            text += "  - {name: t\(String(repeating: "y", count: 1500))\(i), state: \(i == 0 ? "running" : "ready")}\n"
+        }
+        text += "steps:\n  - {exec: nop, as: \(String(repeating: "z", count: 100_000))}\n"
+        try d.write("lt.yaml", text)
+        expectRefused(try runRingspec(["run", d.path], deadline: 60), "no task is named", file: "lt.yaml:505:", seconds: 20)
+    }
+
     // MARK: Confinement that cannot be used as a probe
 
     /// `extends` to a path outside the root said "lies outside the suite root" when a file was
