@@ -46,12 +46,48 @@ import Testing
         expectRefused(r, "error:", file: "f.yaml:1:1")
     }
 
-    /// Bytes that are not UTF-8 are an error at the byte libyaml finds wrong (here the space after
-    /// Latin-1's 0xE9, which announced a three-byte sequence), not a decoding guess.
-    @Test func aFileThatIsNotUTF8IsLocated() throws {
+    /// Bytes that are not UTF-8 are an error at the first bad byte, in words a student can act on
+    /// (libyaml named the byte after it: "invalid trailing UTF-8 octet (#x20)" for the space after
+    /// Latin-1's 0xE9), located as libyaml locates characters.
+    struct BadUTF8: Sendable, CustomTestStringConvertible {
+        var name: String
+        var bytes: [UInt8]
+        var byte: String
+        var at: String
+        var testDescription: String { name }
+        init(_ name: String, _ before: String, _ bad: [UInt8], _ after: String = "\n", byte: String, at: String, bom: Bool = false) {
+            self.name = name
+            let head: [UInt8] = bom ? [0xEF, 0xBB, 0xBF] : []
+            bytes = head + Array(before.utf8) + bad + Array(after.utf8)
+            self.byte = byte
+            self.at = at
+        }
+    }
+
+    static let badUTF8: [BadUTF8] = [
+        BadUTF8("latin-1", "scenario: ok\ndescription: caf", [0xE9], " au lait\n", byte: "0xE9", at: "2:17"),
+        BadUTF8("after multi-byte characters and LS", "scenario: ok\ndescription: \u{e9}\u{2028}x \u{1F600}", [0xFF], byte: "0xFF", at: "3:4"),
+        BadUTF8("after CR LF, CR and a BOM", "scenario: ok\r\n\rab", [0xC0, 0x80], byte: "0xC0", at: "3:3", bom: true),
+        BadUTF8("a surrogate", "scenario: ", [0xED, 0xA0, 0x80], byte: "0xED", at: "1:11"),
+        BadUTF8("cut short at the end", "scenario: ok", [0xE2, 0x82], "", byte: "0xE2", at: "1:13"),
+        BadUTF8("above U+10FFFF", "scenario: ", [0xF4, 0x90, 0x80, 0x80], byte: "0xF4", at: "1:11"),
+    ]
+
+    @Test(arguments: badUTF8)
+    func aFileThatIsNotUTF8IsLocatedAtItsFirstBadByte(_ c: BadUTF8) throws {
         let d = try TempDir()
-        try Data("scenario: ok\ndescription: caf".utf8 + [0xE9] + Data(" au lait\n".utf8)).write(to: URL(fileURLWithPath: d.path + "/latin1.yaml"))
-        expectRefused(try runRingspec(["run", d.path]), "invalid trailing UTF-8 octet", file: "latin1.yaml:2:18")
+        try Data(c.bytes).write(to: URL(fileURLWithPath: d.path + "/f.yaml"))
+        expectRefused(try runRingspec(["run", d.path]), "the file is not UTF-8: byte \(c.byte) here", file: "f.yaml:\(c.at):")
+    }
+
+    /// A UTF-16 file with its byte order mark is read (YAML 1.2 allows it; libyaml decodes it).
+    @Test func aUTF16FileWithABOMIsRead() throws {
+        let d = try TempDir()
+        let text = minimalScenario("u16") + "expect: {faults: 1}\n"
+        try #require(text.data(using: .utf16)).write(to: URL(fileURLWithPath: d.path + "/u.yaml"))
+        let r = try runRingspec(["run", d.path])
+        #expect(r.status == 1, "\(r.output)")
+        #expect(r.output.contains("FAIL  u16"), "\(r.output)")
     }
 
     // MARK: Nesting
