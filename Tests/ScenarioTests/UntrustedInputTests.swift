@@ -105,6 +105,25 @@ import Testing
         }
     }
 
+    // MARK: Folder depth
+
+    /// A folder more than 64 levels down was silently not walked: a failing scenario there left a
+    /// run that passed (exit 0). It is now refused in its place, and the run exits 2.
+    @Test func aFolderPastTheDepthLimitIsRefusedNotSkipped() throws {
+        let d = try TempDir()
+        let deep = Array(repeating: "d", count: 70).joined(separator: "/")
+        try d.write(deep + "/x.yaml", minimalScenario("deep") + "expect: {faults: 1}\n")
+        try d.write("top.yaml", minimalScenario("top") + "expect: {faults: 0}\n")
+        let r = try runRingspec(["run", d.path])
+        expectRefused(r, "a folder nested more than 64 levels deep; not walked", file: "/d:1:1")
+        #expect(!r.output.contains("1 passed, 0 failed"), "\(r.output)")
+        // 64 levels are walked.
+        let d2 = try TempDir()
+        try d2.write(Array(repeating: "d", count: 63).joined(separator: "/") + "/x.yaml", minimalScenario("ok") + "expect: {faults: 0}\n")
+        let ok = try runRingspec(["run", d2.path])
+        #expect(ok.status == 0 && ok.output.contains("1 passed, 0 failed"), "\(ok.output)")
+    }
+
     // MARK: Work that grows faster than the input
 
     /// "did you mean" compared a 100,000-character `as:` with 500 task names of 1,500 characters

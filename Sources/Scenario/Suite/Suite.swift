@@ -141,7 +141,13 @@ public enum Suite {
 
     static func walk(_ dir: String, base: String, into found: inout Discovery, visited: inout Set<String>,
                      depth: Int, maxFiles: Int) throws(SuiteError) {
-        guard depth < maxFolderDepth else { return }
+        // A folder past the limit is refused, not skipped: a failing scenario hidden 65 folders
+        // down must not leave a run that passes.
+        guard depth < maxFolderDepth else {
+            found.refused.append(ScenarioDecoder.invalidFile(dir, "a folder nested more than \(maxFolderDepth) levels deep; not walked (scenario folders may nest \(maxFolderDepth) levels)", line: 1, column: 1))
+            found.refusedPositions.append(found.files.count)
+            return
+        }
         for entry in FileAccess.entries(dir) {
             let name = entry.name
             if name.hasPrefix(".") { continue }
