@@ -16,6 +16,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+@testable import Scenario
 import Testing
 
 @Suite(.serialized) struct ReportConsumerTests {
@@ -146,6 +147,34 @@ import Testing
         let scenarios = try #require(doc["scenarios"] as? [[String: Any]])
         #expect(scenarios.map { $0["id"] as? String ?? "" } == Self.ids)
         #expect(!r.stdout.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7f...0x9f).contains($0.value) || $0 == "\u{2028}" })
+    }
+
+    // MARK: Bidirectional controls
+
+    /// U+202E (RIGHT-TO-LEFT OVERRIDE) and its kin are invisible and reorder the text after them
+    /// on screen (CVE-2021-42574): an id holding one could make a report line read otherwise than
+    /// it is. No report writes them raw; the TAP YAML block writes them as `\u202e`, which reads back.
+    @Test func noReportWritesBidirectionalControlsRaw() throws {
+        let bidi = "\u{202A}\u{202B}\u{202C}\u{202D}\u{202E}\u{2066}\u{2067}\u{2068}\u{2069}"
+        let at = SourceLocation(file: "f\(bidi).yaml", line: 3, column: 5)
+        let report = RunReport(results: [
+            ScenarioResult(id: "PASS \(bidi) x", file: "f\(bidi).yaml", line: 1, description: "d\(bidi)", tags: ["t\(bidi)"],
+                           outcome: .failed([CheckFailure(path: "expect.output", expected: "\"\(bidi)\"", actual: "\"\"", location: at, note: bidi)]),
+                           checkCount: 1, warnings: [Diagnostic(.warning, "w\(bidi)", at: at, notes: [bidi])]),
+            ScenarioResult(id: "i\(bidi)", file: "f\(bidi).yaml", line: 9, outcome: .invalid([Diagnostic(.error, "e\(bidi)", at: at)])),
+        ])
+        let reporters: [any Reporter] = [HumanReporter(), HumanReporter(color: true, verbose: true), JSONReporter(), JUnitReporter(),
+                                         TAPReporter(), GradescopeReporter(message: "m\(bidi)"), JSONReporter(grading: true),
+                                         JUnitReporter(grading: true), TAPReporter(grading: true)]
+        for r in reporters {
+            let text = r.render(report)
+            #expect(!text.unicodeScalars.contains { Escaping.isBidiControl($0.value) }, "\(type(of: r)): \(text.debugDescription.prefix(400))")
+        }
+        #expect(Escaping.yamlDoubleQuoted("a\u{202E}b") == "\"a\\u202eb\"")
+        #expect(Escaping.json("a\u{202E}b") == "\"a\\u202eb\"")
+        #expect(Escaping.terminal("a\u{202E}b") == "a\\u{202e}b")
+        // The strict TAP reader still accepts the report.
+        #expect(TAP14.problems(TAPReporter().render(report)).isEmpty)
     }
 
     // MARK: A report that cannot be written
