@@ -140,6 +140,17 @@ import Testing
         expectRefused(try runRingspec(["run", d.path], deadline: 60), "no task is named", file: "lt.yaml:505:", seconds: 20)
     }
 
+    /// The time limit was checked only after a step: a scenario with no step passed however long
+    /// its machine took to build (262,144 2 MiB pages took 20 s, LargePageZeroingTests). The build
+    /// is now checked on its own.
+    @Test func aScenarioWithoutStepsIsBoundByTheTimeLimit() throws {
+        let d = try TempDir()
+        try d.write("big.yaml", "scenario: big\nmachine:\n  mode: x86_64\n  pages: [{virt: 0x100000000, count: 262144, size: 2m}]\n"
+            + "processes:\n  - {name: a, state: running}\nexpect: {faults: 0}\n")
+        expectRefused(try runRingspec(["run", "--time-limit", "0.01", d.path]),
+                      "building the machine took longer than the time limit of 0.01 s (--time-limit)", file: "big.yaml:1:1", seconds: 30)
+    }
+
     // MARK: Confinement that cannot be used as a probe
 
     /// `extends` to a path outside the root said "lies outside the suite root" when a file was
