@@ -28,6 +28,9 @@ import Testing
             {
               "score": 4,
               "output": "Lab 1\\n\\n1 passed, 1 failed",
+              "output_format": "text",
+              "test_output_format": "text",
+              "test_name_format": "text",
               "visibility": "visible",
               "stdout_visibility": "hidden",
               "tests": [

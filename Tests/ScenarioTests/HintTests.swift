@@ -19,4 +19,32 @@ struct HintTests {
     func distance(a: String, b: String, expected: Int) {
         #expect(editDistance(Array(a), Array(b)) == expected)
     }
+
+    /// The banded distance agrees with the full one wherever that is within the bound, on every
+    /// pair of strings up to length 5 over {a, b, c} drawn by a fixed generator, for bounds 0-3.
+    @Test func bandedDistanceAgreesWithTheFullOne() {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17
+            return Int(seed % 1_000_003)
+        }
+        func word() -> [Character] { (0..<(next() % 6)).map { _ in ["a", "b", "c"][next() % 3] } }
+        for _ in 0..<4000 {
+            let a = word(), b = word()
+            let d = editDistance(a, b)
+            for k in 0...3 {
+                #expect(editDistance(a, b, atMost: k) == (d <= k ? d : nil), "\(String(a)) \(String(b)) k=\(k)")
+            }
+        }
+    }
+
+    /// A 100,000-character misspelt name against 500 names of 1,500 characters took minutes (the
+    /// full distance is quadratic); the banded one gives the same hints in linear time.
+    @Test(.timeLimit(.minutes(1))) func longNamesGetHintsQuickly() {
+        let names = (0..<500).map { "t" + String(repeating: "y", count: 1500) + "\($0)" }
+        let start = ContinuousClock.now
+        #expect(hint(String(repeating: "z", count: 100_000), names) == nil)
+        #expect(hint("t" + String(repeating: "y", count: 1500) + "7x", names) == "did you mean 't\(String(repeating: "y", count: 1500))7'?")
+        #expect(ContinuousClock.now - start < .seconds(10))
+    }
 }

@@ -17,6 +17,11 @@ struct FrameTable: Sendable {
     /// The number of frames present.
     var count: Int { index.count }
 
+    /// At least the highest frame number ever created (never lowered by `remove`), nil before the
+    /// first: a range above it holds no frame, which `PhysicalMemory` uses to skip zeroing a
+    /// fresh large page.
+    private(set) var highestFrame: UInt64?
+
     /// A frame of zeros, appended as one block (a per-byte `repeatElement` append costs a loop).
     private static let zeroFrame = [UInt8](repeating: 0, count: frameBytes)
 
@@ -43,6 +48,7 @@ struct FrameTable: Sendable {
             storage.append(contentsOf: Self.zeroFrame)
         }
         index[fn] = slot
+        if highestFrame.map({ fn > $0 }) ?? true { highestFrame = fn }
         return Int(slot) * Self.frameBytes
     }
 

@@ -327,8 +327,11 @@ func hint(_ word: String, _ candidates: [String]) -> String? {
     var best: (String, Int)?
     let w = Array(word.lowercased())
     for c in candidates {
-        let d = editDistance(w, Array(c.lowercased()))
-        guard d <= max(1, min(3, c.count / 3 + 1)) else { continue }
+        // At most 3 edits count, so the distance is computed in a band of that width: a long
+        // misspelt name (a scenario can hold a 1 MiB one) against long names costs their length,
+        // not its square (500 task names of 1,500 characters against a 100,000-character `as:`
+        // took minutes before).
+        guard let d = editDistance(w, Array(c.lowercased()), atMost: max(1, min(3, c.count / 3 + 1))) else { continue }
         if let b = best, b.1 <= d { continue }
         best = (c, d)
     }
@@ -354,6 +357,35 @@ func editDistance(_ a: [Character], _ b: [Character]) -> Int {
         (before, prev, cur) = (prev, cur, before)
     }
     return prev[b.count]
+}
+
+/// `editDistance(a, b)` when it is at most `k`, else nil, computed only on the cells within `k`
+/// of the diagonal (no alignment that leaves it can cost `k` or less): time O((|a| + |b|) * k).
+func editDistance(_ a: [Character], _ b: [Character], atMost k: Int) -> Int? {
+    guard k >= 0, abs(a.count - b.count) <= k else { return nil }
+    if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+    let far = k + 1  // any cost above k: "too far"
+    var before = Array(repeating: far, count: b.count + 1)
+    var prev = (0...b.count).map { Swift.min($0, far) }
+    var cur = Array(repeating: far, count: b.count + 1)
+    for i in 1...a.count {
+        let lo = Swift.max(1, i - k), hi = Swift.min(b.count, i + k)
+        cur[0] = Swift.min(i, far)
+        if lo > 1 { cur[lo - 1] = far }
+        if hi < b.count { cur[hi + 1] = far }
+        var best = cur[0]
+        if lo <= hi {
+            for j in lo...hi {
+                var v = Swift.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { v = Swift.min(v, before[j - 2] + 1) }
+                cur[j] = Swift.min(v, far)
+                best = Swift.min(best, cur[j])
+            }
+        }
+        if best > k { return nil }
+        (before, prev, cur) = (prev, cur, before)
+    }
+    return prev[b.count] <= k ? prev[b.count] : nil
 }
 
 /// Keys of a mapping after decoding (`20` and `0x14`, `14` and `PF`), so that two spellings of one

@@ -62,7 +62,10 @@ public enum ScenarioDecoder {
             if let spec { ids[spec.id] = spec.location.line }
             let warnings = ctx.diagnostics.filter { $0.severity == .warning }
             if ctx.hasErrors || spec == nil {
-                let id = root.value(forKey: "scenario")?.scalar ?? "\(baseName(display)):\(doc.start.line)"
+                // An invalid scenario keeps its id when it has one worth showing; else FILE:LINE
+                // (a report line or test name is never empty).
+                let written = root.value(forKey: "scenario")?.scalar
+                let id = written.flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 } ?? "\(baseName(display)):\(doc.start.line)"
                 out.append(.invalid(ScenarioResult(id: id, file: display, line: root.start.line, outcome: .invalid(ctx.diagnostics.filter { $0.severity == .error }),
                                                    warnings: warnings)))
             } else if let spec {
@@ -90,7 +93,7 @@ public enum ScenarioDecoder {
         var id = ""
         if let n = top["scenario"], let s = ctx.string(n, "scenario") {
             id = s
-            if s.isEmpty { ctx.error(n, "scenario id must not be empty") }
+            if s.allSatisfy(\.isWhitespace) { ctx.error(n, "scenario id must not be empty or blank") }
         } else if top["scenario"] == nil {
             ctx.error(root, "a scenario needs an id: `scenario: NAME`")
         }
@@ -173,18 +176,31 @@ public enum ScenarioDecoder {
         if rel.hasPrefix("/") { ctx.error(node, "extends must be a relative path inside the suite root, not an absolute path"); return nil }
         let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let joined = dir.isEmpty ? rel : dir + "/" + rel
+        // Where the path leads is checked before whether a file is there, so that a path outside
+        // the root is refused in the same words whether or not its target exists.
+        guard joined.utf8.count <= FileAccess.maxPathBytes else {
+            ctx.error(node, "extends: the path is longer than \(FileAccess.maxPathBytes) bytes")
+            return nil
+        }
+        guard let rootReal = FileAccess.canonical(options.root), let target = FileAccess.resolved(joined),
+              FileAccess.isInside(target, root: rootReal) else {
+            ctx.error(node, "extends: '\(rel)' lies outside the suite root (\(options.root))")
+            return nil
+        }
         guard let real = FileAccess.canonical(joined) else {
             ctx.error(node, "extends: no file '\(rel)'", notes: extendsHint(joined, rel, root: options.root).map { [$0] } ?? [])
             return nil
         }
-        guard let rootReal = FileAccess.canonical(options.root), real == rootReal || real.hasPrefix(rootReal.hasSuffix("/") ? rootReal : rootReal + "/") else {
+        guard FileAccess.isInside(real, root: rootReal) else {
             ctx.error(node, "extends: '\(rel)' lies outside the suite root (\(options.root))")
             return nil
         }
         if chain.contains(real) { ctx.error(node, "extends: '\(rel)' forms a cycle"); return nil }
         chain.append(real)
         let bytes: [UInt8]
-        switch FileAccess.read(real, maxBytes: options.yaml.maxFileBytes) {
+        // Messages name the file as the scenario wrote it, not by its canonical path (which would
+        // show the grader's folders in the report).
+        switch FileAccess.read(real, maxBytes: options.yaml.maxFileBytes, display: rel) {
         case let .success(b): bytes = b
         case let .failure(m): ctx.error(node, "extends: \(m.message)"); return nil
         }

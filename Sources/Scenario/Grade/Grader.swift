@@ -168,7 +168,7 @@ public enum Grader {
                 for d in try YAMLLoader.load(bytes, limits: reading.load.yaml) {
                     guard let root = d.root else { continue }
                     let id = root.value(forKey: "scenario")?.scalar ?? ""
-                    if id.isEmpty { out.problems.append("\(f):\(root.start.line):\(root.start.column): a document without `scenario: ID`"); continue }
+                    if id.allSatisfy(\.isWhitespace) { out.problems.append("\(f):\(root.start.line):\(root.start.column): a document without `scenario: ID`"); continue }
                     out.documents.append(Document(id: id, file: f, root: root))
                 }
             } catch {

@@ -10,7 +10,15 @@ enum Escaping {
     /// Characters a terminal may act on instead of print: C0 (U+0000-U+001F, ESC among them),
     /// DEL (U+007F) and C1 (U+0080-U+009F, CSI among them).
     static func isTerminalControl(_ value: UInt32) -> Bool {
-        value < 0x20 || (0x7F...0x9F).contains(value)
+        value < 0x20 || (0x7F...0x9F).contains(value) || isBidiControl(value)
+    }
+
+    /// The Unicode bidirectional embedding, override and isolate controls (LRE, RLE, PDF, LRO, RLO,
+    /// U+202A-U+202E; LRI, RLI, FSI, PDI, U+2066-U+2069): invisible, they reorder the text around
+    /// them on screen ("Trojan Source", CVE-2021-42574), so an id could make a report line read
+    /// otherwise than it is. They are written visibly like the controls.
+    static func isBidiControl(_ value: UInt32) -> Bool {
+        (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value)
     }
 
     /// `s` with every terminal control character written as a visible `\u{1b}`.
@@ -39,7 +47,8 @@ enum Escaping {
     // MARK: JSON (RFC 8259)
 
     /// `s` as a JSON string literal, quotes included. Besides what JSON requires (`"`, `\`,
-    /// U+0000-U+001F) it escapes DEL and C1, so `cat report.json` is terminal-safe, and
+    /// U+0000-U+001F) it escapes DEL, C1 and the bidirectional controls, so `cat report.json` is
+    /// terminal-safe, and
     /// U+2028/U+2029, which JavaScript before ES2019 does not accept inside string literals.
     static func json(_ s: String) -> String {
         var out = "\""
@@ -128,10 +137,10 @@ enum Escaping {
             case 0x09: out += "\\t"
             case 0x00: out += "\\0"
             case 0x1B: out += "\\e"
-            case let v where isTerminalControl(v):
+            case let v where v < 0x100 && isTerminalControl(v):
                 out += "\\x"
                 out += hex(v, digits: 2)
-            case let v where v == 0x2028 || v == 0x2029 || v == 0xFEFF || v == 0xFFFE || v == 0xFFFF:
+            case let v where v == 0x2028 || v == 0x2029 || v == 0xFEFF || v == 0xFFFE || v == 0xFFFF || isBidiControl(v):
                 out += "\\u"
                 out += hex(v, digits: 4)
             default: out.unicodeScalars.append(scalar)
@@ -172,10 +181,11 @@ enum Escaping {
 
     // MARK: Helpers
 
-    /// Whether a UTF-8 byte may start a terminal control character: C0 or DEL themselves, or
-    /// 0xC2, the lead byte of U+0080-U+00BF (which holds C1). Lets clean strings skip the slow path.
+    /// Whether a UTF-8 byte may start a terminal control character: C0 or DEL themselves, 0xC2,
+    /// the lead byte of U+0080-U+00BF (which holds C1), or 0xE2, that of U+2000-U+2FFF (which holds
+    /// the bidirectional controls). Lets clean strings skip the slow path.
     private static func mayBeTerminalControl(_ byte: UInt8) -> Bool {
-        byte < 0x20 || byte == 0x7F || byte == 0xC2
+        byte < 0x20 || byte == 0x7F || byte == 0xC2 || byte == 0xE2
     }
 
     /// Lower-case hexadecimal, zero-padded to `digits`.

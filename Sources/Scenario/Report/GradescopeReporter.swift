@@ -4,6 +4,9 @@
 //   {
 //     "score": 3.5,                    the sum of the tests' scores as written (each rounded to 1/10000)
 //     "output": "2 passed, 1 failed",  shown above the tests (plus `message` when given)
+//     "output_format": "text",         every text is plain text (not Gradescope's default
+//     "test_output_format": "text",    simple_format, which renders some HTML)
+//     "test_name_format": "text",
 //     "visibility": "visible",
 //     "stdout_visibility": "hidden",
 //     "tests": [
@@ -21,6 +24,8 @@
 //     ]
 //   }
 //
+// Names and outputs have their control characters (all but the newline in outputs) written
+// visibly, `\u{1b}`, as in the human report.
 // Numbers are written as in the JSON report (integers when integral); keys always in this order,
 // so the same report gives the same bytes. A report that cannot be made (no exercise, no
 // submission) is written with `failure(_:)`: score 0 and the message as the output.
@@ -46,15 +51,26 @@ public struct GradescopeReporter: Reporter, Sendable {
         return out + "\n"
     }
 
-    /// The members before `tests`.
+    /// The members before `tests`. Every text is shown as plain text: Gradescope's default,
+    /// `simple_format`, would let markup in an id or a printed string (`<a href=...>`) render in
+    /// the results page.
     private static func leadingMembers(score: Double, output: String) -> [(key: String, value: JSONReporter.Value)] {
         [
             ("score", .number(rounded(score))),
-            ("output", .string(output)),
+            ("output", .string(shown(output))),
+            ("output_format", .string("text")),
+            ("test_output_format", .string("text")),
+            ("test_name_format", .string("text")),
             ("visibility", .string("visible")),
             ("stdout_visibility", .string("hidden")),
         ]
     }
+
+    /// Text as Gradescope shows it: the report's words and the user's data, with every control
+    /// character but the newline written visibly (`\u{0}`, `\u{1b}`), as in the human report. JSON
+    /// could carry them escaped, but a NUL is refused by databases that store text (PostgreSQL) and
+    /// the rest mean nothing on a web page.
+    static func shown(_ text: String) -> String { Escaping.terminal(text, keepingNewlines: true) }
 
     /// Scores to 1/10000 of a point, so that 2/3 of a point prints the same everywhere.
     static func rounded(_ x: Double) -> Double { ScenarioResult.roundedScore(x) }
@@ -85,13 +101,13 @@ public struct GradescopeReporter: Reporter, Sendable {
         }
         lines += r.warnings.map { "  " + $0.description }
         return .object([
-            ("name", .string("\(r.id) (\(r.file))")),
+            ("name", .string(Escaping.terminal("\(r.id) (\(r.file))"))),
             ("score", .number(Self.rounded(r.score))),
             ("max_score", .number(r.points)),
             // The status is the outcome, as in the summary line above the tests: a scenario that
             // checks nothing passes in `run` (with a warning) but earns no points.
             ("status", .string(r.outcome.isPassed ? "passed" : "failed")),
-            ("output", .string(lines.joined(separator: "\n"))),
+            ("output", .string(Self.shown(lines.joined(separator: "\n")))),
             ("visibility", .string("visible")),
         ])
     }

@@ -146,8 +146,13 @@ public final class FileSink: ReportSink {
             let n = posixWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
-                // Standard output going away is not the report's error (as with print).
-                if path != nil || ownsDescriptor { record("cannot write \(path ?? "the report"): \(String(cString: strerror(errno)))") }
+                // Standard output going away (a closed pipe, `| head`; a closed descriptor) is not
+                // the report's error, as with print. Any other failure is: a report to standard
+                // output cut short by a full disk (`> report.xml`) must not leave a run that exits 0.
+                let error = errno
+                if path != nil || ownsDescriptor || (error != EPIPE && error != EBADF) {
+                    record("cannot write \(path ?? "the report"): \(String(cString: strerror(error)))")
+                }
                 return
             }
             offset += n

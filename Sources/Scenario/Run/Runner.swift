@@ -81,6 +81,12 @@ public enum Runner {
             result.outcome = .invalid([Diagnostic(.error, problem, at: spec.location)])
             return RunRecord(result: result, trace: [], stepTraceRanges: [], outcomes: [])
         }
+        // The build counts against the time limit on its own too: a scenario with no step (or
+        // whose build alone is too long) would otherwise pass however long it took.
+        if clock.now - start > .milliseconds(Int(limits.timeLimitSeconds * 1000)) {
+            result.outcome = .invalid([Diagnostic(.error, "building the machine took longer than the time limit of \(limits.timeLimitSeconds) s (--time-limit)", at: spec.location)])
+            return RunRecord(result: result, trace: [], stepTraceRanges: [], outcomes: [])
+        }
         var failures: [CheckFailure] = []
         var ranges: [Range<Int>] = []
         var outcomes: [StepOutcome] = []

@@ -7,23 +7,41 @@ import Darwin
 #endif
 
 enum FileAccess {
-    /// Reads a whole regular file, refusing one larger than `maxBytes`.
-    static func read(_ path: String, maxBytes: Int) -> Result<[UInt8], FileError> {
+    /// Reads a whole regular file, refusing one larger than `maxBytes`. Anything but a regular file
+    /// is refused before it is opened (opening a device may act on it); the file is then opened
+    /// without blocking (a FIFO put in its place meanwhile cannot hang the run) and checked again on
+    /// the open descriptor, so what is checked is what is read.
+    /// Messages name the file `display` (by default `path`).
+    static func read(_ path: String, maxBytes: Int, display: String? = nil) -> Result<[UInt8], FileError> {
+        let shown = display ?? path
+        var before = stat()
+        guard stat(path, &before) == 0 else { return .failure(FileError("cannot read '\(shown)': \(String(cString: strerror(errno)))")) }
+        guard (before.st_mode & S_IFMT) == S_IFREG else { return .failure(FileError("'\(shown)' is not a regular file")) }
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { return .failure(FileError("cannot read '\(shown)': \(String(cString: strerror(errno)))")) }
+        defer { _ = close(fd) }
         var st = stat()
-        guard stat(path, &st) == 0 else { return .failure(FileError("cannot read '\(path)': \(String(cString: strerror(errno)))")) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { return .failure(FileError("'\(path)' is not a regular file")) }
+        guard fstat(fd, &st) == 0 else { return .failure(FileError("cannot read '\(shown)': \(String(cString: strerror(errno)))")) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { return .failure(FileError("'\(shown)' is not a regular file")) }
         guard Int(st.st_size) <= maxBytes else {
             return .failure(FileError("file is \(st.st_size) bytes, more than the limit of \(maxBytes) bytes (--max-file-bytes)"))
         }
-        guard let f = fopen(path, "rb") else { return .failure(FileError("cannot open '\(path)': \(String(cString: strerror(errno)))")) }
-        defer { fclose(f) }
-        var out = [UInt8](repeating: 0, count: Int(st.st_size))
-        let n = out.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
-        if n < out.count { out.removeLast(out.count - n) }
-        // A file that grew after stat() is still bounded.
-        if n == out.count && n == maxBytes, fgetc(f) != EOF {
-            return .failure(FileError("file is larger than the limit of \(maxBytes) bytes"))
+        // Up to one byte more than the limit is read, so a file that grew after fstat() is still bounded.
+        var out = [UInt8](repeating: 0, count: Int(st.st_size) + 1)
+        var n = 0
+        while true {
+            if n == out.count {
+                guard n <= maxBytes else { break }
+                out += [UInt8](repeating: 0, count: min(out.count, maxBytes + 1 - n))
+            }
+            let got = out.withUnsafeMutableBytes { buf in buf.baseAddress.map { readBytes(fd, $0 + n, buf.count - n) } ?? 0 }
+            if got < 0 && errno == EINTR { continue }
+            if got < 0 { return .failure(FileError("cannot read '\(shown)': \(String(cString: strerror(errno)))")) }
+            if got == 0 { break }
+            n += got
         }
+        if n > maxBytes { return .failure(FileError("file is larger than the limit of \(maxBytes) bytes (--max-file-bytes)")) }
+        out.removeLast(out.count - n)
         return .success(out)
     }
 
@@ -32,6 +50,65 @@ enum FileAccess {
         guard let p = realpath(path, nil) else { return nil }
         defer { free(p) }
         return String(cString: p)
+    }
+
+    /// The longest path `resolved` works on (Linux's PATH_MAX); a longer one resolves to nothing.
+    static let maxPathBytes = 4096
+
+    /// Where `path` leads, whether or not a file is there: its canonical path when it exists, else
+    /// the canonical path of its deepest existing folder followed by the rest of the name (a dangling
+    /// symbolic link on the way followed through its target, at most 40 links; `.` and `..` in the
+    /// rest taken lexically). Confinement checks use it so that a path leading outside the root is
+    /// refused in the same words whether or not its target exists (no probing of the grader's
+    /// files). Nil for a path longer than `maxPathBytes` or a chain of too many links.
+    static func resolved(_ path: String) -> String? {
+        var path = path
+        for _ in 0..<40 {
+            guard !path.isEmpty, path.utf8.count <= maxPathBytes else { return nil }
+            if let c = canonical(path) { return c }
+            let absolute = path.hasPrefix("/")
+            var parts = path.split(separator: "/").map(String.init)
+            var rest: [String] = []
+            var base = absolute ? "/" : (canonical(".") ?? "/")
+            while !parts.isEmpty {
+                let prefix = (absolute ? "/" : "") + parts.joined(separator: "/")
+                if let c = canonical(prefix) { base = c; break }
+                rest.insert(parts.removeLast(), at: 0)
+            }
+            // The first missing component may be a dangling link: follow it and start again.
+            if let first = rest.first, first != ".", first != ".." {
+                let link = base == "/" ? "/" + first : base + "/" + first
+                if isSymlink(link), let target = readLink(link) {
+                    let tail = rest.dropFirst().joined(separator: "/")
+                    let joined = target.hasPrefix("/") ? target : (base == "/" ? "/" : base + "/") + target
+                    path = tail.isEmpty ? joined : joined + "/" + tail
+                    continue
+                }
+            }
+            var out = base.split(separator: "/").map(String.init)
+            for part in rest {
+                switch part {
+                case ".": continue
+                case "..": if !out.isEmpty { out.removeLast() }
+                default: out.append(part)
+                }
+            }
+            return "/" + out.joined(separator: "/")
+        }
+        return nil
+    }
+
+    /// Whether the canonical path `path` is `root` or lies under it.
+    static func isInside(_ path: String, root: String) -> Bool {
+        path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
+    }
+
+    /// The target of a symbolic link, as written in it.
+    static func readLink(_ path: String) -> String? {
+        var buf = [CChar](repeating: 0, count: maxPathBytes + 1)
+        let n = readlink(path, &buf, maxPathBytes)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func isDirectory(_ path: String) -> Bool {
@@ -119,6 +196,9 @@ enum FileAccess {
         }
     }
 }
+
+/// read(2), under a name `FileAccess.read` does not shadow.
+private func readBytes(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int) -> Int { read(fd, p, n) }
 
 struct FileError: Error, Sendable {
     var message: String

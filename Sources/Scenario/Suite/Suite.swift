@@ -141,7 +141,13 @@ public enum Suite {
 
     static func walk(_ dir: String, base: String, into found: inout Discovery, visited: inout Set<String>,
                      depth: Int, maxFiles: Int) throws(SuiteError) {
-        guard depth < maxFolderDepth else { return }
+        // A folder past the limit is refused, not skipped: a failing scenario hidden 65 folders
+        // down must not leave a run that passes.
+        guard depth < maxFolderDepth else {
+            found.refused.append(ScenarioDecoder.invalidFile(dir, "a folder nested more than \(maxFolderDepth) levels deep; not walked (scenario folders may nest \(maxFolderDepth) levels)", line: 1, column: 1))
+            found.refusedPositions.append(found.files.count)
+            return
+        }
         for entry in FileAccess.entries(dir) {
             let name = entry.name
             if name.hasPrefix(".") { continue }
@@ -160,15 +166,16 @@ public enum Suite {
                 continue
             }
             if FileAccess.isSymlink(path) {
-                guard let real = FileAccess.canonical(path) else {
-                    if isScenarioName { try add(path, to: &found, maxFiles: maxFiles, under: dir) }  // dangling: reported as unreadable
+                // Where the link leads decides, whether or not its target exists, and whatever its
+                // name: every link out of the folder is refused in the same words, so a submission
+                // cannot probe which files the grading machine has.
+                guard let target = FileAccess.resolved(path), FileAccess.isInside(target, root: base) else {
+                    found.refused.append(ScenarioDecoder.invalidFile(path, "a symbolic link that leads outside \(dir); refused (scenario files must lie inside the folder given)", line: 1, column: 1))
+                    found.refusedPositions.append(found.files.count)
                     continue
                 }
-                guard real == base || real.hasPrefix(base.hasSuffix("/") ? base : base + "/") else {
-                    if isScenarioName || FileAccess.isDirectory(path) {
-                        found.refused.append(ScenarioDecoder.invalidFile(path, "a symbolic link that leads outside \(dir); refused (scenario files must lie inside the folder given)", line: 1, column: 1))
-                        found.refusedPositions.append(found.files.count)
-                    }
+                guard let real = FileAccess.canonical(path) else {
+                    if isScenarioName { try add(path, to: &found, maxFiles: maxFiles, under: dir) }  // dangling: reported as unreadable
                     continue
                 }
                 if FileAccess.isDirectory(path) {

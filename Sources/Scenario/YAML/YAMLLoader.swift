@@ -12,6 +12,7 @@ public enum YAMLLoader {
                 message: "input of \(bytes.count) bytes exceeds the limit of \(limits.maxFileBytes) bytes (--max-file-bytes)",
                 mark: .start)
         }
+        if let error = UTF8Check.firstError(bytes) { throw error }
         var builder = YAMLTreeBuilder(input: bytes, limits: limits)
         return try builder.run()
     }

@@ -1,0 +1,68 @@
+// UTF8Check: a scenario file that is not UTF-8 is refused at its first bad byte, in words a
+// student can act on. libyaml finds the same files wrong but names the byte after the bad one
+// ("invalid trailing UTF-8 octet (#x20)" for the space after Latin-1's 'é'), which reads as if
+// the space were the problem.
+
+enum UTF8Check {
+    /// The error for the first byte of `bytes` that does not start a well-formed UTF-8 character
+    /// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), located as libyaml
+    /// locates characters (a line ends at LF, CR, CR LF, NEL, LS or PS; columns count characters;
+    /// a leading BOM is not counted). Nil when the bytes are UTF-8, or when they start with a
+    /// UTF-16 byte order mark (libyaml reads UTF-16, as YAML 1.2 allows).
+    static func firstError(_ bytes: UnsafeRawBufferPointer) -> YAMLError? {
+        let n = bytes.count
+        if n >= 2, (bytes[0] == 0xFE && bytes[1] == 0xFF) || (bytes[0] == 0xFF && bytes[1] == 0xFE) { return nil }
+        var i = 0
+        if n >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { i = 3 }
+        var line = 1, column = 1
+        while i < n {
+            let b = bytes[i]
+            if b < 0x80 {
+                if b == 0x0A || (b == 0x0D && !(i + 1 < n && bytes[i + 1] == 0x0A)) {
+                    line += 1
+                    column = 1
+                } else if b != 0x0D {
+                    column += 1
+                }
+                i += 1
+                continue
+            }
+            let length = sequenceLength(bytes, at: i)
+            guard length > 0 else {
+                return YAMLError(message: "the file is not UTF-8: byte 0x\(String(b, radix: 16, uppercase: true)) here does not start a valid UTF-8 character (was it saved as Latin-1 or Windows-1252? save it as UTF-8)",
+                                 mark: SourceMark(line: line, column: column, offset: i))
+            }
+            // NEL (C2 85), LS (E2 80 A8) and PS (E2 80 A9) end a line for libyaml.
+            let isBreak = (length == 2 && b == 0xC2 && bytes[i + 1] == 0x85)
+                || (length == 3 && b == 0xE2 && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9))
+            if isBreak {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
+            i += length
+        }
+        return nil
+    }
+
+    /// The length of the well-formed UTF-8 sequence of 2 to 4 bytes starting at `i`, or 0.
+    private static func sequenceLength(_ bytes: UnsafeRawBufferPointer, at i: Int) -> Int {
+        let b = bytes[i]
+        let length: Int
+        var low: UInt8 = 0x80, high: UInt8 = 0xBF  // the range of the second byte
+        switch b {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: length = 3; high = 0x9F
+        case 0xF0: length = 4; low = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; high = 0x8F
+        default: return 0
+        }
+        guard i + length <= bytes.count, (low...high).contains(bytes[i + 1]) else { return 0 }
+        for k in 2..<length where !(0x80...0xBF).contains(bytes[i + k]) { return 0 }
+        return length
+    }
+}
