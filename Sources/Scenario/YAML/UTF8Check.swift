@@ -12,13 +12,34 @@ enum UTF8Check {
     static func firstError(_ bytes: UnsafeRawBufferPointer) -> YAMLError? {
         let n = bytes.count
         if n >= 2, (bytes[0] == 0xFE && bytes[1] == 0xFF) || (bytes[0] == 0xFF && bytes[1] == 0xFE) { return nil }
-        var i = 0
-        if n >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { i = 3 }
-        var line = 1, column = 1
+        let first = n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
+        // Every file is checked, so the common case is kept fast: ASCII is skipped eight bytes at a time and
+        // the line and column are worked out only for a file that is wrong.
+        var i = first
         while i < n {
+            if i + 8 <= n, bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                i += 8
+                continue
+            }
+            if bytes[i] < 0x80 {
+                i += 1
+                continue
+            }
+            let length = sequenceLength(bytes, at: i)
+            guard length > 0 else { return error(bytes, at: i, from: first) }
+            i += length
+        }
+        return nil
+    }
+
+    /// The error for the bad byte at `offset`, at its line and column.
+    private static func error(_ bytes: UnsafeRawBufferPointer, at offset: Int, from first: Int) -> YAMLError {
+        var i = first
+        var line = 1, column = 1
+        while i < offset {
             let b = bytes[i]
             if b < 0x80 {
-                if b == 0x0A || (b == 0x0D && !(i + 1 < n && bytes[i + 1] == 0x0A)) {
+                if b == 0x0A || (b == 0x0D && !(i + 1 < offset && bytes[i + 1] == 0x0A)) {
                     line += 1
                     column = 1
                 } else if b != 0x0D {
@@ -27,11 +48,7 @@ enum UTF8Check {
                 i += 1
                 continue
             }
-            let length = sequenceLength(bytes, at: i)
-            guard length > 0 else {
-                return YAMLError(message: "the file is not UTF-8: byte 0x\(String(b, radix: 16, uppercase: true)) here does not start a valid UTF-8 character (was it saved as Latin-1 or Windows-1252? save it as UTF-8)",
-                                 mark: SourceMark(line: line, column: column, offset: i))
-            }
+            let length = max(1, sequenceLength(bytes, at: i))
             // NEL (C2 85), LS (E2 80 A8) and PS (E2 80 A9) end a line for libyaml.
             let isBreak = (length == 2 && b == 0xC2 && bytes[i + 1] == 0x85)
                 || (length == 3 && b == 0xE2 && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9))
@@ -43,7 +60,9 @@ enum UTF8Check {
             }
             i += length
         }
-        return nil
+        let b = bytes[offset]
+        return YAMLError(message: "the file is not UTF-8: byte 0x\(String(b, radix: 16, uppercase: true)) here does not start a valid UTF-8 character (was it saved as Latin-1 or Windows-1252? save it as UTF-8)",
+                         mark: SourceMark(line: line, column: column, offset: offset))
     }
 
     /// The length of the well-formed UTF-8 sequence of 2 to 4 bytes starting at `i`, or 0.
