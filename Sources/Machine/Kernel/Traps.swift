@@ -159,8 +159,31 @@ extension System {
     /// place (wp_page_reuse / wp_page_shared): the leaf gets R/W=1, its TLB entry is dropped, and the access is
     /// retried. Returns false (nothing changed) unless that alone lets the write through.
     mutating func resolveWriteProtect(_ address: UInt64, errorCode: UInt32, vma: VMA, ac: Bool) -> Bool {
+        if isSpuriousWriteFault(address, errorCode: errorCode, vma: vma, ac: ac) {
+            // handle_pte_fault (mm/memory.c): the PTE is present and already writable, so there is nothing to
+            // do but drop the stale TLB entry (flush_tlb_fix_spurious_fault) and return; the retry succeeds.
+            machine.paging.tlb.invlpg(address)
+            machine.trace.record(.kernelAction("spurious write fault: the page tables already allow the write (a stale TLB entry); the kernel flushes it and returns (flush_tlb_fix_spurious_fault)"))
+            return true
+        }
         guard let leaf = writeProtectedLeaf(address, errorCode: errorCode, vma: vma, ac: ac) else { return false }
         return makeWritable(leaf, address, vma: vma)
+    }
+
+    /// A write fault (P|W, with U or not) inside a VMA with VM_WRITE whose translation in memory allows the
+    /// write: the fault came from a TLB entry cached before the entries were loosened (SDM Vol. 3A §4.10.4.3,
+    /// a "spurious" page fault). Linux's handle_pte_fault finds the PTE writable and only flushes the entry.
+    func isSpuriousWriteFault(_ address: UInt64, errorCode: UInt32, vma: VMA, ac: Bool) -> Bool {
+        let pw = PageFaultCode.present | PageFaultCode.write
+        guard vma.write, errorCode & pw == pw, errorCode & ~(pw | PageFaultCode.user) == 0 else { return false }
+        let c = pagingControlForKernel
+        guard c.mode != .off else { return false }
+        var control = machine.pagingControl
+        control.ac = ac
+        guard let (rights, leaf) = machine.paging.rights(for: address, cr3: control.cr3, mode: c.mode, pse: c.pse, nxe: control.nxe),
+              leaf.value & PageTableEntry.writable != 0 else { return false }
+        let access = MemoryAccess(.write, cpl: errorCode & PageFaultCode.user != 0 ? 3 : 0)
+        return PagingUnit.rightsFault(rights, linear: address, access: access, control: control, cached: false) == nil
     }
 
     /// The leaf a write-protect fault at `address` would make writable, or nil when the fault is not one the
