@@ -69,6 +69,17 @@ extension System {
             machine.trace.record(.kernelAction("oops in the idle task: the kernel would panic; the CPU stays at the handler"))
             return false
         }
+        if vector == 14, let f = fault, isBadPagetable(f) {
+            // do_user_addr_fault (arch/x86/mm/fault.c): "Reserved bits are never expected to be set on entries in
+            // the user portion of the page tables" -> pgtable_bad -> __die("Bad pagetable") -> oops_end(SIGKILL),
+            // whatever the mode of the access: the task dies, no catchable SIGSEGV.
+            machine.trace.record(.kernelAction("oops: Bad pagetable (a reserved bit in a user-space paging entry, pgtable_bad); \(core.tasks[c].name) is killed (SIGKILL)"))
+            out.signal = "SIGKILL"
+            doExit(c, code: 0, signal: "SIGKILL", &out)
+            schedule(reason: "signal", &out)
+            performReturn(&out)
+            return false
+        }
         if fromCPL == 3 {
             let sig = System.signal(for: vector) ?? "SIGSEGV"
             if System.signal(for: vector) == nil {
@@ -88,6 +99,15 @@ extension System {
         schedule(reason: "signal", &out)
         performReturn(&out)
         return false
+    }
+
+    /// A #PF with RSVD on a user-space address: Linux's do_user_addr_fault calls pgtable_bad before anything
+    /// else (arch/x86/mm/fault.c). A kernel-space address goes to do_kern_addr_fault instead, where a fault
+    /// from user mode is a plain SIGSEGV.
+    func isBadPagetable(_ fault: Fault) -> Bool {
+        guard (fault.errorCode ?? 0) & PageFaultCode.reserved != 0 else { return false }
+        let top: UInt64 = machine.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000
+        return (fault.cr2 ?? machine.cpu.cr2) < top
     }
 
     /// do_user_addr_fault's good-area path (arch/x86/mm/fault.c): an address inside a VMA that allows the
