@@ -124,6 +124,10 @@ extension System {
         // with an exception-table entry (copy_to_user and friends: `userRangeOK`), Linux 6.5's
         // lock_mm_and_find_vma; an `access` at CPL 0 is kernel code with no fix-up, so it does not.
         let user = errorCode & PageFaultCode.user != 0
+        // do_user_addr_fault (arch/x86/mm/fault.c) oopses before it looks for a VMA when the fault is a kernel
+        // instruction fetch from a user address (error code I/D without U/S) or, under SMAP, a supervisor access
+        // with EFLAGS.AC=0: such a page is not demand paged.
+        if !user && (errorCode & PageFaultCode.instructionFetch != 0 || (machine.pagingControl.smap && !ac)) { return false }
         guard let vma = core.currentTask.vmas.first(where: { $0.contains(address) }) ?? (present || !user ? nil : expandStack(to: address))
         else { return false }
         // access_error: a present page is a protection fault; only a write to a VMA with VM_WRITE is handled.
