@@ -60,6 +60,12 @@ extension System {
         enterFromUser(user, path: .iret(skip: errorWidth))
         if vector == 14, let f = fault {
             let address = f.cr2 ?? machine.cpu.cr2
+            if isSpuriousKernelFault(address, errorCode: f.errorCode ?? 0, ac: user.rflags & RFLAGS.ac != 0) {
+                machine.paging.tlb.invlpg(address)
+                machine.trace.record(.kernelAction("spurious kernel fault: the kernel page tables already allow the access (a stale TLB entry); the kernel returns and the access is retried (spurious_kernel_fault)"))
+                performReturn(&out)
+                return true
+            }
             if demandPage(address, errorCode: f.errorCode ?? 0, ac: user.rflags & RFLAGS.ac != 0) {
                 performReturn(&out)
                 return true
@@ -99,6 +105,26 @@ extension System {
         schedule(reason: "signal", &out)
         performReturn(&out)
         return false
+    }
+
+    /// do_kern_addr_fault's spurious_kernel_fault (arch/x86/mm/fault.c): a fault on a kernel address whose error
+    /// code is exactly P|W or P|I/D ("Only writes to RO or instruction fetches from NX may cause spurious
+    /// faults") while the page tables in memory allow that access came from a stale TLB entry (SDM Vol. 3A
+    /// §4.10.4.3): the kernel returns and the access is retried. Linux checks the PTE and the PMD; the model
+    /// checks every level's R/W or XD.
+    func isSpuriousKernelFault(_ address: UInt64, errorCode: UInt32, ac: Bool) -> Bool {
+        let top: UInt64 = machine.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000
+        let write = PageFaultCode.present | PageFaultCode.write, fetch = PageFaultCode.present | PageFaultCode.instructionFetch
+        guard address >= top, errorCode == write || errorCode == fetch else { return false }
+        let c = pagingControlForKernel
+        guard c.mode != .off,
+              let (rights, _) = machine.paging.rights(for: address, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse, nxe: c.nxe)
+        else { return false }
+        // The retry must succeed: the whole check (WP, SMEP, SMAP), not only the R/W or XD Linux looks at.
+        var control = machine.pagingControl
+        control.ac = ac
+        let access = MemoryAccess(errorCode == write ? .write : .fetch, cpl: 0)
+        return PagingUnit.rightsFault(rights, linear: address, access: access, control: control, cached: false) == nil
     }
 
     /// A #PF with RSVD on a user-space address: Linux's do_user_addr_fault calls pgtable_bad before anything
