@@ -107,15 +107,18 @@ extension System {
         return false
     }
 
+    /// The end of user space as do_page_fault splits addresses (fault_in_kernel_space): PAGE_OFFSET in ia32, the
+    /// end of the lower canonical half in x86_64.
+    var userSpaceTop: UInt64 { machine.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000 }
+
     /// do_kern_addr_fault's spurious_kernel_fault (arch/x86/mm/fault.c): a fault on a kernel address whose error
     /// code is exactly P|W or P|I/D ("Only writes to RO or instruction fetches from NX may cause spurious
     /// faults") while the page tables in memory allow that access came from a stale TLB entry (SDM Vol. 3A
     /// §4.10.4.3): the kernel returns and the access is retried. Linux checks the PTE and the PMD; the model
     /// checks every level's R/W or XD.
     func isSpuriousKernelFault(_ address: UInt64, errorCode: UInt32, ac: Bool) -> Bool {
-        let top: UInt64 = machine.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000
         let write = PageFaultCode.present | PageFaultCode.write, fetch = PageFaultCode.present | PageFaultCode.instructionFetch
-        guard address >= top, errorCode == write || errorCode == fetch else { return false }
+        guard address >= userSpaceTop, errorCode == write || errorCode == fetch else { return false }
         let c = pagingControlForKernel
         guard c.mode != .off,
               let (rights, _) = machine.paging.rights(for: address, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse, nxe: c.nxe)
@@ -132,8 +135,7 @@ extension System {
     /// from user mode is a plain SIGSEGV.
     func isBadPagetable(_ fault: Fault) -> Bool {
         guard (fault.errorCode ?? 0) & PageFaultCode.reserved != 0 else { return false }
-        let top: UInt64 = machine.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000
-        return (fault.cr2 ?? machine.cpu.cr2) < top
+        return (fault.cr2 ?? machine.cpu.cr2) < userSpaceTop
     }
 
     /// do_user_addr_fault's good-area path (arch/x86/mm/fault.c): an address inside a VMA that allows the
@@ -143,8 +145,7 @@ extension System {
     mutating func demandPage(_ address: UInt64, errorCode: UInt32, ac: Bool) -> Bool {
         let present = errorCode & 1 != 0, write = errorCode & 2 != 0
         guard core.current != 0 else { return false }
-        let top: UInt64 = machine.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000
-        guard address < top else { return false }
+        guard address < userSpaceTop else { return false }
         // A not-present page below a stack VMA: the stack grows down to it first (expand_stack), then the
         // good-area checks below apply to the grown VMA. Kernel code grows a stack only from an instruction
         // with an exception-table entry (copy_to_user and friends: `userRangeOK`), Linux 6.5's
