@@ -23,12 +23,15 @@ import Testing
         Case(name: "ia32 PAE user read, user address", machine: "{mode: ia32, paging: pae}", virt: "0x40000000", cpl: 3, code: 0xd, signal: "SIGKILL"),
         Case(name: "ia32 32-bit paging 4 MiB page, user read", machine: "{mode: ia32}", virt: "0x40000000", cpl: 3, code: 0xd, signal: "SIGKILL"),
         Case(name: "x86_64 user read, kernel address: do_kern_addr_fault", machine: "{mode: x86_64}", virt: "0xffffc90000000000", cpl: 3, code: 0xd, signal: "SIGSEGV"),
+        Case(name: "x86_64 user read, last page below 2^47 (TASK_SIZE_MAX): do_kern_addr_fault", machine: "{mode: x86_64}",
+             virt: "0x7ffffffff000", cpl: 3, code: 0xd, signal: "SIGSEGV"),
+        Case(name: "x86_64 user read, the page below it", machine: "{mode: x86_64}", virt: "0x7fffffffe000", cpl: 3, code: 0xd, signal: "SIGKILL"),
     ]
 
     @Test(arguments: cases)
     func reservedBitFault(_ c: Case) {
         let size = c.machine == "{mode: ia32}" ? ", size: 4m" : ""
-        let user = c.virt.hasPrefix("0xffff") ? "" : ", user: true"
+        let user = c.virt.hasPrefix("0xffff8") || c.virt.hasPrefix("0xffffc") ? "" : ", user: true"
         let cplKey = c.cpl == 0 ? ", cpl: 0" : ""
         let r = runScenarioText("""
         scenario: rsvd

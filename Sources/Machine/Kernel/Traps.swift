@@ -107,9 +107,10 @@ extension System {
         return false
     }
 
-    /// The end of user space as do_page_fault splits addresses (fault_in_kernel_space): PAGE_OFFSET in ia32, the
-    /// end of the lower canonical half in x86_64.
-    var userSpaceTop: UInt64 { machine.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000 }
+    /// The end of user space as the page-fault handler splits addresses (arch/x86/mm/fault.c fault_in_kernel_space:
+    /// `address >= TASK_SIZE_MAX`): PAGE_OFFSET in ia32; in x86_64 one page below the end of the lower canonical
+    /// half, (1 << 47) - PAGE_SIZE, so the last page below 2^47 is handled as a kernel address.
+    var userSpaceTop: UInt64 { machine.mode == .ia32 ? 0xC000_0000 : 0x0000_7FFF_FFFF_F000 }
 
     /// do_kern_addr_fault's spurious_kernel_fault (arch/x86/mm/fault.c): a fault on a kernel address whose error
     /// code is exactly P|W or P|I/D ("Only writes to RO or instruction fetches from NX may cause spurious
