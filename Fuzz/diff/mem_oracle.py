@@ -275,6 +275,11 @@ class MemOracle:
                 return faults, False
             a, code = fault
             faults.append(("PF", code, a))
+            # do_user_addr_fault: a kernel-mode instruction fetch from a user address ("(error_code &
+            # (X86_PF_USER | X86_PF_INSTR)) == X86_PF_INSTR") is page_fault_oops before any VMA lookup.
+            if not user and code & 0x10 and a < m.access_top:
+                self.kill_current(SIGKILL)
+                return faults, True
             # do_page_fault: not present, inside a VMA allowing the access -> demand paging, retry.
             v = sp.vma_at(a) if a < m.access_top else None
             if v is None and not code & 1 and user and a < m.access_top:

@@ -94,4 +94,38 @@ import Testing
             return
         }
     }
+
+    /// A write through a stale read-only TLB entry after the leaf was made writable in memory (no INVLPG): the
+    /// CPU raises #PF P|W (SDM Vol. 3A §4.10.4.3, a "spurious" fault); Linux's handle_pte_fault finds the PTE
+    /// writable, flushes the entry (flush_tlb_fix_spurious_fault) and returns, and the retry succeeds. It was a
+    /// SIGSEGV (or an oops at CPL 0). Without a VMA allowing the write it stays one.
+    @Test(arguments: [(3, "rw-", true), (0, "rw-", true), (3, "r--", false), (0, "r--", false)])
+    func spuriousWriteFaultAfterLoosening(_ cpl: Int, _ perm: String, _ fixed: Bool) {
+        let cplKey = cpl == 0 ? ", cpl: 0" : ""
+        let code = 0x3 | (cpl == 3 ? 0x4 : 0)
+        let after = fixed ? "\n      physical: 0x900010\n      dirty: true" : ""
+        let r = runScenarioText("""
+        scenario: spurious
+        machine: {mode: ia32}
+        processes:
+          - name: A
+            memory:
+              - {segment: data, start: 0x40000000, pages: 2, perm: "\(perm)"}
+            pages:
+              - {virt: 0x40001000, phys: 0x900000, user: true}
+        steps:
+          - access: {op: read, addr: 0x40001010\(cplKey)}
+            expect: {faults: none}
+          - set: {pages: [{virt: 0x40001000, phys: 0x900000, user: true, writable: true}]}
+          - access: {op: write, addr: 0x40001010\(cplKey)}
+            expect:
+              faults: [{vector: PF, error_code: 0x\(String(code, radix: 16)), cr2: 0x40001010}]
+              signal: \(fixed ? "none" : (cpl == 0 ? "SIGKILL" : "SIGSEGV"))\(after)
+        """)
+        #expect(r.count == 1)
+        guard case .passed? = r.first?.outcome else {
+            Issue.record("cpl \(cpl) \(perm): \(String(describing: r.first?.outcome))")
+            return
+        }
+    }
 }

@@ -60,6 +60,12 @@ extension System {
         enterFromUser(user, path: .iret(skip: errorWidth))
         if vector == 14, let f = fault {
             let address = f.cr2 ?? machine.cpu.cr2
+            if isSpuriousKernelFault(address, errorCode: f.errorCode ?? 0, ac: user.rflags & RFLAGS.ac != 0) {
+                machine.paging.tlb.invlpg(address)
+                machine.trace.record(.kernelAction("spurious kernel fault: the kernel page tables already allow the access (a stale TLB entry); the kernel returns and the access is retried (spurious_kernel_fault)"))
+                performReturn(&out)
+                return true
+            }
             if demandPage(address, errorCode: f.errorCode ?? 0, ac: user.rflags & RFLAGS.ac != 0) {
                 performReturn(&out)
                 return true
@@ -67,6 +73,17 @@ extension System {
         }
         guard c != 0 else {
             machine.trace.record(.kernelAction("oops in the idle task: the kernel would panic; the CPU stays at the handler"))
+            return false
+        }
+        if vector == 14, let f = fault, isBadPagetable(f) {
+            // do_user_addr_fault (arch/x86/mm/fault.c): "Reserved bits are never expected to be set on entries in
+            // the user portion of the page tables" -> pgtable_bad -> __die("Bad pagetable") -> oops_end(SIGKILL),
+            // whatever the mode of the access: the task dies, no catchable SIGSEGV.
+            machine.trace.record(.kernelAction("oops: Bad pagetable (a reserved bit in a user-space paging entry, pgtable_bad); \(core.tasks[c].name) is killed (SIGKILL)"))
+            out.signal = "SIGKILL"
+            doExit(c, code: 0, signal: "SIGKILL", &out)
+            schedule(reason: "signal", &out)
+            performReturn(&out)
             return false
         }
         if fromCPL == 3 {
@@ -90,6 +107,38 @@ extension System {
         return false
     }
 
+    /// The end of user space as the page-fault handler splits addresses (arch/x86/mm/fault.c fault_in_kernel_space:
+    /// `address >= TASK_SIZE_MAX`): PAGE_OFFSET in ia32; in x86_64 one page below the end of the lower canonical
+    /// half, (1 << 47) - PAGE_SIZE, so the last page below 2^47 is handled as a kernel address.
+    var userSpaceTop: UInt64 { machine.mode == .ia32 ? 0xC000_0000 : 0x0000_7FFF_FFFF_F000 }
+
+    /// do_kern_addr_fault's spurious_kernel_fault (arch/x86/mm/fault.c): a fault on a kernel address whose error
+    /// code is exactly P|W or P|I/D ("Only writes to RO or instruction fetches from NX may cause spurious
+    /// faults") while the page tables in memory allow that access came from a stale TLB entry (SDM Vol. 3A
+    /// §4.10.4.3): the kernel returns and the access is retried. Linux checks the PTE and the PMD; the model
+    /// checks every level's R/W or XD.
+    func isSpuriousKernelFault(_ address: UInt64, errorCode: UInt32, ac: Bool) -> Bool {
+        let write = PageFaultCode.present | PageFaultCode.write, fetch = PageFaultCode.present | PageFaultCode.instructionFetch
+        guard address >= userSpaceTop, errorCode == write || errorCode == fetch else { return false }
+        let c = pagingControlForKernel
+        guard c.mode != .off,
+              let (rights, _) = machine.paging.rights(for: address, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse, nxe: c.nxe)
+        else { return false }
+        // The retry must succeed: the whole check (WP, SMEP, SMAP), not only the R/W or XD Linux looks at.
+        var control = machine.pagingControl
+        control.ac = ac
+        let access = MemoryAccess(errorCode == write ? .write : .fetch, cpl: 0)
+        return PagingUnit.rightsFault(rights, linear: address, access: access, control: control, cached: false) == nil
+    }
+
+    /// A #PF with RSVD on a user-space address: Linux's do_user_addr_fault calls pgtable_bad before anything
+    /// else (arch/x86/mm/fault.c). A kernel-space address goes to do_kern_addr_fault instead, where a fault
+    /// from user mode is a plain SIGSEGV.
+    func isBadPagetable(_ fault: Fault) -> Bool {
+        guard (fault.errorCode ?? 0) & PageFaultCode.reserved != 0 else { return false }
+        return (fault.cr2 ?? machine.cpu.cr2) < userSpaceTop
+    }
+
     /// do_user_addr_fault's good-area path (arch/x86/mm/fault.c): an address inside a VMA that allows the
     /// access (access_error) goes to handle_mm_fault. A not-present page is demand paged; a write to a present
     /// page of a VMA with VM_WRITE is a write-protect fault (`resolveWriteProtect`). `ac`: EFLAGS.AC of the
@@ -97,13 +146,16 @@ extension System {
     mutating func demandPage(_ address: UInt64, errorCode: UInt32, ac: Bool) -> Bool {
         let present = errorCode & 1 != 0, write = errorCode & 2 != 0
         guard core.current != 0 else { return false }
-        let top: UInt64 = machine.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000
-        guard address < top else { return false }
+        guard address < userSpaceTop else { return false }
         // A not-present page below a stack VMA: the stack grows down to it first (expand_stack), then the
         // good-area checks below apply to the grown VMA. Kernel code grows a stack only from an instruction
         // with an exception-table entry (copy_to_user and friends: `userRangeOK`), Linux 6.5's
         // lock_mm_and_find_vma; an `access` at CPL 0 is kernel code with no fix-up, so it does not.
         let user = errorCode & PageFaultCode.user != 0
+        // do_user_addr_fault (arch/x86/mm/fault.c) oopses before it looks for a VMA when the fault is a kernel
+        // instruction fetch from a user address (error code I/D without U/S) or, under SMAP, a supervisor access
+        // with EFLAGS.AC=0: such a page is not demand paged.
+        if !user && (errorCode & PageFaultCode.instructionFetch != 0 || (machine.pagingControl.smap && !ac)) { return false }
         guard let vma = core.currentTask.vmas.first(where: { $0.contains(address) }) ?? (present || !user ? nil : expandStack(to: address))
         else { return false }
         // access_error: a present page is a protection fault; only a write to a VMA with VM_WRITE is handled.
@@ -159,8 +211,31 @@ extension System {
     /// place (wp_page_reuse / wp_page_shared): the leaf gets R/W=1, its TLB entry is dropped, and the access is
     /// retried. Returns false (nothing changed) unless that alone lets the write through.
     mutating func resolveWriteProtect(_ address: UInt64, errorCode: UInt32, vma: VMA, ac: Bool) -> Bool {
+        if isSpuriousWriteFault(address, errorCode: errorCode, vma: vma, ac: ac) {
+            // handle_pte_fault (mm/memory.c): the PTE is present and already writable, so there is nothing to
+            // do but drop the stale TLB entry (flush_tlb_fix_spurious_fault) and return; the retry succeeds.
+            machine.paging.tlb.invlpg(address)
+            machine.trace.record(.kernelAction("spurious write fault: the page tables already allow the write (a stale TLB entry); the kernel flushes it and returns (flush_tlb_fix_spurious_fault)"))
+            return true
+        }
         guard let leaf = writeProtectedLeaf(address, errorCode: errorCode, vma: vma, ac: ac) else { return false }
         return makeWritable(leaf, address, vma: vma)
+    }
+
+    /// A write fault (P|W, with U or not) inside a VMA with VM_WRITE whose translation in memory allows the
+    /// write: the fault came from a TLB entry cached before the entries were loosened (SDM Vol. 3A §4.10.4.3,
+    /// a "spurious" page fault). Linux's handle_pte_fault finds the PTE writable and only flushes the entry.
+    func isSpuriousWriteFault(_ address: UInt64, errorCode: UInt32, vma: VMA, ac: Bool) -> Bool {
+        let pw = PageFaultCode.present | PageFaultCode.write
+        guard vma.write, errorCode & pw == pw, errorCode & ~(pw | PageFaultCode.user) == 0 else { return false }
+        let c = pagingControlForKernel
+        guard c.mode != .off else { return false }
+        var control = machine.pagingControl
+        control.ac = ac
+        guard let (rights, leaf) = machine.paging.rights(for: address, cr3: control.cr3, mode: c.mode, pse: c.pse, nxe: control.nxe),
+              leaf.value & PageTableEntry.writable != 0 else { return false }
+        let access = MemoryAccess(.write, cpl: errorCode & PageFaultCode.user != 0 ? 3 : 0)
+        return PagingUnit.rightsFault(rights, linear: address, access: access, control: control, cached: false) == nil
     }
 
     /// The leaf a write-protect fault at `address` would make writable, or nil when the fault is not one the
