@@ -62,3 +62,19 @@ func nullDSFromCompatThen64Bit() {
     #expect(f.m.in64BitMode)
     expectFirst(f.run(.load(.rax, address: Addr.userStack - 0x100, size: 8)), nil)
 }
+
+// A null SS is allowed only in 64-bit mode at CPL 0-2 (SEG-6a); MOV SS, RET and IRET refuse it for
+// compatibility mode (SEG-6a, FAR-13), but a same-level far JMP from 64-bit code keeps it. The SDM does not
+// say what a stack access through it then does: the model refuses it as not modelled, never a guessed result.
+@Test("SEG-6a: a stack access in compatibility mode through a null SS left by 64-bit code is refused",
+      arguments: ["call far", "retf"])
+func nullSSInCompatIsRefused(_ via: String) {
+    var f = CPUFixture(.x86_64, cpl: 0)
+    let compat0 = f.add(CPUFixture.code(dpl: 0, long: false))
+    expectFirst(f.run(.movToSegment(.ss, 0)), nil)
+    expectFirst(f.run(.jmpFar(selector: compat0, offset: Addr.code)), nil)
+    #expect(!f.m.in64BitMode && f.m.cpu.ss.selector == 0)
+    #expect(f.m.unsupported == nil)
+    _ = f.run(via == "call far" ? .callFar(selector: compat0, offset: Addr.code) : .retf(popBytes: 0))
+    #expect(f.m.unsupported?.contains("null SS") == true, "\(f.m.unsupported ?? "nil")")
+}
