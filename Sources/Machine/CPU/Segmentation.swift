@@ -10,10 +10,12 @@ extension Machine {
     ///   e. P=0 -> #NP(sel)
     public mutating func loadDataSegment(_ reg: SegmentRegisterName, _ sel: Selector) throws(Fault) {
         if sel.isNull {
-            var cache = SegmentCache.unusable
-            if in64BitMode { cache.usable = true; cache.base = 0 }
-            cpu[segment: reg] = SegmentRegister(selector: sel.value, cache: cache)
-            trace.record(.segmentCheck(register: reg.rawValue, selector: sel.value, detail: "null selector: \(reg.rawValue.uppercased()) becomes unusable (SEG-5a)"))
+            // The register holds a null selector in every mode. 64-bit mode does not check it on use (dataLinear
+            // gives base 0 there), but it stays null: once the CPU runs in compatibility mode a use faults #GP(0)
+            // (SDM Vol. 3A §3.4.4: only 64-bit mode skips the null check of DS, ES, FS, GS on use).
+            cpu[segment: reg] = SegmentRegister(selector: sel.value, cache: .unusable)
+            trace.record(.segmentCheck(register: reg.rawValue, selector: sel.value,
+                                       detail: "null selector: \(reg.rawValue.uppercased()) becomes unusable outside 64-bit mode (SEG-5a)"))
             return
         }
         guard let d = descriptor(sel) else {

@@ -22,6 +22,7 @@ struct StackCursor {
             try machine.writeLinear(sp, value: value, size: width, MemoryAccess(.write, cpl: cpl, stack: true))
             return
         }
+        try refuseNullSS(on: &machine)
         advance(by: 0 &- UInt64(width))
         let off = offset
         // Expand-up: off ... off+width-1 within the limit; expand-down: above it (SDM Vol. 3A §5.3).
@@ -40,6 +41,7 @@ struct StackCursor {
     /// the pushes). Outside 64-bit stacks only.
     func checkRoom(slots: Int, width: Int, on machine: inout Machine) throws(Fault) {
         guard !is64 else { return }
+        try refuseNullSS(on: &machine)
         let mask: UInt64 = ss.cache.big ? 0xFFFF_FFFF : 0xFFFF
         var probe = sp
         for _ in 0..<slots {
@@ -63,6 +65,7 @@ struct StackCursor {
             // Outside 64-bit mode the stack address is ESP or SP (SS.B): in compatibility mode the upper half of
             // RSP, left there by 64-bit code, takes no part (SDM Vol. 1 §3.4.1.1; Bochs return_protected reads
             // at ESP when SS.D/B = 1).
+            try refuseNullSS(on: &machine)
             let off = offset
             if !ss.cache.contains(offset: off, size: width) {
                 machine.refuseFlatLimitWrap(ss.cache, offset: off, size: width, register: "SS")
@@ -73,6 +76,16 @@ struct StackCursor {
         let v = try machine.readLinear(linear, size: width, MemoryAccess(.read, cpl: cpl, stack: true))
         advance(by: UInt64(width))
         return v
+    }
+
+    /// A null SS outside 64-bit mode is refused as not modelled. Only 64-bit mode at CPL 0-2 holds one (SEG-6a);
+    /// MOV SS, RET and IRET refuse it for compatibility mode (SEG-6a, FAR-13), but a same-level far JMP, CALL or RET
+    /// from 64-bit code to a compatibility-mode segment keeps it, and the SDM does not say what a stack access
+    /// through it then does.
+    func refuseNullSS(on machine: inout Machine) throws(Fault) {
+        guard ss.selector & 0xFFFC == 0 else { return }
+        machine.unsupported = "a stack access through a null SS (0x\(String(ss.selector, radix: 16))) outside 64-bit mode, left by a same-level transfer from 64-bit code: the SDM does not say what it does"
+        throw Fault(.SS, code: 0, rule: rule, "stack access through a null SS outside 64-bit mode is not modelled")
     }
 
     /// The offset in SS of the top of the stack: RSP on a 64-bit stack, else ESP (SS.B = 1) or SP (SS.B = 0).

@@ -578,8 +578,10 @@ extension System {
         let s = Selector(sel)
         if s.isNull {
             if r == .cs { throw MachineError("task \(task): CS cannot be a null selector") }
+            // A null DS/ES/FS/GS stays null (a use outside 64-bit mode faults, SEG-5a); a null SS in IA-32e mode
+            // is the flat stack the 64-bit CPU runs on.
             var cache = SegmentCache.unusable
-            if machine.longMode && r != .cs { cache.usable = true; cache.base = 0 }
+            if machine.longMode && r == .ss { cache.usable = true; cache.base = 0 }
             return SegmentRegister(selector: sel, cache: cache)
         }
         guard let d = machine.descriptor(s), d.isCodeOrData else {

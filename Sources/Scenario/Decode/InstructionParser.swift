@@ -70,6 +70,16 @@ struct InstructionParser {
             return .success(.invlpg(a))
         case "mov":
             return mov(operandsRaw)
+        case "pop", "push":
+            // POP Sreg makes MOV Sreg's checks (SDM Vol. 2B POP); the model runs no stack instructions.
+            return fail("`\(mnemonic)` is not modelled (the model runs no stack instructions): "
+                        + (mnemonic == "pop" ? "load a segment register with `mov SREG, SEL`, which makes the checks POP Sreg makes (SEG-5, SEG-6)"
+                                             : "write memory with `mov [ADDR], REG` and the stack pointer with `set: {regs: ...}`"))
+        case "lds", "les", "lfs", "lgs", "lss":
+            // The far-pointer loads make MOV Sreg's checks on the selector (SDM Vol. 2A LDS/LES/LFS/LGS/LSS).
+            return fail("`\(mnemonic)` is not modelled: load the segment register with `mov \(mnemonic.dropFirst()), SEL` (the same checks, "
+                        + "SEG-5/SEG-6) and the offset register with `set: {regs: ...}`"
+                        + (mnemonic == "lss" ? " (unlike LSS, MOV SS holds interrupts off until the next instruction is done)" : ""))
         default:
             return .failure(NameError(message: "unknown instruction '\(mnemonic)'",
                                       notes: hint(mnemonic, Self.examples.map { String($0.split(separator: " ")[0]) }).map { [$0] } ?? ["modelled: \(Self.examples.joined(separator: ", "))"]))
