@@ -270,7 +270,7 @@ public enum Explainer {
             var s = "stack switch: the new stack is SS=\(hex(UInt64(ss))) \(sp)=\(hex(newSP)), read from \(source)"
             if !legacy && !source.contains(":") {
                 // INT-10, FAR-11: IA-32e mode loads SS with a null selector whose RPL is the new CPL.
-                s += " (in IA-32e mode SS gets a null selector with RPL = the new CPL\(source.hasPrefix("TSS.IST") || source.hasPrefix("TSS.RSP") ? ", and an interrupt aligns RSP down to 16 bytes" : ""))"
+                s += " (in IA-32e mode SS gets a null selector with RPL = the new CPL; an interrupt also aligns RSP down to 16 bytes)"
             }
             return s + "; the old SS and \(sp) are pushed on it so that the return can restore them"
         case let .segmentCheck(reg, sel, detail):
@@ -320,7 +320,7 @@ public enum Explainer {
         case let .syscall(entry, table, number, name, args):
             return "system call dispatch: entered via \(entry); the kernel looks up number \(number) in the \(table) table and finds \(name), called as \(name)(\(args.map { hex($0) }.joined(separator: ", ")))"
         case let .syscallReturn(name, value):
-            return "\(name) returns \(value)"
+            return "\(name) is done: its result \(value) goes in \(legacy ? "EAX" : "RAX") for the task's return to user mode"
         case let .schedule(reason, atReturn):
             return "schedule() runs (\(reason))\(atReturn ? " on the way back from the system call" : ""): \(reasonText(reason))"
         case let .contextSwitch(from, to, reason, details):
