@@ -234,3 +234,25 @@ func everyRuleHasTitleAndSection(_ id: String) {
 func ruleCitesItsSection(_ id: String, _ section: String) {
     #expect(RuleBook.reference(id).contains(section), "\(RuleBook.reference(id))")
 }
+
+/// The timer's reason is the policy's own: rr and priority end a slice, cfs compares vruntimes.
+@Test func timerReasonFollowsThePolicy() {
+    #expect(Explainer.timerReasonText(.rr).contains("time slice") && !Explainer.timerReasonText(.rr).contains("vruntime"))
+    #expect(Explainer.timerReasonText(.cfs).contains("vruntime") && !Explainer.timerReasonText(.cfs).contains("time slice"))
+}
+
+/// An IST gate switches stacks without a change of privilege (SDM Vol. 3A §6.14.5): the prose does not claim
+/// the CPU stays on the current stack, nor that it switches because the privilege changed.
+@Test func istSwitchWithoutPrivilegeChange() {
+    let s = Explainer.sentence(.gate(vector: 0x81, kind: "interrupt", dpl: 0, fromCPL: 0, toCPL: 0, stackSwitch: true, pushed: []))
+    #expect(s.contains("IST stack") && !s.contains("stays on the current stack"))
+}
+
+/// seed concept 16: on ia32 `current` comes from the kernel stack (thread_info at its base), on x86_64 from a
+/// per-CPU variable (LNX-6).
+@Test func currentIsFoundWhereLinuxFindsIt() {
+    let details = SwitchDetails(savedSP: 0x1000, restoredSP: 0x2000, cr3: nil, tssField: nil, kernelStackTop: 0x3000, sysenterESP: false)
+    let ia32 = Explainer.sentence(.contextSwitch(from: "A", to: "B", reason: "timer", details: details), legacy: true)
+    let x64 = Explainer.sentence(.contextSwitch(from: "A", to: "B", reason: "timer", details: details))
+    #expect(ia32.contains("thread_info") && x64.contains("per-CPU"))
+}

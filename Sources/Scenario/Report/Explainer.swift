@@ -64,7 +64,12 @@ public enum Explainer {
                 // A run of TLB hits (the pushes of one stack frame) reads as one line.
                 if case let .tlb(linear, true) = e { pendingHits.append(linear); continue }
                 flushHits()
-                out += "  - " + sentence(e, softwareInterrupt: software, legacy: spec.machine.mode == .ia32) + "\n"
+                if case let .schedule(reason, atReturn) = e, reason == "timer" {
+                    // The timer's reason depends on the policy: a used-up slice, or cfs's vruntime lead.
+                    out += "  - schedule() runs (timer)\(atReturn ? " on the way back from the system call" : ""): \(timerReasonText(spec.kernel.policy))\n"
+                } else {
+                    out += "  - " + sentence(e, softwareInterrupt: software, legacy: spec.machine.mode == .ia32) + "\n"
+                }
                 switch e {
                 case .gate: software = false
                 case let .fault(f) where f.vector != .BP && f.vector != .OF: software = false
@@ -186,6 +191,15 @@ public enum Explainer {
         }
     }
 
+    /// Why the timer set need_resched under a given policy (the scheduling rules of the format).
+    static func timerReasonText(_ policy: SchedulingPolicy) -> String {
+        switch policy {
+        case .cfs: "the timer interrupt set need_resched: the running task's vruntime got more than one tick's worth ahead of the smallest ready one (cfs)"
+        case .rr, .priority: "the timer interrupt set need_resched: the running task used up its time slice (\(policy.rawValue))"
+        case .fifo: reasonText("timer")
+        }
+    }
+
     /// One trace event as a sentence.
     /// `legacy`: the machine is in 32-bit protected mode, so registers are EIP/ESP rather than RIP/RSP.
     public static func sentence(_ e: TraceEvent, softwareInterrupt: Bool = false, legacy: Bool = false) -> String {
@@ -229,7 +243,11 @@ public enum Explainer {
                 if jmp { s += "; a JMP through a gate never changes privilege (FAR-8)" }
             }
             s += "\n      privilege: CPL \(from) -> \(to)" + (from == to ? " (no change)" : (to < from ? " (more privileged)" : ""))
-            s += switched ? ", so the CPU switches to the stack for CPL \(to) (told next: the stack switch)" : ", so the CPU stays on the current stack"
+            if switched && from == to {
+                s += ", but the gate names an IST stack, which the CPU switches to whatever the privilege (INT-10; told next: the stack switch)"
+            } else {
+                s += switched ? ", so the CPU switches to the stack for CPL \(to) (told next: the stack switch)" : ", so the CPU stays on the current stack"
+            }
             if !pushed.isEmpty {
                 s += "\n      pushed on the \(switched ? "new" : "current") stack, in order: " + pushed.joined(separator: ", ")
                 s += vector == nil ? " (RETF pops them back)" : " (IRET pops them back" + (pushed.contains { $0.lowercased().contains("error") } ? ", after the handler removes the error code)" : ")")
@@ -328,6 +346,8 @@ public enum Explainer {
             guard let d = details else { return s }
             s += "\n      kernel stack: \(from)'s \(sp) \(hex(d.savedSP)) saved, "
             s += d.restoredSP.map { "\(to)'s \(hex($0)) restored" } ?? "\(to) starts on its own kernel stack"
+            s += legacy ? "; current is found from the stack (thread_info at its base: sp & ~(THREAD_SIZE-1))"
+                : "; current is the per-CPU variable current_task"
             if let field = d.tssField {
                 s += "; \(field) = \(hex(d.kernelStackTop)), the top of \(to)'s kernel stack, where its next trap from user mode lands (LNX-6)"
             }
