@@ -256,3 +256,9 @@ func ruleCitesItsSection(_ id: String, _ section: String) {
     let x64 = Explainer.sentence(.contextSwitch(from: "A", to: "B", reason: "timer", details: details))
     #expect(ia32.contains("thread_info") && x64.contains("per-CPU"))
 }
+
+/// AMD's legacy-mode SYSCALL takes EIP from STAR[31:0] and saves only ECX (FAST-8, AMD APM Vol. 3 SYSCALL): no LSTAR, no R11.
+@Test func legacySyscallNamesSTAR() {
+    let s = Explainer.sentence(.fastEntry(instruction: "syscall", cs: 0x60, ss: 0x68, ip: 0xc010_0000, sp: 0xbfff_fff0), legacy: true)
+    #expect(s.contains("STAR[31:0]") && !s.contains("LSTAR") && !s.contains("R11"))
+}

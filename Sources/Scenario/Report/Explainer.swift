@@ -255,6 +255,10 @@ public enum Explainer {
             return s
         case let .fastEntry(instr, cs, ss, rip, rsp):
             let regs = "CS=\(hex(UInt64(cs))) SS=\(hex(UInt64(ss))) \(ip)=\(hex(rip)) \(sp)=\(hex(rsp))"
+            if instr == "syscall" && legacy {
+                return "SYSCALL (AMD, legacy mode) enters the kernel at CPL 0 from the MSRs, reading no descriptor table: \(regs) (CS = STAR[47:32], "
+                    + "SS = CS + 8, EIP = STAR[31:0]; ECX = the return address; IF, VM and RF cleared; FAST-8); ESP is not changed"
+            }
             if instr == "syscall" {
                 return "SYSCALL enters the kernel at CPL 0 from the MSRs, reading no descriptor table: \(regs) (CS = STAR[47:32], SS = CS + 8, "
                     + "\(ip) = LSTAR from 64-bit code, CSTAR from compatibility mode; FAST-7); RCX = the return address, R11 = RFLAGS, then "
