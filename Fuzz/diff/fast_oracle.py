@@ -152,7 +152,7 @@ class Machine:
     def execute(self, insn, length):
         """Runs one instruction; `length` is its encoded length (for saved return addresses)."""
         nxt = (self.rip + length) & self.width_mask()
-        # RF is cleared as each instruction starts (SDM Vol. 3A §17.3.1.1; INT-15): only IRET,
+        # RF is cleared as each instruction starts (SDM Vol. 3B §17.3.1.1; INT-15): only IRET,
         # which the oracle does not run, reloads it.
         self.rflags &= ~RF_RF
         handler = getattr(self, "i_" + insn[0])

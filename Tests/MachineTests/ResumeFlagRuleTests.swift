@@ -1,4 +1,4 @@
-// INT-15: RF (EFLAGS bit 16) in the EFLAGS image an event saves. SDM Vol. 3A §17.3.1.1 ("for any
+// INT-15: RF (EFLAGS bit 16) in the EFLAGS image an event saves. SDM Vol. 3B §17.3.1.1 ("for any
 // fault-class exception except a debug exception generated in response to an instruction breakpoint,
 // the value pushed for RF is 1"; software interrupts push 0, since RF is cleared at the start of the
 // instruction; an interrupt arriving between instructions pushes EFLAGS.RF as it is). Bochs: exception()

@@ -2,7 +2,9 @@ import Machine
 import Scenario
 import Testing
 
-/// `explain` spells every error code out bit by bit (SEG-8 selector codes, PG-11 page faults, DF-3).
+/// `explain` spells every error code out bit by bit (SEG-8 selector codes, PG-11 page faults, DF-3). EXT=1 also
+/// when the event being delivered is an earlier exception (SDM Vol. 3A §6.13: "an event external to the program,
+/// such as an interrupt or an earlier exception"); with IDT=1 the index is a vector, not a selector.
 struct ErrorCodeProseCase: Sendable, CustomTestStringConvertible {
     var vector: ExceptionVector
     var code: UInt32
@@ -16,7 +18,7 @@ struct ErrorCodeProseCase: Sendable, CustomTestStringConvertible {
         ErrorCodeProseCase(vector: .AC, code: 0, expected: "0: #AC always pushes an error code of 0"),
         ErrorCodeProseCase(vector: .GP, code: 0, expected: "0: no selector is involved (or the null selector)"),
         ErrorCodeProseCase(vector: .GP, code: 0x6B, expected:
-            "bit 0 EXT=1 (during delivery of an external event); bit 1 IDT=1 (the index is an IDT vector); bit 2 TI=0 (ignored); bits 15..3 index=13 (selector 0x68)"),
+            "bit 0 EXT=1 (raised while delivering an event external to the program: an interrupt or an earlier exception); bit 1 IDT=1 (the index is an IDT vector); bit 2 TI=0 (ignored); bits 15..3 index=13 (IDT vector 0xd)"),
         ErrorCodeProseCase(vector: .TS, code: 0x2C, expected:
             "bit 0 EXT=0 (caused by the program); bit 1 IDT=0 (the index is a descriptor-table entry); bit 2 TI=1 (LDT); bits 15..3 index=5 (selector 0x2c)"),
         ErrorCodeProseCase(vector: .PF, code: 0x15, expected:

@@ -189,7 +189,10 @@ extension Machine {
                     cpu.rflags &= ~RFLAGS.if
                 } else {
                     // STI with IF = 0: interrupts stay inhibited at the next boundary (SDM Vol. 2B STI).
-                    if cpu.rflags & RFLAGS.if == 0 { interruptShadow = true }
+                    if cpu.rflags & RFLAGS.if == 0 {
+                        interruptShadow = true
+                        trace.record(.note("STI sets IF, but a maskable interrupt is recognised only after the next instruction (the STI interrupt shadow, SDM Vol. 2B STI)"))
+                    }
                     cpu.rflags |= RFLAGS.if
                 }
             case .inPort, .outPort:

@@ -153,12 +153,13 @@ extension Machine {
                                      is64: false, faultCode: ssSel.errorCode, rule: "FAR-9")
             }
             let newSS = cursor.ss.selector, newSP = cursor.sp
+            let traceMark = trace.count
             try cursor.checkRoom(slots: 4 + count, width: width, on: &self)
             try checkBranchTarget(offset, cache: t.cache, rule: longMode ? "FAR-11" : "FAR-9")
             let oldSS = UInt64(cpu.ss.selector), oldSP = cpu[.rsp]
             try cursor.push(oldSS, width: width, on: &self)
             try cursor.push(longMode ? oldSP : oldSP & 0xFFFF_FFFF, width: width, on: &self)
-            pushed += ["SS=0x\(String(oldSS, radix: 16))", "ESP=0x\(String(oldSP, radix: 16))"]
+            pushed += ["SS=0x\(String(oldSS, radix: 16))", (longMode ? "RSP=0x" : "ESP=0x") + String(oldSP, radix: 16)]
             if count > 0 {
                 // Copy `params` parameters from the old stack (read at the old CPL), last first.
                 var old = currentStack(rule: "FAR-9")
@@ -171,7 +172,7 @@ extension Machine {
             }
             try cursor.push(UInt64(cpu.cs.selector), width: width, on: &self)
             try cursor.push(returnIP, width: width, on: &self)
-            pushed += ["CS=0x\(String(cpu.cs.selector, radix: 16))", "EIP=0x\(String(returnIP, radix: 16))"]
+            pushed += ["CS=0x\(String(cpu.cs.selector, radix: 16))", (longMode ? "RIP=0x" : "EIP=0x") + String(returnIP, radix: 16)]
             // The frame is on the new stack: the switch happened (traced after the gate, which the CPU read first).
             let long = longMode
             cpu.ss = cursor.ss
@@ -183,8 +184,8 @@ extension Machine {
             lastDelivery = DeliveryRecord(vector: nil, type: recordType, dpl: gate.dpl, fromCPL: cpl, toCPL: n,
                                           stackSwitch: true, interruptsEnabled: cpu.interruptsEnabled,
                                           selector: cpu.cs.selector, handler: offset, pushed: pushed)
-            trace.record(.gate(vector: nil, kind: "call gate", dpl: gate.dpl, fromCPL: cpl, toCPL: n, stackSwitch: true, pushed: pushed))
-            trace.record(.stackSwitch(ss: newSS, sp: newSP, source: long ? "TSS.RSP\(n)" : "TSS.SS\(n):ESP\(n)"))
+            trace.record(.stackSwitch(ss: newSS, sp: newSP, source: long ? "TSS.RSP\(n)" : "TSS.SS\(n):ESP\(n)"), at: traceMark)
+            trace.record(.gate(vector: nil, kind: "call gate", dpl: gate.dpl, fromCPL: cpl, toCPL: n, stackSwitch: true, pushed: pushed), at: traceMark)
             noteCPLChange(from: cpl)
             return
         }
@@ -192,18 +193,21 @@ extension Machine {
         // CS, EIP (#SS(0)) before the offset check (#GP(0)), then the pushes.
         try checkCodeSegment(t, tsel, rpl: 0, cpl: cpl, rule: "FAR-10")
         var st = currentStack(rule: "FAR-10")
+        let traceMark = trace.count
         try st.checkRoom(slots: 2, width: width, on: &self)
         try checkBranchTarget(offset, cache: t.cache, rule: "FAR-10")
-        try st.push(UInt64(cpu.cs.selector), width: width, on: &self)
+        let oldCS = cpu.cs.selector
+        try st.push(UInt64(oldCS), width: width, on: &self)
         try st.push(returnIP, width: width, on: &self)
         cpu[.rsp] = st.sp
         cpu.cs = SegmentRegister(selector: (tsel.value & 0xFFFC) | UInt16(cpl), cache: t.cache)
         cpu.rip = offset
+        let samePushes = ["CS=0x\(String(oldCS, radix: 16))", (longMode ? "RIP=0x" : "EIP=0x") + String(returnIP, radix: 16)]
         lastDelivery = DeliveryRecord(vector: nil, type: recordType, dpl: gate.dpl, fromCPL: cpl, toCPL: cpl,
                                       stackSwitch: false, interruptsEnabled: cpu.interruptsEnabled,
-                                      selector: cpu.cs.selector, handler: offset,
-                                      pushed: ["CS=0x\(String(cpu.cs.selector, radix: 16))", "EIP=0x\(String(returnIP, radix: 16))"])
-        trace.record(.gate(vector: nil, kind: "call gate", dpl: gate.dpl, fromCPL: cpl, toCPL: cpl, stackSwitch: false, pushed: []))
+                                      selector: cpu.cs.selector, handler: offset, pushed: samePushes)
+        trace.record(.gate(vector: nil, kind: "call gate", dpl: gate.dpl, fromCPL: cpl, toCPL: cpl, stackSwitch: false, pushed: samePushes),
+                     at: traceMark)
     }
 
     /// Far RET [imm16] (FAR-12..FAR-14).

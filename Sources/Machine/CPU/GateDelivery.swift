@@ -38,7 +38,7 @@ public struct InterruptEvent: Sendable, Equatable {
     /// The EIP/RIP to save: the faulting instruction for faults, the next one for traps and INT n (INT-12).
     public var returnIP: UInt64
 
-    /// INT-15: a fault-class exception sets RF in the EFLAGS image it saves (SDM Vol. 3A §17.3.1.1).
+    /// INT-15: a fault-class exception sets RF in the EFLAGS image it saves (SDM Vol. 3B §17.3.1.1).
     public var setsResumeFlag: Bool {
         source == .exception && ExceptionVector(rawValue: vector)?.setsResumeFlag == true
     }
@@ -278,6 +278,9 @@ extension Machine {
         func stackField() -> String {
             long ? (istIndex != 0 ? "IST\(istIndex)" : "RSP\(newCPL)") : "SS\(newCPL):ESP\(newCPL)"
         }
+        // Where the gate and the stack switch go in the trace once the delivery has succeeded: before the TLB
+        // lookups and page walks of the pushes (the CPU read the gate and the TSS first).
+        let traceMark = trace.count
         if longMode {
             // INT-10, in the order of the SDM's INT n pseudo-code (Vol. 2A, IA-32e branches of
             // INTER-/INTRA-PRIVILEGE-LEVEL-INTERRUPT): NewRSP from ISTn or RSPn (#TS(TR+EXT) beyond the TSS
@@ -351,7 +354,7 @@ extension Machine {
             cpu.ss = cursor.ss
         }
         // The frame is on the new stack: the switch happened (a fault above leaves the old stack in place). It is
-        // traced after the gate, which the CPU read first.
+        // traced after the gate, which the CPU read first, and both before the pushes' memory accesses.
         if switchedTo != nil { switched = true }
         // Commit: CS:EIP, CPL, flags (INT-9).
         cpu[.rsp] = cursor.sp
@@ -367,9 +370,9 @@ extension Machine {
                                     interruptsEnabled: flags & RFLAGS.if != 0, selector: cpu.cs.selector,
                                     handler: cpu.rip, pushedValues: pushed)
         lastDelivery = record
+        if let to = switchedTo { trace.record(.stackSwitch(ss: to.ss, sp: to.sp, source: "TSS." + stackField()), at: traceMark) }
         trace.record(.gate(vector: Int(vector), kind: record.type, dpl: gate.dpl, fromCPL: oldCPL, toCPL: newCPL,
-                           stackSwitch: switched, pushed: pushed.map(\.text)))
-        if let to = switchedTo { trace.record(.stackSwitch(ss: to.ss, sp: to.sp, source: "TSS." + stackField())) }
+                           stackSwitch: switched, pushed: pushed.map(\.text)), at: traceMark)
         noteCPLChange(from: oldCPL)
     }
 

@@ -176,7 +176,15 @@ extension Machine {
                                toCPL: selectors[1].1.rpl, stackSwitch: true,
                                pushed: errorCode.map { [PushedValue("error code", UInt64($0)).text] } ?? []))
         }
-        trace.record(.note("task switch (\(reason.rawValue)) from TSS \(oldSel) to TSS \(sel): state saved in the old TSS, loaded from the new (TASK-5, TASK-6)"))
+        // TASK-4: what the kind of switch does to the busy bits, NT and the back link, spelt out for the trace.
+        let linkage: String
+        switch reason {
+        case .jmp: linkage = "the new TSS is marked busy and the old one available; no back link, NT from the new TSS (TASK-4)"
+        case .call, .interrupt:
+            linkage = "the new TSS is marked busy and its back link = \(oldSel) with NT = 1, so an IRET in the new task returns to the old one (TASK-4)"
+        case .iret: linkage = "the old TSS is marked available and NT cleared in its saved EFLAGS; the new TSS stays busy (TASK-4)"
+        }
+        trace.record(.note("task switch (\(reason.rawValue)) from TSS \(oldSel) to TSS \(sel): EIP, EFLAGS, the general and segment registers saved in the old TSS (TASK-5); CR3, LDTR, EFLAGS, EIP, the general and segment registers loaded from the new (TASK-6); \(linkage); CR0.TS set"))
         // No segment is loaded yet: until SS is, a fault is delivered as from CPL 3 (see below).
         cpu.cpl = 3
         if newCR3 != cpu.cr3 {

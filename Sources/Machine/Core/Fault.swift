@@ -75,7 +75,7 @@ public enum ExceptionVector: UInt8, Sendable, CaseIterable, CustomStringConverti
     }
 
     /// INT-15: whether delivering this exception sets RF in the EFLAGS image it saves (on the stack, or in
-    /// the TSS through a task gate). SDM Vol. 3A §17.3.1.1 (§18.3.1.1 in later editions): "for any
+    /// the TSS through a task gate). SDM Vol. 3B §17.3.1.1 (§18.3.1.1 in later editions): "for any
     /// fault-class exception except a debug exception generated in response to an instruction breakpoint,
     /// the value pushed for RF is 1"; the fault-class vectors are those of Table 6-1. #DB never sets it
     /// (the model raises #DB only as a trap), nor do the traps #BP/#OF, the abort #MC, or vector 9 (an

@@ -16,6 +16,33 @@ public struct WalkedEntry: Equatable, Sendable {
     }
 }
 
+/// What a context switch changes besides the general registers (switch_to, switch_mm; LNX-6), so that the
+/// trace can say which stack and which address space the next task runs on.
+public struct SwitchDetails: Equatable, Sendable {
+    /// The kernel stack pointer saved in the previous task's task_struct (thread.sp).
+    public var savedSP: UInt64
+    /// The kernel stack pointer restored from the next task's task_struct; nil when it has no saved one.
+    public var restoredSP: UInt64?
+    /// CR3 loaded with the next task's top-level page table; nil when CR3 stays (same address space, the
+    /// idle task borrowing the previous one, or paging off).
+    public var cr3: UInt64?
+    /// The TSS field set to the next task's kernel stack top (`TSS.esp0`, `TSS.rsp0`), where the next trap
+    /// from user mode finds its stack; nil when the kernel does not manage it.
+    public var tssField: String?
+    /// The top of the next task's kernel stack.
+    public var kernelStackTop: UInt64
+    /// IA32_SYSENTER_ESP follows the kernel stack too.
+    public var sysenterESP: Bool
+    public init(savedSP: UInt64, restoredSP: UInt64?, cr3: UInt64?, tssField: String?, kernelStackTop: UInt64, sysenterESP: Bool) {
+        self.savedSP = savedSP
+        self.restoredSP = restoredSP
+        self.cr3 = cr3
+        self.tssField = tssField
+        self.kernelStackTop = kernelStackTop
+        self.sysenterESP = sysenterESP
+    }
+}
+
 /// One micro-event of a run.
 public enum TraceEvent: Equatable, Sendable {
     /// A change of privilege: task, old CPL, new CPL (`user A` / `kernel A` in short form).
@@ -46,8 +73,8 @@ public enum TraceEvent: Equatable, Sendable {
     case syscallReturn(name: String, value: Int64)
     /// schedule() called, with its reason; `atSyscallReturn` when it runs on the way back from a system call.
     case schedule(reason: String, atSyscallReturn: Bool = false)
-    /// A context switch between tasks.
-    case contextSwitch(from: String, to: String, reason: String)
+    /// A context switch between tasks, with the stack and address space it changes.
+    case contextSwitch(from: String, to: String, reason: String, details: SwitchDetails? = nil)
     /// A page fault handled by the kernel (demand paging), or a signal.
     case kernelAction(String)
     /// Something written to the console.
@@ -83,7 +110,7 @@ public enum TraceEvent: Equatable, Sendable {
         case .syscallReturn: return ["return"]
         case let .schedule(reason, atReturn):
             return atReturn ? ["schedule", "schedule \(reason)", "schedule syscall_return"] : ["schedule", "schedule \(reason)"]
-        case let .contextSwitch(from, to, _): return ["switch \(from) -> \(to)", "switch", "context switch"]
+        case let .contextSwitch(from, to, _, _): return ["switch \(from) -> \(to)", "switch", "context switch"]
         case let .kernelAction(s): return [s]
         case .output: return ["output"]
         case let .note(s): return [s]
@@ -115,6 +142,18 @@ public struct Trace: Sendable {
             return
         }
         events.append(e)
+    }
+
+    /// Records an event at `position`, a mark taken earlier with `count`: a gate delivery is known to have
+    /// happened only once its frame is on the stack, but the CPU read the gate (and switched stacks) before the
+    /// pushes, whose TLB lookups and page walks are already recorded; the events go back in front of them.
+    public mutating func record(_ event: @autoclosure () -> TraceEvent, at position: Int) {
+        guard enabled else { return }
+        guard events.count < maxEvents else {
+            truncated = true
+            return
+        }
+        events.insert(event(), at: min(max(position, 0), events.count))
     }
 
     public var count: Int { events.count }

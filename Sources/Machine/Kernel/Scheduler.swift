@@ -172,12 +172,18 @@ extension System {
     mutating func contextSwitch(from prev: Int, to next: Int, reason: String, atSyscallReturn: Bool = false, _ out: inout StepOutcome) {
         core.tasks[prev].kernelContext = TaskContext(machine.cpu)
         let from = core.tasks[prev].name, to = core.tasks[next].name
-        machine.trace.record(.contextSwitch(from: from, to: to, reason: reason))
+        let loadsCR3 = next != 0 && core.tasks[next].cr3 != machine.cpu.cr3 && machine.pagingMode != .off
+        let managesTSS = core.manageTSSStack && machine.cpu.tr.cache.usable
+        let details = SwitchDetails(savedSP: machine.cpu[.rsp], restoredSP: core.tasks[next].kernelContext?[.rsp],
+                                    cr3: loadsCR3 ? core.tasks[next].cr3 : nil,
+                                    tssField: managesTSS ? (machine.longMode ? "TSS.rsp0" : "TSS.esp0") : nil,
+                                    kernelStackTop: core.tasks[next].kernelStackTop, sysenterESP: core.manageSysenterESP)
+        machine.trace.record(.contextSwitch(from: from, to: to, reason: reason, details: details))
         out.switches.append(SwitchRecord(from: from, to: to, reason: reason, atSyscallReturn: atSyscallReturn))
         core.switchCount += 1
         core.dispatchOrder.append(to)
         // Address space (the idle task borrows the previous one).
-        if next != 0 && core.tasks[next].cr3 != machine.cpu.cr3 && machine.pagingMode != .off {
+        if loadsCR3 {
             do throws(Fault) { try machine.writeControlRegister(3, core.tasks[next].cr3) } catch {
                 out.faults.append(error)
             }
@@ -185,7 +191,7 @@ extension System {
         if next == 0 { core.tasks[0].cr3 = machine.cpu.cr3 }
         // The next task's kernel stack for the next trap from user mode (LNX-6).
         let top = core.tasks[next].kernelStackTop
-        if core.manageTSSStack && machine.cpu.tr.cache.usable {
+        if managesTSS {
             let offset = machine.longMode ? TSS64.rsp(0) : TSS32.esp0
             machine.tssWrite(offset: offset, size: machine.longMode ? 8 : 4, value: top, tssBase: machine.cpu.tr.cache.base)
         }

@@ -64,7 +64,12 @@ public enum Explainer {
                 // A run of TLB hits (the pushes of one stack frame) reads as one line.
                 if case let .tlb(linear, true) = e { pendingHits.append(linear); continue }
                 flushHits()
-                out += "  - " + sentence(e, softwareInterrupt: software) + "\n"
+                if case let .schedule(reason, atReturn) = e, reason == "timer" {
+                    // The timer's reason depends on the policy: a used-up slice, or cfs's vruntime lead.
+                    out += "  - schedule() runs (timer)\(atReturn ? " on the way back from the system call" : ""): \(timerReasonText(spec.kernel.policy))\n"
+                } else {
+                    out += "  - " + sentence(e, softwareInterrupt: software, legacy: spec.machine.mode == .ia32) + "\n"
+                }
                 switch e {
                 case .gate: software = false
                 case let .fault(f) where f.vector != .BP && f.vector != .OF: software = false
@@ -76,7 +81,10 @@ public enum Explainer {
             if i < r.outcomes.count {
                 let o = r.outcomes[i]
                 if let ret = o.returns {
-                    let who = o.returnsBy.map { "the system call \($0) was blocked in" } ?? "the system call"
+                    // A call whose task was switched away (sched_yield) returns when that task runs again.
+                    let caller = callerSwitchedAway(r.trace[range])
+                    let who = o.returnsBy.map { "the system call \($0) was blocked in" }
+                        ?? caller.map { "the system call of \($0) (seen when \($0) runs again)" } ?? "the system call"
                     out += "  = \(who) returns \(ret)\(errnoName(ret))\n"
                 }
                 if !o.output.isEmpty { out += "  = console output: \(ExpectationChecker.quote(o.output))\n" }
@@ -127,7 +135,7 @@ public enum Explainer {
     static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
 
     /// INT n, INT3 and INTO are software interrupts: only they are checked against the gate's DPL
-    /// (INT-3; an exception or an external interrupt ignores the gate's DPL).
+    /// (INT-2; an exception or an external interrupt ignores the gate's DPL).
     static func isSoftwareInterrupt(_ e: KernelEvent) -> Bool {
         switch e {
         case let .exec(i):
@@ -136,6 +144,23 @@ public enum Explainer {
         case let .syscall(via, _, _, _, _): return via == .int80
         default: return false
         }
+    }
+
+    /// The task that made the step's system call when the step dispatched another task before that call
+    /// returned to user mode (sched_yield), else nil.
+    static func callerSwitchedAway(_ events: ArraySlice<TraceEvent>) -> String? {
+        guard events.contains(where: { if case .syscall = $0 { true } else { false } }),
+              let first = events.first(where: { if case .modeSwitch = $0 { true } else { false } }),
+              case let .modeSwitch(caller, _, _) = first else { return nil }
+        var switchedAway = false
+        for e in events {
+            switch e {
+            case let .contextSwitch(from, _, _, _) where from == caller: switchedAway = true
+            case let .modeSwitch(task, from, 3) where task == caller && from != 3: return nil
+            default: break
+            }
+        }
+        return switchedAway ? caller : nil
     }
 
     /// The steps that make a system call without naming its entry (`wait`, `exit`).
@@ -155,19 +180,30 @@ public enum Explainer {
     static func reasonText(_ reason: String) -> String {
         switch reason {
         case "timer": "the timer interrupt set need_resched: the running task used up its time slice (rr, priority), or its vruntime got more than one tick's worth ahead of the smallest ready one (cfs)"
-        case "yield": "the task gave up the CPU (sched_yield)"
+        case "yield": "the task gave up the CPU: sched_yield calls schedule() itself (do_sched_yield), and the call returns when the task runs again"
         case "blocking": "the task blocked (it waits for something) and cannot go on"
         case "exit": "the task exited and will never run again"
         case "wakeup": "a task that was woken is more important than the running one"
         case "syscall_return": "need_resched was set, and the return from the system call is where the kernel checks it"
-        case "signal": "a signal changed which task can run"
+        case "signal": "a signal changed which task can run (the running task was killed, or a task was woken by one)"
         case "explicit": "the scenario called schedule() itself"
         default: reason
         }
     }
 
+    /// Why the timer set need_resched under a given policy (the scheduling rules of the format).
+    static func timerReasonText(_ policy: SchedulingPolicy) -> String {
+        switch policy {
+        case .cfs: "the timer interrupt set need_resched: the running task's vruntime got more than one tick's worth ahead of the smallest ready one (cfs)"
+        case .rr, .priority: "the timer interrupt set need_resched: the running task used up its time slice (\(policy.rawValue))"
+        case .fifo: reasonText("timer")
+        }
+    }
+
     /// One trace event as a sentence.
-    public static func sentence(_ e: TraceEvent, softwareInterrupt: Bool = false) -> String {
+    /// `legacy`: the machine is in 32-bit protected mode, so registers are EIP/ESP rather than RIP/RSP.
+    public static func sentence(_ e: TraceEvent, softwareInterrupt: Bool = false, legacy: Bool = false) -> String {
+        let ip = legacy ? "EIP" : "RIP", sp = legacy ? "ESP" : "RSP"
         switch e {
         case let .modeSwitch(task, from, to):
             if from == to { return "\(task) runs in \(to == 3 ? "user" : "kernel") mode (CPL \(to))" }
@@ -198,23 +234,67 @@ public enum Explainer {
                 } else {
                     s += "; an exception or external interrupt is not checked against the gate's DPL"
                 }
-                s += kind == "interrupt" ? "; an interrupt gate clears IF, so no other interrupt arrives until IRET" : (kind == "trap" ? "; a trap gate leaves IF as it was" : "")
+                s += kind == "interrupt"
+                    ? "; an interrupt gate clears IF (INT-9), so maskable interrupts wait until IF is set again (STI, or IRET restoring the saved EFLAGS)"
+                    : (kind == "trap" ? "; a trap gate leaves IF as it was (INT-9): interrupts may arrive inside the handler" : "")
             } else {
-                s = "call gate of DPL \(dpl): CPL \(from) and the selector's RPL must be <= \(dpl), and the target code segment's DPL (\(to)) <= CPL, so the call may pass"
+                let jmp = kind.contains("jmp")
+                s = "call gate of DPL \(dpl): CPL \(from) and the selector's RPL must be <= \(dpl) (FAR-5), and the target code segment's DPL <= CPL (FAR-7), so the \(jmp ? "JMP" : "CALL") may pass; the CPU enters at the gate's offset, not the instruction's"
+                if jmp { s += "; a JMP through a gate never changes privilege (FAR-8)" }
             }
             s += "\n      privilege: CPL \(from) -> \(to)" + (from == to ? " (no change)" : (to < from ? " (more privileged)" : ""))
-            s += switched ? ", so the CPU switches to the stack for CPL \(to) (told next: the stack switch)" : ", so the CPU stays on the current stack"
+            if switched && from == to {
+                s += ", but the gate names an IST stack, which the CPU switches to whatever the privilege (INT-10; told next: the stack switch)"
+            } else {
+                s += switched ? ", so the CPU switches to the stack for CPL \(to) (told next: the stack switch)" : ", so the CPU stays on the current stack"
+            }
             if !pushed.isEmpty {
                 s += "\n      pushed on the \(switched ? "new" : "current") stack, in order: " + pushed.joined(separator: ", ")
                 s += vector == nil ? " (RETF pops them back)" : " (IRET pops them back" + (pushed.contains { $0.lowercased().contains("error") } ? ", after the handler removes the error code)" : ")")
             }
             return s
-        case let .fastEntry(instr, cs, ss, ip, sp):
-            return "\(instr.uppercased()) enters the kernel from the MSRs: CS=\(hex(UInt64(cs))) SS=\(hex(UInt64(ss))) RIP=\(hex(ip)) RSP=\(hex(sp)); no descriptor table is read"
-        case let .fastReturn(instr, cs, ss, ip, sp):
-            return "\(instr.uppercased()) returns: CS=\(hex(UInt64(cs))) SS=\(hex(UInt64(ss))) RIP=\(hex(ip)) RSP=\(hex(sp))"
-        case let .stackSwitch(ss, sp, source):
-            return "stack switch: the new stack is SS=\(hex(UInt64(ss))) SP=\(hex(sp)), read from \(source); the old SS and SP are pushed on it so that the return can restore them"
+        case let .fastEntry(instr, cs, ss, rip, rsp):
+            let regs = "CS=\(hex(UInt64(cs))) SS=\(hex(UInt64(ss))) \(ip)=\(hex(rip)) \(sp)=\(hex(rsp))"
+            if instr == "syscall" && legacy {
+                return "SYSCALL (AMD, legacy mode) enters the kernel at CPL 0 from the MSRs, reading no descriptor table: \(regs) (CS = STAR[47:32], "
+                    + "SS = CS + 8, EIP = STAR[31:0]; ECX = the return address; IF, VM and RF cleared; FAST-8); ESP is not changed"
+            }
+            if instr == "syscall" {
+                return "SYSCALL enters the kernel at CPL 0 from the MSRs, reading no descriptor table: \(regs) (CS = STAR[47:32], SS = CS + 8, "
+                    + "\(ip) = LSTAR from 64-bit code, CSTAR from compatibility mode; FAST-7); RCX = the return address, R11 = RFLAGS, then "
+                    + "RFLAGS &= ~FMASK; \(sp) is not changed: the kernel's entry code switches to its own stack"
+            }
+            if instr == "sysenter" {
+                return "SYSENTER enters the kernel at CPL 0 from the MSRs, reading no descriptor table: \(regs) (CS = SYSENTER_CS, SS = SYSENTER_CS + 8, "
+                    + "\(ip) = SYSENTER_EIP, \(sp) = SYSENTER_ESP; IF cleared; FAST-2); nothing is saved: the user's return address and stack travel in registers"
+            }
+            return "\(instr.uppercased()) enters the kernel from the MSRs: \(regs); no descriptor table is read"
+        case let .fastReturn(instr, cs, ss, rip, rsp):
+            let regs = "CS=\(hex(UInt64(cs))) SS=\(hex(UInt64(ss))) \(ip)=\(hex(rip)) \(sp)=\(hex(rsp))"
+            switch instr {
+            case "sysret":
+                return "SYSRET returns to CPL 3: \(regs) (CS = STAR[63:48] + 16 for 64-bit code, STAR[63:48] for compatibility mode, SS = STAR[63:48] + 8, "
+                    + "each with RPL 3; \(ip) = RCX, RFLAGS = R11; FAST-10)"
+            case "sysexit":
+                return "SYSEXIT returns to CPL 3: \(regs) (CS = SYSENTER_CS + 16, SS = SYSENTER_CS + 24, each with RPL 3 (+32/+40 for the 64-bit form); "
+                    + "\(ip) = EDX, \(sp) = ECX; FAST-4)"
+            case "iret":
+                if !legacy { return "IRET pops RIP, CS, RFLAGS, RSP and SS (in 64-bit mode always all five; FAR-16): \(regs)" }
+                return cs & 3 == 0
+                    ? "IRET pops EIP, CS and EFLAGS (a return to the same privilege level: the stack stays; FAR-16): \(regs)"
+                    : "IRET pops EIP, CS and EFLAGS, and, as the return CS.RPL is outer, ESP and SS (FAR-16, FAR-13): \(regs)"
+            case "retf":
+                return "RETF pops \(ip) and CS, and \(sp) and SS when the return CS.RPL is outer (FAR-12, FAR-13): \(regs)"
+            default:
+                return "\(instr.uppercased()) returns: \(regs)"
+            }
+        case let .stackSwitch(ss, newSP, source):
+            var s = "stack switch: the new stack is SS=\(hex(UInt64(ss))) \(sp)=\(hex(newSP)), read from \(source)"
+            if !legacy && !source.contains(":") {
+                // INT-10, FAR-11: IA-32e mode loads SS with a null selector whose RPL is the new CPL.
+                s += " (in IA-32e mode SS gets a null selector with RPL = the new CPL; an interrupt also aligns RSP down to 16 bytes)"
+            }
+            return s + "; the old SS and \(sp) are pushed on it so that the return can restore them"
         case let .segmentCheck(reg, sel, detail):
             return "\(reg.uppercased()) <- selector \(hex(UInt64(sel))) (index \(sel >> 3), \(sel & 4 != 0 ? "LDT" : "GDT"), RPL \(sel & 3)): \(detail)"
         case let .pageWalk(linear, entries, phys):
@@ -228,13 +308,26 @@ public enum Explainer {
                 }
                 s += "\n      \(en.level)\(which) at physical \(hex(en.address)) = \(hex(en.value)) [\(flagText(en.value))]"
             }
-            s += phys.map { "\n      -> physical address \(hex($0))" } ?? "\n      -> the walk stops: an entry forbids the access or is not present (see the fault)"
+            if let phys {
+                s += "\n      -> physical address \(hex(phys))"
+            } else if let last = entries.last, last.value & 1 == 0 {
+                s += "\n      -> the walk stops at the not-present \(last.level) (see the fault)"
+            } else {
+                s += "\n      -> no access: a reserved bit is set, or the rights of the entries refuse this access (see the fault)"
+            }
             return s
         case let .tlb(linear, hit):
-            return hit ? "TLB hit for \(hex(linear)): the cached translation is used and no page table is read (an edited PTE is not seen until invlpg or a CR3 write)"
+            return hit ? "TLB hit for \(hex(linear)): the cached translation is used and no page table is read (an edited PTE is not seen until INVLPG, or a CR3 write for a non-global page)"
                 : "TLB miss for \(hex(linear)): no cached translation, so the CPU walks the page tables"
         case let .tlbFlush(kind, linear):
-            return "TLB flush (\(kind)\(linear.map { " " + hex($0) } ?? ""))"
+            let what: String
+            switch kind {
+            case "cr3": what = "CR3 was loaded, so every non-global translation is dropped (PG-15)"
+            case "invlpg": what = "INVLPG drops the translation of that one page, global or not (PG-15)"
+            case "all": what = "every translation is dropped, global ones too (PG-15)"
+            default: what = "cached translations are dropped (PG-15)"
+            }
+            return "TLB flush (\(kind)\(linear.map { " " + hex($0) } ?? "")): \(what)"
         case let .fault(f):
             var s = "FAULT \(f.vector) (\(f.vector.title)), vector \(f.vector.rawValue)"
             if let c = f.errorCode { s += ", error code \(hex(UInt64(c))) = " + decodeErrorCode(f.vector, c) }
@@ -249,11 +342,24 @@ public enum Explainer {
         case let .syscall(entry, table, number, name, args):
             return "system call dispatch: entered via \(entry); the kernel looks up number \(number) in the \(table) table and finds \(name), called as \(name)(\(args.map { hex($0) }.joined(separator: ", ")))"
         case let .syscallReturn(name, value):
-            return "\(name) returns \(value)"
+            return "\(name) is done: its result \(value) goes in \(legacy ? "EAX" : "RAX") for the task's return to user mode"
         case let .schedule(reason, atReturn):
             return "schedule() runs (\(reason))\(atReturn ? " on the way back from the system call" : ""): \(reasonText(reason))"
-        case let .contextSwitch(from, to, reason):
-            return "context switch \(from) -> \(to) (\(reason)): \(from)'s registers saved in its task_struct, \(to)'s restored; current = \(to)"
+        case let .contextSwitch(from, to, reason, details):
+            var s = "context switch \(from) -> \(to) (\(reason)): \(from)'s registers saved in its task_struct, \(to)'s restored; current = \(to)"
+            guard let d = details else { return s }
+            s += "\n      kernel stack: \(from)'s \(sp) \(hex(d.savedSP)) saved, "
+            s += d.restoredSP.map { "\(to)'s \(hex($0)) restored" } ?? "\(to) starts on its own kernel stack"
+            s += legacy ? "; current is found from the stack (thread_info at its base: sp & ~(THREAD_SIZE-1))"
+                : "; current is the per-CPU variable current_task"
+            if let field = d.tssField {
+                s += "; \(field) = \(hex(d.kernelStackTop)), the top of \(to)'s kernel stack, where its next trap from user mode lands (LNX-6)"
+            }
+            if d.sysenterESP { s += "; SYSENTER_ESP follows it" }
+            s += "\n      address space: "
+            s += d.cr3.map { "CR3 = \(hex($0)), \(to)'s page tables (the kernel half is shared, so only the user half changes)" }
+                ?? (to == "idle" ? "CR3 stays: the idle task borrows \(from)'s address space (lazy TLB)" : "CR3 stays: \(from) and \(to) share one address space")
+            return s
         case let .kernelAction(s):
             return "kernel: \(s)"
         case let .output(task, text):
@@ -303,10 +409,11 @@ public enum Explainer {
         if v == .DF { return "\(c): #DF always pushes an error code of 0 (DF-3)" }
         if v == .AC { return "\(c): #AC always pushes an error code of 0" }
         if c == 0 { return "0: no selector is involved (or the null selector)" }
-        return ["bit 0 EXT=\(bit(0)) (\(bit(0) == 1 ? "during delivery of an external event" : "caused by the program"))",
+        return ["bit 0 EXT=\(bit(0)) (\(bit(0) == 1 ? "raised while delivering an event external to the program: an interrupt or an earlier exception" : "caused by the program"))",
                 "bit 1 IDT=\(bit(1)) (\(bit(1) == 1 ? "the index is an IDT vector" : "the index is a descriptor-table entry"))",
                 bit(1) == 1 ? "bit 2 TI=\(bit(2)) (ignored)" : "bit 2 TI=\(bit(2)) (\(bit(2) == 1 ? "LDT" : "GDT"))",
-                "bits 15..3 index=\(c >> 3) (selector \(hex(UInt64(c & 0xFFFC))))"].joined(separator: "; ")
+                bit(1) == 1 ? "bits 15..3 index=\(c >> 3) (IDT vector \(hex(UInt64(c >> 3))))"
+                    : "bits 15..3 index=\(c >> 3) (selector \(hex(UInt64(c & 0xFFFC))))"].joined(separator: "; ")
     }
 
     /// The error code, bit by bit (SEG-8 for selector codes, PG-11 for page faults).
@@ -319,8 +426,8 @@ public enum Explainer {
         }
         if c == 0 { return "0" }
         var s = "{index \(c >> 3)"
-        if c & 2 != 0 { s += " (IDT vector \(c >> 3))" } else { s += c & 4 != 0 ? " in the LDT" : " in the GDT" }
-        s += c & 1 != 0 ? ", EXT=1: an external event" : ", EXT=0"
+        if c & 2 != 0 { s += " (IDT vector \(hex(UInt64(c >> 3))))" } else { s += c & 4 != 0 ? " in the LDT" : " in the GDT" }
+        s += c & 1 != 0 ? ", EXT=1: raised while delivering an earlier event" : ", EXT=0"
         return s + "}"
     }
 }
