@@ -22,7 +22,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sched_oracle import Oracle, Task  # noqa: E402
-from mem_oracle import (MAP_ANON, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_POPULATE, MAP_PRIVATE,  # noqa: E402
+from mem_oracle import (MAP_32BIT, MAP_ANON, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_POPULATE, MAP_PRIVATE,  # noqa: E402
                         MAP_SHARED, PAGE, Frames, MemOracle, Mode, Space, VMA)
 import rundocs  # noqa: E402
 
@@ -286,6 +286,8 @@ def gen(rng, sid):
             flags = typ | MAP_ANON
             if rng.random() < 0.2:
                 flags |= MAP_POPULATE
+            if rng.random() < 0.1:
+                flags |= MAP_32BIT
             addr = 0
             r = rng.random()
             sp = mo.space()

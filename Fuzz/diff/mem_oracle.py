@@ -42,6 +42,7 @@ SIGKILL = 9
 
 MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANON = 0x01, 0x02, 0x10, 0x20
 MAP_POPULATE, MAP_FIXED_NOREPLACE = 0x8000, 0x100000
+MAP_32BIT = 0x40              # x86_64: a 64-bit call maps bottom-up in [0x40000000, 0x80000000)
 MMAP_MIN = 0x10000
 GUARD_GAP = 0x100000          # stack_guard_gap: 256 pages
 RLIMIT_STACK = 8 << 20        # the default RLIMIT_STACK
@@ -451,6 +452,17 @@ class MemOracle:
             end = min(b[0] for b in blockers) & ~0xFFF
         return None
 
+    def lowest_free(self, size, lo, hi):
+        sp = self.space()
+        s = lo & ~0xFFF
+        taken = [(v.start, v.end) for v in sp.vmas] + list(sp.explicit) + self.stack_gaps()
+        while size <= hi and s <= hi - size:
+            blockers = [t for t in taken if t[0] < s + size and s < t[1]]
+            if not blockers:
+                return s
+            s = (max(b[1] for b in blockers) + 0xFFF) & ~0xFFF
+        return None
+
     def sys_mmap(self, addr, length, prot, flags):
         """Anonymous mmap (flags always carry MAP_ANONYMOUS here). Returns the result (an address or
         -errno) as the kernel computes it (64-bit value)."""
@@ -477,8 +489,16 @@ class MemOracle:
             hint = addr & ~0xFFF
             if hint and hint < MMAP_MIN:
                 hint = MMAP_MIN
-            if hint and hint <= top - size and self.hint_free(hint, size):
+            # arch/x86/kernel/sys_x86_64.c: MAP_32BIT from a 64-bit call (not in_32bit_syscall) goes bottom-up
+            # in find_start_end's [0x40000000, 0x80000000); a hint must end at or below 0x80000000.
+            below2g = flags & MAP_32BIT and m.name == "x86_64" and not m.compat
+            hint_top = 0x80000000 if below2g else top
+            if hint and size <= hint_top and hint <= hint_top - size and self.hint_free(hint, size):
                 start = hint
+            elif below2g:
+                start = self.lowest_free(size, 0x40000000, 0x80000000)
+                if start is None:
+                    return ENOMEM
             else:
                 start = self.highest_free(size, m.mmap_base)
                 if start is None:

@@ -10,6 +10,8 @@
 //   MAP_FIXED_NOREPLACE (with or without MAP_FIXED): -EEXIST when occupied
 //   otherwise: the hint (raised to mmap_min_addr when below it) when it is free, else the highest free
 //   range below mmap_base = TASK_SIZE - 128 MiB (Linux without address-space randomisation); none -> -ENOMEM
+//   MAP_32BIT (0x40) from a 64-bit call (arch/x86/kernel/sys_x86_64.c): a hint ending at or below 0x80000000,
+//   else the lowest free range in [0x40000000, 0x80000000) (bottom-up, find_start_end); none -> -ENOMEM
 // MAP_SHARED: the frames are allocated at once and a forked child maps the same ones (VM_SHARED).
 // Any PROT bit makes the pages readable (x86 has no write-only or execute-only pages); PROT_NONE maps
 // nothing accessible.
@@ -27,6 +29,8 @@
 
 extension System {
     static let mapShared: UInt64 = 0x01, mapPrivate: UInt64 = 0x02, mapFixed: UInt64 = 0x10
+    /// MAP_32BIT (x86_64 only): a 64-bit call's mapping goes in [map32BitStart, map32BitEnd).
+    static let map32Bit: UInt64 = 0x40, map32BitStart: UInt64 = 0x4000_0000, map32BitEnd: UInt64 = 0x8000_0000
     static let mapAnonymous: UInt64 = 0x20, mapPopulate: UInt64 = 0x8000, mapFixedNoReplace: UInt64 = 0x10_0000
     /// mmap_min_addr: the lowest address a hint may give.
     static let mmapMinAddress: UInt64 = 0x1_0000
@@ -63,8 +67,17 @@ extension System {
         } else {
             var hint = addr & ~0xFFF
             if hint != 0 && hint < System.mmapMinAddress { hint = System.mmapMinAddress }
-            if hint != 0, hint <= top - size, rangeIsFree(hint, size), !stackGaps().contains(where: { $0.0 < hint + size && hint < $0.1 }) {
+            // MAP_32BIT from a 64-bit system call (not in_32bit_syscall): arch_get_unmapped_area_topdown goes
+            // bottom-up in [0x40000000, 0x80000000) (find_start_end); a hint must end below 0x80000000.
+            let below2G = flags & System.map32Bit != 0 && !compat && core.currentTask.bits == 64
+            let hintTop = below2G ? System.map32BitEnd : top
+            if hint != 0, size <= hintTop, hint <= hintTop - size, rangeIsFree(hint, size), !stackGaps().contains(where: { $0.0 < hint + size && hint < $0.1 }) {
                 start = hint
+            } else if below2G {
+                guard let s = lowestFreeRange(size, from: System.map32BitStart, to: System.map32BitEnd) else {
+                    return -KernelErrno.ENOMEM
+                }
+                start = s
             } else if let s = highestFreeRange(size, below: top - 0x800_0000) {
                 start = s
             } else {
@@ -140,6 +153,24 @@ extension System {
             let start = end - size
             guard let blocker = taken.filter({ $0.0 < end && start < $0.1 }).min(by: { $0.0 < $1.0 }) else { return start }
             end = blocker.0 & ~0xFFF
+        }
+        return nil
+    }
+
+    /// The lowest page-aligned range of `size` bytes inside [from, to) that is free (bottom-up, as
+    /// vm_unmapped_area without VM_UNMAPPED_AREA_TOPDOWN), outside the stacks' guard gaps.
+    func lowestFreeRange(_ size: UInt64, from: UInt64, to: UInt64) -> UInt64? {
+        var start = from & ~0xFFF
+        let task = core.currentTask
+        let taken: [(UInt64, UInt64)] = task.vmas.map { ($0.start, $0.end) }
+            + (task.pages + core.sharedPages).map { ($0.virt, $0.virt &+ $0.count &* $0.size.bytes) }
+            + stackGaps()
+        while size <= to && start <= to - size {
+            let end = start + size
+            guard let blocker = taken.filter({ $0.0 < end && start < $0.1 }).max(by: { $0.1 < $1.1 }) else { return start }
+            let (next, overflow) = blocker.1.addingReportingOverflow(0xFFF)
+            guard !overflow else { return nil }
+            start = next & ~0xFFF
         }
         return nil
     }
