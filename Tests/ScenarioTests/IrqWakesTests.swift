@@ -48,4 +48,33 @@ import Testing
             #expect(fs.contains { $0.actual.contains("not modelled") && $0.actual.contains("irq wakes b") }, "\(fs)")
         }
     }
+
+    /// With `kernel: none` the CPU stops at the handler's entry, so `wakes` can never happen: it is an
+    /// error at its line (was: accepted and ignored).
+    @Test func wakesOnABareCPUIsAnErrorAtItsLine() {
+        let ds = diagnostics("""
+        scenario: w
+        machine:
+          mode: ia32
+          idt:
+            0x30: {type: interrupt, dpl: 0, selector: kernel_cs, offset: 0xc0100300}
+        kernel: none
+        processes: [{name: a}, {name: b, state: blocked}]
+        steps:
+          - irq: {vector: 0x30, wakes: b}
+        """)
+        #expect(ds.contains { $0.message.contains("irq.wakes") && $0.message.contains("kernel: none") && $0.location?.line == 9 }, "\(ds)")
+        #expect(diagnostics("""
+        scenario: w
+        machine:
+          mode: ia32
+          idt:
+            0x30: {type: interrupt, dpl: 0, selector: kernel_cs, offset: 0xc0100300}
+        kernel: none
+        processes: [{name: a}]
+        steps:
+          - irq: {vector: 0x30}
+            expect: {gate: {vector: 0x30}}
+        """).isEmpty)
+    }
 }
