@@ -84,6 +84,36 @@ import Testing
                 expect:
                   fault: {vector: PF, error_code: {u: 1, p: 0, w: 1, rsvd: false}}
             """, paths: ["steps[0].expect.fault.error_code.u", "steps[0].expect.fault.error_code.p", "steps[0].expect.fault.error_code.w"]),
+        // `faults`: the same exceptions with wrong fields fail element by element, each at its own
+        // place (was: one failure for the whole list, at the list, with no field named).
+        Case(name: "faults: an element's error code and cr2", yaml: """
+            scenario: f
+            machine:
+              mode: ia32
+              idt:
+                GP: {present: false}
+            kernel: none
+            steps:
+              - exec: "call far kernel_cs:0xc0100000"
+                expect:
+                  faults: [{vector: GP, error_code: 0x61}, {vector: NP, error_code: {idt: false}}, {vector: DF, cr2: 0x1}]
+            """, paths: ["steps[0].expect.faults[0].error_code", "steps[0].expect.faults[1].error_code.idt",
+                         "steps[0].expect.faults[2].cr2"]),
+        Case(name: "faults: page error-code bits in block style", yaml: """
+            scenario: f
+            machine:
+              mode: x86_64
+              cr4: {smap: true}
+              pages:
+                - {virt: 0x60000000, user: true, writable: true}
+            kernel: none
+            steps:
+              - access: {op: read, addr: 0x60000000, cpl: 0}
+                expect:
+                  faults:
+                    - vector: PF
+                      error_code: {u: 1, p: 0}
+            """, paths: ["steps[0].expect.faults[0].error_code.u", "steps[0].expect.faults[0].error_code.p"]),
         Case(name: "entry", yaml: """
             scenario: e
             machine: {mode: x86_64}

@@ -171,6 +171,20 @@ import Testing
         #expect(!r.output.contains("no file"), "\(r.output)")
     }
 
+    /// A file named on the command line has its own folder as suite root, so its `extends` of a
+    /// fragment one folder up is refused: the refusal now says how to run it (was: only "lies
+    /// outside the suite root", leaving an instructor to guess that `--root` exists).
+    @Test func extendsAboveANamedFileSaysHowToWidenTheRoot() throws {
+        let d = try TempDir()
+        try d.write("suite/_base.yaml", "machine: {mode: ia32}\nkernel: none\n")
+        try d.write("suite/lab/s.yaml", "scenario: s\nextends: ../_base.yaml\nsteps:\n  - exec: nop\n    expect: {fault: none}\n")
+        let r = try runRingspec(["run", d.path + "/suite/lab/s.yaml"])
+        expectRefused(r, "lies outside the suite root", file: "s.yaml:2:10")
+        #expect(r.output.contains("pass `--root`"), "\(r.output)")
+        let ok = try runRingspec(["run", "--root", d.path + "/suite", d.path + "/suite/lab/s.yaml"])
+        #expect(ok.status == 0, "\(ok.output)")
+    }
+
     /// In a folder walk, a link out of the folder is refused in the same words whether its target
     /// exists or not, and whatever its name (before, a dangling one was "No such file" and one to
     /// an existing folder or file "leads outside"; a dangling folder link was skipped).

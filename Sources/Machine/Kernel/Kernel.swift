@@ -456,6 +456,13 @@ public struct System: Sendable {
             // Linux never routes a device interrupt to an exception vector; its handler would misread the frame.
             machine.unsupported = "an external interrupt on exception vector \(vector) (the CPU stays at the handler)"
         } else {
+            if !wakes.isEmpty {
+                // The wake is the handler's work: with no kernel handler run, the model cannot say whether it happens.
+                let how = raised.isEmpty
+                    ? "was delivered to 0x\(String(machine.cpu.rip, radix: 16)), not the kernel's handler (the CPU stays there)"
+                    : "raised \(raised.map { "\($0.vector)" }.joined(separator: ", ")) on its way to the handler"
+                machine.unsupported = "irq wakes \(wakes.joined(separator: ", ")), but vector 0x\(String(vector, radix: 16)) \(how), so no kernel handler runs to wake it"
+            }
             _ = kernelEntered(vector: v, faults: raised, user: before, &out)
         }
     }

@@ -184,7 +184,7 @@ public enum ScenarioDecoder {
         }
         guard let rootReal = FileAccess.canonical(options.root), let target = FileAccess.resolved(joined),
               FileAccess.isInside(target, root: rootReal) else {
-            ctx.error(node, "extends: '\(rel)' lies outside the suite root (\(options.root))")
+            ctx.error(node, "extends: '\(rel)' lies outside the suite root (\(options.root))", notes: [outsideRootNote])
             return nil
         }
         guard let real = FileAccess.canonical(joined) else {
@@ -192,7 +192,7 @@ public enum ScenarioDecoder {
             return nil
         }
         guard FileAccess.isInside(real, root: rootReal) else {
-            ctx.error(node, "extends: '\(rel)' lies outside the suite root (\(options.root))")
+            ctx.error(node, "extends: '\(rel)' lies outside the suite root (\(options.root))", notes: [outsideRootNote])
             return nil
         }
         if chain.contains(real) { ctx.error(node, "extends: '\(rel)' forms a cycle"); return nil }
@@ -233,6 +233,9 @@ public enum ScenarioDecoder {
 
     /// "did you mean" for an `extends` path that names no file: the YAML files beside it whose name is close,
     /// looked up only in a folder inside the suite root.
+    /// The same for every path outside the root (it must not tell whether the target exists).
+    static let outsideRootNote = "the suite root is `--root`, or else the folder named on the command line (a named file's own folder): to share a fragment above it, run the folder that holds both or pass `--root`"
+
     static func extendsHint(_ joined: String, _ rel: String, root: String) -> String? {
         let parts = joined.split(separator: "/", omittingEmptySubsequences: false)
         guard !parts.isEmpty else { return nil }

@@ -23,6 +23,8 @@ extension DecodeContext {
         switch event {
         case "schedule":
             return "\(w): a schedule event needs a kernel (its scheduler), and this scenario has `kernel: none`"
+        case "irq.wakes":
+            return "\(w).irq.wakes: waking a task is the work of the kernel's interrupt handler, and this scenario has `kernel: none` (the CPU stops at the handler's entry): write `irq: VECTOR`"
         case "syscall":
             return "\(w): a syscall event needs a kernel (this scenario has `kernel: none`); use `exec: \"int 0x80\"` to run the instruction on the bare CPU"
         default:
@@ -123,7 +125,10 @@ extension DecodeContext {
                     return nil
                 }
                 let wakes = m["wakes"].flatMap { string($0, "\(w).irq.wakes") }
-                if let n = m["wakes"], let t = wakes { checkTaskName(n, t) }
+                if let n = m["wakes"], let t = wakes {
+                    // Waking a task is the kernel handler's work: a bare CPU stops at the handler's entry.
+                    if kernelEnabled { checkTaskName(n, t) } else { error(n, Self.needsKernel(w, "irq.wakes")) }
+                }
                 return .irq(vector: UInt8(vec), wakes: wakes)
             }
             guard let vec = uint(v, "\(w).irq", max: 255) else { return nil }

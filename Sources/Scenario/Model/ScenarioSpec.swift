@@ -114,7 +114,7 @@ public struct Check: Sendable, Equatable {
         self.pathPrefix = prefix
         self.pathLeaf = leaf
         self.location = location
-        self.fields = fields?.mapping == nil ? nil : fields
+        self.fields = fields?.mapping == nil && fields?.sequence == nil ? nil : fields
     }
 
     /// Two checks are equal when they check the same thing written at the same place.
@@ -122,15 +122,22 @@ public struct Check: Sendable, Equatable {
         a.kind == b.kind && a.path == b.path && a.location == b.location && a.fields?.start == b.fields?.start
     }
 
-    /// Where a field of a mapping-valued check is written: `error_code`, `error_code.p`, `to_cpl`
-    /// (two levels at most); nil when the check is not a mapping or does not write that field.
+    /// Where a field of a mapping-valued check is written: `error_code`, `error_code.p`, `to_cpl`,
+    /// or in a list-valued one an element and its fields (`[1].error_code.p`): three levels at most;
+    /// nil when the check is not a mapping or a list or does not write that field.
     public func location(ofField field: String) -> SourceLocation? {
         guard var node = fields else { return nil }
         var depth = 0
         for key in field.split(separator: ".", omittingEmptySubsequences: false) {
-            guard depth < 2, let pairs = node.mapping,
-                  let next = pairs.first(where: { $0.key.scalar.map { $0[...] == key } ?? false })?.value else { return nil }
-            node = next
+            guard depth < 3 else { return nil }
+            if key.hasPrefix("["), key.hasSuffix("]"), let i = Int(key.dropFirst().dropLast()), let items = node.sequence {
+                guard items.indices.contains(i) else { return nil }
+                node = items[i]
+            } else {
+                guard let pairs = node.mapping,
+                      let next = pairs.first(where: { $0.key.scalar.map { $0[...] == key } ?? false })?.value else { return nil }
+                node = next
+            }
             depth += 1
         }
         return SourceLocation(file: location.file, line: node.start.line, column: node.start.column)
