@@ -344,7 +344,7 @@ extension Machine {
                 }
                 cpu.efer = (v & ~EFER.lma) | (cpu.efer & EFER.lma)
             } else {
-                cpu.setMSR(n, Machine.msrHeldValue(n, v, vendor: vendor))
+                storeMSR(n, v)
             }
         default:
             break
@@ -421,6 +421,12 @@ extension Machine {
             return value & 0xFFFF_FFFF
         }
         return value
+    }
+
+    /// Stores `value` in MSR `n` as this machine's processor holds it (`msrHeldValue`): WRMSR, `machine.msrs`,
+    /// `set.msrs`, the preset and the kernel's SYSENTER_ESP updates all write through here.
+    public mutating func storeMSR(_ n: UInt32, _ value: UInt64) {
+        cpu.setMSR(n, Self.msrHeldValue(n, value, vendor: vendor))
     }
 
     /// MOV CRn, value: CR3 switches the address space and flushes the TLB (PG-15); CR4.PGE toggles flush all.

@@ -284,7 +284,7 @@ public struct System: Sendable {
                 if n == MSR.efer {
                     machine.cpu.efer = (v & ~(EFER.lme | EFER.lma)) | (machine.cpu.efer & (EFER.lme | EFER.lma))
                 } else {
-                    machine.cpu.setMSR(n, Machine.msrHeldValue(n, v, vendor: machine.vendor))
+                    machine.storeMSR(n, v)
                 }
                 if n == MSR.sysenterESP { core.manageSysenterESP = false }
             }

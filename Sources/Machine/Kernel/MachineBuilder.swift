@@ -121,7 +121,7 @@ extension System {
             if n == MSR.efer {
                 sys.machine.cpu.efer = (v & ~(EFER.lme | EFER.lma)) | (sys.machine.cpu.efer & (EFER.lme | EFER.lma))
             } else {
-                sys.machine.cpu.setMSR(n, Machine.msrHeldValue(n, v, vendor: sys.machine.vendor))
+                sys.machine.storeMSR(n, v)
             }
         }
         sys.core.manageSysenterESP = linux && setup.msrs[MSR.sysenterESP] == nil
@@ -180,8 +180,7 @@ extension System {
             }
         }
         if sys.core.manageSysenterESP {
-            let top = sys.core.tasks[cur].kernelStackTop
-            sys.machine.cpu.setMSR(MSR.sysenterESP, Machine.msrHeldValue(MSR.sysenterESP, top, vendor: sys.machine.vendor))
+            sys.machine.storeMSR(MSR.sysenterESP, sys.core.tasks[cur].kernelStackTop)
         }
 
         // TSS images and TR.
@@ -296,9 +295,7 @@ extension System {
         if linux {
             sys.machine.gdt = layout.presetGDT()
             sys.machine.idt = layout.presetIDT()
-            for (n, v) in layout.presetMSRs(kernelStackTop: idle.kernelStackTop) {
-                sys.machine.cpu.setMSR(n, Machine.msrHeldValue(n, v, vendor: sys.machine.vendor))
-            }
+            for (n, v) in layout.presetMSRs(kernelStackTop: idle.kernelStackTop) { sys.machine.storeMSR(n, v) }
         }
         return PresetState(system: sys, istTops: istTops)
     }

@@ -195,7 +195,7 @@ extension System {
             let offset = machine.longMode ? TSS64.rsp(0) : TSS32.esp0
             machine.tssWrite(offset: offset, size: machine.longMode ? 8 : 4, value: top, tssBase: machine.cpu.tr.cache.base)
         }
-        if core.manageSysenterESP { machine.cpu.setMSR(MSR.sysenterESP, Machine.msrHeldValue(MSR.sysenterESP, top, vendor: machine.vendor)) }
+        if core.manageSysenterESP { machine.storeMSR(MSR.sysenterESP, top) }
         machine.taskName = to
         core.current = next
         core.tasks[next].state = .running
