@@ -34,6 +34,8 @@ extension System {
     static let mapAnonymous: UInt64 = 0x20, mapPopulate: UInt64 = 0x8000, mapFixedNoReplace: UInt64 = 0x10_0000
     /// mmap_min_addr: the lowest address a hint may give.
     static let mmapMinAddress: UInt64 = 0x1_0000
+    /// stack_guard_gap (mm/mmap.c): 256 pages below a stack that brk, mmap and another VMA's growth keep free.
+    static let stackGuardGap: UInt64 = 256 << 12
 
     /// mmap: the start of the new mapping, or a negative errno. `compat` is a call through the i386 table,
     /// which Linux serves below the 32-bit TASK_SIZE even for a 64-bit task (mmap_is_ia32).
@@ -134,21 +136,26 @@ extension System {
     /// top-down search. A gap does not reach below the VMA under the stack. MAP_FIXED ignores the gaps.
     func stackGaps() -> [(UInt64, UInt64)] {
         let vmas = core.currentTask.vmas
-        let guardGap: UInt64 = 256 << 12
         return vmas.filter { $0.segment == .stack }.map { s in
             let below = vmas.filter { $0.end <= s.start }.map(\.end).max() ?? 0
-            return (max(s.start >= guardGap ? s.start - guardGap : 0, below), s.start)
+            return (max(s.start >= System.stackGuardGap ? s.start - System.stackGuardGap : 0, below), s.start)
         }
+    }
+
+    /// What get_unmapped_area must not give: the current task's VMAs, its and the shared explicit pages, and
+    /// the stacks' guard gaps, as [start, end) ranges.
+    func occupiedRanges() -> [(UInt64, UInt64)] {
+        let task = core.currentTask
+        return task.vmas.map { ($0.start, $0.end) }
+            + (task.pages + core.sharedPages).map { ($0.virt, $0.virt &+ $0.count &* $0.size.bytes) }
+            + stackGaps()
     }
 
     /// The highest page-aligned range of `size` bytes ending at or below `base` that is free (top-down),
     /// outside the stacks' guard gaps.
     func highestFreeRange(_ size: UInt64, below base: UInt64) -> UInt64? {
         var end = base & ~0xFFF
-        let task = core.currentTask
-        let taken: [(UInt64, UInt64)] = task.vmas.map { ($0.start, $0.end) }
-            + (task.pages + core.sharedPages).map { ($0.virt, $0.virt &+ $0.count &* $0.size.bytes) }
-            + stackGaps()
+        let taken = occupiedRanges()
         while end >= size && end - size >= System.mmapMinAddress {
             let start = end - size
             guard let blocker = taken.filter({ $0.0 < end && start < $0.1 }).min(by: { $0.0 < $1.0 }) else { return start }
@@ -161,10 +168,7 @@ extension System {
     /// vm_unmapped_area without VM_UNMAPPED_AREA_TOPDOWN), outside the stacks' guard gaps.
     func lowestFreeRange(_ size: UInt64, from: UInt64, to: UInt64) -> UInt64? {
         var start = from & ~0xFFF
-        let task = core.currentTask
-        let taken: [(UInt64, UInt64)] = task.vmas.map { ($0.start, $0.end) }
-            + (task.pages + core.sharedPages).map { ($0.virt, $0.virt &+ $0.count &* $0.size.bytes) }
-            + stackGaps()
+        let taken = occupiedRanges()
         while size <= to && start <= to - size {
             let end = start + size
             guard let blocker = taken.filter({ $0.0 < end && start < $0.1 }).max(by: { $0.1 < $1.1 }) else { return start }

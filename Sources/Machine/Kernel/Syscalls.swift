@@ -526,7 +526,7 @@ extension System {
             let others: [(start: UInt64, end: UInt64, stack: Bool)] = task.vmas.filter { $0.segment != .heap }.map { ($0.start, $0.end, $0.segment == .stack) }
                 + task.pages.map { ($0.virt, $0.virt &+ $0.count &* $0.size.bytes, false) }
             for m in others where m.end > oldEnd {
-                let gapStart = m.stack ? (m.start >= 0x10_0000 ? m.start - 0x10_0000 : 0) : m.start
+                let gapStart = m.stack ? (m.start >= System.stackGuardGap ? m.start - System.stackGuardGap : 0) : m.start
                 if end + 0x1000 > gapStart {
                     machine.trace.record(.kernelAction("brk: 0x\(String(requested, radix: 16)) would reach the mapping at 0x\(String(m.start, radix: 16)): the break stays"))
                     return Int64(bitPattern: cur)

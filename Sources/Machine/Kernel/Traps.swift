@@ -192,10 +192,10 @@ extension System {
               let i = vmas.indices.filter({ vmas[$0].start > address }).min(by: { vmas[$0].start < vmas[$1].start }),
               vmas[i].growsDown else { return nil }
         let page = address & ~0xFFF
-        let mmapMinAddr: UInt64 = 0x1_0000, rlimitStack: UInt64 = 8 << 20, guardGap: UInt64 = 256 << 12
-        guard page >= mmapMinAddr, vmas[i].end - page <= rlimitStack else { return nil }
+        let rlimitStack: UInt64 = 8 << 20
+        guard page >= System.mmapMinAddress, vmas[i].end - page <= rlimitStack else { return nil }
         if let prev = vmas.filter({ $0.end <= address }).max(by: { $0.end < $1.end }),
-           prev.segment != .stack, prev.accessible, page - prev.end < guardGap {
+           prev.segment != .stack, prev.accessible, page - prev.end < System.stackGuardGap {
             return nil
         }
         let old = vmas[i].start
