@@ -120,15 +120,23 @@ extension System {
     func isSpuriousKernelFault(_ address: UInt64, errorCode: UInt32, ac: Bool) -> Bool {
         let write = PageFaultCode.present | PageFaultCode.write, fetch = PageFaultCode.present | PageFaultCode.instructionFetch
         guard address >= userSpaceTop, errorCode == write || errorCode == fetch else { return false }
-        let c = pagingControlForKernel
-        guard c.mode != .off,
-              let (rights, _) = machine.paging.rights(for: address, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse, nxe: c.nxe)
-        else { return false }
         // The retry must succeed: the whole check (WP, SMEP, SMAP), not only the R/W or XD Linux looks at.
+        return leafAllowing(address, MemoryAccess(errorCode == write ? .write : .fetch, cpl: 0), ac: ac) != nil
+    }
+
+    /// The leaf entry of `address`'s translation in the page tables in memory when `access` would pass every
+    /// check on it now (R/W, U/S, XD, WP, SMEP, SMAP with EFLAGS.AC = `ac`, protection keys), so that a fault
+    /// on it came from a stale TLB entry and a retry succeeds; nil when the walk fails or the access would
+    /// fault again.
+    func leafAllowing(_ address: UInt64, _ access: MemoryAccess, ac: Bool) -> UInt64? {
+        let c = pagingControlForKernel
+        guard c.mode != .off else { return nil }
         var control = machine.pagingControl
         control.ac = ac
-        let access = MemoryAccess(errorCode == write ? .write : .fetch, cpl: 0)
-        return PagingUnit.rightsFault(rights, linear: address, access: access, control: control, cached: false) == nil
+        guard let (rights, leaf) = machine.paging.rights(for: address, cr3: control.cr3, mode: c.mode, pse: c.pse, nxe: c.nxe),
+              PagingUnit.rightsFault(rights, linear: address, access: access, control: control, cached: false) == nil
+        else { return nil }
+        return leaf.value
     }
 
     /// A #PF with RSVD on a user-space address: Linux's do_user_addr_fault calls pgtable_bad before anything
@@ -227,15 +235,10 @@ extension System {
     /// a "spurious" page fault). Linux's handle_pte_fault finds the PTE writable and only flushes the entry.
     func isSpuriousWriteFault(_ address: UInt64, errorCode: UInt32, vma: VMA, ac: Bool) -> Bool {
         let pw = PageFaultCode.present | PageFaultCode.write
-        guard vma.write, errorCode & pw == pw, errorCode & ~(pw | PageFaultCode.user) == 0 else { return false }
-        let c = pagingControlForKernel
-        guard c.mode != .off else { return false }
-        var control = machine.pagingControl
-        control.ac = ac
-        guard let (rights, leaf) = machine.paging.rights(for: address, cr3: control.cr3, mode: c.mode, pse: c.pse, nxe: control.nxe),
-              leaf.value & PageTableEntry.writable != 0 else { return false }
-        let access = MemoryAccess(.write, cpl: errorCode & PageFaultCode.user != 0 ? 3 : 0)
-        return PagingUnit.rightsFault(rights, linear: address, access: access, control: control, cached: false) == nil
+        guard vma.write, errorCode & pw == pw, errorCode & ~(pw | PageFaultCode.user) == 0,
+              let leaf = leafAllowing(address, MemoryAccess(.write, cpl: errorCode & PageFaultCode.user != 0 ? 3 : 0), ac: ac)
+        else { return false }
+        return leaf & PageTableEntry.writable != 0
     }
 
     /// The leaf a write-protect fault at `address` would make writable, or nil when the fault is not one the
