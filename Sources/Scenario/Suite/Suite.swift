@@ -70,6 +70,12 @@ public struct Discovery: Sendable {
     /// `dir dir/sub`). A streamed JUnit report needs each file's results together.
     public var hasSeparatedRepeats = false
 
+    /// Refuses `path` in its place among the files found so far: an invalid result at line 1 with `message`.
+    mutating func refuse(_ path: String, _ message: String) {
+        refused.append(ScenarioDecoder.invalidFile(path, message, line: 1, column: 1))
+        refusedPositions.append(files.count)
+    }
+
     /// The paths in report order: the files, each refused entry in its place among them.
     var reportOrder: [String] {
         var out: [String] = []
@@ -112,8 +118,7 @@ public enum Suite {
                 if name.hasPrefix("_") {
                     // A fragment named on the command line: say so rather than decode it as a scenario
                     // ("needs an id").
-                    found.refused.append(ScenarioDecoder.invalidFile(p, "\(name) is a fragment (its name starts with `_`): it is used through `extends` by the scenarios that name it, not run by itself", line: 1, column: 1))
-                    found.refusedPositions.append(found.files.count)
+                    found.refuse(p, "\(name) is a fragment (its name starts with `_`): it is used through `extends` by the scenarios that name it, not run by itself")
                     continue
                 }
                 try add(p, to: &found, maxFiles: maxFiles, under: p)
@@ -144,8 +149,7 @@ public enum Suite {
         // A folder past the limit is refused, not skipped: a failing scenario hidden 65 folders
         // down must not leave a run that passes.
         guard depth < maxFolderDepth else {
-            found.refused.append(ScenarioDecoder.invalidFile(dir, "a folder nested more than \(maxFolderDepth) levels deep; not walked (scenario folders may nest \(maxFolderDepth) levels)", line: 1, column: 1))
-            found.refusedPositions.append(found.files.count)
+            found.refuse(dir, "a folder nested more than \(maxFolderDepth) levels deep; not walked (scenario folders may nest \(maxFolderDepth) levels)")
             return
         }
         for entry in FileAccess.entries(dir) {
@@ -160,8 +164,7 @@ public enum Suite {
                 if isScenarioName || isFolder {
                     let shown = (dir.hasSuffix("/") ? dir : dir + "/") + FileAccess.escapedName(bytes)
                     let what = isFolder ? "a folder" : "a file"
-                    found.refused.append(ScenarioDecoder.invalidFile(shown, "\(what) whose name is not valid UTF-8 (shown with its bytes escaped as \\xNN); ringspec names files by UTF-8 paths and cannot \(isFolder ? "walk" : "run") it: rename it", line: 1, column: 1))
-                    found.refusedPositions.append(found.files.count)
+                    found.refuse(shown, "\(what) whose name is not valid UTF-8 (shown with its bytes escaped as \\xNN); ringspec names files by UTF-8 paths and cannot \(isFolder ? "walk" : "run") it: rename it")
                 }
                 continue
             }
@@ -170,8 +173,7 @@ public enum Suite {
                 // name: every link out of the folder is refused in the same words, so a submission
                 // cannot probe which files the grading machine has.
                 guard let target = FileAccess.resolved(path), FileAccess.isInside(target, root: base) else {
-                    found.refused.append(ScenarioDecoder.invalidFile(path, "a symbolic link that leads outside \(dir); refused (scenario files must lie inside the folder given)", line: 1, column: 1))
-                    found.refusedPositions.append(found.files.count)
+                    found.refuse(path, "a symbolic link that leads outside \(dir); refused (scenario files must lie inside the folder given)")
                     continue
                 }
                 guard let real = FileAccess.canonical(path) else {
