@@ -27,14 +27,14 @@ extension DecodeContext {
             var names: [String] = []
             for item in items {
                 guard let s = string(item, "syscall name") else { continue }
-                if SyscallTable.i386.number(of: s) == nil && SyscallTable.x86_64.number(of: s) == nil,
-                   let table = SyscallTable.allCases.first(where: { UnmodelledSyscalls.number(of: s, table: $0) != nil }),
-                   let nr = UnmodelledSyscalls.number(of: s, table: table) {
-                    error(item, "kernel.syscalls: " + UnmodelledSyscalls.refusal(s, number: nr, table: table),
-                          notes: ["served: \(Self.knownSyscallNames.joined(separator: ", "))"])
-                } else if SyscallTable.i386.number(of: s) == nil && SyscallTable.x86_64.number(of: s) == nil {
-                    error(item, "unknown system call '\(s)': kernel.syscalls can only name the calls the model serves",
-                          notes: hint(s, Self.knownSyscallNames).map { [$0] } ?? ["served: \(Self.knownSyscallNames.joined(separator: ", "))"])
+                if SyscallTable.i386.number(of: s) == nil && SyscallTable.x86_64.number(of: s) == nil {
+                    let served = "served: \(Self.knownSyscallNames.joined(separator: ", "))"
+                    if let (table, nr) = SyscallTable.allCases.lazy.compactMap({ t in UnmodelledSyscalls.number(of: s, table: t).map { (t, $0) } }).first {
+                        error(item, "kernel.syscalls: " + UnmodelledSyscalls.refusal(s, number: nr, table: table), notes: [served])
+                    } else {
+                        error(item, "unknown system call '\(s)': kernel.syscalls can only name the calls the model serves",
+                              notes: hint(s, Self.knownSyscallNames).map { [$0] } ?? [served])
+                    }
                 }
                 names.append(s)
             }
