@@ -18,6 +18,7 @@ struct HintTests {
     @Test(arguments: [("ab", "ba", 1), ("exce", "exec", 1), ("exce", "exit", 2), ("abc", "abc", 0), ("", "abc", 3)])
     func distance(a: String, b: String, expected: Int) {
         #expect(editDistance(Array(a), Array(b)) == expected)
+        #expect(editDistance(Array(a), Array(b), atMost: 3) == expected)
     }
 
     /// The banded distance agrees with the full one wherever that is within the bound, on every
@@ -47,4 +48,26 @@ struct HintTests {
         #expect(hint("t" + String(repeating: "y", count: 1500) + "7x", names) == "did you mean 't\(String(repeating: "y", count: 1500))7'?")
         #expect(ContinuousClock.now - start < .seconds(10))
     }
+}
+
+/// The reference the banded `editDistance(_:_:atMost:)` is checked against: the full table of the edit
+/// distance with adjacent transpositions counted as one edit (optimal string alignment), so
+/// that a swapped pair of letters (`exce` for `exec`) is nearer than two changed letters (`exit`).
+private func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var before = Array(repeating: 0, count: b.count + 1)
+    var prev = Array(0...b.count)
+    var cur = Array(repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        cur[0] = i
+        for j in 1...b.count {
+            cur[j] = Swift.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                cur[j] = Swift.min(cur[j], before[j - 2] + 1)
+            }
+        }
+        (before, prev, cur) = (prev, cur, before)
+    }
+    return prev[b.count]
 }

@@ -338,29 +338,10 @@ func hint(_ word: String, _ candidates: [String]) -> String? {
     return best.map { "did you mean '\($0.0)'?" }
 }
 
-/// Edit distance with adjacent transpositions counted as one edit (optimal string alignment), so
-/// that a swapped pair of letters (`exce` for `exec`) is nearer than two changed letters (`exit`).
-func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var before = Array(repeating: 0, count: b.count + 1)
-    var prev = Array(0...b.count)
-    var cur = Array(repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        cur[0] = i
-        for j in 1...b.count {
-            cur[j] = Swift.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                cur[j] = Swift.min(cur[j], before[j - 2] + 1)
-            }
-        }
-        (before, prev, cur) = (prev, cur, before)
-    }
-    return prev[b.count]
-}
-
-/// `editDistance(a, b)` when it is at most `k`, else nil, computed only on the cells within `k`
-/// of the diagonal (no alignment that leaves it can cost `k` or less): time O((|a| + |b|) * k).
+/// The edit distance of `a` and `b` when it is at most `k`, else nil. Adjacent transpositions count as
+/// one edit (optimal string alignment), so that a swapped pair of letters (`exce` for `exec`) is nearer
+/// than two changed letters (`exit`). Computed only on the cells within `k` of the diagonal (no alignment
+/// that leaves it can cost `k` or less): time O((|a| + |b|) * k).
 func editDistance(_ a: [Character], _ b: [Character], atMost k: Int) -> Int? {
     guard k >= 0, abs(a.count - b.count) <= k else { return nil }
     if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
