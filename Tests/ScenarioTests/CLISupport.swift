@@ -1,6 +1,6 @@
 // Running the built `ringspec` binary from the tests: hostile inputs are written to a fresh temp
 // folder, the binary runs on them with Foundation's Process, and the tests check the exit status,
-// the termination reason (an exit, never a signal), the time it took and the messages.
+// the termination reason (an exit, never a signal, before the hang deadline) and the messages.
 
 import Foundation
 import Testing
@@ -24,11 +24,10 @@ struct CLIResult {
     var timedOut: Bool
     var stdout: String
     var stderr: String
-    var seconds: Double
     var output: String { stdout + stderr }
 }
 
-/// Runs `ringspec ARGS` in `cwd`, killing it after `deadline` seconds.
+/// Runs `ringspec ARGS` in `cwd`, killing it after `deadline` seconds (a hang guard, never a timing).
 func runRingspec(_ args: [String], cwd: String? = nil, deadline: Double = 120) throws -> CLIResult {
     guard let bin = ringspecBinary() else {
         throw BinaryRunError(message: "the ringspec binary was not found: run `swift build` first")
@@ -64,13 +63,12 @@ func runRingspec(_ args: [String], cwd: String? = nil, deadline: Double = 120) t
         Thread.sleep(forTimeInterval: 0.02)
     }
     p.waitUntilExit()
-    let seconds = Date().timeIntervalSince(start)
     try out.close()
     try err.close()
     let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
     let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
     return CLIResult(status: p.terminationStatus, signalled: p.terminationReason == .uncaughtSignal, timedOut: timedOut,
-                     stdout: stdout, stderr: stderr, seconds: seconds)
+                     stdout: stdout, stderr: stderr)
 }
 
 struct BinaryRunError: Error, CustomStringConvertible {
@@ -110,13 +108,13 @@ final class TempDir: @unchecked Sendable {
 }
 
 /// Checks the invariant every hostile input must keep: an exit (not a signal) with status 2,
-/// within `seconds`, and a located error `FILE:LINE:COLUMN: error: ...` whose text contains `message`.
-func expectRefused(_ r: CLIResult, _ message: String, file: String? = nil, seconds: Double = 60,
+/// before the run's deadline (the hang guard: `runRingspec` kills it then; how fast is a benchmark's
+/// question, not a test's), and a located error `FILE:LINE:COLUMN: error: ...` whose text contains `message`.
+func expectRefused(_ r: CLIResult, _ message: String, file: String? = nil,
                    sourceLocation: Testing.SourceLocation = #_sourceLocation) {
     #expect(!r.signalled, "ended by a signal: \(r.stderr.suffix(2000))", sourceLocation: sourceLocation)
-    #expect(!r.timedOut, "did not finish in time", sourceLocation: sourceLocation)
+    #expect(!r.timedOut, "did not finish before the deadline: a hang", sourceLocation: sourceLocation)
     #expect(r.status == 2, "exit status \(r.status), expected 2\n\(r.output.prefix(2000))", sourceLocation: sourceLocation)
-    #expect(r.seconds < seconds, "took \(r.seconds) s", sourceLocation: sourceLocation)
     let lines = r.output.split(separator: "\n").map(String.init)
     let located = lines.filter { line in
         line.contains(message) && line.range(of: #"[^ :]+:[0-9]+:[0-9]+: error: "#, options: .regularExpression) != nil

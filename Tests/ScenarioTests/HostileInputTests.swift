@@ -13,7 +13,7 @@ import Testing
         var text = "scenario: bomb\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
         for i in 1...9 { text += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
         try d.write("bomb.yaml", text)
-        expectRefused(try runRingspec(["run", d.path]), "alias expansion exceeds 100000 nodes", file: "bomb.yaml:", seconds: 20)
+        expectRefused(try runRingspec(["run", d.path]), "alias expansion exceeds 100000 nodes", file: "bomb.yaml:")
     }
 
     @Test func nestingDepthTenThousandIsRefused() throws {
@@ -21,29 +21,29 @@ import Testing
         try d.write("deep.yaml", "scenario: deep\nsteps: " + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "\n")
         try d.write("deepmap.yaml", "scenario: deepmap\nsteps: " + String(repeating: "{a: ", count: 10_000) + "1" + String(repeating: "}", count: 10_000) + "\n")
         let r = try runRingspec(["run", d.path])
-        expectRefused(r, "nesting deeper than 64 levels", file: "deep.yaml:2:", seconds: 20)
-        expectRefused(r, "nesting deeper than 64 levels", file: "deepmap.yaml:2:", seconds: 20)
+        expectRefused(r, "nesting deeper than 64 levels", file: "deep.yaml:2:")
+        expectRefused(r, "nesting deeper than 64 levels", file: "deepmap.yaml:2:")
     }
 
     @Test func twoMebibyteFileIsRefused() throws {
         let d = try TempDir()
         try d.write("big.yaml", "scenario: big\n# " + String(repeating: "x", count: 2 << 20) + "\n")
-        expectRefused(try runRingspec(["run", d.path]), "more than the limit of 1048576 bytes (--max-file-bytes)", file: "big.yaml:1:1", seconds: 20)
+        expectRefused(try runRingspec(["run", d.path]), "more than the limit of 1048576 bytes (--max-file-bytes)", file: "big.yaml:1:1")
     }
 
     @Test func fiveThousandDocumentsAreRefused() throws {
         let d = try TempDir()
         try d.write("docs.yaml", (0..<5000).map { "---\nscenario: d\($0)\n" }.joined())
-        expectRefused(try runRingspec(["run", d.path]), "more than 1000 documents in one stream (--max-documents)", file: "docs.yaml:2001:", seconds: 20)
+        expectRefused(try runRingspec(["run", d.path]), "more than 1000 documents in one stream (--max-documents)", file: "docs.yaml:2001:")
     }
 
     @Test func threeMebibyteStringIsRefused() throws {
         let d = try TempDir()
         try d.write("str.yaml", "scenario: s\ndescription: \"" + String(repeating: "y", count: 3 << 20) + "\"\n")
         // Under the default file limit the file is refused whole; with the file limit raised, the scalar limit refuses it.
-        expectRefused(try runRingspec(["run", d.path]), "(--max-file-bytes)", file: "str.yaml:1:1", seconds: 20)
+        expectRefused(try runRingspec(["run", d.path]), "(--max-file-bytes)", file: "str.yaml:1:1")
         expectRefused(try runRingspec(["run", "--max-file-bytes", "8000000", d.path]), "scalar of 3145728 bytes exceeds the limit of 1048576 bytes",
-                      file: "str.yaml:2:14", seconds: 20)
+                      file: "str.yaml:2:14")
     }
 
     @Test func integersOverflowingSixtyFourBitsAreRefused() throws {
@@ -51,8 +51,8 @@ import Testing
         try d.write("int.yaml", minimalScenario("int") + "steps:\n  - syscall: {via: int80, nr: 4, args: [1, 99999999999999999999999999, 13]}\n"
             + "  - exec: nop\n    expect: {regs: {eax: 0x1ffffffffffffffff}}\n")
         let r = try runRingspec(["run", d.path])
-        expectRefused(r, "99999999999999999999999999 does not fit in 64 bits", file: "int.yaml:6:", seconds: 20)
-        expectRefused(r, "0x1ffffffffffffffff does not fit in 64 bits", file: "int.yaml:8:", seconds: 20)
+        expectRefused(r, "99999999999999999999999999 does not fit in 64 bits", file: "int.yaml:6:")
+        expectRefused(r, "0x1ffffffffffffffff does not fit in 64 bits", file: "int.yaml:8:")
     }
 
     /// Found by mutation fuzzing: an expected `returns` of -2^63 trapped when the failure message
@@ -75,7 +75,7 @@ import Testing
         let d = try TempDir()
         try d.write("count.yaml", "scenario: count\nmachine:\n  mode: x86_64\n  pages:\n    - {virt: 0x10000000000, count: 99999999999}\n"
             + "processes:\n  - {name: a, state: running}\n")
-        expectRefused(try runRingspec(["run", d.path]), "machine.pages[0].count 99999999999 is out of range (at most 262144)", file: "count.yaml:5:", seconds: 20)
+        expectRefused(try runRingspec(["run", d.path]), "machine.pages[0].count 99999999999 is out of range (at most 262144)", file: "count.yaml:5:")
     }
 
     @Test func mappedPagesBudgetIsEnforced() throws {
@@ -84,47 +84,47 @@ import Testing
         let pages = (0..<64).map { "    - {virt: 0x\(String(0x100_0000_0000 + $0 * 0x1_0000_0000, radix: 16)), phys: 0x100000000, count: 262144}\n" }.joined()
         try d.write("pages.yaml", "scenario: pages\nmachine:\n  mode: x86_64\n  pages:\n" + pages + "processes:\n  - {name: a, state: running}\n")
         expectRefused(try runRingspec(["run", d.path]), "machine.pages[1].count: the scenario maps 524288 pages in all, more than the budget of 262144 (--max-pages)",
-                      file: "pages.yaml:6:", seconds: 20)
+                      file: "pages.yaml:6:")
         // Populated memory areas of processes count too.
         let vmas = (0..<4).map { "      - {segment: mmap, start: 0x\(String(0x100_0000_0000 + $0 * 0x1_0000_0000, radix: 16)), pages: 262144, populate: true}\n" }.joined()
         try FileManager.default.removeItem(atPath: d.path + "/pages.yaml")
         try d.write("vma.yaml", "scenario: vma\nmachine: {mode: x86_64}\nprocesses:\n  - name: a\n    state: running\n    memory:\n" + vmas)
-        expectRefused(try runRingspec(["run", d.path]), "the scenario maps", file: "vma.yaml:8:", seconds: 20)
+        expectRefused(try runRingspec(["run", d.path]), "the scenario maps", file: "vma.yaml:8:")
         // And the flag lowers the budget.
         try FileManager.default.removeItem(atPath: d.path + "/vma.yaml")
         try d.write("small.yaml", "scenario: small\nmachine:\n  mode: x86_64\n  pages:\n    - {virt: 0x10000000000, count: 100}\nprocesses:\n  - {name: a, state: running}\n")
-        expectRefused(try runRingspec(["run", "--max-pages", "10", d.path]), "more than the budget of 10 (--max-pages)", file: "small.yaml:5:", seconds: 20)
+        expectRefused(try runRingspec(["run", "--max-pages", "10", d.path]), "more than the budget of 10 (--max-pages)", file: "small.yaml:5:")
     }
 
     @Test func tooManyProcessesAreRefused() throws {
         let d = try TempDir()
         try d.write("procs.yaml", "scenario: procs\nmachine: {mode: x86_64}\nprocesses:\n" + (0..<5000).map { "  - {name: p\($0)}\n" }.joined())
-        expectRefused(try runRingspec(["run", d.path]), "more than 512 processes", file: "procs.yaml:516:", seconds: 20)
+        expectRefused(try runRingspec(["run", d.path]), "more than 512 processes", file: "procs.yaml:516:")
     }
 
     @Test func timerBeyondTheTickBudgetIsRefusedBeforeRunning() throws {
         let d = try TempDir()
         try d.write("timer.yaml", minimalScenario("timer") + "steps:\n" + String(repeating: "  - timer: 10000000\n", count: 3))
         expectRefused(try runRingspec(["run", d.path]), "steps[2]: the scenario asks for 30000000 timer ticks, more than the budget of 20000000 (--tick-budget)",
-                      file: "timer.yaml:8:5", seconds: 10)
+                      file: "timer.yaml:8:5")
         try d.write("timer.yaml", minimalScenario("timer") + "steps:\n  - timer: 1000000000000\n")
-        expectRefused(try runRingspec(["run", d.path]), "steps[0].timer 1000000000000 is out of range", file: "timer.yaml:6:", seconds: 10)
+        expectRefused(try runRingspec(["run", d.path]), "steps[0].timer 1000000000000 is out of range", file: "timer.yaml:6:")
         try d.write("timer.yaml", minimalScenario("timer") + "steps:\n  - timer: 5000\n")
-        expectRefused(try runRingspec(["run", "--tick-budget", "1000", d.path]), "more than the budget of 1000 (--tick-budget)", file: "timer.yaml:6:5", seconds: 10)
+        expectRefused(try runRingspec(["run", "--tick-budget", "1000", d.path]), "more than the budget of 1000 (--tick-budget)", file: "timer.yaml:6:5")
     }
 
     @Test func scenarioOverTheTimeLimitIsStopped() throws {
         let d = try TempDir()
         try d.write("slow.yaml", minimalScenario("slow") + "steps:\n  - timer: 10000000\n  - timer: 10000000\n")
         let r = try runRingspec(["run", "--time-limit", "0.5", d.path])
-        expectRefused(r, "the scenario ran longer than the time limit of 0.5 s (--time-limit)", file: "slow.yaml:6:5", seconds: 15)
+        expectRefused(r, "the scenario ran longer than the time limit of 0.5 s (--time-limit)", file: "slow.yaml:6:5")
     }
 
     @Test func manyStepsAreBoundedByTheTimeLimit() throws {
         let d = try TempDir()
         try d.write("steps.yaml", minimalScenario("steps", mode: "x86_64") + "steps:\n" + String(repeating: "  - schedule\n", count: 60_000))
         let r = try runRingspec(["run", "--time-limit", "1", d.path])
-        expectRefused(r, "(--time-limit)", file: "steps.yaml:", seconds: 30)
+        expectRefused(r, "(--time-limit)", file: "steps.yaml:")
     }
 
     // MARK: extends
@@ -134,7 +134,7 @@ import Testing
         try d.write("_base0.yaml", "machine: {mode: ia32}\nprocesses:\n  - {name: a, state: running}\n")
         for i in 1...20 { try d.write("_base\(i).yaml", "extends: _base\(i - 1).yaml\n") }
         try d.write("top.yaml", "scenario: top\nextends: _base20.yaml\n")
-        expectRefused(try runRingspec(["run", d.path]), "extends chains more than 8 files deep", file: "top.yaml:2:10", seconds: 20)
+        expectRefused(try runRingspec(["run", d.path]), "extends chains more than 8 files deep", file: "top.yaml:2:10")
     }
 
     @Test func extendsCycleIsRefused() throws {
@@ -144,8 +144,8 @@ import Testing
         try d.write("self.yaml", "scenario: self\nextends: self.yaml\n")
         try d.write("top.yaml", "scenario: top\nextends: _a.yaml\n")
         let r = try runRingspec(["run", d.path])
-        expectRefused(r, "forms a cycle", file: "top.yaml:2:10", seconds: 20)
-        expectRefused(r, "forms a cycle", file: "self.yaml:2:10", seconds: 20)
+        expectRefused(r, "forms a cycle", file: "top.yaml:2:10")
+        expectRefused(r, "forms a cycle", file: "self.yaml:2:10")
     }
 
     @Test func extendsWithAnAbsolutePathIsRefused() throws {
@@ -155,8 +155,8 @@ import Testing
         try d.write("abs.yaml", "scenario: abs\nextends: \(target)\n")
         try d.write("etc.yaml", "scenario: etc\nextends: /etc/passwd\n")
         let r = try runRingspec(["run", d.path])
-        expectRefused(r, "extends must be a relative path inside the suite root, not an absolute path", file: "abs.yaml:2:10", seconds: 20)
-        expectRefused(r, "extends must be a relative path inside the suite root, not an absolute path", file: "etc.yaml:2:10", seconds: 20)
+        expectRefused(r, "extends must be a relative path inside the suite root, not an absolute path", file: "abs.yaml:2:10")
+        expectRefused(r, "extends must be a relative path inside the suite root, not an absolute path", file: "etc.yaml:2:10")
         #expect(!r.output.contains("root:"), "content of /etc/passwd leaked into the report")
     }
 
@@ -184,9 +184,9 @@ import Testing
         try parent.write("suite/sub/deeper.yaml", "scenario: deeper\nextends: ../../_outside.yaml\n")
         try parent.write("suite/sub/etc.yaml", "scenario: etc\nextends: ../../../../../../../../../../etc/passwd\n")
         let r = try runRingspec(["run", suite])
-        expectRefused(r, "lies outside the suite root", file: "up.yaml:2:10", seconds: 20)
-        expectRefused(r, "lies outside the suite root", file: "deeper.yaml:2:10", seconds: 20)
-        expectRefused(r, "lies outside the suite root", file: "etc.yaml:2:10", seconds: 20)
+        expectRefused(r, "lies outside the suite root", file: "up.yaml:2:10")
+        expectRefused(r, "lies outside the suite root", file: "deeper.yaml:2:10")
+        expectRefused(r, "lies outside the suite root", file: "etc.yaml:2:10")
         // `..` that stays inside the root is fine.
         try parent.write("suite/_in.yaml", "machine: {mode: ia32}\nprocesses:\n  - {name: a, state: running}\n")
         try parent.write("suite/sub2/ok.yaml", "scenario: ok\nextends: ../_in.yaml\nsteps:\n  - exec: nop\n    expect: {cpl: 3}\n")
@@ -207,7 +207,7 @@ import Testing
         let ok = try runRingspec(["run", parent.path + "/hidden", parent.path + "/other"])
         #expect(ok.status == 0, "\(ok.output)")
         let r = try runRingspec(["run", parent.path + "/hidden", parent.path + "/sub/s.yaml"])
-        expectRefused(r, "lies outside the suite root", file: "s.yaml:2:10", seconds: 20)
+        expectRefused(r, "lies outside the suite root", file: "s.yaml:2:10")
     }
 
     @Test func extendsThroughASymlinkEscapeIsRefused() throws {
@@ -219,8 +219,8 @@ import Testing
         try d.write("viafile.yaml", "scenario: viafile\nextends: _link.yaml\n")
         try d.write("viadir.yaml", "scenario: viadir\nextends: linkdir/_secret.yaml\n")
         let r = try runRingspec(["run", d.path])
-        expectRefused(r, "lies outside the suite root", file: "viafile.yaml:2:10", seconds: 20)
-        expectRefused(r, "lies outside the suite root", file: "viadir.yaml:2:10", seconds: 20)
+        expectRefused(r, "lies outside the suite root", file: "viafile.yaml:2:10")
+        expectRefused(r, "lies outside the suite root", file: "viadir.yaml:2:10")
         #expect(!r.output.contains("secret-process-name"))
     }
 
@@ -235,9 +235,9 @@ import Testing
         try d.symlink("passwd.yaml", to: "/etc/passwd")
         try d.symlink("outdir", to: outside.path)
         let r = try runRingspec(["run", d.path])
-        expectRefused(r, "a symbolic link that leads outside", file: "leak.yaml:1:1", seconds: 20)
-        expectRefused(r, "a symbolic link that leads outside", file: "passwd.yaml:1:1", seconds: 20)
-        expectRefused(r, "a symbolic link that leads outside", file: "outdir:1:1", seconds: 20)
+        expectRefused(r, "a symbolic link that leads outside", file: "leak.yaml:1:1")
+        expectRefused(r, "a symbolic link that leads outside", file: "passwd.yaml:1:1")
+        expectRefused(r, "a symbolic link that leads outside", file: "outdir:1:1")
         #expect(!r.output.contains("leaked-secret"))
         #expect(!r.output.contains("root:"))
         #expect(r.output.contains("PASS  good"))
@@ -258,8 +258,8 @@ import Testing
     @Test func folderOfManyFilesIsBounded() throws {
         let d = try TempDir()
         for i in 0..<60 { try d.write(String(format: "f%03d.yaml", i), minimalScenario("f\(i)")) }
-        expectRefused(try runRingspec(["run", "--max-files", "50", d.path]), "more than 50 scenario files", file: "f050.yaml:1:1", seconds: 20)
-        expectRefused(try runRingspec(["check", "--max-files", "50", d.path]), "more than 50 scenario files", file: "f050.yaml:1:1", seconds: 20)
+        expectRefused(try runRingspec(["run", "--max-files", "50", d.path]), "more than 50 scenario files", file: "f050.yaml:1:1")
+        expectRefused(try runRingspec(["check", "--max-files", "50", d.path]), "more than 50 scenario files", file: "f050.yaml:1:1")
     }
 
     @Test func folderOfManyGoodFilesWithOneMalformedExitsTwo() throws {
@@ -267,7 +267,7 @@ import Testing
         for i in 0..<300 { try d.write(String(format: "s%03d.yaml", i), minimalScenario("s\(i)") + "steps:\n  - exec: nop\n    expect: {cpl: 3}\n") }
         try d.write("s150b.yaml", "scenario: broken\nmachine: {mode: ia32\n")
         let r = try runRingspec(["run", d.path], deadline: 120)
-        expectRefused(r, "did not find expected", file: "s150b.yaml:3:1", seconds: 120)
+        expectRefused(r, "did not find expected", file: "s150b.yaml:3:1")
         #expect(r.stdout.contains("300 passed, 1 failed"), "\(r.stdout.suffix(300))")
     }
 }

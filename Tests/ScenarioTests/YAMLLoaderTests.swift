@@ -364,27 +364,25 @@ struct YAMLLoaderTests {
         #expect(error.mark.line == 4)
     }
 
-    @Test func billionLaughsIsRefusedQuickly() throws {
+    /// The expansion is counted as it goes and refused at the limit: the error's count is the guard
+    /// (how long the refusal takes is the benchmarks' business, not a test's).
+    @Test(.timeLimit(.minutes(1))) func billionLaughsIsRefusedAtTheExpansionLimit() throws {
         var text = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
         let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
         for (previous, name) in zip(names, names.dropFirst()) {
             let refs = Array(repeating: "*\(previous)", count: 9).joined(separator: ",")
             text += "\(name): &\(name) [\(refs)]\n"
         }
-        let clock = ContinuousClock()
-        let started = clock.now
         var caught: YAMLError?
         do {
             _ = try YAMLLoader.load(text)
         } catch {
             caught = error  // typed throws: this is a YAMLError, not a crash
         }
-        let elapsed = clock.now - started
         let error = try #require(caught)
         #expect(error.message == "alias expansion exceeds 100000 nodes (alias bomb?) (--max-alias-nodes)")
         #expect(error.mark.line >= 5)
         #expect(error.notes.first?.hasPrefix("anchor &") == true)
-        #expect(elapsed < .milliseconds(200))
     }
 
     @Test func aliasExpansionLimitCountsWholeSubtrees() throws {

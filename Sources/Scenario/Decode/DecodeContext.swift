@@ -324,6 +324,12 @@ func parseInteger(utf8 b: UnsafeBufferPointer<UInt8>) -> IntegerLiteral {
 
 /// "did you mean 'x'?" for a misspelt name, by edit distance.
 func hint(_ word: String, _ candidates: [String]) -> String? {
+    var cells = 0
+    return hint(word, candidates, cells: &cells)
+}
+
+/// `hint(_:_:)`, adding to `cells` the edit-distance table cells it computed.
+func hint(_ word: String, _ candidates: [String], cells: inout Int) -> String? {
     var best: (String, Int)?
     let w = Array(word.lowercased())
     for c in candidates {
@@ -331,7 +337,7 @@ func hint(_ word: String, _ candidates: [String]) -> String? {
         // misspelt name (a scenario can hold a 1 MiB one) against long names costs their length,
         // not its square (500 task names of 1,500 characters against a 100,000-character `as:`
         // took minutes before).
-        guard let d = editDistance(w, Array(c.lowercased()), atMost: max(1, min(3, c.count / 3 + 1))) else { continue }
+        guard let d = editDistance(w, Array(c.lowercased()), atMost: max(1, min(3, c.count / 3 + 1)), cells: &cells) else { continue }
         if let b = best, b.1 <= d { continue }
         best = (c, d)
     }
@@ -343,6 +349,13 @@ func hint(_ word: String, _ candidates: [String]) -> String? {
 /// than two changed letters (`exit`). Computed only on the cells within `k` of the diagonal (no alignment
 /// that leaves it can cost `k` or less): time O((|a| + |b|) * k).
 func editDistance(_ a: [Character], _ b: [Character], atMost k: Int) -> Int? {
+    var cells = 0
+    return editDistance(a, b, atMost: k, cells: &cells)
+}
+
+/// `editDistance(_:_:atMost:)`, adding to `cells` the number of table cells it computed (the work
+/// HintTests bounds by (|a| + |b|) * (2k + 1), instead of timing it).
+func editDistance(_ a: [Character], _ b: [Character], atMost k: Int, cells: inout Int) -> Int? {
     guard k >= 0, abs(a.count - b.count) <= k else { return nil }
     if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
     let far = k + 1  // any cost above k: "too far"
@@ -356,6 +369,7 @@ func editDistance(_ a: [Character], _ b: [Character], atMost k: Int) -> Int? {
         if hi < b.count { cur[hi + 1] = far }
         var best = cur[0]
         if lo <= hi {
+            cells += hi - lo + 1
             for j in lo...hi {
                 var v = Swift.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
                 if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { v = Swift.min(v, before[j - 2] + 1) }
