@@ -429,6 +429,17 @@ extension Machine {
         cpu.setMSR(n, Self.msrHeldValue(n, value, vendor: vendor))
     }
 
+    /// A scenario's edit of IA32_EFER (`machine.msrs`, `machine.efer`'s flags through `set`, `set.msrs`):
+    /// every bit but LME and LMA, which follow the scenario's mode (mode changes are not modelled).
+    /// The TLB is flushed, so that the translations cached under the old NXE are not used under the new
+    /// one: `set: {efer}` and `set: {msrs: {IA32_EFER}}` are one edit. (WRMSR keeps the TLB, as the SDM
+    /// lists no invalidation for it.)
+    public mutating func editEFER(_ value: UInt64) {
+        let mode = EFER.lme | EFER.lma
+        cpu.efer = (value & ~mode) | (cpu.efer & mode)
+        paging.tlb.flushAll()
+    }
+
     /// MOV CRn, value: CR3 switches the address space and flushes the TLB (PG-15); CR4.PGE toggles flush all.
     public mutating func writeControlRegister(_ n: Int, _ value: UInt64) throws(Fault) {
         switch n {

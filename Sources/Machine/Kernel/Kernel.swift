@@ -210,9 +210,7 @@ public struct System: Sendable {
             out.error = "set: control register write refused: \(error)"
         }
         if !efer.isEmpty {
-            let v = efer.apply(to: machine.cpu.efer)
-            machine.cpu.efer = (v & ~(EFER.lme | EFER.lma)) | (machine.cpu.efer & (EFER.lme | EFER.lma))
-            machine.paging.tlb.flushAll()
+            machine.editEFER(efer.apply(to: machine.cpu.efer))
         }
         if !rflags.isEmpty { machine.cpu.rflags = rflags.apply(to: machine.cpu.rflags) | RFLAGS.reserved1 }
     }
@@ -282,7 +280,7 @@ public struct System: Sendable {
         case let .setMSRs(msrs):
             for (n, v) in msrs.sorted(by: { $0.key < $1.key }) {
                 if n == MSR.efer {
-                    machine.cpu.efer = (v & ~(EFER.lme | EFER.lma)) | (machine.cpu.efer & (EFER.lme | EFER.lma))
+                    machine.editEFER(v)
                 } else {
                     machine.storeMSR(n, v)
                 }

@@ -119,7 +119,7 @@ extension System {
         }
         for (n, v) in setup.msrs.sorted(by: { $0.key < $1.key }) {
             if n == MSR.efer {
-                sys.machine.cpu.efer = (v & ~(EFER.lme | EFER.lma)) | (sys.machine.cpu.efer & (EFER.lme | EFER.lma))
+                sys.machine.editEFER(v)
             } else {
                 sys.machine.storeMSR(n, v)
             }
