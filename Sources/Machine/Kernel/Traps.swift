@@ -9,6 +9,8 @@
 //   #GP and other exceptions from ring 3 -> the Linux signal (#DE SIGFPE, #UD SIGILL, #BP/#DB SIGTRAP, ...)
 //   an exception in kernel mode (no fix-up) -> oops, the task dies
 //   #DF, NMI, #MC -> the CPU stays at the handler (Linux panics / handles them outside this model)
+//   INT n on a vector whose exception pushes an error code (10-14, 17, 21) -> refused: no error code was
+//        pushed, and Linux's entry would misread the frame
 //   IRQ 0x20 timer, 0x21-0x2f other PIC lines -> tick / acknowledge, then the return path
 //
 // A task killed by a signal leaves the CPU through schedule() with reason `signal`.
@@ -55,6 +57,16 @@ extension System {
             return false
         default:
             break
+        }
+        if ExceptionVector(rawValue: vector)?.pushesErrorCode == true && fault == nil {
+            // INT n on an error-code exception vector (a gate the scenario opened to ring 3) pushes no error
+            // code (INT-11), but Linux's entry for the vector takes the top of the frame as one (idtentry
+            // has_error_code=1, arch/x86/entry/entry_{32,64}.S: "Hardware pushed error code on stack"): the
+            // handler would read the saved EIP as the error code and the rest of the frame one slot off.
+            machine.unsupported = "INT \(vector) reached Linux's \(LinuxLayout.handlerName(vector)) without an error code: "
+                + "the CPU pushes none for INT n (INT-11), and the entry would read the saved EIP as one and the rest of the frame one slot off"
+            machine.trace.record(.kernelAction("\(LinuxLayout.handlerName(vector)) entered by INT \(vector), which pushed no error code: Linux would misread the frame (not modelled); the CPU stays at the handler"))
+            return false
         }
         let c = core.current
         enterFromUser(user, path: .iret(skip: errorWidth))
