@@ -251,6 +251,13 @@ extension Machine {
         noteCPLChange(from: oldCPL)
         // TASK-7: an exception's error code goes on the new task's stack.
         if let code = errorCode {
+            // Its width is not settled when the new task runs 16-bit code in a 32-bit TSS: the SDM's INT n
+            // pseudo-code pushes it with the operand size (a word, as Bochs does: push_16 when CS.D = 0),
+            // §6.13 "depending on the ... task gate size" and QEMU (the TSS type) say a doubleword.
+            if !cpu.cs.cache.big {
+                unsupported = "an exception's error code pushed by a task switch into 16-bit code (CS.D = 0) in a 32-bit TSS: a word (SDM INT n pseudo-code, Bochs) or a doubleword (SDM §6.13, QEMU)"
+                throw Fault(.TS, code: extBit, rule: "TASK-7", "the width of the error code pushed into 16-bit code is not modelled")
+            }
             var st = currentStack(rule: "TASK-7")
             st.faultCode = extBit
             try st.push(UInt64(code), width: 4, on: &self)
