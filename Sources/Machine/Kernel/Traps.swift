@@ -6,7 +6,8 @@
 //        write to a present read-only page inside a VMA with `w` -> write-protect fault (do_wp_page): the
 //        leaf gets R/W=1, IRET, retry (when that alone lets the write through)
 //        user fault otherwise -> SIGSEGV; kernel fault otherwise -> oops (the task dies with SIGKILL)
-//   #GP and other exceptions from ring 3 -> the Linux signal (#DE SIGFPE, #UD SIGILL, #BP/#DB SIGTRAP, ...)
+//   #GP and other exceptions from ring 3 -> the Linux signal (#DE SIGFPE, #UD SIGILL, #BP/#DB SIGTRAP, ...);
+//        on x86_64 from rings 1 and 2 as well (user_mode() tests CS.RPL != 0 there)
 //   an exception in kernel mode (no fix-up) -> oops, the task dies
 //   #DF, NMI, #MC -> the CPU stays at the handler (Linux panics / handles them outside this model)
 //   INT n on a vector whose exception pushes an error code (10-14, 17, 21) -> refused: no error code was
@@ -98,7 +99,12 @@ extension System {
             performReturn(&out)
             return false
         }
-        if fromCPL == 3 {
+        // Linux's user_mode(regs) (arch/x86/include/asm/ptrace.h): RPL 3 in the saved CS on i386 (`>= USER_RPL`),
+        // any non-zero RPL on x86_64 (`!!(regs->cs & 3)`), so there an exception from ring 1 or 2 is signalled
+        // as a user one. A page fault also needs U/S in its error code: a CPL 1-2 access is a supervisor one,
+        // and __bad_area_nosemaphore oopses for it ("Implicit user access to kernel memory -- just oops").
+        let userMode = machine.mode == .x86_64 ? fromCPL != 0 : fromCPL == 3
+        if vector == 14 ? fromCPL == 3 : userMode {
             let sig = System.signal(for: vector) ?? "SIGSEGV"
             if System.signal(for: vector) == nil {
                 machine.unsupported = "the kernel's handling of \(ExceptionVector(rawValue: vector)?.description ?? "vector \(vector)") from user mode"
