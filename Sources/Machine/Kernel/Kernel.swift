@@ -350,7 +350,11 @@ public struct System: Sendable {
                 break
             } catch {
                 var raised: [Fault] = []
-                let r = machine.raise(error, returnIP: machine.cpu.rip, raised: &raised)
+                machine.pendingTaskSwitchTrap = false
+                var r = machine.raise(error, returnIP: machine.cpu.rip, raised: &raised)
+                // TASK-7: a fault delivered through a task gate into a TSS with the T bit set: #DB in the new
+                // task, as after an instruction (`Machine.execute`) or an external interrupt.
+                if let t = machine.raiseTaskSwitchTrap(&raised) { r = t }
                 out.faults += raised
                 if let d = machine.lastDelivery { out.gate = d }
                 guard !machine.shutdown, kernelActive, case let .delivered(v) = r else { return }
