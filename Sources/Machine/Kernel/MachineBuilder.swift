@@ -548,6 +548,14 @@ extension System {
         cpu.rip = spec.rip ?? textStart
         cpu[.rsp] = stackTop.map { $0 - LinuxLayout.initialStackGap } ?? 0
         for (r, v) in spec.registers { cpu[r] = v }
+        do {
+            try StartingContext.validate(task: spec.name, cs: cpu.cs, ss: cpu.ss, rip: cpu.rip, bits: spec.bits,
+                                         longMode: machine.longMode)
+        } catch {
+            var e = error
+            e.origin = spec.contextOrigin
+            throw e
+        }
         cpu.rflags = (spec.rflags ?? (RFLAGS.reserved1 | RFLAGS.if)) | RFLAGS.reserved1
         var files: [Int: OpenFile] = [:]
         for (fd, path) in spec.files.sorted(by: { $0.key < $1.key }) {
