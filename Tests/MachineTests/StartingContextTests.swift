@@ -16,6 +16,13 @@ import Testing
         return SegmentRegister(selector: 0x2b, cache: c)
     }
     static let nullSS = SegmentRegister(selector: 0, cache: .unusable)
+    /// Ring-0 segments: 64-bit code (conforming or not) and data, with RPL 0 unless given.
+    static func kernelCode(conforming: Bool = false, rpl: UInt16 = 0) -> SegmentRegister {
+        var c = SegmentCache.flat(code: true, dpl: 0, long: true)
+        if conforming { c.type |= 0x4 }
+        return SegmentRegister(selector: 0x10 | rpl, cache: c)
+    }
+    static let kernelData = SegmentRegister(selector: 0x18, cache: .flat(code: false, dpl: 0))
 
     struct Case: Sendable, CustomTestStringConvertible {
         let name: String
@@ -40,7 +47,14 @@ import Testing
         Case(name: "bits 64 with compatibility code", cs: code(), ss: data, rip: 0x400000, bits: 64, longMode: true, refusal: "bits: 64"),
         Case(name: "code segment in SS", cs: code(long: true, big: false), ss: code(long: true, big: false), rip: 0x400000, bits: nil, longMode: true, refusal: "writable data"),
         Case(name: "read-only data in SS", cs: code(), ss: readOnlyData, rip: 0x8048000, bits: nil, longMode: false, refusal: "writable data"),
-        Case(name: "null SS in 64-bit mode", cs: code(long: true, big: false), ss: nullSS, rip: 0x400000, bits: nil, longMode: true, refusal: nil),
+        Case(name: "null SS at CPL 0 in 64-bit mode", cs: kernelCode(), ss: nullSS, rip: 0x400000, bits: nil, longMode: true, refusal: nil),
+        Case(name: "null SS at CPL 3 in 64-bit mode", cs: code(long: true, big: false), ss: nullSS, rip: 0x400000, bits: nil, longMode: true, refusal: "null at CPL 3"),
+        Case(name: "null SS at CPL 3 in compatibility mode (refused on use)", cs: code(), ss: nullSS, rip: 0x8048000, bits: nil, longMode: true, refusal: nil),
+        Case(name: "non-conforming DPL-0 code at CPL 3", cs: kernelCode(rpl: 3), ss: data, rip: 0x400000, bits: nil, longMode: true, refusal: "non-conforming"),
+        Case(name: "conforming DPL-0 code at CPL 3", cs: kernelCode(conforming: true, rpl: 3), ss: data, rip: 0x400000, bits: nil, longMode: true, refusal: nil),
+        Case(name: "kernel code and data at CPL 0", cs: kernelCode(), ss: kernelData, rip: 0xffff_ffff_8100_0000, bits: nil, longMode: true, refusal: nil),
+        Case(name: "DPL-0 SS at CPL 3", cs: code(long: true, big: false), ss: kernelData, rip: 0x400000, bits: nil, longMode: true, refusal: "does not match CPL"),
+        Case(name: "SS with RPL 0 at CPL 3", cs: code(long: true, big: false), ss: SegmentRegister(selector: 0x28, cache: .flat(code: false, dpl: 3)), rip: 0x400000, bits: nil, longMode: true, refusal: "does not match CPL"),
     ]
 
     @Test(arguments: cases)

@@ -39,10 +39,27 @@ public enum StartingContext {
             // Legacy and compatibility mode: the instruction pointer is EIP, 32 bits.
             throw MachineError("task \(task): EIP 0x\(String(rip, radix: 16)) does not fit in 32 bits (\(longMode ? "compatibility" : "protected") mode)")
         }
-        // SEG-6: SS holds a writable data segment, or a null selector (64-bit mode only: the builder leaves a
-        // null SS outside it unusable, and a stack access through it is refused when it happens).
-        if !Selector(ss.selector).isNull && !ss.cache.isWritableData {
-            throw MachineError("task \(task): SS 0x\(String(ss.selector, radix: 16)) is not a writable data segment; SS holds only those (SEG-6)")
+        // The CPL is CS.RPL: non-conforming code runs at its DPL, conforming code at a CPL no more privileged than
+        // its DPL (FAR-2, FAR-3: every CS load makes it so).
+        let cpl = UInt8(cs.selector & 3)
+        if cs.cache.isConforming ? cs.cache.dpl > cpl : cs.cache.dpl != cpl {
+            throw MachineError("task \(task): \(csName) gives CPL \(cpl), but the \(cs.cache.isConforming ? "conforming" : "non-conforming") code segment has DPL \(cs.cache.dpl) (FAR-2: \(cs.cache.isConforming ? "DPL <= CPL" : "DPL == CPL"))")
+        }
+        // SEG-6: SS holds a writable data segment whose DPL and RPL are the CPL, or a null selector (64-bit mode at
+        // CPL 0-2 only, SEG-6a; outside 64-bit mode the builder leaves a null SS unusable and a stack access through
+        // it is refused when it happens).
+        let ssName = "SS 0x\(String(ss.selector, radix: 16))"
+        if Selector(ss.selector).isNull {
+            if sixtyFour && cpl == 3 {
+                throw MachineError("task \(task): \(ssName) is null at CPL 3 in 64-bit mode, which no SS load allows (SEG-6a)")
+            }
+        } else {
+            guard ss.cache.isWritableData else {
+                throw MachineError("task \(task): \(ssName) is not a writable data segment; SS holds only those (SEG-6)")
+            }
+            guard ss.cache.dpl == cpl && UInt8(ss.selector & 3) == cpl else {
+                throw MachineError("task \(task): \(ssName) (RPL \(ss.selector & 3), DPL \(ss.cache.dpl)) does not match CPL \(cpl); SS's RPL and DPL are the CPL (SEG-6)")
+            }
         }
     }
 }
