@@ -65,7 +65,7 @@ import Testing
         let index = 20
         let sys = try makeSystem(mode) { m, k in
             let t = Descriptor.system(base: 0x9000, limit: 0x67, type: .tssAvailable, dpl: 3, present: true)
-            m.gdt = .patch([index: TableEntry(low: t.low.raw, tss64: mode == .x86_64)])
+            m.gdt = .patch([index: TableEntry(low: t.low.raw, high: mode == .x86_64 ? 0 : nil, tss64: mode == .x86_64)])
             m.tssIndex = index
             k.enabled = false
         }

@@ -83,9 +83,9 @@ extension Machine {
                 throw Fault(.GP, code: gsel.errorCode, rule: "FAR-11",
                             "the upper half of the 16-byte call gate \(gsel) lies beyond the \(gsel.isLDT ? "LDT" : "GDT") limit")
             }
-            guard (h >> 40) & 0x1F == 0 else {
+            guard WideDescriptor.upperType(h) == 0 else {
                 throw Fault(.GP, code: gsel.errorCode, rule: "FAR-11",
-                            "the type field of the 64-bit call gate \(gsel)'s upper dword is 0x\(String((h >> 40) & 0x1F, radix: 16)), not 0")
+                            "the type field of the 64-bit call gate \(gsel)'s upper dword is 0x\(String(WideDescriptor.upperType(h), radix: 16)), not 0")
             }
             high = h
         }

@@ -109,7 +109,10 @@ extension System {
             }
             let d = Descriptor(raw: sys.machine.gdt[slot])
             var base = d.base
-            if mode == .x86_64, slot + 1 < sys.machine.gdt.count { base |= (sys.machine.gdt[slot + 1] & 0xFFFF_FFFF) << 32 }
+            if mode == .x86_64 {
+                let high = try Self.wideUpperHalf(sys.machine.gdt, slot, what: "the LDT descriptor", loadedBy: "LLDT")
+                base |= WideDescriptor.upperBase(high)
+            }
             var words = Array(repeating: UInt64(0), count: max(ldt.count, 1))
             System.place(ldt.enumerated().map { ($0.offset, $0.element) }, into: &words)
             sys.machine.ldtTables[base] = words
@@ -191,8 +194,14 @@ extension System {
             if i > 0, mode == .x86_64, Descriptor(raw: sys.machine.gdt[i - 1]).systemType.map({ [.tssAvailable, .tssBusy].contains($0) }) == true,
                !Descriptor(raw: sys.machine.gdt[i - 1]).isCodeOrData { continue }
             var base = d.base
-            if mode == .x86_64, i + 1 < sys.machine.gdt.count { base |= (sys.machine.gdt[i + 1] & 0xFFFF_FFFF) << 32 }
             let loaded = i == trIndex
+            if mode == .x86_64 {
+                if loaded {
+                    base |= WideDescriptor.upperBase(try Self.wideUpperHalf(sys.machine.gdt, i, what: "the TSS descriptor TR is loaded with", loadedBy: "LTR"))
+                } else if i + 1 < sys.machine.gdt.count {
+                    base |= WideDescriptor.upperBase(sys.machine.gdt[i + 1])
+                }
+            }
             let size = max(Int(d.limit) + 1, 0x68)
             var image = [UInt8](repeating: 0, count: min(size, 0x2000 + 0x68))
             // The preset's fields first, then the scenario's by name (the GDT entry's, then `machine.tss`).
@@ -232,6 +241,21 @@ extension System {
         sys.core.manageTSSStack = linux && setup.tssFields["esp0"] == nil && setup.tssFields["rsp0"] == nil
         if !ksetup.enabled { sys.kernel = nil }
         return sys
+    }
+
+    /// The upper half of the 16-byte system descriptor at `gdt[slot]` that LDTR or TR starts loaded with. LTR and
+    /// LLDT in IA-32e mode read it and refuse, with #GP(selector), one beyond the GDT limit or whose type field is
+    /// not 0 (WideDescriptor): no instruction loads such a descriptor, so the scenario is refused, not run on a
+    /// base made of whatever the next entry holds.
+    static func wideUpperHalf(_ gdt: [UInt64], _ slot: Int, what: String, loadedBy: String) throws(MachineError) -> UInt64 {
+        guard slot + 1 < gdt.count else {
+            throw MachineError("gdt[\(slot)]: the upper half of \(what) lies beyond the GDT limit; \(loadedBy) refuses it with #GP(selector) in IA-32e mode")
+        }
+        let high = gdt[slot + 1]
+        guard WideDescriptor.upperType(high) == 0 else {
+            throw MachineError("gdt[\(slot)]: \(what) is 16 bytes in IA-32e mode, and its upper half (gdt[\(slot + 1)]) has type 0x\(String(WideDescriptor.upperType(high), radix: 16)), not 0; \(loadedBy) refuses it with #GP(selector) (SDM Vol. 3A Figure 7-4)")
+        }
+        return high
     }
 
     /// The preset part of a build, before the scenario's tables, MSRs and tasks: the kernel half of every
@@ -548,6 +572,14 @@ extension System {
         cpu.rip = spec.rip ?? textStart
         cpu[.rsp] = stackTop.map { $0 - LinuxLayout.initialStackGap } ?? 0
         for (r, v) in spec.registers { cpu[r] = v }
+        do {
+            try StartingContext.validate(task: spec.name, cs: cpu.cs, ss: cpu.ss, rip: cpu.rip, bits: spec.bits,
+                                         longMode: machine.longMode)
+        } catch {
+            var e = error
+            e.origin = spec.contextOrigin
+            throw e
+        }
         cpu.rflags = (spec.rflags ?? (RFLAGS.reserved1 | RFLAGS.if)) | RFLAGS.reserved1
         var files: [Int: OpenFile] = [:]
         for (fd, path) in spec.files.sorted(by: { $0.key < $1.key }) {

@@ -128,6 +128,9 @@ public struct TaskSpec: Sendable, Equatable {
     public var rflags: UInt64?
     /// Segment selectors at start (nil: the preset's user selectors with RPL 3).
     public var segments: [SegmentRegisterName: UInt16] = [:]
+    /// The `origin` of the task's `context` (or of the task when it has none), so that an error about the
+    /// starting state points at it.
+    public var contextOrigin: Int?
     /// Open files: descriptor -> name (`stdin`, `stdout`, `stderr`, `/dev/null`, a declared file).
     public var files: [Int: String] = [0: "stdin", 1: "stdout", 2: "stderr"]
     public init(name: String) { self.name = name }

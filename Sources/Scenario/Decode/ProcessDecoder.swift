@@ -110,6 +110,8 @@ extension DecodeContext {
             }
             if let n = m["pages"] { t.pages = pages(n, "\(w).pages") }
             if let n = m["context"] { context(n, "\(w).context", into: &t, names: names) }
+            t.contextOrigin = origins.count
+            origins.append(location(m["context"] ?? item))
             if let n = m["files"] { t.files = files(n, "\(w).files", declared: declaredFiles) }
             tasks.append(t)
         }
