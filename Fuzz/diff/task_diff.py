@@ -177,6 +177,20 @@ def event_text(ev):
     return 'exec: "iret"'
 
 
+def gate_yaml_record(d):
+    """The `gate` check of a step: the last delivery's whole record (format: `{vector, type, dpl, from_cpl,
+    to_cpl, stack_switch, if}`; no vector for a GDT/LDT task gate), or `none` when the step delivered nothing
+    (a far JMP/CALL straight to a TSS, IRET through the back link, a plain instruction)."""
+    if d is None:
+        return "none"
+    f = []
+    if "vector" in d:
+        f.append("vector: %s" % h(d["vector"]))
+    f += ["type: %s" % d["type"], "dpl: %d" % d["dpl"], "from_cpl: %d" % d["from_cpl"], "to_cpl: %d" % d["to_cpl"],
+          "stack_switch: %s" % str(d["stack_switch"]).lower(), "if: %s" % str(d["if"]).lower()]
+    return "{%s}" % ", ".join(f)
+
+
 def expect_yaml(res, ev):
     y = ["    expect:"]
     items = []
@@ -189,16 +203,10 @@ def expect_yaml(res, ev):
     y.append("      faults: [%s]" % ", ".join(items))
     if res.shutdown:
         y.append("      shutdown: true")
+        y.append("      gate: none")
         return y
     c = res.cpu
-    if res.delivery:
-        d = res.delivery
-        if d["type"] == "task":
-            y.append("      gate: {vector: %s, type: task, from_cpl: %d, to_cpl: %d}" % (h(d["vector"]), d["from_cpl"],
-                                                                                   d["to_cpl"]))
-        else:
-            y.append("      gate: {vector: %s, type: interrupt, from_cpl: %d, to_cpl: 0, stack_switch: %s}" % (
-                h(d["vector"]), d["from_cpl"], str(d["stack_switch"]).lower()))
+    y.append("      gate: %s" % gate_yaml_record(res.delivery))
     y.append("      cpl: %d" % c["cpl"])
     regs = ["tr: %s" % h(c["tr"]), "cs: %s" % h(c["cs"]), "eip: %s" % h(c["eip"]), "esp: %s" % h(c["esp"]),
             "rflags: %s" % h(c["eflags"]), "cr0: %s" % h(c["cr0"])]
@@ -329,6 +337,12 @@ def gen64(rng, sid):
     faults = O.run64(ev, 0 if sub == "kernel" else 3, gdpl)
     y += ["steps:", "  - " + event_text(ev), "    expect:"]
     y.append("      faults: [%s]" % ", ".join("{vector: %s, error_code: %s}" % (NAMES[v], h(c)) for v, c in faults))
+    # The last fault is delivered through the preset's 64-bit interrupt gate (INT-5..INT-9, INT-12): a stack
+    # switch from CPL 3, or through #DF's IST1 (docs/kernel-model.md: Linux's ESTACK order) whatever the CPL.
+    cpl = 0 if sub == "kernel" else 3
+    last = faults[-1][0]
+    y.append("      gate: %s" % gate_yaml_record({"vector": last, "type": "interrupt", "dpl": 0, "from_cpl": cpl,
+                                                   "to_cpl": 0, "stack_switch": cpl != 0 or last == 8, "if": False}))
     return "\n".join(y)
 
 
