@@ -238,6 +238,36 @@ class Machine:
         if not d.present:
             raise Fault(NP, ecode(s), rule)
 
+    # --- data accesses through DS: `mov REG, [ADDR]` / `mov [ADDR], REG`
+    def data_access(self, off: int, w: int, write: bool, value: int = 0) -> int:
+        """A read (returns the value) or write of `w` bytes at DS:off, the checks made on use:
+        - 64-bit mode: none of the segment's. SDM Vol. 3A §5.4.1.1 "NULL Segment Checking in 64-bit Mode":
+          no #GP for an access through a null DS/ES/FS/GS; §3.4.4 / §5.2.1: DS's base is treated as 0 and
+          its limit is not checked; Bochs's 64-bit accessors (cpu/access2.cc write_virtual_dword_64) check
+          only the canonical address, not the segment's type, so a read-only or code DS may be written.
+        - compatibility mode (and legacy mode): a null DS is #GP(0) (§5.4.1: "any attempt to access a segment
+          through one of these registers when it is loaded with a null segment selector results in a #GP"),
+          whenever and in whichever mode it was loaded (SEG-5a); a write through a read-only data or a code
+          segment is #GP(0) (§5.2 / §5.7: type checking); an offset outside the limit is #GP(0) (SEG-11).
+        Then paging (only the mapped ranges exist, P=0 #PF otherwise)."""
+        if self.in64:
+            a = off & MASK64
+        else:
+            d = self.segs["ds"].desc
+            off &= 0xFFFF_FFFF
+            if d is None:
+                raise Fault(GP, 0, "SEG-5a")
+            if write and not (d.is_data and d.writable):
+                raise Fault(GP, 0, "SEG-11")
+            if not self.within(d, off, w):
+                raise Fault(GP, 0, "SEG-11")
+            a = (d.base + off) & 0xFFFF_FFFF
+        self.touch(a, w, write, self.cpl, "SEG-5a")
+        if write:
+            self.write(a, value, w)
+            return value
+        return self.read(a, w)
+
     # --- MOV Sreg (SDM Vol. 2B MOV; SEG-5, SEG-6)
     def mov_sreg(self, reg: str, s: int) -> None:
         if reg == "ss":
