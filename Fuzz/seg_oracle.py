@@ -60,6 +60,13 @@ class Fault(Exception):
         self.vector, self.code, self.rule, self.cr2 = vector, code, rule, cr2
 
 
+class Refused(Exception):
+    """A step the engine must refuse as not modelled (docs/machine-model.md, "deliberate simplifications"):
+    a stack access through a null SS outside 64-bit mode, which only a same-level far JMP/CALL/RET from 64-bit
+    code into compatibility mode can leave behind (MOV SS, RETF and IRET refuse a null SS there: SEG-6a,
+    FAR-13), and for which the SDM states no behaviour."""
+
+
 MASK64 = (1 << 64) - 1
 
 
@@ -181,6 +188,8 @@ class Machine:
     def stack_read(self, sp: int, w: int, rule: str) -> int:
         """A read of the current stack: SS limit (#SS(0)) outside 64-bit mode, then paging."""
         d = self.segs["ss"].desc
+        if d is None and not self.in64:
+            raise Refused("a pop through a null SS outside 64-bit mode")
         off = self.stack_addr(sp, self.in64, d)
         if self.in64:
             a = off
@@ -195,6 +204,8 @@ class Machine:
                     ss: Optional[Desc] = None, code: int = 0) -> None:
         """A push onto the stack of segment `ss` (the current SS if None): limit (#SS(code)), then paging."""
         d = ss if ss is not None else self.segs["ss"].desc
+        if d is None and not stack64:
+            raise Refused("a push through a null SS outside 64-bit mode")
         off = self.stack_addr(sp, stack64, d)
         if stack64:
             a = off
@@ -322,6 +333,8 @@ class Machine:
         if d.is_code or d.is_data:
             # FAR-2: conforming DPL <= CPL; non-conforming RPL <= CPL and DPL == CPL; then P; then RIP.
             self.check_cs(s, d, sel_rpl(s), self.cpl, "FAR-2")
+            if kind == "call" and not self.in64 and self.segs["ss"].desc is None:
+                raise Refused("CALL's room check on a null SS outside 64-bit mode")
             if kind == "call" and not self.in64:
                 # SDM CALL: "IF stack not large enough for return address THEN #SS(0)" before the EIP check.
                 w = self.width
