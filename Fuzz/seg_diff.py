@@ -4,7 +4,8 @@
     python3 Fuzz/seg_diff.py --seed S --count N [--engine .build/debug/ringspec] [--keep DIR]
 
 Generates N random-but-valid scenarios, ia32 and IA-32e (--mode; GDT/LDT entries with random type, DPL,
-present bit, limit; selectors with random index, TI, RPL; CPL 0..3 from the task's context), writes the oracle's
+present bit, limit; selectors with random index, TI, RPL; CPL 0..3 from the task's context; in IA-32e also
+null selectors used across mode changes, the `nullmode` family), writes the oracle's
 prediction as each step's `expect`, runs them through `ringspec run --format json` and prints every
 disagreement (expected = oracle, actual = engine). Exit status 0 when engine and oracle agree.
 With --keep DIR the generated files are kept (the failing scenarios under DIR/failing.yaml).

@@ -16,7 +16,9 @@ an IDT task gate, `mov ds, 0x100` whose #GP goes through a task gate at vector 1
 the new task's stack and read back), or `iret` with NT=1 through TSS 0x80's back link. Later steps (after a switch that
 completed) go back: `iret` through the back link, or `jmp far 0x98:0` (the old TSS must be available
 again after a JMP, busy after a CALL), and once more.
-Checks: the faults raised in order with their error codes (EXT), #DF escalation, the gate reached,
+Checks: the faults raised in order with their error codes (EXT), #DF escalation, the step's whole gate
+record (a task gate's vector or none for a GDT/LDT gate, DPL, from/to CPL, stack switch, the new task's IF;
+an interrupt gate's; `none` for a switch straight to a TSS or an IRET through the back link),
 CPL, TR, CS/SS/DS/ES/FS/GS, EIP, ESP, the GPRs, EFLAGS (NT), CR0 (TS), LDTR; a return checks the
 state saved in the old TSS (TASK-5) by loading it back. The x86_64 family (TASK-9) checks that a far
 JMP/CALL to a task gate or 64-bit TSS, an IDT task gate and IRET with NT=1 raise #GP.
