@@ -234,9 +234,15 @@ def null_mode_family(r, m, lay, gen, gdt, top, ldt_len, bits, esp0, steps, run, 
     m.gdt_limit = max(m.gdt_limit, (max(gdt) + 1) * 8 - 1)
     frame = None
     if m.in64 and r.random() < 0.4:
-        # RETFQ / IRETQ frame to compatibility-mode code: RIP, CS[, RFLAGS], RSP, SS (8-byte slots).
+        # RETFQ / IRETQ frame, mostly to compatibility-mode code: RIP, CS[, RFLAGS], RSP, SS (8-byte slots).
         rpl = r.randint(m.cpl, 3)
-        rcs = (lay.code32_of_cpl[rpl] << 3) | rpl if r.random() < 0.85 else gen.pick(gdt, ("code",), rpl)
+        roll = r.random()
+        if roll < 0.6:
+            rcs = (lay.code32_of_cpl[rpl] << 3) | rpl
+        elif roll < 0.85:
+            rcs = (lay.code_of_cpl[rpl] << 3) | rpl     # 64-bit code: FAR-14's nulls are then usable until a JMP
+        else:
+            rcs = gen.pick(gdt, ("code",), rpl)
         rss = (lay.data_of_cpl[rpl] << 3) | rpl if r.random() < 0.9 else r.randint(0, 3)
         iret = r.random() < 0.5
         vals = [r.choice([0x1000, 0x2000]), rcs] + ([0x202 | (r.randint(0, 3) << 12 if r.random() < 0.3 else 0)]
