@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import task_oracle as O  # noqa: E402
 import rundocs  # noqa: E402
 
-NAMES = {1: "DB", 8: "DF", 14: "PF", 10: "TS", 11: "NP", 12: "SS", 13: "GP"}
+NAMES = {1: "DB", 3: "BP", 8: "DF", 14: "PF", 10: "TS", 11: "NP", 12: "SS", 13: "GP"}
 UCS, UDS, TSS0 = 0x73, 0x7B, 0x80
 CR0 = 0x80010011  # the preset's CR0: PG | WP | ET | PE
 BEYOND = 0x100    # index 32: beyond the preset's 32-entry GDT
@@ -170,6 +170,8 @@ def event_text(ev):
         return 'exec: "%s far %s:0"' % (k, h(ev[1]))
     if k == "int":
         return 'exec: "int %s"' % h(ev[1])
+    if k == "int3":
+        return 'exec: "int3"'
     if k == "exc":
         return 'exec: "mov ds, %s"' % h(ev[1])
     if k == "irq":
@@ -234,7 +236,7 @@ def gen(rng, sid):
     for r in O.GPRS:
         if r != "esp":
             c[r] = rng.getrandbits(32)
-    kind = rng.choice(["jmp", "jmp", "call", "call", "int", "irq", "exc", "exc", "iret"])
+    kind = rng.choice(["jmp", "jmp", "call", "call", "int", "irq", "exc", "exc", "iret", "int3"])
     c["eflags"] = rng.choice([0x202, 0x246, 0x2, 0x3202, 0x283]) | (O.NT if kind == "iret" or rng.random() < 0.2 else 0)
     if kind == "irq":
         c["eflags"] |= O.IF  # a maskable interrupt is taken at once only with IF = 1
@@ -261,7 +263,7 @@ def gen(rng, sid):
         ev = (kind, sel)
     else:
         g = rand_gate(rng)
-        vec = 13 if kind == "exc" else 0x81
+        vec = {"exc": 13, "int3": 3}.get(kind, 0x81)
         w.idt[vec] = g
         idt_lines.append("    %s: %s" % (h(vec), gate_yaml(g, idt=True)))
         if kind == "exc" and rng.random() < 0.4:
@@ -269,7 +271,7 @@ def gen(rng, sid):
             dg = rand_gate(rng)
             w.idt[8] = dg
             idt_lines.append("    0x8: %s" % gate_yaml(dg, idt=True))
-        ev = ("exc", BEYOND) if kind == "exc" else (kind, 0x81)
+        ev = ("exc", BEYOND) if kind == "exc" else (kind, vec)
     tables = [tss_yaml(20, "t1", t1, i1), tss_yaml(21, "t2", t2, i2), "    22: %s" % gate_yaml(g1, "g1"), FIXED_YAML,
               "  ldt:", "    0: %s" % gate_yaml(lg), "    1: {type: data, dpl: 3}", "    2: {type: code, dpl: 3}"]
     events = [ev]

@@ -353,7 +353,7 @@ def idt_task(w, res, vector, software, err, ret_ip):
 
 
 def run(w, ev):
-    """One event: ("jmp", sel) | ("call", sel) | ("int", n) | ("irq", n) | ("exc", bad_ds_selector) | ("iret",)
+    """One event: ("jmp", sel) | ("call", sel) | ("int", n) | ("int3", 3) | ("irq", n) | ("exc", bad_ds_selector) | ("iret",)
     | ("load", value): `mov eax, [ADDR]` reading `value` (the generator aims it at a pushed error code)."""
     res = Result()
     c = w.cpu
@@ -370,6 +370,12 @@ def run(w, ev):
             post = iret_task(w, res)
         elif kind == "int":
             post = idt_task(w, res, ev[1], True, None, c["eip"] + 2)
+        elif kind == "int3":
+            # INT3 raises #BP (the format lists it among the step's faults), a software interrupt: the gate's
+            # DPL is checked (INT-2) and EXT is 0 (SDM Vol. 2A INT n/INTO/INT3/INT1); the saved EIP follows
+            # the one-byte instruction. Through a task gate at vector 3 it is a task switch like INT n.
+            res.faults.append((3, None))
+            post = idt_task(w, res, 3, True, None, c["eip"] + 1)
         elif kind == "irq":
             # An external interrupt: EXT = 1, no gate DPL check; the saved EIP is the current one.
             post = idt_task(w, res, ev[1], False, None, c["eip"])
@@ -397,7 +403,7 @@ def run(w, ev):
     if f is not None:
         raise_fault(w, res, f, cpl, False)
     else:
-        if kind in ("int", "irq"):
+        if kind in ("int", "irq", "int3"):
             res.delivery = task_record(w, ev[1], w.idt[ev[1]].dpl, cpl0, cpl)
         elif res.via_gate is not None:
             # A far JMP/CALL through a GDT/LDT task gate: a task gate record without a vector.
