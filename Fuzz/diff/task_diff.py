@@ -309,7 +309,7 @@ def gen(rng, sid):
 def gen64(rng, sid):
     """IA-32e mode (TASK-9): a task gate, a 64-bit TSS, IDT task gates and IRET with NT=1 all raise #GP."""
     sub = rng.choice(["64", "compat", "kernel"])
-    kind = rng.choice(["jmp", "call", "int", "irq", "exc", "iret"])
+    kind = rng.choice(["jmp", "call", "int", "irq", "exc", "iret", "int3"])
     gdpl = rng.choice([0, 3])
     y = ["scenario: %s" % sid, "machine:", "  mode: x86_64", "  gdt:",
          "    10: {name: tg, type: task_gate, dpl: %d, tss: %s%s}" % (rng.choice([0, 3]), rng.choice(["0x40", "0x60"]),
@@ -317,8 +317,8 @@ def gen64(rng, sid):
          "    12: {name: t64, type: tss64, dpl: %d%s%s, rsp0: 0xffff888002007000}" % (
              rng.choice([0, 3]), "" if rng.random() < 0.8 else ", present: false", ", busy: true" if rng.random() < 0.2 else ""),
          "    13: null"]
-    if kind in ("int", "irq", "exc"):
-        vec = 13 if kind == "exc" else 0x81
+    if kind in ("int", "irq", "exc", "int3"):
+        vec = {"exc": 13, "int3": 3}.get(kind, 0x81)
         y += ["  idt:", "    %s: {type: task, dpl: %d, tss: %s%s}" % (h(vec), gdpl, rng.choice(["0x40", "0x60", "0x50"]),
                                                                     "" if rng.random() < 0.8 else ", present: false")]
     y += ["kernel: none", "processes:", "  - name: t", "    state: running"]
@@ -336,11 +336,14 @@ def gen64(rng, sid):
         ev = (kind, 0x81)
     elif kind == "exc":
         ev = ("exc", 0xFFF8)
+    elif kind == "int3":
+        ev = ("int3", 3)
     else:
         ev = ("iret",)
     faults = O.run64(ev, 0 if sub == "kernel" else 3, gdpl)
     y += ["steps:", "  - " + event_text(ev), "    expect:"]
-    y.append("      faults: [%s]" % ", ".join("{vector: %s, error_code: %s}" % (NAMES[v], h(c)) for v, c in faults))
+    y.append("      faults: [%s]" % ", ".join("{vector: %s, error_code: %s}" % (NAMES[v], h(c)) if c is not None
+                                             else NAMES[v] for v, c in faults))
     # The last fault is delivered through the preset's 64-bit interrupt gate (INT-5..INT-9, INT-12): a stack
     # switch from CPL 3, or through #DF's IST1 (docs/kernel-model.md: Linux's ESTACK order) whatever the CPL.
     cpl = 0 if sub == "kernel" else 3

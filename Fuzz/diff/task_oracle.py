@@ -432,6 +432,8 @@ def run64(ev, cpl, gate_dpl):
         return [(13, ev[1] & 0xFFFC)]
     if k == "int":
         return [(13, ev[1] * 8 + 2)]
+    if k == "int3":
+        return [(3, None), (13, 3 * 8 + 2)]  # #BP, then its gate's type: #GP(3*8+2), EXT 0 (software)
     if k == "irq":
         return [(13, ev[1] * 8 + 3)]
     if k == "exc":
