@@ -260,7 +260,8 @@ def null_mode_family(r, m, lay, gen, gdt, top, ldt_len, bits, esp0, steps, run, 
         return gen.pick(gdt, ("code",), gen.near_valid_rpl(m.cpl))
 
     ops = ["null"] * 3 + ["ds"] + ["read"] * 3 + ["write"] * 2 + ["jmp"] * 2 + ["call", "nullss", "pop"]
-    for _ in range(r.randint(3, 9)):
+    want = r.randint(3, 9)
+    while want > 0:
         nss = m.segs["ss"].desc is None
         op = r.choice(ops + (["frame"] * 2 if frame and m.in64 and m.esp == esp0 else [])
                       + (["nullss"] * 2 if m.in64 and m.cpl < 3 and not nss else [])
@@ -335,6 +336,7 @@ def null_mode_family(r, m, lay, gen, gdt, top, ldt_len, bits, esp0, steps, run, 
             fn = m.iret if frame == "iret" else (lambda: m.retf(0))
             frame = None
             ok = run(text, 1, fn, True, with_flags=text == "iret")
+        want -= 1
         if not ok:
             return
 

@@ -414,12 +414,15 @@ class Machine:
             old_ss, old_esp, old_cs = self.segs["ss"].sel, self.esp, self.segs["cs"].sel
             if self.long_mode:
                 # FAR-11: RSPn from the 64-bit TSS, SS = null selector with RPL n, 8-byte pushes, no copy.
+                # SDM CALL (MORE-PRIVILEGE, CallGateSize = 64): "IF CallGate(InstructionPointer) is not canonical
+                # THEN #GP(0)" comes before the pushes, so a non-canonical offset is #GP(0) even when RSPn is
+                # not mapped (the pushes would #PF).
+                self.check_target(g.offset, td, "FAR-11")
                 frame = [old_ss, old_esp, old_cs, ret_ip]
                 sp = nesp
                 for v in frame:
                     sp = self.adv(sp, -8, True, None)
                     self.stack_write(sp, v, 8, n, True, "FAR-11")
-                self.check_target(g.offset, td, "FAR-11")
                 self.segs["ss"] = SegReg(n, None)
                 self.esp = sp
                 self.segs["cs"] = SegReg((t & 0xFFFC) | n, td)
@@ -466,10 +469,19 @@ class Machine:
             self.eip = g.offset
             return
         # FAR-10 / FAR-11: same privilege (8-byte pushes with a 64-bit gate).
+        # SDM CALL (SAME-PRIVILEGE): the stack's room for the return address (#SS(0), limits only), then the
+        # gate's offset against the CS limit / canonical (#GP(0)), then the pushes (which may #PF).
         w = 8 if self.long_mode else 4
+        ssd = self.segs["ss"].desc
+        if not self.in64:
+            if ssd is None:
+                raise Refused("CALL's room check on a null SS outside 64-bit mode")
+            for k in (1, 2):
+                if not self.within(ssd, self.stack_addr(self.cur_adv(self.esp, -w * k), False, ssd), w):
+                    raise Fault(SS, 0, "FAR-10")
+        self.check_target(g.offset, td, "FAR-10")
         self.push(self.segs["cs"].sel, w, "FAR-10")
         self.push(ret_ip, w, "FAR-10")
-        self.check_target(g.offset, td, "FAR-10")
         self.segs["cs"] = SegReg((t & 0xFFFC) | self.cpl, td)
         self.eip = g.offset
 
