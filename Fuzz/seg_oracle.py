@@ -60,6 +60,13 @@ class Fault(Exception):
         self.vector, self.code, self.rule, self.cr2 = vector, code, rule, cr2
 
 
+class Refused(Exception):
+    """A step the engine must refuse as not modelled (docs/machine-model.md, "deliberate simplifications"):
+    a stack access through a null SS outside 64-bit mode, which only a same-level far JMP/CALL/RET from 64-bit
+    code into compatibility mode can leave behind (MOV SS, RETF and IRET refuse a null SS there: SEG-6a,
+    FAR-13), and for which the SDM states no behaviour."""
+
+
 MASK64 = (1 << 64) - 1
 
 
@@ -181,6 +188,8 @@ class Machine:
     def stack_read(self, sp: int, w: int, rule: str) -> int:
         """A read of the current stack: SS limit (#SS(0)) outside 64-bit mode, then paging."""
         d = self.segs["ss"].desc
+        if d is None and not self.in64:
+            raise Refused("a pop through a null SS outside 64-bit mode")
         off = self.stack_addr(sp, self.in64, d)
         if self.in64:
             a = off
@@ -195,6 +204,8 @@ class Machine:
                     ss: Optional[Desc] = None, code: int = 0) -> None:
         """A push onto the stack of segment `ss` (the current SS if None): limit (#SS(code)), then paging."""
         d = ss if ss is not None else self.segs["ss"].desc
+        if d is None and not stack64:
+            raise Refused("a push through a null SS outside 64-bit mode")
         off = self.stack_addr(sp, stack64, d)
         if stack64:
             a = off
@@ -237,6 +248,36 @@ class Machine:
             raise Fault(GP, ecode(s), rule)
         if not d.present:
             raise Fault(NP, ecode(s), rule)
+
+    # --- data accesses through DS: `mov REG, [ADDR]` / `mov [ADDR], REG`
+    def data_access(self, off: int, w: int, write: bool, value: int = 0) -> int:
+        """A read (returns the value) or write of `w` bytes at DS:off, the checks made on use:
+        - 64-bit mode: none of the segment's. SDM Vol. 3A §5.4.1.1 "NULL Segment Checking in 64-bit Mode":
+          no #GP for an access through a null DS/ES/FS/GS; §3.4.4 / §5.2.1: DS's base is treated as 0 and
+          its limit is not checked; Bochs's 64-bit accessors (cpu/access2.cc write_virtual_dword_64) check
+          only the canonical address, not the segment's type, so a read-only or code DS may be written.
+        - compatibility mode (and legacy mode): a null DS is #GP(0) (§5.4.1: "any attempt to access a segment
+          through one of these registers when it is loaded with a null segment selector results in a #GP"),
+          whenever and in whichever mode it was loaded (SEG-5a); a write through a read-only data or a code
+          segment is #GP(0) (§5.2 / §5.7: type checking); an offset outside the limit is #GP(0) (SEG-11).
+        Then paging (only the mapped ranges exist, P=0 #PF otherwise)."""
+        if self.in64:
+            a = off & MASK64
+        else:
+            d = self.segs["ds"].desc
+            off &= 0xFFFF_FFFF
+            if d is None:
+                raise Fault(GP, 0, "SEG-5a")
+            if write and not (d.is_data and d.writable):
+                raise Fault(GP, 0, "SEG-11")
+            if not self.within(d, off, w):
+                raise Fault(GP, 0, "SEG-11")
+            a = (d.base + off) & 0xFFFF_FFFF
+        self.touch(a, w, write, self.cpl, "SEG-5a")
+        if write:
+            self.write(a, value, w)
+            return value
+        return self.read(a, w)
 
     # --- MOV Sreg (SDM Vol. 2B MOV; SEG-5, SEG-6)
     def mov_sreg(self, reg: str, s: int) -> None:
@@ -292,6 +333,8 @@ class Machine:
         if d.is_code or d.is_data:
             # FAR-2: conforming DPL <= CPL; non-conforming RPL <= CPL and DPL == CPL; then P; then RIP.
             self.check_cs(s, d, sel_rpl(s), self.cpl, "FAR-2")
+            if kind == "call" and not self.in64 and self.segs["ss"].desc is None:
+                raise Refused("CALL's room check on a null SS outside 64-bit mode")
             if kind == "call" and not self.in64:
                 # SDM CALL: "IF stack not large enough for return address THEN #SS(0)" before the EIP check.
                 w = self.width
@@ -371,12 +414,15 @@ class Machine:
             old_ss, old_esp, old_cs = self.segs["ss"].sel, self.esp, self.segs["cs"].sel
             if self.long_mode:
                 # FAR-11: RSPn from the 64-bit TSS, SS = null selector with RPL n, 8-byte pushes, no copy.
+                # SDM CALL (MORE-PRIVILEGE, CallGateSize = 64): "IF CallGate(InstructionPointer) is not canonical
+                # THEN #GP(0)" comes before the pushes, so a non-canonical offset is #GP(0) even when RSPn is
+                # not mapped (the pushes would #PF).
+                self.check_target(g.offset, td, "FAR-11")
                 frame = [old_ss, old_esp, old_cs, ret_ip]
                 sp = nesp
                 for v in frame:
                     sp = self.adv(sp, -8, True, None)
                     self.stack_write(sp, v, 8, n, True, "FAR-11")
-                self.check_target(g.offset, td, "FAR-11")
                 self.segs["ss"] = SegReg(n, None)
                 self.esp = sp
                 self.segs["cs"] = SegReg((t & 0xFFFC) | n, td)
@@ -423,10 +469,19 @@ class Machine:
             self.eip = g.offset
             return
         # FAR-10 / FAR-11: same privilege (8-byte pushes with a 64-bit gate).
+        # SDM CALL (SAME-PRIVILEGE): the stack's room for the return address (#SS(0), limits only), then the
+        # gate's offset against the CS limit / canonical (#GP(0)), then the pushes (which may #PF).
         w = 8 if self.long_mode else 4
+        ssd = self.segs["ss"].desc
+        if not self.in64:
+            if ssd is None:
+                raise Refused("CALL's room check on a null SS outside 64-bit mode")
+            for k in (1, 2):
+                if not self.within(ssd, self.stack_addr(self.cur_adv(self.esp, -w * k), False, ssd), w):
+                    raise Fault(SS, 0, "FAR-10")
+        self.check_target(g.offset, td, "FAR-10")
         self.push(self.segs["cs"].sel, w, "FAR-10")
         self.push(ret_ip, w, "FAR-10")
-        self.check_target(g.offset, td, "FAR-10")
         self.segs["cs"] = SegReg((t & 0xFFFC) | self.cpl, td)
         self.eip = g.offset
 

@@ -16,7 +16,9 @@ an IDT task gate, `mov ds, 0x100` whose #GP goes through a task gate at vector 1
 the new task's stack and read back), or `iret` with NT=1 through TSS 0x80's back link. Later steps (after a switch that
 completed) go back: `iret` through the back link, or `jmp far 0x98:0` (the old TSS must be available
 again after a JMP, busy after a CALL), and once more.
-Checks: the faults raised in order with their error codes (EXT), #DF escalation, the gate reached,
+Checks: the faults raised in order with their error codes (EXT), #DF escalation, the step's whole gate
+record (a task gate's vector or none for a GDT/LDT gate, DPL, from/to CPL, stack switch, the new task's IF;
+an interrupt gate's; `none` for a switch straight to a TSS or an IRET through the back link),
 CPL, TR, CS/SS/DS/ES/FS/GS, EIP, ESP, the GPRs, EFLAGS (NT), CR0 (TS), LDTR; a return checks the
 state saved in the old TSS (TASK-5) by loading it back. The x86_64 family (TASK-9) checks that a far
 JMP/CALL to a task gate or 64-bit TSS, an IDT task gate and IRET with NT=1 raise #GP.
@@ -31,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import task_oracle as O  # noqa: E402
 import rundocs  # noqa: E402
 
-NAMES = {1: "DB", 8: "DF", 14: "PF", 10: "TS", 11: "NP", 12: "SS", 13: "GP"}
+NAMES = {1: "DB", 3: "BP", 8: "DF", 14: "PF", 10: "TS", 11: "NP", 12: "SS", 13: "GP"}
 UCS, UDS, TSS0 = 0x73, 0x7B, 0x80
 CR0 = 0x80010011  # the preset's CR0: PG | WP | ET | PE
 BEYOND = 0x100    # index 32: beyond the preset's 32-entry GDT
@@ -168,6 +170,8 @@ def event_text(ev):
         return 'exec: "%s far %s:0"' % (k, h(ev[1]))
     if k == "int":
         return 'exec: "int %s"' % h(ev[1])
+    if k == "int3":
+        return 'exec: "int3"'
     if k == "exc":
         return 'exec: "mov ds, %s"' % h(ev[1])
     if k == "irq":
@@ -175,6 +179,20 @@ def event_text(ev):
     if k == "load":
         return 'exec: "mov eax, [%s]"' % h(ev[2])
     return 'exec: "iret"'
+
+
+def gate_yaml_record(d):
+    """The `gate` check of a step: the last delivery's whole record (format: `{vector, type, dpl, from_cpl,
+    to_cpl, stack_switch, if}`; no vector for a GDT/LDT task gate), or `none` when the step delivered nothing
+    (a far JMP/CALL straight to a TSS, IRET through the back link, a plain instruction)."""
+    if d is None:
+        return "none"
+    f = []
+    if "vector" in d:
+        f.append("vector: %s" % h(d["vector"]))
+    f += ["type: %s" % d["type"], "dpl: %d" % d["dpl"], "from_cpl: %d" % d["from_cpl"], "to_cpl: %d" % d["to_cpl"],
+          "stack_switch: %s" % str(d["stack_switch"]).lower(), "if: %s" % str(d["if"]).lower()]
+    return "{%s}" % ", ".join(f)
 
 
 def expect_yaml(res, ev):
@@ -189,16 +207,10 @@ def expect_yaml(res, ev):
     y.append("      faults: [%s]" % ", ".join(items))
     if res.shutdown:
         y.append("      shutdown: true")
+        y.append("      gate: none")
         return y
     c = res.cpu
-    if res.delivery:
-        d = res.delivery
-        if d["type"] == "task":
-            y.append("      gate: {vector: %s, type: task, from_cpl: %d, to_cpl: %d}" % (h(d["vector"]), d["from_cpl"],
-                                                                                   d["to_cpl"]))
-        else:
-            y.append("      gate: {vector: %s, type: interrupt, from_cpl: %d, to_cpl: 0, stack_switch: %s}" % (
-                h(d["vector"]), d["from_cpl"], str(d["stack_switch"]).lower()))
+    y.append("      gate: %s" % gate_yaml_record(res.delivery))
     y.append("      cpl: %d" % c["cpl"])
     regs = ["tr: %s" % h(c["tr"]), "cs: %s" % h(c["cs"]), "eip: %s" % h(c["eip"]), "esp: %s" % h(c["esp"]),
             "rflags: %s" % h(c["eflags"]), "cr0: %s" % h(c["cr0"])]
@@ -224,7 +236,7 @@ def gen(rng, sid):
     for r in O.GPRS:
         if r != "esp":
             c[r] = rng.getrandbits(32)
-    kind = rng.choice(["jmp", "jmp", "call", "call", "int", "irq", "exc", "exc", "iret"])
+    kind = rng.choice(["jmp", "jmp", "call", "call", "int", "irq", "exc", "exc", "iret", "int3"])
     c["eflags"] = rng.choice([0x202, 0x246, 0x2, 0x3202, 0x283]) | (O.NT if kind == "iret" or rng.random() < 0.2 else 0)
     if kind == "irq":
         c["eflags"] |= O.IF  # a maskable interrupt is taken at once only with IF = 1
@@ -251,7 +263,7 @@ def gen(rng, sid):
         ev = (kind, sel)
     else:
         g = rand_gate(rng)
-        vec = 13 if kind == "exc" else 0x81
+        vec = {"exc": 13, "int3": 3}.get(kind, 0x81)
         w.idt[vec] = g
         idt_lines.append("    %s: %s" % (h(vec), gate_yaml(g, idt=True)))
         if kind == "exc" and rng.random() < 0.4:
@@ -259,7 +271,7 @@ def gen(rng, sid):
             dg = rand_gate(rng)
             w.idt[8] = dg
             idt_lines.append("    0x8: %s" % gate_yaml(dg, idt=True))
-        ev = ("exc", BEYOND) if kind == "exc" else (kind, 0x81)
+        ev = ("exc", BEYOND) if kind == "exc" else (kind, vec)
     tables = [tss_yaml(20, "t1", t1, i1), tss_yaml(21, "t2", t2, i2), "    22: %s" % gate_yaml(g1, "g1"), FIXED_YAML,
               "  ldt:", "    0: %s" % gate_yaml(lg), "    1: {type: data, dpl: 3}", "    2: {type: code, dpl: 3}"]
     events = [ev]
@@ -297,7 +309,7 @@ def gen(rng, sid):
 def gen64(rng, sid):
     """IA-32e mode (TASK-9): a task gate, a 64-bit TSS, IDT task gates and IRET with NT=1 all raise #GP."""
     sub = rng.choice(["64", "compat", "kernel"])
-    kind = rng.choice(["jmp", "call", "int", "irq", "exc", "iret"])
+    kind = rng.choice(["jmp", "call", "int", "irq", "exc", "iret", "int3"])
     gdpl = rng.choice([0, 3])
     y = ["scenario: %s" % sid, "machine:", "  mode: x86_64", "  gdt:",
          "    10: {name: tg, type: task_gate, dpl: %d, tss: %s%s}" % (rng.choice([0, 3]), rng.choice(["0x40", "0x60"]),
@@ -305,8 +317,8 @@ def gen64(rng, sid):
          "    12: {name: t64, type: tss64, dpl: %d%s%s, rsp0: 0xffff888002007000}" % (
              rng.choice([0, 3]), "" if rng.random() < 0.8 else ", present: false", ", busy: true" if rng.random() < 0.2 else ""),
          "    13: null"]
-    if kind in ("int", "irq", "exc"):
-        vec = 13 if kind == "exc" else 0x81
+    if kind in ("int", "irq", "exc", "int3"):
+        vec = {"exc": 13, "int3": 3}.get(kind, 0x81)
         y += ["  idt:", "    %s: {type: task, dpl: %d, tss: %s%s}" % (h(vec), gdpl, rng.choice(["0x40", "0x60", "0x50"]),
                                                                     "" if rng.random() < 0.8 else ", present: false")]
     y += ["kernel: none", "processes:", "  - name: t", "    state: running"]
@@ -324,11 +336,20 @@ def gen64(rng, sid):
         ev = (kind, 0x81)
     elif kind == "exc":
         ev = ("exc", 0xFFF8)
+    elif kind == "int3":
+        ev = ("int3", 3)
     else:
         ev = ("iret",)
     faults = O.run64(ev, 0 if sub == "kernel" else 3, gdpl)
     y += ["steps:", "  - " + event_text(ev), "    expect:"]
-    y.append("      faults: [%s]" % ", ".join("{vector: %s, error_code: %s}" % (NAMES[v], h(c)) for v, c in faults))
+    y.append("      faults: [%s]" % ", ".join("{vector: %s, error_code: %s}" % (NAMES[v], h(c)) if c is not None
+                                             else NAMES[v] for v, c in faults))
+    # The last fault is delivered through the preset's 64-bit interrupt gate (INT-5..INT-9, INT-12): a stack
+    # switch from CPL 3, or through #DF's IST1 (docs/kernel-model.md: Linux's ESTACK order) whatever the CPL.
+    cpl = 0 if sub == "kernel" else 3
+    last = faults[-1][0]
+    y.append("      gate: %s" % gate_yaml_record({"vector": last, "type": "interrupt", "dpl": 0, "from_cpl": cpl,
+                                                   "to_cpl": 0, "stack_switch": cpl != 0 or last == 8, "if": False}))
     return "\n".join(y)
 
 

@@ -70,7 +70,8 @@ class World:
 class Result:
     def __init__(self):
         self.faults = []     # (vector, code or None)
-        self.delivery = None  # dict: vector, type, from_cpl, to_cpl, stack_switch
+        self.delivery = None  # the gate record (format `gate`): vector, type, dpl, from_cpl, to_cpl, stack_switch, if
+        self.via_gate = None  # a far JMP/CALL through a GDT/LDT task gate: that gate's DPL
         self.cpu = None
         self.switched = False  # a task switch passed its commit point
         self.debug_trap = False  # the new TSS's T bit asks for a #DB after the switch
@@ -196,6 +197,19 @@ def task_switch(w, res, sel, reason, err, ext, ret_ip):
 
 # ---- delivery of a fault through the preset's interrupt gates (INT-5..INT-9) ----
 
+def task_record(w, vector, dpl, from_cpl, to_cpl):
+    """The gate record of a task switch through a task gate (format `gate`, TASK-1): the gate's DPL, the CPL
+    before the switch and the new task's (its CS.RPL); the stack always changes (the new SS:ESP come from the
+    TSS, SDM Vol. 3A §7.3 step 9 / §6.12.2), and IF is the new task's own EFLAGS.IF: a task switch loads
+    EFLAGS from the new TSS and, unlike an interrupt gate, clears nothing (SDM Vol. 3A §6.12.2, INT n
+    pseudo-code TASK-GATE). `vector` is None for a GDT/LDT task gate named by a far JMP/CALL."""
+    r = {"type": "task", "dpl": dpl, "from_cpl": from_cpl, "to_cpl": to_cpl, "stack_switch": True,
+         "if": bool(w.cpu["eflags"] & IF)}
+    if vector is not None:
+        r["vector"] = vector
+    return r
+
+
 def deliver_plain(w, res, vector, code, cpl):
     """A fault delivered through the linux preset's DPL-0 interrupt gate at `vector` (kernel CS)."""
     c = w.cpu
@@ -213,7 +227,9 @@ def deliver_plain(w, res, vector, code, cpl):
     c["cs"] = KCS
     c["eip"] = HANDLER_BASE + 16 * vector
     c["eflags"] &= ~(IF | TF | NT | RF | VM)
-    res.delivery = {"vector": vector, "type": "interrupt", "from_cpl": cpl, "to_cpl": 0, "stack_switch": switch}
+    # INT-9: the preset's DPL-0 interrupt gates clear IF (its handler starts with IF = 0).
+    res.delivery = {"vector": vector, "type": "interrupt", "dpl": 0, "from_cpl": cpl, "to_cpl": 0,
+                    "stack_switch": switch, "if": False}
     c["cpl"] = 0
 
 
@@ -237,7 +253,7 @@ def deliver_df(w, res, cpl):
         res.faults.append((f3.vector, f3.code) if f3.cr2 is None else (f3.vector, f3.code, f3.cr2))
         res.shutdown = True
         return
-    res.delivery = {"vector": 8, "type": "task", "from_cpl": cpl, "to_cpl": cpl3}
+    res.delivery = task_record(w, 8, w.idt[8].dpl, cpl, cpl3)
     if res.debug_trap:
         res.faults.append((1, None))
         deliver_plain(w, res, 1, None, cpl3)
@@ -265,7 +281,7 @@ def raise_fault(w, res, f, cpl, first_contributory):
     if f3 is not None:
         raise_fault(w, res, f3, cpl3, f.vector in CONTRIBUTORY)
         return
-    res.delivery = {"vector": f.vector, "type": "task", "from_cpl": cpl, "to_cpl": cpl3}
+    res.delivery = task_record(w, f.vector, w.idt[f.vector].dpl, cpl, cpl3)
     if res.debug_trap:
         res.faults.append((1, None))
         deliver_plain(w, res, 1, None, cpl3)
@@ -297,6 +313,7 @@ def far_task(w, res, kind, sel):
         if not d.present:
             raise Fault(11, sel & 0xFFFC, "task gate not present")
         tss_sel = d.tss
+        res.via_gate = d.dpl
         t = gdt_desc(w, tss_sel)
         if t is None or t.kind != "tss" or t.busy:
             raise Fault(13, tss_sel & 0xFFFC, "gate's TSS not available")
@@ -336,7 +353,7 @@ def idt_task(w, res, vector, software, err, ret_ip):
 
 
 def run(w, ev):
-    """One event: ("jmp", sel) | ("call", sel) | ("int", n) | ("irq", n) | ("exc", bad_ds_selector) | ("iret",)
+    """One event: ("jmp", sel) | ("call", sel) | ("int", n) | ("int3", 3) | ("irq", n) | ("exc", bad_ds_selector) | ("iret",)
     | ("load", value): `mov eax, [ADDR]` reading `value` (the generator aims it at a pushed error code)."""
     res = Result()
     c = w.cpu
@@ -353,6 +370,12 @@ def run(w, ev):
             post = iret_task(w, res)
         elif kind == "int":
             post = idt_task(w, res, ev[1], True, None, c["eip"] + 2)
+        elif kind == "int3":
+            # INT3 raises #BP (the format lists it among the step's faults), a software interrupt: the gate's
+            # DPL is checked (INT-2) and EXT is 0 (SDM Vol. 2A INT n/INTO/INT3/INT1); the saved EIP follows
+            # the one-byte instruction. Through a task gate at vector 3 it is a task switch like INT n.
+            res.faults.append((3, None))
+            post = idt_task(w, res, 3, True, None, c["eip"] + 1)
         elif kind == "irq":
             # An external interrupt: EXT = 1, no gate DPL check; the saved EIP is the current one.
             post = idt_task(w, res, ev[1], False, None, c["eip"])
@@ -380,8 +403,11 @@ def run(w, ev):
     if f is not None:
         raise_fault(w, res, f, cpl, False)
     else:
-        if kind in ("int", "irq"):
-            res.delivery = {"vector": ev[1], "type": "task", "from_cpl": cpl0, "to_cpl": cpl}
+        if kind in ("int", "irq", "int3"):
+            res.delivery = task_record(w, ev[1], w.idt[ev[1]].dpl, cpl0, cpl)
+        elif res.via_gate is not None:
+            # A far JMP/CALL through a GDT/LDT task gate: a task gate record without a vector.
+            res.delivery = task_record(w, None, res.via_gate, cpl0, cpl)
         if res.debug_trap:
             # #DB (a trap, no error code) in the new task, through the preset's DPL-0 gate at vector 1.
             res.faults.append((1, None))
@@ -406,6 +432,8 @@ def run64(ev, cpl, gate_dpl):
         return [(13, ev[1] & 0xFFFC)]
     if k == "int":
         return [(13, ev[1] * 8 + 2)]
+    if k == "int3":
+        return [(3, None), (13, 3 * 8 + 2)]  # #BP, then its gate's type: #GP(3*8+2), EXT 0 (software)
     if k == "irq":
         return [(13, ev[1] * 8 + 3)]
     if k == "exc":
