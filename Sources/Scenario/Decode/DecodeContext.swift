@@ -202,6 +202,12 @@ struct DecodeContext {
             return nil
         }
         if let hit = options.first(where: { $0.0 == s }) { return hit.1 }
+        // A numeric option (`bits: 64`, `default_size: 32`, `size: 4`) may be written in any base,
+        // quoted or not, as every number of the format may (`bits: 0x40`).
+        if case let .value(n, negative) = parseInteger(s),
+           let hit = options.first(where: { parseInteger($0.0) == .value(n, negative: negative) }) {
+            return hit.1
+        }
         let names = options.map(\.0)
         error(node, "unknown \(what()) '\(s)'", notes: hint(s, names).map { [$0] } ?? ["expected one of: \(names.joined(separator: ", "))"])
         return nil
