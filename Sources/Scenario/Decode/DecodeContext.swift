@@ -389,6 +389,25 @@ func editDistance(_ a: [Character], _ b: [Character], atMost k: Int, cells: inou
     return prev[b.count] <= k ? prev[b.count] : nil
 }
 
+/// The pairs of a map whose keys have several spellings (`20` and `0x14`, `14` and `PF`,
+/// `IA32_LSTAR` and `0xc0000082`) without the pairs a `<<` merge key brought in that a written key, or
+/// an earlier merged one, names too: a merge key merges by what a key names, as `extends` does, so
+/// `{<<: *base, PF: ...}` overrides the base's `14:` as `{<<: *base, 14: ...}` does (YAML 1.1's merge
+/// compares the keys' text, which would leave both, a duplicate). `key` gives what a key names (nil:
+/// not a key of this map, left for the decoder to report).
+func droppingOverriddenMerges<Key: Hashable>(_ pairs: [YAMLPair], key: (YAMLNode) -> Key?) -> [YAMLPair] {
+    guard pairs.contains(where: \.merged) else { return pairs }
+    var written = Set<Key>()
+    for p in pairs where !p.merged {
+        if let k = key(p.key) { written.insert(k) }
+    }
+    var mergedSeen = Set<Key>()
+    return pairs.filter { p in
+        guard p.merged, let k = key(p.key) else { return true }
+        return !written.contains(k) && mergedSeen.insert(k).inserted
+    }
+}
+
 /// Keys of a mapping after decoding (`20` and `0x14`, `14` and `PF`), so that two spellings of one
 /// key are refused as the loader refuses two equal texts: the second is an error naming the first.
 struct FirstKeys<Key: Hashable> {
