@@ -961,9 +961,9 @@ def explain(ringspec, root, f):
     return secs
 
 
-# The trace check runs `explain` over these combinations (one rewritten suite each, every transform
-# of the list applied in turn), which keeps the default run short; --trace-each explains every
-# transform's suite on its own.
+# The default run checks these combinations (one rewritten suite each, every transform of the list
+# applied in turn: outcome and trace), and the transforms no combination holds on their own; that keeps
+# it short. --each runs every transform on its own as well (outcomes), --trace-each explains each one.
 COMBOS = [
     ("combo-a", ["exc-number", "sys-number", "sel-number", "wait-forms", "schedule-forms", "decimal", "exec-numbers",
                  "efer-msr", "msr-number", "eip-rip", "flow", "anchors"]),
@@ -1027,6 +1027,7 @@ def main():
     ap.add_argument("--list", action="store_true", help="list the transforms and exit")
     ap.add_argument("--keep", help="write the rewritten suites under this folder and keep them")
     ap.add_argument("--show", type=int, default=20, help="differences to print per transform")
+    ap.add_argument("--each", action="store_true", help="also run every transform on its own (outcomes), to tell which one a difference comes from")
     ap.add_argument("--trace-each", action="store_true", help="compare traces for every transform (slow), not only the combinations")
     ap.add_argument("--no-trace", action="store_true", help="compare outcomes only")
     ap.add_argument("-j", "--jobs", type=int, default=max(2, os.cpu_count() or 2))
@@ -1039,7 +1040,9 @@ def main():
         for n, parts in COMBOS:
             print("%-16s trace check of %s" % (n, ", ".join(parts)))
         return 0
-    chosen = [(n, f, args.trace_each) for n, f in TRANSFORMS]
+    in_combo = {p for _, parts in COMBOS for p in parts}
+    singles = [(n, f, args.trace_each) for n, f in TRANSFORMS if args.each or args.trace_each or args.only or n not in in_combo]
+    chosen = singles
     if not args.trace_each:
         chosen += [(n, combine([named[p] for p in parts]), True) for n, parts in COMBOS]
     if args.no_trace:
