@@ -848,6 +848,77 @@ def t_extends_split(doc):
     return True
 
 
+# The linux preset's GDT written out as a list (scenario-format.md: kernel code/data, user code/data, a
+# 32-bit user code segment in x86_64, the TSS; at Linux's indices, arch/x86/include/asm/segment.h, and
+# docs/kernel-model.md: 32 slots in ia32, 16 in x86_64, where entry 1 is Linux's 32-bit kernel code segment).
+PRESET_GDT_SLOTS = {"ia32": 32, "x86_64": 16}
+PRESET_GDT_LIST = {
+    "ia32": {12: "{name: kernel_cs, type: code, dpl: 0}", 13: "{name: kernel_ds, type: data, dpl: 0}",
+             14: "{name: user_cs, type: code, dpl: 3}", 15: "{name: user_ds, type: data, dpl: 3}",
+             16: "{name: tss, type: tss32}"},
+    "x86_64": {1: "{type: code, dpl: 0}", 2: "{name: kernel_cs, type: code, dpl: 0, long: true}", 3: "{name: kernel_ds, type: data, dpl: 0}",
+               4: "{name: user32_cs, type: code, dpl: 3}", 5: "{name: user_ds, type: data, dpl: 3}",
+               6: "{name: user_cs, type: code, dpl: 3, long: true}", 8: "{name: tss, type: tss64}"},
+}
+WIDE = ("tss64", "ldt", "call_gate")
+
+
+def _as_list(entries, mode, slots=0):
+    """index -> node as a list with null slots (at least `slots` of them); None when a 16-byte entry's
+    upper slot is written."""
+    top = max(max(entries) if entries else -1, slots - 1)
+    out = []
+    for i in range(top + 1):
+        out.append(entries.get(i, Scalar("null")))
+    if mode == "x86_64":
+        for i, v in list(entries.items()):
+            if isinstance(v, Map) and text(v.get("type")) in WIDE:
+                if i + 1 in entries:
+                    return None
+                if i + 1 >= len(out):
+                    out.append(Scalar("null"))
+    return Seq(out)
+
+
+def t_gdt_list(doc):
+    """gdt as a map patch of the preset -> the whole table as a list (the preset's entries written out)"""
+    g = doc.machine.get("gdt")
+    if not isinstance(g, Map) or doc.preset != "linux" or doc.extends or Y.has_alias(doc.t):
+        return False
+    entries = {i: Y._parse_flow(t) for i, t in PRESET_GDT_LIST[doc.mode].items()}
+    for k, v in g.items:
+        i = to_int(k.raw)
+        if i is None or (isinstance(v, Scalar) and v.text() in ("", "null", "~")):
+            return False
+        entries[i] = v
+    names = [text(v.get("name")) for v in entries.values() if isinstance(v, Map) and v.get("name") is not None]
+    if len(names) != len(set(names)):
+        return False       # a written entry took a preset name: the list would hold it twice
+    lst = _as_list(entries, doc.mode, PRESET_GDT_SLOTS[doc.mode])
+    if lst is None:
+        return False
+    doc.machine.set("gdt", lst)
+    return True
+
+
+def t_ldt_list(doc):
+    """ldt as a map from index -> a list (empty slots null)"""
+    g = doc.machine.get("ldt")
+    if not isinstance(g, Map) or doc.extends or Y.has_alias(doc.t):
+        return False
+    entries = {}
+    for k, v in g.items:
+        i = to_int(k.raw)
+        if i is None:
+            return False
+        entries[i] = v
+    lst = _as_list(entries, doc.mode)
+    if lst is None:
+        return False
+    doc.machine.set("ldt", lst)
+    return True
+
+
 TRANSFORMS = [
     ("block", t_block), ("flow", t_flow),
     ("exc-number", t_exc_number), ("exc-hex", t_exc_hex), ("exc-hash", t_exc_hash),
@@ -858,7 +929,7 @@ TRANSFORMS = [
     ("wait-forms", t_wait_forms), ("schedule-forms", t_schedule_forms),
     ("hex", t_hex), ("decimal", t_decimal), ("quoted-numbers", t_quoted_numbers), ("exec-numbers", t_exec_numbers),
     ("efer-msr", t_efer_msr), ("msr-efer", t_msr_efer), ("msr-number", t_msr_number), ("msr-name", t_msr_name),
-    ("eip-rip", t_eip_rip),
+    ("eip-rip", t_eip_rip), ("gdt-list", t_gdt_list), ("ldt-list", t_ldt_list),
     ("anchors", t_anchors), ("resolve", t_resolve), ("extends", t_extends), ("extends-split", t_extends_split),
 ]
 
@@ -968,7 +1039,7 @@ COMBOS = [
     ("combo-a", ["exc-number", "sys-number", "sel-number", "wait-forms", "schedule-forms", "decimal", "exec-numbers",
                  "efer-msr", "msr-number", "eip-rip", "flow", "anchors"]),
     ("combo-b", ["exc-hash", "exc-map", "sys-name", "sel-map", "hex", "msr-name", "msr-efer", "block", "extends"]),
-    ("combo-c", ["exc-title", "sel-name", "quoted-numbers", "exc-hex", "resolve", "extends-split"]),
+    ("combo-c", ["exc-title", "sel-name", "quoted-numbers", "exc-hex", "resolve", "gdt-list", "ldt-list", "extends-split"]),
 ]
 
 
