@@ -598,6 +598,52 @@ def t_quoted_numbers(doc):
     return go(doc.t)
 
 
+def _bools(node, yes, no):
+    ch = False
+    if isinstance(node, Map):
+        for it in node.items:
+            k = it[0].text()
+            if k in NUM_SKIP:
+                continue
+            v = it[1]
+            if isinstance(v, Scalar) and v.plain and k in BOOL_KEYS and v.raw in ("true", "false"):
+                it[1] = Scalar(yes if v.raw == "true" else no)
+                ch = True
+            else:
+                ch |= _bools(v, yes, no)
+    elif isinstance(node, Seq):
+        for x in node.items:
+            ch |= _bools(x, yes, no)
+    return ch
+
+
+def t_bool_yes(doc):
+    """booleans true/false -> YAML 1.1's yes/no (On/Off for some)"""
+    return _bools(doc.t, "yes", "Off")
+
+
+def t_bool_digits(doc):
+    """booleans true/false -> 1/0"""
+    return _bools(doc.t, "1", "0")
+
+
+def t_exec_asm_hex(doc):
+    """0x numbers in exec operands -> the assembler's 80h form"""
+    changed = False
+    for st in doc.steps():
+        if isinstance(st, Map) and isinstance(st.get("exec"), Scalar):
+            e = st.get("exec").text()
+
+            def rep(m):
+                h = m.group(1).replace("_", "").lower()
+                return ("0" + h if h[0] in "abcdef" else h) + "h"
+            new = re.sub(r"(?<![\w.:])0x([0-9a-fA-F_]+)(?![\w:])", rep, e)
+            if new != e:
+                st.set("exec", Scalar(json.dumps(new)))
+                changed = True
+    return changed
+
+
 def t_exec_numbers(doc):
     """numbers in exec operands: hex <-> decimal"""
     changed = False
@@ -930,6 +976,7 @@ TRANSFORMS = [
     ("hex", t_hex), ("decimal", t_decimal), ("quoted-numbers", t_quoted_numbers), ("exec-numbers", t_exec_numbers),
     ("efer-msr", t_efer_msr), ("msr-efer", t_msr_efer), ("msr-number", t_msr_number), ("msr-name", t_msr_name),
     ("eip-rip", t_eip_rip), ("gdt-list", t_gdt_list), ("ldt-list", t_ldt_list),
+    ("bool-yes", t_bool_yes), ("bool-digits", t_bool_digits), ("exec-asm-hex", t_exec_asm_hex),
     ("anchors", t_anchors), ("resolve", t_resolve), ("extends", t_extends), ("extends-split", t_extends_split),
 ]
 
@@ -1037,8 +1084,8 @@ def explain(ringspec, root, f):
 # it short. --each runs every transform on its own as well (outcomes), --trace-each explains each one.
 COMBOS = [
     ("combo-a", ["exc-number", "sys-number", "sel-number", "wait-forms", "schedule-forms", "decimal", "exec-numbers",
-                 "efer-msr", "msr-number", "eip-rip", "flow", "anchors"]),
-    ("combo-b", ["exc-hash", "exc-map", "sys-name", "sel-map", "hex", "msr-name", "msr-efer", "block", "extends"]),
+                 "efer-msr", "msr-number", "eip-rip", "bool-yes", "flow", "anchors"]),
+    ("combo-b", ["exc-hash", "exc-map", "sys-name", "sel-map", "hex", "msr-name", "msr-efer", "bool-digits", "exec-asm-hex", "block", "extends"]),
     ("combo-c", ["exc-title", "sel-name", "quoted-numbers", "exc-hex", "resolve", "gdt-list", "ldt-list", "extends-split"]),
 ]
 
