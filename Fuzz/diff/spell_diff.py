@@ -644,6 +644,126 @@ def t_exec_asm_hex(doc):
     return changed
 
 
+# asm-generic/errno-base.h and errno.h
+ERRNO = {"EPERM": 1, "ENOENT": 2, "ESRCH": 3, "EINTR": 4, "EIO": 5, "ENXIO": 6, "E2BIG": 7, "ENOEXEC": 8,
+         "EBADF": 9, "ECHILD": 10, "EAGAIN": 11, "ENOMEM": 12, "EACCES": 13, "EFAULT": 14, "ENOTBLK": 15,
+         "EBUSY": 16, "EEXIST": 17, "EXDEV": 18, "ENODEV": 19, "ENOTDIR": 20, "EISDIR": 21, "EINVAL": 22,
+         "ENFILE": 23, "EMFILE": 24, "ENOTTY": 25, "ETXTBSY": 26, "EFBIG": 27, "ENOSPC": 28, "ESPIPE": 29,
+         "EROFS": 30, "EMLINK": 31, "EPIPE": 32, "EDOM": 33, "ERANGE": 34, "ENOSYS": 38}
+# asm-generic/signal.h (x86)
+SIGNALS = {"SIGHUP": 1, "SIGINT": 2, "SIGQUIT": 3, "SIGILL": 4, "SIGTRAP": 5, "SIGABRT": 6, "SIGBUS": 7,
+           "SIGFPE": 8, "SIGKILL": 9, "SIGUSR1": 10, "SIGSEGV": 11, "SIGUSR2": 12, "SIGPIPE": 13, "SIGALRM": 14,
+           "SIGTERM": 15, "SIGCHLD": 17, "SIGCONT": 18, "SIGSTOP": 19}
+
+
+def t_errno(doc):
+    """returns: -EFAULT <-> -14 (and EFAULT, -efault)"""
+    changed = False
+    for ex in each_expect(doc):
+        r = ex.get("returns")
+        if isinstance(r, Scalar) and r.plain:
+            t = r.text()
+            n = to_int(t)
+            if n is not None and n < 0:
+                for k, v in ERRNO.items():
+                    if v == -n:
+                        ex.set("returns", S("-" + k.lower()))
+                        changed = True
+            elif t.lstrip("-").upper() in ERRNO:
+                ex.set("returns", S(-ERRNO[t.lstrip("-").upper()]))
+                changed = True
+    return changed
+
+
+def t_signal_forms(doc):
+    """signal: SIGSEGV -> segv, numbers -> names (steps and top-level processes)"""
+    changed = False
+    holders = list(each_expect(doc))
+    top = doc.t.get("expect")
+    if isinstance(top, Map) and isinstance(top.get("processes"), Map):
+        holders += [v for _, v in top.get("processes").items if isinstance(v, Map)]
+    for h in holders:
+        v = h.get("signal")
+        if isinstance(v, Scalar) and not is_none(v):
+            t = v.text()
+            n = to_int(t)
+            if n is not None:
+                name = [k for k, x in SIGNALS.items() if x == n]
+                if name:
+                    h.set("signal", S(name[0]))
+                    changed = True
+            elif t.upper().lstrip() in SIGNALS:
+                h.set("signal", S(t.upper()[3:].lower()))
+                changed = True
+    return changed
+
+
+def t_irq_forms(doc):
+    """irq: N <-> irq: {vector: N}"""
+    changed = False
+    for st in doc.steps():
+        if isinstance(st, Map):
+            v = st.get("irq")
+            if isinstance(v, Scalar):
+                st.set("irq", Map([[S("vector"), v]]))
+                changed = True
+            elif isinstance(v, Map) and v.keys() == ["vector"]:
+                st.set("irq", v.get("vector"))
+                changed = True
+    return changed
+
+
+def t_none_forms(doc):
+    """faults: none <-> faults: [], fault/gate/switch/signal: none -> "none" """
+    changed = False
+    for ex in each_expect(doc):
+        for k in ("fault", "gate", "switch", "signal"):
+            v = ex.get(k)
+            if isinstance(v, Scalar) and v.raw == "none":
+                ex.set(k, Scalar('"none"'))
+                changed = True
+        v = ex.get("faults")
+        if isinstance(v, Scalar) and v.text() == "none":
+            ex.set("faults", Seq())
+            changed = True
+        elif isinstance(v, Seq) and not v.items:
+            ex.set("faults", S("none"))
+            changed = True
+    return changed
+
+
+def t_gate_type(doc):
+    """gate.type interrupt/trap/task/call -> interrupt_gate/trap_gate/task_gate/call_gate"""
+    changed = False
+    for ex in each_expect(doc):
+        g = ex.get("gate")
+        if isinstance(g, Map) and text(g.get("type")) in ("interrupt", "trap", "task", "call"):
+            g.set("type", S(text(g.get("type")) + "_gate"))
+            changed = True
+    return changed
+
+
+def t_via_omit(doc):
+    """syscall.via left out where it is the tasks' own entry (int80 for 32-bit tasks, syscall for 64-bit)"""
+    if doc.extends:
+        return False
+    bits = [text(p.get("bits")) for p in doc.processes()]
+    if doc.mode == "ia32" or (bits and all(b == "32" for b in bits)):
+        own = "int80"
+    elif all(b in (None, "64") for b in bits):
+        own = "syscall"
+    else:
+        return False
+    changed = False
+    for st in doc.steps():
+        if isinstance(st, Map) and isinstance(st.get("syscall"), Map):
+            sc = st.get("syscall")
+            if text(sc.get("via")) == own:
+                sc.remove("via")
+                changed = True
+    return changed
+
+
 def t_exec_numbers(doc):
     """numbers in exec operands: hex <-> decimal"""
     changed = False
@@ -977,6 +1097,8 @@ TRANSFORMS = [
     ("efer-msr", t_efer_msr), ("msr-efer", t_msr_efer), ("msr-number", t_msr_number), ("msr-name", t_msr_name),
     ("eip-rip", t_eip_rip), ("gdt-list", t_gdt_list), ("ldt-list", t_ldt_list),
     ("bool-yes", t_bool_yes), ("bool-digits", t_bool_digits), ("exec-asm-hex", t_exec_asm_hex),
+    ("errno", t_errno), ("signal-forms", t_signal_forms), ("irq-forms", t_irq_forms), ("none-forms", t_none_forms),
+    ("gate-type", t_gate_type), ("via-omit", t_via_omit),
     ("anchors", t_anchors), ("resolve", t_resolve), ("extends", t_extends), ("extends-split", t_extends_split),
 ]
 
@@ -1084,8 +1206,9 @@ def explain(ringspec, root, f):
 # it short. --each runs every transform on its own as well (outcomes), --trace-each explains each one.
 COMBOS = [
     ("combo-a", ["exc-number", "sys-number", "sel-number", "wait-forms", "schedule-forms", "decimal", "exec-numbers",
-                 "efer-msr", "msr-number", "eip-rip", "bool-yes", "flow", "anchors"]),
-    ("combo-b", ["exc-hash", "exc-map", "sys-name", "sel-map", "hex", "msr-name", "msr-efer", "bool-digits", "exec-asm-hex", "block", "extends"]),
+                 "efer-msr", "msr-number", "eip-rip", "bool-yes", "errno", "irq-forms", "gate-type", "flow", "anchors"]),
+    ("combo-b", ["exc-hash", "exc-map", "sys-name", "sel-map", "hex", "msr-name", "msr-efer", "bool-digits", "exec-asm-hex", "signal-forms", "none-forms", "via-omit", "block",
+                 "extends"]),
     ("combo-c", ["exc-title", "sel-name", "quoted-numbers", "exc-hex", "resolve", "gdt-list", "ldt-list", "extends-split"]),
 ]
 
