@@ -764,6 +764,48 @@ def t_via_omit(doc):
     return changed
 
 
+def t_main_explicit(doc):
+    """processes omitted -> processes: [{name: main}] (the one task the format gives then)"""
+    if doc.t.get("processes") is not None or doc.extends:
+        return False
+    items = []
+    for k, v in doc.t.items:
+        items.append([k, v])
+        if k.text() == "kernel" or (k.text() == "machine" and doc.t.get("kernel") is None):
+            items.append([S("processes"), Seq([Map([[S("name"), S("main")]])])])
+    if not any(k.text() == "processes" for k, _ in items):
+        i = [k.text() for k, _ in items].index("steps") if doc.t.get("steps") is not None else len(items)
+        items.insert(i, [S("processes"), Seq([Map([[S("name"), S("main")]])])])
+    doc.t.items = items
+    return True
+
+
+def t_rflags_context(doc):
+    """machine.rflags (a flag map) -> the running task's context.rflags"""
+    r = doc.machine.get("rflags")
+    if not isinstance(r, Map) or doc.extends:
+        return False
+    ps = doc.processes()
+    if doc.t.get("processes") is None:
+        t = Map([[S("name"), S("main")]])
+        doc.t.items.insert([k.text() for k, _ in doc.t.items].index("machine") + 1, [S("processes"), Seq([t])])
+    else:
+        run = [p for p in ps if text(p.get("state")) == "running"] or \
+              [p for p in ps if text(p.get("state")) in (None, "ready")][:1]
+        if len(run) != 1:
+            return False
+        t = run[0]
+    c = t.get("context")
+    if c is None:
+        c = Map()
+        t.set("context", c)
+    if not isinstance(c, Map) or c.get("rflags") is not None or c.get("eflags") is not None:
+        return False
+    c.set("rflags", r)
+    doc.machine.remove("rflags")
+    return True
+
+
 def t_exec_numbers(doc):
     """numbers in exec operands: hex <-> decimal"""
     changed = False
@@ -1098,7 +1140,8 @@ TRANSFORMS = [
     ("eip-rip", t_eip_rip), ("gdt-list", t_gdt_list), ("ldt-list", t_ldt_list),
     ("bool-yes", t_bool_yes), ("bool-digits", t_bool_digits), ("exec-asm-hex", t_exec_asm_hex),
     ("errno", t_errno), ("signal-forms", t_signal_forms), ("irq-forms", t_irq_forms), ("none-forms", t_none_forms),
-    ("gate-type", t_gate_type), ("via-omit", t_via_omit),
+    ("gate-type", t_gate_type), ("via-omit", t_via_omit), ("main-explicit", t_main_explicit),
+    ("rflags-context", t_rflags_context),
     ("anchors", t_anchors), ("resolve", t_resolve), ("extends", t_extends), ("extends-split", t_extends_split),
 ]
 
@@ -1206,10 +1249,10 @@ def explain(ringspec, root, f):
 # it short. --each runs every transform on its own as well (outcomes), --trace-each explains each one.
 COMBOS = [
     ("combo-a", ["exc-number", "sys-number", "sel-number", "wait-forms", "schedule-forms", "decimal", "exec-numbers",
-                 "efer-msr", "msr-number", "eip-rip", "bool-yes", "errno", "irq-forms", "gate-type", "flow", "anchors"]),
+                 "efer-msr", "msr-number", "eip-rip", "bool-yes", "errno", "irq-forms", "gate-type", "rflags-context", "flow", "anchors"]),
     ("combo-b", ["exc-hash", "exc-map", "sys-name", "sel-map", "hex", "msr-name", "msr-efer", "bool-digits", "exec-asm-hex", "signal-forms", "none-forms", "via-omit", "block",
                  "extends"]),
-    ("combo-c", ["exc-title", "sel-name", "quoted-numbers", "exc-hex", "resolve", "gdt-list", "ldt-list", "extends-split"]),
+    ("combo-c", ["exc-title", "sel-name", "quoted-numbers", "exc-hex", "resolve", "gdt-list", "ldt-list", "main-explicit", "extends-split"]),
 ]
 
 
