@@ -545,47 +545,47 @@ def copy(n):
     raise TypeError(n)
 
 
-def resolve(n, anchors=None):
+def resolve(n, anchors=None, keyof=None):
     """A copy with aliases replaced by copies of their anchored nodes and merge keys written out
     (a mapping's own keys win over merged ones; in `<<: [*a, *b]` the earlier one wins). Anchors are
-    dropped."""
+    dropped. keyof(path, text), when given, says what a key names in the map at `path` (a list of
+    key texts), for maps whose keys have several spellings; by default a key is its text."""
     if anchors is None:
         anchors = {}
+    if keyof is None:
+        keyof = lambda path, t: t  # noqa: E731
 
-    def go(x):
+    def go(x, path):
         if isinstance(x, Alias):
             if x.name not in anchors:
                 raise Unsupported("unknown alias")
-            return go_copy(anchors[x.name])
+            return copy(anchors[x.name])
         r = None
         if isinstance(x, Scalar):
             r = Scalar(x.raw)
         elif isinstance(x, Seq):
-            r = Seq([go(i) for i in x.items])
+            r = Seq([go(i, path) for i in x.items])
         elif isinstance(x, Map):
             own, merged = [], []
             for k, v in x.items:
-                if k.raw == "<<" :
-                    src = go(v)
+                if k.raw == "<<":
+                    src = go(v, path)
                     srcs = src.items if isinstance(src, Seq) else [src]
-                    for s in srcs:
-                        if not isinstance(s, Map):
+                    for sm in srcs:
+                        if not isinstance(sm, Map):
                             raise Unsupported("merge of a non-map")
-                        for mk, mv in s.items:
-                            if mk.text() not in [a.text() for a, _ in merged]:
+                        for mk, mv in sm.items:
+                            if keyof(path, mk.text()) not in [keyof(path, a.text()) for a, _ in merged]:
                                 merged.append([mk, mv])
                 else:
-                    own.append([Scalar(k.raw), go(v)])
-            ownkeys = [k.text() for k, _ in own]
-            r = Map([it for it in merged if it[0].text() not in ownkeys] + own)
+                    own.append([Scalar(k.raw), go(v, path + [k.text()])])
+            ownkeys = [keyof(path, k.text()) for k, _ in own]
+            r = Map([it for it in merged if keyof(path, it[0].text()) not in ownkeys] + own)
         if getattr(x, "anchor", None):
             anchors[x.anchor] = r
         return r
 
-    def go_copy(x):
-        return copy(x)
-
-    return go(n)
+    return go(n, [])
 
 
 def has_alias(n):
