@@ -225,6 +225,9 @@ def exc_num(node):
     n = to_int(t)
     if n is not None:
         return n
+    for n, v, title in EXCEPTIONS:
+        if t.lower() == title.lower():
+            return v
     t = t.lstrip("#").upper()
     return EXC_BY_NAME.get(t)
 
