@@ -1143,6 +1143,62 @@ def t_ldt_list(doc):
     return True
 
 
+def _key_meaning(path, t):
+    """What a key names in the map at `path` (gdt/ldt indices, idt vectors and msrs merge by meaning)."""
+    if path[-1:] in (["gdt"], ["ldt"]) and to_int(t) is not None:
+        return ("index", to_int(t))
+    if path[-1:] == ["idt"]:
+        n = exc_num(Scalar(t))
+        return ("vector", n) if n is not None else t
+    if path[-1:] == ["msrs"]:
+        if t.upper() in MSRS:
+            return ("msr", MSRS[t.upper()])
+        if to_int(t) is not None:
+            return ("msr", to_int(t))
+    return t
+
+
+def _merge(base, over, path):
+    """extends: maps merge key by key (by meaning in gdt/ldt/idt/msrs), anything else is replaced."""
+    if isinstance(base, Seq) and isinstance(over, Map) and path in (["machine", "gdt"], ["machine", "ldt"]):
+        raise Y.Unsupported("patch of a base list")
+    if not (isinstance(base, Map) and isinstance(over, Map)):
+        return over
+    items = [[k, v] for k, v in base.items]
+    for k, v in over.items:
+        m = _key_meaning(path, k.text())
+        hit = [it for it in items if _key_meaning(path, it[0].text()) == m]
+        if hit:
+            hit[0][0] = k
+            hit[0][1] = _merge(hit[0][1], v, path + [k.text()])
+        else:
+            items.append([k, v])
+    return Map(items)
+
+
+def t_inline_extends(doc):
+    """extends replaced by the base's machine, kernel and processes merged in (written out)"""
+    e = doc.t.get("extends")
+    if not isinstance(e, Scalar) or not getattr(doc, "path", None):
+        return False
+    fpath = os.path.join(os.path.dirname(doc.path), e.text())
+    with open(fpath) as f:
+        base = Y.parse(f.read())
+    if not isinstance(base, Map) or base.get("extends") is not None:
+        return False
+    base = Y.resolve(base, keyof=lambda path, t: _key_meaning(path, t))
+    if Y.has_alias(doc.t):
+        return False
+    for key in ("machine", "kernel", "processes"):
+        b = base.get(key)
+        if b is None:
+            continue
+        o = doc.t.get(key)
+        doc.t.set(key, _merge(b, o, [key]) if o is not None else b)
+    doc.t.remove("extends")
+    return True
+
+
 TRANSFORMS = [
     ("block", t_block), ("flow", t_flow),
     ("exc-number", t_exc_number), ("exc-hex", t_exc_hex), ("exc-hash", t_exc_hash),
@@ -1157,7 +1213,7 @@ TRANSFORMS = [
     ("bool-yes", t_bool_yes), ("bool-digits", t_bool_digits), ("exec-asm-hex", t_exec_asm_hex),
     ("errno", t_errno), ("signal-forms", t_signal_forms), ("irq-forms", t_irq_forms), ("none-forms", t_none_forms),
     ("gate-type", t_gate_type), ("via-omit", t_via_omit), ("main-explicit", t_main_explicit),
-    ("rflags-context", t_rflags_context),
+    ("rflags-context", t_rflags_context), ("inline-extends", t_inline_extends),
     ("anchors", t_anchors), ("resolve", t_resolve), ("extends", t_extends), ("extends-split", t_extends_split),
 ]
 
@@ -1189,11 +1245,12 @@ def rewrite_file(path, rel, fn, out_dir):
             out.append(d)
             continue
         doc = Doc(tree)
+        doc.path = path
         doc.flow_below = None
         doc.fragment = None
         try:
             ok = fn(doc)
-        except (Y.Unsupported, ValueError, TypeError, AttributeError):
+        except (Y.Unsupported, ValueError, TypeError, AttributeError, OSError):
             ok = False
         if not ok:
             out.append(d)
@@ -1268,7 +1325,7 @@ COMBOS = [
                  "efer-msr", "msr-number", "eip-rip", "bool-yes", "errno", "irq-forms", "gate-type", "rflags-context", "flow", "anchors"]),
     ("combo-b", ["exc-hash", "exc-map", "sys-name", "sel-map", "hex", "msr-name", "msr-efer", "bool-digits", "exec-asm-hex", "signal-forms", "none-forms", "via-omit", "block",
                  "extends"]),
-    ("combo-c", ["exc-title", "sel-name", "quoted-numbers", "exc-hex", "resolve", "gdt-list", "ldt-list", "main-explicit", "extends-split"]),
+    ("combo-c", ["exc-title", "sel-name", "quoted-numbers", "exc-hex", "resolve", "gdt-list", "ldt-list", "main-explicit", "inline-extends", "extends-split"]),
 ]
 
 
@@ -1278,7 +1335,7 @@ def combine(fns):
         for f in fns:
             try:
                 changed |= bool(f(doc))
-            except (Y.Unsupported, ValueError, TypeError, AttributeError):
+            except (Y.Unsupported, ValueError, TypeError, AttributeError, OSError):
                 pass
         return changed
     return run
