@@ -809,6 +809,50 @@ def t_rflags_context(doc):
     return True
 
 
+def _cpu_bits(doc):
+    """32 when every task runs 32-bit code, 64 when every task runs 64-bit code, else None."""
+    bits = [text(p.get("bits")) for p in doc.processes()]
+    if doc.mode == "ia32":
+        return 32
+    if doc.extends or any(isinstance(p.get("context"), Map) and p.get("context").get("cs") is not None for p in doc.processes()):
+        return None
+    if bits and all(b == "32" for b in bits):
+        return 32
+    if all(b in (None, "64") for b in bits):
+        return 64
+    return None
+
+
+def t_exec_syntax(doc):
+    """exec: `call/jmp far S:O` -> `lcall/ljmp S, O` (AT&T) or `call/jmp S:O` (NASM), the mnemonic in
+    upper case, `iret`/`retf` -> `iretd`/`retfd` in 32-bit code"""
+    changed = False
+    bits = _cpu_bits(doc)
+    for i, st in enumerate(doc.steps()):
+        if not (isinstance(st, Map) and isinstance(st.get("exec"), Scalar)):
+            continue
+        e = st.get("exec").text()
+        new = e
+        m = re.match(r"^\s*(call|jmp)\s+far\s+(\S+):([^:\s]+)\s*$", e, re.I)
+        if m and not m.group(2).startswith("{"):
+            if i % 2 == 0:
+                new = "l%s %s, %s" % (m.group(1).lower(), m.group(2), m.group(3))
+            else:
+                new = "%s %s:%s" % (m.group(1), m.group(2), m.group(3))
+        elif bits == 32 and re.match(r"^\s*iret\s*$", e, re.I):
+            new = "iretd"
+        elif bits == 32 and re.match(r"^\s*retf(\s+\S+)?\s*$", e, re.I):
+            new = re.sub(r"retf", "retfd", e.strip(), flags=re.I)
+        else:
+            w = e.strip().split(None, 1)
+            if w:
+                new = w[0].upper() + (" " + w[1] if len(w) > 1 else "")
+        if new != e:
+            st.set("exec", Scalar(json.dumps(new)))
+            changed = True
+    return changed
+
+
 def t_exec_numbers(doc):
     """numbers in exec operands: hex <-> decimal"""
     changed = False
@@ -1213,7 +1257,7 @@ TRANSFORMS = [
     ("bool-yes", t_bool_yes), ("bool-digits", t_bool_digits), ("exec-asm-hex", t_exec_asm_hex),
     ("errno", t_errno), ("signal-forms", t_signal_forms), ("irq-forms", t_irq_forms), ("none-forms", t_none_forms),
     ("gate-type", t_gate_type), ("via-omit", t_via_omit), ("main-explicit", t_main_explicit),
-    ("rflags-context", t_rflags_context), ("inline-extends", t_inline_extends),
+    ("rflags-context", t_rflags_context), ("inline-extends", t_inline_extends), ("exec-syntax", t_exec_syntax),
     ("anchors", t_anchors), ("resolve", t_resolve), ("extends", t_extends), ("extends-split", t_extends_split),
 ]
 

@@ -122,4 +122,24 @@ import Testing
         let r = runScenarioText("scenario: n\n" + machine + "kernel: none\n" + processes + "steps:\n  " + step + "\n")
         #expect(r.first?.outcome.isPassed == true, "\(name): \(String(describing: r.first?.outcome))")
     }
+
+    /// `lcall SEL, OFF` (AT&T order) takes SEL in every selector form, as `call far SEL:OFF` does
+    /// (`lcall kgate:3, 0` was refused as "a far pointer is SEL:OFF": the AT&T split was made only when
+    /// the operands held no ':').
+    @Test(arguments: ["call far kgate:3:0", "call kgate:3:0", "lcall kgate:3, 0", "lcall $0xa3, $0",
+                      "lcall {index: 20, ti: gdt, rpl: 3}, 0", "lcall 0xa3, 0", "call far {index: 20, ti: gdt, rpl: 3}:0"])
+    func farCallSpellings(_ text: String) {
+        let r = runScenarioText("""
+        scenario: far
+        machine:
+          mode: ia32
+          gdt:
+            20: {name: kgate, type: call_gate, dpl: 3, selector: kernel_cs, offset: 0xc0100000}
+        kernel: none
+        steps:
+          - exec: "\(text)"
+            expect: {fault: none, cpl: 0, regs: {cs: kernel_cs, eip: 0xc0100000}}
+        """)
+        #expect(r.first?.outcome.isPassed == true, "\(text): \(String(describing: r.first?.outcome))")
+    }
 }
