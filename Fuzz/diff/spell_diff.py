@@ -1353,7 +1353,9 @@ def explain(ringspec, root, f):
             cur, body = m.group(1), []
             continue
         l = re.sub(r"\bline \d+", "line N", l)
-        l = re.sub(r"^(step \d+) \(set [^)]*\)", r"\1 (set)", l)   # the label names the keys written
+        # a step's label repeats the event as written (`set control registers` / `set MSRs`, `exec iret` /
+        # `exec iretd`): the trace is what follows it
+        l = re.sub(r"^(step \d+) \(.*\), line N:$", r"\1:", l)
         l = re.sub(r"[^\s()]*\.yaml:\d+(:\d+)?", "FILE", l)
         body.append(l)
     if cur is not None:
@@ -1367,7 +1369,7 @@ def explain(ringspec, root, f):
 COMBOS = [
     ("combo-a", ["exc-number", "sys-number", "sel-number", "wait-forms", "schedule-forms", "decimal", "exec-numbers",
                  "efer-msr", "msr-number", "eip-rip", "bool-yes", "errno", "irq-forms", "gate-type", "rflags-context", "flow", "anchors"]),
-    ("combo-b", ["exc-hash", "exc-map", "sys-name", "sel-map", "hex", "msr-name", "msr-efer", "bool-digits", "exec-asm-hex", "signal-forms", "none-forms", "via-omit", "block",
+    ("combo-b", ["exc-hash", "exc-map", "sys-name", "sel-map", "hex", "msr-name", "msr-efer", "bool-digits", "exec-asm-hex", "exec-syntax", "signal-forms", "none-forms", "via-omit", "block",
                  "extends"]),
     ("combo-c", ["exc-title", "sel-name", "quoted-numbers", "exc-hex", "resolve", "gdt-list", "ldt-list", "main-explicit", "inline-extends", "extends-split"]),
 ]
