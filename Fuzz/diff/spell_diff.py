@@ -853,6 +853,30 @@ def t_exec_syntax(doc):
     return changed
 
 
+def t_reg_width(doc):
+    """set.regs rax..rdi/rsp/rbp -> eax..edi/esp/ebp where the value fits 32 bits (a 32-bit name clears
+    the upper half, docs/format.md), and back"""
+    pairs = {"r" + x: "e" + x for x in ("ax", "bx", "cx", "dx", "si", "di", "sp", "bp")}
+    changed = False
+    for st in doc.steps():
+        if isinstance(st, Map) and isinstance(st.get("set"), Map) and isinstance(st.get("set").get("regs"), Map):
+            rg = st.get("set").get("regs")
+            for it in rg.items:
+                k = it[0].text().lower()
+                v = to_int(it[1].raw) if isinstance(it[1], Scalar) else None
+                if v is None or v < 0 or v >= 1 << 32:
+                    continue
+                if k in pairs and rg.get(pairs[k]) is None:
+                    it[0] = S(pairs[k])
+                    changed = True
+                elif k in pairs.values() and doc.mode == "x86_64" and _cpu_bits(doc) == 64:
+                    r = [a for a, b in pairs.items() if b == k][0]
+                    if rg.get(r) is None:
+                        it[0] = S(r)
+                        changed = True
+    return changed
+
+
 def t_exec_numbers(doc):
     """numbers in exec operands: hex <-> decimal"""
     changed = False
@@ -1258,6 +1282,7 @@ TRANSFORMS = [
     ("errno", t_errno), ("signal-forms", t_signal_forms), ("irq-forms", t_irq_forms), ("none-forms", t_none_forms),
     ("gate-type", t_gate_type), ("via-omit", t_via_omit), ("main-explicit", t_main_explicit),
     ("rflags-context", t_rflags_context), ("inline-extends", t_inline_extends), ("exec-syntax", t_exec_syntax),
+    ("reg-width", t_reg_width),
     ("anchors", t_anchors), ("resolve", t_resolve), ("extends", t_extends), ("extends-split", t_extends_split),
 ]
 
@@ -1368,7 +1393,7 @@ def explain(ringspec, root, f):
 # it short. --each runs every transform on its own as well (outcomes), --trace-each explains each one.
 COMBOS = [
     ("combo-a", ["exc-number", "sys-number", "sel-number", "wait-forms", "schedule-forms", "decimal", "exec-numbers",
-                 "efer-msr", "msr-number", "eip-rip", "bool-yes", "errno", "irq-forms", "gate-type", "rflags-context", "flow", "anchors"]),
+                 "efer-msr", "msr-number", "eip-rip", "bool-yes", "errno", "irq-forms", "gate-type", "rflags-context", "reg-width", "flow", "anchors"]),
     ("combo-b", ["exc-hash", "exc-map", "sys-name", "sel-map", "hex", "msr-name", "msr-efer", "bool-digits", "exec-asm-hex", "exec-syntax", "signal-forms", "none-forms", "via-omit", "block",
                  "extends"]),
     ("combo-c", ["exc-title", "sel-name", "quoted-numbers", "exc-hex", "resolve", "gdt-list", "ldt-list", "main-explicit", "inline-extends", "extends-split"]),
