@@ -202,6 +202,12 @@ struct DecodeContext {
             return nil
         }
         if let hit = options.first(where: { $0.0 == s }) { return hit.1 }
+        // A numeric option (`bits: 64`, `default_size: 32`, `size: 4`) may be written in any base,
+        // quoted or not, as every number of the format may (`bits: 0x40`).
+        if case let .value(n, negative) = parseInteger(s),
+           let hit = options.first(where: { parseInteger($0.0) == .value(n, negative: negative) }) {
+            return hit.1
+        }
         let names = options.map(\.0)
         error(node, "unknown \(what()) '\(s)'", notes: hint(s, names).map { [$0] } ?? ["expected one of: \(names.joined(separator: ", "))"])
         return nil
@@ -381,6 +387,25 @@ func editDistance(_ a: [Character], _ b: [Character], atMost k: Int, cells: inou
         (before, prev, cur) = (prev, cur, before)
     }
     return prev[b.count] <= k ? prev[b.count] : nil
+}
+
+/// The pairs of a map whose keys have several spellings (`20` and `0x14`, `14` and `PF`,
+/// `IA32_LSTAR` and `0xc0000082`) without the pairs a `<<` merge key brought in that a written key, or
+/// an earlier merged one, names too: a merge key merges by what a key names, as `extends` does, so
+/// `{<<: *base, PF: ...}` overrides the base's `14:` as `{<<: *base, 14: ...}` does (YAML 1.1's merge
+/// compares the keys' text, which would leave both, a duplicate). `key` gives what a key names (nil:
+/// not a key of this map, left for the decoder to report).
+func droppingOverriddenMerges<Key: Hashable>(_ pairs: [YAMLPair], key: (YAMLNode) -> Key?) -> [YAMLPair] {
+    guard pairs.contains(where: \.merged) else { return pairs }
+    var written = Set<Key>()
+    for p in pairs where !p.merged {
+        if let k = key(p.key) { written.insert(k) }
+    }
+    var mergedSeen = Set<Key>()
+    return pairs.filter { p in
+        guard p.merged, let k = key(p.key) else { return true }
+        return !written.contains(k) && mergedSeen.insert(k).inserted
+    }
 }
 
 /// Keys of a mapping after decoding (`20` and `0x14`, `14` and `PF`), so that two spellings of one

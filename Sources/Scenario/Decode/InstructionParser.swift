@@ -54,13 +54,16 @@ struct InstructionParser {
             let (firstWord, afterIt) = ops.splitFirstWord()
             if firstWord.lowercased() == "far" {
                 ops = afterIt
+            } else if mnemonic.hasPrefix("l"), let comma = ops.lastIndex(of: ","),
+                      ops.lastIndex(of: "}").map({ $0 < comma }) ?? true {
+                // `ljmp SEL, OFF` (AT&T order, `$` allowed): SEL in any selector form, `kgate:3` and
+                // `{index, ti, rpl}` included, as in `ljmp far SEL:OFF` (the offset is after the last comma).
+                let pair = [String(ops[..<comma]), String(ops[ops.index(after: comma)...])].map { $0.trimmingWhitespace() }
+                ops = pair.map { $0.hasPrefix("$") ? String($0.dropFirst()) : $0 }.joined(separator: ":")
             } else if !ops.contains(":") {
-                // `jmp SEL:OFF` (a direct far pointer, as NASM writes it) is far without the keyword;
-                // `ljmp SEL, OFF` (AT&T order, `$` allowed) likewise. A lone target is a near transfer.
-                let pair = ops.split(separator: ",", maxSplits: 1).map { String($0).trimmingWhitespace() }
-                if mnemonic.hasPrefix("l"), pair.count == 2 {
-                    ops = pair.map { $0.hasPrefix("$") ? String($0.dropFirst()) : $0 }.joined(separator: ":")
-                } else if mnemonic == "call" || mnemonic == "jmp" {
+                // `jmp SEL:OFF` (a direct far pointer, as NASM writes it) is far without the keyword.
+                // A lone target is a near transfer.
+                if mnemonic == "call" || mnemonic == "jmp" {
                     return fail("only far transfers are modelled: write `\(mnemonic) far SEL:OFF`")
                 }
             }

@@ -194,7 +194,13 @@ extension DecodeContext {
     /// forms (`kernel_cs`, `NAME:RPL`, `{index, ti, rpl}`) when `names` are known.
     mutating func msrs(_ node: YAMLNode, names: SelectorNames? = nil) -> [UInt32: UInt64] {
         var out: [UInt32: UInt64] = [:]
-        guard let pairs = node.mapping else { error(node, "msrs must be a mapping from MSR name or number to value"); return out }
+        guard let written = node.mapping else { error(node, "msrs must be a mapping from MSR name or number to value"); return out }
+        let pairs = droppingOverriddenMerges(written) { k -> UInt32? in
+            guard let key = k.scalar else { return nil }
+            if let hit = MSR.names.first(where: { $0.0 == key.uppercased() }) { return hit.1 }
+            if case let .value(v, false) = parseInteger(key), v <= 0xFFFF_FFFF { return UInt32(v) }
+            return nil
+        }
         var seen = FirstKeys<UInt32>()
         for p in pairs {
             guard let key = p.key.scalar else { error(p.key, "MSR names must be scalars"); continue }
@@ -259,12 +265,21 @@ extension DecodeContext {
 
     // MARK: Tables
 
+    /// The pairs of a `gdt`/`ldt` index map, a merged index that a written key (`0x14` over a merged
+    /// `20`) gives too left out (`droppingOverriddenMerges`).
+    static func tablePairs(_ pairs: [YAMLPair]) -> [YAMLPair] {
+        droppingOverriddenMerges(pairs) { k -> UInt64? in
+            guard let s = k.scalar, case let .value(v, false) = parseInteger(s) else { return nil }
+            return v
+        }
+    }
+
     mutating func collectNames(_ node: YAMLNode, into names: inout [String: Int], table: String) {
         var entries: [(Int, YAMLNode)] = []
         if let items = node.sequence {
             entries = items.indices.map { ($0, items[$0]) }
         } else if let pairs = node.mapping {
-            for p in pairs {
+            for p in Self.tablePairs(pairs) {
                 guard let k = p.key.scalar, case let .value(v, false) = parseInteger(k), v < 8192 else { continue }
                 entries.append((Int(v), p.value))
             }
@@ -288,7 +303,7 @@ extension DecodeContext {
     /// The `name` node of the entry at `index` of a written table (list or index map).
     func ldtNameNode(_ node: YAMLNode, index: Int) -> YAMLNode? {
         if let items = node.sequence { return index < items.count ? items[index].value(forKey: "name") : nil }
-        for p in node.mapping ?? [] {
+        for p in Self.tablePairs(node.mapping ?? []) {
             if let k = p.key.scalar, case let .value(v, false) = parseInteger(k), v == UInt64(index) { return p.value.value(forKey: "name") }
         }
         return nil
@@ -309,7 +324,8 @@ extension DecodeContext {
             guard out.count <= 8192 else { error(node, "\(what) has more than 8192 entries"); return nil }
             return .replace(out)
         }
-        guard let pairs = node.mapping else { error(node, "\(what) must be a list (replaces the table) or a map from index to descriptor (patches it)"); return nil }
+        guard let written = node.mapping else { error(node, "\(what) must be a list (replaces the table) or a map from index to descriptor (patches it)"); return nil }
+        let pairs = Self.tablePairs(written)
         var out: [Int: TableEntry?] = [:]
         var seen = FirstKeys<Int>()
         for p in pairs {
@@ -437,7 +453,12 @@ extension DecodeContext {
     static let gateTypes = ["interrupt", "trap", "task"]
 
     mutating func idt(_ node: YAMLNode, names: SelectorNames, mode: MachineMode) -> [GatePatch] {
-        guard let pairs = node.mapping else { error(node, "idt must be a map from vector (number or exception name) to gate"); return [] }
+        guard let written = node.mapping else { error(node, "idt must be a map from vector (number or exception name) to gate"); return [] }
+        let pairs = droppingOverriddenMerges(written) { k -> UInt64? in
+            guard let s = k.scalar else { return nil }
+            if case let .value(v, false) = parseInteger(s) { return v }
+            return ExceptionVector(name: s).map { UInt64($0.rawValue) }
+        }
         var out: [GatePatch] = []
         var seen = FirstKeys<Int>()
         for p in pairs {

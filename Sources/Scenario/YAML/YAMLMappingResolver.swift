@@ -84,6 +84,8 @@ enum YAMLMappingResolver {
                 if case .scalar(let text, _) = pair.key.content {
                     guard taken.insert(text).inserted else { continue }
                 }
+                var pair = pair
+                pair.merged = true
                 merged.append(pair)
             }
         }

@@ -4,6 +4,10 @@
 public struct YAMLPair: Sendable {
     public var key: YAMLNode
     public var value: YAMLNode
+    /// True for a pair a `<<` merge key brought in (from an anchored mapping), false for one written
+    /// in this mapping. The decoders of maps whose keys have several spellings (`gdt`/`ldt` indices,
+    /// `idt` vectors, `msrs`) let a written key override a merged one that names the same thing.
+    public var merged = false
 
     public init(key: YAMLNode, value: YAMLNode) {
         self.key = key
