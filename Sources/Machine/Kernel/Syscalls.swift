@@ -880,6 +880,7 @@ extension System {
     mutating func completePendingWait(_ p: Int) {
         guard case let .child(wpid, status, rusage, rusageSize)? = core.tasks[p].pendingWait else { return }
         core.tasks[p].pendingWait = nil
+        machine.trace.record(.kernelAction("\(core.tasks[p].name)'s wait4, woken by an exit, scans its children again (do_wait after schedule())"))
         guard let z = waitableChildren(of: p, pid: wpid).first(where: { core.tasks[$0].state == .zombie }) else {
             // Unreachable: only the waiter reaps its children, and a zombie stays its child until then.
             setSavedReturnValue(p, -KernelErrno.ECHILD)
