@@ -406,6 +406,7 @@ extension System {
             if ticks <= 0 { return .value(0) }
             core.tasks[c].state = .sleeping
             core.tasks[c].sleepTicks = Int(ticks)
+            core.tasks[c].sleepRemainingPointer = a[1]
             core.tasks[c].blockedOn = nil
             machine.trace.record(.kernelAction("\(core.tasks[c].name) sleeps for \(ticks) ticks"))
             return .blocked
