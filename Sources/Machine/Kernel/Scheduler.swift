@@ -171,8 +171,6 @@ extension System {
     /// switch_to: A's registers into A's task_struct, B's out of B's; CR3, TSS.esp0/rsp0, `current`.
     mutating func contextSwitch(from prev: Int, to next: Int, reason: String, atSyscallReturn: Bool = false, _ out: inout StepOutcome) {
         core.tasks[prev].kernelContext = TaskContext(machine.cpu)
-        // A wait4 woken by a child's exit completes as its task runs again (do_wait reaps in the waiter).
-        completePendingWait(next)
         let from = core.tasks[prev].name, to = core.tasks[next].name
         let loadsCR3 = next != 0 && core.tasks[next].cr3 != machine.cpu.cr3 && machine.pagingMode != .off
         let managesTSS = core.manageTSSStack && machine.cpu.tr.cache.usable
@@ -203,6 +201,11 @@ extension System {
         core.tasks[next].state = .running
         if !core.tasks[next].keepsSlice { core.tasks[next].sliceUsed = 0 }
         core.tasks[next].keepsSlice = false
+        // A wait4 woken by a child's exit completes as its task runs again (do_wait reaps in the waiter,
+        // and its put_user of the status runs in the waiter's address space: a #PF it takes is this step's).
+        completePendingWait(next)
+        out.faults += kernelAccessFaults
+        kernelAccessFaults.removeAll()
         if let k = core.tasks[next].kernelContext {
             k.restore(into: &machine.cpu)
             core.tasks[next].kernelContext = nil
