@@ -26,8 +26,10 @@ Rules (each quoted or paraphrased from the spec; "KM" = docs/kernel-model.md):
   task is preempted by any wakeup (reason `wakeup`).
 - Processes (KM): fork names the child PARENT-child, -child2, ...; the child joins the tail and
   the parent keeps running; exit keeps code & 0xff, wakes a waiting parent, orphans go to pid 1
-  (and a pid 1 blocked in wait4(-1) reaps an orphan that is already a zombie); wait4 reaps
-  (a reaped task stays `zombie`); kill kills with the signal except SIGCHLD/SIGCONT (ignored),
+  (and a pid 1 blocked in wait4(-1) is woken by an orphan that is already a zombie); wait4 reaps
+  (a reaped task stays `zombie`); a wait4 woken by an exit reaps when the waiter next runs (or is
+  killed), the first zombie of its children list (fork order, orphans at the tail: kernel/exit.c
+  do_wait), so until then kill still finds the zombie; kill kills with the signal except SIGCHLD/SIGCONT (ignored),
   a not-reaped zombie accepts a signal with no effect (0), a reaped one or an unknown pid gives
   -ESRCH; an `irq` waking a task in nanosleep or wait4 ends the call with -EINTR.
 """
@@ -76,6 +78,8 @@ class Task:
         self.forks = 0
         self.slice_used = 0
         self.ret = None
+        self.pending_wait = None      # a wait4 woken by a child's exit, completed at the next dispatch
+        self.joined = 0               # place in the parent's children list (fork order, orphans at the tail)
         self.resume = None            # RAX when it next returns to user mode, if known
         self.keep_slice = False       # preempted by a wakeup (SCHED-PRIO)
 
@@ -101,6 +105,8 @@ class Oracle:
 
     # ---- setup -------------------------------------------------------------------------
     def add(self, task):
+        self.join_seq = getattr(self, "join_seq", 0) + 1
+        task.joined = self.join_seq
         self.tasks.append(task)
         self.by_name[task.name] = task
 
@@ -161,6 +167,7 @@ class Oracle:
             self.resumed = None
             if nxt != IDLE:
                 t = self.task(nxt)
+                self.complete_pending_wait(t)
                 self.resumed = (nxt, t.resume) if isinstance(t.resume, int) else None
                 t.resume = None
             self.switches.append((prev, nxt, reason))
@@ -338,7 +345,17 @@ class Oracle:
         return pid
 
     def children(self, t):
-        return [c for c in self.tasks if c.parent == t.name and not c.reaped]
+        return sorted((c for c in self.tasks if c.parent == t.name and not c.reaped), key=lambda c: c.joined)
+
+    def complete_pending_wait(self, t):
+        """do_wait after schedule(): the waiter reaps the first zombie of its children list."""
+        if t.pending_wait is None:
+            return
+        pid, t.pending_wait = t.pending_wait, None
+        k = next((k for k in self.children(t) if self.matches(k, pid) and k.state == "zombie"), None)
+        if k is not None:
+            k.reaped = True
+            t.resume = k.pid
 
     def matches(self, child, pid):
         # pid 0: any child of the caller's process group, and every task here is in one group
@@ -363,29 +380,33 @@ class Oracle:
 
     def become_zombie(self, t):
         """t exits or is killed: reparent its children, wake its waiting parent."""
+        self.complete_pending_wait(t)   # a woken waiter killed before it ran reaps first
         if t.name in self.queue:
             self.queue.remove(t.name)
         t.state = "zombie"
         t.sleep_left = None
         t.waiting = None
         # The parent is notified before the orphans are handed to pid 1 (Linux's exit_notify
-        # wakes the parent's wait4, which reaps the first zombie on its list: this one).
+        # wakes the parent's wait4, which reaps when it runs: complete_pending_wait).
         if t.parent is not None:
             p = self.task(t.parent)
             if p.state == "blocked" and p.waiting is not None and self.matches(t, p.waiting):
-                t.reaped = True
-                p.ret = t.pid
-                self.wake(p)
+                self.wake_waiter(p)
         init = next((x for x in self.tasks if x.pid == 1), None)
         if init is not None and init.state == "zombie":
             init = None               # ENGINE-CHOICE: no living init: orphans have no parent (getppid 0)
         for k in self.children(t):
             k.parent = init.name if init is not None and init is not t else None
+            self.join_seq += 1
+            k.joined = self.join_seq
             if init is not None and init is not t and k.state == "zombie" \
                     and init.state == "blocked" and init.waiting in (-1, 0):
-                k.reaped = True
-                init.ret = k.pid
-                self.wake(init)
+                self.wake_waiter(init)
+
+    def wake_waiter(self, p):
+        p.pending_wait = p.waiting
+        p.ret = None
+        self.wake(p)
 
     def exit(self, code):
         c = self.cur()

@@ -439,6 +439,15 @@ public struct System: Sendable {
         if let d = machine.lastDelivery { out.gate = d }
         guard !machine.shutdown, kernelActive, case let .delivered(v) = r else { return }
         if v == vector && raised.isEmpty && machine.cpu.rip == core.layout.vectorEntry(vector) && vector >= 0x20 {
+            // A nanosleep cut short writes the time left to `rem` (kernel/time/hrtimer.c nanosleep_copyout):
+            // a time between ticks, which the model's clock (whole ticks) does not have.
+            for w in wakes {
+                guard let i = core.index(named: w), core.tasks[i].state == .sleeping, core.tasks[i].sleepTicks != nil,
+                      core.tasks[i].sleepRemainingPointer != 0 else { continue }
+                let rem = String(core.tasks[i].sleepRemainingPointer, radix: 16)
+                machine.unsupported = "irq wakes \(w) in nanosleep(..., rem = 0x\(rem)): Linux writes the time left to rem, which the model (time in whole ticks) cannot tell; pass rem = 0"
+                return
+            }
             enterFromUser(before, path: .iret(skip: 0))
             if vector == 0x20 { timerTick(&out) }
             for w in wakes {

@@ -201,6 +201,11 @@ extension System {
         core.tasks[next].state = .running
         if !core.tasks[next].keepsSlice { core.tasks[next].sliceUsed = 0 }
         core.tasks[next].keepsSlice = false
+        // A wait4 woken by a child's exit completes as its task runs again (do_wait reaps in the waiter,
+        // and its put_user of the status runs in the waiter's address space: a #PF it takes is this step's).
+        completePendingWait(next)
+        out.faults += kernelAccessFaults
+        kernelAccessFaults.removeAll()
         if let k = core.tasks[next].kernelContext {
             k.restore(into: &machine.cpu)
             core.tasks[next].kernelContext = nil

@@ -406,6 +406,7 @@ extension System {
             if ticks <= 0 { return .value(0) }
             core.tasks[c].state = .sleeping
             core.tasks[c].sleepTicks = Int(ticks)
+            core.tasks[c].sleepRemainingPointer = a[1]
             core.tasks[c].blockedOn = nil
             machine.trace.record(.kernelAction("\(core.tasks[c].name) sleeps for \(ticks) ticks"))
             return .blocked
@@ -699,8 +700,7 @@ extension System {
             return .value(-KernelErrno.ECHILD)
         }
         let rusageSize = rusage == 0 ? 0 : (narrow ? 72 : 144)
-        let kids = core.tasks.indices.filter { core.tasks[$0].parent == core.tasks[c].pid && core.tasks[c].children.contains(core.tasks[$0].pid) }
-        let matching = kids.filter { pid == -1 || pid == 0 || core.tasks[$0].pid == pid }
+        let matching = waitableChildren(of: c, pid: pid)
         guard !matching.isEmpty else { return .value(-KernelErrno.ECHILD) }
         if let z = matching.first(where: { core.tasks[$0].state == .zombie }) {
             reap(z, by: c)
@@ -710,6 +710,15 @@ extension System {
         core.tasks[c].state = .blocked
         core.tasks[c].blockedOn = .child(pid: pid, status: status, rusage: rusage, rusageSize: rusageSize)
         return .blocked
+    }
+
+    /// The children a wait4(pid) of task `c` considers, in the order of its children list (kernel/exit.c
+    /// do_wait_thread walks tsk->children, to which copy_process adds each child at the tail and
+    /// reparenting splices orphans at the tail).
+    func waitableChildren(of c: Int, pid: Int64) -> [Int] {
+        core.tasks[c].children.compactMap { core.index(pid: $0) }.filter {
+            core.tasks[$0].parent == core.tasks[c].pid && (pid == -1 || pid == 0 || core.tasks[$0].pid == pid)
+        }
     }
 
     /// After the reap: the status word (put_user) and a zeroed struct rusage (the model keeps no resource
@@ -820,6 +829,9 @@ extension System {
 
     /// do_exit: the task becomes a zombie, its children go to init (pid 1), a waiting parent is woken.
     mutating func doExit(_ i: Int, code: Int64, signal: String?, _ out: inout StepOutcome) {
+        // A waiter woken by a child's exit and killed before it ran: do_wait reaps when the task next
+        // runs, before it acts on the fatal signal, so that child is released, not given to init.
+        completePendingWait(i)
         let t = core.tasks[i]
         core.tasks[i].state = .zombie
         core.tasks[i].exitCode = signal == nil ? code : nil
@@ -858,9 +870,24 @@ extension System {
     mutating func reapIfWaiting(child i: Int, parent p: Int, _ out: inout StepOutcome) -> Bool {
         guard case let .child(wpid, status, rusage, rusageSize)? = core.tasks[p].blockedOn, core.tasks[p].state == .blocked,
               wpid == -1 || wpid == 0 || wpid == core.tasks[i].pid else { return false }
-        reap(i, by: p)
-        setSavedReturnValue(p, writeWaitResults(child: i, status: status, rusage: rusage, rusageSize: rusageSize, cr3: core.tasks[p].cr3))
         wake(p, &out)
+        core.tasks[p].pendingWait = .child(pid: wpid, status: status, rusage: rusage, rusageSize: rusageSize)
         return true
+    }
+
+    /// The waiter woken by a child's exit runs again (or dies first): its do_wait scans its children once
+    /// more and reaps the first zombie that matches, which need not be the child whose exit woke it (an
+    /// older child may have exited since). Until this point that zombie is still found by kill.
+    mutating func completePendingWait(_ p: Int) {
+        guard case let .child(wpid, status, rusage, rusageSize)? = core.tasks[p].pendingWait else { return }
+        core.tasks[p].pendingWait = nil
+        machine.trace.record(.kernelAction("\(core.tasks[p].name)'s wait4, woken by an exit, scans its children again (do_wait after schedule())"))
+        guard let z = waitableChildren(of: p, pid: wpid).first(where: { core.tasks[$0].state == .zombie }) else {
+            // Unreachable: only the waiter reaps its children, and a zombie stays its child until then.
+            setSavedReturnValue(p, -KernelErrno.ECHILD)
+            return
+        }
+        reap(z, by: p)
+        setSavedReturnValue(p, writeWaitResults(child: z, status: status, rusage: rusage, rusageSize: rusageSize, cr3: core.tasks[p].cr3))
     }
 }

@@ -141,6 +141,12 @@ public struct Task: Sendable {
     public var brk: UInt64
     /// Remaining ticks of a nanosleep; nil: no timeout.
     public var sleepTicks: Int?
+    /// nanosleep's `rem` pointer (0: none), written by Linux only when the sleep is cut short.
+    public var sleepRemainingPointer: UInt64 = 0
+    /// A wait4 that a child's exit woke: completed when the task next runs, since Linux's do_wait reaps
+    /// in the waiter's own context (kernel/exit.c: after schedule() it scans its children again and
+    /// takes the first zombie in fork order). Until then the zombie is still there (kill finds it).
+    public var pendingWait: BlockReason? = nil
     /// What a blocked task waits for.
     public var blockedOn: BlockReason?
     /// The value the system call this task is blocked or sleeping in returns with, once its wake-up decided
