@@ -34,9 +34,18 @@ public enum ScenarioSchema {
       }
     },
     "points": {
-      "type": "number",
-      "minimum": 0,
-      "maximum": 1000000
+      "description": "A number from 0 to 1000000 (a fraction too: 0.5); quoted, the same number.",
+      "anyOf": [
+        {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1000000
+        },
+        {
+          "type": "string",
+          "pattern": "\#(SchemaNumberPattern.decimal)"
+        }
+      ]
     },
     "partial": {
       "$ref": "#/definitions/flag"
@@ -75,12 +84,14 @@ public enum ScenarioSchema {
   },
   "definitions": {
     "flag": {
-      "description": "true or false; 1 and 0 are accepted too (YAML 1.1's other booleans as well: yes/no, on/off, y/n in their spellings).",
+      "description": "true or false; 1 and 0 are accepted too, quoted or not (YAML 1.1's other booleans as well: yes/no, on/off, y/n in their spellings).",
       "enum": [
         true,
         false,
         1,
         0,
+        "1",
+        "0",
         "true",
         "false",
         "yes",
@@ -113,7 +124,7 @@ public enum ScenarioSchema {
         },
         {
           "type": "string",
-          "pattern": "^[-+]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|[0-9][0-9_]*)$"
+          "pattern": "\#(SchemaNumberPattern.integer)"
         }
       ]
     },
@@ -309,11 +320,18 @@ public enum ScenarioSchema {
               ]
             },
             "default_size": {
-              "enum": [
-                16,
-                32,
-                "16",
-                "32"
+              "description": "16 or 32, in any spelling of a number (0x20, \"32\").",
+              "anyOf": [
+                {
+                  "enum": [
+                    16,
+                    32
+                  ]
+                },
+                {
+                  "type": "string",
+                  "pattern": "\#(SchemaNumberPattern.oneOf([16, 32]))"
+                }
               ]
             },
             "conforming": {
@@ -1191,11 +1209,18 @@ public enum ScenarioSchema {
           "$ref": "#/definitions/integer"
         },
         "bits": {
-          "enum": [
-            32,
-            64,
-            "32",
-            "64"
+          "description": "32 or 64, in any spelling of a number (0x20, \"32\").",
+          "anyOf": [
+            {
+              "enum": [
+                32,
+                64
+              ]
+            },
+            {
+              "type": "string",
+              "pattern": "\#(SchemaNumberPattern.oneOf([32, 64]))"
+            }
           ]
         },
         "memory": {
@@ -1761,15 +1786,20 @@ public enum ScenarioSchema {
                   "$ref": "#/definitions/integer"
                 },
                 "size": {
-                  "enum": [
-                    1,
-                    2,
-                    4,
-                    8,
-                    "1",
-                    "2",
-                    "4",
-                    "8"
+                  "description": "1, 2, 4 or 8 bytes, in any spelling of a number (0x8, \"4\").",
+                  "anyOf": [
+                    {
+                      "enum": [
+                        1,
+                        2,
+                        4,
+                        8
+                      ]
+                    },
+                    {
+                      "type": "string",
+                      "pattern": "\#(SchemaNumberPattern.oneOf([1, 2, 4, 8]))"
+                    }
                   ]
                 },
                 "cpl": {
