@@ -65,7 +65,7 @@ INEXPRESSIBLE = [
     ("word-for-int", lambda p: "msrs" in p,
      "an MSR name key: the schema cannot list every spelling the engine resolves"),
     ("unknown-key", lambda p: len(p) >= 2 and p[-2] in ("msrs", "states", "processes", "regs", "idt", "files",
-                                                          "context", "gdt", "ldt"),
+                                                          "context"),
      "a map keyed by names (MSRs, tasks, registers, vectors, descriptors): the keys depend on the scenario"),
 ]
 

@@ -697,7 +697,7 @@ public enum ScenarioSchema {
         {
           "type": "object",
           "propertyNames": {
-            "pattern": "^(0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)$"
+            "pattern": "\#(SchemaNumberPattern.unsigned)"
           },
           "additionalProperties": {
             "$ref": "#/definitions/descriptor"

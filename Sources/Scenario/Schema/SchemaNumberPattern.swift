@@ -10,6 +10,9 @@ enum SchemaNumberPattern {
     /// last); the value's range is not checked.
     static let integer = "^[-+]?(0[xX][0-9a-fA-F]([0-9a-fA-F_]*[0-9a-fA-F])?|0[bB][01]([01_]*[01])?|0[oO][0-7]([0-7_]*[0-7])?|[0-9]([0-9_]*[0-9])?)$"
 
+    /// `integer` without a sign: a table index (`0x14:` and `20:` are one index).
+    static let unsigned = "^[+]?(0[xX][0-9a-fA-F]([0-9a-fA-F_]*[0-9a-fA-F])?|0[bB][01]([01_]*[01])?|0[oO][0-7]([0-7_]*[0-7])?|[0-9]([0-9_]*[0-9])?)$"
+
     /// The spellings of exactly these non-negative values: `+` allowed, leading zeros and `_`
     /// separators allowed, `-` not (for `bits`, `default_size`, an access `size`).
     static func oneOf(_ values: [UInt64]) -> String {
