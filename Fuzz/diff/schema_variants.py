@@ -56,7 +56,7 @@ TEXT_KEYS = {"scenario", "description", "output", "stdout", "stdin", "exec", "na
 # accepts is known, not a mismatch. (kind, path test, why)
 INEXPRESSIBLE = [
     ("word-for-int", lambda p: any(k in p for k in ("selector", "cs", "ss", "ds", "es", "fs", "gs", "ldt", "link",
-                                                       "ss0", "ss1", "ss2", "tr", "ldtr", "regs", "context",
+                                                       "ss0", "ss1", "ss2", "tr", "ldtr",
                                                        "IA32_SYSENTER_CS", "ia32_sysenter_cs", "0x174", "372")),
      "a selector may be a descriptor's name: which names exist depends on the scenario's tables"),
     ("word-for-int", lambda p: any(k in p for k in ("vector", "fault", "faults", "idt", "nr", "args", "signal",

@@ -1234,19 +1234,12 @@ public enum ScenarioSchema {
         },
         "context": {
           "type": "object",
-          "description": "Registers at start: segment registers (selectors), rip/eip, rsp/esp, rflags/eflags (a number or a flag map), general registers.",
-          "properties": {
-            "rflags": {
-              "anyOf": [
-                {
-                  "$ref": "#/definitions/integer"
-                },
-                {
-                  "$ref": "#/definitions/rflags"
-                }
-              ]
+          "description": "Registers at start (any case): segment registers (selectors), rip/eip, rsp/esp, rflags/eflags (a number or a flag map), general registers (numbers).",
+          "patternProperties": {
+            "^[cCdDeEfFgGsS][sS]$": {
+              "$ref": "#/definitions/selector"
             },
-            "eflags": {
+            "^[rReE][fF][lL][aA][gG][sS]$": {
               "anyOf": [
                 {
                   "$ref": "#/definitions/integer"
@@ -1258,7 +1251,7 @@ public enum ScenarioSchema {
             }
           },
           "additionalProperties": {
-            "$ref": "#/definitions/selector"
+            "$ref": "#/definitions/integer"
           }
         },
         "files": {
@@ -1503,9 +1496,14 @@ public enum ScenarioSchema {
         },
         "regs": {
           "type": "object",
-          "description": "Registers after the step: segment registers, tr, ldtr, rip/eip, rsp/esp, rflags, cr0, cr2, cr3, cr4, general registers.",
+          "description": "Registers after the step (any case): segment registers, tr and ldtr (selectors); rip/eip, rsp/esp, rflags, cr0, cr2, cr3, cr4, general registers (numbers).",
+          "patternProperties": {
+            "^([cCdDeEfFgGsS][sS]|[tT][rR]|[lL][dD][tT][rR])$": {
+              "$ref": "#/definitions/selector"
+            }
+          },
           "additionalProperties": {
-            "$ref": "#/definitions/selector"
+            "$ref": "#/definitions/integer"
           }
         },
         "rflags": {
