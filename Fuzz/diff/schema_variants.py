@@ -334,6 +334,8 @@ def mutate_suite(validator, work, rng):
                 mismatches.append("%s (%s at %s): engine refuses (%s), schema accepts" % (rel, kind, where, st[1][:200]))
         else:
             counts["both" if engine_ok else "neither"] += 1
+            if engine_ok and ARGS.verbose:
+                print("    accepted by both: %s (%s at %s)" % (rel, kind, where))
     print("mutations: %d documents, %d refused by both, %d accepted by both, %d known gaps, %d mismatches"
           % (len(plans), counts["neither"], counts["both"], sum(len(v) for v in known.values()), len(mismatches)))
     for why, items in sorted(known.items()):
