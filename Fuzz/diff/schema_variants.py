@@ -302,7 +302,7 @@ def mutate_suite(validator, work, rng):
             if not isinstance(tree, Map) or tree.get("scenario") is None:
                 continue
             for m, (kind, path) in enumerate(mutations(tree, rng, ARGS.mutations)):
-                t = Y.parse(text)
+                t = Y.copy(tree)
                 if not apply(t, kind, path):
                     continue
                 t.set("scenario", Scalar("mut-%d-%d" % (n, m)))
