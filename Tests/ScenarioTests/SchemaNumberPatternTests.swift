@@ -29,6 +29,19 @@ import Testing
         #expect(decoded == accepted, "the table disagrees with parseInteger on \(text)")
     }
 
+    /// A ranged number (uint with a maximum): a DPL 0-3.
+    @Test("a privilege level's pattern agrees with uint(max: 3)", arguments: [
+        ("0", true), ("3", true), ("00", true), ("0x0", true), ("0b11", true), ("0o3", true), ("+2", true),
+        ("0_3", true), ("-0", true), ("-0x0", true), ("4", false), ("-1", false), ("0x4", false), ("03_", false),
+        ("0b100", false), ("ring0", false), ("+-0", false), ("-+0", false),
+    ])
+    func privilege(text: String, accepted: Bool) {
+        #expect(Self.matches(SchemaNumberPattern.oneOf([0, 1, 2, 3], minusZero: true), text) == accepted)
+        let decoded: Bool
+        if case let .value(v, negative) = parseInteger(text) { decoded = v <= 3 && (!negative || v == 0) } else { decoded = false }
+        #expect(decoded == accepted, "the table disagrees with parseInteger on \(text)")
+    }
+
     @Test("the integer patterns agree with parseInteger", arguments: [
         "0", "12", "-7", "+7", "0x1f", "0XdeadBEEF", "0b1010", "0o17", "1_000", "0x_1", "1_", "_1", "0x", "0b2",
         "0o8", "12a", "", "0x1_", "--1", "0b_1", "0o7_7",

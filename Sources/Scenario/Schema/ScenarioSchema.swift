@@ -128,6 +128,48 @@ public enum ScenarioSchema {
         }
       ]
     },
+    "privilege": {
+      "description": "A privilege level, 0 to 3 (DPL, CPL, RPL, IOPL), in any spelling of a number.",
+      "anyOf": [
+        {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 3
+        },
+        {
+          "type": "string",
+          "pattern": "\#(SchemaNumberPattern.oneOf(Array(0...3), minusZero: true))"
+        }
+      ]
+    },
+    "ist": {
+      "description": "An IST index, 0 (none) to 7, in any spelling of a number.",
+      "anyOf": [
+        {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 7
+        },
+        {
+          "type": "string",
+          "pattern": "\#(SchemaNumberPattern.oneOf(Array(0...7), minusZero: true))"
+        }
+      ]
+    },
+    "params": {
+      "description": "A call gate's parameter count, 0 to 31, in any spelling of a number.",
+      "anyOf": [
+        {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 31
+        },
+        {
+          "type": "string",
+          "pattern": "\#(SchemaNumberPattern.oneOf(Array(0...31), minusZero: true))"
+        }
+      ]
+    },
     "selector": {
       "description": "A selector: a number, NAME (RPL 0, GDT), NAME:RPL, or {index, ti, rpl}.",
       "anyOf": [
@@ -152,7 +194,7 @@ public enum ScenarioSchema {
               ]
             },
             "rpl": {
-              "$ref": "#/definitions/integer"
+              "$ref": "#/definitions/privilege"
             }
           },
           "required": [
@@ -252,7 +294,7 @@ public enum ScenarioSchema {
           "$ref": "#/definitions/flag"
         },
         "iopl": {
-          "$ref": "#/definitions/integer"
+          "$ref": "#/definitions/privilege"
         }
       }
     },
@@ -302,7 +344,7 @@ public enum ScenarioSchema {
               ]
             },
             "dpl": {
-              "$ref": "#/definitions/integer"
+              "$ref": "#/definitions/privilege"
             },
             "present": {
               "$ref": "#/definitions/flag"
@@ -362,7 +404,7 @@ public enum ScenarioSchema {
               "$ref": "#/definitions/integer"
             },
             "params": {
-              "$ref": "#/definitions/integer"
+              "$ref": "#/definitions/params"
             },
             "tss": {
               "$ref": "#/definitions/selector"
@@ -723,7 +765,7 @@ public enum ScenarioSchema {
               ]
             },
             "dpl": {
-              "$ref": "#/definitions/integer"
+              "$ref": "#/definitions/privilege"
             },
             "selector": {
               "$ref": "#/definitions/selector"
@@ -735,7 +777,7 @@ public enum ScenarioSchema {
               "$ref": "#/definitions/flag"
             },
             "ist": {
-              "$ref": "#/definitions/integer"
+              "$ref": "#/definitions/ist"
             },
             "tss": {
               "$ref": "#/definitions/selector"
@@ -1428,13 +1470,13 @@ public enum ScenarioSchema {
                   ]
                 },
                 "dpl": {
-                  "$ref": "#/definitions/integer"
+                  "$ref": "#/definitions/privilege"
                 },
                 "from_cpl": {
-                  "$ref": "#/definitions/integer"
+                  "$ref": "#/definitions/privilege"
                 },
                 "to_cpl": {
-                  "$ref": "#/definitions/integer"
+                  "$ref": "#/definitions/privilege"
                 },
                 "stack_switch": {
                   "$ref": "#/definitions/flag"
@@ -1485,14 +1527,14 @@ public enum ScenarioSchema {
                   "$ref": "#/definitions/integer"
                 },
                 "cpl": {
-                  "$ref": "#/definitions/integer"
+                  "$ref": "#/definitions/privilege"
                 }
               }
             }
           ]
         },
         "cpl": {
-          "$ref": "#/definitions/integer"
+          "$ref": "#/definitions/privilege"
         },
         "regs": {
           "type": "object",
@@ -1801,7 +1843,7 @@ public enum ScenarioSchema {
                   ]
                 },
                 "cpl": {
-                  "$ref": "#/definitions/integer"
+                  "$ref": "#/definitions/privilege"
                 },
                 "implicit": {
                   "$ref": "#/definitions/flag"

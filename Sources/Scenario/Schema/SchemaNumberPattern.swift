@@ -14,12 +14,15 @@ enum SchemaNumberPattern {
     static let unsigned = "^[+]?(0[xX][0-9a-fA-F]([0-9a-fA-F_]*[0-9a-fA-F])?|0[bB][01]([01_]*[01])?|0[oO][0-7]([0-7_]*[0-7])?|[0-9]([0-9_]*[0-9])?)$"
 
     /// The spellings of exactly these non-negative values: `+` allowed, leading zeros and `_`
-    /// separators allowed, `-` not (for `bits`, `default_size`, an access `size`).
-    static func oneOf(_ values: [UInt64]) -> String {
-        let alternatives = values.flatMap { v in
+    /// separators allowed, `-` not (a choice: `bits`, `default_size`, an access `size`), except
+    /// before a zero when `minusZero` (a ranged number: uint reads `-0` as 0; a DPL, an IST index).
+    static func oneOf(_ values: [UInt64], minusZero: Bool = false) -> String {
+        let spell = { (v: UInt64) in
             [("", 10), ("0[xX]", 16), ("0[bB]", 2), ("0[oO]", 8)].map { prefix, radix in prefix + digits(v, radix: radix) }
         }
-        return "^[+]?(" + alternatives.joined(separator: "|") + ")$"
+        let positive = "[+]?(" + values.flatMap(spell).joined(separator: "|") + ")"
+        guard minusZero && values.contains(0) else { return "^" + positive + "$" }
+        return "^(" + positive + "|-(" + spell(0).joined(separator: "|") + "))$"
     }
 
     /// `value`'s digits in `radix`, with optional leading zeros and `_` after any digit but the last
@@ -31,8 +34,7 @@ enum SchemaNumberPattern {
             return lower == upper ? lower : "[\(lower)\(upper)]"
         }
         // A leading zero may be followed by more zeros and separators before the value's first digit.
-        let lead = value == 0 ? "" : "(0[0_]*)?"
-        return lead + cells.joined(separator: "_*")
+        return "(0[0_]*)?" + cells.joined(separator: "_*")
     }
 
     /// A number for `points`: any integer spelling, or a decimal fraction as Double(String) reads it
