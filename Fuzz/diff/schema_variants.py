@@ -48,6 +48,9 @@ from yamlsub import Map, Scalar, Seq  # noqa: E402
 # value outside the list.
 ENUM_KEYS = {"mode", "vendor", "preset", "paging", "policy", "granularity", "default_size", "bits", "op", "size",
              "via", "segment", "state", "reason", "ti"}
+# Keys whose value is a number in a small range (the schema has the range): a mutation writes the next
+# value above it, in one of the format's spellings.
+RANGED = {"dpl": 3, "cpl": 3, "rpl": 3, "iopl": 3, "from_cpl": 3, "to_cpl": 3, "ist": 7, "params": 31}
 # Keys whose value is free text (any string is valid): a mutation there proves nothing.
 TEXT_KEYS = {"scenario", "description", "output", "stdout", "stdin", "exec", "name", "as", "parent", "current",
              "from", "to", "wakes", "extends", "tss", "trace", "tags", "syscalls", "files"}
@@ -228,17 +231,24 @@ def mutations(tree, rng, per_doc):
         cands.append(("unknown-key", p + ["bogus_key"]))
     for c, i, p, n in sites:
         key = next((x for x in reversed(p) if isinstance(x, str)), "")
-        if not isinstance(n, Scalar) or key in TEXT_KEYS or (p and isinstance(p[-1], int) and key in TEXT_KEYS):
+        if not isinstance(n, Scalar):
+            continue
+        if key in TEXT_KEYS:
+            # any scalar is text (`output: 42` is "42"); a list or a mapping is not
+            if key not in ("files", "tss"):
+                cands.append(("list-for-scalar", p))
             continue
         if key in ENUM_KEYS and isinstance(p[-1], str):
             cands.append(("bad-enum", p))
+        if key in RANGED and isinstance(p[-1], str):
+            cands.append(("out-of-range", p))
         cands.append(("list-for-scalar", p))
         cands.append(("map-for-scalar", p))
         if SD.to_int(n.raw) is not None and key not in ("trap", "if") and n.text() not in ("0", "1"):
             cands.append(("word-for-int", p))
     # an `x-` anchor's contents count only where an alias uses them, and a merge key can override them
     # under another spelling of the key (`PF:` over `14:`), which the schema cannot follow
-    cands = [c for c in cands if not (c[1] and str(c[1][0]).startswith("x-"))]
+    cands = [c for c in cands if not (c[1] and (str(c[1][0]).startswith("x-") or c[1] == ["scenario"]))]
     rng.shuffle(cands)
     return cands[:per_doc]
 
@@ -260,6 +270,12 @@ def locate(tree, path):
     return parent, idx, node
 
 
+def above_range(path):
+    """The first value above the key's range, in a spelling chosen by the path (decimal, hex, binary, quoted)."""
+    v = RANGED[path[-1]] + 1
+    return random.Random(str(path)).choice([str(v), hex(v), bin(v), '"%d"' % v])
+
+
 def apply(tree, kind, path):
     if kind == "unknown-key":
         _, _, m = locate(tree, path[:-1]) if path[:-1] else (None, None, tree)
@@ -273,7 +289,8 @@ def apply(tree, kind, path):
     value = {"bad-enum": lambda: Scalar("bogus"),
              "list-for-scalar": lambda: Seq([Scalar("1"), Scalar("2")]),
              "map-for-scalar": lambda: Map([[Scalar("bogus_key"), Scalar("1")]]),
-             "word-for-int": lambda: Scalar("bogus")}[kind]()
+             "word-for-int": lambda: Scalar("bogus"),
+             "out-of-range": lambda: Scalar(above_range(path))}[kind]()
     _set(parent, idx, value)
     return True
 
@@ -305,7 +322,7 @@ def mutate_suite(validator, work, rng):
                 t = Y.copy(tree)
                 if not apply(t, kind, path):
                     continue
-                t.set("scenario", Scalar("mut-%d-%d" % (n, m)))
+                t.set("scenario", Scalar("mut-%d" % len(plans)))
                 dst = os.path.join(root, os.path.dirname(rel), "m%d-%d-%s" % (n, m, os.path.basename(rel)))
                 with open(dst, "w") as fh:
                     fh.write(Y.dump(t) + "\n")

@@ -21,16 +21,28 @@ public enum ScenarioSchema {
   ],
   "properties": {
     "scenario": {
-      "type": "string",
+      "type": [
+        "string",
+        "number",
+        "boolean"
+      ],
       "minLength": 1
     },
     "description": {
-      "type": "string"
+      "type": [
+        "string",
+        "number",
+        "boolean"
+      ]
     },
     "tags": {
       "type": "array",
       "items": {
-        "type": "string"
+        "type": [
+          "string",
+          "number",
+          "boolean"
+        ]
       }
     },
     "points": {
@@ -51,7 +63,11 @@ public enum ScenarioSchema {
       "$ref": "#/definitions/flag"
     },
     "extends": {
-      "type": "string"
+      "type": [
+        "string",
+        "number",
+        "boolean"
+      ]
     },
     "machine": {
       "$ref": "#/definitions/machine"
@@ -330,7 +346,11 @@ public enum ScenarioSchema {
           "additionalProperties": false,
           "properties": {
             "name": {
-              "type": "string"
+              "type": [
+                "string",
+                "number",
+                "boolean"
+              ]
             },
             "type": {
               "enum": [
@@ -1019,7 +1039,11 @@ public enum ScenarioSchema {
               "additionalProperties": false,
               "properties": {
                 "name": {
-                  "type": "string"
+                  "type": [
+                    "string",
+                    "number",
+                    "boolean"
+                  ]
                 },
                 "link": {
                   "$ref": "#/definitions/selector"
@@ -1174,16 +1198,28 @@ public enum ScenarioSchema {
             "syscalls": {
               "type": "array",
               "items": {
-                "type": "string"
+                "type": [
+                  "string",
+                  "number",
+                  "boolean"
+                ]
               }
             },
             "stdin": {
-              "type": "string"
+              "type": [
+                "string",
+                "number",
+                "boolean"
+              ]
             },
             "files": {
               "type": "object",
               "additionalProperties": {
-                "type": "string"
+                "type": [
+                  "string",
+                  "number",
+                  "boolean"
+                ]
               }
             }
           }
@@ -1233,13 +1269,21 @@ public enum ScenarioSchema {
       "additionalProperties": false,
       "properties": {
         "name": {
-          "type": "string"
+          "type": [
+            "string",
+            "number",
+            "boolean"
+          ]
         },
         "pid": {
           "$ref": "#/definitions/integer"
         },
         "parent": {
-          "type": "string"
+          "type": [
+            "string",
+            "number",
+            "boolean"
+          ]
         },
         "state": {
           "$ref": "#/definitions/state"
@@ -1572,7 +1616,11 @@ public enum ScenarioSchema {
           ]
         },
         "output": {
-          "type": "string"
+          "type": [
+            "string",
+            "number",
+            "boolean"
+          ]
         },
         "switch": {
           "anyOf": [
@@ -1584,10 +1632,18 @@ public enum ScenarioSchema {
               "additionalProperties": false,
               "properties": {
                 "from": {
-                  "type": "string"
+                  "type": [
+                    "string",
+                    "number",
+                    "boolean"
+                  ]
                 },
                 "to": {
-                  "type": "string"
+                  "type": [
+                    "string",
+                    "number",
+                    "boolean"
+                  ]
                 },
                 "reason": {
                   "$ref": "#/definitions/reason"
@@ -1597,7 +1653,11 @@ public enum ScenarioSchema {
           ]
         },
         "current": {
-          "type": "string"
+          "type": [
+            "string",
+            "number",
+            "boolean"
+          ]
         },
         "states": {
           "type": "object",
@@ -1618,7 +1678,11 @@ public enum ScenarioSchema {
         "trace": {
           "type": "array",
           "items": {
-            "type": "string"
+            "type": [
+              "string",
+              "number",
+              "boolean"
+            ]
           }
         },
         "physical": {
@@ -1649,15 +1713,27 @@ public enum ScenarioSchema {
       "additionalProperties": false,
       "properties": {
         "output": {
-          "type": "string"
+          "type": [
+            "string",
+            "number",
+            "boolean"
+          ]
         },
         "stdout": {
-          "type": "string"
+          "type": [
+            "string",
+            "number",
+            "boolean"
+          ]
         },
         "schedule": {
           "type": "array",
           "items": {
-            "type": "string"
+            "type": [
+              "string",
+              "number",
+              "boolean"
+            ]
           }
         },
         "switches": {
@@ -1725,7 +1801,11 @@ public enum ScenarioSchema {
                       "$ref": "#/definitions/integer"
                     },
                     "wakes": {
-                      "type": "string"
+                      "type": [
+                        "string",
+                        "number",
+                        "boolean"
+                      ]
                     }
                   },
                   "required": [
@@ -1771,7 +1851,11 @@ public enum ScenarioSchema {
                   }
                 },
                 "name": {
-                  "type": "string"
+                  "type": [
+                    "string",
+                    "number",
+                    "boolean"
+                  ]
                 }
               },
               "required": [
@@ -1808,7 +1892,11 @@ public enum ScenarioSchema {
               ]
             },
             "exec": {
-              "type": "string",
+              "type": [
+                "string",
+                "number",
+                "boolean"
+              ],
               "description": "One instruction, Intel syntax."
             },
             "access": {
@@ -1897,7 +1985,11 @@ public enum ScenarioSchema {
               ]
             },
             "as": {
-              "type": "string"
+              "type": [
+                "string",
+                "number",
+                "boolean"
+              ]
             },
             "expect": {
               "anyOf": [
