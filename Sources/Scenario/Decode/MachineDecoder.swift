@@ -351,6 +351,9 @@ extension DecodeContext {
             return nil
         }
         guard let type = choice(typeNode, "descriptor type", names: Self.descriptorTypes) else { return nil }
+        // The name is read where selectors look names up (a scalar or nothing): a list or a map there
+        // was silently no name.
+        if let n = node.value(forKey: "name"), string(n, "\(what).name") == nil { return nil }
         let common = ["name", "type", "dpl", "present"]
         switch type {
         case "code", "data":

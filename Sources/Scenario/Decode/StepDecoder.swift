@@ -230,7 +230,8 @@ extension DecodeContext {
             return decodeSet(v, w, names: names, mode: mode)
         case "schedule":
             if !kernelEnabled { error(v, Self.needsKernel(w, "schedule")) }
-            if !v.isNullScalar, let m = v.mapping, !m.isEmpty { error(v, "\(w).schedule takes no arguments: write `schedule: {}`") }
+            // Only `schedule`, `schedule:` (null) or `schedule: {}`: a list or a value was silently ignored.
+            if !v.isNullScalar, v.mapping?.isEmpty != true { error(v, "\(w).schedule takes no arguments: write `schedule: {}`") }
             return .schedule
         default:
             return nil

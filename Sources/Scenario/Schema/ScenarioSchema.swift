@@ -21,28 +21,53 @@ public enum ScenarioSchema {
   ],
   "properties": {
     "scenario": {
-      "type": "string",
+      "type": [
+        "string",
+        "number",
+        "boolean"
+      ],
       "minLength": 1
     },
     "description": {
-      "type": "string"
+      "type": [
+        "string",
+        "number",
+        "boolean"
+      ]
     },
     "tags": {
       "type": "array",
       "items": {
-        "type": "string"
+        "type": [
+          "string",
+          "number",
+          "boolean"
+        ]
       }
     },
     "points": {
-      "type": "number",
-      "minimum": 0,
-      "maximum": 1000000
+      "description": "A number from 0 to 1000000 (a fraction too: 0.5); quoted, the same number.",
+      "anyOf": [
+        {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1000000
+        },
+        {
+          "type": "string",
+          "pattern": "\#(SchemaNumberPattern.decimal)"
+        }
+      ]
     },
     "partial": {
       "$ref": "#/definitions/flag"
     },
     "extends": {
-      "type": "string"
+      "type": [
+        "string",
+        "number",
+        "boolean"
+      ]
     },
     "machine": {
       "$ref": "#/definitions/machine"
@@ -75,12 +100,14 @@ public enum ScenarioSchema {
   },
   "definitions": {
     "flag": {
-      "description": "true or false; 1 and 0 are accepted too (YAML 1.1's other booleans as well: yes/no, on/off, y/n in their spellings).",
+      "description": "true or false; 1 and 0 are accepted too, quoted or not (YAML 1.1's other booleans as well: yes/no, on/off, y/n in their spellings).",
       "enum": [
         true,
         false,
         1,
         0,
+        "1",
+        "0",
         "true",
         "false",
         "yes",
@@ -113,7 +140,49 @@ public enum ScenarioSchema {
         },
         {
           "type": "string",
-          "pattern": "^[-+]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|[0-9][0-9_]*)$"
+          "pattern": "\#(SchemaNumberPattern.integer)"
+        }
+      ]
+    },
+    "privilege": {
+      "description": "A privilege level, 0 to 3 (DPL, CPL, RPL, IOPL), in any spelling of a number.",
+      "anyOf": [
+        {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 3
+        },
+        {
+          "type": "string",
+          "pattern": "\#(SchemaNumberPattern.oneOf(Array(0...3), minusZero: true))"
+        }
+      ]
+    },
+    "ist": {
+      "description": "An IST index, 0 (none) to 7, in any spelling of a number.",
+      "anyOf": [
+        {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 7
+        },
+        {
+          "type": "string",
+          "pattern": "\#(SchemaNumberPattern.oneOf(Array(0...7), minusZero: true))"
+        }
+      ]
+    },
+    "params": {
+      "description": "A call gate's parameter count, 0 to 31, in any spelling of a number.",
+      "anyOf": [
+        {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 31
+        },
+        {
+          "type": "string",
+          "pattern": "\#(SchemaNumberPattern.oneOf(Array(0...31), minusZero: true))"
         }
       ]
     },
@@ -141,7 +210,7 @@ public enum ScenarioSchema {
               ]
             },
             "rpl": {
-              "$ref": "#/definitions/integer"
+              "$ref": "#/definitions/privilege"
             }
           },
           "required": [
@@ -241,7 +310,7 @@ public enum ScenarioSchema {
           "$ref": "#/definitions/flag"
         },
         "iopl": {
-          "$ref": "#/definitions/integer"
+          "$ref": "#/definitions/privilege"
         }
       }
     },
@@ -277,7 +346,11 @@ public enum ScenarioSchema {
           "additionalProperties": false,
           "properties": {
             "name": {
-              "type": "string"
+              "type": [
+                "string",
+                "number",
+                "boolean"
+              ]
             },
             "type": {
               "enum": [
@@ -291,7 +364,7 @@ public enum ScenarioSchema {
               ]
             },
             "dpl": {
-              "$ref": "#/definitions/integer"
+              "$ref": "#/definitions/privilege"
             },
             "present": {
               "$ref": "#/definitions/flag"
@@ -309,11 +382,18 @@ public enum ScenarioSchema {
               ]
             },
             "default_size": {
-              "enum": [
-                16,
-                32,
-                "16",
-                "32"
+              "description": "16 or 32, in any spelling of a number (0x20, \"32\").",
+              "anyOf": [
+                {
+                  "enum": [
+                    16,
+                    32
+                  ]
+                },
+                {
+                  "type": "string",
+                  "pattern": "\#(SchemaNumberPattern.oneOf([16, 32]))"
+                }
               ]
             },
             "conforming": {
@@ -344,7 +424,7 @@ public enum ScenarioSchema {
               "$ref": "#/definitions/integer"
             },
             "params": {
-              "$ref": "#/definitions/integer"
+              "$ref": "#/definitions/params"
             },
             "tss": {
               "$ref": "#/definitions/selector"
@@ -679,7 +759,7 @@ public enum ScenarioSchema {
         {
           "type": "object",
           "propertyNames": {
-            "pattern": "^(0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)$"
+            "pattern": "\#(SchemaNumberPattern.unsigned)"
           },
           "additionalProperties": {
             "$ref": "#/definitions/descriptor"
@@ -705,7 +785,7 @@ public enum ScenarioSchema {
               ]
             },
             "dpl": {
-              "$ref": "#/definitions/integer"
+              "$ref": "#/definitions/privilege"
             },
             "selector": {
               "$ref": "#/definitions/selector"
@@ -717,7 +797,7 @@ public enum ScenarioSchema {
               "$ref": "#/definitions/flag"
             },
             "ist": {
-              "$ref": "#/definitions/integer"
+              "$ref": "#/definitions/ist"
             },
             "tss": {
               "$ref": "#/definitions/selector"
@@ -959,7 +1039,11 @@ public enum ScenarioSchema {
               "additionalProperties": false,
               "properties": {
                 "name": {
-                  "type": "string"
+                  "type": [
+                    "string",
+                    "number",
+                    "boolean"
+                  ]
                 },
                 "link": {
                   "$ref": "#/definitions/selector"
@@ -1114,16 +1198,28 @@ public enum ScenarioSchema {
             "syscalls": {
               "type": "array",
               "items": {
-                "type": "string"
+                "type": [
+                  "string",
+                  "number",
+                  "boolean"
+                ]
               }
             },
             "stdin": {
-              "type": "string"
+              "type": [
+                "string",
+                "number",
+                "boolean"
+              ]
             },
             "files": {
               "type": "object",
               "additionalProperties": {
-                "type": "string"
+                "type": [
+                  "string",
+                  "number",
+                  "boolean"
+                ]
               }
             }
           }
@@ -1173,13 +1269,21 @@ public enum ScenarioSchema {
       "additionalProperties": false,
       "properties": {
         "name": {
-          "type": "string"
+          "type": [
+            "string",
+            "number",
+            "boolean"
+          ]
         },
         "pid": {
           "$ref": "#/definitions/integer"
         },
         "parent": {
-          "type": "string"
+          "type": [
+            "string",
+            "number",
+            "boolean"
+          ]
         },
         "state": {
           "$ref": "#/definitions/state"
@@ -1191,11 +1295,18 @@ public enum ScenarioSchema {
           "$ref": "#/definitions/integer"
         },
         "bits": {
-          "enum": [
-            32,
-            64,
-            "32",
-            "64"
+          "description": "32 or 64, in any spelling of a number (0x20, \"32\").",
+          "anyOf": [
+            {
+              "enum": [
+                32,
+                64
+              ]
+            },
+            {
+              "type": "string",
+              "pattern": "\#(SchemaNumberPattern.oneOf([32, 64]))"
+            }
           ]
         },
         "memory": {
@@ -1209,19 +1320,12 @@ public enum ScenarioSchema {
         },
         "context": {
           "type": "object",
-          "description": "Registers at start: segment registers (selectors), rip/eip, rsp/esp, rflags/eflags (a number or a flag map), general registers.",
-          "properties": {
-            "rflags": {
-              "anyOf": [
-                {
-                  "$ref": "#/definitions/integer"
-                },
-                {
-                  "$ref": "#/definitions/rflags"
-                }
-              ]
+          "description": "Registers at start (any case): segment registers (selectors), rip/eip, rsp/esp, rflags/eflags (a number or a flag map), general registers (numbers).",
+          "patternProperties": {
+            "^[cCdDeEfFgGsS][sS]$": {
+              "$ref": "#/definitions/selector"
             },
-            "eflags": {
+            "^[rReE][fF][lL][aA][gG][sS]$": {
               "anyOf": [
                 {
                   "$ref": "#/definitions/integer"
@@ -1233,7 +1337,7 @@ public enum ScenarioSchema {
             }
           },
           "additionalProperties": {
-            "$ref": "#/definitions/selector"
+            "$ref": "#/definitions/integer"
           }
         },
         "files": {
@@ -1410,13 +1514,13 @@ public enum ScenarioSchema {
                   ]
                 },
                 "dpl": {
-                  "$ref": "#/definitions/integer"
+                  "$ref": "#/definitions/privilege"
                 },
                 "from_cpl": {
-                  "$ref": "#/definitions/integer"
+                  "$ref": "#/definitions/privilege"
                 },
                 "to_cpl": {
-                  "$ref": "#/definitions/integer"
+                  "$ref": "#/definitions/privilege"
                 },
                 "stack_switch": {
                   "$ref": "#/definitions/flag"
@@ -1467,20 +1571,25 @@ public enum ScenarioSchema {
                   "$ref": "#/definitions/integer"
                 },
                 "cpl": {
-                  "$ref": "#/definitions/integer"
+                  "$ref": "#/definitions/privilege"
                 }
               }
             }
           ]
         },
         "cpl": {
-          "$ref": "#/definitions/integer"
+          "$ref": "#/definitions/privilege"
         },
         "regs": {
           "type": "object",
-          "description": "Registers after the step: segment registers, tr, ldtr, rip/eip, rsp/esp, rflags, cr0, cr2, cr3, cr4, general registers.",
+          "description": "Registers after the step (any case): segment registers, tr and ldtr (selectors); rip/eip, rsp/esp, rflags, cr0, cr2, cr3, cr4, general registers (numbers).",
+          "patternProperties": {
+            "^([cCdDeEfFgGsS][sS]|[tT][rR]|[lL][dD][tT][rR])$": {
+              "$ref": "#/definitions/selector"
+            }
+          },
           "additionalProperties": {
-            "$ref": "#/definitions/selector"
+            "$ref": "#/definitions/integer"
           }
         },
         "rflags": {
@@ -1507,7 +1616,11 @@ public enum ScenarioSchema {
           ]
         },
         "output": {
-          "type": "string"
+          "type": [
+            "string",
+            "number",
+            "boolean"
+          ]
         },
         "switch": {
           "anyOf": [
@@ -1519,10 +1632,18 @@ public enum ScenarioSchema {
               "additionalProperties": false,
               "properties": {
                 "from": {
-                  "type": "string"
+                  "type": [
+                    "string",
+                    "number",
+                    "boolean"
+                  ]
                 },
                 "to": {
-                  "type": "string"
+                  "type": [
+                    "string",
+                    "number",
+                    "boolean"
+                  ]
                 },
                 "reason": {
                   "$ref": "#/definitions/reason"
@@ -1532,7 +1653,11 @@ public enum ScenarioSchema {
           ]
         },
         "current": {
-          "type": "string"
+          "type": [
+            "string",
+            "number",
+            "boolean"
+          ]
         },
         "states": {
           "type": "object",
@@ -1553,7 +1678,11 @@ public enum ScenarioSchema {
         "trace": {
           "type": "array",
           "items": {
-            "type": "string"
+            "type": [
+              "string",
+              "number",
+              "boolean"
+            ]
           }
         },
         "physical": {
@@ -1584,15 +1713,27 @@ public enum ScenarioSchema {
       "additionalProperties": false,
       "properties": {
         "output": {
-          "type": "string"
+          "type": [
+            "string",
+            "number",
+            "boolean"
+          ]
         },
         "stdout": {
-          "type": "string"
+          "type": [
+            "string",
+            "number",
+            "boolean"
+          ]
         },
         "schedule": {
           "type": "array",
           "items": {
-            "type": "string"
+            "type": [
+              "string",
+              "number",
+              "boolean"
+            ]
           }
         },
         "switches": {
@@ -1660,7 +1801,11 @@ public enum ScenarioSchema {
                       "$ref": "#/definitions/integer"
                     },
                     "wakes": {
-                      "type": "string"
+                      "type": [
+                        "string",
+                        "number",
+                        "boolean"
+                      ]
                     }
                   },
                   "required": [
@@ -1706,7 +1851,11 @@ public enum ScenarioSchema {
                   }
                 },
                 "name": {
-                  "type": "string"
+                  "type": [
+                    "string",
+                    "number",
+                    "boolean"
+                  ]
                 }
               },
               "required": [
@@ -1743,7 +1892,11 @@ public enum ScenarioSchema {
               ]
             },
             "exec": {
-              "type": "string",
+              "type": [
+                "string",
+                "number",
+                "boolean"
+              ],
               "description": "One instruction, Intel syntax."
             },
             "access": {
@@ -1761,19 +1914,24 @@ public enum ScenarioSchema {
                   "$ref": "#/definitions/integer"
                 },
                 "size": {
-                  "enum": [
-                    1,
-                    2,
-                    4,
-                    8,
-                    "1",
-                    "2",
-                    "4",
-                    "8"
+                  "description": "1, 2, 4 or 8 bytes, in any spelling of a number (0x8, \"4\").",
+                  "anyOf": [
+                    {
+                      "enum": [
+                        1,
+                        2,
+                        4,
+                        8
+                      ]
+                    },
+                    {
+                      "type": "string",
+                      "pattern": "\#(SchemaNumberPattern.oneOf([1, 2, 4, 8]))"
+                    }
                   ]
                 },
                 "cpl": {
-                  "$ref": "#/definitions/integer"
+                  "$ref": "#/definitions/privilege"
                 },
                 "implicit": {
                   "$ref": "#/definitions/flag"
@@ -1827,7 +1985,11 @@ public enum ScenarioSchema {
               ]
             },
             "as": {
-              "type": "string"
+              "type": [
+                "string",
+                "number",
+                "boolean"
+              ]
             },
             "expect": {
               "anyOf": [
