@@ -440,6 +440,12 @@ extension Machine {
         paging.tlb.flushAll()
     }
 
+    /// A scenario's edit of MSR `n` (`machine.msrs`, `set.msrs`): IA32_EFER through `editEFER`, any other
+    /// as the processor holds it (`storeMSR`).
+    public mutating func editMSR(_ n: UInt32, _ value: UInt64) {
+        if n == MSR.efer { editEFER(value) } else { storeMSR(n, value) }
+    }
+
     /// MOV CRn, value: CR3 switches the address space and flushes the TLB (PG-15); CR4.PGE toggles flush all.
     public mutating func writeControlRegister(_ n: Int, _ value: UInt64) throws(Fault) {
         switch n {

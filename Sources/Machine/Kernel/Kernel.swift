@@ -279,11 +279,7 @@ public struct System: Sendable {
         case let .setControl(cr0, cr4, efer, rflags): setControl(cr0: cr0, cr4: cr4, efer: efer, rflags: rflags, &out)
         case let .setMSRs(msrs):
             for (n, v) in msrs.sorted(by: { $0.key < $1.key }) {
-                if n == MSR.efer {
-                    machine.editEFER(v)
-                } else {
-                    machine.storeMSR(n, v)
-                }
+                machine.editMSR(n, v)
                 if n == MSR.sysenterESP { core.manageSysenterESP = false }
             }
         case let .setPages(pages):

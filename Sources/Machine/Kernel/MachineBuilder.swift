@@ -120,13 +120,7 @@ extension System {
             cache.base = base
             sys.machine.cpu.ldtr = SegmentRegister(selector: UInt16(slot << 3), cache: cache)
         }
-        for (n, v) in setup.msrs.sorted(by: { $0.key < $1.key }) {
-            if n == MSR.efer {
-                sys.machine.editEFER(v)
-            } else {
-                sys.machine.storeMSR(n, v)
-            }
-        }
+        for (n, v) in setup.msrs.sorted(by: { $0.key < $1.key }) { sys.machine.editMSR(n, v) }
         sys.core.manageSysenterESP = linux && setup.msrs[MSR.sysenterESP] == nil
 
         // Tasks.
