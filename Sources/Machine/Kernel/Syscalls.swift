@@ -717,8 +717,14 @@ extension System {
     /// reparenting splices orphans at the tail).
     func waitableChildren(of c: Int, pid: Int64) -> [Int] {
         core.tasks[c].children.compactMap { core.index(pid: $0) }.filter {
-            core.tasks[$0].parent == core.tasks[c].pid && (pid == -1 || pid == 0 || core.tasks[$0].pid == pid)
+            core.tasks[$0].parent == core.tasks[c].pid && System.waitSelects(pid, child: core.tasks[$0].pid)
         }
+    }
+
+    /// Whether wait4's `pid` selects a child whose pid is `child`: -1 and 0 any child (0 is the caller's
+    /// process group, which holds all its children: the model has no setpgid), else that pid.
+    static func waitSelects(_ pid: Int64, child: Int64) -> Bool {
+        pid == -1 || pid == 0 || pid == child
     }
 
     /// After the reap: the status word (put_user) and a zeroed struct rusage (the model keeps no resource
@@ -869,7 +875,7 @@ extension System {
     @discardableResult
     mutating func reapIfWaiting(child i: Int, parent p: Int, _ out: inout StepOutcome) -> Bool {
         guard case let .child(wpid, status, rusage, rusageSize)? = core.tasks[p].blockedOn, core.tasks[p].state == .blocked,
-              wpid == -1 || wpid == 0 || wpid == core.tasks[i].pid else { return false }
+              System.waitSelects(wpid, child: core.tasks[i].pid) else { return false }
         wake(p, &out)
         core.tasks[p].pendingWait = .child(pid: wpid, status: status, rusage: rusage, rusageSize: rusageSize)
         return true
