@@ -195,24 +195,14 @@ extension DecodeContext {
     mutating func msrs(_ node: YAMLNode, names: SelectorNames? = nil) -> [UInt32: UInt64] {
         var out: [UInt32: UInt64] = [:]
         guard let written = node.mapping else { error(node, "msrs must be a mapping from MSR name or number to value"); return out }
-        let pairs = droppingOverriddenMerges(written) { k -> UInt32? in
-            guard let key = k.scalar else { return nil }
-            if let hit = MSR.names.first(where: { $0.0 == key.uppercased() }) { return hit.1 }
-            if case let .value(v, false) = parseInteger(key), v <= 0xFFFF_FFFF { return UInt32(v) }
-            return nil
-        }
+        let pairs = droppingOverriddenMerges(written) { $0.scalar.flatMap(Self.msrNumber) }
         var seen = FirstKeys<UInt32>()
         for p in pairs {
             guard let key = p.key.scalar else { error(p.key, "MSR names must be scalars"); continue }
-            var number: UInt32?
-            if let hit = MSR.names.first(where: { $0.0 == key.uppercased() }) {
-                number = hit.1
-            } else if case let .value(v, false) = parseInteger(key), v <= 0xFFFF_FFFF {
-                number = UInt32(v)
-            } else {
+            guard let number = Self.msrNumber(key) else {
                 error(p.key, "unknown MSR '\(key)'", notes: hint(key.uppercased(), MSR.names.map(\.0)).map { [$0] } ?? [])
+                continue
             }
-            guard let number else { continue }
             guard seen.isNew(number, p.key, "MSR 0x\(String(number, radix: 16))", context: &self) else { continue }
             if let name = MSR.unmodelled[number] {
                 error(p.key, "MSR \(name) (0x\(String(number, radix: 16))) is not modelled: the model keeps only \(MSR.names.map(\.0).joined(separator: ", "))")
@@ -238,6 +228,13 @@ extension DecodeContext {
             out[number] = value
         }
         return out
+    }
+
+    /// The MSR a `msrs` key names: an MSR name (any case) or a number that fits 32 bits; nil otherwise.
+    static func msrNumber(_ key: String) -> UInt32? {
+        if let hit = MSR.names.first(where: { $0.0 == key.uppercased() }) { return hit.1 }
+        if case let .value(v, false) = parseInteger(key), v <= 0xFFFF_FFFF { return UInt32(v) }
+        return nil
     }
 
     // MARK: Selectors
@@ -268,10 +265,14 @@ extension DecodeContext {
     /// The pairs of a `gdt`/`ldt` index map, a merged index that a written key (`0x14` over a merged
     /// `20`) gives too left out (`droppingOverriddenMerges`).
     static func tablePairs(_ pairs: [YAMLPair]) -> [YAMLPair] {
-        droppingOverriddenMerges(pairs) { k -> UInt64? in
-            guard let s = k.scalar, case let .value(v, false) = parseInteger(s) else { return nil }
-            return v
-        }
+        droppingOverriddenMerges(pairs, key: tableIndex)
+    }
+
+    /// The index a `gdt`/`ldt` map key writes (any non-negative integer spelling, range unchecked); nil
+    /// for anything else.
+    static func tableIndex(_ key: YAMLNode) -> UInt64? {
+        guard let s = key.scalar, case let .value(v, false) = parseInteger(s) else { return nil }
+        return v
     }
 
     mutating func collectNames(_ node: YAMLNode, into names: inout [String: Int], table: String) {
@@ -280,7 +281,7 @@ extension DecodeContext {
             entries = items.indices.map { ($0, items[$0]) }
         } else if let pairs = node.mapping {
             for p in Self.tablePairs(pairs) {
-                guard let k = p.key.scalar, case let .value(v, false) = parseInteger(k), v < 8192 else { continue }
+                guard let v = Self.tableIndex(p.key), v < 8192 else { continue }
                 entries.append((Int(v), p.value))
             }
         }
@@ -304,7 +305,7 @@ extension DecodeContext {
     func ldtNameNode(_ node: YAMLNode, index: Int) -> YAMLNode? {
         if let items = node.sequence { return index < items.count ? items[index].value(forKey: "name") : nil }
         for p in Self.tablePairs(node.mapping ?? []) {
-            if let k = p.key.scalar, case let .value(v, false) = parseInteger(k), v == UInt64(index) { return p.value.value(forKey: "name") }
+            if Self.tableIndex(p.key) == UInt64(index) { return p.value.value(forKey: "name") }
         }
         return nil
     }
@@ -455,20 +456,20 @@ extension DecodeContext {
 
     static let gateTypes = ["interrupt", "trap", "task"]
 
+    /// What an `idt` key names: a number (range unchecked) or an exception name's vector; nil otherwise.
+    static func idtKey(_ key: String) -> UInt64? {
+        if case let .value(v, false) = parseInteger(key) { return v }
+        return ExceptionVector(name: key).map { UInt64($0.rawValue) }
+    }
+
     mutating func idt(_ node: YAMLNode, names: SelectorNames, mode: MachineMode) -> [GatePatch] {
         guard let written = node.mapping else { error(node, "idt must be a map from vector (number or exception name) to gate"); return [] }
-        let pairs = droppingOverriddenMerges(written) { k -> UInt64? in
-            guard let s = k.scalar else { return nil }
-            if case let .value(v, false) = parseInteger(s) { return v }
-            return ExceptionVector(name: s).map { UInt64($0.rawValue) }
-        }
+        let pairs = droppingOverriddenMerges(written) { $0.scalar.flatMap(Self.idtKey) }
         var out: [GatePatch] = []
         var seen = FirstKeys<Int>()
         for p in pairs {
             guard let key = p.key.scalar else { error(p.key, "IDT vectors must be numbers or exception names"); continue }
-            var vector: Int?
-            if case let .value(v, false) = parseInteger(key), v < 256 { vector = Int(v) } else if let e = ExceptionVector(name: key) { vector = Int(e.rawValue) }
-            guard let vector else {
+            guard let vector = Self.idtKey(key).flatMap({ $0 < 256 ? Int($0) : nil }) else {
                 error(p.key, "unknown IDT vector '\(key)'", notes: hint(key.uppercased(), ExceptionVector.allCases.map(\.name)).map { [$0] } ?? ["a number 0-255 or an exception name such as GP or PF"])
                 continue
             }
