@@ -8,10 +8,14 @@
 enum SchemaNumberPattern {
     /// Any integer spelling parseInteger accepts (sign, base prefix, `_` between digits, not first or
     /// last); the value's range is not checked.
-    static let integer = "^[-+]?(0[xX][0-9a-fA-F]([0-9a-fA-F_]*[0-9a-fA-F])?|0[bB][01]([01_]*[01])?|0[oO][0-7]([0-7_]*[0-7])?|[0-9]([0-9_]*[0-9])?)$"
+    static let integer = "^[-+]?(" + magnitude + ")$"
+
+    /// The digits of an integer in one of parseInteger's bases, without a sign: `0x`, `0b` or `0o` and
+    /// digits of that base, or decimal digits, with `_` between digits (not first or last).
+    static let magnitude = "0[xX][0-9a-fA-F]([0-9a-fA-F_]*[0-9a-fA-F])?|0[bB][01]([01_]*[01])?|0[oO][0-7]([0-7_]*[0-7])?|[0-9]([0-9_]*[0-9])?"
 
     /// `integer` without a sign: a table index (`0x14:` and `20:` are one index).
-    static let unsigned = "^[+]?(0[xX][0-9a-fA-F]([0-9a-fA-F_]*[0-9a-fA-F])?|0[bB][01]([01_]*[01])?|0[oO][0-7]([0-7_]*[0-7])?|[0-9]([0-9_]*[0-9])?)$"
+    static let unsigned = "^[+]?(" + magnitude + ")$"
 
     /// The spellings of exactly these non-negative values: `+` allowed, leading zeros and `_`
     /// separators allowed, `-` not (a choice: `bits`, `default_size`, an access `size`), except
@@ -39,5 +43,5 @@ enum SchemaNumberPattern {
 
     /// A number for `points`: any integer spelling, or a decimal fraction as Double(String) reads it
     /// (the range, 0 to 1000000, is the schema's for numbers and the engine's for strings).
-    static let decimal = "^[+]?(0[xX][0-9a-fA-F]([0-9a-fA-F_]*[0-9a-fA-F])?|0[bB][01]([01_]*[01])?|0[oO][0-7]([0-7_]*[0-7])?|[0-9]([0-9_]*[0-9])?|([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]+)?)$"
+    static let decimal = "^[+]?(" + magnitude + "|([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]+)?)$"
 }
