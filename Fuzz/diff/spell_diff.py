@@ -1089,20 +1089,8 @@ def t_resolve(doc):
     """aliases and merge keys written out"""
     if not Y.has_alias(doc.t):
         return False
-    def keyof(path, t):
-        # gdt/ldt indices, idt vectors and msrs merge by what a key names (docs/format.md)
-        if path[-1:] in (["gdt"], ["ldt"]) and to_int(t) is not None:
-            return ("index", to_int(t))
-        if path[-1:] == ["idt"]:
-            n = exc_num(Scalar(t))
-            return ("vector", n) if n is not None else t
-        if path[-1:] == ["msrs"]:
-            if t.upper() in MSRS:
-                return ("msr", MSRS[t.upper()])
-            if to_int(t) is not None:
-                return ("msr", to_int(t))
-        return t
-    r = Y.resolve(doc.t, keyof=keyof)
+    # gdt/ldt indices, idt vectors and msrs merge by what a key names (docs/format.md)
+    r = Y.resolve(doc.t, keyof=_key_meaning)
     r.items = [it for it in r.items if not it[0].text().startswith("x-")]
     doc.t.items = r.items
     return True
@@ -1254,7 +1242,7 @@ def t_inline_extends(doc):
         base = Y.parse(f.read())
     if not isinstance(base, Map) or base.get("extends") is not None:
         return False
-    base = Y.resolve(base, keyof=lambda path, t: _key_meaning(path, t))
+    base = Y.resolve(base, keyof=_key_meaning)
     if Y.has_alias(doc.t):
         return False
     for key in ("machine", "kernel", "processes"):
