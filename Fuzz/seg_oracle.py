@@ -608,7 +608,9 @@ class Machine:
         new_esp = self.stack_read(self.cur_adv(sp, top + n), w, "FAR-13")
         ss = self.stack_read(self.cur_adv(sp, top + w + n), w, "FAR-13") & 0xFFFF
         if is_null(ss):
-            if not (self.long_mode and d.long and rpl != 3):
+            # A null SS only into 64-bit mode at CPL 0-2, with RPL = that CPL (SDM IRET IA-32e-MODE-RETURN,
+            # Vol. 3A 6.15 #GP; Bochs and QEMU skip the RPL test).
+            if not (self.long_mode and d.long and rpl != 3) or sel_rpl(ss) != rpl:
                 raise Fault(GP, 0, "FAR-13")
             sd = None
         else:

@@ -846,3 +846,50 @@ func movLengthsIn16BitCode() {
     expectFirst(f.run(.movImmediate(.rax, 0x7b, width: 2)), nil)
     #expect(f.m.cpu.rip == 0x103)
 }
+
+struct NullSSReturnCase: Sendable, CustomTestStringConvertible {
+    var via: String
+    var fromCPL: UInt8
+    var toCPL: UInt8
+    /// The null SS popped: 0..3 (index 0, TI 0, this RPL).
+    var ss: UInt16
+    var allowed: Bool
+    var testDescription: String { "\(via) \(fromCPL)->\(toCPL) SS=\(ss)" }
+}
+
+private let nullSSReturnCases: [NullSSReturnCase] = ["retfq", "iretq"].flatMap { via in
+    [
+        NullSSReturnCase(via: via, fromCPL: 0, toCPL: 1, ss: 1, allowed: true),
+        NullSSReturnCase(via: via, fromCPL: 0, toCPL: 1, ss: 0, allowed: false),
+        NullSSReturnCase(via: via, fromCPL: 0, toCPL: 1, ss: 2, allowed: false),
+        NullSSReturnCase(via: via, fromCPL: 0, toCPL: 2, ss: 2, allowed: true),
+        NullSSReturnCase(via: via, fromCPL: 1, toCPL: 2, ss: 1, allowed: false),
+        NullSSReturnCase(via: via, fromCPL: 0, toCPL: 3, ss: 3, allowed: false),
+    ]
+} + [
+    // IRETQ always pops SS:RSP, so a same-level return loads the null SS too: RPL must be the CPL.
+    NullSSReturnCase(via: "iretq", fromCPL: 0, toCPL: 0, ss: 0, allowed: true),
+    NullSSReturnCase(via: "iretq", fromCPL: 1, toCPL: 1, ss: 1, allowed: true),
+    NullSSReturnCase(via: "iretq", fromCPL: 1, toCPL: 1, ss: 0, allowed: false),
+]
+
+@Test("FAR-13: a null SS returned to 64-bit mode at CPL 0-2 needs RPL = the new CPL, else #GP(0) (SDM IRET IA-32e-MODE-RETURN; Vol. 3A 6.15)",
+      arguments: nullSSReturnCases)
+func far13NullSSNeedsRPLEqualCPL(_ c: NullSSReturnCase) {
+    var f = CPUFixture(.x86_64, cpl: c.fromCPL)
+    let cs = Sel.code(ring: c.toCPL)
+    if c.via == "iretq" {
+        f.push([UInt64(c.ss), 0x3F00, RFLAGS.reserved1, UInt64(cs), 0x2000], width: 8)
+    } else {
+        f.push([UInt64(c.ss), 0x3F00, UInt64(cs), 0x2000], width: 8)
+    }
+    let r = f.run(c.via == "iretq" ? .iret(width: nil) : .retf(popBytes: 0, width: 8))
+    guard c.allowed else {
+        expectFirst(r, Expected(.GP, 0, "FAR-13"))
+        return
+    }
+    expectFirst(r, nil)
+    #expect(f.m.cpu.cpl == c.toCPL)
+    #expect(f.m.cpu.ss.selector == c.ss)
+    #expect(f.m.cpu[.rsp] == 0x3F00)
+}

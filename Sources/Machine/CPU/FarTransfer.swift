@@ -269,8 +269,16 @@ extension Machine {
             let ssValue = UInt16(truncatingIfNeeded: try st.pop(width: width, on: &self))
             let ssSel = Selector(ssValue)
             if ssSel.isNull {
-                let allowed = longMode && d.long && newCPL != 3
-                guard allowed else { throw Fault.gp(0, rule: "FAR-13", "\(kind) pops a null SS for a return to CPL \(newCPL)") }
+                // A null SS is loadable only into 64-bit mode at CPL 0-2, and only with RPL = the new CPL
+                // (SDM Vol. 2A IRET IA-32e-MODE-RETURN: "RPL <> CPL going back to non-CPL3 64-bit mode for a NULL
+                // SS selector" -> #GP(0); Vol. 3A §6.15 #GP, "a null selector in the SS register in non-CPL3 and
+                // 64-bit mode where RPL is not equal to CPL"). Bochs and QEMU skip the RPL test; the SDM is followed.
+                guard longMode && d.long && newCPL != 3 else {
+                    throw Fault.gp(0, rule: "FAR-13", "\(kind) pops a null SS for a return to CPL \(newCPL)\(longMode && d.long ? "" : " outside 64-bit mode")")
+                }
+                guard ssSel.rpl == newCPL else {
+                    throw Fault.gp(0, rule: "FAR-13", "\(kind) pops a null SS whose RPL \(ssSel.rpl) differs from the return CPL \(newCPL): a null SS needs RPL = CPL")
+                }
                 newSS = SegmentRegister(selector: ssValue, cache: .flat(code: false, dpl: newCPL))
             } else {
                 guard let s = descriptor(ssSel) else {
