@@ -16,6 +16,8 @@ import Testing
         return SegmentRegister(selector: 0x2b, cache: c)
     }
     static let nullSS = SegmentRegister(selector: 0, cache: .unusable)
+    /// A ring-1 64-bit code segment (selector 0x49, RPL 1).
+    static var ring1Code: SegmentRegister { SegmentRegister(selector: 0x49, cache: .flat(code: true, dpl: 1, long: true)) }
     /// Ring-0 segments: 64-bit code (conforming or not) and data, with RPL 0 unless given.
     static func kernelCode(conforming: Bool = false, rpl: UInt16 = 0) -> SegmentRegister {
         var c = SegmentCache.flat(code: true, dpl: 0, long: true)
@@ -48,6 +50,8 @@ import Testing
         Case(name: "code segment in SS", cs: code(long: true, big: false), ss: code(long: true, big: false), rip: 0x400000, bits: nil, longMode: true, refusal: "writable data"),
         Case(name: "read-only data in SS", cs: code(), ss: readOnlyData, rip: 0x8048000, bits: nil, longMode: false, refusal: "writable data"),
         Case(name: "null SS at CPL 0 in 64-bit mode", cs: kernelCode(), ss: nullSS, rip: 0x400000, bits: nil, longMode: true, refusal: nil),
+        Case(name: "null SS of RPL 0 at CPL 1 in 64-bit mode", cs: ring1Code, ss: nullSS, rip: 0x400000, bits: nil, longMode: true, refusal: "RPL = CPL"),
+        Case(name: "null SS of RPL 1 at CPL 1 in 64-bit mode", cs: ring1Code, ss: SegmentRegister(selector: 1, cache: nullSS.cache), rip: 0x400000, bits: nil, longMode: true, refusal: nil),
         Case(name: "null SS at CPL 3 in 64-bit mode", cs: code(long: true, big: false), ss: nullSS, rip: 0x400000, bits: nil, longMode: true, refusal: "null at CPL 3"),
         Case(name: "null SS at CPL 3 in compatibility mode (refused on use)", cs: code(), ss: nullSS, rip: 0x8048000, bits: nil, longMode: true, refusal: nil),
         Case(name: "non-conforming DPL-0 code at CPL 3", cs: kernelCode(rpl: 3), ss: data, rip: 0x400000, bits: nil, longMode: true, refusal: "non-conforming"),

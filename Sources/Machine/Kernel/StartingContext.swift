@@ -53,6 +53,11 @@ public enum StartingContext {
             if sixtyFour && cpl == 3 {
                 throw MachineError("task \(task): \(ssName) is null at CPL 3 in 64-bit mode, which no SS load allows (SEG-6a)")
             }
+            // Every load of a null SS in 64-bit mode (MOV SS, IRETQ, RETFQ, a delivery or a 64-bit call gate to an
+            // inner level) gives it RPL = CPL (SEG-6a, FAR-13, INT-10).
+            if sixtyFour && UInt8(ss.selector & 3) != cpl {
+                throw MachineError("task \(task): \(ssName) is a null SS with RPL \(ss.selector & 3) at CPL \(cpl) in 64-bit mode; a null SS is only ever loaded with RPL = CPL (SEG-6a; write \(cpl))")
+            }
         } else {
             guard ss.cache.isWritableData else {
                 throw MachineError("task \(task): \(ssName) is not a writable data segment; SS holds only those (SEG-6)")
