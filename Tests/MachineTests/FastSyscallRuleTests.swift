@@ -308,3 +308,29 @@ func fast12NonCanonicalSysret(_ vendor: CPUVendor) {
         #expect(frame[5] == 0x2B)
     }
 }
+
+// MARK: A null SS selector computed by SYSENTER/SYSEXIT
+
+/// SYSENTER and SYSEXIT load fixed, usable caches whatever the selectors they compute (SDM Vol. 2B): when
+/// SYSENTER_CS + 8 (or + 24) wraps to a null selector, SS still holds the flat stack, and a push uses it (it is not
+/// the null SS of SEG-6a, which only a 64-bit-mode load gives and whose use outside 64-bit mode is not modelled).
+@Test("FAST-2/3: a null SS selector from SYSENTER/SYSEXIT still holds the flat stack", arguments: ["sysenter", "sysexit"])
+func fastWrappedNullSSIsUsable(_ via: String) {
+    var f = CPUFixture(.ia32, cpl: via == "sysenter" ? 3 : 0)
+    if via == "sysenter" {
+        msrs(&f, [MSR.sysenterCS: 0xFFF8, MSR.sysenterEIP: Addr.code, MSR.sysenterESP: Addr.innerStack(0)])
+        expectFirst(f.run(.sysenter), nil)
+        #expect(f.m.cpu.ss.selector == 0 && f.m.cpu.cpl == 0)
+    } else {
+        msrs(&f, [MSR.sysenterCS: 0xFFE8])
+        f.m.cpu[.rdx] = Addr.code
+        f.m.cpu[.rcx] = Addr.userStack
+        expectFirst(f.run(.sysexit(to64: false)), nil)
+        #expect(f.m.cpu.ss.selector == 3 && f.m.cpu.cpl == 3)
+    }
+    let sp = f.m.cpu[.rsp]
+    let target = via == "sysenter" ? Sel.kernelCode : Sel.userCode
+    expectFirst(f.run(.callFar(selector: target, offset: 0x2000)), nil)
+    #expect(f.m.unsupported == nil, "\(f.m.unsupported ?? "")")
+    #expect(f.m.cpu[.rsp] == sp - 8, "CS and EIP pushed through the SS cache")
+}

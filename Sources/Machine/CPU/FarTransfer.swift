@@ -144,7 +144,7 @@ extension Machine {
                 guard isCanonical(sp) else {
                     throw Fault(.SS, code: 0, rule: "FAR-11", "TSS.RSP\(n) 0x\(String(sp, radix: 16)) is not canonical")
                 }
-                let ss = SegmentRegister(selector: UInt16(n), cache: .flat(code: false, dpl: n))
+                let ss = SegmentRegister(selector: UInt16(n), cache: .nullStack(dpl: n))
                 cursor = StackCursor(ss: ss, sp: sp, cpl: n, is64: true, faultCode: 0, rule: "FAR-11")
             } else {
                 let (ssSel, sp) = try stackFromTSS(cpl: n, ext: false, rule: "FAR-9")
@@ -279,7 +279,7 @@ extension Machine {
                 guard ssSel.rpl == newCPL else {
                     throw Fault.gp(0, rule: "FAR-13", "\(kind) pops a null SS whose RPL \(ssSel.rpl) differs from the return CPL \(newCPL): a null SS needs RPL = CPL")
                 }
-                newSS = SegmentRegister(selector: ssValue, cache: .flat(code: false, dpl: newCPL))
+                newSS = SegmentRegister(selector: ssValue, cache: .nullStack(dpl: newCPL))
             } else {
                 guard let s = descriptor(ssSel) else {
                     throw Fault(.GP, code: ssSel.errorCode, rule: "FAR-13", "returned SS \(ssSel) lies beyond the descriptor table limit")

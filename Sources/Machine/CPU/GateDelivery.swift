@@ -311,7 +311,7 @@ extension Machine {
             }
             try checkBranchTarget(gate.gateOffset | (high & 0xFFFF_FFFF) << 32, cache: cs.cache, rule: "INT-6", code: extBit)
             if inner {
-                newSS = SegmentRegister(selector: UInt16(newCPL), cache: .flat(code: false, dpl: newCPL))
+                newSS = SegmentRegister(selector: UInt16(newCPL), cache: .nullStack(dpl: newCPL))
             }
             newSP &= ~0xF
             cursor = StackCursor(ss: newSS, sp: newSP, cpl: newCPL, is64: true, faultCode: extBit, rule: "INT-10")

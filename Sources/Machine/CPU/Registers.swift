@@ -110,6 +110,16 @@ public struct SegmentCache: Sendable, Equatable {
         return c
     }
 
+    /// The cache of SS after a null selector was loaded into it in 64-bit mode at CPL `dpl` (SEG-6a, FAR-13, INT-10):
+    /// 64-bit mode's stack accesses ignore it; outside 64-bit mode a stack access through it is not modelled
+    /// (`usable` is false). SYSENTER, SYSCALL, SYSEXIT and SYSRET load fixed, usable caches even when their
+    /// computed SS selector is null (FAST rules), so those stay `flat`.
+    public static func nullStack(dpl: UInt8) -> SegmentCache {
+        var c = SegmentCache.flat(code: false, dpl: dpl)
+        c.usable = false
+        return c
+    }
+
     /// The cache of a null selector: unusable.
     public static var unusable: SegmentCache {
         var c = SegmentCache()

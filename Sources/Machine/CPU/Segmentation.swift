@@ -50,9 +50,7 @@ extension Machine {
         let cpl = cpu.cpl
         if sel.isNull {
             if in64BitMode && cpl != 3 && sel.rpl == cpl {
-                var cache = SegmentCache.flat(code: false, dpl: cpl)
-                cache.usable = true
-                cpu.ss = SegmentRegister(selector: sel.value, cache: cache)
+                cpu.ss = SegmentRegister(selector: sel.value, cache: .nullStack(dpl: cpl))
                 return
             }
             throw Fault(.GP, code: 0, rule: "SEG-6a", "null selector loaded into SS")

@@ -78,13 +78,16 @@ struct StackCursor {
         return v
     }
 
-    /// A null SS outside 64-bit mode is refused as not modelled. Only 64-bit mode at CPL 0-2 holds one (SEG-6a);
-    /// MOV SS, RET and IRET refuse it for compatibility mode (SEG-6a, FAR-13), but a same-level far JMP, CALL or RET
-    /// from 64-bit code to a compatibility-mode segment keeps it, and the SDM does not say what a stack access
-    /// through it then does.
+    /// A null SS loaded in 64-bit mode is refused as not modelled outside 64-bit mode. Only 64-bit mode at CPL 0-2
+    /// loads a null SS (SEG-6a); MOV SS, RET and IRET refuse it for compatibility mode (SEG-6a, FAR-13), but a
+    /// same-level far JMP, CALL or RET from 64-bit code to a compatibility-mode segment keeps it, and the SDM does
+    /// not say what a stack access through it then does. A null SS *selector* that SYSENTER, SYSCALL, SYSEXIT or
+    /// SYSRET computed (e.g. SYSENTER_CS = 0xFFF8 gives SS = 0) comes with the fixed, usable cache those
+    /// instructions load whatever the selector (SDM Vol. 2B SYSENTER: "the processor loads fixed values into the
+    /// hidden descriptor caches"), and a stack access uses that cache.
     func refuseNullSS(on machine: inout Machine) throws(Fault) {
-        guard ss.selector & 0xFFFC == 0 else { return }
-        machine.unsupported = "a stack access through a null SS (0x\(String(ss.selector, radix: 16))) outside 64-bit mode, left by a same-level transfer from 64-bit code: the SDM does not say what it does"
+        guard ss.selector & 0xFFFC == 0, !ss.cache.usable else { return }
+        machine.unsupported = "a stack access through a null SS (0x\(String(ss.selector, radix: 16))) outside 64-bit mode, loaded in 64-bit mode and kept by a same-level transfer (or given so at the start): the SDM does not say what it does"
         throw Fault(.SS, code: 0, rule: rule, "stack access through a null SS outside 64-bit mode is not modelled")
     }
 

@@ -603,9 +603,8 @@ extension System {
             if r == .cs { throw MachineError("task \(task): CS cannot be a null selector") }
             // A null DS/ES/FS/GS stays null (a use outside 64-bit mode faults, SEG-5a); a null SS in IA-32e mode
             // is the flat stack the 64-bit CPU runs on.
-            var cache = SegmentCache.unusable
-            if machine.longMode && r == .ss { cache.usable = true; cache.base = 0 }
-            return SegmentRegister(selector: sel, cache: cache)
+            if machine.longMode && r == .ss { return SegmentRegister(selector: sel, cache: .nullStack(dpl: UInt8(sel & 3))) }
+            return SegmentRegister(selector: sel, cache: .unusable)
         }
         guard let d = machine.descriptor(s), d.isCodeOrData else {
             throw MachineError("task \(task): \(r.rawValue) selector 0x\(String(sel, radix: 16)) does not name a code or data segment")
