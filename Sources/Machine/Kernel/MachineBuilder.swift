@@ -173,7 +173,13 @@ extension System {
         }
         if paging == .pae {
             do throws(Fault) { try sys.machine.paging.loadPDPTEs(cr3: sys.machine.cpu.cr3) } catch {
-                throw MachineError("loading the PDPTEs of CR3 0x\(String(sys.machine.cpu.cr3, radix: 16)) faulted: \(error)")
+                var failure = MachineError("loading the PDPTEs of CR3 0x\(String(sys.machine.cpu.cr3, radix: 16)) faulted: \(error)")
+                // Only a mapping's `pdpte: {reserved: true}` puts a reserved bit in a present PDPTE: the
+                // error points at it (the running task's own mappings, then `machine.pages`).
+                failure.origin = (curTask.pages + setup.pages).first {
+                    $0.pdpte?.reserved == true && $0.pdpte?.present != false
+                }?.origin
+                throw failure
             }
         }
         if sys.core.manageSysenterESP {
