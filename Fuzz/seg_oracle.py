@@ -541,6 +541,11 @@ class Machine:
         if ss.desc is None or not (ss.desc.is_data and ss.desc.writable) or ss.desc.dpl != cpl \
                 or sel_rpl(ss.sel) != cpl or not ss.desc.present:
             return False
+        # A task switch does not save LDTR: the return loads it from the old TSS's LDT field, which the
+        # generator never sets (a field not given is zero, scenario-format.md), so every LDT selector of the
+        # returning task names an entry of a null LDT: #TS(selector) (TASK-6).
+        if any(sel_ti(p["segs"][r].sel) and not is_null(p["segs"][r].sel) for r in ("cs", "ss", "ds", "es", "fs", "gs")):
+            return False
         for r in ("ds", "es", "fs", "gs"):
             sr = p["segs"][r]
             if is_null(sr.sel):

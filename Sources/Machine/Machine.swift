@@ -105,6 +105,13 @@ public struct Machine: Sendable {
         return Descriptor(raw: gdt[sel.index])
     }
 
+    /// Why `descriptor(sel)` found nothing, in words for a trace: an LDT selector while LDTR is null, or an
+    /// index beyond the GDT's or LDT's limit.
+    public func descriptorMiss(_ sel: Selector) -> String {
+        if sel.isLDT && !cpu.ldtr.cache.usable { return "names an LDT entry, but LDTR is null" }
+        return "lies beyond the \(sel.isLDT ? "LDT" : "GDT") limit"
+    }
+
     /// The high word of a 16-byte system descriptor or gate in the GDT (IA-32e), or nil beyond the limit.
     public func descriptorHigh(_ sel: Selector) -> UInt64? {
         let i = sel.index + 1

@@ -262,3 +262,27 @@ func ruleCitesItsSection(_ id: String, _ section: String) {
     let s = Explainer.sentence(.fastEntry(instruction: "syscall", cs: 0x60, ss: 0x68, ip: 0xc010_0000, sp: 0xbfff_fff0), legacy: true)
     #expect(s.contains("STAR[31:0]") && !s.contains("LSTAR") && !s.contains("R11"))
 }
+
+/// A task switch never saves LDTR: it loads it from the new TSS's LDT field (SDM Vol. 3A §7.3). A task whose TSS names
+/// no LDT returns to a null LDTR, and explain says so instead of "fails the data-segment checks".
+@Test("TASK-6: an LDT selector under the null LDT a task return loaded is explained by the TSS's LDT field",
+      arguments: [(ldtField: "", fault: true), (ldtField: ", ldt: myldt", fault: false)])
+func taskReturnNamesTheTSSLDTField(_ c: (ldtField: String, fault: Bool)) {
+    let text = explained("""
+        scenario: t
+        machine:
+          mode: ia32
+          tss: {name: tss\(c.ldtField)}
+          gdt:
+            20: {name: myldt, type: ldt}
+            21: {name: other, type: tss32, dpl: 3, eflags: 0x2, cs: user_cs:3, ss: user_ds:3, ds: user_ds:3, es: user_ds:3, eip: 0x8048000, esp: 0xbffffe00}
+          ldt:
+            - {name: l0, type: data, dpl: 3}
+        kernel: none
+        steps:
+          - exec: "mov gs, 0x7"
+          - exec: "call far other:0"
+          - exec: "iret"
+        """).text
+    #expect(text.contains("the new task's GS 0x7 names an LDT entry, but LDTR is null (the new TSS's LDT field is 0") == c.fault, "\(text)")
+}

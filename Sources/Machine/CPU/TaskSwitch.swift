@@ -217,11 +217,16 @@ extension Machine {
             guard l.present else { throw Fault(.TS, code: ldtSel.errorCode | extBit, rule: "TASK-6", "the new task's LDT is not present") }
             cpu.ldtr = SegmentRegister(selector: ldtSel.value, cache: l.cache)
         }
+        /// Why a selector of the new task names no descriptor; an LDT selector under the null LDT the new TSS named.
+        func miss(_ v: Selector) -> String {
+            descriptorMiss(v) + (v.isLDT && ldtSel.isNull ? " (the new TSS's LDT field is 0: a task switch loads LDTR from it and never saves LDTR)" : "")
+        }
         // SS: null, limit, not writable data -> #TS; not present -> #SS; then RPL/DPL != CPL -> #TS
         // (SDM Table 7-1 and Bochs check the presence before the DPL).
         let ssSel = selectors[2].1
         guard !ssSel.isNull, let ss = descriptor(ssSel), ss.isWritableData else {
-            throw Fault(.TS, code: ssSel.errorCode | extBit, rule: "TASK-6", "the new task's SS \(ssSel) is not a writable data segment")
+            let why = ssSel.isNull ? "is null" : descriptor(ssSel) == nil ? miss(ssSel) : "is not a writable data segment"
+            throw Fault(.TS, code: ssSel.errorCode | extBit, rule: "TASK-6", "the new task's SS \(ssSel) \(why)")
         }
         guard ss.present else { throw Fault(.SS, code: ssSel.errorCode | extBit, rule: "TASK-6", "the new task's SS \(ssSel) is not present") }
         guard ssSel.rpl == newCPL, ss.dpl == newCPL else {
@@ -233,7 +238,10 @@ extension Machine {
         // DS, ES, FS, GS in Bochs's order (task_switch_load_selector), not the TSS's field order.
         for s in [SegmentRegisterName.ds, .es, .fs, .gs] {
             guard let v = selectors.first(where: { $0.0 == s })?.1, !v.isNull else { continue }
-            guard let d = descriptor(v), d.isData || d.isReadableCode,
+            guard let d = descriptor(v) else {
+                throw Fault(.TS, code: v.errorCode | extBit, rule: "TASK-6", "the new task's \(s.rawValue.uppercased()) \(v) \(miss(v))")
+            }
+            guard d.isData || d.isReadableCode,
                   d.isConforming || (v.rpl <= d.dpl && newCPL <= d.dpl) else {
                 throw Fault(.TS, code: v.errorCode | extBit, rule: "TASK-6", "the new task's \(s.rawValue.uppercased()) \(v) fails the data-segment checks")
             }
@@ -241,7 +249,8 @@ extension Machine {
             cpu[segment: s] = SegmentRegister(selector: v.value, cache: d.cache)
         }
         guard !csSel.isNull, let cs = descriptor(csSel), cs.isCode else {
-            throw Fault(.TS, code: csSel.errorCode | extBit, rule: "TASK-6", "the new task's CS \(csSel) is not a code segment")
+            let why = csSel.isNull ? "is null" : descriptor(csSel) == nil ? miss(csSel) : "is not a code segment"
+            throw Fault(.TS, code: csSel.errorCode | extBit, rule: "TASK-6", "the new task's CS \(csSel) \(why)")
         }
         if cs.isConforming ? cs.dpl > newCPL : cs.dpl != newCPL {
             throw Fault(.TS, code: csSel.errorCode | extBit, rule: "TASK-6", "the new task's CS DPL \(cs.dpl) does not match its RPL \(newCPL)")
