@@ -89,12 +89,14 @@ extension Machine {
         case .allowedByIOPL:
             return
         case let .allowedByMap(mapBase, byte):
-            let note = "\(head): TSS bytes \(hex(byte))-\(hex(byte + 1)) (map base \(hex(mapBase)) + \(hex(Int(port) / 8))), bit \(Int(port) % 8) on: every tested bit is 0, access allowed (PRIV-4)"
+            let note = "\(head): TSS bytes \(hex(byte))-\(hex(byte + 1)) (map base \(hex(mapBase)) + \(hex(Int(port) / 8))), \(size) bit\(size == 1 ? "" : "s") from bit \(Int(port) % 8) of the first, all 0: access allowed (PRIV-4)"
             trace.record(.note(note))
         case .deniedSixteenBitTSS:
             throw Fault.gp(0, rule: "PRIV-4", "\(what) at CPL \(cpu.cpl) > IOPL \(iopl): TR holds a 16-bit TSS, which has no I/O permission bit map")
         case let .deniedMapBaseBeyondLimit(limit):
             throw Fault.gp(0, rule: "PRIV-4", "\(head): the I/O map base (TSS bytes 0x66-0x67) lies beyond the TSS limit \(hex(Int(limit)))")
+        case let .deniedBeyondLimit(mapBase, _, limit) where UInt64(mapBase) > UInt64(limit):
+            throw Fault.gp(0, rule: "PRIV-4", "\(head): the map base \(hex(mapBase)) (TSS bytes 0x66-0x67) lies beyond the TSS limit \(hex(Int(limit))), so the TSS has no I/O permission bit map and no port is granted")
         case let .deniedBeyondLimit(mapBase, byte, limit):
             throw Fault.gp(0, rule: "PRIV-4", "\(head): the processor reads TSS bytes \(hex(mapBase + Int(port) / 8))-\(hex(mapBase + Int(port) / 8 + 1)) (map base \(hex(mapBase)) + \(hex(Int(port) / 8))), and byte \(hex(byte)) lies beyond the TSS limit \(hex(Int(limit)))")
         case let .deniedBitSet(mapBase, setPort, byte, bit):
