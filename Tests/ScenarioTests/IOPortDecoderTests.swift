@@ -1,0 +1,105 @@
+// The operand forms of `in`/`out` (Intel syntax, SDM Vol. 2A IN / Vol. 2B OUT) and the `io_ports` key of a TSS
+// (the ports its I/O permission bit map grants, PRIV-4): what they decode to, and every bad form reported at
+// its line and column with a hint.
+
+import Machine
+@testable import Scenario
+import Testing
+
+@Suite struct IOPortDecoderTests {
+    static func steps(_ text: String, mode: String = "ia32") -> String {
+        "scenario: a\nmachine: {mode: \(mode)}\nkernel: none\nsteps:\n  - exec: \"\(text)\"\n"
+    }
+
+    @Test("exec forms of in/out", arguments: [
+        ("in", Instruction.inPort), ("out", .outPort),
+        ("in al, 0x60", .portIn(.immediate(0x60), size: 1)), ("in ax, 0x7", .portIn(.immediate(7), size: 2)),
+        ("in eax, 0ffh", .portIn(.immediate(0xFF), size: 4)), ("IN AL, DX", .portIn(.dx, size: 1)),
+        ("in eax, dx", .portIn(.dx, size: 4)), ("out 0x80, al", .portOut(.immediate(0x80), size: 1)),
+        ("out dx, ax", .portOut(.dx, size: 2)), ("out 0x70 , eax", .portOut(.immediate(0x70), size: 4)),
+    ])
+    func forms(_ text: String, _ expected: Instruction) {
+        guard let s = spec(Self.steps(text)) else {
+            Issue.record("`\(text)` did not decode: \(diagnostics(Self.steps(text)).map(\.description))")
+            return
+        }
+        guard case let .exec(i)? = s.steps.first?.event else {
+            Issue.record("no exec step")
+            return
+        }
+        #expect(i == expected)
+    }
+
+    @Test("bad in/out operands are errors at the step's line and column, with a hint", arguments: [
+        ("in al, 0x100", "does not fit 8 bits", "mov edx, 0x100"),
+        ("in bl, 0x60", "AL, AX or EAX only", "8-bit immediate or dx"),
+        ("out dx, ebx", "AL, AX or EAX only", "8-bit immediate or dx"),
+        ("in al, cx", "neither an 8-bit immediate nor dx", "through dx"),
+        ("out al, 0x80", "AL, AX or EAX only", "8-bit immediate or dx"),
+        ("in al", "takes two operands (or none)", nil),
+        ("out 0x80, al, al", "takes two operands (or none)", nil),
+        ("in rax, dx", "AL, AX or EAX only", "8-bit immediate or dx"),
+    ] as [(String, String, String?)])
+    func badOperands(_ text: String, _ message: String, _ note: String?) {
+        let ds = diagnostics(Self.steps(text))
+        guard let d = ds.first(where: { $0.message.contains("steps[0].exec") || $0.message.contains(message) }) else {
+            Issue.record("no diagnostic for `\(text)`: \(ds.map(\.description))")
+            return
+        }
+        #expect(d.message.contains(message), "\(d.message)")
+        if let note { #expect(d.notes.contains { $0.contains(note) }, "\(d.notes)") }
+        #expect(d.description.contains(":5:11:"), "\(d.description)")
+    }
+
+    @Test("io_ports on a GDT TSS entry: ports and ranges, and the limit it gives")
+    func ioPortsOnEntry() {
+        let yaml = """
+        scenario: a
+        machine:
+          mode: ia32
+          gdt:
+            20: {name: iotss, type: tss32, io_ports: [0x60, {from: 0x3f8, to: 0x3ff}]}
+            21: {name: cut, type: tss32, limit: 0x80, io_ports: [0x10]}
+        kernel: none
+        """
+        guard let s = spec(yaml), case let .patch(map)? = s.machine.gdt else {
+            Issue.record("did not decode: \(diagnostics(yaml).map(\.description))")
+            return
+        }
+        #expect(map[20]??.ioPorts == [0x60...0x60, 0x3F8...0x3FF])
+        #expect(map[20]??.limitGiven == false)
+        #expect(map[21]??.ioPorts == [0x10...0x10])
+        #expect(map[21]??.limitGiven == true)
+    }
+
+    @Test("io_ports on machine.tss")
+    func ioPortsOnMachineTSS() {
+        let yaml = "scenario: a\nmachine:\n  mode: x86_64\n  tss: {name: tss, iomap: 0x100, io_ports: [0xffff, {from: 0, to: 7}]}\nkernel: none\n"
+        guard let s = spec(yaml) else {
+            Issue.record("did not decode: \(diagnostics(yaml).map(\.description))")
+            return
+        }
+        #expect(s.machine.tssIOPorts == [0xFFFF...0xFFFF, 0...7])
+        #expect(s.machine.tssFields["iomap"] == 0x100)
+    }
+
+    @Test("bad io_ports are errors at their line and column", arguments: [
+        ("io_ports: [0x10000]", 4, 20, "out of range", nil),
+        ("io_ports: [{from: 0x10, to: 0x8}]", 4, 37, "is below from", nil),
+        ("io_ports: [{from: 0x10}]", 4, 20, "needs both from and to", nil),
+        ("io_ports: [{form: 0x10, to: 0x11}]", 4, 21, "unknown key 'form'", "did you mean 'from'?"),
+        ("io_ports: 0x60", 4, 19, "must be a list", nil),
+        ("io_port: [0x60]", 4, 9, "unknown key 'io_port'", "did you mean 'io_ports'?"),
+        ("iomap: 0x10000", 4, 16, "out of range", nil),
+    ] as [(String, Int, Int, String, String?)])
+    func badIOPorts(_ entry: String, _ line: Int, _ column: Int, _ message: String, _ note: String?) {
+        let yaml = "scenario: a\nmachine:\n  mode: ia32\n  tss: {\(entry)}\nkernel: none\n"
+        let ds = diagnostics(yaml)
+        guard let d = ds.first(where: { $0.message.contains(message) }) else {
+            Issue.record("no diagnostic '\(message)' for `\(entry)`: \(ds.map(\.description))")
+            return
+        }
+        #expect(d.description.contains(":\(line):\(column):"), "\(d.description)")
+        if let note { #expect(d.notes.contains { $0.contains(note) }, "\(d.notes)") }
+    }
+}
