@@ -103,3 +103,39 @@ import Testing
         if let note { #expect(d.notes.contains { $0.contains(note) }, "\(d.notes)") }
     }
 }
+
+/// `explain` names the port, the TSS byte and the bit that decided an IN/OUT at CPL > IOPL, or the byte
+/// beyond the TSS limit (PRIV-4).
+@Suite struct IOPermissionExplainTests {
+    static func explain(_ steps: String, machine: String = "  tss: {name: tss, io_ports: [0x60]}\n") -> String {
+        let yaml = "scenario: t\nmachine:\n  mode: ia32\n\(machine)kernel: none\nsteps:\n\(steps)"
+        guard case let .spec(spec, warnings)? = decodeText(yaml).first else {
+            Issue.record("the scenario does not load: \(diagnostics(yaml).map(\.description))")
+            return ""
+        }
+        var limits = RunLimits()
+        limits.keepTrace = true
+        return Explainer.render(spec, Runner.run(spec, file: "t.yaml", warnings: warnings, limits: limits))
+    }
+
+    @Test("a denied port: the bit and the TSS byte")
+    func deniedBit() {
+        let text = Self.explain("  - exec: \"in al, 0x61\"\n    expect: {fault: GP}\n")
+        #expect(text.contains("PRIV-4"), "\(text)")
+        #expect(text.contains("port 0x61, bit 1 of TSS byte 0x74"), "\(text)")
+    }
+
+    @Test("an allowed port: the TSS bytes read")
+    func allowed() {
+        let text = Self.explain("  - exec: \"in al, 0x60\"\n")
+        #expect(text.contains("port 0x60: TSS bytes 0x74-0x75"), "\(text)")
+        #expect(text.contains("access allowed"), "\(text)")
+    }
+
+    @Test("a byte beyond the limit")
+    func beyondLimit() {
+        let text = Self.explain("  - set: {regs: {edx: 0xffff}}\n  - exec: \"in al, dx\"\n    expect: {fault: GP}\n",
+                                machine: "  tss: iotss\n  gdt:\n    20: {name: iotss, type: tss32, limit: 0x2067, io_ports: [0xffff]}\n")
+        #expect(text.contains("byte 0x2068 lies beyond the TSS limit 0x2067"), "\(text)")
+    }
+}
