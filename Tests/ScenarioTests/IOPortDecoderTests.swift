@@ -91,6 +91,7 @@ import Testing
         ("io_ports: 0x60", 4, 19, "must be a list", nil),
         ("io_port: [0x60]", 4, 9, "unknown key 'io_port'", "did you mean 'io_ports'?"),
         ("iomap: 0x10000", 4, 16, "out of range", nil),
+        ("iomap: 0x40, io_ports: [0x60]", 4, 16, "would overwrite the TSS's own fields", "0x68 or above"),
     ] as [(String, Int, Int, String, String?)])
     func badIOPorts(_ entry: String, _ line: Int, _ column: Int, _ message: String, _ note: String?) {
         let yaml = "scenario: a\nmachine:\n  mode: ia32\n  tss: {\(entry)}\nkernel: none\n"

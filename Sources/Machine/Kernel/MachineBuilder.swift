@@ -204,6 +204,9 @@ extension System {
             var ioMap: (base: Int, bytes: [UInt8])?
             if let ports = (loaded ? setup.tssIOPorts : nil) ?? entry?.ioPorts {
                 let mapBase = Int(fields["iomap"] ?? UInt64(IOPermissionMap.defaultBase))
+                guard mapBase >= IOPermissionMap.defaultBase, mapBase <= 0xFFFF else {
+                    throw MachineError("gdt[\(i)]: the I/O permission bit map io_ports builds at iomap 0x\(String(mapBase, radix: 16)) would overwrite the TSS's own fields (offsets 0-0x67); put it at 0x68 to 0xffff")
+                }
                 fields["iomap"] = UInt64(mapBase)
                 ioMap = (mapBase, IOPermissionMap.bytes(granting: ports))
                 if !(entry?.limitGiven ?? false) {

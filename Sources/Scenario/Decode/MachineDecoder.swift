@@ -421,6 +421,7 @@ extension DecodeContext {
             let sys: SystemType = busy ? .tssBusy : .tssAvailable
             let (low, high) = Descriptor.system(base: base, limit: UInt32(limit), type: sys, dpl: UInt8(dpl), present: present)
             let ports = m["io_ports"].flatMap { ioPorts($0, "\(what).io_ports") }
+            if ports != nil, let n = m["iomap"], let base = values["iomap"] { checkMapBase(n, base, what) }
             return TableEntry(low: low.raw, high: mode == .x86_64 ? high : nil, tssFields: values, tss64: type == "tss64",
                               ioPorts: ports, limitGiven: m["limit"] != nil)
         case "ldt":
@@ -538,6 +539,7 @@ extension DecodeContext {
                 setup.tssFields[f] = v
             }
         }
+        if setup.tssIOPorts != nil, let n = m["iomap"], let base = setup.tssFields["iomap"] { checkMapBase(n, base, "tss") }
     }
 
     /// `io_ports`: the ports a TSS's I/O permission bit map grants, a list of ports (`0x60`) and ranges
@@ -564,6 +566,13 @@ extension DecodeContext {
             }
         }
         return out
+    }
+
+    /// A map that `io_ports` builds must not overwrite the fixed part of the TSS (0x00-0x67).
+    mutating func checkMapBase(_ node: YAMLNode, _ base: UInt64, _ what: String) {
+        guard base < UInt64(IOPermissionMap.defaultBase) else { return }
+        error(node, "\(what).iomap 0x\(String(base, radix: 16)): the map io_ports builds would overwrite the TSS's own fields (offsets 0-0x67)",
+              notes: ["put the map at 0x68 or above (leave iomap out for 0x68)"])
     }
 
     /// The GDT entry that the task register starts loaded with: it must name a TSS descriptor.
