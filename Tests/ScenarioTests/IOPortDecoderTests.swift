@@ -140,3 +140,49 @@ import Testing
         #expect(text.contains("byte 0x2068 lies beyond the TSS limit 0x2067"), "\(text)")
     }
 }
+
+/// The TSS image is kept by linear address (docs/machine-model.md): a MOV through the TSS's own addresses
+/// reaches it, one through another mapping of its frame is refused as not modelled, never answered from stale
+/// bytes.
+@Suite struct TSSAliasTests {
+    @Test("a MOV through a second mapping of the TSS's frame is refused", arguments: ["mov [0x00500078], eax", "mov eax, [0x00500078]"])
+    func aliasRefused(_ instruction: String) {
+        // The ia32 preset's TSS is at 0xc0005000, physical 0x5000 through the direct map.
+        let r = runScenarioText("""
+        scenario: a
+        machine:
+          mode: ia32
+          tss: {name: tss, io_ports: [0x80]}
+          pages:
+            - {virt: 0x00500000, phys: 0x5000, writable: true, user: true}
+        kernel: none
+        steps:
+          - exec: "\(instruction)"
+            expect: {fault: none}
+        """)
+        #expect(r.first?.outcome.isPassed == false, "\(String(describing: r.first?.outcome))")
+        if case let .failed(fs)? = r.first?.outcome {
+            #expect(fs.contains { $0.actual.contains("does not follow aliases") }, "\(fs)")
+        }
+    }
+
+    @Test("the same page's bytes outside the TSS, and the TSS's own addresses, are not refused")
+    func noAlias() {
+        let r = runScenarioText("""
+        scenario: a
+        machine:
+          mode: ia32
+          tss: {name: tss}
+          pages:
+            - {virt: 0x00500000, phys: 0x5000, writable: true, user: true}
+        kernel: none
+        steps:
+          - exec: "mov [0x00500800], eax"
+            expect: {fault: none}
+          - exec: "int 0x80"
+          - exec: "mov eax, [0xc0005066]"
+            expect: {fault: none, regs: {eax: 0x68}}
+        """)
+        #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
+    }
+}

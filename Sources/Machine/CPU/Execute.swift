@@ -175,12 +175,14 @@ extension Machine {
             case let .load(r, addr, size):
                 let linear = try dataLinear(addr, size: size, write: false)
                 let v = loadFromTSSImages(linear, value: try readLinear(linear, size: size, MemoryAccess(.read, cpl: cpu.cpl)), size: size)
+                refuseTSSAlias(linear, size: size)
                 // A 16-bit load leaves the register's upper bits; 32- and 64-bit loads replace it.
                 cpu[r] = size == 2 ? (cpu[r] & ~0xFFFF) | (v & 0xFFFF) : v
             case let .store(addr, r, size):
                 let linear = try dataLinear(addr, size: size, write: true)
                 try writeLinear(linear, value: cpu[r], size: size, MemoryAccess(.write, cpl: cpu.cpl))
                 storeIntoTSSImages(linear, value: cpu[r], size: size)
+                refuseTSSAlias(linear, size: size)
             case .cli, .sti:
                 let iopl = RFLAGS.iopl(of: cpu.rflags)
                 guard cpu.cpl <= iopl else {

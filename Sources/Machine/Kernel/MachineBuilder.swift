@@ -211,7 +211,8 @@ extension System {
                 ioMap = (mapBase, IOPermissionMap.bytes(granting: ports))
                 if !(entry?.limitGiven ?? false) {
                     let limit = IOPermissionMap.limit(mapBase: mapBase)
-                    d.raw = (d.raw & ~0x000F_0000_0000_FFFF) | UInt64(limit & 0xFFFF) | UInt64((limit >> 16) & 0xF) << 48
+                    // Byte granularity (G = 0): the limit is the map's trailing byte, at most 0xffff + 0x2000.
+                    d.raw = (d.raw & ~0x008F_0000_0000_FFFF) | UInt64(limit & 0xFFFF) | UInt64((limit >> 16) & 0xF) << 48
                     sys.machine.gdt[i] = d.raw
                 }
             }
