@@ -1160,6 +1160,43 @@ def _as_list(entries, mode, slots=0):
     return Seq(out)
 
 
+def _io_port_lists(doc):
+    """The `io_ports` lists of a document: machine.tss's and those of the gdt's TSS entries."""
+    out = []
+    tss = doc.machine.get("tss") if isinstance(doc.machine, Map) else None
+    if isinstance(tss, Map) and isinstance(tss.get("io_ports"), Seq):
+        out.append(tss.get("io_ports"))
+    g = doc.machine.get("gdt") if isinstance(doc.machine, Map) else None
+    entries = [v for _, v in g.items] if isinstance(g, Map) else (list(g.items) if isinstance(g, Seq) else [])
+    for e in entries:
+        if isinstance(e, Map) and isinstance(e.get("io_ports"), Seq):
+            out.append(e.get("io_ports"))
+    return out
+
+
+def t_io_ports(doc):
+    """io_ports: a port p -> the range {from: p, to: p}, and a range of at most 8 ports -> its ports one by
+    one (docs/format.md: a list of ports and ranges, both ends included)"""
+    changed = False
+    for lst in _io_port_lists(doc):
+        items = []
+        for it in lst.items:
+            v = to_int(it.raw) if isinstance(it, Scalar) else None
+            if v is not None:
+                items.append(Map([(S("from"), S(hex(v))), (S("to"), S(hex(v)))]))
+                changed = True
+                continue
+            if isinstance(it, Map) and set(k.text() for k, _ in it.items) == {"from", "to"}:
+                a, b = to_int(it.get("from").raw), to_int(it.get("to").raw)
+                if a is not None and b is not None and 0 <= b - a < 8:
+                    items += [S(hex(p)) for p in range(a, b + 1)]
+                    changed = True
+                    continue
+            items.append(it)
+        lst.items = items
+    return changed
+
+
 def t_gdt_list(doc):
     """gdt as a map patch of the preset -> the whole table as a list (the preset's entries written out)"""
     g = doc.machine.get("gdt")
@@ -1270,7 +1307,7 @@ TRANSFORMS = [
     ("errno", t_errno), ("signal-forms", t_signal_forms), ("irq-forms", t_irq_forms), ("none-forms", t_none_forms),
     ("gate-type", t_gate_type), ("via-omit", t_via_omit), ("main-explicit", t_main_explicit),
     ("rflags-context", t_rflags_context), ("inline-extends", t_inline_extends), ("exec-syntax", t_exec_syntax),
-    ("reg-width", t_reg_width),
+    ("reg-width", t_reg_width), ("io-ports", t_io_ports),
     ("anchors", t_anchors), ("resolve", t_resolve), ("extends", t_extends), ("extends-split", t_extends_split),
 ]
 

@@ -238,8 +238,8 @@ import Testing
             expect: {fault: none, regs: {cr0: 0x80010011}}
         """, passes: true),
         // I/O at CPL > IOPL (PRIV-1, SDM Vol. 1 §19.5.2): the preset's TSS has no bitmap within its
-        // limit, so no port is granted; a TSS with a bitmap inside its limit is refused (`in`/`out`
-        // name no port to look up).
+        // limit, so no port is granted; a TSS with a bitmap inside its limit is refused for the bare
+        // `in`/`out`, which name no port to look up (the operand forms check the map, PRIV-4).
         Case(name: "IN at CPL 3 with IOPL 0 and no I/O bitmap in the TSS is #GP(0)", yaml: """
         scenario: c
         machine: {mode: ia32}

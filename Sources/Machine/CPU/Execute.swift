@@ -174,12 +174,15 @@ extension Machine {
                 if width == 2 { cpu[r] = (cpu[r] & ~0xFFFF) | (v & 0xFFFF) } else { cpu[r] = in64BitMode ? v : v & 0xFFFF_FFFF }
             case let .load(r, addr, size):
                 let linear = try dataLinear(addr, size: size, write: false)
-                let v = try readLinear(linear, size: size, MemoryAccess(.read, cpl: cpu.cpl))
+                let v = loadFromTSSImages(linear, value: try readLinear(linear, size: size, MemoryAccess(.read, cpl: cpu.cpl)), size: size)
+                refuseTSSAlias(linear, size: size)
                 // A 16-bit load leaves the register's upper bits; 32- and 64-bit loads replace it.
                 cpu[r] = size == 2 ? (cpu[r] & ~0xFFFF) | (v & 0xFFFF) : v
             case let .store(addr, r, size):
                 let linear = try dataLinear(addr, size: size, write: true)
                 try writeLinear(linear, value: cpu[r], size: size, MemoryAccess(.write, cpl: cpu.cpl))
+                storeIntoTSSImages(linear, value: cpu[r], size: size)
+                refuseTSSAlias(linear, size: size)
             case .cli, .sti:
                 let iopl = RFLAGS.iopl(of: cpu.rflags)
                 guard cpu.cpl <= iopl else {
@@ -207,6 +210,22 @@ extension Machine {
                         unsupported = "\(name) at CPL \(cpu.cpl) > IOPL \(iopl) with an I/O permission bitmap inside the TSS (at offset 0x\(String(base, radix: 16))): the bitmap is not modelled"
                     }
                     throw Fault.gp(0, rule: "PRIV-1", "\(name) at CPL \(cpu.cpl) with IOPL \(iopl): needs CPL <= IOPL (the TSS has no I/O permission bitmap within its limit, so no port is granted)")
+                }
+            case let .portIn(operand, size), let .portOut(operand, size):
+                let port = ioPort(operand)
+                let isIn: Bool
+                if case .portIn = instruction { isIn = true } else { isIn = false }
+                let register = size == 1 ? "AL" : (size == 2 ? "AX" : "EAX")
+                let portText = operand == .dx ? "DX" : "0x" + String(port, radix: 16)
+                try checkIOPermission(port: port, size: size, what: isIn ? "IN \(register), \(portText)" : "OUT \(portText), \(register)")
+                // No device answers: IN reads all ones, the floating-bus value that Bochs and QEMU return for an
+                // unassigned port (docs/format.md). A 32-bit destination zero-extends into RAX, as MOV does here.
+                if isIn {
+                    switch size {
+                    case 1: cpu[.rax] = cpu[.rax] | 0xFF
+                    case 2: cpu[.rax] = cpu[.rax] | 0xFFFF
+                    default: cpu[.rax] = 0xFFFF_FFFF
+                    }
                 }
             case .nop:
                 break

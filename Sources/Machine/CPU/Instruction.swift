@@ -40,7 +40,12 @@ public enum Instruction: Sendable, Equatable {
     case movFromCR(GPR, Int)
     case invlpg(UInt64)
     case rdmsr, wrmsr
+    /// Bare IN / OUT (the version-1 form): no port, only the CPL <= IOPL check (PRIV-1).
     case inPort, outPort
+    /// IN AL/AX/EAX, imm8 | DX (E4, E5, EC, ED): `size` 1, 2 or 4 bytes from the port (PRIV-4).
+    case portIn(IOPortOperand, size: Int)
+    /// OUT imm8 | DX, AL/AX/EAX (E6, E7, EE, EF).
+    case portOut(IOPortOperand, size: Int)
     case nop
     /// UD2 (0F 0B): raises #UD in every mode (SDM Vol. 2B, UD2).
     case ud2
@@ -73,6 +78,9 @@ public enum Instruction: Sendable, Equatable {
         case .lgdt, .lidt: 7
         case .movToCR, .movFromCR: 3
         case .invlpg: 7
+        // E4/E6 ib and EC/EE (byte); E5/E7 ib and ED/EF take the code's operand size, the other one a 66 prefix.
+        case let .portIn(port, size), let .portOut(port, size):
+            (port == .dx ? 1 : 2) + (size != 1 && (size == 2) != (codeSize16 && !in64BitMode) ? 1 : 0)
         }
     }
 

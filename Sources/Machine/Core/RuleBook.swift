@@ -122,6 +122,7 @@ public enum RuleBook {
         "PRIV-1": "Intel SDM Vol. 3A §6.8.1 (masking maskable hardware interrupts: CLI/STI need CPL <= IOPL), Vol. 1 Input/Output chapter (I/O privilege level)",
         "PRIV-2": "Intel SDM Vol. 3A §5.9 (privileged instructions)",
         "PRIV-3": "Intel SDM Vol. 2B MOV (move to/from control registers)",
+        "PRIV-4": "Intel SDM Vol. 1 §19.5.2 (I/O permission bit map), Vol. 2A IN and Vol. 2B OUT (operation), Vol. 3A Figures 7-2 and 7-11 (I/O map base at TSS offset 66H)",
     ]
 
     /// A one-line title of a rule.
@@ -165,7 +166,7 @@ public enum RuleBook {
         "PG-7": "supervisor writes and CR0.WP", "PG-8": "instruction fetch: XD and SMEP", "PG-9": "SMAP",
         "PG-10": "protection keys", "PG-12": "not present / reserved bit", "PG-15": "TLB",
         "DF-2": "double fault", "DF-4": "triple fault",
-        "PRIV-1": "IOPL-sensitive instruction", "PRIV-2": "CPL-0 instruction", "PRIV-3": "MOV to a control register: values that fault or change the mode", "ISA-1": "instruction invalid in this mode", "ISA-2": "UD2, the defined invalid opcode",
+        "PRIV-1": "IOPL-sensitive instruction", "PRIV-2": "CPL-0 instruction", "PRIV-3": "MOV to a control register: values that fault or change the mode", "PRIV-4": "I/O permission bit map", "ISA-1": "instruction invalid in this mode", "ISA-2": "UD2, the defined invalid opcode",
         "AC-1": "alignment check: CR0.AM, EFLAGS.AC, CPL 3, misaligned data or stack access",
     ]
 }

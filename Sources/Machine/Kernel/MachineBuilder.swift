@@ -189,7 +189,7 @@ extension System {
         // TSS images and TR.
         let trIndex = setup.tssIndex ?? sys.findTSS(preferred: linux ? layout.tssIndex : nil)
         for (i, w) in sys.machine.gdt.enumerated() {
-            let d = Descriptor(raw: w)
+            var d = Descriptor(raw: w)
             guard !d.isCodeOrData, let t = d.systemType, [.tssAvailable, .tssBusy].contains(t) else { continue }
             if i > 0, mode == .x86_64, Descriptor(raw: sys.machine.gdt[i - 1]).systemType.map({ [.tssAvailable, .tssBusy].contains($0) }) == true,
                !Descriptor(raw: sys.machine.gdt[i - 1]).isCodeOrData { continue }
@@ -202,8 +202,28 @@ extension System {
                     base |= WideDescriptor.upperBase(sys.machine.gdt[i + 1])
                 }
             }
+            let entry = sys.entryTSS(setup, index: i)
+            var fields = entry?.tssFields ?? [:]
+            if loaded { fields.merge(setup.tssFields) { $1 } }
+            // `io_ports`: the I/O permission bit map at `iomap` (default: after the fixed part), and a limit that
+            // ends on its trailing byte unless the scenario gave one (PRIV-4).
+            var ioMap: (base: Int, bytes: [UInt8])?
+            if let ports = (loaded ? setup.tssIOPorts : nil) ?? entry?.ioPorts {
+                let mapBase = Int(fields["iomap"] ?? UInt64(IOPermissionMap.defaultBase))
+                guard mapBase >= IOPermissionMap.defaultBase, mapBase <= 0xFFFF else {
+                    throw MachineError("gdt[\(i)]: the I/O permission bit map io_ports builds at iomap 0x\(String(mapBase, radix: 16)) would overwrite the TSS's own fields (offsets 0-0x67); put it at 0x68 to 0xffff")
+                }
+                fields["iomap"] = UInt64(mapBase)
+                ioMap = (mapBase, IOPermissionMap.bytes(granting: ports))
+                if !(entry?.limitGiven ?? false) {
+                    let limit = IOPermissionMap.limit(mapBase: mapBase)
+                    // Byte granularity (G = 0): the limit is the map's trailing byte, at most 0xffff + 0x2000.
+                    d.raw = (d.raw & ~0x008F_0000_0000_FFFF) | UInt64(limit & 0xFFFF) | UInt64((limit >> 16) & 0xF) << 48
+                    sys.machine.gdt[i] = d.raw
+                }
+            }
             let size = max(Int(d.limit) + 1, 0x68)
-            var image = [UInt8](repeating: 0, count: min(size, 0x2000 + 0x68))
+            var image = [UInt8](repeating: 0, count: min(size, IOPermissionMap.largestImage))
             // The preset's fields first, then the scenario's by name (the GDT entry's, then `machine.tss`).
             if mode == .ia32 {
                 Machine.store(sys.machine.cpu.cr3, offset: TSS32.cr3, size: 4, into: &image)
@@ -218,13 +238,15 @@ extension System {
                 Machine.store(0x68, offset: TSS64.iomap, size: 2, into: &image)
                 for (ist, top) in istTops { Machine.store(top, offset: TSS64.ist(Int(ist)), size: 8, into: &image) }
             }
-            var fields = sys.entryTSSFields(setup, index: i) ?? [:]
-            if loaded { fields.merge(setup.tssFields) { $1 } }
             for (name, v) in fields {
                 guard let f = TSSFields.offset(name, is64: mode == .x86_64) else {
                     throw MachineError("unknown TSS field \(name)")
                 }
                 Machine.store(v, offset: f.offset, size: f.size, into: &image)
+            }
+            if let ioMap {
+                if image.count < ioMap.base + ioMap.bytes.count { image += [UInt8](repeating: 0, count: ioMap.base + ioMap.bytes.count - image.count) }
+                image.replaceSubrange(ioMap.base..<(ioMap.base + ioMap.bytes.count), with: ioMap.bytes)
             }
             sys.machine.tssImages[base] = image
             if loaded {
@@ -349,11 +371,12 @@ extension System {
         return machine.gdt.indices.first(where: isTSS)
     }
 
-    func entryTSSFields(_ setup: MachineSetup, index: Int) -> [String: UInt64]? {
+    /// The scenario's own entry at `index` of the GDT (nil where the preset's entry stands).
+    func entryTSS(_ setup: MachineSetup, index: Int) -> TableEntry? {
         guard let g = setup.gdt else { return nil }
         switch g {
-        case let .replace(list): return index < list.count ? list[index]?.tssFields : nil
-        case let .patch(map): return map[index]??.tssFields
+        case let .replace(list): return index < list.count ? list[index] : nil
+        case let .patch(map): return map[index] ?? nil
         }
     }
 

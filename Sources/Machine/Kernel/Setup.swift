@@ -25,12 +25,19 @@ public struct TableEntry: Sendable, Equatable {
     public var tss64: Bool = false
     /// For an LDT descriptor: true.
     public var isLDT: Bool = false
-    public init(low: UInt64, high: UInt64? = nil, tssFields: [String: UInt64]? = nil, tss64: Bool = false, isLDT: Bool = false) {
+    /// For TSS descriptors: the ports the I/O permission bit map grants (`io_ports`); nil: no map is built.
+    public var ioPorts: [ClosedRange<UInt16>]?
+    /// For TSS descriptors: the scenario gave `limit`, so a built map does not move it.
+    public var limitGiven = false
+    public init(low: UInt64, high: UInt64? = nil, tssFields: [String: UInt64]? = nil, tss64: Bool = false, isLDT: Bool = false,
+                ioPorts: [ClosedRange<UInt16>]? = nil, limitGiven: Bool = false) {
         self.low = low
         self.high = high
         self.tssFields = tssFields
         self.tss64 = tss64
         self.isLDT = isLDT
+        self.ioPorts = ioPorts
+        self.limitGiven = limitGiven
     }
 }
 
@@ -65,6 +72,8 @@ public struct MachineSetup: Sendable, Equatable {
     /// `machine.tss`: the GDT index of the loaded TSS (nil: the preset's) and field values.
     public var tssIndex: Int?
     public var tssFields: [String: UInt64] = [:]
+    /// `machine.tss.io_ports`: the ports the loaded TSS's I/O permission bit map grants (over its entry's own).
+    public var tssIOPorts: [ClosedRange<UInt16>]?
     /// `machine.pages`: mappings present in every address space.
     public var pages: [PageMapping] = []
     public init() {}

@@ -9,7 +9,7 @@ struct InstructionParser {
 
     static let examples = ["int 0x80", "int3", "into", "syscall", "sysret", "sysenter", "sysexit", "iret", "call far SEL:OFF",
                            "jmp far SEL:OFF", "retf 8", "mov ds, SEL", "mov ds, eax", "mov eax, ds", "mov eax, 5", "mov eax, [0x1000]", "mov [0x1000], eax",
-                           "cli", "sti", "hlt", "lgdt", "lidt", "mov cr3, eax", "invlpg [0x1000]", "rdmsr", "wrmsr", "in", "out", "nop", "ud2"]
+                           "cli", "sti", "hlt", "lgdt", "lidt", "mov cr3, eax", "invlpg [0x1000]", "rdmsr", "wrmsr", "in", "in al, 0x60", "in eax, dx", "out", "out 0x80, al", "out dx, ax", "nop", "ud2"]
 
     func parse(_ text: String) -> Result<Instruction, NameError> {
         // One split; the mnemonic and `rest` compare in lower case, `operandsRaw` keeps the case of names.
@@ -42,8 +42,7 @@ struct InstructionParser {
         case "wrmsr": return bare(rest, .wrmsr)
         case "lgdt": return .success(.lgdt)
         case "lidt": return .success(.lidt)
-        case "in": return .success(.inPort)
-        case "out": return .success(.outPort)
+        case "in", "out": return portIO(mnemonic, rest)
         case "retf", "lret", "retfq", "retfd", "retfw", "lretq", "lretl", "lretw":
             let width: Int? = mnemonic.hasSuffix("q") ? 8 : (mnemonic.hasSuffix("d") || mnemonic == "lretl" ? 4 : (mnemonic.hasSuffix("w") ? 2 : nil))
             if rest.isEmpty { return .success(.retf(popBytes: 0, width: width)) }
@@ -90,6 +89,41 @@ struct InstructionParser {
     }
 
     func fail(_ m: String) -> Result<Instruction, NameError> { .failure(NameError(message: m, notes: [])) }
+
+    /// The accumulator IN and OUT move, by width.
+    static let accumulators = ["al": 1, "ax": 2, "eax": 4]
+    static func accumulator(_ size: Int) -> String { size == 1 ? "al" : (size == 2 ? "ax" : "eax") }
+    static func immediatePort(_ p: IOPortOperand) -> UInt8 {
+        if case let .immediate(v) = p { return v }
+        return 0
+    }
+
+    /// `in` / `out` bare (the version-1 form: no port, PRIV-1 only), or with Intel-syntax operands:
+    /// `in al|ax|eax, IMM8|dx` and `out IMM8|dx, al|ax|eax` (SDM Vol. 2A IN, Vol. 2B OUT).
+    func portIO(_ mnemonic: String, _ rest: String) -> Result<Instruction, NameError> {
+        if rest.isEmpty { return .success(mnemonic == "in" ? .inPort : .outPort) }
+        let form = mnemonic == "in" ? "`in al, 0x60`, `in ax, dx`, `in eax, 0x71`" : "`out 0x80, al`, `out dx, ax`, `out 0x70, eax`"
+        let ops = rest.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
+        guard ops.count == 2 else {
+            return .failure(NameError(message: "\(mnemonic) takes two operands (or none): \(form)", notes: []))
+        }
+        let (regText, portText) = mnemonic == "in" ? (ops[0], ops[1]) : (ops[1], ops[0])
+        guard let size = Self.accumulators[regText] else {
+            return .failure(NameError(message: "\(mnemonic) moves AL, AX or EAX only, not '\(regText)'",
+                                      notes: ["the port is an 8-bit immediate or dx: \(form)"]))
+        }
+        if portText == "dx" { return .success(mnemonic == "in" ? .portIn(.dx, size: size) : .portOut(.dx, size: size)) }
+        guard let n = number(portText) else {
+            return .failure(NameError(message: "\(mnemonic): the port '\(portText)' is neither an 8-bit immediate nor dx",
+                                      notes: ["ports above 0xff are reached through dx: `mov edx, 0x3f8` then \(mnemonic == "in" ? "`in al, dx`" : "`out dx, al`")"]))
+        }
+        guard n <= 0xFF else {
+            return .failure(NameError(message: "\(mnemonic): the immediate port 0x\(String(n, radix: 16)) does not fit 8 bits (0-0xff)",
+                                      notes: ["ports above 0xff are reached through dx: `mov edx, 0x\(String(n, radix: 16))` then \(mnemonic == "in" ? "`in \(regText), dx`" : "`out dx, \(regText)`")"]))
+        }
+        let port = IOPortOperand.immediate(UInt8(n))
+        return .success(mnemonic == "in" ? .portIn(port, size: size) : .portOut(port, size: size))
+    }
 
     func bare(_ rest: String, _ i: Instruction) -> Result<Instruction, NameError> {
         rest.isEmpty ? .success(i) : fail("this instruction takes no operands")
@@ -330,6 +364,8 @@ extension Instruction {
         case .wrmsr: return "wrmsr"
         case .inPort: return "in"
         case .outPort: return "out"
+        case let .portIn(port, size): return "in \(InstructionParser.accumulator(size)), \(port == .dx ? "dx" : h(UInt64(InstructionParser.immediatePort(port))))"
+        case let .portOut(port, size): return "out \(port == .dx ? "dx" : h(UInt64(InstructionParser.immediatePort(port)))), \(InstructionParser.accumulator(size))"
         case .nop: return "nop"
         case .ud2: return "ud2"
         }

@@ -397,7 +397,7 @@ extension DecodeContext {
             return TableEntry(low: d.raw)
         case "tss32", "tss64":
             let fields = type == "tss32" ? Self.tss32Fields : Self.tss64Fields
-            guard let m = mapping(node, "\(what) (\(type))", allowed: common + ["busy", "base", "limit"] + fields) else { return nil }
+            guard let m = mapping(node, "\(what) (\(type))", allowed: common + ["busy", "base", "limit", "io_ports"] + fields) else { return nil }
             if type == "tss64" && mode == .ia32 { error(typeNode, "\(what): a 64-bit TSS exists only in x86_64 mode") }
             if type == "tss32" && mode == .x86_64 { error(typeNode, "\(what): IA-32e mode uses 64-bit TSSs (tss64)") }
             let dpl = m["dpl"].flatMap { uint($0, "\(what).dpl", max: 3) } ?? 0
@@ -412,13 +412,18 @@ extension DecodeContext {
                     if let v = selector(n, "\(what).\(f)", names: names) { values[f] = UInt64(v) }
                 } else if f == "trap" {
                     if let t = bool(n, "\(what).trap") { values[f] = t ? 1 : 0 }
+                } else if f == "iomap" {
+                    if let v = uint(n, "\(what).iomap", max: 0xFFFF) { values[f] = v }
                 } else if let v = uint(n, "\(what).\(f)", max: type == "tss32" ? 0xFFFF_FFFF : .max) {
                     values[f] = v
                 }
             }
             let sys: SystemType = busy ? .tssBusy : .tssAvailable
             let (low, high) = Descriptor.system(base: base, limit: UInt32(limit), type: sys, dpl: UInt8(dpl), present: present)
-            return TableEntry(low: low.raw, high: mode == .x86_64 ? high : nil, tssFields: values, tss64: type == "tss64")
+            let ports = m["io_ports"].flatMap { ioPorts($0, "\(what).io_ports") }
+            if ports != nil, let n = m["iomap"], let base = values["iomap"] { checkMapBase(n, base, what) }
+            return TableEntry(low: low.raw, high: mode == .x86_64 ? high : nil, tssFields: values, tss64: type == "tss64",
+                              ioPorts: ports, limitGiven: m["limit"] != nil)
         case "ldt":
             guard let m = mapping(node, "\(what) (ldt)", allowed: common + ["base", "limit"]) else { return nil }
             let dpl = m["dpl"].flatMap { uint($0, "\(what).dpl", max: 3) } ?? 0
@@ -519,18 +524,55 @@ extension DecodeContext {
             return
         }
         let fields = setup.mode == .ia32 ? Self.tss32Fields : Self.tss64Fields
-        guard let m = mapping(node, "tss", allowed: ["name"] + fields) else { return }
+        guard let m = mapping(node, "tss", allowed: ["name", "io_ports"] + fields) else { return }
         if let n = m["name"] { selectTSS(n, into: &setup, names: names) }
+        if let n = m["io_ports"] { setup.tssIOPorts = ioPorts(n, "tss.io_ports") }
         for f in fields {
             guard let n = m[f] else { continue }
             if Self.tssSelectorFields.contains(f) {
                 if let v = selector(n, "tss.\(f)", names: names) { setup.tssFields[f] = UInt64(v) }
             } else if f == "trap" {
                 if let t = bool(n, "tss.trap") { setup.tssFields[f] = t ? 1 : 0 }
+            } else if f == "iomap" {
+                if let v = uint(n, "tss.iomap", max: 0xFFFF) { setup.tssFields[f] = v }
             } else if let v = uint(n, "tss.\(f)") {
                 setup.tssFields[f] = v
             }
         }
+        if setup.tssIOPorts != nil, let n = m["iomap"], let base = setup.tssFields["iomap"] { checkMapBase(n, base, "tss") }
+    }
+
+    /// `io_ports`: the ports a TSS's I/O permission bit map grants, a list of ports (`0x60`) and ranges
+    /// (`{from: 0x3f8, to: 0x3ff}`, both ends included), each within the 64 KiB I/O space.
+    mutating func ioPorts(_ node: YAMLNode, _ what: String) -> [ClosedRange<UInt16>]? {
+        guard let items = sequence(node, what) else { return nil }
+        var out: [ClosedRange<UInt16>] = []
+        for (i, item) in items.enumerated() {
+            let at = "\(what)[\(i)]"
+            if item.mapping != nil {
+                guard let m = mapping(item, at, allowed: ["from", "to"]) else { continue }
+                guard let fromNode = m["from"], let toNode = m["to"] else {
+                    error(item, "\(at) needs both from and to (a range of ports, both ends included)")
+                    continue
+                }
+                guard let from = uint(fromNode, "\(at).from", max: 0xFFFF), let to = uint(toNode, "\(at).to", max: 0xFFFF) else { continue }
+                guard from <= to else {
+                    error(toNode, "\(at): to (0x\(String(to, radix: 16))) is below from (0x\(String(from, radix: 16)))")
+                    continue
+                }
+                out.append(UInt16(from)...UInt16(to))
+            } else if let p = uint(item, at, max: 0xFFFF) {
+                out.append(UInt16(p)...UInt16(p))
+            }
+        }
+        return out
+    }
+
+    /// A map that `io_ports` builds must not overwrite the fixed part of the TSS (0x00-0x67).
+    mutating func checkMapBase(_ node: YAMLNode, _ base: UInt64, _ what: String) {
+        guard base < UInt64(IOPermissionMap.defaultBase) else { return }
+        error(node, "\(what).iomap 0x\(String(base, radix: 16)): the map io_ports builds would overwrite the TSS's own fields (offsets 0-0x67)",
+              notes: ["put the map at 0x68 or above (leave iomap out for 0x68)"])
     }
 
     /// The GDT entry that the task register starts loaded with: it must name a TSS descriptor.

@@ -144,6 +144,33 @@ public enum ScenarioSchema {
         }
       ]
     },
+    "ioPorts": {
+      "description": "The I/O ports a TSS's I/O permission bit map grants: ports (0 to 0xffff) and ranges {from, to}, both ends included. The map is built at iomap (default 0x68) with every other bit set and a trailing 0xff byte, and the TSS limit ends on that byte unless limit is given.",
+      "type": "array",
+      "items": {
+        "anyOf": [
+          {
+            "$ref": "#/definitions/integer"
+          },
+          {
+            "type": "object",
+            "properties": {
+              "from": {
+                "$ref": "#/definitions/integer"
+              },
+              "to": {
+                "$ref": "#/definitions/integer"
+              }
+            },
+            "required": [
+              "from",
+              "to"
+            ],
+            "additionalProperties": false
+          }
+        ]
+      }
+    },
     "privilege": {
       "description": "A privilege level, 0 to 3 (DPL, CPL, RPL, IOPL), in any spelling of a number.",
       "anyOf": [
@@ -507,6 +534,9 @@ public enum ScenarioSchema {
             "iomap": {
               "$ref": "#/definitions/integer"
             },
+            "io_ports": {
+              "$ref": "#/definitions/ioPorts"
+            },
             "trap": {
               "$ref": "#/definitions/flag"
             },
@@ -642,7 +672,8 @@ public enum ScenarioSchema {
                     "gs",
                     "ldt",
                     "iomap",
-                    "trap"
+                    "trap",
+                    "io_ports"
                   ]
                 }
               }
@@ -675,7 +706,8 @@ public enum ScenarioSchema {
                     "ist5",
                     "ist6",
                     "ist7",
-                    "iomap"
+                    "iomap",
+                    "io_ports"
                   ]
                 }
               }
@@ -1122,6 +1154,9 @@ public enum ScenarioSchema {
                 },
                 "iomap": {
                   "$ref": "#/definitions/integer"
+                },
+                "io_ports": {
+                  "$ref": "#/definitions/ioPorts"
                 },
                 "trap": {
                   "$ref": "#/definitions/flag"
