@@ -59,6 +59,26 @@ private let errnoCases: [ErrnoCase] = [
     ErrnoCase(mode: .ia32, via: .int80, name: "write", args: [n(1), n(0xbffffff0), n(0x20)], returns: -14),
     ErrnoCase(mode: .ia32, via: .int80, name: "write", args: [n(1), n(0x50000000), n(0)], returns: 0),
     ErrnoCase(mode: .x86_64, via: .syscall, name: "write", args: [n(1), n(0x50000000), n(1)], returns: -14),
+    // rw_verify_area: a count that is a negative ssize_t is -EINVAL after access_ok (-EFAULT first) and
+    // after the descriptor (-EBADF first). On an i386 kernel ssize_t is 32 bits, so bit 31 is enough; a
+    // count just below it is cut to MAX_RW_COUNT (/dev/null returns it whole, read of it 0).
+    ErrnoCase(mode: .ia32, via: .int80, name: "write", args: [n(1), n(0x0804_8000), n(0x8000_0000)], returns: -22),
+    ErrnoCase(mode: .ia32, via: .sysenter, name: "read", args: [n(0), n(0x0804_8000), n(0xb000_0000)], returns: -22),
+    ErrnoCase(mode: .ia32, via: .int80, name: "write", args: [n(1), n(0x0804_8000), n(0xb800_0000)], returns: -14),
+    ErrnoCase(mode: .ia32, via: .int80, name: "write", args: [n(9), n(0x0804_8000), n(0x8000_0000)], returns: -9),
+    ErrnoCase(mode: .ia32, via: .int80, name: "write", args: [n(1), n(0), n(0x8000_0000)], returns: -22),
+    // the i386 table on x86_64 zero-extends the count into a 64-bit size_t: not negative, cut, and a
+    // terminal write stops at the end of the readable text page.
+    ErrnoCase(mode: .x86_64, via: .int80, name: "write", args: [n(1), n(0x40_0000), n(0x8000_0000)], returns: 4096),
+    // open, stat, execve: a path component longer than NAME_MAX (255) is -ENAMETOOLONG at its lookup,
+    // O_CREAT or not; 255 bytes is an ordinary name.
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "open", args: [s("/" + String(repeating: "a", count: 256)), n(0), n(0)], returns: -36),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "open", args: [s("/" + String(repeating: "a", count: 256)), n(0x41), n(0o644)], returns: -36),
+    ErrnoCase(mode: .ia32, via: .int80, name: "open", args: [s("/" + String(repeating: "d", count: 300) + "/f"), n(0x41), n(0o644)], returns: -36),
+    ErrnoCase(mode: .ia32, via: .int80, name: "stat", args: [s("/" + String(repeating: "a", count: 256)), n(0)], returns: -36),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "execve", args: [s("/x/" + String(repeating: "a", count: 256)), n(0), n(0)], returns: -36),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "open", args: [s("/" + String(repeating: "a", count: 255)), n(0), n(0)], returns: -2),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "open", args: [s("/" + String(repeating: "a", count: 255)), n(0x41), n(0o644)], returns: 3),
     // nanosleep: timespec64_valid (s32 fields for a compat timespec).
     ErrnoCase(mode: .ia32, via: .int80, name: "nanosleep", args: [s("\u{1}\u{1}\u{1}\u{7f}\u{1}\u{1}\u{1}\u{7f}"), n(0)], returns: -22),
     // execve and stat: the path is looked up.
@@ -75,6 +95,26 @@ private let errnoCases: [ErrnoCase] = [
         let o = sys.call(c.via, c.name, c.args)
         #expect(o.error == nil)
         #expect(o.returns == c.returns)
+    }
+
+    /// kernel/exit.c eligible_child: without __WALL, __WCLONE (0x80000000) waits for clone children only,
+    /// and a fork child (exit signal SIGCHLD) is not one: -ECHILD for a live child with WNOHANG (not 0) and
+    /// for a zombie; __WALL, or no __WCLONE, sees it.
+    @Test(arguments: [
+        (options: Int64(0x8000_0001), live: Int64(-10), zombie: Int64(-10)),
+        (options: Int64(0x8000_0000), live: Int64(-10), zombie: Int64(-10)),
+        (options: Int64(0xc000_0001), live: Int64(0), zombie: Int64(2)),
+        (options: Int64(0x4000_0001), live: Int64(0), zombie: Int64(2)),
+        (options: Int64(0x2000_0001), live: Int64(0), zombie: Int64(2)),
+        (options: Int64(1), live: Int64(0), zombie: Int64(2)),
+    ])
+    func wcloneSkipsForkChildren(_ c: (options: Int64, live: Int64, zombie: Int64)) throws {
+        var sys = try makeSystem(.x86_64, tasks: [taskSpec("P", state: .running)])
+        #expect(sys.call(.syscall, "fork").returns == 2)
+        #expect(sys.call(.syscall, "wait4", [n(-1), n(0), n(c.options), n(0)]).returns == c.live)
+        _ = sys.call(.syscall, "sched_yield")
+        _ = sys.run(.exit(code: 0), as: nil)
+        #expect(sys.call(.syscall, "wait4", [n(2), n(0), n(c.options), n(0)]).returns == c.zombie)
     }
 
     /// signal(7)'s default actions for every valid signal.

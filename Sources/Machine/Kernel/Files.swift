@@ -21,6 +21,14 @@ extension System {
     /// The most bytes the model moves in one read or write (a longer one is refused).
     static let modelRWLimit = 1 << 20
 
+    /// rw_verify_area's first test (fs/read_write.c): `(ssize_t) count < 0` is -EINVAL. size_t is the
+    /// kernel's word: 32 bits on an i386 kernel, where a count with bit 31 set can still pass access_ok
+    /// (a buffer low enough that it ends below 0xC0000000); 64 bits on x86_64, where the i386 table's count
+    /// is zero-extended and a 64-bit one that large never passes access_ok.
+    func rwCountNegative(_ count: UInt64) -> Bool {
+        core.layout.mode == .ia32 ? count & 0x8000_0000 != 0 : Int64(bitPattern: count) < 0
+    }
+
     /// access_ok: [addr, addr + count) lies below the top of user space.
     func userAccessOK(_ addr: UInt64, _ count: UInt64) -> Bool {
         let top = core.layout.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000 as UInt64
@@ -55,13 +63,15 @@ extension System {
         return done
     }
 
-    /// write (vfs_write): not open for writing -EBADF; beyond user space -EFAULT (access_ok); /dev/null takes
+    /// write (vfs_write): not open for writing -EBADF; beyond user space -EFAULT (access_ok); a negative
+    /// ssize_t count -EINVAL (rw_verify_area), then the count is cut to MAX_RW_COUNT; /dev/null takes
     /// the count without reading the buffer; the terminal copies 2048-byte chunks (tty_write) and a declared
     /// file page by page, and a copy that faults ends the write: the bytes written so far, or -EFAULT.
     mutating func sysWrite(fd: Int, buf: UInt64, count: UInt64, _ out: inout StepOutcome) -> Int64 {
         let c = core.current
         guard let file = core.tasks[c].files[fd], file.writable else { return -KernelErrno.EBADF }
         guard userAccessOK(buf, count) else { return -KernelErrno.EFAULT }
+        guard !rwCountNegative(count) else { return -KernelErrno.EINVAL }
         let count = min(count, System.maxRWCount)
         guard count > 0 else { return 0 }
         if file.path == "/dev/null" { return Int64(count) }
@@ -92,7 +102,8 @@ extension System {
         return Int64(bytes.count)
     }
 
-    /// read (vfs_read): not open for reading -EBADF; beyond user space -EFAULT (access_ok); /dev/null is at
+    /// read (vfs_read): not open for reading -EBADF; beyond user space -EFAULT (access_ok); a negative
+    /// ssize_t count -EINVAL (rw_verify_area); /dev/null is at
     /// end of file; the terminal (fds 0-2, /dev/console, /dev/tty) gives the next bytes of `kernel.stdin`
     /// and a declared file those at the file position. Only the bytes copied must be writable: a short
     /// copy returns what was copied, none at all -EFAULT.
@@ -100,6 +111,7 @@ extension System {
         let c = core.current
         guard let file = core.tasks[c].files[fd], file.readable else { return -KernelErrno.EBADF }
         guard userAccessOK(buf, count) else { return -KernelErrno.EFAULT }
+        guard !rwCountNegative(count) else { return -KernelErrno.EINVAL }
         let count = Int(min(count, UInt64(System.modelRWLimit)))
         guard count > 0 else { return 0 }
         let data: [UInt8]
@@ -130,8 +142,14 @@ extension System {
     /// An errno value as an Error, for typed throws and Results.
     struct Errno: Error { let errno: Int64 }
 
+    /// NAME_MAX: the longest component a Linux file system looks up (simple_lookup, shmem, ext4_lookup:
+    /// a longer one is -ENAMETOOLONG, with or without O_CREAT).
+    static let nameMax = 255
+
     /// getname: the NUL-terminated path at `addr` (-EFAULT when unreadable, -ENAMETOOLONG at PATH_MAX
-    /// 4096 bytes with its NUL, -ENOENT when empty).
+    /// 4096 bytes with its NUL, -ENOENT when empty); then the path walk's lookup of each component, where
+    /// one longer than NAME_MAX is -ENAMETOOLONG (the model's directories all exist, so every component
+    /// is looked up).
     mutating func userPath(_ addr: UInt64) -> Result<String, Errno> {
         var bytes: [UInt8] = []
         var a = addr
@@ -143,6 +161,9 @@ extension System {
             a += 1
         }
         guard !bytes.isEmpty else { return .failure(Errno(errno: KernelErrno.ENOENT)) }
+        if bytes.split(separator: UInt8(ascii: "/")).contains(where: { $0.count > System.nameMax }) {
+            return .failure(Errno(errno: KernelErrno.ENAMETOOLONG))
+        }
         return .success(String(decoding: bytes, as: UTF8.self))
     }
 

@@ -687,7 +687,8 @@ extension System {
 
     /// wait4/waitpid (kernel/exit.c kernel_wait4): options other than WNOHANG, WUNTRACED, WCONTINUED,
     /// __WNOTHREAD, __WCLONE, __WALL -> -EINVAL; pid INT_MIN -> -ESRCH; pid < -1 (a process group) is
-    /// refused; 0 is the caller's group, which holds all its children (the model has no setpgid). The child
+    /// refused; __WCLONE without __WALL -> -ECHILD (no child of the model is a clone child); 0 is the
+    /// caller's group, which holds all its children (the model has no setpgid). The child
     /// is reaped before the status word and the rusage are written, so a bad pointer gives -EFAULT with
     /// the child gone (put_user after do_wait).
     mutating func sysWait(pid: Int64, status: UInt64, options: Int64, rusage: UInt64, narrow: Bool, _ out: inout StepOutcome) -> SyscallResult {
@@ -699,6 +700,9 @@ extension System {
             out.error = "not modelled: wait4(\(pid), ...) waits for a process group, and the model has no process groups"
             return .value(-KernelErrno.ECHILD)
         }
+        // eligible_child: without __WALL, __WCLONE selects the children that report with a signal other than
+        // SIGCHLD only. Every child of the model reports with SIGCHLD (fork; clone(SIGCHLD, 0)).
+        if System.waitsForCloneChildrenOnly(options) { return .value(-KernelErrno.ECHILD) }
         let rusageSize = rusage == 0 ? 0 : (narrow ? 72 : 144)
         let matching = waitableChildren(of: c, pid: pid)
         guard !matching.isEmpty else { return .value(-KernelErrno.ECHILD) }
@@ -719,6 +723,12 @@ extension System {
         core.tasks[c].children.compactMap { core.index(pid: $0) }.filter {
             core.tasks[$0].parent == core.tasks[c].pid && System.waitSelects(pid, child: core.tasks[$0].pid)
         }
+    }
+
+    /// Whether wait4's options ask for clone children only (kernel/exit.c eligible_child: __WCLONE
+    /// 0x80000000 without __WALL 0x40000000), which no fork child is: its exit signal is SIGCHLD.
+    static func waitsForCloneChildrenOnly(_ options: Int64) -> Bool {
+        options & 0x8000_0000 != 0 && options & 0x4000_0000 == 0
     }
 
     /// Whether wait4's `pid` selects a child whose pid is `child`: -1 and 0 any child (0 is the caller's
