@@ -79,6 +79,17 @@ private let errnoCases: [ErrnoCase] = [
     ErrnoCase(mode: .x86_64, via: .syscall, name: "execve", args: [s("/x/" + String(repeating: "a", count: 256)), n(0), n(0)], returns: -36),
     ErrnoCase(mode: .x86_64, via: .syscall, name: "open", args: [s("/" + String(repeating: "a", count: 255)), n(0), n(0)], returns: -2),
     ErrnoCase(mode: .x86_64, via: .syscall, name: "open", args: [s("/" + String(repeating: "a", count: 255)), n(0x41), n(0o644)], returns: 3),
+    // mprotect (do_mprotect_pkey): both GROWS flags, alignment, len 0, a wrapping length, then the prot bits,
+    // then the VMAs. Task A's default layout maps no page at 0x10000000.
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "mprotect", args: [n(0x1000_0000), n(0), n(0x10)], returns: 0),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "mprotect", args: [n(0x1000_0000), n(0), n(0x0300_0001)], returns: -22),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "mprotect", args: [n(0x1000_0001), n(0), n(0x10)], returns: -22),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "mprotect", args: [n(0x1000_0000), n(-0x1000), n(0x10)], returns: -12),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "mprotect", args: [n(0x1000_0000), n(0x1000), n(0x10)], returns: -22),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "mprotect", args: [n(0x1000_0000), n(0x1000), n(1)], returns: -12),
+    ErrnoCase(mode: .ia32, via: .int80, name: "mprotect", args: [n(0x1000_0000), n(0xf000_0000), n(0x10)], returns: -12),
+    ErrnoCase(mode: .ia32, via: .int80, name: "mprotect", args: [n(0x1000_0000), n(0xffff_f001), n(0x10)], returns: -12),
+    ErrnoCase(mode: .ia32, via: .int80, name: "mprotect", args: [n(0x1000_0000), n(0x1000), n(0x10)], returns: -22),
     // nanosleep: timespec64_valid (s32 fields for a compat timespec).
     ErrnoCase(mode: .ia32, via: .int80, name: "nanosleep", args: [s("\u{1}\u{1}\u{1}\u{7f}\u{1}\u{1}\u{1}\u{7f}"), n(0)], returns: -22),
     // execve and stat: the path is looked up.

@@ -212,15 +212,17 @@ extension System {
     mutating func sysMprotect(start requested: UInt64, length: UInt64, prot: UInt64, compat: Bool) -> Int64 {
         let c = core.current
         let growsDown: UInt64 = 0x0100_0000, growsUp: UInt64 = 0x0200_0000
-        guard prot & ~(0x7 | 0x8 | growsDown | growsUp) == 0, prot & (growsDown | growsUp) != growsDown | growsUp else {
-            return -KernelErrno.EINVAL
-        }
+        // do_mprotect_pkey's order: both GROWS flags, the start's alignment, len 0 (success, whatever the
+        // prot bits), PAGE_ALIGN(len) wrapping the kernel's word (-ENOMEM), and only then
+        // arch_validate_prot (READ, WRITE, EXEC, SEM).
+        guard prot & (growsDown | growsUp) != growsDown | growsUp else { return -KernelErrno.EINVAL }
         guard requested & 0xFFF == 0 else { return -KernelErrno.EINVAL }
         if length == 0 { return 0 }
-        let (rounded, overflow) = length.addingReportingOverflow(0xFFF)
-        let size = rounded & ~0xFFF
-        let (end, wraps) = requested.addingReportingOverflow(size)
-        guard !overflow, size != 0, !wraps else { return -KernelErrno.ENOMEM }
+        let word: UInt64 = core.layout.mode == .ia32 ? 0xFFFF_FFFF : .max
+        let size = (length &+ 0xFFF) & ~0xFFF & word
+        let end = (requested &+ size) & word
+        guard end > requested else { return -KernelErrno.ENOMEM }
+        guard prot & ~(0x7 | 0x8 | growsDown | growsUp) == 0 else { return -KernelErrno.EINVAL }
         let read = prot & 0x7 != 0, write = prot & 0x2 != 0, execute = prot & 0x4 != 0
         // The VMAs in address order, covering [start, end) without a hole from start on.
         let order = core.tasks[c].vmas.indices.sorted { core.tasks[c].vmas[$0].start < core.tasks[c].vmas[$1].start }
