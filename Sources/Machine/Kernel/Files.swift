@@ -142,14 +142,8 @@ extension System {
     /// An errno value as an Error, for typed throws and Results.
     struct Errno: Error { let errno: Int64 }
 
-    /// NAME_MAX: the longest component a Linux file system looks up (simple_lookup, shmem, ext4_lookup:
-    /// a longer one is -ENAMETOOLONG, with or without O_CREAT).
-    static let nameMax = 255
-
     /// getname: the NUL-terminated path at `addr` (-EFAULT when unreadable, -ENAMETOOLONG at PATH_MAX
-    /// 4096 bytes with its NUL, -ENOENT when empty); then the path walk's lookup of each component, where
-    /// one longer than NAME_MAX is -ENAMETOOLONG (the model's directories all exist, so every component
-    /// is looked up).
+    /// 4096 bytes with its NUL, -ENOENT when empty). The walk (PathWalk.swift) comes after.
     mutating func userPath(_ addr: UInt64) -> Result<String, Errno> {
         var bytes: [UInt8] = []
         var a = addr
@@ -161,9 +155,6 @@ extension System {
             a += 1
         }
         guard !bytes.isEmpty else { return .failure(Errno(errno: KernelErrno.ENOENT)) }
-        if bytes.split(separator: UInt8(ascii: "/")).contains(where: { $0.count > System.nameMax }) {
-            return .failure(Errno(errno: KernelErrno.ENAMETOOLONG))
-        }
         return .success(String(decoding: bytes, as: UTF8.self))
     }
 
@@ -173,19 +164,33 @@ extension System {
     static let maxOpenFiles = 1024
 
     /// open(path, flags) (fs/open.c do_sys_open; asm-generic/fcntl.h flags, the same on i386 and x86_64):
-    /// the path (at most PATH_MAX 4096 bytes with its NUL, else -ENAMETOOLONG; empty: -ENOENT); a file
-    /// that does not exist is -ENOENT unless O_CREAT creates it (empty); O_CREAT|O_EXCL on an existing
-    /// file -EEXIST; O_DIRECTORY on a file -ENOTDIR; O_TRUNC empties a declared file; the access mode
-    /// gives the descriptor read and/or write permission; O_APPEND makes every write go to the end;
-    /// the lowest free descriptor, -EMFILE past 1023.
-    mutating func sysOpen(path addr: UInt64, flags: Int64) -> Int64 {
-        let path: String
+    /// the path (at most PATH_MAX 4096 bytes with its NUL, else -ENAMETOOLONG; empty: -ENOENT), walked as
+    /// fs/namei.c does (PathWalk.swift); a file that does not exist is -ENOENT unless O_CREAT creates it
+    /// (empty); O_CREAT|O_EXCL on an existing file -EEXIST; O_DIRECTORY on a file -ENOTDIR; a directory
+    /// opened for writing -EISDIR (may_open), for reading refused (the model has no directory files);
+    /// O_TRUNC empties a declared file; the access mode gives the descriptor read and/or write
+    /// permission; O_APPEND makes every write go to the end; the lowest free descriptor, -EMFILE past 1023.
+    mutating func sysOpen(path addr: UInt64, flags: Int64, _ out: inout StepOutcome) -> Int64 {
+        let raw: String
         switch userPath(addr) {
-        case let .success(p): path = p
+        case let .success(p): raw = p
         case let .failure(e): return -e.errno
         }
+        let path: String
+        let exists: Bool
+        switch walkPath(raw, create: flags & System.oCreat != 0) {
+        case let .file(p): path = p; exists = true
+        case let .missing(p): path = p; exists = false
+        case let .failure(e): return -e
+        case let .directory(p):
+            if flags & System.oAccMode == 1 || flags & System.oAccMode == 2 { return -KernelErrno.EISDIR }
+            out.error = "not modelled: open(\"\(raw)\") of the directory \(p) (the model's file table holds no directory files)"
+            return -KernelErrno.ENOSYS
+        case let .notModelled(why):
+            out.error = "not modelled: open of \(why)"
+            return -KernelErrno.ENOSYS
+        }
         let devices = System.devicePaths
-        let exists = fileExists(path)
         if exists {
             if flags & System.oCreat != 0 && flags & System.oExcl != 0 { return -KernelErrno.EEXIST }
             if flags & System.oDirectory != 0 { return -KernelErrno.ENOTDIR }

@@ -328,7 +328,7 @@ extension System {
         case .getppid: return .value(core.tasks[c].parent)
         case .write: return .value(sysWrite(fd: fd(a[0]), buf: a[1], count: a[2], &out))
         case .read: return .value(sysRead(fd: fd(a[0]), buf: a[1], count: a[2], &out))
-        case .open: return .value(sysOpen(path: a[0], flags: int32(a[1])))
+        case .open: return .value(sysOpen(path: a[0], flags: int32(a[1]), &out))
         case .close:
             guard core.tasks[c].files.removeValue(forKey: fd(a[0])) != nil else { return .value(-KernelErrno.EBADF) }
             return .value(0)
@@ -430,13 +430,27 @@ extension System {
             // getname, then the lookup: a bad pointer is -EFAULT and a path the model's file table does
             // not hold -ENOENT, as in Linux; an existing file would need a program loader (execve) or
             // inode metadata (stat), which the model does not have: refused.
-            let path: String
+            let raw: String
             switch userPath(a[0]) {
-            case let .success(p): path = p
+            case let .success(p): raw = p
             case let .failure(e): return .value(-e.errno)
             }
-            guard fileExists(path) else { return .value(-KernelErrno.ENOENT) }
-            out.error = "not modelled: \(f.rawValue)(\"\(path)\") of an existing file (the model has no \(f == .execve ? "program loader" : "inode metadata"))"
+            let path: String
+            var what = "file"
+            switch walkPath(raw, create: false) {
+            case .missing: return .value(-KernelErrno.ENOENT)
+            case let .failure(e): return .value(-e)
+            case let .notModelled(why):
+                out.error = "not modelled: \(f.rawValue) of \(why)"
+                return .value(-KernelErrno.ENOSYS)
+            case let .directory(p):
+                // do_open_execat: only a regular file can be executed (S_ISREG, else -EACCES).
+                if f == .execve { return .value(-KernelErrno.EACCES) }
+                path = p
+                what = "directory"
+            case let .file(p): path = p
+            }
+            out.error = "not modelled: \(f.rawValue)(\"\(path)\") of an existing \(what) (the model has no \(f == .execve ? "program loader" : "inode metadata"))"
             machine.trace.record(.kernelAction("\(f.rawValue) is not modelled: -ENOSYS"))
             return .value(-KernelErrno.ENOSYS)
         }
