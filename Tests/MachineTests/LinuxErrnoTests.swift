@@ -128,6 +128,19 @@ private let errnoCases: [ErrnoCase] = [
         #expect(sys.call(.syscall, "wait4", [n(2), n(0), n(c.options), n(0)]).returns == c.zombie)
     }
 
+    /// mm/mmap.c do_mmap: MAP_GROWSDOWN (0x100) makes the anonymous mapping VM_GROWSDOWN, which MAP_SHARED
+    /// may not be (-EINVAL); the private one grows down to a fault below it (expand_downwards) and takes
+    /// mprotect's PROT_GROWSDOWN.
+    @Test func mapGrowsDownIsAGrowingMapping() throws {
+        var sys = try makeSystem(.x86_64, tasks: [taskSpec("A", state: .running)])
+        #expect(sys.call(.syscall, "mmap", [n(0x1000_0000), n(0x2000), n(3), n(0x121), n(-1), n(0)]).returns == -22)
+        #expect(sys.call(.syscall, "mmap", [n(0x1000_0000), n(0x2000), n(3), n(0x122), n(-1), n(0)]).returns == 0x1000_0000)
+        #expect(sys.core.currentTask.vmas.contains { $0.start == 0x1000_0000 && $0.growsDown })
+        #expect(sys.expandStack(to: 0x0fff_fff8)?.start == 0x0fff_f000)
+        #expect(sys.call(.syscall, "mprotect", [n(0x1000_1000), n(0x1000), n(0x0100_0001)]).returns == 0)
+        #expect(sys.core.currentTask.vmas.contains { $0.start == 0x0fff_f000 && !$0.write })
+    }
+
     /// signal(7)'s default actions for every valid signal.
     @Test(arguments: Array(Int64(1)...64))
     func defaultAction(_ sig: Int64) {

@@ -538,7 +538,7 @@ extension System {
         // returns the current break.
         if end > oldEnd {
             let task = core.tasks[c]
-            let others: [(start: UInt64, end: UInt64, stack: Bool)] = task.vmas.filter { $0.segment != .heap }.map { ($0.start, $0.end, $0.segment == .stack) }
+            let others: [(start: UInt64, end: UInt64, stack: Bool)] = task.vmas.filter { $0.segment != .heap }.map { ($0.start, $0.end, $0.segment == .stack || $0.growsDown) }
                 + task.pages.map { ($0.virt, $0.virt &+ $0.count &* $0.size.bytes, false) }
             for m in others where m.end > oldEnd {
                 let gapStart = m.stack ? (m.start >= System.stackGuardGap ? m.start - System.stackGuardGap : 0) : m.start
