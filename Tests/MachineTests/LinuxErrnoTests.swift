@@ -59,6 +59,13 @@ private let errnoCases: [ErrnoCase] = [
     ErrnoCase(mode: .ia32, via: .int80, name: "write", args: [n(1), n(0xbffffff0), n(0x20)], returns: -14),
     ErrnoCase(mode: .ia32, via: .int80, name: "write", args: [n(1), n(0x50000000), n(0)], returns: 0),
     ErrnoCase(mode: .x86_64, via: .syscall, name: "write", args: [n(1), n(0x50000000), n(1)], returns: -14),
+    // build_open_flags runs before getname: O_DIRECTORY|O_CREAT -EINVAL even for a bad pointer (Linux 6.4);
+    // __O_TMPFILE without O_DIRECTORY or without write access -EINVAL.
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "open", args: [n(0x10), n(0x1_0040), n(0)], returns: -22),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "open", args: [s("/new"), n(0x1_0042), n(0o644)], returns: -22),
+    ErrnoCase(mode: .ia32, via: .int80, name: "open", args: [s("/dev/null"), n(0x1_0040), n(0)], returns: -22),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "open", args: [s("/"), n(0x40_0002), n(0o600)], returns: -22),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "open", args: [s("/"), n(0x41_0000), n(0o600)], returns: -22),
     // rw_verify_area: a count that is a negative ssize_t is -EINVAL after access_ok (-EFAULT first) and
     // after the descriptor (-EBADF first). On an i386 kernel ssize_t is 32 bits, so bit 31 is enough; a
     // count just below it is cut to MAX_RW_COUNT (/dev/null returns it whole, read of it 0).

@@ -67,8 +67,9 @@ private let pathCases: [PathCase] = [
     }
 
     /// What the model cannot walk is refused, not guessed: a relative path (no working directory), a ".."
-    /// out of a directory the table does not hold, a directory opened for reading, stat of a directory.
-    @Test(arguments: [("open", "motd", Int64(0)), ("open", "/tmp/../etc/motd", 0), ("open", "/etc", 0),
+    /// out of a directory the table does not hold, a directory opened for reading, stat of a directory, O_PATH
+    /// and O_TMPFILE.
+    @Test(arguments: [("open", "/etc/motd", Int64(0x20_0000)), ("open", "/etc", 0x41_0002), ("open", "motd", Int64(0)), ("open", "/tmp/../etc/motd", 0), ("open", "/etc", 0),
                       ("open", "/", 0x10000), ("stat", "/etc", 0), ("execve", "etc/motd", 0)])
     func refusedNotGuessed(_ c: (call: String, path: String, flags: Int64)) throws {
         var sys = try makeSystem(.x86_64, tasks: [taskSpec("A", state: .running)]) { _, k in

@@ -160,6 +160,8 @@ extension System {
 
     static let oAccMode: Int64 = 0x3, oCreat: Int64 = 0x40, oExcl: Int64 = 0x80, oTrunc: Int64 = 0x200
     static let oAppend: Int64 = 0x400, oDirectory: Int64 = 0x1_0000
+    /// O_PATH (010000000) and __O_TMPFILE (020000000, O_TMPFILE with O_DIRECTORY), asm-generic/fcntl.h.
+    static let oPath: Int64 = 0x20_0000, oTmpfileBit: Int64 = 0x40_0000
     /// RLIMIT_NOFILE's usual soft limit: fds 0 ... 1023.
     static let maxOpenFiles = 1024
 
@@ -171,6 +173,21 @@ extension System {
     /// O_TRUNC empties a declared file; the access mode gives the descriptor read and/or write
     /// permission; O_APPEND makes every write go to the end; the lowest free descriptor, -EMFILE past 1023.
     mutating func sysOpen(path addr: UInt64, flags: Int64, _ out: inout StepOutcome) -> Int64 {
+        // build_open_flags (fs/open.c), before the path is read: O_DIRECTORY|O_CREAT is -EINVAL (Linux 6.4:
+        // it used to create a regular file); __O_TMPFILE needs O_DIRECTORY and write access (-EINVAL).
+        // O_PATH and O_TMPFILE descriptors (no read or write, an unnamed file) are not modelled.
+        if flags & System.oPath == 0 {
+            if flags & (System.oDirectory | System.oCreat) == System.oDirectory | System.oCreat { return -KernelErrno.EINVAL }
+            if flags & System.oTmpfileBit != 0 {
+                let mode = flags & System.oAccMode
+                guard flags & System.oDirectory != 0, mode == 1 || mode == 2 else { return -KernelErrno.EINVAL }
+                out.error = "not modelled: open with O_TMPFILE (an unnamed file)"
+                return -KernelErrno.ENOSYS
+            }
+        } else {
+            out.error = "not modelled: open with O_PATH (a descriptor for path operations only)"
+            return -KernelErrno.ENOSYS
+        }
         let raw: String
         switch userPath(addr) {
         case let .success(p): raw = p
