@@ -59,6 +59,10 @@ private let errnoCases: [ErrnoCase] = [
     ErrnoCase(mode: .ia32, via: .int80, name: "write", args: [n(1), n(0xbffffff0), n(0x20)], returns: -14),
     ErrnoCase(mode: .ia32, via: .int80, name: "write", args: [n(1), n(0x50000000), n(0)], returns: 0),
     ErrnoCase(mode: .x86_64, via: .syscall, name: "write", args: [n(1), n(0x50000000), n(1)], returns: -14),
+    // clone keeps lower_32_bits(clone_flags): bit 32 and up are dropped, so this is clone(SIGCHLD, 0), fork
+    // (A's child, pid 3), and CLONE_THREAD without CLONE_SIGHAND is still seen under a high bit.
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "clone", args: [n(0x1_0000_0011), n(0), n(0), n(0), n(0)], returns: 3),
+    ErrnoCase(mode: .x86_64, via: .syscall, name: "clone", args: [n(0x2_0001_0011), n(0), n(0), n(0), n(0)], returns: -22),
     // build_open_flags runs before getname: O_DIRECTORY|O_CREAT -EINVAL even for a bad pointer (Linux 6.4);
     // __O_TMPFILE without O_DIRECTORY or without write access -EINVAL.
     ErrnoCase(mode: .x86_64, via: .syscall, name: "open", args: [n(0x10), n(0x1_0040), n(0)], returns: -22),

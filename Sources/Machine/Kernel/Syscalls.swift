@@ -361,8 +361,9 @@ extension System {
         case .clone:
             // clone(flags, newsp, ...) in both tables (kernel/fork.c copy_process checks first): the flag
             // combinations Linux refuses are -EINVAL; flags = SIGCHLD with no new stack is fork; threads,
-            // namespaces, other exit signals and a new stack are not modelled.
-            let flags = a[0]
+            // namespaces, other exit signals and a new stack are not modelled. SYSCALL_DEFINE5(clone) keeps
+            // lower_32_bits(clone_flags): the upper half of a 64-bit flags register is dropped.
+            let flags = a[0] & 0xFFFF_FFFF
             let cloneVM: UInt64 = 0x100, cloneFS: UInt64 = 0x200, cloneSighand: UInt64 = 0x800, cloneThread: UInt64 = 0x1_0000
             let cloneNewNS: UInt64 = 0x2_0000, cloneNewUser: UInt64 = 0x1000_0000
             if flags & (cloneNewNS | cloneFS) == cloneNewNS | cloneFS || flags & (cloneNewUser | cloneFS) == cloneNewUser | cloneFS
