@@ -152,6 +152,23 @@ private let errnoCases: [ErrnoCase] = [
         #expect(sys.core.currentTask.vmas.contains { $0.start == 0x0fff_f000 && !$0.write })
     }
 
+    /// mm/mmap.c brk: the lower bound is mm->start_brk, fixed at load time, not the heap VMAs that are left; a
+    /// growing break extends the VMA that ends at the old break or adds [old break, new break) (do_brk_flags).
+    /// Here the heap's first page is unmapped: the break can still go back to start_brk and grow again from it.
+    @Test func brkBoundsComeFromStartBrk() throws {
+        var t = taskSpec("A", state: .running)
+        t.memory = [VMASpec(segment: .text, start: 0x0804_8000, size: 0x1000, read: true, write: false, execute: true, populate: true),
+                    VMASpec(segment: .heap, start: 0x0804_a000, size: 0x1000, read: true, write: true, execute: false, populate: false),
+                    VMASpec(segment: .stack, start: 0xbffe_0000, size: 0x2000, read: true, write: true, execute: false, populate: true)]
+        var sys = try makeSystem(.ia32, tasks: [t, taskSpec("B")])
+        #expect(sys.call(.int80, "munmap", [n(0x0804_a000), n(0x1000)]).returns == 0)
+        #expect(sys.call(.int80, "brk", [n(0x0804_c000)]).returns == 0x0804_c000)
+        #expect(sys.call(.int80, "brk", [n(0x0804_a000)]).returns == 0x0804_a000)
+        #expect(sys.call(.int80, "brk", [n(0x0804_9fff)]).returns == 0x0804_a000)
+        #expect(sys.call(.int80, "brk", [n(0x0804_b000)]).returns == 0x0804_b000)
+        #expect(sys.core.currentTask.vmas.contains { $0.segment == .heap && $0.start == 0x0804_a000 && $0.end == 0x0804_b000 })
+    }
+
     /// signal(7)'s default actions for every valid signal.
     @Test(arguments: Array(Int64(1)...64))
     func defaultAction(_ sig: Int64) {

@@ -529,7 +529,7 @@ extension System {
 
     mutating func sysBrk(_ requested: UInt64) -> Int64 {
         let c = core.current
-        let start = core.tasks[c].vmas.first(where: { $0.segment == .heap })?.start ?? core.tasks[c].brk
+        let start = core.tasks[c].startBrk
         let cur = core.tasks[c].brk
         guard requested >= start, requested <= core.layout.userSpaceTop(bits: core.tasks[c].bits) else { return Int64(bitPattern: cur) }
         let end = (requested + 0xFFF) & ~0xFFF
@@ -549,29 +549,22 @@ extension System {
                 }
             }
         }
-        // The heap may be several VMAs (mprotect or munmap split it): brk works at its top one, the VMA that
-        // ends at the old break (mm/mmap.c brk: do_brk_flags extends it when its flags are the default rw-,
-        // else adds a VMA; shrinking is do_vmi_munmap of [new break, old break)).
-        let heaps = core.tasks[c].vmas.indices.filter { core.tasks[c].vmas[$0].segment == .heap }
-        let top = heaps.max { core.tasks[c].vmas[$0].start < core.tasks[c].vmas[$1].start }
+        // The heap may be several VMAs (mprotect or munmap split or removed pieces of it): brk works at the VMA
+        // that ends at the old break (mm/mmap.c brk: do_brk_flags extends it when its flags are the default
+        // rw-, else adds a VMA [old break, new break); shrinking is do_vmi_munmap of [new break, old break)).
+        // The bounds come from mm->start_brk, not from the VMAs that are left.
+        let heaps = core.tasks[c].vmas.indices.filter { core.tasks[c].vmas[$0].segment == .heap && core.tasks[c].vmas[$0].start < core.tasks[c].vmas[$0].end }
         if end < oldEnd {
             // Shrinking unmaps the pages above the new break (Linux: brk -> do_munmap), so touching
-            // them again is a fault outside any VMA (SIGSEGV), not a stale mapping. A heap VMA that is
-            // emptied stays as a zero-length one at its start when it is the heap's first.
+            // them again is a fault outside any VMA (SIGSEGV), not a stale mapping.
             let first = heaps.map { core.tasks[c].vmas[$0].start }.min() ?? start
             removeMappings(from: max(end, first), to: oldEnd)
-            if !core.tasks[c].vmas.contains(where: { $0.segment == .heap }) {
-                core.tasks[c].vmas.append(VMA(segment: .heap, start: first, end: first, read: true, write: true, execute: false))
-            }
         } else if end > oldEnd {
-            let v = top.map { core.tasks[c].vmas[$0] }
-            if let i = top, let v, v.end >= oldEnd, v.read, v.write, !v.execute {
-                core.tasks[c].vmas[i].end = max(end, v.end)
+            if let i = heaps.first(where: { core.tasks[c].vmas[$0].end == oldEnd }),
+               core.tasks[c].vmas[i].read, core.tasks[c].vmas[i].write, !core.tasks[c].vmas[i].execute {
+                core.tasks[c].vmas[i].end = end
             } else {
-                let from = max(oldEnd, start, v?.end ?? 0)
-                if end > from {
-                    core.tasks[c].vmas.append(VMA(segment: .heap, start: from, end: end, read: true, write: true, execute: false))
-                }
+                core.tasks[c].vmas.append(VMA(segment: .heap, start: oldEnd, end: end, read: true, write: true, execute: false))
             }
         }
         core.tasks[c].brk = requested
