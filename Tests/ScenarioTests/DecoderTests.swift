@@ -71,6 +71,8 @@ func spec(_ yaml: String) -> ScenarioSpec? {
                   message: "kernel.files: '/a' and '/a/b' cannot both be files", note: nil),
         ErrorCase(name: "kernel.files file under a device", yaml: "scenario: a\nkernel:\n  files: {/dev/null/x: y}\n", line: 3, column: 11,
                   message: "kernel.files: '/dev/null/x' and '/dev/null' cannot both be files", note: nil),
+        ErrorCase(name: "descriptor path not canonical", yaml: "scenario: a\nprocesses:\n  - {name: p, files: {3: /tmp/./log}}\n", line: 3, column: 26,
+                  message: "file '/tmp/./log' must be written canonically", note: nil),
         ErrorCase(name: "errno name", yaml: "scenario: a\nsteps:\n  - syscall: {via: syscall, nr: 39}\n    expect: {returns: -EFAUL}\n", line: 4, column: 23,
                   message: "unknown errno 'EFAULT'", note: nil),
     ]

@@ -307,7 +307,12 @@ extension DecodeContext {
     /// A descriptor's file: `stdin`/`stdout`/`stderr` (the terminal), a device, a declared file, or a path
     /// (`/...`). Any other bare name is most likely a misspelling (`stdrr`): an error with a hint.
     mutating func checkFileName(_ n: YAMLNode, _ s: String, declared: Set<String>) {
-        guard !Self.fileNames.contains(s), !declared.contains(s), !s.hasPrefix("/") else { return }
+        guard !Self.fileNames.contains(s), !declared.contains(s) else { return }
+        if s.hasPrefix("/") {
+            // A new file the task starts with open: a path the kernel's walk can reach as written.
+            if let why = Self.fileKeyProblem(s, among: Array(declared)) { error(n, "file '\(s)' \(why)") }
+            return
+        }
         let known = Self.fileNames + declared.sorted()
         error(n, "unknown file '\(s)'", notes: hint(s, known).map { [$0] } ?? ["a descriptor names stdin, stdout, stderr, a device (/dev/null, /dev/tty, /dev/console), a file of kernel.files, or an absolute path"])
     }
