@@ -66,6 +66,14 @@ private let pathCases: [PathCase] = [
         #expect(o.returns == c.returns)
     }
 
+    /// A file declared under a relative name is opened by that name as written.
+    @Test func relativeDeclaredNameOpens() throws {
+        var sys = try makeSystem(.x86_64, tasks: [taskSpec("A", state: .running)]) { _, k in k.files = ["log": []] }
+        #expect(sys.call(.syscall, "open", [.string("log"), .number(1), .number(0)]).returns == 3)
+        let o = sys.call(.syscall, "open", [.string("./log"), .number(1), .number(0)])
+        #expect(o.error?.hasPrefix("not modelled") == true)
+    }
+
     /// What the model cannot walk is refused, not guessed: a relative path (no working directory), a ".."
     /// out of a directory the table does not hold, a directory opened for reading, stat of a directory, O_PATH
     /// and O_TMPFILE.
@@ -73,7 +81,7 @@ private let pathCases: [PathCase] = [
                       ("open", "/", 0x10000), ("stat", "/etc", 0), ("execve", "etc/motd", 0)])
     func refusedNotGuessed(_ c: (call: String, path: String, flags: Int64)) throws {
         var sys = try makeSystem(.x86_64, tasks: [taskSpec("A", state: .running)]) { _, k in
-            k.files = ["/etc/motd": Array("hi\n".utf8)]
+            k.files = ["/etc/motd": Array("hi\n".utf8), "log": []]
         }
         let o = sys.call(.syscall, c.call, [.string(c.path), .number(UInt64(c.flags)), .number(0)])
         #expect(o.error?.hasPrefix("not modelled") == true)

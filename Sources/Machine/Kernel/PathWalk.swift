@@ -11,7 +11,8 @@
 //     (open_last_lookups: "trailing slashes?"), and so is a directory (do_open: d_is_dir);
 //   - without O_CREAT a trailing slash asks for a directory (LOOKUP_DIRECTORY): a file is -ENOTDIR,
 //     a missing name -ENOENT.
-// What the model cannot answer is refused by the callers: a relative path (no working directory), a
+// What the model cannot answer is refused by the callers: a relative path (no working directory) other
+// than the exact name of a `kernel.files` file declared relative, a
 // ".." out of a directory the table does not know, a directory opened for reading (no directory files).
 
 /// What a path names after the walk.
@@ -42,7 +43,9 @@ extension System {
     /// The walk of `raw` (getname's string, not empty); `create` is O_CREAT.
     func walkPath(_ raw: String, create: Bool) -> PathLookup {
         guard raw.hasPrefix("/") else {
-            return .notModelled("the relative path \"\(raw)\" (the model has no working directory)")
+            // A `kernel.files` file declared under a relative name is found by that name, as written.
+            if fileExists(raw) { return .file(raw) }
+            return .notModelled("the relative path \"\(raw)\" (the model has no working directory; only a kernel.files name written the same way is found)")
         }
         let parts = raw.split(separator: "/").map(String.init)
         var stack: [String] = []

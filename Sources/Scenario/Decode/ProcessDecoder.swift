@@ -57,11 +57,11 @@ extension DecodeContext {
     }
 
     /// Why a `kernel.files` key is not a path the kernel's walk (PathWalk.swift) can reach as written: it
-    /// must be absolute and canonical (no empty, "." or ".." component, no trailing slash), each component at
-    /// most NAME_MAX (255) bytes, and not both a file and the directory of another key or of a device.
+    /// must be canonical (no empty, "." or ".." component, no trailing slash), each component at most
+    /// NAME_MAX (255) bytes, and not both a file and the directory of another key or of a device. A relative
+    /// key is a name that descriptors and open use as written (the model has no working directory).
     static func fileKeyProblem(_ path: String, among keys: [String]) -> String? {
-        guard path.hasPrefix("/") else { return "must be an absolute path (the model has no working directory)" }
-        let parts = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        let parts = (path.hasPrefix("/") ? path.dropFirst() : Substring(path)).split(separator: "/", omittingEmptySubsequences: false)
         if parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
             return "must be written canonically: no empty, '.' or '..' component and no trailing slash"
         }
