@@ -66,6 +66,18 @@ private let pathCases: [PathCase] = [
         #expect(o.returns == c.returns)
     }
 
+    /// do_sys_openat2: getname (-EFAULT, -ENOENT for "") before get_unused_fd_flags (-EMFILE), before the walk:
+    /// with every descriptor 0-1023 open, a missing file, an O_EXCL clash or a file used as a directory are all
+    /// -EMFILE.
+    @Test(arguments: [("/missing", Int64(0), Int64(-24)), ("/etc/motd", 0xc2, -24), ("/etc/motd/x", 0, -24),
+                      ("", 0, -2), ("/new", 0x1_0040, -22)])
+    func fullDescriptorTableIsCheckedAfterGetname(_ c: (path: String, flags: Int64, returns: Int64)) throws {
+        var t = taskSpec("A", state: .running)
+        t.files = Dictionary(uniqueKeysWithValues: (0..<1024).map { ($0, "stdout") })
+        var sys = try makeSystem(.x86_64, tasks: [t]) { _, k in k.files = ["/etc/motd": Array("hi\n".utf8)] }
+        #expect(sys.call(.syscall, "open", [.string(c.path), .number(UInt64(c.flags)), .number(0)]).returns == c.returns)
+    }
+
     /// A file declared under a relative name is opened by that name as written.
     @Test func relativeDeclaredNameOpens() throws {
         var sys = try makeSystem(.x86_64, tasks: [taskSpec("A", state: .running)]) { _, k in k.files = ["log": []] }

@@ -171,7 +171,8 @@ extension System {
     /// (empty); O_CREAT|O_EXCL on an existing file -EEXIST; O_DIRECTORY on a file -ENOTDIR; a directory
     /// opened for writing -EISDIR (may_open), for reading refused (the model has no directory files);
     /// O_TRUNC empties a declared file; the access mode gives the descriptor read and/or write
-    /// permission; O_APPEND makes every write go to the end; the lowest free descriptor, -EMFILE past 1023.
+    /// permission; O_APPEND makes every write go to the end; the lowest free descriptor, -EMFILE past 1023
+    /// (checked once the path is read, before it is walked).
     mutating func sysOpen(path addr: UInt64, flags: Int64, _ out: inout StepOutcome) -> Int64 {
         // build_open_flags (fs/open.c), before the path is read: O_DIRECTORY|O_CREAT is -EINVAL (Linux 6.4:
         // it used to create a regular file); __O_TMPFILE needs O_DIRECTORY and write access (-EINVAL).
@@ -193,6 +194,12 @@ extension System {
         case let .success(p): raw = p
         case let .failure(e): return -e.errno
         }
+        // do_sys_openat2: get_unused_fd_flags comes after getname and before the walk (do_filp_open), so a
+        // full table is -EMFILE whatever the path names.
+        let c = core.current
+        var fd = 0
+        while core.tasks[c].files[fd] != nil { fd += 1 }
+        guard fd < System.maxOpenFiles else { return -KernelErrno.EMFILE }
         let path: String
         let exists: Bool
         switch walkPath(raw, create: flags & System.oCreat != 0) {
@@ -214,10 +221,6 @@ extension System {
         } else if flags & System.oCreat == 0 {
             return -KernelErrno.ENOENT
         }
-        let c = core.current
-        var fd = 0
-        while core.tasks[c].files[fd] != nil { fd += 1 }
-        guard fd < System.maxOpenFiles else { return -KernelErrno.EMFILE }
         if !exists {
             core.fileContents[path] = []
             machine.trace.record(.kernelAction("open: O_CREAT creates \(path)"))
