@@ -21,6 +21,14 @@ extension System {
     /// The most bytes the model moves in one read or write (a longer one is refused).
     static let modelRWLimit = 1 << 20
 
+    /// rw_verify_area's first test (fs/read_write.c): `(ssize_t) count < 0` is -EINVAL. size_t is the
+    /// kernel's word: 32 bits on an i386 kernel, where a count with bit 31 set can still pass access_ok
+    /// (a buffer low enough that it ends below 0xC0000000); 64 bits on x86_64, where the i386 table's count
+    /// is zero-extended and a 64-bit one that large never passes access_ok.
+    func rwCountNegative(_ count: UInt64) -> Bool {
+        core.layout.mode == .ia32 ? count & 0x8000_0000 != 0 : Int64(bitPattern: count) < 0
+    }
+
     /// access_ok: [addr, addr + count) lies below the top of user space.
     func userAccessOK(_ addr: UInt64, _ count: UInt64) -> Bool {
         let top = core.layout.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000 as UInt64
@@ -55,13 +63,15 @@ extension System {
         return done
     }
 
-    /// write (vfs_write): not open for writing -EBADF; beyond user space -EFAULT (access_ok); /dev/null takes
+    /// write (vfs_write): not open for writing -EBADF; beyond user space -EFAULT (access_ok); a negative
+    /// ssize_t count -EINVAL (rw_verify_area), then the count is cut to MAX_RW_COUNT; /dev/null takes
     /// the count without reading the buffer; the terminal copies 2048-byte chunks (tty_write) and a declared
     /// file page by page, and a copy that faults ends the write: the bytes written so far, or -EFAULT.
     mutating func sysWrite(fd: Int, buf: UInt64, count: UInt64, _ out: inout StepOutcome) -> Int64 {
         let c = core.current
         guard let file = core.tasks[c].files[fd], file.writable else { return -KernelErrno.EBADF }
         guard userAccessOK(buf, count) else { return -KernelErrno.EFAULT }
+        guard !rwCountNegative(count) else { return -KernelErrno.EINVAL }
         let count = min(count, System.maxRWCount)
         guard count > 0 else { return 0 }
         if file.path == "/dev/null" { return Int64(count) }
@@ -92,7 +102,8 @@ extension System {
         return Int64(bytes.count)
     }
 
-    /// read (vfs_read): not open for reading -EBADF; beyond user space -EFAULT (access_ok); /dev/null is at
+    /// read (vfs_read): not open for reading -EBADF; beyond user space -EFAULT (access_ok); a negative
+    /// ssize_t count -EINVAL (rw_verify_area); /dev/null is at
     /// end of file; the terminal (fds 0-2, /dev/console, /dev/tty) gives the next bytes of `kernel.stdin`
     /// and a declared file those at the file position. Only the bytes copied must be writable: a short
     /// copy returns what was copied, none at all -EFAULT.
@@ -100,6 +111,7 @@ extension System {
         let c = core.current
         guard let file = core.tasks[c].files[fd], file.readable else { return -KernelErrno.EBADF }
         guard userAccessOK(buf, count) else { return -KernelErrno.EFAULT }
+        guard !rwCountNegative(count) else { return -KernelErrno.EINVAL }
         let count = Int(min(count, UInt64(System.modelRWLimit)))
         guard count > 0 else { return 0 }
         let data: [UInt8]
@@ -131,7 +143,7 @@ extension System {
     struct Errno: Error { let errno: Int64 }
 
     /// getname: the NUL-terminated path at `addr` (-EFAULT when unreadable, -ENAMETOOLONG at PATH_MAX
-    /// 4096 bytes with its NUL, -ENOENT when empty).
+    /// 4096 bytes with its NUL, -ENOENT when empty). The walk (PathWalk.swift) comes after.
     mutating func userPath(_ addr: UInt64) -> Result<String, Errno> {
         var bytes: [UInt8] = []
         var a = addr
@@ -148,33 +160,67 @@ extension System {
 
     static let oAccMode: Int64 = 0x3, oCreat: Int64 = 0x40, oExcl: Int64 = 0x80, oTrunc: Int64 = 0x200
     static let oAppend: Int64 = 0x400, oDirectory: Int64 = 0x1_0000
+    /// O_PATH (010000000) and __O_TMPFILE (020000000, O_TMPFILE with O_DIRECTORY), asm-generic/fcntl.h.
+    static let oPath: Int64 = 0x20_0000, oTmpfileBit: Int64 = 0x40_0000
     /// RLIMIT_NOFILE's usual soft limit: fds 0 ... 1023.
     static let maxOpenFiles = 1024
 
     /// open(path, flags) (fs/open.c do_sys_open; asm-generic/fcntl.h flags, the same on i386 and x86_64):
-    /// the path (at most PATH_MAX 4096 bytes with its NUL, else -ENAMETOOLONG; empty: -ENOENT); a file
-    /// that does not exist is -ENOENT unless O_CREAT creates it (empty); O_CREAT|O_EXCL on an existing
-    /// file -EEXIST; O_DIRECTORY on a file -ENOTDIR; O_TRUNC empties a declared file; the access mode
-    /// gives the descriptor read and/or write permission; O_APPEND makes every write go to the end;
-    /// the lowest free descriptor, -EMFILE past 1023.
-    mutating func sysOpen(path addr: UInt64, flags: Int64) -> Int64 {
-        let path: String
+    /// the path (at most PATH_MAX 4096 bytes with its NUL, else -ENAMETOOLONG; empty: -ENOENT), walked as
+    /// fs/namei.c does (PathWalk.swift); a file that does not exist is -ENOENT unless O_CREAT creates it
+    /// (empty); O_CREAT|O_EXCL on an existing file -EEXIST; O_DIRECTORY on a file -ENOTDIR; a directory
+    /// opened for writing -EISDIR (may_open), for reading refused (the model has no directory files);
+    /// O_TRUNC empties a declared file; the access mode gives the descriptor read and/or write
+    /// permission; O_APPEND makes every write go to the end; the lowest free descriptor, -EMFILE past 1023
+    /// (checked once the path is read, before it is walked).
+    mutating func sysOpen(path addr: UInt64, flags: Int64, _ out: inout StepOutcome) -> Int64 {
+        // build_open_flags (fs/open.c), before the path is read: O_DIRECTORY|O_CREAT is -EINVAL (Linux 6.4:
+        // it used to create a regular file); __O_TMPFILE needs O_DIRECTORY and write access (-EINVAL).
+        // O_PATH and O_TMPFILE descriptors (no read or write, an unnamed file) are not modelled.
+        if flags & System.oPath == 0 {
+            if flags & (System.oDirectory | System.oCreat) == System.oDirectory | System.oCreat { return -KernelErrno.EINVAL }
+            if flags & System.oTmpfileBit != 0 {
+                let mode = flags & System.oAccMode
+                guard flags & System.oDirectory != 0, mode == 1 || mode == 2 else { return -KernelErrno.EINVAL }
+                out.error = "not modelled: open with O_TMPFILE (an unnamed file)"
+                return -KernelErrno.ENOSYS
+            }
+        } else {
+            out.error = "not modelled: open with O_PATH (a descriptor for path operations only)"
+            return -KernelErrno.ENOSYS
+        }
+        let raw: String
         switch userPath(addr) {
-        case let .success(p): path = p
+        case let .success(p): raw = p
         case let .failure(e): return -e.errno
         }
+        // do_sys_openat2: get_unused_fd_flags comes after getname and before the walk (do_filp_open), so a
+        // full table is -EMFILE whatever the path names.
+        let c = core.current
+        var fd = 0
+        while core.tasks[c].files[fd] != nil { fd += 1 }
+        guard fd < System.maxOpenFiles else { return -KernelErrno.EMFILE }
+        let path: String
+        let exists: Bool
+        switch walkPath(raw, create: flags & System.oCreat != 0) {
+        case let .file(p): path = p; exists = true
+        case let .missing(p): path = p; exists = false
+        case let .failure(e): return -e
+        case let .directory(p):
+            if flags & System.oAccMode == 1 || flags & System.oAccMode == 2 { return -KernelErrno.EISDIR }
+            out.error = "not modelled: open(\"\(raw)\") of the directory \(p) (the model's file table holds no directory files)"
+            return -KernelErrno.ENOSYS
+        case let .notModelled(why):
+            out.error = "not modelled: open of \(why)"
+            return -KernelErrno.ENOSYS
+        }
         let devices = System.devicePaths
-        let exists = fileExists(path)
         if exists {
             if flags & System.oCreat != 0 && flags & System.oExcl != 0 { return -KernelErrno.EEXIST }
             if flags & System.oDirectory != 0 { return -KernelErrno.ENOTDIR }
         } else if flags & System.oCreat == 0 {
             return -KernelErrno.ENOENT
         }
-        let c = core.current
-        var fd = 0
-        while core.tasks[c].files[fd] != nil { fd += 1 }
-        guard fd < System.maxOpenFiles else { return -KernelErrno.EMFILE }
         if !exists {
             core.fileContents[path] = []
             machine.trace.record(.kernelAction("open: O_CREAT creates \(path)"))

@@ -615,6 +615,7 @@ extension System {
         var task = Task(pid: pid, name: spec.name, parent: 0, state: spec.state ?? .ready, priority: spec.priority,
                         nice: spec.nice, bits: bits, vmas: vmas, pages: spec.pages, cr3: cr3, userContext: TaskContext(cpu),
                         kernelStackBase: 0, kernelStackSize: l.threadSize, files: files, brk: brk)
+        task.startBrk = vmas.filter { $0.segment == .heap }.map(\.start).min() ?? brk
         if task.state == .zombie { task.exitCode = 0 }
         if task.state == .blocked { task.blockedOn = .event }
         if linux {

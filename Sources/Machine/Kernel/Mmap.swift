@@ -10,6 +10,8 @@
 //   MAP_FIXED_NOREPLACE (with or without MAP_FIXED): -EEXIST when occupied
 //   otherwise: the hint (raised to mmap_min_addr when below it) when it is free, else the highest free
 //   range below mmap_base = TASK_SIZE - 128 MiB (Linux without address-space randomisation); none -> -ENOMEM
+//   MAP_GROWSDOWN (0x100): a VM_GROWSDOWN mapping (a fault below it grows it, as a `grows_down` stack);
+//   with MAP_SHARED -> -EINVAL (after the address is chosen, with the type check)
 //   MAP_32BIT (0x40) from a 64-bit call (arch/x86/kernel/sys_x86_64.c): a hint ending at or below 0x80000000,
 //   else the lowest free range in [0x40000000, 0x80000000) (bottom-up, find_start_end); none -> -ENOMEM
 // MAP_SHARED: the frames are allocated at once and a forked child maps the same ones (VM_SHARED).
@@ -32,6 +34,8 @@ extension System {
     /// MAP_32BIT (x86_64 only): a 64-bit call's mapping goes in [map32BitStart, map32BitEnd).
     static let map32Bit: UInt64 = 0x40, map32BitStart: UInt64 = 0x4000_0000, map32BitEnd: UInt64 = 0x8000_0000
     static let mapAnonymous: UInt64 = 0x20, mapPopulate: UInt64 = 0x8000, mapFixedNoReplace: UInt64 = 0x10_0000
+    /// MAP_GROWSDOWN: the mapping is VM_GROWSDOWN, a stack that a fault below it grows (expand_downwards).
+    static let mapGrowsDown: UInt64 = 0x100
     /// mmap_min_addr: the lowest address a hint may give.
     static let mmapMinAddress: UInt64 = 0x1_0000
     /// stack_guard_gap (mm/mmap.c): 256 pages below a stack that brk, mmap and another VMA's growth keep free.
@@ -91,6 +95,8 @@ extension System {
         let type = flags & 0xF
         if file == nil {
             guard type == System.mapShared || type == System.mapPrivate else { return -KernelErrno.EINVAL }
+            // do_mmap: a shared anonymous mapping cannot be VM_GROWSDOWN.
+            if type == System.mapShared && flags & System.mapGrowsDown != 0 { return -KernelErrno.EINVAL }
         } else {
             guard (1...3).contains(type) else { return -KernelErrno.EINVAL }
         }
@@ -105,8 +111,9 @@ extension System {
             return -KernelErrno.ENODEV
         }
         if fixed && !rangeIsFree(start, size) { removeMappings(from: start, to: start + size) }
-        let vma = VMA(segment: .mmap, start: start, end: start + size, read: prot & 0x7 != 0, write: prot & 0x2 != 0,
+        var vma = VMA(segment: .mmap, start: start, end: start + size, read: prot & 0x7 != 0, write: prot & 0x2 != 0,
                       execute: prot & 0x4 != 0, shared: type == System.mapShared)
+        vma.growsDown = flags & System.mapGrowsDown != 0
         core.tasks[c].vmas.append(vma)
         // A shared mapping is populated at once, so that a fork finds its frames and shares them.
         if (flags & System.mapPopulate != 0 || vma.shared) && vma.read {
@@ -136,7 +143,7 @@ extension System {
     /// top-down search. A gap does not reach below the VMA under the stack. MAP_FIXED ignores the gaps.
     func stackGaps() -> [(UInt64, UInt64)] {
         let vmas = core.currentTask.vmas
-        return vmas.filter { $0.segment == .stack }.map { s in
+        return vmas.filter { $0.segment == .stack || $0.growsDown }.map { s in
             let below = vmas.filter { $0.end <= s.start }.map(\.end).max() ?? 0
             return (max(s.start >= System.stackGuardGap ? s.start - System.stackGuardGap : 0, below), s.start)
         }
@@ -212,15 +219,17 @@ extension System {
     mutating func sysMprotect(start requested: UInt64, length: UInt64, prot: UInt64, compat: Bool) -> Int64 {
         let c = core.current
         let growsDown: UInt64 = 0x0100_0000, growsUp: UInt64 = 0x0200_0000
-        guard prot & ~(0x7 | 0x8 | growsDown | growsUp) == 0, prot & (growsDown | growsUp) != growsDown | growsUp else {
-            return -KernelErrno.EINVAL
-        }
+        // do_mprotect_pkey's order: both GROWS flags, the start's alignment, len 0 (success, whatever the
+        // prot bits), PAGE_ALIGN(len) wrapping the kernel's word (-ENOMEM), and only then
+        // arch_validate_prot (READ, WRITE, EXEC, SEM).
+        guard prot & (growsDown | growsUp) != growsDown | growsUp else { return -KernelErrno.EINVAL }
         guard requested & 0xFFF == 0 else { return -KernelErrno.EINVAL }
         if length == 0 { return 0 }
-        let (rounded, overflow) = length.addingReportingOverflow(0xFFF)
-        let size = rounded & ~0xFFF
-        let (end, wraps) = requested.addingReportingOverflow(size)
-        guard !overflow, size != 0, !wraps else { return -KernelErrno.ENOMEM }
+        let word: UInt64 = core.layout.mode == .ia32 ? 0xFFFF_FFFF : .max
+        let size = (length &+ 0xFFF) & ~0xFFF & word
+        let end = (requested &+ size) & word
+        guard end > requested else { return -KernelErrno.ENOMEM }
+        guard prot & ~(0x7 | 0x8 | growsDown | growsUp) == 0 else { return -KernelErrno.EINVAL }
         let read = prot & 0x7 != 0, write = prot & 0x2 != 0, execute = prot & 0x4 != 0
         // The VMAs in address order, covering [start, end) without a hole from start on.
         let order = core.tasks[c].vmas.indices.sorted { core.tasks[c].vmas[$0].start < core.tasks[c].vmas[$1].start }
@@ -233,7 +242,7 @@ extension System {
             }
             let v = core.tasks[c].vmas[i]
             if prot & growsDown != 0 {
-                guard v.segment == .stack else { return -KernelErrno.EINVAL }
+                guard v.segment == .stack || v.growsDown else { return -KernelErrno.EINVAL }
                 start = v.start
             } else {
                 guard v.start <= start else { return -KernelErrno.ENOMEM }

@@ -77,7 +77,7 @@ public typealias SyscallABI = SyscallTable
 public enum KernelErrno {
     public static let EPERM: Int64 = 1, ENOENT: Int64 = 2, ESRCH: Int64 = 3, EINTR: Int64 = 4, EBADF: Int64 = 9
     public static let ECHILD: Int64 = 10, EAGAIN: Int64 = 11, ENOMEM: Int64 = 12, EACCES: Int64 = 13, EFAULT: Int64 = 14
-    public static let EEXIST: Int64 = 17, ENODEV: Int64 = 19, ENOTDIR: Int64 = 20, ENAMETOOLONG: Int64 = 36
+    public static let EEXIST: Int64 = 17, ENODEV: Int64 = 19, ENOTDIR: Int64 = 20, EISDIR: Int64 = 21, ENAMETOOLONG: Int64 = 36
     public static let EINVAL: Int64 = 22, EMFILE: Int64 = 24, ENOSYS: Int64 = 38
 
     /// Every errno name with its value (asm-generic/errno-base.h, errno.h), in numeric order:

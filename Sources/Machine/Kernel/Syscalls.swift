@@ -328,7 +328,7 @@ extension System {
         case .getppid: return .value(core.tasks[c].parent)
         case .write: return .value(sysWrite(fd: fd(a[0]), buf: a[1], count: a[2], &out))
         case .read: return .value(sysRead(fd: fd(a[0]), buf: a[1], count: a[2], &out))
-        case .open: return .value(sysOpen(path: a[0], flags: int32(a[1])))
+        case .open: return .value(sysOpen(path: a[0], flags: int32(a[1]), &out))
         case .close:
             guard core.tasks[c].files.removeValue(forKey: fd(a[0])) != nil else { return .value(-KernelErrno.EBADF) }
             return .value(0)
@@ -361,8 +361,9 @@ extension System {
         case .clone:
             // clone(flags, newsp, ...) in both tables (kernel/fork.c copy_process checks first): the flag
             // combinations Linux refuses are -EINVAL; flags = SIGCHLD with no new stack is fork; threads,
-            // namespaces, other exit signals and a new stack are not modelled.
-            let flags = a[0]
+            // namespaces, other exit signals and a new stack are not modelled. SYSCALL_DEFINE5(clone) keeps
+            // lower_32_bits(clone_flags): the upper half of a 64-bit flags register is dropped.
+            let flags = a[0] & 0xFFFF_FFFF
             let cloneVM: UInt64 = 0x100, cloneFS: UInt64 = 0x200, cloneSighand: UInt64 = 0x800, cloneThread: UInt64 = 0x1_0000
             let cloneNewNS: UInt64 = 0x2_0000, cloneNewUser: UInt64 = 0x1000_0000
             if flags & (cloneNewNS | cloneFS) == cloneNewNS | cloneFS || flags & (cloneNewUser | cloneFS) == cloneNewUser | cloneFS
@@ -430,13 +431,27 @@ extension System {
             // getname, then the lookup: a bad pointer is -EFAULT and a path the model's file table does
             // not hold -ENOENT, as in Linux; an existing file would need a program loader (execve) or
             // inode metadata (stat), which the model does not have: refused.
-            let path: String
+            let raw: String
             switch userPath(a[0]) {
-            case let .success(p): path = p
+            case let .success(p): raw = p
             case let .failure(e): return .value(-e.errno)
             }
-            guard fileExists(path) else { return .value(-KernelErrno.ENOENT) }
-            out.error = "not modelled: \(f.rawValue)(\"\(path)\") of an existing file (the model has no \(f == .execve ? "program loader" : "inode metadata"))"
+            let path: String
+            var what = "file"
+            switch walkPath(raw, create: false) {
+            case .missing: return .value(-KernelErrno.ENOENT)
+            case let .failure(e): return .value(-e)
+            case let .notModelled(why):
+                out.error = "not modelled: \(f.rawValue) of \(why)"
+                return .value(-KernelErrno.ENOSYS)
+            case let .directory(p):
+                // do_open_execat: only a regular file can be executed (S_ISREG, else -EACCES).
+                if f == .execve { return .value(-KernelErrno.EACCES) }
+                path = p
+                what = "directory"
+            case let .file(p): path = p
+            }
+            out.error = "not modelled: \(f.rawValue)(\"\(path)\") of an existing \(what) (the model has no \(f == .execve ? "program loader" : "inode metadata"))"
             machine.trace.record(.kernelAction("\(f.rawValue) is not modelled: -ENOSYS"))
             return .value(-KernelErrno.ENOSYS)
         }
@@ -514,7 +529,7 @@ extension System {
 
     mutating func sysBrk(_ requested: UInt64) -> Int64 {
         let c = core.current
-        let start = core.tasks[c].vmas.first(where: { $0.segment == .heap })?.start ?? core.tasks[c].brk
+        let start = core.tasks[c].startBrk
         let cur = core.tasks[c].brk
         guard requested >= start, requested <= core.layout.userSpaceTop(bits: core.tasks[c].bits) else { return Int64(bitPattern: cur) }
         let end = (requested + 0xFFF) & ~0xFFF
@@ -524,7 +539,7 @@ extension System {
         // returns the current break.
         if end > oldEnd {
             let task = core.tasks[c]
-            let others: [(start: UInt64, end: UInt64, stack: Bool)] = task.vmas.filter { $0.segment != .heap }.map { ($0.start, $0.end, $0.segment == .stack) }
+            let others: [(start: UInt64, end: UInt64, stack: Bool)] = task.vmas.filter { $0.segment != .heap }.map { ($0.start, $0.end, $0.segment == .stack || $0.growsDown) }
                 + task.pages.map { ($0.virt, $0.virt &+ $0.count &* $0.size.bytes, false) }
             for m in others where m.end > oldEnd {
                 let gapStart = m.stack ? (m.start >= System.stackGuardGap ? m.start - System.stackGuardGap : 0) : m.start
@@ -534,29 +549,22 @@ extension System {
                 }
             }
         }
-        // The heap may be several VMAs (mprotect or munmap split it): brk works at its top one, the VMA that
-        // ends at the old break (mm/mmap.c brk: do_brk_flags extends it when its flags are the default rw-,
-        // else adds a VMA; shrinking is do_vmi_munmap of [new break, old break)).
-        let heaps = core.tasks[c].vmas.indices.filter { core.tasks[c].vmas[$0].segment == .heap }
-        let top = heaps.max { core.tasks[c].vmas[$0].start < core.tasks[c].vmas[$1].start }
+        // The heap may be several VMAs (mprotect or munmap split or removed pieces of it): brk works at the VMA
+        // that ends at the old break (mm/mmap.c brk: do_brk_flags extends it when its flags are the default
+        // rw-, else adds a VMA [old break, new break); shrinking is do_vmi_munmap of [new break, old break)).
+        // The bounds come from mm->start_brk, not from the VMAs that are left.
+        let heaps = core.tasks[c].vmas.indices.filter { core.tasks[c].vmas[$0].segment == .heap && core.tasks[c].vmas[$0].start < core.tasks[c].vmas[$0].end }
         if end < oldEnd {
             // Shrinking unmaps the pages above the new break (Linux: brk -> do_munmap), so touching
-            // them again is a fault outside any VMA (SIGSEGV), not a stale mapping. A heap VMA that is
-            // emptied stays as a zero-length one at its start when it is the heap's first.
+            // them again is a fault outside any VMA (SIGSEGV), not a stale mapping.
             let first = heaps.map { core.tasks[c].vmas[$0].start }.min() ?? start
             removeMappings(from: max(end, first), to: oldEnd)
-            if !core.tasks[c].vmas.contains(where: { $0.segment == .heap }) {
-                core.tasks[c].vmas.append(VMA(segment: .heap, start: first, end: first, read: true, write: true, execute: false))
-            }
         } else if end > oldEnd {
-            let v = top.map { core.tasks[c].vmas[$0] }
-            if let i = top, let v, v.end >= oldEnd, v.read, v.write, !v.execute {
-                core.tasks[c].vmas[i].end = max(end, v.end)
+            if let i = heaps.first(where: { core.tasks[c].vmas[$0].end == oldEnd }),
+               core.tasks[c].vmas[i].read, core.tasks[c].vmas[i].write, !core.tasks[c].vmas[i].execute {
+                core.tasks[c].vmas[i].end = end
             } else {
-                let from = max(oldEnd, start, v?.end ?? 0)
-                if end > from {
-                    core.tasks[c].vmas.append(VMA(segment: .heap, start: from, end: end, read: true, write: true, execute: false))
-                }
+                core.tasks[c].vmas.append(VMA(segment: .heap, start: oldEnd, end: end, read: true, write: true, execute: false))
             }
         }
         core.tasks[c].brk = requested
@@ -687,7 +695,8 @@ extension System {
 
     /// wait4/waitpid (kernel/exit.c kernel_wait4): options other than WNOHANG, WUNTRACED, WCONTINUED,
     /// __WNOTHREAD, __WCLONE, __WALL -> -EINVAL; pid INT_MIN -> -ESRCH; pid < -1 (a process group) is
-    /// refused; 0 is the caller's group, which holds all its children (the model has no setpgid). The child
+    /// refused; __WCLONE without __WALL -> -ECHILD (no child of the model is a clone child); 0 is the
+    /// caller's group, which holds all its children (the model has no setpgid). The child
     /// is reaped before the status word and the rusage are written, so a bad pointer gives -EFAULT with
     /// the child gone (put_user after do_wait).
     mutating func sysWait(pid: Int64, status: UInt64, options: Int64, rusage: UInt64, narrow: Bool, _ out: inout StepOutcome) -> SyscallResult {
@@ -699,6 +708,9 @@ extension System {
             out.error = "not modelled: wait4(\(pid), ...) waits for a process group, and the model has no process groups"
             return .value(-KernelErrno.ECHILD)
         }
+        // eligible_child: without __WALL, __WCLONE selects the children that report with a signal other than
+        // SIGCHLD only. Every child of the model reports with SIGCHLD (fork; clone(SIGCHLD, 0)).
+        if System.waitsForCloneChildrenOnly(options) { return .value(-KernelErrno.ECHILD) }
         let rusageSize = rusage == 0 ? 0 : (narrow ? 72 : 144)
         let matching = waitableChildren(of: c, pid: pid)
         guard !matching.isEmpty else { return .value(-KernelErrno.ECHILD) }
@@ -719,6 +731,12 @@ extension System {
         core.tasks[c].children.compactMap { core.index(pid: $0) }.filter {
             core.tasks[$0].parent == core.tasks[c].pid && System.waitSelects(pid, child: core.tasks[$0].pid)
         }
+    }
+
+    /// Whether wait4's options ask for clone children only (kernel/exit.c eligible_child: __WCLONE
+    /// 0x80000000 without __WALL 0x40000000), which no fork child is: its exit signal is SIGCHLD.
+    static func waitsForCloneChildrenOnly(_ options: Int64) -> Bool {
+        options & 0x8000_0000 != 0 && options & 0x4000_0000 == 0
     }
 
     /// Whether wait4's `pid` selects a child whose pid is `child`: -1 and 0 any child (0 is the caller's

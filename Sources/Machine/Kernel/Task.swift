@@ -139,6 +139,9 @@ public struct Task: Sendable {
     public var keepsSlice = false
     /// Program break (brk).
     public var brk: UInt64
+    /// mm->start_brk: where the heap begins, fixed when the program is loaded (the declared heap VMA's start,
+    /// else the first break). brk refuses a break below it however the heap's VMAs were unmapped since.
+    public var startBrk: UInt64 = 0
     /// Remaining ticks of a nanosleep; nil: no timeout.
     public var sleepTicks: Int?
     /// nanosleep's `rem` pointer (0: none), written by Linux only when the sleep is cut short.

@@ -44,12 +44,32 @@ extension DecodeContext {
         if let n = m["files"], let pairs = n.mapping {
             for p in pairs {
                 guard let path = p.key.scalar, let contents = string(p.value, "file contents") else { continue }
+                if let why = Self.fileKeyProblem(path, among: pairs.compactMap { $0.key.scalar }) {
+                    error(p.key, "kernel.files: '\(path)' \(why)")
+                    continue
+                }
                 k.files[path] = Array(contents.utf8)
             }
         } else if let n = m["files"] {
             error(n, "kernel.files must be a map from path to contents")
         }
         return k
+    }
+
+    /// Why a `kernel.files` key is not a path the kernel's walk (PathWalk.swift) can reach as written: it
+    /// must be canonical (no empty, "." or ".." component, no trailing slash), each component at most
+    /// NAME_MAX (255) bytes, and not both a file and the directory of another key or of a device. A relative
+    /// key is a name that descriptors and open use as written (the model has no working directory).
+    static func fileKeyProblem(_ path: String, among keys: [String]) -> String? {
+        let parts = (path.hasPrefix("/") ? path.dropFirst() : Substring(path)).split(separator: "/", omittingEmptySubsequences: false)
+        if parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
+            return "must be written canonically: no empty, '.' or '..' component and no trailing slash"
+        }
+        if parts.contains(where: { $0.utf8.count > 255 }) { return "has a component longer than NAME_MAX (255 bytes)" }
+        if let other = (keys + ["/dev/null", "/dev/console", "/dev/tty"]).first(where: { $0.hasPrefix(path + "/") || path.hasPrefix($0 + "/") }) {
+            return "and '\(other)' cannot both be files: one would be the other's directory"
+        }
+        return nil
     }
 
     /// The system calls the model serves, by name (for "did you mean" hints).
@@ -287,7 +307,12 @@ extension DecodeContext {
     /// A descriptor's file: `stdin`/`stdout`/`stderr` (the terminal), a device, a declared file, or a path
     /// (`/...`). Any other bare name is most likely a misspelling (`stdrr`): an error with a hint.
     mutating func checkFileName(_ n: YAMLNode, _ s: String, declared: Set<String>) {
-        guard !Self.fileNames.contains(s), !declared.contains(s), !s.hasPrefix("/") else { return }
+        guard !Self.fileNames.contains(s), !declared.contains(s) else { return }
+        if s.hasPrefix("/") {
+            // A new file the task starts with open: a path the kernel's walk can reach as written.
+            if let why = Self.fileKeyProblem(s, among: Array(declared)) { error(n, "file '\(s)' \(why)") }
+            return
+        }
         let known = Self.fileNames + declared.sorted()
         error(n, "unknown file '\(s)'", notes: hint(s, known).map { [$0] } ?? ["a descriptor names stdin, stdout, stderr, a device (/dev/null, /dev/tty, /dev/console), a file of kernel.files, or an absolute path"])
     }
