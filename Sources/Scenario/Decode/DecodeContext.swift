@@ -45,6 +45,10 @@ struct DecodeContext {
     mutating func error(_ node: YAMLNode, _ message: String, notes: [String] = []) {
         var notes = notes
         if let alias = node.aliasMark { notes.append("value comes from the alias at \(node.source ?? file):\(alias.line):\(alias.column)") }
+        // A predict handout's blank checked or run before it is filled in (`check` on a student's copy).
+        if YAMLTree.isBlank(node), message.hasPrefix("expect.") || message.contains(".expect.") {
+            notes.append("`~` (or TODO) here is a blank of a predict handout: write your answer in its place; `check` and `run` need every blank filled in (`ringspec grade` scores them)")
+        }
         diagnostics.append(Diagnostic(.error, message, at: location(node), notes: notes))
     }
 
