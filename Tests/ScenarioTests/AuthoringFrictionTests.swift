@@ -26,3 +26,37 @@ import Testing
         #expect(!d.notes.contains { $0.contains("blank") }, "\(d)")
     }
 }
+
+@Suite struct AuthoringFrictionHintTests {
+    /// An exception written as a C identifier or hyphenated title names it outright; a misspelt
+    /// title gets the nearest title.
+    @Test(arguments: [
+        ("general_protection", "did you mean 'general protection'? (or GP; titles are written with spaces)"),
+        ("Page-Fault", "did you mean 'page fault'? (or PF; titles are written with spaces)"),
+        ("double_fault", "did you mean 'double fault'? (or DF; titles are written with spaces)"),
+        ("segment not presnt", "did you mean 'segment not present'?"),
+        ("BG", "did you mean 'BP'?"),
+    ])
+    func anExceptionNameGetsAUsefulHint(written: String, note: String) throws {
+        let yaml = "scenario: a\nkernel: none\nsteps:\n  - exec: \"int3\"\n    expect: {fault: \"\(written)\"}\n"
+        let d = try #require(diagnostics(yaml).first)
+        #expect(d.message == "unknown exception '\(written)'")
+        #expect(d.notes == [note], "\(d)")
+    }
+
+    /// A number that is not one of the options gets the list, not the nearest spelling (`3` was "did you mean '1'?").
+    @Test(arguments: [("size: 3", "expected one of: 1, 2, 4, 8"), ("size: 16", "expected one of: 1, 2, 4, 8"), ("op: writ", "did you mean 'write'?")])
+    func aNumberOutsideTheOptionsGetsTheList(field: String, note: String) throws {
+        let yaml = "scenario: a\nsteps:\n  - access: {op: read, addr: 0x1000, \(field)}\n".replacingOccurrences(of: "op: read, addr: 0x1000, op: writ", with: "addr: 0x1000, op: writ")
+        let d = try #require(diagnostics(yaml).first)
+        #expect(d.notes == [note], "\(d)")
+    }
+
+    /// Two `running` tasks: the error names the one already running and says what to write.
+    @Test func twoRunningTasksNameTheFirst() throws {
+        let d = try #require(diagnostics("scenario: a\nprocesses:\n  - {name: a, state: running}\n  - {name: b, state: running}\n").first)
+        #expect(d.message == "more than one process is running: 'a' is already `running`")
+        #expect(d.location?.line == 4)
+        #expect(d.notes.first?.hasPrefix("exactly one task runs at the start: give the others `state: ready`") == true)
+    }
+}

@@ -213,7 +213,10 @@ struct DecodeContext {
             return hit.1
         }
         let names = options.map(\.0)
-        error(node, "unknown \(what()) '\(s)'", notes: hint(s, names).map { [$0] } ?? ["expected one of: \(names.joined(separator: ", "))"])
+        // A number is not misspelt: `size: 3` is near `1` only in spelling. List the options.
+        let numeric: Bool = if case .invalid = parseInteger(s) { false } else { true }
+        let note = numeric ? nil : hint(s, names)
+        error(node, "unknown \(what()) '\(s)'", notes: [note ?? "expected one of: \(names.joined(separator: ", "))"])
         return nil
     }
 
