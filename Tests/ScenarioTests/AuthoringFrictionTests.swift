@@ -60,3 +60,130 @@ import Testing
         #expect(d.notes.first?.hasPrefix("exactly one task runs at the start: give the others `state: ready`") == true)
     }
 }
+
+/// A #PF the kernel model fixes up (demand paging) must still be named; the failure says so, and
+/// what the kernel did, whether the step wrote `fault: none` or mentioned no fault at all.
+@Suite struct HandledFaultNoteTests {
+    static func scenario(_ expect: String) -> String {
+        """
+        scenario: a
+        processes:
+          - name: app
+            state: running
+            memory:
+              - {segment: heap, start: 0x600000, pages: 4, perm: "rw-"}
+        steps:
+          - access: {op: write, addr: 0x601008}
+            expect: \(expect)
+        """
+    }
+
+    @Test(arguments: ["{fault: none}", "{cpl: 3}"])
+    func aDemandPagedFaultNamesWhatTheKernelDid(expect: String) throws {
+        let r = try #require(runScenarioText(Self.scenario(expect)).first)
+        let f = try #require(failures(r).first { $0.path == "steps[0].expect.fault" })
+        let note = try #require(f.note)
+        #expect(note.contains("; the kernel handled it (`ringspec explain` shows how) and the task went on, but a fault the kernel handles is still raised and must be named"), "\(note)")
+        #expect(note.hasSuffix("write `fault: PF` (or `fault: {vector: PF, error_code: 0x6}`)"), "\(note)")
+    }
+
+    /// A #PF that kills the task, or one on a bare CPU, was not handled: no such note.
+    @Test func aFatalFaultGetsNoHandledNote() throws {
+        let segv = "scenario: a\nsteps:\n  - access: {op: read, addr: 0x12345000}\n    expect: {fault: none}\n"
+        let r = try #require(runScenarioText(segv).first)
+        let f = try #require(failures(r).first)
+        #expect(f.note?.contains("the kernel handled") == false, "\(f)")
+    }
+}
+
+/// `expect:` left empty in a block-style step (what `ringspec new` users write to have `--update`
+/// fill it in) gets its checks under it, one per line, as a missing expect does; it used to get
+/// one long flow mapping on the key's line.
+@Suite struct UpdateEmptyExpectTests {
+    @Test func anEmptyBlockExpectIsFilledInBlockStyle() throws {
+        let dir = try CLI.temporaryDirectory()
+        let file = dir + "/e.yaml"
+        let text = """
+            scenario: empty-expect
+            machine: {mode: ia32}
+            processes:
+              - {name: a, state: running}
+            steps:
+              - syscall: {via: int80, nr: getpid}
+                expect:
+              - {timer: 1, expect: }
+            expect:
+
+            """
+        try CLI.write(text, to: file)
+        #expect(try CLI.run(["run", "--update", file]).status == 0)
+        let after = try CLI.read(file)
+        #expect(after.contains("""
+                  - syscall: {via: int80, nr: getpid}
+                    expect:
+                      gate: {vector: 0x80, type: trap, dpl: 3, from_cpl: 3, to_cpl: 0, stack_switch: true, if: true}
+                      cpl: 3
+                      returns: 1
+                      current: a
+                  - {timer: 1, expect: {gate:
+                """), "\(after)")
+        #expect(after.contains("  - {timer: 1, expect: {gate: "), "\(after)")
+        #expect(after.contains("\nexpect:\n  schedule: [a]\n"), "\(after)")
+        #expect(try CLI.run(["run", "--update", file]).status == 0)
+        #expect(try CLI.read(file) == after)
+    }
+}
+
+/// A cfs preemption's trace (and so `explain`) gives the vruntimes that decided it: nice 0 against
+/// nice 5 (weights 1024 and 335), the nice-5 task pays 1024/335 = 3.06 per tick.
+@Suite struct CFSExplainNumbersTests {
+    @Test func cfsPreemptionsNameTheVruntimes() throws {
+        let yaml = """
+            scenario: cfs
+            kernel: {scheduler: {policy: cfs}}
+            processes:
+              - {name: fast, state: running, nice: 0}
+              - {name: slow, state: ready, nice: 5}
+            steps:
+              - timer: 4
+            """
+        guard case let .spec(s, w)? = decodeText(yaml).first else { Issue.record("not decoded"); return }
+        var limits = RunLimits()
+        limits.keepTrace = true
+        let record = Runner.run(s, file: "t.yaml", warnings: w, limits: limits)
+        let notes = record.trace.compactMap { e -> String? in if case let .note(n) = e, n.hasPrefix("cfs:") { return n } else { return nil } }
+        #expect(notes == [
+            "cfs: fast's vruntime is 2.00 (a tick adds 1.00 at nice 0), more than one tick ahead of the smallest ready one, slow's 0.00: need_resched",
+            "cfs: slow's vruntime is 6.11 (a tick adds 3.06 at nice 5), more than one tick ahead of the smallest ready one, fast's 2.00: need_resched",
+        ])
+    }
+}
+
+/// `--update` of a scenario whose step the model refuses (here a SYSENTER call whose vDSO pushes
+/// land on an unmapped stack: a task that lists `memory` has no default stack) leaves the file
+/// alone and says why; it used to write `cpl` and `current` of the state before the refused step
+/// into its expect, and a schedule cut short at it into the top-level one.
+@Suite struct UpdateRefusedStepTests {
+    @Test func aRefusedStepIsNotUpdated() throws {
+        let dir = try CLI.temporaryDirectory()
+        let file = dir + "/r.yaml"
+        let text = """
+            scenario: refused
+            machine: {mode: ia32}
+            processes:
+              - name: app
+                state: running
+                memory:
+                  - {segment: heap, start: 0x06000000, pages: 4, perm: "rw-"}
+            steps:
+              - syscall: {via: sysenter, nr: getpid}
+                expect: {returns: 1}
+
+            """
+        try CLI.write(text, to: file)
+        let r = try CLI.run(["run", "--update", file])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("ringspec: update: refused: steps[0] could not run (see the report), so it and the steps after it have no outcome to write; not updated"), "\(r.stderr)")
+        #expect(try CLI.read(file) == text)
+    }
+}

@@ -243,7 +243,8 @@ struct YAMLLoaderTests {
     @Test func parseErrorCarriesContext() throws {
         let error = try #require(loadError("a:\n  b: 1\n c: 2\n"))
         #expect(error.description == "3:2: did not find expected key while parsing a block mapping")
-        #expect(error.notes == ["while parsing a block mapping started at 1:1"])
+        #expect(error.notes == ["line 3 starts in column 2, but the keys of the mapping that starts at 1:1 are in column 1: indent the line like them",
+                                "while parsing a block mapping started at 1:1"])
     }
 
     @Test func invalidUTF8IsALocatedError() throws {
