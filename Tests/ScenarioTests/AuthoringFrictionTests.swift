@@ -187,3 +187,68 @@ import Testing
         #expect(try CLI.read(file) == text)
     }
 }
+
+/// `wait` names a pid; an author who writes the child's name is told so, with where pids come from.
+@Suite struct WaitPidNameTests {
+    @Test(arguments: [("  - wait: {pid: kid}\n", 6, 17, "steps[0].wait.pid takes a pid, not a task name ('kid')"),
+                      ("  - wait: kid\n", 6, 11, "steps[0].wait takes a pid, not a task name ('kid')")])
+    func aTaskNameWhereAPidGoesIsExplained(step: String, line: Int, column: Int, message: String) throws {
+        let yaml = "scenario: a\nprocesses:\n  - {name: p, state: running}\n  - {name: kid, parent: p}\nsteps:\n" + step
+        let d = try #require(diagnostics(yaml).first)
+        #expect(d.message == message)
+        #expect(d.location?.line == line && d.location?.column == column, "\(d)")
+        #expect(d.notes.first?.hasPrefix("wait4 takes a pid: -1 (or 0) for any child, or the child's pid") == true)
+    }
+}
+
+/// After `retf 8` through a call gate's frame ESP is the caller's plus 8: explain says why (the
+/// immediate releases the parameters on both stacks, SDM Vol. 2 RET).
+@Suite struct RetfExplainTests {
+    @Test func retfNamesTheParameterRelease() throws {
+        let yaml = """
+            scenario: g
+            machine:
+              mode: ia32
+              gdt:
+                20: {name: kgate, type: call_gate, dpl: 3, selector: kernel_cs, offset: 0xc0100000, params: 2}
+            kernel: none
+            steps:
+              - exec: "call far kgate:3:0"
+              - exec: "retf 8"
+                expect: {regs: {esp: 0xbffffff8}}
+            """
+        guard case let .spec(s, w)? = decodeText(yaml).first else { Issue.record("not decoded"); return }
+        var limits = RunLimits()
+        limits.keepTrace = true
+        let record = Runner.run(s, file: "t.yaml", warnings: w, limits: limits)
+        let text = Explainer.render(s, record)
+        #expect(text.contains("RETF n also releases n bytes of parameters, from the called procedure's stack before ESP and SS are popped and again from the caller's stack after: CS=0x73 SS=0x7b EIP=0x8048007 ESP=0xbffffff8"), "\(text)")
+    }
+}
+
+/// rr with one task: its slice ends, schedule() runs and picks it again. Explain says so instead of
+/// leaving the reader to look for the switch; a schedule() that switches gets no such line.
+@Suite struct ScheduleKeepsTaskExplainTests {
+    @Test func aScheduleWithoutSwitchSaysTheTaskKeepsTheCPU() throws {
+        let yaml = """
+            scenario: alone
+            kernel: {scheduler: {policy: rr, timeslice: 2}}
+            processes:
+              - {name: a, state: running}
+              - {name: b, state: blocked}
+            steps:
+              - timer: 2
+              - irq: {vector: 0x21, wakes: b}
+              - timer: 2
+            """
+        guard case let .spec(s, w)? = decodeText(yaml).first else { Issue.record("not decoded"); return }
+        var limits = RunLimits()
+        limits.keepTrace = true
+        let text = Explainer.render(s, Runner.run(s, file: "t.yaml", warnings: w, limits: limits))
+        let keep = "  - schedule() picks the running task again: no ready task comes before it, so it keeps the CPU (with a fresh time slice) and no context switch happens\n"
+        let steps = text.components(separatedBy: "\nstep ")
+        #expect(steps.count == 4)
+        #expect(steps[1].contains(keep), "\(text)")
+        #expect(!steps[3].contains(keep) && steps[3].contains("context switch a -> b"), "\(text)")
+    }
+}

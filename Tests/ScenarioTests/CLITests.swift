@@ -414,7 +414,8 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         try CLI.write("scenario: empty\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect:   # to fill in\n", to: file)
         #expect(try CLI.run(["run", file]).stdout.contains("checks nothing"))
         #expect(try CLI.run(["run", "--update", file]).status == 0)
-        #expect(try CLI.read(file) == "scenario: empty\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {cpl: 3}   # to fill in\n")
+        // Under the key, one check per line, as a missing expect is added (AuthoringFrictionTests).
+        #expect(try CLI.read(file) == "scenario: empty\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect:   # to fill in\n      cpl: 3\n")
     }
 
     @Test func updatedShippedScenariosStillPass() throws {

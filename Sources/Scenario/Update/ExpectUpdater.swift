@@ -233,6 +233,11 @@ public enum ExpectUpdater {
                 while line + column < start, bytes[line + column] == UInt8(ascii: " ") || bytes[line + column] == UInt8(ascii: "-") { column += 1 }
                 let inner = "\n" + String(repeating: " ", count: column + 2)
                 text = pairs.map { inner + "\($0.0): \($0.1)" }.joined()
+                // After a comment that ends the `expect:` line (`expect:   # to fill in`), which stays there.
+                var eol = start
+                while eol < bytes.count, bytes[eol] != UInt8(ascii: "\n") { eol += 1 }
+                if eol > 0, bytes[eol - 1] == UInt8(ascii: "\r") { eol -= 1 }
+                return .success([Splice(range: eol..<eol, text: text)])
             }
             return .success([Splice(range: start..<end, text: text)])
         }
