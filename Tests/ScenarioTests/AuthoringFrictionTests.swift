@@ -252,3 +252,12 @@ import Testing
         #expect(!steps[3].contains(keep) && steps[3].contains("context switch a -> b"), "\(text)")
     }
 }
+
+/// `explain --scenario` with an id the file lacks names the nearest id and lists the file's ids.
+@Suite struct ExplainUnknownScenarioTests {
+    @Test func aMisspeltScenarioIdGetsTheNearestAndTheList() throws {
+        let r = try CLI.run(["explain", "scenarios/examples/lab-hello.yaml", "--scenario", "lab-hello-int08"])
+        #expect(r.status == 2)
+        #expect(r.stdout.contains("no scenario 'lab-hello-int08' in scenarios/examples/lab-hello.yaml (did you mean 'lab-hello-int80'?); its scenarios: lab-hello-int80, lab-hello-syscall, lab-hello-sysenter, lab-hello-bad-fd"), "\(r.stdout)\(r.stderr)")
+    }
+}

@@ -10,9 +10,11 @@ public enum Explainer {
         var out = ""
         var ok = true
         var found = false
+        var ids: [String] = []
         for loaded in ScenarioDecoder.load(file: file, display: file, options: options.load) {
             switch loaded {
             case let .invalid(r):
+                ids.append(r.id)
                 if scenario == nil || r.id == scenario {
                     ok = false
                     found = true
@@ -20,6 +22,7 @@ public enum Explainer {
                     if case let .invalid(ds) = r.outcome { for d in ds { out += "  \(d)\n" } }
                 }
             case let .spec(spec, warnings):
+                ids.append(spec.id)
                 if let scenario, spec.id != scenario { continue }
                 found = true
                 var limits = options.run
@@ -31,7 +34,10 @@ public enum Explainer {
         // Ids, descriptions, task names and messages come from the file: terminal controls in them
         // are written visibly, as in the human report, so the prose cannot drive the terminal.
         if !found {
-            return (Escaping.terminal("no scenario '\(scenario ?? "")' in \(file)", keepingNewlines: true) + "\n", false)
+            // The ids the file does hold, nearest first, so that a misspelt --scenario is one step from right.
+            let near = hint(scenario ?? "", ids).map { " (\($0))" } ?? ""
+            let list = ids.isEmpty ? "it holds no scenario" : "its scenarios: " + ids.joined(separator: ", ")
+            return (Escaping.terminal("no scenario '\(scenario ?? "")' in \(file)\(near); \(list)", keepingNewlines: true) + "\n", false)
         }
         return (Escaping.terminal(out, keepingNewlines: true), ok)
     }
