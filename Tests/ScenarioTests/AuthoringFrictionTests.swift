@@ -261,3 +261,20 @@ import Testing
         #expect(r.stdout.contains("no scenario 'lab-hello-int08' in scenarios/examples/lab-hello.yaml (did you mean 'lab-hello-int80'?); its scenarios: lab-hello-int80, lab-hello-syscall, lab-hello-sysenter, lab-hello-bad-fd"), "\(r.stdout)\(r.stderr)")
     }
 }
+
+/// A small bound reads in decimal (`cpl 7 ... at most 3`, it was `0x3`); a mask-like one (0xffffffff) stays hex.
+@Suite struct SmallBoundTests {
+    @Test(arguments: [
+        ("    expect: {cpl: 7}\n", "steps[0].expect.cpl 7 is out of range (at most 3)"),
+        ("    expect: {fault: {vector: 55}}\n", "steps[0].expect.fault.vector 55 is out of range (at most 31)"),
+    ])
+    func smallBoundsAreDecimal(expect: String, message: String) throws {
+        let d = try #require(diagnostics("scenario: a\nkernel: none\nsteps:\n  - exec: nop\n" + expect).first)
+        #expect(d.message == message, "\(d)")
+    }
+
+    @Test func aMaskBoundStaysHex() throws {
+        let d = try #require(diagnostics("scenario: a\nmachine: {mode: ia32, pkru: 0x100000000}\n").first)
+        #expect(d.message == "pkru 0x100000000 is out of range (at most 0xffffffff)", "\(d)")
+    }
+}

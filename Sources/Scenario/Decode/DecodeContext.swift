@@ -159,8 +159,9 @@ struct DecodeContext {
                 return nil
             }
             if v > max {
-                // A bound like 0xffff reads best in hex; a count like 262144 in decimal.
-                let bound = max & (max &+ 1) == 0 ? "0x\(String(max, radix: 16))" : "\(max)"
+                // A bound like 0xffff reads best in hex; a count like 262144, and a small bound like a CPL's 3
+                // or an exception vector's 31, in decimal.
+                let bound = max > 0xff && max & (max &+ 1) == 0 ? "0x\(String(max, radix: 16))" : "\(max)"
                 error(node, "\(what()) \(s) is out of range (at most \(bound))")
                 return nil
             }
