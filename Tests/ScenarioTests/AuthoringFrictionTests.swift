@@ -278,3 +278,17 @@ import Testing
         #expect(d.message == "pkru 0x100000000 is out of range (at most 0xffffffff)", "\(d)")
     }
 }
+
+/// A mistake inside an `extends` base is located in the base, and now says which scenario's
+/// `extends` brought it in (a base shared by several scenarios reports it under each).
+@Suite struct ExtendsBaseErrorTests {
+    @Test func aBaseErrorNamesTheExtendingScenario() throws {
+        let dir = try CLI.temporaryDirectory()
+        try CLI.write("machine:\n  mode: ia32\n  tss: {name: tss, ss0: kernal_ds}\nkernel: none\n", to: dir + "/_base.yaml")
+        try CLI.write("scenario: uses-base\nextends: _base.yaml\nsteps:\n  - exec: nop\n    expect: {cpl: 3}\n", to: dir + "/lab.yaml")
+        let r = try CLI.run(["check", dir + "/lab.yaml"])
+        #expect(r.status == 2)
+        #expect(r.stdout.contains("_base.yaml:3:25: error: tss.ss0: unknown selector name 'kernal_ds'"), "\(r.stdout)")
+        #expect(r.stdout.contains("note: in the `extends` base of scenario 'uses-base' (extends at \(dir)/lab.yaml:2:10)"), "\(r.stdout)")
+    }
+}
