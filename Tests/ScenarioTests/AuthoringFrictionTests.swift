@@ -292,3 +292,24 @@ import Testing
         #expect(r.stdout.contains("note: in the `extends` base of scenario 'uses-base' (extends at \(dir)/lab.yaml:2:10)"), "\(r.stdout)")
     }
 }
+
+/// SYSENTER through the vDSO for a task whose `memory` has no stack: the refusal says why ESP is 0.
+@Suite struct NoStackVMARefusalTests {
+    @Test func theRefusalNamesTheMissingStack() throws {
+        let yaml = """
+            scenario: nostack
+            machine: {mode: ia32}
+            processes:
+              - name: app
+                state: running
+                memory:
+                  - {segment: heap, start: 0x06000000, pages: 4, perm: "rw-"}
+            steps:
+              - syscall: {via: sysenter, nr: getpid}
+                expect: {returns: 1}
+            """
+        let r = try #require(runScenarioText(yaml).first)
+        let f = try #require(failures(r).first)
+        #expect(f.actual.hasSuffix("; app has no stack VMA: a task that lists `memory` gets no default stack, so its ESP starts at 0 unless `context` sets it (add a `segment: stack` entry)"), "\(f)")
+    }
+}
