@@ -38,6 +38,15 @@ extension RingSpec {
             report.output = path
             try report.emit(ScenarioTemplate.text(id: ScenarioTemplate.id(forPath: name), schema: schema))
             print("wrote \(path); run it with `ringspec run \(path)`")
+            // The modeline's schema is read relative to the new file: say how to make it when it is missing,
+            // or the editor shows no completion and no error, and nothing says why.
+            if !schema.contains("://"), !schema.hasPrefix("/") {
+                let folder = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+                let schemaPath = folder.isEmpty ? schema : folder + "/" + schema
+                if stat(schemaPath, &st) != 0 {
+                    print("its editor modeline names \(schemaPath), which does not exist yet: `ringspec schema > \(schemaPath)` writes it (or give --schema PATH)")
+                }
+            }
         }
     }
 }

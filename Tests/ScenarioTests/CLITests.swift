@@ -414,7 +414,8 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         try CLI.write("scenario: empty\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect:   # to fill in\n", to: file)
         #expect(try CLI.run(["run", file]).stdout.contains("checks nothing"))
         #expect(try CLI.run(["run", "--update", file]).status == 0)
-        #expect(try CLI.read(file) == "scenario: empty\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect: {cpl: 3}   # to fill in\n")
+        // Under the key, one check per line, as a missing expect is added (AuthoringFrictionTests).
+        #expect(try CLI.read(file) == "scenario: empty\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect:   # to fill in\n      cpl: 3\n")
     }
 
     @Test func updatedShippedScenariosStillPass() throws {
@@ -586,6 +587,11 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         let dir = try CLI.temporaryDirectory()
         let made = try CLI.run(["new", "first-lab"], cwd: dir)
         #expect(made.status == 0)
+        // The modeline's schema is not there yet: the output says how to write it.
+        #expect(made.stdout.contains("its editor modeline names ringspec.schema.json, which does not exist yet: `ringspec schema > ringspec.schema.json` writes it"), "\(made.stdout)")
+        try CLI.write("{}", to: dir + "/ringspec.schema.json")
+        let second = try CLI.run(["new", "second-lab"], cwd: dir)
+        #expect(second.status == 0 && !second.stdout.contains("does not exist"), "\(second.stdout)")
         let text = try CLI.read(dir + "/first-lab.yaml")
         #expect(text.hasPrefix("# yaml-language-server: $schema=ringspec.schema.json\n"))
         #expect(text.contains("scenario: first-lab\n"))

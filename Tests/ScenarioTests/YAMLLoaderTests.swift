@@ -243,7 +243,8 @@ struct YAMLLoaderTests {
     @Test func parseErrorCarriesContext() throws {
         let error = try #require(loadError("a:\n  b: 1\n c: 2\n"))
         #expect(error.description == "3:2: did not find expected key while parsing a block mapping")
-        #expect(error.notes == ["while parsing a block mapping started at 1:1"])
+        #expect(error.notes == ["line 3 starts in column 2, but the keys of the mapping that starts at 1:1 are in column 1: indent the line like them",
+                                "while parsing a block mapping started at 1:1"])
     }
 
     @Test func invalidUTF8IsALocatedError() throws {
@@ -434,5 +435,38 @@ struct YAMLLoaderTests {
             }
         }
         #expect(failures > 0)
+    }
+}
+
+/// libyaml's "mapping values are not allowed in this context" is what a new author meets most: a
+/// colon inside an unquoted description, or a key indented one space too far. The note says which.
+@Suite struct ColonSyntaxHintTests {
+    @Test(arguments: [
+        ("description: a supervisor page: P=1 U=1\n", 1, 31),
+        ("steps:\n  - access: {op: read}\n    expect: {fault: none} # why: none\nx: plain text: more\n", 4, 14),
+    ])
+    func aColonInsideAnUnquotedValueSaysToQuoteIt(text: String, line: Int, column: Int) throws {
+        let error = try #require(loadError(text))
+        #expect(error.message == "mapping values are not allowed in this context")
+        #expect(error.mark.line == line && error.mark.column == column)
+        #expect(error.notes.first?.hasPrefix("a ': ' inside an unquoted value starts a new key: put the value in quotes") == true)
+    }
+
+    @Test func aKeyIndentedTooFarNamesBothLines() throws {
+        let error = try #require(loadError("scenario: x\nmachine:\n  mode: ia32\n   paging: pae\n"))
+        #expect(error.mark.line == 4 && error.mark.column == 10)
+        #expect(error.notes.first?.hasPrefix("line 4 is indented more than line 3 above it (column 4 against 3)") == true)
+    }
+
+    @Test func aKeyIndentedTooFarAfterACommentNamesItsMapping() throws {
+        let error = try #require(loadError("scenario: x\nmachine:\n  mode: ia32\n\n  # a comment\n   paging: pae\n"))
+        #expect(error.message == "did not find expected key while parsing a block mapping")
+        #expect(error.mark.line == 6 && error.mark.column == 4)
+        #expect(error.notes.first == "line 6 starts in column 4, but the keys of the mapping that starts at 3:3 are in column 3: indent the line like them")
+    }
+
+    @Test func otherErrorsGetNoColonNote() throws {
+        let error = try #require(loadError("a: [1, 2"))
+        #expect(!error.notes.contains { $0.contains("': '") || $0.contains("indented") })
     }
 }

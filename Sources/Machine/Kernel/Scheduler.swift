@@ -81,8 +81,12 @@ extension System {
             if core.tasks[c].sliceUsed >= core.setup.timeslice { requestResched("timer") }
         case .cfs:
             let me = core.tasks[c]
-            if let smallest = core.runQueue.map({ core.tasks[$0].vruntime }).min(),
-               me.vruntime.excess(over: smallest) > me.vruntime.perTick(nice: me.nice) {
+            if let first = core.runQueue.min(by: { core.tasks[$0].vruntime < core.tasks[$1].vruntime }),
+               me.vruntime.excess(over: core.tasks[first].vruntime) > me.vruntime.perTick(nice: me.nice) {
+                // The numbers behind the decision, for `explain` (a cfs lab cannot be followed without them).
+                // (`record` builds the text only when the trace is kept: a long cfs run preempts every few ticks.)
+                let v = me.vruntime, other = core.tasks[first]
+                machine.trace.record(.note("cfs: \(me.name)'s vruntime is \(v.text(v.units)) (a tick adds \(v.text(v.perTick(nice: me.nice))) at nice \(me.nice)), more than one tick ahead of the smallest ready one, \(other.name)'s \(v.text(other.vruntime.units)): need_resched"))
                 requestResched("timer")
             }
         }

@@ -108,6 +108,11 @@ extension System {
             // stack is refused (a read-only stack used to be written through).
             guard sp >= 12, userStackWritable(sp - 12, count: 12), pokeBytes(sp - 12, bytes, cr3: machine.cpu.cr3) else {
                 out.error = "could not push ECX, EDX, EBP on the user stack at 0x\(String(sp, radix: 16)) (the vDSO's __kernel_vsyscall): not modelled unless those 12 bytes are mapped present, user and writable"
+                // The usual cause in a new scenario: `memory` replaces the default layout, stack included.
+                let task = core.currentTask
+                if !task.vmas.contains(where: { $0.segment == .stack }) {
+                    out.error = (out.error ?? "") + "; \(task.name) has no stack VMA: a task that lists `memory` gets no default stack, so its ESP starts at 0 unless `context` sets it (add a `segment: stack` entry)"
+                }
                 return
             }
             machine.cpu[.rsp] = sp - 12

@@ -25,6 +25,13 @@ public struct VirtualRuntime: Sendable, Hashable, Comparable {
         return (1024 * scale + w / 2) / w
     }
 
+    /// A number of units in nice-0 ticks with two decimals (`3.06`), for the trace.
+    public func text(_ units: Int128) -> String {
+        let hundredths = (units * 100 + scale / 2) / scale
+        let frac = hundredths % 100
+        return "\(hundredths / 100).\(frac < 10 ? "0" : "")\(frac)"
+    }
+
     /// One tick charged at this nice value.
     public mutating func charge(nice: Int) { units += perTick(nice: nice) }
 

@@ -45,6 +45,10 @@ struct DecodeContext {
     mutating func error(_ node: YAMLNode, _ message: String, notes: [String] = []) {
         var notes = notes
         if let alias = node.aliasMark { notes.append("value comes from the alias at \(node.source ?? file):\(alias.line):\(alias.column)") }
+        // A predict handout's blank checked or run before it is filled in (`check` on a student's copy).
+        if YAMLTree.isBlank(node), message.hasPrefix("expect.") || message.contains(".expect.") {
+            notes.append("`~` (or TODO) here is a blank of a predict handout: write your answer in its place; `check` and `run` need every blank filled in (`ringspec grade` scores them)")
+        }
         diagnostics.append(Diagnostic(.error, message, at: location(node), notes: notes))
     }
 
@@ -155,8 +159,9 @@ struct DecodeContext {
                 return nil
             }
             if v > max {
-                // A bound like 0xffff reads best in hex; a count like 262144 in decimal.
-                let bound = max & (max &+ 1) == 0 ? "0x\(String(max, radix: 16))" : "\(max)"
+                // A bound like 0xffff reads best in hex; a count like 262144, and a small bound like a CPL's 3
+                // or an exception vector's 31, in decimal.
+                let bound = max > 0xff && max & (max &+ 1) == 0 ? "0x\(String(max, radix: 16))" : "\(max)"
                 error(node, "\(what()) \(s) is out of range (at most \(bound))")
                 return nil
             }
@@ -209,7 +214,10 @@ struct DecodeContext {
             return hit.1
         }
         let names = options.map(\.0)
-        error(node, "unknown \(what()) '\(s)'", notes: hint(s, names).map { [$0] } ?? ["expected one of: \(names.joined(separator: ", "))"])
+        // A number is not misspelt: `size: 3` is near `1` only in spelling. List the options.
+        let numeric: Bool = if case .invalid = parseInteger(s) { false } else { true }
+        let note = numeric ? nil : hint(s, names)
+        error(node, "unknown \(what()) '\(s)'", notes: [note ?? "expected one of: \(names.joined(separator: ", "))"])
         return nil
     }
 

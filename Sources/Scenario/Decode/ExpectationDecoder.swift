@@ -260,8 +260,7 @@ extension DecodeContext {
     /// exception with a "did you mean" hint, as `fault: PG` is. True when reported.
     mutating func unknownExceptionName(_ n: YAMLNode) -> Bool {
         guard let s = n.scalar, !n.isNullScalar, case .invalid = parseInteger(s), ExceptionVector(name: s) == nil else { return false }
-        let known = ExceptionVector.allCases.map(\.name)
-        error(n, "unknown exception '\(s)'", notes: hint(s.uppercased().replacingHash(), known).map { [$0] } ?? ["a vector number or an exception name (\(known.joined(separator: ", ")))"])
+        error(n, "unknown exception '\(s)'", notes: ExceptionNameHint.notes(s))
         return true
     }
 
@@ -278,7 +277,7 @@ extension DecodeContext {
                 return FaultMatcher(vector: e, errorCode: nil, cr2: nil)
             }
             guard let e = ExceptionVector(name: s) else {
-                error(v, "unknown exception '\(s)'", notes: hint(s.uppercased().replacingHash(), ExceptionVector.allCases.map(\.name)).map { [$0] } ?? [])
+                error(v, "unknown exception '\(s)'", notes: ExceptionNameHint.notes(s))
                 return nil
             }
             return FaultMatcher(vector: e, errorCode: nil, cr2: nil)

@@ -90,6 +90,7 @@ extension DecodeContext {
         var tasks: [TaskSpec] = []
         var seen: [String: YAMLNode] = [:]
         var running = 0
+        var firstRunning: String?
         for i in items.indices {
             let item = items[i]
             let w = "processes[\(i)]"
@@ -111,7 +112,13 @@ extension DecodeContext {
             if let n = m["parent"] { t.parent = string(n, "\(w).parent") }
             if let n = m["state"], let s = choice(n, "task state", of: TaskState.self) {
                 t.state = s
-                if s == .running { running += 1; if running > 1 { error(n, "more than one process is running") } }
+                if s == .running {
+                    running += 1
+                    if running > 1, let first = firstRunning {
+                        error(n, "more than one process is running: '\(first)' is already `running`", notes: ["exactly one task runs at the start: give the others `state: ready` (the first `ready` one runs when none is `running`)"])
+                    }
+                    if firstRunning == nil { firstRunning = name }
+                }
             }
             if let n = m["priority"], let v = int(n, "\(w).priority", min: -1000, max: 1000) { t.priority = Int(v) }
             if let n = m["nice"], let v = int(n, "\(w).nice", min: -20, max: 19) { t.nice = Int(v) }

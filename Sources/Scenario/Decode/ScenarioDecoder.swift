@@ -142,6 +142,17 @@ public enum ScenarioDecoder {
             written += (top["steps"]?.sequence ?? []).compactMap { $0.value(forKey: "set")?.value(forKey: "pages") }
             for n in written where n.sequence?.isEmpty != true { ctx.error(n, "pages: paging is off (machine.paging), so there are no page tables to map them in") }
         }
+        // An error in an `extends` base is located in the base; say which scenario brought it in, since a
+        // base shared by several scenarios reports its errors once for each of them.
+        if let n = top["extends"] {
+            let at = ctx.location(n)
+            // Errors only: a warning leaves the scenario valid, and its text stays the same whether the machine
+            // is written in the scenario or in a base (Fuzz/diff/spell_diff.py's combo-b compares the two).
+            for i in ctx.diagnostics.indices where ctx.diagnostics[i].severity == .error
+                && ctx.diagnostics[i].location.map({ $0.file != at.file }) == true {
+                ctx.diagnostics[i].notes.append("in the `extends` base of scenario '\(id)' (extends at \(at.file):\(at.line):\(at.column))")
+            }
+        }
         var spec = ScenarioSpec(id: id, description: description, tags: tags, points: points,
                                 location: ctx.location(root), machine: machine, kernel: kernel, tasks: tasks,
                                 steps: steps, finalChecks: final, partialCredit: partial)

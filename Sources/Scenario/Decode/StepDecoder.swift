@@ -18,6 +18,14 @@ extension DecodeContext {
         "\(w).wait: not modelled: pid \(pid) waits for a child in process group \(-pid), and the model has no process groups (write -1 or 0 for any child, or a child's pid)"
     }
 
+    /// A `wait` pid written as a word (`wait: {pid: child}`): a name, where wait4 takes a number.
+    static func isTaskNameLike(_ n: YAMLNode) -> Bool {
+        guard let s = n.scalar, !n.isNullScalar, case .invalid = parseInteger(s) else { return false }
+        return s.first.map { $0.isLetter || $0 == "_" } ?? false
+    }
+
+    static let waitPidNote = "wait4 takes a pid: -1 (or 0) for any child, or the child's pid; declared processes have the pids 1, 2, 3... in list order unless they give `pid`, and a fork step's `returns` is its child's pid"
+
     /// The error for a kernel event (a system call, wait, exit, schedule()) in a scenario with `kernel: none`.
     static func needsKernel(_ w: String, _ event: String) -> String {
         switch event {
@@ -195,10 +203,12 @@ extension DecodeContext {
             if v.isNullScalar { return .wait(pid: -1) }
             // `wait: 2` / `wait: -1`, as `wait: {pid: 2}`.
             if let n = v.scalar.flatMap(Self.processGroupPid) { error(v, Self.processGroupWait(w, n)); return nil }
+            if Self.isTaskNameLike(v) { error(v, "\(w).wait takes a pid, not a task name ('\(v.scalar ?? "")')", notes: [Self.waitPidNote]); return nil }
             if v.scalar != nil, let pid = int(v, "\(w).wait (a pid)", min: -1, max: 32768) { return .wait(pid: pid) }
             if v.scalar != nil { return nil }
             guard let m = mapping(v, "\(w).wait", allowed: ["pid"]) else { return nil }
             if let pn = m["pid"], let n = pn.scalar.flatMap(Self.processGroupPid) { error(pn, Self.processGroupWait(w, n)); return nil }
+            if let pn = m["pid"], Self.isTaskNameLike(pn) { error(pn, "\(w).wait.pid takes a pid, not a task name ('\(pn.scalar ?? "")')", notes: [Self.waitPidNote]); return nil }
             let pid = m["pid"].flatMap { int($0, "\(w).wait.pid", min: -1, max: 32768) } ?? -1
             return .wait(pid: pid)
         case "exit":

@@ -10,9 +10,11 @@ public enum Explainer {
         var out = ""
         var ok = true
         var found = false
+        var ids: [String] = []
         for loaded in ScenarioDecoder.load(file: file, display: file, options: options.load) {
             switch loaded {
             case let .invalid(r):
+                ids.append(r.id)
                 if scenario == nil || r.id == scenario {
                     ok = false
                     found = true
@@ -20,6 +22,7 @@ public enum Explainer {
                     if case let .invalid(ds) = r.outcome { for d in ds { out += "  \(d)\n" } }
                 }
             case let .spec(spec, warnings):
+                ids.append(spec.id)
                 if let scenario, spec.id != scenario { continue }
                 found = true
                 var limits = options.run
@@ -31,9 +34,25 @@ public enum Explainer {
         // Ids, descriptions, task names and messages come from the file: terminal controls in them
         // are written visibly, as in the human report, so the prose cannot drive the terminal.
         if !found {
-            return (Escaping.terminal("no scenario '\(scenario ?? "")' in \(file)", keepingNewlines: true) + "\n", false)
+            // The ids the file does hold, nearest first, so that a misspelt --scenario is one step from right.
+            let near = hint(scenario ?? "", ids).map { " (\($0))" } ?? ""
+            let list = ids.isEmpty ? "it holds no scenario" : "its scenarios: " + ids.joined(separator: ", ")
+            return (Escaping.terminal("no scenario '\(scenario ?? "")' in \(file)\(near); \(list)", keepingNewlines: true) + "\n", false)
         }
         return (Escaping.terminal(out, keepingNewlines: true), ok)
+    }
+
+    /// Whether a context switch follows the schedule() at `index` before the next schedule() of the step.
+    static func switchFollows(_ trace: [TraceEvent], after index: Int, within range: Range<Int>) -> Bool {
+        var i = index + 1
+        while i < range.upperBound, i < trace.count {
+            switch trace[i] {
+            case .contextSwitch: return true
+            case .schedule: return false
+            default: i += 1
+            }
+        }
+        return false
     }
 
     static func render(_ spec: ScenarioSpec, _ r: RunRecord) -> String {
@@ -60,7 +79,8 @@ public enum Explainer {
                     : "  - TLB hits for \(pendingHits.map { hex($0) }.joined(separator: ", ")): the cached translations are used and no page table is read\n"
                 pendingHits = []
             }
-            for e in r.trace[range] {
+            for at in range {
+                let e = r.trace[at]
                 // A run of TLB hits (the pushes of one stack frame) reads as one line.
                 if case let .tlb(linear, true) = e { pendingHits.append(linear); continue }
                 flushHits()
@@ -69,6 +89,10 @@ public enum Explainer {
                     out += "  - schedule() runs (timer)\(atReturn ? " on the way back from the system call" : ""): \(timerReasonText(spec.kernel.policy))\n"
                 } else {
                     out += "  - " + sentence(e, softwareInterrupt: software, legacy: spec.machine.mode == .ia32) + "\n"
+                }
+                if case .schedule = e, !switchFollows(r.trace, after: at, within: range) {
+                    // schedule() that picks the task it interrupted: the reader would otherwise look for a switch.
+                    out += "  - schedule() picks the running task again: no ready task comes before it, so it keeps the CPU (with a fresh time slice) and no context switch happens\n"
                 }
                 switch e {
                 case .gate: software = false
@@ -284,7 +308,11 @@ public enum Explainer {
                     ? "IRET pops EIP, CS and EFLAGS (a return to the same privilege level: the stack stays; FAR-16): \(regs)"
                     : "IRET pops EIP, CS and EFLAGS, and, as the return CS.RPL is outer, ESP and SS (FAR-16, FAR-13): \(regs)"
             case "retf":
-                return "RETF pops \(ip) and CS, and \(sp) and SS when the return CS.RPL is outer (FAR-12, FAR-13): \(regs)"
+                // RET imm16 adds the immediate twice on an outer return (SDM Vol. 2 RET, "Release parameters
+                // from called procedure's stack" / "from calling procedure's stack"): a student asks why ESP moved.
+                return "RETF pops \(ip) and CS, and \(sp) and SS when the return CS.RPL is outer (FAR-12, FAR-13); "
+                    + "RETF n also releases n bytes of parameters, from the called procedure's stack before \(sp) and SS are popped "
+                    + "and again from the caller's stack after: \(regs)"
             default:
                 return "\(instr.uppercased()) returns: \(regs)"
             }

@@ -170,6 +170,17 @@ public enum Runner {
                                              actual: all, location: here,
                                              note: "\(f.vector) raised by rule \(f.rule) (\(RuleBook.reference(f.rule))): \(f.reason)"))
             }
+            // `fault: none` (written, or meant by mentioning no fault) against a #PF the kernel fixed up.
+            let faultPath = "steps[\(step.index)].expect.fault"
+            if let handled = HandledFaultNote.text(outcome: outcome, kernel: spec.kernel.enabled,
+                                                  trace: system.machine.trace.events, range: range) {
+                for i in failures.indices where failures[i].path == faultPath && failures[i].expected.hasPrefix("none") {
+                    failures[i].note = failures[i].note.map { "\($0); \(handled)" } ?? handled
+                }
+                for i in stepFailures.indices where stepFailures[i].path == faultPath && stepFailures[i].expected == "none" {
+                    stepFailures[i].note = stepFailures[i].note.map { "\($0); \(handled)" } ?? handled
+                }
+            }
             failures += stepFailures
         }
         for check in spec.finalChecks {

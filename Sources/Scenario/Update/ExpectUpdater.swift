@@ -57,6 +57,16 @@ public enum ExpectUpdater {
             }
             guard Suite.selected(spec, options) else { continue }
             let record = Runner.run(spec, file: file, limits: options.run)
+            // A step the model refused ran nothing: writing what "happened" would record the state
+            // before it as its outcome, and a schedule and process table cut short at it.
+            if let refused = record.outcomes.firstIndex(where: { $0.error != nil }) {
+                outcome.problems.append("\(spec.id): steps[\(refused)] could not run (see the report), so it and the steps after it have no outcome to write; not updated")
+                continue
+            }
+            if case .invalid = record.result.outcome {
+                outcome.problems.append("\(spec.id): invalid, not updated")
+                continue
+            }
             switch splicesFor(root, bytes: bytes, spec: spec, record: record) {
             case let .success((s, skipped)):
                 splices += s
@@ -213,8 +223,22 @@ public enum ExpectUpdater {
                 return .success([Splice(range: start..<end, text: pairs.map { "\($0.0): \($0.1)" }.joined(separator: "\n" + indent))])
             }
             var text = flowMapping(pairs)
-            // `expect:` with nothing after it: the null scalar has no width.
-            if start == end, start > 0, bytes[start - 1] == UInt8(ascii: ":") { text = " " + text }
+            // `expect:` with nothing after it: the null scalar has no width. In a block-style step
+            // (or at the top level) the checks go under it, one per line, as for a missing expect.
+            if start == end, start > 0, bytes[start - 1] == UInt8(ascii: ":") {
+                guard !isFlow(owner, bytes), !pairs.isEmpty else { return .success([Splice(range: start..<end, text: " " + text)]) }
+                var line = start
+                while line > 0, bytes[line - 1] != UInt8(ascii: "\n") { line -= 1 }
+                var column = 0
+                while line + column < start, bytes[line + column] == UInt8(ascii: " ") || bytes[line + column] == UInt8(ascii: "-") { column += 1 }
+                let inner = "\n" + String(repeating: " ", count: column + 2)
+                text = pairs.map { inner + "\($0.0): \($0.1)" }.joined()
+                // After a comment that ends the `expect:` line (`expect:   # to fill in`), which stays there.
+                var eol = start
+                while eol < bytes.count, bytes[eol] != UInt8(ascii: "\n") { eol += 1 }
+                if eol > 0, bytes[eol - 1] == UInt8(ascii: "\r") { eol -= 1 }
+                return .success([Splice(range: eol..<eol, text: text)])
+            }
             return .success([Splice(range: start..<end, text: text)])
         }
         guard !pairs.isEmpty else { return .success([]) }

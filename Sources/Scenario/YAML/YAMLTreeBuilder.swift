@@ -289,18 +289,17 @@ struct YAMLTreeBuilder: ~Copyable {
             return YAMLError(message: message, mark: marks.mark(ofByte: Int(parser.problem_offset)))
         default:
             let mark = marks.mark(parser.problem_mark)
-            // The commonest cause of this libyaml message in hand-written files: a tab.
-            var tabNote: [String] = []
-            if mark.offset >= 0, mark.offset < input.count, input[mark.offset] == 0x09 {
-                tabNote = ["this is a tab character: YAML indents with spaces only"]
+            // What the message most often means in a hand-written file (a tab, a ': ' in a text).
+            let context = parser.context.map { String(cString: $0) }
+            let contextMark = context == nil ? nil : marks.mark(parser.context_mark)
+            let hintNotes = YAMLSyntaxHint.notes(
+                problem: problem, at: mark, context: context, contextMark: contextMark, in: input)
+            guard let context, let contextMark else {
+                return YAMLError(message: problem, mark: mark, notes: hintNotes)
             }
-            guard let context = parser.context.map({ String(cString: $0) }) else {
-                return YAMLError(message: problem, mark: mark, notes: tabNote)
-            }
-            let contextMark = marks.mark(parser.context_mark)
             return YAMLError(
                 message: "\(problem) \(context)", mark: mark,
-                notes: tabNote + ["\(context) started at \(contextMark)"])
+                notes: hintNotes + ["\(context) started at \(contextMark)"])
         }
     }
 }
