@@ -159,6 +159,20 @@ import Testing
     }
 }
 
+/// A task whose `memory` lists no stack VMA makes a SYSENTER through the vDSO: the step is refused (ESP is 0).
+private let noStackVMAScenario = """
+    scenario: refused
+    machine: {mode: ia32}
+    processes:
+      - name: app
+        state: running
+        memory:
+          - {segment: heap, start: 0x06000000, pages: 4, perm: "rw-"}
+    steps:
+      - syscall: {via: sysenter, nr: getpid}
+        expect: {returns: 1}
+    """
+
 /// `--update` of a scenario whose step the model refuses (here a SYSENTER call whose vDSO pushes
 /// land on an unmapped stack: a task that lists `memory` has no default stack) leaves the file
 /// alone and says why; it used to write `cpl` and `current` of the state before the refused step
@@ -167,19 +181,7 @@ import Testing
     @Test func aRefusedStepIsNotUpdated() throws {
         let dir = try CLI.temporaryDirectory()
         let file = dir + "/r.yaml"
-        let text = """
-            scenario: refused
-            machine: {mode: ia32}
-            processes:
-              - name: app
-                state: running
-                memory:
-                  - {segment: heap, start: 0x06000000, pages: 4, perm: "rw-"}
-            steps:
-              - syscall: {via: sysenter, nr: getpid}
-                expect: {returns: 1}
-
-            """
+        let text = noStackVMAScenario + "\n"
         try CLI.write(text, to: file)
         let r = try CLI.run(["run", "--update", file])
         #expect(r.status == 1)
@@ -296,19 +298,7 @@ import Testing
 /// SYSENTER through the vDSO for a task whose `memory` has no stack: the refusal says why ESP is 0.
 @Suite struct NoStackVMARefusalTests {
     @Test func theRefusalNamesTheMissingStack() throws {
-        let yaml = """
-            scenario: nostack
-            machine: {mode: ia32}
-            processes:
-              - name: app
-                state: running
-                memory:
-                  - {segment: heap, start: 0x06000000, pages: 4, perm: "rw-"}
-            steps:
-              - syscall: {via: sysenter, nr: getpid}
-                expect: {returns: 1}
-            """
-        let r = try #require(runScenarioText(yaml).first)
+        let r = try #require(runScenarioText(noStackVMAScenario).first)
         let f = try #require(failures(r).first)
         #expect(f.actual.hasSuffix("; app has no stack VMA: a task that lists `memory` gets no default stack, so its ESP starts at 0 unless `context` sets it (add a `segment: stack` entry)"), "\(f)")
     }
