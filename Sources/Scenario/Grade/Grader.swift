@@ -311,11 +311,11 @@ public enum Grader {
 
         /// The wrong blank as a failed check: the decode error, at its place, with its hints.
         var failure: CheckFailure {
-            let notes = errors.flatMap(\.notes)
+            let why = "this answer cannot be read, so this blank is wrong; the other blanks are graded as usual"
+            let hints = errors.flatMap(\.notes)
             return CheckFailure(path: blank, expected: "an answer that can be read",
                                 actual: "error: " + errors.map(\.message).joined(separator: "; error: "), location: at,
-                                note: (notes.map { "note: \($0)" } + ["this answer cannot be read, so this blank is wrong; the other blanks are graded as usual"])
-                                    .joined(separator: "\n      "))
+                                note: hints.isEmpty ? why : hints.joined(separator: "; ") + " (\(why))")
         }
     }
 
