@@ -158,6 +158,28 @@ import Testing
         if signal == "SIGSEV" { #expect(ds.contains { $0.message == "unknown signal 'SIGSEV'" }) }
     }
 
+    /// The errors are placed in answers only when every one of them lies in one: an error
+    /// without a place, in another file (a base the scenario extends) or beside the answers
+    /// places none, and neither does a decode that reports no error.
+    @Test(arguments: [
+        ([(7, 15)], "f.yaml", true, ["expect.signal"]),
+        ([(7, 15), (6, 30), (6, 32)], "f.yaml", true, ["expect.fault.error_code", "expect.signal"]),
+        ([(7, 15), (6, 5)], "f.yaml", true, []),
+        ([(7, 15)], "base.yaml", true, []),
+        ([(7, 15)], "f.yaml", false, []),
+        ([], "f.yaml", true, []),
+    ] as [([(Int, Int)], String, Bool, [String])])
+    func errorsArePlacedInAnswersOnlyWhenAllAre(_ places: [(Int, Int)], _ file: String, _ located: Bool, _ blanks: [String]) throws {
+        func node(_ line: Int, _ from: Int, _ to: Int) -> YAMLNode {
+            YAMLNode(content: .scalar("x", .plain), start: SourceMark(line: line, column: from, offset: 0), end: SourceMark(line: line, column: to, offset: 0))
+        }
+        let answers = [(path: "expect.fault.error_code", node: node(6, 30, 34)), (path: "expect.signal", node: node(7, 15, 21))]
+        let errors = places.map { Diagnostic(.error, "bad", at: located ? SourceLocation(file: file, line: $0.0, column: $0.1) : nil) }
+        let placed = Grader.unreadableAnswers(errors, in: answers, file: "f.yaml")
+        #expect((placed?.map(\.blank) ?? []) == blanks)
+        if blanks.isEmpty { #expect(placed == nil) }
+    }
+
     /// A YAML syntax error breaks the document, so the scenario cannot be found: it scores 0 and
     /// the file is named with its FILE:LINE:COLUMN.
     @Test func aYAMLSyntaxErrorIsNamedAsBefore() throws {

@@ -250,7 +250,7 @@ public enum Grader {
         // answer's mapping) is a wrong blank and the other blanks are graded: every error of the
         // decode is placed in the answer that holds it, those answers are put back as blanks, and
         // the scenario is decoded again (which may find errors the first decode stopped short of),
-        // at most once per blank. An error outside every answer (a changed machine, an `expect`
+        // at most once per blank. An error outside every answer (in a given value, an `expect`
         // key beside the blanks) leaves the whole scenario invalid.
         var options = load
         options.root = handoutRoot
