@@ -99,6 +99,40 @@ public enum ScenarioSchema {
     }
   },
   "definitions": {
+    "levelFlags": {
+      "description": "The flags of one upper-level entry on a mapping's walk (pml4e, pdpte, pde).",
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "present": {
+          "$ref": "#/definitions/flag"
+        },
+        "writable": {
+          "$ref": "#/definitions/flag"
+        },
+        "user": {
+          "$ref": "#/definitions/flag"
+        },
+        "nx": {
+          "$ref": "#/definitions/flag"
+        },
+        "global": {
+          "$ref": "#/definitions/flag"
+        },
+        "accessed": {
+          "$ref": "#/definitions/flag"
+        },
+        "dirty": {
+          "$ref": "#/definitions/flag"
+        },
+        "pkey": {
+          "$ref": "#/definitions/integer"
+        },
+        "reserved": {
+          "$ref": "#/definitions/flag"
+        }
+      }
+    },
     "flag": {
       "description": "true or false; 1 and 0 are accepted too, quoted or not (YAML 1.1's other booleans as well: yes/no, on/off, y/n in their spellings).",
       "enum": [
@@ -456,120 +490,7 @@ public enum ScenarioSchema {
             "tss": {
               "$ref": "#/definitions/selector"
             },
-            "link": {
-              "$ref": "#/definitions/selector"
-            },
-            "esp0": {
-              "$ref": "#/definitions/integer"
-            },
-            "esp1": {
-              "$ref": "#/definitions/integer"
-            },
-            "esp2": {
-              "$ref": "#/definitions/integer"
-            },
-            "ss0": {
-              "$ref": "#/definitions/selector"
-            },
-            "ss1": {
-              "$ref": "#/definitions/selector"
-            },
-            "ss2": {
-              "$ref": "#/definitions/selector"
-            },
-            "cr3": {
-              "$ref": "#/definitions/integer"
-            },
-            "eip": {
-              "$ref": "#/definitions/integer"
-            },
-            "eflags": {
-              "$ref": "#/definitions/integer"
-            },
-            "eax": {
-              "$ref": "#/definitions/integer"
-            },
-            "ecx": {
-              "$ref": "#/definitions/integer"
-            },
-            "edx": {
-              "$ref": "#/definitions/integer"
-            },
-            "ebx": {
-              "$ref": "#/definitions/integer"
-            },
-            "esp": {
-              "$ref": "#/definitions/integer"
-            },
-            "ebp": {
-              "$ref": "#/definitions/integer"
-            },
-            "esi": {
-              "$ref": "#/definitions/integer"
-            },
-            "edi": {
-              "$ref": "#/definitions/integer"
-            },
-            "es": {
-              "$ref": "#/definitions/selector"
-            },
-            "cs": {
-              "$ref": "#/definitions/selector"
-            },
-            "ss": {
-              "$ref": "#/definitions/selector"
-            },
-            "ds": {
-              "$ref": "#/definitions/selector"
-            },
-            "fs": {
-              "$ref": "#/definitions/selector"
-            },
-            "gs": {
-              "$ref": "#/definitions/selector"
-            },
-            "ldt": {
-              "$ref": "#/definitions/selector"
-            },
-            "iomap": {
-              "$ref": "#/definitions/integer"
-            },
-            "io_ports": {
-              "$ref": "#/definitions/ioPorts"
-            },
-            "trap": {
-              "$ref": "#/definitions/flag"
-            },
-            "rsp0": {
-              "$ref": "#/definitions/integer"
-            },
-            "rsp1": {
-              "$ref": "#/definitions/integer"
-            },
-            "rsp2": {
-              "$ref": "#/definitions/integer"
-            },
-            "ist1": {
-              "$ref": "#/definitions/integer"
-            },
-            "ist2": {
-              "$ref": "#/definitions/integer"
-            },
-            "ist3": {
-              "$ref": "#/definitions/integer"
-            },
-            "ist4": {
-              "$ref": "#/definitions/integer"
-            },
-            "ist5": {
-              "$ref": "#/definitions/integer"
-            },
-            "ist6": {
-              "$ref": "#/definitions/integer"
-            },
-            "ist7": {
-              "$ref": "#/definitions/integer"
-            }
+\#(tssFieldProperties(indent: 12))
           },
           "required": [
             "type"
@@ -887,103 +808,13 @@ public enum ScenarioSchema {
           "$ref": "#/definitions/flag"
         },
         "pml4e": {
-          "type": "object",
-          "additionalProperties": false,
-          "properties": {
-            "present": {
-              "$ref": "#/definitions/flag"
-            },
-            "writable": {
-              "$ref": "#/definitions/flag"
-            },
-            "user": {
-              "$ref": "#/definitions/flag"
-            },
-            "nx": {
-              "$ref": "#/definitions/flag"
-            },
-            "global": {
-              "$ref": "#/definitions/flag"
-            },
-            "accessed": {
-              "$ref": "#/definitions/flag"
-            },
-            "dirty": {
-              "$ref": "#/definitions/flag"
-            },
-            "pkey": {
-              "$ref": "#/definitions/integer"
-            },
-            "reserved": {
-              "$ref": "#/definitions/flag"
-            }
-          }
+          "$ref": "#/definitions/levelFlags"
         },
         "pdpte": {
-          "type": "object",
-          "additionalProperties": false,
-          "properties": {
-            "present": {
-              "$ref": "#/definitions/flag"
-            },
-            "writable": {
-              "$ref": "#/definitions/flag"
-            },
-            "user": {
-              "$ref": "#/definitions/flag"
-            },
-            "nx": {
-              "$ref": "#/definitions/flag"
-            },
-            "global": {
-              "$ref": "#/definitions/flag"
-            },
-            "accessed": {
-              "$ref": "#/definitions/flag"
-            },
-            "dirty": {
-              "$ref": "#/definitions/flag"
-            },
-            "pkey": {
-              "$ref": "#/definitions/integer"
-            },
-            "reserved": {
-              "$ref": "#/definitions/flag"
-            }
-          }
+          "$ref": "#/definitions/levelFlags"
         },
         "pde": {
-          "type": "object",
-          "additionalProperties": false,
-          "properties": {
-            "present": {
-              "$ref": "#/definitions/flag"
-            },
-            "writable": {
-              "$ref": "#/definitions/flag"
-            },
-            "user": {
-              "$ref": "#/definitions/flag"
-            },
-            "nx": {
-              "$ref": "#/definitions/flag"
-            },
-            "global": {
-              "$ref": "#/definitions/flag"
-            },
-            "accessed": {
-              "$ref": "#/definitions/flag"
-            },
-            "dirty": {
-              "$ref": "#/definitions/flag"
-            },
-            "pkey": {
-              "$ref": "#/definitions/integer"
-            },
-            "reserved": {
-              "$ref": "#/definitions/flag"
-            }
-          }
+          "$ref": "#/definitions/levelFlags"
         }
       },
       "required": [
@@ -1077,120 +908,7 @@ public enum ScenarioSchema {
                     "boolean"
                   ]
                 },
-                "link": {
-                  "$ref": "#/definitions/selector"
-                },
-                "esp0": {
-                  "$ref": "#/definitions/integer"
-                },
-                "esp1": {
-                  "$ref": "#/definitions/integer"
-                },
-                "esp2": {
-                  "$ref": "#/definitions/integer"
-                },
-                "ss0": {
-                  "$ref": "#/definitions/selector"
-                },
-                "ss1": {
-                  "$ref": "#/definitions/selector"
-                },
-                "ss2": {
-                  "$ref": "#/definitions/selector"
-                },
-                "cr3": {
-                  "$ref": "#/definitions/integer"
-                },
-                "eip": {
-                  "$ref": "#/definitions/integer"
-                },
-                "eflags": {
-                  "$ref": "#/definitions/integer"
-                },
-                "eax": {
-                  "$ref": "#/definitions/integer"
-                },
-                "ecx": {
-                  "$ref": "#/definitions/integer"
-                },
-                "edx": {
-                  "$ref": "#/definitions/integer"
-                },
-                "ebx": {
-                  "$ref": "#/definitions/integer"
-                },
-                "esp": {
-                  "$ref": "#/definitions/integer"
-                },
-                "ebp": {
-                  "$ref": "#/definitions/integer"
-                },
-                "esi": {
-                  "$ref": "#/definitions/integer"
-                },
-                "edi": {
-                  "$ref": "#/definitions/integer"
-                },
-                "es": {
-                  "$ref": "#/definitions/selector"
-                },
-                "cs": {
-                  "$ref": "#/definitions/selector"
-                },
-                "ss": {
-                  "$ref": "#/definitions/selector"
-                },
-                "ds": {
-                  "$ref": "#/definitions/selector"
-                },
-                "fs": {
-                  "$ref": "#/definitions/selector"
-                },
-                "gs": {
-                  "$ref": "#/definitions/selector"
-                },
-                "ldt": {
-                  "$ref": "#/definitions/selector"
-                },
-                "iomap": {
-                  "$ref": "#/definitions/integer"
-                },
-                "io_ports": {
-                  "$ref": "#/definitions/ioPorts"
-                },
-                "trap": {
-                  "$ref": "#/definitions/flag"
-                },
-                "rsp0": {
-                  "$ref": "#/definitions/integer"
-                },
-                "rsp1": {
-                  "$ref": "#/definitions/integer"
-                },
-                "rsp2": {
-                  "$ref": "#/definitions/integer"
-                },
-                "ist1": {
-                  "$ref": "#/definitions/integer"
-                },
-                "ist2": {
-                  "$ref": "#/definitions/integer"
-                },
-                "ist3": {
-                  "$ref": "#/definitions/integer"
-                },
-                "ist4": {
-                  "$ref": "#/definitions/integer"
-                },
-                "ist5": {
-                  "$ref": "#/definitions/integer"
-                },
-                "ist6": {
-                  "$ref": "#/definitions/integer"
-                },
-                "ist7": {
-                  "$ref": "#/definitions/integer"
-                }
+\#(tssFieldProperties(indent: 16))
               }
             }
           ]
@@ -2091,5 +1809,129 @@ public enum ScenarioSchema {
   }
 }
 
+"""#
+
+    /// The TSS contents a `tss32`/`tss64` descriptor and `machine.tss` both take (`link` .. `ist7`), as JSON
+    /// properties indented by `indent` spaces: written once for the two places.
+    static func tssFieldProperties(indent: Int) -> String {
+        let pad = String(repeating: " ", count: indent)
+        return tssFieldLines.split(separator: "\n", omittingEmptySubsequences: false).map { pad + $0 }.joined(separator: "\n")
+    }
+
+    private static let tssFieldLines = #"""
+"link": {
+  "$ref": "#/definitions/selector"
+},
+"esp0": {
+  "$ref": "#/definitions/integer"
+},
+"esp1": {
+  "$ref": "#/definitions/integer"
+},
+"esp2": {
+  "$ref": "#/definitions/integer"
+},
+"ss0": {
+  "$ref": "#/definitions/selector"
+},
+"ss1": {
+  "$ref": "#/definitions/selector"
+},
+"ss2": {
+  "$ref": "#/definitions/selector"
+},
+"cr3": {
+  "$ref": "#/definitions/integer"
+},
+"eip": {
+  "$ref": "#/definitions/integer"
+},
+"eflags": {
+  "$ref": "#/definitions/integer"
+},
+"eax": {
+  "$ref": "#/definitions/integer"
+},
+"ecx": {
+  "$ref": "#/definitions/integer"
+},
+"edx": {
+  "$ref": "#/definitions/integer"
+},
+"ebx": {
+  "$ref": "#/definitions/integer"
+},
+"esp": {
+  "$ref": "#/definitions/integer"
+},
+"ebp": {
+  "$ref": "#/definitions/integer"
+},
+"esi": {
+  "$ref": "#/definitions/integer"
+},
+"edi": {
+  "$ref": "#/definitions/integer"
+},
+"es": {
+  "$ref": "#/definitions/selector"
+},
+"cs": {
+  "$ref": "#/definitions/selector"
+},
+"ss": {
+  "$ref": "#/definitions/selector"
+},
+"ds": {
+  "$ref": "#/definitions/selector"
+},
+"fs": {
+  "$ref": "#/definitions/selector"
+},
+"gs": {
+  "$ref": "#/definitions/selector"
+},
+"ldt": {
+  "$ref": "#/definitions/selector"
+},
+"iomap": {
+  "$ref": "#/definitions/integer"
+},
+"io_ports": {
+  "$ref": "#/definitions/ioPorts"
+},
+"trap": {
+  "$ref": "#/definitions/flag"
+},
+"rsp0": {
+  "$ref": "#/definitions/integer"
+},
+"rsp1": {
+  "$ref": "#/definitions/integer"
+},
+"rsp2": {
+  "$ref": "#/definitions/integer"
+},
+"ist1": {
+  "$ref": "#/definitions/integer"
+},
+"ist2": {
+  "$ref": "#/definitions/integer"
+},
+"ist3": {
+  "$ref": "#/definitions/integer"
+},
+"ist4": {
+  "$ref": "#/definitions/integer"
+},
+"ist5": {
+  "$ref": "#/definitions/integer"
+},
+"ist6": {
+  "$ref": "#/definitions/integer"
+},
+"ist7": {
+  "$ref": "#/definitions/integer"
+}
 """#
 }
