@@ -104,33 +104,7 @@ public enum ScenarioSchema {
       "type": "object",
       "additionalProperties": false,
       "properties": {
-        "present": {
-          "$ref": "#/definitions/flag"
-        },
-        "writable": {
-          "$ref": "#/definitions/flag"
-        },
-        "user": {
-          "$ref": "#/definitions/flag"
-        },
-        "nx": {
-          "$ref": "#/definitions/flag"
-        },
-        "global": {
-          "$ref": "#/definitions/flag"
-        },
-        "accessed": {
-          "$ref": "#/definitions/flag"
-        },
-        "dirty": {
-          "$ref": "#/definitions/flag"
-        },
-        "pkey": {
-          "$ref": "#/definitions/integer"
-        },
-        "reserved": {
-          "$ref": "#/definitions/flag"
-        }
+\#(pageFlagProperties(indent: 8))
       }
     },
     "flag": {
@@ -780,33 +754,7 @@ public enum ScenarioSchema {
             "1g"
           ]
         },
-        "present": {
-          "$ref": "#/definitions/flag"
-        },
-        "writable": {
-          "$ref": "#/definitions/flag"
-        },
-        "user": {
-          "$ref": "#/definitions/flag"
-        },
-        "nx": {
-          "$ref": "#/definitions/flag"
-        },
-        "global": {
-          "$ref": "#/definitions/flag"
-        },
-        "accessed": {
-          "$ref": "#/definitions/flag"
-        },
-        "dirty": {
-          "$ref": "#/definitions/flag"
-        },
-        "pkey": {
-          "$ref": "#/definitions/integer"
-        },
-        "reserved": {
-          "$ref": "#/definitions/flag"
-        },
+\#(pageFlagProperties(indent: 8)),
         "pml4e": {
           "$ref": "#/definitions/levelFlags"
         },
@@ -1813,10 +1761,45 @@ public enum ScenarioSchema {
 
     /// The TSS contents a `tss32`/`tss64` descriptor and `machine.tss` both take (`link` .. `ist7`), as JSON
     /// properties indented by `indent` spaces: written once for the two places.
-    static func tssFieldProperties(indent: Int) -> String {
+    static func tssFieldProperties(indent: Int) -> String { indented(tssFieldLines, by: indent) }
+
+    /// The flags of a page mapping's leaf and of each upper-level override (`present` .. `reserved`).
+    static func pageFlagProperties(indent: Int) -> String { indented(pageFlagLines, by: indent) }
+
+    private static func indented(_ text: String, by indent: Int) -> String {
         let pad = String(repeating: " ", count: indent)
-        return tssFieldLines.split(separator: "\n", omittingEmptySubsequences: false).map { pad + $0 }.joined(separator: "\n")
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { pad + $0 }.joined(separator: "\n")
     }
+
+    private static let pageFlagLines = #"""
+"present": {
+  "$ref": "#/definitions/flag"
+},
+"writable": {
+  "$ref": "#/definitions/flag"
+},
+"user": {
+  "$ref": "#/definitions/flag"
+},
+"nx": {
+  "$ref": "#/definitions/flag"
+},
+"global": {
+  "$ref": "#/definitions/flag"
+},
+"accessed": {
+  "$ref": "#/definitions/flag"
+},
+"dirty": {
+  "$ref": "#/definitions/flag"
+},
+"pkey": {
+  "$ref": "#/definitions/integer"
+},
+"reserved": {
+  "$ref": "#/definitions/flag"
+}
+"""#
 
     private static let tssFieldLines = #"""
 "link": {
