@@ -230,6 +230,7 @@ public enum Runner {
     /// Adds one chunk's outcome to a step's.
     static func merge(_ into: inout StepOutcome, _ o: StepOutcome) {
         into.faults += o.faults
+        into.ticks += o.ticks
         if o.gate != nil { into.gate = o.gate }
         if o.entry != nil { into.entry = o.entry }
         if o.returns != nil { into.returns = o.returns; into.returnsBy = o.returnsBy }
