@@ -31,33 +31,28 @@ extension Explainer {
         let legacy = spec.machine.mode == .ia32
         let events = r.trace.indices.clamped(to: range)
         guard !events.isEmpty else { return "  - nothing happens that the trace records\n" }
-        let ticks = i < r.outcomes.count ? r.outcomes[i].ticks.filter { events.contains($0.traceStart) } : []
+        let ticks = i < r.outcomes.count
+            ? r.outcomes[i].ticks.filter { events.contains($0.traceRange.lowerBound) && $0.traceRange.upperBound <= events.upperBound } : []
+        func told(_ range: Range<Int>) -> String {
+            briefItems(r.trace, range, spec: spec, legacy: legacy).map { "  - " + $0.joined(separator: "\n      ") + "\n" }.joined()
+        }
         guard case let .timer(n) = spec.steps[i].event, let first = ticks.first else {
-            var items = briefItems(r.trace, events, spec: spec, legacy: legacy)
-            if items.isEmpty {
-                // Only micro detail was recorded: say who was running, else point at the full form.
-                if let at = events.first(where: { if case .modeSwitch = r.trace[$0] { true } else { false } }) {
-                    items = [[sentence(r.trace[at], legacy: legacy)]]
-                } else {
-                    items = [["only micro detail (TLB lookups, page walks, stack pushes) is recorded: run without --brief to see it"]]
-                }
+            let text = told(events)
+            if !text.isEmpty { return text }
+            // Only micro detail was recorded: say who was running, else point at the full form.
+            if let at = events.first(where: { if case .modeSwitch = r.trace[$0] { true } else { false } }) {
+                return "  - " + sentence(r.trace[at], legacy: legacy) + "\n"
             }
-            return items.map { "  - " + $0.joined(separator: "\n      ") + "\n" }.joined()
+            return "  - only micro detail (TLB lookups, page walks, stack pushes) is recorded: run without --brief to see it\n"
         }
-        var out = ""
         // Events before the first tick (none, as the kernel tells a timer step today) are told as a step's.
-        let before = events.lowerBound..<first.traceStart
-        if !before.isEmpty {
-            out += briefItems(r.trace, before, spec: spec, legacy: legacy).map { "  - " + $0.joined(separator: "\n      ") + "\n" }.joined()
-        }
+        var out = told(events.lowerBound..<first.traceRange.lowerBound)
         // Each tick's story, interned: equal stories get the same id.
         var ids: [Int] = []
         var stories: [TickStory] = []
         var index: [TickStory: Int] = [:]
-        var counts: [Int] = []
-        for (k, tick) in ticks.enumerated() {
-            let end = k + 1 < ticks.count ? ticks[k + 1].traceStart : events.upperBound
-            let story = tickStory(tick, r.trace, tick.traceStart..<max(tick.traceStart, end), spec: spec, legacy: legacy)
+        for tick in ticks {
+            let story = tickStory(tick, r.trace, tick.traceRange, spec: spec, legacy: legacy)
             if let id = index[story] {
                 ids.append(id)
             } else {
@@ -65,23 +60,25 @@ extension Explainer {
                 ids.append(stories.count)
                 stories.append(story)
             }
-            counts.append(tick.count)
         }
         // Runs of consecutive equal ticks.
         var units: [TickRun] = []
         var tickNumber = 1
         for (k, id) in ids.enumerated() {
-            if let last = units.last, last.story == id, counts[k] == 1, !stories[id].held {
+            if let last = units.last, last.story == id, ticks[k].count == 1, !stories[id].held {
                 units[units.count - 1].count += 1
             } else {
-                units.append(TickRun(story: id, first: tickNumber, count: counts[k]))
+                units.append(TickRun(story: id, first: tickNumber, count: ticks[k].count))
             }
-            tickNumber += counts[k]
+            tickNumber += ticks[k].count
         }
         out += tellRuns(units, stories)
+        let after = (ticks.last?.traceRange.upperBound ?? events.lowerBound)..<events.upperBound
         if tickNumber <= n {
             // The trace stopped recording (its event limit): the later ticks ran but are not told.
             out += "  - \(tickLabel(tickNumber, n)): not told: the trace reached its limit of events (they ran; the step's result below is the whole step's)\n"
+        } else {
+            out += told(after)
         }
         return out
     }
@@ -93,7 +90,7 @@ extension Explainer {
         if case let .access(kind, address, _, _, _) = event, let a = o.access {
             out += "  = the \(kind.rawValue) at \(hex(address)) reaches physical address \(hex(a.physical)) (the leaf entry now has A=\(a.accessed ? 1 : 0), D=\(a.dirty ? 1 : 0))\n"
         }
-        if case .timer = event, !o.switches.isEmpty {
+        if case let .timer(n) = event, n > 1, !o.switches.isEmpty {
             var pairs: [String] = []
             var times: [String: Int] = [:]
             for s in o.switches {
@@ -128,11 +125,13 @@ extension Explainer {
     static func tickStory(_ tick: TimerTick, _ trace: [TraceEvent], _ range: Range<Int>, spec: ScenarioSpec, legacy: Bool) -> TickStory {
         let header: String
         if tick.held {
-            header = "held pending, charged to no task"
+            header = tick.count == 1 ? "the CPU cannot take the interrupt now" : "the CPU cannot take these interrupts now"
         } else if tick.charged {
             header = "timer interrupt charged to \(tick.running)"
+        } else if !spec.kernel.enabled {
+            header = "timer interrupt"
         } else {
-            header = tick.running == "idle" && spec.kernel.enabled ? "timer interrupt while idle, charged to no task" : "timer interrupt, charged to no task"
+            header = tick.running == "idle" ? "timer interrupt while idle, charged to no task" : "timer interrupt, charged to no task"
         }
         var items = briefItems(trace, range, spec: spec, legacy: legacy)
         var switches: [String] = [], faults: [String] = []
@@ -243,7 +242,7 @@ extension Explainer {
             case let .schedule(reason, atReturn):
                 flush()
                 var s = "schedule() (\(reason))\(atReturn ? " on the way back from the system call" : ""): \(briefReason(reason, spec.kernel.policy))"
-                if !switchFollows(trace, after: at, within: range) { s += "; it keeps the running task: no switch" }
+                if !switchFollows(trace, after: at, within: range) { s += "; it picks the running task again: no switch" }
                 items.append([s])
             default:
                 flush()
@@ -265,7 +264,7 @@ extension Explainer {
         case "timer":
             switch policy {
             case .rr, .priority: "the running task used up its time slice (\(policy.rawValue))"
-            case .cfs: "the running task's vruntime got more than one tick ahead of the smallest ready one (cfs)"
+            case .cfs: "vruntime more than one tick ahead (cfs)"
             case .fifo: "the timer set need_resched"
             }
         case "yield": "the task gave up the CPU (sched_yield)"
