@@ -132,6 +132,33 @@ func briefKeepsFaults(_ c: BriefFaultCase) throws {
     }
 }
 
+/// Ticks after a triple fault never ran, and the brief says so rather than leaving them out silently.
+@Test func briefTellsTicksAfterAShutdown() throws {
+    let t = try #require(told("""
+        scenario: t
+        machine: {mode: ia32, idt: {0x20: {present: false}, NP: {present: false}, DF: {present: false}}}
+        kernel: none
+        steps:
+          - set: {rflags: {if: 1}}
+          - timer: 5
+        """))
+    #expect(t.brief.contains("  - tick 1: timer interrupt\n"), "\(t.brief)")
+    #expect(t.brief.contains("triple fault (DF-4; "), "\(t.brief)")
+    #expect(t.brief.contains("  - ticks 2-5: not run: the step stopped before them\n"), "\(t.brief)")
+    #expect(!t.brief.contains("not told"))
+}
+
+/// Ticks whose events the trace could not keep (its limit of events) are named, not told as if whole.
+@Test func briefTellsWhereTheTraceStopped() throws {
+    let t = try #require(told(roundRobin(ticks: 80_000)))
+    #expect(t.record.traceTruncated)
+    let marked = try #require(t.record.outcomes.first).ticks.count
+    #expect(marked > 0 && marked < 80_000)
+    #expect(t.brief.contains("  - ticks \(marked + 1)-80000: not told: the trace reached its limit of events"), "\(t.brief)")
+    #expect(lines(t.brief).count <= 30, "\(t.brief)")
+    #expect(t.brief.contains("  = 26666 context switches in this step: "), "\(t.brief)")
+}
+
 /// A failed scenario's failure lines are the same in brief as in full, and so is the exit status.
 @Test func briefPrintsFailuresAsFullDoes() throws {
     let t = try #require(told("""

@@ -74,11 +74,13 @@ extension Explainer {
         }
         out += tellRuns(units, stories)
         let after = (ticks.last?.traceRange.upperBound ?? events.lowerBound)..<events.upperBound
-        if tickNumber <= n {
+        if tickNumber <= n && r.traceTruncated {
             // The trace stopped recording (its event limit): the later ticks ran but are not told.
             out += "  - \(tickLabel(tickNumber, n)): not told: the trace reached its limit of events (they ran; the step's result below is the whole step's)\n"
         } else {
             out += told(after)
+            // The step stopped before its last tick: a triple fault, or a tick the model refused.
+            if tickNumber <= n { out += "  - \(tickLabel(tickNumber, n)): not run: the step stopped before them\n" }
         }
         return out
     }
