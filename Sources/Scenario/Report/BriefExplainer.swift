@@ -39,11 +39,14 @@ extension Explainer {
         guard case let .timer(n) = spec.steps[i].event, let first = ticks.first else {
             let text = told(events)
             if !text.isEmpty { return text }
-            // Only micro detail was recorded: say who was running, else point at the full form.
+            // Only micro detail was recorded: say who was running, count the detail, point at the full form.
+            var out = ""
             if let at = events.first(where: { if case .modeSwitch = r.trace[$0] { true } else { false } }) {
-                return "  - " + sentence(r.trace[at], legacy: legacy) + "\n"
+                out += "  - " + sentence(r.trace[at], legacy: legacy) + "\n"
             }
-            return "  - only micro detail (TLB lookups, page walks, stack pushes) is recorded: run without --brief to see it\n"
+            let micro = microCounts(r.trace[events])
+            if !micro.isEmpty { out += "  - only micro detail: \(micro) (run without --brief to see it)\n" }
+            return out
         }
         // Events before the first tick (none, as the kernel tells a timer step today) are told as a step's.
         var out = told(events.lowerBound..<first.traceRange.lowerBound)
@@ -104,6 +107,25 @@ extension Explainer {
             out += "  = \(o.switches.count) context switch\(o.switches.count == 1 ? "" : "es") in this step: \(list.joined(separator: ", "))\n"
         }
         return out
+    }
+
+    /// The micro detail of some events, counted: `2 TLB hits, 1 TLB miss, 1 page walk`.
+    static func microCounts(_ events: ArraySlice<TraceEvent>) -> String {
+        var hits = 0, misses = 0, walks = 0, flushes = 0, stacks = 0, other = 0
+        for e in events {
+            switch e {
+            case let .tlb(_, hit): if hit { hits += 1 } else { misses += 1 }
+            case .pageWalk: walks += 1
+            case .tlbFlush: flushes += 1
+            case .stackSwitch: stacks += 1
+            case .modeSwitch, .note: break
+            default: other += 1
+            }
+        }
+        func n(_ k: Int, _ one: String, _ many: String) -> String? { k == 0 ? nil : "\(k) \(k == 1 ? one : many)" }
+        return [n(hits, "TLB hit", "TLB hits"), n(misses, "TLB miss", "TLB misses"), n(walks, "page walk", "page walks"),
+                n(flushes, "TLB flush", "TLB flushes"), n(stacks, "stack switch", "stack switches"), n(other, "other event", "other events")]
+            .compactMap { $0 }.joined(separator: ", ")
     }
 
     /// One tick as the brief tells it: a header and the events' items.
