@@ -159,6 +159,28 @@ func briefKeepsFaults(_ c: BriefFaultCase) throws {
     #expect(t.brief.contains("  = 26666 context switches in this step: "), "\(t.brief)")
 }
 
+/// An `access` that only walked the page tables: the brief counts the micro detail and tells where the
+/// access landed (the page walk that would say it is not told).
+@Test func briefTellsWhereAnAccessLanded() throws {
+    let t = try #require(told("""
+        scenario: t
+        machine: {mode: x86_64}
+        kernel: none
+        processes:
+          - name: k
+            context: {cs: kernel_cs, ss: kernel_ds}
+            pages:
+              - {virt: 0x600000, phys: 0x200000, writable: true}
+        steps:
+          - access: {op: read, addr: 0x600000}
+          - access: {op: read, addr: 0x600000}
+        """))
+    #expect(t.brief.contains("  - only micro detail: 1 TLB miss, 1 page walk (run without --brief to see it)\n"), "\(t.brief)")
+    #expect(t.brief.contains("  - only micro detail: 1 TLB hit (run without --brief to see it)\n"), "\(t.brief)")
+    #expect(t.brief.contains("  = the read at 0x600000 reaches physical address 0x200000 (the leaf entry now has A=1, D=0)\n"), "\(t.brief)")
+    #expect(!t.brief.contains("PML4E"))
+}
+
 /// A failed scenario's failure lines are the same in brief as in full, and so is the exit status.
 @Test func briefPrintsFailuresAsFullDoes() throws {
     let t = try #require(told("""
