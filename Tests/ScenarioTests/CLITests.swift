@@ -418,6 +418,17 @@ private func number(_ v: Any?) -> Double { (v as? NSNumber)?.doubleValue ?? .nan
         #expect(try CLI.read(file) == "scenario: empty\nmachine: {mode: x86_64}\nkernel: none\nsteps:\n  - exec: nop\n    expect:   # to fill in\n      cpl: 3\n")
     }
 
+    /// A file written with CR LF line ends keeps them in the lines `--update` adds.
+    @Test func updateKeepsCRLFLineEnds() throws {
+        let dir = try CLI.temporaryDirectory()
+        let file = dir + "/crlf.yaml"
+        try CLI.write("scenario: crlf\r\nmachine: {mode: x86_64}\r\nkernel: none\r\nsteps:\r\n  - exec: nop\r\n    expect:\r\n  - exec: nop\r\n", to: file)
+        #expect(try CLI.run(["run", "--update", file]).status == 0)
+        let text = try CLI.read(file)
+        #expect(text == "scenario: crlf\r\nmachine: {mode: x86_64}\r\nkernel: none\r\nsteps:\r\n  - exec: nop\r\n    expect:\r\n      cpl: 3\r\n  - exec: nop\r\n    expect:\r\n      cpl: 3\r\n", "\(text.debugDescription)")
+        #expect(try CLI.run(["run", file]).status == 0)
+    }
+
     @Test func updatedShippedScenariosStillPass() throws {
         let dir = try CLI.temporaryDirectory()
         try CLI.copy(root + "/scenarios", to: dir + "/scenarios")

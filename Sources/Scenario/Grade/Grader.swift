@@ -246,13 +246,35 @@ public enum Grader {
                                   outcome: .failed(unanswered), checkCount: unanswered.count, partial: false,
                                   blanks: BlankTally(right: 0, total: blanks.count))
         }
-        let root = YAMLTree.removingBlankExpectations(sub.root)
-        var ctx = DecodeContext(file: sub.file)
+        // An answer that cannot be read (`signal: SIGSEV`, `returns: yes`, an unknown key in an
+        // answer's mapping) is a wrong blank and the other blanks are graded: every error of the
+        // decode is placed in the answer that holds it, those answers are put back as blanks, and
+        // the scenario is decoded again (which may find errors the first decode stopped short of),
+        // at most once per blank. An error outside every answer (in a given value, an `expect`
+        // key beside the blanks) leaves the whole scenario invalid.
         var options = load
         options.root = handoutRoot
-        guard var spec = ScenarioDecoder.decodeDocument(root, ctx: &ctx, path: given.file, options: options), !ctx.hasErrors else {
+        let answered = YAMLTree.expectNodes(sub.root).filter { blanks.contains($0.path) && !unansweredBlanks.contains($0.path) }
+        var unreadable: [UnreadableAnswer] = []
+        var errors: [Diagnostic] = []
+        var decoded: ScenarioSpec?
+        for _ in 0...blanks.count {
+            let root = YAMLTree.removingBlankExpectations(YAMLTree.blankingAnswers(sub.root, at: Set(unreadable.map(\.blank))))
+            var ctx = DecodeContext(file: sub.file)
+            let spec = ScenarioDecoder.decodeDocument(root, ctx: &ctx, path: given.file, options: options)
+            if let spec, !ctx.hasErrors {
+                decoded = spec
+                break
+            }
+            let found = ctx.diagnostics.filter { $0.severity == .error }
+            for e in found where !errors.contains(e) { errors.append(e) }
+            let open = answered.filter { a in !unreadable.contains { $0.blank == a.path } }
+            guard let placed = unreadableAnswers(found, in: open, file: sub.file) else { break }
+            unreadable += placed
+        }
+        guard var spec = decoded else {
             return ScenarioResult(id: given.id, file: sub.file, line: sub.root.start.line, points: points,
-                                  outcome: .invalid(ctx.diagnostics.filter { $0.severity == .error }), checkCount: 0, partial: partial,
+                                  outcome: .invalid(errors), checkCount: 0, partial: partial,
                                   blanks: BlankTally(right: 0, total: blanks.count))
         }
         // A check holding a blank inside it (`gate: {vector: 0x80, type: ~}`) is checked field by
@@ -268,13 +290,50 @@ public enum Grader {
         let record = Runner.run(spec, file: sub.file, limits: limits)
         var result = record.result
         result.blanks = BlankTally(right: 0, total: blanks.count)
-        guard case .invalid = result.outcome else {
-            let (right, notChecked) = judgeBlanks(blanks, unanswered: unansweredBlanks, answers: answers, spec: spec, record: record, file: sub.file)
+        guard case let .invalid(ds) = result.outcome else {
+            let wrong = Set(unreadable.map(\.blank))
+            let (right, notChecked) = judgeBlanks(blanks, unanswered: unansweredBlanks.union(wrong), answers: answers, spec: spec,
+                                                  record: record, file: sub.file)
             result.blanks = BlankTally(right: right, total: blanks.count)
-            finish(&result, extra: unanswered + notChecked)
+            finish(&result, extra: unanswered + unreadable.map(\.failure) + notChecked)
             return result
         }
+        // The run itself refused the scenario: it is invalid, and the answers that could not be read say so too.
+        result.outcome = .invalid(ds + unreadable.flatMap(\.errors))
         return result
+    }
+
+    /// An answer to a blank that does not decode: the blank is wrong, for the reason the errors give.
+    struct UnreadableAnswer {
+        var blank: String
+        var errors: [Diagnostic]
+        var at: SourceLocation
+
+        /// The wrong blank as a failed check: the decode error, at its place, with its hints.
+        var failure: CheckFailure {
+            let why = "this answer cannot be read, so this blank is wrong; the other blanks are graded as usual"
+            let hints = errors.flatMap(\.notes)
+            return CheckFailure(path: blank, expected: "an answer that can be read",
+                                actual: "error: " + errors.map(\.message).joined(separator: "; error: "), location: at,
+                                note: hints.isEmpty ? why : hints.joined(separator: "; ") + " (\(why))")
+        }
+    }
+
+    /// The answers that hold the errors of a decode, each with its errors, in the order of
+    /// `answers`; nil when there is no error or one lies outside every answer (in another file,
+    /// without a place, or in the submission outside the answers to blanks).
+    static func unreadableAnswers(_ errors: [Diagnostic], in answers: [(path: String, node: YAMLNode)], file: String) -> [UnreadableAnswer]? {
+        guard !errors.isEmpty else { return nil }
+        var held: [String: [Diagnostic]] = [:]
+        for e in errors {
+            guard let at = e.location, at.file == file,
+                  let a = answers.first(where: { YAMLTree.contains($0.node, line: at.line, column: at.column) }) else { return nil }
+            held[a.path, default: []].append(e)
+        }
+        return answers.compactMap { a in
+            guard let es = held[a.path], let at = es.first?.location else { return nil }
+            return UnreadableAnswer(blank: a.path, errors: es, at: at)
+        }
     }
 
     /// Whether one check path is the other, or holds it, or lies inside it.

@@ -107,17 +107,23 @@ enum YAMLTree {
 
     /// The document with the blanks of every expect block removed.
     static func removingBlankExpectations(_ root: YAMLNode) -> YAMLNode {
+        mappingExpectBlocks(root) { _, node in removingBlanks(node) ?? emptyMapping(at: node) }
+    }
+
+    /// The document with each expect block replaced by `transform(path prefix, block)`, the
+    /// prefixes those of `expectBlocks` (`steps[2].expect`, `expect`).
+    static func mappingExpectBlocks(_ root: YAMLNode, _ transform: (String, YAMLNode) -> YAMLNode) -> YAMLNode {
         guard var top = root.mapping else { return root }
         for (i, p) in top.enumerated() {
             switch p.key.scalar {
             case "expect":
-                top[i].value = removingBlanks(p.value) ?? emptyMapping(at: p.value)
+                top[i].value = transform("expect", p.value)
             case "steps":
                 guard var steps = p.value.sequence else { continue }
                 for (j, s) in steps.enumerated() {
                     guard var sp = s.mapping else { continue }
                     for (k, q) in sp.enumerated() where q.key.scalar == "expect" {
-                        sp[k].value = removingBlanks(q.value) ?? emptyMapping(at: q.value)
+                        sp[k].value = transform("steps[\(j)].expect", q.value)
                     }
                     steps[j].content = .mapping(sp)
                 }
@@ -129,6 +135,42 @@ enum YAMLTree {
         var copy = root
         copy.content = .mapping(top)
         return copy
+    }
+
+    /// Every node of the expect blocks with its path, named as `leaves` names them: the blocks
+    /// themselves, the mappings inside them and their values (a list or a scalar is one node).
+    static func expectNodes(_ root: YAMLNode) -> [(path: String, node: YAMLNode)] {
+        func walk(_ n: YAMLNode, _ path: String, into out: inout [(path: String, node: YAMLNode)]) {
+            out.append((path, n))
+            for p in n.mapping ?? [] { walk(p.value, "\(path).\(p.key.scalar ?? show(p.key))", into: &out) }
+        }
+        var out: [(path: String, node: YAMLNode)] = []
+        for block in expectBlocks(root) { walk(block.node, block.path, into: &out) }
+        return out
+    }
+
+    /// The document with the expect nodes at `paths` put back as blanks (`~`, at the same place),
+    /// as if never answered.
+    static func blankingAnswers(_ root: YAMLNode, at paths: Set<String>) -> YAMLNode {
+        func blanking(_ n: YAMLNode, _ path: String) -> YAMLNode {
+            if paths.contains(path) { return YAMLNode(content: .scalar("~", .plain), start: n.start, end: n.end) }
+            guard let pairs = n.mapping else { return n }
+            var copy = n
+            copy.content = .mapping(pairs.map { p in
+                var q = p
+                q.value = blanking(p.value, "\(path).\(p.key.scalar ?? show(p.key))")
+                return q
+            })
+            return copy
+        }
+        return mappingExpectBlocks(root) { path, node in blanking(node, path) }
+    }
+
+    /// Whether a place in the source lies within a node's span (its first character up to, not
+    /// including, its end; a node of no width holds its start).
+    static func contains(_ n: YAMLNode, line: Int, column: Int) -> Bool {
+        let at = (line, column), start = (n.start.line, n.start.column), end = (n.end.line, n.end.column)
+        return start <= at && (at < end || at == start)
     }
 
     static func emptyMapping(at n: YAMLNode) -> YAMLNode {

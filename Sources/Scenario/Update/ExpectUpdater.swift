@@ -91,13 +91,16 @@ public enum ExpectUpdater {
 
     static func apply(_ splices: [Splice], to bytes: [UInt8]) -> [UInt8] {
         var out = bytes
+        // A file whose lines end in CR LF (its first line break says which) gets its added lines in CR LF too.
+        let crlf = bytes.firstIndex(of: UInt8(ascii: "\n")).map { $0 > 0 && bytes[$0 - 1] == UInt8(ascii: "\r") } ?? false
         // Later splices first; of two at one offset (a step's expect and the top-level expect
         // both added at the end of the document) the later one first, so the earlier lands before it.
         let ordered = splices.enumerated().sorted { a, b in
             a.element.range.lowerBound != b.element.range.lowerBound ? a.element.range.lowerBound > b.element.range.lowerBound : a.offset > b.offset
         }
         for s in ordered.map(\.element) {
-            out.replaceSubrange(s.range, with: Array(s.text.utf8))
+            let text = crlf ? s.text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n") : s.text
+            out.replaceSubrange(s.range, with: Array(text.utf8))
         }
         return out
     }
