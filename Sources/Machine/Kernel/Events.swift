@@ -89,9 +89,35 @@ public struct StepOutcome: Sendable {
     public var access: AccessRecord?
     /// The step's events in `machine.trace.events`.
     public var traceRange: Range<Int> = 0..<0
+    /// A `timer` step's ticks and their events, each recorded only when the trace kept all of its events.
+    public var ticks: [TimerTick] = []
     /// The step could not run (not modelled, wrong actor): the runner fails the step with this message.
     public var error: String?
     public init() {}
+}
+
+/// One tick of a `timer` step, as the trace tells it: where its events are, which task was running
+/// and whether the tick was charged to it. (`explain --brief` tells a long timer step tick by tick.)
+public struct TimerTick: Sendable, Equatable {
+    /// The tick's events in `machine.trace.events`.
+    public var traceRange: Range<Int>
+    /// The ticks this mark stands for: 1, or every tick left when the CPU could not take them and
+    /// they merged into one pending request (IF = 0, an interrupt shadow).
+    public var count: Int
+    /// The task running when the tick arrived (`idle` when the CPU was idle).
+    public var running: String
+    /// The tick was charged to `running` (its `ticks` grew); false when the CPU was idle, there is no
+    /// kernel, or the interrupt did not reach the kernel's handler.
+    public var charged: Bool
+    /// The tick was held pending instead of delivered.
+    public var held: Bool
+    public init(traceRange: Range<Int>, count: Int = 1, running: String, charged: Bool, held: Bool = false) {
+        self.traceRange = traceRange
+        self.count = count
+        self.running = running
+        self.charged = charged
+        self.held = held
+    }
 }
 
 /// A task's end-of-run summary (`expect.processes`).

@@ -398,12 +398,25 @@ public struct System: Sendable {
     mutating func timer(_ n: Int, _ out: inout StepOutcome) {
         var left = max(n, 0)
         while left > 0 && !machine.shutdown {
+            // Each tick's mark for `explain`: only while the trace is kept, and only for a tick whose events
+            // it kept to the last (none is marked once the trace reaches its limit).
+            let marking = machine.trace.enabled && !machine.trace.truncated
+            let start = machine.trace.count
             // Ticks the CPU cannot take merge into one pending request: nothing runs between them.
             guard acceptsExternalInterrupts else {
                 holdExternal(0x20, wakes: [], requests: left)
+                if marking && !machine.trace.truncated {
+                    out.ticks.append(TimerTick(traceRange: start..<machine.trace.count, count: left, running: machine.taskName, charged: false, held: true))
+                }
                 return
             }
+            let running = core.current, name = machine.taskName
+            let before = core.tasks.indices.contains(running) ? core.tasks[running].ticks : 0
             deliverExternal(0x20, wakes: [], &out)
+            if marking && !machine.trace.truncated {
+                let charged = running != 0 && core.tasks.indices.contains(running) && core.tasks[running].ticks > before
+                out.ticks.append(TimerTick(traceRange: start..<machine.trace.count, running: name, charged: charged))
+            }
             left -= 1
         }
     }

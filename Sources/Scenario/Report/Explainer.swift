@@ -6,7 +6,8 @@ import Machine
 
 public enum Explainer {
     /// Explains the scenarios of a file (or the one named); returns the text and whether all was valid.
-    public static func explain(file: String, scenario: String?, options: SuiteOptions) -> (String, Bool) {
+    /// `detail`: every micro-event (`full`, the default) or the story a student follows (`brief`).
+    public static func explain(file: String, scenario: String?, options: SuiteOptions, detail: ExplainDetail = .full) -> (String, Bool) {
         var out = ""
         var ok = true
         var found = false
@@ -28,7 +29,7 @@ public enum Explainer {
                 var limits = options.run
                 limits.keepTrace = true
                 let record = Runner.run(spec, file: file, warnings: warnings, limits: limits)
-                out += render(spec, record)
+                out += render(spec, record, detail: detail)
             }
         }
         // Ids, descriptions, task names and messages come from the file: terminal controls in them
@@ -55,53 +56,14 @@ public enum Explainer {
         return false
     }
 
-    static func render(_ spec: ScenarioSpec, _ r: RunRecord) -> String {
+    static func render(_ spec: ScenarioSpec, _ r: RunRecord, detail: ExplainDetail = .full) -> String {
         var out = "scenario \(spec.id)"
         if let d = spec.description { out += "\n  \(d.split(separator: "\n").joined(separator: "\n  "))" }
         out += "\n"
         for (i, range) in r.stepTraceRanges.enumerated() {
             let step = spec.steps[i]
             out += "\nstep \(i + 1) (\(describe(step.event))), line \(step.location.line):\n"
-            // Only the gate of the step's own INT n / INT3 / INTO is a software interrupt's (INT-2): once a
-            // fault other than the trap's own #BP/#OF is raised (the INT n's delivery failed), or once that
-            // gate was used, a later gate delivers an exception or an interrupt, which ignores the gate DPL.
-            var software = isSoftwareInterrupt(step.event)
-            // A `wait` or `exit` step makes its call through the task's default entry: `int 0x80` for a 32-bit
-            // task, whose gate (the step's first) is then a software interrupt's, checked against its DPL.
-            if isImplicitSystemCall(step.event), let first = r.trace[range].first(where: { if case .gate = $0 { true } else { false } }),
-               case let .gate(vector, _, _, _, _, _, _) = first, vector == 0x80 {
-                software = true
-            }
-            var pendingHits: [UInt64] = []
-            func flushHits() {
-                guard !pendingHits.isEmpty else { return }
-                out += pendingHits.count == 1 ? "  - " + sentence(.tlb(linear: pendingHits[0], hit: true)) + "\n"
-                    : "  - TLB hits for \(pendingHits.map { hex($0) }.joined(separator: ", ")): the cached translations are used and no page table is read\n"
-                pendingHits = []
-            }
-            for at in range {
-                let e = r.trace[at]
-                // A run of TLB hits (the pushes of one stack frame) reads as one line.
-                if case let .tlb(linear, true) = e { pendingHits.append(linear); continue }
-                flushHits()
-                if case let .schedule(reason, atReturn) = e, reason == "timer" {
-                    // The timer's reason depends on the policy: a used-up slice, or cfs's vruntime lead.
-                    out += "  - schedule() runs (timer)\(atReturn ? " on the way back from the system call" : ""): \(timerReasonText(spec.kernel.policy))\n"
-                } else {
-                    out += "  - " + sentence(e, softwareInterrupt: software, legacy: spec.machine.mode == .ia32) + "\n"
-                }
-                if case .schedule = e, !switchFollows(r.trace, after: at, within: range) {
-                    // schedule() that picks the task it interrupted: the reader would otherwise look for a switch.
-                    out += "  - schedule() picks the running task again: no ready task comes before it, so it keeps the CPU (with a fresh time slice) and no context switch happens\n"
-                }
-                switch e {
-                case .gate: software = false
-                case let .fault(f) where f.vector != .BP && f.vector != .OF: software = false
-                default: break
-                }
-            }
-            flushHits()
-            if r.trace[range].isEmpty { out += "  - nothing happens that the trace records\n" }
+            out += detail == .brief ? briefStep(spec, r, step: i, range: range) : fullStep(spec, r, step: i, range: range)
             if i < r.outcomes.count {
                 let o = r.outcomes[i]
                 if let ret = o.returns {
@@ -112,6 +74,7 @@ public enum Explainer {
                     out += "  = \(who) returns \(ret)\(errnoName(ret))\n"
                 }
                 if !o.output.isEmpty { out += "  = console output: \(ExpectationChecker.quote(o.output))\n" }
+                if detail == .brief { out += briefResults(spec.steps[i].event, o) }
                 if let err = o.error { out += "  ! the step could not run: \(err)\n" }
                 if o.faults.count > 1 {
                     out += "  = exceptions raised, in order: " + o.faults.map { $0.vector.description }.joined(separator: ", ") + "\n"
@@ -135,6 +98,53 @@ public enum Explainer {
             for d in ds { out += "  \(d)\n" }
         case let .skipped(why): out += "\nresult: skipped (\(why))\n"
         }
+        return out
+    }
+
+    /// Every micro-event of one step, one sentence each (`explain` without `--brief`).
+    static func fullStep(_ spec: ScenarioSpec, _ r: RunRecord, step i: Int, range: Range<Int>) -> String {
+        let step = spec.steps[i]
+        var out = ""
+        // Only the gate of the step's own INT n / INT3 / INTO is a software interrupt's (INT-2): once a
+        // fault other than the trap's own #BP/#OF is raised (the INT n's delivery failed), or once that
+        // gate was used, a later gate delivers an exception or an interrupt, which ignores the gate DPL.
+        var software = isSoftwareInterrupt(step.event)
+        // A `wait` or `exit` step makes its call through the task's default entry: `int 0x80` for a 32-bit
+        // task, whose gate (the step's first) is then a software interrupt's, checked against its DPL.
+        if isImplicitSystemCall(step.event), let first = r.trace[range].first(where: { if case .gate = $0 { true } else { false } }),
+           case let .gate(vector, _, _, _, _, _, _) = first, vector == 0x80 {
+            software = true
+        }
+        var pendingHits: [UInt64] = []
+        func flushHits() {
+            guard !pendingHits.isEmpty else { return }
+            out += pendingHits.count == 1 ? "  - " + sentence(.tlb(linear: pendingHits[0], hit: true)) + "\n"
+                : "  - TLB hits for \(pendingHits.map { hex($0) }.joined(separator: ", ")): the cached translations are used and no page table is read\n"
+            pendingHits = []
+        }
+        for at in range {
+            let e = r.trace[at]
+            // A run of TLB hits (the pushes of one stack frame) reads as one line.
+            if case let .tlb(linear, true) = e { pendingHits.append(linear); continue }
+            flushHits()
+            if case let .schedule(reason, atReturn) = e, reason == "timer" {
+                // The timer's reason depends on the policy: a used-up slice, or cfs's vruntime lead.
+                out += "  - schedule() runs (timer)\(atReturn ? " on the way back from the system call" : ""): \(timerReasonText(spec.kernel.policy))\n"
+            } else {
+                out += "  - " + sentence(e, softwareInterrupt: software, legacy: spec.machine.mode == .ia32) + "\n"
+            }
+            if case .schedule = e, !switchFollows(r.trace, after: at, within: range) {
+                // schedule() that picks the task it interrupted: the reader would otherwise look for a switch.
+                out += "  - schedule() picks the running task again: no ready task comes before it, so it keeps the CPU (with a fresh time slice) and no context switch happens\n"
+            }
+            switch e {
+            case .gate: software = false
+            case let .fault(f) where f.vector != .BP && f.vector != .OF: software = false
+            default: break
+            }
+        }
+        flushHits()
+        if r.trace[range].isEmpty { out += "  - nothing happens that the trace records\n" }
         return out
     }
 

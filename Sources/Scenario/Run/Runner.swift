@@ -29,6 +29,8 @@ public struct RunRecord: Sendable {
     public var stepStates: [StepState] = []
     /// The state at the end of the run (nil when the machine could not be built).
     public var final: FinalState?
+    /// The trace reached its most events: later events were not recorded.
+    public var traceTruncated = false
 }
 
 /// The CPU and scheduler state right after one step (for `--update` and `explain`).
@@ -201,7 +203,7 @@ public enum Runner {
                                switches: system.switchCount, faults: system.faultCount, shutdown: system.machine.shutdown,
                                processes: system.taskNames.compactMap { n in system.processSummary(n).map { (n, $0) } })
         return RunRecord(result: result, trace: system.machine.trace.events, stepTraceRanges: ranges, outcomes: outcomes,
-                         stepStates: states, final: final)
+                         stepStates: states, final: final, traceTruncated: system.machine.trace.truncated)
     }
 
     /// An exception vector's bit in a mask of vectors.
@@ -230,6 +232,7 @@ public enum Runner {
     /// Adds one chunk's outcome to a step's.
     static func merge(_ into: inout StepOutcome, _ o: StepOutcome) {
         into.faults += o.faults
+        into.ticks += o.ticks
         if o.gate != nil { into.gate = o.gate }
         if o.entry != nil { into.entry = o.entry }
         if o.returns != nil { into.returns = o.returns; into.returnsBy = o.returnsBy }
