@@ -76,17 +76,26 @@ public struct Descriptor: Sendable, Equatable {
 
     // MARK: Encoding
 
+    /// The limit fields of a descriptor word: limit 15:0 in bits 15:0, limit 19:16 in bits 51:48.
+    static func limitBits(_ limit: UInt32) -> UInt64 {
+        UInt64(limit & 0xFFFF) | UInt64((limit >> 16) & 0xF) << 48
+    }
+
+    /// Gives the descriptor a byte-granular limit (G = 0): its limit fields are replaced, the rest kept.
+    public mutating func setByteLimit(_ limit: UInt32) {
+        raw = (raw & ~0x008F_0000_0000_FFFF) | Descriptor.limitBits(limit)
+    }
+
     /// A code or data segment descriptor.
     public static func segment(base: UInt64, limit: UInt32, type: UInt8, dpl: UInt8, present: Bool,
                                long: Bool, big: Bool, granularity4K: Bool) -> Descriptor {
         var r: UInt64 = 0
-        r |= UInt64(limit & 0xFFFF)
+        r |= Descriptor.limitBits(limit)
         r |= (base & 0xFF_FFFF) << 16
         r |= UInt64(type & 0xF) << 40
         r |= 1 << 44
         r |= UInt64(dpl & 3) << 45
         if present { r |= 1 << 47 }
-        r |= UInt64((limit >> 16) & 0xF) << 48
         if long { r |= 1 << 53 }
         if big { r |= 1 << 54 }
         if granularity4K { r |= 1 << 55 }
@@ -98,12 +107,11 @@ public struct Descriptor: Sendable, Equatable {
     public static func system(base: UInt64, limit: UInt32, type: SystemType, dpl: UInt8, present: Bool)
         -> (low: Descriptor, high: UInt64) {
         var r: UInt64 = 0
-        r |= UInt64(limit & 0xFFFF)
+        r |= Descriptor.limitBits(limit)
         r |= (base & 0xFF_FFFF) << 16
         r |= UInt64(type.rawValue) << 40
         r |= UInt64(dpl & 3) << 45
         if present { r |= 1 << 47 }
-        r |= UInt64((limit >> 16) & 0xF) << 48
         r |= ((base >> 24) & 0xFF) << 56
         return (Descriptor(raw: r), base >> 32)
     }

@@ -14,8 +14,7 @@ extension Machine {
     /// The offset of the current TSS's I/O permission bitmap when its first byte lies within the
     /// TSS limit (a 32- or 64-bit TSS: the base is the word at offset 0x66); nil otherwise.
     func ioBitmapBase() -> UInt64? {
-        let type = cpu.tr.cache.type
-        guard cpu.tr.cache.usable, type != SystemType.tss16Available.rawValue, type != SystemType.tss16Busy.rawValue,
+        guard cpu.tr.cache.usable, !cpu.tr.cache.isSixteenBitTSS,
               let base = tssRead(offset: 0x66, size: 2), base < UInt64(cpu.tr.cache.limit) else { return nil }
         return base
     }
@@ -204,10 +203,10 @@ extension Machine {
                     let name = instruction == .inPort ? "IN" : "OUT"
                     // With CPL > IOPL the CPU consults the TSS's I/O permission bitmap (SDM Vol. 1
                     // §19.5.2). A TSS whose bitmap lies beyond its limit (the linux preset's) grants no
-                    // port: #GP(0). A bitmap inside the limit could grant the port, which `in`/`out`
-                    // do not name: refused rather than guessed.
+                    // port: #GP(0). A bitmap inside the limit could grant the port, which bare `in`/`out`
+                    // do not name: refused rather than guessed (the forms with a port check it, PRIV-4).
                     if let base = ioBitmapBase() {
-                        unsupported = "\(name) at CPL \(cpu.cpl) > IOPL \(iopl) with an I/O permission bitmap inside the TSS (at offset 0x\(String(base, radix: 16))): the bitmap is not modelled"
+                        unsupported = "\(name) at CPL \(cpu.cpl) > IOPL \(iopl) with an I/O permission bitmap inside the TSS (at offset 0x\(String(base, radix: 16))): a bare `\(name.lowercased())` names no port to look up in it; write the port (`in al, 0x60`, `out dx, al`)"
                     }
                     throw Fault.gp(0, rule: "PRIV-1", "\(name) at CPL \(cpu.cpl) with IOPL \(iopl): needs CPL <= IOPL (the TSS has no I/O permission bitmap within its limit, so no port is granted)")
                 }

@@ -384,7 +384,7 @@ extension Machine {
     /// where the current SDM, and the model, read the stack.
     func stackFromTSS(cpl n: UInt8, ext: Bool, rule: String) throws(Fault) -> (Selector, UInt64) {
         let extBit: UInt32 = ext ? 1 : 0
-        let is16 = cpu.tr.cache.type == SystemType.tss16Available.rawValue || cpu.tr.cache.type == SystemType.tss16Busy.rawValue
+        let is16 = cpu.tr.cache.isSixteenBitTSS
         let spOffset = is16 ? 2 + 4 * Int(n) : 4 + 8 * Int(n)
         let ssOffset = is16 ? 4 + 4 * Int(n) : 8 + 8 * Int(n)
         guard cpu.tr.cache.usable, let sp = tssRead(offset: spOffset, size: is16 ? 2 : 4),

@@ -79,14 +79,13 @@ extension Machine {
     mutating func checkIOPermission(port: UInt16, size: Int, what: String) throws(Fault) {
         let tr = cpu.tr.cache
         let iopl = RFLAGS.iopl(of: cpu.rflags)
-        let image = tssImages[tr.base] ?? []
         // TR always holds a TSS in a scenario (the builder loads one); without one there is no map to read.
         if !tr.usable && cpu.cpl > iopl {
             throw Fault.gp(0, rule: "PRIV-4", "\(what) at CPL \(cpu.cpl) > IOPL \(iopl): TR holds no TSS, so there is no I/O permission bit map")
         }
-        let sixteen = tr.type == SystemType.tss16Available.rawValue || tr.type == SystemType.tss16Busy.rawValue
+        // `check` reads only offsets within the limit; a byte past the kept image reads 0, as before.
         let decision = IOPermission.check(cpl: cpu.cpl, iopl: iopl, port: port, size: size, tssLimit: tr.limit,
-                                          sixteenBitTSS: sixteen) { $0 < image.count ? image[$0] : 0 }
+                                          sixteenBitTSS: tr.isSixteenBitTSS) { UInt8(truncatingIfNeeded: tssRead(offset: $0, size: 1) ?? 0) }
         let ports = size == 1 ? "port \(hex(Int(port)))" : "ports \(hex(Int(port)))-\(hex(Int(port) + size - 1))"
         let head = "\(what) at CPL \(cpu.cpl) > IOPL \(iopl): I/O permission bit map, \(ports)"
         switch decision {

@@ -82,6 +82,8 @@ public struct SegmentCache: Sendable, Equatable {
     public var isWritableData: Bool { !isCode && type & 0x2 != 0 }
     /// Expand-down data segment (type bit 2 of a data segment).
     public var isExpandDown: Bool { !isCode && type & 0x4 != 0 }
+    /// TR's cache holds a 16-bit TSS (available or busy): SS0:SP0 slots of words and no I/O permission bit map.
+    public var isSixteenBitTSS: Bool { type == SystemType.tss16Available.rawValue || type == SystemType.tss16Busy.rawValue }
 
     /// Whether bytes `offset ... offset+size-1` lie inside the segment (SDM Vol. 3A §5.3): an expand-up
     /// segment allows 0 ... limit; an expand-down one limit+1 ... 0xFFFF (B=0) or 0xFFFFFFFF (B=1).

@@ -218,7 +218,7 @@ extension System {
                 if !(entry?.limitGiven ?? false) {
                     let limit = IOPermissionMap.limit(mapBase: mapBase)
                     // Byte granularity (G = 0): the limit is the map's trailing byte, at most 0xffff + 0x2000.
-                    d.raw = (d.raw & ~0x008F_0000_0000_FFFF) | UInt64(limit & 0xFFFF) | UInt64((limit >> 16) & 0xF) << 48
+                    d.setByteLimit(limit)
                     sys.machine.gdt[i] = d.raw
                 }
             }
