@@ -410,12 +410,14 @@ public struct System: Sendable {
                 }
                 return
             }
-            let running = core.current, name = machine.taskName
-            let before = core.tasks.indices.contains(running) ? core.tasks[running].ticks : 0
+            // What the mark needs from before the tick, taken only while marking (a long timer step runs this
+            // loop once a tick).
+            let mark = marking ? (running: core.current, name: machine.taskName,
+                                  ticks: core.tasks.indices.contains(core.current) ? core.tasks[core.current].ticks : 0) : nil
             deliverExternal(0x20, wakes: [], &out)
-            if marking && !machine.trace.truncated {
-                let charged = running != 0 && core.tasks.indices.contains(running) && core.tasks[running].ticks > before
-                out.ticks.append(TimerTick(traceRange: start..<machine.trace.count, running: name, charged: charged))
+            if let mark, !machine.trace.truncated {
+                let charged = mark.running != 0 && core.tasks.indices.contains(mark.running) && core.tasks[mark.running].ticks > mark.ticks
+                out.ticks.append(TimerTick(traceRange: start..<machine.trace.count, running: mark.name, charged: charged))
             }
             left -= 1
         }

@@ -85,8 +85,8 @@ extension System {
                me.vruntime.excess(over: core.tasks[first].vruntime) > me.vruntime.perTick(nice: me.nice) {
                 // The numbers behind the decision, for `explain` (a cfs lab cannot be followed without them).
                 // (`record` builds the text only when the trace is kept: a long cfs run preempts every few ticks.)
-                let v = me.vruntime, other = core.tasks[first]
-                machine.trace.record(.note("cfs: \(me.name)'s vruntime is \(v.text(v.units)) (a tick adds \(v.text(v.perTick(nice: me.nice))) at nice \(me.nice)), more than one tick ahead of the smallest ready one, \(other.name)'s \(v.text(other.vruntime.units)): need_resched"))
+                let v = me.vruntime
+                machine.trace.record(.note("cfs: \(me.name)'s vruntime is \(v.text(v.units)) (a tick adds \(v.text(v.perTick(nice: me.nice))) at nice \(me.nice)), more than one tick ahead of the smallest ready one, \(core.tasks[first].name)'s \(v.text(core.tasks[first].vruntime.units)): need_resched"))
                 requestResched("timer")
             }
         }
