@@ -469,6 +469,19 @@ def t_sel_name(doc):
 # -- wait / schedule
 
 
+def toggle_short_form(st, key, inner, accept):
+    """An event's short form and its one-key map, each turned into the other: `key: V` (a scalar that
+    `accept` takes) -> `key: {inner: V}`, and `key: {inner: V}` -> `key: V`. True when it changed."""
+    v = st.get(key)
+    if isinstance(v, Scalar) and accept(v):
+        st.set(key, Map([[S(inner), v]]))
+        return True
+    if isinstance(v, Map) and v.keys() == [inner]:
+        st.set(key, v.get(inner))
+        return True
+    return False
+
+
 def t_wait_forms(doc):
     """wait: {} <-> {pid: -1} <-> bare - wait; wait: N <-> {pid: N}"""
     changed = False
@@ -490,11 +503,7 @@ def t_wait_forms(doc):
                 else:
                     st.set("wait", Map())
                 changed = True
-            elif isinstance(w, Scalar) and to_int(w.raw) is not None:
-                st.set("wait", Map([[S("pid"), w]]))
-                changed = True
-            elif isinstance(w, Map) and w.keys() == ["pid"]:
-                st.set("wait", w.get("pid"))
+            elif toggle_short_form(st, "wait", "pid", lambda v: to_int(v.raw) is not None):
                 changed = True
     return changed
 
@@ -705,14 +714,8 @@ def t_irq_forms(doc):
     """irq: N <-> irq: {vector: N}"""
     changed = False
     for st in doc.steps():
-        if isinstance(st, Map):
-            v = st.get("irq")
-            if isinstance(v, Scalar):
-                st.set("irq", Map([[S("vector"), v]]))
-                changed = True
-            elif isinstance(v, Map) and v.keys() == ["vector"]:
-                st.set("irq", v.get("vector"))
-                changed = True
+        if isinstance(st, Map) and toggle_short_form(st, "irq", "vector", lambda v: True):
+            changed = True
     return changed
 
 
