@@ -124,6 +124,8 @@ def build_space(mode, layout, pages, frames):
         sp.explicit.append((p["virt"], p["virt"] + PAGE))
     ends = [v.end for v in sp.vmas if v.seg not in ("stack", "mmap")]
     sp.brk = ((max(ends) if ends else 0) + 0xFFF) & ~0xFFF
+    heap_starts = [v.start for v in sp.vmas if v.seg == "heap"]
+    sp.start_brk = min(heap_starts) if heap_starts else sp.brk
     return sp
 
 
