@@ -530,6 +530,18 @@ class MemOracle:
             sp.populate(v)
         return start
 
+    def sys_munmap(self, addr, length):
+        """mm/mmap.c __vm_munmap: an unaligned start or a zero length is -EINVAL, so is a range past TASK_SIZE;
+        otherwise [addr, addr + page-rounded length) leaves every VMA and 0 is returned."""
+        top = self.mode.task_size
+        if addr & 0xFFF or length == 0:
+            return EINVAL
+        size = (length + 0xFFF) & ~0xFFF
+        if addr > top or size > top - addr:
+            return EINVAL
+        self.remove_range(addr, addr + size)
+        return 0
+
     # ---- fork ---------------------------------------------------------------------------------------------
     def fork_space(self, parent, child):
         """The child's address space: the VMAs, brk and every present page (copied or shared: the same
