@@ -204,7 +204,7 @@ enum ExpectationChecker {
                 return name == "iopl" ? fail(c, "\(x)", "\(actual)") : fail(c, "\(x != 0)", "\(actual != 0)")
             }
         case let .returns(x):
-            guard let r = o.returns else { return fail(c, "\(x)", "no system call returned") }
+            guard let r = o.returns else { return fail(c, "\(x)", noReturnText(o.dispatched)) }
             if r != x { return fail(c, errnoText(x), errnoText(r)) }
         case let .output(s):
             if o.output != s { return fail(c, quote(s), quote(o.output)) }
@@ -304,6 +304,13 @@ enum ExpectationChecker {
             if n.hasPrefix("e") || n.hasSuffix("d") { v &= 0xFFFF_FFFF } else if n.count == 2 && !n.hasPrefix("r") { v &= 0xFFFF }
             return v
         }
+    }
+
+    /// Why a step has no return value, naming the call it dispatched: `exit` through int 0x80 is
+    /// number 1 in the i386 table, where a student may have meant write (seed concept 4).
+    static func noReturnText(_ call: DispatchedCall?) -> String {
+        guard let call else { return "no return value: the step made no system call and dispatched no task whose call returns" }
+        return "no return value: the step called \(call.name) (number \(call.number) in the \(call.table) table), which did not return to user mode"
     }
 
     static func errnoText(_ v: Int64) -> String {
