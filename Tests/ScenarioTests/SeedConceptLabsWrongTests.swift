@@ -41,7 +41,7 @@ struct WrongLabVariant: CustomTestStringConvertible, Sendable {
               at: "returns: |2", explains: ["looks up number 1 in the i386 table and finds exit"]),
         .init(id: "wrong07-hlt-error-code-ia32", failure: "steps[0].expect.fault.error_code: expected 0x60, got 0x0",
               at: "error_code: |0x60", explains: ["PRIV-2", "Intel SDM Vol. 3A §5.9"]),
-        .init(id: "wrong08-ds-load-error-code-names-the-selector-ia32", failure: "steps[0].expect.fault.error_code.selector: expected 0x78, got 0x68",
+        .init(id: "wrong08-ds-load-error-code-names-the-selector-ia32", failure: "steps[0].expect.fault.error_code.selector: expected 0x78 (user_ds), got 0x68 (kernel_ds)",
               at: "selector: |user_ds", explains: ["SEG-5d", "Intel SDM Vol. 3A §5.6", "max(CPL 3, RPL 3) > DPL 0"]),
         .init(id: "wrong09-far-call-into-kernel-succeeds-ia32",
               failure: "steps[0].expect.fault: expected none (the step's expect mentions no fault), got #GP(0x60)",

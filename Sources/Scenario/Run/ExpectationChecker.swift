@@ -54,6 +54,23 @@ enum ExpectationChecker {
         return out
     }
 
+    /// A wrong `error_code.selector` with the names of the table entries it compared, when they have
+    /// names: `expected 0x78 (user_ds), got 0x68 (kernel_ds)`, so that a student who wrote `user_ds`
+    /// reads the names back rather than two numbers (SEG-8: the error code's index and TI bits).
+    static func namingSelectors(_ f: CheckFailure, _ names: SelectorNames) -> CheckFailure {
+        guard f.path.hasSuffix("error_code.selector") else { return f }
+        func named(_ text: String) -> String {
+            guard text.hasPrefix("0x"), let v = Int(text.dropFirst(2), radix: 16) else { return text }
+            let table = v & 4 != 0 ? names.ldt : names.gdt
+            guard let name = table.filter({ $0.value == v >> 3 }).map(\.key).min() else { return text }
+            return "\(text) (\(name))"
+        }
+        var out = f
+        out.expected = named(f.expected)
+        out.actual = named(f.actual)
+        return out
+    }
+
     /// Whether a fault matches `m` in every field.
     static func matches(_ m: FaultMatcher, _ f: Fault) -> Bool { mismatches(m, f).isEmpty }
 
