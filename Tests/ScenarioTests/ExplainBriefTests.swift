@@ -288,8 +288,8 @@ private let goldenFull = #"""
 
     step 1 (timer: 2), line 10:
       - A runs in user mode (CPL 3)
-      - the CPU reads IDT entry 0x20: a present interrupt gate of DPL 0; an exception or external interrupt is not checked against the gate's DPL; an interrupt gate clears IF (INT-9), so maskable interrupts wait until IF is set again (STI, or IRET restoring the saved EFLAGS)
-          privilege: CPL 3 -> 0 (more privileged), so the CPU switches to the stack for CPL 0 (told next: the stack switch)
+      - the CPU reads IDT entry 0x20: a present interrupt gate of DPL 0; an exception or external interrupt is not checked against the gate's DPL; an interrupt gate clears IF (INT-9, Intel SDM Vol. 3A §6.12.1 (exception- or interrupt-handler procedures: flag usage)), so maskable interrupts wait until IF is set again (STI, or IRET restoring the saved EFLAGS)
+          privilege: CPL 3 -> 0 (more privileged), so the CPU switches to the stack for CPL 0 (INT-7, Intel SDM Vol. 3A §6.12.1 (exception- or interrupt-handler procedures: stack switch); told next: the stack switch)
           pushed on the new stack, in order: SS=0x7b, ESP=0xbffffff0, EFLAGS=0x202, CS=0x73, EIP=0x8048000 (IRET pops them back)
       - stack switch: the new stack is SS=0x68 ESP=0xc2008000, read from TSS.SS0:ESP0; the old SS and ESP are pushed on it so that the return can restore them
       - TLB miss for 0xc2007ffc: no cached translation, so the CPU walks the page tables
@@ -312,8 +312,8 @@ private let goldenFull = #"""
       - IRET pops EIP, CS and EFLAGS, and, as the return CS.RPL is outer, ESP and SS (FAR-16, FAR-13): CS=0x73 SS=0x7b EIP=0x8048000 ESP=0xbffffff0
       - B returns to user mode: CPL 0 -> 3
       - B runs in user mode (CPL 3)
-      - the CPU reads IDT entry 0x20: a present interrupt gate of DPL 0; an exception or external interrupt is not checked against the gate's DPL; an interrupt gate clears IF (INT-9), so maskable interrupts wait until IF is set again (STI, or IRET restoring the saved EFLAGS)
-          privilege: CPL 3 -> 0 (more privileged), so the CPU switches to the stack for CPL 0 (told next: the stack switch)
+      - the CPU reads IDT entry 0x20: a present interrupt gate of DPL 0; an exception or external interrupt is not checked against the gate's DPL; an interrupt gate clears IF (INT-9, Intel SDM Vol. 3A §6.12.1 (exception- or interrupt-handler procedures: flag usage)), so maskable interrupts wait until IF is set again (STI, or IRET restoring the saved EFLAGS)
+          privilege: CPL 3 -> 0 (more privileged), so the CPU switches to the stack for CPL 0 (INT-7, Intel SDM Vol. 3A §6.12.1 (exception- or interrupt-handler procedures: stack switch); told next: the stack switch)
           pushed on the new stack, in order: SS=0x7b, ESP=0xbffffff0, EFLAGS=0x202, CS=0x73, EIP=0x8048000 (IRET pops them back)
       - stack switch: the new stack is SS=0x68 ESP=0xc200e000, read from TSS.SS0:ESP0; the old SS and ESP are pushed on it so that the return can restore them
       - TLB hit for 0xc200dffc: the cached translation is used and no page table is read (an edited PTE is not seen until INVLPG, or a CR3 write for a non-global page)
@@ -347,8 +347,8 @@ private let goldenFull = #"""
       - FAULT #PF (page fault), vector 14, error code 0x4 = {P=0: page not present; W/R=0: read; U/S=1: user-mode access}, CR2=0x20000000 (the linear address that faulted)
           why: rule PG-12 (not present / reserved bit; Intel SDM Vol. 3A §4.7 (page-fault exceptions), §4.3-4.5 (reserved bits of the entries)): the PDE for linear 0x20000000 is not present (P=0)
           error code bit by bit: bit 0 P=0 (the page was not present); bit 1 W/R=0 (a read); bit 2 U/S=1 (made at CPL 3); bit 3 RSVD=0; bit 4 I/D=0; bit 5 PK=0
-      - the CPU reads IDT entry 0xe (#PF): a present interrupt gate of DPL 0; an exception or external interrupt is not checked against the gate's DPL; an interrupt gate clears IF (INT-9), so maskable interrupts wait until IF is set again (STI, or IRET restoring the saved EFLAGS)
-          privilege: CPL 3 -> 0 (more privileged), so the CPU switches to the stack for CPL 0 (told next: the stack switch)
+      - the CPU reads IDT entry 0xe (#PF): a present interrupt gate of DPL 0; an exception or external interrupt is not checked against the gate's DPL; an interrupt gate clears IF (INT-9, Intel SDM Vol. 3A §6.12.1 (exception- or interrupt-handler procedures: flag usage)), so maskable interrupts wait until IF is set again (STI, or IRET restoring the saved EFLAGS)
+          privilege: CPL 3 -> 0 (more privileged), so the CPU switches to the stack for CPL 0 (INT-7, Intel SDM Vol. 3A §6.12.1 (exception- or interrupt-handler procedures: stack switch); told next: the stack switch)
           pushed on the new stack, in order: SS=0x7b, ESP=0xbffffff0, EFLAGS=0x10202, CS=0x73, EIP=0x8048000, error code=0x4 (IRET pops them back, after the handler removes the error code)
       - stack switch: the new stack is SS=0x68 ESP=0xc2008000, read from TSS.SS0:ESP0; the old SS and ESP are pushed on it so that the return can restore them
       - TLB hits for 0xc2007ffc, 0xc2007ff8, 0xc2007ff4, 0xc2007ff0, 0xc2007fec, 0xc2007fe8: the cached translations are used and no page table is read

@@ -113,7 +113,9 @@ public enum TraceEvent: Equatable, Sendable {
         case let .contextSwitch(from, to, _, _): return ["switch \(from) -> \(to)", "switch", "context switch"]
         case let .kernelAction(s): return [s]
         case .output: return ["output"]
-        case let .note(s): return [s]
+        case let .note(s):
+            // A hardware task switch (TASK-1) is told as a note that begins `task switch (REASON)`.
+            return s.hasPrefix("task switch (") ? [s, "task switch"] : [s]
         }
     }
 }

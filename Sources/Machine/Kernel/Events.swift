@@ -65,6 +65,14 @@ public struct AccessRecord: Sendable, Equatable {
     public var dirty: Bool
 }
 
+/// A system call as the kernel looked it up: its name in the table of the entry that was used.
+public struct DispatchedCall: Sendable, Equatable {
+    public var name: String
+    /// `i386` or `x86_64`.
+    public var table: String
+    public var number: Int64
+}
+
 /// What one step did.
 public struct StepOutcome: Sendable {
     /// Every exception raised, in order (including those handled by the kernel, e.g. demand paging).
@@ -79,6 +87,9 @@ public struct StepOutcome: Sendable {
     public var returns: Int64?
     /// The task whose resumed call gave `returns`, when it is not the step's own call.
     public var returnsBy: String?
+    /// The last system call the step dispatched (kept whether or not the trace is), so that a check
+    /// of `returns` on a call that never returns can say which call ran (ABI tables).
+    public var dispatched: DispatchedCall?
     /// What the step wrote to the console.
     public var output = ""
     public var switches: [SwitchRecord] = []

@@ -260,6 +260,7 @@ extension System {
         let allowed = function.map { f in core.setup.syscalls.map { $0.contains(f.rawValue) } ?? true } ?? false
         machine.trace.record(.syscall(entry: entryName, table: abi.rawValue, number: nr,
                                       name: function?.rawValue ?? "ni_syscall", args: args))
+        out.dispatched = DispatchedCall(name: function?.rawValue ?? "ni_syscall", table: abi.rawValue, number: nr)
         let result: SyscallResult
         if stashFault, let stash = stashAddress {
             let what = via == .sysenter ? "sysenter: 0(%ebp)" : "compat syscall: 0(%esp)"

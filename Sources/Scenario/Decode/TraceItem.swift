@@ -45,7 +45,7 @@ enum TraceItem {
     static let phrases: [String] = [
         "schedule", "stack switch", "page walk", "tlb hit", "tlb miss", "tlb flush", "gate", "syscall", "sysenter",
         "sysexit", "sysret", "iret", "retf", "double fault", "triple fault", "return", "output", "switch",
-        "context switch", "user", "kernel",
+        "context switch", "task switch", "task gate", "user", "kernel",
     ] + ExceptionVector.allCases.map { $0.title.lowercased() }
 
     /// A "did you mean" for an item (already canonical) that is no phrase of the vocabulary but is close

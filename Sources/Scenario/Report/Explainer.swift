@@ -234,6 +234,15 @@ public enum Explainer {
         }
     }
 
+    /// A rule id with the SDM section that states it (RuleBook), for a sentence that tells why.
+    static func cited(_ rule: String) -> String { "\(rule), \(RuleBook.reference(rule))" }
+
+    /// The rule that takes the inner stack from the TSS: an IDT delivery (INT-7, or INT-10 in IA-32e
+    /// mode) or a CALL through a call gate (FAR-9, or FAR-11 for a 64-bit call gate).
+    static func stackRule(callGate: Bool, legacy: Bool) -> String {
+        callGate ? (legacy ? "FAR-9" : "FAR-11") : (legacy ? "INT-7" : "INT-10")
+    }
+
     /// One trace event as a sentence.
     /// `legacy`: the machine is in 32-bit protected mode, so registers are EIP/ESP rather than RIP/RSP.
     public static func sentence(_ e: TraceEvent, softwareInterrupt: Bool = false, legacy: Bool = false) -> String {
@@ -254,7 +263,7 @@ public enum Explainer {
             } else {
                 s = "task gate of DPL \(dpl): CPL \(from) and the selector's RPL must be <= \(dpl) (TASK-2), so the far JMP/CALL may pass"
             }
-            s += "; a task gate names a TSS, so instead of entering a handler the CPU switches tasks (TASK-1, told next)"
+            s += "; a task gate names a TSS, so instead of entering a handler the CPU switches tasks (\(cited("TASK-1")); told next)"
             s += "\n      privilege: CPL \(from) -> \(to) (the new task's CS.RPL), on the new task's stack, SS:ESP loaded from its TSS"
             if !pushed.isEmpty { s += "\n      pushed on the new task's stack: " + pushed.joined(separator: ", ") + " (TASK-7)" }
             return s
@@ -269,8 +278,8 @@ public enum Explainer {
                     s += "; an exception or external interrupt is not checked against the gate's DPL"
                 }
                 s += kind == "interrupt"
-                    ? "; an interrupt gate clears IF (INT-9), so maskable interrupts wait until IF is set again (STI, or IRET restoring the saved EFLAGS)"
-                    : (kind == "trap" ? "; a trap gate leaves IF as it was (INT-9): interrupts may arrive inside the handler" : "")
+                    ? "; an interrupt gate clears IF (\(cited("INT-9"))), so maskable interrupts wait until IF is set again (STI, or IRET restoring the saved EFLAGS)"
+                    : (kind == "trap" ? "; a trap gate leaves IF as it was (\(cited("INT-9"))): interrupts may arrive inside the handler" : "")
             } else {
                 let jmp = kind.contains("jmp")
                 s = "call gate of DPL \(dpl): CPL \(from) and the selector's RPL must be <= \(dpl) (FAR-5), and the target code segment's DPL <= CPL (FAR-7), so the \(jmp ? "JMP" : "CALL") may pass; the CPU enters at the gate's offset, not the instruction's"
@@ -280,7 +289,9 @@ public enum Explainer {
             if switched && from == to {
                 s += ", but the gate names an IST stack, which the CPU switches to whatever the privilege (INT-10; told next: the stack switch)"
             } else {
-                s += switched ? ", so the CPU switches to the stack for CPL \(to) (told next: the stack switch)" : ", so the CPU stays on the current stack"
+                s += switched
+                    ? ", so the CPU switches to the stack for CPL \(to) (\(cited(stackRule(callGate: vector == nil, legacy: legacy))); told next: the stack switch)"
+                    : ", so the CPU stays on the current stack"
             }
             if !pushed.isEmpty {
                 s += "\n      pushed on the \(switched ? "new" : "current") stack, in order: " + pushed.joined(separator: ", ")
@@ -291,16 +302,16 @@ public enum Explainer {
             let regs = "CS=\(hex(UInt64(cs))) SS=\(hex(UInt64(ss))) \(ip)=\(hex(rip)) \(sp)=\(hex(rsp))"
             if instr == "syscall" && legacy {
                 return "SYSCALL (AMD, legacy mode) enters the kernel at CPL 0 from the MSRs, reading no descriptor table: \(regs) (CS = STAR[47:32], "
-                    + "SS = CS + 8, EIP = STAR[31:0]; ECX = the return address; IF, VM and RF cleared; FAST-8); ESP is not changed"
+                    + "SS = CS + 8, EIP = STAR[31:0]; ECX = the return address; IF, VM and RF cleared; \(cited("FAST-8"))); ESP is not changed"
             }
             if instr == "syscall" {
                 return "SYSCALL enters the kernel at CPL 0 from the MSRs, reading no descriptor table: \(regs) (CS = STAR[47:32], SS = CS + 8, "
-                    + "\(ip) = LSTAR from 64-bit code, CSTAR from compatibility mode; FAST-7); RCX = the return address, R11 = RFLAGS, then "
+                    + "\(ip) = LSTAR from 64-bit code, CSTAR from compatibility mode; \(cited("FAST-7"))); RCX = the return address, R11 = RFLAGS, then "
                     + "RFLAGS &= ~FMASK; \(sp) is not changed: the kernel's entry code switches to its own stack"
             }
             if instr == "sysenter" {
                 return "SYSENTER enters the kernel at CPL 0 from the MSRs, reading no descriptor table: \(regs) (CS = SYSENTER_CS, SS = SYSENTER_CS + 8, "
-                    + "\(ip) = SYSENTER_EIP, \(sp) = SYSENTER_ESP; IF cleared; FAST-2); nothing is saved: the user's return address and stack travel in registers"
+                    + "\(ip) = SYSENTER_EIP, \(sp) = SYSENTER_ESP; IF cleared; \(cited("FAST-2"))); nothing is saved: the user's return address and stack travel in registers"
             }
             return "\(instr.uppercased()) enters the kernel from the MSRs: \(regs); no descriptor table is read"
         case let .fastReturn(instr, cs, ss, rip, rsp):
@@ -308,10 +319,10 @@ public enum Explainer {
             switch instr {
             case "sysret":
                 return "SYSRET returns to CPL 3: \(regs) (CS = STAR[63:48] + 16 for 64-bit code, STAR[63:48] for compatibility mode, SS = STAR[63:48] + 8, "
-                    + "each with RPL 3; \(ip) = RCX, RFLAGS = R11; FAST-10)"
+                    + "each with RPL 3; \(ip) = RCX, RFLAGS = R11; \(cited("FAST-10")))"
             case "sysexit":
                 return "SYSEXIT returns to CPL 3: \(regs) (CS = SYSENTER_CS + 16, SS = SYSENTER_CS + 24, each with RPL 3 (+32/+40 for the 64-bit form); "
-                    + "\(ip) = EDX, \(sp) = ECX; FAST-4)"
+                    + "\(ip) = EDX, \(sp) = ECX; \(cited("FAST-4")))"
             case "iret":
                 if !legacy { return "IRET pops RIP, CS, RFLAGS, RSP and SS (in 64-bit mode always all five; FAR-16): \(regs)" }
                 return cs & 3 == 0

@@ -54,6 +54,23 @@ enum ExpectationChecker {
         return out
     }
 
+    /// A wrong `error_code.selector` with the names of the table entries it compared, when they have
+    /// names: `expected 0x78 (user_ds), got 0x68 (kernel_ds)`, so that a student who wrote `user_ds`
+    /// reads the names back rather than two numbers (SEG-8: the error code's index and TI bits).
+    static func namingSelectors(_ f: CheckFailure, _ names: SelectorNames) -> CheckFailure {
+        guard f.path.hasSuffix("error_code.selector") else { return f }
+        func named(_ text: String) -> String {
+            guard text.hasPrefix("0x"), let v = Int(text.dropFirst(2), radix: 16) else { return text }
+            let table = v & 4 != 0 ? names.ldt : names.gdt
+            guard let name = table.filter({ $0.value == v >> 3 }).map(\.key).min() else { return text }
+            return "\(text) (\(name))"
+        }
+        var out = f
+        out.expected = named(f.expected)
+        out.actual = named(f.actual)
+        return out
+    }
+
     /// Whether a fault matches `m` in every field.
     static func matches(_ m: FaultMatcher, _ f: Fault) -> Bool { mismatches(m, f).isEmpty }
 
@@ -204,7 +221,7 @@ enum ExpectationChecker {
                 return name == "iopl" ? fail(c, "\(x)", "\(actual)") : fail(c, "\(x != 0)", "\(actual != 0)")
             }
         case let .returns(x):
-            guard let r = o.returns else { return fail(c, "\(x)", "no system call returned") }
+            guard let r = o.returns else { return fail(c, "\(x)", noReturnText(o.dispatched)) }
             if r != x { return fail(c, errnoText(x), errnoText(r)) }
         case let .output(s):
             if o.output != s { return fail(c, quote(s), quote(o.output)) }
@@ -304,6 +321,13 @@ enum ExpectationChecker {
             if n.hasPrefix("e") || n.hasSuffix("d") { v &= 0xFFFF_FFFF } else if n.count == 2 && !n.hasPrefix("r") { v &= 0xFFFF }
             return v
         }
+    }
+
+    /// Why a step has no return value, naming the call it dispatched: `exit` through int 0x80 is
+    /// number 1 in the i386 table, where a student may have meant write (seed concept 4).
+    static func noReturnText(_ call: DispatchedCall?) -> String {
+        guard let call else { return "no return value: the step made no system call and dispatched no task whose call returns" }
+        return "no return value: the step called \(call.name) (number \(call.number) in the \(call.table) table), which did not return to user mode"
     }
 
     static func errnoText(_ v: Int64) -> String {

@@ -141,6 +141,7 @@ public enum Runner {
             var faultCheckFailed = false
             for check in step.checks {
                 let fails = ExpectationChecker.check(check, outcome: outcome, system: system, trace: system.machine.trace.events, range: range)
+                    .map { ExpectationChecker.namingSelectors($0, spec.selectorNames) }
                 if !fails.isEmpty {
                     stepFailures += fails
                     switch check.kind {
