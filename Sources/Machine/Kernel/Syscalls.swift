@@ -363,6 +363,7 @@ extension System {
             machine.trace.record(.kernelAction("\(core.tasks[c].name) pauses until a signal"))
             return .blocked
         case .fork: return sysFork(childName: childName, &out)
+        case .prctl: return sysPrctl(option: int32(a[0]), a[1], &out)
         case .clone:
             // clone(flags, newsp, ...) in both tables (kernel/fork.c copy_process checks first): the flag
             // combinations Linux refuses are -EINVAL; flags = SIGCHLD with no new stack is fork; threads,
@@ -608,6 +609,7 @@ extension System {
         child.name = name
         child.parent = parent.pid
         child.children = []
+        child.isChildSubreaper = false  // copy_signal: a new signal_struct, zeroed
         child.state = .ready
         child.ticks = 0
         child.sliceUsed = 0
@@ -856,7 +858,7 @@ extension System {
         return !core.tasks[p].children.contains(core.tasks[t].pid)
     }
 
-    /// do_exit: the task becomes a zombie, its children go to init (pid 1), a waiting parent is woken.
+    /// do_exit: the task becomes a zombie, its children go to a subreaper or init (pid 1), a waiting parent is woken.
     mutating func doExit(_ i: Int, code: Int64, signal: String?, _ out: inout StepOutcome) {
         // A waiter woken by a child's exit and killed before it ran: do_wait reaps when the task next
         // runs, before it acts on the fatal signal, so that child is released, not given to init.
@@ -870,23 +872,24 @@ extension System {
         core.tasks[i].resumeReturn = nil
         core.runQueue.removeAll { $0 == i }
         machine.trace.record(.kernelAction(signal.map { "\(t.name) is killed by \($0)" } ?? "\(t.name) exits with code \(code)"))
-        // Reparent the children not yet reaped to init. A reaped child is gone: it keeps its dead
-        // parent, so that kill still finds it reaped (-ESRCH) even when no init is left to adopt orphans.
-        let initPid: Int64 = core.index(pid: 1).map { core.tasks[$0].state != .zombie && $0 != i ? 1 : 0 } ?? 0
+        // Reparent the children not yet reaped to the nearest subreaper ancestor, else init (find_new_reaper,
+        // Subreaper.swift). A reaped child is gone: it keeps its dead parent, so that kill still finds it
+        // reaped (-ESRCH) even when no init is left to adopt orphans.
+        let reaperPid = newReaper(forChildrenOf: i)
         for child in core.tasks.indices where core.tasks[child].parent == t.pid && !core.tasks[child].isIdle
             && t.children.contains(core.tasks[child].pid) {
-            core.tasks[child].parent = initPid
-            if let ip = core.index(pid: initPid), initPid != 0 {
+            core.tasks[child].parent = reaperPid
+            if let ip = core.index(pid: reaperPid), reaperPid != 0 {
                 core.tasks[ip].children.append(core.tasks[child].pid)
             }
         }
         core.tasks[i].children = []
         // Wake a parent blocked in wait4 for this child.
         if let p = core.index(pid: t.parent) { reapIfWaiting(child: i, parent: p, &out) }
-        // A child that was already a zombie now belongs to init, which reaps it if it is waiting
+        // A child that was already a zombie now belongs to its new reaper, which reaps it if it is waiting
         // (Linux's forget_original_parent notifies the new parent).
-        if initPid != 0, let ip = core.index(pid: initPid) {
-            for child in core.tasks.indices where core.tasks[child].parent == initPid && core.tasks[child].state == .zombie
+        if reaperPid != 0, let ip = core.index(pid: reaperPid) {
+            for child in core.tasks.indices where core.tasks[child].parent == reaperPid && core.tasks[child].state == .zombie
                 && t.children.contains(core.tasks[child].pid) {
                 if reapIfWaiting(child: child, parent: ip, &out) { break }
             }
