@@ -815,7 +815,7 @@ extension System {
     /// except the caller (-ESRCH when there is none); 0 and < -1 name process groups, which the model
     /// does not have (refused). A task is looked up before the signal is checked (-ESRCH before
     /// -EINVAL, check_kill_permission), and sig 0 only checks. A zombie not yet reaped accepts any
-    /// signal without effect; a reaped task is gone (-ESRCH).
+    /// signal without effect; a reaped task is gone (-ESRCH). init (pid 1) ignores every signal.
     mutating func sysKill(pid: Int64, sig: Int64, _ out: inout StepOutcome) -> SyscallResult {
         let c = core.current
         if pid == Int64(Int32.min) { return .value(-KernelErrno.ESRCH) }  // -INT_MIN is undefined
@@ -835,6 +835,14 @@ extension System {
         guard sig >= 0, sig <= KernelSignal.count else { return .value(-KernelErrno.EINVAL) }
         guard sig != 0 else { return .value(0) }
         let name = KernelSignal.names[sig] ?? "SIG\(sig)"
+        // init (pid 1, the child reaper) is SIGNAL_UNKILLABLE (kernel/fork.c copy_process): with no handler
+        // (SIG_DFL, as every signal of the model), sig_task_ignored drops any signal sent to it, SIGKILL and the
+        // stop signals included (is_global_init && sig_kernel_only; a kill from its own namespace is never
+        // `force`), so kill returns 0 and init runs on. kill(-1) never targets it.
+        if pid == 1 {
+            machine.trace.record(.kernelAction("\(core.tasks[targets[0]].name) is init (pid 1, SIGNAL_UNKILLABLE): \(name) is ignored"))
+            return .value(0)
+        }
         switch KernelSignal.defaultAction(sig) {
         case .ignore: return .value(0)
         case .stop:
