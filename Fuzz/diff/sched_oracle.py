@@ -29,7 +29,8 @@ Rules (each quoted or paraphrased from the spec; "KM" = docs/kernel-model.md):
   (and a pid 1 blocked in wait4(-1) is woken by an orphan that is already a zombie); wait4 reaps
   (a reaped task stays `zombie`); a wait4 woken by an exit reaps when the waiter next runs (or is
   killed), the first zombie of its children list (fork order, orphans at the tail: kernel/exit.c
-  do_wait), so until then kill still finds the zombie; kill kills with the signal except SIGCHLD/SIGCONT (ignored),
+  do_wait), so until then kill still finds the zombie; kill kills with the signal except SIGCHLD/SIGCONT (ignored)
+  and except pid 1, init, which ignores every signal (SIGNAL_UNKILLABLE: returns 0),
   a not-reaped zombie accepts a signal with no effect (0), a reaped one or an unknown pid gives
   -ESRCH; an `irq` waking a task in nanosleep or wait4 ends the call with -EINTR.
 """
@@ -420,6 +421,8 @@ class Oracle:
             return ESRCH
         if target.state == "zombie" or sig in (0, SIGCHLD, SIGCONT):
             return 0
+        if target.pid == 1:
+            return 0                  # init is SIGNAL_UNKILLABLE: sig_task_ignored drops every SIG_DFL signal
         target.signal = sig
         if target is self.cur():
             self.become_zombie(target)

@@ -70,14 +70,17 @@ import Testing
     }
 
     @Test func killEndsATaskWithItsSignal() throws {
-        var sys = try makeSystem(.x86_64, tasks: [taskSpec("a", state: .running), taskSpec("b")])
+        // `a` is pid 3, not 1: init (pid 1) ignores every signal (SIGNAL_UNKILLABLE).
+        var a = taskSpec("a", state: .running)
+        a.pid = 3
+        var sys = try makeSystem(.x86_64, tasks: [a, taskSpec("b")])
         let o = sys.call(.syscall, "kill", [.number(2), .number(9)])
         #expect(o.returns == 0)
         #expect(o.signal == "SIGKILL")
         #expect(sys.processes["b"]?.signal == "SIGKILL")
         #expect(sys.taskState("b") == .zombie)
         #expect(sys.call(.syscall, "kill", [.number(99), .number(15)]).returns == -3)
-        let selfKill = sys.call(.syscall, "kill", [.number(1), .number(15)])
+        let selfKill = sys.call(.syscall, "kill", [.number(3), .number(15)])
         #expect(selfKill.signal == "SIGTERM")
         #expect(selfKill.switches == [SwitchRecord(from: "a", to: "idle", reason: "signal")])
         #expect(sys.currentTaskName == "idle")

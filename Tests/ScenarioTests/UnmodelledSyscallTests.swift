@@ -24,6 +24,28 @@ import Testing
         Case(via: "int80", number: 156, name: "sched_setscheduler"),
         Case(via: "int80", number: 48, name: "signal"),
         Case(via: "int80", number: 190, name: "vfork"),
+        // The signal calls other than kill and pause, and ptrace: Linux has them (they were -ENOSYS).
+        Case(via: "syscall", number: 127, name: "rt_sigpending"),
+        Case(via: "syscall", number: 128, name: "rt_sigtimedwait"),
+        Case(via: "syscall", number: 129, name: "rt_sigqueueinfo"),
+        Case(via: "syscall", number: 131, name: "sigaltstack"),
+        Case(via: "syscall", number: 282, name: "signalfd"),
+        Case(via: "syscall", number: 289, name: "signalfd4"),
+        Case(via: "syscall", number: 297, name: "rt_tgsigqueueinfo"),
+        Case(via: "syscall", number: 101, name: "ptrace"),
+        Case(via: "syscall", number: 438, name: "pidfd_getfd"),
+        Case(via: "int80", number: 26, name: "ptrace"),
+        Case(via: "int80", number: 68, name: "sgetmask"),
+        Case(via: "int80", number: 69, name: "ssetmask"),
+        Case(via: "int80", number: 73, name: "sigpending"),
+        Case(via: "int80", number: 176, name: "rt_sigpending"),
+        Case(via: "int80", number: 177, name: "rt_sigtimedwait"),
+        Case(via: "int80", number: 178, name: "rt_sigqueueinfo"),
+        Case(via: "int80", number: 186, name: "sigaltstack"),
+        Case(via: "int80", number: 321, name: "signalfd"),
+        Case(via: "int80", number: 327, name: "signalfd4"),
+        Case(via: "int80", number: 335, name: "rt_tgsigqueueinfo"),
+        Case(via: "int80", number: 438, name: "pidfd_getfd"),
     ]
 
     func yaml(_ c: Case, nr: String) -> String {

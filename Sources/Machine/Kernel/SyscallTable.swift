@@ -17,6 +17,8 @@ public enum KernelFunction: String, Sendable, CaseIterable {
     /// fs/file.c dup and dup2 (the new descriptor shares the open file description); kernel/signal.c pause.
     case dup, dup2, pause
     case restart_syscall
+    /// kernel/sys.c prctl: PR_SET_CHILD_SUBREAPER and PR_GET_CHILD_SUBREAPER (Subreaper.swift); other options are refused.
+    case prctl
 }
 
 /// One numbering system: i386 (`int 0x80`, SYSENTER, compat SYSCALL; ABI-1) or x86_64 (SYSCALL; ABI-2).
@@ -34,14 +36,14 @@ public enum SyscallTable: String, Sendable, CaseIterable {
 
     static let i386Entries: [Int64: KernelFunction] = [
         0: .restart_syscall, 1: .exit, 2: .fork, 3: .read, 4: .write, 5: .open, 6: .close, 7: .waitpid, 11: .execve, 20: .getpid,
-        29: .pause, 37: .kill, 41: .dup, 45: .brk, 63: .dup2, 64: .getppid, 90: .mmap, 91: .munmap, 106: .stat, 114: .wait4, 120: .clone, 125: .mprotect, 158: .sched_yield, 162: .nanosleep, 192: .mmap2,
+        29: .pause, 37: .kill, 41: .dup, 45: .brk, 63: .dup2, 64: .getppid, 90: .mmap, 91: .munmap, 106: .stat, 114: .wait4, 120: .clone, 125: .mprotect, 158: .sched_yield, 162: .nanosleep, 172: .prctl, 192: .mmap2,
         252: .exit_group,
     ]
     /// stat is x86_64 4 and i386 106 (sys_newstat; 18 is oldstat, 195 stat64): its path is resolved as open's is,
     /// and an existing file is refused (no inode metadata).
     static let x86_64Entries: [Int64: KernelFunction] = [
         0: .read, 1: .write, 2: .open, 3: .close, 4: .stat, 9: .mmap, 10: .mprotect, 11: .munmap, 12: .brk, 24: .sched_yield, 32: .dup, 33: .dup2, 34: .pause, 35: .nanosleep, 39: .getpid,
-        56: .clone, 57: .fork, 59: .execve, 60: .exit, 61: .wait4, 62: .kill, 110: .getppid, 219: .restart_syscall, 231: .exit_group,
+        56: .clone, 57: .fork, 59: .execve, 60: .exit, 61: .wait4, 62: .kill, 110: .getppid, 157: .prctl, 219: .restart_syscall, 231: .exit_group,
     ]
 
     /// The number of a call by name in this table, or nil when the table has no such call.

@@ -364,6 +364,7 @@ extension System {
             machine.trace.record(.kernelAction("\(core.tasks[c].name) pauses until a signal"))
             return .blocked
         case .fork: return sysFork(childName: childName, &out)
+        case .prctl: return sysPrctl(option: int32(a[0]), a[1], &out)
         case .clone:
             // clone(flags, newsp, ...) in both tables (kernel/fork.c copy_process checks first): the flag
             // combinations Linux refuses are -EINVAL; flags = SIGCHLD with no new stack is fork; threads,
@@ -614,6 +615,7 @@ extension System {
         child.name = name
         child.parent = parent.pid
         child.children = []
+        child.isChildSubreaper = false  // copy_signal: a new signal_struct, zeroed
         child.state = .ready
         child.ticks = 0
         child.sliceUsed = 0
@@ -819,7 +821,7 @@ extension System {
     /// except the caller (-ESRCH when there is none); 0 and < -1 name process groups, which the model
     /// does not have (refused). A task is looked up before the signal is checked (-ESRCH before
     /// -EINVAL, check_kill_permission), and sig 0 only checks. A zombie not yet reaped accepts any
-    /// signal without effect; a reaped task is gone (-ESRCH).
+    /// signal without effect; a reaped task is gone (-ESRCH). init (pid 1) ignores every signal.
     mutating func sysKill(pid: Int64, sig: Int64, _ out: inout StepOutcome) -> SyscallResult {
         let c = core.current
         if pid == Int64(Int32.min) { return .value(-KernelErrno.ESRCH) }  // -INT_MIN is undefined
@@ -839,9 +841,20 @@ extension System {
         guard sig >= 0, sig <= KernelSignal.count else { return .value(-KernelErrno.EINVAL) }
         guard sig != 0 else { return .value(0) }
         let name = KernelSignal.names[sig] ?? "SIG\(sig)"
+        // init (pid 1, the child reaper) is SIGNAL_UNKILLABLE (kernel/fork.c copy_process): with no handler
+        // (SIG_DFL, as every signal of the model), sig_task_ignored drops any signal sent to it, SIGKILL and the
+        // stop signals included (is_global_init && sig_kernel_only; a kill from its own namespace is never
+        // `force`), so kill returns 0 and init runs on. kill(-1) never targets it.
+        if pid == 1 {
+            machine.trace.record(.kernelAction("\(core.tasks[targets[0]].name) is init (pid 1, SIGNAL_UNKILLABLE): \(name) is ignored"))
+            return .value(0)
+        }
         switch KernelSignal.defaultAction(sig) {
         case .ignore: return .value(0)
         case .stop:
+            // A zombie never stops: no thread of an exited process wants the signal (complete_signal ->
+            // wants_signal skips PF_EXITING tasks), so kill returns 0 and nothing happens. A live target would.
+            if targets.allSatisfy({ core.tasks[$0].state == .zombie }) { return .value(0) }
             out.error = "not modelled: \(name) (stopped tasks)"
             return .value(-KernelErrno.EINVAL)
         case .terminate: break
@@ -862,7 +875,7 @@ extension System {
         return !core.tasks[p].children.contains(core.tasks[t].pid)
     }
 
-    /// do_exit: the task becomes a zombie, its children go to init (pid 1), a waiting parent is woken.
+    /// do_exit: the task becomes a zombie, its children go to a subreaper or init (pid 1), a waiting parent is woken.
     mutating func doExit(_ i: Int, code: Int64, signal: String?, _ out: inout StepOutcome) {
         // A waiter woken by a child's exit and killed before it ran: do_wait reaps when the task next
         // runs, before it acts on the fatal signal, so that child is released, not given to init.
@@ -876,23 +889,24 @@ extension System {
         core.tasks[i].resumeReturn = nil
         core.runQueue.removeAll { $0 == i }
         machine.trace.record(.kernelAction(signal.map { "\(t.name) is killed by \($0)" } ?? "\(t.name) exits with code \(code)"))
-        // Reparent the children not yet reaped to init. A reaped child is gone: it keeps its dead
-        // parent, so that kill still finds it reaped (-ESRCH) even when no init is left to adopt orphans.
-        let initPid: Int64 = core.index(pid: 1).map { core.tasks[$0].state != .zombie && $0 != i ? 1 : 0 } ?? 0
+        // Reparent the children not yet reaped to the nearest subreaper ancestor, else init (find_new_reaper,
+        // Subreaper.swift). A reaped child is gone: it keeps its dead parent, so that kill still finds it
+        // reaped (-ESRCH) even when no init is left to adopt orphans.
+        let reaperPid = newReaper(forChildrenOf: i)
         for child in core.tasks.indices where core.tasks[child].parent == t.pid && !core.tasks[child].isIdle
             && t.children.contains(core.tasks[child].pid) {
-            core.tasks[child].parent = initPid
-            if let ip = core.index(pid: initPid), initPid != 0 {
+            core.tasks[child].parent = reaperPid
+            if let ip = core.index(pid: reaperPid), reaperPid != 0 {
                 core.tasks[ip].children.append(core.tasks[child].pid)
             }
         }
         core.tasks[i].children = []
         // Wake a parent blocked in wait4 for this child.
         if let p = core.index(pid: t.parent) { reapIfWaiting(child: i, parent: p, &out) }
-        // A child that was already a zombie now belongs to init, which reaps it if it is waiting
+        // A child that was already a zombie now belongs to its new reaper, which reaps it if it is waiting
         // (Linux's forget_original_parent notifies the new parent).
-        if initPid != 0, let ip = core.index(pid: initPid) {
-            for child in core.tasks.indices where core.tasks[child].parent == initPid && core.tasks[child].state == .zombie
+        if reaperPid != 0, let ip = core.index(pid: reaperPid) {
+            for child in core.tasks.indices where core.tasks[child].parent == reaperPid && core.tasks[child].state == .zombie
                 && t.children.contains(core.tasks[child].pid) {
                 if reapIfWaiting(child: child, parent: ip, &out) { break }
             }

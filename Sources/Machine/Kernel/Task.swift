@@ -157,6 +157,9 @@ public struct Task: Sendable {
     public var resumeReturn: Int64?
     /// Forks made so far (to name children `-child`, `-child2`, ...).
     public var forks = 0
+    /// signal->is_child_subreaper, set by prctl(PR_SET_CHILD_SUBREAPER): the orphans of its descendants
+    /// come to it instead of init (kernel/exit.c find_new_reaper). A forked child starts without it.
+    public var isChildSubreaper = false
     /// The idle task (pid 0): never queued, never charged.
     public var isIdle: Bool { pid == 0 }
 

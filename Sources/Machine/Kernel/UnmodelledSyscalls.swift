@@ -14,14 +14,17 @@ public enum UnmodelledSyscalls {
              "sched_setattr", "sched_getattr", "sched_setaffinity", "sched_getaffinity":
             return "the scheduling policy is kernel.scheduler, and each task's priority and nice are fixed by its declaration"
         case "signal", "sigaction", "rt_sigaction", "sigprocmask", "rt_sigprocmask", "sigreturn", "rt_sigreturn",
-             "sigsuspend", "rt_sigsuspend", "alarm":
+             "sigsuspend", "rt_sigsuspend", "alarm", "sgetmask", "ssetmask", "sigpending", "rt_sigpending",
+             "rt_sigtimedwait", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "sigaltstack", "signalfd", "signalfd4":
             return "the model's signals have no handlers, masks or timers (a signal takes its default action)"
         case "setpgid", "getpgrp", "setsid", "getpgid", "getsid":
             return "the model has no process groups or sessions"
         case "vfork", "clone3", "gettid", "tkill", "tgkill":
             return "the model's processes have one thread each, created by fork (or clone(SIGCHLD, 0))"
-        case "waitid", "times", "clock_nanosleep", "pidfd_open", "pidfd_send_signal":
+        case "waitid", "times", "clock_nanosleep", "pidfd_open", "pidfd_send_signal", "pidfd_getfd":
             return "the model serves wait4/waitpid, nanosleep and kill instead"
+        case "ptrace":
+            return "the model has no tracers (a traced task's stops and signals are not modelled)"
         default:
             return "the model does not implement it"
         }
@@ -35,6 +38,9 @@ public enum UnmodelledSyscalls {
         174: "rt_sigaction", 175: "rt_sigprocmask", 179: "rt_sigsuspend", 190: "vfork", 224: "gettid", 238: "tkill",
         241: "sched_setaffinity", 242: "sched_getaffinity", 267: "clock_nanosleep", 270: "tgkill", 284: "waitid",
         351: "sched_setattr", 352: "sched_getattr", 424: "pidfd_send_signal", 434: "pidfd_open", 435: "clone3",
+        26: "ptrace", 68: "sgetmask", 69: "ssetmask", 73: "sigpending", 176: "rt_sigpending", 177: "rt_sigtimedwait",
+        178: "rt_sigqueueinfo", 186: "sigaltstack", 321: "signalfd", 327: "signalfd4", 335: "rt_tgsigqueueinfo",
+        438: "pidfd_getfd",
     ]
 
     static let x86_64: [Int64: String] = [
@@ -45,6 +51,8 @@ public enum UnmodelledSyscalls {
         148: "sched_rr_get_interval", 186: "gettid", 200: "tkill", 203: "sched_setaffinity", 204: "sched_getaffinity",
         230: "clock_nanosleep", 234: "tgkill", 247: "waitid", 314: "sched_setattr", 315: "sched_getattr",
         424: "pidfd_send_signal", 434: "pidfd_open", 435: "clone3",
+        101: "ptrace", 127: "rt_sigpending", 128: "rt_sigtimedwait", 129: "rt_sigqueueinfo", 131: "sigaltstack",
+        282: "signalfd", 289: "signalfd4", 297: "rt_tgsigqueueinfo", 438: "pidfd_getfd",
     ]
 
     static func entries(_ table: SyscallTable) -> [Int64: String] { table == .i386 ? i386 : x86_64 }
