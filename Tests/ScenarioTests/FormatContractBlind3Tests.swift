@@ -1,0 +1,71 @@
+// Findings of the third blind pass on the format contract (branch blind-fmt-3): the bare CPU
+// (`preset: none`, `kernel: none`) with every table written by the scenario.
+
+import Machine
+@testable import Scenario
+import Testing
+
+@Suite struct FormatContractBlind3Tests {
+    /// One bare-CPU scenario whose task states no `memory` (so it gets the default layout: a text page at
+    /// 0x08048000 / 0x400000 and a stack below the top of user space) and whose `machine.pages` maps
+    /// `mapping`, a page the default layout also covers; `step` must pass.
+    struct DefaultLayoutCase: Sendable, CustomTestStringConvertible {
+        var name: String
+        var mode: String
+        var mapping: String
+        var step: String
+        var testDescription: String { name }
+
+        var yaml: String {
+            let gdt = mode == "ia32"
+                ? "    - {name: kcode, type: code, dpl: 0, base: 0, limit: 0xfffff, granularity: 4k}\n"
+                : "    - {name: kcode, type: code, dpl: 0, long: true}\n"
+            return """
+            scenario: kept
+            machine:
+              mode: \(mode)
+              preset: none
+              gdt:
+                - null
+            \(gdt)    - {name: kdata, type: data, dpl: 0, base: 0, limit: 0xfffff, granularity: 4k}
+              idt:
+                PF: {type: interrupt, dpl: 0, selector: kcode, offset: 0x1000}
+              pages:
+                - \(mapping)
+            kernel: none
+            processes:
+              - name: main
+                context: {cs: kcode, ss: kdata, ds: kdata}
+            steps:
+              - \(step)
+
+            """
+        }
+    }
+
+    /// "`pages`: mappings present in every address space": the default layout (the engine's choice) must
+    /// not replace a mapping the scenario wrote. It did: the default text page was written over the
+    /// author's PTE (its flags lost, silently), and over a large page the build failed at 1:1.
+    @Test(arguments: [
+        DefaultLayoutCase(name: "ia32 writable page at the default text base keeps R/W",
+                          mode: "ia32", mapping: "{virt: 0x08048000, phys: 0x300000, writable: true}",
+                          step: "access: {op: write, addr: 0x08048000}\n    expect: {fault: none}"),
+        DefaultLayoutCase(name: "ia32 read-only page at the default stack stays read-only",
+                          mode: "ia32", mapping: "{virt: 0xbffff000, phys: 0x300000}",
+                          // The #PF's own pushes meet the same read-only stack page: #PF, #DF, shutdown.
+                          step: "access: {op: write, addr: 0xbffff000}\n    expect: {faults: [{vector: PF, error_code: {p: 1, w: 1}}, PF, DF, GP], shutdown: true}"),
+        DefaultLayoutCase(name: "x86_64 XD leaf with NXE = 0 stays a reserved bit",
+                          mode: "x86_64", mapping: "{virt: 0x400000, phys: 0x300000, nx: true}",
+                          step: "access: {op: read, addr: 0x400000}\n    expect: {fault: {vector: PF, error_code: {p: 1, rsvd: 1}}}"),
+        DefaultLayoutCase(name: "x86_64 2m page over the default text page",
+                          mode: "x86_64", mapping: "{virt: 0x400000, size: 2m, writable: true}",
+                          step: "access: {op: write, addr: 0x5ffff8, size: 8}\n    expect: {fault: none}"),
+        DefaultLayoutCase(name: "x86_64 1g page over the default stack",
+                          mode: "x86_64", mapping: "{virt: 0x7fffc0000000, size: 1g, writable: true}",
+                          step: "access: {op: write, addr: 0x7fffffffeff8, size: 8}\n    expect: {fault: none}"),
+    ])
+    func machinePagesSurviveTheDefaultLayout(_ c: DefaultLayoutCase) {
+        let outcome = runText(c.yaml)
+        #expect(outcome.isPassed, "\(outcome)")
+    }
+}
