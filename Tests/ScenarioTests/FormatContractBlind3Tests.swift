@@ -68,4 +68,36 @@ import Testing
         let outcome = runText(c.yaml)
         #expect(outcome.isPassed, "\(outcome)")
     }
+
+    /// A context that names CS at CPL 1-3 but no SS: the unnamed SS started as the flat ring-0 stack, so
+    /// ring-3 code pushed through a DPL-0 SS (ia32) without a word; it is a state no processor reaches.
+    @Test(arguments: [
+        ("ia32", "{name: ucode, type: code, dpl: 3, base: 0, limit: 0xfffff, granularity: 4k}", "ucode:3", 3),
+        ("ia32", "{name: ucode, type: code, dpl: 1, base: 0, limit: 0xfffff, granularity: 4k}", "ucode:1", 1),
+        ("x86_64", "{name: ucode, type: code, dpl: 3, long: true}", "ucode:3", 3),
+        ("x86_64", "{name: ucode, type: code, dpl: 2, long: true}", "ucode:2", 2),
+    ])
+    func contextWithCSAboveRingZeroNeedsSS(_ mode: String, _ code: String, _ cs: String, _ cpl: Int) {
+        let yaml = """
+        scenario: no-ss
+        machine:
+          mode: \(mode)
+          preset: none
+          gdt: [null, \(code)]
+        kernel: none
+        processes:
+          - name: main
+            context: {cs: "\(cs)", eip: 0x1000, esp: 0x1000}
+        steps:
+          - exec: "call far \(cs):0x2000"
+            expect: {fault: none}
+
+        """
+        guard case let .invalid(d) = runText(yaml), let e = d.first else {
+            Issue.record("not refused: \(runText(yaml))")
+            return
+        }
+        #expect(e.message.contains("but no ss") && e.message.contains("ss: NAME:\(cpl)"), "\(e.message)")
+        #expect(e.location?.line == 9, "\(String(describing: e.location))")
+    }
 }

@@ -600,6 +600,14 @@ extension System {
             }
         }
         cpu.cpl = selector(.cs).map { UInt8($0 & 3) } ?? 0
+        // An SS the context does not name starts as the flat ring-0 stack of a CPU that never left CPL 0
+        // (docs/kernel-model.md); with a CS at CPL 1-3 that is a state no processor reaches (SS.RPL = SS.DPL =
+        // CPL, SEG-6), and stack pushes would go through a ring-0 SS at CPL 3. Refused, with what to write.
+        if selector(.ss) == nil, cpu.cpl != 0, let cs = selector(.cs) {
+            var e = MachineError("task \(spec.name): context gives cs 0x\(String(cs, radix: 16)) (CPL \(cpu.cpl)) but no ss; SS's RPL and DPL are the CPL (SEG-6): write `ss:` with a writable data segment of DPL \(cpu.cpl), as in `ss: NAME:\(cpu.cpl)`")
+            e.origin = spec.contextOrigin
+            throw e
+        }
         cpu.cs = SegmentRegister(selector: 0, cache: .flat(code: true, dpl: 0, long: mode == .x86_64 && bits == 64))
         cpu.ss = SegmentRegister(selector: 0, cache: .flat(code: false, dpl: 0))
         for r in SegmentRegisterName.allCases {
