@@ -100,4 +100,36 @@ import Testing
         #expect(e.message.contains("but no ss") && e.message.contains("ss: NAME:\(cpl)"), "\(e.message)")
         #expect(e.location?.line == 9, "\(String(describing: e.location))")
     }
+
+    /// Refusals on a bare CPU say what to write instead.
+    @Test func bareCPURefusalsSayWhatToWrite() {
+        let access = runText("""
+        scenario: a
+        machine:
+          mode: ia32
+          preset: none
+          paging: off
+          gdt: [null, {name: kc, type: code}, {name: kd, type: data}, {name: uc, type: code, dpl: 3}, {name: ud, type: data, dpl: 3}]
+        kernel: none
+        processes:
+          - {name: main, context: {cs: "uc:3", ss: "ud:3", ds: "ud:3"}}
+        steps:
+          - access: {op: read, addr: 0x1000, cpl: 0}
+            expect: {fault: none}
+
+        """)
+        #expect("\(access)".contains("run the task at CPL 0"), "\(access)")
+        let tss = diagnostics("""
+        scenario: t
+        machine:
+          mode: x86_64
+          preset: none
+          gdt: [null, {name: kc, type: code, long: true}]
+          tss: {name: tss}
+        kernel: none
+        steps: []
+
+        """)
+        #expect(tss.contains { $0.message.contains("names no GDT entry") && $0.notes.contains { $0.contains("type: tss64") } }, "\(tss)")
+    }
 }

@@ -590,7 +590,8 @@ extension DecodeContext {
                 }
                 if !isTSS { error(n, "tss.name '\(s)' names GDT entry \(i), which is not a TSS descriptor (type: \(setup.mode == .ia32 ? "tss32" : "tss64"))") }
             } else {
-                error(n, "tss.name '\(s)' names no GDT entry", notes: hint(s, Array(names.gdt.keys)).map { [$0] } ?? [])
+                let write = "give the GDT a TSS descriptor of that name, e.g. gdt: {N: {name: \(s), type: \(setup.mode == .ia32 ? "tss32" : "tss64")}}"
+                error(n, "tss.name '\(s)' names no GDT entry", notes: hint(s, Array(names.gdt.keys)).map { [$0] } ?? [write])
             }
         }
     }
