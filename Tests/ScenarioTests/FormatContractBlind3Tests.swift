@@ -132,4 +132,46 @@ import Testing
         """)
         #expect(tss.contains { $0.message.contains("names no GDT entry") && $0.notes.contains { $0.contains("type: tss64") } }, "\(tss)")
     }
+
+    /// Two mappings of one `pages` list that cover one page: the page has one leaf entry, and the list
+    /// silently kept the later one (its flags, its frame). The contract makes two mappings that set one
+    /// upper-level entry differently an error; the leaf is refused likewise, at the second mapping.
+    @Test(arguments: [
+        ("machine:\n  mode: x86_64\n  pages:\n    - {virt: 0x600000, writable: true}\n    - {virt: 0x600000, phys: 0x500000}\n",
+         5, "machine.pages[1] (virt 0x600000) maps a page that machine.pages[0]"),
+        ("machine:\n  mode: ia32\n  pages:\n    - {virt: 0x400000, count: 4}\n    - {virt: 0x403000, writable: true}\n",
+         5, "machine.pages[1] (virt 0x403000)"),
+        ("machine:\n  mode: x86_64\n  pages:\n    - {virt: 0x601000}\n    - {virt: 0x600000, size: 2m}\n",
+         5, "machine.pages[1] (virt 0x600000)"),
+        ("machine:\n  mode: ia32\nprocesses:\n  - name: t\n    pages:\n      - {virt: 0x400000}\n      - {virt: 0x400000, user: true}\n",
+         7, "processes[0].pages[1]"),
+    ])
+    func onePageMappedTwiceInOneListIsAnError(_ head: String, _ line: Int, _ message: String) {
+        let yaml = "scenario: twice\n" + head + "kernel: none\nsteps:\n  - exec: nop\n    expect: {fault: none}\n"
+        let e = diagnostics(yaml).first { $0.severity == .error }
+        #expect(e?.message.contains(message) == true, "\(String(describing: e))")
+        #expect(e?.location?.line == line + 1, "\(String(describing: e))")
+    }
+
+    /// Adjacent runs and a page mapped once in `machine.pages` and again in a task's own `pages` stay valid.
+    @Test func adjacentMappingsAndTwoListsAreFine() {
+        let yaml = """
+        scenario: ok
+        machine:
+          mode: ia32
+          pages:
+            - {virt: 0x400000, count: 2}
+            - {virt: 0x402000, writable: true}
+        kernel: none
+        processes:
+          - name: t
+            pages:
+              - {virt: 0x400000, user: true}
+        steps:
+          - exec: nop
+            expect: {fault: none}
+
+        """
+        #expect(diagnostics(yaml).filter { $0.severity == .error }.isEmpty, "\(diagnostics(yaml))")
+    }
 }
