@@ -124,6 +124,8 @@ def build_space(mode, layout, pages, frames):
         sp.explicit.append((p["virt"], p["virt"] + PAGE))
     ends = [v.end for v in sp.vmas if v.seg not in ("stack", "mmap")]
     sp.brk = ((max(ends) if ends else 0) + 0xFFF) & ~0xFFF
+    heap_starts = [v.start for v in sp.vmas if v.seg == "heap"]
+    sp.start_brk = min(heap_starts) if heap_starts else sp.brk
     return sp
 
 
@@ -210,8 +212,8 @@ def gen(rng, sid):
             break
         o.switches = []
         o.schedule_calls = []
-        kind = rng.choices(["access", "write", "read", "brk", "mmap", "fork", "exit", "wait", "store", "load"],
-                           [35, 8, 8, 8, 8, 10, 3, 6, 15, 22])[0]
+        kind = rng.choices(["access", "write", "read", "brk", "mmap", "fork", "exit", "wait", "store", "load", "munmap"],
+                           [35, 8, 8, 8, 8, 10, 3, 6, 15, 22, 5])[0]
         step = {}
         exp = {}
         ret = None
@@ -305,6 +307,15 @@ def gen(rng, sid):
             args = [addr, length, prot, flags, -1, 0]
             step["syscall"] = {"via": via, "nr": "mmap" if via == "syscall" else "mmap2", "args": args}
             ret = mo.sys_mmap(addr, length, prot, flags)
+        elif kind == "munmap":
+            sp = mo.space()
+            cands = [v.start for v in sp.vmas if v.seg != "stack"] + [v.end - PAGE for v in sp.vmas if v.seg != "stack"]
+            addr = rng.choice(cands + [0x10000000, 0x10000010]) if cands else 0x10000000
+            length = rng.choice([PAGE, 2 * PAGE, PAGE + 1, 0, 0x100000])
+            if any(addr < e and s < addr + length + PAGE for s, e in sp.explicit):
+                addr = 0x10000000
+            step["syscall"] = {"via": via, "nr": "munmap", "args": [addr, length]}
+            ret = mo.sys_munmap(addr, length)
         elif kind == "fork":
             if len(o.tasks) >= MAX_TASKS:
                 continue

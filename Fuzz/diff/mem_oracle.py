@@ -121,6 +121,7 @@ class Space:
         self.explicit = []           # (virt, end)
         self.declared = {}           # explicit page -> (writable, user, nx) as the scenario declared it
         self.brk = 0
+        self.start_brk = None        # mm->start_brk: fixed when the task is built (None: the break)
 
     def set_byte(self, a, value):
         f = self.frame_of.get(a & ~0xFFF)
@@ -367,7 +368,9 @@ class MemOracle:
     def sys_brk(self, req):
         sp = self.space()
         heaps = [v for v in sp.vmas if v.seg == "heap"]
-        start = min(v.start for v in heaps) if heaps else sp.brk
+        # mm->start_brk is set once, when the task is built (the lowest heap VMA, else the break); unmapping the
+        # heap later (munmap, a MAP_FIXED mmap over it) does not move it (mm/mmap.c brk: min_brk = start_brk).
+        start = sp.start_brk if sp.start_brk is not None else sp.brk
         cur = sp.brk
         if req < start or req > self.mode.task_size:
             return cur
@@ -394,20 +397,33 @@ class MemOracle:
                 if end > lo:
                     sp.vmas.append(VMA("heap", lo, end, True, True, False))
         elif end < old_end:
-            # brk -> do_vmi_munmap(newbrk, oldbrk): every heap VMA loses what lies above the new break; the
-            # heap's first VMA stays (possibly empty) so that the heap keeps its start.
-            lo = max(end, start)
-            first = min(heaps, key=lambda v: v.start) if heaps else None
-            for v in heaps:
-                if v.end <= lo:
-                    continue
-                if v.start >= lo and v is not first:
-                    sp.vmas.remove(v)
-                else:
-                    v.end = max(lo, v.start)
-            self.unmap(lo, old_end)
+            # mm/mmap.c brk (Linux 6.1+): vma_find(newbrk, oldbrk); with no VMA in [new break, old break) the
+            # call fails and returns the current break; otherwise do_vmi_align_munmap(newbrk, oldbrk) unmaps
+            # that range from whatever VMAs lie there (heap or not).
+            if not any(v.start < old_end and end < v.end for v in sp.vmas):
+                return cur
+            self.remove_range(end, old_end)
         sp.brk = req
         return req
+
+    def remove_range(self, lo, hi):
+        """munmap of [lo, hi): every VMA loses what lies there (split at the ends), and the PTEs go."""
+        sp = self.space()
+        kept = []
+        for v in sp.vmas:
+            if not (v.start < hi and lo < v.end):
+                kept.append(v)
+                continue
+            if v.start < lo:
+                h = copy.copy(v)
+                h.end = lo
+                kept.append(h)
+            if v.end > hi:
+                t = copy.copy(v)
+                t.start = hi
+                kept.append(t)
+        sp.vmas = kept
+        self.unmap(lo, hi)
 
     def unmap(self, lo, hi):
         sp = self.space()
@@ -507,26 +523,24 @@ class MemOracle:
         if typ not in (MAP_SHARED, MAP_PRIVATE):
             return EINVAL
         if fixed and not self.free(start, size):
-            kept = []
-            for v in sp.vmas:
-                if not (v.start < start + size and start < v.end):
-                    kept.append(v)
-                    continue
-                if v.start < start:
-                    h = copy.copy(v)
-                    h.end = start
-                    kept.append(h)
-                if v.end > start + size:
-                    t = copy.copy(v)
-                    t.start = start + size
-                    kept.append(t)
-            sp.vmas = kept
-            self.unmap(start, start + size)
+            self.remove_range(start, start + size)
         v = VMA("mmap", start, start + size, prot & 7 != 0, prot & 2 != 0, prot & 4 != 0, typ == MAP_SHARED)
         sp.vmas.append(v)
         if (flags & MAP_POPULATE or v.shared) and v.r:
             sp.populate(v)
         return start
+
+    def sys_munmap(self, addr, length):
+        """mm/mmap.c __vm_munmap: an unaligned start or a zero length is -EINVAL, so is a range past TASK_SIZE;
+        otherwise [addr, addr + page-rounded length) leaves every VMA and 0 is returned."""
+        top = self.mode.task_size
+        if addr & 0xFFF or length == 0:
+            return EINVAL
+        size = (length + 0xFFF) & ~0xFFF
+        if addr > top or size > top - addr:
+            return EINVAL
+        self.remove_range(addr, addr + size)
+        return 0
 
     # ---- fork ---------------------------------------------------------------------------------------------
     def fork_space(self, parent, child):
@@ -540,6 +554,7 @@ class MemOracle:
         c.declared = dict(p.declared)
         c.ptes.update(p.declared)             # explicit pages are mapped again as declared
         c.brk = p.brk
+        c.start_brk = p.start_brk
         for page, f in p.frame_of.items():
             v = p.vma_at(page)
             explicit = any(s <= page < e for s, e in p.explicit)

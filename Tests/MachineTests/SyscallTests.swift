@@ -126,6 +126,29 @@ import Testing
         #expect(o.signal == nil)
     }
 
+    /// Linux 6.1+ brk shrinks with vma_find(newbrk, oldbrk) then do_vmi_align_munmap: with the heap
+    /// unmapped (nothing in [new break, old break)) the call fails and returns the current break; with any
+    /// VMA there (here a MAP_FIXED mapping that replaced the heap) that range is unmapped and brk succeeds.
+    @Test(arguments: [(remap: false, returnsNew: false), (remap: true, returnsNew: true)])
+    func brkShrinkNeedsAMappingToUnmap(remap: Bool, returnsNew: Bool) throws {
+        var sys = try makeSystem(.x86_64)
+        let start = UInt64(sys.call(.syscall, "brk", [.number(0)]).returns!)
+        #expect(sys.call(.syscall, "brk", [.number(start + 0x2000)]).returns == Int64(start + 0x2000))
+        #expect(sys.call(.syscall, "munmap", [.number(start), .number(0x2000)]).returns == 0)
+        if remap {
+            // MAP_FIXED | MAP_ANONYMOUS | MAP_PRIVATE, rw-
+            #expect(sys.call(.syscall, "mmap", [.number(start), .number(0x2000), .number(3), .number(0x32),
+                                                 .number(UInt64.max), .number(0)]).returns == Int64(start))
+        }
+        let r = sys.call(.syscall, "brk", [.number(start)]).returns
+        #expect(r == Int64(returnsNew ? start : start + 0x2000))
+        if remap {
+            // The shrink unmapped [start, start + 0x2000) of the mmap VMA: a user touch there is SIGSEGV.
+            let o = sys.run(.access(kind: .write, address: start, size: 4, cpl: nil, implicit: false), as: nil)
+            #expect(o.signal == "SIGSEGV")
+        }
+    }
+
     @Test func kernelNoneHasNoSystemCalls() throws {
         var sys = try makeSystem(.ia32) { _, k in k.enabled = false }
         #expect(sys.kernel == nil)

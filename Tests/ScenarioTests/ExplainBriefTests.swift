@@ -15,6 +15,9 @@ private func told(_ yaml: String) -> (record: RunRecord, full: String, brief: St
     }
     var limits = RunLimits()
     limits.keepTrace = true
+    // What these tests check does not depend on speed: a loaded machine (a debug build beside other builds)
+    // must not turn an 80,000-tick run into a time-limit refusal.
+    limits.timeLimitSeconds = 3600
     let record = Runner.run(spec, file: "t.yaml", warnings: warnings, limits: limits)
     return (record, Explainer.render(spec, record), Explainer.render(spec, record, detail: .brief))
 }

@@ -560,10 +560,15 @@ extension System {
         // The bounds come from mm->start_brk, not from the VMAs that are left.
         let heaps = core.tasks[c].vmas.indices.filter { core.tasks[c].vmas[$0].segment == .heap && core.tasks[c].vmas[$0].start < core.tasks[c].vmas[$0].end }
         if end < oldEnd {
-            // Shrinking unmaps the pages above the new break (Linux: brk -> do_munmap), so touching
-            // them again is a fault outside any VMA (SIGSEGV), not a stale mapping.
-            let first = heaps.map { core.tasks[c].vmas[$0].start }.min() ?? start
-            removeMappings(from: max(end, first), to: oldEnd)
+            // Shrinking (Linux 6.1+ brk: vma_find(newbrk, oldbrk), then do_vmi_align_munmap): with no VMA in
+            // [new break, old break) (the heap was unmapped) brk fails and returns the current break; otherwise
+            // that range is unmapped from whatever VMAs lie there, so touching it again is a fault outside any
+            // VMA (SIGSEGV), not a stale mapping.
+            guard core.tasks[c].vmas.contains(where: { $0.start < oldEnd && end < $0.end }) else {
+                machine.trace.record(.kernelAction("brk: nothing is mapped in 0x\(String(end, radix: 16))-0x\(String(oldEnd, radix: 16)) to shrink: the break stays"))
+                return Int64(bitPattern: cur)
+            }
+            removeMappings(from: end, to: oldEnd)
         } else if end > oldEnd {
             if let i = heaps.first(where: { core.tasks[c].vmas[$0].end == oldEnd }),
                core.tasks[c].vmas[i].read, core.tasks[c].vmas[i].write, !core.tasks[c].vmas[i].execute {
