@@ -228,7 +228,8 @@ class AddressSpace:
     present/writable/user (PAE PDPTEs: present) unless a `pml4e`/`pdpte`/`pde` override says
     otherwise; an override on an entry another mapping set explicitly to other flags is an error
     (unless `overwrite`, as in `set: pages`); a mapping without an override leaves an existing
-    entry as it is.
+    entry as it is. Two mappings of one list that cover one page are an error too (the leaf would
+    keep only one of them), except as `set: pages` edits.
     """
 
     def __init__(self, mode: str):
@@ -279,6 +280,8 @@ class AddressSpace:
             level, key = path[-1]
             if key in self.tables:
                 raise MappingError(f"{level} {key} holds a page table")
+            if key in self.frames and not overwrite:
+                raise MappingError(f"{level} {key} is mapped twice")
             cur = self.entries.get(key, 0)
             if level != "pte" and cur != 0 and not cur & PS:
                 raise MappingError(f"{level} {key} holds a page table")

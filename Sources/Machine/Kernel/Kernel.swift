@@ -319,7 +319,7 @@ public struct System: Sendable {
             // On a bare CPU (`kernel: none`) the linux preset still gives the task a kernel stack (the
             // TSS's ring-0 stack) and kernel selectors; a fault then stops at its handler, as any other.
             guard core.presetActive else {
-                out.error = "access with cpl: 0 needs the linux preset, which gives the task its kernel code and stack segments"
+                out.error = "access with cpl: 0 needs the linux preset, which gives the task its kernel code and stack segments; with preset: none there are none to borrow: run the task at CPL 0 (a context with a DPL-0 code segment and stack, or an int/call gate into one) and leave cpl out"
                 return
             }
             saved = TaskContext(machine.cpu)

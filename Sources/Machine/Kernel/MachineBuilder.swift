@@ -521,12 +521,28 @@ extension System {
     /// Maps a VMA's pages (user; writable and executable per its permissions). A VMA with no permission at all
     /// ("---", PROT_NONE) gets no pages: Linux's populate_vma_page_range skips it (mm/gup.c), and its PTEs
     /// would never allow an access anyway, so every touch stays a fault outside the VMA's rights (SIGSEGV).
-    mutating func populate(_ vma: VMA, cr3: UInt64) throws(MachineError) {
+    /// `sparing`: mappings the scenario wrote (`machine.pages`) that this VMA must not replace. The default layout
+    /// is the engine's choice and `machine.pages` the author's, "present in every address space": where they
+    /// meet, the author's page (and its flags, or its large page) stays, and only the pages no such mapping
+    /// covers are populated.
+    mutating func populate(_ vma: VMA, cr3: UInt64, sparing kept: [PageMapping] = []) throws(MachineError) {
         let c = pagingControlForKernel
         guard c.mode != .off, vma.end > vma.start, vma.accessible else { return }
-        try machine.paging.map(PageMapping(virt: vma.start & ~0xFFF, phys: nil, count: (vma.end - (vma.start & ~0xFFF) + 0xFFF) / 0x1000,
-                                           size: .size4K, leaf: EntryFlags(present: true, writable: vma.write, user: true, nx: !vma.execute && c.nxe)),
-                               cr3: cr3, mode: c.mode, pse: c.pse, nxe: c.nxe)
+        let first = vma.start & ~0xFFF
+        let count = (vma.end - first + 0xFFF) / 0x1000
+        func isKept(_ page: UInt64) -> Bool {
+            kept.contains { page >= $0.virt && page - $0.virt < $0.count.multipliedReportingOverflow(by: $0.size.bytes).partialValue }
+        }
+        var i: UInt64 = 0
+        while i < count {
+            if isKept(first + i * 0x1000) { i += 1; continue }
+            var run: UInt64 = 1
+            while i + run < count && !isKept(first + (i + run) * 0x1000) { run += 1 }
+            try machine.paging.map(PageMapping(virt: first + i * 0x1000, phys: nil, count: run, size: .size4K,
+                                               leaf: EntryFlags(present: true, writable: vma.write, user: true, nx: !vma.execute && c.nxe)),
+                                   cr3: cr3, mode: c.mode, pse: c.pse, nxe: c.nxe)
+            i += run
+        }
     }
 
     // MARK: Tasks at the start
@@ -564,7 +580,7 @@ extension System {
             vmas = [VMA(segment: .text, start: text, end: text + 0x1000, read: true, write: false, execute: true),
                     VMA(segment: .stack, start: l.userSpaceTop(bits: bits) - 0x2000, end: l.userSpaceTop(bits: bits),
                         read: true, write: true, execute: false)]
-            for v in vmas { try populate(v, cr3: cr3) }
+            for v in vmas { try populate(v, cr3: cr3, sparing: core.sharedPages) }
         }
         // The task's explicit `pages` come last: where they overlap a VMA populated above, they are the mapping.
         for p in spec.pages where c.mode != .off { try machine.paging.map(p, cr3: cr3, mode: c.mode, pse: c.pse, nxe: scenarioNXE) }
@@ -584,6 +600,14 @@ extension System {
             }
         }
         cpu.cpl = selector(.cs).map { UInt8($0 & 3) } ?? 0
+        // An SS the context does not name starts as the flat ring-0 stack of a CPU that never left CPL 0
+        // (docs/kernel-model.md); with a CS at CPL 1-3 that is a state no processor reaches (SS.RPL = SS.DPL =
+        // CPL, SEG-6), and stack pushes would go through a ring-0 SS at CPL 3. Refused, with what to write.
+        if selector(.ss) == nil, cpu.cpl != 0, let cs = selector(.cs) {
+            var e = MachineError("task \(spec.name): context gives cs 0x\(String(cs, radix: 16)) (CPL \(cpu.cpl)) but no ss; SS's RPL and DPL are the CPL (SEG-6): write `ss:` with a writable data segment of DPL \(cpu.cpl), as in `ss: NAME:\(cpu.cpl)`")
+            e.origin = spec.contextOrigin
+            throw e
+        }
         cpu.cs = SegmentRegister(selector: 0, cache: .flat(code: true, dpl: 0, long: mode == .x86_64 && bits == 64))
         cpu.ss = SegmentRegister(selector: 0, cache: .flat(code: false, dpl: 0))
         for r in SegmentRegisterName.allCases {

@@ -590,7 +590,8 @@ extension DecodeContext {
                 }
                 if !isTSS { error(n, "tss.name '\(s)' names GDT entry \(i), which is not a TSS descriptor (type: \(setup.mode == .ia32 ? "tss32" : "tss64"))") }
             } else {
-                error(n, "tss.name '\(s)' names no GDT entry", notes: hint(s, Array(names.gdt.keys)).map { [$0] } ?? [])
+                let write = "give the GDT a TSS descriptor of that name, e.g. gdt: {N: {name: \(s), type: \(setup.mode == .ia32 ? "tss32" : "tss64")}}"
+                error(n, "tss.name '\(s)' names no GDT entry", notes: hint(s, Array(names.gdt.keys)).map { [$0] } ?? [write])
             }
         }
     }
@@ -633,9 +634,25 @@ extension DecodeContext {
                 guard let n = m[key], let lm = mapping(n, "\(w).\(key)", allowed: Self.levelKeys) else { continue }
                 pm[keyPath: path] = entryFlags(lm, "\(w).\(key)")
             }
+            if let j = out.firstIndex(where: { Self.overlap($0, pm) }) {
+                let at = out[j].origin.map { " (\(origins[$0]))" } ?? ""
+                error(item, "\(w) (virt 0x\(String(pm.virt, radix: 16))) maps a page that \(what)[\(j)]\(at) already maps: a page has one leaf entry, so one of the two would be lost",
+                      notes: ["write each page once in a list, with the flags it should have; to change a page later, use a `set: {pages: [...]}` step"])
+                continue
+            }
             out.append(pm)
         }
         return out
+    }
+
+    /// Whether two mappings of one list cover a common page (their spans [virt, virt + count * size) meet).
+    static func overlap(_ a: PageMapping, _ b: PageMapping) -> Bool {
+        func end(_ m: PageMapping) -> UInt64 {
+            let (span, o1) = m.count.multipliedReportingOverflow(by: m.size.bytes)
+            let (e, o2) = m.virt.addingReportingOverflow(span)
+            return o1 || o2 ? .max : e
+        }
+        return a.virt < end(b) && b.virt < end(a)
     }
 
     mutating func entryFlags(_ m: FieldMap, _ w: String) -> EntryFlags {
