@@ -123,6 +123,11 @@ public struct System: Sendable {
         return ProcessSummary(state: t.state, exitCode: t.exitCode, signal: t.signal, ticks: t.ticks)
     }
 
+    /// The signals kill(2) sent to the task named `name` that it ignored as init (pid 1), in order.
+    public func signalsIgnoredAsInit(_ name: String) -> [String] {
+        core.tasks.last(where: { !$0.isIdle && $0.name == name })?.ignoredAsInit ?? []
+    }
+
     // MARK: Running a step
 
     /// Runs one step. `actor` is the scenario's `as:`; it must name the running task.

@@ -847,6 +847,7 @@ extension System {
         // `force`), so kill returns 0 and init runs on. kill(-1) never targets it.
         if pid == 1 {
             machine.trace.record(.kernelAction("\(core.tasks[targets[0]].name) is init (pid 1, SIGNAL_UNKILLABLE): \(name) is ignored"))
+            if core.tasks[targets[0]].state != .zombie { core.tasks[targets[0]].ignoredAsInit.append(name) }
             return .value(0)
         }
         switch KernelSignal.defaultAction(sig) {

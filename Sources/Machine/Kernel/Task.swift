@@ -131,6 +131,8 @@ public struct Task: Sendable {
     public var exitCode: Int64?
     /// The signal that killed the task, if one did.
     public var signal: String?
+    /// Signals kill(2) sent to this task that it ignored as init (pid 1, SIGNAL_UNKILLABLE), for failure notes.
+    public var ignoredAsInit: [String] = []
     /// Timer ticks charged to the task.
     public var ticks = 0
     /// Ticks of the current time slice used.

@@ -74,6 +74,15 @@ enum ExpectationChecker {
     /// Whether a fault matches `m` in every field.
     static func matches(_ m: FaultMatcher, _ f: Fault) -> Bool { mismatches(m, f).isEmpty }
 
+    /// Why a task that kill(2) signalled is still alive when it is pid 1 (nil when no signal was ignored).
+    static func initNote(_ task: String, system: System) -> String? {
+        let ignored = system.signalsIgnoredAsInit(task)
+        guard !ignored.isEmpty else { return nil }
+        return "\(task) is pid 1, init, which ignores every signal kill sends it (SIGNAL_UNKILLABLE; kernel/signal.c "
+            + "sig_task_ignored): \(ignored.joined(separator: ", ")) had no effect. Give \(task) another pid (`pid: 100`) "
+            + "to make it an ordinary process"
+    }
+
     static func fail(_ c: Check, _ expected: String, _ actual: String, sub: String? = nil, note: String? = nil) -> CheckFailure {
         // The field, else the element or mapping key holding it, else the check.
         let at = sub.flatMap { sub in
@@ -235,7 +244,7 @@ enum ExpectationChecker {
             if system.currentTaskName != name { return fail(c, name, system.currentTaskName) }
         case let .state(task, st):
             guard let actual = system.taskState(task) else { return fail(c, st.rawValue, "no task named '\(task)'") }
-            if actual != st { return fail(c, st.rawValue, actual.rawValue) }
+            if actual != st { return fail(c, st.rawValue, actual.rawValue, note: initNote(task, system: system)) }
         case let .signal(s):
             if o.signal != s { return fail(c, s ?? "none", o.signal ?? "none") }
         case let .shutdown(b):
@@ -278,7 +287,8 @@ enum ExpectationChecker {
             if let e = m.exitCode, p.exitCode != e { wrong.append(("exit_code", "\(e)", p.exitCode.map { "\($0)" } ?? "none (not exited)")) }
             if let s = m.signal, p.signal != s { wrong.append(("signal", s ?? "none", p.signal ?? "none")) }
             if let t = m.ticks, Int64(p.ticks) != t { wrong.append(("ticks", "\(t)", "\(p.ticks)")) }
-            return failFields(c, wrong)
+            let killedWanted = wrong.contains { $0.field == "state" || $0.field == "signal" }
+            return failFields(c, wrong, note: killedWanted ? initNote(task, system: system) : nil)
         }
         return finalOne(c, system: system).map { [$0] } ?? []
     }
