@@ -39,3 +39,20 @@ func movControlRegisterLegacyLength() {
 func rexRegisterLength(_ instruction: Instruction, _ length: UInt64) {
     #expect(instruction.length(in64BitMode: true) == length)
 }
+
+@Test("INVLPG [disp32]: 7 bytes in 32-bit code, 8 in 64-bit mode, where the absolute form needs a SIB byte")
+func invlpgLength() {
+    #expect(Instruction.invlpg(0x0804_8000).length(in64BitMode: false) == 7)   // 0F 01 3D d32
+    #expect(Instruction.invlpg(0x0060_0000).length(in64BitMode: true) == 8)    // 0F 01 3C 25 d32
+}
+
+@Test("MOV CRn of a control register that does not exist is #UD under ISA-1 (invalid opcode), before the CPL check",
+      arguments: [(MachineMode.ia32, 5, UInt8(3)), (.ia32, 8, 0), (.x86_64, 1, 3), (.x86_64, 7, 0)])
+func missingControlRegisterIsAnInvalidOpcode(_ mode: MachineMode, _ n: Int, _ cpl: UInt8) {
+    var f = CPUFixture(mode, cpl: cpl)
+    let r = f.run(.movToCR(n, .rax))
+    #expect(faultList(r) == ["UD"])
+    #expect(r.faults.first?.rule == "ISA-1")
+    let read = f.run(.movFromCR(.rax, n))
+    #expect(read.faults.first?.rule == "ISA-1")
+}

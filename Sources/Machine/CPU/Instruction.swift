@@ -83,7 +83,9 @@ public enum Instruction: Sendable, Equatable {
         // 0F 22 /r and 0F 20 /r; CR8 is reached through REX.R and R8-R15 through REX.B (SDM Vol. 2B MOV
         // to/from control registers, opcode table: "REX.R + 0F 22 /0 MOV CR8, r64"), one REX byte for both.
         case let .movToCR(cr, register), let .movFromCR(register, cr): cr >= 8 || register.needsREX ? 4 : 3
-        case .invlpg: 7
+        // 0F 01 /7 with a disp32 operand: ModR/M 3D + disp32 in 32-bit code; in 64-bit mode that ModR/M is
+        // RIP-relative, so an absolute address takes a SIB byte (0F 01 3C 25 disp32), as NASM and GAS encode it.
+        case .invlpg: in64BitMode ? 8 : 7
         // E4/E6 ib and EC/EE (byte); E5/E7 ib and ED/EF take the code's operand size, the other one a 66 prefix.
         case let .portIn(port, size), let .portOut(port, size):
             (port == .dx ? 1 : 2) + (size != 1 && (size == 2) != (codeSize16 && !in64BitMode) ? 1 : 0)
