@@ -202,9 +202,9 @@ def pick_ctl_step(rng, m):
         return "rdmsr", ("rdmsr",), 2
     if r < 0.92:
         n = rng.choice([0, 4, 4, 3, 8])
-        return "mov cr%d, %s" % (n, R("rax")), ("mov_to_cr", n, "rax"), 3
+        return "mov cr%d, %s" % (n, R("rax")), ("mov_to_cr", n, "rax"), cr_mov_length(n)
     n = rng.choice([0, 4, 3])
-    return "mov %s, cr%d" % (R("rax"), n), ("mov_from_cr", "rax", n), 3
+    return "mov %s, cr%d" % (R("rax"), n), ("mov_from_cr", "rax", n), cr_mov_length(n)
 
 
 def pick_step(rng, m):
@@ -267,9 +267,15 @@ def pick_step(rng, m):
         return "wrmsr", ("wrmsr",), 2
     if r < 0.94:
         n = rng.choice([0, 4, 4, 0, 3, 8, 1, 5])
-        return "mov cr%d, %s" % (n, R("rax")), ("mov_to_cr", n, "rax"), 3
+        return "mov cr%d, %s" % (n, R("rax")), ("mov_to_cr", n, "rax"), cr_mov_length(n)
     n = rng.choice([0, 4, 3, 8, 6])
-    return "mov %s, cr%d" % (R("rax"), n), ("mov_from_cr", "rax", n), 3
+    return "mov %s, cr%d" % (R("rax"), n), ("mov_from_cr", "rax", n), cr_mov_length(n)
+
+
+def cr_mov_length(n):
+    """MOV to/from CRn with RAX/EAX: 0F 22 /r or 0F 20 /r; CR8 needs REX.R (44 0F 22 C0), one byte more
+    (SDM Vol. 2B MOV to/from control registers). Outside 64-bit mode CR8 is #UD, so its length never counts."""
+    return 4 if n == 8 else 3
 
 
 def value_for_write(rng, m):

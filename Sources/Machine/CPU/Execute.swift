@@ -312,7 +312,7 @@ extension Machine {
             case 4: value = cpu.cr4
             // CR8 (the task-priority register) reads 0: a write of any other value is refused.
             case 8: value = 0
-            default: throw Fault(.UD, rule: "PRIV-2", "CR\(n) does not exist")
+            default: throw Fault(.UD, rule: "ISA-1", "CR\(n) does not exist")
             }
             // SDM Vol. 2B MOV (control registers): outside 64-bit mode the operand is 32 bits.
             cpu[r] = in64BitMode ? value : value & 0xFFFF_FFFF
@@ -379,12 +379,13 @@ extension Machine {
     }
 
     /// #UD for a control register that does not exist here: CR1, CR5-CR7, CR9-CR15, and CR8 outside
-    /// 64-bit mode (SDM Vol. 2B MOV to/from control registers).
+    /// 64-bit mode (SDM Vol. 2B MOV to/from control registers). The opcode is invalid (ISA-1), whatever the CPL:
+    /// it is not the privilege rule PRIV-2, whose check comes after decoding.
     func requireControlRegister(_ n: Int) throws(Fault) {
         switch n {
         case 0, 2, 3, 4: return
         case 8 where in64BitMode: return
-        default: throw Fault(.UD, rule: "PRIV-2", "CR\(n) does not exist\(n == 8 ? " outside 64-bit mode" : "")")
+        default: throw Fault(.UD, rule: "ISA-1", "CR\(n) does not exist\(n == 8 ? " outside 64-bit mode" : "")")
         }
     }
 
@@ -582,7 +583,7 @@ extension Machine {
                 throw Fault.gp(0, rule: "PRIV-3", "CR8 task priorities are not modelled")
             }
         default:
-            throw Fault(.UD, rule: "PRIV-2", "CR\(n) does not exist")
+            throw Fault(.UD, rule: "ISA-1", "CR\(n) does not exist")
         }
     }
 }

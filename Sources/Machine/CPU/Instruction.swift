@@ -67,17 +67,25 @@ public enum Instruction: Sendable, Equatable {
         case let .iret(width): width == 8 ? 2 : (width == nil || width == (codeSize16 && !in64BitMode ? 2 : 4) ? 1 : 2)
         case .callFar, .jmpFar: !in64BitMode && codeSize16 ? 5 : 7
         case let .retf(n, width): (n == 0 ? 1 : 3) + (width == 8 || width == 2 ? 1 : 0)
-        case .movToSegment, .movToCS, .movRegisterToSegment: 2
+        case .movToSegment, .movToCS: 2
+        case let .movRegisterToSegment(_, register): register.needsREX ? 3 : 2
         // In 16-bit code the 16-bit forms need no 66 prefix and the 32-bit ones do (MOV r16, Sreg 8C /r;
         // MOV r32, Sreg 66 8C /r; MOV r16, imm16 B8+r iw; MOV r32, imm32 66 B8+r id).
-        case let .movSegmentToRegister(_, _, width):
-            !in64BitMode && codeSize16 ? (width == 2 ? 2 : 3) : (width == 2 ? 3 : (width == 8 ? 3 : 2))
-        case let .movImmediate(_, _, width):
-            !in64BitMode && codeSize16 ? (width == 2 ? 3 : 6) : (width == 2 ? 4 : (in64BitMode && width == 8 ? 10 : 5))
+        case let .movSegmentToRegister(register, _, width):
+            !in64BitMode && codeSize16 ? (width == 2 ? 2 : 3)
+                : (width == 2 ? 3 : (width == 8 ? 3 : 2)) + (width != 8 && register.needsREX ? 1 : 0)
+        // R8-R15 (64-bit mode only) need a REX prefix (REX.B); the 64-bit form has REX.W already.
+        case let .movImmediate(register, _, width):
+            !in64BitMode && codeSize16 ? (width == 2 ? 3 : 6)
+                : (width == 2 ? 4 : (in64BitMode && width == 8 ? 10 : 5)) + (width != 8 && register.needsREX ? 1 : 0)
         case .load, .store: in64BitMode ? 8 : 6
         case .lgdt, .lidt: 7
-        case .movToCR, .movFromCR: 3
-        case .invlpg: 7
+        // 0F 22 /r and 0F 20 /r; CR8 is reached through REX.R and R8-R15 through REX.B (SDM Vol. 2B MOV
+        // to/from control registers, opcode table: "REX.R + 0F 22 /0 MOV CR8, r64"), one REX byte for both.
+        case let .movToCR(cr, register), let .movFromCR(register, cr): cr >= 8 || register.needsREX ? 4 : 3
+        // 0F 01 /7 with a disp32 operand: ModR/M 3D + disp32 in 32-bit code; in 64-bit mode that ModR/M is
+        // RIP-relative, so an absolute address takes a SIB byte (0F 01 3C 25 disp32), as NASM and GAS encode it.
+        case .invlpg: in64BitMode ? 8 : 7
         // E4/E6 ib and EC/EE (byte); E5/E7 ib and ED/EF take the code's operand size, the other one a 66 prefix.
         case let .portIn(port, size), let .portOut(port, size):
             (port == .dx ? 1 : 2) + (size != 1 && (size == 2) != (codeSize16 && !in64BitMode) ? 1 : 0)

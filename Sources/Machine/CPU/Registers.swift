@@ -25,6 +25,9 @@ public enum GPR: Int, Sendable, CaseIterable {
         "rsi": .rsi, "esi": .rsi, "si": .rsi, "rdi": .rdi, "edi": .rdi, "di": .rdi,
     ]
 
+    /// R8-R15: encodable only with a REX prefix (REX.B or REX.R), so only in 64-bit mode.
+    public var needsREX: Bool { rawValue >= 8 }
+
     public var name64: String { String(describing: self) }
     public var name32: String {
         switch self {

@@ -40,8 +40,15 @@ struct InstructionParser {
         case "ud2": return bare(rest, .ud2)
         case "rdmsr": return bare(rest, .rdmsr)
         case "wrmsr": return bare(rest, .wrmsr)
-        case "lgdt": return .success(.lgdt)
-        case "lidt": return .success(.lidt)
+        // LGDT/LIDT m16&32 would load the table register from memory; the model keeps the scenario's tables
+        // as descriptor words, so only the bare form exists, and an operand is refused rather than ignored.
+        case "lgdt", "lidt":
+            guard rest.isEmpty else {
+                return fail("`\(mnemonic)` from a memory operand is not modelled (the descriptor tables are the scenario's "
+                            + "`machine.\(mnemonic == "lgdt" ? "gdt" : "idt")`): write `\(mnemonic)` alone, which reloads "
+                            + "that table at CPL 0 and is #GP(0) at CPL 1-3")
+            }
+            return .success(mnemonic == "lgdt" ? .lgdt : .lidt)
         case "in", "out": return portIO(mnemonic, rest)
         case "retf", "lret", "retfq", "retfd", "retfw", "lretq", "lretl", "lretw":
             let width: Int? = mnemonic.hasSuffix("q") ? 8 : (mnemonic.hasSuffix("d") || mnemonic == "lretl" ? 4 : (mnemonic.hasSuffix("w") ? 2 : nil))

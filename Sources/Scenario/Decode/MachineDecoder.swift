@@ -50,7 +50,8 @@ extension DecodeContext {
         if let n = m["cr0"] { setup.cr0 = flags(n, "cr0", [("wp", CR0.wp), ("am", CR0.am)]) }
         if let n = m["cr4"] {
             setup.cr4 = flags(n, "cr4", [("pse", CR4.pse), ("pae", CR4.pae), ("pge", CR4.pge), ("smep", CR4.smep),
-                                        ("smap", CR4.smap), ("pke", CR4.pke), ("pcide", CR4.pcide)])
+                                        ("smap", CR4.smap), ("pke", CR4.pke), ("pcide", CR4.pcide)],
+                             unmodelled: Self.unmodelledCR4Flags)
         }
         checkPagingAgainstCR4(&setup, paging: m["paging"], cr4: m["cr4"])
         if let n = m["efer"] { setup.efer = flags(n, "efer", [("sce", EFER.sce), ("nxe", EFER.nxe)]) }
@@ -152,10 +153,22 @@ extension DecodeContext {
         }
     }
 
-    /// A map of flag names to booleans.
-    mutating func flags(_ node: YAMLNode, _ what: String, _ known: [(String, UInt64)]) -> FlagEdit {
+    /// CR4 flags that a processor has but the model does not run, with the reason, so that a scenario naming one
+    /// is told that, not offered a look-alike name ("did you mean 'pse'?"). VME changes only virtual-8086 mode
+    /// and PVI makes CLI/STI at CPL 3 change VIF instead of faulting (SDM Vol. 3A §2.5, §20.4).
+    static let unmodelledCR4Flags: [(String, String)] = [
+        ("vme", "CR4.VME (virtual-8086 mode extensions) is not a flag the format sets: it changes only virtual-8086 mode, which is not modelled (`mov cr4, REG` may set it, to no effect)"),
+        ("pvi", "CR4.PVI (protected-mode virtual interrupts) is not modelled: CLI and STI at CPL 3 would change VIF instead of raising #GP(0)"),
+    ]
+
+    /// A map of flag names to booleans; `unmodelled` names flags of the register that the model refuses, with why.
+    mutating func flags(_ node: YAMLNode, _ what: String, _ known: [(String, UInt64)],
+                        unmodelled: [(String, String)] = []) -> FlagEdit {
         var edit = FlagEdit()
-        guard let m = mapping(node, what, allowed: known.map(\.0)) else { return edit }
+        guard let m = mapping(node, what, allowed: known.map(\.0) + unmodelled.map(\.0)) else { return edit }
+        for (name, why) in unmodelled {
+            if let n = m[name] { error(n, "\(what).\(name): \(why)", notes: ["the flags of \(what) are \(known.map(\.0).joined(separator: ", "))"]) }
+        }
         for (name, bit) in known {
             guard let n = m[name], let b = bool(n, "\(what).\(name)") else { continue }
             if b { edit.set |= bit } else { edit.clear |= bit }

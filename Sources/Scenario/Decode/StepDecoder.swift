@@ -307,7 +307,8 @@ extension DecodeContext {
         if m["cr0"] != nil || m["cr4"] != nil || m["efer"] != nil || m["rflags"] != nil {
             let cr0 = m["cr0"].map { flags($0, "set.cr0", [("wp", CR0.wp), ("am", CR0.am)]) } ?? FlagEdit()
             let cr4 = m["cr4"].map {
-                flags($0, "set.cr4", [("pse", CR4.pse), ("pae", CR4.pae), ("pge", CR4.pge), ("smep", CR4.smep), ("smap", CR4.smap), ("pke", CR4.pke), ("pcide", CR4.pcide)])
+                flags($0, "set.cr4", [("pse", CR4.pse), ("pae", CR4.pae), ("pge", CR4.pge), ("smep", CR4.smep), ("smap", CR4.smap), ("pke", CR4.pke), ("pcide", CR4.pcide)],
+                      unmodelled: Self.unmodelledCR4Flags)
             } ?? FlagEdit()
             // CR4.PCIDE can only be set in IA-32e mode (SDM Vol. 3A §4.10.1): in ia32 the write could only be
             // refused (MOV to CR4 raises #GP(0)), so the step is an error at the flag.
