@@ -153,6 +153,29 @@ import Testing
         #expect(e?.location?.line == line + 1, "\(String(describing: e))")
     }
 
+    /// Every mapping that meets an earlier one is named, each with the first earlier one it meets, also when a
+    /// large page that comes later covers both (the sweep once hid the second pair behind the first).
+    @Test func everyLaterMappingThatMeetsAnEarlierOneIsNamed() {
+        let yaml = "scenario: t\nmachine:\n  mode: ia32\n  pages:\n    - {virt: 0x500000, count: 4}\n    - {virt: 0x600000}\n"
+            + "    - {virt: 0x502000}\n    - {virt: 0x400000, size: 4m}\nkernel: none\nsteps: []\n"
+        let errors = diagnostics(yaml).filter { $0.severity == .error }.map(\.message)
+        #expect(errors.count == 2, "\(errors)")
+        #expect(errors.contains { $0.hasPrefix("machine.pages[2] (virt 0x502000) maps a page that machine.pages[0]") }, "\(errors)")
+        #expect(errors.contains { $0.hasPrefix("machine.pages[3] (virt 0x400000) maps a page that machine.pages[0]") }, "\(errors)")
+    }
+
+    /// 10,000 mappings of distinct pages in reverse order are valid, and 10,000 copies of one mapping give a
+    /// bounded number of errors (the sweep stops after 64 meeting pairs) instead of one per pair.
+    @Test func manyMappingsAreCheckedWithoutComparingEveryPair() {
+        let distinct = (0..<10_000).reversed().map { "    - {virt: \(0x1000_0000 + $0 * 0x1000)}\n" }.joined()
+        let ok = "scenario: t\nmachine:\n  mode: ia32\n  pages:\n" + distinct + "kernel: none\nsteps: []\n"
+        #expect(diagnostics(ok).filter { $0.severity == .error }.isEmpty)
+        let same = String(repeating: "    - {virt: 0x10000000}\n", count: 10_000)
+        let bad = "scenario: t\nmachine:\n  mode: ia32\n  pages:\n" + same + "kernel: none\nsteps: []\n"
+        let errors = diagnostics(bad).filter { $0.severity == .error }
+        #expect(!errors.isEmpty && errors.count <= 64, "\(errors.count)")
+    }
+
     /// Adjacent runs and a page mapped once in `machine.pages` and again in a task's own `pages` stay valid.
     @Test func adjacentMappingsAndTwoListsAreFine() {
         let yaml = """
