@@ -498,6 +498,8 @@ extension System {
             if present, let v = leaf?.value {
                 // user bit of the leaf (the model's upper levels default to user) and write permission
                 guard v & 4 != 0 else { return false }
+                // A protection key that refuses the copy: -EFAULT before any write-protect handling (PG-10).
+                guard !protectionKeyRefusesUserCopy(max(addr, page), write: write) else { return false }
                 if write && v & 2 == 0 {
                     // copy_to_user into a read-only page of a VMA with `w`: the kernel's write raises #PF P|W
                     // (supervisor: U=0) with CR2 = the first byte it touches on that page, and do_wp_page makes
@@ -528,6 +530,8 @@ extension System {
                                  cr3: machine.cpu.cr3)
                 } catch { return false }
                 machine.trace.record(.kernelAction("copy_from_user faulted in page 0x\(String(page, radix: 16)) of a \(vma.segment.rawValue) VMA"))
+                // The retried copy meets the new page's key (0): PKRU may still refuse it.
+                guard !protectionKeyRefusesUserCopy(max(addr, page), write: write) else { return false }
             }
             page += 0x1000
         }
