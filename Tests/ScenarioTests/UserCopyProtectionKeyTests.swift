@@ -14,6 +14,8 @@ import Testing
         var nr: String
         var args: String
         var returns: Int
+        /// The kernel's own handled faults (demand paging of a VMA page) the step raises.
+        var faults = "none"
         var testDescription: String { name }
     }
 
@@ -27,7 +29,7 @@ import Testing
         Case(name: "WD1: write(1) only reads: allowed", pkru: 0x8, wp: true, nr: "write", args: "[1, 0x601000, 4]", returns: 4),
         Case(name: "WD1 with CR0.WP=1: read(0) -EFAULT", pkru: 0x8, wp: true, nr: "read", args: "[0, 0x601000, 4]", returns: -14),
         Case(name: "WD1 with CR0.WP=0: supervisor writes ignore WD", pkru: 0x8, wp: false, nr: "read", args: "[0, 0x601000, 4]", returns: 4),
-        Case(name: "AD0: demand-paged key-0 page of a VMA still refused", pkru: 0x1, wp: true, nr: "read", args: "[0, 0x602000, 4]", returns: -14),
+        Case(name: "AD0: demand-paged key-0 page of a VMA still refused", pkru: 0x1, wp: true, nr: "read", args: "[0, 0x602000, 4]", returns: -14, faults: "[{vector: PF, error_code: 0x2, cr2: 0x602000}]"),
     ]
 
     @Test(arguments: cases)
@@ -48,7 +50,7 @@ import Testing
             context: {rip: 0x400000, rsp: 0x7fffffffeff0}
         steps:
           - syscall: {via: syscall, nr: \(c.nr), args: \(c.args)}
-            expect: {returns: \(c.returns), signal: none}
+            expect: {returns: \(c.returns), signal: none, faults: \(c.faults)}
         """)
         #expect(r.count == 1)
         guard case .passed? = r.first?.outcome else {
