@@ -71,6 +71,10 @@ public struct System: Sendable {
     /// Page faults the kernel's own accesses to user memory raised during the current system call
     /// (copy_from_user/copy_to_user on a not-present page of a VMA, demand paged): the step's faults.
     var kernelAccessFaults: [Fault] = []
+    /// A system call's function is running: its user copies may oops on a reserved bit (UserCopyBadPagetable.swift).
+    var copyOopsArmed = false
+    /// The reserved-bit #PF a user copy took during the current system call (pgtable_bad: the task dies).
+    var copyOops: Fault?
     /// The SYSENTER being executed comes from a `syscall` step, i.e. through the vDSO's __kernel_vsyscall.
     var vdsoCall = false
     /// External interrupts requested while the CPU could not take them (`PendingInterrupts.swift`).

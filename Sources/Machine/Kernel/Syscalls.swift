@@ -272,7 +272,10 @@ extension System {
             returnWithIRET(compat: machine.longMode, sp: via == .sysenter ? stash : user[.rsp] & 0xFFFF_FFFF,
                            ip: nextIP, flags: flags, vdso: viaVDSO)
         } else if let f = function, allowed {
-            result = perform(f, args: args, narrow: narrow, childName: childName, &out)
+            copyOopsArmed = true
+            copyOops = nil
+            let r = perform(f, args: args, narrow: narrow, childName: childName, &out)
+            result = takeUserCopyOops(&out) ? .noReturn : r
         } else if function == nil, let linux = UnmodelledSyscalls.name(of: nr, table: abi) {
             // A Linux call the model does not implement: refused rather than answered with a made-up -ENOSYS.
             let why = UnmodelledSyscalls.refusal(linux, number: nr, table: abi)
@@ -487,6 +490,7 @@ extension System {
     mutating func userRangeOK(_ addr: UInt64, _ count: UInt64, write: Bool) -> Bool {
         let top = core.layout.mode == .ia32 ? 0xC000_0000 : 0x0000_8000_0000_0000 as UInt64
         guard count > 0 else { return true }
+        guard copyOops == nil else { return false }
         let (end, overflow) = addr.addingReportingOverflow(count)
         guard !overflow, end <= top else { return false }
         let c = pagingControlForKernel
@@ -496,8 +500,12 @@ extension System {
             let leaf = machine.paging.leaf(for: page, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse)
             let present = leaf.map { $0.value & 1 != 0 } ?? false
             if present, let v = leaf?.value {
+                // A reserved bit on the walk: pgtable_bad, the task dies (no -EFAULT).
+                guard !userCopyHitsBadPagetable(max(addr, page), write: write) else { return false }
                 // user bit of the leaf (the model's upper levels default to user) and write permission
                 guard v & 4 != 0 else { return false }
+                // A protection key that refuses the copy: -EFAULT before any write-protect handling (PG-10).
+                guard !protectionKeyRefusesUserCopy(max(addr, page), write: write) else { return false }
                 if write && v & 2 == 0 {
                     // copy_to_user into a read-only page of a VMA with `w`: the kernel's write raises #PF P|W
                     // (supervisor: U=0) with CR2 = the first byte it touches on that page, and do_wp_page makes
@@ -528,6 +536,8 @@ extension System {
                                  cr3: machine.cpu.cr3)
                 } catch { return false }
                 machine.trace.record(.kernelAction("copy_from_user faulted in page 0x\(String(page, radix: 16)) of a \(vma.segment.rawValue) VMA"))
+                // The retried copy meets the new page's key (0): PKRU may still refuse it.
+                guard !protectionKeyRefusesUserCopy(max(addr, page), write: write) else { return false }
             }
             page += 0x1000
         }

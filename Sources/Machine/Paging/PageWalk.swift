@@ -292,13 +292,11 @@ extension PagingUnit {
         var keyRefuses = false
         var keyReason = ""
         if control.pke && control.mode == .level4 && access.kind != .fetch && r.user {
-            let k = UInt32(r.protectionKey)
-            let accessDisable = (control.pkru >> (2 * k)) & 1 != 0
-            let writeDisable = (control.pkru >> (2 * k + 1)) & 1 != 0
-            if accessDisable {
+            let k = Int(r.protectionKey)
+            if ProtectionKeyRights.accessDisabled(pkru: control.pkru, key: k) {
                 keyRefuses = true
                 keyReason = "\(who) \(what) a user page with protection key \(k), and PKRU.AD\(k)=1"
-            } else if write && writeDisable && (user || control.wp) {
+            } else if ProtectionKeyRights.refuses(pkru: control.pkru, key: k, write: write, user: user, wp: control.wp) {
                 keyRefuses = true
                 keyReason = "\(who) write to a user page with protection key \(k), and PKRU.WD\(k)=1" + (user ? "" : " with CR0.WP=1")
             }
