@@ -497,16 +497,17 @@ extension System {
         guard c.mode != .off else { return true }
         var page = addr & ~0xFFF
         while page < end {
-            let leaf = machine.paging.leaf(for: page, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse)
-            let present = leaf.map { $0.value & 1 != 0 } ?? false
-            if present, let v = leaf?.value {
-                // A reserved bit on the walk: pgtable_bad, the task dies (no -EFAULT).
-                guard !userCopyHitsBadPagetable(max(addr, page), write: write) else { return false }
-                // user bit of the leaf (the model's upper levels default to user) and write permission
-                guard v & 4 != 0 else { return false }
+            // The whole walk (PG-5), not only the leaf: a not-present upper-level entry is a not-present page (the
+            // kernel's access raises #PF P=0), and U/S and R/W are the AND over every level.
+            let walk = machine.paging.rights(for: page, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse, nxe: c.nxe)
+            // A reserved bit on the walk: pgtable_bad, the task dies (no -EFAULT).
+            if walk == nil, userCopyHitsBadPagetable(max(addr, page), write: write) { return false }
+            if let (rights, _) = walk {
+                // a user page (every level U/S=1); a user-range page mapped supervisor-only is -EFAULT
+                guard rights.user else { return false }
                 // A protection key that refuses the copy: -EFAULT before any write-protect handling (PG-10).
                 guard !protectionKeyRefusesUserCopy(max(addr, page), write: write) else { return false }
-                if write && v & 2 == 0 {
+                if write && !rights.writable {
                     // copy_to_user into a read-only page of a VMA with `w`: the kernel's write raises #PF P|W
                     // (supervisor: U=0) with CR2 = the first byte it touches on that page, and do_wp_page makes
                     // the page writable (as for a user write); any other read-only page is -EFAULT, untouched.
