@@ -64,14 +64,18 @@ extension System {
             core.tasks[c].sliceUsed += 1
             if policy == .cfs { core.tasks[c].vruntime.charge(nice: core.tasks[c].nice) }
         }
+        // Timeouts count down; those that end on this tick wake in the order their timers were armed (the
+        // earlier of two equal sleeps has the earlier deadline, and Linux's hrtimers expire in deadline order).
+        var expired: [Int] = []
         for i in core.tasks.indices where core.tasks[i].state == .sleeping {
             guard let left = core.tasks[i].sleepTicks else { continue }
             core.tasks[i].sleepTicks = left - 1
-            if left - 1 <= 0 {
-                core.tasks[i].sleepTicks = nil
-                setSavedReturnValue(i, 0)
-                wake(i, &out)
-            }
+            if left - 1 <= 0 { expired.append(i) }
+        }
+        for i in expired.sorted(by: { core.tasks[$0].sleepArmedAt < core.tasks[$1].sleepArmedAt }) {
+            core.tasks[i].sleepTicks = nil
+            setSavedReturnValue(i, 0)
+            wake(i, &out)
         }
         guard c != 0, core.setup.preempt else { return }
         switch policy {
