@@ -21,7 +21,8 @@ Rules (each quoted or paraphrased from the spec; "KM" = docs/kernel-model.md):
 - SCHED-CFS: smallest vruntime runs (ties: lower pid); a tick adds 1024/weight(nice); a woken or
   new task starts at max(its vruntime, min_vruntime: the smallest vruntime among the queue and
   the current task, kept while idle runs (KM)); preemption when running - smallest > the running task's own per-tick delta (KM);
-  exact arithmetic (KM); a yielding task lets any other ready task run (KM).
+  exact arithmetic (KM); a yielding task is ready, so it runs again when its vruntime is the
+  smallest, and gives way to the smallest other on a tie (KM; Linux's skip buddy / EEVDF).
 - KM: `preempt: false` turns off timer and wakeup preemption; an explicit `schedule` keeps the
   current task at the head of the queue and a switch it causes has the reason `yield`; the idle
   task is preempted by any wakeup (reason `wakeup`).
@@ -310,6 +311,12 @@ class Oracle:
             if not others:
                 return 0
             nxt = self.pick_from(others)
+            if c.vruntime < self.task(nxt).vruntime:
+                # SCHED-CFS-YIELD: the yielder is the ready task with the smallest vruntime: it runs
+                # again (Linux: CFS's skip buddy is passed over when the next task is more than
+                # wakeup_gran ahead; EEVDF picks only eligible tasks). It loses a tie.
+                self.min_vr = self.min_vruntime()
+                return 0
             self.queue.remove(nxt)
             c.state = "ready"
             self.queue.append(c.name)

@@ -14,7 +14,8 @@
 // reason `yield` if another task is picked; a task killed by a signal leaves with reason `signal`;
 // the idle task keeps the previous address space (lazy TLB) and is preempted by any wakeup (reason
 // `wakeup`); cfs's "one tick's worth" is the running task's own vruntime increase per tick, and
-// "the smallest vruntime in the queue" includes the running task (Linux's min_vruntime).
+// "the smallest vruntime in the queue" includes the running task (Linux's min_vruntime); a cfs yield
+// keeps the CPU when the yielder has strictly the smallest vruntime (CFSYield.swift).
 
 extension System {
     /// Linux's sched_prio_to_weight, nice -20 ... 19.
@@ -163,9 +164,13 @@ extension System {
         }
         var next = pickNext() ?? 0
         if reason == "yield" && !keepHead && next == prev && core.setup.policy == .cfs, let other = pickNext() {
-            // CFS yield: another ready task runs if there is one.
-            core.runQueue.insert(prev, at: 0)
-            next = other
+            // CFS yield: the yielder loses a tie; ahead of the others it runs again (see cfsYieldKeepsCPU).
+            if cfsYieldKeepsCPU(prev, over: other) {
+                core.runQueue.insert(other, at: 0)
+            } else {
+                core.runQueue.insert(prev, at: 0)
+                next = other
+            }
         }
         if next == prev {
             core.tasks[prev].state = .running
