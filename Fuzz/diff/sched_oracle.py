@@ -9,7 +9,8 @@ Rules (each quoted or paraphrased from the spec; "KM" = docs/kernel-model.md):
   order they are listed. A dispatched task starts a fresh slice.
 - SCHED-TICK: a tick is charged to the running task (never to idle); sleeping tasks' timeouts
   count down on every tick (a task whose timeout reaches 0 wakes in the handler, before the
-  schedule() on the return from the interrupt queues the preempted task).
+  schedule() on the return from the interrupt queues the preempted task; several wake in the
+  order their sleeps began, KM).
 - SCHED-RR: after `timeslice` ticks the running task goes to the tail and the head runs; alone,
   it continues with a fresh slice.
 - SCHED-FIFO: the timer never preempts.
@@ -20,7 +21,8 @@ Rules (each quoted or paraphrased from the spec; "KM" = docs/kernel-model.md):
 - SCHED-CFS: smallest vruntime runs (ties: lower pid); a tick adds 1024/weight(nice); a woken or
   new task starts at max(its vruntime, min_vruntime: the smallest vruntime among the queue and
   the current task, kept while idle runs (KM)); preemption when running - smallest > the running task's own per-tick delta (KM);
-  exact arithmetic (KM); a yielding task lets any other ready task run (KM).
+  exact arithmetic (KM); a yielding task is ready, so it runs again when its vruntime is the
+  smallest, and gives way to the smallest other on a tie (KM; Linux's skip buddy / EEVDF).
 - KM: `preempt: false` turns off timer and wakeup preemption; an explicit `schedule` keeps the
   current task at the head of the queue and a switch it causes has the reason `yield`; the idle
   task is preempted by any wakeup (reason `wakeup`).
@@ -75,6 +77,7 @@ class Task:
         self.reaped = False
         self.vruntime = Fraction(0)
         self.sleep_left = None        # nanosleep ticks left
+        self.sleep_armed = 0          # when that nanosleep began (same-tick wake order)
         self.waiting = None           # wait4 pid argument while blocked in wait4
         self.forks = 0
         self.slice_used = 0
@@ -103,6 +106,7 @@ class Oracle:
         self.resumed = None           # (name, RAX) of the task dispatched last, when known
         self.schedule_calls = []      # reasons of the schedule() calls of the step being run
         self.min_vr = Fraction(0)     # cfs: min_vruntime as of the last schedule()
+        self.sleeps_armed = 0         # nanosleeps begun so far (Task.sleep_armed)
 
     # ---- setup -------------------------------------------------------------------------
     def add(self, task):
@@ -246,12 +250,17 @@ class Oracle:
             c.slice_used += 1
             if self.policy == "cfs":
                 c.vruntime += c.delta()
+        expired = []
         for t in self.tasks:
             if t.state == "sleeping" and t.sleep_left is not None:
                 t.sleep_left -= 1
                 if t.sleep_left <= 0:
-                    t.ret = 0
-                    self.wake(t)
+                    expired.append(t)
+        # KM: timeouts ending on one tick wake in the order the sleeps began (hrtimers expire in
+        # deadline order: kernel/time/hrtimer.c __hrtimer_run_queues, lib/timerqueue.c).
+        for t in sorted(expired, key=lambda t: t.sleep_armed):
+            t.ret = 0
+            self.wake(t)
         c = self.cur()
         timer = False
         if c is not None and self.preempt:
@@ -302,6 +311,12 @@ class Oracle:
             if not others:
                 return 0
             nxt = self.pick_from(others)
+            if c.vruntime < self.task(nxt).vruntime:
+                # SCHED-CFS-YIELD: the yielder is the ready task with the smallest vruntime: it runs
+                # again (Linux: CFS's skip buddy is passed over when the next task is more than
+                # wakeup_gran ahead; EEVDF picks only eligible tasks). It loses a tie.
+                self.min_vr = self.min_vruntime()
+                return 0
             self.queue.remove(nxt)
             c.state = "ready"
             self.queue.append(c.name)
@@ -318,6 +333,8 @@ class Oracle:
         c.state = "sleeping"
         c.resume = "pending"
         c.sleep_left = n
+        self.sleeps_armed += 1
+        c.sleep_armed = self.sleeps_armed
         self.schedule("blocking")
 
     def getpid(self):

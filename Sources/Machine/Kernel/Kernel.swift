@@ -19,6 +19,8 @@ public struct Kernel: Sendable {
     /// against while no task is runnable (the idle task runs); nil until cfs has scheduled once.
     public var minVruntimeFloor: VirtualRuntime?
     public var reschedReason = "timer"
+    /// nanosleep timers armed so far (Task.sleepArmedAt).
+    public var sleepsArmed = 0
     public var dispatchOrder: [String] = []
     public var switchCount = 0
     public var totalOutput = ""

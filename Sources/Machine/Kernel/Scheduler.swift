@@ -14,7 +14,8 @@
 // reason `yield` if another task is picked; a task killed by a signal leaves with reason `signal`;
 // the idle task keeps the previous address space (lazy TLB) and is preempted by any wakeup (reason
 // `wakeup`); cfs's "one tick's worth" is the running task's own vruntime increase per tick, and
-// "the smallest vruntime in the queue" includes the running task (Linux's min_vruntime).
+// "the smallest vruntime in the queue" includes the running task (Linux's min_vruntime); a cfs yield
+// keeps the CPU when the yielder has strictly the smallest vruntime (CFSYield.swift).
 
 extension System {
     /// Linux's sched_prio_to_weight, nice -20 ... 19.
@@ -64,14 +65,18 @@ extension System {
             core.tasks[c].sliceUsed += 1
             if policy == .cfs { core.tasks[c].vruntime.charge(nice: core.tasks[c].nice) }
         }
+        // Timeouts count down; those that end on this tick wake in the order their timers were armed (the
+        // earlier of two equal sleeps has the earlier deadline, and Linux's hrtimers expire in deadline order).
+        var expired: [Int] = []
         for i in core.tasks.indices where core.tasks[i].state == .sleeping {
             guard let left = core.tasks[i].sleepTicks else { continue }
             core.tasks[i].sleepTicks = left - 1
-            if left - 1 <= 0 {
-                core.tasks[i].sleepTicks = nil
-                setSavedReturnValue(i, 0)
-                wake(i, &out)
-            }
+            if left - 1 <= 0 { expired.append(i) }
+        }
+        for i in expired.sorted(by: { core.tasks[$0].sleepArmedAt < core.tasks[$1].sleepArmedAt }) {
+            core.tasks[i].sleepTicks = nil
+            setSavedReturnValue(i, 0)
+            wake(i, &out)
         }
         guard c != 0, core.setup.preempt else { return }
         switch policy {
@@ -159,9 +164,13 @@ extension System {
         }
         var next = pickNext() ?? 0
         if reason == "yield" && !keepHead && next == prev && core.setup.policy == .cfs, let other = pickNext() {
-            // CFS yield: another ready task runs if there is one.
-            core.runQueue.insert(prev, at: 0)
-            next = other
+            // CFS yield: the yielder loses a tie; ahead of the others it runs again (see cfsYieldKeepsCPU).
+            if cfsYieldKeepsCPU(prev, over: other) {
+                core.runQueue.insert(other, at: 0)
+            } else {
+                core.runQueue.insert(prev, at: 0)
+                next = other
+            }
         }
         if next == prev {
             core.tasks[prev].state = .running

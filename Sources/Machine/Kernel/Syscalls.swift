@@ -417,6 +417,8 @@ extension System {
             if ticks <= 0 { return .value(0) }
             core.tasks[c].state = .sleeping
             core.tasks[c].sleepTicks = Int(ticks)
+            core.sleepsArmed += 1
+            core.tasks[c].sleepArmedAt = core.sleepsArmed
             core.tasks[c].sleepRemainingPointer = a[1]
             core.tasks[c].blockedOn = nil
             machine.trace.record(.kernelAction("\(core.tasks[c].name) sleeps for \(ticks) ticks"))

@@ -146,6 +146,10 @@ public struct Task: Sendable {
     public var startBrk: UInt64 = 0
     /// Remaining ticks of a nanosleep; nil: no timeout.
     public var sleepTicks: Int?
+    /// When the nanosleep's timer was armed (Kernel.sleepsArmed at that moment): sleepers whose timeouts end
+    /// on the same tick wake in this order, as Linux's hrtimers expire in order of their deadlines
+    /// (kernel/time/hrtimer.c __hrtimer_run_queues; lib/timerqueue.c puts an equal deadline after the others).
+    public var sleepArmedAt = 0
     /// nanosleep's `rem` pointer (0: none), written by Linux only when the sleep is cut short.
     public var sleepRemainingPointer: UInt64 = 0
     /// A wait4 that a child's exit woke: completed when the task next runs, since Linux's do_wait reaps
