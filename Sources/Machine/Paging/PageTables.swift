@@ -112,6 +112,18 @@ public struct PagingUnit: Sendable {
 
     // MARK: Mapping
 
+    /// Whether an entry at `level` honours PS (maps a large page when PS=1): a 32-bit PDE with CR4.PSE
+    /// (PG-1), a PAE PDE (PG-2), a 4-level PDE or PDPTE (PG-3). One place for the walk, the probes and the
+    /// builder's leaf look-ups.
+    @inline(__always)
+    static func mapsLargePages(_ mode: PagingMode, _ level: PagingLevel, pse: Bool) -> Bool {
+        switch (mode, level) {
+        case (.bits32, .pde): pse
+        case (.pae, .pde), (.level4, .pde), (.level4, .pdpte): true
+        default: false
+        }
+    }
+
     /// The levels from the root down to the leaf of a page of `size`, with the linear-address
     /// bit where each level's index starts and the index width.
     static func levels(_ mode: PagingMode, _ size: PageSize) -> [(level: PagingLevel, shift: UInt64, bits: UInt64)] {
@@ -401,12 +413,7 @@ public struct PagingUnit: Sendable {
             let index = (linear >> step.shift) & ((1 << step.bits) - 1)
             let address = table + index * UInt64(width)
             let v = memory.read(address, width: width)
-            let canBeLarge: Bool
-            switch (mode, step.level) {
-            case (.bits32, .pde): canBeLarge = pse
-            case (.pae, .pde), (.level4, .pde), (.level4, .pdpte): canBeLarge = true
-            default: canBeLarge = false
-            }
+            let canBeLarge = Self.mapsLargePages(mode, step.level, pse: pse)
             if step.level == .pte || (canBeLarge && v & PageTableEntry.pageSize != 0) {
                 return (address, v, UInt64(1) << step.shift)
             }
@@ -432,12 +439,7 @@ public struct PagingUnit: Sendable {
             let raw = memory.read(address, width: width)
             var v = raw
             guard v & PageTableEntry.present != 0 else { return nil }
-            let large: Bool
-            switch (mode, step.level) {
-            case (.bits32, .pde): large = pse && v & PageTableEntry.pageSize != 0
-            case (.pae, .pde), (.level4, .pde), (.level4, .pdpte): large = v & PageTableEntry.pageSize != 0
-            default: large = false
-            }
+            let large = Self.mapsLargePages(mode, step.level, pse: pse) && v & PageTableEntry.pageSize != 0
             let isLeaf = large || step.level == .pte
             let paePDPTE = mode == .pae && step.level == .pdpte  // its reserved bits are checked when loaded
             guard paePDPTE || v & PageTableEntry.reservedMask(mode: mode, level: step.level, large: large, nxe: nxe) == 0 else { return nil }
@@ -468,12 +470,7 @@ public struct PagingUnit: Sendable {
         for step in Self.levels(mode, .size4K) {
             let index = (linear >> step.shift) & ((1 << step.bits) - 1)
             let v = memory.read(table + index * UInt64(width), width: width)
-            let canBeLarge: Bool
-            switch (mode, step.level) {
-            case (.bits32, .pde): canBeLarge = pse
-            case (.pae, .pde), (.level4, .pde), (.level4, .pdpte): canBeLarge = true
-            default: canBeLarge = false
-            }
+            let canBeLarge = Self.mapsLargePages(mode, step.level, pse: pse)
             if step.level == .pte || (canBeLarge && v & PageTableEntry.pageSize != 0) { return linear }
             let next = v & (mode == .bits32 ? PageTableEntry.frameMask32 : PageTableEntry.frameMask)
             if next == 0 {

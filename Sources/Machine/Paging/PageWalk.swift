@@ -152,12 +152,7 @@ extension PagingUnit {
             if v & PageTableEntry.present == 0 {
                 throw pageFault(0, "the \(step.level) for linear 0x\(pagingHex(linear)) is not present (P=0)")
             }
-            let large: Bool
-            switch (mode, step.level) {
-            case (.bits32, .pde): large = control.pse && v & PageTableEntry.pageSize != 0
-            case (.pae, .pde), (.level4, .pde), (.level4, .pdpte): large = v & PageTableEntry.pageSize != 0
-            default: large = false
-            }
+            let large = Self.mapsLargePages(mode, step.level, pse: control.pse) && v & PageTableEntry.pageSize != 0
             let bad = v & PageTableEntry.reservedMask(mode: mode, level: step.level, large: large, nxe: control.nxe)
             if bad != 0 {
                 throw pageFault(PageFaultCode.present | PageFaultCode.reserved,

@@ -12,12 +12,7 @@ extension PagingUnit {
             let index = (linear >> step.shift) & ((1 << step.bits) - 1)
             let v = memory.read(table + index * UInt64(width), width: width)
             guard v & PageTableEntry.present != 0 else { return false }
-            let large: Bool
-            switch (mode, step.level) {
-            case (.bits32, .pde): large = pse && v & PageTableEntry.pageSize != 0
-            case (.pae, .pde), (.level4, .pde), (.level4, .pdpte): large = v & PageTableEntry.pageSize != 0
-            default: large = false
-            }
+            let large = Self.mapsLargePages(mode, step.level, pse: pse) && v & PageTableEntry.pageSize != 0
             let paePDPTE = mode == .pae && step.level == .pdpte
             if !paePDPTE && v & PageTableEntry.reservedMask(mode: mode, level: step.level, large: large, nxe: nxe) != 0 { return true }
             if large || step.level == .pte { return false }
