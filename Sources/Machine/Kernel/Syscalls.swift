@@ -501,10 +501,10 @@ extension System {
         while page < end {
             // The whole walk (PG-5), not only the leaf: a not-present upper-level entry is a not-present page (the
             // kernel's access raises #PF P=0), and U/S and R/W are the AND over every level.
-            let walk = machine.paging.rights(for: page, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse, nxe: c.nxe)
+            let walk = machine.paging.probe(page, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse, nxe: c.nxe)
             // A reserved bit on the walk: pgtable_bad, the task dies (no -EFAULT).
-            if walk == nil, userCopyHitsBadPagetable(max(addr, page), write: write) { return false }
-            if let (rights, _) = walk {
+            if case .reservedBit = walk, userCopyHitsBadPagetable(max(addr, page), write: write) { return false }
+            if case let .mapped(rights, _) = walk {
                 // a user page (every level U/S=1); a user-range page mapped supervisor-only is -EFAULT
                 guard rights.user else { return false }
                 // A protection key that refuses the copy: -EFAULT before any write-protect handling (PG-10).

@@ -7,13 +7,12 @@
 // the task once the call's function has returned.
 
 extension System {
-    /// Whether the kernel's copy of the page holding `addr` meets a reserved bit; records the #PF it takes.
-    /// Armed only while a system call's function runs (`copyOopsArmed`).
+    /// The kernel's copy of the page holding `addr`, whose walk stops at a reserved bit (the caller's
+    /// `PagingUnit.probe`), oopses: records the #PF it takes and answers true. Armed only while a system
+    /// call's function runs (`copyOopsArmed`); false otherwise.
     mutating func userCopyHitsBadPagetable(_ addr: UInt64, write: Bool) -> Bool {
         guard copyOopsArmed else { return false }
         if copyOops != nil { return true }
-        let c = pagingControlForKernel
-        guard machine.paging.reservedBitStopsWalk(to: addr, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse, nxe: c.nxe) else { return false }
         let code = PageFaultCode.present | PageFaultCode.reserved | (write ? PageFaultCode.write : 0)
         let f = Fault(.PF, code: code, cr2: addr, rule: "PG-12",
                       "the kernel's \(write ? "copy_to_user" : "copy_from_user") touches 0x\(String(addr, radix: 16)), whose paging entry sets a reserved bit")

@@ -113,7 +113,7 @@ public struct PagingUnit: Sendable {
     // MARK: Mapping
 
     /// Whether an entry at `level` honours PS (maps a large page when PS=1): a 32-bit PDE with CR4.PSE
-    /// (PG-1), a PAE PDE (PG-2), a 4-level PDE or PDPTE (PG-3). One place for the walk, the probes and the
+    /// (PG-1), a PAE PDE (PG-2), a 4-level PDE or PDPTE (PG-3). One place for the page walk, `probe` and the
     /// builder's leaf look-ups.
     @inline(__always)
     static func mapsLargePages(_ mode: PagingMode, _ level: PagingLevel, pse: Bool) -> Bool {
@@ -424,12 +424,31 @@ public struct PagingUnit: Sendable {
         return nil
     }
 
+    /// How a walk to `linear` through the entries as built ends, without side effects (A/D bits, TLB).
+    enum WalkProbe {
+        /// An entry on the way is not present (P=0): the walk stops there, before any reserved-bit check below.
+        case notPresent
+        /// A present entry on the way sets a reserved bit (PG-12: P=1|RSVD).
+        case reservedBit
+        /// The walk reaches a leaf: the rights it combines (PG-5) and the leaf.
+        case mapped(rights: EffectiveRights, leaf: (entryAddress: UInt64, value: UInt64, pageSize: UInt64))
+    }
+
     /// The rights a walk to `linear` would combine (PG-5) from the entries as built, with `leafBits` ORed
     /// into the leaf (what the rights would be if the leaf had them), and the leaf; nil when an entry on the
     /// way is not present or sets reserved bits. No side effects (A/D bits, TLB). PAE reads the PDPTE from
     /// memory (it has no R/W, U/S or XD).
     func rights(for linear: UInt64, cr3: UInt64, mode: PagingMode, pse: Bool, nxe: Bool, leafBits: UInt64 = 0)
         -> (rights: EffectiveRights, leaf: (entryAddress: UInt64, value: UInt64, pageSize: UInt64))? {
+        guard case let .mapped(rights, leaf) = probe(linear, cr3: cr3, mode: mode, pse: pse, nxe: nxe, leafBits: leafBits) else { return nil }
+        return (rights, leaf)
+    }
+
+    /// The walk of `rights(for:)`, telling a not-present entry from a reserved bit: PG-12 without side effects,
+    /// for the accesses the model stands for without running them through the CPU (the kernel's
+    /// copy_from_user/copy_to_user). The first not-present entry ends the walk (no RSVD), as on the processor.
+    /// PAE PDPTEs are not checked for reserved bits here: that happens when CR3 is loaded (PG-2).
+    func probe(_ linear: UInt64, cr3: UInt64, mode: PagingMode, pse: Bool, nxe: Bool, leafBits: UInt64 = 0) -> WalkProbe {
         let width = EntryWidth(mode).rawValue
         var table = rootTable(cr3, mode)
         var rights = EffectiveRights()
@@ -438,11 +457,11 @@ public struct PagingUnit: Sendable {
             let address = table + index * UInt64(width)
             let raw = memory.read(address, width: width)
             var v = raw
-            guard v & PageTableEntry.present != 0 else { return nil }
+            guard v & PageTableEntry.present != 0 else { return .notPresent }
             let large = Self.mapsLargePages(mode, step.level, pse: pse) && v & PageTableEntry.pageSize != 0
             let isLeaf = large || step.level == .pte
             let paePDPTE = mode == .pae && step.level == .pdpte  // its reserved bits are checked when loaded
-            guard paePDPTE || v & PageTableEntry.reservedMask(mode: mode, level: step.level, large: large, nxe: nxe) == 0 else { return nil }
+            guard paePDPTE || v & PageTableEntry.reservedMask(mode: mode, level: step.level, large: large, nxe: nxe) == 0 else { return .reservedBit }
             if isLeaf { v |= leafBits }
             if !paePDPTE {
                 if v & PageTableEntry.writable == 0 && rights.writable { rights.writable = false; rights.readOnlyAt = step.level }
@@ -454,11 +473,11 @@ public struct PagingUnit: Sendable {
             }
             if isLeaf {
                 if mode == .level4 { rights.protectionKey = UInt8((v & PageTableEntry.pkeyMask) >> PageTableEntry.pkeyShift) }
-                return (rights, (address, raw, UInt64(1) << step.shift))
+                return .mapped(rights: rights, leaf: (address, raw, UInt64(1) << step.shift))
             }
             table = v & (mode == .bits32 ? PageTableEntry.frameMask32 : PageTableEntry.frameMask)
         }
-        return nil
+        return .notPresent
     }
 
     /// The lowest address at or above `linear` whose walk can reach a leaf: where an upper-level entry names no
