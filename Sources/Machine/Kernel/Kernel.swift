@@ -123,7 +123,7 @@ public struct System: Sendable {
     /// One task's summary, or nil when there is no such task (the same as `processes[name]`, without
     /// building the whole dictionary: the last task of that name, as the dictionary keeps it).
     public func processSummary(_ name: String) -> ProcessSummary? {
-        guard let t = core.tasks.last(where: { !$0.isIdle && $0.name == name }) else {
+        guard let t = checkedTask(name) else {
             return name == "idle" ? idleSummary : nil
         }
         return ProcessSummary(state: t.state, exitCode: t.exitCode, signal: t.signal, ticks: t.ticks)
@@ -131,7 +131,12 @@ public struct System: Sendable {
 
     /// The signals kill(2) sent to the task named `name` that it ignored as init (pid 1), in order.
     public func signalsIgnoredAsInit(_ name: String) -> [String] {
-        core.tasks.last(where: { !$0.isIdle && $0.name == name })?.ignoredAsInit ?? []
+        checkedTask(name)?.ignoredAsInit ?? []
+    }
+
+    /// The task an end-of-run check names: the last of that name, never the idle task.
+    private func checkedTask(_ name: String) -> Task? {
+        core.tasks.last(where: { !$0.isIdle && $0.name == name })
     }
 
     // MARK: Running a step
