@@ -550,3 +550,67 @@ func paePDPTEReloadOnControlWrite(_ c: PDPTEReloadCase) throws {
         #expect(sys.machine.paging.pdpteRegisters[1] == pdpte1)
     }
 }
+
+/// A control-register edit and what it does to the TLB (PG-15, SDM Vol. 3A §4.10.4.1): which
+/// translations survive and which `tlb flush` event the trace records.
+struct ControlFlushCase: Sendable, CustomStringConvertible {
+    enum Edit: Sendable { case cr(Int, flip: UInt64), sameCR(Int), efer(flip: UInt64) }
+    var edit: Edit
+    /// The non-global translation survives.
+    var keepsLocal: Bool
+    /// The global translation (G=1, CR4.PGE=1) survives.
+    var keepsGlobal: Bool
+    /// The `tlb flush` kind the trace records, or nil for none.
+    var traced: String?
+    var description: String {
+        switch edit {
+        case let .cr(n, flip): "CR\(n) ^= 0x\(String(flip, radix: 16))"
+        case let .sameCR(n): "CR\(n) written with its own value"
+        case let .efer(flip): "EFER edit ^= 0x\(String(flip, radix: 16))"
+        }
+    }
+}
+
+private let controlFlushCases: [ControlFlushCase] = [
+    ControlFlushCase(edit: .cr(0, flip: CR0.wp), keepsLocal: false, keepsGlobal: false, traced: "all"),
+    ControlFlushCase(edit: .cr(0, flip: CR0.am), keepsLocal: true, keepsGlobal: true, traced: nil),
+    ControlFlushCase(edit: .sameCR(0), keepsLocal: true, keepsGlobal: true, traced: nil),
+    ControlFlushCase(edit: .sameCR(3), keepsLocal: false, keepsGlobal: true, traced: "cr3"),
+    ControlFlushCase(edit: .cr(4, flip: CR4.pge), keepsLocal: false, keepsGlobal: false, traced: "all"),
+    ControlFlushCase(edit: .cr(4, flip: CR4.smep), keepsLocal: false, keepsGlobal: false, traced: "all"),
+    ControlFlushCase(edit: .cr(4, flip: CR4.smap), keepsLocal: false, keepsGlobal: false, traced: "all"),
+    ControlFlushCase(edit: .cr(4, flip: CR4.pke), keepsLocal: false, keepsGlobal: false, traced: "all"),
+    ControlFlushCase(edit: .sameCR(4), keepsLocal: true, keepsGlobal: true, traced: nil),
+    ControlFlushCase(edit: .efer(flip: EFER.nxe), keepsLocal: false, keepsGlobal: false, traced: "all"),
+]
+
+@Test("PG-15: MOV to CR0/CR3/CR4 and EFER edits invalidate the TLB as documented, and the trace says so",
+      arguments: controlFlushCases)
+func controlRegisterFlushes(_ c: ControlFlushCase) throws {
+    var sys = try makeSystem(.x86_64) { m, _ in m.cr4.set |= CR4.pge }
+    let entry = TLBEntry(physicalBase: 0x80_0000, pageSize: 0x1000, rights: EffectiveRights(), global: false, dirty: false)
+    var global = entry
+    global.global = true
+    let cr3 = sys.machine.cpu.cr3
+    sys.machine.paging.tlb.fill(0x60_0000, cr3: cr3, entry: entry)
+    sys.machine.paging.tlb.fill(0x70_0000, cr3: cr3, entry: global)
+    let before = sys.machine.trace.count
+    switch c.edit {
+    case let .cr(n, flip):
+        let old = n == 0 ? sys.machine.cpu.cr0 : sys.machine.cpu.cr4
+        try sys.machine.writeControlRegister(n, old ^ flip)
+    case let .sameCR(n):
+        let value = n == 0 ? sys.machine.cpu.cr0 : n == 3 ? cr3 : sys.machine.cpu.cr4
+        try sys.machine.writeControlRegister(n, value)
+    case let .efer(flip):
+        sys.machine.editEFER(sys.machine.cpu.efer ^ flip)
+    }
+    let mode = sys.machine.pagingMode
+    #expect((sys.machine.paging.tlb.lookup(0x60_0000, cr3: sys.machine.cpu.cr3, mode: mode) != nil) == c.keepsLocal)
+    #expect((sys.machine.paging.tlb.lookup(0x70_0000, cr3: sys.machine.cpu.cr3, mode: mode) != nil) == c.keepsGlobal)
+    let flushes = sys.machine.trace.events[before...].compactMap { event -> String? in
+        if case let .tlbFlush(kind, _) = event { return kind }
+        return nil
+    }
+    #expect(flushes == (c.traced.map { [$0] } ?? []))
+}

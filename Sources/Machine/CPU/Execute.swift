@@ -457,6 +457,7 @@ extension Machine {
         let mode = EFER.lme | EFER.lma
         cpu.efer = (value & ~mode) | (cpu.efer & mode)
         paging.tlb.flushAll()
+        trace.record(.tlbFlush(kind: "all", linear: nil))
     }
 
     /// A scenario's edit of MSR `n` (`machine.msrs`, `set.msrs`): IA32_EFER through `editEFER`, any other
@@ -498,7 +499,13 @@ extension Machine {
             if pagingMode == .pae && (old ^ value) & (CR0.cd | CR0.nw) != 0 { try paging.loadPDPTEs(cr3: cpu.cr3) }
             // Reserved bits 28:19, 17, 15:6 ignore the write; ET is hardwired to 1 (SDM Vol. 3A §2.5).
             cpu.cr0 = (value & CR0.defined) | CR0.et
-            if (old ^ cpu.cr0) & CR0.wp != 0 { paging.tlb.flushAll() }
+            // The SDM requires a flush only when PG goes 1 -> 0 (mode changes are refused above) and lets MOV to CR0
+            // invalidate more (§4.10.4.1); the model flushes on a change of WP, as Bochs does, and says so in the trace
+            // as it does for CR3 and CR4.
+            if (old ^ cpu.cr0) & CR0.wp != 0 {
+                paging.tlb.flushAll()
+                trace.record(.tlbFlush(kind: "all", linear: nil))
+            }
         case 2:
             cpu.cr2 = value
         case 3:
