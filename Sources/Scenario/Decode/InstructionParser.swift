@@ -335,7 +335,11 @@ extension String {
 
 extension Instruction {
     /// The instruction in the Intel syntax `exec` accepts (selectors as numbers).
-    public var intelSyntax: String {
+    public var intelSyntax: String { intelSyntax(legacy: false) }
+
+    /// The instruction in the Intel syntax `exec` accepts (selectors as numbers); `legacy` (an ia32 machine, where
+    /// no 64-bit register exists) names the register of a control-register move by its 32-bit name.
+    public func intelSyntax(legacy: Bool) -> String {
         func h(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         switch self {
         case let .int(n): return "int \(h(UInt64(n)))"
@@ -364,8 +368,8 @@ extension Instruction {
         case .hlt: return "hlt"
         case .lgdt: return "lgdt"
         case .lidt: return "lidt"
-        case let .movToCR(n, r): return "mov cr\(n), \(r.name64)"
-        case let .movFromCR(r, n): return "mov \(r.name64), cr\(n)"
+        case let .movToCR(n, r): return "mov cr\(n), \(legacy ? r.name32 : r.name64)"
+        case let .movFromCR(r, n): return "mov \(legacy ? r.name32 : r.name64), cr\(n)"
         case let .invlpg(a): return "invlpg [\(h(a))]"
         case .rdmsr: return "rdmsr"
         case .wrmsr: return "wrmsr"

@@ -62,7 +62,7 @@ public enum Explainer {
         out += "\n"
         for (i, range) in r.stepTraceRanges.enumerated() {
             let step = spec.steps[i]
-            out += "\nstep \(i + 1) (\(describe(step.event))), line \(step.location.line):\n"
+            out += "\nstep \(i + 1) (\(describe(step.event, legacy: spec.machine.mode == .ia32))), line \(step.location.line):\n"
             out += detail == .brief ? briefStep(spec, r, step: i, range: range) : fullStep(spec, r, step: i, range: range)
             if i < r.outcomes.count {
                 let o = r.outcomes[i]
@@ -148,21 +148,22 @@ public enum Explainer {
         return out
     }
 
-    static func describe(_ e: KernelEvent) -> String {
+    /// The step's event in a few words; `legacy` (an ia32 machine) names registers by their 32-bit names.
+    static func describe(_ e: KernelEvent, legacy: Bool = false) -> String {
         switch e {
         case let .timer(n): "timer: \(n)"
         case let .irq(v, w): "irq \(v)" + (w.map { " waking \($0)" } ?? "")
         case let .syscall(via, nr, _, _, _): "syscall \(nr) via \(via.rawValue)"
         case let .wait(pid): "wait for \(pid == -1 ? "any child" : "pid \(pid)")"
         case let .exit(code): "exit \(code)"
-        case let .exec(i): "exec \(i.intelSyntax)"
+        case let .exec(i): "exec \(i.intelSyntax(legacy: legacy))"
         case let .access(kind, addr, size, cpl, implicit): "\(kind.rawValue) of \(size) bytes at 0x\(String(addr, radix: 16))" + (cpl.map { " at CPL \($0)" } ?? "") + (implicit ? " (implicit)" : "")
         case .schedule: "schedule()"
         case .setRegisters: "set registers"
         case .setControl: "set control registers"
         case .setMSRs: "set MSRs"
         case .setPages: "edit page-table entries"
-        case let .setAll(edits): edits.map(describe).joined(separator: ", ")
+        case let .setAll(edits): edits.map { describe($0, legacy: legacy) }.joined(separator: ", ")
         }
     }
 
