@@ -126,7 +126,11 @@ extension System {
         let copied = copyToUserPrefix(buf, data)
         if System.terminalPaths.contains(file.path) {
             // A short copy loses the rest of its 64-byte chunk (TerminalRead.swift), -EFAULT or not.
-            core.stdinOffset += System.terminalReadConsumed(taken: data.count, copied: copied)
+            let consumed = System.terminalReadConsumed(taken: data.count, copied: copied)
+            if consumed > copied {
+                machine.trace.record(.kernelAction("tty read: the copy to user memory stopped after \(copied) of \(data.count) bytes; the \(consumed - copied) bytes already taken from the terminal in that 64-byte chunk are lost (iterate_tty_read)"))
+            }
+            core.stdinOffset += consumed
         }
         guard copied > 0 else { return -KernelErrno.EFAULT }
         if !System.terminalPaths.contains(file.path) {
