@@ -352,16 +352,21 @@ class MemOracle:
             return EFAULT, faults
         if count == 0:
             return 0, faults
-        data = len(self.stdin) - self.stdin_off
-        n = min(count, data)
+        # A terminal read in canonical mode returns at most one line (n_tty.c canon_copy_from_read_buf), and
+        # iterate_tty_read (tty_io.c) takes it in 64-byte chunks before copying them out: a short copy ends
+        # the read with the rest of its chunk consumed (lost), -EFAULT when nothing was copied.
+        rest = self.stdin[self.stdin_off:]
+        nl = rest.find("\n")
+        line = len(rest) if nl < 0 else nl + 1
+        n = min(count, line)
         if n <= 0:
             return 0, faults
         got = self.copy_prefix(buf, n, True, faults)
-        if got == 0:
-            return EFAULT, faults
         for i in range(got):
             self.space().set_byte(buf + i, ord(self.stdin[self.stdin_off + i]))
-        self.stdin_off += got
+        self.stdin_off += n if got >= n else min(n, (got // 64 + 1) * 64)
+        if got == 0:
+            return EFAULT, faults
         return got, faults
 
     # ---- brk ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-// Linux's process, scheduling and signal calls that the model does not implement are refused as not modelled,
+// Linux's process, scheduling, signal and file-descriptor calls that the model does not implement are refused as not modelled,
 // by number (a step error naming the call and why) and by name (an error at the `nr`), instead of -ENOSYS:
 // Linux has them (arch/x86/entry/syscalls/syscall_{32,64}.tbl), so -ENOSYS was a guess a real kernel
 // contradicts. A number Linux does not have still returns -ENOSYS.
@@ -46,6 +46,25 @@ import Testing
         Case(via: "int80", number: 327, name: "signalfd4"),
         Case(via: "int80", number: 335, name: "rt_tgsigqueueinfo"),
         Case(via: "int80", number: 438, name: "pidfd_getfd"),
+        // The file and descriptor calls beside open/read/write/close/dup/dup2 (they were -ENOSYS, which Linux's
+        // lseek, pipe, fcntl, openat ... never answer).
+        Case(via: "syscall", number: 8, name: "lseek"),
+        Case(via: "syscall", number: 22, name: "pipe"),
+        Case(via: "syscall", number: 72, name: "fcntl"),
+        Case(via: "syscall", number: 257, name: "openat"),
+        Case(via: "syscall", number: 292, name: "dup3"),
+        Case(via: "syscall", number: 5, name: "fstat"),
+        Case(via: "syscall", number: 20, name: "writev"),
+        Case(via: "syscall", number: 436, name: "close_range"),
+        Case(via: "int80", number: 19, name: "lseek"),
+        Case(via: "int80", number: 140, name: "_llseek"),
+        Case(via: "int80", number: 42, name: "pipe"),
+        Case(via: "int80", number: 221, name: "fcntl64"),
+        Case(via: "int80", number: 295, name: "openat"),
+        Case(via: "int80", number: 330, name: "dup3"),
+        Case(via: "int80", number: 18, name: "oldstat"),
+        Case(via: "int80", number: 197, name: "fstat64"),
+        Case(via: "int80", number: 8, name: "creat"),
     ]
 
     func yaml(_ c: Case, nr: String) -> String {

@@ -104,8 +104,8 @@ extension System {
 
     /// read (vfs_read): not open for reading -EBADF; beyond user space -EFAULT (access_ok); a negative
     /// ssize_t count -EINVAL (rw_verify_area); /dev/null is at
-    /// end of file; the terminal (fds 0-2, /dev/console, /dev/tty) gives the next bytes of `kernel.stdin`
-    /// and a declared file those at the file position. Only the bytes copied must be writable: a short
+    /// end of file; the terminal (fds 0-2, /dev/console, /dev/tty) gives the next bytes of `kernel.stdin`,
+    /// at most one line (TerminalRead.swift), and a declared file those at the file position. Only the bytes copied must be writable: a short
     /// copy returns what was copied, none at all -EFAULT.
     mutating func sysRead(fd: Int, buf: UInt64, count: UInt64, _ out: inout StepOutcome) -> Int64 {
         let c = core.current
@@ -118,16 +118,22 @@ extension System {
         if file.path == "/dev/null" {
             data = []
         } else if System.terminalPaths.contains(file.path) {
-            data = Array(core.setup.stdin.dropFirst(core.stdinOffset).prefix(count))
+            data = System.terminalReadBytes(core.setup.stdin, from: core.stdinOffset, count: count)
         } else {
             data = Array((core.fileContents[file.path] ?? []).dropFirst(fileOffset(file)).prefix(count))
         }
         guard !data.isEmpty else { return 0 }
         let copied = copyToUserPrefix(buf, data)
-        guard copied > 0 else { return -KernelErrno.EFAULT }
         if System.terminalPaths.contains(file.path) {
-            core.stdinOffset += copied
-        } else {
+            // A short copy loses the rest of its 64-byte chunk (TerminalRead.swift), -EFAULT or not.
+            let consumed = System.terminalReadConsumed(taken: data.count, copied: copied)
+            if consumed > copied {
+                machine.trace.record(.kernelAction("tty read: the copy to user memory stopped after \(copied) of \(data.count) bytes; the \(consumed - copied) bytes already taken from the terminal in that 64-byte chunk are lost (iterate_tty_read)"))
+            }
+            core.stdinOffset += consumed
+        }
+        guard copied > 0 else { return -KernelErrno.EFAULT }
+        if !System.terminalPaths.contains(file.path) {
             setFileOffset(fd, fileOffset(file) + copied)
         }
         return Int64(copied)

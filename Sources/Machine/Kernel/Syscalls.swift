@@ -4,8 +4,8 @@
 // with the instruction matching the entry (IRET, SYSEXIT, SYSRET), after schedule() when need_resched.
 //
 // Choices:
-// - read(): fds 0-2 are the terminal, whose input is `kernel.stdin`; at its end read returns 0 (EOF), it
-//   never blocks. Writing to them prints; /dev/null discards; a declared file is written at the file
+// - read(): fds 0-2 are the terminal, whose input is `kernel.stdin`, read a line at a time (canonical
+//   mode, TerminalRead.swift); at its end read returns 0 (EOF), it never blocks. Writing to them prints; /dev/null discards; a declared file is written at the file
 //   position (O_APPEND: at the end). Only the bytes really copied must be accessible.
 // - execve and x86_64 stat resolve their path (-EFAULT, -ENOENT); an existing file is refused (no program
 //   loader, no inode metadata).

@@ -1,4 +1,4 @@
-// UnmodelledSyscalls: the process, scheduling and signal calls of Linux's tables (arch/x86/entry/syscalls/
+// UnmodelledSyscalls: the process, scheduling, signal and file-descriptor calls of Linux's tables (arch/x86/entry/syscalls/
 // syscall_32.tbl and syscall_64.tbl) that the kernel model does not implement. Answering them with -ENOSYS, as
 // for a number Linux does not have, would be a guess that a real kernel contradicts (sched_setscheduler does not
 // fail there), so a system call that reaches one of them is refused as not modelled, naming the call and why;
@@ -25,6 +25,12 @@ public enum UnmodelledSyscalls {
             return "the model serves wait4/waitpid, nanosleep and kill instead"
         case "ptrace":
             return "the model has no tracers (a traced task's stops and signals are not modelled)"
+        case "creat", "lseek", "_llseek", "pipe", "pipe2", "ioctl", "fcntl", "fcntl64", "readv", "writev", "pread64",
+             "pwrite64", "preadv", "pwritev", "openat", "openat2", "dup3", "close_range":
+            return "the model's descriptors serve open, read, write, close, dup and dup2 (no seeking, positional or vectored I/O, pipes, descriptor flags or ioctls)"
+        case "oldstat", "oldfstat", "oldlstat", "fstat", "lstat", "stat64", "lstat64", "fstat64", "fstatat64",
+             "newfstatat", "statx":
+            return "the model's files have no inode metadata (stat answers only for paths that do not exist)"
         default:
             return "the model does not implement it"
         }
@@ -41,6 +47,11 @@ public enum UnmodelledSyscalls {
         26: "ptrace", 68: "sgetmask", 69: "ssetmask", 73: "sigpending", 176: "rt_sigpending", 177: "rt_sigtimedwait",
         178: "rt_sigqueueinfo", 186: "sigaltstack", 321: "signalfd", 327: "signalfd4", 335: "rt_tgsigqueueinfo",
         438: "pidfd_getfd",
+        // Files and descriptors (syscall_32.tbl).
+        8: "creat", 18: "oldstat", 19: "lseek", 28: "oldfstat", 42: "pipe", 54: "ioctl", 55: "fcntl", 84: "oldlstat",
+        107: "lstat", 108: "fstat", 140: "_llseek", 145: "readv", 146: "writev", 180: "pread64", 181: "pwrite64",
+        195: "stat64", 196: "lstat64", 197: "fstat64", 221: "fcntl64", 295: "openat", 300: "fstatat64", 330: "dup3",
+        331: "pipe2", 333: "preadv", 334: "pwritev", 383: "statx", 436: "close_range", 437: "openat2",
     ]
 
     static let x86_64: [Int64: String] = [
@@ -53,6 +64,10 @@ public enum UnmodelledSyscalls {
         424: "pidfd_send_signal", 434: "pidfd_open", 435: "clone3",
         101: "ptrace", 127: "rt_sigpending", 128: "rt_sigtimedwait", 129: "rt_sigqueueinfo", 131: "sigaltstack",
         282: "signalfd", 289: "signalfd4", 297: "rt_tgsigqueueinfo", 438: "pidfd_getfd",
+        // Files and descriptors (syscall_64.tbl).
+        5: "fstat", 6: "lstat", 8: "lseek", 16: "ioctl", 17: "pread64", 18: "pwrite64", 19: "readv", 20: "writev",
+        22: "pipe", 72: "fcntl", 85: "creat", 257: "openat", 262: "newfstatat", 292: "dup3", 293: "pipe2",
+        295: "preadv", 296: "pwritev", 332: "statx", 436: "close_range", 437: "openat2",
     ]
 
     static func entries(_ table: SyscallTable) -> [Int64: String] { table == .i386 ? i386 : x86_64 }

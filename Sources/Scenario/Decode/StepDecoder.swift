@@ -172,6 +172,11 @@ extension DecodeContext {
                         } else if let h = hint(s, Self.knownSyscallNames) { notes.append(h) }
                         error(nn, "'\(s)' is not in the \(tableName) system-call table used by \(via.rawValue)", notes: notes)
                     }
+                } else if let s = nn.scalar, case let .value(v, false) = parseInteger(s) {
+                    // The number is loaded into EAX/RAX, a register value like the arguments: a
+                    // non-negative number may use all 64 bits (0xffffffff00000027: the kernel reads
+                    // only the low half, do_syscall_64's `int nr`), kept as its bit pattern.
+                    nr = Int64(bitPattern: v)
                 } else {
                     nr = int(nn, "\(w).syscall.nr")
                 }
