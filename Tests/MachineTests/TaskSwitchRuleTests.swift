@@ -126,9 +126,9 @@ private let taskFaults: [TaskFaultCase] = [FarKind.jmp, .call].flatMap { k in [
     // TASK-3
     TaskFaultCase(name: "new TSS limit 0x66", kind: k, setup: { f in let s = f.addTask(dpl: 3, limit: 0x66); return (s, UInt32(s)) },
                   vector: .TS, rule: "TASK-3"),
-    TaskFaultCase(name: "old TSS limit 0x66", kind: k, setup: { f in
+    TaskFaultCase(name: "old TSS limit 0x5e", kind: k, setup: { f in
         let s = f.addTask(dpl: 3)
-        f.m.cpu.tr.cache.limit = 0x66
+        f.m.cpu.tr.cache.limit = 0x5E
         return (s, UInt32(Sel.tss))
     }, vector: .TS, rule: "TASK-3"),
 ] }
@@ -141,6 +141,36 @@ func task2Faults(_ c: TaskFaultCase) {
     expectFirst(r, Expected(c.vector, code, c.rule))
     #expect(f.m.cpu.tr.selector == Sel.tss, "no switch happened")
     #expect(f.m.cpu.rip == Addr.handler(c.vector.rawValue))
+}
+
+struct OldTSSLimitCase: Sendable, CustomTestStringConvertible {
+    var kind: FarKind
+    var limit: UInt32
+    /// The old TSS holds the saved GS word at 0x5C..0x5F (TASK-5) only when its limit reaches 0x5F.
+    var faults: Bool { limit < 0x5F }
+    var testDescription: String { "\(kind) from a TSS of limit 0x\(String(limit, radix: 16))" }
+}
+
+// TASK-3 for the old TSS: it must hold the dynamic fields the switch writes (up to GS at 0x5C..0x5F); Bochs
+// task_switch raises #TS(TR) only for "old TSS limit < 0x5F" (SDM Vol. 3A Table 6-6: "stores to the old TSS
+// encounter a fault condition"); the 0x67 minimum is the new TSS's.
+@Test("TASK-3: the old TSS needs a limit of 0x5F, not 0x67", arguments: [FarKind.jmp, .call].flatMap { k in
+    [UInt32(0x5D), 0x5E, 0x5F, 0x60, 0x66, 0x67].map { OldTSSLimitCase(kind: k, limit: $0) }
+})
+func task3OldTSSLimit(_ c: OldTSSLimitCase) {
+    var f = CPUFixture(.ia32, cpl: 0)
+    let s = f.addTask(dpl: 0)
+    f.m.cpu.tr.cache.limit = c.limit
+    let oldBase = f.m.cpu.tr.cache.base
+    let r = f.run(c.kind == .jmp ? .jmpFar(selector: s, offset: 0) : .callFar(selector: s, offset: 0))
+    if c.faults {
+        expectFirst(r, Expected(.TS, UInt32(Sel.tss), "TASK-3"))
+        #expect(f.m.cpu.tr.selector == Sel.tss, "no switch happened")
+    } else {
+        expectFirst(r, nil)
+        #expect(f.m.cpu.tr.selector == s)
+        #expect(f.m.tssRead(offset: TSS32.gs, size: 2, tssBase: oldBase, limit: c.limit) != nil, "GS saved inside the old TSS's limit")
+    }
 }
 
 @Test("TASK-2: a task gate of sufficient DPL reaches a TSS of lower DPL (TSS DPL not checked)", arguments: [FarKind.jmp, .call])
