@@ -173,6 +173,33 @@ func task3OldTSSLimit(_ c: OldTSSLimitCase) {
     }
 }
 
+struct TSSEflagsCase: Sendable, CustomTestStringConvertible {
+    var kind: FarKind
+    var image: UInt64
+    var loaded: UInt64
+    var testDescription: String { "\(kind) to a TSS with EFLAGS 0x\(String(image, radix: 16))" }
+}
+
+// TASK-6: EFLAGS comes from the new TSS, but only the flags that exist (SDM Vol. 1 §3.4.3: bits 3, 5, 15, 22-31
+// reserved, bit 1 always 1; Bochs task_switch loads it with writeEFlags(newEFLAGS, EFlagsValidMask)). CALL
+// adds NT (TASK-4).
+@Test("TASK-6: reserved EFLAGS bits of the new TSS are not loaded", arguments: [FarKind.jmp, .call].flatMap { k in [
+    (UInt64(0xFFC0_8028), UInt64(0x2)),
+    (0x0, 0x2),
+    (0xFFFF_FFFF & ~RFLAGS.vm, 0x3D_7FD7),
+    (0x0020_3A03, 0x20_3A03),
+].map { TSSEflagsCase(kind: k, image: $0.0, loaded: k == .call ? $0.1 | RFLAGS.nt : $0.1) } })
+func task6ReservedEflags(_ c: TSSEflagsCase) {
+    var f = CPUFixture(.ia32, cpl: 0)
+    var image = TaskImage()
+    image.eflags = c.image
+    let s = f.addTask(image, dpl: 0)
+    let r = f.run(c.kind == .jmp ? .jmpFar(selector: s, offset: 0) : .callFar(selector: s, offset: 0))
+    expectFirst(r, nil)
+    #expect(f.m.cpu.tr.selector == s)
+    #expect(f.m.cpu.rflags == c.loaded)
+}
+
 @Test("TASK-2: a task gate of sufficient DPL reaches a TSS of lower DPL (TSS DPL not checked)", arguments: [FarKind.jmp, .call])
 func task2GateSkipsTSSDPL(_ kind: FarKind) {
     var f = CPUFixture(.ia32, cpl: 3)

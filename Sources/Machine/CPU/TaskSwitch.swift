@@ -163,7 +163,9 @@ extension Machine {
         let snapshot = self
         let read = { (off: Int, size: Int) -> UInt64 in snapshot.tssRead(offset: off, size: size, tssBase: newBase, limit: newDesc.limit) ?? 0 }
         let newCR3 = read(TSS32.cr3, 4)
-        var flags = read(TSS32.eflags, 4) | RFLAGS.reserved1
+        // The EFLAGS image keeps only the flags that exist (Bochs task_switch: writeEFlags(newEFLAGS,
+        // EFlagsValidMask); QEMU switch_tss_ra loads it through a mask as well).
+        var flags = (read(TSS32.eflags, 4) & RFLAGS.defined) | RFLAGS.reserved1
         if reason == .call || reason == .interrupt { flags |= RFLAGS.nt }
         cpu.rip = read(TSS32.eip, 4)
         // Commit point passed: a fault from here on is raised in the new task, at its EIP.
