@@ -363,6 +363,22 @@ func task6LoadedState(_ newCPL: UInt8) {
     if newCPL == 3 { #expect(f.m.cpu.ds.selector == 0x0F) }
 }
 
+// TASK-6: CR3 comes from a 32-bit TSS only with paging on (Bochs task_switch: `if (cr0.get_PG())`, QEMU
+// switch_tss_ra: `if ((type & 8) && (env->cr[0] & CR0_PG_MASK))`, VirtualBox IEM: `cr0 & X86_CR0_PG ? cr3 : 0`).
+@Test("TASK-6: the new TSS's CR3 is loaded only when CR0.PG = 1", arguments: [FarKind.jmp, .call].flatMap { k in
+    [false, true].map { (k, $0) } })
+func task6CR3OnlyWithPaging(_ kind: FarKind, _ paging: Bool) {
+    var f = CPUFixture(.ia32, cpl: 0)
+    if paging { f.m.cpu.cr0 |= CR0.pg } else { f.m.cpu.cr0 &= ~CR0.pg }
+    f.m.cpu.cr3 = 0x1000
+    var img = TaskImage()
+    img.cr3 = 0x9000
+    let s = f.addTask(img, dpl: 0)
+    expectFirst(f.run(kind == .jmp ? .jmpFar(selector: s, offset: 0) : .callFar(selector: s, offset: 0)), nil)
+    #expect(f.m.cpu.tr.selector == s)
+    #expect(f.m.cpu.cr3 == (paging ? 0x9000 : 0x1000))
+}
+
 struct NewTaskFaultCase: Sendable, CustomTestStringConvertible {
     var name: String
     var patch: @Sendable (inout TaskImage, inout CPUFixture) -> UInt32

@@ -195,7 +195,10 @@ extension Machine {
         trace.record(.note("task switch (\(reason.rawValue)) from TSS \(oldSel) to TSS \(sel): EIP, EFLAGS, the general and segment registers saved in the old TSS (TASK-5); CR3, LDTR, EFLAGS, EIP, the general and segment registers loaded from the new (TASK-6); \(linkage); CR0.TS set"))
         // No segment is loaded yet: until SS is, a fault is delivered as from CPL 3 (see below).
         cpu.cpl = 3
-        if newCR3 != cpu.cr3 {
+        // The TSS's CR3 field is loaded only with paging on (CR0.PG = 1): Bochs task_switch reads and loads it under
+        // cr0.get_PG(), QEMU switch_tss_ra under CR0_PG_MASK, VirtualBox's IEM takes it as 0 otherwise; the SDM
+        // (§7.3 step 12) names the PDBR without saying more. With paging off CR3 keeps its value.
+        if cpu.cr0 & CR0.pg != 0, newCR3 != cpu.cr3 {
             // PG-2: a CR3 load in PAE paging loads the four PDPTEs. In a task switch a present PDPTE with
             // reserved bits is #TS(0) in the new task, not MOV CR3's #GP(0) (TASK-6; Bochs tasking.cc
             // "PDPTR check failed"); CR3 and the PDPTE registers keep their old values.
