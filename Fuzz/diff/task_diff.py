@@ -6,7 +6,7 @@ is the prediction of task_oracle.py, run through ringspec; prints the disagreeme
 
 Each scenario: the linux preset's ia32 tables (TSS 0x80 loaded and busy) plus two 32-bit TSSs (0xa0,
 0xa8: DPL 0-3, present or not, available or busy, limit 0x67 or around it, random EIP, EFLAGS with NT
-and IF, GPRs, segment selectors valid or bad for the task's CPL, LDT selector, sometimes the T flag
+and IF (sometimes with reserved bits set, which the switch does not load), GPRs, segment selectors valid or bad for the task's CPL, LDT selector, sometimes the T flag
 `trap: true`), a task gate in the GDT
 (0xb0) and one in the LDT (0x04), a DPL-3 gate back to TSS 0x80 (0x98), segments that break one check
 each (not present, conforming, execute-only, read-only, small limit), the current task at CPL 0 or 3
@@ -120,7 +120,7 @@ def rand_tss(rng):
     segs, eip, esp, ldt = pick_segments(rng, cpl)
     img = dict(segs)
     img.update({"eip": eip, "esp": esp, "ldt": ldt, "esp0": 0xC2007000, "ss0": 0x68,
-                "eflags": rng.choice([0x2, 0x202, 0x4202, 0x246, 0x4002, 0x3202, 0x893])})
+                "eflags": rng.choice([0x2, 0x202, 0x4202, 0x246, 0x4002, 0x3202, 0x893, 0xFFC08228, 0xFFC0C02A])})
     if rng.random() < 0.12:
         img["trap"] = True  # the T bit (TASK-7)
     for r in O.GPRS:

@@ -24,6 +24,7 @@ import copy
 
 MASK32 = (1 << 32) - 1
 NT, IF, TF, RF, VM = 0x4000, 0x200, 0x100, 0x10000, 0x20000
+DEFINED_FLAGS = 0x3F7FD5  # CF PF AF ZF SF TF IF DF OF IOPL NT RF VM AC VIF VIP ID
 CR0_TS = 0x8
 CONTRIBUTORY = {0, 10, 11, 12, 13}
 ERROR_CODE_VECTORS = {8, 10, 11, 12, 13, 14, 17}
@@ -133,7 +134,9 @@ def task_switch(w, res, sel, reason, err, ext, ret_ip):
     res.switched = True
     c["tr"] = sel
     c["cr0"] |= CR0_TS
-    c["eflags"] = (new.get("eflags", 2) | 2) | (NT if reason in ("call", "int") else 0)
+    # Only the flags that exist are loaded (bits 3, 5, 15, 22-31 reserved: SDM Vol. 1 §3.4.3; Bochs task_switch
+    # writeEFlags(newEFLAGS, EFlagsValidMask)).
+    c["eflags"] = ((new.get("eflags", 2) & DEFINED_FLAGS) | 2) | (NT if reason in ("call", "int") else 0)
     c["eip"] = new.get("eip", 0)
     for r in GPRS:
         c[r] = new.get(r, 0)

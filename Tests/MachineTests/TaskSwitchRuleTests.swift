@@ -126,9 +126,9 @@ private let taskFaults: [TaskFaultCase] = [FarKind.jmp, .call].flatMap { k in [
     // TASK-3
     TaskFaultCase(name: "new TSS limit 0x66", kind: k, setup: { f in let s = f.addTask(dpl: 3, limit: 0x66); return (s, UInt32(s)) },
                   vector: .TS, rule: "TASK-3"),
-    TaskFaultCase(name: "old TSS limit 0x66", kind: k, setup: { f in
+    TaskFaultCase(name: "old TSS limit 0x5e", kind: k, setup: { f in
         let s = f.addTask(dpl: 3)
-        f.m.cpu.tr.cache.limit = 0x66
+        f.m.cpu.tr.cache.limit = 0x5E
         return (s, UInt32(Sel.tss))
     }, vector: .TS, rule: "TASK-3"),
 ] }
@@ -141,6 +141,63 @@ func task2Faults(_ c: TaskFaultCase) {
     expectFirst(r, Expected(c.vector, code, c.rule))
     #expect(f.m.cpu.tr.selector == Sel.tss, "no switch happened")
     #expect(f.m.cpu.rip == Addr.handler(c.vector.rawValue))
+}
+
+struct OldTSSLimitCase: Sendable, CustomTestStringConvertible {
+    var kind: FarKind
+    var limit: UInt32
+    /// The old TSS holds the saved GS word at 0x5C..0x5F (TASK-5) only when its limit reaches 0x5F.
+    var faults: Bool { limit < 0x5F }
+    var testDescription: String { "\(kind) from a TSS of limit 0x\(String(limit, radix: 16))" }
+}
+
+// TASK-3 for the old TSS: it must hold the dynamic fields the switch writes (up to GS at 0x5C..0x5F); Bochs
+// task_switch raises #TS(TR) only for "old TSS limit < 0x5F" (SDM Vol. 3A Table 6-6: "stores to the old TSS
+// encounter a fault condition"); the 0x67 minimum is the new TSS's.
+@Test("TASK-3: the old TSS needs a limit of 0x5F, not 0x67", arguments: [FarKind.jmp, .call].flatMap { k in
+    [UInt32(0x5D), 0x5E, 0x5F, 0x60, 0x66, 0x67].map { OldTSSLimitCase(kind: k, limit: $0) }
+})
+func task3OldTSSLimit(_ c: OldTSSLimitCase) {
+    var f = CPUFixture(.ia32, cpl: 0)
+    let s = f.addTask(dpl: 0)
+    f.m.cpu.tr.cache.limit = c.limit
+    let oldBase = f.m.cpu.tr.cache.base
+    let r = f.run(c.kind == .jmp ? .jmpFar(selector: s, offset: 0) : .callFar(selector: s, offset: 0))
+    if c.faults {
+        expectFirst(r, Expected(.TS, UInt32(Sel.tss), "TASK-3"))
+        #expect(f.m.cpu.tr.selector == Sel.tss, "no switch happened")
+    } else {
+        expectFirst(r, nil)
+        #expect(f.m.cpu.tr.selector == s)
+        #expect(f.m.tssRead(offset: TSS32.gs, size: 2, tssBase: oldBase, limit: c.limit) != nil, "GS saved inside the old TSS's limit")
+    }
+}
+
+struct TSSEflagsCase: Sendable, CustomTestStringConvertible {
+    var kind: FarKind
+    var image: UInt64
+    var loaded: UInt64
+    var testDescription: String { "\(kind) to a TSS with EFLAGS 0x\(String(image, radix: 16))" }
+}
+
+// TASK-6: EFLAGS comes from the new TSS, but only the flags that exist (SDM Vol. 1 §3.4.3: bits 3, 5, 15, 22-31
+// reserved, bit 1 always 1; Bochs task_switch loads it with writeEFlags(newEFLAGS, EFlagsValidMask)). CALL
+// adds NT (TASK-4).
+@Test("TASK-6: reserved EFLAGS bits of the new TSS are not loaded", arguments: [FarKind.jmp, .call].flatMap { k in [
+    (UInt64(0xFFC0_8028), UInt64(0x2)),
+    (0x0, 0x2),
+    (0xFFFF_FFFF & ~RFLAGS.vm, 0x3D_7FD7),
+    (0x0020_3A03, 0x20_3A03),
+].map { TSSEflagsCase(kind: k, image: $0.0, loaded: k == .call ? $0.1 | RFLAGS.nt : $0.1) } })
+func task6ReservedEflags(_ c: TSSEflagsCase) {
+    var f = CPUFixture(.ia32, cpl: 0)
+    var image = TaskImage()
+    image.eflags = c.image
+    let s = f.addTask(image, dpl: 0)
+    let r = f.run(c.kind == .jmp ? .jmpFar(selector: s, offset: 0) : .callFar(selector: s, offset: 0))
+    expectFirst(r, nil)
+    #expect(f.m.cpu.tr.selector == s)
+    #expect(f.m.cpu.rflags == c.loaded)
 }
 
 @Test("TASK-2: a task gate of sufficient DPL reaches a TSS of lower DPL (TSS DPL not checked)", arguments: [FarKind.jmp, .call])
@@ -304,6 +361,22 @@ func task6LoadedState(_ newCPL: UInt8) {
     #expect(f.m.cpu.fs.selector == ds)
     #expect(f.m.cpu.gs.selector == 0)
     if newCPL == 3 { #expect(f.m.cpu.ds.selector == 0x0F) }
+}
+
+// TASK-6: CR3 comes from a 32-bit TSS only with paging on (Bochs task_switch: `if (cr0.get_PG())`, QEMU
+// switch_tss_ra: `if ((type & 8) && (env->cr[0] & CR0_PG_MASK))`, VirtualBox IEM: `cr0 & X86_CR0_PG ? cr3 : 0`).
+@Test("TASK-6: the new TSS's CR3 is loaded only when CR0.PG = 1", arguments: [FarKind.jmp, .call].flatMap { k in
+    [false, true].map { (k, $0) } })
+func task6CR3OnlyWithPaging(_ kind: FarKind, _ paging: Bool) {
+    var f = CPUFixture(.ia32, cpl: 0)
+    if paging { f.m.cpu.cr0 |= CR0.pg } else { f.m.cpu.cr0 &= ~CR0.pg }
+    f.m.cpu.cr3 = 0x1000
+    var img = TaskImage()
+    img.cr3 = 0x9000
+    let s = f.addTask(img, dpl: 0)
+    expectFirst(f.run(kind == .jmp ? .jmpFar(selector: s, offset: 0) : .callFar(selector: s, offset: 0)), nil)
+    #expect(f.m.cpu.tr.selector == s)
+    #expect(f.m.cpu.cr3 == (paging ? 0x9000 : 0x1000))
 }
 
 struct NewTaskFaultCase: Sendable, CustomTestStringConvertible {

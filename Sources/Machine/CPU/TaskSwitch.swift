@@ -29,8 +29,13 @@ public enum TSS32 {
     public static let cr3 = 0x1C, eip = 0x20, eflags = 0x24, eax = 0x28, ecx = 0x2C, edx = 0x30, ebx = 0x34
     public static let esp = 0x38, ebp = 0x3C, esi = 0x40, edi = 0x44
     public static let es = 0x48, cs = 0x4C, ss = 0x50, ds = 0x54, fs = 0x58, gs = 0x5C, ldt = 0x60, iomap = 0x64
-    /// Minimum limit of a 32-bit TSS (TASK-3).
+    /// Minimum limit of a 32-bit TSS switched to (TASK-3).
     public static let minimumLimit: UInt32 = 0x67
+    /// Minimum limit of the 32-bit TSS switched away from (TASK-3): it must hold the dynamic fields the switch
+    /// writes, EIP at 0x20 up to the GS word at 0x5C..0x5F (TASK-5). Bochs task_switch: "old TSS limit < 0x5F"
+    /// -> #TS(TR); the SDM's Table 6-6 lists "stores to the old TSS encounter a fault condition" (only the new
+    /// TSS needs 0x67); QEMU's switch_tss_ra makes no check on the old TSS's limit.
+    public static let minimumOldLimit: UInt32 = 0x5F
     /// The general registers in TSS order.
     public static let gprOrder: [(GPR, Int)] = [(.rax, eax), (.rcx, ecx), (.rdx, edx), (.rbx, ebx), (.rsp, esp), (.rbp, ebp), (.rsi, esi), (.rdi, edi)]
     public static let segmentOrder: [(SegmentRegisterName, Int)] = [(.es, es), (.cs, cs), (.ss, ss), (.ds, ds), (.fs, fs), (.gs, gs)]
@@ -116,8 +121,9 @@ extension Machine {
         guard newDesc.limit >= TSS32.minimumLimit else {
             throw Fault(.TS, code: sel.errorCode | extBit, rule: "TASK-3", "the new TSS limit 0x\(String(newDesc.limit, radix: 16)) is below 0x67")
         }
-        guard cpu.tr.cache.usable, cpu.tr.cache.limit >= TSS32.minimumLimit else {
-            throw Fault(.TS, code: UInt32(cpu.tr.selector & 0xFFFC) | extBit, rule: "TASK-3", "the current TSS limit is below 0x67")
+        guard cpu.tr.cache.usable, cpu.tr.cache.limit >= TSS32.minimumOldLimit else {
+            throw Fault(.TS, code: UInt32(cpu.tr.selector & 0xFFFC) | extBit, rule: "TASK-3",
+                        "the current TSS limit 0x\(String(cpu.tr.cache.limit, radix: 16)) is below 0x5f: the switch cannot save GS at 0x5c")
         }
         let oldSel = Selector(cpu.tr.selector)
         let oldBase = cpu.tr.cache.base
@@ -157,7 +163,9 @@ extension Machine {
         let snapshot = self
         let read = { (off: Int, size: Int) -> UInt64 in snapshot.tssRead(offset: off, size: size, tssBase: newBase, limit: newDesc.limit) ?? 0 }
         let newCR3 = read(TSS32.cr3, 4)
-        var flags = read(TSS32.eflags, 4) | RFLAGS.reserved1
+        // The EFLAGS image keeps only the flags that exist (Bochs task_switch: writeEFlags(newEFLAGS,
+        // EFlagsValidMask); QEMU switch_tss_ra loads it through a mask as well).
+        var flags = (read(TSS32.eflags, 4) & RFLAGS.defined) | RFLAGS.reserved1
         if reason == .call || reason == .interrupt { flags |= RFLAGS.nt }
         cpu.rip = read(TSS32.eip, 4)
         // Commit point passed: a fault from here on is raised in the new task, at its EIP.
@@ -187,7 +195,10 @@ extension Machine {
         trace.record(.note("task switch (\(reason.rawValue)) from TSS \(oldSel) to TSS \(sel): EIP, EFLAGS, the general and segment registers saved in the old TSS (TASK-5); CR3, LDTR, EFLAGS, EIP, the general and segment registers loaded from the new (TASK-6); \(linkage); CR0.TS set"))
         // No segment is loaded yet: until SS is, a fault is delivered as from CPL 3 (see below).
         cpu.cpl = 3
-        if newCR3 != cpu.cr3 {
+        // The TSS's CR3 field is loaded only with paging on (CR0.PG = 1): Bochs task_switch reads and loads it under
+        // cr0.get_PG(), QEMU switch_tss_ra under CR0_PG_MASK, VirtualBox's IEM takes it as 0 otherwise; the SDM
+        // (§7.3 step 12) names the PDBR without saying more. With paging off CR3 keeps its value.
+        if cpu.cr0 & CR0.pg != 0, newCR3 != cpu.cr3 {
             // PG-2: a CR3 load in PAE paging loads the four PDPTEs. In a task switch a present PDPTE with
             // reserved bits is #TS(0) in the new task, not MOV CR3's #GP(0) (TASK-6; Bochs tasking.cc
             // "PDPTR check failed"); CR3 and the PDPTE registers keep their old values.

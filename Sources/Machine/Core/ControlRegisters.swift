@@ -104,6 +104,10 @@ public enum RFLAGS {
     public static let vif: UInt64 = 1 << 19
     public static let vip: UInt64 = 1 << 20
     public static let id: UInt64 = 1 << 21
+    /// The flags that exist (CF, PF, AF, ZF, SF, TF, IF, DF, OF, IOPL, NT, RF, VM, AC, VIF, VIP, ID): bits 1, 3, 5,
+    /// 15 and 22-63 are reserved (bit 1 reads as 1, the others as 0; SDM Vol. 1 §3.4.3). An EFLAGS image loaded
+    /// from memory (IRET's frame, a TSS) keeps only these bits (Bochs writeEFlags with EFlagsValidMask).
+    public static let defined: UInt64 = 0x3F_7FD5
 
     /// IOPL as a number 0-3.
     @inlinable public static func iopl(of flags: UInt64) -> UInt8 { UInt8((flags >> 12) & 3) }
