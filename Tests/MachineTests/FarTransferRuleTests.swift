@@ -893,3 +893,33 @@ func far13NullSSNeedsRPLEqualCPL(_ c: NullSSReturnCase) {
     #expect(f.m.cpu.ss.selector == c.ss)
     #expect(f.m.cpu[.rsp] == 0x3F00)
 }
+
+// MARK: IRET to a 16-bit stack segment (Linux espfix)
+
+struct Iret16BitStackCase: Sendable, CustomTestStringConvertible {
+    var mode: MachineMode
+    var width: Int
+    /// The returned SS is a 16-bit segment (B = 0); else a 32-bit one.
+    var ss16: Bool
+    var testDescription: String { "\(mode) IRET (\(width)-byte slots) to a \(ss16 ? 16 : 32)-bit SS" }
+}
+
+@Test("FAR-16: an outer IRET to a 16-bit SS loads SP only; ESP[31:16] (RSP[63:16]) keep the inner stack's",
+      arguments: [Iret16BitStackCase(mode: .ia32, width: 4, ss16: true), Iret16BitStackCase(mode: .ia32, width: 4, ss16: false),
+                  Iret16BitStackCase(mode: .x86_64, width: 8, ss16: true), Iret16BitStackCase(mode: .x86_64, width: 4, ss16: true),
+                  Iret16BitStackCase(mode: .x86_64, width: 8, ss16: false)])
+func far16IretTo16BitStack(_ c: Iret16BitStackCase) {
+    // Linux arch/x86/kernel/espfix_64.c (Intel, H. Peter Anvin): "The IRET instruction, when returning to a
+    // 16-bit segment, only restores the bottom 16 bits of the user space stack pointer ... it also leaks kernel
+    // state to user space" (Bochs iret_protected/long_iret and QEMU helper_ret_protected load SP only too).
+    var f = CPUFixture(c.mode, cpl: 0)
+    let code = f.add(CPUFixture.code(dpl: 3)) | 3          // 32-bit code: compatibility mode in x86_64
+    let ss = f.add(Descriptor.segment(base: 0, limit: 0xFFFF, type: 0x3, dpl: 3, present: true, long: false,
+                                      big: !c.ss16, granularity4K: false)) | 3
+    f.push([UInt64(ss), 0x1234_ABCD, 0x202, UInt64(code), 0x2000], width: c.width)
+    let inner = f.m.cpu[.rsp]
+    expectFirst(f.run(.iret(width: c.width)), nil)
+    #expect(f.m.cpu.cpl == 3)
+    #expect(f.m.cpu.ss.selector == ss)
+    #expect(f.m.cpu[.rsp] == (c.ss16 ? (inner & ~0xFFFF) | 0xABCD : 0x1234_ABCD))
+}
