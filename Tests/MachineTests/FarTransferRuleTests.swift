@@ -923,3 +923,17 @@ func far16IretTo16BitStack(_ c: Iret16BitStackCase) {
     #expect(f.m.cpu.ss.selector == ss)
     #expect(f.m.cpu[.rsp] == (c.ss16 ? (inner & ~0xFFFF) | 0xABCD : 0x1234_ABCD))
 }
+
+@Test("FAR-13: RETF imm16 to an outer 16-bit stack (B = 0) releases the bytes from SP only: SP wraps, ESP[31:16] stay",
+      arguments: [(UInt64(0x1234_FFFC), UInt16(8), UInt64(0x1234_0004)), (0x1234_0100, 8, 0x1234_0108), (0x0000_FFFE, 4, 0x2)])
+func far13RetfImmTo16BitOuterStack(_ popped: UInt64, _ imm: UInt16, _ expected: UInt64) {
+    var f = CPUFixture(.ia32, cpl: 0)
+    let code = f.add(CPUFixture.code(dpl: 3)) | 3
+    let ss = f.add(Descriptor.segment(base: 0, limit: 0xFFFF, type: 0x3, dpl: 3, present: true, long: false,
+                                      big: false, granularity4K: false)) | 3
+    // EIP, CS, imm bytes of parameters, ESP, SS (dwords).
+    f.push([UInt64(ss), popped] + Array(repeating: 0, count: Int(imm) / 4) + [UInt64(code), 0x2000], width: 4)
+    expectFirst(f.run(.retf(popBytes: imm)), nil)
+    #expect(f.m.cpu.cpl == 3)
+    #expect(f.m.cpu[.rsp] == expected)
+}

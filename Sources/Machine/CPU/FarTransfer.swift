@@ -299,6 +299,11 @@ extension Machine {
                 newSS = SegmentRegister(selector: ssValue, cache: s.cache)
             }
             newSP = sp &+ (outer ? extra : 0)
+            if outer && extra != 0 && !newSS.cache.big && !(longMode && d.long) {
+                // RETF imm16 to a 16-bit outer stack (B = 0): the release moves SP only (SDM Vol. 1 §6.2.3; RET's
+                // near-return pseudo-code "SP <- SP + SRC" for StackAddressSize = 16; Bochs return_protected).
+                newSP = (sp & ~0xFFFF) | ((sp &+ extra) & 0xFFFF)
+            }
             if flags != nil && !newSS.cache.big && !(longMode && d.long) {
                 // An IRET to a 16-bit stack segment (B = 0) outside 64-bit mode restores SP only: ESP[31:16]
                 // (RSP[63:16]) keep the inner stack's bits, the leak Linux's espfix works around
