@@ -58,4 +58,32 @@ import Testing
         #expect(r.count == 1)
         #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
     }
+
+    /// `via: sysenter` is a call through the 32-bit vDSO: refused for 64-bit code (a 32-bit task that returned into
+    /// it) and for a 64-bit task (no 32-bit vDSO), whatever mode it runs in.
+    @Test(arguments: [(32, "0x33", "0x400000"), (64, "0x23", "0x08048000")])
+    func sysenterStepRefused(_ bits: Int, _ target: String, _ eip: String) {
+        let r = runScenarioText("""
+        scenario: r
+        machine: {mode: x86_64}
+        kernel: {scheduler: {policy: fifo}}
+        processes:
+          - name: app
+            bits: \(bits)
+            context: {rsp: 0xffffcf00}
+            pages:
+              - {virt: 0xffffc000, writable: true, user: true}
+        steps:
+          - exec: "mov eax, \(eip)"
+          - exec: "mov [0xffffcf00], eax"
+          - exec: "mov eax, \(target)"
+          - exec: "mov [0xffffcf04], eax"
+          - exec: "retfd"
+          - syscall: {via: sysenter, nr: getpid}
+        """)
+        #expect(r.count == 1)
+        #expect(r.first?.outcome.isPassed == false)
+        let text = String(describing: r.first?.outcome)
+        #expect(text.contains("`via: sysenter` is the 32-bit vDSO's entry"), "\(text)")
+    }
 }
