@@ -893,3 +893,47 @@ func far13NullSSNeedsRPLEqualCPL(_ c: NullSSReturnCase) {
     #expect(f.m.cpu.ss.selector == c.ss)
     #expect(f.m.cpu[.rsp] == 0x3F00)
 }
+
+// MARK: IRET to a 16-bit stack segment (Linux espfix)
+
+struct Iret16BitStackCase: Sendable, CustomTestStringConvertible {
+    var mode: MachineMode
+    var width: Int
+    /// The returned SS is a 16-bit segment (B = 0); else a 32-bit one.
+    var ss16: Bool
+    var testDescription: String { "\(mode) IRET (\(width)-byte slots) to a \(ss16 ? 16 : 32)-bit SS" }
+}
+
+@Test("FAR-16: an outer IRET to a 16-bit SS loads SP only; ESP[31:16] (RSP[63:16]) keep the inner stack's",
+      arguments: [Iret16BitStackCase(mode: .ia32, width: 4, ss16: true), Iret16BitStackCase(mode: .ia32, width: 4, ss16: false),
+                  Iret16BitStackCase(mode: .x86_64, width: 8, ss16: true), Iret16BitStackCase(mode: .x86_64, width: 4, ss16: true),
+                  Iret16BitStackCase(mode: .x86_64, width: 8, ss16: false)])
+func far16IretTo16BitStack(_ c: Iret16BitStackCase) {
+    // Linux arch/x86/kernel/espfix_64.c (Intel, H. Peter Anvin): "The IRET instruction, when returning to a
+    // 16-bit segment, only restores the bottom 16 bits of the user space stack pointer ... it also leaks kernel
+    // state to user space" (Bochs iret_protected/long_iret and QEMU helper_ret_protected load SP only too).
+    var f = CPUFixture(c.mode, cpl: 0)
+    let code = f.add(CPUFixture.code(dpl: 3)) | 3          // 32-bit code: compatibility mode in x86_64
+    let ss = f.add(Descriptor.segment(base: 0, limit: 0xFFFF, type: 0x3, dpl: 3, present: true, long: false,
+                                      big: !c.ss16, granularity4K: false)) | 3
+    f.push([UInt64(ss), 0x1234_ABCD, 0x202, UInt64(code), 0x2000], width: c.width)
+    let inner = f.m.cpu[.rsp]
+    expectFirst(f.run(.iret(width: c.width)), nil)
+    #expect(f.m.cpu.cpl == 3)
+    #expect(f.m.cpu.ss.selector == ss)
+    #expect(f.m.cpu[.rsp] == (c.ss16 ? (inner & ~0xFFFF) | 0xABCD : 0x1234_ABCD))
+}
+
+@Test("FAR-13: RETF imm16 to an outer 16-bit stack (B = 0) releases the bytes from SP only: SP wraps, ESP[31:16] stay",
+      arguments: [(UInt64(0x1234_FFFC), UInt16(8), UInt64(0x1234_0004)), (0x1234_0100, 8, 0x1234_0108), (0x0000_FFFE, 4, 0x2)])
+func far13RetfImmTo16BitOuterStack(_ popped: UInt64, _ imm: UInt16, _ expected: UInt64) {
+    var f = CPUFixture(.ia32, cpl: 0)
+    let code = f.add(CPUFixture.code(dpl: 3)) | 3
+    let ss = f.add(Descriptor.segment(base: 0, limit: 0xFFFF, type: 0x3, dpl: 3, present: true, long: false,
+                                      big: false, granularity4K: false)) | 3
+    // EIP, CS, imm bytes of parameters, ESP, SS (dwords).
+    f.push([UInt64(ss), popped] + Array(repeating: 0, count: Int(imm) / 4) + [UInt64(code), 0x2000], width: 4)
+    expectFirst(f.run(.retf(popBytes: imm)), nil)
+    #expect(f.m.cpu.cpl == 3)
+    #expect(f.m.cpu[.rsp] == expected)
+}

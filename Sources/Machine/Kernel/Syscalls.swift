@@ -51,12 +51,15 @@ extension System {
         if args.count > 6 { out.error = "a system call takes at most 6 arguments"; return }
         defer { vdsoCall = false }
         noteUserMode()
-        let task = core.currentTask
-        let narrow = machine.mode == .ia32 || task.bits == 32
-        if via == .sysenter && !narrow {
+        // The ABI is the mode the task runs in now (CS.L), not its `bits`: a far return may have taken a 32-bit
+        // task into 64-bit code, or a 64-bit one into compatibility mode, and SYSCALL then reaches the entry of
+        // that mode (entry_SYSCALL_64 and the x86_64 table, or entry_SYSCALL_compat and the i386 table).
+        let narrow = !machine.in64BitMode
+        if via == .sysenter && (!narrow || core.currentTask.bits == 64) {
             // The sysenter path of a system call is the 32-bit vDSO's __kernel_vsyscall; a 64-bit task has no
-            // 32-bit vDSO (and on AMD SYSENTER is #UD in 64-bit mode). Refused rather than run half-way.
-            out.error = "`via: sysenter` is the 32-bit vDSO's entry: a 64-bit task enters the kernel with `via: syscall` (or `via: int80`); `exec: \"sysenter\"` runs the bare instruction"
+            // 32-bit vDSO, and 64-bit code cannot call one (on AMD SYSENTER is #UD in 64-bit mode). Refused
+            // rather than run half-way.
+            out.error = "`via: sysenter` is the 32-bit vDSO's entry: a 64-bit task, or a task running 64-bit code, enters the kernel with `via: syscall` (or `via: int80`); `exec: \"sysenter\"` runs the bare instruction"
             return
         }
         // A 32-bit task's SYSCALL (AMD, compatibility mode) enters entry_SYSCALL_compat, whose ABI keeps
