@@ -3,6 +3,8 @@
 // FPU instruction has none (fpu__exception_code returns 0: "Retry when we get spurious exceptions",
 // arch/x86/kernel/traps.c). Was: the kernel model killed the task with SIGFPE for `int 16` / `int 19` and
 // refused `int 15` (and `int 9`, whose handler sends SIGFPE: DO_ERROR(X86_TRAP_OLD_MF, SIGFPE, ...)).
+// exc_device_not_available (#NM, 7) clears a set CR0.TS and returns, or dies ("unexpected #NM exception",
+// SIGSEGV) when TS is clear; the model refused `int 7`.
 
 @testable import Scenario
 import Testing
@@ -38,6 +40,42 @@ import Testing
     func coprocessorSegmentOverrunIsSIGFPE(mode: String) {
         let text = Self.scenario(mode: mode, vector: 9, expect: "{fault: none, signal: SIGFPE}")
             .replacingOccurrences(of: "{app: {state: running}}", with: "{app: {state: zombie, signal: SIGFPE}}")
+        let r = runScenarioText(text)
+        #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
+    }
+
+    @Test(arguments: ["ia32", "x86_64"])
+    func deviceNotAvailableWithTSClearDies(mode: String) {
+        let text = Self.scenario(mode: mode, vector: 7, expect: "{fault: none, signal: SIGSEGV}")
+            .replacingOccurrences(of: "{app: {state: running}}", with: "{app: {state: zombie, signal: SIGSEGV}}")
+        let r = runScenarioText(text)
+        #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
+    }
+
+    /// A hardware task switch (a far CALL to another TSS, and IRET back) leaves CR0.TS set: #NM then clears it
+    /// and returns to the task, which runs on.
+    @Test func deviceNotAvailableWithTSSetClearsItAndReturns() {
+        let text = """
+        scenario: c
+        machine:
+          mode: ia32
+          idt:
+            7: {dpl: 3}
+          gdt:
+            20: {name: t2, type: tss32, dpl: 3, eip: 0x08048100, esp: 0xbfffff00, eflags: 0x202,
+                 cs: user_cs:3, ss: user_ds:3, ds: user_ds:3, es: user_ds:3}
+        processes:
+          - {name: app, state: running}
+        steps:
+          - exec: "call far t2:3:0"
+            expect: {fault: none, regs: {tr: t2:3}}
+          - exec: "iret"
+            expect: {fault: none, regs: {cr0: 0x80010019}}
+          - exec: "int 7"
+            expect: {fault: none, signal: none, cpl: 3, current: app, regs: {cr0: 0x80010011}}
+        expect:
+          processes: {app: {state: running}}
+        """
         let r = runScenarioText(text)
         #expect(r.first?.outcome.isPassed == true, "\(String(describing: r.first?.outcome))")
     }

@@ -9,6 +9,7 @@
 //   #GP and other exceptions from ring 3 -> the Linux signal (#DE SIGFPE, #UD SIGILL, #BP/#DB SIGTRAP, ...);
 //        on x86_64 from rings 1 and 2 as well (user_mode() tests CS.RPL != 0 there)
 //   vector 15, and #MF/#XM from user mode with the initial FPU state -> no signal, the kernel returns
+//   #NM -> CR0.TS set: cleared, the kernel returns; clear: die(), the task is killed (SIGSEGV)
 //   an exception in kernel mode (no fix-up) -> oops, the task dies
 //   #DF, NMI, #MC -> the CPU stays at the handler (Linux panics / handles them outside this model)
 //   INT n on a vector whose exception pushes an error code (10-14, 17, 21) -> refused: no error code was
@@ -123,6 +124,23 @@ extension System {
         // as a user one. A page fault also needs U/S in its error code: a CPL 1-2 access is a supervisor one,
         // and __bad_area_nosemaphore oopses for it ("Implicit user access to kernel memory -- just oops").
         let userMode = machine.mode == .x86_64 ? fromCPL != 0 : fromCPL == 3
+        if vector == 7 {
+            // exc_device_not_available (arch/x86/kernel/traps.c), with no XFD and an FPU present: "This should
+            // not happen". CR0.TS set (a hardware task switch sets it, TASK-4) -> WARN, clear TS and carry on;
+            // otherwise die("unexpected #NM exception"), an oops in either mode: the task dies with SIGSEGV.
+            if machine.cpu.cr0 & CR0.ts != 0 {
+                machine.cpu.cr0 &= ~CR0.ts
+                machine.trace.record(.kernelAction("#NM: exc_device_not_available finds CR0.TS set (WARN \"CR0.TS was set\"), clears it and returns; no signal"))
+                returnFromKernel(&out)
+                return false
+            }
+            machine.trace.record(.kernelAction("oops: die(\"unexpected #NM exception\") (exc_device_not_available, CR0.TS clear); \(core.tasks[c].name) is killed (SIGSEGV)"))
+            out.signal = "SIGSEGV"
+            doExit(c, code: 0, signal: "SIGSEGV", &out)
+            schedule(reason: "signal", &out)
+            performReturn(&out)
+            return false
+        }
         if let reason = System.spuriousReturn(for: vector, userMode: userMode) {
             machine.trace.record(.kernelAction("\(ExceptionVector(rawValue: vector)?.description ?? "vector \(vector)"): \(reason); no signal, the kernel returns"))
             returnFromKernel(&out)
