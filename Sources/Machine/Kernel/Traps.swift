@@ -8,6 +8,8 @@
 //        user fault otherwise -> SIGSEGV; kernel fault otherwise -> oops (the task dies with SIGKILL)
 //   #GP and other exceptions from ring 3 -> the Linux signal (#DE SIGFPE, #UD SIGILL, #BP/#DB SIGTRAP, ...);
 //        on x86_64 from rings 1 and 2 as well (user_mode() tests CS.RPL != 0 there)
+//   vector 15, and #MF/#XM from user mode with the initial FPU state -> no signal, the kernel returns
+//   #NM -> CR0.TS set: cleared, the kernel returns; clear: die(), the task is killed (SIGSEGV)
 //   an exception in kernel mode (no fix-up) -> oops, the task dies
 //   #DF, NMI, #MC -> the CPU stays at the handler (Linux panics / handles them outside this model)
 //   INT n on a vector whose exception pushes an error code (10-14, 17, 21) -> refused: no error code was
@@ -17,14 +19,32 @@
 // A task killed by a signal leaves the CPU through schedule() with reason `signal`.
 
 extension System {
-    /// The default signal of an exception raised in user mode (arch/x86/kernel/traps.c).
+    /// The default signal of an exception raised in user mode (arch/x86/kernel/traps.c). #MF and #XM are
+    /// not here: their handler sends a signal only for a pending unmasked FPU exception (`spuriousReturn`).
     static func signal(for vector: UInt8) -> String? {
         switch vector {
-        case 0, 16, 19: "SIGFPE"
+        case 0, 9: "SIGFPE"
         case 1, 3: "SIGTRAP"
         case 4, 5, 10, 13, 14: "SIGSEGV"
         case 6: "SIGILL"
         case 11, 12, 17: "SIGBUS"
+        default: nil
+        }
+    }
+
+    /// Why Linux's handler for `vector` returns without a signal, or nil when it does not:
+    /// - 15: exc_spurious_interrupt_bug does nothing (a Pentium Pro erratum: "it's safe to ignore"), in any mode.
+    /// - 16 (#MF), 19 (#XM) from user mode: math_error (arch/x86/kernel/traps.c) asks fpu__exception_code for
+    ///   the pending unmasked exception (x87: `swd & ~cwd`; SSE: `~(mxcsr >> 7) & mxcsr`) and, finding none,
+    ///   returns ("Retry when we get spurious exceptions"). The model's tasks run no FPU instructions, so their
+    ///   FPU state is the initial one (FCW 0x37f and MXCSR 0x1f80 mask everything, no flag set): `int 16` or
+    ///   `int 19` through a gate opened to ring 3 (or an interrupt on that vector) is always spurious there.
+    ///   In kernel mode math_error oopses (no fix-up), as the other exceptions do.
+    static func spuriousReturn(for vector: UInt8, userMode: Bool) -> String? {
+        switch vector {
+        case 15: "exc_spurious_interrupt_bug ignores vector 15 (spurious APIC interrupt erratum)"
+        case 16 where userMode: "math_error finds no unmasked x87 exception pending (spurious #MF)"
+        case 19 where userMode: "math_error finds no unmasked SIMD exception pending (spurious #XM)"
         default: nil
         }
     }
@@ -104,6 +124,28 @@ extension System {
         // as a user one. A page fault also needs U/S in its error code: a CPL 1-2 access is a supervisor one,
         // and __bad_area_nosemaphore oopses for it ("Implicit user access to kernel memory -- just oops").
         let userMode = machine.mode == .x86_64 ? fromCPL != 0 : fromCPL == 3
+        if vector == 7 {
+            // exc_device_not_available (arch/x86/kernel/traps.c), with no XFD and an FPU present: "This should
+            // not happen". CR0.TS set (a hardware task switch sets it, TASK-4) -> WARN, clear TS and carry on;
+            // otherwise die("unexpected #NM exception"), an oops in either mode: the task dies with SIGSEGV.
+            if machine.cpu.cr0 & CR0.ts != 0 {
+                machine.cpu.cr0 &= ~CR0.ts
+                machine.trace.record(.kernelAction("#NM: exc_device_not_available finds CR0.TS set (WARN \"CR0.TS was set\"), clears it and returns; no signal"))
+                returnFromKernel(&out)
+                return false
+            }
+            machine.trace.record(.kernelAction("oops: die(\"unexpected #NM exception\") (exc_device_not_available, CR0.TS clear); \(core.tasks[c].name) is killed (SIGSEGV)"))
+            out.signal = "SIGSEGV"
+            doExit(c, code: 0, signal: "SIGSEGV", &out)
+            schedule(reason: "signal", &out)
+            performReturn(&out)
+            return false
+        }
+        if let reason = System.spuriousReturn(for: vector, userMode: userMode) {
+            machine.trace.record(.kernelAction("\(ExceptionVector(rawValue: vector)?.description ?? "vector \(vector)"): \(reason); no signal, the kernel returns"))
+            returnFromKernel(&out)
+            return false
+        }
         if vector == 14 ? fromCPL == 3 : userMode {
             let sig = System.signal(for: vector) ?? "SIGSEGV"
             if System.signal(for: vector) == nil {
