@@ -177,6 +177,12 @@ public struct System: Sendable {
             default: break
             }
         }
+        // A system call would take a held interrupt inside itself (Linux enables interrupts on entry): refused.
+        switch event {
+        case .syscall, .wait, .exit:
+            if let refusal = systemCallRefusalForPendingInterrupts { out.error = refusal; return out }
+        default: break
+        }
         // Deliveries and entries recorded by the CPU during this step are this step's.
         machine.lastDelivery = nil
         machine.lastEntry = nil
