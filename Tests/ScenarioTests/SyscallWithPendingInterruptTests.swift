@@ -20,6 +20,11 @@ import Testing
         Case(mode: "x86_64", step: "syscall: {via: int80, nr: getpid}", held: "irq: 0x22"),
         Case(mode: "x86_64", step: "wait: {pid: -1}", held: "irq: {vector: 0x21, wakes: B}"),
         Case(mode: "ia32", step: "exit: 0", held: "timer: 1"),
+        // The entry instructions themselves, which the kernel model serves as whole system calls.
+        Case(mode: "x86_64", step: "exec: syscall", held: "irq: {vector: 0x21, wakes: B}"),
+        Case(mode: "x86_64", step: "exec: \"int 0x80\"", held: "timer: 1"),
+        Case(mode: "ia32", step: "exec: \"int 0x80\"", held: "irq: {vector: 0x21, wakes: B}"),
+        Case(mode: "ia32", step: "exec: sysenter", held: "timer: 1"),
     ]
 
     func yaml(_ c: Case, sti: Bool) -> String {

@@ -180,7 +180,7 @@ public struct System: Sendable {
         // A system call would take a held interrupt inside itself (Linux enables interrupts on entry): refused.
         switch event {
         case .syscall, .wait, .exit:
-            if let refusal = systemCallRefusalForPendingInterrupts { out.error = refusal; return out }
+            if let refusal = systemCallRefusalForPendingInterrupts(callerIF: machine.cpu.interruptsEnabled) { out.error = "not modelled: " + refusal; return out }
         default: break
         }
         // Deliveries and entries recorded by the CPU during this step are this step's.

@@ -50,17 +50,19 @@ extension System {
 }
 
 extension System {
-    /// Why a system call step (`syscall`, `wait`, `exit`) cannot run now, or nil. Linux enables interrupts
+    /// Why a system call (a `syscall`, `wait` or `exit` step, or an `exec` of SYSCALL, SYSENTER or INT 0x80
+    /// that reaches the kernel's entry) cannot be modelled now, or nil. Linux enables interrupts
     /// at the start of every system call, whatever the caller's IF (kernel/entry/common.c
     /// syscall_enter_from_user_mode -> local_irq_enable, reached from do_syscall_64, do_int80_syscall_32 and
     /// do_fast_syscall_32), so a request held pending would be taken inside the call, at CPL 0 on the
     /// task's kernel stack, before the call's own work: the tick charged or the task woken there, and
     /// schedule() perhaps run by that interrupt. The step is refused rather than guessed.
-    var systemCallRefusalForPendingInterrupts: String? {
+    /// `callerIF` is the caller's IF before the entry (an interrupt shadow when set).
+    func systemCallRefusalForPendingInterrupts(callerIF: Bool) -> String? {
         guard let first = pendingInterrupts.first else { return nil }
         let vectors = pendingInterrupts.map { "0x" + String($0.vector, radix: 16) }.joined(separator: ", ")
-        let why = machine.cpu.interruptsEnabled ? "in the interrupt shadow after STI or MOV SS" : "with IF = 0"
-        return "not modelled: a system call while interrupt \(vectors) is held pending (\(why)): Linux enables "
+        let why = callerIF ? "in the interrupt shadow after STI or MOV SS" : "with IF = 0"
+        return "a system call while interrupt \(vectors) is held pending (\(why)): Linux enables "
             + "interrupts on system-call entry (kernel/entry/common.c syscall_enter_from_user_mode), so interrupt "
             + "0x\(String(first.vector, radix: 16)) would be taken inside the call; let the task take it first (`sti` and one instruction)"
     }

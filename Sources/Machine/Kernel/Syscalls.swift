@@ -211,6 +211,11 @@ extension System {
             machine.unsupported = "a system call made by the idle task (kernel code at CPL 0); the CPU stays at the entry"
             return
         }
+        // An `exec` of the entry instruction with a request held: Linux would take it inside the call.
+        if let refusal = systemCallRefusalForPendingInterrupts(callerIF: user.rflags & RFLAGS.if != 0) {
+            machine.unsupported = refusal + "; the CPU stays at the entry"
+            return
+        }
         let entryName = l.entryName(at: machine.cpu.rip) ?? "entry"
         let viaVDSO = via == .sysenter && vdsoCall
         let compatSyscall = machine.cpu.rip == l.entrySYSCALL_compat
