@@ -185,6 +185,8 @@ public enum ScenarioDecoder {
             ctx.error(node, "extends chains more than \(options.maxExtendsDepth) files deep")
             return nil
         }
+        // An empty path names this file's own folder, which is no file (not a place outside the root).
+        if rel.allSatisfy(\.isWhitespace) { ctx.error(node, "extends must name a file (a path relative to this one), not be empty"); return nil }
         if rel.hasPrefix("/") { ctx.error(node, "extends must be a relative path inside the suite root, not an absolute path"); return nil }
         let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let joined = dir.isEmpty ? rel : dir + "/" + rel
