@@ -148,4 +148,32 @@ struct RefusedYAML: CustomTestStringConvertible, Sendable {
         let r = try runRingspec(["run", file])
         #expect(r.status == 0, "\(r.output)")
     }
+
+    /// `run --update` over a block scalar and a tagged scalar (found by updating blind-yaml-2.yaml): the
+    /// block scalar's end mark lies after its line break, and the splice that rewrote the `expect` map ended
+    /// there, joining the next step onto the last inserted line; `!!str null` was written back as `null`.
+    @Test("run --update keeps the line after a block scalar and a scalar's tag")
+    func updateAfterBlockScalarAndTag() throws {
+        let dir = try TempDir()
+        let file = dir.path + "/update.yaml"
+        try """
+        scenario: update-block-scalar
+        machine: {mode: x86_64}
+        steps:
+          - syscall: {via: syscall, nr: write, args: [1, "a\\n", 2]}
+            expect:
+              output: |
+                a
+          - syscall: {via: syscall, nr: write, args: [1, "null", 4]}
+            expect: {output: !!str null}
+
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let u = try runRingspec(["run", "--update", file])
+        #expect(u.status == 0, "\(u.output)")
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text.contains("      current: main\n  - syscall: {via: syscall, nr: write, args: [1, \"null\", 4]}\n"), "\(text)")
+        #expect(text.contains("output: \"null\""), "\(text)")
+        let r = try runRingspec(["run", "--strict", file])
+        #expect(r.status == 0, "\(r.output)\n\(text)")
+    }
 }
