@@ -169,6 +169,9 @@ struct DecodeContext {
         case .overflow:
             error(node, "\(what()) \(s) does not fit in 64 bits")
             return nil
+        case .leadingZero:
+            leadingZeroError(node, s, what())
+            return nil
         case .invalid:
             error(node, "\(what()) must be a number (decimal, 0x hex, 0b binary or 0o octal), not '\(s.prefix(40))'")
             return nil
@@ -194,10 +197,26 @@ struct DecodeContext {
         case .overflow:
             error(node, "\(what()) \(s) does not fit in 64 bits")
             return nil
+        case .leadingZero:
+            leadingZeroError(node, s, what())
+            return nil
         case .invalid:
             error(node, "\(what()) must be a number, not '\(s.prefix(40))'")
             return nil
         }
+    }
+
+    /// The error for a leading-zero decimal (`010`, IntegerLiteral.leadingZero), with the two spellings
+    /// that say which number is meant.
+    mutating func leadingZeroError(_ node: YAMLNode, _ s: String, _ what: String) {
+        let sign = s.hasPrefix("-") ? "-" : ""
+        let digits = s.drop { $0 == "-" || $0 == "+" }
+        let trimmed = digits.drop { $0 == "0" || $0 == "_" }
+        let decimal = sign + (trimmed.isEmpty ? "0" : String(trimmed))
+        let octal = digits.allSatisfy { ("0"..."7").contains($0) || $0 == "_" }
+        let fix = octal ? "write \(sign)0o\(trimmed.isEmpty ? "0" : String(trimmed)) for octal or \(decimal) for decimal" : "write \(decimal)"
+        error(node, "\(what) \(s.prefix(40)) has a leading zero: YAML 1.1 reads such a number as octal, YAML 1.2 as decimal",
+              notes: [fix])
     }
 
     /// A name from a fixed set, with a hint when misspelt.
@@ -212,6 +231,10 @@ struct DecodeContext {
         if case let .value(n, negative) = parseInteger(s),
            let hit = options.first(where: { parseInteger($0.0) == .value(n, negative: negative) }) {
             return hit.1
+        }
+        if parseInteger(s) == .leadingZero, options.contains(where: { parseInteger($0.0) != .invalid }) {
+            leadingZeroError(node, s, what())
+            return nil
         }
         let names = options.map(\.0)
         // A number is not misspelt: `size: 3` is near `1` only in spelling. List the options.
@@ -288,21 +311,36 @@ struct FieldMap {
 enum IntegerLiteral: Equatable {
     case value(UInt64, negative: Bool)
     case overflow
+    /// A decimal spelling with a leading zero (`010`, `-007`, `0_1`): YAML 1.1 reads `010` as octal 8
+    /// (yaml.org/type/int: `[-+]?0[0-7_]+`), YAML 1.2's core schema as decimal 10 (YAML 1.2.2
+    /// §10.3.2: `[-+]?[0-9]+`), and the CI's schema check reads it with PyYAML (1.1). A scenario file
+    /// would mean one number to one reader and another to the next, so the format refuses it
+    /// (`0o10` or `10` say which). `0` alone, and leading zeros after a base prefix (`0x0010`), are fine.
+    case leadingZero
     case invalid
 }
 
-/// Parses `123`, `-14`, `0x1f`, `0b101`, `0o17`, `1_000` (YAML 1.1 style `017` octal is not accepted: write `0o17`).
-func parseInteger(_ text: String) -> IntegerLiteral {
+/// Parses `123`, `-14`, `0x1f`, `0b101`, `0o17`, `1_000`. A leading-zero decimal (`017`) is
+/// `.leadingZero` (refused in a scenario: write `0o17` or `17`) unless `leadingZeroIsDecimal`, as
+/// in an `exec` operand, where the assembler's reading (NASM: decimal) applies.
+func parseInteger(_ text: String, leadingZeroIsDecimal: Bool = false) -> IntegerLiteral {
     var text = text
-    return text.withUTF8 { parseInteger(utf8: $0) }
+    return text.withUTF8 { parseInteger(utf8: $0, leadingZeroIsDecimal: leadingZeroIsDecimal) }
 }
 
 /// `parseInteger` over the UTF-8 bytes of the text.
-func parseInteger(utf8 b: UnsafeBufferPointer<UInt8>) -> IntegerLiteral {
+func parseInteger(utf8 b: UnsafeBufferPointer<UInt8>, leadingZeroIsDecimal: Bool = false) -> IntegerLiteral {
     var i = 0
     let n = b.count
     var negative = false
     if i < n, b[i] == UInt8(ascii: "-") { negative = true; i += 1 } else if i < n, b[i] == UInt8(ascii: "+") { i += 1 }
+    if !leadingZeroIsDecimal, n - i >= 2, b[i] == UInt8(ascii: "0"),
+       (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[i + 1]) || b[i + 1] == UInt8(ascii: "_") {
+        // Only a well-formed decimal is the ambiguous case; anything else stays `.invalid` below.
+        let rest = UnsafeBufferPointer(rebasing: b[i...])
+        if case .value = parseInteger(utf8: rest, leadingZeroIsDecimal: true) { return .leadingZero }
+        if case .overflow = parseInteger(utf8: rest, leadingZeroIsDecimal: true) { return .leadingZero }
+    }
     var radix: UInt64 = 10
     if n - i > 2, b[i] == UInt8(ascii: "0") {
         switch b[i + 1] {

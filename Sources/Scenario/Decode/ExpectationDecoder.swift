@@ -268,7 +268,7 @@ extension DecodeContext {
     mutating func faultMatcher(_ v: YAMLNode, _ here: @autoclosure () -> String, names: SelectorNames) -> FaultMatcher? {
         if let s = v.scalar {
             // A bare vector number (`fault: 13`, or quoted, `fault: "13"`, as every number may be), as `{vector: 13}`.
-            if case .value = parseInteger(s) {
+            if parseInteger(s) != .invalid {
                 guard let x = uint(v, here(), max: 31) else { return nil }
                 guard let e = ExceptionVector(rawValue: UInt8(x)) else {
                     error(v, "\(here()) \(x) is not an exception vector")

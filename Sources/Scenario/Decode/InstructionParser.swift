@@ -140,7 +140,7 @@ struct InstructionParser {
     /// (hex digits ending in `h`, starting with a decimal digit as NASM and MASM require: `0ffh`, not `ffh`).
     func number(_ s: String) -> UInt64? {
         let t = s.trimmingWhitespace()
-        if case let .value(v, false) = parseInteger(t) { return v }
+        if case let .value(v, false) = parseInteger(t, leadingZeroIsDecimal: true) { return v }
         // `NNh`: the digits before the `h` are parsed as `0xNN`, which checks them as hex.
         guard let first = t.utf8.first, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first), t.utf8.count >= 2,
               t.utf8.last.map({ $0 | 0x20 == UInt8(ascii: "h") }) == true,
@@ -265,7 +265,7 @@ struct InstructionParser {
             return .success(.load(r, address: m.address, size: Self.width(dst)))
         }
         if s.hasPrefix("[") { return fail("bad memory operand '\(src)'") }
-        var literal = parseInteger(src.trimmingWhitespace())
+        var literal = parseInteger(src.trimmingWhitespace(), leadingZeroIsDecimal: true)
         if literal == .invalid, let v = number(src) { literal = .value(v, negative: false) }
         if case let .value(v, negative) = literal {
             // The immediate fits the destination's width; a negative one is its two's complement there.

@@ -212,6 +212,7 @@ extension DecodeContext {
         var seen = FirstKeys<UInt32>()
         for p in pairs {
             guard let key = p.key.scalar else { error(p.key, "MSR names must be scalars"); continue }
+            if parseInteger(key) == .leadingZero { leadingZeroError(p.key, key, "MSR number"); continue }
             guard let number = Self.msrNumber(key) else {
                 error(p.key, "unknown MSR '\(key)'", notes: hint(key.uppercased(), MSR.names.map(\.0)).map { [$0] } ?? [])
                 continue
@@ -263,6 +264,7 @@ extension DecodeContext {
             return UInt16(index << 3) | (ti ? 4 : 0) | UInt16(rpl)
         }
         guard let s = node.scalar else { error(node, "\(what()) must be a selector"); return nil }
+        if parseInteger(s) == .leadingZero { leadingZeroError(node, s, what()); return nil }
         if case let .value(v, false) = parseInteger(s) {
             guard v <= 0xFFFF else { error(node, "\(what()) \(s) does not fit in 16 bits"); return nil }
             return UInt16(v)
@@ -487,6 +489,7 @@ extension DecodeContext {
         var seen = FirstKeys<Int>()
         for p in pairs {
             guard let key = p.key.scalar else { error(p.key, "IDT vectors must be numbers or exception names"); continue }
+            if parseInteger(key) == .leadingZero { leadingZeroError(p.key, key, "IDT vector"); continue }
             guard let vector = Self.idtKey(key).flatMap({ $0 < 256 ? Int($0) : nil }) else {
                 error(p.key, "unknown IDT vector '\(key)'", notes: hint(key.uppercased(), ExceptionVector.allCases.map(\.name)).map { [$0] } ?? ["a number 0-255 or an exception name such as GP or PF"])
                 continue

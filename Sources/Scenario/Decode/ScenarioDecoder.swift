@@ -171,6 +171,7 @@ public enum ScenarioDecoder {
     static func points(_ n: YAMLNode, ctx: inout DecodeContext) -> Double {
         // An integer in any of the format's forms (`0x10`, `1_000`), or a decimal fraction (`0.5`).
         if let s = n.scalar, case let .value(v, false) = parseInteger(s), v <= 1_000_000 { return Double(v) }
+        if let s = n.scalar, parseInteger(s) == .leadingZero { ctx.leadingZeroError(n, s, "points"); return 1 }
         if let s = n.scalar, let d = Double(s), d >= 0, d <= 1_000_000, d.isFinite { return d }
         ctx.error(n, "points must be a number between 0 and 1000000")
         return 1
@@ -184,6 +185,8 @@ public enum ScenarioDecoder {
             ctx.error(node, "extends chains more than \(options.maxExtendsDepth) files deep")
             return nil
         }
+        // An empty path names this file's own folder, which is no file (not a place outside the root).
+        if rel.allSatisfy(\.isWhitespace) { ctx.error(node, "extends must name a file (a path relative to this one), not be empty"); return nil }
         if rel.hasPrefix("/") { ctx.error(node, "extends must be a relative path inside the suite root, not an absolute path"); return nil }
         let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let joined = dir.isEmpty ? rel : dir + "/" + rel

@@ -11,14 +11,15 @@ enum SchemaNumberPattern {
     static let integer = "^[-+]?(" + magnitude + ")$"
 
     /// The digits of an integer in one of parseInteger's bases, without a sign: `0x`, `0b` or `0o` and
-    /// digits of that base, or decimal digits, with `_` between digits (not first or last).
-    static let magnitude = "0[xX][0-9a-fA-F]([0-9a-fA-F_]*[0-9a-fA-F])?|0[bB][01]([01_]*[01])?|0[oO][0-7]([0-7_]*[0-7])?|[0-9]([0-9_]*[0-9])?"
+    /// digits of that base, or decimal digits, with `_` between digits (not first or last). A decimal
+    /// starts with a zero only when it is `0` (`010` is IntegerLiteral.leadingZero, refused).
+    static let magnitude = "0[xX][0-9a-fA-F]([0-9a-fA-F_]*[0-9a-fA-F])?|0[bB][01]([01_]*[01])?|0[oO][0-7]([0-7_]*[0-7])?|0|[1-9]([0-9_]*[0-9])?"
 
     /// `integer` without a sign: a table index (`0x14:` and `20:` are one index).
     static let unsigned = "^[+]?(" + magnitude + ")$"
 
-    /// The spellings of exactly these non-negative values: `+` allowed, leading zeros and `_`
-    /// separators allowed, `-` not (a choice: `bits`, `default_size`, an access `size`), except
+    /// The spellings of exactly these non-negative values: `+` allowed, leading zeros after a base
+    /// prefix (not in decimal: `010` is refused) and `_` separators allowed, `-` not (a choice: `bits`, `default_size`, an access `size`), except
     /// before a zero when `minusZero` (a ranged number: uint reads `-0` as 0; a DPL, an IST index).
     static func oneOf(_ values: [UInt64], minusZero: Bool = false) -> String {
         let spell = { (v: UInt64) in
@@ -29,19 +30,22 @@ enum SchemaNumberPattern {
         return "^(" + positive + "|-(" + spell(0).joined(separator: "|") + "))$"
     }
 
-    /// `value`'s digits in `radix`, with optional leading zeros and `_` after any digit but the last
-    /// (parseInteger refuses a `_` first or last); hex letters in either case.
+    /// `value`'s digits in `radix`, with optional leading zeros after a base prefix (none in decimal,
+    /// IntegerLiteral.leadingZero) and `_` after any digit but the last (parseInteger refuses a `_`
+    /// first or last); hex letters in either case.
     static func digits(_ value: UInt64, radix: Int) -> String {
         let text = String(value, radix: radix)
         let cells = text.map { c -> String in
             let lower = String(c), upper = lower.uppercased()
             return lower == upper ? lower : "[\(lower)\(upper)]"
         }
-        // A leading zero may be followed by more zeros and separators before the value's first digit.
-        return "(0[0_]*)?" + cells.joined(separator: "_*")
+        // After a base prefix a leading zero may be followed by more zeros and separators before the
+        // value's first digit.
+        return (radix == 10 ? "" : "(0[0_]*)?") + cells.joined(separator: "_*")
     }
 
     /// A number for `points`: any integer spelling, or a decimal fraction as Double(String) reads it
     /// (the range, 0 to 1000000, is the schema's for numbers and the engine's for strings).
-    static let decimal = "^[+]?(" + magnitude + "|([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]+)?)$"
+    /// An integer with a leading zero (`01`) is refused there too, so the fraction needs its point or exponent.
+    static let decimal = "^[+]?(" + magnitude + "|([0-9]+[.][0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?|[0-9]+[eE][-+]?[0-9]+)$"
 }

@@ -116,6 +116,12 @@ public enum ExpectUpdater {
         if let alias = n.aliasMark { return aliasEnd(alias.offset, bytes) }
         if isFlow(n, bytes) { return n.end.offset }
         switch n.content {
+        case .scalar(_, .literal), .scalar(_, .folded):
+            // A block scalar's end mark lies after its line breaks (the next line's start): the text
+            // ends before them, or a splice there would swallow the break and join the next line on.
+            var end = n.end.offset
+            while end > n.start.offset, end <= bytes.count, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D { end -= 1 }
+            return end
         case .scalar: return n.end.offset
         case let .sequence(items): return items.map { contentEnd($0, bytes) }.max() ?? n.end.offset
         case let .mapping(pairs): return ownPairs(n, pairs).map { contentEnd($0.value, bytes) }.max() ?? n.end.offset
@@ -358,6 +364,11 @@ public enum ExpectUpdater {
     static func flow(_ n: YAMLNode) -> String {
         switch n.content {
         case let .scalar(s, style):
+            // A tag is part of what a plain scalar means (`!!str null` is the text "null", not null): a
+            // string tag becomes quotes, any other is written again before the text.
+            if style == .plain, let tag = n.tag {
+                return tag == YAMLTag.str || tag == YAMLTag.nonSpecific ? quoted(s) : YAMLTag.shortName(tag) + " " + s
+            }
             if style == .plain { return s.isEmpty ? "~" : s }
             return quoted(s)
         case let .sequence(items): return "[" + items.map(flow).joined(separator: ", ") + "]"

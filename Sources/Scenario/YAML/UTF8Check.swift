@@ -2,6 +2,9 @@
 // student can act on. libyaml finds the same files wrong but names the byte after the bad one
 // ("invalid trailing UTF-8 octet (#x20)" for the space after Latin-1's 'é'), which reads as if
 // the space were the problem.
+// A byte order mark anywhere but at the start is refused here too, in its own words: libyaml skips
+// one at the start of a line and then reads the line as starting in column 2 ("line 7 starts in
+// column 2, but the keys ... are in column 1"), a column the author cannot see.
 
 enum UTF8Check {
     /// The error for the first byte of `bytes` that does not start a well-formed UTF-8 character
@@ -27,13 +30,18 @@ enum UTF8Check {
             }
             let length = sequenceLength(bytes, at: i)
             guard length > 0 else { return error(bytes, at: i, from: first) }
+            // U+FEFF after the start: YAML 1.2.2 §5.2, "A BOM must not appear inside a document"; libyaml
+            // takes one only at the start of the stream (between documents too, YAML 1.2 would allow it).
+            if length == 3, bytes[i] == 0xEF, bytes[i + 1] == 0xBB, bytes[i + 2] == 0xBF {
+                return error(bytes, at: i, from: first, message: "a byte order mark (U+FEFF) inside the file: one may only start the file (was a file saved with a BOM pasted or concatenated here? delete it; in a string, write \"\\uFEFF\")")
+            }
             i += length
         }
         return nil
     }
 
     /// The error for the bad byte at `offset`, at its line and column.
-    private static func error(_ bytes: UnsafeRawBufferPointer, at offset: Int, from first: Int) -> YAMLError {
+    private static func error(_ bytes: UnsafeRawBufferPointer, at offset: Int, from first: Int, message: String? = nil) -> YAMLError {
         var i = first
         var line = 1, column = 1
         while i < offset {
@@ -61,6 +69,7 @@ enum UTF8Check {
             i += length
         }
         let b = bytes[offset]
+        if let message { return YAMLError(message: message, mark: SourceMark(line: line, column: column, offset: offset)) }
         return YAMLError(message: "the file is not UTF-8: byte 0x\(String(b, radix: 16, uppercase: true)) here does not start a valid UTF-8 character (was it saved as Latin-1 or Windows-1252? save it as UTF-8)",
                          mark: SourceMark(line: line, column: column, offset: offset))
     }

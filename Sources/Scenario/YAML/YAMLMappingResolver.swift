@@ -68,7 +68,7 @@ enum YAMLMappingResolver {
 
     private static func merge(_ pairs: [YAMLPair]) throws(YAMLError) -> [YAMLPair] {
         var taken = Set<String>()
-        var sources: [[YAMLPair]] = []
+        var sources: [(pairs: [YAMLPair], alias: SourceMark?)] = []
         var mergeIndex = -1
         for (index, pair) in pairs.enumerated() {
             if isMergeKey(pair.key) {
@@ -80,12 +80,18 @@ enum YAMLMappingResolver {
         }
         var merged: [YAMLPair] = []
         for source in sources {
-            for pair in source {
+            for pair in source.pairs {
                 if case .scalar(let text, _) = pair.key.content {
                     guard taken.insert(text).inserted else { continue }
                 }
                 var pair = pair
                 pair.merged = true
+                // A pair merged from an alias (`<<: *base`) is reported with a note at that alias, as a
+                // value an alias brings is: the anchored map may be merged into several places.
+                if let alias = source.alias {
+                    if pair.key.aliasMark == nil { pair.key.aliasMark = alias }
+                    if pair.value.aliasMark == nil { pair.value.aliasMark = alias }
+                }
                 merged.append(pair)
             }
         }
@@ -101,10 +107,12 @@ enum YAMLMappingResolver {
         return result
     }
 
-    private static func collectSources(of value: YAMLNode, into sources: inout [[YAMLPair]]) throws(YAMLError) {
+    private static func collectSources(
+        of value: YAMLNode, into sources: inout [(pairs: [YAMLPair], alias: SourceMark?)]
+    ) throws(YAMLError) {
         switch value.content {
         case .mapping(let pairs):
-            sources.append(pairs)
+            sources.append((pairs, value.aliasMark))
         case .sequence(let items):
             for item in items {
                 guard case .mapping(let pairs) = item.content else {
@@ -112,7 +120,7 @@ enum YAMLMappingResolver {
                         message: "merge key \"<<\" needs a mapping or a sequence of mappings; this item is not a mapping",
                         mark: item.aliasMark ?? item.start)
                 }
-                sources.append(pairs)
+                sources.append((pairs, item.aliasMark))
             }
         case .scalar:
             throw YAMLError(

@@ -1,7 +1,7 @@
 // YAMLSyntaxHint: what a libyaml syntax error most often means in a hand-written scenario, given
 // as notes under libyaml's own message: a tab where indentation is expected, and a ': ' that
 // libyaml cannot take as a key (a colon inside an unquoted text, or a key indented further than
-// the keys above it).
+// the keys above it), a %YAML version libyaml does not read, and a document without its `---`.
 
 enum YAMLSyntaxHint {
     /// Notes for the error `problem` that libyaml reports at byte `offset` of `input`, on `line`.
@@ -13,6 +13,15 @@ enum YAMLSyntaxHint {
         if input[offset] == 0x09 { return ["this is a tab character: YAML indents with spaces only"] }
         if problem == "mapping values are not allowed in this context", input[offset] == UInt8(ascii: ":") {
             return [colonNote(offset: offset, line: mark.line, in: input)]
+        }
+        // libyaml knows YAML 1.1 and 1.2 only; YAML 1.2.2 §6.8.1 lets a 1.2 processor warn and go on for
+        // 1.3, libyaml refuses it, in words that do not say what to change.
+        if problem == "found incompatible YAML document" {
+            return ["scenario files are YAML 1.1 (libyaml), which also reads `%YAML 1.2`: write one of those, or leave the %YAML line out"]
+        }
+        // YAML 1.2 allows a bare document after `...`; libyaml (YAML 1.1) needs `---` to start one.
+        if problem == "did not find expected <document start>" {
+            return ["a new document (the next scenario) starts with a `---` line: after `...`, or after a %YAML or %TAG directive, write `---` before it"]
         }
         // A key after a blank or comment line, indented differently from its mapping's keys.
         if problem == "did not find expected key", context == "while parsing a block mapping",

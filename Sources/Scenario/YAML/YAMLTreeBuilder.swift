@@ -160,7 +160,7 @@ struct YAMLTreeBuilder: ~Copyable {
             scratch.pushScalar(text, style: style, start: start, end: end)
             return
         }
-        let tag = try checkedTag(data.tag, kind: .scalar, at: start)
+        let tag = try checkedTag(data.tag, kind: .scalar, text: text, at: start)
         let anchor = Self.string(data.anchor)
         let node = YAMLNode(
             content: .scalar(text, style), tag: tag, start: start,
@@ -260,10 +260,10 @@ struct YAMLTreeBuilder: ~Copyable {
     }
 
     private func checkedTag(
-        _ raw: UnsafeMutablePointer<yaml_char_t>?, kind: YAMLTag.Kind, at mark: SourceMark
+        _ raw: UnsafeMutablePointer<yaml_char_t>?, kind: YAMLTag.Kind, text: String? = nil, at mark: SourceMark
     ) throws(YAMLError) -> String? {
         guard let tag = Self.string(raw) else { return nil }
-        if limits.rejectUnknownTags, let problem = YAMLTag.problem(with: tag, on: kind) {
+        if limits.rejectUnknownTags, let problem = YAMLTag.problem(with: tag, on: kind, text: text) {
             throw YAMLError(message: problem, mark: mark)
         }
         return tag
