@@ -826,11 +826,33 @@ def _cpu_bits(doc):
     return None
 
 
+def _may_run_16bit_code(doc):
+    """True when a step could run in a 16-bit code segment (D = 0), where `iret`/`retf` have a 16-bit
+    operand size and are not `iretd`/`retfd`: the document extends a base (whose descriptors this
+    rewrite cannot see) or declares a descriptor with `default_size: 16`."""
+    if doc.extends:
+        return True
+
+    def walk(n):
+        if isinstance(n, Map):
+            for k, v in n.items:
+                if isinstance(k, Scalar) and k.text() == "default_size" and isinstance(v, Scalar) and to_int(v.raw) == 16:
+                    return True
+                if walk(v):
+                    return True
+        elif isinstance(n, Seq):
+            return any(walk(x) for x in n.items)
+        return False
+    return walk(doc.t)
+
+
 def t_exec_syntax(doc):
     """exec: `call/jmp far S:O` -> `lcall/ljmp S, O` (AT&T) or `call/jmp S:O` (NASM), the mnemonic in
-    upper case, `iret`/`retf` -> `iretd`/`retfd` in 32-bit code"""
+    upper case, `iret`/`retf` -> `iretd`/`retfd` in 32-bit code (never where 16-bit code may run)"""
     changed = False
     bits = _cpu_bits(doc)
+    if bits == 32 and _may_run_16bit_code(doc):
+        bits = None
     for i, st in enumerate(doc.steps()):
         if not (isinstance(st, Map) and isinstance(st.get("exec"), Scalar)):
             continue
