@@ -132,7 +132,7 @@ public enum RuleBook {
 
     static let titles: [String: String] = [
         "SEG-2": "null selectors", "SEG-3": "descriptor-table limit check", "SEG-5": "loading DS/ES/FS/GS",
-        "SEG-5a": "null selector into a data segment register", "SEG-5b": "table limit", "SEG-5c": "data or readable code only",
+        "SEG-5a": "null selector into a data segment register: the register is unusable, a memory use is #GP(0)", "SEG-5b": "table limit", "SEG-5c": "data or readable code only",
         "SEG-5d": "max(CPL, RPL) <= DPL", "SEG-5e": "segment present", "SEG-6": "loading SS", "SEG-6a": "null SS",
         "SEG-6b": "table limit", "SEG-6c": "RPL == CPL", "SEG-6d": "writable data only", "SEG-6e": "DPL == CPL",
         "SEG-6f": "stack segment present (#SS)", "SEG-7": "MOV CS is invalid",
