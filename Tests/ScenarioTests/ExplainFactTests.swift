@@ -88,3 +88,26 @@ struct ExplainErrorCodeFact: Sendable, CustomTestStringConvertible {
         #expect(!r.output.contains("is no trace event name"), "\(r.output)")
     }
 }
+
+/// SDM Vol. 3A §5.8.4, Table 5-1: a JMP through a call gate to a non-conforming segment needs DPL == CPL (FAR-8),
+/// not only DPL <= CPL as a CALL does (FAR-7).
+@Test func jmpThroughCallGateStatesTheJMPRule() {
+    let jmp = Explainer.sentence(.gate(vector: nil, kind: "call gate (jmp)", dpl: 3, fromCPL: 3, toCPL: 3, stackSwitch: false, pushed: []),
+                                 legacy: true)
+    #expect(jmp.contains("non-conforming with DPL == CPL (FAR-8)"), "\(jmp)")
+    #expect(!jmp.contains("FAR-7"), "\(jmp)")
+    let call = Explainer.sentence(.gate(vector: nil, kind: "call gate", dpl: 3, fromCPL: 3, toCPL: 0, stackSwitch: true, pushed: []),
+                                  legacy: true)
+    #expect(call.contains("the target code segment's DPL <= CPL (FAR-7)"), "\(call)")
+}
+
+/// Rule-book titles that must describe every fault that cites them (machine-rules.md TASK-7 includes the T flag;
+/// PRIV-2 is also cited for RDMSR/WRMSR operand faults, SDM Vol. 2B RDMSR/WRMSR).
+@Test(arguments: [("TASK-7", "T flag"), ("PRIV-2", "RDMSR/WRMSR"), ("SEG-5a", "a memory use is #GP(0)")])
+func ruleBookTitleCoversItsUses(_ pair: (String, String)) {
+    #expect(RuleBook.title(pair.0).contains(pair.1), "\(RuleBook.title(pair.0))")
+}
+
+@Test func privTwoCitesRDMSRAndWRMSR() {
+    #expect(RuleBook.reference("PRIV-2").contains("Vol. 2B RDMSR/WRMSR"))
+}

@@ -283,7 +283,11 @@ public enum Explainer {
                     : (kind == "trap" ? "; a trap gate leaves IF as it was (\(cited("INT-9"))): interrupts may arrive inside the handler" : "")
             } else {
                 let jmp = kind.contains("jmp")
-                s = "call gate of DPL \(dpl): CPL \(from) and the selector's RPL must be <= \(dpl) (FAR-5), and the target code segment's DPL <= CPL (FAR-7), so the \(jmp ? "JMP" : "CALL") may pass; the CPU enters at the gate's offset, not the instruction's"
+                // SDM Vol. 3A §5.8.4, Table 5-1: CALL needs target DPL <= CPL; JMP a conforming target with DPL <= CPL
+                // or a non-conforming one with DPL == CPL (FAR-8).
+                let target = jmp ? "the target code segment is conforming with DPL <= CPL or non-conforming with DPL == CPL (FAR-8)"
+                    : "the target code segment's DPL <= CPL (FAR-7)"
+                s = "call gate of DPL \(dpl): CPL \(from) and the selector's RPL must be <= \(dpl) (FAR-5), and \(target), so the \(jmp ? "JMP" : "CALL") may pass; the CPU enters at the gate's offset, not the instruction's"
                 if jmp { s += "; a JMP through a gate never changes privilege (FAR-8)" }
             }
             s += "\n      privilege: CPL \(from) -> \(to)" + (from == to ? " (no change)" : (to < from ? " (more privileged)" : ""))
