@@ -300,7 +300,7 @@ private let goldenFull = #"""
       - A enters kernel mode: CPL 3 -> 0
       - schedule() runs (timer): the timer interrupt set need_resched: the running task used up its time slice (rr)
       - context switch A -> B (timer): A's registers saved in its task_struct, B's restored; current = B
-          kernel stack: A's ESP 0xc2007fec saved, B's 0xc200dfec restored; current is found from the stack (thread_info at its base: sp & ~(THREAD_SIZE-1)); TSS.esp0 = 0xc200e000, the top of B's kernel stack, where its next trap from user mode lands (LNX-6); SYSENTER_ESP follows it
+          kernel stack: A's ESP 0xc2007fec saved, B's 0xc200dfec restored; the model finds current from the stack (thread_info at its base: sp & ~(THREAD_SIZE-1)), as ia32 Linux did before 2.6.22; Linux since reads the per-CPU variable current_task; TSS.esp0 = 0xc200e000, the top of B's kernel stack, where its next trap from user mode lands (LNX-6); SYSENTER_ESP follows it
           address space: CR3 = 0x10004000, B's page tables (the kernel half is shared, so only the user half changes)
       - TLB flush (cr3): CR3 was loaded, so every non-global translation is dropped (PG-15)
       - B runs in kernel mode (CPL 0)
@@ -325,7 +325,7 @@ private let goldenFull = #"""
       - B enters kernel mode: CPL 3 -> 0
       - schedule() runs (timer): the timer interrupt set need_resched: the running task used up its time slice (rr)
       - context switch B -> A (timer): B's registers saved in its task_struct, A's restored; current = A
-          kernel stack: B's ESP 0xc200dfec saved, A's 0xc2007fec restored; current is found from the stack (thread_info at its base: sp & ~(THREAD_SIZE-1)); TSS.esp0 = 0xc2008000, the top of A's kernel stack, where its next trap from user mode lands (LNX-6); SYSENTER_ESP follows it
+          kernel stack: B's ESP 0xc200dfec saved, A's 0xc2007fec restored; the model finds current from the stack (thread_info at its base: sp & ~(THREAD_SIZE-1)), as ia32 Linux did before 2.6.22; Linux since reads the per-CPU variable current_task; TSS.esp0 = 0xc2008000, the top of A's kernel stack, where its next trap from user mode lands (LNX-6); SYSENTER_ESP follows it
           address space: CR3 = 0x10001000, A's page tables (the kernel half is shared, so only the user half changes)
       - TLB flush (cr3): CR3 was loaded, so every non-global translation is dropped (PG-15)
       - A runs in kernel mode (CPL 0)
@@ -357,7 +357,7 @@ private let goldenFull = #"""
       - kernel: A is killed by SIGSEGV
       - schedule() runs (signal): a signal changed which task can run (the running task was killed, or a task was woken by one)
       - context switch A -> B (signal): A's registers saved in its task_struct, B's restored; current = B
-          kernel stack: A's ESP 0xc2007fe8 saved, B's 0xc200dfec restored; current is found from the stack (thread_info at its base: sp & ~(THREAD_SIZE-1)); TSS.esp0 = 0xc200e000, the top of B's kernel stack, where its next trap from user mode lands (LNX-6); SYSENTER_ESP follows it
+          kernel stack: A's ESP 0xc2007fe8 saved, B's 0xc200dfec restored; the model finds current from the stack (thread_info at its base: sp & ~(THREAD_SIZE-1)), as ia32 Linux did before 2.6.22; Linux since reads the per-CPU variable current_task; TSS.esp0 = 0xc200e000, the top of B's kernel stack, where its next trap from user mode lands (LNX-6); SYSENTER_ESP follows it
           address space: CR3 = 0x10004000, B's page tables (the kernel half is shared, so only the user half changes)
       - TLB flush (cr3): CR3 was loaded, so every non-global translation is dropped (PG-15)
       - B runs in kernel mode (CPL 0)

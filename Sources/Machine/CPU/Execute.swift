@@ -271,7 +271,7 @@ extension Machine {
             return offset
         }
         // (An offset wider than 32 bits never gets here: `exec` and `access` steps refuse it first, ISA-1.)
-        guard ds.cache.usable else { throw Fault.gp(0, rule: "SEG-5a", "memory access through DS, which holds a null selector") }
+        guard ds.cache.usable else { throw Fault.gp(0, rule: "SEG-5a", "memory access through DS, \(unusableSegmentWhy(ds))") }
         if write && !ds.cache.isWritableData {
             throw Fault.gp(0, rule: "SEG-5c", "write through DS to a segment that is not writable")
         }

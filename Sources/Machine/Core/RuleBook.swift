@@ -120,7 +120,7 @@ public enum RuleBook {
         "DF-4": "Intel SDM Vol. 3A §6.15, interrupt 8 (double fault exception: shutdown)",
         "DF-5": "Intel SDM Vol. 3A §6.15, interrupt 8; Vol. 3B §20.1.4 (real-address mode)",
         "PRIV-1": "Intel SDM Vol. 3A §6.8.1 (masking maskable hardware interrupts: CLI/STI need CPL <= IOPL), Vol. 1 Input/Output chapter (I/O privilege level)",
-        "PRIV-2": "Intel SDM Vol. 3A §5.9 (privileged instructions)",
+        "PRIV-2": "Intel SDM Vol. 3A §5.9 (privileged instructions), Vol. 2B RDMSR/WRMSR (#GP(0) for a reserved or unimplemented MSR, reserved bits, a non-canonical address)",
         "PRIV-3": "Intel SDM Vol. 2B MOV (move to/from control registers)",
         "PRIV-4": "Intel SDM Vol. 1 §19.5.2 (I/O permission bit map), Vol. 2A IN and Vol. 2B OUT (operation), Vol. 3A Figures 7-2 and 7-11 (I/O map base at TSS offset 66H)",
     ]
@@ -132,7 +132,7 @@ public enum RuleBook {
 
     static let titles: [String: String] = [
         "SEG-2": "null selectors", "SEG-3": "descriptor-table limit check", "SEG-5": "loading DS/ES/FS/GS",
-        "SEG-5a": "null selector into a data segment register", "SEG-5b": "table limit", "SEG-5c": "data or readable code only",
+        "SEG-5a": "null selector into a data segment register: the register is unusable, a memory use is #GP(0)", "SEG-5b": "table limit", "SEG-5c": "data or readable code only",
         "SEG-5d": "max(CPL, RPL) <= DPL", "SEG-5e": "segment present", "SEG-6": "loading SS", "SEG-6a": "null SS",
         "SEG-6b": "table limit", "SEG-6c": "RPL == CPL", "SEG-6d": "writable data only", "SEG-6e": "DPL == CPL",
         "SEG-6f": "stack segment present (#SS)", "SEG-7": "MOV CS is invalid",
@@ -158,7 +158,7 @@ public enum RuleBook {
         "PG-1": "32-bit paging", "PG-4": "paging-structure entry bits", "PG-5": "rights combine over all levels",
         "PG-11": "#PF error code", "PG-13": "U/S bit of the error code", "PG-14": "accessed and dirty bits",
         "DF-1": "exception classes", "DF-3": "#DF is an abort with error code 0", "DF-5": "double faults in real mode",
-        "TASK-2": "task switch checks", "TASK-3": "TSS limits", "TASK-6": "loading the new task", "TASK-7": "error code on the new stack",
+        "TASK-2": "task switch checks", "TASK-3": "TSS limits", "TASK-6": "loading the new task", "TASK-7": "error code on the new stack; the TSS T flag",
         "TASK-9": "no task switching in IA-32e mode",
         "FAST-1": "SYSENTER", "FAST-3": "SYSEXIT", "FAST-4": "SYSEXIT targets", "FAST-5": "AMD: no SYSENTER in long mode",
         "FAST-6": "SYSCALL enable and mode", "FAST-9": "SYSRET", "FAST-12": "non-canonical SYSRET (CVE-2012-0217)",
@@ -166,7 +166,7 @@ public enum RuleBook {
         "PG-7": "supervisor writes and CR0.WP", "PG-8": "instruction fetch: XD and SMEP", "PG-9": "SMAP",
         "PG-10": "protection keys", "PG-12": "not present / reserved bit", "PG-15": "TLB",
         "DF-2": "double fault", "DF-4": "triple fault",
-        "PRIV-1": "IOPL-sensitive instruction", "PRIV-2": "CPL-0 instruction", "PRIV-3": "MOV to a control register: values that fault or change the mode", "PRIV-4": "I/O permission bit map", "ISA-1": "instruction invalid in this mode", "ISA-2": "UD2, the defined invalid opcode",
+        "PRIV-1": "IOPL-sensitive instruction", "PRIV-2": "CPL-0 instruction, and the operand checks of RDMSR/WRMSR", "PRIV-3": "MOV to a control register: values that fault or change the mode", "PRIV-4": "I/O permission bit map", "ISA-1": "instruction invalid in this mode", "ISA-2": "UD2, the defined invalid opcode",
         "AC-1": "alignment check: CR0.AM, EFLAGS.AC, CPL 3, misaligned data or stack access",
     ]
 }

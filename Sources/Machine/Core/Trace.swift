@@ -89,7 +89,8 @@ public enum TraceEvent: Equatable, Sendable {
             return [to == 3 ? "user \(task)" : "kernel \(task)", to == 3 ? "user" : "kernel"]
         case let .gate(vector, kind, _, _, _, _, _):
             // `task gate` too: a task switch through an IDT, GDT or LDT task gate (TASK-1).
-            let named = kind == "task" ? [kind, "task gate"] : [kind]
+            // `call gate` too for a JMP through one (recorded as `call gate (jmp)`), FAR-8.
+            let named = kind == "task" ? [kind, "task gate"] : kind.hasPrefix("call gate (") ? [kind, "call gate"] : [kind]
             if let vector { return ["gate 0x\(String(vector, radix: 16))", "gate \(vector)", "gate"] + named }
             return ["gate"] + named
         case let .fastEntry(instruction, _, _, _, _): return [instruction]

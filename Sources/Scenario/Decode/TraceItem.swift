@@ -15,7 +15,7 @@ enum TraceItem {
     /// First words that begin an item of the vocabulary with no task name in it.
     private static let keywords: Set<String> = [
         "schedule", "schedule()", "stack", "page", "tlb", "gate", "syscall", "sysenter", "sysexit", "sysret",
-        "iret", "retf", "double", "triple", "return", "output", "load", "context",
+        "iret", "retf", "double", "triple", "return", "output", "load", "context", "call",
     ]
 
     static func canonical(_ text: String) -> String {
@@ -45,7 +45,7 @@ enum TraceItem {
     static let phrases: [String] = [
         "schedule", "stack switch", "page walk", "tlb hit", "tlb miss", "tlb flush", "gate", "syscall", "sysenter",
         "sysexit", "sysret", "iret", "retf", "double fault", "triple fault", "return", "output", "switch",
-        "context switch", "task switch", "task gate", "user", "kernel",
+        "context switch", "task switch", "task gate", "call gate", "user", "kernel",
     ] + ExceptionVector.allCases.map { $0.title.lowercased() }
 
     /// A "did you mean" for an item (already canonical) that is no phrase of the vocabulary but is close

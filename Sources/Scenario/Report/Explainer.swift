@@ -283,7 +283,11 @@ public enum Explainer {
                     : (kind == "trap" ? "; a trap gate leaves IF as it was (\(cited("INT-9"))): interrupts may arrive inside the handler" : "")
             } else {
                 let jmp = kind.contains("jmp")
-                s = "call gate of DPL \(dpl): CPL \(from) and the selector's RPL must be <= \(dpl) (FAR-5), and the target code segment's DPL <= CPL (FAR-7), so the \(jmp ? "JMP" : "CALL") may pass; the CPU enters at the gate's offset, not the instruction's"
+                // SDM Vol. 3A §5.8.4, Table 5-1: CALL needs target DPL <= CPL; JMP a conforming target with DPL <= CPL
+                // or a non-conforming one with DPL == CPL (FAR-8).
+                let target = jmp ? "the target code segment is conforming with DPL <= CPL or non-conforming with DPL == CPL (FAR-8)"
+                    : "the target code segment's DPL <= CPL (FAR-7)"
+                s = "call gate of DPL \(dpl): CPL \(from) and the selector's RPL must be <= \(dpl) (FAR-5), and \(target), so the \(jmp ? "JMP" : "CALL") may pass; the CPU enters at the gate's offset, not the instruction's"
                 if jmp { s += "; a JMP through a gate never changes privilege (FAR-8)" }
             }
             s += "\n      privilege: CPL \(from) -> \(to)" + (from == to ? " (no change)" : (to < from ? " (more privileged)" : ""))
@@ -312,7 +316,7 @@ public enum Explainer {
             }
             if instr == "sysenter" {
                 return "SYSENTER enters the kernel at CPL 0 from the MSRs, reading no descriptor table: \(regs) (CS = SYSENTER_CS, SS = SYSENTER_CS + 8, "
-                    + "\(ip) = SYSENTER_EIP, \(sp) = SYSENTER_ESP; IF cleared; \(cited("FAST-2"))); nothing is saved: the user's return address and stack travel in registers"
+                    + "\(ip) = SYSENTER_EIP, \(sp) = SYSENTER_ESP; VM, IF and RF cleared; \(cited("FAST-2"))); nothing is saved: the user's return address and stack travel in registers"
             }
             return "\(instr.uppercased()) enters the kernel from the MSRs: \(regs); no descriptor table is read"
         case let .fastReturn(instr, cs, ss, rip, rsp):
@@ -400,7 +404,7 @@ public enum Explainer {
             guard let d = details else { return s }
             s += "\n      kernel stack: \(from)'s \(sp) \(hex(d.savedSP)) saved, "
             s += d.restoredSP.map { "\(to)'s \(hex($0)) restored" } ?? "\(to) starts on its own kernel stack"
-            s += legacy ? "; current is found from the stack (thread_info at its base: sp & ~(THREAD_SIZE-1))"
+            s += legacy ? "; the model finds current from the stack (thread_info at its base: sp & ~(THREAD_SIZE-1)), as ia32 Linux did before 2.6.22; Linux since reads the per-CPU variable current_task"
                 : "; current is the per-CPU variable current_task"
             if let field = d.tssField {
                 s += "; \(field) = \(hex(d.kernelStackTop)), the top of \(to)'s kernel stack, where its next trap from user mode lands (LNX-6)"
@@ -449,9 +453,9 @@ public enum Explainer {
     public static func errorCodeBits(_ v: ExceptionVector, _ c: UInt32) -> String {
         func bit(_ n: Int) -> Int { Int(c >> UInt32(n) & 1) }
         if v == .PF {
-            return ["bit 0 P=\(bit(0)) (\(bit(0) == 1 ? "the page was present: a protection violation" : "the page was not present"))",
+            return ["bit 0 P=\(bit(0)) (\(bit(0) == 0 ? "the page was not present" : bit(3) == 1 ? "the entries were present: a reserved-bit violation" : "the page was present: a protection violation"))",
                     "bit 1 W/R=\(bit(1)) (\(bit(1) == 1 ? "a write" : "a read"))",
-                    "bit 2 U/S=\(bit(2)) (\(bit(2) == 1 ? "made at CPL 3" : "made by the supervisor"))",
+                    "bit 2 U/S=\(bit(2)) (\(bit(2) == 1 ? "made at CPL 3" : "a supervisor-mode access: made at CPL 0-2, or an implicit access to the GDT, IDT, LDT or TSS at any CPL (PG-13)"))",
                     "bit 3 RSVD=\(bit(3))\(bit(3) == 1 ? " (a reserved bit was set in an entry)" : "")",
                     "bit 4 I/D=\(bit(4))\(bit(4) == 1 ? " (an instruction fetch)" : "")",
                     "bit 5 PK=\(bit(5))\(bit(5) == 1 ? " (the protection key forbade it)" : "")"].joined(separator: "; ")
@@ -469,7 +473,7 @@ public enum Explainer {
     /// The error code, bit by bit (SEG-8 for selector codes, PG-11 for page faults).
     public static func decodeErrorCode(_ v: ExceptionVector, _ c: UInt32) -> String {
         if v == .PF {
-            let bits = [(1, "P: protection violation", "P=0: page not present"), (2, "W/R=1: write", "W/R=0: read"),
+            let bits = [(1, c & 8 != 0 ? "P=1: reserved-bit violation" : "P=1: protection violation", "P=0: page not present"), (2, "W/R=1: write", "W/R=0: read"),
                         (4, "U/S=1: user-mode access", "U/S=0: supervisor-mode access"), (8, "RSVD=1: reserved bit set", ""),
                         (16, "I/D=1: instruction fetch", ""), (32, "PK=1: protection key", "")]
             return "{" + bits.compactMap { b, on, off in c & UInt32(b) != 0 ? on : (off.isEmpty ? nil : off) }.joined(separator: "; ") + "}"
