@@ -24,10 +24,8 @@ import Testing
     ]
 
     @Test(arguments: cases) func wrapsToPageZero(_ c: Case) {
-        // ia32: DS base 0xd0000000 puts offset 0x2ffffffe at linear 0xfffffffe, which the ia32 preset keeps
-        // for the kernel; use base 0x10000000 + offset 0xeffffffe and map the page the wrap starts from at
-        // the same linear address instead: only 0xfffff000 matters, so the ia32 case maps it too.
-        let bitsLine = c.bits.map { ", bits: \($0)" } ?? ""
+        // DS base 0x10000000 + offset 0xeffffffe = linear 0xfffffffe: two bytes on the last page, two on page 0.
+        let bitsLine = c.bits.map { "\n    bits: \($0)" } ?? ""
         let r = runScenarioText("""
         scenario: wrap
         machine:
