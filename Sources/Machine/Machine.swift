@@ -167,6 +167,17 @@ public struct Machine: Sendable {
                     "\(size)-byte \(access.kind == .write ? "write" : "read") at 0x\(String(linear, radix: 16)) is not aligned on a \(size)-byte boundary, with CR0.AM = 1, EFLAGS.AC = 1 and CPL 3")
     }
 
+    /// The linear address of byte `i` of an access split across pages (SDM Vol. 3A §3.2.4, §3.4; Bochs
+    /// access_read_linear/access_write_linear, "handle linear address wrap in legacy mode"): outside 64-bit mode a linear address is 32 bits, so the
+    /// bytes of an access that runs past 0xFFFFFFFF wrap to page 0, in legacy and compatibility mode alike. A
+    /// linear address above 4 GiB outside 64-bit mode (a 64-bit frame, a system table in IA-32e mode) is
+    /// left as it is.
+    @inlinable
+    func splitByteAddress(_ linear: UInt64, _ i: Int) -> UInt64 {
+        let byte = linear &+ UInt64(i)
+        return !in64BitMode && linear <= 0xFFFF_FFFF ? byte & 0xFFFF_FFFF : byte
+    }
+
     /// Reads `size` bytes (1, 2, 4 or 8) at a linear address.
     public mutating func readLinear(_ linear: UInt64, size: Int, _ access: MemoryAccess) throws(Fault) -> UInt64 {
         try checkAlignment(linear, size: size, access)
@@ -174,7 +185,7 @@ public struct Machine: Sendable {
         if lastPage != linear & ~0xFFF {
             var v: UInt64 = 0
             for i in 0..<size {
-                let pa = try translate(linear &+ UInt64(i), access)
+                let pa = try translate(splitByteAddress(linear, i), access)
                 v |= UInt64(paging.memory.read(pa, size: 1)) << (8 * UInt64(i))
             }
             return v
@@ -190,7 +201,7 @@ public struct Machine: Sendable {
         if lastPage != linear & ~0xFFF {
             // Check every page before writing anything, as the CPU does for a push.
             var addrs: [UInt64] = []
-            for i in 0..<size { addrs.append(try translate(linear &+ UInt64(i), access)) }
+            for i in 0..<size { addrs.append(try translate(splitByteAddress(linear, i), access)) }
             for (i, pa) in addrs.enumerated() { paging.memory.write(pa, value: (value >> (8 * UInt64(i))) & 0xFF, size: 1) }
             return
         }

@@ -410,7 +410,8 @@ public struct System: Sendable {
         let pa = try machine.translate(linear, access)
         // An access that crosses into the next page also needs that page; a fault there reports the
         // first byte on it in CR2 (PG-11), as the CPU's own split accesses do (`Machine.readLinear`).
-        let lastPage = (linear &+ UInt64(size) &- 1) & ~0xFFF
+        // Outside 64-bit mode the second page's address wraps at 4 GiB (`Machine.splitByteAddress`).
+        let lastPage = machine.splitByteAddress(linear, size - 1) & ~0xFFF
         if lastPage != linear & ~0xFFF { _ = try machine.translate(lastPage, access) }
         return (pa, linear)
     }

@@ -42,7 +42,10 @@ extension System {
     static let stackGuardGap: UInt64 = 256 << 12
 
     /// mmap: the start of the new mapping, or a negative errno. `compat` is a call through the i386 table,
-    /// which Linux serves below the 32-bit TASK_SIZE even for a 64-bit task (mmap_is_ia32).
+    /// whose search for a free range Linux starts below the 32-bit mmap base even for a 64-bit task
+    /// (in_32bit_syscall -> mmap_compat_base). The TASK_SIZE limit on MAP_FIXED and on a hint follows the
+    /// task, not the entry: TASK_SIZE is IA32_PAGE_OFFSET only under TIF_ADDR32, a 32-bit task
+    /// (arch/x86/include/asm/processor.h; mm/mmap.c __get_unmapped_area, mmap_address_hint_valid).
     mutating func sysMmap(addr: UInt64, length: UInt64, prot: UInt64, flags: UInt64, fd: Int, compat: Bool,
                           _ out: inout StepOutcome) -> Int64 {
         let c = core.current
@@ -56,7 +59,8 @@ extension System {
         // do_mmap: MAP_FIXED_NOREPLACE implies MAP_FIXED; a hint below mmap_min_addr is raised to it
         // (round_hint_to_min).
         let fixed = flags & (System.mapFixed | System.mapFixedNoReplace) != 0
-        let top = core.layout.userSpaceTop(bits: compat ? 32 : core.currentTask.bits)
+        let top = core.layout.userSpaceTop(bits: core.currentTask.bits)
+        let searchTop = core.layout.userSpaceTop(bits: compat ? 32 : core.currentTask.bits)
         let (rounded, overflow) = length.addingReportingOverflow(0xFFF)
         guard !overflow, rounded & ~0xFFF != 0 else { return -KernelErrno.ENOMEM }
         let size = rounded & ~0xFFF
@@ -84,7 +88,7 @@ extension System {
                     return -KernelErrno.ENOMEM
                 }
                 start = s
-            } else if let s = highestFreeRange(size, below: top - 0x800_0000) {
+            } else if let s = highestFreeRange(size, below: searchTop - 0x800_0000) {
                 start = s
             } else {
                 return -KernelErrno.ENOMEM
@@ -199,10 +203,11 @@ extension System {
         unmapUserPages(from: from, to: to)
     }
 
-    /// munmap: 0, or -EINVAL. `compat`: a call through the i386 table (TASK_SIZE of a 32-bit task).
-    mutating func sysMunmap(addr: UInt64, length: UInt64, compat: Bool) -> Int64 {
+    /// munmap: 0, or -EINVAL. The limit is the task's TASK_SIZE (IA32_PAGE_OFFSET under TIF_ADDR32, a
+    /// 32-bit task), whichever entry the call came through (mm/mmap.c do_vmi_munmap).
+    mutating func sysMunmap(addr: UInt64, length: UInt64) -> Int64 {
         let c = core.current
-        let top = core.layout.userSpaceTop(bits: compat ? 32 : core.currentTask.bits)
+        let top = core.layout.userSpaceTop(bits: core.currentTask.bits)
         guard addr & 0xFFF == 0, length > 0 else { return -KernelErrno.EINVAL }
         let (rounded, overflow) = length.addingReportingOverflow(0xFFF)
         let size = rounded & ~0xFFF

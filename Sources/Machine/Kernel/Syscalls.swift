@@ -444,7 +444,7 @@ extension System {
         case .mmap2:
             return .value(sysMmap(addr: a[0], length: a[1], prot: a[2], flags: a[3], fd: Int(UInt32(truncatingIfNeeded: a[4])), compat: narrow, &out))
         case .munmap:
-            return .value(sysMunmap(addr: a[0], length: a[1], compat: narrow))
+            return .value(sysMunmap(addr: a[0], length: a[1]))
         case .mprotect:
             return .value(sysMprotect(start: a[0], length: a[1], prot: a[2], compat: narrow))
         case .execve, .stat:
