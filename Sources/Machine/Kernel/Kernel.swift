@@ -682,11 +682,7 @@ public struct System: Sendable {
         let sig = ia32 ? "SIGILL" : System.signal(for: v) ?? "SIGSEGV"
         let name = ExceptionVector(rawValue: v)?.description ?? "vector \(v)"
         let how = ia32 ? "the fixup sends iret_error's SIGILL" : "fixup_bad_iret handles it as a user-mode fault"
-        machine.trace.record(.kernelAction("\(name) on the IRET to user mode: \(how): \(sig) to \(core.tasks[c].name)"))
-        out.signal = sig
-        doExit(c, code: 0, signal: sig, &out)
-        schedule(reason: "signal", &out)
-        performReturn(&out)
+        killAndSwitch(c, sig, saying: "\(name) on the IRET to user mode: \(how): \(sig) to \(core.tasks[c].name)", &out)
         return true
     }
 }

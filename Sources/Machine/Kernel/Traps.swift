@@ -112,11 +112,7 @@ extension System {
             // do_user_addr_fault (arch/x86/mm/fault.c): "Reserved bits are never expected to be set on entries in
             // the user portion of the page tables" -> pgtable_bad -> __die("Bad pagetable") -> oops_end(SIGKILL),
             // whatever the mode of the access: the task dies, no catchable SIGSEGV.
-            machine.trace.record(.kernelAction("oops: Bad pagetable (a reserved bit in a user-space paging entry, pgtable_bad); \(core.tasks[c].name) is killed (SIGKILL)"))
-            out.signal = "SIGKILL"
-            doExit(c, code: 0, signal: "SIGKILL", &out)
-            schedule(reason: "signal", &out)
-            performReturn(&out)
+            killAndSwitch(c, "SIGKILL", saying: "oops: Bad pagetable (a reserved bit in a user-space paging entry, pgtable_bad); \(core.tasks[c].name) is killed (SIGKILL)", &out)
             return false
         }
         // Linux's user_mode(regs) (arch/x86/include/asm/ptrace.h): RPL 3 in the saved CS on i386 (`>= USER_RPL`),
@@ -134,11 +130,7 @@ extension System {
                 returnFromKernel(&out)
                 return false
             }
-            machine.trace.record(.kernelAction("oops: die(\"unexpected #NM exception\") (exc_device_not_available, CR0.TS clear); \(core.tasks[c].name) is killed (SIGSEGV)"))
-            out.signal = "SIGSEGV"
-            doExit(c, code: 0, signal: "SIGSEGV", &out)
-            schedule(reason: "signal", &out)
-            performReturn(&out)
+            killAndSwitch(c, "SIGSEGV", saying: "oops: die(\"unexpected #NM exception\") (exc_device_not_available, CR0.TS clear); \(core.tasks[c].name) is killed (SIGSEGV)", &out)
             return false
         }
         if let reason = System.spuriousReturn(for: vector, userMode: userMode) {
@@ -151,20 +143,31 @@ extension System {
             if System.signal(for: vector) == nil {
                 machine.unsupported = "the kernel's handling of \(ExceptionVector(rawValue: vector)?.description ?? "vector \(vector)") from user mode"
             }
-            machine.trace.record(.kernelAction("\(ExceptionVector(rawValue: vector)?.description ?? "vector \(vector)") from user mode: \(sig) to \(core.tasks[c].name)"))
-            out.signal = sig
-            doExit(c, code: 0, signal: sig, &out)
+            kill(c, sig, saying: "\(ExceptionVector(rawValue: vector)?.description ?? "vector \(vector)") from user mode: \(sig) to \(core.tasks[c].name)", &out)
         } else {
             // oops_end(flags, regs, sig) ends the task with do_exit(sig): page_fault_oops (arch/x86/mm/fault.c)
             // passes SIGKILL, die()/die_addr() (arch/x86/kernel/traps.c, every other exception) SIGSEGV.
             let sig = vector == 14 ? "SIGKILL" : "SIGSEGV"
-            machine.trace.record(.kernelAction("oops: \(ExceptionVector(rawValue: vector)?.description ?? "vector \(vector)") in kernel mode with no fix-up; \(core.tasks[c].name) is killed (\(sig))"))
-            out.signal = sig
-            doExit(c, code: 0, signal: sig, &out)
+            kill(c, sig, saying: "oops: \(ExceptionVector(rawValue: vector)?.description ?? "vector \(vector)") in kernel mode with no fix-up; \(core.tasks[c].name) is killed (\(sig))", &out)
         }
         schedule(reason: "signal", &out)
         performReturn(&out)
         return false
+    }
+
+    /// Ends task `c` with signal `sig` for a fault the kernel does not return from (a user-mode fault's signal, or
+    /// an oops's do_exit): records `line` in the trace, reports the signal, and exits the task. The caller schedules.
+    mutating func kill(_ c: Int, _ sig: String, saying line: String, _ out: inout StepOutcome) {
+        machine.trace.record(.kernelAction(line))
+        out.signal = sig
+        doExit(c, code: 0, signal: sig, &out)
+    }
+
+    /// `kill`, then schedule() with the reason `signal` and the return to whichever task runs next.
+    mutating func killAndSwitch(_ c: Int, _ sig: String, saying line: String, _ out: inout StepOutcome) {
+        kill(c, sig, saying: line, &out)
+        schedule(reason: "signal", &out)
+        performReturn(&out)
     }
 
     /// The end of user space as the page-fault handler splits addresses (arch/x86/mm/fault.c fault_in_kernel_space:

@@ -31,9 +31,7 @@ extension System {
         copyOops = nil
         let c = core.current
         guard core.tasks[c].state != .zombie else { return false }
-        machine.trace.record(.kernelAction("oops: Bad pagetable (a reserved bit in a user-space paging entry, pgtable_bad) during a system call's user copy; the exception table is not consulted; \(core.tasks[c].name) is killed (SIGKILL)"))
-        out.signal = "SIGKILL"
-        doExit(c, code: 0, signal: "SIGKILL", &out)
+        kill(c, "SIGKILL", saying: "oops: Bad pagetable (a reserved bit in a user-space paging entry, pgtable_bad) during a system call's user copy; the exception table is not consulted; \(core.tasks[c].name) is killed (SIGKILL)", &out)
         return true
     }
 }
