@@ -633,7 +633,17 @@ class Machine:
         self.segs["cs"] = SegReg(cs, d)
         self.eip = ip
         self.segs["ss"] = SegReg(ss, sd)
+        old_esp = self.esp
         self.esp = (new_esp + (n if outer else 0)) & mask
+        if sd is not None and not sd.big and not (self.long_mode and d.long):
+            if iret:
+                # An IRET to a 16-bit stack segment (B = 0) restores SP only: ESP[31:16] (RSP[63:16]) keep the
+                # inner stack's bits (Linux arch/x86/kernel/espfix_64.c; Bochs iret_protected, QEMU
+                # helper_ret_protected), whatever the operand size; the SDM's "ESP <- Pop()" says otherwise.
+                self.esp = (old_esp & ~0xFFFF & mask) | (new_esp & 0xFFFF)
+            elif outer and n:
+                # RETF imm16 to a 16-bit outer stack releases the parameters from SP only (SDM Vol. 1 6.2.3).
+                self.esp = (new_esp & ~0xFFFF & mask) | ((new_esp + n) & 0xFFFF)
         if not outer:
             return
         # FAR-14: ES, FS, GS, DS holding data or non-conforming code with DPL < new CPL become null
