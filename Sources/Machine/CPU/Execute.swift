@@ -456,8 +456,7 @@ extension Machine {
     public mutating func editEFER(_ value: UInt64) {
         let mode = EFER.lme | EFER.lma
         cpu.efer = (value & ~mode) | (cpu.efer & mode)
-        paging.tlb.flushAll()
-        trace.record(.tlbFlush(kind: "all", linear: nil))
+        flushWholeTLB()
     }
 
     /// A scenario's edit of MSR `n` (`machine.msrs`, `set.msrs`): IA32_EFER through `editEFER`, any other
@@ -502,10 +501,7 @@ extension Machine {
             // The SDM requires a flush only when PG goes 1 -> 0 (mode changes are refused above) and lets MOV to CR0
             // invalidate more (§4.10.4.1); the model flushes on a change of WP, as Bochs does, and says so in the trace
             // as it does for CR3 and CR4.
-            if (old ^ cpu.cr0) & CR0.wp != 0 {
-                paging.tlb.flushAll()
-                trace.record(.tlbFlush(kind: "all", linear: nil))
-            }
+            if (old ^ cpu.cr0) & CR0.wp != 0 { flushWholeTLB() }
         case 2:
             cpu.cr2 = value
         case 3:
@@ -576,8 +572,7 @@ extension Machine {
             }
             cpu.cr4 = value
             if (old ^ cpu.cr4) & (CR4.pge | CR4.pae | CR4.pse | CR4.smep | CR4.smap | CR4.pke | CR4.pcide) != 0 {
-                paging.tlb.flushAll()
-                trace.record(.tlbFlush(kind: "all", linear: nil))
+                flushWholeTLB()
             }
         case 8 where in64BitMode:
             // CR8 = TPR[7:4] (SDM Vol. 3A §10.8.6.1): bits 63:4 are reserved (#GP(0)). A non-zero task priority
@@ -592,5 +587,14 @@ extension Machine {
         default:
             throw Fault(.UD, rule: "ISA-1", "CR\(n) does not exist")
         }
+    }
+}
+
+extension Machine {
+    /// Drops every TLB entry, global ones included, and says so in the trace (a `tlb flush` of kind `all`): the
+    /// effect of a CR0.WP, CR4 or EFER change (SDM Vol. 3A §4.10.4.1).
+    mutating func flushWholeTLB() {
+        paging.tlb.flushAll()
+        trace.record(.tlbFlush(kind: "all", linear: nil))
     }
 }

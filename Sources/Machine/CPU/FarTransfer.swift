@@ -299,12 +299,14 @@ extension Machine {
                 newSS = SegmentRegister(selector: ssValue, cache: s.cache)
             }
             newSP = sp &+ (outer ? extra : 0)
-            if outer && extra != 0 && !newSS.cache.big && !(longMode && d.long) {
+            // A 16-bit stack segment (B = 0) that the return lands on outside 64-bit mode is addressed with SP.
+            let sixteenBitStack = !newSS.cache.big && !(longMode && d.long)
+            if outer && extra != 0 && sixteenBitStack {
                 // RETF imm16 to a 16-bit outer stack (B = 0): the release moves SP only (SDM Vol. 1 §6.2.3; RET's
                 // near-return pseudo-code "SP <- SP + SRC" for StackAddressSize = 16; Bochs return_protected).
                 newSP = (sp & ~0xFFFF) | ((sp &+ extra) & 0xFFFF)
             }
-            if flags != nil && !newSS.cache.big && !(longMode && d.long) {
+            if flags != nil && sixteenBitStack {
                 // An IRET to a 16-bit stack segment (B = 0) outside 64-bit mode restores SP only: ESP[31:16]
                 // (RSP[63:16]) keep the inner stack's bits, the leak Linux's espfix works around
                 // (arch/x86/kernel/espfix_64.c: "The IRET instruction, when returning to a 16-bit segment, only
