@@ -10,21 +10,10 @@
 import Testing
 
 @Suite struct SpuriousExceptionVectorTests {
+    /// IntNOnErrorCodeVectorTests' one-step scenario, with the check that the task is still running at the end.
     static func scenario(mode: String, vector: Int, expect: String) -> String {
-        """
-        scenario: c
-        machine:
-          mode: \(mode)
-          idt:
-            \(vector): {dpl: 3}
-        processes:
-          - {name: app, state: running}
-        steps:
-          - exec: "int \(vector)"
-            expect: \(expect)
-        expect:
-          processes: {app: {state: running}}
-        """
+        IntNOnErrorCodeVectorTests.scenario(mode: mode, vector: vector, expect: expect)
+            + "\nexpect:\n  processes: {app: {state: running}}\n"
     }
 
     /// The task survives and runs on after the INT (EIP = the INT's address + 2).
