@@ -357,13 +357,24 @@ extension DecodeContext {
     static let tss32Fields = ["link", "esp0", "esp1", "esp2", "ss0", "ss1", "ss2", "cr3", "eip", "eflags", "eax", "ecx", "edx",
                               "ebx", "esp", "ebp", "esi", "edi", "es", "cs", "ss", "ds", "fs", "gs", "ldt", "iomap", "trap"]
     static let tss64Fields = ["rsp0", "rsp1", "rsp2", "ist1", "ist2", "ist3", "ist4", "ist5", "ist6", "ist7", "iomap"]
+    /// Every key some descriptor type takes (`type` aside).
+    static let descriptorKeys: Set<String> = Set(["name", "dpl", "present", "base", "limit", "granularity", "default_size",
+                                                  "conforming", "readable", "long", "accessed", "writable", "expand_down",
+                                                  "busy", "io_ports", "selector", "offset", "params", "tss"] + tss32Fields + tss64Fields)
     static let tssSelectorFields: Set<String> = ["link", "ss0", "ss1", "ss2", "es", "cs", "ss", "ds", "fs", "gs", "ldt"]
 
     /// One descriptor of `gdt` / `ldt` (at `index` of its table); nil for `null`.
     mutating func descriptor(_ node: YAMLNode, _ what: String, names: SelectorNames, mode: MachineMode, index: Int) -> TableEntry? {
         if node.isNullScalar { return nil }
         guard let typeNode = node.value(forKey: "type") else {
-            if node.mapping != nil { error(node, "\(what) needs a type (one of \(Self.descriptorTypes.joined(separator: ", ")))") } else { error(node, "\(what) must be null or a descriptor mapping") }
+            guard let pairs = node.mapping else { error(node, "\(what) must be null or a descriptor mapping"); return nil }
+            // A misspelt `type` key (`tye: code`) is the likelier mistake than a forgotten one: say so at that key.
+            if let p = pairs.first(where: { $0.key.scalar.map { !Self.descriptorKeys.contains($0) && hint($0, ["type"]) != nil } ?? false }),
+               let k = p.key.scalar {
+                error(p.key, "unknown key '\(k)' in \(what)", notes: ["did you mean 'type'? (every descriptor needs one of \(Self.descriptorTypes.joined(separator: ", ")))"])
+            } else {
+                error(node, "\(what) needs a type (one of \(Self.descriptorTypes.joined(separator: ", ")))")
+            }
             return nil
         }
         guard let type = choice(typeNode, "descriptor type", names: Self.descriptorTypes) else { return nil }

@@ -14,7 +14,11 @@ extension DecodeContext {
             k.enabled = false
             return k
         }
-        if node.scalar != nil { error(node, "kernel must be `none` or a mapping"); return k }
+        if let s = node.scalar {
+            // `noen`, `None`: a misspelt `none` says so (a mapping has no spelling to suggest).
+            error(node, "kernel must be `none` or a mapping, not \(describe(node))", notes: hint(s, ["none"]).map { [$0] } ?? [])
+            return k
+        }
         guard let m = mapping(node, "kernel", allowed: Self.kernelKeys) else { return k }
         if let n = m["scheduler"], let s = mapping(n, "kernel.scheduler", allowed: Self.schedulerKeys) {
             if let p = s["policy"], let v = choice(p, "scheduling policy", of: SchedulingPolicy.self) { k.policy = v }

@@ -24,6 +24,9 @@ public enum LoadedScenario: Sendable {
 }
 
 public enum ScenarioDecoder {
+    /// The keys an `extends` base may hold: what it gives (machine, kernel, processes), its own `extends`, and
+    /// what describes it.
+    static let extendsKeys: Set<String> = ["machine", "kernel", "processes", "extends", "scenario", "description", "tags"]
     static let topKeys = ["scenario", "description", "tags", "points", "extends", "machine", "kernel", "processes", "steps", "expect", "partial"]
 
     /// Loads every scenario of a file. `display` is the path shown in messages.
@@ -102,12 +105,16 @@ public enum ScenarioDecoder {
         if let n = top["tags"], let items = ctx.sequence(n, "tags") { tags = items.compactMap { ctx.string($0, "tag") } }
         let points = top["points"].map { Self.points($0, ctx: &ctx) } ?? 1.0
         let partial = top["partial"].flatMap { ctx.bool($0, "partial") } ?? false
+        // A base that could not be read leaves its tasks unknown: their names are not checked then.
+        var baseMissing = false
         if let n = top["extends"], let rel = ctx.string(n, "extends") {
             var chain: [String] = [FileAccess.canonical(path) ?? path]
             if let base = resolveExtends(rel, from: path, at: n, ctx: &ctx, options: options, chain: &chain) {
                 for key in ["machine", "kernel", "processes"] {
                     if let b = base[key] { top[key] = top[key].map { mergeNodes(b, $0, path: [key]) } ?? b }
                 }
+            } else {
+                baseMissing = true
             }
         }
         let (machine, gates, names) = ctx.decodeMachine(top["machine"])
@@ -128,7 +135,7 @@ public enum ScenarioDecoder {
                 taken.insert(name)
             }
         }
-        if checkTaskNames && processesClean { ctx.taskNames = (tasks?.map(\.name) ?? ["main"]) + ["idle"] + forkNames(top["steps"]) }
+        if checkTaskNames && processesClean && !baseMissing { ctx.taskNames = (tasks?.map(\.name) ?? ["main"]) + ["idle"] + forkNames(top["steps"]) }
         // `syscall` steps without `via` use the tasks' own entry (forked children keep their parent's width).
         let widths = Set((tasks ?? [TaskSpec(name: "main")]).map { $0.bits ?? (machine.mode == .ia32 ? 32 : 64) })
         ctx.defaultSyscallEntry = widths == [32] ? .int80 : (widths == [64] ? .syscall : nil)
@@ -220,7 +227,9 @@ public enum ScenarioDecoder {
         }
         let docs: [YAMLDocument]
         do { docs = try YAMLLoader.load(bytes, limits: options.yaml) } catch {
-            ctx.error(node, "extends: \(rel):\(error.mark.line):\(error.mark.column): \(error.message)")
+            // Located in the base itself (its syntax error, duplicate key, ...), like an error of its nodes.
+            let at = SourceLocation(file: joined, line: error.mark.line, column: error.mark.column)
+            ctx.diagnostics.append(Diagnostic(.error, error.message, at: at, notes: error.notes))
             return nil
         }
         guard docs.count == 1, let root = docs[0].root, let pairs = root.mapping else {
@@ -229,11 +238,22 @@ public enum ScenarioDecoder {
         }
         var out: [String: YAMLNode] = [:]
         // Marked with the fragment's path: a diagnostic about one of its nodes names the fragment.
-        for p in pairs { if let k = p.key.scalar { out[k] = p.value.withSource(joined) } }
-        let allowed = Set(["machine", "kernel", "processes", "extends", "scenario", "description", "tags"])
-        // `x-` keys are where a fragment, like a scenario, defines what its aliases reuse.
-        for k in out.keys.sorted() where !allowed.contains(k) && !k.hasPrefix("x-") {
-            ctx.warning(node, "extends: '\(rel)' has '\(k)', which extends does not take (only machine, kernel and processes)")
+        for p in pairs {
+            guard let k = p.key.scalar else {
+                ctx.error(p.key.withSource(joined), "keys of an `extends` base must be plain names")
+                continue
+            }
+            out[k] = p.value.withSource(joined)
+            // `x-` keys are where a fragment, like a scenario, defines what its aliases reuse. A key no scenario
+            // has (`macihne`) is an error at that key, as in a scenario; a scenario key that extends does not
+            // take (`steps`) is a warning.
+            if k.hasPrefix("x-") || Self.extendsKeys.contains(k) { continue }
+            if Self.topKeys.contains(k) {
+                ctx.warning(node, "extends: '\(rel)' has '\(k)', which extends does not take (only machine, kernel and processes)")
+            } else {
+                ctx.error(p.key.withSource(joined), "unknown key '\(k)' in an `extends` base",
+                          notes: [hint(k, Self.extendsKeys.sorted()) ?? "an `extends` base takes machine, kernel and processes"])
+            }
         }
         if let inner = out["extends"], let innerRel = inner.scalar {
             if let base = resolveExtends(innerRel, from: real, at: node, ctx: &ctx, options: options, chain: &chain) {
