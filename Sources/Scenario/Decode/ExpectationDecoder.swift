@@ -35,10 +35,12 @@ extension DecodeContext {
             case "faults":
                 mentions = true
                 if Self.isNone(v) { add(.faults([]), v); continue }
+                if misspeltNone(v, here, or: "a list of exceptions") { continue }
                 guard let items = sequence(v, here) else { continue }
                 add(.faults(items.indices.compactMap { faultMatcher(items[$0], "\(here)[\($0)]", names: names) }), v)
             case "gate":
                 if Self.isNone(v) { add(.gate(nil), v); continue }
+                if misspeltNone(v, here, or: "a mapping {vector, type, dpl, ...}") { continue }
                 guard let m = mapping(v, here, allowed: ["vector", "type", "dpl", "from_cpl", "to_cpl", "stack_switch", "if"]) else { continue }
                 var g = GateMatcher()
                 if let n = m["vector"] { g.vector = vectorNumber(n, "\(here).vector") }
@@ -86,7 +88,8 @@ extension DecodeContext {
                             checks.append(Check(kind: .register(name, x), path: rpath, location: location(r.value)))
                         }
                     } else {
-                        error(r.key, "unknown register '\(name)' in \(here)", notes: hint(name, Self.checkableRegisters + GPR.allCases.map(\.name64)).map { [$0] } ?? [])
+                        error(r.key, "unknown register '\(name)' in \(here)", notes: hint(name, Self.checkableRegisters + GPR.allCases.map(\.name64) + GPR.allCases.map(\.name32)
+                                                                                             + SegmentRegisterName.allCases.map(\.rawValue)).map { [$0] } ?? [])
                     }
                 }
             case "rflags":
@@ -111,6 +114,7 @@ extension DecodeContext {
                 if let s = string(v, here) { add(.output(s), v) }
             case "switch":
                 if Self.isNone(v) { add(.switchTo(nil), v); continue }
+                if misspeltNone(v, here, or: "a mapping {from, to, reason}") { continue }
                 guard let m = mapping(v, here, allowed: ["from", "to", "reason"]) else { continue }
                 var sw = SwitchMatcher()
                 if let n = m["from"] { sw.from = string(n, "\(here).from"); if let t = sw.from { checkTaskName(n, t) } }
@@ -229,6 +233,14 @@ extension DecodeContext {
 
     /// `none`, plain or quoted (YAML gives both the same string).
     static func isNone(_ v: YAMLNode) -> Bool { v.scalar == "none" }
+
+    /// A word where `none` or a collection is expected (`switch: noen`): an error that suggests `none` when the
+    /// word is near it. False (nothing reported) for anything else, which the caller's own shape check reports.
+    mutating func misspeltNone(_ v: YAMLNode, _ here: String, or shape: String) -> Bool {
+        guard let w = v.scalar, !v.isNullScalar, let note = hint(w, ["none"]) else { return false }
+        error(v, "\(here) must be `none` or \(shape), not \(describe(v))", notes: [note])
+        return true
+    }
 
     /// A signal by name (`SIGSEGV`, `sigsegv`, `SEGV`) or number (`11`), as the name the model reports.
     mutating func signalName(_ v: YAMLNode, _ what: @autoclosure () -> String) -> String? {

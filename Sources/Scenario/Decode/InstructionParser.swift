@@ -91,8 +91,25 @@ struct InstructionParser {
                         + (mnemonic == "lss" ? " (unlike LSS, MOV SS holds interrupts off until the next instruction is done)" : ""))
         default:
             return .failure(NameError(message: "unknown instruction '\(mnemonic)'",
-                                      notes: hint(mnemonic, Self.examples.map { String($0.split(separator: " ")[0]) }).map { [$0] } ?? ["modelled: \(Self.examples.joined(separator: ", "))"]))
+                                      notes: hint(mnemonic, Self.mnemonics).map { [$0] } ?? ["modelled: \(Self.examples.joined(separator: ", "))"]))
         }
+    }
+
+    /// Every mnemonic the switch above takes, for "did you mean" (`iretd` for `irtd`, not `int`).
+    static let mnemonics = ["int", "int3", "into", "int1", "icebp", "syscall", "sysret", "sysretq", "sysretl", "sysretd",
+                            "sysenter", "sysexit", "sysexitl", "sysexitd", "sysexitq", "iret", "iretd", "iretq", "iretw",
+                            "cli", "sti", "hlt", "nop", "ud2", "rdmsr", "wrmsr", "lgdt", "lidt", "in", "out", "retf", "lret",
+                            "retfq", "retfd", "retfw", "lretq", "lretl", "lretw", "call", "jmp", "ljmp", "lcall", "invlpg", "mov"]
+
+    /// `crN` as an operand: N is what MOV CR's ModRM.reg (with REX.R) can encode, 0 to 15 (those that do not
+    /// exist are #UD when run, ISA-1); `cr16` and above are no register at all.
+    static func controlRegisterNumber(_ operand: String) -> Result<Int, NameError>? {
+        guard operand.hasPrefix("cr"), let n = Int(operand.dropFirst(2)) else { return nil }
+        guard n <= 15, String(n) == operand.dropFirst(2) else {
+            return .failure(NameError(message: "unknown register '\(operand)' (MOV CR encodes CR0-CR15)",
+                                      notes: hint(operand, ["cr0", "cr2", "cr3", "cr4", "cr8"]).map { [$0] } ?? ["control registers: cr0, cr2, cr3, cr4, cr8"]))
+        }
+        return .success(n)
     }
 
     func fail(_ m: String) -> Result<Instruction, NameError> { .failure(NameError(message: m, notes: [])) }
@@ -235,12 +252,15 @@ struct InstructionParser {
         let ops = operands.split(separator: ",", maxSplits: 1).map { String($0).trimmingWhitespace() }
         guard ops.count == 2 else { return fail("mov needs two operands: `mov DEST, SRC`") }
         let dst = ops[0].lowercased(), src = ops[1]
-        if dst == "cs" { return .success(.movToCS) }
+        // MOV CS is #UD whatever its source, but a source that names nothing (a misspelt selector name) is
+        // still the author's mistake, not something to run.
+        if dst == "cs" { return GPR(name: src) != nil ? .success(.movToCS) : selector(src).map { _ in .movToCS } }
         if let seg = SegmentRegisterName(rawValue: dst) {
             if let r = GPR(name: src) { return .success(.movRegisterToSegment(seg, r)) }
             return selector(src).map { .movToSegment(seg, $0) }
         }
-        if dst.hasPrefix("cr"), let n = Int(dst.dropFirst(2)) {
+        if let cr = Self.controlRegisterNumber(dst) {
+            guard case let .success(n) = cr else { return cr.map { _ in .nop } }
             guard let r = GPR(name: src) else { return fail("mov \(dst), REG needs a general register") }
             return .success(.movToCR(n, r))
         }
@@ -258,7 +278,7 @@ struct InstructionParser {
             return .failure(NameError(message: "unknown register '\(ops[0])'", notes: hint(dst, known).map { [$0] } ?? []))
         }
         let s = src.lowercased()
-        if s.hasPrefix("cr"), let n = Int(s.dropFirst(2)) { return .success(.movFromCR(r, n)) }
+        if let cr = Self.controlRegisterNumber(s) { return cr.map { .movFromCR(r, $0) } }
         if let seg = SegmentRegisterName(rawValue: s) { return .success(.movSegmentToRegister(r, seg, width: Self.width(dst))) }
         if let m = sizedMemoryOperand(s) {
             if let size = m.size, size != Self.width(dst) { return sizeMismatch(size, register: dst) }

@@ -124,6 +124,8 @@ extension DecodeContext {
         switch key {
         case "timer":
             guard let n = uint(v, "\(w).timer", max: Self.maxTimerTicks) else { return nil }
+            // `timer: 0` would be a step where nothing happens (and whose expect checks nothing new): a slip.
+            if n == 0 { error(v, "\(w).timer must be at least 1 tick"); return nil }
             return .timer(Int(n))
         case "irq":
             if v.mapping != nil {
@@ -289,7 +291,9 @@ extension DecodeContext {
                         break
                     }
                     guard let k = p.key.scalar, let r = GPR(name: k) else {
-                        error(p.key, "set.regs: unknown general register '\(p.key.scalar ?? "")'")
+                        let k = p.key.scalar ?? ""
+                        let all = ["rip", "eip"] + GPR.allCases.map(\.name64) + GPR.allCases.map(\.name32)
+                        error(p.key, "set.regs: unknown general register '\(k)'", notes: hint(k, all).map { [$0] } ?? [])
                         continue
                     }
                     // A negative value is the register's two's complement; a 32-bit name writes the
