@@ -70,6 +70,10 @@ struct MarkedYAML: Sendable {
              message: "unknown register 'cr00' (MOV CR encodes CR0-CR15)", note: "did you mean 'cr0'?"),
         Case(name: "mov cs with a misspelt selector name", yaml: "scenario: a\nsteps:\n  - exec: ‸\"mov cs, use_rcs:3\"\n",
              message: "unknown selector name 'use_rcs'", note: "did you mean 'user_cs'?"),
+        Case(name: "exit_code 256", yaml: "scenario: a\nexpect: {processes: {main: {exit_code: ‸256}}}\n",
+             message: "expect.processes.main.exit_code 256 is out of range (0 to 255)", note: "exit(256) leaves 0"),
+        Case(name: "exit_code -1", yaml: "scenario: a\nexpect: {processes: {main: {exit_code: ‸-1}}}\n",
+             message: "expect.processes.main.exit_code -1 is out of range (0 to 255)", note: "exit(-1) leaves 255"),
     ]
 
     @Test(arguments: cases) func refusedWhereTheMistakeIs(_ c: Case) {
@@ -80,6 +84,20 @@ struct MarkedYAML: Sendable {
         guard let hit else { return }
         #expect(hit.location?.line == m.line && hit.location?.column == m.column, "\(hit)")
         if let note = c.note { #expect(hit.notes.contains { $0.contains(note) }, "\(hit)") }
+    }
+
+    /// A trace item whose first word is one edit from a form with a task name or parameter draws a warning
+    /// with the whole item respelt; a kernel note that starts with a task's name draws none.
+    @Test(arguments: [("usr main", "did you mean 'user main'?"), ("kernl main", "did you mean 'kernel main'?"),
+                      ("swich main -> idle", "did you mean 'switch main -> idle'?"), ("main is killed by SIGSEGV", nil)])
+    func traceItemHeadMisspelt(_ item: String, _ note: String?) {
+        let loaded = decodeText("scenario: a\nsteps:\n  - exec: nop\n    expect: {trace: [\"\(item)\"]}\n")
+        guard case let .spec(_, warnings)? = loaded.first else { Issue.record("\(loaded)"); return }
+        if let note {
+            #expect(warnings.contains { $0.message.contains(note) && $0.location?.line == 4 }, "\(warnings)")
+        } else {
+            #expect(warnings.isEmpty, "\(warnings)")
+        }
     }
 
     /// What the fixes must keep working: encodable control registers that do not exist are #UD when run

@@ -217,7 +217,16 @@ extension DecodeContext {
                     checkTaskName(t.key, task)
                     var pm = ProcessMatcher()
                     if let n = m["state"] { pm.state = choice(n, "task state", of: TaskState.self) }
-                    if let n = m["exit_code"] { pm.exitCode = int(n, "\(here).\(task).exit_code") }
+                    if let n = m["exit_code"], let x = int(n, "\(here).\(task).exit_code") {
+                        // The parent sees the low 8 bits of exit's argument (wait status bits 15:8): a check
+                        // outside 0-255 could never pass.
+                        if x < 0 || x > 255 {
+                            error(n, "\(here).\(task).exit_code \(x) is out of range (0 to 255)",
+                                  notes: ["an exit code is the low 8 bits of exit's argument: exit(\(x)) leaves \(x & 0xff)"])
+                        } else {
+                            pm.exitCode = x
+                        }
+                    }
                     if let n = m["signal"] {
                         if Self.isNone(n) { pm.signal = .some(nil) } else if let name = signalName(n, "\(here).\(task).signal") { pm.signal = name }
                     }

@@ -62,8 +62,18 @@ enum TraceItem {
         // `syscall write`, `load ds`, `tlb flush global`.
         if ["user", "kernel", "switch", "schedule", "gate", "syscall", "load"].contains(head) { return nil }
         if words.count > 2, words[0] == "tlb", words[1] == "flush" { return nil }
-        return hint(item, phrases)
+        if let h = hint(item, phrases) { return h }
+        // A form with a task name or a parameter whose first word is misspelt (`usr A`, `kernl B`, `swich A -> B`):
+        // one edit away only, since a kernel note may start with a task's name.
+        if words.count >= 2,
+           let word = parameterHeads.first(where: { editDistance(Array(head), Array($0), atMost: 1) != nil }) {
+            return "did you mean '\(([word] + words.dropFirst()).joined(separator: " "))'?"
+        }
+        return nil
     }
+
+    /// The first words of the forms that carry a task name or a parameter.
+    private static let parameterHeads = ["user", "kernel", "switch", "schedule", "gate", "syscall", "load"]
 
     /// ` A -> B` from `A->B`, `A -> B` or `A  ->B` (empty when nothing follows `switch`).
     private static func switchTail(_ rest: String) -> String {
