@@ -341,7 +341,7 @@ def scalar_mutations(site, v, known):
             pass
         if site.ref == "vector" or site.spath.endswith("idt.<vector>") or site.spath.endswith(".vector"):
             out.append(("range", "256", None, "vector 256"))
-        if site.spath.endswith(".count") or site.spath.endswith(".timer"):
+        if site.spath.endswith(".count"):
             out.append(("range", "0", None, "count 0"))
         if site.spath.split(".")[-1] in ("virt", "phys", "count", "addr", "offset", "base", "limit", "timer",
                                          "esp0", "rsp0", "timeslice", "pages", "start", "size", "cr2", "pkru"):

@@ -124,8 +124,7 @@ extension DecodeContext {
         switch key {
         case "timer":
             guard let n = uint(v, "\(w).timer", max: Self.maxTimerTicks) else { return nil }
-            // `timer: 0` would be a step where nothing happens (and whose expect checks nothing new): a slip.
-            if n == 0 { error(v, "\(w).timer must be at least 1 tick"); return nil }
+            // `timer: 0` is accepted: zero interrupts, a step in which nothing happens (the format sets no lower bound).
             return .timer(Int(n))
         case "irq":
             if v.mapping != nil {

@@ -1487,20 +1487,7 @@ public enum ScenarioSchema {
           "additionalProperties": false,
           "properties": {
             "timer": {
-              "description": "How many timer interrupts: at least 1, in any spelling of a number.",
-              "anyOf": [
-                {
-                  "type": "integer",
-                  "minimum": 1
-                },
-                {
-                  "type": "string",
-                  "pattern": "^[+]?(0[xX][0-9a-fA-F]([0-9a-fA-F_]*[0-9a-fA-F])?|0[bB][01]([01_]*[01])?|0[oO][0-7]([0-7_]*[0-7])?|[1-9]([0-9_]*[0-9])?)$",
-                  "not": {
-                    "pattern": "^[+]?(0[xXbBoO])?[0_]+$"
-                  }
-                }
-              ]
+              "$ref": "#/definitions/integer"
             },
             "irq": {
               "anyOf": [
