@@ -365,7 +365,8 @@ public enum Grader {
         var right = 0
         var extra: [CheckFailure] = []
         for blank in blanks where !unanswered.contains(blank) {
-            let covering = checks.filter { related($0.check.path, blank) }
+            // A check with no field (`trace: []`, `gate: {}`) predicts nothing: it does not answer a blank.
+            let covering = checks.filter { related($0.check.path, blank) && !$0.check.statesNoField }
             let at = answers.first { $0.path == blank || $0.path.hasPrefix(blank + ".") }.map { location(file, $0.node.start) }
                 ?? SourceLocation(file: file, line: spec.location.line, column: 1)
             if failed.contains(where: { related($0, blank) }) { continue }
