@@ -37,6 +37,7 @@ extension RingSpec {
             var runLimits = RunLimits()
             runLimits.tickBudget = limits.tickBudget
             runLimits.timeLimitSeconds = limits.timeLimit
+            runLimits.maxOutputBytes = limits.maxOutputBytes
             // The YAML limits, the page budget and --max-files apply as in `run`; the root is the
             // submission folder (construct) or the handout (predict), never a flag.
             let load = limits.suiteOptions(paths: [submission]).load

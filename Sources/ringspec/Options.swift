@@ -69,6 +69,9 @@ struct LimitOptions: ParsableArguments {
     @Option(name: .long, help: "Most nodes that aliases may re-use in one document.")
     var maxAliasNodes: Int = YAMLLimits.defaultMaxAliasExpansion
 
+    @Option(name: .long, help: "Most bytes of text that aliases may re-use in one file.")
+    var maxAliasBytes: Int = YAMLLimits.defaultMaxAliasBytes
+
     @Option(name: .long, help: "Longest YAML scalar (string), in bytes.")
     var maxScalarBytes: Int = YAMLLimits.defaultMaxScalarBytes
 
@@ -84,11 +87,14 @@ struct LimitOptions: ParsableArguments {
     @Option(name: .long, help: "Most timer ticks one scenario may run.")
     var tickBudget: Int = RunLimits.defaultTickBudget
 
+    @Option(name: .long, help: "Most bytes one scenario may write (console output and file contents together).")
+    var maxOutputBytes: Int = RunLimits.defaultMaxOutputBytes
+
     @Option(name: .long, help: "Wall-clock seconds one scenario may run.")
     var timeLimit: Double = RunLimits.defaultTimeLimitSeconds
 
     func validate() throws {
-        guard maxFileBytes > 0, maxDepth > 0, maxAliasNodes >= 0, maxDocuments > 0, maxScalarBytes > 0, maxFiles > 0, tickBudget >= 0, timeLimit > 0 else {
+        guard maxFileBytes > 0, maxDepth > 0, maxAliasNodes >= 0, maxAliasBytes >= 0, maxDocuments > 0, maxScalarBytes > 0, maxFiles > 0, tickBudget >= 0, maxOutputBytes > 0, timeLimit > 0 else {
             throw ValidationError("limits must be positive")
         }
     }
@@ -124,11 +130,13 @@ struct LimitOptions: ParsableArguments {
         o.load.yaml.maxFileBytes = maxFileBytes
         o.load.yaml.maxDepth = maxDepth
         o.load.yaml.maxAliasExpansion = maxAliasNodes
+        o.load.yaml.maxAliasBytes = maxAliasBytes
         o.load.yaml.maxDocuments = maxDocuments
         o.load.yaml.maxScalarBytes = maxScalarBytes
         o.load.maxMappedPages = maxPages
         o.run.tickBudget = tickBudget
         o.run.timeLimitSeconds = timeLimit
+        o.run.maxOutputBytes = maxOutputBytes
         return o
     }
 }

@@ -109,6 +109,10 @@ public struct System: Sendable {
     public var dispatchOrder: [String] { kernelEnabled ? core.dispatchOrder : [machine.taskName] }
     public var switchCount: Int { core.switchCount }
     public var totalOutput: String { core.totalOutput }
+    /// Bytes the run holds as written data: the console output and the contents of the files
+    /// (what RunLimits.maxOutputBytes bounds: each write moves at most modelRWLimit bytes, but
+    /// nothing else stopped a scenario from writing on every step until memory ran out).
+    public var writtenBytes: Int { core.totalOutput.utf8.count + core.fileContents.values.reduce(0) { $0 + $1.count } }
     public var faultCount: Int { core.faultCount }
     /// task -> {state, exit_code, signal, ticks} (not the idle task).
     public var processes: [String: ProcessSummary] {

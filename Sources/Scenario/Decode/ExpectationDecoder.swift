@@ -145,6 +145,7 @@ extension DecodeContext {
                     }
                     wanted.append(canonical)
                 }
+                if items.isEmpty { warning(v, "\(here): an empty list is found in every step's trace: this checks nothing") }
                 add(.trace(wanted), v)
             case "physical":
                 if let x = uint(v, here) { add(.physical(x), v) }

@@ -195,6 +195,9 @@ public enum ScenarioDecoder {
         // An empty path names this file's own folder, which is no file (not a place outside the root).
         if rel.allSatisfy(\.isWhitespace) { ctx.error(node, "extends must name a file (a path relative to this one), not be empty"); return nil }
         if rel.hasPrefix("/") { ctx.error(node, "extends must be a relative path inside the suite root, not an absolute path"); return nil }
+        // The C calls that resolve and open the path stop at a NUL: `"_base.yaml\0anything"` was read
+        // as `_base.yaml`, a file other than the one written.
+        if rel.utf8.contains(0) { ctx.error(node, "extends: a path cannot hold a NUL character (\\0)"); return nil }
         let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let joined = dir.isEmpty ? rel : dir + "/" + rel
         // Where the path leads is checked before whether a file is there, so that a path outside

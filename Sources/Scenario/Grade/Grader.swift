@@ -81,7 +81,10 @@ public enum Grader {
         guard FileAccess.isDirectory(submission) else { throw GradeError("submission folder '\(submission)' does not exist") }
         let handout = dir + "/handout"
         let hidden = dir + "/hidden"
-        let subDocs = loadDocuments(under: submission, reading)
+        // The exercise's scenarios are read first, so that only the submitted documents with their
+        // ids are kept (a submission of many large files held every tree at once: 60 files of 1 MB
+        // took 1.7 GB).
+        var subDocs = Documents()
         var results: [ScenarioResult] = []
         switch exercise.kind {
         case .predict:
@@ -89,6 +92,7 @@ public enum Grader {
             let given = loadDocuments(under: handout, reading)
             if let bad = given.problems.first { throw GradeError("the exercise's handout cannot be read: \(bad)") }
             guard !given.documents.isEmpty else { throw GradeError("\(handout)/ holds no scenario") }
+            subDocs = loadDocuments(under: submission, reading, keeping: Set(given.documents.map(\.id)))
             for doc in given.documents {
                 results.append(gradePredict(doc, exercise: exercise, handoutRoot: handout, submission: subDocs, limits: limits, load: load))
             }
@@ -97,6 +101,7 @@ public enum Grader {
             let expectations = loadDocuments(under: hidden, reading)
             if let bad = expectations.problems.first { throw GradeError("the exercise's hidden expectations cannot be read: \(bad)") }
             guard !expectations.documents.isEmpty else { throw GradeError("\(hidden)/ holds no expectations") }
+            subDocs = loadDocuments(under: submission, reading, keeping: Set(expectations.documents.map(\.id)))
             for doc in expectations.documents {
                 results.append(gradeConstruct(doc, exercise: exercise, submissionRoot: submission, submission: subDocs, limits: limits, load: load))
             }
@@ -134,8 +139,11 @@ public enum Grader {
 
     /// Every document of the YAML files under a folder, in file order then document order. What
     /// cannot be read is a problem, located: a file over a limit, a symbolic link that leads
-    /// outside the folder (not read, as in `run`), more files than `maxFiles`.
-    static func loadDocuments(under dir: String, _ reading: Reading = Reading(load: LoadOptions(root: "."), maxFiles: Suite.defaultMaxFiles)) -> Documents {
+    /// outside the folder (not read, as in `run`), more files than `maxFiles`. With `keeping`, only
+    /// the first document of each of those ids is kept (what `find` would return), the others
+    /// dropped as soon as their file is read, so memory holds what is graded, not the whole folder.
+    static func loadDocuments(under dir: String, _ reading: Reading = Reading(load: LoadOptions(root: "."), maxFiles: Suite.defaultMaxFiles),
+                              keeping wanted: Set<String>? = nil) -> Documents {
         var out = Documents()
         out.folder = dir
         let found: Discovery
@@ -169,6 +177,7 @@ public enum Grader {
                     guard let root = d.root else { continue }
                     let id = root.value(forKey: "scenario")?.scalar ?? ""
                     if id.allSatisfy(\.isWhitespace) { out.problems.append("\(f):\(root.start.line):\(root.start.column): a document without `scenario: ID`"); continue }
+                    if let wanted, !wanted.contains(id) || out.documents.contains(where: { $0.id == id }) { continue }
                     out.documents.append(Document(id: id, file: f, root: root))
                 }
             } catch {
@@ -365,7 +374,8 @@ public enum Grader {
         var right = 0
         var extra: [CheckFailure] = []
         for blank in blanks where !unanswered.contains(blank) {
-            let covering = checks.filter { related($0.check.path, blank) }
+            // A check with no field (`trace: []`, `gate: {}`) predicts nothing: it does not answer a blank.
+            let covering = checks.filter { related($0.check.path, blank) && !$0.check.statesNoField }
             let at = answers.first { $0.path == blank || $0.path.hasPrefix(blank + ".") }.map { location(file, $0.node.start) }
                 ?? SourceLocation(file: file, line: spec.location.line, column: 1)
             if failed.contains(where: { related($0, blank) }) { continue }

@@ -29,9 +29,9 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
     public var notes: [String]
     public init(_ severity: Severity = .error, _ message: String, at location: SourceLocation?, notes: [String] = []) {
         self.severity = severity
-        self.message = message
+        self.message = ReportClamp.clamp(message)
         self.location = location
-        self.notes = notes
+        self.notes = notes.map(ReportClamp.clamp)
     }
     /// `FILE:LINE:COLUMN: error: message` followed by the notes.
     public var description: String {
@@ -59,10 +59,10 @@ public struct CheckFailure: Sendable, Equatable, CustomStringConvertible {
     public var check: String?
     public init(path: String, expected: String, actual: String, location: SourceLocation, note: String? = nil, check: String? = nil) {
         self.path = path
-        self.expected = expected
-        self.actual = actual
+        self.expected = ReportClamp.clamp(expected)
+        self.actual = ReportClamp.clamp(actual)
         self.location = location
-        self.note = note
+        self.note = note.map(ReportClamp.clamp)
         self.check = check
     }
 

@@ -233,7 +233,10 @@ enum ExpectationChecker {
             guard let r = o.returns else { return fail(c, "\(x)", noReturnText(o.dispatched)) }
             if r != x { return fail(c, errnoText(x), errnoText(r)) }
         case let .output(s):
-            if o.output != s { return fail(c, quote(s), quote(o.output)) }
+            if o.output != s {
+                let (e, a) = ReportClamp.quotedPair(s, o.output, quote: quote)
+                return fail(c, e, a)
+            }
         case let .switchTo(m):
             guard let m else {
                 if let s = o.switches.first { return fail(c, "none", "\(s.from) -> \(s.to) (\(s.reason))") }
@@ -302,7 +305,10 @@ enum ExpectationChecker {
         case let .faultCount(n):
             if Int64(system.faultCount) != n { return fail(c, "\(n)", "\(system.faultCount)") }
         case let .totalOutput(s):
-            if system.totalOutput != s { return fail(c, quote(s), quote(system.totalOutput)) }
+            if system.totalOutput != s {
+                let (e, a) = ReportClamp.quotedPair(s, system.totalOutput, quote: quote)
+                return fail(c, e, a)
+            }
         case let .shutdown(b):
             if system.machine.shutdown != b { return fail(c, "\(b)", "\(system.machine.shutdown)") }
         default:

@@ -11,6 +11,9 @@ public struct RunLimits: Sendable {
     public static let defaultTimeLimitSeconds = 10.0
     public var tickBudget = RunLimits.defaultTickBudget
     public var timeLimitSeconds = RunLimits.defaultTimeLimitSeconds
+    /// Bytes a scenario may hold as console output and file contents (16 MiB).
+    public static let defaultMaxOutputBytes = 16 << 20
+    public var maxOutputBytes = RunLimits.defaultMaxOutputBytes
     /// Whether to keep the trace: nil keeps it only when a step checks `trace` (explain sets true).
     public var keepTrace: Bool?
     /// Timer steps run in chunks of this many ticks, with the time limit checked between chunks.
@@ -131,6 +134,10 @@ public enum Runner {
             states.append(StepState(cpl: system.machine.cpu.cpl, current: system.currentTaskName))
             if timedOut || clock.now - start > .milliseconds(Int(limits.timeLimitSeconds * 1000)) {
                 invalid.append(Diagnostic(.error, "steps[\(step.index)]: the scenario ran longer than the time limit of \(limits.timeLimitSeconds) s (--time-limit)", at: here))
+                break
+            }
+            if system.writtenBytes > limits.maxOutputBytes {
+                invalid.append(Diagnostic(.error, "steps[\(step.index)]: the scenario's console output and files hold \(system.writtenBytes) bytes, more than the limit of \(limits.maxOutputBytes) bytes (--max-output-bytes)", at: here))
                 break
             }
             if let err = outcome.error {

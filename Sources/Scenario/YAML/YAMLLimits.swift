@@ -9,6 +9,8 @@ public struct YAMLLimits: Sendable {
     public static let defaultMaxDepth = 64
     /// Total number of nodes that aliases may re-use, summed over all alias uses in a document.
     public static let defaultMaxAliasExpansion = 100_000
+    /// Bytes of scalar text that aliases may re-use, summed over all alias uses in a stream (4 MiB).
+    public static let defaultMaxAliasBytes = 4 << 20
     /// Most documents accepted in one stream.
     public static let defaultMaxDocuments = 1_000
     /// Longest accepted scalar, in bytes (1 MiB).
@@ -17,6 +19,7 @@ public struct YAMLLimits: Sendable {
     public var maxFileBytes: Int
     public var maxDepth: Int
     public var maxAliasExpansion: Int
+    public var maxAliasBytes: Int
     public var maxDocuments: Int
     public var maxScalarBytes: Int
     /// When true, any tag other than the core-schema ones and the non-specific `!` is an error.
@@ -26,6 +29,7 @@ public struct YAMLLimits: Sendable {
         maxFileBytes: Int = YAMLLimits.defaultMaxFileBytes,
         maxDepth: Int = YAMLLimits.defaultMaxDepth,
         maxAliasExpansion: Int = YAMLLimits.defaultMaxAliasExpansion,
+        maxAliasBytes: Int = YAMLLimits.defaultMaxAliasBytes,
         maxDocuments: Int = YAMLLimits.defaultMaxDocuments,
         maxScalarBytes: Int = YAMLLimits.defaultMaxScalarBytes,
         rejectUnknownTags: Bool = true
@@ -33,6 +37,7 @@ public struct YAMLLimits: Sendable {
         self.maxFileBytes = maxFileBytes
         self.maxDepth = maxDepth
         self.maxAliasExpansion = maxAliasExpansion
+        self.maxAliasBytes = maxAliasBytes
         self.maxDocuments = maxDocuments
         self.maxScalarBytes = maxScalarBytes
         self.rejectUnknownTags = rejectUnknownTags
