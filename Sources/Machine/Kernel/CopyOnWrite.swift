@@ -139,6 +139,35 @@ extension System {
         return makeWritable(leaf, address, vma: vma)
     }
 
+    /// User-mode writes the model makes on the task's behalf before a system call (the 32-bit vDSO's pushes of
+    /// ECX, EDX, EBP; compat SYSCALL's sixth argument at 0(%esp)), in order: each one that lands on a
+    /// copy-on-write page of a writable VMA raises #PF P|W|U (CR2 = its first byte on that page, PG-7), which is
+    /// added to the step's faults, and do_wp_page breaks the share before the bytes land. False when a share
+    /// could not be broken (the caller refuses the call). Without copy-on-write frames this does nothing.
+    mutating func breakCopyOnWriteForUserWrites(_ writes: [(address: UInt64, count: UInt64)], _ out: inout StepOutcome) -> Bool {
+        guard forksCopyOnWrite, core.cowFrames.count > 0 else { return true }
+        let c = pagingControlForKernel
+        let cr3 = machine.cpu.cr3
+        for w in writes where w.count > 0 {
+            var page = w.address & ~0xFFF
+            while page <= (w.address &+ w.count &- 1) & ~0xFFF {
+                if let leaf = machine.paging.leaf(for: page, cr3: cr3, mode: c.mode, pse: c.pse), leaf.value & 0x5 == 0x5,
+                   leaf.value & PageTableEntry.writable == 0, let frame = copyOnWriteFrame(leaf, cr3: cr3),
+                   let vma = core.currentTask.vmas.first(where: { $0.contains(page) }), vma.write {
+                    let cr2 = max(w.address, page)
+                    let f = Fault(.PF, code: 0x7, cr2: cr2, rule: "PG-7",
+                                  "a user-mode write to 0x\(String(cr2, radix: 16)), whose page is write-protected for copy-on-write after fork (R/W=0)")
+                    machine.cpu.cr2 = cr2
+                    machine.trace.record(.fault(f))
+                    out.faults.append(f)
+                    guard breakCopyOnWrite(leaf, frame: frame, cr2, cr3: cr3, task: core.current, vma: vma) != nil else { return false }
+                }
+                page &+= 0x1000
+            }
+        }
+        return true
+    }
+
     /// zap_pte_range for one leaf being unmapped from the address space `cr3`: a copy-on-write frame loses that
     /// user. The frame is read from the entry even when it is not present (PROT_NONE keeps it).
     mutating func releaseCopyOnWrite(leafValue: UInt64, cr3: UInt64) {

@@ -93,7 +93,8 @@ extension System {
             if narrow { v &= 0xFFFF_FFFF }
             if i < regs.count {
                 machine.cpu[regs[i]] = v
-            } else if !userStackWritable(machine.cpu[.rsp] & 0xFFFF_FFFF, count: 4)
+            } else if !breakCopyOnWriteForUserWrites([(machine.cpu[.rsp] & 0xFFFF_FFFF, 4)], &out)
+                        || !userStackWritable(machine.cpu[.rsp] & 0xFFFF_FFFF, count: 4)
                         || !poke(machine.cpu[.rsp] & 0xFFFF_FFFF, value: v, size: 4, cr3: machine.cpu.cr3) {
                 out.error = "could not write argument 6 on the user stack (compat SYSCALL passes it at 0(%esp)): not modelled unless 0(%esp) is mapped present, user and writable"
                 return
@@ -109,7 +110,8 @@ extension System {
             // The pushes are user-mode writes: the model makes them only where the leaf already allows one
             // (present, user, writable); it does not fault them in or turn them into SIGSEGV, so any other
             // stack is refused (a read-only stack used to be written through).
-            guard sp >= 12, userStackWritable(sp - 12, count: 12), pokeBytes(sp - 12, bytes, cr3: machine.cpu.cr3) else {
+            guard sp >= 12, breakCopyOnWriteForUserWrites([(sp - 4, 4), (sp - 8, 4), (sp - 12, 4)], &out),
+                  userStackWritable(sp - 12, count: 12), pokeBytes(sp - 12, bytes, cr3: machine.cpu.cr3) else {
                 out.error = "could not push ECX, EDX, EBP on the user stack at 0x\(String(sp, radix: 16)) (the vDSO's __kernel_vsyscall): not modelled unless those 12 bytes are mapped present, user and writable"
                 // The usual cause in a new scenario: `memory` replaces the default layout, stack included.
                 let task = core.currentTask
