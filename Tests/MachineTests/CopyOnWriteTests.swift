@@ -83,7 +83,7 @@ import Testing
     static let modes: [(MachineMode, Int?)] = [(.x86_64, nil), (.x86_64, 32), (.ia32, nil)]
 
     /// fork write-protects the page in both address spaces, names one frame in both, leaves the child's
-    /// entry old (A=0), and counts two users; the eager default does none of this.
+    /// entry old (A=0) with the parent's D, and counts two users; the eager default does none of this.
     @Test(arguments: modes)
     func forkSharesTheFrameReadOnly(_ m: (MachineMode, Int?)) throws {
         var (sys, data) = try Self.system(m.0, bits: m.1, fork: .cow)
@@ -94,6 +94,8 @@ import Testing
         #expect(p & PageTableEntry.writable == 0 && c & PageTableEntry.writable == 0)
         #expect(p & ~0xFFF & 0xFFFF_FFFF == c & ~0xFFF & 0xFFFF_FFFF)
         #expect(c & PageTableEntry.accessed == 0)
+        // The parent wrote the page before fork: D stays set in both (pte_wrprotect keeps it).
+        #expect(p & PageTableEntry.dirty != 0 && c & PageTableEntry.dirty != 0)
         #expect(sys.core.cowFrames.users(of: p & 0xFFFF_F000) == 2)
         // Reads never fault.
         #expect(sys.run(.access(kind: .read, address: data, size: 4, cpl: nil, implicit: false), as: nil).faults.isEmpty)

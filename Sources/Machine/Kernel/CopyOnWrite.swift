@@ -3,7 +3,7 @@
 //
 //   fork      copy_present_pte: a present page of a private VMA is shared, not copied. When the parent's PTE is
 //             writable it is write-protected (ptep_set_wrprotect) and the child's PTE is the same frame,
-//             read-only and old (pte_mkold: A=0); a read-only page is shared as it is. dup_mmap ends with
+//             read-only and old (pte_mkold: A=0, D kept); a read-only page is shared as it is. dup_mmap ends with
 //             flush_tlb_mm(oldmm): the parent's stale writable translations are dropped.
 //   write     #PF P|W (user, or the kernel's copy_to_user / put_user with U=0) -> do_wp_page: a frame that
 //             other address spaces still map is copied into a fresh one mapped writable (wp_page_copy); one
@@ -68,8 +68,9 @@ extension System {
     var forksCopyOnWrite: Bool { core.setup.fork == .cow }
 
     /// copy_present_pte for one present 4 KiB page of a private VMA in copy-on-write mode: write-protects the
-    /// parent's leaf when it is writable, maps the same frame read-only (and old, A=0) in the child, and
-    /// counts the child among the frame's users. Returns whether the parent's leaf was write-protected.
+    /// parent's leaf when it is writable, maps the same frame read-only and old (A=0, pte_mkold; D as in the
+    /// parent's: pte_wrprotect keeps it without user shadow stacks) in the child, and counts the child among
+    /// the frame's users. Returns whether the parent's leaf was write-protected.
     mutating func shareForFork(page: UInt64, frame: UInt64, parentLeaf leaf: (entryAddress: UInt64, value: UInt64, pageSize: UInt64),
                                parentCR3: UInt64, childCR3: UInt64, nx: Bool) throws(MachineError) -> Bool {
         let c = pagingControlForKernel
@@ -78,7 +79,8 @@ extension System {
             try machine.paging.writeEntry(at: leaf.entryAddress, value: leaf.value & ~PageTableEntry.writable, width: EntryWidth(c.mode))
         }
         try machine.paging.map(PageMapping(virt: page, phys: frame, count: 1, size: .size4K,
-                                           leaf: EntryFlags(present: true, writable: false, user: true, nx: nx)),
+                                           leaf: EntryFlags(present: true, writable: false, user: true, nx: nx,
+                                                            dirty: leaf.value & PageTableEntry.dirty != 0)),
                                cr3: childCR3, mode: c.mode, pse: c.pse, nxe: c.nxe)
         core.cowFrames.share(frame, parent: parentCR3, child: childCR3)
         return writable
