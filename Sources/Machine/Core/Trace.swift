@@ -112,7 +112,12 @@ public enum TraceEvent: Equatable, Sendable {
         case let .schedule(reason, atReturn):
             return atReturn ? ["schedule", "schedule \(reason)", "schedule syscall_return"] : ["schedule", "schedule \(reason)"]
         case let .contextSwitch(from, to, _, _): return ["switch \(from) -> \(to)", "switch", "context switch"]
-        case let .kernelAction(s): return [s]
+        case let .kernelAction(s):
+            // do_wp_page's outcome on a copy-on-write frame, and a copy-on-write fork (Kernel/CopyOnWrite.swift).
+            if s.hasPrefix("copy-on-write: copied") { return [s, "wp_page_copy", "copy-on-write"] }
+            if s.hasPrefix("copy-on-write: reused") { return [s, "wp_page_reuse", "copy-on-write"] }
+            if s.hasPrefix("fork: copy-on-write") { return [s, "copy-on-write fork"] }
+            return [s]
         case .output: return ["output"]
         case let .note(s):
             // A hardware task switch (TASK-1) is told as a note that begins `task switch (REASON)`.

@@ -29,6 +29,8 @@ public struct Kernel: Sendable {
     public var templateCR3: UInt64?
     /// `machine.pages` mapped in every new address space (those below the kernel half).
     public var sharedPages: [PageMapping] = []
+    /// The frames a copy-on-write fork shared (`kernel: {fork: cow}`), with the address spaces mapping each.
+    public var cowFrames = CopyOnWriteFrames()
     public var stdinOffset = 0
     /// Contents written to declared files.
     public var fileContents: [String: [UInt8]] = [:]

@@ -285,7 +285,8 @@ extension System {
     }
 
     /// The 4 KiB leaves of [from, to) in the current address space get the new protection (change_protection):
-    /// R/W and XD from the VMA's; not present for PROT_NONE, the frame kept; flushed from the TLB.
+    /// R/W and XD from the VMA's (a copy-on-write frame keeps R/W=0); not present for PROT_NONE, the frame kept;
+    /// flushed from the TLB.
     mutating func reprotectUserPages(from: UInt64, to: UInt64, read: Bool, write: Bool, execute: Bool) {
         let c = pagingControlForKernel
         guard c.mode != .off else { return }
@@ -298,7 +299,8 @@ extension System {
                leaf.value & ~0xFFF != 0 || leaf.value & 1 != 0 {
                 var v = leaf.value
                 if read { v |= 1 } else { v &= ~1 }
-                if write { v |= 2 } else { v &= ~2 }
+                // A copy-on-write frame stays write-protected until its write fault (can_change_pte_writable).
+                if write && !keepsWriteProtected(leafValue: leaf.value, cr3: machine.cpu.cr3) { v |= 2 } else { v &= ~2 }
                 if c.nxe { if execute { v &= ~nx } else { v |= nx } }
                 try? machine.paging.writeEntry(at: leaf.entryAddress, value: v, width: EntryWidth(c.mode))
                 machine.paging.tlb.invlpg(page)

@@ -150,6 +150,14 @@ public enum SchedulingPolicy: String, Sendable, CaseIterable {
     case fifo, rr, priority, cfs
 }
 
+/// How fork gives the child the parent's private VMA pages (`kernel.fork`).
+public enum ForkMode: String, Sendable, CaseIterable {
+    /// Eager copy at fork (the default: no fault a scenario does not mention).
+    case copy
+    /// Copy-on-write, as Linux does (kernel/fork.c dup_mmap, mm/memory.c copy_present_pte and do_wp_page).
+    case cow
+}
+
 /// Everything under `kernel:`.
 public struct KernelSetup: Sendable, Equatable {
     /// false for `kernel: none` (a bare CPU).
@@ -157,6 +165,8 @@ public struct KernelSetup: Sendable, Equatable {
     public var policy: SchedulingPolicy = .rr
     public var timeslice = 3
     public var preempt = true
+    /// fork's handling of private VMA pages: eager copy (default) or copy-on-write.
+    public var fork: ForkMode = .copy
     /// When non-nil, only these syscall names are served (others return -ENOSYS).
     public var syscalls: [String]?
     /// Bytes readable from stdin.

@@ -93,7 +93,8 @@ extension System {
             if narrow { v &= 0xFFFF_FFFF }
             if i < regs.count {
                 machine.cpu[regs[i]] = v
-            } else if !userStackWritable(machine.cpu[.rsp] & 0xFFFF_FFFF, count: 4)
+            } else if !breakCopyOnWriteForUserWrites([(machine.cpu[.rsp] & 0xFFFF_FFFF, 4)], &out)
+                        || !userStackWritable(machine.cpu[.rsp] & 0xFFFF_FFFF, count: 4)
                         || !poke(machine.cpu[.rsp] & 0xFFFF_FFFF, value: v, size: 4, cr3: machine.cpu.cr3) {
                 out.error = "could not write argument 6 on the user stack (compat SYSCALL passes it at 0(%esp)): not modelled unless 0(%esp) is mapped present, user and writable"
                 return
@@ -109,7 +110,8 @@ extension System {
             // The pushes are user-mode writes: the model makes them only where the leaf already allows one
             // (present, user, writable); it does not fault them in or turn them into SIGSEGV, so any other
             // stack is refused (a read-only stack used to be written through).
-            guard sp >= 12, userStackWritable(sp - 12, count: 12), pokeBytes(sp - 12, bytes, cr3: machine.cpu.cr3) else {
+            guard sp >= 12, breakCopyOnWriteForUserWrites([(sp - 4, 4), (sp - 8, 4), (sp - 12, 4)], &out),
+                  userStackWritable(sp - 12, count: 12), pokeBytes(sp - 12, bytes, cr3: machine.cpu.cr3) else {
                 out.error = "could not push ECX, EDX, EBP on the user stack at 0x\(String(sp, radix: 16)) (the vDSO's __kernel_vsyscall): not modelled unless those 12 bytes are mapped present, user and writable"
                 // The usual cause in a new scenario: `memory` replaces the default layout, stack included.
                 let task = core.currentTask
@@ -524,12 +526,14 @@ extension System {
                     let cr2 = max(addr, page)
                     guard let vma = core.currentTask.vmas.first(where: { $0.contains(page) }),
                           let wp = writeProtectedLeaf(cr2, errorCode: 0x3, vma: vma, ac: true) else { return false }
+                    let why = copyOnWriteFrame(wp, cr3: machine.cpu.cr3) != nil
+                        ? "is write-protected for copy-on-write after fork (R/W=0) with CR0.WP=1" : "is read-only (R/W=0) with CR0.WP=1"
                     let f = Fault(.PF, code: 0x3, cr2: cr2, rule: "PG-7",
-                                  "the kernel's copy_to_user writes 0x\(String(cr2, radix: 16)), whose page is read-only (R/W=0) with CR0.WP=1, inside a writable VMA")
+                                  "the kernel's copy_to_user writes 0x\(String(cr2, radix: 16)), whose page \(why), inside a writable VMA")
                     machine.cpu.cr2 = cr2
                     machine.trace.record(.fault(f))
                     kernelAccessFaults.append(f)
-                    guard makeWritable(wp, cr2, vma: vma) else { return false }
+                    guard resolveWriteProtectedLeaf(wp, cr2, vma: vma) else { return false }
                 }
             } else {
                 guard let vma = core.currentTask.vmas.first(where: { $0.contains(page) }) ?? expandStack(to: max(addr, page)),
@@ -614,6 +618,7 @@ extension System {
             let walkable = machine.paging.nextWalkable(from: page, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse)
             if walkable != page { page = walkable; continue }
             if let leaf = machine.paging.leaf(for: page, cr3: machine.cpu.cr3, mode: c.mode, pse: c.pse), leaf.pageSize == 0x1000 {
+                releaseCopyOnWrite(leafValue: leaf.value, cr3: machine.cpu.cr3)
                 try? machine.paging.writeEntry(at: leaf.entryAddress, value: 0, width: EntryWidth(c.mode))
                 machine.paging.tlb.invlpg(page)
             }
@@ -648,6 +653,13 @@ extension System {
         do throws(MachineError) {
             child.cr3 = try newAddressSpace()
             let c = pagingControlForKernel
+            // Copy-on-write fork (`kernel: {fork: cow}`, CopyOnWrite.swift): private VMA pages are shared, not
+            // copied; the model's scratch page for string arguments (written without faults) and pages of
+            // `machine.pages` (present in every address space as written) are left as in the eager copy.
+            let cow = forksCopyOnWrite
+            var shared = 0, writeProtected = 0
+            let machinePages = cow ? core.sharedPages : []
+            let inMachinePages = { (page: UInt64) in machinePages.contains { page >= $0.virt && page - $0.virt < $0.count &* $0.size.bytes } }
             if c.mode != .off {
                 for pg in parent.pages {
                     // Shared: the child's entries name the parent's frames, also those the builder allocated
@@ -675,6 +687,15 @@ extension System {
                                                                leaf: EntryFlags(present: true, writable: leaf.value & 2 != 0, user: true,
                                                                                 nx: !vma.execute && c.nxe)),
                                                    cr3: child.cr3, mode: c.mode, pse: c.pse, nxe: c.nxe)
+                        } else if !explicit, cow, !vma.scratch, !inMachinePages(page),
+                                  let src = physical(of: page, cr3: parent.cr3),
+                                  let leaf = machine.paging.leaf(for: page, cr3: parent.cr3, mode: c.mode, pse: c.pse), leaf.pageSize == 0x1000 {
+                            // Copy-on-write (copy_present_pte): the same frame, read-only in both address spaces.
+                            shared += 1
+                            if try shareForFork(page: page, frame: src & ~0xFFF, parentLeaf: leaf, parentCR3: parent.cr3, childCR3: child.cr3,
+                                                nx: !vma.execute && c.nxe) {
+                                writeProtected += 1
+                            }
                         } else if !explicit, let src = physical(of: page, cr3: parent.cr3),
                            let leaf = machine.paging.leaf(for: page, cr3: parent.cr3, mode: c.mode, pse: c.pse) {
                             try machine.paging.map(PageMapping(virt: page, phys: nil, count: 1, size: .size4K,
@@ -691,6 +712,14 @@ extension System {
                         page += 0x1000
                     }
                 }
+            }
+            if cow && c.mode != .off {
+                // dup_mmap ends with flush_tlb_mm(oldmm): the parent's translations (writable ones included) go.
+                machine.paging.tlb.flushNonGlobal()
+                machine.trace.record(.kernelAction("fork: copy-on-write: \(shared) private page(s) of \(parent.name) shared with \(name), "
+                    + "\(writeProtected) of them write-protected in the parent; both map them read-only (copy_present_pte), "
+                    + "and \(parent.name)'s TLB is flushed (flush_tlb_mm at the end of dup_mmap)"))
+                machine.trace.record(.tlbFlush(kind: "mm", linear: nil))
             }
             child.kernelStackBase = try allocateKernelStack()
             writeThreadInfo(child)
@@ -813,7 +842,19 @@ extension System {
         var page = addr & ~0xFFF
         while page < end {
             if let leaf = machine.paging.leaf(for: page, cr3: cr3, mode: c.mode, pse: c.pse), leaf.value & 1 != 0 {
-                guard leaf.value & 4 != 0, leaf.value & 2 != 0 else { return false }
+                guard leaf.value & 4 != 0 else { return false }
+                if leaf.value & 2 == 0 {
+                    // A copy-on-write frame of a writable VMA: the waiter's put_user faults P|W (U=0) and
+                    // do_wp_page copies or reuses it in the waiter's address space; any other read-only page is -EFAULT.
+                    guard let vma = core.tasks[t].vmas.first(where: { $0.contains(page) }), vma.write,
+                          let frame = copyOnWriteFrame(leaf, cr3: cr3) else { return false }
+                    let cr2 = max(addr, page)
+                    let f = Fault(.PF, code: 0x3, cr2: cr2, rule: "PG-7",
+                                  "the kernel's put_user writes 0x\(String(cr2, radix: 16)), whose page is write-protected for copy-on-write after fork (R/W=0) with CR0.WP=1, inside a writable VMA")
+                    machine.trace.record(.fault(f))
+                    kernelAccessFaults.append(f)
+                    guard breakCopyOnWrite(leaf, frame: frame, cr2, cr3: cr3, task: t, vma: vma) != nil else { return false }
+                }
             } else {
                 guard let vma = core.tasks[t].vmas.first(where: { $0.contains(page) }), vma.write else { return false }
                 do throws(MachineError) {
@@ -911,6 +952,7 @@ extension System {
         core.tasks[i].resumeReturn = nil
         core.runQueue.removeAll { $0 == i }
         machine.trace.record(.kernelAction(signal.map { "\(t.name) is killed by \($0)" } ?? "\(t.name) exits with code \(code)"))
+        releaseCopyOnWrite(task: i)
         // Reparent the children not yet reaped to the nearest subreaper ancestor, else init (find_new_reaper,
         // Subreaper.swift). A reaped child is gone: it keeps its dead parent, so that kill still finds it
         // reaped (-ESRCH) even when no init is left to adopt orphans.

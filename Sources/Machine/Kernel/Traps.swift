@@ -4,7 +4,8 @@
 //   #PF  user or kernel access to a not-present page inside a VMA that allows it -> demand paging: map a
 //        fresh frame, IRET, retry the access (the #PF stays listed among the step's faults)
 //        write to a present read-only page inside a VMA with `w` -> write-protect fault (do_wp_page): the
-//        leaf gets R/W=1, IRET, retry (when that alone lets the write through)
+//        leaf gets R/W=1 (a copy-on-write frame still shared is copied first), IRET, retry (when that alone
+//        lets the write through)
 //        user fault otherwise -> SIGSEGV; kernel fault otherwise -> oops (the task dies with SIGKILL)
 //   #GP and other exceptions from ring 3 -> the Linux signal (#DE SIGFPE, #UD SIGILL, #BP/#DB SIGTRAP, ...);
 //        on x86_64 from rings 1 and 2 as well (user_mode() tests CS.RPL != 0 there)
@@ -277,7 +278,8 @@ extension System {
 
     /// do_wp_page (mm/memory.c): a write (error code P|W, with U or not) to a present page whose leaf has
     /// R/W=0, inside a VMA with VM_WRITE. Linux does not signal: it makes the page writable (a private page
-    /// shared after fork is copied first). The model's private VMA pages are never shared (fork copies them
+    /// shared after fork is copied first). With `kernel: {fork: cow}` a frame fork shared is copied or reused
+    /// (CopyOnWrite.swift); otherwise the model's private VMA pages are never shared (fork copies them
     /// eagerly) and explicit `pages` are shared mappings (fork shares their frames), so the page is reused in
     /// place (wp_page_reuse / wp_page_shared): the leaf gets R/W=1, its TLB entry is dropped, and the access is
     /// retried. Returns false (nothing changed) unless that alone lets the write through.
@@ -290,7 +292,7 @@ extension System {
             return true
         }
         guard let leaf = writeProtectedLeaf(address, errorCode: errorCode, vma: vma, ac: ac) else { return false }
-        return makeWritable(leaf, address, vma: vma)
+        return resolveWriteProtectedLeaf(leaf, address, vma: vma)
     }
 
     /// A write fault (P|W, with U or not) inside a VMA with VM_WRITE whose translation in memory allows the

@@ -4,7 +4,7 @@
 import Machine
 
 extension DecodeContext {
-    static let kernelKeys = ["scheduler", "syscalls", "stdin", "files"]
+    static let kernelKeys = ["scheduler", "syscalls", "stdin", "files", "fork"]
     static let schedulerKeys = ["policy", "timeslice", "preempt"]
 
     mutating func decodeKernel(_ node: YAMLNode?) -> KernelSetup {
@@ -45,6 +45,7 @@ extension DecodeContext {
             k.syscalls = names
         }
         if let n = m["stdin"], let s = string(n, "kernel.stdin") { k.stdin = Array(s.utf8) }
+        if let n = m["fork"], let v = choice(n, "kernel.fork mode", of: ForkMode.self) { k.fork = v }
         if let n = m["files"], let pairs = n.mapping {
             for p in pairs {
                 guard let path = p.key.scalar, let contents = string(p.value, "file contents") else { continue }

@@ -46,6 +46,7 @@ enum TraceItem {
         "schedule", "stack switch", "page walk", "tlb hit", "tlb miss", "tlb flush", "gate", "syscall", "sysenter",
         "sysexit", "sysret", "iret", "retf", "double fault", "triple fault", "return", "output", "switch",
         "context switch", "task switch", "task gate", "call gate", "user", "kernel",
+        "copy-on-write", "copy-on-write fork", "wp_page_copy", "wp_page_reuse",
     ] + ExceptionVector.allCases.map { $0.title.lowercased() }
 
     /// A "did you mean" for an item (already canonical) that is no phrase of the vocabulary but is close

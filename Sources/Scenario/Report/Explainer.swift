@@ -379,6 +379,7 @@ public enum Explainer {
             case "cr3": what = "CR3 was loaded, so every non-global translation is dropped (PG-15)"
             case "invlpg": what = "INVLPG drops the translation of that one page, global or not (PG-15)"
             case "all": what = "every translation is dropped, global ones too (PG-15)"
+            case "mm": what = "the kernel flushes the address space (flush_tlb_mm): every non-global translation is dropped (PG-15)"
             default: what = "cached translations are dropped (PG-15)"
             }
             return "TLB flush (\(kind)\(linear.map { " " + hex($0) } ?? "")): \(what)"

@@ -922,6 +922,13 @@ public enum ScenarioSchema {
                   "boolean"
                 ]
               }
+            },
+            "fork": {
+              "enum": [
+                "copy",
+                "cow"
+              ],
+              "description": "How fork gives the child the parent's private VMA pages: an eager copy (default) or copy-on-write."
             }
           }
         }
