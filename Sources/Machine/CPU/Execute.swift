@@ -252,11 +252,14 @@ extension Machine {
 
     /// INT3, INTO and INT1: the instruction raises its exception (listed among the step's faults) and
     /// delivers it as a trap, saving the next instruction's address (INT-12).
+    /// When the delivery itself faults, the exception is marked undelivered (`Fault.undeliveredSoftwareException`).
     mutating func trap(_ fault: Fault, source: InterruptSource, ip: UInt64, next: UInt64, into result: inout ExecutionResult) {
         noteFault(fault)
+        let at = result.faults.count
         result.faults.append(fault)
         result.delivery = deliverWithEscalation(InterruptEvent(vector: fault.vector.rawValue, source: source, returnIP: next),
                                                 faultIP: ip, raised: &result.faults)
+        if result.faults.count > at + 1 { result.faults[at].undeliveredSoftwareException = true }
     }
 
     /// The linear address of a data operand through DS (segment usable, limit) — SEG-5a, §5.3.

@@ -152,6 +152,10 @@ public struct Fault: Error, Equatable, Sendable, CustomStringConvertible {
     public var rule: String
     /// What went wrong, in the manual's words, for the trace.
     public var reason: String
+    /// INT3's #BP, INTO's #OF or INT1's #DB whose own delivery faulted (a gate DPL below CPL, a gate or
+    /// code segment not present, a fault while pushing the frame): no handler of its vector ran, and the
+    /// exceptions after it were raised by the instruction's delivery (docs/format.md, "expect on a step").
+    public var undeliveredSoftwareException = false
 
     public init(_ vector: ExceptionVector, code: UInt32? = nil, cr2: UInt64? = nil, rule: String, _ reason: String) {
         self.vector = vector

@@ -299,13 +299,30 @@ public enum ScenarioDecoder {
         for o in op {
             let ok = keyOf(o.key)
             if let i = pairs.firstIndex(where: { ok != nil && keyOf($0.key) == ok }) {
-                pairs[i] = YAMLPair(key: o.key, value: mergeNodes(pairs[i].value, o.value, path: path + [o.key.scalar ?? ""]))
+                let kept = path == ["machine", "idt"] ? gateKept(pairs[i].value, under: o.value) : pairs[i].value
+                pairs[i] = YAMLPair(key: o.key, value: mergeNodes(kept, o.value, path: path + [o.key.scalar ?? ""]))
             } else {
                 pairs.append(o)
             }
         }
         var n = over
         n.content = .mapping(pairs)
+        return n
+    }
+
+    /// What a base's IDT gate keeps under an extending scenario's gate at the same vector. A gate the
+    /// scenario turns into a task gate (`type: task` over an interrupt or trap gate), or back, keeps only
+    /// the base's `dpl` and `present`: a task gate names a TSS and has no offset or IST, the others name
+    /// code, so the base's `offset`, `ist`, `selector` or `tss` would make the merged gate invalid, as a
+    /// gate turned into a task gate over the preset keeps nothing of the preset's (docs/format.md, `idt`).
+    static func gateKept(_ base: YAMLNode, under over: YAMLNode) -> YAMLNode {
+        guard let bp = base.mapping, let op = over.mapping else { return base }
+        func isTask(_ pairs: [YAMLPair]) -> Bool? {
+            pairs.last { $0.key.scalar == "type" }?.value.scalar.map { $0 == "task" }
+        }
+        guard let overIsTask = isTask(op), overIsTask != (isTask(bp) ?? false) else { return base }
+        var n = base
+        n.content = .mapping(bp.filter { $0.key.scalar == "dpl" || $0.key.scalar == "present" })
         return n
     }
 

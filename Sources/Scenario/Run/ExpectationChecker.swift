@@ -128,14 +128,15 @@ enum ExpectationChecker {
     static func fields(_ c: Check, outcome o: StepOutcome, system: System) -> [CheckFailure] {
         switch c.kind {
         case let .fault(m?):
-            guard let f = o.faults.first else { return [] }
+            guard let f = SoftwareExceptionFaults.forFault(m, o.faults).first else { return [] }
             let wrong = mismatches(m, f).map { (field: $0.0 == "vector" ? nil : Optional($0.0), expected: $0.1, actual: $0.2) }
             return failFields(c, wrong, note: "raised by \(f.rule) (\(RuleBook.reference(f.rule))): \(f.reason)")
         case let .faults(ms):
-            guard ms.count == o.faults.count else { return [] }
+            let actual = SoftwareExceptionFaults.forFaults(ms, o.faults)
+            guard ms.count == actual.count else { return [] }
             var wrong: [(field: String?, expected: String, actual: String)] = []
             var last: Fault?
-            for (i, (m, f)) in zip(ms, o.faults).enumerated() {
+            for (i, (m, f)) in zip(ms, actual).enumerated() {
                 let fieldsWrong = mismatches(m, f)
                 if !fieldsWrong.isEmpty { last = f }
                 wrong += fieldsWrong.map { (field: Optional("[\(i)].\($0.0)"), expected: $0.1, actual: $0.2) }
@@ -205,9 +206,9 @@ enum ExpectationChecker {
         case let .faults(ms):
             // A list of other exceptions fails as a whole; the same exceptions with a wrong error
             // code or CR2 fail field by field (`fields`), as `fault` does.
-            let actual = o.faults
+            let actual = SoftwareExceptionFaults.forFaults(ms, o.faults)
             if actual.count != ms.count || zip(ms, actual).contains(where: { $0.vector != $1.vector }) {
-                return fail(c, "[" + ms.map(describe).joined(separator: ", ") + "]", "[" + actual.map(describe).joined(separator: ", ") + "]")
+                return fail(c, "[" + ms.map(describe).joined(separator: ", ") + "]", "[" + o.faults.map(describe).joined(separator: ", ") + "]")
             }
         case let .gate(g):
             if g == nil {
