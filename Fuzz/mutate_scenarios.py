@@ -11,10 +11,11 @@ tree and mutated a few times, one small edit per mutant:
   truncate  cut the file at a random byte
 
 Each mutant is run alone as `ringspec run --format json --jobs 1 --root SCRATCH MUTANT` with a
-wall-time limit. A finding is:
+CPU-time and a wall-time limit. A finding is:
 
   signal    the process died of a signal (a crash: trap, segfault, abort)
-  hang      it ran longer than --timeout seconds (default 10)
+  hang      it used more than --timeout seconds of CPU time (default 10), or ran past --wall
+            seconds of wall time (default 120; then it is stopped)
   exit      an exit status other than 0, 1 or 2
   report    exit 0-2 but no JSON report on standard output
   noloc     an invalid scenario whose error has no FILE:LINE:COLUMN
@@ -31,6 +32,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -103,35 +105,42 @@ def located(diag) -> bool:
     return diag.get("file") is not None and diag.get("line") is not None and diag.get("column") is not None
 
 
-def check(binary: str, root: str, path: str, timeout: float):
-    """Run one mutant; a list of (kind, detail) findings, and the run's wall time."""
-    start = time.monotonic()
+def check(binary: str, root: str, path: str, timeout: float, wall: float):
+    """Run one mutant; a list of (kind, detail) findings, and the run's CPU time.
+
+    A hang is judged by the CPU time the run used (user + system), so that a loaded machine (other
+    builds beside a debug engine) does not report slow runs as hangs; a run still going after `wall`
+    seconds of wall time is stopped and reported too."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         proc = subprocess.run(
             [binary, "run", "--format", "json", "--jobs", "1", "--root", root, path],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=wall)
     except subprocess.TimeoutExpired:
-        return [("hang", f"still running after {timeout} s")], time.monotonic() - start
-    elapsed = time.monotonic() - start
+        return [("hang", f"still running after {wall} s of wall time")], wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     findings = []
+    if cpu > timeout:
+        findings.append(("hang", f"{cpu:.1f} s of CPU time, more than {timeout} s"))
     if proc.returncode < 0:
         findings.append(("signal", f"killed by signal {-proc.returncode}; stderr: {proc.stderr[-600:].decode(errors='replace')}"))
-        return findings, elapsed
+        return findings, cpu
     if proc.returncode not in (0, 1, 2):
         findings.append(("exit", f"exit status {proc.returncode}; stderr: {proc.stderr[-600:].decode(errors='replace')}"))
-        return findings, elapsed
+        return findings, cpu
     try:
         report = json.loads(proc.stdout)
     except ValueError:
         findings.append(("report", f"exit {proc.returncode} without a JSON report; stderr: {proc.stderr[-600:].decode(errors='replace')}"))
-        return findings, elapsed
+        return findings, cpu
     for scenario in report.get("scenarios", []):
         if scenario.get("status") != "invalid":
             continue
         for diag in scenario.get("diagnostics", []):
             if diag.get("severity") == "error" and not located(diag):
                 findings.append(("noloc", f"{scenario.get('id')!r}: {diag.get('message')}"))
-    return findings, elapsed
+    return findings, cpu
 
 
 def shipped_files(paths):
@@ -155,7 +164,8 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--per-file", type=int, default=10, help="mutants per file (kinds taken in turn)")
     parser.add_argument("--kinds", default=",".join(KINDS))
-    parser.add_argument("--timeout", type=float, default=10.0, help="wall-time limit per run, seconds")
+    parser.add_argument("--timeout", type=float, default=10.0, help="CPU-time limit per run, seconds (a hang beyond it)")
+    parser.add_argument("--wall", type=float, default=120.0, help="wall-time limit per run, seconds (stopped beyond it)")
     parser.add_argument("--keep", help="keep the scratch tree and the findings' mutants in this folder")
     parser.add_argument("--show", type=int, default=20, help="findings printed in full")
     parser.add_argument("--limit-files", type=int, default=0, help="only the first N files (0: all)")
@@ -210,7 +220,7 @@ def main():
             mutant = os.path.join(folder, f"zz-mutant-{os.path.basename(f)}")
             with open(mutant, "wb") as out:
                 out.write(body if isinstance(body, bytes) else body.encode("utf-8", errors="surrogateescape"))
-            problems, elapsed = check(binary, tree, mutant, args.timeout)
+            problems, elapsed = check(binary, tree, mutant, args.timeout, args.wall)
             runs += 1
             if elapsed > slowest[0]:
                 slowest = (elapsed, f"{rel} ({what})")
@@ -228,7 +238,7 @@ def main():
         counts[kind_found] = counts.get(kind_found, 0) + 1
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
     print(f"{len(files)} files, {runs} mutants in {time.monotonic() - started:.0f} s; "
-          f"slowest {slowest[0]:.2f} s: {slowest[1]}; findings: {summary}")
+          f"slowest {slowest[0]:.2f} s of CPU: {slowest[1]}; findings: {summary}")
     if not args.keep:
         if found:
             print(f"(mutants of the findings kept in {findings_dir})")
