@@ -194,3 +194,21 @@ func ioMapBytes() {
     #expect(bytes.enumerated().filter { ![0xC, 0x7F, 0x1FFF].contains($0.offset) }.allSatisfy { $0.element == 0xFF })
     #expect(IOPermissionMap.limit(mapBase: 0x68) == 0x2068)
 }
+
+/// `merged` keeps the ports the ranges grant and makes the ranges disjoint, so the map's build is bounded by the
+/// I/O space (docs/reliability.md, seventh run).
+@Test("IOPermissionMap.merged: sorted, disjoint, same ports", arguments: [
+    ([ClosedRange<UInt16>](), [ClosedRange<UInt16>]()),
+    ([0x60...0x60], [0x60...0x60]),
+    ([0x3F8...0x3FF, 0x60...0x60], [0x60...0x60, 0x3F8...0x3FF]),
+    ([0...7, 8...15], [0...15]),
+    ([0...7, 9...15], [0...7, 9...15]),
+    ([0x10...0x20, 0x18...0x30, 0x00...0x12], [0x00...0x30]),
+    ([0...0xFFFF, 0...0xFFFF, 0xFFFF...0xFFFF], [0...0xFFFF]),
+    ([0xFFFF...0xFFFF, 0xFFFE...0xFFFE], [0xFFFE...0xFFFF]),
+    ([5...9, 0...100, 200...300], [0...100, 200...300]),
+] as [([ClosedRange<UInt16>], [ClosedRange<UInt16>])])
+func ioMapMerged(_ ranges: [ClosedRange<UInt16>], _ expected: [ClosedRange<UInt16>]) {
+    #expect(IOPermissionMap.merged(ranges) == expected)
+    #expect(IOPermissionMap.bytes(granting: ranges) == IOPermissionMap.bytes(granting: expected))
+}

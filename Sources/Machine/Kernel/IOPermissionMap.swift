@@ -13,12 +13,29 @@ public enum IOPermissionMap {
     public static let defaultBase = 0x68
 
     /// The map and its trailing byte (0x2001 bytes), granting `ports`.
+    ///
+    /// The ranges are merged first, so the work is bounded by the 64 KiB I/O space, not by the sum of the
+    /// ranges' sizes: a scenario listing `{from: 0, to: 0xffff}` two thousand times built for minutes, far past
+    /// the time limit, which is only checked once the machine is built (docs/reliability.md, seventh run).
     public static func bytes(granting ports: [ClosedRange<UInt16>]) -> [UInt8] {
         var map = [UInt8](repeating: 0xFF, count: mapBytes + 1)
-        for range in ports {
+        for range in merged(ports) {
             for p in range { map[Int(p) / 8] &= ~UInt8(1 << (Int(p) % 8)) }
         }
         return map
+    }
+
+    /// `ranges` sorted and merged where they overlap or touch: disjoint ranges that grant the same ports.
+    public static func merged(_ ranges: [ClosedRange<UInt16>]) -> [ClosedRange<UInt16>] {
+        var out: [ClosedRange<UInt16>] = []
+        for r in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = out.last, Int(r.lowerBound) <= Int(last.upperBound) + 1 {
+                out[out.count - 1] = last.lowerBound...max(last.upperBound, r.upperBound)
+            } else {
+                out.append(r)
+            }
+        }
+        return out
     }
 
     /// The TSS limit that ends on the trailing byte of a map at `base`.

@@ -11,6 +11,10 @@
 //   parameters or argc/argv).
 
 extension System {
+    /// The most TSS bytes (the images of all TSS descriptors of the GDT, each up to its limit) a machine keeps:
+    /// 16 MiB, room for more than 200 TSSs with a full I/O permission bit map.
+    public static let tssImageBudget = 16 << 20
+
     /// Builds the machine, its tables and the kernel's tasks.
     public static func build(machine setup: MachineSetup, kernel ksetup: KernelSetup, tasks specs: [TaskSpec]?) throws(MachineError) -> System {
         try build(machine: setup, kernel: ksetup, tasks: specs, presetCache: true)
@@ -188,6 +192,7 @@ extension System {
 
         // TSS images and TR.
         let trIndex = setup.tssIndex ?? sys.findTSS(preferred: linux ? layout.tssIndex : nil)
+        var tssImageBytes = 0
         for (i, w) in sys.machine.gdt.enumerated() {
             var d = Descriptor(raw: w)
             guard !d.isCodeOrData, let t = d.systemType, [.tssAvailable, .tssBusy].contains(t) else { continue }
@@ -223,6 +228,13 @@ extension System {
                 }
             }
             let size = max(Int(d.limit) + 1, 0x68)
+            // Each image is kept whole, and every data access looks through all of them (TSSAlias): their bytes
+            // together are bounded, so that a GDT of thousands of large TSS descriptors is refused, not built
+            // (8,000 of them took 600 MB and most of a second per memory access; docs/reliability.md, seventh run).
+            tssImageBytes += max(min(size, IOPermissionMap.largestImage), (ioMap?.base ?? 0) + (ioMap?.bytes.count ?? 0))
+            guard tssImageBytes <= Self.tssImageBudget else {
+                throw MachineError("gdt[\(i)]: the TSS descriptors of the GDT cover more than \(Self.tssImageBudget / 0x100000) MiB of TSS bytes in all (the model keeps each TSS's bytes up to its limit); give fewer TSS descriptors or smaller limits")
+            }
             var image = [UInt8](repeating: 0, count: min(size, IOPermissionMap.largestImage))
             // The preset's fields first, then the scenario's by name (the GDT entry's, then `machine.tss`).
             if mode == .ia32 {
