@@ -34,7 +34,11 @@ enum CLI {
     static func run(_ args: [String], env: [String: String] = [:], cwd: String? = nil, program: String = CLI.binary) throws -> Output {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: program)
-        p.arguments = args
+        // A whole-suite run over the shipped scenarios gets a generous per-scenario time limit: the default 10 s
+        // guards against runaway input, and a loaded CI machine can take that long over a trusted scenario.
+        let wholeSuite = program == CLI.binary && args.first == "run"
+            && args.contains { $0 == "scenarios" || $0.hasSuffix("/scenarios") } && !args.contains("--time-limit")
+        p.arguments = wholeSuite ? args + ["--time-limit", "600"] : args
         p.currentDirectoryURL = URL(fileURLWithPath: cwd ?? packageRoot())
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "NO_COLOR")
