@@ -126,7 +126,9 @@ enum ScenarioGen {
                 switch n.content {
                 case let .scalar(s, style):
                     guard style == .plain, n.aliasMark == nil else { return }
-                    if parseInteger(s) != .invalid || s == "true" || s == "false" { out.append((f, n.start.offset..<n.end.offset, s, rootLine)) }
+                    // Only texts `mutate` changes: a number it can read (not `010`, which the loader refuses as ambiguous) or a boolean.
+                    if case .value = parseInteger(s) { out.append((f, n.start.offset..<n.end.offset, s, rootLine)) }
+                    else if s == "true" || s == "false" { out.append((f, n.start.offset..<n.end.offset, s, rootLine)) }
                 case let .sequence(items): items.forEach { collect($0, rootLine) }
                 case let .mapping(pairs): pairs.forEach { collect($0.value, rootLine) }
                 }
