@@ -1288,10 +1288,25 @@ def _merge(base, over, path):
         hit = [it for it in items if _key_meaning(path, it[0].text()) == m]
         if hit:
             hit[0][0] = k
-            hit[0][1] = _merge(hit[0][1], v, path + [k.text()])
+            kept = _gate_kept(hit[0][1], v) if path == ["machine", "idt"] else hit[0][1]
+            hit[0][1] = _merge(kept, v, path + [k.text()])
         else:
             items.append([k, v])
     return Map(items)
+
+
+def _gate_kept(base, over):
+    """A base IDT gate under a scenario gate that changes its kind (task <-> interrupt/trap) keeps only dpl and
+    present (docs/format.md, `idt`; ScenarioDecoder.gateKept)."""
+    if not (isinstance(base, Map) and isinstance(over, Map)):
+        return base
+    def is_task(m):
+        t = m.get("type")
+        return None if t is None else (isinstance(t, Scalar) and t.text() == "task")
+    o = is_task(over)
+    if o is None or o == (is_task(base) or False):
+        return base
+    return Map([[k, v] for k, v in base.items if k.text() in ("dpl", "present")])
 
 
 def t_inline_extends(doc):
