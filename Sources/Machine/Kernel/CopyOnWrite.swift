@@ -86,10 +86,15 @@ extension System {
         return writable
     }
 
+    /// The 4 KiB frame a leaf entry names (present or not: PROT_NONE keeps the frame).
+    private func leafFrame(_ value: UInt64) -> UInt64 {
+        machine.paging.frameOfLeaf(value, mode: pagingControlForKernel.mode, large: false, size: 0x1000)
+    }
+
     /// The frame of a write-protected 4 KiB leaf when it is a copy-on-write frame of the address space `cr3`.
     func copyOnWriteFrame(_ leaf: (entryAddress: UInt64, value: UInt64, pageSize: UInt64), cr3: UInt64) -> UInt64? {
         guard forksCopyOnWrite, leaf.pageSize == 0x1000, core.cowFrames.count > 0 else { return nil }
-        let frame = machine.paging.frameOfLeaf(leaf.value, mode: pagingControlForKernel.mode, large: false, size: 0x1000)
+        let frame = leafFrame(leaf.value)
         return core.cowFrames.isShared(frame, in: cr3) ? frame : nil
     }
 
@@ -174,8 +179,7 @@ extension System {
     /// user. The frame is read from the entry even when it is not present (PROT_NONE keeps it).
     mutating func releaseCopyOnWrite(leafValue: UInt64, cr3: UInt64) {
         guard forksCopyOnWrite, core.cowFrames.count > 0 else { return }
-        let frame = machine.paging.frameOfLeaf(leafValue, mode: pagingControlForKernel.mode, large: false, size: 0x1000)
-        core.cowFrames.release(frame, by: cr3)
+        core.cowFrames.release(leafFrame(leafValue), by: cr3)
     }
 
     /// exit_mmap for task `i`: its address space stops mapping every copy-on-write frame it shared.
@@ -191,7 +195,6 @@ extension System {
     /// write-protected (change_pte_range: can_change_pte_writable refuses a page that is not exclusive).
     func keepsWriteProtected(leafValue: UInt64, cr3: UInt64) -> Bool {
         guard forksCopyOnWrite, core.cowFrames.count > 0 else { return false }
-        let frame = machine.paging.frameOfLeaf(leafValue, mode: pagingControlForKernel.mode, large: false, size: 0x1000)
-        return core.cowFrames.isShared(frame, in: cr3)
+        return core.cowFrames.isShared(leafFrame(leafValue), in: cr3)
     }
 }
